@@ -1,0 +1,182 @@
+#include "api/admin_api.hpp"
+
+#include <openssl/crypto.h>
+
+#include "api/json_io.hpp"
+#include "config/room_settings_codec.hpp"
+#include "http/problem.hpp"
+#include "token/algorithm.hpp"
+
+namespace waitroom::api {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using core::ErrorCode;
+using http::RequestContext;
+using http::Response;
+using http::Status;
+
+namespace {
+
+constexpr std::uint64_t kMaxAdvanceBy = 1'000'000'000;
+
+http::Handler admin_only(Services& s, std::function<asio::awaitable<Response>(Services&, RequestContext&)> f) {
+  return [&s, f = std::move(f)](RequestContext& ctx) -> asio::awaitable<Response> {
+    if (!is_admin(ctx.request, s.config.admin_key))
+      co_return http::problem(ctx.request, Status::unauthorized,
+                              s.config.admin_key.empty()
+                                  ? "the admin API is disabled: set WAITROOM_ADMIN_KEY or admin_key_file"
+                                  : "a valid admin key is required (Authorization: Bearer <key>)");
+    co_return co_await f(s, ctx);
+  };
+}
+
+json::object keys_json(const std::vector<token::KeyInfo>& keys) {
+  json::array out;
+  for (const auto& k : keys) {
+    out.push_back(json::object{{"kid", k.kid},
+                               {"alg", token::algorithm_name(k.alg)},
+                               {"created_at", k.created_at_s},
+                               {"retired_at", k.retired_at_s ? json::value(*k.retired_at_s) : json::value(nullptr)},
+                               {"active", k.active}});
+  }
+  return json::object{{"keys", std::move(out)}};
+}
+
+asio::awaitable<Response> list_rooms(Services& s, RequestContext& ctx) {
+  auto rooms = co_await s.store.rooms();
+  if (!rooms) co_return http::problem(ctx.request, rooms.error());
+  json::array out;
+  for (const auto& r : *rooms) out.push_back(room_admin_json(r));
+  co_return json_ok(ctx.request, json::object{{"rooms", std::move(out)}});
+}
+
+asio::awaitable<Response> put_room(Services& s, RequestContext& ctx) {
+  const std::string room(ctx.param("room"));
+  if (!core::is_valid_room_name(room))
+    co_return http::problem(ctx.request, Status::bad_request,
+                            "room names are 1-64 of A-Z a-z 0-9 _ - (not starting with _ or -)");
+  auto body = read_json_object(ctx.request);
+  if (!body) co_return http::problem(ctx.request, body.error());
+  auto result = co_await s.store.put_room(
+      room, [fields = std::move(*body)](const std::optional<core::RoomSettings>& current) {
+        return config::apply_room_settings(fields, current.value_or(core::RoomSettings{}));
+      });
+  if (!result) co_return http::problem(ctx.request, result.error());
+  co_return json_ok(ctx.request, room_admin_json(result->first), result->second ? Status::created : Status::ok);
+}
+
+asio::awaitable<Response> get_room(Services& s, RequestContext& ctx) {
+  auto r = co_await s.store.room(std::string(ctx.param("room")));
+  if (!r) co_return http::problem(ctx.request, r.error());
+  co_return json_ok(ctx.request, room_admin_json(*r));
+}
+
+asio::awaitable<Response> delete_room(Services& s, RequestContext& ctx) {
+  auto r = co_await s.store.delete_room(std::string(ctx.param("room")));
+  if (!r) co_return http::problem(ctx.request, r.error());
+  Response res{Status::no_content, ctx.request.version()};
+  res.keep_alive(ctx.request.keep_alive());
+  res.prepare_payload();
+  co_return res;
+}
+
+asio::awaitable<Response> advance(Services& s, RequestContext& ctx) {
+  auto body = read_json_object(ctx.request);
+  if (!body) co_return http::problem(ctx.request, body.error());
+  for (const auto& [k, v] : *body)
+    if (k != "by" && k != "to")
+      co_return http::problem(ctx.request, Status::bad_request, "unknown field \"" + std::string(k) + "\"");
+  auto by = read_uint(*body, "by", 1, kMaxAdvanceBy);
+  if (!by) co_return http::problem(ctx.request, by.error());
+  auto to = read_uint(*body, "to", 0, core::kMaxPosition);
+  if (!to) co_return http::problem(ctx.request, to.error());
+  if (by->has_value() == to->has_value())
+    co_return http::problem(ctx.request, Status::bad_request, "give exactly one of \"by\" or \"to\"");
+  auto serving = co_await s.store.advance(std::string(ctx.param("room")), store::Advance{*by, *to});
+  if (!serving) co_return http::problem(ctx.request, serving.error());
+  co_return json_ok(ctx.request, json::object{{"serving", *serving}});
+}
+
+asio::awaitable<Response> set_paused(Services& s, RequestContext& ctx, bool paused) {
+  auto r = co_await s.store.set_paused(std::string(ctx.param("room")), paused);
+  if (!r) co_return http::problem(ctx.request, r.error());
+  co_return json_ok(ctx.request, room_admin_json(*r));
+}
+
+asio::awaitable<Response> reset(Services& s, RequestContext& ctx) {
+  auto r = co_await s.store.reset(std::string(ctx.param("room")));
+  if (!r) co_return http::problem(ctx.request, r.error());
+  co_return json_ok(ctx.request, json::object{{"room", r->name},
+                                              {"epoch", r->epoch},
+                                              {"serving", r->counters.serving},
+                                              {"queue_length", r->counters.queue_counter}});
+}
+
+asio::awaitable<Response> end_session(Services& s, RequestContext& ctx) {
+  auto body = read_json_object(ctx.request);
+  if (!body) co_return http::problem(ctx.request, body.error());
+  const json::value* status_field = body->if_contains("status");
+  if (body->size() != 1 || !status_field || !status_field->is_string())
+    co_return http::problem(ctx.request, Status::bad_request,
+                            "the body must be {\"status\": \"completed\"|\"abandoned\"|\"revoked\"}");
+  auto status = core::parse_session_end(status_field->get_string());
+  if (!status)
+    co_return http::problem(ctx.request, Status::bad_request,
+                            "status must be \"completed\", \"abandoned\" or \"revoked\"");
+  auto t = co_await s.store.end_session(std::string(ctx.param("room")), std::string(ctx.param("ticket")), *status);
+  if (!t) co_return http::problem(ctx.request, t.error());
+  co_return json_ok(ctx.request, json::object{{"ticket", t->ticket}, {"status", core::to_string(t->state.status)}});
+}
+
+asio::awaitable<Response> stats(Services& s, RequestContext& ctx) {
+  auto r = co_await s.store.room(std::string(ctx.param("room")));
+  if (!r) co_return http::problem(ctx.request, r.error());
+  co_return json_ok(ctx.request, stats_json(*r));
+}
+
+// Retired keys stay in the JWKS as long as a pass they signed can live.
+asio::awaitable<Response> rotate_keys(Services& s, RequestContext& ctx) {
+  auto keys = s.keys.rotate(core::kMaxPassLifetimeS);
+  if (!keys) co_return http::problem(ctx.request, keys.error());
+  co_return json_ok(ctx.request, keys_json(*keys));
+}
+
+asio::awaitable<Response> list_keys(Services& s, RequestContext& ctx) {
+  co_return json_ok(ctx.request, keys_json(s.keys.list()));
+}
+
+}  // namespace
+
+bool is_admin(const http::Request& req, std::string_view admin_key) {
+  if (admin_key.empty()) return false;
+  auto it = req.find(http::beast_http::field::authorization);
+  if (it == req.end()) return false;
+  std::string_view value = it->value();
+  constexpr std::string_view kBearer = "Bearer ";
+  if (value.size() <= kBearer.size() || value.substr(0, kBearer.size()) != kBearer) return false;
+  value.remove_prefix(kBearer.size());
+  return value.size() == admin_key.size() &&
+         CRYPTO_memcmp(value.data(), admin_key.data(), admin_key.size()) == 0;
+}
+
+void add_admin_routes(http::Router& router, Services& s) {
+  using http::Method;
+  const std::string base = "/admin/v1/rooms";
+  router.add(Method::get, base, admin_only(s, list_rooms));
+  router.add(Method::put, base + "/{room}", admin_only(s, put_room));
+  router.add(Method::get, base + "/{room}", admin_only(s, get_room));
+  router.add(Method::delete_, base + "/{room}", admin_only(s, delete_room));
+  router.add(Method::post, base + "/{room}/advance", admin_only(s, advance));
+  router.add(Method::post, base + "/{room}/pause",
+             admin_only(s, [](Services& sv, RequestContext& c) { return set_paused(sv, c, true); }));
+  router.add(Method::post, base + "/{room}/resume",
+             admin_only(s, [](Services& sv, RequestContext& c) { return set_paused(sv, c, false); }));
+  router.add(Method::post, base + "/{room}/reset", admin_only(s, reset));
+  router.add(Method::put, base + "/{room}/sessions/{ticket}", admin_only(s, end_session));
+  router.add(Method::get, base + "/{room}/stats", admin_only(s, stats));
+  router.add(Method::get, "/admin/v1/keys", admin_only(s, list_keys));
+  router.add(Method::post, "/admin/v1/keys/rotate", admin_only(s, rotate_keys));
+}
+
+}  // namespace waitroom::api

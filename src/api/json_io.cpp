@@ -1,0 +1,83 @@
+#include "api/json_io.hpp"
+
+#include "config/room_settings_codec.hpp"
+
+namespace waitroom::api {
+
+namespace json = boost::json;
+using core::ErrorCode;
+using core::fail;
+
+core::Result<json::object> read_json_object(const http::Request& req) {
+  const std::string& body = req.body();
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object{};
+  json::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return fail(ErrorCode::bad_request, "the body is not valid JSON: " + ec.message());
+  if (!v.is_object()) return fail(ErrorCode::bad_request, "the body must be a JSON object");
+  return std::move(v.as_object());
+}
+
+core::Result<std::optional<std::uint64_t>> read_uint(const json::object& body, std::string_view field,
+                                                     std::uint64_t min, std::uint64_t max) {
+  const json::value* v = body.if_contains(field);
+  if (!v) return std::optional<std::uint64_t>{};
+  std::optional<std::uint64_t> n;
+  if (v->is_uint64()) n = v->get_uint64();
+  if (v->is_int64() && v->get_int64() >= 0) n = static_cast<std::uint64_t>(v->get_int64());
+  if (!n || *n < min || *n > max)
+    return fail(ErrorCode::bad_request, std::string(field) + " must be an integer from " +
+                                            std::to_string(min) + " to " + std::to_string(max));
+  return n;
+}
+
+json::object ticket_json(const store::TicketView& t, bool full) {
+  json::object o{{"ticket", t.ticket},
+                 {"room", t.room},
+                 {"position", t.state.position},
+                 {"status", core::to_string(t.state.status)},
+                 {"ahead", t.state.ahead},
+                 {"serving", t.state.serving}};
+  if (full) {
+    o["queue_length"] = t.state.queue_length;
+    o["entry_time"] = t.state.entry_time_s;
+  }
+  return o;
+}
+
+json::object room_json(const store::RoomView& r) {
+  return json::object{{"room", r.name},
+                      {"status", r.paused ? "paused" : "open"},
+                      {"serving", r.counters.serving},
+                      {"queue_length", r.counters.queue_counter},
+                      {"waiting", r.counters.waiting},
+                      {"active_sessions", r.counters.active_sessions}};
+}
+
+json::object room_admin_json(const store::RoomView& r) {
+  json::object o = room_json(r);
+  for (auto& [k, v] : config::room_settings_to_json(r.settings)) o[k] = v;
+  o["epoch"] = r.epoch;
+  return o;
+}
+
+json::object stats_json(const store::RoomView& r) {
+  const core::RoomCounters& c = r.counters;
+  return json::object{{"room", r.name},
+                      {"epoch", r.epoch},
+                      {"queue_counter", c.queue_counter},
+                      {"serving", c.serving},
+                      {"waiting", c.waiting},
+                      {"active_sessions", c.active_sessions},
+                      {"passes_issued", c.passes_issued},
+                      {"completed", c.completed},
+                      {"abandoned", c.abandoned},
+                      {"revoked", c.revoked},
+                      {"expired", c.expired}};
+}
+
+http::Response json_ok(const http::Request& req, const json::value& body, http::Status status) {
+  return http::json_response(req, status, json::serialize(body));
+}
+
+}  // namespace waitroom::api

@@ -1,0 +1,88 @@
+#include "api/ops_api.hpp"
+
+#include <fmt/format.h>
+
+#include "api/json_io.hpp"
+#include "http/problem.hpp"
+
+namespace waitroom::api {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using http::RequestContext;
+using http::Response;
+using http::Status;
+
+namespace {
+
+// JWKS changes only on rotation; gates may cache it briefly.
+constexpr int kJwksMaxAgeS = 60;
+
+void room_metrics(std::string& out, const std::vector<store::RoomView>& rooms) {
+  struct Family {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::uint64_t core::RoomCounters::*field;
+  };
+  static constexpr Family kFamilies[] = {
+      {"waitroom_tickets_issued_total", "counter", "Tickets handed out, over the room's life.",
+       &core::RoomCounters::tickets_issued_total},
+      {"waitroom_queue_length", "gauge", "Tickets handed out since the last reset.",
+       &core::RoomCounters::queue_counter},
+      {"waitroom_waiting", "gauge", "Tickets not yet eligible.", &core::RoomCounters::waiting},
+      {"waitroom_serving", "gauge", "The serving counter.", &core::RoomCounters::serving},
+      {"waitroom_passes_issued_total", "counter", "Passes issued since the last reset.",
+       &core::RoomCounters::passes_issued},
+      {"waitroom_active_sessions", "gauge", "Sessions whose pass is live.",
+       &core::RoomCounters::active_sessions},
+  };
+  for (const Family& f : kFamilies) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", f.name, f.help, f.name, f.type);
+    for (const auto& r : rooms)
+      out += fmt::format("{}{{room=\"{}\"}} {}\n", f.name, r.name, r.counters.*f.field);
+  }
+}
+
+asio::awaitable<Response> metrics(Services& s, RequestContext& ctx) {
+  std::string out;
+  if (s.http_metrics) s.http_metrics->render(out);
+  auto rooms = co_await s.store.rooms();
+  if (rooms) room_metrics(out, *rooms);
+  out += fmt::format("# HELP waitroom_store_ready 1 when the store accepts writes.\n# TYPE waitroom_store_ready gauge\nwaitroom_store_ready {}\n",
+                     s.store.ready() ? 1 : 0);
+  Response res{Status::ok, ctx.request.version()};
+  res.set(http::beast_http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.keep_alive(ctx.request.keep_alive());
+  res.body() = std::move(out);
+  res.prepare_payload();
+  co_return res;
+}
+
+asio::awaitable<Response> healthz(Services&, RequestContext& ctx) {
+  co_return json_ok(ctx.request, json::object{{"status", "ok"}});
+}
+
+asio::awaitable<Response> readyz(Services& s, RequestContext& ctx) {
+  if (!s.store.ready())
+    co_return http::problem(ctx.request, Status::service_unavailable, "the store cannot accept writes", 5);
+  co_return json_ok(ctx.request, json::object{{"status", "ready"}});
+}
+
+asio::awaitable<Response> jwks(Services& s, RequestContext& ctx) {
+  Response res = json_ok(ctx.request, s.keys.jwks());
+  res.set(http::beast_http::field::cache_control, fmt::format("public, max-age={}", kJwksMaxAgeS));
+  co_return res;
+}
+
+}  // namespace
+
+void add_ops_routes(http::Router& router, Services& s) {
+  using http::Method;
+  router.add(Method::get, "/healthz", [&s](RequestContext& c) { return healthz(s, c); });
+  router.add(Method::get, "/readyz", [&s](RequestContext& c) { return readyz(s, c); });
+  router.add(Method::get, "/metrics", [&s](RequestContext& c) { return metrics(s, c); });
+  router.add(Method::get, "/.well-known/jwks.json", [&s](RequestContext& c) { return jwks(s, c); });
+}
+
+}  // namespace waitroom::api

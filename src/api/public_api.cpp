@@ -1,0 +1,78 @@
+#include "api/public_api.hpp"
+
+#include "api/json_io.hpp"
+#include "http/problem.hpp"
+
+namespace waitroom::api {
+
+namespace asio = boost::asio;
+using http::Request;
+using http::RequestContext;
+using http::Response;
+using http::Status;
+
+namespace {
+
+std::string ticket_cookie(std::string_view room, std::string_view ticket, bool secure) {
+  std::string c = ticket_cookie_name(room) + "=" + std::string(ticket) + "; Path=/; HttpOnly; SameSite=Lax";
+  if (secure) c += "; Secure";
+  return c;
+}
+
+asio::awaitable<Response> create_ticket(Services& s, RequestContext& ctx) {
+  const std::string room(ctx.param("room"));
+  if (auto body = read_json_object(ctx.request); !body) co_return http::problem(ctx.request, body.error());
+  std::optional<std::string> existing;
+  if (auto c = http::cookie_value(ctx.request, ticket_cookie_name(room)); !c.empty()) existing = std::string(c);
+  auto result = co_await s.store.enqueue(room, std::move(existing));
+  if (!result) co_return http::problem(ctx.request, result.error());
+  Response res = json_ok(ctx.request, ticket_json(result->ticket, false),
+                         result->created ? Status::created : Status::ok);
+  if (result->created) {
+    res.set(http::beast_http::field::set_cookie,
+            ticket_cookie(room, result->ticket.ticket, s.config.cookie_secure));
+    res.set(http::beast_http::field::location,
+            "/v1/rooms/" + room + "/tickets/" + result->ticket.ticket);
+  }
+  co_return res;
+}
+
+asio::awaitable<Response> get_ticket(Services& s, RequestContext& ctx) {
+  auto t = co_await s.store.ticket(std::string(ctx.param("room")), std::string(ctx.param("ticket")));
+  if (!t) co_return http::problem(ctx.request, t.error());
+  Response res = json_ok(ctx.request, ticket_json(*t, true));
+  if (t->state.status == core::TicketStatus::waiting)
+    res.set(http::beast_http::field::retry_after, std::to_string(core::kNotYetRetryAfterS));
+  co_return res;
+}
+
+asio::awaitable<Response> issue_pass(Services& s, RequestContext& ctx) {
+  auto p = co_await s.store.issue_pass(std::string(ctx.param("room")), std::string(ctx.param("ticket")));
+  if (!p) co_return http::problem(ctx.request, p.error());
+  co_return json_ok(ctx.request, boost::json::object{{"pass", p->pass},
+                                                     {"expires_at", p->expires_at_s},
+                                                     {"expires_in", p->expires_in_s}});
+}
+
+asio::awaitable<Response> get_room(Services& s, RequestContext& ctx) {
+  auto r = co_await s.store.room(std::string(ctx.param("room")));
+  if (!r) co_return http::problem(ctx.request, r.error());
+  co_return json_ok(ctx.request, room_json(*r));
+}
+
+}  // namespace
+
+std::string ticket_cookie_name(std::string_view room) { return "waitroom_" + std::string(room); }
+
+void add_public_routes(http::Router& router, Services& s) {
+  using http::Method;
+  router.add(Method::post, "/v1/rooms/{room}/tickets",
+             [&s](RequestContext& ctx) { return create_ticket(s, ctx); });
+  router.add(Method::get, "/v1/rooms/{room}/tickets/{ticket}",
+             [&s](RequestContext& ctx) { return get_ticket(s, ctx); });
+  router.add(Method::post, "/v1/rooms/{room}/tickets/{ticket}/pass",
+             [&s](RequestContext& ctx) { return issue_pass(s, ctx); });
+  router.add(Method::get, "/v1/rooms/{room}", [&s](RequestContext& ctx) { return get_room(s, ctx); });
+}
+
+}  // namespace waitroom::api

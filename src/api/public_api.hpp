@@ -1,0 +1,12 @@
+#pragma once
+// The visitor-facing API under /v1: join a room's line, watch the ticket, claim the pass.
+#include "api/services.hpp"
+#include "http/router.hpp"
+
+namespace waitroom::api {
+
+void add_public_routes(http::Router& router, Services& services);
+// The cookie that keeps one place per browser: waitroom_{room}.
+std::string ticket_cookie_name(std::string_view room);
+
+}  // namespace waitroom::api

@@ -1,0 +1,19 @@
+#pragma once
+// What the handlers share: the store, the keys and the server's settings. Wired in app/.
+#include "config/server_config.hpp"
+#include "core/clock.hpp"
+#include "ops/http_metrics.hpp"
+#include "store/store.hpp"
+#include "token/key_ring.hpp"
+
+namespace waitroom::api {
+
+struct Services {
+  store::Store& store;
+  token::KeyRing& keys;
+  const config::ServerConfig& config;
+  const core::Clock& clock;
+  ops::HttpMetrics* http_metrics = nullptr;  // set once the route table is final
+};
+
+}  // namespace waitroom::api

@@ -1,0 +1,103 @@
+// waitroom: subcommands and wiring only (DESIGN.md section 2).
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "app/admin_client.hpp"
+#include "app/serve.hpp"
+#include "core/clock.hpp"
+#include "core/room_settings.hpp"
+#include "token/key_ring.hpp"
+
+namespace {
+
+int keys_command(const std::string& action, const std::filesystem::path& data_dir) {
+  waitroom::core::SystemClock clock;
+  auto ring = waitroom::token::KeyRing::open(data_dir / "keys", clock);
+  if (!ring) {
+    std::cerr << "waitroom keys: " << ring.error().detail << "\n";
+    return 1;
+  }
+  if (action == "rotate") {
+    if (auto r = (*ring)->rotate(waitroom::core::kMaxPassLifetimeS); !r) {
+      std::cerr << "waitroom keys rotate: " << r.error().detail << "\n";
+      return 1;
+    }
+    std::cerr << "rotated; send SIGHUP to a running server (or use POST /admin/v1/keys/rotate)\n";
+  }
+  for (const auto& k : (*ring)->list())
+    std::cout << k.kid << " " << waitroom::token::algorithm_name(k.alg) << " created_at=" << k.created_at_s
+              << (k.active ? " active" : " retired") << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Waitroom: a self-hostable virtual waiting room"};
+  app.require_subcommand(1);
+
+  waitroom::app::ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand("serve", "run the server");
+  serve_cmd->add_option("--config", serve.config_file, "waitroom.toml");
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT (default 127.0.0.1:8080)");
+  serve_cmd->add_option("--data-dir", serve.data_dir, "where state and keys live (default ./data)");
+  serve_cmd->add_option("--threads", serve.threads, "I/O threads (default: one per core)");
+  serve_cmd->add_option("--durability", serve.durability, "fsync (default) or relaxed");
+
+  app.add_subcommand("routes", "print every route the server answers");
+
+  std::filesystem::path fill_dir, fill_config;
+  std::string fill_room = "bench";
+  std::uint64_t fill_tickets = 0;
+  auto* fill_cmd = app.add_subcommand("bench-fill", "append queued tickets to a data dir (benchmarks)");
+  fill_cmd->add_option("--data-dir", fill_dir)->required();
+  fill_cmd->add_option("--room", fill_room);
+  fill_cmd->add_option("--tickets", fill_tickets)->required();
+  fill_cmd->add_option("--config", fill_config);
+
+  std::string keys_action;
+  std::filesystem::path keys_dir = "data";
+  auto* keys_cmd = app.add_subcommand("keys", "list or rotate the pass-signing keys in a data dir");
+  keys_cmd->add_option("action", keys_action, "rotate | list")->required()->check(CLI::IsMember({"rotate", "list"}));
+  keys_cmd->add_option("--data-dir", keys_dir);
+
+  waitroom::app::AdminCall call;
+  std::string admin_action, admin_room;
+  std::uint64_t by = 0, to = 0;
+  auto* admin_cmd = app.add_subcommand("admin", "call the admin API (key from WAITROOM_ADMIN_KEY)");
+  admin_cmd->add_option("action", admin_action, "rooms | advance | pause | resume | reset | stats")
+      ->required()
+      ->check(CLI::IsMember({"rooms", "advance", "pause", "resume", "reset", "stats"}));
+  admin_cmd->add_option("room", admin_room, "the room (all but `rooms`)");
+  admin_cmd->add_option("--url", call.url, "server base URL (default http://127.0.0.1:8080)");
+  auto* by_opt = admin_cmd->add_option("--by", by, "advance: move the serving counter by N");
+  auto* to_opt = admin_cmd->add_option("--to", to, "advance: set the serving counter to N");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*serve_cmd) return waitroom::app::serve(serve);
+  if (app.got_subcommand("routes")) return waitroom::app::print_routes();
+  if (*fill_cmd) return waitroom::app::bench_fill(fill_dir, fill_room, fill_tickets, fill_config);
+  if (*keys_cmd) return keys_command(keys_action, keys_dir);
+
+  if (admin_action == "rooms") {
+    call.method = "GET";
+    call.path = "/admin/v1/rooms";
+  } else {
+    if (admin_room.empty()) {
+      std::cerr << "waitroom admin " << admin_action << ": name the room\n";
+      return 2;
+    }
+    const std::string base = "/admin/v1/rooms/" + admin_room;
+    call.method = admin_action == "stats" ? "GET" : "POST";
+    call.path = base + "/" + admin_action;
+    if (admin_action == "advance") {
+      if (by_opt->count() == to_opt->count()) {
+        std::cerr << "waitroom admin advance: give exactly one of --by or --to\n";
+        return 2;
+      }
+      call.body = by_opt->count() ? "{\"by\":" + std::to_string(by) + "}" : "{\"to\":" + std::to_string(to) + "}";
+    }
+  }
+  return waitroom::app::admin_call(call);
+}

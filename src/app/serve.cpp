@@ -1,0 +1,194 @@
+#include "app/serve.hpp"
+
+#include <boost/asio.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "api/admin_api.hpp"
+#include "api/ops_api.hpp"
+#include "api/public_api.hpp"
+#include "config/server_config.hpp"
+#include "http/server.hpp"
+#include "ops/log.hpp"
+#include "store/embedded/embedded_store.hpp"
+#include "token/jwt_pass_minter.hpp"
+#include "token/key_ring.hpp"
+#include "token/secret.hpp"
+#include "token/ticket_id.hpp"
+
+namespace waitroom::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+int fail_with(const core::Error& e) {
+  ops::log_error(e.detail);
+  return 1;
+}
+
+// Runs one store coroutine to completion on a private io_context (start-up work only).
+template <class T>
+core::Result<T> run_now(asio::awaitable<core::Result<T>> op) {
+  asio::io_context ctx;
+  std::optional<core::Result<T>> out;
+  asio::co_spawn(ctx, std::move(op), [&](std::exception_ptr e, core::Result<T> r) {
+    if (e) std::rethrow_exception(e);
+    out.emplace(std::move(r));
+  });
+  ctx.run();
+  return std::move(*out);
+}
+
+// Everything a running server owns, built in dependency order from the data dir.
+struct Runtime {
+  core::SystemClock clock;
+  std::optional<token::TicketIdCodec> ids;
+  std::unique_ptr<token::KeyRing> keys;
+  std::optional<token::JwtPassMinter> minter;
+  std::unique_ptr<store::EmbeddedStore> store;
+
+  core::Result<void> open(const config::ServerConfig& cfg) {
+    std::error_code ec;
+    std::filesystem::create_directories(cfg.data_dir, ec);
+    if (ec) return core::fail(core::ErrorCode::internal, "cannot create data dir " + cfg.data_dir.string());
+    std::filesystem::permissions(cfg.data_dir, std::filesystem::perms::owner_all, ec);
+    auto secret = token::load_or_create_secret(cfg.data_dir / "secret");
+    if (!secret) return std::unexpected(secret.error());
+    ids.emplace(std::move(*secret));
+    auto ring = token::KeyRing::open(cfg.data_dir / "keys", clock);
+    if (!ring) return std::unexpected(ring.error());
+    keys = std::move(*ring);
+    minter.emplace(*keys);
+    auto st = store::EmbeddedStore::open(cfg.data_dir, cfg.durability == config::Durability::fsync,
+                                         clock, *ids, *minter);
+    if (!st) return std::unexpected(st.error());
+    store = std::move(*st);
+    store->start();
+    // Rooms named in the config are created when the store does not know them yet.
+    for (const auto& [name, settings] : cfg.rooms) {
+      if (run_now(store->room(name))) continue;
+      auto put = run_now(store->put_room(name, [s = settings](const auto&) { return core::Result<core::RoomSettings>(s); }));
+      if (!put) return std::unexpected(put.error());
+    }
+    return {};
+  }
+};
+
+void build_routes(http::Router& router, api::Services& services) {
+  api::add_public_routes(router, services);
+  api::add_admin_routes(router, services);
+  api::add_ops_routes(router, services);
+}
+
+}  // namespace
+
+int serve(const ServeOptions& options) {
+  auto loaded = config::load_config(options.config_file);
+  if (!loaded) return fail_with(loaded.error());
+  config::ServerConfig cfg = std::move(*loaded);
+  if (options.listen) cfg.listen = *options.listen;
+  if (options.data_dir) cfg.data_dir = *options.data_dir;
+  if (options.threads) cfg.threads = *options.threads;
+  if (options.durability) {
+    auto d = config::parse_durability(*options.durability);
+    if (!d) return fail_with(core::Error{core::ErrorCode::bad_request, "--durability " + d.error().detail});
+    cfg.durability = *d;
+  }
+  auto listen = config::parse_listen(cfg.listen);
+  if (!listen) return fail_with(listen.error());
+  if (cfg.threads == 0) cfg.threads = std::max(1u, std::thread::hardware_concurrency());
+
+  // Block the signals before any thread starts so that only the signal_set below sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals, sig);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  Runtime rt;
+  if (auto r = rt.open(cfg); !r) return fail_with(r.error());
+  if (cfg.admin_key.empty())
+    ops::log_warn("no admin key: the admin API answers 401 until WAITROOM_ADMIN_KEY is set");
+
+  api::Services services{*rt.store, *rt.keys, cfg, rt.clock};
+  http::Router router;
+  build_routes(router, services);
+  std::vector<std::pair<std::string, std::string>> labels;
+  for (const auto& r : router.routes()) labels.emplace_back(std::string(http::beast_http::to_string(r.method)), r.pattern);
+  ops::HttpMetrics metrics(std::move(labels));
+  services.http_metrics = &metrics;
+
+  http::Server server(cfg.limits, router, metrics);
+  auto port = server.listen(listen->first, listen->second, cfg.threads);
+  if (!port) return fail_with(port.error());
+  server.start();
+  ops::log_info("listening", {{"address", listen->first + ":" + std::to_string(*port)},
+                              {"threads", cfg.threads},
+                              {"data_dir", cfg.data_dir.string()},
+                              {"durability", cfg.durability == config::Durability::fsync ? "fsync" : "relaxed"},
+                              {"replayed_records", rt.store->replayed_records()}});
+
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      // `waitroom keys rotate` run beside a live server changes the key files; pick them up.
+      if (auto r = rt.keys->reload(); !r) ops::log_error("key reload failed", {{"error", r.error().detail}});
+      else ops::log_info("keys reloaded");
+      continue;
+    }
+    ops::log_info("stopping", {{"signal", sig}});
+    break;
+  }
+  server.stop();
+  server.join();
+  rt.store->stop();  // writes and syncs what is pending
+  return 0;
+}
+
+int print_routes() {
+  // The handlers only capture the services; a throwaway data dir gives them something to hold.
+  std::string dir = (std::filesystem::temp_directory_path() / "waitroom-routes-XXXXXX").string();
+  if (!::mkdtemp(dir.data())) return 1;
+  config::ServerConfig cfg;
+  cfg.data_dir = dir;
+  int rc = 1;
+  {
+    Runtime rt;
+    if (auto r = rt.open(cfg); r) {
+      api::Services services{*rt.store, *rt.keys, cfg, rt.clock};
+      http::Router router;
+      build_routes(router, services);
+      for (const auto& route : router.routes())
+        std::cout << http::beast_http::to_string(route.method) << " " << route.pattern << "\n";
+      rc = 0;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return rc;
+}
+
+int bench_fill(const std::filesystem::path& data_dir, const std::string& room, std::uint64_t tickets,
+               const std::filesystem::path& config_file) {
+  auto loaded = config::load_config(config_file);
+  if (!loaded) return fail_with(loaded.error());
+  config::ServerConfig cfg = std::move(*loaded);
+  cfg.data_dir = data_dir;
+  if (cfg.rooms.empty() || std::none_of(cfg.rooms.begin(), cfg.rooms.end(), [&](auto& r) { return r.first == room; }))
+    cfg.rooms.emplace_back(room, core::RoomSettings{});
+  Runtime rt;
+  if (auto r = rt.open(cfg); !r) return fail_with(r.error());
+  constexpr std::uint64_t kChunk = 1'000'000;
+  for (std::uint64_t done = 0; done < tickets;) {
+    const std::uint64_t n = std::min(kChunk, tickets - done);
+    if (auto r = rt.store->fill(room, n); !r) return fail_with(r.error());
+    done += n;
+  }
+  rt.store->stop();
+  std::cout << "filled " << tickets << " tickets into room " << room << "\n";
+  return 0;
+}
+
+}  // namespace waitroom::app

@@ -1,0 +1,179 @@
+#include "config/server_config.hpp"
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "config/room_settings_codec.hpp"
+
+namespace waitroom::config {
+
+namespace json = boost::json;
+using core::ErrorCode;
+using core::fail;
+
+namespace {
+
+core::Result<void> bad(std::string key, std::string why) {
+  return fail(ErrorCode::bad_request, "config: " + key + ": " + why);
+}
+
+// Room tables are validated by the same JSON codec as the admin API.
+json::value toml_to_json(const toml::node& node) {
+  if (auto v = node.as_string()) return json::value(v->get());
+  if (auto v = node.as_integer()) return json::value(v->get());
+  if (auto v = node.as_floating_point()) return json::value(v->get());
+  if (auto v = node.as_boolean()) return json::value(v->get());
+  if (auto arr = node.as_array()) {
+    json::array out;
+    for (const auto& e : *arr) out.push_back(toml_to_json(e));
+    return out;
+  }
+  if (auto tbl = node.as_table()) {
+    json::object out;
+    for (const auto& [k, v] : *tbl) out[std::string(k.str())] = toml_to_json(v);
+    return out;
+  }
+  return nullptr;
+}
+
+template <class T>
+core::Result<void> read_positive(const toml::node& node, const std::string& key, T& out,
+                                 std::int64_t max) {
+  auto v = node.value<std::int64_t>();
+  if (!v || *v <= 0 || *v > max)
+    return bad(key, "must be an integer between 1 and " + std::to_string(max));
+  out = static_cast<T>(*v);
+  return {};
+}
+
+core::Result<void> read_limits(const toml::table& tbl, Limits& limits) {
+  for (const auto& [k, v] : tbl) {
+    const std::string key = "limits." + std::string(k.str());
+    core::Result<void> r;
+    if (k == "body_limit_bytes") r = read_positive(v, key, limits.body_limit_bytes, 64 << 20);
+    else if (k == "header_limit_bytes") r = read_positive(v, key, limits.header_limit_bytes, 1 << 20);
+    else if (k == "header_timeout_s") r = read_positive(v, key, limits.header_timeout_s, 3600);
+    else if (k == "body_timeout_s") r = read_positive(v, key, limits.body_timeout_s, 3600);
+    else if (k == "max_connections") r = read_positive(v, key, limits.max_connections, 1 << 22);
+    else r = bad(key, "unknown key");
+    if (!r) return r;
+  }
+  return {};
+}
+
+core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cfg) {
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << "config: " << file.string() << ":" << e.source().begin.line << ":"
+        << e.source().begin.column << ": " << e.description();
+    return fail(ErrorCode::bad_request, msg.str());
+  }
+  for (const auto& [k, v] : root) {
+    const std::string key(k.str());
+    core::Result<void> r;
+    if (key == "listen" || key == "data_dir" || key == "durability" || key == "admin_key_file") {
+      auto s = v.value<std::string>();
+      if (!s) return bad(key, "must be a string");
+      if (key == "listen") {
+        if (!parse_listen(*s)) return bad(key, "must be HOST:PORT");
+        cfg.listen = *s;
+      } else if (key == "data_dir") {
+        cfg.data_dir = *s;
+      } else if (key == "durability") {
+        auto d = parse_durability(*s);
+        if (!d) return bad(key, d.error().detail);
+        cfg.durability = *d;
+      } else {
+        cfg.admin_key_file = *s;
+      }
+    } else if (key == "threads") {
+      r = read_positive(v, key, cfg.threads, 256);
+    } else if (key == "cookie_secure") {
+      auto b = v.value<bool>();
+      if (!b) return bad(key, "must be true or false");
+      cfg.cookie_secure = *b;
+    } else if (key == "limits") {
+      if (!v.is_table()) return bad(key, "must be a table");
+      r = read_limits(*v.as_table(), cfg.limits);
+    } else if (key == "rooms") {
+      if (!v.is_table()) return bad(key, "must be a table of rooms: [rooms.NAME]");
+      for (const auto& [name, room] : *v.as_table()) {
+        const std::string room_key = "rooms." + std::string(name.str());
+        if (!core::is_valid_room_name(name.str()))
+          return bad(room_key, "room names are 1-64 of A-Z a-z 0-9 _ - (not starting with _ or -)");
+        if (!room.is_table()) return bad(room_key, "must be a table");
+        auto settings = apply_room_settings(toml_to_json(room).as_object(), core::RoomSettings{});
+        if (!settings) return bad(room_key, settings.error().detail);
+        cfg.rooms.emplace_back(std::string(name.str()), *settings);
+      }
+    } else {
+      r = bad(key, "unknown key");
+    }
+    if (!r) return r;
+  }
+  return {};
+}
+
+core::Result<void> read_admin_key(ServerConfig& cfg) {
+  if (const char* env = std::getenv("WAITROOM_ADMIN_KEY"); env && *env) {
+    cfg.admin_key = env;
+  } else if (!cfg.admin_key_file.empty()) {
+    std::ifstream in(cfg.admin_key_file);
+    if (!in) return bad("admin_key_file", "cannot read " + cfg.admin_key_file.string());
+    std::getline(in, cfg.admin_key);
+  }
+  // A short key can be guessed; refuse it rather than run an admin API that is easy to take over.
+  if (!cfg.admin_key.empty() && cfg.admin_key.size() < 16)
+    return bad("admin key", "must be at least 16 characters");
+  return {};
+}
+
+}  // namespace
+
+core::Result<Durability> parse_durability(std::string_view text) {
+  if (text == "fsync") return Durability::fsync;
+  if (text == "relaxed") return Durability::relaxed;
+  return fail(ErrorCode::bad_request, "must be \"fsync\" or \"relaxed\"");
+}
+
+core::Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0)
+    return fail(ErrorCode::bad_request, "listen must be HOST:PORT");
+  std::string host(text.substr(0, colon));
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string_view port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535)
+    return fail(ErrorCode::bad_request, "listen port must be 0-65535");
+  return std::pair{host, static_cast<std::uint16_t>(port)};
+}
+
+core::Result<ServerConfig> load_config(const std::filesystem::path& file) {
+  ServerConfig cfg;
+  if (!file.empty()) {
+    if (auto r = read_file(file, cfg); !r) return std::unexpected(r.error());
+  }
+  if (const char* v = std::getenv("WAITROOM_LISTEN"); v && *v) {
+    if (!parse_listen(v)) return std::unexpected(bad("WAITROOM_LISTEN", "must be HOST:PORT").error());
+    cfg.listen = v;
+  }
+  if (const char* v = std::getenv("WAITROOM_DATA_DIR"); v && *v) cfg.data_dir = v;
+  if (const char* v = std::getenv("WAITROOM_DURABILITY"); v && *v) {
+    auto d = parse_durability(v);
+    if (!d) return std::unexpected(bad("WAITROOM_DURABILITY", d.error().detail).error());
+    cfg.durability = *d;
+  }
+  if (auto r = read_admin_key(cfg); !r) return std::unexpected(r.error());
+  return cfg;
+}
+
+}  // namespace waitroom::config

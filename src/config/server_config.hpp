@@ -1,0 +1,45 @@
+#pragma once
+// waitroom.toml: the server's settings and its initial rooms. Every key is documented in
+// docs/configuration.md; WAITROOM_* environment variables override the file, flags override both.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/room_settings.hpp"
+
+namespace waitroom::config {
+
+enum class Durability { fsync, relaxed };
+
+struct Limits {
+  std::size_t body_limit_bytes = 16 * 1024;
+  std::size_t header_limit_bytes = 8 * 1024;
+  std::int64_t header_timeout_s = 10;  // whole request head must arrive within this
+  std::int64_t body_timeout_s = 30;
+  std::size_t max_connections = 20000;
+};
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::filesystem::path data_dir = "data";
+  Durability durability = Durability::fsync;
+  unsigned threads = 0;  // 0: one per core
+  std::string admin_key;  // from WAITROOM_ADMIN_KEY or admin_key_file; never logged
+  std::filesystem::path admin_key_file;
+  bool cookie_secure = false;
+  Limits limits;
+  // Rooms created at start when the store does not have them yet; later admin API changes win.
+  std::vector<std::pair<std::string, core::RoomSettings>> rooms;
+};
+
+// Reads `file` (empty path: defaults only), then applies environment overrides and reads the
+// admin key. Errors name the key and the reason.
+core::Result<ServerConfig> load_config(const std::filesystem::path& file);
+
+core::Result<Durability> parse_durability(std::string_view text);
+core::Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text);
+
+}  // namespace waitroom::config

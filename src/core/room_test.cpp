@@ -1,0 +1,128 @@
+#include "core/room.hpp"
+
+#include <gtest/gtest.h>
+
+namespace waitroom::core {
+namespace {
+
+constexpr std::int64_t kNow = 1'700'000'000;
+
+Room make_room() { return Room("demo", RoomSettings{}); }
+
+TEST(Room, PositionsAreGapFreeFromOne) {
+  Room room = make_room();
+  EXPECT_EQ(room.enqueue(kNow).value(), 1u);
+  EXPECT_EQ(room.enqueue(kNow).value(), 2u);
+  EXPECT_EQ(room.enqueue(kNow, 10).value(), 3u);
+  EXPECT_EQ(room.queue_counter(), 12u);
+}
+
+TEST(Room, TicketIsWaitingThenEligible) {
+  Room room = make_room();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(room.enqueue(kNow));
+  TicketState t = room.ticket(4, kNow);
+  EXPECT_EQ(t.status, TicketStatus::waiting);
+  EXPECT_EQ(t.ahead, 3u);
+  ASSERT_TRUE(room.advance_by(2));
+  EXPECT_EQ(room.ticket(4, kNow).ahead, 1u);
+  ASSERT_TRUE(room.advance_to(4));
+  t = room.ticket(4, kNow);
+  EXPECT_EQ(t.status, TicketStatus::eligible);
+  EXPECT_EQ(t.ahead, 0u);
+  EXPECT_EQ(t.queue_length, 5u);
+}
+
+TEST(Room, ServingNeverMovesBack) {
+  Room room = make_room();
+  ASSERT_TRUE(room.advance_to(10));
+  auto r = room.advance_to(9);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::conflict);
+  EXPECT_EQ(room.serving(), 10u);
+  EXPECT_FALSE(room.advance_by(kMaxPosition));
+}
+
+TEST(Room, PassOnlyWhenEligibleAndNotPaused) {
+  Room room = make_room();
+  ASSERT_TRUE(room.enqueue(kNow));
+  auto not_yet = room.check_pass_allowed(1, kNow);
+  ASSERT_FALSE(not_yet);
+  EXPECT_EQ(not_yet.error().code, ErrorCode::conflict);
+  EXPECT_GT(not_yet.error().retry_after_s, 0);
+  ASSERT_TRUE(room.advance_by(1));
+  room.set_paused(true);
+  EXPECT_FALSE(room.check_pass_allowed(1, kNow));
+  room.set_paused(false);
+  EXPECT_TRUE(room.check_pass_allowed(1, kNow));
+}
+
+TEST(Room, SessionsExpireAndEnd) {
+  Room room = make_room();
+  ASSERT_TRUE(room.enqueue(kNow, 3));
+  ASSERT_TRUE(room.advance_to(3));
+  room.add_session(1, Session{"p1", kNow, kNow + 60, SessionStatus::active, 1});
+  room.add_session(2, Session{"p2", kNow, kNow + 120, SessionStatus::active, 2});
+  EXPECT_EQ(room.counters(kNow).active_sessions, 2u);
+  EXPECT_EQ(room.ticket(1, kNow).status, TicketStatus::admitted);
+  EXPECT_EQ(room.ticket(1, kNow + 60).status, TicketStatus::expired);
+  RoomCounters c = room.counters(kNow + 60);
+  EXPECT_EQ(c.active_sessions, 1u);
+  EXPECT_EQ(c.expired, 1u);
+  EXPECT_EQ(room.end_session(2, SessionStatus::revoked, kNow + 61).value(), true);
+  EXPECT_EQ(room.end_session(2, SessionStatus::revoked, kNow + 61).value(), false);
+  EXPECT_FALSE(room.end_session(2, SessionStatus::completed, kNow + 61));
+  EXPECT_FALSE(room.end_session(3, SessionStatus::completed, kNow + 61));
+  c = room.counters(kNow + 61);
+  EXPECT_EQ(c.active_sessions, 0u);
+  EXPECT_EQ(c.revoked, 1u);
+  EXPECT_EQ(c.passes_issued, 2u);
+  auto gone = room.check_pass_allowed(2, kNow + 61);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::gone);
+}
+
+TEST(Room, AddSessionKeepsTheFirst) {
+  Room room = make_room();
+  ASSERT_TRUE(room.enqueue(kNow));
+  room.add_session(1, Session{"first", kNow, kNow + 60, SessionStatus::active, 1});
+  const Session& kept = room.add_session(1, Session{"second", kNow, kNow + 60, SessionStatus::active, 2});
+  EXPECT_EQ(kept.pass, "first");
+  EXPECT_EQ(room.counters(kNow).passes_issued, 1u);
+}
+
+TEST(Room, ResetStartsAnEmptyEpoch) {
+  Room room = make_room();
+  ASSERT_TRUE(room.enqueue(kNow, 4));
+  ASSERT_TRUE(room.advance_to(2));
+  room.add_session(1, Session{"p", kNow, kNow + 60, SessionStatus::active, 1});
+  room.reset(2);
+  EXPECT_EQ(room.epoch(), 2u);
+  EXPECT_EQ(room.queue_counter(), 0u);
+  EXPECT_EQ(room.serving(), 0u);
+  EXPECT_FALSE(room.has_ticket(1));
+  RoomCounters c = room.counters(kNow);
+  EXPECT_EQ(c.active_sessions, 0u);
+  EXPECT_EQ(c.passes_issued, 0u);
+  EXPECT_EQ(c.tickets_issued_total, 4u);
+  EXPECT_EQ(room.enqueue(kNow).value(), 1u);
+}
+
+TEST(RoomSettings, Validation) {
+  EXPECT_TRUE(validate(RoomSettings{}));
+  RoomSettings s;
+  s.pass_lifetime_s = 10;
+  EXPECT_FALSE(validate(s));
+  s = {};
+  s.algorithm = "HS256";
+  EXPECT_FALSE(validate(s));
+  s = {};
+  s.target_url = "javascript:alert(1)";
+  EXPECT_FALSE(validate(s));
+  EXPECT_TRUE(is_valid_room_name("demo-1_a"));
+  EXPECT_FALSE(is_valid_room_name("-demo"));
+  EXPECT_FALSE(is_valid_room_name("de mo"));
+  EXPECT_FALSE(is_valid_room_name(std::string(65, 'a')));
+}
+
+}  // namespace
+}  // namespace waitroom::core

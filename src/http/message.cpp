@@ -1,0 +1,30 @@
+#include "http/message.hpp"
+
+namespace waitroom::http {
+
+Response json_response(const Request& req, Status status, std::string body) {
+  Response res{status, req.version()};
+  res.set(beast_http::field::content_type, "application/json");
+  res.set(beast_http::field::cache_control, "no-store");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+std::string_view cookie_value(const Request& req, std::string_view name) {
+  for (auto it = req.find(beast_http::field::cookie); it != req.end() && it->name() == beast_http::field::cookie; ++it) {
+    std::string_view header = it->value();
+    while (!header.empty()) {
+      const auto semi = header.find(';');
+      std::string_view pair = header.substr(0, semi);
+      header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      const auto eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+    }
+  }
+  return {};
+}
+
+}  // namespace waitroom::http

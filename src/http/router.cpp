@@ -1,0 +1,60 @@
+#include "http/router.hpp"
+
+namespace waitroom::http {
+
+namespace {
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  while (true) {
+    const auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+bool is_capture(std::string_view segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+}  // namespace
+
+void Router::add(Method method, std::string pattern, Handler handler) {
+  std::vector<std::string> segments;
+  for (std::string_view s : split_path(pattern)) segments.emplace_back(s);
+  routes_.push_back(Route{method, std::move(pattern), std::move(handler), std::move(segments)});
+}
+
+Match Router::match(Method method, std::string_view path) const {
+  Match result;
+  const std::vector<std::string_view> parts = split_path(path);
+  std::vector<std::pair<std::string_view, std::string_view>> params;
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    const Route& route = routes_[i];
+    if (route.segments.size() != parts.size()) continue;
+    params.clear();
+    bool ok = true;
+    for (std::size_t s = 0; s < parts.size() && ok; ++s) {
+      const std::string& seg = route.segments[s];
+      if (is_capture(seg)) {
+        ok = !parts[s].empty();
+        if (ok) params.emplace_back(std::string_view(seg).substr(1, seg.size() - 2), parts[s]);
+      } else {
+        ok = seg == parts[s];
+      }
+    }
+    if (!ok) continue;
+    if (route.method == method || (method == Method::head && route.method == Method::get)) {
+      result.route = &route;
+      result.index = i;
+      result.params = std::move(params);
+      return result;
+    }
+    if (!result.allow.empty()) result.allow += ", ";
+    result.allow += std::string(beast_http::to_string(route.method));
+  }
+  return result;
+}
+
+}  // namespace waitroom::http

@@ -1,0 +1,38 @@
+#pragma once
+// Maps (method, path) to a handler. Patterns are literal segments and `{name}` captures, e.g.
+// /v1/rooms/{room}/tickets/{ticket}. The route table is also what `waitroom routes` prints and
+// what the OpenAPI test checks, so documentation and code cannot drift apart.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/message.hpp"
+
+namespace waitroom::http {
+
+struct Route {
+  Method method;
+  std::string pattern;
+  Handler handler;
+  std::vector<std::string> segments;  // pattern split on '/'
+};
+
+struct Match {
+  const Route* route = nullptr;  // null: no route
+  std::size_t index = 0;         // the route's position in routes(), for metrics
+  std::vector<std::pair<std::string_view, std::string_view>> params;
+  std::string allow;  // when the path matched but not the method: the methods that would
+};
+
+class Router {
+ public:
+  void add(Method method, std::string pattern, Handler handler);
+  // Matches a path (no query string). `params` views point into `path`.
+  Match match(Method method, std::string_view path) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace waitroom::http

@@ -1,0 +1,50 @@
+#pragma once
+// The HTTP/1.1 server: one io_context per thread, each with its own SO_REUSEPORT acceptor, and
+// one coroutine per connection that reads a request, routes it and writes the answer in a loop.
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/server_config.hpp"
+#include "core/error.hpp"
+#include "http/router.hpp"
+#include "ops/http_metrics.hpp"
+
+
+namespace waitroom::http {
+
+class Server {
+ public:
+  Server(const config::Limits& limits, const Router& router, ops::HttpMetrics& metrics);
+  ~Server();
+
+  // Binds host:port (port 0 picks one) on `threads` io_contexts. Returns the bound port.
+  core::Result<std::uint16_t> listen(const std::string& host, std::uint16_t port, unsigned threads);
+  // Runs the io_contexts on their threads until stop(); returns at once.
+  void start();
+  void stop();
+  void join();
+  // An executor callers may use for background work (e.g. timers); the first io_context's.
+  boost::asio::io_context& context(std::size_t i = 0);
+  std::size_t open_connections() const { return connections_.load(); }
+
+ private:
+  struct Worker;
+  boost::asio::awaitable<void> accept_loop(Worker& worker);
+  // One connection: read a request, answer it, repeat while keep-alive.
+  boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket);
+  config::Limits limits_;
+  const Router& router_;
+  ops::HttpMetrics& metrics_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::atomic<std::size_t> connections_{0};
+};
+
+}  // namespace waitroom::http

@@ -1,0 +1,227 @@
+#include "store/embedded/durable_log.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <iterator>
+#include <chrono>
+#include <cstring>
+
+#include "store/embedded/crc32c.hpp"
+
+namespace waitroom::store {
+
+namespace {
+constexpr std::size_t kFrameHeaderBytes = 8;
+constexpr std::uint32_t kMaxRecordBytes = 64 << 20;
+// In relaxed mode, how often written data is forced to disk: the power-loss window.
+constexpr auto kRelaxedSyncInterval = std::chrono::seconds(1);
+
+bool write_all(int fd, const char* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+void put_u32(std::string& out, std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
+std::uint32_t get_u32(const char* p) {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+}  // namespace
+
+core::Result<std::unique_ptr<DurableLog>> DurableLog::open(const std::filesystem::path& file,
+                                                           bool fsync_each_batch) {
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return core::fail(core::ErrorCode::internal,
+                      "cannot open " + file.string() + ": " + std::strerror(errno));
+  return std::unique_ptr<DurableLog>(new DurableLog(fd, file, fsync_each_batch));
+}
+
+DurableLog::DurableLog(int fd, std::filesystem::path path, bool fsync_each_batch)
+    : fd_(fd), path_(std::move(path)), fsync_each_batch_(fsync_each_batch) {}
+
+DurableLog::~DurableLog() {
+  stop();
+  ::close(fd_);
+}
+
+core::Result<std::uint64_t> DurableLog::replay(
+    const std::function<core::Result<void>(std::string_view)>& apply) {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0)
+    return core::fail(core::ErrorCode::internal, "cannot stat " + path_.string());
+  std::string data(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t got = 0;
+  while (got < data.size()) {
+    const ssize_t r = ::pread(fd_, data.data() + got, data.size() - got, static_cast<off_t>(got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return core::fail(core::ErrorCode::internal, "cannot read " + path_.string());
+    got += static_cast<std::size_t>(r);
+  }
+
+  std::uint64_t records = 0;
+  std::size_t offset = 0;
+  while (data.size() - offset >= kFrameHeaderBytes) {
+    const std::uint32_t len = get_u32(data.data() + offset);
+    const std::uint32_t crc = get_u32(data.data() + offset + 4);
+    if (len > kMaxRecordBytes || data.size() - offset - kFrameHeaderBytes < len) break;
+    const std::string_view payload(data.data() + offset + kFrameHeaderBytes, len);
+    if (crc32c(payload) != crc) break;
+    if (auto r = apply(payload); !r)
+      return core::fail(core::ErrorCode::internal, path_.string() + ": record " +
+                                                       std::to_string(records + 1) + ": " +
+                                                       r.error().detail);
+    offset += kFrameHeaderBytes + len;
+    ++records;
+  }
+  // Whatever follows the last intact record was never acknowledged: cut it off.
+  if (offset != data.size()) {
+    if (::ftruncate(fd_, static_cast<off_t>(offset)) != 0 || ::fdatasync(fd_) != 0)
+      return core::fail(core::ErrorCode::internal, "cannot truncate torn tail of " + path_.string());
+  }
+  if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
+    return core::fail(core::ErrorCode::internal, "cannot seek " + path_.string());
+  bytes_on_disk_ = offset;
+  return records;
+}
+
+void DurableLog::start() {
+  std::lock_guard lock(mu_);
+  if (writer_.joinable()) return;
+  stopping_ = false;
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+void DurableLog::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_writer_.notify_one();
+  if (writer_.joinable()) writer_.join();
+}
+
+std::uint64_t DurableLog::append(std::string_view payload) {
+  std::unique_lock lock(mu_);
+  put_u32(pending_, static_cast<std::uint32_t>(payload.size()));
+  put_u32(pending_, crc32c(payload));
+  pending_.append(payload);
+  const std::uint64_t lsn = ++appended_lsn_;
+  const bool was_idle = pending_.size() == kFrameHeaderBytes + payload.size();
+  lock.unlock();
+  if (was_idle) wake_writer_.notify_one();
+  return lsn;
+}
+
+bool DurableLog::is_durable(std::uint64_t lsn) const {
+  std::lock_guard lock(mu_);
+  return durable_lsn_ >= lsn && !failed_;
+}
+
+bool DurableLog::failed() const {
+  std::lock_guard lock(mu_);
+  return failed_;
+}
+
+std::uint64_t DurableLog::bytes_on_disk() const {
+  std::lock_guard lock(mu_);
+  return bytes_on_disk_;
+}
+
+void DurableLog::add_waiter(std::uint64_t lsn, boost::asio::any_io_executor ex,
+                            boost::asio::any_completion_handler<void(bool)> handler) {
+  std::unique_lock lock(mu_);
+  if (durable_lsn_ >= lsn || failed_) {
+    const bool ok = !failed_ && durable_lsn_ >= lsn;
+    lock.unlock();
+    std::vector<Waiter> ready;
+    ready.push_back(Waiter{lsn, std::move(ex), std::move(handler)});
+    complete(ready, ok);
+    return;
+  }
+  waiters_.push_back(Waiter{lsn, std::move(ex), std::move(handler)});
+}
+
+void DurableLog::complete(std::vector<Waiter>& ready, bool ok) {
+  for (Waiter& w : ready) {
+    boost::asio::post(w.executor, [h = std::move(w.handler), ok]() mutable { std::move(h)(ok); });
+  }
+  ready.clear();
+}
+
+// Group commit: everything appended while the previous batch was being written goes out in one
+// write() and one fdatasync(), then every request waiting on it is completed.
+void DurableLog::writer_loop() {
+  std::string batch;
+  std::vector<Waiter> ready;
+  auto last_sync = std::chrono::steady_clock::now();
+  bool dirty = false;  // relaxed mode: written but not yet synced
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (fsync_each_batch_ || !dirty) {
+      wake_writer_.wait(lock, [&] { return !pending_.empty() || stopping_; });
+    } else {
+      wake_writer_.wait_until(lock, last_sync + kRelaxedSyncInterval,
+                              [&] { return !pending_.empty() || stopping_; });
+    }
+    if (pending_.empty() && stopping_ && !dirty) break;
+
+    batch.clear();
+    batch.swap(pending_);
+    const std::uint64_t batch_lsn = appended_lsn_;
+    const bool failed = failed_;
+    const bool stopping = stopping_;
+    lock.unlock();
+
+    bool ok = !failed;
+    if (ok && !batch.empty()) {
+      ok = write_all(fd_, batch.data(), batch.size());
+      dirty = true;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (ok && dirty &&
+        (fsync_each_batch_ || stopping || now - last_sync >= kRelaxedSyncInterval)) {
+      ok = ::fdatasync(fd_) == 0;
+      dirty = false;
+      last_sync = now;
+    }
+
+    lock.lock();
+    if (!ok) {
+      failed_ = true;
+      dirty = false;
+    } else if (!batch.empty()) {
+      durable_lsn_ = batch_lsn;
+      bytes_on_disk_ += batch.size();
+    }
+    // Completed in order of arrival; a failed log completes everyone with `false`.
+    auto split = std::partition(waiters_.begin(), waiters_.end(),
+                                [&](const Waiter& w) { return failed_ || w.lsn > durable_lsn_; });
+    std::move(split, waiters_.end(), std::back_inserter(ready));
+    waiters_.erase(split, waiters_.end());
+    if (failed_) {
+      std::move(waiters_.begin(), waiters_.end(), std::back_inserter(ready));
+      waiters_.clear();
+    }
+    const bool all_ok = !failed_;
+    lock.unlock();
+    complete(ready, all_ok);
+    lock.lock();
+    if (stopping_ && pending_.empty() && !dirty) break;
+  }
+}
+
+}  // namespace waitroom::store

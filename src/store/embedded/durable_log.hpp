@@ -1,0 +1,106 @@
+#pragma once
+// An append-only log of checksummed records with group commit.
+//
+// Why our own log rather than SQLite (DESIGN.md section 4 asked us to choose by measurement):
+// every state change of a room is a small record appended in order, and start-up replays them.
+// A log makes an enqueue one memcpy into the pending batch, and one write()+fdatasync() covers
+// every request that arrived while the previous batch was on its way to disk. Replay reads the
+// file sequentially (10M tickets in well under the 10 s target, see BENCHMARKS.md); SQLite would
+// add a B-tree insert per row and a second copy of state we already keep in memory.
+//
+// Framing: [u32 payload length][u32 CRC-32C of payload][payload]. A crash can leave a torn last
+// record; replay stops at the first record that is short or fails its checksum and truncates the
+// file there, so later appends follow intact data.
+//
+// Durability modes:
+//   fsync   — a record is acknowledged only after fdatasync() returned for its batch: it survives
+//             kill -9 and power loss.
+//   relaxed — acknowledged after write() (survives kill -9, since the page cache outlives the
+//             process); fdatasync() runs once a second, so power loss can lose up to ~1 s.
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace waitroom::store {
+
+class DurableLog {
+ public:
+  static core::Result<std::unique_ptr<DurableLog>> open(const std::filesystem::path& file,
+                                                        bool fsync_each_batch);
+  ~DurableLog();
+  DurableLog(const DurableLog&) = delete;
+  DurableLog& operator=(const DurableLog&) = delete;
+
+  // Calls `apply` for every intact record in order and cuts off a torn tail. Call once, before
+  // start(). Returns the number of records applied.
+  core::Result<std::uint64_t> replay(const std::function<core::Result<void>(std::string_view)>& apply);
+
+  // Starts the writer thread. stop() writes and syncs what is pending, then joins it.
+  void start();
+  void stop();
+
+  // Queues a record; thread-safe and cheap (a copy into the pending batch). Returns its log
+  // sequence number: wait for it with async_wait() before acknowledging the change.
+  std::uint64_t append(std::string_view payload);
+
+  bool is_durable(std::uint64_t lsn) const;
+  // True once a write or sync failed: later changes are refused (503) rather than acknowledged.
+  bool failed() const;
+  std::uint64_t bytes_on_disk() const;
+
+  // Completes with `true` when record `lsn` is durable, `false` if the log failed first. The
+  // handler runs on its own associated executor, never on the writer thread.
+  template <class Token>
+  auto async_wait(std::uint64_t lsn, Token&& token) {
+    return boost::asio::async_initiate<Token, void(bool)>(
+        [this, lsn](auto handler) {
+          auto ex = boost::asio::get_associated_executor(handler);
+          add_waiter(lsn, std::move(ex),
+                     boost::asio::any_completion_handler<void(bool)>(std::move(handler)));
+        },
+        token);
+  }
+
+ private:
+  struct Waiter {
+    std::uint64_t lsn;
+    boost::asio::any_io_executor executor;
+    boost::asio::any_completion_handler<void(bool)> handler;
+  };
+
+  DurableLog(int fd, std::filesystem::path path, bool fsync_each_batch);
+  void add_waiter(std::uint64_t lsn, boost::asio::any_io_executor ex,
+                  boost::asio::any_completion_handler<void(bool)> handler);
+  void writer_loop();
+  static void complete(std::vector<Waiter>& ready, bool ok);
+
+  int fd_;
+  std::filesystem::path path_;
+  bool fsync_each_batch_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_writer_;
+  std::string pending_;  // framed records not yet handed to write()
+  std::uint64_t appended_lsn_ = 0;
+  std::uint64_t durable_lsn_ = 0;
+  std::uint64_t bytes_on_disk_ = 0;
+  bool failed_ = false;
+  bool stopping_ = false;
+  std::vector<Waiter> waiters_;
+  std::thread writer_;
+};
+
+}  // namespace waitroom::store

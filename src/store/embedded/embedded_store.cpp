@@ -1,0 +1,429 @@
+#include "store/embedded/embedded_store.hpp"
+
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "config/room_settings_codec.hpp"
+
+namespace waitroom::store {
+
+namespace json = boost::json;
+using core::ErrorCode;
+using core::fail;
+
+namespace {
+constexpr const char* kLogFileName = "waitroom.log";
+constexpr std::int64_t kUnavailableRetryAfterS = 5;
+
+core::Error unknown_room(const std::string& room) {
+  return core::Error{ErrorCode::not_found, "no room named \"" + room + "\"", 0};
+}
+}  // namespace
+
+core::Result<std::unique_ptr<EmbeddedStore>> EmbeddedStore::open(
+    const std::filesystem::path& data_dir, bool fsync_each_batch, const core::Clock& clock,
+    const token::TicketIdCodec& ids, const core::PassMinter& minter) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return fail(ErrorCode::internal, "cannot create " + data_dir.string() + ": " + ec.message());
+  auto log = DurableLog::open(data_dir / kLogFileName, fsync_each_batch);
+  if (!log) return std::unexpected(log.error());
+  std::unique_ptr<EmbeddedStore> store(new EmbeddedStore(std::move(*log), clock, ids, minter));
+  auto replayed = store->log_->replay([&](std::string_view payload) -> core::Result<void> {
+    auto record = decode_record(payload);
+    if (!record) return std::unexpected(record.error());
+    return store->apply(*record);
+  });
+  if (!replayed) return std::unexpected(replayed.error());
+  store->replayed_records_ = *replayed;
+  return store;
+}
+
+EmbeddedStore::EmbeddedStore(std::unique_ptr<DurableLog> log, const core::Clock& clock,
+                             const token::TicketIdCodec& ids, const core::PassMinter& minter)
+    : log_(std::move(log)), clock_(clock), ids_(ids), minter_(minter) {}
+
+EmbeddedStore::~EmbeddedStore() { log_->stop(); }
+
+// Replay: each record re-applies exactly the change that was acknowledged when it was written.
+core::Result<void> EmbeddedStore::apply(const LogRecord& record) {
+  auto room_of = [&](const std::string& name, std::uint32_t epoch) -> core::Result<core::Room*> {
+    auto it = rooms_.find(name);
+    if (it == rooms_.end()) return fail(ErrorCode::internal, "record for unknown room " + name);
+    if (epoch != 0 && it->second->room.epoch() != epoch)
+      return fail(ErrorCode::internal, "record for epoch " + std::to_string(epoch) + " of " + name);
+    return &it->second->room;
+  };
+  return std::visit(
+      [&](const auto& r) -> core::Result<void> {
+        using R = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<R, RoomPutRecord>) {
+          json::error_code ec;
+          json::value fields = json::parse(r.settings_json, ec);
+          if (ec || !fields.is_object()) return fail(ErrorCode::internal, "bad settings of " + r.room);
+          auto settings = config::apply_room_settings(fields.as_object(), core::RoomSettings{});
+          if (!settings) return std::unexpected(settings.error());
+          auto it = rooms_.find(r.room);
+          if (it != rooms_.end()) {
+            it->second->room.set_settings(*settings);
+          } else {
+            auto entry = std::make_shared<Entry>(r.room, *settings);
+            entry->room.reset(last_epoch_[r.room] + 1);
+            last_epoch_[r.room] = entry->room.epoch();
+            rooms_.emplace(r.room, std::move(entry));
+          }
+          return {};
+        } else if constexpr (std::is_same_v<R, RoomDeleteRecord>) {
+          if (rooms_.erase(r.room) == 0) return fail(ErrorCode::internal, "delete of unknown room " + r.room);
+          return {};
+        } else {
+          auto room = room_of(r.room, 0);
+          if (!room) return std::unexpected(room.error());
+          core::Room& rm = **room;
+          if constexpr (std::is_same_v<R, ResetRecord>) {
+            rm.reset(r.new_epoch);
+            last_epoch_[r.room] = r.new_epoch;
+            return {};
+          } else if constexpr (std::is_same_v<R, PausedRecord>) {
+            rm.set_paused(r.paused);
+            return {};
+          } else {
+            if (rm.epoch() != r.epoch)
+              return fail(ErrorCode::internal, "record for another epoch of " + r.room);
+            if constexpr (std::is_same_v<R, EnqueueRecord>) {
+              if (r.first_position != rm.queue_counter() + 1)
+                return fail(ErrorCode::internal, "positions out of order in " + r.room);
+              auto first = rm.enqueue(r.entry_time_s, r.count);
+              if (!first) return std::unexpected(first.error());
+              return {};
+            } else if constexpr (std::is_same_v<R, AdvanceRecord>) {
+              auto s = rm.advance_to(r.serving);
+              if (!s) return std::unexpected(s.error());
+              return {};
+            } else if constexpr (std::is_same_v<R, PassIssuedRecord>) {
+              if (!rm.has_ticket(r.position)) return fail(ErrorCode::internal, "pass for unknown ticket");
+              rm.add_session(r.position, core::Session{r.pass, r.issued_at_s, r.expires_at_s,
+                                                       core::SessionStatus::active, 0});
+              return {};
+            } else {
+              static_assert(std::is_same_v<R, SessionEndRecord>);
+              auto ended = rm.end_session(r.position, r.status, clock_.now_s());
+              // A session that expired by time before the restart was still ended by the operator.
+              if (!ended && ended.error().code != ErrorCode::conflict) return std::unexpected(ended.error());
+              return {};
+            }
+          }
+        }
+      },
+      record);
+}
+
+std::shared_ptr<EmbeddedStore::Entry> EmbeddedStore::find(const std::string& room) const {
+  std::shared_lock lock(rooms_mu_);
+  auto it = rooms_.find(room);
+  return it == rooms_.end() ? nullptr : it->second;
+}
+
+// Decodes a ticket id against its room: forged ids are "not found", ids of an earlier epoch "gone".
+core::Result<std::pair<std::shared_ptr<EmbeddedStore::Entry>, std::uint64_t>>
+EmbeddedStore::find_ticket(const std::string& room, const std::string& ticket) const {
+  auto entry = find(room);
+  if (!entry) return std::unexpected(unknown_room(room));
+  auto ref = ids_.decode(room, ticket);
+  if (!ref) return fail(ErrorCode::not_found, "no such ticket in room \"" + room + "\"");
+  std::lock_guard lock(entry->mu);
+  if (ref->epoch != entry->room.epoch())
+    return fail(ErrorCode::gone, "this ticket belongs to a line that was reset; join again");
+  if (!entry->room.has_ticket(ref->position))
+    return fail(ErrorCode::not_found, "no such ticket in room \"" + room + "\"");
+  return std::pair{entry, ref->position};
+}
+
+boost::asio::awaitable<bool> EmbeddedStore::durable(std::uint64_t lsn) {
+  if (log_->is_durable(lsn)) co_return true;
+  co_return co_await log_->async_wait(lsn, boost::asio::use_awaitable);
+}
+
+core::Result<void> EmbeddedStore::writable() const {
+  if (log_->failed())
+    return fail(ErrorCode::unavailable, "the store cannot write to disk", kUnavailableRetryAfterS);
+  return {};
+}
+
+RoomView EmbeddedStore::view_of(core::Room& room) {
+  return RoomView{room.name(), room.settings(), room.epoch(), room.paused(),
+                  room.counters(clock_.now_s())};
+}
+
+TicketView EmbeddedStore::ticket_view(core::Room& room, std::uint64_t position,
+                                      std::optional<std::string> id) {
+  if (!id) id = ids_.encode(room.name(), room.epoch(), position);
+  return TicketView{std::move(*id), room.name(), room.ticket(position, clock_.now_s())};
+}
+
+#define WAITROOM_DURABLE_OR_503(lsn)                                                            \
+  if (!co_await durable(lsn))                                                                   \
+  co_return fail(ErrorCode::unavailable, "the store could not make the change durable",        \
+                 kUnavailableRetryAfterS)
+
+Store::Op<EnqueueResult> EmbeddedStore::enqueue(std::string room, std::optional<std::string> existing) {
+  if (existing) {
+    if (auto found = find_ticket(room, *existing)) {
+      auto& [entry, position] = *found;
+      std::lock_guard lock(entry->mu);
+      entry->room.mark_seen(position, clock_.now_s());
+      co_return EnqueueResult{ticket_view(entry->room, position, std::move(*existing)), false};
+    }
+  }
+  if (auto w = writable(); !w) co_return std::unexpected(w.error());
+  auto entry = find(room);
+  if (!entry) co_return std::unexpected(unknown_room(room));
+  TicketView view;
+  std::uint64_t lsn = 0;
+  {
+    std::lock_guard lock(entry->mu);
+    if (entry->deleted) co_return std::unexpected(unknown_room(room));
+    const std::int64_t now = clock_.now_s();
+    auto position = entry->room.enqueue(now);
+    if (!position) co_return std::unexpected(position.error());
+    // Appended under the room's lock so the log keeps the room's positions in order.
+    lsn = log_->append(encode_record(
+        EnqueueRecord{room, entry->room.epoch(), *position, 1, now}));
+    view = ticket_view(entry->room, *position);
+  }
+  WAITROOM_DURABLE_OR_503(lsn);
+  co_return EnqueueResult{std::move(view), true};
+}
+
+Store::Op<TicketView> EmbeddedStore::ticket(std::string room, std::string ticket) {
+  auto found = find_ticket(room, ticket);
+  if (!found) co_return std::unexpected(found.error());
+  auto& [entry, position] = *found;
+  std::lock_guard lock(entry->mu);
+  entry->room.mark_seen(position, clock_.now_s());
+  co_return ticket_view(entry->room, position, std::move(ticket));
+}
+
+Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string ticket) {
+  auto found = find_ticket(room, ticket);
+  if (!found) co_return std::unexpected(found.error());
+  auto& [entry, position] = *found;
+  const std::int64_t now = clock_.now_s();
+  auto pass_view = [now](const core::Session& s) {
+    return PassView{s.pass, s.expires_at_s, std::max<std::int64_t>(s.expires_at_s - now, 0)};
+  };
+
+  core::PassRequest request;
+  std::optional<std::pair<PassView, std::uint64_t>> existing;  // the pass and its record's lsn
+  {
+    std::lock_guard lock(entry->mu);
+    core::Room& rm = entry->room;
+    rm.mark_seen(position, now);
+    if (auto allowed = rm.check_pass_allowed(position, now); !allowed)
+      co_return std::unexpected(allowed.error());
+    if (const core::Session* s = rm.session(position, now)) {
+      existing.emplace(pass_view(*s), s->lsn);
+    } else {
+      if (auto w = writable(); !w) co_return std::unexpected(w.error());
+      const core::RoomSettings& st = rm.settings();
+      request = core::PassRequest{room,     st.algorithm, st.issuer, rm.audience(), ticket,
+                            position, rm.epoch(),   now,       now + st.pass_lifetime_s};
+    }
+  }
+  if (existing) {
+    // Another request issued it; it is only handed out once its record is durable.
+    WAITROOM_DURABLE_OR_503(existing->second);
+    co_return existing->first;
+  }
+
+  // Signing is the expensive step: done outside the room's lock so other visitors are not held.
+  auto pass = minter_.mint(request);
+  if (!pass) co_return std::unexpected(pass.error());
+
+  PassView view;
+  std::uint64_t lsn = 0;
+  {
+    std::lock_guard lock(entry->mu);
+    core::Room& rm = entry->room;
+    if (entry->deleted || rm.epoch() != request.epoch)
+      co_return fail(ErrorCode::gone, "the line was reset while the pass was being issued");
+    if (auto allowed = rm.check_pass_allowed(position, now); !allowed)
+      co_return std::unexpected(allowed.error());
+    if (const core::Session* s = rm.session(position, now)) {
+      view = pass_view(*s);  // a concurrent request issued it first: everyone gets that one
+      lsn = s->lsn;
+    } else {
+      lsn = log_->append(encode_record(PassIssuedRecord{room, request.epoch, position, now,
+                                                        request.expires_at_s, *pass}));
+      view = pass_view(rm.add_session(
+          position, core::Session{*pass, now, request.expires_at_s, core::SessionStatus::active, lsn}));
+    }
+  }
+  WAITROOM_DURABLE_OR_503(lsn);
+  co_return view;
+}
+
+Store::Op<RoomView> EmbeddedStore::room(std::string room) {
+  auto entry = find(room);
+  if (!entry) co_return std::unexpected(unknown_room(room));
+  std::lock_guard lock(entry->mu);
+  co_return view_of(entry->room);
+}
+
+Store::Op<std::vector<RoomView>> EmbeddedStore::rooms() {
+  std::vector<std::shared_ptr<Entry>> entries;
+  {
+    std::shared_lock lock(rooms_mu_);
+    for (const auto& [name, entry] : rooms_) entries.push_back(entry);
+  }
+  std::vector<RoomView> views;
+  views.reserve(entries.size());
+  for (auto& entry : entries) {
+    std::lock_guard lock(entry->mu);
+    views.push_back(view_of(entry->room));
+  }
+  co_return views;
+}
+
+Store::Op<std::pair<RoomView, bool>> EmbeddedStore::put_room(std::string room, SettingsUpdate update) {
+  if (auto w = writable(); !w) co_return std::unexpected(w.error());
+  RoomView view;
+  bool created = false;
+  std::uint64_t lsn = 0;
+  {
+    std::unique_lock map_lock(rooms_mu_);
+    auto it = rooms_.find(room);
+    std::optional<core::RoomSettings> current;
+    std::unique_lock<std::mutex> room_lock;
+    if (it != rooms_.end()) {
+      room_lock = std::unique_lock(it->second->mu);
+      current = it->second->room.settings();
+    }
+    auto settings = update(current);
+    if (!settings) co_return std::unexpected(settings.error());
+    lsn = log_->append(encode_record(
+        RoomPutRecord{room, json::serialize(config::room_settings_to_json(*settings))}));
+    if (it != rooms_.end()) {
+      it->second->room.set_settings(*settings);
+      view = view_of(it->second->room);
+    } else {
+      auto entry = std::make_shared<Entry>(room, *settings);
+      entry->room.reset(last_epoch_[room] + 1);
+      last_epoch_[room] = entry->room.epoch();
+      view = view_of(entry->room);
+      rooms_.emplace(room, std::move(entry));
+      created = true;
+    }
+  }
+  WAITROOM_DURABLE_OR_503(lsn);
+  co_return std::pair{std::move(view), created};
+}
+
+Store::Op<void> EmbeddedStore::delete_room(std::string room) {
+  if (auto w = writable(); !w) co_return std::unexpected(w.error());
+  std::uint64_t lsn = 0;
+  {
+    std::unique_lock map_lock(rooms_mu_);
+    auto it = rooms_.find(room);
+    if (it == rooms_.end()) co_return std::unexpected(unknown_room(room));
+    std::lock_guard room_lock(it->second->mu);
+    it->second->deleted = true;
+    lsn = log_->append(encode_record(RoomDeleteRecord{room}));
+    rooms_.erase(it);
+  }
+  WAITROOM_DURABLE_OR_503(lsn);
+  co_return core::Result<void>{};
+}
+
+Store::Op<std::uint64_t> EmbeddedStore::advance(std::string room, Advance advance) {
+  if (auto w = writable(); !w) co_return std::unexpected(w.error());
+  auto entry = find(room);
+  if (!entry) co_return std::unexpected(unknown_room(room));
+  std::uint64_t serving = 0;
+  std::uint64_t lsn = 0;
+  {
+    std::lock_guard lock(entry->mu);
+    if (entry->deleted) co_return std::unexpected(unknown_room(room));
+    core::Room& rm = entry->room;
+    auto moved = advance.to ? rm.advance_to(*advance.to) : rm.advance_by(advance.by.value_or(0));
+    if (!moved) co_return std::unexpected(moved.error());
+    serving = *moved;
+    lsn = log_->append(encode_record(AdvanceRecord{room, rm.epoch(), serving}));
+  }
+  WAITROOM_DURABLE_OR_503(lsn);
+  co_return serving;
+}
+
+Store::Op<RoomView> EmbeddedStore::set_paused(std::string room, bool paused) {
+  if (auto w = writable(); !w) co_return std::unexpected(w.error());
+  auto entry = find(room);
+  if (!entry) co_return std::unexpected(unknown_room(room));
+  RoomView view;
+  std::uint64_t lsn = 0;
+  {
+    std::lock_guard lock(entry->mu);
+    if (entry->deleted) co_return std::unexpected(unknown_room(room));
+    entry->room.set_paused(paused);
+    lsn = log_->append(encode_record(PausedRecord{room, paused}));
+    view = view_of(entry->room);
+  }
+  WAITROOM_DURABLE_OR_503(lsn);
+  co_return view;
+}
+
+Store::Op<RoomView> EmbeddedStore::reset(std::string room) {
+  if (auto w = writable(); !w) co_return std::unexpected(w.error());
+  auto entry = find(room);
+  if (!entry) co_return std::unexpected(unknown_room(room));
+  RoomView view;
+  std::uint64_t lsn = 0;
+  {
+    std::unique_lock map_lock(rooms_mu_);  // last_epoch_ is shared with put_room
+    std::lock_guard lock(entry->mu);
+    if (entry->deleted) co_return std::unexpected(unknown_room(room));
+    const std::uint32_t epoch = entry->room.epoch() + 1;
+    if (epoch > core::kMaxEpoch)
+      co_return fail(ErrorCode::conflict, "this room has been reset too often; delete and re-create it");
+    entry->room.reset(epoch);
+    last_epoch_[room] = epoch;
+    lsn = log_->append(encode_record(ResetRecord{room, epoch}));
+    view = view_of(entry->room);
+  }
+  WAITROOM_DURABLE_OR_503(lsn);
+  co_return view;
+}
+
+Store::Op<TicketView> EmbeddedStore::end_session(std::string room, std::string ticket,
+                                                 core::SessionStatus status) {
+  if (auto w = writable(); !w) co_return std::unexpected(w.error());
+  auto found = find_ticket(room, ticket);
+  if (!found) co_return std::unexpected(found.error());
+  auto& [entry, position] = *found;
+  TicketView view;
+  std::uint64_t lsn = 0;
+  {
+    std::lock_guard lock(entry->mu);
+    core::Room& rm = entry->room;
+    auto changed = rm.end_session(position, status, clock_.now_s());
+    if (!changed) co_return std::unexpected(changed.error());
+    if (*changed)
+      lsn = log_->append(encode_record(SessionEndRecord{room, rm.epoch(), position, status}));
+    view = ticket_view(rm, position);
+  }
+  if (lsn != 0) WAITROOM_DURABLE_OR_503(lsn);
+  co_return view;
+}
+
+core::Result<void> EmbeddedStore::fill(const std::string& room, std::uint64_t count) {
+  auto entry = find(room);
+  if (!entry) return std::unexpected(unknown_room(room));
+  std::lock_guard lock(entry->mu);
+  const std::int64_t now = clock_.now_s();
+  auto first = entry->room.enqueue(now, count);
+  if (!first) return std::unexpected(first.error());
+  log_->append(encode_record(EnqueueRecord{room, entry->room.epoch(), *first, count, now}));
+  return {};
+}
+
+}  // namespace waitroom::store

@@ -1,0 +1,96 @@
+#include "store/embedded/log_records.hpp"
+
+#include "store/embedded/byte_codec.hpp"
+
+namespace waitroom::store {
+
+namespace {
+// The type tag is the variant index + 1; append new record types at the end only.
+
+void write_fields(ByteWriter& w, const RoomPutRecord& r) { w.str(r.room).str(r.settings_json); }
+void write_fields(ByteWriter& w, const RoomDeleteRecord& r) { w.str(r.room); }
+void write_fields(ByteWriter& w, const EnqueueRecord& r) {
+  w.str(r.room).u32(r.epoch).u64(r.first_position).u64(r.count).i64(r.entry_time_s);
+}
+void write_fields(ByteWriter& w, const AdvanceRecord& r) { w.str(r.room).u32(r.epoch).u64(r.serving); }
+void write_fields(ByteWriter& w, const PausedRecord& r) { w.str(r.room).u8(r.paused ? 1 : 0); }
+void write_fields(ByteWriter& w, const ResetRecord& r) { w.str(r.room).u32(r.new_epoch); }
+void write_fields(ByteWriter& w, const PassIssuedRecord& r) {
+  w.str(r.room).u32(r.epoch).u64(r.position).i64(r.issued_at_s).i64(r.expires_at_s).str(r.pass);
+}
+void write_fields(ByteWriter& w, const SessionEndRecord& r) {
+  w.str(r.room).u32(r.epoch).u64(r.position).u8(static_cast<std::uint8_t>(r.status));
+}
+
+void read_fields(ByteReader& in, RoomPutRecord& r) {
+  r.room = in.str();
+  r.settings_json = in.str();
+}
+void read_fields(ByteReader& in, RoomDeleteRecord& r) { r.room = in.str(); }
+void read_fields(ByteReader& in, EnqueueRecord& r) {
+  r.room = in.str();
+  r.epoch = in.u32();
+  r.first_position = in.u64();
+  r.count = in.u64();
+  r.entry_time_s = in.i64();
+}
+void read_fields(ByteReader& in, AdvanceRecord& r) {
+  r.room = in.str();
+  r.epoch = in.u32();
+  r.serving = in.u64();
+}
+void read_fields(ByteReader& in, PausedRecord& r) {
+  r.room = in.str();
+  r.paused = in.u8() != 0;
+}
+void read_fields(ByteReader& in, ResetRecord& r) {
+  r.room = in.str();
+  r.new_epoch = in.u32();
+}
+void read_fields(ByteReader& in, PassIssuedRecord& r) {
+  r.room = in.str();
+  r.epoch = in.u32();
+  r.position = in.u64();
+  r.issued_at_s = in.i64();
+  r.expires_at_s = in.i64();
+  r.pass = in.str();
+}
+void read_fields(ByteReader& in, SessionEndRecord& r) {
+  r.room = in.str();
+  r.epoch = in.u32();
+  r.position = in.u64();
+  r.status = static_cast<core::SessionStatus>(in.u8());
+}
+
+template <std::size_t I = 0>
+core::Result<LogRecord> decode_as(std::size_t index, ByteReader& in) {
+  if constexpr (I < std::variant_size_v<LogRecord>) {
+    if (index == I) {
+      std::variant_alternative_t<I, LogRecord> record;
+      read_fields(in, record);
+      if (!in.ok() || !in.at_end())
+        return core::fail(core::ErrorCode::internal, "malformed record of type " + std::to_string(I + 1));
+      return LogRecord(std::move(record));
+    }
+    return decode_as<I + 1>(index, in);
+  } else {
+    return core::fail(core::ErrorCode::internal, "unknown record type " + std::to_string(index + 1));
+  }
+}
+}  // namespace
+
+std::string encode_record(const LogRecord& record) {
+  ByteWriter w;
+  w.u8(static_cast<std::uint8_t>(record.index() + 1));
+  std::visit([&](const auto& r) { write_fields(w, r); }, record);
+  return w.take();
+}
+
+core::Result<LogRecord> decode_record(std::string_view payload) {
+  ByteReader in(payload);
+  const std::uint8_t type = in.u8();
+  if (!in.ok() || type == 0) return core::fail(core::ErrorCode::internal, "empty record");
+  return decode_as(type - 1u, in);
+}
+
+}  // namespace waitroom::store

@@ -1,0 +1,61 @@
+#pragma once
+// The records of the embedded store's log: one per acknowledged state change of a room.
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "core/error.hpp"
+#include "core/ticket_status.hpp"
+
+namespace waitroom::store {
+
+struct RoomPutRecord {
+  std::string room;
+  std::string settings_json;  // config/room_settings_codec, so new settings need no new format
+};
+struct RoomDeleteRecord {
+  std::string room;
+};
+// `count` consecutive tickets from `first_position` that entered at `entry_time_s`.
+struct EnqueueRecord {
+  std::string room;
+  std::uint32_t epoch = 0;
+  std::uint64_t first_position = 0;
+  std::uint64_t count = 0;
+  std::int64_t entry_time_s = 0;
+};
+struct AdvanceRecord {
+  std::string room;
+  std::uint32_t epoch = 0;
+  std::uint64_t serving = 0;
+};
+struct PausedRecord {
+  std::string room;
+  bool paused = false;
+};
+struct ResetRecord {
+  std::string room;
+  std::uint32_t new_epoch = 0;
+};
+struct PassIssuedRecord {
+  std::string room;
+  std::uint32_t epoch = 0;
+  std::uint64_t position = 0;
+  std::int64_t issued_at_s = 0;
+  std::int64_t expires_at_s = 0;
+  std::string pass;  // kept whole: ES256 signatures are randomised, and a re-fetch must match
+};
+struct SessionEndRecord {
+  std::string room;
+  std::uint32_t epoch = 0;
+  std::uint64_t position = 0;
+  core::SessionStatus status = core::SessionStatus::completed;
+};
+
+using LogRecord = std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord,
+                               PausedRecord, ResetRecord, PassIssuedRecord, SessionEndRecord>;
+
+std::string encode_record(const LogRecord& record);
+core::Result<LogRecord> decode_record(std::string_view payload);
+
+}  // namespace waitroom::store

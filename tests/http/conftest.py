@@ -1,0 +1,94 @@
+"""Fixtures for the black-box HTTP suite.
+
+- `server`: one waitroom process per test module (fast); tests must not assume
+  other tests left a room untouched, so most create their own room.
+- `fresh_server`: a new process for one test (restarts, kills, rotations).
+- `server_factory`: start servers with a custom config / arguments.
+
+Every server's stderr goes to a file in its temp dir; a failing test shows the
+tail, and a sanitizer report in any log fails the test that owned the server.
+"""
+
+import shutil
+
+import pytest
+
+from wrlib import Server, binary_path
+
+
+def _require_binary():
+    if not binary_path().exists():
+        pytest.fail(f"waitroom binary not found at {binary_path()} (build it or set WAITROOM_BIN)",
+                    pytrace=False)
+
+
+def _shutdown(srv):
+    srv.stop()
+    reports = srv.sanitizer_reports()
+    if reports:
+        pytest.fail(f"sanitizer report(s) {reports} in the server log:\n{srv.log_tail(200)}",
+                    pytrace=False)
+    shutil.rmtree(srv.tmp, ignore_errors=True)
+
+
+class ServerFactory:
+    def __init__(self):
+        self.servers = []
+
+    def __call__(self, **kw):
+        srv = Server(**kw)
+        self.servers.append(srv)
+        return srv.start()
+
+    def close(self):
+        errors = []
+        for srv in self.servers:
+            try:
+                _shutdown(srv)
+            except BaseException as e:  # pytest.fail raises an OutcomeException
+                errors.append(e)
+        if errors:
+            raise errors[0]
+
+
+@pytest.fixture(scope="module")
+def server():
+    _require_binary()
+    srv = Server(name="waitroom-mod").start()
+    yield srv
+    _shutdown(srv)
+
+
+@pytest.fixture
+def fresh_server():
+    _require_binary()
+    srv = Server(name="waitroom-fresh").start()
+    yield srv
+    _shutdown(srv)
+
+
+@pytest.fixture
+def server_factory():
+    _require_binary()
+    f = ServerFactory()
+    yield f
+    f.close()
+
+
+def _servers_of(item):
+    out = []
+    for v in getattr(item, "funcargs", {}).values():
+        if isinstance(v, Server):
+            out.append(v)
+        elif isinstance(v, ServerFactory):
+            out.extend(v.servers)
+    return out
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed:
+        for i, srv in enumerate(_servers_of(item)):
+            rep.sections.append((f"waitroom stderr #{i} ({srv.tmp})", srv.log_tail()))

@@ -1,0 +1,103 @@
+"""Every admin route, whatever the method or body, answers 401 problem+json
+without the right key, and changes nothing."""
+
+import pytest
+
+from wrlib import assert_problem, describe
+
+TICKET = "00000000-0000-4000-8000-000000000000"
+
+
+def admin_routes(room, ticket=TICKET):
+    """(method, path, json body) for every admin route, plus wrong methods and
+    bodies: the key check comes before routing details and validation."""
+    base = f"/admin/v1/rooms/{room}"
+    return [
+        ("GET", "/admin/v1/rooms", None),
+        ("GET", base, None),
+        ("PUT", base, {"pass_lifetime_s": 60}),
+        ("PUT", base, None),
+        ("DELETE", base, None),
+        ("POST", f"{base}/advance", {"by": 5}),
+        ("POST", f"{base}/advance", {"to": 7}),
+        ("POST", f"{base}/advance", {"by": "bad"}),
+        ("POST", f"{base}/pause", None),
+        ("POST", f"{base}/resume", None),
+        ("POST", f"{base}/reset", None),
+        ("PUT", f"{base}/sessions/{ticket}", {"status": "revoked"}),
+        ("PUT", f"{base}/sessions/{ticket}", {"status": "nonsense"}),
+        ("GET", f"{base}/stats", None),
+        ("POST", "/admin/v1/keys/rotate", None),
+        ("GET", "/admin/v1/keys", None),
+        # wrong methods on known admin routes
+        ("PATCH", base, {"x": 1}),
+        ("POST", "/admin/v1/rooms", {}),
+        ("DELETE", "/admin/v1/keys", None),
+        ("GET", "/admin/v1/keys/rotate", None),
+        ("GET", f"{base}/advance", None),
+        # rooms that do not exist still answer 401, not 404
+        ("GET", "/admin/v1/rooms/no-such-room", None),
+        ("POST", "/admin/v1/rooms/no-such-room/advance", {"by": 1}),
+        ("PUT", "/admin/v1/rooms/brand-new-room", {}),
+    ]
+
+
+BAD_AUTH = {
+    "missing": {},
+    "wrong-key": {"Authorization": "Bearer wrong-key"},
+    "empty-bearer": {"Authorization": "Bearer "},
+    "basic": None,  # filled in with the real key, wrong scheme
+    "no-scheme": None,  # the real key without "Bearer "
+    "key-prefix": None,  # the real key minus its last character
+    "key-suffix": None,  # the real key plus one character
+}
+
+
+def bad_headers(server, kind):
+    key = server.admin_key
+    return {
+        "basic": {"Authorization": f"Basic {key}"},
+        "no-scheme": {"Authorization": key},
+        "key-prefix": {"Authorization": f"Bearer {key[:-1]}"},
+        "key-suffix": {"Authorization": f"Bearer {key}x"},
+    }.get(kind, BAD_AUTH[kind])
+
+
+def snapshot(server, room, ticket):
+    return {
+        "room": server.admin_room(room),
+        "stats": server.stats(room),
+        "keys": server.get("/admin/v1/keys", admin=True).json(),
+        "ticket": server.ticket(room, ticket).json(),
+        "rooms": sorted(o["room"] for o in server.get("/admin/v1/rooms", admin=True).json()["rooms"]),
+    }
+
+
+@pytest.mark.parametrize("kind", list(BAD_AUTH))
+def test_every_admin_route_requires_key(server, kind):
+    room = server.create_room()
+    t = server.enqueue_ok(room)
+    server.advance(room, by=1)
+    assert server.pass_for(room, t["ticket"]).status_code == 200
+    before = snapshot(server, room, t["ticket"])
+    headers = bad_headers(server, kind)
+    failures = []
+    for method, path, body in admin_routes(room, t["ticket"]):
+        kw = {"json": body} if body is not None else {}
+        r = server.request(method, path, headers=headers, **kw)
+        try:
+            problem = assert_problem(r, 401)
+            assert server.admin_key not in r.text, "admin key echoed back"
+            del problem
+        except AssertionError as e:
+            failures.append(f"{method} {path}: {e}")
+    assert not failures, "\n".join(failures)
+    assert snapshot(server, room, t["ticket"]) == before
+
+
+def test_right_key_works_on_same_routes(server):
+    # guards the test above against passing for the wrong reason (all admin routes 401)
+    r = server.get("/admin/v1/rooms", admin=True)
+    assert r.status_code == 200, describe(r)
+    r = server.get("/admin/v1/keys", admin=True)
+    assert r.status_code == 200, describe(r)

@@ -1,0 +1,207 @@
+"""Bad input: each answer is problem+json with the right status, and the
+server's state is the same afterwards."""
+
+import socket
+import time
+
+import pytest
+
+from wrlib import DEFAULT_CONFIG, assert_problem, describe, raw_http
+
+BODY_LIMIT = 16 * 1024
+HEADER_LIMIT = 8 * 1024
+
+
+def state(server, room):
+    return (server.admin_room(room), server.stats(room))
+
+
+@pytest.fixture
+def room(server):
+    name = server.create_room()
+    server.enqueue_ok(name)
+    server.advance(name, by=1)
+    return name
+
+
+# ---- malformed JSON -------------------------------------------------------------------------
+
+MALFORMED = [b"{", b"{\"by\": }", b"not json", b"{\"by\": 1,}", b"\xff\xfe", b"{\"by\": 1} trailing",
+             b"{'by': 1}", b"[1, 2"]
+
+
+@pytest.mark.parametrize("payload", MALFORMED, ids=repr)
+def test_malformed_json_is_400(server, room, payload):
+    before = state(server, room)
+    json_headers = {"Content-Type": "application/json"}
+    calls = [
+        ("POST", f"/admin/v1/rooms/{room}/advance", True),
+        ("PUT", f"/admin/v1/rooms/{room}", True),
+        ("PUT", f"/admin/v1/rooms/{room}/sessions/00000000-0000-4000-8000-000000000000", True),
+        ("POST", f"/v1/rooms/{room}/tickets", False),
+    ]
+    for method, path, admin in calls:
+        r = server.request(method, path, admin=admin, data=payload, headers=json_headers)
+        assert_problem(r, 400)
+    assert state(server, room) == before
+
+
+def test_malformed_json_does_not_create_room(server):
+    r = server.put("/admin/v1/rooms/never-created", admin=True, data=b"{",
+                   headers={"Content-Type": "application/json"})
+    assert_problem(r, 400)
+    assert_problem(server.get("/admin/v1/rooms/never-created", admin=True), 404)
+
+
+# ---- size limits --------------------------------------------------------------------------
+
+def big_json(size):
+    pad = "x" * size
+    return ('{"issuer": "https://i.example/%s"}' % pad).encode()
+
+
+def test_body_over_16k_is_413(server, room):
+    before = state(server, room)
+    for method, path, admin in (("PUT", f"/admin/v1/rooms/{room}", True),
+                                ("POST", f"/admin/v1/rooms/{room}/advance", True),
+                                ("POST", f"/v1/rooms/{room}/tickets", False)):
+        body = big_json(BODY_LIMIT + 100)
+        r = server.request(method, path, admin=admin, data=body,
+                           headers={"Content-Type": "application/json"})
+        assert_problem(r, 413)
+    assert state(server, room) == before
+
+
+def test_body_just_under_16k_is_not_413(server, room):
+    body = big_json(BODY_LIMIT - 200)
+    assert len(body) < BODY_LIMIT
+    r = server.put(f"/admin/v1/rooms/{room}", admin=True, data=body,
+                   headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, describe(r)
+
+
+def test_body_over_16k_chunked_is_413(server, room):
+    before = state(server, room)
+
+    def gen():
+        for _ in range(20):
+            yield b" " * 1024
+        yield b"{}"
+
+    r = server.post(f"/v1/rooms/{room}/tickets", data=gen(),
+                    headers={"Content-Type": "application/json"})
+    assert_problem(r, 413)
+    assert state(server, room) == before
+
+
+def test_header_section_over_8k_is_431(server, room):
+    before = state(server, room)
+    for method, path, admin in (("GET", "/healthz", False),
+                                ("POST", f"/v1/rooms/{room}/tickets", False),
+                                ("POST", f"/admin/v1/rooms/{room}/advance", True)):
+        r = server.request(method, path, admin=admin, json={"by": 1},
+                           headers={"X-Padding": "p" * (HEADER_LIMIT + 100)})
+        assert_problem(r, 431)
+    # many small headers add up too
+    many = {f"X-H{i}": "v" * 100 for i in range(100)}
+    r = server.post(f"/v1/rooms/{room}/tickets", headers=many)
+    assert_problem(r, 431)
+    assert state(server, room) == before
+
+
+# ---- routing -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method,path,admin", [
+    ("GET", "/nope", False),
+    ("GET", "/v1", False),
+    ("GET", "/v1/nope", False),
+    ("GET", "/v2/rooms/demo", False),
+    ("POST", "/v1/rooms/demo/tickets/00000000-0000-4000-8000-000000000000/nope", False),
+    ("GET", "/v1/rooms/demo/tickets/00000000-0000-4000-8000-000000000000/pass/extra", False),
+    ("GET", "/admin/v1/nope", True),
+    ("GET", "/admin/v1/rooms/demo/nope", True),
+    ("GET", "/.well-known/nope", False),
+])
+def test_unknown_route_is_404(server, method, path, admin):
+    r = server.request(method, path, admin=admin)
+    assert_problem(r, 404)
+
+
+@pytest.mark.parametrize("method,path,admin,allowed", [
+    ("DELETE", "/v1/rooms/demo/tickets", False, {"POST"}),
+    ("GET", "/v1/rooms/demo/tickets", False, {"POST"}),
+    ("GET", "/v1/rooms/demo/tickets/00000000-0000-4000-8000-000000000000/pass", False, {"POST"}),
+    ("POST", "/v1/rooms/demo", False, {"GET"}),
+    ("PUT", "/.well-known/jwks.json", False, {"GET"}),
+    ("POST", "/healthz", False, {"GET"}),
+    ("POST", "/metrics", False, {"GET"}),
+    ("PATCH", "/admin/v1/rooms/demo", True, {"GET", "PUT", "DELETE"}),
+    ("GET", "/admin/v1/rooms/demo/advance", True, {"POST"}),
+    ("DELETE", "/admin/v1/rooms", True, {"GET"}),
+    ("GET", "/admin/v1/keys/rotate", True, {"POST"}),
+    ("GET", "/admin/v1/rooms/demo/sessions/00000000-0000-4000-8000-000000000000", True, {"PUT"}),
+])
+def test_wrong_method_is_405_with_allow(server, method, path, admin, allowed):
+    before = server.admin_room("demo")
+    r = server.request(method, path, admin=admin)
+    assert_problem(r, 405)
+    allow = {m.strip().upper() for m in r.headers.get("Allow", "").split(",") if m.strip()}
+    assert allowed <= allow, f"Allow {allow} lacks {allowed}" + describe(r)
+    assert method not in allow, describe(r)
+    after = server.admin_room("demo")
+    assert after == before
+
+
+# ---- slow clients ---------------------------------------------------------------------------
+
+def test_slow_client_is_disconnected(server_factory):
+    srv = server_factory(config_text="[limits]\nheader_timeout_s = 2\n\n" + DEFAULT_CONFIG)
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=15)
+    try:
+        s.sendall(b"GET /v1/rooms/demo HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: ")
+        start = time.monotonic()
+        closed = False
+        try:
+            while time.monotonic() - start < 12:
+                chunk = s.recv(4096)
+                if not chunk:
+                    closed = True
+                    break
+        except (ConnectionResetError, BrokenPipeError):
+            closed = True
+        except socket.timeout:
+            closed = False
+        waited = time.monotonic() - start
+        assert closed, f"still connected after {waited:.1f}s"
+        assert 1.0 <= waited <= 8.0, f"disconnected after {waited:.1f}s, header_timeout_s = 2"
+    finally:
+        s.close()
+    # the server still answers others
+    r = srv.get("/healthz")
+    assert r.status_code == 200
+
+
+def test_slow_client_does_not_block_others(server_factory):
+    srv = server_factory(config_text="[limits]\nheader_timeout_s = 2\n\n" + DEFAULT_CONFIG)
+    slow = [socket.create_connection(("127.0.0.1", srv.port), timeout=15) for _ in range(20)]
+    try:
+        for s in slow:
+            s.sendall(b"POST /v1/rooms/demo/tickets HTTP/1.1\r\nHost: x\r\n")
+        t0 = time.monotonic()
+        r = srv.enqueue("demo")
+        assert r.status_code == 201, describe(r)
+        assert time.monotonic() - t0 < 2.0
+        assert r.json()["position"] == 1
+    finally:
+        for s in slow:
+            s.close()
+
+
+def test_garbage_request_line_does_not_kill_server(server):
+    for junk in (b"\x00\x01\x02\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
+                 b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n"):
+        reply = raw_http(server.port, junk, timeout=5)
+        if reply.startswith(b"HTTP/"):
+            status = int(reply.split(b" ", 2)[1])
+            assert 400 <= status < 500 or status == 505, reply[:200]
+    assert server.get("/healthz").status_code == 200

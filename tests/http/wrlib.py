@@ -1,0 +1,349 @@
+"""Helpers shared by the black-box HTTP tests: start/stop a real `waitroom serve`
+process, talk to it, and check the shapes every answer must have.
+
+Nothing here knows how the server is built inside; it only uses the documented
+command line, config file and HTTP API.
+"""
+
+import http.cookiejar
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+REQUEST_TIMEOUT_S = 10.0  # the ASan build can be slow
+READY_TIMEOUT_S = 15.0
+STOP_GRACE_S = 5.0
+LOG_TAIL_LINES = 80
+
+PROBLEM_TYPE = "application/problem+json"
+TICKET_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+TICKET_STATUSES = {"waiting", "eligible", "admitted", "expired", "completed", "abandoned", "revoked"}
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "ThreadSanitizer", "UndefinedBehaviorSanitizer")
+
+# Two rooms every test server starts with: an ES256 room and an RS256 room.
+DEFAULT_CONFIG = """\
+[rooms.demo]
+pass_lifetime_s = 900
+algorithm = "ES256"
+issuer = "https://waitroom.example"
+audience = "demo"
+target_url = "https://shop.example/"
+
+[rooms.legacy]
+pass_lifetime_s = 300
+algorithm = "RS256"
+issuer = "https://legacy.waitroom.example"
+target_url = "https://legacy.example/"
+"""
+
+ROOM_CONFIG = {
+    "demo": {"pass_lifetime_s": 900, "algorithm": "ES256", "issuer": "https://waitroom.example",
+             "audience": "demo", "target_url": "https://shop.example/"},
+    "legacy": {"pass_lifetime_s": 300, "algorithm": "RS256",
+               "issuer": "https://legacy.waitroom.example", "audience": "legacy",
+               "target_url": "https://legacy.example/"},
+}
+
+
+def binary_path():
+    return Path(os.environ.get("WAITROOM_BIN", REPO / "build" / "asan" / "waitroom")).resolve()
+
+
+def free_port():
+    """A loopback port nobody listens on right now (bind to 0, read, close)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def unique_room(prefix="r"):
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def random_ticket_id():
+    return str(uuid.uuid4())
+
+
+class Server:
+    """One `waitroom serve` process on a private data dir.
+
+    restart() and kill9() keep the data dir, config and admin key; the port may
+    change, so always build URLs through url()/request() after a restart.
+    """
+
+    def __init__(self, config_text=DEFAULT_CONFIG, extra_args=(), durability=None, threads=None,
+                 env=None, name="waitroom"):
+        self.binary = binary_path()
+        if not self.binary.exists():
+            raise RuntimeError(f"waitroom binary not found at {self.binary} (set WAITROOM_BIN)")
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+        self.data_dir = self.tmp / "data"
+        self.data_dir.mkdir()
+        self.config_path = self.tmp / "waitroom.toml"
+        self.config_path.write_text(config_text)
+        self.admin_key = secrets.token_urlsafe(32)
+        self.admin_headers = {"Authorization": f"Bearer {self.admin_key}"}
+        self.extra_args = list(extra_args)
+        self.durability = durability
+        self.threads = threads
+        self.extra_env = dict(env or {})
+        self.proc = None
+        self.port = None
+        self.base_url = None
+        self.session = None
+        self.starts = 0
+        self.log_paths = []
+        self.exit_codes = []
+
+    # ---- process control -------------------------------------------------
+    def start(self):
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        args = [str(self.binary), "serve", "--listen", f"127.0.0.1:{self.port}",
+                "--data-dir", str(self.data_dir), "--config", str(self.config_path)]
+        if self.threads:
+            args += ["--threads", str(self.threads)]
+        if self.durability:
+            args += ["--durability", self.durability]
+        args += self.extra_args
+        env = dict(os.environ)
+        env["WAITROOM_ADMIN_KEY"] = self.admin_key
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+        env.update(self.extra_env)
+        self.starts += 1
+        log_path = self.tmp / f"stderr.{self.starts}.log"
+        self.log_paths.append(log_path)
+        self._log = open(log_path, "wb")
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=subprocess.STDOUT, env=env)
+        self.session = new_session()
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self):
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"waitroom exited with {self.proc.returncode} during start-up\n"
+                                   + self.log_tail())
+            try:
+                r = requests.get(self.url("/readyz"), timeout=2)
+                if r.status_code == 200:
+                    return
+                last = f"status {r.status_code}"
+            except requests.RequestException as e:
+                last = repr(e)
+            time.sleep(0.05)
+        raise RuntimeError(f"waitroom not ready after {READY_TIMEOUT_S}s ({last})\n" + self.log_tail())
+
+    def _reap(self, rc):
+        self.exit_codes.append(rc)
+        self.proc = None
+        if self.session is not None:
+            self.session.close()
+        self._log.close()
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after 5 s. Returns the exit code."""
+        if self.proc is None:
+            return None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+            with open(self.log_paths[-1], "ab") as f:
+                f.write(b"\n[test harness] no exit within 5 s of SIGTERM: sent SIGKILL\n")
+        self._reap(rc)
+        return rc
+
+    def kill9(self):
+        if self.proc is None:
+            return None
+        self.proc.send_signal(signal.SIGKILL)
+        rc = self.proc.wait()
+        self._reap(rc)
+        return rc
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    # ---- logs ---------------------------------------------------------------
+    def log_text(self):
+        out = []
+        for i, p in enumerate(self.log_paths, 1):
+            try:
+                out.append(f"--- run {i}: {p} ---\n" + p.read_text(errors="replace"))
+            except OSError:
+                pass
+        return "\n".join(out)
+
+    def log_tail(self, lines=LOG_TAIL_LINES):
+        text = self.log_text().splitlines()
+        return "\n".join(text[-lines:])
+
+    def sanitizer_reports(self):
+        text = self.log_text()
+        return [m for m in SANITIZER_MARKERS if m in text]
+
+    # ---- HTTP -----------------------------------------------------------------
+    def url(self, path):
+        return self.base_url + path
+
+    def request(self, method, path, admin=False, headers=None, **kw):
+        h = dict(self.admin_headers) if admin else {}
+        h.update(headers or {})
+        kw.setdefault("timeout", REQUEST_TIMEOUT_S)
+        kw.setdefault("allow_redirects", False)
+        return self.session.request(method, self.url(path), headers=h, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    # ---- domain shortcuts ---------------------------------------------------------
+    def enqueue(self, room, cookie=None, **kw):
+        headers = kw.pop("headers", {})
+        if cookie is not None:
+            headers["Cookie"] = f"waitroom_{room}={cookie}"
+        return self.post(f"/v1/rooms/{room}/tickets", headers=headers, **kw)
+
+    def enqueue_ok(self, room):
+        r = self.enqueue(room)
+        assert r.status_code == 201, describe(r)
+        return r.json()
+
+    def ticket(self, room, ticket):
+        return self.get(f"/v1/rooms/{room}/tickets/{ticket}")
+
+    def pass_for(self, room, ticket):
+        return self.post(f"/v1/rooms/{room}/tickets/{ticket}/pass")
+
+    def room_status(self, room):
+        r = self.get(f"/v1/rooms/{room}")
+        assert r.status_code == 200, describe(r)
+        return r.json()
+
+    def admin_room(self, room):
+        r = self.get(f"/admin/v1/rooms/{room}", admin=True)
+        assert r.status_code == 200, describe(r)
+        return r.json()
+
+    def stats(self, room):
+        r = self.get(f"/admin/v1/rooms/{room}/stats", admin=True)
+        assert r.status_code == 200, describe(r)
+        return r.json()
+
+    def create_room(self, room=None, **cfg):
+        room = room or unique_room()
+        r = self.put(f"/admin/v1/rooms/{room}", admin=True, json=cfg)
+        assert r.status_code == 201, describe(r)
+        return room
+
+    def advance(self, room, **body):
+        r = self.post(f"/admin/v1/rooms/{room}/advance", admin=True, json=body)
+        assert r.status_code == 200, describe(r)
+        return r.json()["serving"]
+
+    def set_session(self, room, ticket, status):
+        return self.put(f"/admin/v1/rooms/{room}/sessions/{ticket}", admin=True,
+                        json={"status": status})
+
+    def jwks(self):
+        r = self.get("/.well-known/jwks.json")
+        assert r.status_code == 200, describe(r)
+        return r.json()
+
+
+def describe(r):
+    """A request/response dump for assertion messages (what the lead needs to reproduce)."""
+    req = r.request
+    body = req.body
+    if isinstance(body, bytes):
+        body = body[:300].decode(errors="replace") + ("…" if len(req.body) > 300 else "")
+    text = r.text
+    if len(text) > 600:
+        text = text[:600] + "…"
+    return (f"\n  request:  {req.method} {req.url} body={body!r}"
+            f"\n  response: {r.status_code} {r.headers.get('Content-Type')!r} "
+            f"headers={dict(r.headers)!r}\n  body: {text}")
+
+
+def assert_problem(r, status):
+    """Every error is application/problem+json with type, title, status, detail."""
+    assert r.status_code == status, f"expected {status}" + describe(r)
+    ctype = r.headers.get("Content-Type", "")
+    assert ctype.split(";")[0].strip() == PROBLEM_TYPE, "not problem+json" + describe(r)
+    body = r.json()
+    assert isinstance(body, dict), describe(r)
+    for field in ("type", "title", "detail"):
+        assert isinstance(body.get(field), str), f"problem field {field!r} missing" + describe(r)
+    assert body.get("status") == status and type(body.get("status")) is int, describe(r)
+    return body
+
+
+def assert_json(r, status):
+    assert r.status_code == status, f"expected {status}" + describe(r)
+    ctype = r.headers.get("Content-Type", "")
+    assert ctype.split(";")[0].strip() == "application/json", "not application/json" + describe(r)
+    return r.json()
+
+
+def new_session():
+    """A keep-alive session that never stores cookies: tests send cookies explicitly."""
+    s = requests.Session()
+    s.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    return s
+
+
+def is_int(v):
+    return type(v) is int
+
+
+def raw_http(port, data, timeout=REQUEST_TIMEOUT_S):
+    """Send raw bytes, read until the server closes or answers with a complete head.
+
+    Returns the bytes received (maybe empty)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        chunks = []
+        try:
+            while True:
+                c = s.recv(65536)
+                if not c:
+                    break
+                chunks.append(c)
+                buf = b"".join(chunks)
+                if b"\r\n\r\n" in buf:
+                    head, _, rest = buf.partition(b"\r\n\r\n")
+                    m = re.search(rb"(?i)content-length:\s*(\d+)", head)
+                    if m and len(rest) >= int(m.group(1)):
+                        break
+        except (ConnectionResetError, socket.timeout):
+            pass
+        return b"".join(chunks)
