@@ -20,15 +20,10 @@ namespace {
 
 constexpr std::uint64_t kMaxAdvanceBy = 1'000'000'000;
 
-http::Handler admin_only(Services& s, std::function<asio::awaitable<Response>(Services&, RequestContext&)> f) {
-  return [&s, f = std::move(f)](RequestContext& ctx) -> asio::awaitable<Response> {
-    if (!is_admin(ctx.request, s.config.admin_key))
-      co_return http::problem(ctx.request, Status::unauthorized,
-                              s.config.admin_key.empty()
-                                  ? "the admin API is disabled: set WAITROOM_ADMIN_KEY or admin_key_file"
-                                  : "a valid admin key is required (Authorization: Bearer <key>)");
-    co_return co_await f(s, ctx);
-  };
+using AdminHandler = asio::awaitable<Response> (*)(Services&, RequestContext&);
+
+http::Handler bind(Services& s, AdminHandler f) {
+  return [&s, f](RequestContext& ctx) { return f(s, ctx); };
 }
 
 json::object keys_json(const std::vector<token::KeyInfo>& keys) {
@@ -58,10 +53,12 @@ asio::awaitable<Response> put_room(Services& s, RequestContext& ctx) {
                             "room names are 1-64 of A-Z a-z 0-9 _ - (not starting with _ or -)");
   auto body = read_json_object(ctx.request);
   if (!body) co_return http::problem(ctx.request, body.error());
-  auto result = co_await s.store.put_room(
-      room, [fields = std::move(*body)](const std::optional<core::RoomSettings>& current) {
-        return config::apply_room_settings(fields, current.value_or(core::RoomSettings{}));
-      });
+  // A named local, not a temporary inside the co_await expression: g++ 12 destroys such
+  // temporaries twice on the error path.
+  store::SettingsUpdate update = [fields = std::move(*body)](const std::optional<core::RoomSettings>& current) {
+    return config::apply_room_settings(fields, current.value_or(core::RoomSettings{}));
+  };
+  auto result = co_await s.store.put_room(room, std::move(update));
   if (!result) co_return http::problem(ctx.request, result.error());
   co_return json_ok(ctx.request, room_admin_json(result->first), result->second ? Status::created : Status::ok);
 }
@@ -162,21 +159,30 @@ bool is_admin(const http::Request& req, std::string_view admin_key) {
 
 void add_admin_routes(http::Router& router, Services& s) {
   using http::Method;
+  // Every path under /admin/ needs the key, before routing: unknown paths and wrong methods
+  // answer 401 too, so nothing about the admin API shows without it.
+  router.guard("/admin/", [&s](const http::Request& req) -> std::optional<Response> {
+    if (is_admin(req, s.config.admin_key)) return std::nullopt;
+    return http::problem(req, Status::unauthorized,
+                         s.config.admin_key.empty()
+                             ? "the admin API is disabled: set WAITROOM_ADMIN_KEY or admin_key_file"
+                             : "a valid admin key is required (Authorization: Bearer <key>)");
+  });
   const std::string base = "/admin/v1/rooms";
-  router.add(Method::get, base, admin_only(s, list_rooms));
-  router.add(Method::put, base + "/{room}", admin_only(s, put_room));
-  router.add(Method::get, base + "/{room}", admin_only(s, get_room));
-  router.add(Method::delete_, base + "/{room}", admin_only(s, delete_room));
-  router.add(Method::post, base + "/{room}/advance", admin_only(s, advance));
+  router.add(Method::get, base, bind(s, list_rooms));
+  router.add(Method::put, base + "/{room}", bind(s, put_room));
+  router.add(Method::get, base + "/{room}", bind(s, get_room));
+  router.add(Method::delete_, base + "/{room}", bind(s, delete_room));
+  router.add(Method::post, base + "/{room}/advance", bind(s, advance));
   router.add(Method::post, base + "/{room}/pause",
-             admin_only(s, [](Services& sv, RequestContext& c) { return set_paused(sv, c, true); }));
+             [&s](RequestContext& c) { return set_paused(s, c, true); });
   router.add(Method::post, base + "/{room}/resume",
-             admin_only(s, [](Services& sv, RequestContext& c) { return set_paused(sv, c, false); }));
-  router.add(Method::post, base + "/{room}/reset", admin_only(s, reset));
-  router.add(Method::put, base + "/{room}/sessions/{ticket}", admin_only(s, end_session));
-  router.add(Method::get, base + "/{room}/stats", admin_only(s, stats));
-  router.add(Method::get, "/admin/v1/keys", admin_only(s, list_keys));
-  router.add(Method::post, "/admin/v1/keys/rotate", admin_only(s, rotate_keys));
+             [&s](RequestContext& c) { return set_paused(s, c, false); });
+  router.add(Method::post, base + "/{room}/reset", bind(s, reset));
+  router.add(Method::put, base + "/{room}/sessions/{ticket}", bind(s, end_session));
+  router.add(Method::get, base + "/{room}/stats", bind(s, stats));
+  router.add(Method::get, "/admin/v1/keys", bind(s, list_keys));
+  router.add(Method::post, "/admin/v1/keys/rotate", bind(s, rotate_keys));
 }
 
 }  // namespace waitroom::api

@@ -32,8 +32,8 @@ void room_metrics(std::string& out, const std::vector<store::RoomView>& rooms) {
        &core::RoomCounters::queue_counter},
       {"waitroom_waiting", "gauge", "Tickets not yet eligible.", &core::RoomCounters::waiting},
       {"waitroom_serving", "gauge", "The serving counter.", &core::RoomCounters::serving},
-      {"waitroom_passes_issued_total", "counter", "Passes issued since the last reset.",
-       &core::RoomCounters::passes_issued},
+      {"waitroom_passes_issued_total", "counter", "Passes issued, over the room's life.",
+       &core::RoomCounters::passes_issued_total},
       {"waitroom_active_sessions", "gauge", "Sessions whose pass is live.",
        &core::RoomCounters::active_sessions},
   };

@@ -109,7 +109,7 @@ int serve(const ServeOptions& options) {
   Runtime rt;
   if (auto r = rt.open(cfg); !r) return fail_with(r.error());
   if (cfg.admin_key.empty())
-    ops::log_warn("no admin key: the admin API answers 401 until WAITROOM_ADMIN_KEY is set");
+    ops::log_warn("no admin key: the admin API answers 401 until WAITROOM_ADMIN_KEY or admin_key_file is set");
 
   api::Services services{*rt.store, *rt.keys, cfg, rt.clock};
   http::Router router;

@@ -1,6 +1,9 @@
 #include "config/server_config.hpp"
 
+#include <arpa/inet.h>
+
 #include <boost/json.hpp>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -82,7 +85,7 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
       auto s = v.value<std::string>();
       if (!s) return bad(key, "must be a string");
       if (key == "listen") {
-        if (!parse_listen(*s)) return bad(key, "must be HOST:PORT");
+        if (auto l = parse_listen(*s); !l) return bad(key, l.error().detail);
         cfg.listen = *s;
       } else if (key == "data_dir") {
         cfg.data_dir = *s;
@@ -94,7 +97,9 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
         cfg.admin_key_file = *s;
       }
     } else if (key == "threads") {
-      r = read_positive(v, key, cfg.threads, 256);
+      auto n = v.value<std::int64_t>();
+      if (!n || *n < 0 || *n > 256) return bad(key, "must be an integer from 0 (one per core) to 256");
+      cfg.threads = static_cast<unsigned>(*n);
     } else if (key == "cookie_secure") {
       auto b = v.value<bool>();
       if (!b) return bad(key, "must be true or false");
@@ -128,6 +133,9 @@ core::Result<void> read_admin_key(ServerConfig& cfg) {
     std::ifstream in(cfg.admin_key_file);
     if (!in) return bad("admin_key_file", "cannot read " + cfg.admin_key_file.string());
     std::getline(in, cfg.admin_key);
+    while (!cfg.admin_key.empty() && std::isspace(static_cast<unsigned char>(cfg.admin_key.back())))
+      cfg.admin_key.pop_back();
+    if (cfg.admin_key.empty()) return bad("admin_key_file", cfg.admin_key_file.string() + " is empty");
   }
   // A short key can be guessed; refuse it rather than run an admin API that is easy to take over.
   if (!cfg.admin_key.empty() && cfg.admin_key.size() < 16)
@@ -149,6 +157,10 @@ core::Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_vie
     return fail(ErrorCode::bad_request, "listen must be HOST:PORT");
   std::string host(text.substr(0, colon));
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") host = "127.0.0.1";
+  unsigned char addr[16];
+  if (::inet_pton(AF_INET, host.c_str(), addr) != 1 && ::inet_pton(AF_INET6, host.c_str(), addr) != 1)
+    return fail(ErrorCode::bad_request, "listen host must be an IP address (or localhost)");
   const std::string_view port_text = text.substr(colon + 1);
   unsigned port = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);

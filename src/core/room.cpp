@@ -67,15 +67,18 @@ void Room::reset(std::uint32_t new_epoch) {
   sessions_ = {};
   active_by_expiry_.clear();
   // Stats start again with the epoch; only the lifetime ticket total (a Prometheus counter) stays.
-  const std::uint64_t lifetime_tickets = totals_.tickets_issued_total;
+  const RoomCounters lifetime = totals_;
   totals_ = {};
-  totals_.tickets_issued_total = lifetime_tickets;
+  totals_.tickets_issued_total = lifetime.tickets_issued_total;
+  totals_.passes_issued_total = lifetime.passes_issued_total;
 }
 
 Result<void> Room::check_pass_allowed(std::uint64_t position, std::int64_t now_s) {
-  if (const Session* s = session(position, now_s); s && s->status != SessionStatus::active)
+  if (const Session* s = session(position, now_s)) {
+    if (s->status == SessionStatus::active) return {};  // asking again returns the same pass
     return fail(ErrorCode::gone, "this ticket's session has ended (" +
                                      std::string(to_string(s->status)) + ")");
+  }
   if (position > serving_)
     return fail(ErrorCode::conflict,
                 "not your turn yet: " + std::to_string(position - serving_ - 1) + " ahead of you",
@@ -96,6 +99,7 @@ const Session& Room::add_session(std::uint64_t position, Session session) {
   auto [it, inserted] = sessions_.try_emplace(position, std::move(session));
   if (inserted) {
     ++totals_.passes_issued;
+    ++totals_.passes_issued_total;
     if (it->second.status == SessionStatus::active)
       active_by_expiry_.emplace(it->second.expires_at_s, position);
     else

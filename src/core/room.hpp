@@ -55,7 +55,9 @@ struct RoomCounters {
   std::uint64_t abandoned = 0;
   std::uint64_t revoked = 0;
   std::uint64_t expired = 0;
-  std::uint64_t tickets_issued_total = 0;  // over the room's whole life, across resets
+  // Over the room's whole life, across resets (Prometheus counters must not go down).
+  std::uint64_t tickets_issued_total = 0;
+  std::uint64_t passes_issued_total = 0;
 };
 
 class Room {
@@ -89,8 +91,8 @@ class Room {
   // Starts a new epoch: an empty line, serving 0, no sessions. Lifetime totals are kept.
   void reset(std::uint32_t new_epoch);
 
-  // Whether `position` may be issued a pass now: ok, conflict (not yet, with Retry-After) or gone
-  // (its session ended). An existing active session is reported through `session()`.
+  // Whether `position` may get its pass now: ok (also when it already has a live one), conflict
+  // (not yet or paused, with Retry-After) or gone (its session ended).
   Result<void> check_pass_allowed(std::uint64_t position, std::int64_t now_s);
   // The session of `position`, with time-based expiry applied; nullptr when none was issued.
   const Session* session(std::uint64_t position, std::int64_t now_s);

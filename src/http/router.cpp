@@ -26,6 +26,18 @@ void Router::add(Method method, std::string pattern, Handler handler) {
   routes_.push_back(Route{method, std::move(pattern), std::move(handler), std::move(segments)});
 }
 
+void Router::guard(std::string prefix, Guard guard) {
+  guards_.emplace_back(std::move(prefix), std::move(guard));
+}
+
+std::optional<Response> Router::check_guards(const Request& req, std::string_view path) const {
+  for (const auto& [prefix, guard] : guards_) {
+    if (path.substr(0, prefix.size()) != prefix) continue;
+    if (auto answer = guard(req)) return answer;
+  }
+  return std::nullopt;
+}
+
 Match Router::match(Method method, std::string_view path) const {
   Match result;
   const std::vector<std::string_view> parts = split_path(path);

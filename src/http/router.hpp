@@ -24,15 +24,23 @@ struct Match {
   std::string allow;  // when the path matched but not the method: the methods that would
 };
 
+// Runs before routing for every path under a prefix; an answer stops the request there. Guards
+// see unknown paths and wrong methods too, so e.g. the admin API reveals nothing without its key.
+using Guard = std::function<std::optional<Response>(const Request&)>;
+
 class Router {
  public:
   void add(Method method, std::string pattern, Handler handler);
+  void guard(std::string prefix, Guard guard);
+  // The first guard whose prefix `path` starts with that answers, if any.
+  std::optional<Response> check_guards(const Request& req, std::string_view path) const;
   // Matches a path (no query string). `params` views point into `path`.
   Match match(Method method, std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
   std::vector<Route> routes_;
+  std::vector<std::pair<std::string, Guard>> guards_;
 };
 
 }  // namespace waitroom::http

@@ -133,8 +133,10 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
       const Request& req = parser.get();
       auto [path, query] = split_target(req.target());
       Match m = router_.match(req.method(), path);
-      if (m.route) {
-        route_index = m.index;
+      if (m.route) route_index = m.index;
+      if (auto refused = router_.check_guards(req, path)) {
+        res = std::move(*refused);
+      } else if (m.route) {
         RequestContext ctx{req, std::move(m.params), path, query, remote};
         res = co_await m.route->handler(ctx);
       } else if (!m.allow.empty()) {

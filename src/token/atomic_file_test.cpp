@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "token/test_temp_dir.hpp"
+#include "testing/temp_dir.hpp"
 
 namespace waitroom::token {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "token/atomic_file.hpp"
 #include "token/base64url.hpp"
-#include "token/test_temp_dir.hpp"
+#include "testing/temp_dir.hpp"
 
 namespace waitroom::token {
 namespace {

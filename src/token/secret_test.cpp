@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 
 #include "token/atomic_file.hpp"
-#include "token/test_temp_dir.hpp"
+#include "testing/temp_dir.hpp"
 
 namespace waitroom::token {
 namespace {

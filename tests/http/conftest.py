@@ -85,10 +85,37 @@ def _servers_of(item):
     return out
 
 
+@pytest.fixture(autouse=True)
+def _server_survives(request):
+    """A server that dies during a test fails that test (with its exit code and log)
+    and is started again on the same data dir, so the rest of the module still runs.
+    When the test already failed, its report says so and no extra error is added."""
+    yield
+    dead = []
+    for srv in _servers_of(request.node):
+        if srv.proc is not None and srv.proc.poll() is not None:
+            rc = srv.proc.returncode
+            srv._reap(rc)
+            dead.append(f"waitroom (started from {srv.tmp}) died with exit code {rc} "
+                        f"during this test:\n{srv.log_tail(40)}")
+            try:
+                srv.start()
+            except Exception as e:  # the data dir may be what kills it
+                dead.append(f"and could not be started again: {e}")
+    rep = getattr(request.node, "rep_call", None)
+    if dead and not (rep is not None and rep.failed):
+        pytest.fail("\n".join(dead), pytrace=False)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
+    if rep.when == "call":
+        item.rep_call = rep
     if rep.failed:
         for i, srv in enumerate(_servers_of(item)):
-            rep.sections.append((f"waitroom stderr #{i} ({srv.tmp})", srv.log_tail()))
+            state = ""
+            if srv.proc is not None and srv.proc.poll() is not None:
+                state = f" — DIED with exit code {srv.proc.returncode}"
+            rep.sections.append((f"waitroom stderr #{i} ({srv.tmp}){state}", srv.log_tail()))

@@ -101,3 +101,62 @@ def test_right_key_works_on_same_routes(server):
     assert r.status_code == 200, describe(r)
     r = server.get("/admin/v1/keys", admin=True)
     assert r.status_code == 200, describe(r)
+
+
+def listed_routes():
+    """(method, pattern) from `waitroom routes`, so new admin routes get checked too."""
+    import subprocess
+
+    from wrlib import binary_path
+    try:
+        out = subprocess.run([str(binary_path()), "routes"], capture_output=True, text=True,
+                             timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if out.returncode != 0:
+        return []
+    routes = []
+    for line in out.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].startswith("/"):
+            routes.append((parts[0], parts[1]))
+    return routes
+
+
+def test_every_listed_admin_route_requires_key(server):
+    routes = [(m, p) for m, p in listed_routes() if p.startswith("/admin/")]
+    if not routes:
+        pytest.skip("`waitroom routes` lists no admin routes")
+    room = server.create_room()
+    t = server.enqueue_ok(room)
+    covered = {(m, p.replace("{room}", "R").replace("{ticket}", "T")) for m, p, _ in
+               admin_routes("R", "T")}
+    failures = []
+    for method, pattern in routes:
+        if (method, pattern.replace("{room}", "R").replace("{ticket}", "T")) not in covered:
+            failures.append(f"{method} {pattern}: not in admin_routes() of this file; add it")
+        path = pattern.replace("{room}", room).replace("{ticket}", t["ticket"])
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            r = server.request(method, path, headers=headers, json={})
+            if r.status_code != 401:
+                failures.append(f"{method} {path} {headers}: {r.status_code}" + describe(r))
+    assert not failures, "\n".join(failures)
+    assert server.admin_room(room)["queue_length"] == 1
+
+
+def test_every_listed_route_exists(server):
+    """Each route `waitroom routes` prints answers something other than 404/405."""
+    routes = listed_routes()
+    if not routes:
+        pytest.skip("`waitroom routes` printed nothing")
+    room = server.create_room()
+    t = server.enqueue_ok(room)
+    failures = []
+    for method, pattern in routes:
+        if method == "DELETE":
+            continue  # would delete the room the others use
+        path = pattern.replace("{room}", room).replace("{ticket}", t["ticket"])
+        r = server.request(method, path, admin=path.startswith("/admin/"), json={})
+        if r.status_code in (404, 405):
+            failures.append(f"{method} {path}: {r.status_code}" + describe(r))
+    assert not failures, "\n".join(failures)

@@ -73,7 +73,8 @@ def test_body_over_16k_is_413(server, room):
 
 
 def test_body_just_under_16k_is_not_413(server, room):
-    body = big_json(BODY_LIMIT - 200)
+    # JSON whitespace as padding: the fields themselves may have smaller limits
+    body = b'{"target_url": "https://ok.example/"' + b" " * (BODY_LIMIT - 100) + b"}"
     assert len(body) < BODY_LIMIT
     r = server.put(f"/admin/v1/rooms/{room}", admin=True, data=body,
                    headers={"Content-Type": "application/json"})

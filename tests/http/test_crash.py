@@ -85,11 +85,15 @@ def test_kill9_during_concurrent_enqueue(fresh_server):
         for t in threads:
             t.start()
         time.sleep(random.uniform(1.0, 2.0))
+        died_by_itself = srv.proc.poll()
         srv.kill9()
         killed_at = time.monotonic() - start
         for t in threads:
             t.join(timeout=RUN_S + 2 * REQUEST_TIMEOUT_S)
             assert not t.is_alive(), "writer thread stuck"
+        assert died_by_itself is None, (
+            f"round {round_no}: the server died on its own under concurrent enqueues "
+            f"(exit code {died_by_itself}) before the kill")
         assert not errors, f"non-201 answers to enqueue: {errors[:5]}"
         rounds.append((round_no, round(killed_at, 2), len(acked) - n_before))
         assert len(acked) > n_before, f"round {round_no}: nothing acknowledged before the kill"

@@ -171,6 +171,23 @@ def test_ticket_forged_or_malformed_is_404(server):
         assert_problem(r, 404)
 
 
+def test_ticket_with_one_changed_digit_is_404(server):
+    # ids are unguessable: changing any one hex digit of a real id (say, where a
+    # position or epoch might be encoded) must not name a ticket
+    room = server.create_room()
+    t = [server.enqueue_ok(room) for _ in range(3)][1]["ticket"]
+    failures = []
+    for i, c in enumerate(t):
+        if c == "-":
+            continue
+        for new in {format((int(c, 16) + 1) % 16, "x"), format(int(c, 16) ^ 0x8, "x")}:
+            forged = t[:i] + new + t[i + 1:]
+            r = server.ticket(room, forged)
+            if r.status_code != 404:
+                failures.append(f"{forged}: {r.status_code} {r.text[:200]}")
+    assert not failures, f"from real ticket {t}:\n" + "\n".join(failures)
+
+
 def test_ticket_of_other_room_is_404(server):
     a = server.create_room()
     b = server.create_room()
@@ -187,7 +204,7 @@ def test_ticket_unknown_room_is_404(server):
 # ---- passes -------------------------------------------------------------------------------
 
 def test_pass_before_eligible_is_409_with_retry_after(server):
-    room = server.create_room()
+    room = server.create_room(pass_lifetime_s=900)
     t1 = server.enqueue_ok(room)
     t2 = server.enqueue_ok(room)
     r = server.pass_for(room, t1["ticket"])

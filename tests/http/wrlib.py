@@ -212,7 +212,18 @@ class Server:
         h.update(headers or {})
         kw.setdefault("timeout", REQUEST_TIMEOUT_S)
         kw.setdefault("allow_redirects", False)
-        return self.session.request(method, self.url(path), headers=h, **kw)
+        try:
+            return self.session.request(method, self.url(path), headers=h, **kw)
+        except requests.ConnectionError as e:
+            # Say what was sent and whether the server is still there, not urllib3's stack.
+            time.sleep(0.2)
+            rc = self.proc.poll() if self.proc is not None else "not running"
+            state = "still running" if rc is None else f"DIED with exit code {rc}"
+            body = kw.get("json", kw.get("data"))
+            if isinstance(body, (bytes, str)) and len(body) > 200:
+                body = body[:200]
+            raise AssertionError(f"no response to {method} {path} body={body!r}: "
+                                 f"{type(e).__name__}: {e}; server {state}") from None
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)

@@ -207,15 +207,17 @@ void DurableLog::writer_loop() {
       durable_lsn_ = batch_lsn;
       bytes_on_disk_ += batch.size();
     }
-    // Completed in order of arrival; a failed log completes everyone with `false`.
-    auto split = std::partition(waiters_.begin(), waiters_.end(),
-                                [&](const Waiter& w) { return failed_ || w.lsn > durable_lsn_; });
-    std::move(split, waiters_.end(), std::back_inserter(ready));
-    waiters_.erase(split, waiters_.end());
-    if (failed_) {
-      std::move(waiters_.begin(), waiters_.end(), std::back_inserter(ready));
-      waiters_.clear();
+    // Completes what is now durable (everyone, with `false`, if the log failed). Waiters are only
+    // ever move-constructed, never move-assigned: Boost 1.81's any_completion_handler move
+    // assignment copies itself recursively (fixed in 1.82), so no std::partition or erase here.
+    std::vector<Waiter> keep;
+    for (Waiter& w : waiters_) {
+      if (failed_ || w.lsn <= durable_lsn_)
+        ready.push_back(std::move(w));
+      else
+        keep.push_back(std::move(w));
     }
+    waiters_.swap(keep);
     const bool all_ok = !failed_;
     lock.unlock();
     complete(ready, all_ok);

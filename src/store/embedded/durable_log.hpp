@@ -21,7 +21,9 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -67,7 +69,11 @@ class DurableLog {
   auto async_wait(std::uint64_t lsn, Token&& token) {
     return boost::asio::async_initiate<Token, void(bool)>(
         [this, lsn](auto handler) {
-          auto ex = boost::asio::get_associated_executor(handler);
+          // Tracked: the waiting request counts as outstanding work, so its io_context keeps
+          // running until the writer thread completes it.
+          boost::asio::any_io_executor ex = boost::asio::prefer(
+              boost::asio::get_associated_executor(handler),
+              boost::asio::execution::outstanding_work.tracked);
           add_waiter(lsn, std::move(ex),
                      boost::asio::any_completion_handler<void(bool)>(std::move(handler)));
         },
@@ -99,7 +105,7 @@ class DurableLog {
   std::uint64_t bytes_on_disk_ = 0;
   bool failed_ = false;
   bool stopping_ = false;
-  std::vector<Waiter> waiters_;
+  std::vector<Waiter> waiters_;  // see writer_loop() on why these are never move-assigned
   std::thread writer_;
 };
 

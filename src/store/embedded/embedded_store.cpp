@@ -420,9 +420,13 @@ core::Result<void> EmbeddedStore::fill(const std::string& room, std::uint64_t co
   if (!entry) return std::unexpected(unknown_room(room));
   std::lock_guard lock(entry->mu);
   const std::int64_t now = clock_.now_s();
-  auto first = entry->room.enqueue(now, count);
-  if (!first) return std::unexpected(first.error());
-  log_->append(encode_record(EnqueueRecord{room, entry->room.epoch(), *first, count, now}));
+  // One record per ticket, exactly as live enqueues write them, so that restart benchmarks
+  // replay what a real surge leaves behind.
+  for (std::uint64_t i = 0; i < count; ++i) {
+    auto position = entry->room.enqueue(now);
+    if (!position) return std::unexpected(position.error());
+    log_->append(encode_record(EnqueueRecord{room, entry->room.epoch(), *position, 1, now}));
+  }
   return {};
 }
 

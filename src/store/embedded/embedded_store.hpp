@@ -45,7 +45,7 @@ class EmbeddedStore final : public Store {
                              core::SessionStatus status) override;
   bool ready() const override { return !log_->failed(); }
 
-  // Appends `count` tickets to `room` in one record without going through HTTP: used by
+  // Appends `count` tickets to `room` without going through HTTP: used by
   // `waitroom bench-fill` to build large data sets for the memory and restart benchmarks.
   core::Result<void> fill(const std::string& room, std::uint64_t count);
 

@@ -6,12 +6,12 @@
 #include <filesystem>
 #include <string>
 
-namespace waitroom::token::testing {
+namespace waitroom::testing {
 
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = ::testing::TempDir() + "waitroom_token_XXXXXX";
+    std::string pattern = ::testing::TempDir() + "waitroom_test_XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
     path_ = pattern;
   }
@@ -27,4 +27,4 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-}  // namespace waitroom::token::testing
+}  // namespace waitroom::testing
