@@ -1,5 +1,7 @@
 #include "api/json_io.hpp"
 
+#include <fmt/format.h>
+
 #include "config/room_settings_codec.hpp"
 
 namespace waitroom::api {
@@ -31,18 +33,20 @@ core::Result<std::optional<std::uint64_t>> read_uint(const json::object& body, s
   return n;
 }
 
-json::object ticket_json(const store::TicketView& t, bool full) {
-  json::object o{{"ticket", t.ticket},
-                 {"room", t.room},
-                 {"position", t.state.position},
-                 {"status", core::to_string(t.state.status)},
-                 {"ahead", t.state.ahead},
-                 {"serving", t.state.serving}};
-  if (full) {
-    o["queue_length"] = t.state.queue_length;
-    o["entry_time"] = t.state.entry_time_s;
-  }
-  return o;
+// Written with fmt rather than a json::object: this is the body of every status poll. Room names
+// ([A-Za-z0-9_-]) and ticket ids (hex and '-') are validated before they get here and never
+// need escaping.
+std::string ticket_json(const store::TicketView& t, bool full) {
+  fmt::memory_buffer out;
+  fmt::format_to(std::back_inserter(out),
+                 R"({{"ticket":"{}","room":"{}","position":{},"status":"{}","ahead":{},"serving":{})",
+                 t.ticket, t.room, t.state.position, core::to_string(t.state.status), t.state.ahead,
+                 t.state.serving);
+  if (full)
+    fmt::format_to(std::back_inserter(out), R"(,"queue_length":{},"entry_time":{})",
+                   t.state.queue_length, t.state.entry_time_s);
+  out.push_back('}');
+  return fmt::to_string(out);
 }
 
 json::object room_json(const store::RoomView& r) {

@@ -16,7 +16,8 @@ core::Result<std::optional<std::uint64_t>> read_uint(const boost::json::object& 
                                                      std::string_view field, std::uint64_t min,
                                                      std::uint64_t max);
 
-boost::json::object ticket_json(const store::TicketView& t, bool full);
+// `full` adds queue_length and entry_time (the status poll's fields).
+std::string ticket_json(const store::TicketView& t, bool full);
 boost::json::object room_json(const store::RoomView& r);  // public room status
 boost::json::object room_admin_json(const store::RoomView& r);
 boost::json::object stats_json(const store::RoomView& r);

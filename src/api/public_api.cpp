@@ -26,8 +26,8 @@ asio::awaitable<Response> create_ticket(Services& s, RequestContext& ctx) {
   if (auto c = http::cookie_value(ctx.request, ticket_cookie_name(room)); !c.empty()) existing = std::string(c);
   auto result = co_await s.store.enqueue(room, std::move(existing));
   if (!result) co_return http::problem(ctx.request, result.error());
-  Response res = json_ok(ctx.request, ticket_json(result->ticket, false),
-                         result->created ? Status::created : Status::ok);
+  Response res = http::json_response(ctx.request, result->created ? Status::created : Status::ok,
+                                     ticket_json(result->ticket, false));
   if (result->created) {
     res.set(http::beast_http::field::set_cookie,
             ticket_cookie(room, result->ticket.ticket, s.config.cookie_secure));
@@ -40,7 +40,7 @@ asio::awaitable<Response> create_ticket(Services& s, RequestContext& ctx) {
 asio::awaitable<Response> get_ticket(Services& s, RequestContext& ctx) {
   auto t = co_await s.store.ticket(std::string(ctx.param("room")), std::string(ctx.param("ticket")));
   if (!t) co_return http::problem(ctx.request, t.error());
-  Response res = json_ok(ctx.request, ticket_json(*t, true));
+  Response res = http::json_response(ctx.request, Status::ok, ticket_json(*t, true));
   if (t->state.status == core::TicketStatus::waiting)
     res.set(http::beast_http::field::retry_after, std::to_string(core::kNotYetRetryAfterS));
   co_return res;

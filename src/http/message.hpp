@@ -5,6 +5,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/container/small_vector.hpp>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -19,9 +20,12 @@ using Response = beast_http::response<beast_http::string_body>;
 using Status = beast_http::status;
 using Method = beast_http::verb;
 
+// Captured path parameters; routes have at most a few, so they live on the stack.
+using RouteParams = boost::container::small_vector<std::pair<std::string_view, std::string_view>, 4>;
+
 struct RequestContext {
   const Request& request;
-  std::vector<std::pair<std::string_view, std::string_view>> params;  // from the route pattern
+  RouteParams params;      // from the route pattern
   std::string_view path;   // target without the query string
   std::string_view query;  // after '?', empty if none
   boost::asio::ip::address remote;

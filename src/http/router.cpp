@@ -3,8 +3,11 @@
 namespace waitroom::http {
 
 namespace {
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> out;
+// Splits on '/'; matching runs on every request, so no heap allocation for usual paths.
+using Segments = boost::container::small_vector<std::string_view, 8>;
+
+Segments split_path(std::string_view path) {
+  Segments out;
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
   while (true) {
     const auto slash = path.find('/');
@@ -40,8 +43,8 @@ std::optional<Response> Router::check_guards(const Request& req, std::string_vie
 
 Match Router::match(Method method, std::string_view path) const {
   Match result;
-  const std::vector<std::string_view> parts = split_path(path);
-  std::vector<std::pair<std::string_view, std::string_view>> params;
+  const Segments parts = split_path(path);
+  RouteParams params;
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     const Route& route = routes_[i];
     if (route.segments.size() != parts.size()) continue;

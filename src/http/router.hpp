@@ -20,7 +20,7 @@ struct Route {
 struct Match {
   const Route* route = nullptr;  // null: no route
   std::size_t index = 0;         // the route's position in routes(), for metrics
-  std::vector<std::pair<std::string_view, std::string_view>> params;
+  RouteParams params;
   std::string allow;  // when the path matched but not the method: the methods that would
 };
 

@@ -2,9 +2,12 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <array>
 #include <chrono>
+#include <unordered_set>
 
 #include "http/problem.hpp"
+#include "http/wire.hpp"
 #include "ops/log.hpp"
 
 namespace waitroom::http {
@@ -16,7 +19,9 @@ using asio::as_tuple;
 using asio::use_awaitable;
 
 namespace {
-constexpr auto kWriteTimeout = std::chrono::seconds(30);
+constexpr std::int64_t kWriteTimeoutS = 30;
+constexpr std::int64_t kLingerTimeoutS = 1;
+constexpr std::size_t kLingerMaxBytes = 1 << 20;
 constexpr int kListenBacklog = 4096;
 
 // Answers without a handler (parse errors, limits): always closes the connection afterwards.
@@ -34,10 +39,26 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view targ
 }
 }  // namespace
 
+// Connection deadlines: instead of a timer per read and write (what beast::tcp_stream does), each
+// connection records the tick by which its current read or write must finish, and one timer per
+// thread cancels the late ones once a second. Timeouts are therefore accurate to about a second.
+struct Server::Connection {
+  explicit Connection(tcp::socket s) : socket(std::move(s)) {}
+  tcp::socket socket;
+  std::uint64_t deadline_tick = kNoDeadline;
+  static constexpr std::uint64_t kNoDeadline = UINT64_MAX;
+};
+
 struct Server::Worker {
   asio::io_context ctx{1};
   std::optional<tcp::acceptor> acceptor;
+  std::uint64_t tick = 0;  // seconds since start, advanced by the watchdog
+  std::unordered_set<Connection*> live;
 };
+
+namespace {
+constexpr auto kWatchdogInterval = std::chrono::seconds(1);
+}
 
 Server::Server(const config::Limits& limits, const Router& router, ops::HttpMetrics& metrics)
     : limits_(limits), router_(router), metrics_(metrics) {}
@@ -81,16 +102,38 @@ asio::awaitable<void> Server::accept_loop(Worker& worker) {
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) continue;  // e.g. EMFILE: keep accepting once descriptors free up
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(worker.ctx, serve_connection(std::move(socket)), asio::detached);
+    asio::co_spawn(worker.ctx, serve_connection(worker, std::move(socket)), asio::detached);
   }
 }
 
-asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+asio::awaitable<void> Server::watchdog(Worker& worker) {
+  asio::steady_timer timer(worker.ctx);
+  for (;;) {
+    timer.expires_after(kWatchdogInterval);
+    auto [ec] = co_await timer.async_wait(as_tuple(use_awaitable));
+    if (ec) co_return;
+    ++worker.tick;
+    for (Connection* c : worker.live) {
+      if (c->deadline_tick <= worker.tick) {
+        c->deadline_tick = Connection::kNoDeadline;
+        c->socket.cancel(ec);  // the pending read or write ends with operation_aborted
+      }
+    }
+  }
+}
+
+asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socket) {
+  Connection conn(std::move(socket));
+  worker.live.insert(&conn);
   boost::system::error_code ec;
-  const auto remote = stream.socket().remote_endpoint(ec).address();
+  const auto remote = conn.socket.remote_endpoint(ec).address();
   const bool over_limit = connections_.fetch_add(1) + 1 > limits_.max_connections;
+  auto expire_in = [&](std::int64_t seconds) {
+    // +1: a deadline set just before a tick must still get its full time.
+    conn.deadline_tick = worker.tick + static_cast<std::uint64_t>(seconds) + 1;
+  };
   beast::flat_buffer buffer;
+  std::string wire;
   for (;;) {
     std::optional<Response> early;  // an answer decided before routing
     beast_http::request_parser<beast_http::string_body> parser;
@@ -101,28 +144,29 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
       parser.header_limit(static_cast<std::uint32_t>(limits_.header_limit_bytes));
       parser.body_limit(limits_.body_limit_bytes);
       // The whole request head must arrive in time, so a slow client cannot hold a connection.
-      stream.expires_after(std::chrono::seconds(limits_.header_timeout_s));
-      auto [ec1, n1] = co_await beast_http::async_read_header(stream, buffer, parser, as_tuple(use_awaitable));
+      expire_in(limits_.header_timeout_s);
+      auto [ec1, n1] = co_await beast_http::async_read_header(conn.socket, buffer, parser, as_tuple(use_awaitable));
       if (ec1 == beast_http::error::header_limit) {
         early = edge_problem(Status::request_header_fields_too_large, "request headers are too large");
       } else if (ec1 == beast_http::error::body_limit) {
         early = edge_problem(Status::payload_too_large, "request body is too large");
-      } else if (ec1 == beast_http::error::end_of_stream || ec1 == beast::error::timeout ||
+      } else if (ec1 == beast_http::error::end_of_stream || ec1 == asio::error::operation_aborted ||
                  ec1 == asio::error::eof || ec1 == asio::error::connection_reset) {
         break;
       } else if (ec1) {
         early = edge_problem(Status::bad_request, "malformed HTTP request");
-      } else {
-        stream.expires_after(std::chrono::seconds(limits_.body_timeout_s));
-        auto [ec2, n2] = co_await beast_http::async_read(stream, buffer, parser, as_tuple(use_awaitable));
+      } else if (!parser.is_done()) {
+        expire_in(limits_.body_timeout_s);
+        auto [ec2, n2] = co_await beast_http::async_read(conn.socket, buffer, parser, as_tuple(use_awaitable));
         if (ec2 == beast_http::error::body_limit)
           early = edge_problem(Status::payload_too_large, "request body is too large");
-        else if (ec2 == beast::error::timeout)
+        else if (ec2 == asio::error::operation_aborted)
           early = edge_problem(Status::request_timeout, "request body arrived too slowly");
         else if (ec2)
           break;
       }
     }
+    conn.deadline_tick = Connection::kNoDeadline;  // handlers may wait (e.g. for the disk)
 
     const auto started = std::chrono::steady_clock::now();
     std::size_t route_index = metrics_.unmatched_index();
@@ -146,24 +190,36 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
       } else {
         res = problem(req, Status::not_found, "no such resource: " + std::string(path));
       }
-      if (req.method() == Method::head) {
-        res.body().clear();
-        res.prepare_payload();
-      }
+      if (req.method() == Method::head) res.body().clear();  // Content-Length stays the GET's
     }
     metrics_.observe(route_index, res.result_int(),
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     const bool keep_alive = res.keep_alive();
-    stream.expires_after(kWriteTimeout);
-    auto [ec3, n3] = co_await beast_http::async_write(stream, res, as_tuple(use_awaitable));
+    serialize_response(res, wire);
+    expire_in(kWriteTimeoutS);
+    auto [ec3, n3] = co_await asio::async_write(conn.socket, asio::buffer(wire), as_tuple(use_awaitable));
     if (ec3 || !keep_alive) break;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  // Lingering close: after our answer, read and drop what the client is still sending (e.g. the
+  // rest of a body we refused) for a moment, so that closing does not reset the connection
+  // before the client has read the answer.
+  conn.socket.shutdown(tcp::socket::shutdown_send, ec);
+  expire_in(kLingerTimeoutS);
+  std::array<char, 4096> sink;
+  for (std::size_t drained = 0; drained < kLingerMaxBytes;) {
+    auto [ec4, n4] = co_await conn.socket.async_read_some(asio::buffer(sink), as_tuple(use_awaitable));
+    if (ec4) break;
+    drained += n4;
+  }
+  worker.live.erase(&conn);
   connections_.fetch_sub(1);
 }
 
 void Server::start() {
-  for (auto& w : workers_) asio::co_spawn(w->ctx, accept_loop(*w), asio::detached);
+  for (auto& w : workers_) {
+    asio::co_spawn(w->ctx, accept_loop(*w), asio::detached);
+    asio::co_spawn(w->ctx, watchdog(*w), asio::detached);
+  }
   for (auto& w : workers_) {
     threads_.emplace_back([ctx = &w->ctx] {
       try {

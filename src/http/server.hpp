@@ -36,9 +36,12 @@ class Server {
 
  private:
   struct Worker;
+  struct Connection;
   boost::asio::awaitable<void> accept_loop(Worker& worker);
+  // Once a second: cancels the reads and writes that passed their deadline.
+  boost::asio::awaitable<void> watchdog(Worker& worker);
   // One connection: read a request, answer it, repeat while keep-alive.
-  boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> serve_connection(Worker& worker, boost::asio::ip::tcp::socket socket);
   config::Limits limits_;
   const Router& router_;
   ops::HttpMetrics& metrics_;

@@ -20,15 +20,36 @@ constexpr std::uint32_t kMaxRecordBytes = 64 << 20;
 // In relaxed mode, how often written data is forced to disk: the power-loss window.
 constexpr auto kRelaxedSyncInterval = std::chrono::seconds(1);
 
-bool write_all(int fd, const char* p, std::size_t n) {
+// The file is kept zero-filled ahead of the log's end, so that appending never grows it and the
+// fdatasync() of each group commit flushes data only, not the file size through ext4's journal
+// (measured here: 0.3-0.6 ms with spikes to 6 ms while growing, against about 0.25 ms). Replay
+// stops at the first zero length, the same way it stops at a torn record.
+constexpr std::uint64_t kPreallocateBytes = 8 << 20;
+constexpr std::size_t kZeroChunkBytes = 1 << 20;
+
+bool pwrite_all(int fd, const char* p, std::size_t n, std::uint64_t offset) {
   while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
+    const ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(offset));
     if (w < 0) {
       if (errno == EINTR) continue;
       return false;
     }
     p += w;
     n -= static_cast<std::size_t>(w);
+    offset += static_cast<std::uint64_t>(w);
+  }
+  return true;
+}
+
+// Extends the zero-filled region so that `needed_end` fits, with room to spare.
+bool preallocate(int fd, std::uint64_t& allocated_end, std::uint64_t needed_end) {
+  if (needed_end <= allocated_end) return true;
+  static const std::string zeros(kZeroChunkBytes, '\0');
+  const std::uint64_t target = needed_end + kPreallocateBytes;
+  while (allocated_end < target) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kZeroChunkBytes, target - allocated_end));
+    if (!pwrite_all(fd, zeros.data(), n, allocated_end)) return false;
+    allocated_end += n;
   }
   return true;
 }
@@ -77,7 +98,7 @@ core::Result<std::uint64_t> DurableLog::replay(
   while (data.size() - offset >= kFrameHeaderBytes) {
     const std::uint32_t len = get_u32(data.data() + offset);
     const std::uint32_t crc = get_u32(data.data() + offset + 4);
-    if (len > kMaxRecordBytes || data.size() - offset - kFrameHeaderBytes < len) break;
+    if (len == 0 || len > kMaxRecordBytes || data.size() - offset - kFrameHeaderBytes < len) break;
     const std::string_view payload(data.data() + offset + kFrameHeaderBytes, len);
     if (crc32c(payload) != crc) break;
     if (auto r = apply(payload); !r)
@@ -87,19 +108,20 @@ core::Result<std::uint64_t> DurableLog::replay(
     offset += kFrameHeaderBytes + len;
     ++records;
   }
-  // Whatever follows the last intact record was never acknowledged: cut it off.
+  // Whatever follows the last intact record (zeros, or a torn write that was never
+  // acknowledged) is cut off; the writer preallocates afresh.
   if (offset != data.size()) {
     if (::ftruncate(fd_, static_cast<off_t>(offset)) != 0 || ::fdatasync(fd_) != 0)
       return core::fail(core::ErrorCode::internal, "cannot truncate torn tail of " + path_.string());
   }
-  if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
-    return core::fail(core::ErrorCode::internal, "cannot seek " + path_.string());
   bytes_on_disk_ = offset;
+  allocated_end_ = offset;
   return records;
 }
 
 void DurableLog::start() {
   std::lock_guard lock(mu_);
+  write_offset_ = bytes_on_disk_;
   if (writer_.joinable()) return;
   stopping_ = false;
   writer_ = std::thread([this] { writer_loop(); });
@@ -155,11 +177,26 @@ void DurableLog::add_waiter(std::uint64_t lsn, boost::asio::any_io_executor ex,
   waiters_.push_back(Waiter{lsn, std::move(ex), std::move(handler)});
 }
 
+// One post per executor (I/O thread) for the whole batch, not one per request: each post from
+// this thread may have to wake that thread's reactor.
 void DurableLog::complete(std::vector<Waiter>& ready, bool ok) {
+  using Handler = boost::asio::any_completion_handler<void(bool)>;
+  std::vector<std::pair<boost::asio::any_io_executor, std::vector<Handler>>> by_executor;
   for (Waiter& w : ready) {
-    boost::asio::post(w.executor, [h = std::move(w.handler), ok]() mutable { std::move(h)(ok); });
+    auto it = std::find_if(by_executor.begin(), by_executor.end(),
+                           [&](const auto& e) { return e.first == w.executor; });
+    if (it == by_executor.end()) {
+      by_executor.emplace_back(w.executor, std::vector<Handler>{});
+      it = std::prev(by_executor.end());
+    }
+    it->second.push_back(std::move(w.handler));
   }
   ready.clear();
+  for (auto& [executor, handlers] : by_executor) {
+    boost::asio::post(executor, [hs = std::move(handlers), ok]() mutable {
+      for (Handler& h : hs) std::move(h)(ok);
+    });
+  }
 }
 
 // Group commit: everything appended while the previous batch was being written goes out in one
@@ -188,7 +225,10 @@ void DurableLog::writer_loop() {
 
     bool ok = !failed;
     if (ok && !batch.empty()) {
-      ok = write_all(fd_, batch.data(), batch.size());
+      const std::uint64_t at = write_offset_;
+      ok = preallocate(fd_, allocated_end_, at + batch.size()) &&
+           pwrite_all(fd_, batch.data(), batch.size(), at);
+      if (ok) write_offset_ += batch.size();
       dirty = true;
     }
     const auto now = std::chrono::steady_clock::now();

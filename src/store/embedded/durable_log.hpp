@@ -9,8 +9,9 @@
 // add a B-tree insert per row and a second copy of state we already keep in memory.
 //
 // Framing: [u32 payload length][u32 CRC-32C of payload][payload]. A crash can leave a torn last
-// record; replay stops at the first record that is short or fails its checksum and truncates the
-// file there, so later appends follow intact data.
+// record; replay stops at the first record that is short, zero-length (the zero-filled space the
+// writer keeps ahead, see durable_log.cpp) or fails its checksum, and truncates the file there, so
+// later appends follow intact data.
 //
 // Durability modes:
 //   fsync   — a record is acknowledged only after fdatasync() returned for its batch: it survives
@@ -102,7 +103,10 @@ class DurableLog {
   std::string pending_;  // framed records not yet handed to write()
   std::uint64_t appended_lsn_ = 0;
   std::uint64_t durable_lsn_ = 0;
-  std::uint64_t bytes_on_disk_ = 0;
+  std::uint64_t bytes_on_disk_ = 0;  // the log's logical end (the file is longer: zeros)
+  // Writer thread only:
+  std::uint64_t write_offset_ = 0;
+  std::uint64_t allocated_end_ = 0;
   bool failed_ = false;
   bool stopping_ = false;
   std::vector<Waiter> waiters_;  // see writer_loop() on why these are never move-assigned

@@ -56,7 +56,8 @@ TEST(DurableLog, CutsATornTailAndKeepsAppending) {
   TempDir dir;
   const auto file = dir.path() / "log";
   write_records(file, {"alpha", "beta"});
-  const auto intact_size = std::filesystem::file_size(file);
+  const std::uintmax_t intact_size = (8 + 5) + (8 + 4);
+  std::filesystem::resize_file(file, intact_size);  // drop the zero-filled space ahead
   {
     // A crash in the middle of a write: a header promising more bytes than follow.
     std::ofstream out(file, std::ios::app | std::ios::binary);
@@ -71,6 +72,16 @@ TEST(DurableLog, CutsATornTailAndKeepsAppending) {
   write_records(file, {"gamma"});
   auto log = DurableLog::open(file, true).value();
   EXPECT_EQ(replay_all(*log), (std::vector<std::string>{"alpha", "beta", "gamma"}));
+}
+
+TEST(DurableLog, KeepsZeroFilledSpaceAheadAndStopsThere) {
+  TempDir dir;
+  const auto file = dir.path() / "log";
+  write_records(file, {"one"});
+  EXPECT_GT(std::filesystem::file_size(file), 1u << 20);  // preallocated
+  write_records(file, {"two"});                           // replay stopped at the zeros
+  auto log = DurableLog::open(file, true).value();
+  EXPECT_EQ(replay_all(*log), (std::vector<std::string>{"one", "two"}));
 }
 
 TEST(DurableLog, StopsAtACorruptRecord) {
@@ -100,7 +111,7 @@ TEST(DurableLog, RelaxedModeAcknowledgesAfterWrite) {
     bool done = false;
     log->async_wait(log->append("relaxed"), boost::asio::bind_executor(ctx, [&](bool ok) { done = ok; }));
     while (!done) ctx.run_one();
-    EXPECT_EQ(std::filesystem::file_size(file), 8u + 7u);  // on disk (page cache) when acknowledged
+    EXPECT_EQ(log->bytes_on_disk(), 8u + 7u);  // written (page cache) when acknowledged
     log->stop();
   }
   auto log = DurableLog::open(file, true).value();
