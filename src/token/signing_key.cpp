@@ -7,8 +7,11 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
 
 #include <memory>
+#include <vector>
 
 #include "token/base64url.hpp"
 
@@ -238,15 +241,50 @@ core::Result<std::string> SigningKey::private_pem() const {
   return pem;
 }
 
+namespace {
+// Signing contexts, one per (thread, key), initialised once. EVP_DigestSignInit costs about 2.5 µs
+// of a 22 µs ES256 sign here (OpenSSL 3 fetches algorithms on every init); hashing ourselves and
+// reusing an initialised EVP_PKEY_CTX skips it. Per thread, so signing threads never contend.
+// A cached context holds a reference to its key, so a key's address cannot be reused while
+// cached; the cache is small and drops its oldest entry when full.
+class SignContextCache {
+ public:
+  ~SignContextCache() {
+    for (auto& [key, ctx] : entries_) EVP_PKEY_CTX_free(ctx);
+  }
+  EVP_PKEY_CTX* get(EVP_PKEY* key, Algorithm alg) {
+    for (auto& [k, ctx] : entries_)
+      if (k == key) return ctx;
+    EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(key, nullptr);
+    if (!ctx || EVP_PKEY_sign_init(ctx) != 1 || EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1 ||
+        (alg == Algorithm::RS256 && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1)) {
+      EVP_PKEY_CTX_free(ctx);
+      return nullptr;
+    }
+    if (entries_.size() == kMaxEntries) {
+      EVP_PKEY_CTX_free(entries_.front().second);
+      entries_.erase(entries_.begin());
+    }
+    entries_.emplace_back(key, ctx);
+    return ctx;
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 8;
+  std::vector<std::pair<EVP_PKEY*, EVP_PKEY_CTX*>> entries_;
+};
+}  // namespace
+
 core::Result<std::string> SigningKey::sign(std::string_view data) const {
-  // A fresh EVP_MD_CTX per call: no shared mutable state, so signing threads never contend.
-  Owned<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  thread_local SignContextCache cache;
+  EVP_PKEY_CTX* ctx = cache.get(pkey_, alg);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
   // EVP_PKEY_get_size is the largest signature: 72 bytes of DER for P-256, 256 for RSA 2048.
   std::string sig(static_cast<std::size_t>(EVP_PKEY_get_size(pkey_)), '\0');
   std::size_t sig_len = sig.size();
   auto* out = reinterpret_cast<unsigned char*>(sig.data());
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey_) != 1 ||
-      EVP_DigestSign(ctx.get(), out, &sig_len, bytes_of(data), data.size()) != 1) {
+  if (!ctx || EVP_Digest(data.data(), data.size(), digest, nullptr, EVP_sha256(), nullptr) != 1 ||
+      EVP_PKEY_sign(ctx, out, &sig_len, digest, sizeof digest) != 1) {
     return core::fail(core::ErrorCode::internal, "key " + kid + ": sign failed");
   }
   if (alg == Algorithm::RS256) {

@@ -136,7 +136,7 @@ void DurableLog::stop() {
   if (writer_.joinable()) writer_.join();
 }
 
-std::uint64_t DurableLog::append(std::string_view payload) {
+std::uint64_t DurableLog::append(std::string_view payload, bool wake_writer) {
   std::unique_lock lock(mu_);
   put_u32(pending_, static_cast<std::uint32_t>(payload.size()));
   put_u32(pending_, crc32c(payload));
@@ -144,7 +144,7 @@ std::uint64_t DurableLog::append(std::string_view payload) {
   const std::uint64_t lsn = ++appended_lsn_;
   const bool was_idle = pending_.size() == kFrameHeaderBytes + payload.size();
   lock.unlock();
-  if (was_idle) wake_writer_.notify_one();
+  if (was_idle && wake_writer) wake_writer_.notify_one();
   return lsn;
 }
 
@@ -174,7 +174,16 @@ void DurableLog::add_waiter(std::uint64_t lsn, boost::asio::any_io_executor ex,
     complete(ready, ok);
     return;
   }
-  waiters_.push_back(Waiter{lsn, std::move(ex), std::move(handler)});
+  waiters_.push_back(Waiter{lsn, ex, std::move(handler)});
+  lock.unlock();
+  // Wake the writer from the back of this I/O thread's queue: by the time it runs, the requests
+  // that were already readable have appended their records too, and share this group commit.
+  if (!kick_posted_.exchange(true)) {
+    boost::asio::post(ex, [this] {
+      kick_posted_ = false;
+      wake_writer_.notify_one();
+    });
+  }
 }
 
 // One post per executor (I/O thread) for the whole batch, not one per request: each post from

@@ -25,6 +25,7 @@
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -57,7 +58,9 @@ class DurableLog {
 
   // Queues a record; thread-safe and cheap (a copy into the pending batch). Returns its log
   // sequence number: wait for it with async_wait() before acknowledging the change.
-  std::uint64_t append(std::string_view payload);
+  // With `wake_writer` false the writer is woken by the async_wait() that follows instead (see
+  // add_waiter), which lets the I/O thread finish its burst of requests first: fuller batches.
+  std::uint64_t append(std::string_view payload, bool wake_writer = true);
 
   bool is_durable(std::uint64_t lsn) const;
   // True once a write or sync failed: later changes are refused (503) rather than acknowledged.
@@ -110,6 +113,7 @@ class DurableLog {
   bool failed_ = false;
   bool stopping_ = false;
   std::vector<Waiter> waiters_;  // see writer_loop() on why these are never move-assigned
+  std::atomic<bool> kick_posted_{false};
   std::thread writer_;
 };
 

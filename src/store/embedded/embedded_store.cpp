@@ -140,6 +140,10 @@ EmbeddedStore::find_ticket(const std::string& room, const std::string& ticket) c
   return std::pair{entry, ref->position};
 }
 
+std::uint64_t EmbeddedStore::append_record(const LogRecord& record) {
+  return log_->append(encode_record(record), /*wake_writer=*/false);  // durable() wakes it
+}
+
 boost::asio::awaitable<bool> EmbeddedStore::durable(std::uint64_t lsn) {
   if (log_->is_durable(lsn)) co_return true;
   co_return co_await log_->async_wait(lsn, boost::asio::use_awaitable);
@@ -188,8 +192,8 @@ Store::Op<EnqueueResult> EmbeddedStore::enqueue(std::string room, std::optional<
     auto position = entry->room.enqueue(now);
     if (!position) co_return std::unexpected(position.error());
     // Appended under the room's lock so the log keeps the room's positions in order.
-    lsn = log_->append(encode_record(
-        EnqueueRecord{room, entry->room.epoch(), *position, 1, now}));
+    lsn = append_record(
+        EnqueueRecord{room, entry->room.epoch(), *position, 1, now});
     view = ticket_view(entry->room, *position);
   }
   WAITROOM_DURABLE_OR_503(lsn);
@@ -254,8 +258,8 @@ Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string tick
       view = pass_view(*s);  // a concurrent request issued it first: everyone gets that one
       lsn = s->lsn;
     } else {
-      lsn = log_->append(encode_record(PassIssuedRecord{room, request.epoch, position, now,
-                                                        request.expires_at_s, *pass}));
+      lsn = append_record(PassIssuedRecord{room, request.epoch, position, now,
+                                                        request.expires_at_s, *pass});
       view = pass_view(rm.add_session(
           position, core::Session{*pass, now, request.expires_at_s, core::SessionStatus::active, lsn}));
     }
@@ -302,8 +306,8 @@ Store::Op<std::pair<RoomView, bool>> EmbeddedStore::put_room(std::string room, S
     }
     auto settings = update(current);
     if (!settings) co_return std::unexpected(settings.error());
-    lsn = log_->append(encode_record(
-        RoomPutRecord{room, json::serialize(config::room_settings_to_json(*settings))}));
+    lsn = append_record(
+        RoomPutRecord{room, json::serialize(config::room_settings_to_json(*settings))});
     if (it != rooms_.end()) {
       it->second->room.set_settings(*settings);
       view = view_of(it->second->room);
@@ -329,7 +333,7 @@ Store::Op<void> EmbeddedStore::delete_room(std::string room) {
     if (it == rooms_.end()) co_return std::unexpected(unknown_room(room));
     std::lock_guard room_lock(it->second->mu);
     it->second->deleted = true;
-    lsn = log_->append(encode_record(RoomDeleteRecord{room}));
+    lsn = append_record(RoomDeleteRecord{room});
     rooms_.erase(it);
   }
   WAITROOM_DURABLE_OR_503(lsn);
@@ -349,7 +353,7 @@ Store::Op<std::uint64_t> EmbeddedStore::advance(std::string room, Advance advanc
     auto moved = advance.to ? rm.advance_to(*advance.to) : rm.advance_by(advance.by.value_or(0));
     if (!moved) co_return std::unexpected(moved.error());
     serving = *moved;
-    lsn = log_->append(encode_record(AdvanceRecord{room, rm.epoch(), serving}));
+    lsn = append_record(AdvanceRecord{room, rm.epoch(), serving});
   }
   WAITROOM_DURABLE_OR_503(lsn);
   co_return serving;
@@ -365,7 +369,7 @@ Store::Op<RoomView> EmbeddedStore::set_paused(std::string room, bool paused) {
     std::lock_guard lock(entry->mu);
     if (entry->deleted) co_return std::unexpected(unknown_room(room));
     entry->room.set_paused(paused);
-    lsn = log_->append(encode_record(PausedRecord{room, paused}));
+    lsn = append_record(PausedRecord{room, paused});
     view = view_of(entry->room);
   }
   WAITROOM_DURABLE_OR_503(lsn);
@@ -387,7 +391,7 @@ Store::Op<RoomView> EmbeddedStore::reset(std::string room) {
       co_return fail(ErrorCode::conflict, "this room has been reset too often; delete and re-create it");
     entry->room.reset(epoch);
     last_epoch_[room] = epoch;
-    lsn = log_->append(encode_record(ResetRecord{room, epoch}));
+    lsn = append_record(ResetRecord{room, epoch});
     view = view_of(entry->room);
   }
   WAITROOM_DURABLE_OR_503(lsn);
@@ -408,7 +412,7 @@ Store::Op<TicketView> EmbeddedStore::end_session(std::string room, std::string t
     auto changed = rm.end_session(position, status, clock_.now_s());
     if (!changed) co_return std::unexpected(changed.error());
     if (*changed)
-      lsn = log_->append(encode_record(SessionEndRecord{room, rm.epoch(), position, status}));
+      lsn = append_record(SessionEndRecord{room, rm.epoch(), position, status});
     view = ticket_view(rm, position);
   }
   if (lsn != 0) WAITROOM_DURABLE_OR_503(lsn);
@@ -425,7 +429,7 @@ core::Result<void> EmbeddedStore::fill(const std::string& room, std::uint64_t co
   for (std::uint64_t i = 0; i < count; ++i) {
     auto position = entry->room.enqueue(now);
     if (!position) return std::unexpected(position.error());
-    log_->append(encode_record(EnqueueRecord{room, entry->room.epoch(), *position, 1, now}));
+    log_->append(encode_record(EnqueueRecord{room, entry->room.epoch(), *position, 1, now}));  // wakes the writer
   }
   return {};
 }

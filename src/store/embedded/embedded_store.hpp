@@ -63,6 +63,8 @@ class EmbeddedStore final : public Store {
   std::shared_ptr<Entry> find(const std::string& room) const;
   core::Result<std::pair<std::shared_ptr<Entry>, std::uint64_t>> find_ticket(
       const std::string& room, const std::string& ticket) const;
+  // Appends a record whose request will wait for it with durable(), which wakes the writer.
+  std::uint64_t append_record(const LogRecord& record);
   boost::asio::awaitable<bool> durable(std::uint64_t lsn);
   core::Result<void> writable() const;
   RoomView view_of(core::Room& room);

@@ -1,0 +1,88 @@
+"""The command line: `waitroom admin …` drives a running server through the admin API, and
+`waitroom keys …` manages the signing keys in a data dir."""
+
+import json
+import os
+import subprocess
+
+from wrlib import binary_path
+
+
+def run_cli(*args, key=None, check=True):
+    env = dict(os.environ)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+    env.pop("WAITROOM_ADMIN_KEY", None)
+    if key is not None:
+        env["WAITROOM_ADMIN_KEY"] = key
+    p = subprocess.run([str(binary_path()), *args], capture_output=True, text=True, env=env,
+                       timeout=60)
+    if check:
+        assert p.returncode == 0, f"waitroom {' '.join(args)} -> {p.returncode}\n{p.stdout}\n{p.stderr}"
+    return p
+
+
+def test_admin_commands_drive_the_server(fresh_server):
+    srv = fresh_server
+    room = srv.create_room()
+    for _ in range(3):
+        srv.enqueue_ok(room)
+    url = ["--url", srv.base_url]
+    rooms = json.loads(run_cli("admin", "rooms", *url, key=srv.admin_key).stdout)
+    assert room in [r["room"] for r in rooms["rooms"]]
+    out = json.loads(run_cli("admin", "advance", room, "--by", "2", *url, key=srv.admin_key).stdout)
+    assert out == {"serving": 2}
+    out = json.loads(run_cli("admin", "advance", room, "--to", "3", *url, key=srv.admin_key).stdout)
+    assert out == {"serving": 3}
+    assert json.loads(run_cli("admin", "pause", room, *url, key=srv.admin_key).stdout)["status"] == "paused"
+    assert json.loads(run_cli("admin", "resume", room, *url, key=srv.admin_key).stdout)["status"] == "open"
+    stats = json.loads(run_cli("admin", "stats", room, *url, key=srv.admin_key).stdout)
+    assert stats["queue_counter"] == 3 and stats["serving"] == 3
+    reset = json.loads(run_cli("admin", "reset", room, *url, key=srv.admin_key).stdout)
+    assert reset["queue_length"] == 0 and reset["epoch"] == stats["epoch"] + 1
+
+
+def test_admin_command_errors_are_clear(fresh_server):
+    srv = fresh_server
+    url = ["--url", srv.base_url]
+    p = run_cli("admin", "rooms", *url, check=False)
+    assert p.returncode != 0 and "WAITROOM_ADMIN_KEY" in p.stderr
+    p = run_cli("admin", "rooms", *url, key="not-the-key-0123456789", check=False)
+    assert p.returncode == 1 and "401" in p.stderr
+    p = run_cli("admin", "advance", "demo", *url, key=srv.admin_key, check=False)
+    assert p.returncode == 2 and "--by or --to" in p.stderr
+    p = run_cli("admin", "stats", "no-such-room", *url, key=srv.admin_key, check=False)
+    assert p.returncode == 1 and "404" in p.stderr
+    assert srv.stats("demo")["serving"] == 0  # nothing changed
+
+
+def test_keys_rotate_and_list_in_a_data_dir(tmp_path):
+    data = tmp_path / "data"
+    listed = run_cli("keys", "list", "--data-dir", str(data)).stdout.split("\n")
+    active = [line for line in listed if line.endswith(" active")]
+    assert len(active) == 2 and {line.split()[1] for line in active} == {"ES256", "RS256"}
+    rotated = run_cli("keys", "rotate", "--data-dir", str(data)).stdout.split("\n")
+    assert sum(line.endswith(" retired") for line in rotated) == 2
+    assert sum(line.endswith(" active") for line in rotated) == 2
+    old_kids = {line.split()[0] for line in active}
+    new_active = {line.split()[0] for line in rotated if line.endswith(" active")}
+    assert not old_kids & new_active
+    assert (data / "keys").stat().st_mode & 0o777 == 0o700
+
+
+def test_keys_rotated_beside_a_running_server_are_picked_up_on_sighup(fresh_server):
+    import signal
+    import time
+    srv = fresh_server
+    before = {k["kid"] for k in srv.jwks()["keys"]}
+    rotated = run_cli("keys", "rotate", "--data-dir", str(srv.data_dir)).stdout.split("\n")
+    new_kids = {line.split()[0] for line in rotated if line.endswith(" active")}
+    assert not new_kids & before
+    srv.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        kids = {k["kid"] for k in srv.jwks()["keys"]}
+        if new_kids <= kids:
+            break
+        time.sleep(0.1)
+    assert new_kids <= kids and before <= kids  # new keys served, old ones kept for live passes
+    assert srv.alive()
