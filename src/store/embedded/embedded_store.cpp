@@ -166,6 +166,23 @@ TicketView EmbeddedStore::ticket_view(core::Room& room, std::uint64_t position,
   return TicketView{std::move(*id), room.name(), room.ticket(position, clock_.now_s())};
 }
 
+// The shape every single-room change shares: refuse when the store cannot write, find the room,
+// and under its lock apply the change and append its record, so the log keeps the room's changes
+// in the order they happened. The caller then waits for the returned lsn before answering.
+template <class T, class Apply>
+core::Result<std::pair<T, std::uint64_t>> EmbeddedStore::change_room(const std::string& room,
+                                                                     Apply&& apply) {
+  if (auto w = writable(); !w) return std::unexpected(w.error());
+  auto entry = find(room);
+  if (!entry) return std::unexpected(unknown_room(room));
+  std::lock_guard lock(entry->mu);
+  if (entry->deleted) return std::unexpected(unknown_room(room));
+  Change<T> changed = apply(entry->room);
+  if (!changed) return std::unexpected(changed.error());
+  const std::uint64_t lsn = append_record(changed->second);
+  return std::pair{std::move(changed->first), lsn};
+}
+
 #define WAITROOM_DURABLE_OR_503(lsn)                                                            \
   if (!co_await durable(lsn))                                                                   \
   co_return fail(ErrorCode::unavailable, "the store could not make the change durable",        \
@@ -180,24 +197,15 @@ Store::Op<EnqueueResult> EmbeddedStore::enqueue(std::string room, std::optional<
       co_return EnqueueResult{ticket_view(entry->room, position, std::move(*existing)), false};
     }
   }
-  if (auto w = writable(); !w) co_return std::unexpected(w.error());
-  auto entry = find(room);
-  if (!entry) co_return std::unexpected(unknown_room(room));
-  TicketView view;
-  std::uint64_t lsn = 0;
-  {
-    std::lock_guard lock(entry->mu);
-    if (entry->deleted) co_return std::unexpected(unknown_room(room));
+  auto changed = change_room<TicketView>(room, [&](core::Room& rm) -> Change<TicketView> {
     const std::int64_t now = clock_.now_s();
-    auto position = entry->room.enqueue(now);
-    if (!position) co_return std::unexpected(position.error());
-    // Appended under the room's lock so the log keeps the room's positions in order.
-    lsn = append_record(
-        EnqueueRecord{room, entry->room.epoch(), *position, 1, now});
-    view = ticket_view(entry->room, *position);
-  }
-  WAITROOM_DURABLE_OR_503(lsn);
-  co_return EnqueueResult{std::move(view), true};
+    auto position = rm.enqueue(now);
+    if (!position) return std::unexpected(position.error());
+    return std::pair{ticket_view(rm, *position), EnqueueRecord{room, rm.epoch(), *position, 1, now}};
+  });
+  if (!changed) co_return std::unexpected(changed.error());
+  WAITROOM_DURABLE_OR_503(changed->second);
+  co_return EnqueueResult{std::move(changed->first), true};
 }
 
 Store::Op<TicketView> EmbeddedStore::ticket(std::string room, std::string ticket) {
@@ -341,39 +349,24 @@ Store::Op<void> EmbeddedStore::delete_room(std::string room) {
 }
 
 Store::Op<std::uint64_t> EmbeddedStore::advance(std::string room, Advance advance) {
-  if (auto w = writable(); !w) co_return std::unexpected(w.error());
-  auto entry = find(room);
-  if (!entry) co_return std::unexpected(unknown_room(room));
-  std::uint64_t serving = 0;
-  std::uint64_t lsn = 0;
-  {
-    std::lock_guard lock(entry->mu);
-    if (entry->deleted) co_return std::unexpected(unknown_room(room));
-    core::Room& rm = entry->room;
+  auto changed = change_room<std::uint64_t>(room, [&](core::Room& rm) -> Change<std::uint64_t> {
     auto moved = advance.to ? rm.advance_to(*advance.to) : rm.advance_by(advance.by.value_or(0));
-    if (!moved) co_return std::unexpected(moved.error());
-    serving = *moved;
-    lsn = append_record(AdvanceRecord{room, rm.epoch(), serving});
-  }
-  WAITROOM_DURABLE_OR_503(lsn);
-  co_return serving;
+    if (!moved) return std::unexpected(moved.error());
+    return std::pair{*moved, AdvanceRecord{room, rm.epoch(), *moved}};
+  });
+  if (!changed) co_return std::unexpected(changed.error());
+  WAITROOM_DURABLE_OR_503(changed->second);
+  co_return changed->first;
 }
 
 Store::Op<RoomView> EmbeddedStore::set_paused(std::string room, bool paused) {
-  if (auto w = writable(); !w) co_return std::unexpected(w.error());
-  auto entry = find(room);
-  if (!entry) co_return std::unexpected(unknown_room(room));
-  RoomView view;
-  std::uint64_t lsn = 0;
-  {
-    std::lock_guard lock(entry->mu);
-    if (entry->deleted) co_return std::unexpected(unknown_room(room));
-    entry->room.set_paused(paused);
-    lsn = append_record(PausedRecord{room, paused});
-    view = view_of(entry->room);
-  }
-  WAITROOM_DURABLE_OR_503(lsn);
-  co_return view;
+  auto changed = change_room<RoomView>(room, [&](core::Room& rm) -> Change<RoomView> {
+    rm.set_paused(paused);
+    return std::pair{view_of(rm), PausedRecord{room, paused}};
+  });
+  if (!changed) co_return std::unexpected(changed.error());
+  WAITROOM_DURABLE_OR_503(changed->second);
+  co_return std::move(changed->first);
 }
 
 Store::Op<RoomView> EmbeddedStore::reset(std::string room) {

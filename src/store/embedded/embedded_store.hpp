@@ -63,6 +63,11 @@ class EmbeddedStore final : public Store {
   std::shared_ptr<Entry> find(const std::string& room) const;
   core::Result<std::pair<std::shared_ptr<Entry>, std::uint64_t>> find_ticket(
       const std::string& room, const std::string& ticket) const;
+  // A change's answer and the record that makes it durable.
+  template <class T>
+  using Change = core::Result<std::pair<T, LogRecord>>;
+  template <class T, class Apply>
+  core::Result<std::pair<T, std::uint64_t>> change_room(const std::string& room, Apply&& apply);
   // Appends a record whose request will wait for it with durable(), which wakes the writer.
   std::uint64_t append_record(const LogRecord& record);
   boost::asio::awaitable<bool> durable(std::uint64_t lsn);
