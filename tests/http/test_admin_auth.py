@@ -160,3 +160,14 @@ def test_every_listed_route_exists(server):
         if r.status_code in (404, 405):
             failures.append(f"{method} {path}: {r.status_code}" + describe(r))
     assert not failures, "\n".join(failures)
+
+
+def test_admin_key_never_reaches_the_logs(fresh_server):
+    """The admin key is a bearer secret: neither a valid nor a rejected use of it is logged."""
+    srv = fresh_server
+    assert srv.get("/admin/v1/rooms", admin=True).status_code == 200
+    wrong = srv.admin_key[::-1]
+    assert srv.get("/admin/v1/rooms", headers={"Authorization": f"Bearer {wrong}"}).status_code == 401
+    srv.restart()
+    log = srv.log_text()
+    assert srv.admin_key not in log and wrong not in log
