@@ -68,8 +68,6 @@ Server::~Server() {
   join();
 }
 
-asio::io_context& Server::context(std::size_t i) { return workers_.at(i)->ctx; }
-
 core::Result<std::uint16_t> Server::listen(const std::string& host, std::uint16_t port,
                                            unsigned threads) {
   boost::system::error_code ec;

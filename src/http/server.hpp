@@ -30,9 +30,6 @@ class Server {
   void start();
   void stop();
   void join();
-  // An executor callers may use for background work (e.g. timers); the first io_context's.
-  boost::asio::io_context& context(std::size_t i = 0);
-  std::size_t open_connections() const { return connections_.load(); }
 
  private:
   struct Worker;
