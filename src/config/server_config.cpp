@@ -81,7 +81,12 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
   for (const auto& [k, v] : root) {
     const std::string key(k.str());
     core::Result<void> r;
-    if (key == "listen" || key == "data_dir" || key == "durability" || key == "admin_key_file") {
+    if (key == "aws_prefix") {
+      auto p = v.value<std::string>();
+      if (!p || p->size() < 2 || p->front() != '/' || p->back() == '/' || p->find_first_of("{}?# ") != std::string::npos)
+        return bad(key, "must be a path such as \"/aws\" (leading '/', no trailing '/')");
+      cfg.aws_prefix = *p;
+    } else if (key == "listen" || key == "data_dir" || key == "durability" || key == "admin_key_file") {
       auto s = v.value<std::string>();
       if (!s) return bad(key, "must be a string");
       if (key == "listen") {

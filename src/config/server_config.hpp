@@ -30,6 +30,7 @@ struct ServerConfig {
   std::string admin_key;  // from WAITROOM_ADMIN_KEY or admin_key_file; never logged
   std::filesystem::path admin_key_file;
   bool cookie_secure = false;
+  std::string aws_prefix = "/aws";  // where the AWS-compatible API answers
   Limits limits;
   // Rooms created at start when the store does not have them yet; later admin API changes win.
   std::vector<std::pair<std::string, core::RoomSettings>> rooms;

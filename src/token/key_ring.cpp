@@ -287,6 +287,19 @@ core::Result<std::string> KeyRing::sign(Algorithm alg, const boost::json::object
   return sign_jwt(snap->keys[snap->active[index_of(alg)]], claims);
 }
 
+core::Result<std::string> KeyRing::sign_with(std::string_view kid,
+                                            const boost::json::object& claims) const {
+  const auto snap = snapshot();
+  const SigningKey* key = snap->find(kid);
+  if (key == nullptr) return core::fail(core::ErrorCode::gone, "the signing key is no longer kept");
+  return sign_jwt(*key, claims);
+}
+
+std::string KeyRing::active_kid(Algorithm alg) const {
+  const auto snap = snapshot();
+  return snap->keys[snap->active[index_of(alg)]].kid;
+}
+
 core::Result<boost::json::object> KeyRing::verify(std::string_view jwt) const {
   auto token = parse_jwt(jwt);
   if (!token) return std::unexpected(token.error());

@@ -54,6 +54,12 @@ class KeyRing {
   // check exp/nbf/aud: see check_time_claims in jws.hpp. Errors are ErrorCode::unauthorized.
   core::Result<boost::json::object> verify(std::string_view jwt) const;
 
+  // Signs with one particular key, active or retired (e.g. a token that must carry the same kid
+  // as an earlier one). A key no longer kept is `gone`.
+  core::Result<std::string> sign_with(std::string_view kid, const boost::json::object& claims) const;
+  // The kid new passes of `alg` are signed with.
+  std::string active_kid(Algorithm alg) const;
+
   // Generates a new active key per algorithm, retires the previous active keys at now, deletes
   // keys retired more than `retain_s` ago (retired_at + retain_s < now), persists, and returns
   // the new list. `retain_s` should be at least the longest pass lifetime.

@@ -1,0 +1,13 @@
+#pragma once
+// Reading parameters from a raw query string (the part of the target after '?').
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace waitroom::http {
+
+// The percent-decoded value ('+' read as a space, as forms send it) of the first parameter named
+// `name`; nullopt when absent or when the query string is malformed.
+std::optional<std::string> query_param(std::string_view query, std::string_view name);
+
+}  // namespace waitroom::http
