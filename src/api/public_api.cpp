@@ -47,7 +47,7 @@ asio::awaitable<Response> get_ticket(Services& s, RequestContext& ctx) {
 }
 
 asio::awaitable<Response> issue_pass(Services& s, RequestContext& ctx) {
-  auto p = co_await s.store.issue_pass(std::string(ctx.param("room")), std::string(ctx.param("ticket")));
+  auto p = co_await s.store.issue_pass(std::string(ctx.param("room")), std::string(ctx.param("ticket")), {});
   if (!p) co_return http::problem(ctx.request, p.error());
   co_return json_ok(ctx.request, boost::json::object{{"pass", p->pass},
                                                      {"expires_at", p->expires_at_s},

@@ -6,6 +6,7 @@
 
 #include "api/admin_api.hpp"
 #include "api/aws_api.hpp"
+#include "api/aws_private_api.hpp"
 #include "api/ops_api.hpp"
 #include "api/public_api.hpp"
 #include "config/server_config.hpp"
@@ -81,6 +82,7 @@ void build_routes(http::Router& router, api::Services& services) {
   api::add_admin_routes(router, services);
   api::add_ops_routes(router, services);
   api::add_aws_public_routes(router, services);
+  api::add_aws_private_routes(router, services);
 }
 
 }  // namespace

@@ -81,7 +81,18 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
   for (const auto& [k, v] : root) {
     const std::string key(k.str());
     core::Result<void> r;
-    if (key == "aws_prefix") {
+    if (key == "aws_credentials") {
+      const toml::array* list = v.as_array();
+      if (!list) return bad(key, "must be an array of {access_key_id, secret_access_key} tables");
+      for (const auto& item : *list) {
+        const toml::table* t = item.as_table();
+        auto id = t ? (*t)["access_key_id"].value<std::string>() : std::nullopt;
+        auto secret = t ? (*t)["secret_access_key"].value<std::string>() : std::nullopt;
+        if (!id || !secret || id->empty() || secret->size() < 16 || t->size() != 2)
+          return bad(key, "each entry needs exactly access_key_id and secret_access_key (at least 16 characters)");
+        cfg.aws_credentials.emplace_back(*id, *secret);
+      }
+    } else if (key == "aws_prefix") {
       auto p = v.value<std::string>();
       if (!p || p->size() < 2 || p->front() != '/' || p->back() == '/' || p->find_first_of("{}?# ") != std::string::npos)
         return bad(key, "must be a path such as \"/aws\" (leading '/', no trailing '/')");
@@ -190,6 +201,13 @@ core::Result<ServerConfig> load_config(const std::filesystem::path& file) {
     cfg.durability = *d;
   }
   if (auto r = read_admin_key(cfg); !r) return std::unexpected(r.error());
+  const char* aws_id = std::getenv("WAITROOM_AWS_ACCESS_KEY_ID");
+  const char* aws_secret = std::getenv("WAITROOM_AWS_SECRET_ACCESS_KEY");
+  if (aws_id && *aws_id && aws_secret && *aws_secret) {
+    if (std::string_view(aws_secret).size() < 16)
+      return std::unexpected(bad("WAITROOM_AWS_SECRET_ACCESS_KEY", "must be at least 16 characters").error());
+    cfg.aws_credentials.emplace_back(aws_id, aws_secret);
+  }
   return cfg;
 }
 

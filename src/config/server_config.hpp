@@ -31,6 +31,8 @@ struct ServerConfig {
   std::filesystem::path admin_key_file;
   bool cookie_secure = false;
   std::string aws_prefix = "/aws";  // where the AWS-compatible API answers
+  // Access keys AWS's signed callers (control panel, inlet functions) use on the private API.
+  std::vector<std::pair<std::string, std::string>> aws_credentials;  // access key id, secret
   Limits limits;
   // Rooms created at start when the store does not have them yet; later admin API changes win.
   std::vector<std::pair<std::string, core::RoomSettings>> rooms;

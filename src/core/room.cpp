@@ -140,6 +140,15 @@ RoomCounters Room::counters(std::int64_t now_s) {
   return c;
 }
 
+std::vector<std::uint64_t> Room::expired_positions(std::int64_t now_s) {
+  expire_sessions(now_s);
+  std::vector<std::uint64_t> out;
+  for (const auto& [position, s] : sessions_)
+    if (s.status == SessionStatus::expired) out.push_back(position);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void Room::expire_sessions(std::int64_t now_s) {
   while (!active_by_expiry_.empty() && active_by_expiry_.begin()->first <= now_s) {
     auto it = sessions_.find(active_by_expiry_.begin()->second);

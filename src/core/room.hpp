@@ -103,6 +103,8 @@ class Room {
   Result<bool> end_session(std::uint64_t position, SessionStatus status, std::int64_t now_s);
 
   RoomCounters counters(std::int64_t now_s);
+  // Positions whose session expired by time, in position order. O(sessions): an operator call.
+  std::vector<std::uint64_t> expired_positions(std::int64_t now_s);
 
  private:
   void expire_sessions(std::int64_t now_s);

@@ -42,6 +42,13 @@ struct PassView {
   std::int64_t expires_in_s = 0;
 };
 
+// Overrides for one first issuance (AWS's private generate_token); a re-fetch returns the pass as
+// first issued.
+struct PassOptions {
+  std::optional<std::string> issuer;
+  std::optional<std::int64_t> lifetime_s;
+};
+
 struct Advance {
   std::optional<std::uint64_t> by;
   std::optional<std::uint64_t> to;
@@ -64,7 +71,7 @@ class Store {
   // Reads a ticket and records that its visitor is still there.
   virtual Op<TicketView> ticket(std::string room, std::string ticket) = 0;
   // Issues the ticket's pass once it is eligible; asking again returns the same pass.
-  virtual Op<PassView> issue_pass(std::string room, std::string ticket) = 0;
+  virtual Op<PassView> issue_pass(std::string room, std::string ticket, PassOptions options) = 0;
 
   virtual Op<RoomView> room(std::string room) = 0;
   virtual Op<std::vector<RoomView>> rooms() = 0;
@@ -76,6 +83,8 @@ class Store {
   virtual Op<RoomView> reset(std::string room) = 0;
   virtual Op<TicketView> end_session(std::string room, std::string ticket,
                                      core::SessionStatus status) = 0;
+  // Ticket ids whose pass expired by time (not ended by an operator), for AWS's expired_tokens.
+  virtual Op<std::vector<std::string>> expired_tickets(std::string room) = 0;
 
   // False while the store cannot accept writes (e.g. the log failed).
   virtual bool ready() const = 0;

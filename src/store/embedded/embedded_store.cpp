@@ -217,7 +217,8 @@ Store::Op<TicketView> EmbeddedStore::ticket(std::string room, std::string ticket
   co_return ticket_view(entry->room, position, std::move(ticket));
 }
 
-Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string ticket) {
+Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string ticket,
+                                              PassOptions options) {
   auto found = find_ticket(room, ticket);
   if (!found) co_return std::unexpected(found.error());
   auto& [entry, position] = *found;
@@ -239,8 +240,15 @@ Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string tick
     } else {
       if (auto w = writable(); !w) co_return std::unexpected(w.error());
       const core::RoomSettings& st = rm.settings();
-      request = core::PassRequest{room,     st.algorithm, st.issuer, rm.audience(), ticket,
-                            position, rm.epoch(),   now,       now + st.pass_lifetime_s};
+      request = core::PassRequest{room,
+                                  st.algorithm,
+                                  options.issuer.value_or(st.issuer),
+                                  rm.audience(),
+                                  ticket,
+                                  position,
+                                  rm.epoch(),
+                                  now,
+                                  now + options.lifetime_s.value_or(st.pass_lifetime_s)};
     }
   }
   if (existing) {
@@ -410,6 +418,16 @@ Store::Op<TicketView> EmbeddedStore::end_session(std::string room, std::string t
   }
   if (lsn != 0) WAITROOM_DURABLE_OR_503(lsn);
   co_return view;
+}
+
+Store::Op<std::vector<std::string>> EmbeddedStore::expired_tickets(std::string room) {
+  auto entry = find(room);
+  if (!entry) co_return std::unexpected(unknown_room(room));
+  std::lock_guard lock(entry->mu);
+  std::vector<std::string> ids;
+  for (std::uint64_t position : entry->room.expired_positions(clock_.now_s()))
+    ids.push_back(ids_.encode(room, entry->room.epoch(), position));
+  co_return ids;
 }
 
 core::Result<void> EmbeddedStore::fill(const std::string& room, std::uint64_t count) {

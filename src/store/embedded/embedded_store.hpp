@@ -33,7 +33,7 @@ class EmbeddedStore final : public Store {
 
   Op<EnqueueResult> enqueue(std::string room, std::optional<std::string> existing) override;
   Op<TicketView> ticket(std::string room, std::string ticket) override;
-  Op<PassView> issue_pass(std::string room, std::string ticket) override;
+  Op<PassView> issue_pass(std::string room, std::string ticket, PassOptions options) override;
   Op<RoomView> room(std::string room) override;
   Op<std::vector<RoomView>> rooms() override;
   Op<std::pair<RoomView, bool>> put_room(std::string room, SettingsUpdate update) override;
@@ -43,6 +43,7 @@ class EmbeddedStore final : public Store {
   Op<RoomView> reset(std::string room) override;
   Op<TicketView> end_session(std::string room, std::string ticket,
                              core::SessionStatus status) override;
+  Op<std::vector<std::string>> expired_tickets(std::string room) override;
   bool ready() const override { return !log_->failed(); }
 
   // Appends `count` tickets to `room` without going through HTTP: used by

@@ -60,8 +60,8 @@ TEST_F(EmbeddedStoreTest, RestartRebuildsTheSameState) {
     create_room(*s, "other");
     for (int i = 0; i < 5; ++i) tickets.push_back(run(s->enqueue("demo", std::nullopt))->ticket.ticket);
     ASSERT_EQ(run(s->advance("demo", Advance{.by = 2, .to = std::nullopt})).value(), 2u);
-    pass = run(s->issue_pass("demo", tickets[0]))->pass;
-    ASSERT_TRUE(run(s->issue_pass("demo", tickets[1])));
+    pass = run(s->issue_pass("demo", tickets[0], {}))->pass;
+    ASSERT_TRUE(run(s->issue_pass("demo", tickets[1], {})));
     ASSERT_TRUE(run(s->end_session("demo", tickets[1], core::SessionStatus::revoked)));
     ASSERT_TRUE(run(s->set_paused("other", true)));
   }
@@ -74,7 +74,7 @@ TEST_F(EmbeddedStoreTest, RestartRebuildsTheSameState) {
   EXPECT_EQ(demo.counters.revoked, 1u);
   EXPECT_EQ(demo.counters.active_sessions, 1u);
   EXPECT_TRUE(run(s->room("other"))->paused);
-  EXPECT_EQ(run(s->issue_pass("demo", tickets[0]))->pass, pass);  // the same pass, not a new one
+  EXPECT_EQ(run(s->issue_pass("demo", tickets[0], {}))->pass, pass);  // the same pass, not a new one
   EXPECT_EQ(run(s->ticket("demo", tickets[1]))->state.status, core::TicketStatus::revoked);
   EXPECT_EQ(run(s->ticket("demo", tickets[4]))->state.position, 5u);
   EXPECT_EQ(run(s->enqueue("demo", std::nullopt))->ticket.state.position, 6u);
@@ -111,15 +111,42 @@ TEST_F(EmbeddedStoreTest, PassOnlyOnceEligibleAndMintedOnce) {
   auto s = open();
   create_room(*s, "demo");
   const std::string t = run(s->enqueue("demo", std::nullopt))->ticket.ticket;
-  auto early = run(s->issue_pass("demo", t));
+  auto early = run(s->issue_pass("demo", t, {}));
   ASSERT_FALSE(early);
   EXPECT_EQ(early.error().code, core::ErrorCode::conflict);
   ASSERT_TRUE(run(s->advance("demo", Advance{.by = std::nullopt, .to = 1})));
-  const auto a = run(s->issue_pass("demo", t)).value();
-  const auto b = run(s->issue_pass("demo", t)).value();
+  const auto a = run(s->issue_pass("demo", t, {})).value();
+  const auto b = run(s->issue_pass("demo", t, {})).value();
   EXPECT_EQ(a.pass, b.pass);
   EXPECT_EQ(minter_.minted_, 1);
   EXPECT_EQ(a.expires_at_s, clock_.now_s() + core::kDefaultPassLifetimeS);
+}
+
+TEST_F(EmbeddedStoreTest, PassOptionsApplyToTheFirstIssueOnly) {
+  auto s = open();
+  create_room(*s, "demo");
+  const std::string t = run(s->enqueue("demo", std::nullopt))->ticket.ticket;
+  ASSERT_TRUE(run(s->advance("demo", Advance{.by = 1, .to = std::nullopt})));
+  const auto first = run(s->issue_pass("demo", t, PassOptions{.issuer = "https://x", .lifetime_s = 60})).value();
+  EXPECT_EQ(first.expires_at_s, clock_.now_s() + 60);
+  const auto again = run(s->issue_pass("demo", t, PassOptions{.issuer = std::nullopt, .lifetime_s = 600})).value();
+  EXPECT_EQ(again.pass, first.pass);
+  EXPECT_EQ(again.expires_at_s, first.expires_at_s);
+}
+
+TEST_F(EmbeddedStoreTest, ListsTicketsWhosePassExpired) {
+  auto s = open();
+  create_room(*s, "demo");
+  std::vector<std::string> ts;
+  for (int i = 0; i < 3; ++i) ts.push_back(run(s->enqueue("demo", std::nullopt))->ticket.ticket);
+  ASSERT_TRUE(run(s->advance("demo", Advance{.by = 3, .to = std::nullopt})));
+  ASSERT_TRUE(run(s->issue_pass("demo", ts[0], PassOptions{.issuer = std::nullopt, .lifetime_s = 60})));
+  ASSERT_TRUE(run(s->issue_pass("demo", ts[1], PassOptions{.issuer = std::nullopt, .lifetime_s = 120})));
+  ASSERT_TRUE(run(s->issue_pass("demo", ts[2], PassOptions{.issuer = std::nullopt, .lifetime_s = 60})));
+  ASSERT_TRUE(run(s->end_session("demo", ts[2], core::SessionStatus::completed)));
+  EXPECT_TRUE(run(s->expired_tickets("demo"))->empty());
+  clock_.advance_ms(61'000);
+  EXPECT_EQ(run(s->expired_tickets("demo")).value(), std::vector<std::string>{ts[0]});
 }
 
 }  // namespace

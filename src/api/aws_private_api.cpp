@@ -1,0 +1,165 @@
+#include "api/aws_private_api.hpp"
+
+#include <memory>
+
+#include "api/admin_api.hpp"
+#include "api/aws_common.hpp"
+#include "api/aws_sigv4.hpp"
+#include "http/problem.hpp"
+
+namespace waitroom::api {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using core::ErrorCode;
+using http::RequestContext;
+using http::Response;
+using http::Status;
+
+namespace {
+
+constexpr std::string_view kSigV4Service = "execute-api";
+constexpr std::int64_t kMaxIncrementBy = 1'000'000'000;
+
+// Body fields AWS's private generate_token accepts on top of the public ones; they apply to this
+// first issuance only (AWS's override leaked into later requests).
+core::Result<store::PassOptions> read_overrides(const json::object& body) {
+  store::PassOptions options;
+  if (const json::value* issuer = body.if_contains("issuer")) {
+    if (!issuer->is_string() || issuer->get_string().empty())
+      return core::fail(ErrorCode::bad_request, "issuer must be a non-empty string");
+    options.issuer = std::string(issuer->get_string());
+  }
+  if (const json::value* validity = body.if_contains("validity_period")) {
+    const auto v = validity->is_int64() ? std::optional<std::int64_t>(validity->get_int64()) : std::nullopt;
+    if (!v || *v < 1 || *v > core::kMaxPassLifetimeS)
+      return core::fail(ErrorCode::bad_request, "validity_period must be an integer from 1 to " +
+                                                    std::to_string(core::kMaxPassLifetimeS));
+    options.lifetime_s = *v;
+  }
+  return options;
+}
+
+asio::awaitable<Response> increment_serving_counter(Services& s, RequestContext& ctx) {
+  auto body = body_object(ctx.request);
+  auto event = body ? body_string(*body, "event_id") : std::nullopt;
+  if (!event) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
+  const json::value* by = body->if_contains("increment_by");
+  // AWS let a negative increment move the line back; Waitroom's serving counter never does.
+  if (!by || !by->is_int64() || by->get_int64() < 1 || by->get_int64() > kMaxIncrementBy)
+    co_return aws_error(ctx.request, Status::bad_request,
+                        "increment_by must be an integer from 1 to 1000000000");
+  auto serving = co_await s.store.advance(
+      *event, store::Advance{static_cast<std::uint64_t>(by->get_int64()), std::nullopt});
+  if (!serving) {
+    if (serving.error().code == ErrorCode::not_found)
+      co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
+    co_return aws_error(ctx.request, http::status_of(serving.error().code), serving.error().detail);
+  }
+  co_return aws_json(ctx.request, Status::ok, json::object{{"serving_num", *serving}});
+}
+
+asio::awaitable<Response> update_session(Services& s, RequestContext& ctx) {
+  auto body = body_object(ctx.request);
+  auto event = body ? body_string(*body, "event_id") : std::nullopt;
+  auto id = body ? body_string(*body, "request_id") : std::nullopt;
+  if (!event || !id || !is_request_id(*id))
+    co_return aws_error(ctx.request, Status::bad_request, "Invalid event or request ID");
+  // Checked before anything is written (AWS wrote other values, then failed with a 500).
+  const json::value* status = body->if_contains("status");
+  if (!status || !status->is_int64() || (status->get_int64() != 1 && status->get_int64() != -1))
+    co_return aws_error(ctx.request, Status::bad_request,
+                        "status must be 1 (completed) or -1 (abandoned)");
+  const auto end = status->get_int64() == 1 ? core::SessionStatus::completed : core::SessionStatus::abandoned;
+  auto room = co_await s.store.room(*event);
+  if (!room) co_return aws_error(ctx.request, Status::bad_request, "Invalid event or request ID");
+  // AWS's condition: the session exists and is still active (ending it again is refused, where
+  // the native admin API treats a repeat as a no-op).
+  auto before = co_await s.store.ticket(*event, *id);
+  if (before && before->state.status != core::TicketStatus::admitted)
+    co_return aws_error(ctx.request, Status::not_found, "Request ID doesn't exist or status already set.");
+  auto t = co_await s.store.end_session(*event, *id, end);
+  if (!t) {
+    const ErrorCode code = t.error().code;
+    if (code == ErrorCode::not_found || code == ErrorCode::gone || code == ErrorCode::conflict)
+      co_return aws_error(ctx.request, Status::not_found, "Request ID doesn't exist or status already set.");
+    co_return aws_error(ctx.request, http::status_of(code), t.error().detail);
+  }
+  co_return aws_json(ctx.request, Status::ok,
+                     json::object{{"event_id", *event}, {"request_id", *id},
+                                  {"status", core::to_string(t->state.status)}});
+}
+
+asio::awaitable<Response> num_active_tokens(Services& s, RequestContext& ctx) {
+  auto r = co_await event_room(s, ctx.query);
+  if (!r) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
+  co_return aws_json(ctx.request, Status::ok, json::object{{"active_tokens", r->counters.active_sessions}});
+}
+
+asio::awaitable<Response> expired_tokens(Services& s, RequestContext& ctx) {
+  auto r = co_await event_room(s, ctx.query);
+  if (!r) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
+  auto ids = co_await s.store.expired_tickets(r->name);
+  if (!ids) co_return aws_error(ctx.request, http::status_of(ids.error().code), ids.error().detail);
+  json::array out;
+  for (auto& id : *ids) out.emplace_back(std::move(id));
+  co_return aws_json(ctx.request, Status::ok, out);
+}
+
+asio::awaitable<Response> reset_initial_state(Services& s, RequestContext& ctx) {
+  auto body = body_object(ctx.request);
+  auto event = body ? body_string(*body, "event_id") : std::nullopt;
+  if (!event) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
+  // Synchronous and atomic; a wrong event id is refused (AWS answered 200 and reset nothing).
+  auto r = co_await s.store.reset(*event);
+  if (!r) {
+    if (r.error().code == ErrorCode::not_found)
+      co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
+    co_return aws_error(ctx.request, http::status_of(r.error().code), r.error().detail);
+  }
+  co_return aws_json(ctx.request, Status::ok, json::object{{"message", "Reset completed"}});
+}
+
+// Admin bearer key, or an AWS SigV4 signature by a configured access key. Preflights pass: the
+// browser sends them without credentials.
+http::Guard private_guard(Services& s) {
+  std::vector<AwsCredential> credentials;
+  for (const auto& [id, secret] : s.config.aws_credentials) credentials.push_back({id, secret});
+  auto verifier = std::make_shared<SigV4Verifier>(std::move(credentials), std::string(kSigV4Service), s.clock);
+  return [&s, verifier](const http::Request& req) -> std::optional<Response> {
+    if (req.method() == http::Method::options || is_admin(req, s.config.admin_key)) return std::nullopt;
+    const std::string_view target = req.target();
+    const auto q = target.find('?');
+    SignedRequest signed_request{req.method_string(), target.substr(0, q),
+                                 q == std::string_view::npos ? std::string_view{} : target.substr(q + 1),
+                                 {}, req.body()};
+    for (const auto& field : req) signed_request.headers.emplace_back(field.name_string(), field.value());
+    auto identity = verifier->verify(signed_request);
+    if (identity) return std::nullopt;
+    // API Gateway's answer to a failed IAM check: 403 with a "message".
+    return aws_json(req, Status::forbidden, json::object{{"message", identity.error().detail}});
+  };
+}
+
+}  // namespace
+
+void add_aws_private_routes(http::Router& router, Services& s) {
+  using http::Method;
+  using Fn = asio::awaitable<Response> (*)(Services&, RequestContext&);
+  const std::string base = s.config.aws_prefix + "/private";
+  router.guard(base + "/", private_guard(s));
+  auto add = [&](Method method, std::string_view path, Fn fn) {
+    router.add(method, base + std::string(path), [&s, fn](RequestContext& c) { return fn(s, c); });
+    router.add(Method::options, base + std::string(path),
+               cors_preflight(method == Method::post ? "OPTIONS,POST" : "GET,OPTIONS"));
+  };
+  add(Method::post, "/generate_token",
+      [](Services& sv, RequestContext& c) { return generate_token(sv, c, read_overrides); });
+  add(Method::post, "/increment_serving_counter", increment_serving_counter);
+  add(Method::post, "/update_session", update_session);
+  add(Method::get, "/num_active_tokens", num_active_tokens);
+  add(Method::get, "/expired_tokens", expired_tokens);
+  add(Method::post, "/reset_initial_state", reset_initial_state);
+}
+
+}  // namespace waitroom::api

@@ -1,0 +1,72 @@
+#include "config/server_config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "testing/temp_dir.hpp"
+
+namespace waitroom::config {
+namespace {
+
+core::Result<ServerConfig> load(const std::string& toml) {
+  waitroom::testing::TempDir dir;
+  const auto file = dir.path() / "waitroom.toml";
+  std::ofstream(file) << toml;
+  return load_config(file);
+}
+
+TEST(ServerConfig, ReadsRoomsLimitsAndAwsSettings) {
+  auto cfg = load(R"(
+listen = "localhost:9000"
+threads = 0
+aws_prefix = "/vwr"
+[limits]
+header_timeout_s = 2
+[rooms.shop]
+pass_lifetime_s = 300
+algorithm = "RS256"
+[[aws_credentials]]
+access_key_id = "AKID1"
+secret_access_key = "0123456789abcdef0123"
+)");
+  ASSERT_TRUE(cfg) << cfg.error().detail;
+  EXPECT_EQ(cfg->aws_prefix, "/vwr");
+  EXPECT_EQ(cfg->limits.header_timeout_s, 2);
+  ASSERT_EQ(cfg->rooms.size(), 1u);
+  EXPECT_EQ(cfg->rooms[0].first, "shop");
+  EXPECT_EQ(cfg->rooms[0].second.algorithm, "RS256");
+  ASSERT_EQ(cfg->aws_credentials.size(), 1u);
+  EXPECT_EQ(cfg->aws_credentials[0].first, "AKID1");
+}
+
+TEST(ServerConfig, ErrorsNameTheKey) {
+  struct Case {
+    std::string toml;
+    std::string names;
+  };
+  const Case cases[] = {
+      {"colour = 1", "colour"},
+      {"listen = \"example.com:80\"", "listen"},
+      {"aws_prefix = \"aws/\"", "aws_prefix"},
+      {"[[aws_credentials]]\naccess_key_id = \"A\"\nsecret_access_key = \"short\"", "aws_credentials"},
+      {"[limits]\nbody_limit_bytes = 0", "limits.body_limit_bytes"},
+      {"[rooms.shop]\npass_lifetime_s = 5", "rooms.shop"},
+      {"[rooms.\"-bad\"]", "rooms.-bad"},
+      {"durability = \"sometimes\"", "durability"},
+  };
+  for (const Case& c : cases) {
+    auto cfg = load(c.toml);
+    ASSERT_FALSE(cfg) << c.toml;
+    EXPECT_NE(cfg.error().detail.find(c.names), std::string::npos) << cfg.error().detail;
+  }
+}
+
+TEST(ServerConfig, ReportsTheLineOfASyntaxError) {
+  auto cfg = load("listen = \"127.0.0.1:1\"\nthreads = = 2\n");
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().detail.find(":2:"), std::string::npos) << cfg.error().detail;
+}
+
+}  // namespace
+}  // namespace waitroom::config
