@@ -57,8 +57,10 @@ asio::awaitable<Response> queue_num(Services& s, RequestContext& ctx) {
 asio::awaitable<Response> serving_num(Services& s, RequestContext& ctx) {
   auto r = co_await event_room(s, ctx.query);
   if (!r) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
-  // A number, where AWS sent Redis's string ("120").
-  co_return aws_json(ctx.request, Status::ok, json::object{{"serving_counter", r->counters.serving}});
+  // A number, where AWS sent Redis's string ("120"); a room setting restores the string.
+  json::value serving = r->counters.serving;
+  if (r->settings.aws_serving_counter_as_string) serving = std::to_string(r->counters.serving);
+  co_return aws_json(ctx.request, Status::ok, json::object{{"serving_counter", std::move(serving)}});
 }
 
 asio::awaitable<Response> waiting_num(Services& s, RequestContext& ctx) {

@@ -32,6 +32,9 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       auto v = read_int(value, key);
       if (!v) return std::unexpected(v.error());
       s.pass_lifetime_s = *v;
+    } else if (key == "aws_serving_counter_as_string") {
+      if (!value.is_bool()) return fail(ErrorCode::bad_request, std::string(key) + " must be true or false");
+      s.aws_serving_counter_as_string = value.get_bool();
     } else if (key == "algorithm" || key == "issuer" || key == "audience" || key == "target_url") {
       auto v = read_string(value, key);
       if (!v) return std::unexpected(v.error());
@@ -52,7 +55,8 @@ json::object room_settings_to_json(const core::RoomSettings& s) {
                       {"algorithm", s.algorithm},
                       {"issuer", s.issuer},
                       {"audience", s.audience},
-                      {"target_url", s.target_url}};
+                      {"target_url", s.target_url},
+                      {"aws_serving_counter_as_string", s.aws_serving_counter_as_string}};
 }
 
 }  // namespace waitroom::config

@@ -19,6 +19,9 @@ struct RoomSettings {
   std::string issuer = "waitroom";
   std::string audience;  // empty: the room's name
   std::string target_url;
+  // AWS compatibility: /aws/serving_num sends serving_counter as a JSON string, as AWS's Redis
+  // read did, for old clients that expect one. Off: a number.
+  bool aws_serving_counter_as_string = false;
 
   bool operator==(const RoomSettings&) const = default;
 };

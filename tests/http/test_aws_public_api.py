@@ -313,6 +313,19 @@ def test_serving_num_is_a_json_number_following_advance(server):
     assert value == 3 and type(value) is int, value
 
 
+def test_serving_num_string_form_is_a_room_setting(server):
+    """For strict old clients: AWS sent Redis's string; the room setting restores it, and turning
+    it off gives the number again."""
+    room = rs_room(server, aws_serving_counter_as_string=True)
+    for _ in range(3):
+        assign(server, room)
+    server.advance(room, by=2)
+    assert serving_num(server, room) == "2"
+    r = server.put(f"/admin/v1/rooms/{room}", admin=True, json={"aws_serving_counter_as_string": False})
+    assert r.status_code == 200, describe(r)
+    assert serving_num(server, room) == 2
+
+
 def test_serving_num_matches_native_room_status(server):
     room = rs_room(server)
     for _ in range(5):
