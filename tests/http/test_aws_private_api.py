@@ -27,7 +27,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from wrlib import DEFAULT_CONFIG, Server, assert_json, binary_path, describe, random_ticket_id
+from wrlib import (DEFAULT_CONFIG, Server, assert_json, aws_error, aws_json, binary_path, describe,
+                   random_ticket_id)
 
 ACCESS_KEY = "AKIDWAITROOMTEST"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -132,20 +133,6 @@ def unsigned(srv, method, op, payload=None, query=None, headers=None):
     return srv.request(method, target, headers=h, data=body_bytes(payload))
 
 
-def aws_json(r, status):
-    """Every /aws answer is application/json with `Access-Control-Allow-Origin: *`."""
-    body = assert_json(r, status)
-    assert r.headers.get("Access-Control-Allow-Origin") == "*", "no CORS origin" + describe(r)
-    return body
-
-
-def aws_error(r, status, message=None):
-    body = aws_json(r, status)
-    assert isinstance(body, dict) and list(body) == ["error"], describe(r)
-    assert isinstance(body["error"], str) and body["error"], describe(r)
-    if message is not None:
-        assert body["error"] == message, describe(r)
-    return body["error"]
 
 
 def forbidden(r):

@@ -14,7 +14,7 @@ import time
 import jwt
 import pytest
 
-from wrlib import TICKET_RE, assert_json, describe, random_ticket_id
+from wrlib import TICKET_RE, assert_json, aws_error, aws_json, describe, random_ticket_id
 
 CLOCK_SKEW_S = 5
 PASS_LIFETIME_S = 600
@@ -42,21 +42,6 @@ MALFORMED_IDS = [
 
 # ---- helpers -------------------------------------------------------------------------------
 
-def aws_json(r, status):
-    """Every /aws answer is application/json with `Access-Control-Allow-Origin: *`."""
-    body = assert_json(r, status)
-    assert r.headers.get("Access-Control-Allow-Origin") == "*", "no CORS origin" + describe(r)
-    return body
-
-
-def aws_error(r, status, message=None):
-    """An AWS-style error: exactly `{"error": "<message>"}`."""
-    body = aws_json(r, status)
-    assert isinstance(body, dict) and list(body) == ["error"], describe(r)
-    assert isinstance(body["error"], str) and body["error"], describe(r)
-    if message is not None:
-        assert body["error"] == message, describe(r)
-    return body["error"]
 
 
 def rs_room(srv, **cfg):

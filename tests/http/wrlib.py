@@ -358,3 +358,22 @@ def raw_http(port, data, timeout=REQUEST_TIMEOUT_S):
         except (ConnectionResetError, socket.timeout):
             pass
         return b"".join(chunks)
+
+
+# ---- AWS-compatible API ------------------------------------------------------------------
+
+def aws_json(r, status):
+    """Every /aws answer is application/json with `Access-Control-Allow-Origin: *`."""
+    body = assert_json(r, status)
+    assert r.headers.get("Access-Control-Allow-Origin") == "*", "no CORS origin" + describe(r)
+    return body
+
+
+def aws_error(r, status, message=None):
+    """An AWS-style error: exactly `{"error": "<message>"}`."""
+    body = aws_json(r, status)
+    assert isinstance(body, dict) and list(body) == ["error"], describe(r)
+    assert isinstance(body["error"], str) and body["error"], describe(r)
+    if message is not None:
+        assert body["error"] == message, describe(r)
+    return body["error"]
