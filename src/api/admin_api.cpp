@@ -2,9 +2,12 @@
 
 #include <openssl/crypto.h>
 
+#include <charconv>
+
 #include "api/json_io.hpp"
 #include "config/room_settings_codec.hpp"
 #include "http/problem.hpp"
+#include "http/query.hpp"
 #include "token/algorithm.hpp"
 
 namespace waitroom::api {
@@ -19,6 +22,9 @@ using http::Status;
 namespace {
 
 constexpr std::uint64_t kMaxAdvanceBy = 1'000'000'000;
+constexpr std::uint64_t kMaxAdmissionsPage = 10'000;
+constexpr std::uint64_t kDefaultAdmissionsPage = 1'000;
+constexpr std::uint64_t kMaxClockAdvanceMs = 86'400'000;
 
 using AdminHandler = asio::awaitable<Response> (*)(Services&, RequestContext&);
 
@@ -132,6 +138,56 @@ asio::awaitable<Response> stats(Services& s, RequestContext& ctx) {
   co_return json_ok(ctx.request, stats_json(*r));
 }
 
+core::Result<std::uint64_t> query_uint(std::string_view query, std::string_view name,
+                                       std::uint64_t fallback, std::uint64_t min, std::uint64_t max) {
+  auto text = http::query_param(query, name);
+  if (!text) return fallback;
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+  if (ec != std::errc{} || end != text->data() + text->size() || n < min || n > max)
+    return core::fail(ErrorCode::bad_request, std::string(name) + " must be an integer from " +
+                                                  std::to_string(min) + " to " + std::to_string(max));
+  return n;
+}
+
+asio::awaitable<Response> admissions(Services& s, RequestContext& ctx) {
+  auto from = query_uint(ctx.query, "from", 1, 1, UINT64_MAX / 2);
+  if (!from) co_return http::problem(ctx.request, from.error());
+  auto limit = query_uint(ctx.query, "limit", kDefaultAdmissionsPage, 1, kMaxAdmissionsPage);
+  if (!limit) co_return http::problem(ctx.request, limit.error());
+  auto page = co_await s.store.admissions(std::string(ctx.param("room")), *from, *limit);
+  if (!page) co_return http::problem(ctx.request, page.error());
+  json::array out;
+  for (const auto& a : page->admissions)
+    out.push_back(json::object{{"seq", a.seq}, {"position", a.position}, {"ticket", a.ticket},
+                               {"admitted_at", a.admitted_at_s}});
+  co_return json_ok(ctx.request, json::object{{"admissions", std::move(out)},
+                                              {"next", page->next},
+                                              {"total", page->total}});
+}
+
+asio::awaitable<Response> get_clock(Services& s, RequestContext& ctx) {
+  co_return json_ok(ctx.request, json::object{{"now_ms", s.clock.now_ms()}});
+}
+
+// Moves the test clock in the driver's own steps, so minutes of admissions play out as they
+// would in real time, only faster.
+asio::awaitable<Response> advance_clock(Services& s, RequestContext& ctx) {
+  auto body = read_json_object(ctx.request);
+  if (!body) co_return http::problem(ctx.request, body.error());
+  for (const auto& [k, v] : *body)
+    if (k != "advance_ms")
+      co_return http::problem(ctx.request, Status::bad_request, "unknown field \"" + std::string(k) + "\"");
+  auto ms = read_uint(*body, "advance_ms", 1, kMaxClockAdvanceMs);
+  if (!ms) co_return http::problem(ctx.request, ms.error());
+  if (!*ms) co_return http::problem(ctx.request, Status::bad_request, "advance_ms is required");
+  for (std::int64_t left = static_cast<std::int64_t>(**ms); left > 0; left -= store::kAdmissionStepMs) {
+    s.manual_clock->advance_ms(std::min(left, store::kAdmissionStepMs));
+    s.store.drive_admissions();
+  }
+  co_return json_ok(ctx.request, json::object{{"now_ms", s.clock.now_ms()}});
+}
+
 // Retired keys stay in the JWKS as long as a pass they signed can live.
 asio::awaitable<Response> rotate_keys(Services& s, RequestContext& ctx) {
   auto keys = s.keys.rotate(core::kMaxPassLifetimeS);
@@ -181,6 +237,11 @@ void add_admin_routes(http::Router& router, Services& s) {
   router.add(Method::post, base + "/{room}/reset", bind(s, reset));
   router.add(Method::put, base + "/{room}/sessions/{ticket}", bind(s, end_session));
   router.add(Method::get, base + "/{room}/stats", bind(s, stats));
+  router.add(Method::get, base + "/{room}/admissions", bind(s, admissions));
+  if (s.manual_clock) {
+    router.add(Method::get, "/admin/v1/testing/clock", bind(s, get_clock));
+    router.add(Method::post, "/admin/v1/testing/clock", bind(s, advance_clock));
+  }
   router.add(Method::get, "/admin/v1/keys", bind(s, list_keys));
   router.add(Method::post, "/admin/v1/keys/rotate", bind(s, rotate_keys));
 }

@@ -24,7 +24,7 @@ asio::awaitable<Response> assign_queue_num(Services& s, RequestContext& ctx) {
   if (!event) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
   // Synchronous, unlike AWS's SQS path: the id is in line when this answers, and an unknown
   // event uses no position.
-  auto result = co_await s.store.enqueue(*event, std::nullopt);
+  auto result = co_await s.store.enqueue(*event, std::nullopt, /*tracks_presence=*/false);
   if (!result) {
     if (result.error().code == ErrorCode::not_found)
       co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
@@ -76,7 +76,19 @@ asio::awaitable<Response> queue_pos_expiry(Services& s, RequestContext& ctx) {
   auto id = http::query_param(ctx.query, "request_id");
   if (!r || !id || !is_request_id(*id))
     co_return aws_error(ctx.request, Status::bad_request, "Invalid event or request ID");
-  co_return aws_error(ctx.request, Status::accepted, "Queue position expiration not enabled");
+  const std::int64_t period = r->settings.claim_timeout_s;
+  if (period <= 0) co_return aws_error(ctx.request, Status::accepted, "Queue position expiration not enabled");
+  auto t = co_await s.store.ticket(r->name, *id);
+  if (!t) co_return aws_error(ctx.request, Status::not_found, "Invalid request ID");
+  const core::TicketState& st = t->state;
+  if (st.status == core::TicketStatus::waiting)
+    co_return aws_error(ctx.request, Status::accepted, "Request ID not being served yet");
+  // Unlike AWS, a visitor who already holds a token is never told that the position expired.
+  if (!st.has_pass && (st.status == core::TicketStatus::expired || !st.admitted_at_s))
+    co_return aws_error(ctx.request, Status::gone, "Queue position has expired");
+  const std::int64_t since = std::max(st.entry_time_s, st.admitted_at_s.value_or(st.entry_time_s));
+  const std::int64_t left = std::max<std::int64_t>(period - (s.clock.now_s() - since), 0);
+  co_return aws_json(ctx.request, Status::ok, json::object{{"expires_in", left}});
 }
 
 asio::awaitable<Response> public_key(Services& s, RequestContext& ctx) {

@@ -103,8 +103,13 @@ asio::awaitable<Response> generate_token(Services& s, RequestContext& ctx, PassO
         co_return aws_error(ctx.request, Status::bad_request, "Invalid request ID");
       case ErrorCode::conflict:
         co_return aws_error(ctx.request, Status::accepted, "Request ID not being served yet");
-      case ErrorCode::gone:
+      case ErrorCode::gone: {
+        // Which of AWS's two 410s: the position ran out before a token, or the token's session.
+        auto t = co_await s.store.ticket(*event, *id);
+        if (t && !t->state.has_pass)
+          co_return aws_error(ctx.request, Status::gone, "Queue position has expired");
         co_return aws_error(ctx.request, Status::gone, "Token corresponding to request id has expired");
+      }
       default:
         co_return aws_error(ctx.request, http::status_of(pass.error().code), pass.error().detail);
     }

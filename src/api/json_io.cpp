@@ -38,24 +38,39 @@ core::Result<std::optional<std::uint64_t>> read_uint(const json::object& body, s
 // need escaping.
 std::string ticket_json(const store::TicketView& t, bool full) {
   fmt::memory_buffer out;
-  fmt::format_to(std::back_inserter(out),
-                 R"({{"ticket":"{}","room":"{}","position":{},"status":"{}","ahead":{},"serving":{})",
-                 t.ticket, t.room, t.state.position, core::to_string(t.state.status), t.state.ahead,
-                 t.state.serving);
-  if (full)
-    fmt::format_to(std::back_inserter(out), R"(,"queue_length":{},"entry_time":{})",
-                   t.state.queue_length, t.state.entry_time_s);
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, R"({{"ticket":"{}","room":"{}","position":{},"status":"{}","ahead":)", t.ticket,
+                 t.room, t.state.position, core::to_string(t.state.status));
+  if (t.state.ahead) fmt::format_to(it, "{}", *t.state.ahead);
+  else fmt::format_to(it, "null");
+  fmt::format_to(it, R"(,"serving":{},"eta":)", t.state.serving);
+  if (t.state.eta) fmt::format_to(it, R"({{"p50_s":{},"p90_s":{}}})", t.state.eta->p50_s, t.state.eta->p90_s);
+  else fmt::format_to(it, "null");
+  if (full) {
+    fmt::format_to(it, R"(,"queue_length":{},"entry_time":{},"admitted_at":)", t.state.queue_length,
+                   t.state.entry_time_s);
+    if (t.state.admitted_at_s) fmt::format_to(it, "{}", *t.state.admitted_at_s);
+    else fmt::format_to(it, "null");
+  }
   out.push_back('}');
   return fmt::to_string(out);
 }
 
+json::value eta_json(const std::optional<core::Eta>& eta) {
+  if (!eta) return nullptr;
+  return json::object{{"p50_s", eta->p50_s}, {"p90_s", eta->p90_s}};
+}
+
 json::object room_json(const store::RoomView& r) {
   return json::object{{"room", r.name},
-                      {"status", r.paused ? "paused" : "open"},
+                      {"status", core::to_string(r.settings.state)},
+                      {"queueing", core::to_string(r.settings.queueing)},
+                      {"mode", core::to_string(r.settings.admission.mode)},
                       {"serving", r.counters.serving},
                       {"queue_length", r.counters.queue_counter},
                       {"waiting", r.counters.waiting},
-                      {"active_sessions", r.counters.active_sessions}};
+                      {"active_sessions", r.counters.active_sessions},
+                      {"eta", eta_json(r.eta)}};
 }
 
 json::object room_admin_json(const store::RoomView& r) {
@@ -78,7 +93,10 @@ json::object stats_json(const store::RoomView& r) {
                       {"completed", c.completed},
                       {"abandoned", c.abandoned},
                       {"revoked", c.revoked},
-                      {"expired", c.expired}};
+                      {"expired", c.expired},
+                      {"eligible", c.eligible},
+                      {"admitted", c.admitted},
+                      {"tickets_expired", c.tickets_expired}};
 }
 
 http::Response json_ok(const http::Request& req, const json::value& body, http::Status status) {

@@ -24,7 +24,7 @@ asio::awaitable<Response> create_ticket(Services& s, RequestContext& ctx) {
   if (auto body = read_json_object(ctx.request); !body) co_return http::problem(ctx.request, body.error());
   std::optional<std::string> existing;
   if (auto c = http::cookie_value(ctx.request, ticket_cookie_name(room)); !c.empty()) existing = std::string(c);
-  auto result = co_await s.store.enqueue(room, std::move(existing));
+  auto result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true);
   if (!result) co_return http::problem(ctx.request, result.error());
   Response res = http::json_response(ctx.request, result->created ? Status::created : Status::ok,
                                      ticket_json(result->ticket, false));

@@ -14,6 +14,8 @@ struct Services {
   const config::ServerConfig& config;
   const core::Clock& clock;
   ops::HttpMetrics* http_metrics = nullptr;  // set once the route table is final
+  // Only with [testing] manual_clock: the clock tests move through /admin/v1/testing/clock.
+  core::ManualClock* manual_clock = nullptr;
 };
 
 }  // namespace waitroom::api

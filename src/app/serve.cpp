@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <csignal>
 #include <iostream>
+#include <thread>
 
 #include "api/admin_api.hpp"
 #include "api/aws_api.hpp"
@@ -44,13 +45,20 @@ core::Result<T> run_now(asio::awaitable<core::Result<T>> op) {
 
 // Everything a running server owns, built in dependency order from the data dir.
 struct Runtime {
-  core::SystemClock clock;
+  core::SystemClock system_clock;
+  std::optional<core::ManualClock> manual_clock;  // [testing] manual_clock
+  const core::Clock* clock_ptr = &system_clock;
+  const core::Clock& clock() const { return *clock_ptr; }
   std::optional<token::TicketIdCodec> ids;
   std::unique_ptr<token::KeyRing> keys;
   std::optional<token::JwtPassMinter> minter;
   std::unique_ptr<store::EmbeddedStore> store;
 
   core::Result<void> open(const config::ServerConfig& cfg) {
+    if (cfg.manual_clock) {
+      manual_clock.emplace(system_clock.now_ms());
+      clock_ptr = &*manual_clock;
+    }
     std::error_code ec;
     std::filesystem::create_directories(cfg.data_dir, ec);
     if (ec) return core::fail(core::ErrorCode::internal, "cannot create data dir " + cfg.data_dir.string());
@@ -58,12 +66,12 @@ struct Runtime {
     auto secret = token::load_or_create_secret(cfg.data_dir / "secret");
     if (!secret) return std::unexpected(secret.error());
     ids.emplace(std::move(*secret));
-    auto ring = token::KeyRing::open(cfg.data_dir / "keys", clock);
+    auto ring = token::KeyRing::open(cfg.data_dir / "keys", clock());
     if (!ring) return std::unexpected(ring.error());
     keys = std::move(*ring);
     minter.emplace(*keys);
     auto st = store::EmbeddedStore::open(cfg.data_dir, cfg.durability == config::Durability::fsync,
-                                         clock, *ids, *minter);
+                                         clock(), *ids, *minter);
     if (!st) return std::unexpected(st.error());
     store = std::move(*st);
     store->start();
@@ -101,6 +109,9 @@ int serve(const ServeOptions& options) {
   }
   auto listen = config::parse_listen(cfg.listen);
   if (!listen) return fail_with(listen.error());
+  if (cfg.manual_clock && !config::is_loopback(listen->first))
+    return fail_with(core::Error{core::ErrorCode::bad_request,
+                                 "testing.manual_clock is for tests only and needs a loopback listen address"});
   if (cfg.threads == 0) cfg.threads = std::max(1u, std::thread::hardware_concurrency());
 
   // Block the signals before any thread starts so that only the signal_set below sees them.
@@ -115,7 +126,8 @@ int serve(const ServeOptions& options) {
   if (cfg.admin_key.empty())
     ops::log_warn("no admin key: the admin API answers 401 until WAITROOM_ADMIN_KEY or admin_key_file is set");
 
-  api::Services services{*rt.store, *rt.keys, cfg, rt.clock};
+  api::Services services{*rt.store, *rt.keys, cfg, rt.clock()};
+  if (rt.manual_clock) services.manual_clock = &*rt.manual_clock;
   http::Router router;
   build_routes(router, services);
   std::vector<std::pair<std::string, std::string>> labels;
@@ -127,6 +139,17 @@ int serve(const ServeOptions& options) {
   auto port = server.listen(listen->first, listen->second, cfg.threads);
   if (!port) return fail_with(port.error());
   server.start();
+  // The admission driver: every room's policy, a step every kAdmissionStepMs. Under the test
+  // clock, steps happen only when a test moves the clock.
+  std::jthread driver;
+  if (!rt.manual_clock) {
+    driver = std::jthread([&rt](std::stop_token stop) {
+      while (!stop.stop_requested()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(store::kAdmissionStepMs));
+        rt.store->drive_admissions();
+      }
+    });
+  }
   ops::log_info("listening", {{"address", listen->first + ":" + std::to_string(*port)},
                               {"threads", cfg.threads},
                               {"data_dir", cfg.data_dir.string()},
@@ -147,6 +170,10 @@ int serve(const ServeOptions& options) {
   }
   server.stop();
   server.join();
+  if (driver.joinable()) {
+    driver.request_stop();
+    driver.join();
+  }
   rt.store->stop();  // writes and syncs what is pending
   return 0;
 }
@@ -161,7 +188,7 @@ int print_routes() {
   {
     Runtime rt;
     if (auto r = rt.open(cfg); r) {
-      api::Services services{*rt.store, *rt.keys, cfg, rt.clock};
+      api::Services services{*rt.store, *rt.keys, cfg, rt.clock()};
       http::Router router;
       build_routes(router, services);
       for (const auto& route : router.routes())

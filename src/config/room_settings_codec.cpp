@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "core/rfc3339.hpp"
+
 namespace waitroom::config {
 
 namespace json = boost::json;
@@ -23,6 +25,74 @@ core::Result<std::int64_t> read_int(const json::value& v, std::string_view field
   return fail(ErrorCode::bad_request, std::string(field) + " must be an integer");
 }
 
+core::Result<bool> read_bool(const json::value& v, std::string_view field) {
+  if (!v.is_bool()) return fail(ErrorCode::bad_request, std::string(field) + " must be true or false");
+  return v.get_bool();
+}
+
+template <class Enum>
+core::Result<Enum> read_enum(const json::value& v, std::string_view field,
+                             std::optional<Enum> (*parse)(std::string_view), std::string_view allowed) {
+  std::optional<Enum> e;
+  if (v.is_string()) e = parse(v.get_string());
+  if (!e) return fail(ErrorCode::bad_request, std::string(field) + " must be one of " + std::string(allowed));
+  return *e;
+}
+
+// null clears an optional number; integers set it (ranges are checked by core::validate).
+core::Result<std::optional<std::int64_t>> read_optional_int(const json::value& v, std::string_view field) {
+  if (v.is_null()) return std::optional<std::int64_t>{};
+  auto n = read_int(v, field);
+  if (!n) return std::unexpected(n.error());
+  return std::optional<std::int64_t>(*n);
+}
+
+core::Result<std::optional<std::int64_t>> read_optional_time(const json::value& v, std::string_view field) {
+  if (v.is_null()) return std::optional<std::int64_t>{};
+  std::optional<std::int64_t> t;
+  if (v.is_string()) t = core::parse_rfc3339(v.get_string());
+  if (!t)
+    return fail(ErrorCode::bad_request,
+                std::string(field) + " must be an RFC 3339 time such as \"2026-12-01T10:00:00Z\", or null");
+  return t;
+}
+
+// An "admission" object is merged key by key into the current policy.
+core::Result<void> apply_admission(const json::value& value, core::AdmissionPolicy& a) {
+  if (!value.is_object()) return fail(ErrorCode::bad_request, "admission must be an object");
+  for (const auto& [key, v] : value.get_object()) {
+    const std::string field = "admission." + std::string(key);
+    if (key == "mode") {
+      auto m = read_enum(v, field, core::parse_admission_mode,
+                         "\"manual\", \"rate\", \"max_active\", \"capacity\"");
+      if (!m) return std::unexpected(m.error());
+      a.mode = *m;
+      continue;
+    }
+    std::optional<std::int64_t>* target = nullptr;
+    bool is_time = false;
+    if (key == "rate_per_minute") target = &a.rate_per_minute;
+    else if (key == "max_active") target = &a.max_active;
+    else if (key == "total_active") target = &a.total_active;
+    else if (key == "new_per_minute") target = &a.new_per_minute;
+    else if (key == "start") target = &a.start_s, is_time = true;
+    else if (key == "end") target = &a.end_s, is_time = true;
+    else return fail(ErrorCode::bad_request, "unknown room setting \"" + field + "\"");
+    auto n = is_time ? read_optional_time(v, field) : read_optional_int(v, field);
+    if (!n) return std::unexpected(n.error());
+    *target = *n;
+  }
+  return {};
+}
+
+json::value optional_json(const std::optional<std::int64_t>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+
+json::value optional_time_json(const std::optional<std::int64_t>& v) {
+  return v ? json::value(core::format_rfc3339(*v)) : json::value(nullptr);
+}
+
 }  // namespace
 
 core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
@@ -32,9 +102,25 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       auto v = read_int(value, key);
       if (!v) return std::unexpected(v.error());
       s.pass_lifetime_s = *v;
-    } else if (key == "aws_serving_counter_as_string") {
-      if (!value.is_bool()) return fail(ErrorCode::bad_request, std::string(key) + " must be true or false");
-      s.aws_serving_counter_as_string = value.get_bool();
+    } else if (key == "ticket_idle_timeout_s" || key == "claim_timeout_s") {
+      auto v = read_int(value, key);
+      if (!v) return std::unexpected(v.error());
+      (key == "claim_timeout_s" ? s.claim_timeout_s : s.ticket_idle_timeout_s) = *v;
+    } else if (key == "aws_serving_counter_as_string" || key == "recycle_unclaimed") {
+      auto v = read_bool(value, key);
+      if (!v) return std::unexpected(v.error());
+      (key == "recycle_unclaimed" ? s.recycle_unclaimed : s.aws_serving_counter_as_string) = *v;
+    } else if (key == "admission") {
+      if (auto ok = apply_admission(value, s.admission); !ok) return std::unexpected(ok.error());
+    } else if (key == "queueing") {
+      auto q = read_enum(value, key, core::parse_queueing,
+                         "\"fifo\", \"random\", \"passthrough\", \"reject\"");
+      if (!q) return std::unexpected(q.error());
+      s.queueing = *q;
+    } else if (key == "state") {
+      auto st = read_enum(value, key, core::parse_room_state, "\"open\", \"paused\", \"queue_all\"");
+      if (!st) return std::unexpected(st.error());
+      s.state = *st;
     } else if (key == "algorithm" || key == "issuer" || key == "audience" || key == "target_url") {
       auto v = read_string(value, key);
       if (!v) return std::unexpected(v.error());
@@ -50,13 +136,29 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
   return s;
 }
 
+json::object admission_to_json(const core::AdmissionPolicy& a) {
+  return json::object{{"mode", core::to_string(a.mode)},
+                      {"rate_per_minute", optional_json(a.rate_per_minute)},
+                      {"max_active", optional_json(a.max_active)},
+                      {"total_active", optional_json(a.total_active)},
+                      {"new_per_minute", optional_json(a.new_per_minute)},
+                      {"start", optional_time_json(a.start_s)},
+                      {"end", optional_time_json(a.end_s)}};
+}
+
 json::object room_settings_to_json(const core::RoomSettings& s) {
   return json::object{{"pass_lifetime_s", s.pass_lifetime_s},
                       {"algorithm", s.algorithm},
                       {"issuer", s.issuer},
                       {"audience", s.audience},
                       {"target_url", s.target_url},
-                      {"aws_serving_counter_as_string", s.aws_serving_counter_as_string}};
+                      {"aws_serving_counter_as_string", s.aws_serving_counter_as_string},
+                      {"admission", admission_to_json(s.admission)},
+                      {"queueing", core::to_string(s.queueing)},
+                      {"state", core::to_string(s.state)},
+                      {"ticket_idle_timeout_s", s.ticket_idle_timeout_s},
+                      {"claim_timeout_s", s.claim_timeout_s},
+                      {"recycle_unclaimed", s.recycle_unclaimed}};
 }
 
 }  // namespace waitroom::config

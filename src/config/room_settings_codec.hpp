@@ -14,5 +14,6 @@ core::Result<core::RoomSettings> apply_room_settings(const boost::json::object& 
                                                      core::RoomSettings base);
 
 boost::json::object room_settings_to_json(const core::RoomSettings& settings);
+boost::json::object admission_to_json(const core::AdmissionPolicy& admission);
 
 }  // namespace waitroom::config

@@ -30,6 +30,12 @@ json::value toml_to_json(const toml::node& node) {
   if (auto v = node.as_integer()) return json::value(v->get());
   if (auto v = node.as_floating_point()) return json::value(v->get());
   if (auto v = node.as_boolean()) return json::value(v->get());
+  // Unquoted TOML dates and times: as the text they were, for the settings codec to judge.
+  if (node.is_date_time() || node.is_date() || node.is_time()) {
+    std::ostringstream text;
+    node.visit([&](const auto& n) { text << n; });
+    return json::value(text.str());
+  }
   if (auto arr = node.as_array()) {
     json::array out;
     for (const auto& e : *arr) out.push_back(toml_to_json(e));
@@ -120,6 +126,15 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
       auto b = v.value<bool>();
       if (!b) return bad(key, "must be true or false");
       cfg.cookie_secure = *b;
+    } else if (key == "testing") {
+      const toml::table* t = v.as_table();
+      if (!t) return bad(key, "must be a table");
+      for (const auto& [tk, tv] : *t) {
+        auto b = tv.value<bool>();
+        if (tk != "manual_clock") return bad("testing." + std::string(tk.str()), "unknown key");
+        if (!b) return bad("testing.manual_clock", "must be true or false");
+        cfg.manual_clock = *b;
+      }
     } else if (key == "limits") {
       if (!v.is_table()) return bad(key, "must be a table");
       r = read_limits(*v.as_table(), cfg.limits);
@@ -183,6 +198,13 @@ core::Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_vie
   if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535)
     return fail(ErrorCode::bad_request, "listen port must be 0-65535");
   return std::pair{host, static_cast<std::uint16_t>(port)};
+}
+
+bool is_loopback(std::string_view host) {
+  unsigned char addr[16];
+  const std::string h(host);
+  if (::inet_pton(AF_INET, h.c_str(), addr) == 1) return addr[0] == 127;
+  return h == "::1";
 }
 
 core::Result<ServerConfig> load_config(const std::filesystem::path& file) {

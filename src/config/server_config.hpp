@@ -34,6 +34,10 @@ struct ServerConfig {
   // Access keys AWS's signed callers (control panel, inlet functions) use on the private API.
   std::vector<std::pair<std::string, std::string>> aws_credentials;  // access key id, secret
   Limits limits;
+  // Test-only: the clock stands still and moves by admin calls (/admin/v1/testing/clock), so
+  // conformance tests can run minutes of admissions in seconds. Refused unless listening on
+  // loopback, so a production config cannot turn it on.
+  bool manual_clock = false;
   // Rooms created at start when the store does not have them yet; later admin API changes win.
   std::vector<std::pair<std::string, core::RoomSettings>> rooms;
 };
@@ -44,5 +48,6 @@ core::Result<ServerConfig> load_config(const std::filesystem::path& file);
 
 core::Result<Durability> parse_durability(std::string_view text);
 core::Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text);
+bool is_loopback(std::string_view host);
 
 }  // namespace waitroom::config

@@ -1,6 +1,7 @@
 #include "core/room.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace waitroom::core {
 
@@ -8,65 +9,418 @@ namespace {
 std::uint32_t to_u32_seconds(std::int64_t s) {
   return static_cast<std::uint32_t>(std::clamp<std::int64_t>(s, 0, UINT32_MAX));
 }
+
+constexpr std::int64_t kProgressWindowMs = 60'000;
+constexpr std::int64_t kProgressSampleMs = 1'000;
+constexpr std::int64_t kMinObservedSpanMs = 5'000;
+constexpr std::uint64_t kUnlimited = UINT64_MAX;
+constexpr std::int64_t kAdmissionUnits = 60'000;  // rate bucket units per admission
 }  // namespace
 
 Room::Room(std::string name, RoomSettings settings)
     : name_(std::move(name)), settings_(std::move(settings)) {}
 
-Result<std::uint64_t> Room::enqueue(std::int64_t now_s, std::uint64_t count) {
+void Room::set_settings(RoomSettings settings) {
+  if (settings.queueing != Queueing::random) {
+    pool_ = {};
+    pool_built_ = false;
+  }
+  if (settings.admission != settings_.admission) bucket_ = 0;  // a new rate starts empty
+  settings_ = std::move(settings);
+}
+
+Result<bool> Room::admits_on_arrival(std::int64_t now_s) {
+  if (settings_.queueing == Queueing::reject)
+    return fail(ErrorCode::conflict, "this room is closed: no new places are given");
+  if (settings_.state != RoomState::open) return false;
+  if (settings_.queueing == Queueing::passthrough) return true;
+  const AdmissionPolicy& a = settings_.admission;
+  if (a.mode != AdmissionMode::capacity || waiting_count() > 0 || !policy_window_open(now_s)) return false;
+  auto room = cap_room(now_s);
+  return room && *room > 0;
+}
+
+Result<std::uint64_t> Room::enqueue(std::int64_t now_s, std::uint64_t count, std::uint8_t flags) {
   if (count == 0 || tickets_.size() + count > kMaxPosition)
     return fail(ErrorCode::conflict, "this room has handed out every position it can; reset it");
   const std::uint64_t first = tickets_.size() + 1;
-  const TicketSlot slot{to_u32_seconds(now_s), to_u32_seconds(now_s)};
+  const bool nobody_waiting = waiting_count() == 0;
+  TicketSlot slot{to_u32_seconds(now_s), to_u32_seconds(now_s), 0, TicketPhase::waiting, flags};
   tickets_.resize(tickets_.size() + count, slot);
   totals_.tickets_issued_total += count;
+  for (std::uint64_t p = first; p < first + count; ++p) {
+    if (flags & kAdmittedOnArrival) {
+      // With nobody waiting every earlier position is passed, so the line's counter follows.
+      if (nobody_waiting) cursor_ = std::max(cursor_, p);
+      admit_position(p, now_s);
+    } else if (p <= cursor_) {
+      admit_position(p, now_s);  // the serving counter was already past the tail (AWS allows it)
+    } else if (pool_built_) {
+      pool_.push_back(p);
+    }
+  }
   return first;
 }
 
+bool Room::idle(const TicketSlot& slot, std::int64_t now_s) const {
+  return slot.phase == TicketPhase::waiting && (slot.flags & kTracksPresence) &&
+         settings_.ticket_idle_timeout_s > 0 &&
+         now_s - static_cast<std::int64_t>(slot.last_seen_s) > settings_.ticket_idle_timeout_s;
+}
+
+// AWS's rule: the claim window starts when the ticket became eligible, or at entry if it already
+// was; it is over when more than claim_timeout_s have passed.
+bool Room::claim_expired(const TicketSlot& slot, std::int64_t now_s) const {
+  if (slot.phase == TicketPhase::unclaimed) return true;
+  if (slot.phase != TicketPhase::admitted || settings_.claim_timeout_s <= 0) return false;
+  const std::int64_t since = std::max(slot.admitted_at_s, slot.entry_time_s);
+  return now_s - since > settings_.claim_timeout_s;
+}
+
 void Room::mark_seen(std::uint64_t position, std::int64_t now_s) {
-  if (has_ticket(position)) tickets_[position - 1].last_seen_s = to_u32_seconds(now_s);
+  if (!has_ticket(position)) return;
+  TicketSlot& slot = tickets_[position - 1];
+  if (!idle(slot, now_s)) slot.last_seen_s = to_u32_seconds(now_s);
+}
+
+void Room::refresh_presence(std::int64_t now_s) {
+  for (TicketSlot& slot : tickets_) slot.last_seen_s = std::max(slot.last_seen_s, to_u32_seconds(now_s));
 }
 
 TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
   const TicketSlot& slot = tickets_[position - 1];
   TicketState state;
   state.position = position;
-  state.serving = serving_;
+  state.serving = cursor_;
   state.queue_length = tickets_.size();
   state.entry_time_s = slot.entry_time_s;
   state.last_seen_s = slot.last_seen_s;
+  if (slot.phase == TicketPhase::admitted || slot.phase == TicketPhase::unclaimed)
+    state.admitted_at_s = slot.admitted_at_s;
   if (const Session* s = session(position, now_s)) {
     state.status = ticket_status_of(s->status);
-  } else if (position <= serving_) {
+    state.has_pass = true;
+  } else if (slot.phase == TicketPhase::admitted && !claim_expired(slot, now_s)) {
     state.status = TicketStatus::eligible;
+  } else if (slot.phase != TicketPhase::waiting || idle(slot, now_s)) {
+    state.status = TicketStatus::expired;
   } else {
     state.status = TicketStatus::waiting;
-    state.ahead = position - serving_ - 1;
+    if (settings_.queueing == Queueing::random) {
+      state.eta = eta(waiting_count() > 0 ? waiting_count() - 1 : 0, now_s * 1000);
+    } else {
+      state.ahead = position > cursor_ ? position - cursor_ - 1 : 0;
+      state.eta = eta(*state.ahead, now_s * 1000);
+    }
   }
   return state;
 }
 
-Result<std::uint64_t> Room::advance_to(std::uint64_t serving) {
-  if (serving > kMaxPosition) return fail(ErrorCode::bad_request, "serving counter out of range");
-  if (serving < serving_)
-    return fail(ErrorCode::conflict, "the serving counter never moves back (now " +
-                                         std::to_string(serving_) + ")");
-  serving_ = serving;
-  return serving_;
+std::optional<Eta> Room::eta_for_newcomer(std::int64_t now_ms) const {
+  if (settings_.queueing == Queueing::random) return eta(waiting_count(), now_ms);
+  return eta(tickets_.size() > cursor_ ? tickets_.size() - cursor_ : 0, now_ms);
 }
 
-Result<std::uint64_t> Room::advance_by(std::uint64_t by) {
-  if (by > kMaxPosition - serving_) return fail(ErrorCode::bad_request, "serving counter out of range");
-  return advance_to(serving_ + by);
+// From the pace observed over the last minute: in line order, positions passed per second (gone
+// visitors are passed too, so the distance in positions is what matters); in random order,
+// admissions per second, each of which picks any one waiting ticket. Before there is a pace to
+// observe, the configured rate stands in for it.
+std::optional<Eta> Room::eta(std::uint64_t ahead, std::int64_t now_ms) const {
+  const std::int64_t now_s = now_ms / 1000;
+  const AdmissionPolicy& a = settings_.admission;
+  if (settings_.state != RoomState::open) return std::nullopt;
+  if (a.mode != AdmissionMode::manual && a.end_s && now_s >= *a.end_s) return std::nullopt;
+  if (a.mode != AdmissionMode::manual && a.start_s && now_s < *a.start_s) return std::nullopt;
+  const bool random = settings_.queueing == Queueing::random;
+
+  double per_s = 0;
+  double low_per_s = 0;
+  if (!progress_.empty() && progress_.back().at_ms - progress_.front().at_ms >= kMinObservedSpanMs) {
+    const Progress& first = progress_.front();
+    const Progress& last = progress_.back();
+    const double span_s = static_cast<double>(last.at_ms - first.at_ms) / 1000.0;
+    const auto moved = random ? last.admitted - first.admitted : last.cursor - first.cursor;
+    per_s = static_cast<double>(moved) / span_s;
+    // The slowest 10-second stretch of the window bounds the pessimistic estimate.
+    low_per_s = per_s;
+    for (std::size_t i = 0, j = 0; i < progress_.size(); ++i) {
+      while (j < progress_.size() && progress_[j].at_ms - progress_[i].at_ms < 10'000) ++j;
+      if (j == progress_.size()) break;
+      const double s = static_cast<double>(progress_[j].at_ms - progress_[i].at_ms) / 1000.0;
+      const auto m = random ? progress_[j].admitted - progress_[i].admitted : progress_[j].cursor - progress_[i].cursor;
+      low_per_s = std::min(low_per_s, static_cast<double>(m) / s);
+    }
+  }
+  if (per_s <= 0 && a.mode == AdmissionMode::rate && a.rate_per_minute) {
+    per_s = static_cast<double>(*a.rate_per_minute) / 60.0;
+    low_per_s = per_s;
+  }
+  if (per_s <= 0) return std::nullopt;
+  low_per_s = std::clamp(low_per_s, per_s / 2, per_s);
+
+  double p50 = 0;
+  double p90 = 0;
+  if (random) {
+    // Each admission picks one of `ahead + 1` waiting tickets: the wait is about exponential.
+    const double n = static_cast<double>(ahead + 1);
+    p50 = std::log(2.0) * n / per_s;
+    p90 = std::log(10.0) * n / low_per_s;
+  } else {
+    const double n = static_cast<double>(ahead + 1);
+    p50 = n / per_s;
+    p90 = std::max(n / low_per_s, p50 * 1.1);
+  }
+  return Eta{static_cast<std::int64_t>(std::ceil(p50)), static_cast<std::int64_t>(std::ceil(p90))};
+}
+
+bool Room::policy_window_open(std::int64_t now_s) const {
+  const AdmissionPolicy& a = settings_.admission;
+  return !(a.start_s && now_s < *a.start_s) && !(a.end_s && now_s >= *a.end_s);
+}
+
+std::optional<std::uint64_t> Room::cap_room(std::int64_t now_s) {
+  const AdmissionPolicy& a = settings_.admission;
+  expire_sessions(now_s);
+  const std::uint64_t held = active_by_expiry_.size() + unclaimed_count_;
+  auto left_of = [&](std::int64_t cap) {
+    return static_cast<std::uint64_t>(cap) > held ? static_cast<std::uint64_t>(cap) - held : 0;
+  };
+  switch (a.mode) {
+    case AdmissionMode::manual: return std::nullopt;
+    case AdmissionMode::rate:
+      if (a.max_active) return left_of(*a.max_active);
+      return std::nullopt;
+    case AdmissionMode::max_active: return left_of(*a.max_active);
+    case AdmissionMode::capacity: {
+      const std::uint64_t recent = admissions_since(now_s - 60);
+      const std::uint64_t fresh =
+          static_cast<std::uint64_t>(*a.new_per_minute) > recent ? *a.new_per_minute - recent : 0;
+      return std::min(left_of(*a.total_active), fresh);
+    }
+  }
+  return std::nullopt;
+}
+
+std::uint64_t Room::admissions_since(std::int64_t since_s) const {
+  std::uint64_t n = 0;
+  for (auto it = admitted_order_.rbegin(); it != admitted_order_.rend(); ++it, ++n)
+    if (tickets_[*it - 1].admitted_at_s <= since_s) break;
+  return n;
+}
+
+Admissions Room::tick(std::int64_t now_ms) {
+  const std::int64_t now_s = now_ms / 1000;
+  Admissions step;
+  step.at_s = now_s;
+  step.cursor_to = cursor_;
+  expire_sessions(now_s);
+  expire_unclaimed(now_s, step);
+  const AdmissionPolicy& a = settings_.admission;
+
+  // The rate bucket fills only while the policy may admit, and holds at most one second's share,
+  // so a line that was empty for a while is not flooded when visitors come back.
+  const bool may_admit = settings_.state == RoomState::open && policy_window_open(now_s);
+  // Integer units (1/60000 of an admission per ms per admission-per-minute) keep it exact.
+  if (a.mode == AdmissionMode::rate && may_admit && bucket_at_ms_ > 0 && now_ms > bucket_at_ms_) {
+    const std::int64_t ceiling = std::max<std::int64_t>(kAdmissionUnits, *a.rate_per_minute * 1000);
+    bucket_ = std::min(ceiling, bucket_ + *a.rate_per_minute * (now_ms - bucket_at_ms_));
+  }
+  bucket_at_ms_ = now_ms;
+
+  if (may_admit) {
+    std::uint64_t n = 0;
+    if (settings_.queueing == Queueing::passthrough) {
+      n = kUnlimited;
+    } else {
+      switch (a.mode) {
+        case AdmissionMode::manual: n = 0; break;
+        case AdmissionMode::rate: n = static_cast<std::uint64_t>(bucket_ / kAdmissionUnits); break;
+        case AdmissionMode::max_active:
+        case AdmissionMode::capacity: n = kUnlimited; break;
+      }
+      if (n != kUnlimited) n += recycle_debt_;
+      if (auto room = cap_room(now_s)) n = std::min(n, *room);
+    }
+    if (n > 0 && waiting_count() > 0) {
+      const std::size_t before = step.admitted.size();
+      admit_next(n, now_s, step);
+      const std::uint64_t k = step.admitted.size() - before;
+      const std::uint64_t from_debt = std::min(recycle_debt_, k);
+      recycle_debt_ -= from_debt;
+      if (a.mode == AdmissionMode::rate)
+        bucket_ = std::max<std::int64_t>(0, bucket_ - static_cast<std::int64_t>(k - from_debt) * kAdmissionUnits);
+    }
+  }
+  if (!settings_.recycle_unclaimed) recycle_debt_ = 0;
+  step.cursor_to = cursor_;
+  record_progress(now_ms);
+  return step;
+}
+
+void Room::admit_next(std::uint64_t n, std::int64_t now_s, Admissions& step) {
+  std::uint64_t done = 0;
+  if (settings_.queueing == Queueing::random) {
+    if (!pool_built_) build_pool();
+    while (done < n && !pool_.empty()) {
+      const std::size_t i = std::uniform_int_distribution<std::size_t>(0, pool_.size() - 1)(rng_);
+      const std::uint64_t p = pool_[i];
+      pool_[i] = pool_.back();
+      pool_.pop_back();
+      TicketSlot& slot = tickets_[p - 1];
+      if (slot.phase != TicketPhase::waiting) continue;
+      step.changed = true;
+      if (idle(slot, now_s)) {
+        mark_left(p);
+        step.left.push_back(p);
+        continue;
+      }
+      admit_position(p, now_s);
+      step.drawn.push_back(p);
+      step.admitted.push_back(p);
+      ++done;
+    }
+    return;
+  }
+  while (done < n && cursor_ < tickets_.size()) {
+    const std::uint64_t p = ++cursor_;
+    step.changed = true;
+    TicketSlot& slot = tickets_[p - 1];
+    if (slot.phase != TicketPhase::waiting) continue;
+    if (idle(slot, now_s)) {
+      mark_left(p);
+      step.left.push_back(p);
+      continue;
+    }
+    admit_position(p, now_s);
+    step.admitted.push_back(p);
+    ++done;
+  }
+}
+
+void Room::admit_position(std::uint64_t position, std::int64_t at_s) {
+  TicketSlot& slot = tickets_[position - 1];
+  slot.phase = TicketPhase::admitted;
+  slot.admitted_at_s = to_u32_seconds(std::max<std::int64_t>(at_s, slot.entry_time_s));
+  admitted_order_.push_back(position);
+  claim_queue_.push_back(position);
+  ++unclaimed_count_;
+}
+
+void Room::move_cursor(std::uint64_t to, std::int64_t at_s) {
+  const std::uint64_t end = std::min<std::uint64_t>(to, tickets_.size());
+  for (std::uint64_t p = cursor_ + 1; p <= end; ++p)
+    if (tickets_[p - 1].phase == TicketPhase::waiting) admit_position(p, at_s);
+  cursor_ = std::max(cursor_, to);
+}
+
+void Room::mark_left(std::uint64_t position) {
+  TicketSlot& slot = tickets_[position - 1];
+  if (slot.phase != TicketPhase::waiting) return;
+  slot.phase = TicketPhase::left;
+  ++left_count_;
+}
+
+void Room::mark_unclaimed(std::uint64_t position) {
+  TicketSlot& slot = tickets_[position - 1];
+  if (slot.phase != TicketPhase::admitted || sessions_.contains(position)) return;
+  slot.phase = TicketPhase::unclaimed;
+  --unclaimed_count_;
+  ++unclaimed_expired_;
+}
+
+void Room::expire_unclaimed(std::int64_t now_s, Admissions& step) {
+  while (!claim_queue_.empty()) {
+    const std::uint64_t p = claim_queue_.front();
+    const TicketSlot& slot = tickets_[p - 1];
+    if (slot.phase == TicketPhase::admitted && !sessions_.contains(p)) {
+      if (!claim_expired(slot, now_s)) break;  // admitted in order: the rest are younger
+      mark_unclaimed(p);
+      step.unclaimed.push_back(p);
+      step.changed = true;
+      if (settings_.recycle_unclaimed) ++recycle_debt_;
+    }
+    claim_queue_.pop_front();
+  }
+}
+
+Result<Admissions> Room::advance_to(std::uint64_t serving, std::int64_t now_s) {
+  if (serving > kMaxPosition) return fail(ErrorCode::bad_request, "serving counter out of range");
+  if (settings_.queueing == Queueing::random)
+    return fail(ErrorCode::conflict, "in random queueing there is no line order to advance to; use \"by\"");
+  if (serving < cursor_)
+    return fail(ErrorCode::conflict, "the serving counter never moves back (now " +
+                                         std::to_string(cursor_) + ")");
+  Admissions step;
+  step.at_s = now_s;
+  const std::size_t before = admitted_order_.size();
+  const std::uint64_t end = std::min<std::uint64_t>(serving, tickets_.size());
+  for (std::uint64_t p = cursor_ + 1; p <= end; ++p)
+    if (idle(tickets_[p - 1], now_s)) {
+      mark_left(p);
+      step.left.push_back(p);
+    }
+  move_cursor(serving, now_s);
+  step.admitted.assign(admitted_order_.begin() + static_cast<std::ptrdiff_t>(before), admitted_order_.end());
+  step.cursor_to = cursor_;
+  step.changed = true;
+  return step;
+}
+
+Result<Admissions> Room::advance_by(std::uint64_t by, std::int64_t now_s) {
+  if (settings_.queueing == Queueing::random) {
+    Admissions step;
+    step.at_s = now_s;
+    admit_next(by, now_s, step);
+    step.cursor_to = cursor_;
+    step.changed = true;
+    return step;
+  }
+  if (by > kMaxPosition - cursor_) return fail(ErrorCode::bad_request, "serving counter out of range");
+  return advance_to(cursor_ + by, now_s);
+}
+
+void Room::apply(const Admissions& step) {
+  for (std::uint64_t p : step.unclaimed)
+    if (has_ticket(p)) mark_unclaimed(p);
+  for (std::uint64_t p : step.left)
+    if (has_ticket(p)) mark_left(p);
+  if (step.cursor_to > cursor_) move_cursor(step.cursor_to, step.at_s);
+  for (std::uint64_t p : step.drawn)
+    if (has_ticket(p) && tickets_[p - 1].phase == TicketPhase::waiting) admit_position(p, step.at_s);
+}
+
+void Room::build_pool() {
+  pool_.clear();
+  for (std::uint64_t p = cursor_ + 1; p <= tickets_.size(); ++p)
+    if (tickets_[p - 1].phase == TicketPhase::waiting) pool_.push_back(p);
+  pool_built_ = true;
+}
+
+void Room::record_progress(std::int64_t now_ms) {
+  if (!progress_.empty() && now_ms - progress_.back().at_ms < kProgressSampleMs) return;
+  // A paused or closed stretch says nothing about the pace once it reopens.
+  if (settings_.state != RoomState::open) progress_.clear();
+  progress_.push_back(Progress{now_ms, cursor_, admitted_order_.size()});
+  while (progress_.size() > 1 && now_ms - progress_.front().at_ms > kProgressWindowMs) progress_.pop_front();
 }
 
 void Room::reset(std::uint32_t new_epoch) {
   epoch_ = new_epoch;
-  serving_ = 0;
+  cursor_ = 0;
   tickets_ = {};
+  admitted_order_ = {};
+  left_count_ = 0;
+  unclaimed_expired_ = 0;
+  claim_queue_ = {};
+  unclaimed_count_ = 0;
+  recycle_debt_ = 0;
+  pool_ = {};
+  pool_built_ = false;
+  bucket_ = 0;
+  progress_.clear();
   sessions_ = {};
   active_by_expiry_.clear();
-  // Stats start again with the epoch; only the lifetime ticket total (a Prometheus counter) stays.
+  // Stats start again with the epoch; only the lifetime totals (Prometheus counters) stay.
   const RoomCounters lifetime = totals_;
   totals_ = {};
   totals_.tickets_issued_total = lifetime.tickets_issued_total;
@@ -79,11 +433,21 @@ Result<void> Room::check_pass_allowed(std::uint64_t position, std::int64_t now_s
     return fail(ErrorCode::gone, "this ticket's session has ended (" +
                                      std::string(to_string(s->status)) + ")");
   }
-  if (position > serving_)
-    return fail(ErrorCode::conflict,
-                "not your turn yet: " + std::to_string(position - serving_ - 1) + " ahead of you",
+  const TicketSlot& slot = tickets_[position - 1];
+  if (claim_expired(slot, now_s))
+    return fail(ErrorCode::gone, "this ticket expired: its pass was not claimed within " +
+                                     std::to_string(settings_.claim_timeout_s) + " s of its turn");
+  if (slot.phase == TicketPhase::left || idle(slot, now_s))
+    return fail(ErrorCode::gone, "this ticket expired: its visitor was not seen for " +
+                                     std::to_string(settings_.ticket_idle_timeout_s) + " s");
+  if (slot.phase == TicketPhase::waiting) {
+    if (settings_.queueing == Queueing::random)
+      return fail(ErrorCode::conflict, "not your turn yet: waiting for the draw", kNotYetRetryAfterS);
+    const std::uint64_t ahead = position > cursor_ ? position - cursor_ - 1 : 0;
+    return fail(ErrorCode::conflict, "not your turn yet: " + std::to_string(ahead) + " ahead of you",
                 kNotYetRetryAfterS);
-  if (paused_) return fail(ErrorCode::conflict, "the room is paused", kNotYetRetryAfterS);
+  }
+  if (paused()) return fail(ErrorCode::conflict, "the room is paused", kNotYetRetryAfterS);
   return {};
 }
 
@@ -98,6 +462,16 @@ const Session* Room::session(std::uint64_t position, std::int64_t now_s) {
 const Session& Room::add_session(std::uint64_t position, Session session) {
   auto [it, inserted] = sessions_.try_emplace(position, std::move(session));
   if (inserted) {
+    TicketSlot& slot = tickets_[position - 1];
+    if (slot.phase == TicketPhase::admitted) {
+      --unclaimed_count_;
+    } else {  // a record written before admissions were logged: the pass implies the admission
+      if (slot.phase == TicketPhase::left) --left_count_;
+      if (slot.phase == TicketPhase::unclaimed) --unclaimed_expired_;
+      slot.phase = TicketPhase::admitted;
+      slot.admitted_at_s = to_u32_seconds(it->second.issued_at_s);
+      admitted_order_.push_back(position);
+    }
     ++totals_.passes_issued;
     ++totals_.passes_issued_total;
     if (it->second.status == SessionStatus::active)
@@ -134,8 +508,11 @@ RoomCounters Room::counters(std::int64_t now_s) {
   expire_sessions(now_s);
   RoomCounters c = totals_;
   c.queue_counter = tickets_.size();
-  c.serving = serving_;
-  c.waiting = tickets_.size() > serving_ ? tickets_.size() - serving_ : 0;
+  c.serving = cursor_;
+  c.waiting = waiting_count();
+  c.eligible = unclaimed_count_;
+  c.admitted = admitted_order_.size();
+  c.tickets_expired = left_count_ + unclaimed_expired_;
   c.active_sessions = active_by_expiry_.size();
   return c;
 }

@@ -1,9 +1,13 @@
 #pragma once
-// One waiting room's state and rules: the line, the serving counter, sessions and counters.
+// One waiting room's state and rules: the line, admissions, sessions and counters.
 // Pure and single-threaded: the store guards each Room with its own lock and makes it durable.
+// Every change that depends on something the log cannot replay (time, presence, chance) comes out
+// as an `Admissions` value that the store logs and replay applies again with apply().
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -20,12 +24,28 @@ inline constexpr std::uint32_t kMaxEpoch = (std::uint32_t{1} << 24) - 1;
 // How long a visitor who is not yet eligible is told to wait before asking again.
 inline constexpr std::int64_t kNotYetRetryAfterS = 5;
 
-// A waiting ticket costs 8 bytes: its id is derived from (room, epoch, position) under an HMAC,
-// so no id is stored, and positions index a vector (DESIGN.md section 4).
+// Where a ticket is in its life, apart from its session (the pass).
+enum class TicketPhase : std::uint8_t {
+  waiting,
+  admitted,   // eligible; a session exists once the pass is claimed
+  left,       // its visitor stopped asking (ticket_idle_timeout_s) and admission skipped it
+  unclaimed,  // eligible, but the pass was not claimed in time (claim_timeout_s)
+};
+
+// A ticket costs 16 bytes: its id is derived from (room, epoch, position) under an HMAC, so no id
+// is stored, and positions index a vector (DESIGN.md section 4).
 struct TicketSlot {
   std::uint32_t entry_time_s = 0;
-  std::uint32_t last_seen_s = 0;
+  std::uint32_t last_seen_s = 0;  // not logged: a restart gives every visitor a fresh idle window
+  std::uint32_t admitted_at_s = 0;
+  TicketPhase phase = TicketPhase::waiting;
+  std::uint8_t flags = 0;
 };
+// The visitor's client reports presence (polls, page, SSE), so idleness means they left. Tickets
+// from AWS's API have no such signal (its clients poll the room, not the ticket).
+inline constexpr std::uint8_t kTracksPresence = 1;
+// Admitted the moment it was handed out (capacity below its thresholds, passthrough).
+inline constexpr std::uint8_t kAdmittedOnArrival = 2;
 
 struct Session {
   std::string pass;
@@ -35,29 +55,52 @@ struct Session {
   std::uint64_t lsn = 0;  // log sequence number that made it durable (see store)
 };
 
+struct Eta {
+  std::int64_t p50_s = 0;
+  std::int64_t p90_s = 0;
+};
+
 struct TicketState {
   std::uint64_t position = 0;
   TicketStatus status = TicketStatus::waiting;
-  std::uint64_t ahead = 0;
+  std::optional<std::uint64_t> ahead;  // none in random queueing: nobody is ahead in a lottery
   std::uint64_t serving = 0;
   std::uint64_t queue_length = 0;
   std::int64_t entry_time_s = 0;
   std::int64_t last_seen_s = 0;
+  std::optional<std::int64_t> admitted_at_s;
+  std::optional<Eta> eta;
+  bool has_pass = false;
 };
 
 struct RoomCounters {
   std::uint64_t queue_counter = 0;  // tickets handed out since the last reset (the tail)
   std::uint64_t serving = 0;
-  std::uint64_t waiting = 0;  // tickets not yet eligible
+  std::uint64_t waiting = 0;  // tickets neither admitted nor found gone
+  std::uint64_t eligible = 0;  // admitted, pass not claimed yet
+  std::uint64_t admitted = 0;  // admissions this epoch
+  std::uint64_t tickets_expired = 0;  // left the line or did not claim in time
   std::uint64_t active_sessions = 0;
   std::uint64_t passes_issued = 0;
   std::uint64_t completed = 0;
   std::uint64_t abandoned = 0;
   std::uint64_t revoked = 0;
-  std::uint64_t expired = 0;
+  std::uint64_t expired = 0;  // sessions that ran out
   // Over the room's whole life, across resets (Prometheus counters must not go down).
   std::uint64_t tickets_issued_total = 0;
   std::uint64_t passes_issued_total = 0;
+};
+
+// The outcome of one admission step (driver tick, operator advance): what the log records so that
+// replay reaches the same state without the clock, presence or random draws that decided it.
+struct Admissions {
+  std::int64_t at_s = 0;
+  std::uint64_t cursor_to = 0;              // the serving counter afterwards
+  std::vector<std::uint64_t> left;          // waiting tickets found gone and skipped
+  std::vector<std::uint64_t> unclaimed;     // eligible tickets whose claim time ran out
+  std::vector<std::uint64_t> drawn;         // admitted out of line order (random draws)
+  std::vector<std::uint64_t> admitted;      // every admission, in order (not logged: derived)
+  bool changed = false;                     // false: nothing to log
 };
 
 class Room {
@@ -66,33 +109,48 @@ class Room {
 
   const std::string& name() const { return name_; }
   const RoomSettings& settings() const { return settings_; }
-  void set_settings(RoomSettings settings) { settings_ = std::move(settings); }
+  void set_settings(RoomSettings settings);
   const std::string& audience() const { return settings_.audience.empty() ? name_ : settings_.audience; }
 
   std::uint32_t epoch() const { return epoch_; }
   std::uint64_t queue_counter() const { return tickets_.size(); }
-  std::uint64_t serving() const { return serving_; }
-  bool paused() const { return paused_; }
+  std::uint64_t serving() const { return cursor_; }
+  bool paused() const { return settings_.state == RoomState::paused; }
+  std::uint64_t waiting_count() const { return tickets_.size() - admitted_order_.size() - left_count_; }
 
+  // Whether a visitor arriving now is let in at once (passthrough, or capacity below both
+  // thresholds with nobody waiting), or is refused a place (reject: an error).
+  Result<bool> admits_on_arrival(std::int64_t now_s);
   // Appends `count` tickets at the tail and returns the first new position, or an error when
-  // the room's position space is exhausted.
-  Result<std::uint64_t> enqueue(std::int64_t now_s, std::uint64_t count = 1);
+  // the room's position space is exhausted. `flags`: kTracksPresence, kAdmittedOnArrival.
+  Result<std::uint64_t> enqueue(std::int64_t now_s, std::uint64_t count = 1, std::uint8_t flags = 0);
   bool has_ticket(std::uint64_t position) const {
     return position >= 1 && position <= tickets_.size();
   }
+  // Records that the visitor is still there, unless they were already counted as gone.
   void mark_seen(std::uint64_t position, std::int64_t now_s);
   // Requires has_ticket(position).
   TicketState ticket(std::uint64_t position, std::int64_t now_s);
+  // The estimate for someone joining the line now.
+  std::optional<Eta> eta_for_newcomer(std::int64_t now_ms) const;
 
-  // Moves the serving counter forward; it never moves back.
-  Result<std::uint64_t> advance_to(std::uint64_t serving);
-  Result<std::uint64_t> advance_by(std::uint64_t by);
-  void set_paused(bool paused) { paused_ = paused; }
+  // Operator moves (admin advance, AWS increment_serving_counter). In fifo the serving counter
+  // moves exactly that many positions (gone visitors included, as AWS did); in random `by` draws
+  // that many waiting tickets and `to` is refused.
+  Result<Admissions> advance_by(std::uint64_t by, std::int64_t now_s);
+  Result<Admissions> advance_to(std::uint64_t serving, std::int64_t now_s);
+  // One step of the room's admission policy at `now_ms` (the store's driver calls it often).
+  Admissions tick(std::int64_t now_ms);
+  // Replays a logged step.
+  void apply(const Admissions& step);
+
   // Starts a new epoch: an empty line, serving 0, no sessions. Lifetime totals are kept.
   void reset(std::uint32_t new_epoch);
+  // After replay: presence was not logged, so every visitor gets a fresh idle window from now.
+  void refresh_presence(std::int64_t now_s);
 
   // Whether `position` may get its pass now: ok (also when it already has a live one), conflict
-  // (not yet or paused, with Retry-After) or gone (its session ended).
+  // (not yet or paused, with Retry-After) or gone (its session ended or the ticket expired).
   Result<void> check_pass_allowed(std::uint64_t position, std::int64_t now_s);
   // The session of `position`, with time-based expiry applied; nullptr when none was issued.
   const Session* session(std::uint64_t position, std::int64_t now_s);
@@ -105,17 +163,57 @@ class Room {
   RoomCounters counters(std::int64_t now_s);
   // Positions whose session expired by time, in position order. O(sessions): an operator call.
   std::vector<std::uint64_t> expired_positions(std::int64_t now_s);
+  // Positions in the order they were admitted this epoch.
+  const std::vector<std::uint64_t>& admission_order() const { return admitted_order_; }
+  std::int64_t admitted_at(std::uint64_t position) const { return tickets_[position - 1].admitted_at_s; }
 
  private:
+  struct Progress {
+    std::int64_t at_ms = 0;
+    std::uint64_t cursor = 0;
+    std::uint64_t admitted = 0;
+  };
+
+  bool idle(const TicketSlot& slot, std::int64_t now_s) const;
+  bool claim_expired(const TicketSlot& slot, std::int64_t now_s) const;
+  bool policy_window_open(std::int64_t now_s) const;
+  // How many more may be admitted now by the policy's caps (active sessions and unclaimed tickets
+  // count against them); nullopt when the policy sets no cap.
+  std::optional<std::uint64_t> cap_room(std::int64_t now_s);
+  std::uint64_t admissions_since(std::int64_t since_s) const;
+  // Admits up to `n` waiting tickets in the room's queueing order, skipping gone ones.
+  void admit_next(std::uint64_t n, std::int64_t now_s, Admissions& step);
+  void admit_position(std::uint64_t position, std::int64_t at_s);
+  void move_cursor(std::uint64_t to, std::int64_t at_s);
+  void mark_left(std::uint64_t position);
+  void mark_unclaimed(std::uint64_t position);
+  void expire_unclaimed(std::int64_t now_s, Admissions& step);
+  void build_pool();
+  void record_progress(std::int64_t now_ms);
+  std::optional<Eta> eta(std::uint64_t ahead, std::int64_t now_ms) const;
   void expire_sessions(std::int64_t now_s);
   void count_end(SessionStatus status);
 
   std::string name_;
   RoomSettings settings_;
   std::uint32_t epoch_ = 1;
-  std::uint64_t serving_ = 0;
-  bool paused_ = false;
+  std::uint64_t cursor_ = 0;  // the serving counter: positions 1..cursor_ were passed in line order
   std::vector<TicketSlot> tickets_;  // tickets_[position - 1]
+  std::vector<std::uint64_t> admitted_order_;  // positions in the order they were admitted
+  std::uint64_t left_count_ = 0;
+  std::uint64_t unclaimed_expired_ = 0;
+  // Admitted tickets in admission order; the front ones are checked for claim expiry.
+  std::deque<std::uint64_t> claim_queue_;
+  std::uint64_t unclaimed_count_ = 0;  // admitted, no pass yet, not expired
+  std::uint64_t recycle_debt_ = 0;  // admissions owed for unclaimed expiries (recycle_unclaimed)
+  // Random queueing: positions that may still be waiting (gone and admitted ones are dropped
+  // when drawn). Built on demand; it is a cache, not state.
+  std::vector<std::uint64_t> pool_;
+  bool pool_built_ = false;
+  std::mt19937_64 rng_{std::random_device{}()};
+  std::int64_t bucket_ = 0;  // rate mode: admissions available now, in 1/60000 units
+  std::int64_t bucket_at_ms_ = 0;
+  std::deque<Progress> progress_;  // about one sample a second over the last minute, for estimates
   std::unordered_map<std::uint64_t, Session> sessions_;
   std::multimap<std::int64_t, std::uint64_t> active_by_expiry_;  // expires_at_s -> position
   RoomCounters totals_;  // passes_issued, completed, abandoned, revoked, expired, tickets_issued_total

@@ -17,6 +17,53 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 constexpr std::size_t kMaxTextSettingLength = 2048;
 }  // namespace
 
+std::string_view to_string(AdmissionMode mode) {
+  switch (mode) {
+    case AdmissionMode::manual: return "manual";
+    case AdmissionMode::rate: return "rate";
+    case AdmissionMode::max_active: return "max_active";
+    case AdmissionMode::capacity: return "capacity";
+  }
+  return "manual";
+}
+
+std::string_view to_string(Queueing queueing) {
+  switch (queueing) {
+    case Queueing::fifo: return "fifo";
+    case Queueing::random: return "random";
+    case Queueing::passthrough: return "passthrough";
+    case Queueing::reject: return "reject";
+  }
+  return "fifo";
+}
+
+std::string_view to_string(RoomState state) {
+  switch (state) {
+    case RoomState::open: return "open";
+    case RoomState::paused: return "paused";
+    case RoomState::queue_all: return "queue_all";
+  }
+  return "open";
+}
+
+std::optional<AdmissionMode> parse_admission_mode(std::string_view text) {
+  for (auto m : {AdmissionMode::manual, AdmissionMode::rate, AdmissionMode::max_active, AdmissionMode::capacity})
+    if (to_string(m) == text) return m;
+  return std::nullopt;
+}
+
+std::optional<Queueing> parse_queueing(std::string_view text) {
+  for (auto q : {Queueing::fifo, Queueing::random, Queueing::passthrough, Queueing::reject})
+    if (to_string(q) == text) return q;
+  return std::nullopt;
+}
+
+std::optional<RoomState> parse_room_state(std::string_view text) {
+  for (auto s : {RoomState::open, RoomState::paused, RoomState::queue_all})
+    if (to_string(s) == text) return s;
+  return std::nullopt;
+}
+
 bool is_valid_room_name(std::string_view name) {
   if (name.empty() || name.size() > kMaxRoomNameLength) return false;
   if (name[0] == '_' || name[0] == '-') return false;
@@ -40,6 +87,48 @@ Result<void> validate(const RoomSettings& s) {
       (s.target_url.size() > kMaxTextSettingLength ||
        !(starts_with(s.target_url, "http://") || starts_with(s.target_url, "https://"))))
     return fail(ErrorCode::bad_request, "target_url must be an http:// or https:// URL");
+  for (auto [field, value] : {std::pair{"ticket_idle_timeout_s", s.ticket_idle_timeout_s},
+                              std::pair{"claim_timeout_s", s.claim_timeout_s}})
+    if (value < 0 || value > kMaxTimeoutS)
+      return fail(ErrorCode::bad_request, std::string(field) + " must be between 0 (off) and " +
+                                              std::to_string(kMaxTimeoutS) + " seconds");
+  return validate(s.admission);
+}
+
+Result<void> validate(const AdmissionPolicy& a) {
+  auto in_range = [](const std::optional<std::int64_t>& v, std::int64_t max) {
+    return !v || (*v >= 1 && *v <= max);
+  };
+  if (!in_range(a.rate_per_minute, kMaxRatePerMinute))
+    return fail(ErrorCode::bad_request, "admission.rate_per_minute must be from 1 to " +
+                                            std::to_string(kMaxRatePerMinute));
+  for (auto [field, value] : {std::pair{"admission.max_active", a.max_active},
+                              std::pair{"admission.total_active", a.total_active},
+                              std::pair{"admission.new_per_minute", a.new_per_minute}})
+    if (!in_range(value, kMaxActiveCap))
+      return fail(ErrorCode::bad_request,
+                  std::string(field) + " must be from 1 to " + std::to_string(kMaxActiveCap));
+  switch (a.mode) {
+    case AdmissionMode::manual: break;
+    case AdmissionMode::rate:
+      if (!a.rate_per_minute)
+        return fail(ErrorCode::bad_request, "admission.rate_per_minute is required in rate mode");
+      break;
+    case AdmissionMode::max_active:
+      if (!a.max_active)
+        return fail(ErrorCode::bad_request, "admission.max_active is required in max_active mode");
+      break;
+    case AdmissionMode::capacity:
+      if (!a.total_active || !a.new_per_minute)
+        return fail(ErrorCode::bad_request,
+                    "admission.total_active and admission.new_per_minute are required in capacity mode");
+      break;
+  }
+  if (a.total_active && a.new_per_minute && *a.new_per_minute > *a.total_active)
+    return fail(ErrorCode::bad_request,
+                "admission.new_per_minute must not be above admission.total_active");
+  if (a.start_s && a.end_s && *a.end_s <= *a.start_s)
+    return fail(ErrorCode::bad_request, "admission.end must be after admission.start");
   return {};
 }
 

@@ -2,7 +2,9 @@
 // A room's operator-chosen settings. Later features add fields here; the JSON/TOML codec in
 // config/room_settings_codec.* is the one place that reads and writes them.
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/error.hpp"
 
@@ -12,6 +14,37 @@ inline constexpr std::int64_t kDefaultPassLifetimeS = 900;
 inline constexpr std::int64_t kMinPassLifetimeS = 60;
 inline constexpr std::int64_t kMaxPassLifetimeS = 7 * 24 * 3600;
 inline constexpr std::size_t kMaxRoomNameLength = 64;
+inline constexpr std::int64_t kDefaultTicketIdleTimeoutS = 300;
+// AWS's QueuePositionExpiryPeriod default: an eligible visitor has 15 minutes to claim the pass.
+inline constexpr std::int64_t kDefaultClaimTimeoutS = 900;
+inline constexpr std::int64_t kMaxTimeoutS = 7 * 24 * 3600;
+inline constexpr std::int64_t kMaxRatePerMinute = 6'000'000;
+inline constexpr std::int64_t kMaxActiveCap = 1'000'000'000;
+
+// How the admission driver lets visitors in (docs/admission.md).
+enum class AdmissionMode : std::uint8_t { manual, rate, max_active, capacity };
+// Who of the waiting visitors is let in next, or whether anyone waits at all.
+enum class Queueing : std::uint8_t { fifo, random, passthrough, reject };
+enum class RoomState : std::uint8_t { open, paused, queue_all };
+
+std::string_view to_string(AdmissionMode mode);
+std::string_view to_string(Queueing queueing);
+std::string_view to_string(RoomState state);
+std::optional<AdmissionMode> parse_admission_mode(std::string_view text);
+std::optional<Queueing> parse_queueing(std::string_view text);
+std::optional<RoomState> parse_room_state(std::string_view text);
+
+struct AdmissionPolicy {
+  AdmissionMode mode = AdmissionMode::manual;
+  std::optional<std::int64_t> rate_per_minute;  // rate (required); may be combined with max_active
+  std::optional<std::int64_t> max_active;       // max_active (required), or a ceiling in rate mode
+  std::optional<std::int64_t> total_active;     // capacity
+  std::optional<std::int64_t> new_per_minute;   // capacity
+  std::optional<std::int64_t> start_s;          // the policy admits only in [start, end)
+  std::optional<std::int64_t> end_s;
+
+  bool operator==(const AdmissionPolicy&) const = default;
+};
 
 struct RoomSettings {
   std::int64_t pass_lifetime_s = kDefaultPassLifetimeS;
@@ -23,6 +56,17 @@ struct RoomSettings {
   // read did, for old clients that expect one. Off: a number.
   bool aws_serving_counter_as_string = false;
 
+  AdmissionPolicy admission;
+  Queueing queueing = Queueing::fifo;
+  RoomState state = RoomState::open;
+  // A ticket whose visitor has not been seen for this long leaves the line (0: never).
+  std::int64_t ticket_idle_timeout_s = kDefaultTicketIdleTimeoutS;
+  // An eligible ticket that has not claimed its pass this long after becoming eligible expires
+  // (0: never). AWS's queue-position expiry.
+  std::int64_t claim_timeout_s = kDefaultClaimTimeoutS;
+  // Each unclaimed expiry lets one more visitor in (AWS's IncrSvcOnQueuePositionExpiry).
+  bool recycle_unclaimed = false;
+
   bool operator==(const RoomSettings&) const = default;
 };
 
@@ -31,5 +75,6 @@ bool is_valid_room_name(std::string_view name);
 
 // Checks ranges and formats; the message names the offending field.
 Result<void> validate(const RoomSettings& settings);
+Result<void> validate(const AdmissionPolicy& admission);
 
 }  // namespace waitroom::core

@@ -9,6 +9,12 @@ constexpr std::int64_t kNow = 1'700'000'000;
 
 Room make_room() { return Room("demo", RoomSettings{}); }
 
+void set_state(Room& room, RoomState state) {
+  RoomSettings s = room.settings();
+  s.state = state;
+  room.set_settings(s);
+}
+
 TEST(Room, PositionsAreGapFreeFromOne) {
   Room room = make_room();
   EXPECT_EQ(room.enqueue(kNow).value(), 1u);
@@ -23,23 +29,23 @@ TEST(Room, TicketIsWaitingThenEligible) {
   TicketState t = room.ticket(4, kNow);
   EXPECT_EQ(t.status, TicketStatus::waiting);
   EXPECT_EQ(t.ahead, 3u);
-  ASSERT_TRUE(room.advance_by(2));
+  ASSERT_TRUE(room.advance_by(2, kNow));
   EXPECT_EQ(room.ticket(4, kNow).ahead, 1u);
-  ASSERT_TRUE(room.advance_to(4));
+  ASSERT_TRUE(room.advance_to(4, kNow));
   t = room.ticket(4, kNow);
   EXPECT_EQ(t.status, TicketStatus::eligible);
-  EXPECT_EQ(t.ahead, 0u);
+  EXPECT_FALSE(t.ahead);
   EXPECT_EQ(t.queue_length, 5u);
 }
 
 TEST(Room, ServingNeverMovesBack) {
   Room room = make_room();
-  ASSERT_TRUE(room.advance_to(10));
-  auto r = room.advance_to(9);
+  ASSERT_TRUE(room.advance_to(10, kNow));
+  auto r = room.advance_to(9, kNow);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::conflict);
   EXPECT_EQ(room.serving(), 10u);
-  EXPECT_FALSE(room.advance_by(kMaxPosition));
+  EXPECT_FALSE(room.advance_by(kMaxPosition, kNow));
 }
 
 TEST(Room, PassOnlyWhenEligibleAndNotPaused) {
@@ -49,17 +55,17 @@ TEST(Room, PassOnlyWhenEligibleAndNotPaused) {
   ASSERT_FALSE(not_yet);
   EXPECT_EQ(not_yet.error().code, ErrorCode::conflict);
   EXPECT_GT(not_yet.error().retry_after_s, 0);
-  ASSERT_TRUE(room.advance_by(1));
-  room.set_paused(true);
+  ASSERT_TRUE(room.advance_by(1, kNow));
+  set_state(room, RoomState::paused);
   EXPECT_FALSE(room.check_pass_allowed(1, kNow));
-  room.set_paused(false);
+  set_state(room, RoomState::open);
   EXPECT_TRUE(room.check_pass_allowed(1, kNow));
 }
 
 TEST(Room, SessionsExpireAndEnd) {
   Room room = make_room();
   ASSERT_TRUE(room.enqueue(kNow, 3));
-  ASSERT_TRUE(room.advance_to(3));
+  ASSERT_TRUE(room.advance_to(3, kNow));
   room.add_session(1, Session{"p1", kNow, kNow + 60, SessionStatus::active, 1});
   room.add_session(2, Session{"p2", kNow, kNow + 120, SessionStatus::active, 2});
   EXPECT_EQ(room.counters(kNow).active_sessions, 2u);
@@ -93,7 +99,7 @@ TEST(Room, AddSessionKeepsTheFirst) {
 TEST(Room, ResetStartsAnEmptyEpoch) {
   Room room = make_room();
   ASSERT_TRUE(room.enqueue(kNow, 4));
-  ASSERT_TRUE(room.advance_to(2));
+  ASSERT_TRUE(room.advance_to(2, kNow));
   room.add_session(1, Session{"p", kNow, kNow + 60, SessionStatus::active, 1});
   room.reset(2);
   EXPECT_EQ(room.epoch(), 2u);

@@ -17,12 +17,16 @@
 
 namespace waitroom::store {
 
+// How often the admission driver runs each room's policy (and the test clock's step).
+inline constexpr std::int64_t kAdmissionStepMs = 100;
+
 struct RoomView {
   std::string name;
   core::RoomSettings settings;
   std::uint32_t epoch = 0;
   bool paused = false;
   core::RoomCounters counters;
+  std::optional<core::Eta> eta;  // for someone joining now
 };
 
 struct TicketView {
@@ -54,6 +58,19 @@ struct Advance {
   std::optional<std::uint64_t> to;
 };
 
+struct AdmissionEntry {
+  std::uint64_t seq = 0;  // 1-based, in the order admissions happened this epoch
+  std::uint64_t position = 0;
+  std::string ticket;
+  std::int64_t admitted_at_s = 0;
+};
+
+struct AdmissionsPage {
+  std::vector<AdmissionEntry> admissions;
+  std::uint64_t next = 0;  // the seq to ask for next
+  std::uint64_t total = 0;
+};
+
 // Builds a room's new settings from its current ones (nullopt when the room does not exist yet).
 using SettingsUpdate =
     std::function<core::Result<core::RoomSettings>(const std::optional<core::RoomSettings>&)>;
@@ -66,8 +83,10 @@ class Store {
   virtual ~Store() = default;
 
   // Gives the visitor a place at the tail, or returns their ticket when `existing` is a live
-  // ticket of this room (one place per browser).
-  virtual Op<EnqueueResult> enqueue(std::string room, std::optional<std::string> existing) = 0;
+  // ticket of this room (one place per browser). `tracks_presence`: the visitor's client polls
+  // its ticket, so a ticket not seen for the room's idle timeout has left.
+  virtual Op<EnqueueResult> enqueue(std::string room, std::optional<std::string> existing,
+                                    bool tracks_presence) = 0;
   // Reads a ticket and records that its visitor is still there.
   virtual Op<TicketView> ticket(std::string room, std::string ticket) = 0;
   // Issues the ticket's pass once it is eligible; asking again returns the same pass.
@@ -83,6 +102,10 @@ class Store {
   virtual Op<RoomView> reset(std::string room) = 0;
   virtual Op<TicketView> end_session(std::string room, std::string ticket,
                                      core::SessionStatus status) = 0;
+  // The admissions of the room's current epoch, in order, from `from` (1-based seq).
+  virtual Op<AdmissionsPage> admissions(std::string room, std::uint64_t from, std::uint64_t limit) = 0;
+  // One step of every room's admission policy (the admission driver calls it about every 100 ms).
+  virtual void drive_admissions() = 0;
   // Ticket ids whose pass expired by time (not ended by an operator), for AWS's expired_tokens.
   virtual Op<std::vector<std::string>> expired_tickets(std::string room) = 0;
 

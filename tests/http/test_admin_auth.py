@@ -27,6 +27,8 @@ def admin_routes(room, ticket=TICKET):
         ("PUT", f"{base}/sessions/{ticket}", {"status": "revoked"}),
         ("PUT", f"{base}/sessions/{ticket}", {"status": "nonsense"}),
         ("GET", f"{base}/stats", None),
+        ("GET", f"{base}/admissions", None),
+        ("GET", f"{base}/admissions?from=0", None),
         ("POST", "/admin/v1/keys/rotate", None),
         ("GET", "/admin/v1/keys", None),
         # wrong methods on known admin routes

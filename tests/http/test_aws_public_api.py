@@ -14,7 +14,7 @@ import time
 import jwt
 import pytest
 
-from wrlib import TICKET_RE, assert_json, aws_error, aws_json, describe, random_ticket_id
+from wrlib import TEST_CLOCK_CONFIG, TICKET_RE, assert_json, aws_error, aws_json, describe, random_ticket_id
 
 CLOCK_SKEW_S = 5
 PASS_LIFETIME_S = 600
@@ -403,16 +403,57 @@ def queue_pos_expiry(srv, room, rid):
 
 
 def test_queue_pos_expiry_not_enabled_is_202(server):
-    room = rs_room(server)
+    room = rs_room(server, claim_timeout_s=0)
     rid, _ = served(server, room)
     aws_error(queue_pos_expiry(server, room, rid), 202, "Queue position expiration not enabled")
 
 
-def test_queue_pos_expiry_unknown_well_formed_id_is_still_202(server):
+def test_queue_pos_expiry_unknown_well_formed_id_when_disabled_is_still_202(server):
     # AWS checks "expiry enabled" before looking the id up.
-    room = rs_room(server)
+    room = rs_room(server, claim_timeout_s=0)
     aws_error(queue_pos_expiry(server, room, random_ticket_id()), 202,
               "Queue position expiration not enabled")
+
+
+def test_queue_pos_expiry_is_on_by_default_like_aws(server):
+    room = rs_room(server)
+    assert server.admin_room(room)["claim_timeout_s"] == 900
+    aws_error(queue_pos_expiry(server, room, random_ticket_id()), 404, "Invalid request ID")
+    rid = assign(server, room)
+    aws_error(queue_pos_expiry(server, room, rid), 202, "Request ID not being served yet")
+    server.advance(room, by=1)
+    body = aws_json(queue_pos_expiry(server, room, rid), 200)
+    assert list(body) == ["expires_in"] and type(body["expires_in"]) is int, body
+    assert 890 <= body["expires_in"] <= 900, body
+
+
+def test_queue_position_expires_and_generate_token_says_so(server_factory):
+    srv = server_factory(config_text=TEST_CLOCK_CONFIG)
+    room = rs_room(srv, claim_timeout_s=60)
+    rid, _ = served(srv, room)
+    claimed, _ = served(srv, room)
+    aws_json(generate(srv, room, claimed), 200)
+    srv.advance_clock(30_000)
+    assert 29 <= aws_json(queue_pos_expiry(srv, room, rid), 200)["expires_in"] <= 30
+    srv.advance_clock(31_000)
+    aws_error(queue_pos_expiry(srv, room, rid), 410, "Queue position has expired")
+    aws_error(generate(srv, room, rid), 410, "Queue position has expired")
+    # Unlike AWS, a visitor who already holds a token is not told that the position expired.
+    assert aws_json(queue_pos_expiry(srv, room, claimed), 200)["expires_in"] == 0
+    aws_json(generate(srv, room, claimed), 200)
+
+
+def test_recycling_unclaimed_positions_moves_the_serving_counter(server_factory):
+    # AWS's IncrSvcOnQueuePositionExpiry: each expired, unclaimed position lets one more in.
+    srv = server_factory(config_text=TEST_CLOCK_CONFIG)
+    room = rs_room(srv, claim_timeout_s=60, recycle_unclaimed=True)
+    rids = [assign(srv, room) for _ in range(5)]
+    srv.advance(room, by=2)
+    aws_json(generate(srv, room, rids[0]), 200)
+    srv.advance_clock(61_000)
+    assert serving_num(srv, room) == 3  # the unclaimed position 2 gave its turn to position 3
+    aws_error(generate(srv, room, rids[1]), 410, "Queue position has expired")
+    aws_json(generate(srv, room, rids[2]), 200)
 
 
 def test_queue_pos_expiry_unknown_room_is_400(server):

@@ -47,6 +47,9 @@ issuer = "https://legacy.waitroom.example"
 target_url = "https://legacy.example/"
 """
 
+# The same, with the test clock on: it moves only through advance_clock() (admin API).
+TEST_CLOCK_CONFIG = DEFAULT_CONFIG + "\n[testing]\nmanual_clock = true\n"
+
 ROOM_CONFIG = {
     "demo": {"pass_lifetime_s": 900, "algorithm": "ES256", "issuer": "https://waitroom.example",
              "audience": "demo", "target_url": "https://shop.example/"},
@@ -284,6 +287,13 @@ class Server:
     def set_session(self, room, ticket, status):
         return self.put(f"/admin/v1/rooms/{room}/sessions/{ticket}", admin=True,
                         json={"status": status})
+
+    def advance_clock(self, ms):
+        """Moves the test clock (TEST_CLOCK_CONFIG) and runs the admission driver along."""
+        r = self.post("/admin/v1/testing/clock", admin=True, json={"advance_ms": int(ms)},
+                      timeout=120)
+        assert r.status_code == 200, describe(r)
+        return r.json()["now_ms"]
 
     def jwks(self):
         r = self.get("/.well-known/jwks.json")

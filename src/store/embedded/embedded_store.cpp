@@ -19,6 +19,25 @@ constexpr std::int64_t kUnavailableRetryAfterS = 5;
 core::Error unknown_room(const std::string& room) {
   return core::Error{ErrorCode::not_found, "no room named \"" + room + "\"", 0};
 }
+
+bool is_live(core::TicketStatus status) {
+  return status == core::TicketStatus::waiting || status == core::TicketStatus::eligible ||
+         status == core::TicketStatus::admitted;
+}
+
+core::Admissions admissions_of(const AdmitRecord& r) {
+  core::Admissions step;
+  step.at_s = r.at_s;
+  step.cursor_to = r.cursor_to;
+  step.left = r.left;
+  step.unclaimed = r.unclaimed;
+  step.drawn = r.drawn;
+  return step;
+}
+
+AdmitRecord admit_record(const std::string& room, std::uint32_t epoch, const core::Admissions& step) {
+  return AdmitRecord{room, epoch, step.at_s, step.cursor_to, step.left, step.unclaimed, step.drawn};
+}
 }  // namespace
 
 core::Result<std::unique_ptr<EmbeddedStore>> EmbeddedStore::open(
@@ -37,6 +56,7 @@ core::Result<std::unique_ptr<EmbeddedStore>> EmbeddedStore::open(
   });
   if (!replayed) return std::unexpected(replayed.error());
   store->replayed_records_ = *replayed;
+  for (auto& [name, entry] : store->rooms_) entry->room.refresh_presence(clock.now_s());
   return store;
 }
 
@@ -85,8 +105,10 @@ core::Result<void> EmbeddedStore::apply(const LogRecord& record) {
             rm.reset(r.new_epoch);
             last_epoch_[r.room] = r.new_epoch;
             return {};
-          } else if constexpr (std::is_same_v<R, PausedRecord>) {
-            rm.set_paused(r.paused);
+          } else if constexpr (std::is_same_v<R, PausedRecord>) {  // older logs; now a setting
+            core::RoomSettings st = rm.settings();
+            st.state = r.paused ? core::RoomState::paused : core::RoomState::open;
+            rm.set_settings(std::move(st));
             return {};
           } else {
             if (rm.epoch() != r.epoch)
@@ -94,12 +116,16 @@ core::Result<void> EmbeddedStore::apply(const LogRecord& record) {
             if constexpr (std::is_same_v<R, EnqueueRecord>) {
               if (r.first_position != rm.queue_counter() + 1)
                 return fail(ErrorCode::internal, "positions out of order in " + r.room);
-              auto first = rm.enqueue(r.entry_time_s, r.count);
+              auto first = rm.enqueue(r.entry_time_s, r.count, r.flags);
               if (!first) return std::unexpected(first.error());
               return {};
             } else if constexpr (std::is_same_v<R, AdvanceRecord>) {
-              auto s = rm.advance_to(r.serving);
-              if (!s) return std::unexpected(s.error());
+              core::Admissions step;
+              step.cursor_to = r.serving;
+              rm.apply(step);
+              return {};
+            } else if constexpr (std::is_same_v<R, AdmitRecord>) {
+              rm.apply(admissions_of(r));
               return {};
             } else if constexpr (std::is_same_v<R, PassIssuedRecord>) {
               if (!rm.has_ticket(r.position)) return fail(ErrorCode::internal, "pass for unknown ticket");
@@ -156,8 +182,9 @@ core::Result<void> EmbeddedStore::writable() const {
 }
 
 RoomView EmbeddedStore::view_of(core::Room& room) {
+  const std::int64_t now_ms = clock_.now_ms();
   return RoomView{room.name(), room.settings(), room.epoch(), room.paused(),
-                  room.counters(clock_.now_s())};
+                  room.counters(now_ms / 1000), room.eta_for_newcomer(now_ms)};
 }
 
 TicketView EmbeddedStore::ticket_view(core::Room& room, std::uint64_t position,
@@ -188,20 +215,27 @@ core::Result<std::pair<T, std::uint64_t>> EmbeddedStore::change_room(const std::
   co_return fail(ErrorCode::unavailable, "the store could not make the change durable",        \
                  kUnavailableRetryAfterS)
 
-Store::Op<EnqueueResult> EmbeddedStore::enqueue(std::string room, std::optional<std::string> existing) {
+Store::Op<EnqueueResult> EmbeddedStore::enqueue(std::string room, std::optional<std::string> existing,
+                                                bool tracks_presence) {
   if (existing) {
     if (auto found = find_ticket(room, *existing)) {
       auto& [entry, position] = *found;
       std::lock_guard lock(entry->mu);
       entry->room.mark_seen(position, clock_.now_s());
-      co_return EnqueueResult{ticket_view(entry->room, position, std::move(*existing)), false};
+      TicketView view = ticket_view(entry->room, position, std::move(*existing));
+      // A visitor whose ticket is over (expired, or its session ended) joins again at the tail.
+      if (is_live(view.state.status)) co_return EnqueueResult{std::move(view), false};
     }
   }
   auto changed = change_room<TicketView>(room, [&](core::Room& rm) -> Change<TicketView> {
     const std::int64_t now = clock_.now_s();
-    auto position = rm.enqueue(now);
+    auto admit = rm.admits_on_arrival(now);
+    if (!admit) return std::unexpected(admit.error());
+    const std::uint8_t flags = static_cast<std::uint8_t>((tracks_presence ? core::kTracksPresence : 0) |
+                                                         (*admit ? core::kAdmittedOnArrival : 0));
+    auto position = rm.enqueue(now, 1, flags);
     if (!position) return std::unexpected(position.error());
-    return std::pair{ticket_view(rm, *position), EnqueueRecord{room, rm.epoch(), *position, 1, now}};
+    return std::pair{ticket_view(rm, *position), EnqueueRecord{room, rm.epoch(), *position, 1, now, flags}};
   });
   if (!changed) co_return std::unexpected(changed.error());
   WAITROOM_DURABLE_OR_503(changed->second);
@@ -358,9 +392,10 @@ Store::Op<void> EmbeddedStore::delete_room(std::string room) {
 
 Store::Op<std::uint64_t> EmbeddedStore::advance(std::string room, Advance advance) {
   auto changed = change_room<std::uint64_t>(room, [&](core::Room& rm) -> Change<std::uint64_t> {
-    auto moved = advance.to ? rm.advance_to(*advance.to) : rm.advance_by(advance.by.value_or(0));
+    const std::int64_t now = clock_.now_s();
+    auto moved = advance.to ? rm.advance_to(*advance.to, now) : rm.advance_by(advance.by.value_or(0), now);
     if (!moved) return std::unexpected(moved.error());
-    return std::pair{*moved, AdvanceRecord{room, rm.epoch(), *moved}};
+    return std::pair{rm.serving(), LogRecord(admit_record(room, rm.epoch(), *moved))};
   });
   if (!changed) co_return std::unexpected(changed.error());
   WAITROOM_DURABLE_OR_503(changed->second);
@@ -369,8 +404,11 @@ Store::Op<std::uint64_t> EmbeddedStore::advance(std::string room, Advance advanc
 
 Store::Op<RoomView> EmbeddedStore::set_paused(std::string room, bool paused) {
   auto changed = change_room<RoomView>(room, [&](core::Room& rm) -> Change<RoomView> {
-    rm.set_paused(paused);
-    return std::pair{view_of(rm), PausedRecord{room, paused}};
+    core::RoomSettings st = rm.settings();
+    st.state = paused ? core::RoomState::paused : core::RoomState::open;
+    rm.set_settings(st);
+    return std::pair{view_of(rm),
+                     RoomPutRecord{room, json::serialize(config::room_settings_to_json(st))}};
   });
   if (!changed) co_return std::unexpected(changed.error());
   WAITROOM_DURABLE_OR_503(changed->second);
@@ -430,6 +468,44 @@ Store::Op<std::vector<std::string>> EmbeddedStore::expired_tickets(std::string r
   co_return ids;
 }
 
+Store::Op<AdmissionsPage> EmbeddedStore::admissions(std::string room, std::uint64_t from,
+                                                    std::uint64_t limit) {
+  auto entry = find(room);
+  if (!entry) co_return std::unexpected(unknown_room(room));
+  std::lock_guard lock(entry->mu);
+  const core::Room& rm = entry->room;
+  const auto& order = rm.admission_order();
+  AdmissionsPage page;
+  page.total = order.size();
+  const std::uint64_t first = std::max<std::uint64_t>(from, 1);
+  for (std::uint64_t seq = first; seq <= order.size() && seq < first + limit; ++seq) {
+    const std::uint64_t p = order[seq - 1];
+    page.admissions.push_back(AdmissionEntry{seq, p, ids_.encode(room, rm.epoch(), p), rm.admitted_at(p)});
+  }
+  page.next = first + page.admissions.size();
+  co_return page;
+}
+
+void EmbeddedStore::drive_admissions() {
+  if (log_->failed()) return;  // nothing may change that cannot be made durable
+  std::vector<std::shared_ptr<Entry>> entries;
+  {
+    std::shared_lock lock(rooms_mu_);
+    entries.reserve(rooms_.size());
+    for (const auto& [name, entry] : rooms_) entries.push_back(entry);
+  }
+  const std::int64_t now_ms = clock_.now_ms();
+  for (auto& entry : entries) {
+    std::lock_guard lock(entry->mu);
+    if (entry->deleted) continue;
+    core::Room& rm = entry->room;
+    core::Admissions step = rm.tick(now_ms);
+    // Nobody waits on this record; visitors see the admission when they next ask, and a pass is
+    // only handed out once its own (later) record is durable.
+    if (step.changed) log_->append(encode_record(admit_record(rm.name(), rm.epoch(), step)));
+  }
+}
+
 core::Result<void> EmbeddedStore::fill(const std::string& room, std::uint64_t count) {
   auto entry = find(room);
   if (!entry) return std::unexpected(unknown_room(room));
@@ -438,9 +514,9 @@ core::Result<void> EmbeddedStore::fill(const std::string& room, std::uint64_t co
   // One record per ticket, exactly as live enqueues write them, so that restart benchmarks
   // replay what a real surge leaves behind.
   for (std::uint64_t i = 0; i < count; ++i) {
-    auto position = entry->room.enqueue(now);
+    auto position = entry->room.enqueue(now, 1, core::kTracksPresence);
     if (!position) return std::unexpected(position.error());
-    log_->append(encode_record(EnqueueRecord{room, entry->room.epoch(), *position, 1, now}));  // wakes the writer
+    log_->append(encode_record(EnqueueRecord{room, entry->room.epoch(), *position, 1, now, core::kTracksPresence}));  // wakes the writer
   }
   return {};
 }

@@ -31,7 +31,8 @@ class EmbeddedStore final : public Store {
   void stop() { log_->stop(); }
   std::uint64_t replayed_records() const { return replayed_records_; }
 
-  Op<EnqueueResult> enqueue(std::string room, std::optional<std::string> existing) override;
+  Op<EnqueueResult> enqueue(std::string room, std::optional<std::string> existing,
+                            bool tracks_presence) override;
   Op<TicketView> ticket(std::string room, std::string ticket) override;
   Op<PassView> issue_pass(std::string room, std::string ticket, PassOptions options) override;
   Op<RoomView> room(std::string room) override;
@@ -44,6 +45,8 @@ class EmbeddedStore final : public Store {
   Op<TicketView> end_session(std::string room, std::string ticket,
                              core::SessionStatus status) override;
   Op<std::vector<std::string>> expired_tickets(std::string room) override;
+  Op<AdmissionsPage> admissions(std::string room, std::uint64_t from, std::uint64_t limit) override;
+  void drive_admissions() override;
   bool ready() const override { return !log_->failed(); }
 
   // Appends `count` tickets to `room` without going through HTTP: used by

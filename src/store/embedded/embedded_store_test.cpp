@@ -58,7 +58,7 @@ TEST_F(EmbeddedStoreTest, RestartRebuildsTheSameState) {
     auto s = open();
     create_room(*s, "demo");
     create_room(*s, "other");
-    for (int i = 0; i < 5; ++i) tickets.push_back(run(s->enqueue("demo", std::nullopt))->ticket.ticket);
+    for (int i = 0; i < 5; ++i) tickets.push_back(run(s->enqueue("demo", std::nullopt, true))->ticket.ticket);
     ASSERT_EQ(run(s->advance("demo", Advance{.by = 2, .to = std::nullopt})).value(), 2u);
     pass = run(s->issue_pass("demo", tickets[0], {}))->pass;
     ASSERT_TRUE(run(s->issue_pass("demo", tickets[1], {})));
@@ -77,18 +77,18 @@ TEST_F(EmbeddedStoreTest, RestartRebuildsTheSameState) {
   EXPECT_EQ(run(s->issue_pass("demo", tickets[0], {}))->pass, pass);  // the same pass, not a new one
   EXPECT_EQ(run(s->ticket("demo", tickets[1]))->state.status, core::TicketStatus::revoked);
   EXPECT_EQ(run(s->ticket("demo", tickets[4]))->state.position, 5u);
-  EXPECT_EQ(run(s->enqueue("demo", std::nullopt))->ticket.state.position, 6u);
+  EXPECT_EQ(run(s->enqueue("demo", std::nullopt, true))->ticket.state.position, 6u);
 }
 
 TEST_F(EmbeddedStoreTest, OnePlacePerTicketCookie) {
   auto s = open();
   create_room(*s, "demo");
-  auto first = run(s->enqueue("demo", std::nullopt)).value();
+  auto first = run(s->enqueue("demo", std::nullopt, true)).value();
   EXPECT_TRUE(first.created);
-  auto again = run(s->enqueue("demo", first.ticket.ticket)).value();
+  auto again = run(s->enqueue("demo", first.ticket.ticket, true)).value();
   EXPECT_FALSE(again.created);
   EXPECT_EQ(again.ticket.ticket, first.ticket.ticket);
-  auto forged = run(s->enqueue("demo", std::string("00000000-0100-0001-0000-000000000000"))).value();
+  auto forged = run(s->enqueue("demo", std::string("00000000-0100-0001-0000-000000000000"), true)).value();
   EXPECT_TRUE(forged.created);
   EXPECT_EQ(forged.ticket.state.position, 2u);
 }
@@ -96,13 +96,13 @@ TEST_F(EmbeddedStoreTest, OnePlacePerTicketCookie) {
 TEST_F(EmbeddedStoreTest, ResetInvalidatesOldTicketsEvenAfterDeleteAndRecreate) {
   auto s = open();
   create_room(*s, "demo");
-  const std::string old = run(s->enqueue("demo", std::nullopt))->ticket.ticket;
+  const std::string old = run(s->enqueue("demo", std::nullopt, true))->ticket.ticket;
   ASSERT_TRUE(run(s->reset("demo")));
   EXPECT_EQ(run(s->ticket("demo", old)).error().code, core::ErrorCode::gone);
   ASSERT_TRUE(run(s->delete_room("demo")));
   EXPECT_EQ(run(s->ticket("demo", old)).error().code, core::ErrorCode::not_found);
   create_room(*s, "demo");
-  ASSERT_TRUE(run(s->enqueue("demo", std::nullopt)));
+  ASSERT_TRUE(run(s->enqueue("demo", std::nullopt, true)));
   EXPECT_FALSE(run(s->ticket("demo", old)).has_value());
   EXPECT_EQ(run(s->room("demo"))->epoch, 3u);
 }
@@ -110,7 +110,7 @@ TEST_F(EmbeddedStoreTest, ResetInvalidatesOldTicketsEvenAfterDeleteAndRecreate) 
 TEST_F(EmbeddedStoreTest, PassOnlyOnceEligibleAndMintedOnce) {
   auto s = open();
   create_room(*s, "demo");
-  const std::string t = run(s->enqueue("demo", std::nullopt))->ticket.ticket;
+  const std::string t = run(s->enqueue("demo", std::nullopt, true))->ticket.ticket;
   auto early = run(s->issue_pass("demo", t, {}));
   ASSERT_FALSE(early);
   EXPECT_EQ(early.error().code, core::ErrorCode::conflict);
@@ -125,7 +125,7 @@ TEST_F(EmbeddedStoreTest, PassOnlyOnceEligibleAndMintedOnce) {
 TEST_F(EmbeddedStoreTest, PassOptionsApplyToTheFirstIssueOnly) {
   auto s = open();
   create_room(*s, "demo");
-  const std::string t = run(s->enqueue("demo", std::nullopt))->ticket.ticket;
+  const std::string t = run(s->enqueue("demo", std::nullopt, true))->ticket.ticket;
   ASSERT_TRUE(run(s->advance("demo", Advance{.by = 1, .to = std::nullopt})));
   const auto first = run(s->issue_pass("demo", t, PassOptions{.issuer = "https://x", .lifetime_s = 60})).value();
   EXPECT_EQ(first.expires_at_s, clock_.now_s() + 60);
@@ -138,7 +138,7 @@ TEST_F(EmbeddedStoreTest, ListsTicketsWhosePassExpired) {
   auto s = open();
   create_room(*s, "demo");
   std::vector<std::string> ts;
-  for (int i = 0; i < 3; ++i) ts.push_back(run(s->enqueue("demo", std::nullopt))->ticket.ticket);
+  for (int i = 0; i < 3; ++i) ts.push_back(run(s->enqueue("demo", std::nullopt, true))->ticket.ticket);
   ASSERT_TRUE(run(s->advance("demo", Advance{.by = 3, .to = std::nullopt})));
   ASSERT_TRUE(run(s->issue_pass("demo", ts[0], PassOptions{.issuer = std::nullopt, .lifetime_s = 60})));
   ASSERT_TRUE(run(s->issue_pass("demo", ts[1], PassOptions{.issuer = std::nullopt, .lifetime_s = 120})));

@@ -10,7 +10,17 @@ namespace {
 void write_fields(ByteWriter& w, const RoomPutRecord& r) { w.str(r.room).str(r.settings_json); }
 void write_fields(ByteWriter& w, const RoomDeleteRecord& r) { w.str(r.room); }
 void write_fields(ByteWriter& w, const EnqueueRecord& r) {
-  w.str(r.room).u32(r.epoch).u64(r.first_position).u64(r.count).i64(r.entry_time_s);
+  w.str(r.room).u32(r.epoch).u64(r.first_position).u64(r.count).i64(r.entry_time_s).u8(r.flags);
+}
+void write_positions(ByteWriter& w, const std::vector<std::uint64_t>& positions) {
+  w.u32(static_cast<std::uint32_t>(positions.size()));
+  for (std::uint64_t p : positions) w.u64(p);
+}
+void write_fields(ByteWriter& w, const AdmitRecord& r) {
+  w.str(r.room).u32(r.epoch).i64(r.at_s).u64(r.cursor_to);
+  write_positions(w, r.left);
+  write_positions(w, r.unclaimed);
+  write_positions(w, r.drawn);
 }
 void write_fields(ByteWriter& w, const AdvanceRecord& r) { w.str(r.room).u32(r.epoch).u64(r.serving); }
 void write_fields(ByteWriter& w, const PausedRecord& r) { w.str(r.room).u8(r.paused ? 1 : 0); }
@@ -33,6 +43,20 @@ void read_fields(ByteReader& in, EnqueueRecord& r) {
   r.first_position = in.u64();
   r.count = in.u64();
   r.entry_time_s = in.i64();
+  if (!in.at_end()) r.flags = in.u8();  // older logs end here
+}
+void read_positions(ByteReader& in, std::vector<std::uint64_t>& out) {
+  const std::uint32_t n = in.u32();
+  for (std::uint32_t i = 0; i < n && in.ok(); ++i) out.push_back(in.u64());
+}
+void read_fields(ByteReader& in, AdmitRecord& r) {
+  r.room = in.str();
+  r.epoch = in.u32();
+  r.at_s = in.i64();
+  r.cursor_to = in.u64();
+  read_positions(in, r.left);
+  read_positions(in, r.unclaimed);
+  read_positions(in, r.drawn);
 }
 void read_fields(ByteReader& in, AdvanceRecord& r) {
   r.room = in.str();

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/ticket_status.hpp"
@@ -23,7 +24,9 @@ struct EnqueueRecord {
   std::uint64_t first_position = 0;
   std::uint64_t count = 0;
   std::int64_t entry_time_s = 0;
+  std::uint8_t flags = 0;  // core::kTracksPresence, core::kAdmittedOnArrival (absent in old logs)
 };
+// Written by logs before admissions had their own record: the serving counter moved to `serving`.
 struct AdvanceRecord {
   std::string room;
   std::uint32_t epoch = 0;
@@ -52,8 +55,20 @@ struct SessionEndRecord {
   core::SessionStatus status = core::SessionStatus::completed;
 };
 
+// One admission step (core::Admissions): the driver's policy step or an operator's advance.
+struct AdmitRecord {
+  std::string room;
+  std::uint32_t epoch = 0;
+  std::int64_t at_s = 0;
+  std::uint64_t cursor_to = 0;
+  std::vector<std::uint64_t> left;
+  std::vector<std::uint64_t> unclaimed;
+  std::vector<std::uint64_t> drawn;
+};
+
 using LogRecord = std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord,
-                               PausedRecord, ResetRecord, PassIssuedRecord, SessionEndRecord>;
+                               PausedRecord, ResetRecord, PassIssuedRecord, SessionEndRecord,
+                               AdmitRecord>;
 
 std::string encode_record(const LogRecord& record);
 core::Result<LogRecord> decode_record(std::string_view payload);

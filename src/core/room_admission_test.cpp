@@ -1,0 +1,230 @@
+// Admission policies, abandonment and replay of admission steps (core/room.hpp).
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "core/room.hpp"
+
+namespace waitroom::core {
+namespace {
+
+constexpr std::int64_t kStartMs = 1'700'000'000'000;
+constexpr std::int64_t kStepMs = 100;
+
+RoomSettings with_admission(AdmissionPolicy a, Queueing q = Queueing::fifo) {
+  RoomSettings s;
+  s.admission = a;
+  s.queueing = q;
+  return s;
+}
+
+AdmissionPolicy rate(std::int64_t per_minute) {
+  AdmissionPolicy a;
+  a.mode = AdmissionMode::rate;
+  a.rate_per_minute = per_minute;
+  return a;
+}
+
+// Runs the driver from `from_ms` for `ms`, in its 100 ms steps; returns the steps.
+std::vector<Admissions> run(Room& room, std::int64_t from_ms, std::int64_t ms) {
+  std::vector<Admissions> steps;
+  for (std::int64_t t = from_ms + kStepMs; t <= from_ms + ms; t += kStepMs) steps.push_back(room.tick(t));
+  return steps;
+}
+
+TEST(RoomAdmission, ManualModeAdmitsNobodyByItself) {
+  Room room("r", RoomSettings{});
+  ASSERT_TRUE(room.enqueue(kStartMs / 1000, 10, kTracksPresence));
+  run(room, kStartMs, 60'000);
+  EXPECT_EQ(room.counters(kStartMs / 1000).admitted, 0u);
+}
+
+TEST(RoomAdmission, RateIsSmoothAndExact) {
+  Room room("r", with_admission(rate(600)));
+  ASSERT_TRUE(room.enqueue(kStartMs / 1000, 5000));
+  std::map<std::int64_t, int> per_second;
+  std::int64_t t = kStartMs;
+  for (int i = 0; i < 3000; ++i) {  // five minutes
+    t += kStepMs;
+    for (std::uint64_t p : room.tick(t).admitted) {
+      (void)p;
+      ++per_second[t / 1000];
+    }
+  }
+  const auto admitted = room.counters(t / 1000).admitted;
+  EXPECT_NEAR(static_cast<double>(admitted), 3000.0, 3000 * 0.02);
+  for (auto [second, n] : per_second) EXPECT_LE(n, 10 + 1) << "second " << second;
+  EXPECT_GE(per_second.size(), 295u);  // every second carries admissions, not one burst a minute
+}
+
+TEST(RoomAdmission, FifoOrderIsPositionOrder) {
+  Room room("r", with_admission(rate(6000)));
+  ASSERT_TRUE(room.enqueue(kStartMs / 1000, 1000));
+  run(room, kStartMs, 20'000);
+  const auto& order = room.admission_order();
+  ASSERT_EQ(order.size(), 1000u);
+  for (std::size_t i = 0; i < order.size(); ++i) EXPECT_EQ(order[i], i + 1);
+}
+
+TEST(RoomAdmission, IdleTicketsAreSkippedWithoutCostingRate) {
+  RoomSettings s = with_admission(rate(60));
+  s.ticket_idle_timeout_s = 30;
+  Room room("r", s);
+  const std::int64_t t0 = kStartMs / 1000;
+  ASSERT_TRUE(room.enqueue(t0, 400, kTracksPresence));
+  // Even positions keep polling; odd ones left at once.
+  std::int64_t t = kStartMs;
+  for (int second = 0; second < 90; ++second) {
+    for (std::uint64_t p = 2; p <= 400; p += 2) room.mark_seen(p, t / 1000);
+    for (int i = 0; i < 10; ++i) room.tick(t += kStepMs);
+  }
+  // 60/min for 90 s: 90 admissions, gone visitors skipped at no cost.
+  RoomCounters c = room.counters(t / 1000);
+  EXPECT_GE(c.admitted, 88u);
+  EXPECT_LE(c.admitted, 91u);
+  for (std::uint64_t p : room.admission_order()) {
+    const auto admitted_at = room.admitted_at(p);
+    if (p % 2 == 1) {
+      EXPECT_LE(admitted_at, t0 + 31) << "position " << p << " had left";
+    }
+  }
+  EXPECT_EQ(room.ticket(99, t / 1000).status, TicketStatus::expired);
+  EXPECT_GT(c.tickets_expired, 0u);
+}
+
+TEST(RoomAdmission, AheadNeverGoesUp) {
+  RoomSettings s = with_admission(rate(120));
+  s.ticket_idle_timeout_s = 20;
+  Room room("r", s);
+  ASSERT_TRUE(room.enqueue(kStartMs / 1000, 500, kTracksPresence));
+  std::uint64_t last = UINT64_MAX;
+  std::int64_t t = kStartMs;
+  for (int second = 0; second < 60; ++second) {
+    for (std::uint64_t p = 2; p <= 500; p += 2) room.mark_seen(p, t / 1000);
+    for (int i = 0; i < 10; ++i) room.tick(t += kStepMs);
+    TicketState st = room.ticket(450, t / 1000);
+    ASSERT_EQ(st.status, TicketStatus::waiting);
+    ASSERT_LE(*st.ahead, last);
+    last = *st.ahead;
+  }
+}
+
+TEST(RoomAdmission, MaxActiveNeverExceedsTheCap) {
+  AdmissionPolicy a;
+  a.mode = AdmissionMode::max_active;
+  a.max_active = 5;
+  Room room("r", with_admission(a));
+  const std::int64_t now = kStartMs / 1000;
+  ASSERT_TRUE(room.enqueue(now, 20));
+  room.tick(kStartMs + kStepMs);
+  EXPECT_EQ(room.counters(now).eligible, 5u);
+  room.add_session(1, Session{"p", now, now + 600, SessionStatus::active, 0});
+  room.tick(kStartMs + 2 * kStepMs);
+  RoomCounters c = room.counters(now);
+  EXPECT_EQ(c.eligible + c.active_sessions, 5u);
+  ASSERT_TRUE(room.end_session(1, SessionStatus::completed, now));
+  room.tick(kStartMs + 3 * kStepMs);
+  c = room.counters(now);
+  EXPECT_EQ(c.eligible + c.active_sessions, 5u);
+  EXPECT_EQ(c.admitted, 6u);
+}
+
+TEST(RoomAdmission, CapacityAdmitsOnArrivalBelowThresholds) {
+  AdmissionPolicy a;
+  a.mode = AdmissionMode::capacity;
+  a.total_active = 3;
+  a.new_per_minute = 2;
+  Room room("r", with_admission(a));
+  const std::int64_t now = kStartMs / 1000;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(room.admits_on_arrival(now).value());
+    ASSERT_TRUE(room.enqueue(now, 1, kAdmittedOnArrival));
+  }
+  EXPECT_FALSE(room.admits_on_arrival(now).value());  // two admissions this minute already
+  ASSERT_TRUE(room.enqueue(now, 1));
+  EXPECT_EQ(room.ticket(3, now).status, TicketStatus::waiting);
+  room.tick((now + 61) * 1000);  // a minute later the new-per-minute budget is back
+  EXPECT_EQ(room.ticket(3, now + 61).status, TicketStatus::eligible);
+}
+
+TEST(RoomAdmission, RejectGivesNoPlace) {
+  Room room("r", with_admission({}, Queueing::reject));
+  auto r = room.admits_on_arrival(kStartMs / 1000);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::conflict);
+}
+
+TEST(RoomAdmission, UnclaimedTicketsExpireAndAreRecycled) {
+  RoomSettings s;
+  s.claim_timeout_s = 60;
+  s.recycle_unclaimed = true;
+  Room room("r", s);
+  const std::int64_t now = kStartMs / 1000;
+  ASSERT_TRUE(room.enqueue(now, 5));
+  ASSERT_TRUE(room.advance_by(2, now));
+  EXPECT_EQ(room.ticket(1, now + 60).status, TicketStatus::eligible);
+  EXPECT_EQ(room.ticket(1, now + 61).status, TicketStatus::expired);
+  auto pass = room.check_pass_allowed(1, now + 61);
+  ASSERT_FALSE(pass);
+  EXPECT_EQ(pass.error().code, ErrorCode::gone);
+  Admissions step = room.tick((now + 61) * 1000);
+  EXPECT_EQ(step.unclaimed.size(), 2u);
+  EXPECT_EQ(step.admitted.size(), 2u);  // one more visitor for each unclaimed turn
+  EXPECT_EQ(room.serving(), 4u);
+}
+
+TEST(RoomAdmission, RandomDrawsOnlyWaitingTickets) {
+  Room room("r", with_admission({}, Queueing::random));
+  const std::int64_t now = kStartMs / 1000;
+  ASSERT_TRUE(room.enqueue(now, 50));
+  auto step = room.advance_by(50, now);
+  ASSERT_TRUE(step);
+  EXPECT_EQ(step->drawn.size(), 50u);
+  EXPECT_EQ(room.counters(now).waiting, 0u);
+  EXPECT_FALSE(room.advance_to(3, now));
+  EXPECT_FALSE(room.ticket(1, now).ahead);
+}
+
+TEST(RoomAdmission, ReplayOfLoggedStepsReachesTheSameState) {
+  RoomSettings s = with_admission(rate(600), Queueing::random);
+  s.ticket_idle_timeout_s = 10;
+  s.claim_timeout_s = 30;
+  Room live("r", s);
+  Room replay("r", s);
+  const std::int64_t t0 = kStartMs / 1000;
+  ASSERT_TRUE(live.enqueue(t0, 300, kTracksPresence));
+  ASSERT_TRUE(replay.enqueue(t0, 300, kTracksPresence));
+  std::int64_t t = kStartMs;
+  for (int i = 0; i < 600; ++i) {
+    t += kStepMs;
+    if (i % 10 == 0)
+      for (std::uint64_t p = 1; p <= 300; p += 3) live.mark_seen(p, t / 1000);
+    Admissions step = live.tick(t);
+    if (step.changed) replay.apply(step);
+  }
+  EXPECT_EQ(live.admission_order(), replay.admission_order());
+  RoomCounters a = live.counters(t / 1000);
+  RoomCounters b = replay.counters(t / 1000);
+  EXPECT_EQ(a.waiting, b.waiting);
+  EXPECT_EQ(a.tickets_expired, b.tickets_expired);
+  EXPECT_EQ(a.eligible, b.eligible);
+}
+
+TEST(RoomAdmission, EstimateFollowsTheObservedRate) {
+  Room room("r", with_admission(rate(120)));
+  ASSERT_TRUE(room.enqueue(kStartMs / 1000, 1000));
+  run(room, kStartMs, 60'000);
+  const std::int64_t now_ms = kStartMs + 60'000;
+  TicketState st = room.ticket(500, now_ms / 1000);
+  ASSERT_TRUE(st.eta);
+  // 2 per second: (ahead + 1) / 2 seconds.
+  EXPECT_NEAR(static_cast<double>(st.eta->p50_s), static_cast<double>(*st.ahead + 1) / 2.0, 5.0);
+  EXPECT_GE(st.eta->p90_s, st.eta->p50_s);
+  RoomSettings paused = room.settings();
+  paused.state = RoomState::paused;
+  room.set_settings(paused);
+  EXPECT_FALSE(room.ticket(500, now_ms / 1000).eta);
+}
+
+}  // namespace
+}  // namespace waitroom::core
