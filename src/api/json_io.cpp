@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "config/room_settings_codec.hpp"
+#include "core/rfc3339.hpp"
 
 namespace waitroom::api {
 
@@ -61,11 +62,37 @@ json::value eta_json(const std::optional<core::Eta>& eta) {
   return json::object{{"p50_s", eta->p50_s}, {"p90_s", eta->p90_s}};
 }
 
+json::value event_json(const std::optional<core::EventStatus>& e) {
+  if (!e) return nullptr;
+  auto time_or_null = [](const std::optional<std::int64_t>& t) {
+    return t ? json::value(core::format_rfc3339(*t)) : json::value(nullptr);
+  };
+  return json::object{{"phase", e->phase},
+                      {"prequeue_start", time_or_null(e->event.prequeue_start_s)},
+                      {"start", core::format_rfc3339(e->event.start_s)},
+                      {"end", time_or_null(e->event.end_s)}};
+}
+
+json::object draw_json(const core::DrawInfo& d) {
+  auto opt = [](const auto& v) { return v ? json::value(*v) : json::value(nullptr); };
+  return json::object{{"event_start", core::format_rfc3339(d.event_start_s)},
+                      {"opened_at", d.opened_at_s},
+                      {"commitment", d.commitment},
+                      {"seed", opt(d.seed)},
+                      {"started_at", opt(d.started_at_s)},
+                      {"first_position", d.first_position},
+                      {"last_position", d.started_at_s ? json::value(d.last_position) : json::value(nullptr)},
+                      {"shuffled_first", d.started_at_s ? json::value(d.shuffled_first) : json::value(nullptr)}};
+}
+
 json::object room_json(const store::RoomView& r) {
+  std::string status(core::to_string(r.settings.state));
+  if (status == "open" && r.event && r.event->phase == "prequeue") status = "prequeue";
   return json::object{{"room", r.name},
-                      {"status", core::to_string(r.settings.state)},
-                      {"queueing", core::to_string(r.settings.queueing)},
-                      {"mode", core::to_string(r.settings.admission.mode)},
+                      {"status", status},
+                      {"queueing", core::to_string(r.queueing)},
+                      {"mode", core::to_string(r.admission.mode)},
+                      {"event", event_json(r.event)},
                       {"serving", r.counters.serving},
                       {"queue_length", r.counters.queue_counter},
                       {"waiting", r.counters.waiting},

@@ -19,6 +19,7 @@ core::Result<std::optional<std::uint64_t>> read_uint(const boost::json::object& 
 // `full` adds queue_length and entry_time (the status poll's fields).
 std::string ticket_json(const store::TicketView& t, bool full);
 boost::json::object room_json(const store::RoomView& r);  // public room status
+boost::json::object draw_json(const core::DrawInfo& d);   // a published pre-queue shuffle
 boost::json::object room_admin_json(const store::RoomView& r);
 boost::json::object stats_json(const store::RoomView& r);
 

@@ -60,6 +60,15 @@ asio::awaitable<Response> get_room(Services& s, RequestContext& ctx) {
   co_return json_ok(ctx.request, room_json(*r));
 }
 
+// The commitments and seeds of this epoch's pre-queue shuffles, for anyone to audit.
+asio::awaitable<Response> get_draws(Services& s, RequestContext& ctx) {
+  auto r = co_await s.store.room(std::string(ctx.param("room")));
+  if (!r) co_return http::problem(ctx.request, r.error());
+  boost::json::array draws;
+  for (const auto& d : r->draws) draws.push_back(draw_json(d));
+  co_return json_ok(ctx.request, boost::json::object{{"room", r->name}, {"epoch", r->epoch}, {"draws", std::move(draws)}});
+}
+
 }  // namespace
 
 std::string ticket_cookie_name(std::string_view room) { return "waitroom_" + std::string(room); }
@@ -73,6 +82,7 @@ void add_public_routes(http::Router& router, Services& s) {
   router.add(Method::post, "/v1/rooms/{room}/tickets/{ticket}/pass",
              [&s](RequestContext& ctx) { return issue_pass(s, ctx); });
   router.add(Method::get, "/v1/rooms/{room}", [&s](RequestContext& ctx) { return get_room(s, ctx); });
+  router.add(Method::get, "/v1/rooms/{room}/draws", [&s](RequestContext& ctx) { return get_draws(s, ctx); });
 }
 
 }  // namespace waitroom::api

@@ -4,6 +4,7 @@
 
 #include "app/admin_client.hpp"
 #include "app/serve.hpp"
+#include "app/verify_shuffle.hpp"
 #include "core/clock.hpp"
 #include "core/room_settings.hpp"
 #include "token/key_ring.hpp"
@@ -73,7 +74,18 @@ int main(int argc, char** argv) {
   auto* by_opt = admin_cmd->add_option("--by", by, "advance: move the serving counter by N");
   auto* to_opt = admin_cmd->add_option("--to", to, "advance: set the serving counter to N");
 
+  waitroom::app::VerifyShuffleOptions shuffle;
+  auto* shuffle_cmd = app.add_subcommand(
+      "verify-shuffle", "recompute a pre-queue's order from its published seed (docs/fairness.md)");
+  shuffle_cmd->add_option("--seed", shuffle.seed, "the published seed (hex)")->required();
+  shuffle_cmd->add_option("--commitment", shuffle.commitment, "the commitment published at pre-queue open");
+  shuffle_cmd->add_option("--first", shuffle.first, "the draw's shuffled_first position")->required();
+  shuffle_cmd->add_option("--last", shuffle.last, "the draw's last_position")->required();
+  shuffle_cmd->add_option("--served", shuffle.served,
+                          "file of admitted positions in served order, one per line, to check");
+
   CLI11_PARSE(app, argc, argv);
+  if (*shuffle_cmd) return waitroom::app::verify_shuffle(shuffle);
 
   if (*serve_cmd) return waitroom::app::serve(serve);
   if (app.got_subcommand("routes")) return waitroom::app::print_routes();

@@ -85,6 +85,48 @@ core::Result<void> apply_admission(const json::value& value, core::AdmissionPoli
   return {};
 }
 
+core::Result<core::ScheduledEvent> read_event(const json::value& v, const std::string& field,
+                                              const core::RoomSettings& room) {
+  if (!v.is_object()) return fail(ErrorCode::bad_request, field + " must be an object");
+  core::ScheduledEvent e;
+  bool has_start = false;
+  for (const auto& [key, value] : v.get_object()) {
+    const std::string name = field + "." + std::string(key);
+    if (key == "prequeue_start" || key == "start" || key == "end") {
+      auto t = read_optional_time(value, name);
+      if (!t) return std::unexpected(t.error());
+      if (key == "prequeue_start") e.prequeue_start_s = *t;
+      if (key == "end") e.end_s = *t;
+      if (key == "start") {
+        if (!*t) return fail(ErrorCode::bad_request, name + " is required");
+        e.start_s = **t;
+        has_start = true;
+      }
+    } else if (key == "overrides") {
+      if (!value.is_object()) return fail(ErrorCode::bad_request, name + " must be an object");
+      for (const auto& [ok, ov] : value.get_object()) {
+        const std::string oname = name + "." + std::string(ok);
+        if (ok == "admission") {
+          core::AdmissionPolicy a = room.admission;
+          if (auto r = apply_admission(ov, a); !r) return std::unexpected(r.error());
+          e.admission = a;
+        } else if (ok == "queueing") {
+          auto q = read_enum(ov, oname, core::parse_queueing,
+                             "\"fifo\", \"random\", \"passthrough\", \"reject\"");
+          if (!q) return std::unexpected(q.error());
+          e.queueing = *q;
+        } else {
+          return fail(ErrorCode::bad_request, "unknown room setting \"" + oname + "\"");
+        }
+      }
+    } else {
+      return fail(ErrorCode::bad_request, "unknown room setting \"" + name + "\"");
+    }
+  }
+  if (!has_start) return fail(ErrorCode::bad_request, field + ".start is required");
+  return e;
+}
+
 json::value optional_json(const std::optional<std::int64_t>& v) {
   return v ? json::value(*v) : json::value(nullptr);
 }
@@ -110,6 +152,8 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       auto v = read_bool(value, key);
       if (!v) return std::unexpected(v.error());
       (key == "recycle_unclaimed" ? s.recycle_unclaimed : s.aws_serving_counter_as_string) = *v;
+    } else if (key == "events") {
+      continue;  // after the other fields: overrides merge onto the room's new policy
     } else if (key == "admission") {
       if (auto ok = apply_admission(value, s.admission); !ok) return std::unexpected(ok.error());
     } else if (key == "queueing") {
@@ -132,6 +176,15 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       return fail(ErrorCode::bad_request, "unknown room setting \"" + std::string(key) + "\"");
     }
   }
+  if (const json::value* events = fields.if_contains("events")) {
+    if (!events->is_array()) return fail(ErrorCode::bad_request, "events must be an array");
+    s.events.clear();
+    for (std::size_t i = 0; i < events->get_array().size(); ++i) {
+      auto e = read_event(events->get_array()[i], "events[" + std::to_string(i) + "]", s);
+      if (!e) return std::unexpected(e.error());
+      s.events.push_back(std::move(*e));
+    }
+  }
   if (auto ok = core::validate(s); !ok) return std::unexpected(ok.error());
   return s;
 }
@@ -146,6 +199,20 @@ json::object admission_to_json(const core::AdmissionPolicy& a) {
                       {"end", optional_time_json(a.end_s)}};
 }
 
+json::array events_to_json(const std::vector<core::ScheduledEvent>& events) {
+  json::array out;
+  for (const core::ScheduledEvent& e : events) {
+    json::object overrides;
+    if (e.admission) overrides["admission"] = admission_to_json(*e.admission);
+    if (e.queueing) overrides["queueing"] = core::to_string(*e.queueing);
+    out.push_back(json::object{{"prequeue_start", optional_time_json(e.prequeue_start_s)},
+                               {"start", core::format_rfc3339(e.start_s)},
+                               {"end", optional_time_json(e.end_s)},
+                               {"overrides", std::move(overrides)}});
+  }
+  return out;
+}
+
 json::object room_settings_to_json(const core::RoomSettings& s) {
   return json::object{{"pass_lifetime_s", s.pass_lifetime_s},
                       {"algorithm", s.algorithm},
@@ -158,7 +225,8 @@ json::object room_settings_to_json(const core::RoomSettings& s) {
                       {"state", core::to_string(s.state)},
                       {"ticket_idle_timeout_s", s.ticket_idle_timeout_s},
                       {"claim_timeout_s", s.claim_timeout_s},
-                      {"recycle_unclaimed", s.recycle_unclaimed}};
+                      {"recycle_unclaimed", s.recycle_unclaimed},
+                      {"events", events_to_json(s.events)}};
 }
 
 }  // namespace waitroom::config

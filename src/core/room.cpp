@@ -18,23 +18,45 @@ constexpr std::int64_t kAdmissionUnits = 60'000;  // rate bucket units per admis
 }  // namespace
 
 Room::Room(std::string name, RoomSettings settings)
-    : name_(std::move(name)), settings_(std::move(settings)) {}
+    : name_(std::move(name)), settings_(std::move(settings)) {
+  refresh_effective();
+}
 
 void Room::set_settings(RoomSettings settings) {
-  if (settings.queueing != Queueing::random) {
+  settings_ = std::move(settings);
+  refresh_effective();
+}
+
+void Room::refresh_effective() {
+  AdmissionPolicy admission = settings_.admission;
+  Queueing queueing = settings_.queueing;
+  if (event_running_ && event_start_) {
+    if (const ScheduledEvent* e = find_event(*event_start_)) {
+      if (e->admission) admission = *e->admission;
+      if (e->queueing) queueing = *e->queueing;
+    }
+  }
+  if (queueing != Queueing::random) {
     pool_ = {};
     pool_built_ = false;
   }
-  if (settings.admission != settings_.admission) bucket_ = 0;  // a new rate starts empty
-  settings_ = std::move(settings);
+  if (admission != admission_) bucket_ = 0;  // a new rate starts empty
+  admission_ = admission;
+  queueing_ = queueing;
+}
+
+const ScheduledEvent* Room::find_event(std::int64_t start_s) const {
+  for (const ScheduledEvent& e : settings_.events)
+    if (e.start_s == start_s) return &e;
+  return nullptr;
 }
 
 Result<bool> Room::admits_on_arrival(std::int64_t now_s) {
-  if (settings_.queueing == Queueing::reject)
+  if (queueing_ == Queueing::reject)
     return fail(ErrorCode::conflict, "this room is closed: no new places are given");
-  if (settings_.state != RoomState::open) return false;
-  if (settings_.queueing == Queueing::passthrough) return true;
-  const AdmissionPolicy& a = settings_.admission;
+  if (settings_.state != RoomState::open || prequeue_first_) return false;
+  if (queueing_ == Queueing::passthrough) return true;
+  const AdmissionPolicy& a = admission_;
   if (a.mode != AdmissionMode::capacity || waiting_count() > 0 || !policy_window_open(now_s)) return false;
   auto room = cap_room(now_s);
   return room && *room > 0;
@@ -53,9 +75,9 @@ Result<std::uint64_t> Room::enqueue(std::int64_t now_s, std::uint64_t count, std
       // With nobody waiting every earlier position is passed, so the line's counter follows.
       if (nobody_waiting) cursor_ = std::max(cursor_, p);
       admit_position(p, now_s);
-    } else if (p <= cursor_) {
+    } else if (p <= cursor_ && !prequeue_first_) {
       admit_position(p, now_s);  // the serving counter was already past the tail (AWS allows it)
-    } else if (pool_built_) {
+    } else if (pool_built_ && !prequeue_first_) {
       pool_.push_back(p);
     }
   }
@@ -106,10 +128,13 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
     state.status = TicketStatus::expired;
   } else {
     state.status = TicketStatus::waiting;
-    if (settings_.queueing == Queueing::random) {
+    if (in_prequeue(position)) {
+      // Nobody's place is known until the pre-queue is shuffled at the start.
+    } else if (queueing_ == Queueing::random) {
       state.eta = eta(waiting_count() > 0 ? waiting_count() - 1 : 0, now_s * 1000);
     } else {
-      state.ahead = position > cursor_ ? position - cursor_ - 1 : 0;
+      const std::uint64_t rank = rank_of(position);
+      state.ahead = rank > cursor_ ? rank - cursor_ - 1 : 0;
       state.eta = eta(*state.ahead, now_s * 1000);
     }
   }
@@ -117,7 +142,8 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
 }
 
 std::optional<Eta> Room::eta_for_newcomer(std::int64_t now_ms) const {
-  if (settings_.queueing == Queueing::random) return eta(waiting_count(), now_ms);
+  if (prequeue_first_) return std::nullopt;
+  if (queueing_ == Queueing::random) return eta(waiting_count(), now_ms);
   return eta(tickets_.size() > cursor_ ? tickets_.size() - cursor_ : 0, now_ms);
 }
 
@@ -127,11 +153,11 @@ std::optional<Eta> Room::eta_for_newcomer(std::int64_t now_ms) const {
 // observe, the configured rate stands in for it.
 std::optional<Eta> Room::eta(std::uint64_t ahead, std::int64_t now_ms) const {
   const std::int64_t now_s = now_ms / 1000;
-  const AdmissionPolicy& a = settings_.admission;
+  const AdmissionPolicy& a = admission_;
   if (settings_.state != RoomState::open) return std::nullopt;
   if (a.mode != AdmissionMode::manual && a.end_s && now_s >= *a.end_s) return std::nullopt;
   if (a.mode != AdmissionMode::manual && a.start_s && now_s < *a.start_s) return std::nullopt;
-  const bool random = settings_.queueing == Queueing::random;
+  const bool random = queueing_ == Queueing::random;
 
   double per_s = 0;
   double low_per_s = 0;
@@ -174,12 +200,13 @@ std::optional<Eta> Room::eta(std::uint64_t ahead, std::int64_t now_ms) const {
 }
 
 bool Room::policy_window_open(std::int64_t now_s) const {
-  const AdmissionPolicy& a = settings_.admission;
+  const AdmissionPolicy& a = admission_;
+  if (prequeue_first_) return false;  // the pre-queue waits for its start
   return !(a.start_s && now_s < *a.start_s) && !(a.end_s && now_s >= *a.end_s);
 }
 
 std::optional<std::uint64_t> Room::cap_room(std::int64_t now_s) {
-  const AdmissionPolicy& a = settings_.admission;
+  const AdmissionPolicy& a = admission_;
   expire_sessions(now_s);
   const std::uint64_t held = active_by_expiry_.size() + unclaimed_count_;
   auto left_of = [&](std::int64_t cap) {
@@ -215,7 +242,8 @@ Admissions Room::tick(std::int64_t now_ms) {
   step.cursor_to = cursor_;
   expire_sessions(now_s);
   expire_unclaimed(now_s, step);
-  const AdmissionPolicy& a = settings_.admission;
+  step_events(now_s, step);
+  const AdmissionPolicy& a = admission_;
 
   // The rate bucket fills only while the policy may admit, and holds at most one second's share,
   // so a line that was empty for a while is not flooded when visitors come back.
@@ -229,7 +257,7 @@ Admissions Room::tick(std::int64_t now_ms) {
 
   if (may_admit) {
     std::uint64_t n = 0;
-    if (settings_.queueing == Queueing::passthrough) {
+    if (queueing_ == Queueing::passthrough) {
       n = kUnlimited;
     } else {
       switch (a.mode) {
@@ -259,7 +287,7 @@ Admissions Room::tick(std::int64_t now_ms) {
 
 void Room::admit_next(std::uint64_t n, std::int64_t now_s, Admissions& step) {
   std::uint64_t done = 0;
-  if (settings_.queueing == Queueing::random) {
+  if (queueing_ == Queueing::random) {
     if (!pool_built_) build_pool();
     while (done < n && !pool_.empty()) {
       const std::size_t i = std::uniform_int_distribution<std::size_t>(0, pool_.size() - 1)(rng_);
@@ -282,7 +310,7 @@ void Room::admit_next(std::uint64_t n, std::int64_t now_s, Admissions& step) {
     return;
   }
   while (done < n && cursor_ < tickets_.size()) {
-    const std::uint64_t p = ++cursor_;
+    const std::uint64_t p = position_at(++cursor_);
     step.changed = true;
     TicketSlot& slot = tickets_[p - 1];
     if (slot.phase != TicketPhase::waiting) continue;
@@ -308,8 +336,10 @@ void Room::admit_position(std::uint64_t position, std::int64_t at_s) {
 
 void Room::move_cursor(std::uint64_t to, std::int64_t at_s) {
   const std::uint64_t end = std::min<std::uint64_t>(to, tickets_.size());
-  for (std::uint64_t p = cursor_ + 1; p <= end; ++p)
+  for (std::uint64_t r = cursor_ + 1; r <= end; ++r) {
+    const std::uint64_t p = position_at(r);
     if (tickets_[p - 1].phase == TicketPhase::waiting) admit_position(p, at_s);
+  }
   cursor_ = std::max(cursor_, to);
 }
 
@@ -345,7 +375,7 @@ void Room::expire_unclaimed(std::int64_t now_s, Admissions& step) {
 
 Result<Admissions> Room::advance_to(std::uint64_t serving, std::int64_t now_s) {
   if (serving > kMaxPosition) return fail(ErrorCode::bad_request, "serving counter out of range");
-  if (settings_.queueing == Queueing::random)
+  if (queueing_ == Queueing::random)
     return fail(ErrorCode::conflict, "in random queueing there is no line order to advance to; use \"by\"");
   if (serving < cursor_)
     return fail(ErrorCode::conflict, "the serving counter never moves back (now " +
@@ -354,11 +384,13 @@ Result<Admissions> Room::advance_to(std::uint64_t serving, std::int64_t now_s) {
   step.at_s = now_s;
   const std::size_t before = admitted_order_.size();
   const std::uint64_t end = std::min<std::uint64_t>(serving, tickets_.size());
-  for (std::uint64_t p = cursor_ + 1; p <= end; ++p)
+  for (std::uint64_t r = cursor_ + 1; r <= end; ++r) {
+    const std::uint64_t p = position_at(r);
     if (idle(tickets_[p - 1], now_s)) {
       mark_left(p);
       step.left.push_back(p);
     }
+  }
   move_cursor(serving, now_s);
   step.admitted.assign(admitted_order_.begin() + static_cast<std::ptrdiff_t>(before), admitted_order_.end());
   step.cursor_to = cursor_;
@@ -367,7 +399,7 @@ Result<Admissions> Room::advance_to(std::uint64_t serving, std::int64_t now_s) {
 }
 
 Result<Admissions> Room::advance_by(std::uint64_t by, std::int64_t now_s) {
-  if (settings_.queueing == Queueing::random) {
+  if (queueing_ == Queueing::random) {
     Admissions step;
     step.at_s = now_s;
     admit_next(by, now_s, step);
@@ -391,8 +423,10 @@ void Room::apply(const Admissions& step) {
 
 void Room::build_pool() {
   pool_.clear();
-  for (std::uint64_t p = cursor_ + 1; p <= tickets_.size(); ++p)
-    if (tickets_[p - 1].phase == TicketPhase::waiting) pool_.push_back(p);
+  for (std::uint64_t r = cursor_ + 1; r <= tickets_.size(); ++r) {
+    const std::uint64_t p = position_at(r);
+    if (tickets_[p - 1].phase == TicketPhase::waiting && !in_prequeue(p)) pool_.push_back(p);
+  }
   pool_built_ = true;
 }
 
@@ -418,6 +452,11 @@ void Room::reset(std::uint32_t new_epoch) {
   pool_built_ = false;
   bucket_ = 0;
   progress_.clear();
+  event_start_.reset();
+  event_running_ = false;
+  prequeue_first_.reset();
+  draws_ = {};
+  refresh_effective();
   sessions_ = {};
   active_by_expiry_.clear();
   // Stats start again with the epoch; only the lifetime totals (Prometheus counters) stay.
@@ -441,9 +480,12 @@ Result<void> Room::check_pass_allowed(std::uint64_t position, std::int64_t now_s
     return fail(ErrorCode::gone, "this ticket expired: its visitor was not seen for " +
                                      std::to_string(settings_.ticket_idle_timeout_s) + " s");
   if (slot.phase == TicketPhase::waiting) {
-    if (settings_.queueing == Queueing::random)
+    if (queueing_ == Queueing::random)
       return fail(ErrorCode::conflict, "not your turn yet: waiting for the draw", kNotYetRetryAfterS);
-    const std::uint64_t ahead = position > cursor_ ? position - cursor_ - 1 : 0;
+    if (in_prequeue(position))
+      return fail(ErrorCode::conflict, "the pre-queue has not started yet", kNotYetRetryAfterS);
+    const std::uint64_t rank = rank_of(position);
+    const std::uint64_t ahead = rank > cursor_ ? rank - cursor_ - 1 : 0;
     return fail(ErrorCode::conflict, "not your turn yet: " + std::to_string(ahead) + " ahead of you",
                 kNotYetRetryAfterS);
   }
@@ -545,6 +587,112 @@ void Room::count_end(SessionStatus status) {
     case SessionStatus::expired: ++totals_.expired; break;
     case SessionStatus::active: break;
   }
+}
+
+// Compares where the room is with where its schedule says it should be, and moves it there one
+// logged moment at a time (a room that was down through a pre-queue opens and starts it at once).
+void Room::step_events(std::int64_t now_s, Admissions& step) {
+  const ScheduledEvent* due = nullptr;
+  for (const ScheduledEvent& e : settings_.events)
+    if (e.opens_s() <= now_s && (!e.end_s || now_s < *e.end_s)) due = &e;
+  auto emit = [&](EventTransition t) {
+    t.at_s = now_s;
+    apply(t);
+    step.transitions.push_back(t);
+  };
+  if (event_start_ && (!due || due->start_s != *event_start_))
+    emit({EventTransition::Kind::ended, *event_start_});
+  if (!due) return;
+  if (!event_start_ && due->prequeue_start_s) {
+    EventTransition t{EventTransition::Kind::prequeue_opened, due->start_s};
+    t.seed = new_seed();
+    t.first = first_entered_at_or_after(*due->prequeue_start_s);
+    emit(t);
+  }
+  if (now_s >= due->start_s && (!event_start_ || !event_running_)) {
+    EventTransition t{EventTransition::Kind::started, due->start_s};
+    t.last = first_entered_at_or_after(due->start_s) - 1;
+    emit(t);
+  }
+}
+
+void Room::apply(const EventTransition& t) {
+  using Kind = EventTransition::Kind;
+  switch (t.kind) {
+    case Kind::prequeue_opened: {
+      event_start_ = t.event_start_s;
+      event_running_ = false;
+      prequeue_first_ = t.first;
+      Draw d;
+      d.seed = t.seed;
+      d.info.event_start_s = t.event_start_s;
+      d.info.opened_at_s = t.at_s;
+      d.info.commitment = commitment_hex(t.seed);
+      d.info.first_position = t.first;
+      draws_.push_back(std::move(d));
+      break;
+    }
+    case Kind::started: {
+      event_start_ = t.event_start_s;
+      event_running_ = true;
+      prequeue_first_.reset();
+      if (!draws_.empty() && draws_.back().info.event_start_s == t.event_start_s && !draws_.back().info.started_at_s) {
+        Draw& d = draws_.back();
+        d.info.started_at_s = t.at_s;
+        d.info.seed = seed_hex(d.seed);
+        d.info.last_position = t.last;
+        // Positions the serving counter already passed keep their turn; the rest are shuffled.
+        d.info.shuffled_first = std::max(d.info.first_position, cursor_ + 1);
+        d.order = draw_order(d.seed, d.info.shuffled_first, t.last);
+        d.rank.assign(d.order.size(), 0);
+        for (std::size_t i = 0; i < d.order.size(); ++i) d.rank[d.order[i] - d.info.shuffled_first] = d.info.shuffled_first + i;
+      }
+      break;
+    }
+    case Kind::ended:
+      event_start_.reset();
+      event_running_ = false;
+      prequeue_first_.reset();
+      break;
+  }
+  refresh_effective();
+}
+
+std::uint64_t Room::position_at(std::uint64_t rank) const {
+  for (const Draw& d : draws_)
+    if (!d.order.empty() && rank >= d.info.shuffled_first && rank < d.info.shuffled_first + d.order.size())
+      return d.order[rank - d.info.shuffled_first];
+  return rank;
+}
+
+std::uint64_t Room::rank_of(std::uint64_t position) const {
+  for (const Draw& d : draws_)
+    if (!d.rank.empty() && position >= d.info.shuffled_first && position < d.info.shuffled_first + d.rank.size())
+      return d.rank[position - d.info.shuffled_first];
+  return position;
+}
+
+std::uint64_t Room::first_entered_at_or_after(std::int64_t s) const {
+  auto it = std::partition_point(tickets_.begin(), tickets_.end(), [s](const TicketSlot& slot) {
+    return static_cast<std::int64_t>(slot.entry_time_s) < s;
+  });
+  return static_cast<std::uint64_t>(it - tickets_.begin()) + 1;
+}
+
+std::optional<EventStatus> Room::event_status(std::int64_t now_s) const {
+  if (event_start_) {
+    if (const ScheduledEvent* e = find_event(*event_start_))
+      return EventStatus{event_running_ ? "running" : "prequeue", *e};
+  }
+  for (const ScheduledEvent& e : settings_.events)
+    if (e.opens_s() > now_s) return EventStatus{"scheduled", e};
+  return std::nullopt;
+}
+
+std::vector<DrawInfo> Room::draws() const {
+  std::vector<DrawInfo> out;
+  for (const Draw& d : draws_) out.push_back(d.info);
+  return out;
 }
 
 }  // namespace waitroom::core

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/draw.hpp"
 #include "core/error.hpp"
 #include "core/room_settings.hpp"
 #include "core/ticket_status.hpp"
@@ -91,6 +92,35 @@ struct RoomCounters {
   std::uint64_t passes_issued_total = 0;
 };
 
+// A scheduled event's moments, as the log records them (the seed is drawn live, once).
+struct EventTransition {
+  enum class Kind : std::uint8_t { prequeue_opened = 1, started = 2, ended = 3 };
+  Kind kind = Kind::started;
+  std::int64_t event_start_s = 0;  // which event (events never overlap, so starts are unique)
+  std::int64_t at_s = 0;
+  Seed seed{};                  // prequeue_opened
+  std::uint64_t first = 0;      // prequeue_opened: the pre-queue's first position
+  std::uint64_t last = 0;       // started: its last position (0: empty)
+};
+
+// The published record of one pre-queue shuffle (docs/fairness.md).
+struct DrawInfo {
+  std::int64_t event_start_s = 0;
+  std::int64_t opened_at_s = 0;
+  std::string commitment;  // SHA-256 of the seed, hex, published when the pre-queue opens
+  std::optional<std::string> seed;  // hex, published when the event starts
+  std::optional<std::int64_t> started_at_s;
+  std::uint64_t first_position = 0;
+  std::uint64_t last_position = 0;  // 0 until the start
+  // The part that was shuffled: [first, last] minus positions the serving counter had passed.
+  std::uint64_t shuffled_first = 0;
+};
+
+struct EventStatus {
+  std::string phase;  // "scheduled", "prequeue" or "running"
+  ScheduledEvent event;
+};
+
 // The outcome of one admission step (driver tick, operator advance): what the log records so that
 // replay reaches the same state without the clock, presence or random draws that decided it.
 struct Admissions {
@@ -101,6 +131,7 @@ struct Admissions {
   std::vector<std::uint64_t> drawn;         // admitted out of line order (random draws)
   std::vector<std::uint64_t> admitted;      // every admission, in order (not logged: derived)
   bool changed = false;                     // false: nothing to log
+  std::vector<EventTransition> transitions; // logged before the admissions, in their own records
 };
 
 class Room {
@@ -116,6 +147,12 @@ class Room {
   std::uint64_t queue_counter() const { return tickets_.size(); }
   std::uint64_t serving() const { return cursor_; }
   bool paused() const { return settings_.state == RoomState::paused; }
+  // The policy and queueing in force now: the room's, or the running event's overrides.
+  const AdmissionPolicy& admission() const { return admission_; }
+  Queueing queueing() const { return queueing_; }
+  // The event the room is in, or else the next one scheduled after `now_s`.
+  std::optional<EventStatus> event_status(std::int64_t now_s) const;
+  std::vector<DrawInfo> draws() const;
   std::uint64_t waiting_count() const { return tickets_.size() - admitted_order_.size() - left_count_; }
 
   // Whether a visitor arriving now is let in at once (passthrough, or capacity below both
@@ -143,6 +180,8 @@ class Room {
   Admissions tick(std::int64_t now_ms);
   // Replays a logged step.
   void apply(const Admissions& step);
+  // Applies a scheduled event's moment (live from tick(), and at replay).
+  void apply(const EventTransition& transition);
 
   // Starts a new epoch: an empty line, serving 0, no sessions. Lifetime totals are kept.
   void reset(std::uint32_t new_epoch);
@@ -193,6 +232,23 @@ class Room {
   std::optional<Eta> eta(std::uint64_t ahead, std::int64_t now_ms) const;
   void expire_sessions(std::int64_t now_s);
   void count_end(SessionStatus status);
+  void step_events(std::int64_t now_s, Admissions& step);
+  void refresh_effective();
+  const ScheduledEvent* find_event(std::int64_t start_s) const;
+  bool in_prequeue(std::uint64_t position) const { return prequeue_first_ && position >= *prequeue_first_; }
+  // Line order: the rank-th admission of a fifo line is position_at(rank); they differ only
+  // inside shuffled pre-queues.
+  std::uint64_t position_at(std::uint64_t rank) const;
+  std::uint64_t rank_of(std::uint64_t position) const;
+  // The first position that entered at or after `s`, and the last that entered before it.
+  std::uint64_t first_entered_at_or_after(std::int64_t s) const;
+
+  struct Draw {
+    DrawInfo info;
+    Seed seed{};
+    std::vector<std::uint64_t> order;  // positions shuffled_first..last_position in admission order
+    std::vector<std::uint64_t> rank;   // rank[position - shuffled_first]
+  };
 
   std::string name_;
   RoomSettings settings_;
@@ -216,6 +272,12 @@ class Room {
   std::deque<Progress> progress_;  // about one sample a second over the last minute, for estimates
   std::unordered_map<std::uint64_t, Session> sessions_;
   std::multimap<std::int64_t, std::uint64_t> active_by_expiry_;  // expires_at_s -> position
+  AdmissionPolicy admission_;  // in force now (see admission())
+  Queueing queueing_ = Queueing::fifo;
+  std::optional<std::int64_t> event_start_;  // the event the room is in
+  bool event_running_ = false;                // false: in its pre-queue
+  std::optional<std::uint64_t> prequeue_first_;  // set while a pre-queue is open
+  std::vector<Draw> draws_;                   // this epoch's
   RoomCounters totals_;  // passes_issued, completed, abandoned, revoked, expired, tickets_issued_total
 };
 

@@ -1,6 +1,7 @@
 // Admission policies, abandonment and replay of admission steps (core/room.hpp).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "core/room.hpp"
@@ -224,6 +225,70 @@ TEST(RoomAdmission, EstimateFollowsTheObservedRate) {
   paused.state = RoomState::paused;
   room.set_settings(paused);
   EXPECT_FALSE(room.ticket(500, now_ms / 1000).eta);
+}
+
+TEST(Draw, OrderIsAPermutationFixedByTheSeed) {
+  Seed seed{};
+  seed[0] = 1;
+  const auto a = draw_order(seed, 10, 109);
+  EXPECT_EQ(a, draw_order(seed, 10, 109));
+  std::vector<std::uint64_t> sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::uint64_t i = 0; i < 100; ++i) EXPECT_EQ(sorted[i], 10 + i);
+  seed[0] = 2;
+  EXPECT_NE(a, draw_order(seed, 10, 109));
+  EXPECT_EQ(seed_from_hex(seed_hex(seed)), seed);
+  // SHA-256 of 32 zero bytes.
+  EXPECT_EQ(commitment_hex(Seed{}), "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925");
+}
+
+TEST(RoomAdmission, PrequeueIsShuffledAtStartThenFifo) {
+  const std::int64_t t0 = kStartMs / 1000;
+  RoomSettings s;
+  ScheduledEvent e;
+  e.prequeue_start_s = t0 + 10;
+  e.start_s = t0 + 60;
+  e.admission = rate(6000);
+  s.events.push_back(e);
+  Room room("r", s);
+  Room replay("r", s);
+  ASSERT_TRUE(room.enqueue(t0, 5));  // before the pre-queue: ahead of it, in line order
+  ASSERT_TRUE(replay.enqueue(t0, 5));
+  std::vector<EventTransition> logged;
+  std::int64_t t = kStartMs;
+  for (int i = 0; i < 300; ++i) {  // thirty seconds into the pre-queue
+    t += kStepMs;
+    if (i == 150) {
+      ASSERT_TRUE(room.enqueue(t / 1000, 40));
+      ASSERT_TRUE(replay.enqueue(t / 1000, 40));
+    }
+    Admissions step = room.tick(t);
+    for (const auto& tr : step.transitions) replay.apply(tr);
+  }
+  ASSERT_EQ(room.draws().size(), 1u);
+  EXPECT_FALSE(room.draws()[0].seed);  // secret until the start
+  EXPECT_EQ(room.draws()[0].first_position, 6u);
+  EXPECT_FALSE(room.ticket(20, t / 1000).ahead);
+  EXPECT_EQ(room.counters(t / 1000).admitted, 0u);  // nobody is let in during the pre-queue
+  for (int i = 0; i < 600; ++i) {
+    t += kStepMs;
+    if (i == 400) {
+      ASSERT_TRUE(room.enqueue(t / 1000, 5));
+      ASSERT_TRUE(replay.enqueue(t / 1000, 5));
+    }
+    Admissions step = room.tick(t);
+    for (const auto& tr : step.transitions) replay.apply(tr);
+    if (step.changed) replay.apply(step);
+  }
+  const DrawInfo d = room.draws()[0];
+  ASSERT_TRUE(d.seed);
+  EXPECT_EQ(d.last_position, 45u);
+  EXPECT_EQ(commitment_hex(*seed_from_hex(*d.seed)), d.commitment);
+  std::vector<std::uint64_t> expected = {1, 2, 3, 4, 5};
+  for (std::uint64_t p : draw_order(*seed_from_hex(*d.seed), 6, 45)) expected.push_back(p);
+  for (std::uint64_t p = 46; p <= 50; ++p) expected.push_back(p);
+  EXPECT_EQ(room.admission_order(), expected);
+  EXPECT_EQ(replay.admission_order(), expected);
 }
 
 }  // namespace

@@ -92,7 +92,28 @@ Result<void> validate(const RoomSettings& s) {
     if (value < 0 || value > kMaxTimeoutS)
       return fail(ErrorCode::bad_request, std::string(field) + " must be between 0 (off) and " +
                                               std::to_string(kMaxTimeoutS) + " seconds");
-  return validate(s.admission);
+  if (auto ok = validate(s.admission); !ok) return ok;
+  if (s.events.size() > kMaxScheduledEvents)
+    return fail(ErrorCode::bad_request, "events: at most " + std::to_string(kMaxScheduledEvents) + " per room");
+  for (std::size_t i = 0; i < s.events.size(); ++i) {
+    const ScheduledEvent& e = s.events[i];
+    const std::string field = "events[" + std::to_string(i) + "]";
+    if (e.prequeue_start_s && *e.prequeue_start_s > e.start_s)
+      return fail(ErrorCode::bad_request, field + ".prequeue_start must not be after its start");
+    if (e.end_s && *e.end_s <= e.start_s)
+      return fail(ErrorCode::bad_request, field + ".end must be after its start");
+    if (e.admission) {
+      if (auto ok = validate(*e.admission); !ok)
+        return fail(ErrorCode::bad_request, field + ".overrides." + ok.error().detail);
+    }
+    if (i > 0) {
+      const ScheduledEvent& prev = s.events[i - 1];
+      if (!prev.end_s || *prev.end_s > e.opens_s())
+        return fail(ErrorCode::bad_request, field + " overlaps events[" + std::to_string(i - 1) +
+                                                "]: events must not overlap and must be in time order");
+    }
+  }
+  return {};
 }
 
 Result<void> validate(const AdmissionPolicy& a) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -46,6 +47,23 @@ struct AdmissionPolicy {
   bool operator==(const AdmissionPolicy&) const = default;
 };
 
+inline constexpr std::size_t kMaxScheduledEvents = 100;
+
+// A sale, drop or registration: an optional pre-queue (visitors get a ticket and a countdown;
+// at `start` the pre-queue is shuffled, docs/fairness.md), then [start, end) with overrides.
+struct ScheduledEvent {
+  std::optional<std::int64_t> prequeue_start_s;
+  std::int64_t start_s = 0;
+  std::optional<std::int64_t> end_s;
+  // Applied while the event runs; the admission override is complete (merged onto the room's
+  // policy when it was set).
+  std::optional<AdmissionPolicy> admission;
+  std::optional<Queueing> queueing;
+
+  std::int64_t opens_s() const { return prequeue_start_s.value_or(start_s); }
+  bool operator==(const ScheduledEvent&) const = default;
+};
+
 struct RoomSettings {
   std::int64_t pass_lifetime_s = kDefaultPassLifetimeS;
   std::string algorithm = "ES256";  // "ES256" or "RS256"
@@ -66,6 +84,7 @@ struct RoomSettings {
   std::int64_t claim_timeout_s = kDefaultClaimTimeoutS;
   // Each unclaimed expiry lets one more visitor in (AWS's IncrSvcOnQueuePositionExpiry).
   bool recycle_unclaimed = false;
+  std::vector<ScheduledEvent> events;  // in time order, never overlapping
 
   bool operator==(const RoomSettings&) const = default;
 };

@@ -27,6 +27,10 @@ struct RoomView {
   bool paused = false;
   core::RoomCounters counters;
   std::optional<core::Eta> eta;  // for someone joining now
+  core::AdmissionPolicy admission;  // in force now (a running event may override the room's)
+  core::Queueing queueing = core::Queueing::fifo;
+  std::optional<core::EventStatus> event;
+  std::vector<core::DrawInfo> draws;
 };
 
 struct TicketView {

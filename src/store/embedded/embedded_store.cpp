@@ -35,6 +35,21 @@ core::Admissions admissions_of(const AdmitRecord& r) {
   return step;
 }
 
+EventRecord event_record(const std::string& room, std::uint32_t epoch, const core::EventTransition& t) {
+  return EventRecord{room, epoch, static_cast<std::uint8_t>(t.kind), t.event_start_s, t.at_s,
+                     std::string(t.seed.begin(), t.seed.end()), t.first, t.last};
+}
+
+core::Result<core::EventTransition> transition_of(const EventRecord& r) {
+  if (r.kind < 1 || r.kind > 3 || r.seed.size() != core::Seed{}.size())
+    return fail(ErrorCode::internal, "malformed event record of " + r.room);
+  core::EventTransition t{static_cast<core::EventTransition::Kind>(r.kind), r.event_start_s, r.at_s};
+  std::copy(r.seed.begin(), r.seed.end(), t.seed.begin());
+  t.first = r.first;
+  t.last = r.last;
+  return t;
+}
+
 AdmitRecord admit_record(const std::string& room, std::uint32_t epoch, const core::Admissions& step) {
   return AdmitRecord{room, epoch, step.at_s, step.cursor_to, step.left, step.unclaimed, step.drawn};
 }
@@ -127,6 +142,11 @@ core::Result<void> EmbeddedStore::apply(const LogRecord& record) {
             } else if constexpr (std::is_same_v<R, AdmitRecord>) {
               rm.apply(admissions_of(r));
               return {};
+            } else if constexpr (std::is_same_v<R, EventRecord>) {
+              auto t = transition_of(r);
+              if (!t) return std::unexpected(t.error());
+              rm.apply(*t);
+              return {};
             } else if constexpr (std::is_same_v<R, PassIssuedRecord>) {
               if (!rm.has_ticket(r.position)) return fail(ErrorCode::internal, "pass for unknown ticket");
               rm.add_session(r.position, core::Session{r.pass, r.issued_at_s, r.expires_at_s,
@@ -183,8 +203,11 @@ core::Result<void> EmbeddedStore::writable() const {
 
 RoomView EmbeddedStore::view_of(core::Room& room) {
   const std::int64_t now_ms = clock_.now_ms();
-  return RoomView{room.name(), room.settings(), room.epoch(), room.paused(),
-                  room.counters(now_ms / 1000), room.eta_for_newcomer(now_ms)};
+  return RoomView{room.name(),           room.settings(),
+                  room.epoch(),          room.paused(),
+                  room.counters(now_ms / 1000), room.eta_for_newcomer(now_ms),
+                  room.admission(),      room.queueing(),
+                  room.event_status(now_ms / 1000), room.draws()};
 }
 
 TicketView EmbeddedStore::ticket_view(core::Room& room, std::uint64_t position,
@@ -502,6 +525,8 @@ void EmbeddedStore::drive_admissions() {
     core::Admissions step = rm.tick(now_ms);
     // Nobody waits on this record; visitors see the admission when they next ask, and a pass is
     // only handed out once its own (later) record is durable.
+    for (const core::EventTransition& t : step.transitions)
+      log_->append(encode_record(event_record(rm.name(), rm.epoch(), t)));
     if (step.changed) log_->append(encode_record(admit_record(rm.name(), rm.epoch(), step)));
   }
 }

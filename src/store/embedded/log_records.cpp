@@ -45,6 +45,19 @@ void read_fields(ByteReader& in, EnqueueRecord& r) {
   r.entry_time_s = in.i64();
   if (!in.at_end()) r.flags = in.u8();  // older logs end here
 }
+void write_fields(ByteWriter& w, const EventRecord& r) {
+  w.str(r.room).u32(r.epoch).u8(r.kind).i64(r.event_start_s).i64(r.at_s).str(r.seed).u64(r.first).u64(r.last);
+}
+void read_fields(ByteReader& in, EventRecord& r) {
+  r.room = in.str();
+  r.epoch = in.u32();
+  r.kind = in.u8();
+  r.event_start_s = in.i64();
+  r.at_s = in.i64();
+  r.seed = in.str();
+  r.first = in.u64();
+  r.last = in.u64();
+}
 void read_positions(ByteReader& in, std::vector<std::uint64_t>& out) {
   const std::uint32_t n = in.u32();
   for (std::uint32_t i = 0; i < n && in.ok(); ++i) out.push_back(in.u64());

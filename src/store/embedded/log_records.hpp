@@ -66,9 +66,22 @@ struct AdmitRecord {
   std::vector<std::uint64_t> drawn;
 };
 
+// A scheduled event's moment (core::EventTransition); the seed is logged when drawn, so the
+// published commitment and the shuffle survive a restart.
+struct EventRecord {
+  std::string room;
+  std::uint32_t epoch = 0;
+  std::uint8_t kind = 0;
+  std::int64_t event_start_s = 0;
+  std::int64_t at_s = 0;
+  std::string seed;  // 32 bytes
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+};
+
 using LogRecord = std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord,
                                PausedRecord, ResetRecord, PassIssuedRecord, SessionEndRecord,
-                               AdmitRecord>;
+                               AdmitRecord, EventRecord>;
 
 std::string encode_record(const LogRecord& record);
 core::Result<LogRecord> decode_record(std::string_view payload);
