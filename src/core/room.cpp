@@ -15,6 +15,9 @@ constexpr std::int64_t kProgressSampleMs = 1'000;
 constexpr std::int64_t kMinObservedSpanMs = 5'000;
 constexpr std::uint64_t kUnlimited = UINT64_MAX;
 constexpr std::int64_t kAdmissionUnits = 60'000;  // rate bucket units per admission
+// Waiting tickets checked for idleness per driver step: a million-ticket line is swept every
+// five seconds, so counts and estimates stop including visitors who left.
+constexpr std::uint64_t kSweepPerStep = 20'000;
 }  // namespace
 
 Room::Room(std::string name, RoomSettings settings)
@@ -243,6 +246,7 @@ Admissions Room::tick(std::int64_t now_ms) {
   expire_sessions(now_s);
   expire_unclaimed(now_s, step);
   step_events(now_s, step);
+  sweep_idle(now_s, step);
   const AdmissionPolicy& a = admission_;
 
   // The rate bucket fills only while the policy may admit, and holds at most one second's share,
@@ -279,6 +283,9 @@ Admissions Room::tick(std::int64_t now_ms) {
         bucket_ = std::max<std::int64_t>(0, bucket_ - static_cast<std::int64_t>(k - from_debt) * kAdmissionUnits);
     }
   }
+  // Nobody to let in: the bucket starts empty when visitors come, so no second carries more than
+  // its share plus one.
+  if (waiting_count() == 0) bucket_ = 0;
   if (!settings_.recycle_unclaimed) recycle_debt_ = 0;
   step.cursor_to = cursor_;
   record_progress(now_ms);
@@ -322,6 +329,18 @@ void Room::admit_next(std::uint64_t n, std::int64_t now_s, Admissions& step) {
     admit_position(p, now_s);
     step.admitted.push_back(p);
     ++done;
+  }
+}
+
+void Room::sweep_idle(std::int64_t now_s, Admissions& step) {
+  if (settings_.ticket_idle_timeout_s <= 0 || waiting_count() == 0) return;
+  if (sweep_next_ <= cursor_ || sweep_next_ > tickets_.size()) sweep_next_ = cursor_ + 1;
+  for (std::uint64_t n = 0; n < kSweepPerStep && sweep_next_ <= tickets_.size(); ++n, ++sweep_next_) {
+    if (idle(tickets_[sweep_next_ - 1], now_s)) {
+      mark_left(sweep_next_);
+      step.left.push_back(sweep_next_);
+      step.changed = true;
+    }
   }
 }
 
@@ -432,8 +451,8 @@ void Room::build_pool() {
 
 void Room::record_progress(std::int64_t now_ms) {
   if (!progress_.empty() && now_ms - progress_.back().at_ms < kProgressSampleMs) return;
-  // A paused or closed stretch says nothing about the pace once it reopens.
-  if (settings_.state != RoomState::open) progress_.clear();
+  // A paused stretch, or one with nobody waiting, says nothing about the pace of a line.
+  if (settings_.state != RoomState::open || waiting_count() == 0) progress_.clear();
   progress_.push_back(Progress{now_ms, cursor_, admitted_order_.size()});
   while (progress_.size() > 1 && now_ms - progress_.front().at_ms > kProgressWindowMs) progress_.pop_front();
 }
@@ -448,6 +467,7 @@ void Room::reset(std::uint32_t new_epoch) {
   claim_queue_ = {};
   unclaimed_count_ = 0;
   recycle_debt_ = 0;
+  sweep_next_ = 0;
   pool_ = {};
   pool_built_ = false;
   bucket_ = 0;
@@ -600,8 +620,14 @@ void Room::step_events(std::int64_t now_s, Admissions& step) {
     apply(t);
     step.transitions.push_back(t);
   };
-  if (event_start_ && (!due || due->start_s != *event_start_))
-    emit({EventTransition::Kind::ended, *event_start_});
+  if (event_start_) {
+    // The event the room is in ends when its end passes or it is taken off the schedule, not when
+    // the clock steps back before its opening.
+    const ScheduledEvent* current = find_event(*event_start_);
+    const bool over = !current || (current->end_s && now_s >= *current->end_s) || (due && due != current);
+    if (!over) due = current;
+    else emit({EventTransition::Kind::ended, *event_start_});
+  }
   if (!due) return;
   if (!event_start_ && due->prequeue_start_s) {
     EventTransition t{EventTransition::Kind::prequeue_opened, due->start_s};

@@ -227,6 +227,8 @@ class Room {
   void mark_left(std::uint64_t position);
   void mark_unclaimed(std::uint64_t position);
   void expire_unclaimed(std::int64_t now_s, Admissions& step);
+  // Marks waiting tickets whose visitors left, a slice of the line per step.
+  void sweep_idle(std::int64_t now_s, Admissions& step);
   void build_pool();
   void record_progress(std::int64_t now_ms);
   std::optional<Eta> eta(std::uint64_t ahead, std::int64_t now_ms) const;
@@ -261,7 +263,8 @@ class Room {
   // Admitted tickets in admission order; the front ones are checked for claim expiry.
   std::deque<std::uint64_t> claim_queue_;
   std::uint64_t unclaimed_count_ = 0;  // admitted, no pass yet, not expired
-  std::uint64_t recycle_debt_ = 0;  // admissions owed for unclaimed expiries (recycle_unclaimed)
+  std::uint64_t recycle_debt_ = 0;
+  std::uint64_t sweep_next_ = 0;  // the next position sweep_idle() looks at  // admissions owed for unclaimed expiries (recycle_unclaimed)
   // Random queueing: positions that may still be waiting (gone and admitted ones are dropped
   // when drawn). Built on demand; it is a cache, not state.
   std::vector<std::uint64_t> pool_;
