@@ -2,6 +2,7 @@
 // What the handlers share: the store, the keys and the server's settings. Wired in app/.
 #include "config/server_config.hpp"
 #include "core/clock.hpp"
+#include "ops/webhook_sink.hpp"
 #include "ops/http_metrics.hpp"
 #include "store/store.hpp"
 #include "token/key_ring.hpp"
@@ -16,6 +17,8 @@ struct Services {
   ops::HttpMetrics* http_metrics = nullptr;  // set once the route table is final
   // Only with [testing] manual_clock: the clock tests move through /admin/v1/testing/clock.
   core::ManualClock* manual_clock = nullptr;
+  // The webhook sinks, for /metrics.
+  std::vector<const ops::WebhookSink*> webhooks;
 };
 
 }  // namespace waitroom::api

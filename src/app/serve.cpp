@@ -11,6 +11,8 @@
 #include "api/ops_api.hpp"
 #include "api/public_api.hpp"
 #include "config/server_config.hpp"
+#include "ops/event_bus.hpp"
+#include "ops/webhook_sink.hpp"
 #include "http/server.hpp"
 #include "ops/log.hpp"
 #include "store/embedded/embedded_store.hpp"
@@ -53,6 +55,8 @@ struct Runtime {
   std::unique_ptr<token::KeyRing> keys;
   std::optional<token::JwtPassMinter> minter;
   std::unique_ptr<store::EmbeddedStore> store;
+  ops::EventBus event_bus;
+  std::vector<std::shared_ptr<ops::WebhookSink>> webhooks;
 
   core::Result<void> open(const config::ServerConfig& cfg) {
     if (cfg.manual_clock) {
@@ -74,6 +78,13 @@ struct Runtime {
                                          clock(), *ids, *minter);
     if (!st) return std::unexpected(st.error());
     store = std::move(*st);
+    for (const ops::WebhookConfig& hook : cfg.webhooks) {
+      auto sink = ops::WebhookSink::create(hook);
+      if (!sink) return std::unexpected(sink.error());
+      webhooks.push_back(std::move(*sink));
+      event_bus.add(webhooks.back());
+    }
+    if (!event_bus.empty()) store->set_event_sink(&event_bus);
     store->start();
     // Rooms named in the config are created when the store does not know them yet.
     for (const auto& [name, settings] : cfg.rooms) {
@@ -126,8 +137,9 @@ int serve(const ServeOptions& options) {
   if (cfg.admin_key.empty())
     ops::log_warn("no admin key: the admin API answers 401 until WAITROOM_ADMIN_KEY or admin_key_file is set");
 
-  api::Services services{*rt.store, *rt.keys, cfg, rt.clock()};
+  api::Services services{*rt.store, *rt.keys, cfg, rt.clock(), nullptr, nullptr, {}};
   if (rt.manual_clock) services.manual_clock = &*rt.manual_clock;
+  for (const auto& hook : rt.webhooks) services.webhooks.push_back(hook.get());
   http::Router router;
   build_routes(router, services);
   std::vector<std::pair<std::string, std::string>> labels;
@@ -175,6 +187,8 @@ int serve(const ServeOptions& options) {
     driver.join();
   }
   rt.store->stop();  // writes and syncs what is pending
+  // Give receivers a moment to take what is queued; what is left is lost (events are not durable).
+  for (const auto& hook : rt.webhooks) hook->wait_idle(std::chrono::seconds(2));
   return 0;
 }
 
@@ -188,7 +202,7 @@ int print_routes() {
   {
     Runtime rt;
     if (auto r = rt.open(cfg); r) {
-      api::Services services{*rt.store, *rt.keys, cfg, rt.clock()};
+      api::Services services{*rt.store, *rt.keys, cfg, rt.clock(), nullptr, nullptr, {}};
       http::Router router;
       build_routes(router, services);
       for (const auto& route : router.routes())

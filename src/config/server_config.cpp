@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "config/room_settings_codec.hpp"
+#include "ops/webhook_config.hpp"
 
 namespace waitroom::config {
 
@@ -126,6 +127,11 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
       auto b = v.value<bool>();
       if (!b) return bad(key, "must be true or false");
       cfg.cookie_secure = *b;
+    } else if (key == "webhooks") {
+      if (!v.is_array()) return bad(key, "must be an array of tables ([[webhooks]])");
+      auto hooks = ops::parse_webhooks(v.as_array());
+      if (!hooks) return std::unexpected(hooks.error());
+      cfg.webhooks = std::move(*hooks);
     } else if (key == "testing") {
       const toml::table* t = v.as_table();
       if (!t) return bad(key, "must be a table");

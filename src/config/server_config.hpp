@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/room_settings.hpp"
+#include "ops/webhook_sink.hpp"
 
 namespace waitroom::config {
 
@@ -34,6 +35,8 @@ struct ServerConfig {
   // Access keys AWS's signed callers (control panel, inlet functions) use on the private API.
   std::vector<std::pair<std::string, std::string>> aws_credentials;  // access key id, secret
   Limits limits;
+  // [[webhooks]]: where audit events are delivered (docs/events.md).
+  std::vector<ops::WebhookConfig> webhooks;
   // Test-only: the clock stands still and moves by admin calls (/admin/v1/testing/clock), so
   // conformance tests can run minutes of admissions in seconds. Refused unless listening on
   // loopback, so a production config cannot turn it on.

@@ -242,6 +242,7 @@ Admissions Room::tick(std::int64_t now_ms) {
   const std::int64_t now_s = now_ms / 1000;
   Admissions step;
   step.at_s = now_s;
+  step.cursor_from = cursor_;
   step.cursor_to = cursor_;
   expire_sessions(now_s);
   expire_unclaimed(now_s, step);
@@ -279,6 +280,7 @@ Admissions Room::tick(std::int64_t now_ms) {
       const std::uint64_t k = step.admitted.size() - before;
       const std::uint64_t from_debt = std::min(recycle_debt_, k);
       recycle_debt_ -= from_debt;
+      step.recycled = from_debt;
       if (a.mode == AdmissionMode::rate)
         bucket_ = std::max<std::int64_t>(0, bucket_ - static_cast<std::int64_t>(k - from_debt) * kAdmissionUnits);
     }
@@ -401,6 +403,7 @@ Result<Admissions> Room::advance_to(std::uint64_t serving, std::int64_t now_s) {
                                          std::to_string(cursor_) + ")");
   Admissions step;
   step.at_s = now_s;
+  step.cursor_from = cursor_;
   const std::size_t before = admitted_order_.size();
   const std::uint64_t end = std::min<std::uint64_t>(serving, tickets_.size());
   for (std::uint64_t r = cursor_ + 1; r <= end; ++r) {
@@ -421,6 +424,7 @@ Result<Admissions> Room::advance_by(std::uint64_t by, std::int64_t now_s) {
   if (queueing_ == Queueing::random) {
     Admissions step;
     step.at_s = now_s;
+    step.cursor_from = cursor_;
     admit_next(by, now_s, step);
     step.cursor_to = cursor_;
     step.changed = true;

@@ -130,6 +130,8 @@ struct Admissions {
   std::vector<std::uint64_t> unclaimed;     // eligible tickets whose claim time ran out
   std::vector<std::uint64_t> drawn;         // admitted out of line order (random draws)
   std::vector<std::uint64_t> admitted;      // every admission, in order (not logged: derived)
+  std::uint64_t cursor_from = 0;            // the serving counter before (not logged)
+  std::uint64_t recycled = 0;               // admissions owed to unclaimed turns (not logged)
   bool changed = false;                     // false: nothing to log
   std::vector<EventTransition> transitions; // logged before the admissions, in their own records
 };

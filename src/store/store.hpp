@@ -14,6 +14,7 @@
 #include "core/room.hpp"
 #include "core/room_settings.hpp"
 #include "core/ticket_status.hpp"
+#include "ops/event_sink.hpp"
 
 namespace waitroom::store {
 
@@ -115,6 +116,12 @@ class Store {
 
   // False while the store cannot accept writes (e.g. the log failed).
   virtual bool ready() const = 0;
+
+  // Where audit events go (docs/events.md); null: nobody listens. Set before serving.
+  void set_event_sink(ops::EventSink* sink) { events_ = sink; }
+
+ protected:
+  ops::EventSink* events_ = nullptr;
 };
 
 }  // namespace waitroom::store

@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 
 #include "config/room_settings_codec.hpp"
+#include "core/rfc3339.hpp"
+#include "ops/audit_event.hpp"
 
 namespace waitroom::store {
 
@@ -165,6 +167,56 @@ core::Result<void> EmbeddedStore::apply(const LogRecord& record) {
       record);
 }
 
+// Audit events are published under the room's lock, so each room's events leave in the order its
+// changes happened (docs/events.md).
+void EmbeddedStore::emit(const std::string& room, std::string_view type, json::object data) {
+  if (!events_) return;
+  events_->publish(ops::Event{ops::new_event_id(), std::string(type), room, clock_.now_ms(), std::move(data)});
+}
+
+void EmbeddedStore::emit_step(core::Room& rm, const core::Admissions& step) {
+  if (!events_) return;
+  const std::string& room = rm.name();
+  auto ticket = [&](std::uint64_t p) { return ids_.encode(room, rm.epoch(), p); };
+  for (const core::EventTransition& t : step.transitions) {
+    const std::string start = core::format_rfc3339(t.event_start_s);
+    using Kind = core::EventTransition::Kind;
+    if (t.kind == Kind::prequeue_opened) {
+      emit(room, "event.prequeue_opened", {{"event_start", start}, {"commitment", core::commitment_hex(t.seed)},
+                                           {"first_position", t.first}});
+    } else if (t.kind == Kind::started) {
+      json::object data{{"event_start", start}};
+      for (const core::DrawInfo& d : rm.draws())
+        if (d.event_start_s == t.event_start_s && d.seed)
+          data = {{"event_start", start}, {"seed", *d.seed}, {"commitment", d.commitment},
+                  {"first_position", d.first_position}, {"shuffled_first", d.shuffled_first},
+                  {"last_position", d.last_position}};
+      emit(room, "event.started", std::move(data));
+    } else {
+      emit(room, "event.ended", {{"event_start", start}});
+    }
+  }
+  for (std::uint64_t p : step.unclaimed)
+    emit(room, "ticket.expired", {{"ticket", ticket(p)}, {"position", p}, {"reason", "unclaimed"}});
+  for (std::uint64_t p : step.left)
+    emit(room, "ticket.expired", {{"ticket", ticket(p)}, {"position", p}, {"reason", "idle"}});
+  for (std::uint64_t p : step.admitted)
+    emit(room, "ticket.admitted", {{"ticket", ticket(p)}, {"position", p}, {"admitted_at", rm.admitted_at(p)}});
+  if (step.recycled > 0)  // AWS's detail type and fields
+    emit(room, "automatic_serving_counter_incr",
+         {{"event_id", room}, {"previous_serving_counter_position", step.cursor_from},
+          {"increment_by", step.recycled}, {"current_serving_counter_position", step.cursor_to}});
+}
+
+void EmbeddedStore::emit_metrics(core::Room& rm) {
+  const core::RoomCounters c = rm.counters(clock_.now_s());
+  // AWS's per-minute waiting_room_metrics, with its field names.
+  emit(rm.name(), "waiting_room_metrics",
+       {{"event_id", rm.name()}, {"num_active_tokens", c.active_sessions}, {"total_num_tokens", c.passes_issued},
+        {"queue_counter", c.queue_counter}, {"serving_number", c.serving}, {"completed_sessions", c.completed},
+        {"abandoned_sessions", c.abandoned}, {"waiting", c.waiting}, {"eligible", c.eligible}});
+}
+
 std::shared_ptr<EmbeddedStore::Entry> EmbeddedStore::find(const std::string& room) const {
   std::shared_lock lock(rooms_mu_);
   auto it = rooms_.find(room);
@@ -258,7 +310,13 @@ Store::Op<EnqueueResult> EmbeddedStore::enqueue(std::string room, std::optional<
                                                          (*admit ? core::kAdmittedOnArrival : 0));
     auto position = rm.enqueue(now, 1, flags);
     if (!position) return std::unexpected(position.error());
-    return std::pair{ticket_view(rm, *position), EnqueueRecord{room, rm.epoch(), *position, 1, now, flags}};
+    TicketView view = ticket_view(rm, *position);
+    if (events_) {
+      emit(room, "ticket.issued", {{"ticket", view.ticket}, {"position", *position}, {"status", core::to_string(view.state.status)}});
+      if (view.state.admitted_at_s)
+        emit(room, "ticket.admitted", {{"ticket", view.ticket}, {"position", *position}, {"admitted_at", *view.state.admitted_at_s}});
+    }
+    return std::pair{std::move(view), EnqueueRecord{room, rm.epoch(), *position, 1, now, flags}};
   });
   if (!changed) co_return std::unexpected(changed.error());
   WAITROOM_DURABLE_OR_503(changed->second);
@@ -333,6 +391,9 @@ Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string tick
     } else {
       lsn = append_record(PassIssuedRecord{room, request.epoch, position, now,
                                                         request.expires_at_s, *pass});
+      // AWS's detail type and fields, plus ours.
+      emit(room, "token_generated", {{"event_id", room}, {"request_id", ticket}, {"position", position},
+                                     {"expires_at", request.expires_at_s}});
       view = pass_view(rm.add_session(
           position, core::Session{*pass, now, request.expires_at_s, core::SessionStatus::active, lsn}));
     }
@@ -379,8 +440,9 @@ Store::Op<std::pair<RoomView, bool>> EmbeddedStore::put_room(std::string room, S
     }
     auto settings = update(current);
     if (!settings) co_return std::unexpected(settings.error());
-    lsn = append_record(
-        RoomPutRecord{room, json::serialize(config::room_settings_to_json(*settings))});
+    json::object settings_json = config::room_settings_to_json(*settings);
+    lsn = append_record(RoomPutRecord{room, json::serialize(settings_json)});
+    emit(room, "policy.changed", {{"created", it == rooms_.end()}, {"settings", std::move(settings_json)}});
     if (it != rooms_.end()) {
       it->second->room.set_settings(*settings);
       view = view_of(it->second->room);
@@ -407,6 +469,7 @@ Store::Op<void> EmbeddedStore::delete_room(std::string room) {
     std::lock_guard room_lock(it->second->mu);
     it->second->deleted = true;
     lsn = append_record(RoomDeleteRecord{room});
+    emit(room, "room.deleted", {});
     rooms_.erase(it);
   }
   WAITROOM_DURABLE_OR_503(lsn);
@@ -418,6 +481,9 @@ Store::Op<std::uint64_t> EmbeddedStore::advance(std::string room, Advance advanc
     const std::int64_t now = clock_.now_s();
     auto moved = advance.to ? rm.advance_to(*advance.to, now) : rm.advance_by(advance.by.value_or(0), now);
     if (!moved) return std::unexpected(moved.error());
+    emit(room, "serving.advanced", {{"previous", moved->cursor_from}, {"serving", moved->cursor_to},
+                                    {"admitted", moved->admitted.size()}});
+    emit_step(rm, *moved);
     return std::pair{rm.serving(), LogRecord(admit_record(room, rm.epoch(), *moved))};
   });
   if (!changed) co_return std::unexpected(changed.error());
@@ -430,6 +496,7 @@ Store::Op<RoomView> EmbeddedStore::set_paused(std::string room, bool paused) {
     core::RoomSettings st = rm.settings();
     st.state = paused ? core::RoomState::paused : core::RoomState::open;
     rm.set_settings(st);
+    emit(room, paused ? "room.paused" : "room.resumed", {});
     return std::pair{view_of(rm),
                      RoomPutRecord{room, json::serialize(config::room_settings_to_json(st))}};
   });
@@ -454,6 +521,7 @@ Store::Op<RoomView> EmbeddedStore::reset(std::string room) {
     entry->room.reset(epoch);
     last_epoch_[room] = epoch;
     lsn = append_record(ResetRecord{room, epoch});
+    emit(room, "room.reset", {{"epoch", epoch}});
     view = view_of(entry->room);
   }
   WAITROOM_DURABLE_OR_503(lsn);
@@ -473,8 +541,10 @@ Store::Op<TicketView> EmbeddedStore::end_session(std::string room, std::string t
     core::Room& rm = entry->room;
     auto changed = rm.end_session(position, status, clock_.now_s());
     if (!changed) co_return std::unexpected(changed.error());
-    if (*changed)
+    if (*changed) {
       lsn = append_record(SessionEndRecord{room, rm.epoch(), position, status});
+      emit(room, "session_updated", {{"event_id", room}, {"request_id", ticket}, {"status", core::to_string(status)}});
+    }
     view = ticket_view(rm, position);
   }
   if (lsn != 0) WAITROOM_DURABLE_OR_503(lsn);
@@ -518,11 +588,15 @@ void EmbeddedStore::drive_admissions() {
     for (const auto& [name, entry] : rooms_) entries.push_back(entry);
   }
   const std::int64_t now_ms = clock_.now_ms();
+  std::int64_t last = last_metrics_ms_.load();
+  const bool minute = events_ && now_ms - last >= 60'000 && last_metrics_ms_.compare_exchange_strong(last, now_ms);
   for (auto& entry : entries) {
     std::lock_guard lock(entry->mu);
     if (entry->deleted) continue;
     core::Room& rm = entry->room;
     core::Admissions step = rm.tick(now_ms);
+    emit_step(rm, step);
+    if (minute) emit_metrics(rm);
     // Nobody waits on this record; visitors see the admission when they next ask, and a pass is
     // only handed out once its own (later) record is durable.
     for (const core::EventTransition& t : step.transitions)

@@ -2,6 +2,7 @@
 // The default store: every room's state in memory, each change made durable in one log with group
 // commit (durable_log.hpp). Reads never touch the disk; writes are acknowledged only once their
 // record is durable, so an acknowledged enqueue, advance or pass survives kill -9.
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -10,6 +11,8 @@
 #include <unordered_map>
 
 #include "core/clock.hpp"
+#include <boost/json/object.hpp>
+
 #include "store/embedded/durable_log.hpp"
 #include "store/embedded/log_records.hpp"
 #include "store/store.hpp"
@@ -77,6 +80,9 @@ class EmbeddedStore final : public Store {
   boost::asio::awaitable<bool> durable(std::uint64_t lsn);
   core::Result<void> writable() const;
   RoomView view_of(core::Room& room);
+  void emit(const std::string& room, std::string_view type, boost::json::object data);
+  void emit_step(core::Room& room, const core::Admissions& step);
+  void emit_metrics(core::Room& room);
   TicketView ticket_view(core::Room& room, std::uint64_t position,
                          std::optional<std::string> id = std::nullopt);
 
@@ -85,6 +91,7 @@ class EmbeddedStore final : public Store {
   const token::TicketIdCodec& ids_;
   const core::PassMinter& minter_;
   std::uint64_t replayed_records_ = 0;
+  std::atomic<std::int64_t> last_metrics_ms_{0};  // when waiting_room_metrics events last went out
 
   mutable std::shared_mutex rooms_mu_;  // guards the map; each room has its own lock
   std::map<std::string, std::shared_ptr<Entry>> rooms_;

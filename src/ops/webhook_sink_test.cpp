@@ -1,0 +1,705 @@
+#include "ops/webhook_sink.hpp"
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json.hpp>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "testing/temp_dir.hpp"
+
+namespace waitroom::ops {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+constexpr char kSecret[] = "whsec_test";
+
+// ---------------------------------------------------------------------------------------------
+// A webhook receiver on 127.0.0.1 with its own thread: records what it accepts and can be told
+// to fail, stay silent, or close idle connections, the ways real receivers misbehave.
+
+struct Received {
+  unsigned status = 0;  // what the receiver answered (0: nothing)
+  std::string target, timestamp, signature, content_type, user_agent, authorization, body;
+};
+
+class Receiver;
+
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  Session(Receiver& receiver, tcp::socket socket, ssl::context* tls)
+      : receiver_(receiver), stream_(make_stream(std::move(socket), tls)) {}
+
+  void start() {
+    if constexpr (kTls) {
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (!ec) self->read();
+                              });
+    } else {
+      read();
+    }
+  }
+
+ private:
+  static Stream make_stream(tcp::socket socket, ssl::context* tls) {
+    if constexpr (kTls)
+      return Stream(std::move(socket), *tls);
+    else
+      return Stream(std::move(socket));
+  }
+  void read();
+  void on_read(beast::error_code ec);
+  void answer();
+
+  Receiver& receiver_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  http::request<http::string_body> req_;
+  http::response<http::string_body> res_;
+};
+
+class Receiver {
+ public:
+  // `port` 0 picks a free one; `tls` makes this an https receiver.
+  explicit Receiver(std::uint16_t port = 0, ssl::context* tls = nullptr)
+      : tls_(tls), acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)) {
+    accept();
+    thread_ = std::thread([this] { ioc_.run(); });
+  }
+  ~Receiver() {
+    ioc_.stop();
+    thread_.join();
+  }
+
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  void fail_next(int n, unsigned status) {
+    std::lock_guard lock(mutex_);
+    fail_left_ = n;
+    fail_status_ = status;
+  }
+  void ignore_next(int n) {
+    std::lock_guard lock(mutex_);
+    ignore_left_ = n;
+  }
+  // Closes each connection right after answering, without saying so: the next request a client
+  // sends on it meets a closed socket.
+  void close_after_answer() { close_after_answer_ = true; }
+  // Sends "103 Early Hints" before each answer: an interim response clients must skip.
+  void send_early_hints() { early_hints_ = true; }
+  bool sends_early_hints() const { return early_hints_; }
+
+  std::vector<Received> requests() const {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+  std::vector<Received> accepted() const {
+    std::vector<Received> out;
+    for (auto& r : requests())
+      if (r.status / 100 == 2) out.push_back(r);
+    return out;
+  }
+  int connections() const { return connections_; }
+
+  // The status to answer with, or 0 to stay silent.
+  unsigned on_request(const http::request<http::string_body>& req) {
+    std::lock_guard lock(mutex_);
+    Received r{0,
+               std::string(req.target()),
+               std::string(req["X-Waitroom-Timestamp"]),
+               std::string(req["X-Waitroom-Signature"]),
+               std::string(req[http::field::content_type]),
+               std::string(req[http::field::user_agent]),
+               std::string(req[http::field::authorization]),
+               req.body()};
+    if (ignore_left_ > 0)
+      --ignore_left_;
+    else if (fail_left_ > 0)
+      r.status = (--fail_left_, fail_status_);
+    else
+      r.status = 200;
+    requests_.push_back(r);
+    return r.status;
+  }
+  bool closes_after_answer() const { return close_after_answer_; }
+
+ private:
+  void accept() {
+    acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec) return;
+      ++connections_;
+      socket.set_option(tcp::no_delay(true), ec);  // answers are small writes: no Nagle delay
+      if (tls_) {
+        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket),
+                                                                        tls_)
+            ->start();
+      } else {
+        std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket), nullptr)->start();
+      }
+      accept();
+    });
+  }
+
+  asio::io_context ioc_{1};
+  ssl::context* tls_;
+  tcp::acceptor acceptor_;
+  mutable std::mutex mutex_;
+  std::vector<Received> requests_;
+  int fail_left_ = 0;
+  unsigned fail_status_ = 0;
+  int ignore_left_ = 0;
+  std::atomic<bool> close_after_answer_{false};
+  std::atomic<bool> early_hints_{false};
+  std::atomic<int> connections_{0};
+  std::thread thread_;
+};
+
+template <class Stream>
+void Session<Stream>::read() {
+  req_ = {};
+  http::async_read(
+      stream_, buffer_, req_,
+      [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+}
+
+template <class Stream>
+void Session<Stream>::on_read(beast::error_code ec) {
+  if (ec) return;
+  const unsigned status = receiver_.on_request(req_);
+  if (status == 0) {
+    read();  // silent: hold the connection until the client gives up
+    return;
+  }
+  res_ = {static_cast<http::status>(status), req_.version()};
+  if (receiver_.sends_early_hints()) {
+    static constexpr std::string_view kEarlyHints =
+        "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n";
+    asio::async_write(stream_, asio::buffer(kEarlyHints),
+                      [self = this->shared_from_this()](beast::error_code e, std::size_t) {
+                        if (!e) self->answer();
+                      });
+    return;
+  }
+  answer();
+}
+
+template <class Stream>
+void Session<Stream>::answer() {
+  res_.body() = "ok";
+  res_.keep_alive(req_.keep_alive());
+  res_.prepare_payload();
+  http::async_write(stream_, res_,
+                    [self = this->shared_from_this()](beast::error_code e, std::size_t) {
+                      if (e) return;
+                      if (self->receiver_.closes_after_answer()) {
+                        beast::get_lowest_layer(self->stream_).close();
+                        return;
+                      }
+                      self->read();
+                    });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// A port nothing listens on: connections to it are refused.
+std::uint16_t free_port() {
+  asio::io_context ioc;
+  tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return acceptor.local_endpoint().port();
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 2s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(2ms);
+  }
+  return true;
+}
+
+WebhookConfig config_for(std::string url) {
+  WebhookConfig config;
+  config.url = std::move(url);
+  config.secret = kSecret;
+  config.timeout_ms = 1000;
+  config.retry_min_ms = 5;
+  config.retry_max_ms = 20;
+  return config;
+}
+
+std::unique_ptr<WebhookSink> make_sink(WebhookConfig config) {
+  auto sink = WebhookSink::create(std::move(config));
+  EXPECT_TRUE(sink) << sink.error().detail;
+  return sink ? std::move(*sink) : nullptr;
+}
+
+Event numbered(std::int64_t seq, std::string type = "ticket.admitted") {
+  return Event{new_event_id(),
+               std::move(type),
+               "room" + std::to_string(seq % 3),
+               1'700'000'000'000 + seq,
+               {{"seq", seq}}};
+}
+
+std::vector<std::int64_t> seqs_of(const Received& r) {
+  std::vector<std::int64_t> out;
+  const boost::json::value body = boost::json::parse(r.body);
+  for (const auto& e : body.at("events").as_array())
+    out.push_back(e.at("data").at("seq").as_int64());
+  return out;
+}
+
+// Every event 0..n-1 once and in order; a batch may only repeat as a whole, right after itself.
+void expect_in_order(const std::vector<Received>& accepted, std::int64_t n) {
+  std::int64_t next = 0;
+  std::vector<std::int64_t> previous;
+  for (const Received& r : accepted) {
+    const auto batch = seqs_of(r);
+    ASSERT_FALSE(batch.empty());
+    if (batch.front() < next) {
+      EXPECT_EQ(batch, previous) << "only a whole batch may be delivered again";
+      continue;
+    }
+    for (const auto seq : batch) ASSERT_EQ(seq, next++);
+    previous = batch;
+  }
+  EXPECT_EQ(next, n);
+}
+
+std::string url_of(const Receiver& r, std::string_view path = "/hook") {
+  return "http://127.0.0.1:" + std::to_string(r.port()) + std::string(path);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+TEST(WebhookSink, CreateRefusesBadConfigNamingTheField) {
+  auto error_of = [](WebhookConfig c) {
+    auto sink = WebhookSink::create(std::move(c));
+    return sink ? std::string("(created)") : sink.error().detail;
+  };
+  WebhookConfig c = config_for("ftp://example.com/");
+  EXPECT_EQ(error_of(c), "webhook url: must start with http:// or https://");
+  c = config_for("http://example.com/");
+  c.secret.clear();
+  EXPECT_EQ(error_of(c), "webhook secret: is required");
+  c = config_for("http://example.com/");
+  c.max_batch = 0;
+  EXPECT_EQ(error_of(c), "webhook max_batch: must be at least 1");
+  c = config_for("http://example.com/");
+  c.retry_max_ms = 1;
+  EXPECT_EQ(error_of(c), "webhook retry_max_ms: must be between retry_min_ms and 3600000");
+  c = config_for("https://example.com/");
+  c.ca_file = "/nonexistent/ca.pem";
+  EXPECT_EQ(error_of(c).rfind("webhook ca_file: cannot load /nonexistent/ca.pem: ", 0), 0u)
+      << error_of(c);
+}
+
+TEST(WebhookSink, SignatureIsHmacSha256OfTimestampDotBody) {
+  // python3: hmac.new(b"whsec_test", b'1700000000.{"events":[]}', hashlib.sha256).hexdigest()
+  EXPECT_EQ(webhook_signature(kSecret, "1700000000", R"({"events":[]})"),
+            "sha256=4f6f9b7a41398ad124e52a1320534f978e522923f3f2b2724e31d7a9dbf78a7f");
+}
+
+TEST(WebhookSink, DeliversSignedBatchesInOrderOverOneConnection) {
+  Receiver receiver;
+  auto config = config_for(url_of(receiver, "/hook?x=1"));
+  config.max_batch = 10;
+  auto sink = make_sink(config);
+  ASSERT_TRUE(sink);
+  constexpr int kEvents = 95;
+  for (int i = 0; i < kEvents; ++i) sink->publish(numbered(i));
+  ASSERT_TRUE(sink->wait_idle(2s));
+
+  const auto accepted = receiver.accepted();
+  ASSERT_GE(accepted.size(), 10u);
+  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  for (const Received& r : accepted) {
+    EXPECT_EQ(r.target, "/hook?x=1");
+    EXPECT_EQ(r.content_type, "application/json");
+    EXPECT_EQ(r.user_agent, "waitroom");
+    EXPECT_EQ(r.authorization, "");
+    EXPECT_LE(std::abs(std::stoll(r.timestamp) - now_s), 5);
+    EXPECT_EQ(r.signature, webhook_signature(kSecret, r.timestamp, r.body));
+    EXPECT_LE(seqs_of(r).size(), 10u);
+  }
+  expect_in_order(accepted, kEvents);
+  const auto first = boost::json::parse(accepted[0].body).at("events").at(0).as_object();
+  EXPECT_EQ(first.at("type"), "ticket.admitted");
+  EXPECT_EQ(first.at("room"), "room0");
+  EXPECT_EQ(first.at("time"), "2023-11-14T22:13:20.000Z");
+  EXPECT_EQ(first.at("id").as_string().size(), 36u);
+
+  EXPECT_EQ(receiver.connections(), 1);  // kept alive between batches
+  const WebhookStats stats = sink->stats();
+  EXPECT_EQ(stats.delivered, static_cast<std::uint64_t>(kEvents));
+  EXPECT_EQ(stats.failures, 0u);
+  EXPECT_EQ(stats.dropped, 0u);
+  EXPECT_EQ(stats.queue_depth, 0u);
+}
+
+TEST(WebhookSink, RetriesTheSameBatchThroughErrorAnswers) {
+  Receiver receiver;
+  receiver.fail_next(3, 503);
+  auto sink = make_sink(config_for(url_of(receiver)));
+  ASSERT_TRUE(sink);
+  for (int i = 0; i < 30; ++i) sink->publish(numbered(i));
+  ASSERT_TRUE(sink->wait_idle(2s));
+  receiver.fail_next(2, 400);  // a 4xx is retried too: the receiver may be fixed
+  for (int i = 30; i < 60; ++i) sink->publish(numbered(i));
+  ASSERT_TRUE(sink->wait_idle(2s));
+
+  const auto all = receiver.requests();
+  for (std::size_t i = 0; i + 1 < all.size(); ++i) {
+    if (all[i].status / 100 != 2) {
+      EXPECT_EQ(all[i + 1].body, all[i].body) << "request " << i;
+    }
+  }
+  expect_in_order(receiver.accepted(), 60);
+  EXPECT_EQ(sink->stats().failures, 5u);
+  EXPECT_EQ(sink->stats().delivered, 60u);
+}
+
+TEST(WebhookSink, DeliversEverythingInOrderOnceTheReceiverComesBack) {
+  const std::uint16_t port = free_port();
+  auto sink = make_sink(config_for("http://127.0.0.1:" + std::to_string(port) + "/"));
+  ASSERT_TRUE(sink);
+  for (int i = 0; i < 40; ++i) sink->publish(numbered(i));
+  ASSERT_TRUE(wait_until([&] { return sink->stats().failures >= 3; }));
+  EXPECT_EQ(sink->stats().queue_depth, 40u);
+
+  Receiver receiver(port);
+  for (int i = 40; i < 80; ++i) sink->publish(numbered(i));
+  ASSERT_TRUE(sink->wait_idle(2s));
+  expect_in_order(receiver.accepted(), 80);
+  EXPECT_EQ(sink->stats().delivered, 80u);
+  EXPECT_EQ(sink->stats().queue_depth, 0u);
+}
+
+TEST(WebhookSink, TimesOutASilentReceiverAndReconnects) {
+  Receiver receiver;
+  receiver.ignore_next(1);
+  auto config = config_for(url_of(receiver));
+  config.timeout_ms = 150;
+  auto sink = make_sink(config);
+  ASSERT_TRUE(sink);
+  for (int i = 0; i < 5; ++i) sink->publish(numbered(i));
+  ASSERT_TRUE(sink->wait_idle(2s));
+  expect_in_order(receiver.accepted(), 5);
+  EXPECT_EQ(sink->stats().failures, 1u);
+  EXPECT_EQ(receiver.connections(), 2);
+}
+
+TEST(WebhookSink, ReplacesAKeptAliveConnectionTheReceiverClosedWithoutCountingAFailure) {
+  Receiver receiver;
+  receiver.close_after_answer();
+  auto sink = make_sink(config_for(url_of(receiver)));
+  ASSERT_TRUE(sink);
+  for (int i = 0; i < 4; ++i) {
+    sink->publish(numbered(i));
+    ASSERT_TRUE(sink->wait_idle(2s));
+    std::this_thread::sleep_for(5ms);  // let the receiver's close arrive
+  }
+  expect_in_order(receiver.accepted(), 4);
+  EXPECT_EQ(sink->stats().failures, 0u);
+  EXPECT_EQ(receiver.connections(), 4);
+}
+
+TEST(WebhookSink, SkipsInterimResponses) {
+  Receiver receiver;
+  receiver.send_early_hints();
+  auto sink = make_sink(config_for(url_of(receiver)));
+  ASSERT_TRUE(sink);
+  for (int i = 0; i < 3; ++i) {
+    sink->publish(numbered(i));
+    ASSERT_TRUE(sink->wait_idle(2s));
+  }
+  expect_in_order(receiver.accepted(), 3);
+  EXPECT_EQ(sink->stats().failures, 0u);
+  EXPECT_EQ(receiver.connections(), 1);
+}
+
+TEST(WebhookSink, DeliversOnlyTheConfiguredTypes) {
+  Receiver receiver;
+  auto config = config_for(url_of(receiver));
+  config.types = {"room.reset", "room.paused"};
+  auto sink = make_sink(config);
+  ASSERT_TRUE(sink);
+  sink->publish(numbered(0, "ticket.admitted"));
+  sink->publish(numbered(0, "room.reset"));
+  sink->publish(numbered(1, "ticket.admitted"));
+  sink->publish(numbered(1, "room.paused"));
+  ASSERT_TRUE(sink->wait_idle(2s));
+  expect_in_order(receiver.accepted(), 2);
+  EXPECT_EQ(sink->stats().delivered, 2u);
+}
+
+TEST(WebhookSink, SendsUrlUserinfoAsBasicAuth) {
+  Receiver receiver;
+  auto sink = make_sink(
+      config_for("http://user:pa%40ss@127.0.0.1:" + std::to_string(receiver.port()) + "/"));
+  ASSERT_TRUE(sink);
+  sink->publish(numbered(0));
+  ASSERT_TRUE(sink->wait_idle(2s));
+  ASSERT_EQ(receiver.accepted().size(), 1u);
+  EXPECT_EQ(receiver.accepted()[0].authorization, "Basic dXNlcjpwYUBzcw==");  // user:pa@ss
+}
+
+TEST(WebhookSink, CountsDropsWhenTheQueueIsFull) {
+  auto config = config_for("http://127.0.0.1:" + std::to_string(free_port()) + "/");
+  config.max_queue = 10;
+  config.max_batch = 4;
+  auto sink = make_sink(config);
+  ASSERT_TRUE(sink);
+  for (int i = 0; i < 25; ++i) sink->publish(numbered(i));
+  // The batch in flight still counts against max_queue: memory stays bounded by it.
+  EXPECT_EQ(sink->stats().dropped, 15u);
+  EXPECT_EQ(sink->stats().queue_depth, 10u);
+  sink->stop();
+  sink->publish(numbered(25));
+  EXPECT_EQ(sink->stats().dropped, 16u);
+}
+
+TEST(WebhookSink, StopIsPromptWhileBackingOff) {
+  auto config = config_for("http://127.0.0.1:" + std::to_string(free_port()) + "/");
+  config.retry_min_ms = 5000;
+  config.retry_max_ms = 5000;
+  auto sink = make_sink(config);
+  ASSERT_TRUE(sink);
+  sink->publish(numbered(0));
+  ASSERT_TRUE(wait_until([&] { return sink->stats().failures >= 1; }));
+  const auto start = std::chrono::steady_clock::now();
+  sink.reset();  // the destructor stops
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
+TEST(WebhookSink, StopIsPromptWhileWaitingForAResponse) {
+  Receiver receiver;
+  receiver.ignore_next(100);
+  auto config = config_for(url_of(receiver));
+  config.timeout_ms = 10000;
+  auto sink = make_sink(config);
+  ASSERT_TRUE(sink);
+  sink->publish(numbered(0));
+  ASSERT_TRUE(wait_until([&] { return receiver.requests().size() >= 1; }));
+  const auto start = std::chrono::steady_clock::now();
+  sink->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(sink->stats().failures, 0u);  // cut short by stop(), not failed by the receiver
+  EXPECT_EQ(sink->stats().queue_depth, 1u);
+}
+
+// A listener whose accept queue is full: Linux drops further SYNs, so connecting hangs.
+class BlackHole {
+ public:
+  BlackHole() : acceptor_(ioc_) {
+    const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+    acceptor_.open(ep.protocol());
+    acceptor_.bind(ep);
+    acceptor_.listen(0);
+    for (int i = 0; i < 4; ++i) {
+      fillers_.emplace_back(ioc_);
+      fillers_.back().async_connect(acceptor_.local_endpoint(), [](beast::error_code) {});
+    }
+    ioc_.run_for(50ms);
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::vector<tcp::socket> fillers_;
+};
+
+TEST(WebhookSink, ConnectTimesOutAndStopIsPromptWhileConnecting) {
+  BlackHole hole;
+  auto config = config_for("http://127.0.0.1:" + std::to_string(hole.port()) + "/");
+  config.timeout_ms = 100;
+  config.retry_min_ms = 1;
+  config.retry_max_ms = 1;
+  auto sink = make_sink(config);
+  ASSERT_TRUE(sink);
+  sink->publish(numbered(0));
+  // A connect that hangs ends at timeout_ms and counts as a failure...
+  ASSERT_TRUE(wait_until([&] { return sink->stats().failures >= 2; }));
+  // ...and stop() does not wait for the one in progress.
+  std::this_thread::sleep_for(20ms);
+  const auto start = std::chrono::steady_clock::now();
+  sink->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(sink->stats().delivered, 0u);
+}
+
+TEST(WebhookSink, MetricsHideCredentialsAndGroupFamilies) {
+  auto a = make_sink(config_for("http://user:pw@127.0.0.1:1/hook?token=abc"));
+  auto b = make_sink(config_for("https://127.0.0.1:2/b"));
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->display_url(), "http://127.0.0.1:1/hook");
+
+  std::string one;
+  a->write_metrics(one);
+  EXPECT_EQ(one,
+            "waitroom_webhook_events_delivered_total{url=\"http://127.0.0.1:1/hook\"} 0\n"
+            "waitroom_webhook_delivery_failures_total{url=\"http://127.0.0.1:1/hook\"} 0\n"
+            "waitroom_webhook_events_dropped_total{url=\"http://127.0.0.1:1/hook\"} 0\n"
+            "waitroom_webhook_queue_depth{url=\"http://127.0.0.1:1/hook\"} 0\n");
+
+  a->stop();
+  a->publish(numbered(0));
+  std::string both;
+  const WebhookSink* sinks[] = {a.get(), b.get()};
+  write_webhook_metrics(both, sinks);
+  EXPECT_EQ(both.find("pw"), std::string::npos);
+  EXPECT_EQ(both.find("token"), std::string::npos);
+  const std::string dropped =
+      "# TYPE waitroom_webhook_events_dropped_total counter\n"
+      "waitroom_webhook_events_dropped_total{url=\"http://127.0.0.1:1/hook\"} 1\n"
+      "waitroom_webhook_events_dropped_total{url=\"https://127.0.0.1:2/b\"} 0\n";
+  EXPECT_NE(both.find(dropped), std::string::npos) << both;
+  std::size_t type_lines = 0;
+  for (std::size_t at = both.find("# TYPE"); at != std::string::npos;
+       at = both.find("# TYPE", at + 1))
+    ++type_lines;
+  EXPECT_EQ(type_lines, 4u);
+
+  std::string none;
+  write_webhook_metrics(none, {});
+  EXPECT_EQ(none, "");
+}
+
+// ---------------------------------------------------------------------------------------------
+// https: a throw-away self-signed certificate for localhost and 127.0.0.1.
+
+struct TestCertificate {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<std::size_t>(size));
+}
+
+TestCertificate make_certificate(const char* subject_alt_names) {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("waitroom test"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
+  for (const auto& [nid, value] : {std::pair{NID_subject_alt_name, subject_alt_names},
+                                   std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+    X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+  }
+  X509_sign(cert, key, EVP_sha256());
+  BIO* cert_bio = BIO_new(BIO_s_mem());
+  BIO* key_bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(cert_bio, cert);
+  PEM_write_bio_PrivateKey(key_bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  TestCertificate out{bio_text(cert_bio), bio_text(key_bio)};
+  BIO_free(cert_bio);
+  BIO_free(key_bio);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return out;
+}
+
+class WebhookSinkTls : public ::testing::Test {
+ protected:
+  // A receiver's TLS context and a CA file trusting its certificate, made for `names`.
+  void use_certificate(const char* names) {
+    const TestCertificate certificate = make_certificate(names);
+    server_tls_.use_certificate_chain(asio::buffer(certificate.cert_pem));
+    server_tls_.use_private_key(asio::buffer(certificate.key_pem), ssl::context::pem);
+    ca_file_ = dir_.path() / "ca.pem";
+    std::ofstream(ca_file_) << certificate.cert_pem;
+  }
+
+  ssl::context server_tls_{ssl::context::tls_server};
+  waitroom::testing::TempDir dir_;
+  std::filesystem::path ca_file_;
+};
+
+TEST_F(WebhookSinkTls, DeliversToAReceiverWhoseCertificateVerifies) {
+  use_certificate("DNS:localhost,IP:127.0.0.1");
+  Receiver receiver(0, &server_tls_);
+  // By name: SNI and a DNS name check; "localhost" may resolve to ::1 first, which is refused.
+  auto config = config_for("https://localhost:" + std::to_string(receiver.port()) + "/tls");
+  config.ca_file = ca_file_.string();
+  auto sink = make_sink(config);
+  ASSERT_TRUE(sink);
+  for (int i = 0; i < 20; ++i) sink->publish(numbered(i));
+  ASSERT_TRUE(sink->wait_idle(2s));
+  expect_in_order(receiver.accepted(), 20);
+  EXPECT_EQ(receiver.accepted()[0].target, "/tls");
+  EXPECT_EQ(receiver.connections(), 1);
+  EXPECT_EQ(sink->stats().failures, 0u);
+
+  // By address: no SNI, the certificate's IP entry is checked.
+  config.url = "https://127.0.0.1:" + std::to_string(receiver.port()) + "/ip";
+  auto by_ip = make_sink(config);
+  ASSERT_TRUE(by_ip);
+  by_ip->publish(numbered(0));
+  ASSERT_TRUE(by_ip->wait_idle(2s));
+  EXPECT_EQ(receiver.accepted().back().target, "/ip");
+  EXPECT_EQ(by_ip->stats().failures, 0u);
+}
+
+TEST_F(WebhookSinkTls, RefusesACertificateItDoesNotTrust) {
+  use_certificate("DNS:localhost,IP:127.0.0.1");
+  Receiver receiver(0, &server_tls_);
+  // The system's CAs never signed the test certificate.
+  auto sink = make_sink(config_for("https://127.0.0.1:" + std::to_string(receiver.port()) + "/"));
+  ASSERT_TRUE(sink);
+  sink->publish(numbered(0));
+  ASSERT_TRUE(wait_until([&] { return sink->stats().failures >= 2; }));
+  EXPECT_EQ(sink->stats().delivered, 0u);
+  EXPECT_TRUE(receiver.requests().empty());
+}
+
+TEST_F(WebhookSinkTls, RefusesACertificateForAnotherName) {
+  use_certificate("DNS:elsewhere.example");  // trusted, but not issued for 127.0.0.1
+  Receiver receiver(0, &server_tls_);
+  auto config = config_for("https://127.0.0.1:" + std::to_string(receiver.port()) + "/");
+  config.ca_file = ca_file_.string();
+  auto sink = make_sink(config);
+  ASSERT_TRUE(sink);
+  sink->publish(numbered(0));
+  ASSERT_TRUE(wait_until([&] { return sink->stats().failures >= 1; }));
+  EXPECT_EQ(sink->stats().delivered, 0u);
+  EXPECT_TRUE(receiver.requests().empty());
+}
+
+}  // namespace
+}  // namespace waitroom::ops
