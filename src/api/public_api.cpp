@@ -1,5 +1,6 @@
 #include "api/public_api.hpp"
 
+#include "api/cookies.hpp"
 #include "api/json_io.hpp"
 #include "http/problem.hpp"
 
@@ -13,12 +14,6 @@ using http::Status;
 
 namespace {
 
-std::string ticket_cookie(std::string_view room, std::string_view ticket, bool secure) {
-  std::string c = ticket_cookie_name(room) + "=" + std::string(ticket) + "; Path=/; HttpOnly; SameSite=Lax";
-  if (secure) c += "; Secure";
-  return c;
-}
-
 asio::awaitable<Response> create_ticket(Services& s, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
   if (auto body = read_json_object(ctx.request); !body) co_return http::problem(ctx.request, body.error());
@@ -30,7 +25,7 @@ asio::awaitable<Response> create_ticket(Services& s, RequestContext& ctx) {
                                      ticket_json(result->ticket, false));
   if (result->created) {
     res.set(http::beast_http::field::set_cookie,
-            ticket_cookie(room, result->ticket.ticket, s.config.cookie_secure));
+            set_cookie(ticket_cookie_name(room), result->ticket.ticket, s.config.cookie_secure));
     res.set(http::beast_http::field::location,
             "/v1/rooms/" + room + "/tickets/" + result->ticket.ticket);
   }
@@ -70,8 +65,6 @@ asio::awaitable<Response> get_draws(Services& s, RequestContext& ctx) {
 }
 
 }  // namespace
-
-std::string ticket_cookie_name(std::string_view room) { return "waitroom_" + std::string(room); }
 
 void add_public_routes(http::Router& router, Services& s) {
   using http::Method;

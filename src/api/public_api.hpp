@@ -6,7 +6,5 @@
 namespace waitroom::api {
 
 void add_public_routes(http::Router& router, Services& services);
-// The cookie that keeps one place per browser: waitroom_{room}.
-std::string ticket_cookie_name(std::string_view room);
 
 }  // namespace waitroom::api

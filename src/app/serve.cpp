@@ -8,6 +8,8 @@
 #include "api/admin_api.hpp"
 #include "api/aws_api.hpp"
 #include "api/aws_private_api.hpp"
+#include "api/gate_api.hpp"
+#include "api/room_page.hpp"
 #include "api/ops_api.hpp"
 #include "api/public_api.hpp"
 #include "config/server_config.hpp"
@@ -102,6 +104,8 @@ void build_routes(http::Router& router, api::Services& services) {
   api::add_ops_routes(router, services);
   api::add_aws_public_routes(router, services);
   api::add_aws_private_routes(router, services);
+  api::add_gate_routes(router, services);
+  api::add_room_page_routes(router, services);
 }
 
 }  // namespace

@@ -99,6 +99,17 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
           return bad(key, "each entry needs exactly access_key_id and secret_access_key (at least 16 characters)");
         cfg.aws_credentials.emplace_back(*id, *secret);
       }
+    } else if (key == "gate_path") {
+      auto p = v.value<std::string>();
+      if (!p || p->size() < 2 || p->front() != '/' || p->back() == '/' || p->find_first_of("{}?# ") != std::string::npos)
+        return bad(key, "must be a path such as \"/gate/v1/check\" (leading '/', no trailing '/')");
+      cfg.gate_path = *p;
+    } else if (key == "public_url") {
+      auto u = v.value<std::string>();
+      if (!u || !(u->starts_with("http://") || u->starts_with("https://")) || u->back() == '/' ||
+          u->find_first_of("?# ") != std::string::npos)
+        return bad(key, "must be an http:// or https:// URL without a trailing '/', such as \"https://queue.example.com\"");
+      cfg.public_url = *u;
     } else if (key == "aws_prefix") {
       auto p = v.value<std::string>();
       if (!p || p->size() < 2 || p->front() != '/' || p->back() == '/' || p->find_first_of("{}?# ") != std::string::npos)

@@ -32,6 +32,10 @@ struct ServerConfig {
   std::filesystem::path admin_key_file;
   bool cookie_secure = false;
   std::string aws_prefix = "/aws";  // where the AWS-compatible API answers
+  std::string gate_path = "/gate/v1/check";  // the forward-auth endpoint (docs/integrations.md)
+  // Where visitors reach Waitroom, for links and redirects from other hosts (a gate in front of
+  // another site); empty: relative links, for a proxy that serves both on one host.
+  std::string public_url;
   // Access keys AWS's signed callers (control panel, inlet functions) use on the private API.
   std::vector<std::pair<std::string, std::string>> aws_credentials;  // access key id, secret
   Limits limits;

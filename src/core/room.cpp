@@ -160,6 +160,7 @@ std::optional<Eta> Room::eta(std::uint64_t ahead, std::int64_t now_ms) const {
   if (settings_.state != RoomState::open) return std::nullopt;
   if (a.mode != AdmissionMode::manual && a.end_s && now_s >= *a.end_s) return std::nullopt;
   if (a.mode != AdmissionMode::manual && a.start_s && now_s < *a.start_s) return std::nullopt;
+  if (prequeue_first_) return std::nullopt;  // nobody moves until the start
   const bool random = queueing_ == Queueing::random;
 
   double per_s = 0;
@@ -456,7 +457,7 @@ void Room::build_pool() {
 void Room::record_progress(std::int64_t now_ms) {
   if (!progress_.empty() && now_ms - progress_.back().at_ms < kProgressSampleMs) return;
   // A paused stretch, or one with nobody waiting, says nothing about the pace of a line.
-  if (settings_.state != RoomState::open || waiting_count() == 0) progress_.clear();
+  if (settings_.state != RoomState::open || waiting_count() == 0 || prequeue_first_) progress_.clear();
   progress_.push_back(Progress{now_ms, cursor_, admitted_order_.size()});
   while (progress_.size() > 1 && now_ms - progress_.front().at_ms > kProgressWindowMs) progress_.pop_front();
 }
@@ -636,7 +637,9 @@ void Room::step_events(std::int64_t now_s, Admissions& step) {
   if (!event_start_ && due->prequeue_start_s) {
     EventTransition t{EventTransition::Kind::prequeue_opened, due->start_s};
     t.seed = new_seed();
-    t.first = first_entered_at_or_after(*due->prequeue_start_s);
+    // Only visitors who join after the commitment is published are shuffled (an event added
+    // late opens now, not at its prequeue_start).
+    t.first = tickets_.size() + 1;
     emit(t);
   }
   if (now_s >= due->start_s && (!event_start_ || !event_running_)) {
@@ -648,6 +651,8 @@ void Room::step_events(std::int64_t now_s, Admissions& step) {
 
 void Room::apply(const EventTransition& t) {
   using Kind = EventTransition::Kind;
+  pool_ = {};  // the random pool leaves the pre-queue out; rebuild it with the new phase
+  pool_built_ = false;
   switch (t.kind) {
     case Kind::prequeue_opened: {
       event_start_ = t.event_start_s;

@@ -51,6 +51,13 @@ struct PassView {
   std::int64_t expires_in_s = 0;
 };
 
+// What a gate learns about a live pass.
+struct PassCheck {
+  std::string ticket;
+  std::uint64_t position = 0;
+  std::int64_t expires_at_s = 0;
+};
+
 // Overrides for one first issuance (AWS's private generate_token); a re-fetch returns the pass as
 // first issued.
 struct PassOptions {
@@ -96,6 +103,10 @@ class Store {
   virtual Op<TicketView> ticket(std::string room, std::string ticket) = 0;
   // Issues the ticket's pass once it is eligible; asking again returns the same pass.
   virtual Op<PassView> issue_pass(std::string room, std::string ticket, PassOptions options) = 0;
+  // Whether `pass` is exactly the pass this room issued for `ticket` and its session is active
+  // now. The store keeps every pass it issued, so this is the whole check: a forged or altered
+  // token cannot match, and a session ended by an operator fails at once (gone).
+  virtual Op<PassCheck> check_pass(std::string room, std::string ticket, std::string pass) = 0;
 
   virtual Op<RoomView> room(std::string room) = 0;
   virtual Op<std::vector<RoomView>> rooms() = 0;

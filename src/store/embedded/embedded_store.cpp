@@ -3,6 +3,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <openssl/crypto.h>
 
 #include "config/room_settings_codec.hpp"
 #include "core/rfc3339.hpp"
@@ -400,6 +401,22 @@ Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string tick
   }
   WAITROOM_DURABLE_OR_503(lsn);
   co_return view;
+}
+
+Store::Op<PassCheck> EmbeddedStore::check_pass(std::string room, std::string ticket, std::string pass) {
+  auto found = find_ticket(room, ticket);
+  if (!found) co_return std::unexpected(found.error());
+  auto& [entry, position] = *found;
+  std::lock_guard lock(entry->mu);
+  const std::int64_t now = clock_.now_s();
+  const core::Session* s = entry->room.session(position, now);
+  if (!s || s->pass.size() != pass.size() ||
+      CRYPTO_memcmp(s->pass.data(), pass.data(), pass.size()) != 0)
+    co_return fail(ErrorCode::unauthorized, "not a pass this room issued for this ticket");
+  if (s->status != core::SessionStatus::active)
+    co_return fail(ErrorCode::gone, "this pass's session has ended (" + std::string(core::to_string(s->status)) + ")");
+  entry->room.mark_seen(position, now);
+  co_return PassCheck{std::move(ticket), position, s->expires_at_s};
 }
 
 Store::Op<RoomView> EmbeddedStore::room(std::string room) {

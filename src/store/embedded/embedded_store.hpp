@@ -38,6 +38,7 @@ class EmbeddedStore final : public Store {
                             bool tracks_presence) override;
   Op<TicketView> ticket(std::string room, std::string ticket) override;
   Op<PassView> issue_pass(std::string room, std::string ticket, PassOptions options) override;
+  Op<PassCheck> check_pass(std::string room, std::string ticket, std::string pass) override;
   Op<RoomView> room(std::string room) override;
   Op<std::vector<RoomView>> rooms() override;
   Op<std::pair<RoomView, bool>> put_room(std::string room, SettingsUpdate update) override;

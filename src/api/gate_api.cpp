@@ -1,0 +1,158 @@
+#include "api/gate_api.hpp"
+
+#include <boost/json.hpp>
+
+#include "api/cookies.hpp"
+#include "http/problem.hpp"
+#include "http/query.hpp"
+#include "token/base64url.hpp"
+
+namespace waitroom::api {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using core::ErrorCode;
+using http::RequestContext;
+using http::Response;
+using http::Status;
+
+namespace {
+
+constexpr std::size_t kMaxPassBytes = 8192;
+
+// The `sub` (ticket) of a JWT, read without checking the signature: the store compares the whole
+// token with the pass it issued for that ticket, which is the check.
+std::optional<std::string> unverified_subject(std::string_view token) {
+  const auto first = token.find('.');
+  const auto second = first == std::string_view::npos ? first : token.find('.', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  auto payload = token::base64url_decode(token.substr(first + 1, second - first - 1));
+  if (!payload) return std::nullopt;
+  json::error_code ec;
+  json::value claims = json::parse(*payload, ec);
+  if (ec || !claims.is_object()) return std::nullopt;
+  const json::value* sub = claims.as_object().if_contains("sub");
+  if (!sub || !sub->is_string()) return std::nullopt;
+  return std::string(sub->get_string());
+}
+
+std::string_view header(const http::Request& req, std::string_view name) {
+  auto it = req.find(name);
+  return it == req.end() ? std::string_view{} : std::string_view(it->value());
+}
+
+std::string_view bearer(const http::Request& req) {
+  std::string_view v = header(req, "Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (v.size() > kBearer.size() && v.substr(0, kBearer.size()) == kBearer) return v.substr(kBearer.size());
+  return {};
+}
+
+// The URL the visitor asked for, as the proxy in front reports it (nginx: X-Original-URI with
+// X-Forwarded-Proto/Host set in its config; Caddy and Traefik: X-Forwarded-Proto/Host/Uri).
+std::string original_url(const http::Request& req) {
+  std::string_view uri = header(req, "X-Original-URI");
+  if (uri.empty()) uri = header(req, "X-Forwarded-Uri");
+  if (uri.empty()) uri = "/";
+  std::string_view host = header(req, "X-Forwarded-Host");
+  if (host.empty()) host = header(req, "Host");
+  std::string_view proto = header(req, "X-Forwarded-Proto");
+  if (proto != "https") proto = "http";
+  if (host.empty()) return std::string(uri);
+  return std::string(proto) + "://" + std::string(host) + std::string(uri);
+}
+
+bool wants_html(const http::Request& req) {
+  return header(req, "Accept").find("text/html") != std::string_view::npos;
+}
+
+Response deny(Services& s, RequestContext& ctx, const std::string& room, std::string_view why) {
+  const std::string mode = http::query_param(ctx.query, "on_fail").value_or("auto");
+  if (mode == "302" || (mode == "auto" && wants_html(ctx.request))) {
+    Response res{Status::found, ctx.request.version()};
+    res.set(http::beast_http::field::location, room_page_url(s, room, original_url(ctx.request)));
+    res.set(http::beast_http::field::cache_control, "no-store");
+    res.keep_alive(ctx.request.keep_alive());
+    res.prepare_payload();
+    return res;
+  }
+  Response res = http::problem(ctx.request, Status::unauthorized, why);
+  res.set(http::beast_http::field::www_authenticate, "Bearer realm=\"waitroom\", error=\"invalid_token\"");
+  res.set("X-Waitroom-Room-Url", room_page_url(s, room, original_url(ctx.request)));
+  return res;
+}
+
+asio::awaitable<Response> check(Services& s, RequestContext& ctx) {
+  auto room = http::query_param(ctx.query, "room");
+  if (!room || !core::is_valid_room_name(*room))
+    co_return http::problem(ctx.request, Status::bad_request, "give the room: ?room=NAME");
+  const std::string mode = http::query_param(ctx.query, "on_fail").value_or("auto");
+  if (mode != "auto" && mode != "401" && mode != "302")
+    co_return http::problem(ctx.request, Status::bad_request, "on_fail must be auto, 401 or 302");
+  std::string_view token = bearer(ctx.request);
+  if (token.empty()) token = http::cookie_value(ctx.request, pass_cookie_name(*room));
+  std::string why;
+  std::optional<store::PassCheck> passed;
+  if (token.empty()) {
+    why = "no pass for this room";
+  } else if (token.size() > kMaxPassBytes) {
+    why = "the pass is too large";
+  } else if (auto ticket = unverified_subject(token); !ticket) {
+    why = "the pass is malformed";
+  } else {
+    auto checked = co_await s.store.check_pass(*room, std::move(*ticket), std::string(token));
+    if (checked) passed = std::move(*checked);
+    else why = checked.error().code == ErrorCode::gone ? checked.error().detail : "not a valid pass for this room";
+  }
+  if (!passed) {
+    // Only refusals pay for telling an unknown room (a misconfigured proxy) from a missing pass.
+    auto known = co_await s.store.room(*room);
+    if (!known) co_return http::problem(ctx.request, known.error());
+    co_return deny(s, ctx, *room, why);
+  }
+  const store::PassCheck* checked = &*passed;
+  Response res{Status::no_content, ctx.request.version()};
+  res.set("X-Waitroom-Room", *room);
+  res.set("X-Waitroom-Ticket", checked->ticket);
+  res.set("X-Waitroom-Expires", std::to_string(checked->expires_at_s));
+  res.set(http::beast_http::field::cache_control, "no-store");
+  res.keep_alive(ctx.request.keep_alive());
+  res.prepare_payload();
+  co_return res;
+}
+
+std::string_view origin_of(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return {};
+  const auto path = url.find_first_of("/?#", scheme + 3);
+  return url.substr(0, path);
+}
+
+}  // namespace
+
+std::string room_page_url(const Services& s, std::string_view room, std::string_view return_url) {
+  std::string url = s.config.public_url + "/r/" + std::string(room);
+  if (!return_url.empty()) url += "?return=" + http::percent_encode(return_url);
+  return url;
+}
+
+std::optional<std::string> safe_return(std::string_view candidate, std::string_view target_url) {
+  if (candidate.empty() || candidate.size() > 4096) return std::nullopt;
+  for (char c : candidate)
+    if (static_cast<unsigned char>(c) < 0x20 || c == '\\') return std::nullopt;
+  if (candidate[0] == '/') {
+    if (candidate.size() > 1 && candidate[1] == '/') return std::nullopt;  // //evil.example
+    return std::string(candidate);
+  }
+  const std::string_view origin = origin_of(candidate);
+  if (!origin.empty() && origin == origin_of(target_url) &&
+      (candidate.size() == origin.size() || candidate[origin.size()] == '/' || candidate[origin.size()] == '?'))
+    return std::string(candidate);
+  return std::nullopt;
+}
+
+void add_gate_routes(http::Router& router, Services& s) {
+  router.add(http::Method::get, s.config.gate_path, [&s](RequestContext& ctx) { return check(s, ctx); });
+}
+
+}  // namespace waitroom::api

@@ -1,0 +1,21 @@
+#pragma once
+// The forward-auth gate (docs/integrations.md): nginx auth_request, Caddy forward_auth and
+// Traefik ForwardAuth ask it whether a request carries a live pass for a room.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api/services.hpp"
+#include "http/router.hpp"
+
+namespace waitroom::api {
+
+void add_gate_routes(http::Router& router, Services& services);
+
+// The room page's URL for a visitor sent back to the line, with where to return once admitted.
+std::string room_page_url(const Services& s, std::string_view room, std::string_view return_url);
+// `candidate` when it is a safe place to send a visitor after the room: a path on this host, or
+// a URL on the origin of the room's target_url; nullopt otherwise (no open redirects).
+std::optional<std::string> safe_return(std::string_view candidate, std::string_view target_url);
+
+}  // namespace waitroom::api

@@ -1,0 +1,202 @@
+"""The forward-auth gate (GET /gate/v1/check) and the server-rendered room page (/r/{room}).
+
+A pass is good at the gate only when it is exactly the pass the room issued for that ticket and
+its session is active: forged, altered, expired, revoked, other-room and alg:none passes are
+refused. Browsers are sent to the room page with a return URL; API clients get 401.
+"""
+
+import base64
+import json
+import time
+from urllib.parse import parse_qs, quote, urlparse
+
+import pytest
+
+from wrlib import TEST_CLOCK_CONFIG, assert_problem, describe
+
+GATE = "/gate/v1/check"
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+
+
+def admitted_pass(srv, room):
+    t = srv.enqueue_ok(room)
+    srv.advance(room, to=t["position"])
+    r = srv.pass_for(room, t["ticket"])
+    assert r.status_code == 200, describe(r)
+    return t["ticket"], r.json()["pass"]
+
+
+def check(srv, room, token=None, cookie=True, headers=None, **params):
+    h = dict(headers or {})
+    if token is not None:
+        if cookie:
+            h["Cookie"] = f"waitroom_pass_{room}={token}"
+        else:
+            h["Authorization"] = f"Bearer {token}"
+    return srv.get(GATE, params={"room": room, **params}, headers=h)
+
+
+def b64(obj):
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+
+def test_live_pass_passes_by_cookie_and_by_bearer(server):
+    room = server.create_room(target_url="https://shop.example/")
+    ticket, token = admitted_pass(server, room)
+    for by_cookie in (True, False):
+        r = check(server, room, token, cookie=by_cookie)
+        assert r.status_code == 204, describe(r)
+        assert r.headers["X-Waitroom-Room"] == room
+        assert r.headers["X-Waitroom-Ticket"] == ticket
+        assert int(r.headers["X-Waitroom-Expires"]) > time.time()
+        assert r.headers.get("Cache-Control") == "no-store"
+
+
+def test_no_pass_api_client_gets_401_browser_gets_the_room(server):
+    room = server.create_room()
+    r = check(server, room)
+    body = assert_problem(r, 401)
+    assert "Bearer" in r.headers.get("WWW-Authenticate", ""), describe(r)
+    assert body["detail"]
+    r = check(server, room, headers={**HTML, "X-Original-URI": "/basket?x=1", "Host": "shop.example",
+                                     "X-Forwarded-Proto": "https"})
+    assert r.status_code == 302, describe(r)
+    loc = urlparse(r.headers["Location"])
+    assert loc.path == f"/r/{room}", describe(r)
+    assert parse_qs(loc.query)["return"] == ["https://shop.example/basket?x=1"], describe(r)
+    # Traefik and Caddy send X-Forwarded-Uri/Host
+    r = check(server, room, headers={**HTML, "X-Forwarded-Uri": "/a", "X-Forwarded-Host": "b.example"})
+    assert parse_qs(urlparse(r.headers["Location"]).query)["return"] == ["http://b.example/a"]
+    # on_fail forces either answer
+    assert check(server, room, headers=HTML, on_fail="401").status_code == 401
+    assert check(server, room, on_fail="302").status_code == 302
+
+
+@pytest.mark.parametrize("case", ["forged_signature", "altered_claims", "alg_none", "truncated",
+                                  "oversized", "garbage", "other_rooms_pass", "unknown_ticket"])
+def test_bad_passes_are_refused(server, case):
+    room = server.create_room()
+    other = server.create_room()
+    _, token = admitted_pass(server, room)
+    head, payload, sig = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    if case == "forged_signature":
+        bad = f"{head}.{payload}.{sig[:-4]}AAAA"
+    elif case == "altered_claims":
+        bad = f"{head}.{b64({**claims, 'exp': claims['exp'] + 3600})}.{sig}"
+    elif case == "alg_none":
+        bad = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{payload}."
+    elif case == "truncated":
+        bad = token[: len(token) // 2]
+    elif case == "oversized":
+        bad = token + "A" * 9000
+    elif case == "garbage":
+        bad = "not-a-jwt"
+    elif case == "other_rooms_pass":
+        _, bad = admitted_pass(server, other)
+    else:
+        bad = f"{head}.{b64({**claims, 'sub': '00000000-0100-0001-0000-000000000000'})}.{sig}"
+    for by_cookie in (True, False):
+        r = check(server, room, bad, cookie=by_cookie)
+        # an oversized pass may already be too large for the header limit (431)
+        assert_problem(r, 431 if case == "oversized" and r.status_code == 431 else 401)
+    assert check(server, room, token).status_code == 204  # the genuine one still works
+
+
+def test_ended_sessions_are_refused_at_once(server):
+    room = server.create_room()
+    for status in ("revoked", "completed", "abandoned"):
+        ticket, token = admitted_pass(server, room)
+        assert check(server, room, token).status_code == 204
+        assert server.set_session(room, ticket, status).status_code == 200
+        r = check(server, room, token)
+        body = assert_problem(r, 401)
+        assert status in body["detail"], describe(r)
+
+
+def test_reset_ends_every_pass(server):
+    room = server.create_room()
+    _, token = admitted_pass(server, room)
+    assert server.post(f"/admin/v1/rooms/{room}/reset", admin=True).status_code == 200
+    assert_problem(check(server, room, token), 401)
+
+
+def test_expired_pass_is_refused(server_factory):
+    srv = server_factory(config_text=TEST_CLOCK_CONFIG)
+    room = srv.create_room(pass_lifetime_s=60)
+    _, token = admitted_pass(srv, room)
+    assert check(srv, room, token).status_code == 204
+    srv.advance_clock(61_000)
+    body = assert_problem(check(srv, room, token), 401)
+    assert "expired" in body["detail"], body
+
+
+def test_bad_gate_requests(server):
+    assert_problem(server.get(GATE), 400)
+    assert_problem(server.get(GATE, params={"room": "-bad"}), 400)
+    assert_problem(server.get(GATE, params={"room": "nosuchroom"}), 404)
+    room = server.create_room()
+    assert_problem(server.get(GATE, params={"room": room, "on_fail": "maybe"}), 400)
+
+
+# ---- the room page ------------------------------------------------------------------------------
+
+def page(srv, room, cookies, **params):
+    h = {**HTML}
+    if cookies:
+        h["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    return srv.get(f"/r/{room}", params=params, headers=h)
+
+
+def post_form(srv, path, cookies, **form):
+    h = {"Content-Type": "application/x-www-form-urlencoded"}
+    if cookies:
+        h["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    return srv.post(path, data=form, headers=h)
+
+
+def test_page_join_wait_enter_and_the_gate_lets_the_visitor_in(server):
+    room = server.create_room(target_url="https://shop.example/")
+    ret = "https://shop.example/basket"
+    r = page(server, room, {}, **{"return": ret})
+    assert r.status_code == 200 and "text/html" in r.headers["Content-Type"], describe(r)
+    assert "Join the line" in r.text and f'action="/r/{room}/join"' in r.text
+    r = post_form(server, f"/r/{room}/join", {}, **{"return": ret})
+    assert r.status_code == 303, describe(r)
+    assert r.headers["Location"] == f"/r/{room}?return={quote(ret, safe='')}"
+    ticket = r.cookies[f"waitroom_{room}"]
+    jar = {f"waitroom_{room}": ticket}
+    r = page(server, room, jar, **{"return": ret})
+    assert "You are in line" in r.text and "Check again" in r.text, r.text
+    assert "<script" not in r.text and "http-equiv" not in r.text  # nothing refreshes by itself
+    r = post_form(server, f"/r/{room}/enter", jar, **{"return": ret})
+    assert r.status_code == 303 and r.headers["Location"].startswith(f"/r/{room}"), describe(r)
+    assert f"waitroom_pass_{room}" not in r.headers.get("Set-Cookie", "")
+    server.advance(room, by=1)
+    assert "your turn" in page(server, room, jar).text
+    r = post_form(server, f"/r/{room}/enter", jar, **{"return": ret})
+    assert r.status_code == 303 and r.headers["Location"] == ret, describe(r)
+    token = r.cookies[f"waitroom_pass_{room}"]
+    assert "HttpOnly" in r.headers["Set-Cookie"] and "Max-Age=" in r.headers["Set-Cookie"]
+    assert check(server, room, token).status_code == 204
+
+
+@pytest.mark.parametrize("ret", ["https://evil.example/", "//evil.example/x", "https://shop.example.evil.example/",
+                                 "javascript:alert(1)", "https://shop.example@evil.example/"])
+def test_page_never_redirects_off_the_target_origin(server, ret):
+    room = server.create_room(target_url="https://shop.example/")
+    r = post_form(server, f"/r/{room}/join", {})
+    jar = {f"waitroom_{room}": r.cookies[f"waitroom_{room}"]}
+    server.advance(room, by=1)
+    r = post_form(server, f"/r/{room}/enter", jar, **{"return": ret})
+    assert r.status_code == 303 and r.headers["Location"] == "https://shop.example/", describe(r)
+
+
+def test_page_as_json_and_for_unknown_rooms(server):
+    room = server.create_room()
+    r = server.get(f"/r/{room}", headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.json()["room"] == room and "Retry-After" in r.headers, describe(r)
+    assert_problem(server.get("/r/nosuchroom", headers=HTML), 404)
+    closed = server.create_room(queueing="reject")
+    r = page(server, closed, {})
+    assert "closed" in r.text and "Join the line" not in r.text
