@@ -200,3 +200,19 @@ def test_page_as_json_and_for_unknown_rooms(server):
     closed = server.create_room(queueing="reject")
     r = page(server, closed, {})
     assert "closed" in r.text and "Join the line" not in r.text
+
+
+def test_aws_update_session_is_enforced_by_the_gate(server):
+    # AWS's authorizer ignored update_session; Waitroom's gate refuses the ended session at once.
+    room = server.create_room(algorithm="RS256")
+    r = server.post("/aws/assign_queue_num", json={"event_id": room})
+    rid = r.json()["api_request_id"]
+    server.advance(room, by=1)
+    r = server.post("/aws/generate_token", json={"event_id": room, "request_id": rid})
+    assert r.status_code == 200, describe(r)
+    token = r.json()["access_token"]
+    assert check(server, room, token, cookie=False).status_code == 204
+    r = server.post("/aws/private/update_session", admin=True,
+                    json={"event_id": room, "request_id": rid, "status": 1})
+    assert r.status_code == 200, describe(r)
+    assert_problem(check(server, room, token, cookie=False), 401)
