@@ -40,6 +40,31 @@ secret_access_key = "0123456789abcdef0123"
   EXPECT_EQ(cfg->aws_credentials[0].first, "AKID1");
 }
 
+TEST(ServerConfig, ReadsGateAdmissionAndTestingKeys) {
+  auto cfg = load(R"(
+gate_path = "/auth/check"
+public_url = "https://queue.example.com"
+[testing]
+manual_clock = true
+[rooms.sale]
+queueing = "random"
+[rooms.sale.admission]
+mode = "rate"
+rate_per_minute = 600
+start = 2026-12-01T10:00:00Z
+)");
+  ASSERT_TRUE(cfg) << cfg.error().detail;
+  EXPECT_EQ(cfg->gate_path, "/auth/check");
+  EXPECT_EQ(cfg->public_url, "https://queue.example.com");
+  EXPECT_TRUE(cfg->manual_clock);
+  ASSERT_EQ(cfg->rooms.size(), 1u);
+  const core::RoomSettings& s = cfg->rooms[0].second;
+  EXPECT_EQ(s.queueing, core::Queueing::random);
+  EXPECT_EQ(s.admission.mode, core::AdmissionMode::rate);
+  EXPECT_EQ(s.admission.rate_per_minute, 600);
+  EXPECT_EQ(s.admission.start_s, 1796119200);
+}
+
 TEST(ServerConfig, ErrorsNameTheKey) {
   struct Case {
     std::string toml;
@@ -54,6 +79,14 @@ TEST(ServerConfig, ErrorsNameTheKey) {
       {"[rooms.shop]\npass_lifetime_s = 5", "rooms.shop"},
       {"[rooms.\"-bad\"]", "rooms.-bad"},
       {"durability = \"sometimes\"", "durability"},
+      {"gate_path = \"gate\"", "gate_path"},
+      {"public_url = \"queue.example.com\"", "public_url"},
+      {"public_url = \"https://queue.example.com/\"", "public_url"},
+      {"[testing]\nmanual_clock = \"yes\"", "testing.manual_clock"},
+      {"[testing]\nfast = true", "testing.fast"},
+      {"webhooks = 1", "webhooks"},
+      {"[rooms.shop]\nadmission = {mode = \"rate\"}", "admission.rate_per_minute"},
+      {"[rooms.shop.admission]\nmode = \"max_active\"\nmax_active = 5\nstart = 2026-12-01", "admission.start"},
   };
   for (const Case& c : cases) {
     auto cfg = load(c.toml);
