@@ -88,32 +88,18 @@ asio::awaitable<Response> check(Services& s, RequestContext& ctx) {
   const std::string mode = http::query_param(ctx.query, "on_fail").value_or("auto");
   if (mode != "auto" && mode != "401" && mode != "302")
     co_return http::problem(ctx.request, Status::bad_request, "on_fail must be auto, 401 or 302");
-  std::string_view token = bearer(ctx.request);
-  if (token.empty()) token = http::cookie_value(ctx.request, pass_cookie_name(*room));
   std::string why;
-  std::optional<store::PassCheck> passed;
-  if (token.empty()) {
-    why = "no pass for this room";
-  } else if (token.size() > kMaxPassBytes) {
-    why = "the pass is too large";
-  } else if (auto ticket = unverified_subject(token); !ticket) {
-    why = "the pass is malformed";
-  } else {
-    auto checked = co_await s.store.check_pass(*room, std::move(*ticket), std::string(token));
-    if (checked) passed = std::move(*checked);
-    else why = checked.error().code == ErrorCode::gone ? checked.error().detail : "not a valid pass for this room";
-  }
+  std::optional<store::PassCheck> passed = co_await live_pass(s, ctx.request, *room, why);
   if (!passed) {
     // Only refusals pay for telling an unknown room (a misconfigured proxy) from a missing pass.
     auto known = co_await s.store.room(*room);
     if (!known) co_return http::problem(ctx.request, known.error());
     co_return deny(s, ctx, *room, why);
   }
-  const store::PassCheck* checked = &*passed;
   Response res{Status::no_content, ctx.request.version()};
   res.set("X-Waitroom-Room", *room);
-  res.set("X-Waitroom-Ticket", checked->ticket);
-  res.set("X-Waitroom-Expires", std::to_string(checked->expires_at_s));
+  res.set("X-Waitroom-Ticket", passed->ticket);
+  res.set("X-Waitroom-Expires", std::to_string(passed->expires_at_s));
   res.set(http::beast_http::field::cache_control, "no-store");
   res.keep_alive(ctx.request.keep_alive());
   res.prepare_payload();
@@ -128,6 +114,24 @@ std::string_view origin_of(std::string_view url) {
 }
 
 }  // namespace
+
+asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::Request& req,
+                                                           const std::string& room, std::string& why) {
+  std::string_view token = bearer(req);
+  if (token.empty()) token = http::cookie_value(req, pass_cookie_name(room));
+  if (token.empty()) {
+    why = "no pass for this room";
+  } else if (token.size() > kMaxPassBytes) {
+    why = "the pass is too large";
+  } else if (auto ticket = unverified_subject(token); !ticket) {
+    why = "the pass is malformed";
+  } else {
+    auto checked = co_await s.store.check_pass(room, std::move(*ticket), std::string(token));
+    if (checked) co_return std::move(*checked);
+    why = checked.error().code == ErrorCode::gone ? checked.error().detail : "not a valid pass for this room";
+  }
+  co_return std::nullopt;
+}
 
 std::string room_page_url(const Services& s, std::string_view room, std::string_view return_url) {
   std::string url = s.config.public_url + "/r/" + std::string(room);

@@ -12,6 +12,11 @@ namespace waitroom::api {
 
 void add_gate_routes(http::Router& router, Services& services);
 
+// The live pass a request carries for `room` (Authorization: Bearer, or the pass cookie): exactly
+// the pass the room issued for its ticket, with the session active. Otherwise nullopt and `why`.
+boost::asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::Request& req,
+                                                                  const std::string& room, std::string& why);
+
 // The room page's URL for a visitor sent back to the line, with where to return once admitted.
 std::string room_page_url(const Services& s, std::string_view room, std::string_view return_url);
 // `candidate` when it is a safe place to send a visitor after the room: a path on this host, or

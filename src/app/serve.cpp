@@ -8,6 +8,7 @@
 #include "api/admin_api.hpp"
 #include "api/aws_api.hpp"
 #include "api/aws_private_api.hpp"
+#include "api/demo_page.hpp"
 #include "api/gate_api.hpp"
 #include "api/room_page.hpp"
 #include "api/ops_api.hpp"
@@ -106,6 +107,7 @@ void build_routes(http::Router& router, api::Services& services) {
   api::add_aws_private_routes(router, services);
   api::add_gate_routes(router, services);
   api::add_room_page_routes(router, services);
+  api::add_demo_routes(router, services);
 }
 
 }  // namespace

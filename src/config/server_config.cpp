@@ -104,6 +104,10 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
       if (!p || p->size() < 2 || p->front() != '/' || p->back() == '/' || p->find_first_of("{}?# ") != std::string::npos)
         return bad(key, "must be a path such as \"/gate/v1/check\" (leading '/', no trailing '/')");
       cfg.gate_path = *p;
+    } else if (key == "demo_room") {
+      auto r = v.value<std::string>();
+      if (!r || !core::is_valid_room_name(*r)) return bad(key, "must be a room name");
+      cfg.demo_room = *r;
     } else if (key == "public_url") {
       auto u = v.value<std::string>();
       if (!u || !(u->starts_with("http://") || u->starts_with("https://")) || u->back() == '/' ||

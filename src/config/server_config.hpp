@@ -36,6 +36,8 @@ struct ServerConfig {
   // Where visitors reach Waitroom, for links and redirects from other hosts (a gate in front of
   // another site); empty: relative links, for a proxy that serves both on one host.
   std::string public_url;
+  // Serve the protected demo page /demo/shop for this room (deploy/demo.toml); empty: no demo.
+  std::string demo_room;
   // Access keys AWS's signed callers (control panel, inlet functions) use on the private API.
   std::vector<std::pair<std::string, std::string>> aws_credentials;  // access key id, secret
   Limits limits;
