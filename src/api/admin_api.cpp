@@ -203,12 +203,7 @@ asio::awaitable<Response> list_keys(Services& s, RequestContext& ctx) {
 
 bool is_admin(const http::Request& req, std::string_view admin_key) {
   if (admin_key.empty()) return false;
-  auto it = req.find(http::beast_http::field::authorization);
-  if (it == req.end()) return false;
-  std::string_view value = it->value();
-  constexpr std::string_view kBearer = "Bearer ";
-  if (value.size() <= kBearer.size() || value.substr(0, kBearer.size()) != kBearer) return false;
-  value.remove_prefix(kBearer.size());
+  const std::string_view value = http::bearer_token(req);
   return value.size() == admin_key.size() &&
          CRYPTO_memcmp(value.data(), admin_key.data(), admin_key.size()) == 0;
 }

@@ -35,46 +35,28 @@ std::optional<std::string> unverified_subject(std::string_view token) {
   return payload->substr(begin, end - begin);
 }
 
-std::string_view header(const http::Request& req, std::string_view name) {
-  auto it = req.find(name);
-  return it == req.end() ? std::string_view{} : std::string_view(it->value());
-}
-
-std::string_view bearer(const http::Request& req) {
-  std::string_view v = header(req, "Authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (v.size() > kBearer.size() && v.substr(0, kBearer.size()) == kBearer) return v.substr(kBearer.size());
-  return {};
-}
-
 // The URL the visitor asked for, as the proxy in front reports it (nginx: X-Original-URI with
 // X-Forwarded-Proto/Host set in its config; Caddy and Traefik: X-Forwarded-Proto/Host/Uri).
 std::string original_url(const http::Request& req) {
-  std::string_view uri = header(req, "X-Original-URI");
-  if (uri.empty()) uri = header(req, "X-Forwarded-Uri");
+  std::string_view uri = http::header_value(req, "X-Original-URI");
+  if (uri.empty()) uri = http::header_value(req, "X-Forwarded-Uri");
   if (uri.empty()) uri = "/";
-  std::string_view host = header(req, "X-Forwarded-Host");
-  if (host.empty()) host = header(req, "Host");
-  std::string_view proto = header(req, "X-Forwarded-Proto");
+  std::string_view host = http::header_value(req, "X-Forwarded-Host");
+  if (host.empty()) host = http::header_value(req, "Host");
+  std::string_view proto = http::header_value(req, "X-Forwarded-Proto");
   if (proto != "https") proto = "http";
   if (host.empty()) return std::string(uri);
   return std::string(proto) + "://" + std::string(host) + std::string(uri);
 }
 
 bool wants_html(const http::Request& req) {
-  return header(req, "Accept").find("text/html") != std::string_view::npos;
+  return http::header_value(req, "Accept").find("text/html") != std::string_view::npos;
 }
 
 Response deny(Services& s, RequestContext& ctx, const std::string& room, std::string_view why) {
   const std::string mode = http::query_param(ctx.query, "on_fail").value_or("auto");
-  if (mode == "302" || (mode == "auto" && wants_html(ctx.request))) {
-    Response res{Status::found, ctx.request.version()};
-    res.set(http::beast_http::field::location, room_page_url(s, room, original_url(ctx.request)));
-    res.set(http::beast_http::field::cache_control, "no-store");
-    res.keep_alive(ctx.request.keep_alive());
-    res.prepare_payload();
-    return res;
-  }
+  if (mode == "302" || (mode == "auto" && wants_html(ctx.request)))
+    return http::redirect(ctx.request, Status::found, room_page_url(s, room, original_url(ctx.request)));
   Response res = http::problem(ctx.request, Status::unauthorized, why);
   res.set(http::beast_http::field::www_authenticate, "Bearer realm=\"waitroom\", error=\"invalid_token\"");
   res.set("X-Waitroom-Room-Url", room_page_url(s, room, original_url(ctx.request)));
@@ -117,7 +99,7 @@ std::string_view origin_of(std::string_view url) {
 
 asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::Request& req,
                                                            const std::string& room, std::string& why) {
-  std::string_view token = bearer(req);
+  std::string_view token = http::bearer_token(req);
   if (token.empty()) token = http::cookie_value(req, pass_cookie_name(room));
   if (token.empty()) {
     why = "no pass for this room";

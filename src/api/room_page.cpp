@@ -44,9 +44,11 @@ std::string minutes(std::int64_t s) {
   return m == 1 ? "about 1 minute" : fmt::format("about {} minutes", m);
 }
 
+}  // namespace
+
 // Server-rendered, so it works with JavaScript off: it never refreshes itself; the visitor asks
 // again with the button.
-std::string page(std::string_view room, std::string_view title, const std::string& body) {
+std::string html_page(std::string_view room, std::string_view title, const std::string& body) {
   return fmt::format(R"(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{0} · {1}</title>
@@ -63,12 +65,7 @@ button:focus-visible,.button:focus-visible{{outline:3px solid #1b1f24;outline-of
                      escape(room), escape(title), body);
 }
 
-std::string form(std::string_view action, std::string_view return_url, std::string_view label) {
-  return fmt::format(R"(<form method="post" action="{}"><input type="hidden" name="return" value="{}"><button type="submit">{}</button></form>)",
-                     escape(action), escape(return_url), escape(label));
-}
-
-Response html(const http::Request& req, Status status, std::string body) {
+Response html_response(const http::Request& req, Status status, std::string body) {
   Response res{status, req.version()};
   res.set(http::beast_http::field::content_type, "text/html; charset=utf-8");
   res.set(http::beast_http::field::cache_control, "no-store");
@@ -78,13 +75,11 @@ Response html(const http::Request& req, Status status, std::string body) {
   return res;
 }
 
-Response see_other(const http::Request& req, const std::string& location) {
-  Response res{Status::see_other, req.version()};
-  res.set(http::beast_http::field::location, location);
-  res.set(http::beast_http::field::cache_control, "no-store");
-  res.keep_alive(req.keep_alive());
-  res.prepare_payload();
-  return res;
+namespace {
+
+std::string form(std::string_view action, std::string_view return_url, std::string_view label) {
+  return fmt::format(R"(<form method="post" action="{}"><input type="hidden" name="return" value="{}"><button type="submit">{}</button></form>)",
+                     escape(action), escape(return_url), escape(label));
 }
 
 bool wants_json(const http::Request& req) {
@@ -163,7 +158,7 @@ asio::awaitable<Response> show(Services& s, RequestContext& ctx) {
     body += "<p>You can go in now.</p>";
     body += form("/r/" + room + "/enter", ret, "Continue");
   }
-  co_return html(ctx.request, Status::ok, page(room, title, body));
+  co_return html_response(ctx.request, Status::ok, html_page(room, title, body));
 }
 
 asio::awaitable<Response> join(Services& s, RequestContext& ctx) {
@@ -173,10 +168,10 @@ asio::awaitable<Response> join(Services& s, RequestContext& ctx) {
   auto result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true);
   if (!result) {
     if (result.error().code == ErrorCode::not_found) co_return http::problem(ctx.request, result.error());
-    co_return html(ctx.request, http::status_of(result.error().code),
-                   page(room, "Sorry", "<p>" + escape(result.error().detail) + "</p>"));
+    co_return html_response(ctx.request, http::status_of(result.error().code),
+                   html_page(room, "Sorry", "<p>" + escape(result.error().detail) + "</p>"));
   }
-  Response res = see_other(ctx.request, self_url(room, return_param(ctx)));
+  Response res = http::redirect(ctx.request, Status::see_other, self_url(room, return_param(ctx)));
   if (result->created)
     res.set(http::beast_http::field::set_cookie, set_cookie(ticket_cookie_name(room), result->ticket.ticket, s.config.cookie_secure));
   co_return res;
@@ -186,14 +181,14 @@ asio::awaitable<Response> enter(Services& s, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
   const std::string ret = return_param(ctx);
   auto c = http::cookie_value(ctx.request, ticket_cookie_name(room));
-  if (c.empty()) co_return see_other(ctx.request, self_url(room, ret));
+  if (c.empty()) co_return http::redirect(ctx.request, Status::see_other, self_url(room, ret));
   auto r = co_await s.store.room(room);
   if (!r) co_return http::problem(ctx.request, r.error());
   auto pass = co_await s.store.issue_pass(room, std::string(c), {});
-  if (!pass) co_return see_other(ctx.request, self_url(room, ret));  // not yet, or over: the page says which
+  if (!pass) co_return http::redirect(ctx.request, Status::see_other, self_url(room, ret));  // not yet, or over: the page says which
   std::string to = safe_return(ret, r->settings.target_url).value_or(r->settings.target_url);
   if (to.empty()) to = self_url(room, "");
-  Response res = see_other(ctx.request, to);
+  Response res = http::redirect(ctx.request, Status::see_other, to);
   res.set(http::beast_http::field::set_cookie,
           set_cookie(pass_cookie_name(room), pass->pass, s.config.cookie_secure, std::max<std::int64_t>(pass->expires_in_s, 1)));
   co_return res;

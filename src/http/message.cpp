@@ -12,6 +12,27 @@ Response json_response(const Request& req, Status status, std::string body) {
   return res;
 }
 
+Response redirect(const Request& req, Status status, const std::string& location) {
+  Response res{status, req.version()};
+  res.set(beast_http::field::location, location);
+  res.set(beast_http::field::cache_control, "no-store");
+  res.keep_alive(req.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
+std::string_view header_value(const Request& req, std::string_view name) {
+  auto it = req.find(name);
+  return it == req.end() ? std::string_view{} : std::string_view(it->value());
+}
+
+std::string_view bearer_token(const Request& req) {
+  std::string_view v = header_value(req, "Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (v.size() > kBearer.size() && v.substr(0, kBearer.size()) == kBearer) return v.substr(kBearer.size());
+  return {};
+}
+
 std::string_view cookie_value(const Request& req, std::string_view name) {
   for (auto it = req.find(beast_http::field::cookie); it != req.end() && it->name() == beast_http::field::cookie; ++it) {
     std::string_view header = it->value();
