@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "api/gate_api.hpp"
+#include "api/visitor_pass.hpp"
 #include "api/room_page.hpp"
 
 namespace waitroom::api {

@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include "api/cookies.hpp"
-#include "api/gate_api.hpp"
+#include "api/visitor_pass.hpp"
 #include "api/json_io.hpp"
 #include "core/rfc3339.hpp"
 #include "http/problem.hpp"

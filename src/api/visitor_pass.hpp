@@ -1,16 +1,15 @@
 #pragma once
-// The forward-auth gate (docs/integrations.md): nginx auth_request, Caddy forward_auth and
-// Traefik ForwardAuth ask it whether a request carries a live pass for a room.
+// A visitor's pass as every gate sees it, and where a visitor without one is sent: the room page,
+// then back to a safe return URL. The forward-auth gate, the built-in proxy, the OIDC adapter, the
+// room page and the demo shop all decide through these, so they cannot disagree.
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "api/services.hpp"
-#include "http/router.hpp"
+#include "http/message.hpp"
 
 namespace waitroom::api {
-
-void add_gate_routes(http::Router& router, Services& services);
 
 // The live pass a request carries for `room` (Authorization: Bearer, or the pass cookie): exactly
 // the pass the room issued for its ticket, with the session active. Otherwise nullopt and `why`.

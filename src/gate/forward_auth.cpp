@@ -1,0 +1,78 @@
+#include "gate/forward_auth.hpp"
+
+#include "api/visitor_pass.hpp"
+#include "http/problem.hpp"
+#include "http/query.hpp"
+
+namespace waitroom::gate {
+
+namespace asio = boost::asio;
+using http::RequestContext;
+using http::Response;
+using http::Status;
+using api::Services;
+using api::live_pass;
+using api::room_page_url;
+
+namespace {
+
+// The URL the visitor asked for, as the proxy in front reports it (nginx: X-Original-URI with
+// X-Forwarded-Proto/Host set in its config; Caddy and Traefik: X-Forwarded-Proto/Host/Uri).
+std::string original_url(const http::Request& req) {
+  std::string_view uri = http::header_value(req, "X-Original-URI");
+  if (uri.empty()) uri = http::header_value(req, "X-Forwarded-Uri");
+  if (uri.empty()) uri = "/";
+  std::string_view host = http::header_value(req, "X-Forwarded-Host");
+  if (host.empty()) host = http::header_value(req, "Host");
+  std::string_view proto = http::header_value(req, "X-Forwarded-Proto");
+  if (proto != "https") proto = "http";
+  if (host.empty()) return std::string(uri);
+  return std::string(proto) + "://" + std::string(host) + std::string(uri);
+}
+
+bool wants_html(const http::Request& req) {
+  return http::header_value(req, "Accept").find("text/html") != std::string_view::npos;
+}
+
+Response deny(Services& s, RequestContext& ctx, const std::string& room, std::string_view why) {
+  const std::string mode = http::query_param(ctx.query, "on_fail").value_or("auto");
+  if (mode == "302" || (mode == "auto" && wants_html(ctx.request)))
+    return http::redirect(ctx.request, Status::found, room_page_url(s, room, original_url(ctx.request)));
+  Response res = http::problem(ctx.request, Status::unauthorized, why);
+  res.set(http::beast_http::field::www_authenticate, "Bearer realm=\"waitroom\", error=\"invalid_token\"");
+  res.set("X-Waitroom-Room-Url", room_page_url(s, room, original_url(ctx.request)));
+  return res;
+}
+
+asio::awaitable<Response> check(Services& s, RequestContext& ctx) {
+  auto room = http::query_param(ctx.query, "room");
+  if (!room || !core::is_valid_room_name(*room))
+    co_return http::problem(ctx.request, Status::bad_request, "give the room: ?room=NAME");
+  const std::string mode = http::query_param(ctx.query, "on_fail").value_or("auto");
+  if (mode != "auto" && mode != "401" && mode != "302")
+    co_return http::problem(ctx.request, Status::bad_request, "on_fail must be auto, 401 or 302");
+  std::string why;
+  std::optional<store::PassCheck> passed = co_await live_pass(s, ctx.request, *room, why);
+  if (!passed) {
+    // Only refusals pay for telling an unknown room (a misconfigured proxy) from a missing pass.
+    auto known = co_await s.store.room(*room);
+    if (!known) co_return http::problem(ctx.request, known.error());
+    co_return deny(s, ctx, *room, why);
+  }
+  Response res{Status::no_content, ctx.request.version()};
+  res.set("X-Waitroom-Room", *room);
+  res.set("X-Waitroom-Ticket", passed->ticket);
+  res.set("X-Waitroom-Expires", std::to_string(passed->expires_at_s));
+  res.set(http::beast_http::field::cache_control, "no-store");
+  res.keep_alive(ctx.request.keep_alive());
+  res.prepare_payload();
+  co_return res;
+}
+
+}  // namespace
+
+void add_forward_auth_routes(http::Router& router, Services& s) {
+  router.add(http::Method::get, s.config.gate_path, [&s](RequestContext& ctx) { return check(s, ctx); });
+}
+
+}  // namespace waitroom::gate
