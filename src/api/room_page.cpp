@@ -190,7 +190,8 @@ asio::awaitable<Response> enter(Services& s, RequestContext& ctx) {
   if (to.empty()) to = self_url(room, "");
   Response res = http::redirect(ctx.request, Status::see_other, to);
   res.set(http::beast_http::field::set_cookie,
-          set_cookie(pass_cookie_name(room), pass->pass, s.config.cookie_secure, std::max<std::int64_t>(pass->expires_in_s, 1)));
+          set_pass_cookie(room, r->settings.pass_cookie, pass->pass, s.config.cookie_secure,
+                          std::max<std::int64_t>(pass->expires_in_s, 1)));
   co_return res;
 }
 

@@ -127,6 +127,34 @@ core::Result<core::ScheduledEvent> read_event(const json::value& v, const std::s
   return e;
 }
 
+// A "pass_cookie" object is merged key by key, like "admission".
+core::Result<void> apply_pass_cookie(const json::value& value, core::PassCookie& c) {
+  if (!value.is_object()) return fail(ErrorCode::bad_request, "pass_cookie must be an object");
+  for (const auto& [key, v] : value.get_object()) {
+    const std::string field = "pass_cookie." + std::string(key);
+    if (key == "secure") {
+      if (v.is_null()) {
+        c.secure.reset();
+        continue;
+      }
+      auto b = read_bool(v, field);
+      if (!b) return std::unexpected(b.error());
+      c.secure = *b;
+    } else if (key == "same_site") {
+      auto ss = read_enum(v, field, core::parse_same_site, "\"Lax\", \"Strict\", \"None\"");
+      if (!ss) return std::unexpected(ss.error());
+      c.same_site = *ss;
+    } else if (key == "name" || key == "domain" || key == "path") {
+      auto text = read_string(v, field);
+      if (!text) return std::unexpected(text.error());
+      (key == "name" ? c.name : key == "domain" ? c.domain : c.path) = std::move(*text);
+    } else {
+      return fail(ErrorCode::bad_request, "unknown room setting \"" + field + "\"");
+    }
+  }
+  return {};
+}
+
 json::value optional_json(const std::optional<std::int64_t>& v) {
   return v ? json::value(*v) : json::value(nullptr);
 }
@@ -156,6 +184,8 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       continue;  // after the other fields: overrides merge onto the room's new policy
     } else if (key == "admission") {
       if (auto ok = apply_admission(value, s.admission); !ok) return std::unexpected(ok.error());
+    } else if (key == "pass_cookie") {
+      if (auto ok = apply_pass_cookie(value, s.pass_cookie); !ok) return std::unexpected(ok.error());
     } else if (key == "queueing") {
       auto q = read_enum(value, key, core::parse_queueing,
                          "\"fifo\", \"random\", \"passthrough\", \"reject\"");
@@ -226,7 +256,13 @@ json::object room_settings_to_json(const core::RoomSettings& s) {
                       {"ticket_idle_timeout_s", s.ticket_idle_timeout_s},
                       {"claim_timeout_s", s.claim_timeout_s},
                       {"recycle_unclaimed", s.recycle_unclaimed},
-                      {"events", events_to_json(s.events)}};
+                      {"events", events_to_json(s.events)},
+                      {"pass_cookie", json::object{{"name", s.pass_cookie.name},
+                                                   {"domain", s.pass_cookie.domain},
+                                                   {"path", s.pass_cookie.path},
+                                                   {"secure", s.pass_cookie.secure ? json::value(*s.pass_cookie.secure)
+                                                                                   : json::value(nullptr)},
+                                                   {"same_site", core::to_string(s.pass_cookie.same_site)}}}};
 }
 
 }  // namespace waitroom::config

@@ -25,9 +25,23 @@ TEST(RoomSettingsCodec, RoundTripsThroughJson) {
   s.audience = "aud";
   s.target_url = "https://shop.example/";
   s.aws_serving_counter_as_string = true;
+  s.pass_cookie = {"shop_pass", "example.com", "/shop", true, core::SameSite::strict};
   auto back = apply_room_settings(room_settings_to_json(s), core::RoomSettings{});
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, s);
+}
+
+TEST(RoomSettingsCodec, PassCookieMergesKeyByKeyAndNullSecureFollowsTheServer) {
+  core::RoomSettings base;
+  base.pass_cookie.name = "kept";
+  auto s = apply_room_settings(parse(R"({"pass_cookie": {"path": "/a", "secure": true}})"), base);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->pass_cookie.name, "kept");
+  EXPECT_EQ(s->pass_cookie.path, "/a");
+  EXPECT_EQ(s->pass_cookie.secure, true);
+  s = apply_room_settings(parse(R"({"pass_cookie": {"secure": null}})"), *s);
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->pass_cookie.secure.has_value());
 }
 
 TEST(RoomSettingsCodec, RefusesUnknownFieldsAndWrongTypes) {

@@ -1,5 +1,6 @@
 #include "core/room_settings.hpp"
 
+#include <cctype>
 #include <string>
 
 namespace waitroom::core {
@@ -72,6 +73,57 @@ bool is_valid_room_name(std::string_view name) {
   return true;
 }
 
+std::string_view to_string(SameSite same_site) {
+  switch (same_site) {
+    case SameSite::strict: return "Strict";
+    case SameSite::none: return "None";
+    case SameSite::lax: break;
+  }
+  return "Lax";
+}
+
+std::optional<SameSite> parse_same_site(std::string_view text) {
+  if (text == "Lax") return SameSite::lax;
+  if (text == "Strict") return SameSite::strict;
+  if (text == "None") return SameSite::none;
+  return std::nullopt;
+}
+
+namespace {
+
+constexpr std::size_t kMaxCookieAttributeLength = 255;
+
+// RFC 6265 cookie-name (an RFC 7230 token).
+bool is_cookie_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxCookieAttributeLength) return false;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos))
+      return false;
+  return true;
+}
+
+// Attribute values end at ';' and must not smuggle other attributes or control characters.
+bool is_cookie_attribute(std::string_view value) {
+  if (value.size() > kMaxCookieAttributeLength) return false;
+  for (char c : value)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == ';' || c == ',' || c == 0x7f) return false;
+  return true;
+}
+
+Result<void> validate(const PassCookie& c) {
+  if (!c.name.empty() && !is_cookie_name(c.name))
+    return fail(ErrorCode::bad_request, "pass_cookie.name must be a cookie name (letters, digits, !#$%&'*+-.^_`|~)");
+  if (!is_cookie_attribute(c.domain) || c.domain.find_first_of("/:") != std::string::npos)
+    return fail(ErrorCode::bad_request, "pass_cookie.domain must be a host name such as \"example.com\"");
+  if (c.path.empty() || c.path[0] != '/' || !is_cookie_attribute(c.path))
+    return fail(ErrorCode::bad_request, "pass_cookie.path must start with \"/\"");
+  if (c.same_site == SameSite::none && c.secure == false)
+    return fail(ErrorCode::bad_request, "pass_cookie.same_site \"None\" needs secure: browsers drop such cookies otherwise");
+  return {};
+}
+
+}  // namespace
+
 Result<void> validate(const RoomSettings& s) {
   if (s.pass_lifetime_s < kMinPassLifetimeS || s.pass_lifetime_s > kMaxPassLifetimeS)
     return fail(ErrorCode::bad_request, "pass_lifetime_s must be between " +
@@ -93,6 +145,7 @@ Result<void> validate(const RoomSettings& s) {
       return fail(ErrorCode::bad_request, std::string(field) + " must be between 0 (off) and " +
                                               std::to_string(kMaxTimeoutS) + " seconds");
   if (auto ok = validate(s.admission); !ok) return ok;
+  if (auto ok = validate(s.pass_cookie); !ok) return ok;
   if (s.events.size() > kMaxScheduledEvents)
     return fail(ErrorCode::bad_request, "events: at most " + std::to_string(kMaxScheduledEvents) + " per room");
   for (std::size_t i = 0; i < s.events.size(); ++i) {

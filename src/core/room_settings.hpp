@@ -64,6 +64,22 @@ struct ScheduledEvent {
   bool operator==(const ScheduledEvent&) const = default;
 };
 
+// The pass cookie the room page sets for the protected site and the gates read. A shop on
+// www.example.com behind a room on queue.example.com needs domain = "example.com".
+enum class SameSite : std::uint8_t { lax, strict, none };
+std::string_view to_string(SameSite same_site);
+std::optional<SameSite> parse_same_site(std::string_view text);
+
+struct PassCookie {
+  std::string name;  // empty: waitroom_pass_{room}
+  std::string domain;  // empty: host-only (the host that served the room page)
+  std::string path = "/";
+  std::optional<bool> secure;  // unset: the server's cookie_secure
+  SameSite same_site = SameSite::lax;
+
+  bool operator==(const PassCookie&) const = default;
+};
+
 struct RoomSettings {
   std::int64_t pass_lifetime_s = kDefaultPassLifetimeS;
   std::string algorithm = "ES256";  // "ES256" or "RS256"
@@ -85,6 +101,7 @@ struct RoomSettings {
   // Each unclaimed expiry lets one more visitor in (AWS's IncrSvcOnQueuePositionExpiry).
   bool recycle_unclaimed = false;
   std::vector<ScheduledEvent> events;  // in time order, never overlapping
+  PassCookie pass_cookie;
 
   bool operator==(const RoomSettings&) const = default;
 };

@@ -109,6 +109,8 @@ class Store {
   virtual Op<PassCheck> check_pass(std::string room, std::string ticket, std::string pass) = 0;
 
   virtual Op<RoomView> room(std::string room) = 0;
+  // The room's pass cookie settings: what gates need of a room besides the pass itself.
+  virtual Op<core::PassCookie> pass_cookie(std::string room) = 0;
   virtual Op<std::vector<RoomView>> rooms() = 0;
   // Creates or changes a room; the bool is true when it was created.
   virtual Op<std::pair<RoomView, bool>> put_room(std::string room, SettingsUpdate update) = 0;

@@ -181,6 +181,47 @@ def test_page_join_wait_enter_and_the_gate_lets_the_visitor_in(server):
     assert check(server, room, token).status_code == 204
 
 
+def test_room_names_its_pass_cookie_and_its_attributes(server):
+    cookie = {"name": "shop_pass", "domain": "shop.example", "path": "/checkout", "secure": True,
+              "same_site": "Strict"}
+    room = server.create_room(target_url="https://shop.example/", pass_cookie=cookie)
+    assert server.admin_room(room)["pass_cookie"] == cookie
+    r = post_form(server, f"/r/{room}/join", {})
+    jar = {f"waitroom_{room}": r.cookies[f"waitroom_{room}"]}
+    server.advance(room, by=1)
+    r = post_form(server, f"/r/{room}/enter", jar)
+    set_cookie = r.headers["Set-Cookie"]
+    assert set_cookie.startswith("shop_pass="), set_cookie
+    for attribute in ("Path=/checkout", "Domain=shop.example", "SameSite=Strict", "Secure", "HttpOnly"):
+        assert f"; {attribute}" in set_cookie, set_cookie
+    token = set_cookie.split(";", 1)[0].split("=", 1)[1]
+    r = server.get(GATE, params={"room": room}, headers={"Cookie": f"shop_pass={token}"})
+    assert r.status_code == 204, describe(r)
+    # the room's name for it, not another room's or a made-up one
+    r = server.get(GATE, params={"room": room}, headers={"Cookie": f"other_pass={token}"})
+    assert r.status_code == 401, describe(r)
+
+
+@pytest.mark.parametrize("cookie, field", [
+    ({"name": "bad name"}, "pass_cookie.name"),
+    ({"name": "a;b"}, "pass_cookie.name"),
+    ({"domain": "example.com; Secure"}, "pass_cookie.domain"),
+    ({"domain": "https://example.com"}, "pass_cookie.domain"),
+    ({"path": "checkout"}, "pass_cookie.path"),
+    ({"same_site": "lax-ish"}, "pass_cookie.same_site"),
+    ({"same_site": "None", "secure": False}, "pass_cookie.same_site"),
+    ({"secure": "yes"}, "pass_cookie.secure"),
+    ({"colour": "blue"}, "pass_cookie.colour"),
+])
+def test_bad_pass_cookie_settings_are_refused(server, cookie, field):
+    room = server.create_room()
+    before = server.admin_room(room)["pass_cookie"]
+    r = server.put(f"/admin/v1/rooms/{room}", admin=True, json={"pass_cookie": cookie})
+    body = assert_problem(r, 400)
+    assert field in body["detail"], body
+    assert server.admin_room(room)["pass_cookie"] == before
+
+
 @pytest.mark.parametrize("ret", ["https://evil.example/", "//evil.example/x", "https://shop.example.evil.example/",
                                  "javascript:alert(1)", "https://shop.example@evil.example/"])
 def test_page_never_redirects_off_the_target_origin(server, ret):

@@ -426,6 +426,13 @@ Store::Op<RoomView> EmbeddedStore::room(std::string room) {
   co_return view_of(entry->room);
 }
 
+Store::Op<core::PassCookie> EmbeddedStore::pass_cookie(std::string room) {
+  auto entry = find(room);
+  if (!entry) co_return std::unexpected(unknown_room(room));
+  std::lock_guard lock(entry->mu);
+  co_return entry->room.settings().pass_cookie;
+}
+
 Store::Op<std::vector<RoomView>> EmbeddedStore::rooms() {
   std::vector<std::shared_ptr<Entry>> entries;
   {

@@ -40,6 +40,7 @@ class EmbeddedStore final : public Store {
   Op<PassView> issue_pass(std::string room, std::string ticket, PassOptions options) override;
   Op<PassCheck> check_pass(std::string room, std::string ticket, std::string pass) override;
   Op<RoomView> room(std::string room) override;
+  Op<core::PassCookie> pass_cookie(std::string room) override;
   Op<std::vector<RoomView>> rooms() override;
   Op<std::pair<RoomView, bool>> put_room(std::string room, SettingsUpdate update) override;
   Op<void> delete_room(std::string room) override;
