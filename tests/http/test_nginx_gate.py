@@ -8,16 +8,15 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
 
-from wrlib import REPO, describe, free_port
+from gate_flow import forged_pass_is_refused, walk_in_and_get_revoked
+from wrlib import REPO, free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 EXAMPLE = REPO / "deploy" / "nginx" / "waitroom.conf"
-HTML = {"Accept": "text/html"}
 
 
 @pytest.fixture
@@ -82,53 +81,8 @@ def example_site(waitroom_port, shop_port, port):
 
 
 def test_nginx_sends_visitors_to_the_room_and_lets_admitted_ones_through(nginx_front):
-    srv, base = nginx_front
-    s = requests.Session()
-    srv.put("/admin/v1/rooms/demo", admin=True, json={"target_url": base + "/"})
-
-    # no pass: nginx answers with a redirect to the room, carrying the original URL
-    r = s.get(base + "/basket?item=7", headers=HTML, allow_redirects=False)
-    assert r.status_code == 302, describe(r)
-    loc = urlparse(r.headers["Location"])
-    assert loc.path == "/r/demo", describe(r)
-    back = parse_qs(loc.query)["return"][0]
-    assert back == base + "/basket?item=7", describe(r)
-
-    # the room page, through nginx: join, wait, be admitted, enter
-    r = s.post(base + "/r/demo/join", data={"return": back}, allow_redirects=False)
-    assert r.status_code == 303, describe(r)
-    r = s.get(base + r.headers["Location"], headers=HTML)
-    assert "You are in line" in r.text, r.text
-    assert s.get(base + "/basket?item=7", headers=HTML, allow_redirects=False).status_code == 302
-    ticket = s.cookies["waitroom_demo"]
-    position = srv.ticket("demo", ticket).json()["position"]
-    srv.advance("demo", to=position)
-    r = s.post(base + "/r/demo/enter", data={"return": back}, allow_redirects=False)
-    assert r.status_code == 303 and r.headers["Location"] == back, describe(r)
-
-    # admitted: the upstream answers through nginx
-    r = s.get(back, headers=HTML, allow_redirects=False)
-    assert r.status_code == 200 and r.text == "the protected shop\n", describe(r)
-
-    # revoked: back to the room within 1 s
-    assert srv.set_session("demo", ticket, "revoked").status_code == 200
-    deadline = time.monotonic() + 1.0
-    while True:
-        r = s.get(back, headers=HTML, allow_redirects=False)
-        if r.status_code == 302:
-            break
-        assert time.monotonic() < deadline, "a revoked pass still got through nginx after 1 s" + describe(r)
-        time.sleep(0.05)
-    assert urlparse(r.headers["Location"]).path == "/r/demo"
+    walk_in_and_get_revoked(*nginx_front, "nginx")
 
 
 def test_nginx_refuses_a_forged_pass(nginx_front):
-    srv, base = nginx_front
-    t = srv.enqueue_ok("demo")
-    srv.advance("demo", to=t["position"])
-    token = srv.pass_for("demo", t["ticket"]).json()["pass"]
-    ok = requests.get(base + "/", cookies={"waitroom_pass_demo": token}, allow_redirects=False)
-    assert ok.status_code == 200, describe(ok)
-    forged = token[:-6] + ("AAAAAA" if not token.endswith("AAAAAA") else "BBBBBB")
-    r = requests.get(base + "/", cookies={"waitroom_pass_demo": forged}, allow_redirects=False)
-    assert r.status_code == 302, describe(r)
+    forged_pass_is_refused(*nginx_front, api_client_status=302)
