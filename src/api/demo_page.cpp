@@ -21,7 +21,8 @@ asio::awaitable<Response> shop(Services& s, RequestContext& ctx) {
   std::string why;
   auto pass = co_await live_pass(s, ctx.request, room, why);
   if (!pass) co_return http::redirect(ctx.request, Status::found, room_page_url(s, room, kShopPath));
-  co_return html_response(
+  std::optional<std::string> renewed = co_await renewed_pass_cookie(s, room, *pass);
+  Response res = html_response(
       ctx.request, Status::ok,
       html_page(room, "You are in",
                 fmt::format("<p>This page stands for the site the room <strong>{0}</strong> protects. It let you in "
@@ -30,6 +31,8 @@ asio::awaitable<Response> shop(Services& s, RequestContext& ctx) {
                             "/admin/v1/rooms/{0}/sessions/{1}</code> with <code>{{\"status\":\"revoked\"}}</code>) "
                             "sends you back to the line on your next visit.</p>",
                             room, pass->ticket, pass->expires_at_s)));
+  if (renewed) res.set(http::beast_http::field::set_cookie, *renewed);
+  co_return res;
 }
 
 }  // namespace

@@ -59,10 +59,27 @@ asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const ht
     why = "the pass is malformed";
   } else {
     auto checked = co_await s.store.check_pass(room, std::move(*ticket), std::string(token));
+    if (checked && checked->renewal_due) {
+      // A failed renewal (e.g. the disk refuses writes) leaves the still-valid pass in use.
+      auto renewed = co_await s.store.renew_pass(room, checked->ticket);
+      if (renewed) {
+        checked->expires_at_s = renewed->expires_at_s;
+        checked->renewed = std::move(*renewed);
+      }
+    }
     if (checked) co_return std::move(*checked);
     why = checked.error().code == ErrorCode::gone ? checked.error().detail : "not a valid pass for this room";
   }
   co_return std::nullopt;
+}
+
+asio::awaitable<std::optional<std::string>> renewed_pass_cookie(Services& s, const std::string& room,
+                                                               const store::PassCheck& check) {
+  if (!check.renewed) co_return std::nullopt;
+  auto cookie = co_await s.store.pass_cookie(room);
+  if (!cookie) co_return std::nullopt;
+  co_return set_pass_cookie(room, *cookie, check.renewed->pass, s.config.cookie_secure,
+                            std::max<std::int64_t>(check.renewed->expires_in_s, 1));
 }
 
 std::string room_page_url(const Services& s, std::string_view room, std::string_view return_url) {

@@ -13,8 +13,13 @@ namespace waitroom::api {
 
 // The live pass a request carries for `room` (Authorization: Bearer, or the pass cookie): exactly
 // the pass the room issued for its ticket, with the session active. Otherwise nullopt and `why`.
+// In a room that renews on activity, a pass due for renewal is renewed here (`renewed`).
 boost::asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::Request& req,
                                                                   const std::string& room, std::string& why);
+// The Set-Cookie value that hands a renewed pass to the browser (the room's pass cookie), or
+// nullopt when live_pass renewed nothing.
+boost::asio::awaitable<std::optional<std::string>> renewed_pass_cookie(Services& s, const std::string& room,
+                                                                       const store::PassCheck& check);
 
 // The room page's URL for a visitor sent back to the line, with where to return once admitted.
 std::string room_page_url(const Services& s, std::string_view room, std::string_view return_url);

@@ -176,10 +176,13 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       auto v = read_int(value, key);
       if (!v) return std::unexpected(v.error());
       (key == "claim_timeout_s" ? s.claim_timeout_s : s.ticket_idle_timeout_s) = *v;
-    } else if (key == "aws_serving_counter_as_string" || key == "recycle_unclaimed") {
+    } else if (key == "aws_serving_counter_as_string" || key == "recycle_unclaimed" ||
+               key == "renew_on_activity") {
       auto v = read_bool(value, key);
       if (!v) return std::unexpected(v.error());
-      (key == "recycle_unclaimed" ? s.recycle_unclaimed : s.aws_serving_counter_as_string) = *v;
+      (key == "recycle_unclaimed"   ? s.recycle_unclaimed
+       : key == "renew_on_activity" ? s.renew_on_activity
+                                    : s.aws_serving_counter_as_string) = *v;
     } else if (key == "events") {
       continue;  // after the other fields: overrides merge onto the room's new policy
     } else if (key == "admission") {
@@ -257,6 +260,7 @@ json::object room_settings_to_json(const core::RoomSettings& s) {
                       {"claim_timeout_s", s.claim_timeout_s},
                       {"recycle_unclaimed", s.recycle_unclaimed},
                       {"events", events_to_json(s.events)},
+                      {"renew_on_activity", s.renew_on_activity},
                       {"pass_cookie", json::object{{"name", s.pass_cookie.name},
                                                    {"domain", s.pass_cookie.domain},
                                                    {"path", s.pass_cookie.path},

@@ -25,6 +25,7 @@ TEST(RoomSettingsCodec, RoundTripsThroughJson) {
   s.audience = "aud";
   s.target_url = "https://shop.example/";
   s.aws_serving_counter_as_string = true;
+  s.renew_on_activity = true;
   s.pass_cookie = {"shop_pass", "example.com", "/shop", true, core::SameSite::strict};
   auto back = apply_room_settings(room_settings_to_json(s), core::RoomSettings{});
   ASSERT_TRUE(back);

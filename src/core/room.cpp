@@ -549,6 +549,38 @@ const Session& Room::add_session(std::uint64_t position, Session session) {
   return it->second;
 }
 
+Result<void> Room::renew_session(std::uint64_t position, std::string pass, std::int64_t expires_at_s,
+                                 std::uint64_t lsn, bool revive) {
+  auto it = sessions_.find(position);
+  if (it == sessions_.end()) return fail(ErrorCode::conflict, "no pass has been issued for this ticket");
+  Session& s = it->second;
+  if (s.status == SessionStatus::expired && revive) {
+    --totals_.expired;
+    s.status = SessionStatus::active;
+  } else if (s.status != SessionStatus::active) {
+    return fail(ErrorCode::gone, "the session has ended (" + std::string(to_string(s.status)) + ")");
+  } else {
+    unindex_active(position, s.expires_at_s);
+  }
+  s.previous_pass = std::move(s.pass);
+  s.previous_expires_at_s = s.expires_at_s;
+  s.pass = std::move(pass);
+  s.expires_at_s = expires_at_s;
+  s.lsn = lsn;
+  active_by_expiry_.emplace(expires_at_s, position);
+  return {};
+}
+
+void Room::unindex_active(std::uint64_t position, std::int64_t expires_at_s) {
+  auto range = active_by_expiry_.equal_range(expires_at_s);
+  for (auto i = range.first; i != range.second; ++i) {
+    if (i->second == position) {
+      active_by_expiry_.erase(i);
+      return;
+    }
+  }
+}
+
 Result<bool> Room::end_session(std::uint64_t position, SessionStatus status, std::int64_t now_s) {
   auto it = sessions_.find(position);
   if (it == sessions_.end())
@@ -559,13 +591,7 @@ Result<bool> Room::end_session(std::uint64_t position, SessionStatus status, std
   if (s.status != SessionStatus::active)
     return fail(ErrorCode::conflict,
                 "the session has already ended (" + std::string(to_string(s.status)) + ")");
-  auto range = active_by_expiry_.equal_range(s.expires_at_s);
-  for (auto i = range.first; i != range.second; ++i) {
-    if (i->second == position) {
-      active_by_expiry_.erase(i);
-      break;
-    }
-  }
+  unindex_active(position, s.expires_at_s);
   s.status = status;
   count_end(status);
   return true;

@@ -54,6 +54,10 @@ struct Session {
   std::int64_t expires_at_s = 0;
   SessionStatus status = SessionStatus::active;
   std::uint64_t lsn = 0;  // log sequence number that made it durable (see store)
+  // After a renewal (renew_on_activity): the pass it replaced, still good until its own expiry,
+  // so requests already on their way with it are not turned back.
+  std::string previous_pass;
+  std::int64_t previous_expires_at_s = 0;
 };
 
 struct Eta {
@@ -200,6 +204,11 @@ class Room {
   // Ends an active session (completed, abandoned, revoked). Ending it again with the same status
   // is a no-op; any other change of an ended session is a conflict.
   Result<bool> end_session(std::uint64_t position, SessionStatus status, std::int64_t now_s);
+  // Renewal (renew_on_activity): the active session's pass becomes `pass`, valid until
+  // `expires_at_s`; the old one becomes previous_pass. `revive` (replay only): a session that
+  // the restart's clock expired before this record is brought back, as it was active then.
+  Result<void> renew_session(std::uint64_t position, std::string pass, std::int64_t expires_at_s,
+                             std::uint64_t lsn, bool revive = false);
 
   RoomCounters counters(std::int64_t now_s);
   // Positions whose session expired by time, in position order. O(sessions): an operator call.
@@ -235,6 +244,7 @@ class Room {
   void record_progress(std::int64_t now_ms);
   std::optional<Eta> eta(std::uint64_t ahead, std::int64_t now_ms) const;
   void expire_sessions(std::int64_t now_s);
+  void unindex_active(std::uint64_t position, std::int64_t expires_at_s);
   void count_end(SessionStatus status);
   void step_events(std::int64_t now_s, Admissions& step);
   void refresh_effective();

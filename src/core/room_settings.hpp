@@ -102,6 +102,9 @@ struct RoomSettings {
   bool recycle_unclaimed = false;
   std::vector<ScheduledEvent> events;  // in time order, never overlapping
   PassCookie pass_cookie;
+  // A gate that sees a pass with less than half its lifetime left renews it (a new pass, the
+  // same session), so an active visitor keeps their session and an idle one's ends on time.
+  bool renew_on_activity = false;
 
   bool operator==(const RoomSettings&) const = default;
 };

@@ -66,8 +66,8 @@ TEST(Room, SessionsExpireAndEnd) {
   Room room = make_room();
   ASSERT_TRUE(room.enqueue(kNow, 3));
   ASSERT_TRUE(room.advance_to(3, kNow));
-  room.add_session(1, Session{"p1", kNow, kNow + 60, SessionStatus::active, 1});
-  room.add_session(2, Session{"p2", kNow, kNow + 120, SessionStatus::active, 2});
+  room.add_session(1, Session{"p1", kNow, kNow + 60, SessionStatus::active, 1, {}, 0});
+  room.add_session(2, Session{"p2", kNow, kNow + 120, SessionStatus::active, 2, {}, 0});
   EXPECT_EQ(room.counters(kNow).active_sessions, 2u);
   EXPECT_EQ(room.ticket(1, kNow).status, TicketStatus::admitted);
   EXPECT_EQ(room.ticket(1, kNow + 60).status, TicketStatus::expired);
@@ -87,11 +87,38 @@ TEST(Room, SessionsExpireAndEnd) {
   EXPECT_EQ(gone.error().code, ErrorCode::gone);
 }
 
+TEST(Room, RenewalMovesTheExpiryAndKeepsThePreviousPass) {
+  Room room = make_room();
+  ASSERT_TRUE(room.enqueue(kNow, 2));
+  ASSERT_TRUE(room.advance_to(2, kNow));
+  room.add_session(1, Session{"p1", kNow, kNow + 60, SessionStatus::active, 1, {}, 0});
+  ASSERT_TRUE(room.renew_session(1, "p1b", kNow + 100, 5));
+  const Session* s = room.session(1, kNow + 70);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->status, SessionStatus::active);  // past the first expiry, alive through renewal
+  EXPECT_EQ(s->pass, "p1b");
+  EXPECT_EQ(s->previous_pass, "p1");
+  EXPECT_EQ(s->previous_expires_at_s, kNow + 60);
+  EXPECT_EQ(s->lsn, 5u);
+  EXPECT_EQ(room.counters(kNow + 70).active_sessions, 1u);
+  EXPECT_EQ(room.counters(kNow + 100).active_sessions, 0u);  // its new expiry still ends it
+  EXPECT_EQ(room.counters(kNow + 100).expired, 1u);
+  // an ended session is not renewed, except at replay when the restart's clock expired it
+  auto refused = room.renew_session(1, "p1c", kNow + 200, 6);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::gone);
+  ASSERT_TRUE(room.renew_session(1, "p1c", kNow + 200, 0, /*revive=*/true));
+  RoomCounters c = room.counters(kNow + 150);
+  EXPECT_EQ(c.active_sessions, 1u);
+  EXPECT_EQ(c.expired, 0u);
+  EXPECT_FALSE(room.renew_session(2, "none", kNow + 200, 7));  // no session to renew
+}
+
 TEST(Room, AddSessionKeepsTheFirst) {
   Room room = make_room();
   ASSERT_TRUE(room.enqueue(kNow));
-  room.add_session(1, Session{"first", kNow, kNow + 60, SessionStatus::active, 1});
-  const Session& kept = room.add_session(1, Session{"second", kNow, kNow + 60, SessionStatus::active, 2});
+  room.add_session(1, Session{"first", kNow, kNow + 60, SessionStatus::active, 1, {}, 0});
+  const Session& kept = room.add_session(1, Session{"second", kNow, kNow + 60, SessionStatus::active, 2, {}, 0});
   EXPECT_EQ(kept.pass, "first");
   EXPECT_EQ(room.counters(kNow).passes_issued, 1u);
 }
@@ -100,7 +127,7 @@ TEST(Room, ResetStartsAnEmptyEpoch) {
   Room room = make_room();
   ASSERT_TRUE(room.enqueue(kNow, 4));
   ASSERT_TRUE(room.advance_to(2, kNow));
-  room.add_session(1, Session{"p", kNow, kNow + 60, SessionStatus::active, 1});
+  room.add_session(1, Session{"p", kNow, kNow + 60, SessionStatus::active, 1, {}, 0});
   room.reset(2);
   EXPECT_EQ(room.epoch(), 2u);
   EXPECT_EQ(room.queue_counter(), 0u);

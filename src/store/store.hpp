@@ -56,6 +56,10 @@ struct PassCheck {
   std::string ticket;
   std::uint64_t position = 0;
   std::int64_t expires_at_s = 0;
+  // The room renews passes on activity and this one should be: renew_pass(), then give the
+  // visitor the new pass (also when they showed the previous pass of a renewed session).
+  bool renewal_due = false;
+  std::optional<PassView> renewed;  // filled by the gate after renew_pass()
 };
 
 // Overrides for one first issuance (AWS's private generate_token); a re-fetch returns the pass as
@@ -107,6 +111,9 @@ class Store {
   // now. The store keeps every pass it issued, so this is the whole check: a forged or altered
   // token cannot match, and a session ended by an operator fails at once (gone).
   virtual Op<PassCheck> check_pass(std::string room, std::string ticket, std::string pass) = 0;
+  // Renews the ticket's active session (renew_on_activity): a new pass valid for the room's
+  // pass_lifetime_s from now, unless a concurrent request just did it; returns the current pass.
+  virtual Op<PassView> renew_pass(std::string room, std::string ticket) = 0;
 
   virtual Op<RoomView> room(std::string room) = 0;
   // The room's pass cookie settings: what gates need of a room besides the pass itself.

@@ -131,6 +131,55 @@ def test_expired_pass_is_refused(server_factory):
     assert "expired" in body["detail"], body
 
 
+def test_activity_renews_the_pass_in_a_room_that_asks_for_it(server_factory):
+    srv = server_factory(config_text=TEST_CLOCK_CONFIG)
+    room = srv.create_room(pass_lifetime_s=60, renew_on_activity=True)
+    plain = srv.create_room(pass_lifetime_s=60)
+    _, first = admitted_pass(srv, room)
+    r = check(srv, room, first)
+    assert r.status_code == 204 and "X-Waitroom-Set-Cookie" not in r.headers, describe(r)
+    first_expiry = int(r.headers["X-Waitroom-Expires"])
+
+    srv.advance_clock(31_000)  # under half its lifetime left: the next request renews it
+    r = check(srv, room, first)
+    assert r.status_code == 204, describe(r)
+    set_cookie = r.headers["X-Waitroom-Set-Cookie"]
+    assert set_cookie.startswith(f"waitroom_pass_{room}=") and "Max-Age=60" in set_cookie, set_cookie
+    second = set_cookie.split(";", 1)[0].split("=", 1)[1]
+    assert second != first
+    assert int(r.headers["X-Waitroom-Expires"]) == first_expiry + 31
+    # the new pass needs no renewal; the old one still works until its own expiry (requests
+    # already on their way) and hands out the new one again
+    r = check(srv, room, second)
+    assert r.status_code == 204 and "X-Waitroom-Set-Cookie" not in r.headers, describe(r)
+    r = check(srv, room, first)
+    assert r.status_code == 204 and second in r.headers["X-Waitroom-Set-Cookie"], describe(r)
+
+    srv.advance_clock(30_000)  # past the first pass's expiry
+    assert check(srv, room, first).status_code == 401
+    assert check(srv, room, second).status_code == 204
+    srv.restart()  # the renewal is in the log
+    assert check(srv, room, second).status_code == 204
+
+    # a room that does not renew: the pass ends on time however busy the visitor is
+    _, token = admitted_pass(srv, plain)
+    srv.advance_clock(45_000)
+    r = check(srv, plain, token)
+    assert r.status_code == 204 and "X-Waitroom-Set-Cookie" not in r.headers, describe(r)
+    srv.advance_clock(16_000)
+    assert check(srv, plain, token).status_code == 401
+
+
+def test_an_idle_visitor_is_not_renewed(server_factory):
+    srv = server_factory(config_text=TEST_CLOCK_CONFIG)
+    room = srv.create_room(pass_lifetime_s=60, renew_on_activity=True)
+    _, token = admitted_pass(srv, room)
+    assert srv.stats(room)["active_sessions"] == 1
+    srv.advance_clock(61_000)
+    assert check(srv, room, token).status_code == 401
+    assert srv.stats(room)["active_sessions"] == 0
+
+
 def test_bad_gate_requests(server):
     assert_problem(server.get(GATE), 400)
     assert_problem(server.get(GATE, params={"room": "-bad"}), 400)

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from gate_flow import forged_pass_is_refused, walk_in_and_get_revoked
-from wrlib import REPO, free_port
+from wrlib import REPO, TEST_CLOCK_CONFIG, free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 EXAMPLE = REPO / "deploy" / "nginx" / "waitroom.conf"
@@ -21,9 +21,17 @@ EXAMPLE = REPO / "deploy" / "nginx" / "waitroom.conf"
 
 @pytest.fixture
 def nginx_front(server_factory, tmp_path):
+    yield from nginx_in_front_of(server_factory(), tmp_path)
+
+
+@pytest.fixture
+def nginx_front_test_clock(server_factory, tmp_path):
+    yield from nginx_in_front_of(server_factory(config_text=TEST_CLOCK_CONFIG), tmp_path)
+
+
+def nginx_in_front_of(srv, tmp_path):
     if not Path(NGINX).exists():
         pytest.fail("nginx is not installed (scripts/bootstrap installs nginx-light)", pytrace=False)
-    srv = server_factory()
     port, shop_port = free_port(), free_port()
     site = example_site(srv.port, shop_port, port)
     conf = tmp_path / "nginx.conf"
@@ -86,3 +94,21 @@ def test_nginx_sends_visitors_to_the_room_and_lets_admitted_ones_through(nginx_f
 
 def test_nginx_refuses_a_forged_pass(nginx_front):
     forged_pass_is_refused(*nginx_front, api_client_status=302)
+
+
+def test_nginx_hands_a_renewed_pass_to_the_browser(nginx_front_test_clock):
+    srv, base = nginx_front_test_clock
+    srv.put("/admin/v1/rooms/demo", admin=True, json={"pass_lifetime_s": 60, "renew_on_activity": True})
+    t = srv.enqueue_ok("demo")
+    srv.advance("demo", to=t["position"])
+    token = srv.pass_for("demo", t["ticket"]).json()["pass"]
+    r = requests.get(base + "/", cookies={"waitroom_pass_demo": token}, allow_redirects=False)
+    assert r.status_code == 200 and "Set-Cookie" not in r.headers, r.headers
+    srv.advance_clock(31_000)
+    r = requests.get(base + "/", cookies={"waitroom_pass_demo": token}, allow_redirects=False)
+    assert r.status_code == 200, r.text
+    renewed = r.cookies.get("waitroom_pass_demo")
+    assert renewed and renewed != token, r.headers
+    srv.advance_clock(30_000)  # the first pass has expired; the renewed one carries on
+    r = requests.get(base + "/", cookies={"waitroom_pass_demo": renewed}, allow_redirects=False)
+    assert r.status_code == 200, r.headers

@@ -153,7 +153,12 @@ core::Result<void> EmbeddedStore::apply(const LogRecord& record) {
             } else if constexpr (std::is_same_v<R, PassIssuedRecord>) {
               if (!rm.has_ticket(r.position)) return fail(ErrorCode::internal, "pass for unknown ticket");
               rm.add_session(r.position, core::Session{r.pass, r.issued_at_s, r.expires_at_s,
-                                                       core::SessionStatus::active, 0});
+                                                       core::SessionStatus::active, 0, {}, 0});
+              return {};
+            } else if constexpr (std::is_same_v<R, PassRenewedRecord>) {
+              auto renewed = rm.renew_session(r.position, r.pass, r.expires_at_s, 0, /*revive=*/true);
+              // Ended by an operator after an earlier renewal: nothing to renew, as it was live.
+              if (!renewed && renewed.error().code != ErrorCode::gone) return std::unexpected(renewed.error());
               return {};
             } else {
               static_assert(std::is_same_v<R, SessionEndRecord>);
@@ -396,7 +401,7 @@ Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string tick
       emit(room, "token_generated", {{"event_id", room}, {"request_id", ticket}, {"position", position},
                                      {"expires_at", request.expires_at_s}});
       view = pass_view(rm.add_session(
-          position, core::Session{*pass, now, request.expires_at_s, core::SessionStatus::active, lsn}));
+          position, core::Session{*pass, now, request.expires_at_s, core::SessionStatus::active, lsn, {}, 0}));
     }
   }
   WAITROOM_DURABLE_OR_503(lsn);
@@ -410,13 +415,72 @@ Store::Op<PassCheck> EmbeddedStore::check_pass(std::string room, std::string tic
   std::lock_guard lock(entry->mu);
   const std::int64_t now = clock_.now_s();
   const core::Session* s = entry->room.session(position, now);
-  if (!s || s->pass.size() != pass.size() ||
-      CRYPTO_memcmp(s->pass.data(), pass.data(), pass.size()) != 0)
-    co_return fail(ErrorCode::unauthorized, "not a pass this room issued for this ticket");
+  auto same = [&pass](const std::string& issued) {
+    return issued.size() == pass.size() && CRYPTO_memcmp(issued.data(), pass.data(), pass.size()) == 0;
+  };
+  const bool current = s && same(s->pass);
+  const bool previous = s && !current && !s->previous_pass.empty() && now < s->previous_expires_at_s &&
+                        same(s->previous_pass);
+  if (!current && !previous) co_return fail(ErrorCode::unauthorized, "not a pass this room issued for this ticket");
   if (s->status != core::SessionStatus::active)
     co_return fail(ErrorCode::gone, "this pass's session has ended (" + std::string(core::to_string(s->status)) + ")");
   entry->room.mark_seen(position, now);
-  co_return PassCheck{std::move(ticket), position, s->expires_at_s};
+  const core::RoomSettings& st = entry->room.settings();
+  const bool renewal_due =
+      st.renew_on_activity && (previous || (s->expires_at_s - now) * 2 < st.pass_lifetime_s);
+  co_return PassCheck{std::move(ticket), position, previous ? s->previous_expires_at_s : s->expires_at_s,
+                      renewal_due, std::nullopt};
+}
+
+Store::Op<PassView> EmbeddedStore::renew_pass(std::string room, std::string ticket) {
+  auto found = find_ticket(room, ticket);
+  if (!found) co_return std::unexpected(found.error());
+  auto& [entry, position] = *found;
+  const std::int64_t now = clock_.now_s();
+  auto fresh = [now](const core::Session& s, const core::RoomSettings& st) {
+    return (s.expires_at_s - now) * 2 >= st.pass_lifetime_s;
+  };
+  auto view_of_session = [now](const core::Session& s) {
+    return PassView{s.pass, s.expires_at_s, std::max<std::int64_t>(s.expires_at_s - now, 0)};
+  };
+  core::PassRequest request;
+  {
+    std::lock_guard lock(entry->mu);
+    core::Room& rm = entry->room;
+    const core::Session* s = rm.session(position, now);
+    if (!s || s->status != core::SessionStatus::active)
+      co_return fail(ErrorCode::gone, "this ticket has no active session to renew");
+    const core::RoomSettings& st = rm.settings();
+    if (fresh(*s, st)) co_return view_of_session(*s);  // renewed already (or not due)
+    if (auto w = writable(); !w) co_return std::unexpected(w.error());
+    request = core::PassRequest{room, st.algorithm, st.issuer, rm.audience(), ticket, position, rm.epoch(),
+                                now,  now + st.pass_lifetime_s};
+  }
+  // Signed outside the room's lock, as a first issuance is.
+  auto pass = minter_.mint(request);
+  if (!pass) co_return std::unexpected(pass.error());
+  PassView view;
+  std::uint64_t lsn = 0;
+  {
+    std::lock_guard lock(entry->mu);
+    core::Room& rm = entry->room;
+    const core::Session* s = rm.session(position, now);
+    if (!s || s->status != core::SessionStatus::active || rm.epoch() != request.epoch)
+      co_return fail(ErrorCode::gone, "this ticket has no active session to renew");
+    if (fresh(*s, rm.settings())) {
+      view = view_of_session(*s);  // a concurrent request renewed it first: everyone gets that one
+      lsn = s->lsn;
+    } else {
+      lsn = append_record(PassRenewedRecord{room, request.epoch, position, request.expires_at_s, *pass});
+      if (auto renewed = rm.renew_session(position, *pass, request.expires_at_s, lsn); !renewed)
+        co_return std::unexpected(renewed.error());
+      emit(room, "session_renewed", {{"event_id", room}, {"request_id", ticket}, {"position", position},
+                                     {"expires_at", request.expires_at_s}});
+      view = PassView{*pass, request.expires_at_s, request.expires_at_s - now};
+    }
+  }
+  WAITROOM_DURABLE_OR_503(lsn);
+  co_return view;
 }
 
 Store::Op<RoomView> EmbeddedStore::room(std::string room) {

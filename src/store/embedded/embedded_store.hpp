@@ -39,6 +39,7 @@ class EmbeddedStore final : public Store {
   Op<TicketView> ticket(std::string room, std::string ticket) override;
   Op<PassView> issue_pass(std::string room, std::string ticket, PassOptions options) override;
   Op<PassCheck> check_pass(std::string room, std::string ticket, std::string pass) override;
+  Op<PassView> renew_pass(std::string room, std::string ticket) override;
   Op<RoomView> room(std::string room) override;
   Op<core::PassCookie> pass_cookie(std::string room) override;
   Op<std::vector<RoomView>> rooms() override;

@@ -48,6 +48,16 @@ void read_fields(ByteReader& in, EnqueueRecord& r) {
 void write_fields(ByteWriter& w, const EventRecord& r) {
   w.str(r.room).u32(r.epoch).u8(r.kind).i64(r.event_start_s).i64(r.at_s).str(r.seed).u64(r.first).u64(r.last);
 }
+void write_fields(ByteWriter& w, const PassRenewedRecord& r) {
+  w.str(r.room).u32(r.epoch).u64(r.position).i64(r.expires_at_s).str(r.pass);
+}
+void read_fields(ByteReader& in, PassRenewedRecord& r) {
+  r.room = in.str();
+  r.epoch = in.u32();
+  r.position = in.u64();
+  r.expires_at_s = in.i64();
+  r.pass = in.str();
+}
 void read_fields(ByteReader& in, EventRecord& r) {
   r.room = in.str();
   r.epoch = in.u32();

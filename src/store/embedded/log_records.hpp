@@ -55,6 +55,16 @@ struct SessionEndRecord {
   core::SessionStatus status = core::SessionStatus::completed;
 };
 
+// A renewal (renew_on_activity): the session's new pass; the one it replaces stays valid until
+// its own expiry.
+struct PassRenewedRecord {
+  std::string room;
+  std::uint32_t epoch = 0;
+  std::uint64_t position = 0;
+  std::int64_t expires_at_s = 0;
+  std::string pass;
+};
+
 // One admission step (core::Admissions): the driver's policy step or an operator's advance.
 struct AdmitRecord {
   std::string room;
@@ -81,7 +91,7 @@ struct EventRecord {
 
 using LogRecord = std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord,
                                PausedRecord, ResetRecord, PassIssuedRecord, SessionEndRecord,
-                               AdmitRecord, EventRecord>;
+                               AdmitRecord, EventRecord, PassRenewedRecord>;
 
 std::string encode_record(const LogRecord& record);
 core::Result<LogRecord> decode_record(std::string_view payload);
