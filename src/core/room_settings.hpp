@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/oidc_settings.hpp"
 
 namespace waitroom::core {
 
@@ -85,6 +86,8 @@ struct RoomSettings {
   // Each unclaimed expiry lets one more visitor in (AWS's IncrSvcOnQueuePositionExpiry).
   bool recycle_unclaimed = false;
   std::vector<ScheduledEvent> events;  // in time order, never overlapping
+  // The OpenID Connect relying parties allowed to send visitors through this room.
+  OidcSettings oidc;
 
   bool operator==(const RoomSettings&) const = default;
 };

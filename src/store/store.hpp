@@ -55,6 +55,7 @@ struct PassView {
 struct PassCheck {
   std::string ticket;
   std::uint64_t position = 0;
+  std::int64_t issued_at_s = 0;  // when the visitor was let in (the OIDC adapter's auth_time)
   std::int64_t expires_at_s = 0;
 };
 

@@ -416,7 +416,7 @@ Store::Op<PassCheck> EmbeddedStore::check_pass(std::string room, std::string tic
   if (s->status != core::SessionStatus::active)
     co_return fail(ErrorCode::gone, "this pass's session has ended (" + std::string(core::to_string(s->status)) + ")");
   entry->room.mark_seen(position, now);
-  co_return PassCheck{std::move(ticket), position, s->expires_at_s};
+  co_return PassCheck{std::move(ticket), position, s->issued_at_s, s->expires_at_s};
 }
 
 Store::Op<RoomView> EmbeddedStore::room(std::string room) {
@@ -457,9 +457,12 @@ Store::Op<std::pair<RoomView, bool>> EmbeddedStore::put_room(std::string room, S
     }
     auto settings = update(current);
     if (!settings) co_return std::unexpected(settings.error());
-    json::object settings_json = config::room_settings_to_json(*settings);
-    lsn = append_record(RoomPutRecord{room, json::serialize(settings_json)});
-    emit(room, "policy.changed", {{"created", it == rooms_.end()}, {"settings", std::move(settings_json)}});
+    // The log keeps OIDC client secrets (it restores the room); the audit event does not.
+    lsn = append_record(RoomPutRecord{
+        room, json::serialize(config::room_settings_to_json(*settings, config::Secrets::include))});
+    emit(room, "policy.changed",
+         {{"created", it == rooms_.end()},
+          {"settings", config::room_settings_to_json(*settings, config::Secrets::redact)}});
     if (it != rooms_.end()) {
       it->second->room.set_settings(*settings);
       view = view_of(it->second->room);
@@ -515,7 +518,7 @@ Store::Op<RoomView> EmbeddedStore::set_paused(std::string room, bool paused) {
     rm.set_settings(st);
     emit(room, paused ? "room.paused" : "room.resumed", {});
     return std::pair{view_of(rm),
-                     RoomPutRecord{room, json::serialize(config::room_settings_to_json(st))}};
+                     RoomPutRecord{room, json::serialize(config::room_settings_to_json(st, config::Secrets::include))}};
   });
   if (!changed) co_return std::unexpected(changed.error());
   WAITROOM_DURABLE_OR_503(changed->second);
