@@ -43,8 +43,7 @@ std::string_view origin_of(std::string_view url) {
 
 asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::Request& req,
                                                            const std::string& room, std::string& why) {
-  std::string_view token = http::bearer_token(req);
-  if (token.empty()) token = http::cookie_value(req, pass_cookie_name(room));
+  const std::string_view token = presented_pass(req, room);
   if (token.empty()) {
     why = "no pass for this room";
   } else if (token.size() > kMaxPassBytes) {
@@ -57,6 +56,12 @@ asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const ht
     why = checked.error().code == ErrorCode::gone ? checked.error().detail : "not a valid pass for this room";
   }
   co_return std::nullopt;
+}
+
+std::string_view presented_pass(const http::Request& req, std::string_view room) {
+  std::string_view token = http::bearer_token(req);
+  if (token.empty()) token = http::cookie_value(req, pass_cookie_name(room));
+  return token;
 }
 
 std::string room_page_url(const Services& s, std::string_view room, std::string_view return_url) {

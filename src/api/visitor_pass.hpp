@@ -16,6 +16,9 @@ namespace waitroom::api {
 boost::asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::Request& req,
                                                                   const std::string& room, std::string& why);
 
+// The pass a request presents for `room`, unchecked: Authorization: Bearer, else the pass cookie.
+std::string_view presented_pass(const http::Request& req, std::string_view room);
+
 // The room page's URL for a visitor sent back to the line, with where to return once admitted.
 std::string room_page_url(const Services& s, std::string_view room, std::string_view return_url);
 // `candidate` when it is a safe place to send a visitor after the room: a path on this host, or
