@@ -47,11 +47,12 @@ http::Response oauth_error(const http::Request& req, std::string_view error, std
   return res;
 }
 
-http::Response bearer_error(const http::Request& req, std::string_view error, std::string_view description) {
+http::Response bearer_error(const http::Request& req, std::string_view error, std::string_view description,
+                            bool token_presented) {
   boost::json::object body{{"error", error}, {"error_description", description}};
   http::Response res = http::json_response(req, http::Status::unauthorized, boost::json::serialize(body));
   std::string challenge = "Bearer realm=\"waitroom\"";
-  if (!error.empty()) challenge += ", error=" + quoted(error) + ", error_description=" + quoted(description);
+  if (token_presented) challenge += ", error=" + quoted(error) + ", error_description=" + quoted(description);
   res.set(http::beast_http::field::www_authenticate, challenge);
   return res;
 }

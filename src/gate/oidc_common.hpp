@@ -29,9 +29,11 @@ std::optional<std::string> oidc_issuer(const api::Services& s, const http::Reque
 http::Response oauth_error(const http::Request& req, std::string_view error, std::string_view description,
                            bool basic_challenge = false);
 
-// RFC 6750 section 3: 401 with WWW-Authenticate: Bearer (error="invalid_token" when a token was
-// presented), and the same as JSON.
-http::Response bearer_error(const http::Request& req, std::string_view error, std::string_view description);
+// RFC 6750 section 3: 401 with WWW-Authenticate: Bearer, and the same as JSON. When no token was
+// presented at all the challenge carries no error code (section 3.1) and the body says
+// invalid_request.
+http::Response bearer_error(const http::Request& req, std::string_view error, std::string_view description,
+                            bool token_presented = true);
 
 // `base` with `params` appended to its query (percent-encoded), keeping a query it already has.
 std::string with_query(std::string_view base, std::initializer_list<std::pair<std::string_view, std::string_view>> params);

@@ -24,7 +24,8 @@ asio::awaitable<Response> oidc_userinfo(OidcContext& oidc, RequestContext& ctx) 
   auto r = co_await s.store.room(room);
   if (!r) co_return http::problem(req, r.error());
   const std::string_view token = http::bearer_token(req);
-  if (token.empty()) co_return bearer_error(req, "", "an access token is required (Authorization: Bearer)");
+  if (token.empty()) co_return bearer_error(req, "invalid_request", "an access token is required (Authorization: Bearer)",
+                                        /*token_presented=*/false);
   if (token.size() > token::kMaxJwtBytes) co_return bearer_error(req, "invalid_token", "the token is too large");
   auto claims = s.keys.verify(token);
   if (!claims) co_return bearer_error(req, "invalid_token", "the token's signature is not valid");

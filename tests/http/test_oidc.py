@@ -577,7 +577,8 @@ def test_userinfo_refuses_forged_and_foreign_tokens(server):
         assert r.status_code == 401, f"{name}: " + describe(r)
         assert_invalid_token(r)
     r = userinfo(server, room, None)
-    assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer"), describe(r)
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"] == 'Bearer realm="waitroom"', describe(r)
+    assert r.json()["error"] == "invalid_request", describe(r)
     assert userinfo(server, room, access).status_code == 200  # the genuine one still works
 
 
