@@ -17,14 +17,16 @@ import json
 import secrets
 import shutil
 import subprocess
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 import requests
 
-from wrlib import REPO, TEST_CLOCK_CONFIG, Server, assert_problem, describe, unique_room
+from wrlib import REPO, TEST_CLOCK_CONFIG, Server, assert_problem, describe, free_port, unique_room
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -685,3 +687,34 @@ def test_bad_client_settings_in_the_config_file_stop_the_start():
         srv.stop()
         shutil.rmtree(srv.tmp, ignore_errors=True)
     assert "rooms.x" in str(e.value) and "oidc.clients[0].redirect_uris[0]" in str(e.value), str(e.value)
+
+
+def test_audit_events_never_carry_secrets(server_factory):
+    received = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    sink = ThreadingHTTPServer(("127.0.0.1", free_port()), Hook)
+    threading.Thread(target=sink.serve_forever, daemon=True).start()
+    try:
+        srv = server_factory(config_text=f'[[webhooks]]\nurl = "http://127.0.0.1:{sink.server_port}/hook"\n'
+                                         f'secret = "webhook-secret-0123456789"\n')
+        room = oidc_room(srv)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(room in b and "policy.changed" in b for b in received):
+            time.sleep(0.1)
+        events = [e for b in received for e in json.loads(b)["events"]
+                  if e["type"] == "policy.changed" and room in json.dumps(e)]
+        assert events, f"no policy.changed event for {room}: {received}"
+        assert "shop" in json.dumps(events[0]), events[0]  # the clients are there…
+        assert SECRET not in "".join(received) and OTHER_SECRET not in "".join(received)  # …their secrets not
+    finally:
+        sink.shutdown()
+        sink.server_close()
