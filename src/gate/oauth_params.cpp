@@ -18,12 +18,16 @@ core::Result<OAuthParams> OAuthParams::parse(std::string_view text) {
     if (pair.empty()) continue;
     const auto eq = pair.find('=');
     auto name = http::form_decode(pair.substr(0, eq));
-    auto value = http::form_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
-    if (!name || !value) return core::fail(core::ErrorCode::bad_request, "a parameter has a broken %-escape");
+    auto value =
+        http::form_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    if (!name || !value)
+      return core::fail(core::ErrorCode::bad_request, "a parameter has a broken %-escape");
     if (value->empty()) continue;
     if (out.get(*name))
-      return core::fail(core::ErrorCode::bad_request, "the parameter \"" + *name + "\" is given more than once");
-    if (out.items_.size() == kMaxParams) return core::fail(core::ErrorCode::bad_request, "too many parameters");
+      return core::fail(core::ErrorCode::bad_request,
+                        "the parameter \"" + *name + "\" is given more than once");
+    if (out.items_.size() == kMaxParams)
+      return core::fail(core::ErrorCode::bad_request, "too many parameters");
     out.items_.emplace_back(std::move(*name), std::move(*value));
   }
   return out;

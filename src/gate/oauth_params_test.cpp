@@ -6,7 +6,8 @@ namespace waitroom::gate {
 namespace {
 
 TEST(OAuthParams, DecodesValues) {
-  auto p = OAuthParams::parse("client_id=shop&redirect_uri=https%3A%2F%2Fshop.example%2Fcb&scope=openid+email");
+  auto p = OAuthParams::parse(
+      "client_id=shop&redirect_uri=https%3A%2F%2Fshop.example%2Fcb&scope=openid+email");
   ASSERT_TRUE(p) << p.error().detail;
   EXPECT_EQ(p->get("client_id"), "shop");
   EXPECT_EQ(p->get("redirect_uri"), "https://shop.example/cb");

@@ -52,16 +52,20 @@ Response refuse_here(const RequestContext& ctx, std::string_view room, std::stri
 }
 
 // RFC 6749 section 4.1.2.1: every other error goes back to the client's registered redirect URI.
-Response refuse_to_client(const RequestContext& ctx, std::string_view redirect_uri, std::string_view state,
-                          std::string_view error, std::string_view description) {
-  return http::redirect(ctx.request, Status::found,
-                        with_query(redirect_uri, {{"error", error}, {"error_description", description}, {"state", state}}));
+Response refuse_to_client(const RequestContext& ctx, std::string_view redirect_uri,
+                          std::string_view state, std::string_view error,
+                          std::string_view description) {
+  return http::redirect(
+      ctx.request, Status::found,
+      with_query(redirect_uri,
+                 {{"error", error}, {"error_description", description}, {"state", state}}));
 }
 
 std::optional<std::string> random_id() {
   unsigned char bytes[kJtiBytes];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return std::nullopt;
-  return token::base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+  return token::base64url_encode(
+      std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
 }  // namespace
@@ -78,7 +82,8 @@ asio::awaitable<Response> oidc_authorize(OidcContext& oidc, RequestContext& ctx)
   const auto client_id = params->get("client_id");
   if (!client_id) co_return refuse_here(ctx, room, "the client_id parameter is missing");
   const core::OidcClient* client = r->settings.oidc.find(*client_id);
-  if (!client) co_return refuse_here(ctx, room, "this room has no client \"" + std::string(*client_id) + "\"");
+  if (!client)
+    co_return refuse_here(ctx, room, "this room has no client \"" + std::string(*client_id) + "\"");
   const auto redirect_uri = params->get("redirect_uri");
   if (!redirect_uri) co_return refuse_here(ctx, room, "the redirect_uri parameter is missing");
   if (std::find(client->redirect_uris.begin(), client->redirect_uris.end(), *redirect_uri) ==
@@ -88,42 +93,55 @@ asio::awaitable<Response> oidc_authorize(OidcContext& oidc, RequestContext& ctx)
   // 2. The rest of the request: errors go back to the client, with its state.
   const std::string_view state = params->get("state").value_or("");
   const std::string_view to = *redirect_uri;
-  if (state.size() > kMaxStateBytes) co_return refuse_to_client(ctx, to, "", "invalid_request", "state is too long");
+  if (state.size() > kMaxStateBytes)
+    co_return refuse_to_client(ctx, to, "", "invalid_request", "state is too long");
   if (ctx.path.size() + 1 + ctx.query.size() > kMaxAuthorizeTargetBytes)
     co_return refuse_to_client(ctx, to, state, "invalid_request", "the request is too long");
   const auto response_type = params->get("response_type");
-  if (!response_type) co_return refuse_to_client(ctx, to, state, "invalid_request", "response_type is required");
+  if (!response_type)
+    co_return refuse_to_client(ctx, to, state, "invalid_request", "response_type is required");
   if (*response_type != "code")
-    co_return refuse_to_client(ctx, to, state, "unsupported_response_type", "only response_type=code is supported");
+    co_return refuse_to_client(ctx, to, state, "unsupported_response_type",
+                               "only response_type=code is supported");
   if (!has_word(params->get("scope").value_or(""), "openid"))
     co_return refuse_to_client(ctx, to, state, "invalid_scope", "scope must include openid");
-  if (params->has("request")) co_return refuse_to_client(ctx, to, state, "request_not_supported", "request objects are not supported");
+  if (params->has("request"))
+    co_return refuse_to_client(ctx, to, state, "request_not_supported",
+                               "request objects are not supported");
   if (params->has("request_uri"))
-    co_return refuse_to_client(ctx, to, state, "request_uri_not_supported", "request_uri is not supported");
+    co_return refuse_to_client(ctx, to, state, "request_uri_not_supported",
+                               "request_uri is not supported");
   const std::string_view nonce = params->get("nonce").value_or("");
-  if (nonce.size() > kMaxStateBytes) co_return refuse_to_client(ctx, to, state, "invalid_request", "nonce is too long");
+  if (nonce.size() > kMaxStateBytes)
+    co_return refuse_to_client(ctx, to, state, "invalid_request", "nonce is too long");
 
   // PKCE: S256 only ("plain", also the default when the method is left out, is refused);
   // required of public clients, used when a confidential client sends it.
   const std::string_view challenge = params->get("code_challenge").value_or("");
   const auto method = params->get("code_challenge_method");
   if (challenge.empty() && method)
-    co_return refuse_to_client(ctx, to, state, "invalid_request", "code_challenge_method without code_challenge");
+    co_return refuse_to_client(ctx, to, state, "invalid_request",
+                               "code_challenge_method without code_challenge");
   if (!challenge.empty() && method != "S256")
-    co_return refuse_to_client(ctx, to, state, "invalid_request", "code_challenge_method must be S256 (plain is refused)");
+    co_return refuse_to_client(ctx, to, state, "invalid_request",
+                               "code_challenge_method must be S256 (plain is refused)");
   if (!challenge.empty() && !is_valid_s256_challenge(challenge))
-    co_return refuse_to_client(ctx, to, state, "invalid_request", "code_challenge must be 43 base64url characters");
+    co_return refuse_to_client(ctx, to, state, "invalid_request",
+                               "code_challenge must be 43 base64url characters");
   if (challenge.empty() && client->is_public)
-    co_return refuse_to_client(ctx, to, state, "invalid_request", "public clients must use PKCE (code_challenge, S256)");
+    co_return refuse_to_client(ctx, to, state, "invalid_request",
+                               "public clients must use PKCE (code_challenge, S256)");
 
   // 3. Admitted? Otherwise the line, and back here afterwards.
   std::string why;
   std::optional<store::PassCheck> admitted = co_await api::live_pass(s, ctx.request, room, why);
   if (!admitted) {
     if (has_word(params->get("prompt").value_or(""), "none"))
-      co_return refuse_to_client(ctx, to, state, "login_required", "the visitor has not been admitted yet");
-    co_return http::redirect(ctx.request, Status::found,
-                             api::room_page_url(s, room, std::string(ctx.path) + "?" + std::string(ctx.query)));
+      co_return refuse_to_client(ctx, to, state, "login_required",
+                                 "the visitor has not been admitted yet");
+    co_return http::redirect(
+        ctx.request, Status::found,
+        api::room_page_url(s, room, std::string(ctx.path) + "?" + std::string(ctx.query)));
   }
   auto jti = random_id();
   if (!jti) co_return refuse_to_client(ctx, to, state, "server_error", "no randomness");
@@ -140,8 +158,10 @@ asio::awaitable<Response> oidc_authorize(OidcContext& oidc, RequestContext& ctx)
                   std::move(*jti)};
   auto code = oidc.codes.issue(std::move(grant), s.clock.now_ms());
   if (!code)
-    co_return refuse_to_client(ctx, to, state, "temporarily_unavailable", "too many sign-ins at once; try again shortly");
-  co_return http::redirect(ctx.request, Status::found, with_query(to, {{"code", *code}, {"state", state}}));
+    co_return refuse_to_client(ctx, to, state, "temporarily_unavailable",
+                               "too many sign-ins at once; try again shortly");
+  co_return http::redirect(ctx.request, Status::found,
+                           with_query(to, {{"code", *code}, {"state", state}}));
 }
 
 }  // namespace waitroom::gate

@@ -73,12 +73,14 @@ json::object access_token_claims(const TokenFacts& f) {
                       {"room", f.room}};
 }
 
-core::Result<void> check_access_token(const json::object& claims, std::string_view issuer, std::int64_t now_s) {
+core::Result<void> check_access_token(const json::object& claims, std::string_view issuer,
+                                      std::int64_t now_s) {
   const json::string* use = string_claim(claims, "token_use");
   if (!use || *use != kOidcAccessTokenUse)
     return fail(ErrorCode::unauthorized, "not an access token of this OpenID provider");
   const json::string* iss = string_claim(claims, "iss");
-  if (!iss || *iss != issuer) return fail(ErrorCode::unauthorized, "the token was issued for another issuer");
+  if (!iss || *iss != issuer)
+    return fail(ErrorCode::unauthorized, "the token was issued for another issuer");
   const json::string* aud = string_claim(claims, "aud");
   if (!aud || *aud != userinfo_audience(issuer))
     return fail(ErrorCode::unauthorized, "the token is meant for another audience");

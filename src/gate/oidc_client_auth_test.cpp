@@ -40,7 +40,8 @@ TEST(ClientAuth, RefusesMalformedOrDoubleAuthentication) {
   EXPECT_FALSE(read_client_credentials("", std::nullopt, "s3cret"));
   EXPECT_FALSE(read_client_credentials("Bearer abc", std::nullopt, std::nullopt));
   EXPECT_FALSE(read_client_credentials("Basic !!!!", std::nullopt, std::nullopt));
-  EXPECT_FALSE(read_client_credentials("Basic c2hvcA==", std::nullopt, std::nullopt));  // "shop", no colon
+  EXPECT_FALSE(
+      read_client_credentials("Basic c2hvcA==", std::nullopt, std::nullopt));  // "shop", no colon
   EXPECT_FALSE(read_client_credentials(kShopBasic, std::nullopt, "s3cret"));
   EXPECT_FALSE(read_client_credentials(kShopBasic, "other", std::nullopt));
 }

@@ -14,15 +14,18 @@ constexpr std::size_t kPurgeEveryIssues = 1024;
 std::optional<std::string> OidcCodes::issue(CodeGrant grant, std::int64_t now_ms) {
   unsigned char bytes[kCodeBytes];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return std::nullopt;
-  std::string code = token::base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+  std::string code =
+      token::base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
   std::lock_guard lock(mu_);
-  if (++issued_since_purge_ >= kPurgeEveryIssues || codes_.size() + revoked_.size() >= max_codes_) purge(now_ms);
+  if (++issued_since_purge_ >= kPurgeEveryIssues || codes_.size() + revoked_.size() >= max_codes_)
+    purge(now_ms);
   if (codes_.size() + revoked_.size() >= max_codes_) return std::nullopt;
   codes_.emplace(code, Entry{std::move(grant), now_ms, false});
   return code;
 }
 
-std::expected<CodeGrant, RedeemError> OidcCodes::redeem(std::string_view code, std::int64_t now_ms) {
+std::expected<CodeGrant, RedeemError> OidcCodes::redeem(std::string_view code,
+                                                        std::int64_t now_ms) {
   std::lock_guard lock(mu_);
   auto it = codes_.find(std::string(code));
   if (it == codes_.end() || now_ms - it->second.issued_at_ms >= kSpentCodeMemoryMs)

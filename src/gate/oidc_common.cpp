@@ -12,7 +12,8 @@ namespace {
 constexpr std::size_t kMaxHostBytes = 255;
 
 bool is_host_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
+         c == '[' || c == ']';
 }
 
 // A quoted-string for WWW-Authenticate: our descriptions are plain text; drop what would break it.
@@ -25,7 +26,8 @@ std::string quoted(std::string_view text) {
 
 }  // namespace
 
-std::optional<std::string> oidc_issuer(const api::Services& s, const http::Request& req, std::string_view room) {
+std::optional<std::string> oidc_issuer(const api::Services& s, const http::Request& req,
+                                       std::string_view room) {
   std::string base = s.config.public_url;
   if (base.empty()) {
     const std::string_view host = http::header_value(req, "Host");
@@ -37,28 +39,33 @@ std::optional<std::string> oidc_issuer(const api::Services& s, const http::Reque
   return base + "/oidc/" + std::string(room);
 }
 
-http::Response oauth_error(const http::Request& req, std::string_view error, std::string_view description,
-                           bool basic_challenge) {
+http::Response oauth_error(const http::Request& req, std::string_view error,
+                           std::string_view description, bool basic_challenge) {
   boost::json::object body{{"error", error}, {"error_description", description}};
-  http::Response res = http::json_response(req, basic_challenge ? http::Status::unauthorized : http::Status::bad_request,
-                                           boost::json::serialize(body));
+  http::Response res = http::json_response(
+      req, basic_challenge ? http::Status::unauthorized : http::Status::bad_request,
+      boost::json::serialize(body));
   res.set(http::beast_http::field::pragma, "no-cache");
-  if (basic_challenge) res.set(http::beast_http::field::www_authenticate, "Basic realm=\"waitroom\"");
+  if (basic_challenge)
+    res.set(http::beast_http::field::www_authenticate, "Basic realm=\"waitroom\"");
   return res;
 }
 
-http::Response bearer_error(const http::Request& req, std::string_view error, std::string_view description,
-                            bool token_presented) {
+http::Response bearer_error(const http::Request& req, std::string_view error,
+                            std::string_view description, bool token_presented) {
   boost::json::object body{{"error", error}, {"error_description", description}};
-  http::Response res = http::json_response(req, http::Status::unauthorized, boost::json::serialize(body));
+  http::Response res =
+      http::json_response(req, http::Status::unauthorized, boost::json::serialize(body));
   std::string challenge = "Bearer realm=\"waitroom\"";
-  if (token_presented) challenge += ", error=" + quoted(error) + ", error_description=" + quoted(description);
+  if (token_presented)
+    challenge += ", error=" + quoted(error) + ", error_description=" + quoted(description);
   res.set(http::beast_http::field::www_authenticate, challenge);
   return res;
 }
 
-std::string with_query(std::string_view base,
-                       std::initializer_list<std::pair<std::string_view, std::string_view>> params) {
+std::string with_query(
+    std::string_view base,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> params) {
   std::string out(base);
   char sep = out.find('?') == std::string::npos ? '?' : '&';
   for (const auto& [name, value] : params) {

@@ -1,7 +1,8 @@
 #include "gate/oidc_provider.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 #include <memory>
 
 #include "api/json_io.hpp"
@@ -23,7 +24,8 @@ namespace {
 constexpr int kMetadataMaxAgeS = 60;
 
 Response cacheable(Response res) {
-  res.set(http::beast_http::field::cache_control, fmt::format("public, max-age={}", kMetadataMaxAgeS));
+  res.set(http::beast_http::field::cache_control,
+          fmt::format("public, max-age={}", kMetadataMaxAgeS));
   return res;
 }
 
@@ -46,9 +48,10 @@ asio::awaitable<Response> discovery(OidcContext& oidc, RequestContext& ctx) {
       {"subject_types_supported", json::array{"public"}},
       {"id_token_signing_alg_values_supported", json::array{json::string(r->settings.algorithm)}},
       {"scopes_supported", json::array{"openid"}},
-      {"claims_supported",
-       json::array{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "queue_position", "room"}},
-      {"token_endpoint_auth_methods_supported", json::array{"client_secret_basic", "client_secret_post", "none"}},
+      {"claims_supported", json::array{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce",
+                                       "at_hash", "queue_position", "room"}},
+      {"token_endpoint_auth_methods_supported",
+       json::array{"client_secret_basic", "client_secret_post", "none"}},
       {"code_challenge_methods_supported", json::array{"S256"}},
       {"claims_parameter_supported", false},
       {"request_parameter_supported", false},

@@ -27,9 +27,12 @@ constexpr std::string_view kFormType = "application/x-www-form-urlencoded";
 
 std::string_view redeem_failure(RedeemError e) {
   switch (e) {
-    case RedeemError::unknown: return "the code is not valid";
-    case RedeemError::expired: return "the code has expired (codes last 60 seconds)";
-    case RedeemError::reused: return "the code was already used; tokens issued for it are revoked";
+    case RedeemError::unknown:
+      return "the code is not valid";
+    case RedeemError::expired:
+      return "the code has expired (codes last 60 seconds)";
+    case RedeemError::reused:
+      return "the code was already used; tokens issued for it are revoked";
   }
   return "the code is not valid";
 }
@@ -45,13 +48,15 @@ asio::awaitable<Response> oidc_token(OidcContext& oidc, RequestContext& ctx) {
 
   const std::string_view type = http::header_value(req, "Content-Type");
   if (type.substr(0, kFormType.size()) != kFormType)
-    co_return oauth_error(req, "invalid_request", "the body must be application/x-www-form-urlencoded");
+    co_return oauth_error(req, "invalid_request",
+                          "the body must be application/x-www-form-urlencoded");
   auto params = OAuthParams::parse(req.body());
   if (!params) co_return oauth_error(req, "invalid_request", params.error().detail);
 
   // 1. The client, before anything about the code is revealed.
   const std::string_view authorization = http::header_value(req, "Authorization");
-  auto creds = read_client_credentials(authorization, params->get("client_id"), params->get("client_secret"));
+  auto creds = read_client_credentials(authorization, params->get("client_id"),
+                                       params->get("client_secret"));
   if (!creds) co_return oauth_error(req, "invalid_request", creds.error().detail);
   const bool basic = creds->method == ClientAuthMethod::basic;
   const core::OidcClient* client = r->settings.oidc.find(creds->client_id);
@@ -60,8 +65,9 @@ asio::awaitable<Response> oidc_token(OidcContext& oidc, RequestContext& ctx) {
     if (!creds->client_secret.empty())
       co_return oauth_error(req, "invalid_client", "a public client has no secret", basic);
   } else if (creds->method == ClientAuthMethod::none) {
-    co_return oauth_error(req, "invalid_client",
-                          "client authentication is required (client_secret_basic or client_secret_post)");
+    co_return oauth_error(
+        req, "invalid_client",
+        "client authentication is required (client_secret_basic or client_secret_post)");
   } else if (!secret_matches(client->client_secret, creds->client_secret)) {
     co_return oauth_error(req, "invalid_client", "client authentication failed", basic);
   }
@@ -70,7 +76,8 @@ asio::awaitable<Response> oidc_token(OidcContext& oidc, RequestContext& ctx) {
   const auto grant_type = params->get("grant_type");
   if (!grant_type) co_return oauth_error(req, "invalid_request", "grant_type is required");
   if (*grant_type != "authorization_code")
-    co_return oauth_error(req, "unsupported_grant_type", "only grant_type=authorization_code is supported");
+    co_return oauth_error(req, "unsupported_grant_type",
+                          "only grant_type=authorization_code is supported");
   const auto code = params->get("code");
   if (!code) co_return oauth_error(req, "invalid_request", "code is required");
   const auto redirect_uri = params->get("redirect_uri");
@@ -78,16 +85,19 @@ asio::awaitable<Response> oidc_token(OidcContext& oidc, RequestContext& ctx) {
 
   auto grant = oidc.codes.redeem(*code, s.clock.now_ms());
   if (!grant) co_return oauth_error(req, "invalid_grant", redeem_failure(grant.error()));
-  if (grant->room != room) co_return oauth_error(req, "invalid_grant", "the code was issued by another room");
+  if (grant->room != room)
+    co_return oauth_error(req, "invalid_grant", "the code was issued by another room");
   if (grant->client_id != client->client_id)
     co_return oauth_error(req, "invalid_grant", "the code was issued to another client");
   if (grant->redirect_uri != *redirect_uri)
-    co_return oauth_error(req, "invalid_grant", "redirect_uri differs from the authorization request's");
+    co_return oauth_error(req, "invalid_grant",
+                          "redirect_uri differs from the authorization request's");
   const auto verifier = params->get("code_verifier");
   if (!grant->code_challenge.empty()) {
     if (!verifier) co_return oauth_error(req, "invalid_grant", "code_verifier is required (PKCE)");
     if (!pkce_s256_matches(*verifier, grant->code_challenge))
-      co_return oauth_error(req, "invalid_grant", "code_verifier does not match the code_challenge");
+      co_return oauth_error(req, "invalid_grant",
+                            "code_verifier does not match the code_challenge");
   } else if (verifier) {
     // A verifier for a request made without a challenge is a downgrade attempt or a client bug.
     co_return oauth_error(req, "invalid_grant", "the authorization request had no code_challenge");

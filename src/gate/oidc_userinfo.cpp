@@ -24,9 +24,12 @@ asio::awaitable<Response> oidc_userinfo(OidcContext& oidc, RequestContext& ctx) 
   auto r = co_await s.store.room(room);
   if (!r) co_return http::problem(req, r.error());
   const std::string_view token = http::bearer_token(req);
-  if (token.empty()) co_return bearer_error(req, "invalid_request", "an access token is required (Authorization: Bearer)",
-                                        /*token_presented=*/false);
-  if (token.size() > token::kMaxJwtBytes) co_return bearer_error(req, "invalid_token", "the token is too large");
+  if (token.empty())
+    co_return bearer_error(req, "invalid_request",
+                           "an access token is required (Authorization: Bearer)",
+                           /*token_presented=*/false);
+  if (token.size() > token::kMaxJwtBytes)
+    co_return bearer_error(req, "invalid_token", "the token is too large");
   auto claims = s.keys.verify(token);
   if (!claims) co_return bearer_error(req, "invalid_token", "the token's signature is not valid");
   auto iss = oidc_issuer(s, req, room);
@@ -37,7 +40,8 @@ asio::awaitable<Response> oidc_userinfo(OidcContext& oidc, RequestContext& ctx) 
   if (!jti || !jti->is_string() || oidc.codes.is_revoked(jti->get_string(), s.clock.now_ms()))
     co_return bearer_error(req, "invalid_token", "the token was revoked");
   json::object body{{"sub", claims->at("sub")}, {"room", room}};
-  if (const json::value* position = claims->if_contains("queue_position")) body["queue_position"] = *position;
+  if (const json::value* position = claims->if_contains("queue_position"))
+    body["queue_position"] = *position;
   co_return http::json_response(req, Status::ok, json::serialize(body));
 }
 

@@ -14,8 +14,8 @@ constexpr std::size_t kMaxVerifierChars = 128;
 constexpr std::size_t kS256ChallengeChars = 43;
 
 bool is_unreserved(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
 }
 
 }  // namespace
@@ -36,7 +36,8 @@ bool is_valid_s256_challenge(std::string_view challenge) {
 std::string s256_challenge(std::string_view verifier) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(verifier.data()), verifier.size(), digest);
-  return token::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+  return token::base64url_encode(
+      std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
 bool pkce_s256_matches(std::string_view verifier, std::string_view challenge) {
