@@ -102,7 +102,7 @@ json::object room_json(const store::RoomView& r) {
 
 json::object room_admin_json(const store::RoomView& r) {
   json::object o = room_json(r);
-  for (auto& [k, v] : config::room_settings_to_json(r.settings)) o[k] = v;
+  for (auto& [k, v] : config::room_settings_to_json(r.settings, config::Secrets::redact)) o[k] = v;
   if (r.settings.audience.empty()) o["audience"] = r.name;  // the effective default
   o["epoch"] = r.epoch;
   return o;

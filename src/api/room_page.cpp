@@ -46,6 +46,8 @@ std::string minutes(std::int64_t s) {
 
 }  // namespace
 
+std::string html_escape(std::string_view text) { return escape(text); }
+
 // Server-rendered, so it works with JavaScript off: it never refreshes itself; the visitor asks
 // again with the button.
 std::string html_page(std::string_view room, std::string_view title, const std::string& body) {

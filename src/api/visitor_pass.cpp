@@ -64,6 +64,7 @@ asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const ht
       auto renewed = co_await s.store.renew_pass(room, checked->ticket);
       if (renewed) {
         checked->expires_at_s = renewed->expires_at_s;
+        checked->pass = renewed->pass;
         checked->renewed = std::move(*renewed);
       }
     }

@@ -10,6 +10,7 @@
 #include "api/aws_private_api.hpp"
 #include "api/demo_page.hpp"
 #include "gate/forward_auth.hpp"
+#include "gate/oidc_provider.hpp"
 #include "api/room_page.hpp"
 #include "api/ops_api.hpp"
 #include "api/public_api.hpp"
@@ -106,6 +107,7 @@ void build_routes(http::Router& router, api::Services& services) {
   api::add_aws_public_routes(router, services);
   api::add_aws_private_routes(router, services);
   gate::add_forward_auth_routes(router, services);
+  gate::add_oidc_routes(router, services);
   api::add_room_page_routes(router, services);
   api::add_demo_routes(router, services);
 }

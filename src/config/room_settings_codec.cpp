@@ -155,6 +155,83 @@ core::Result<void> apply_pass_cookie(const json::value& value, core::PassCookie&
   return {};
 }
 
+core::Result<std::vector<std::string>> read_string_array(const json::value& v, const std::string& field) {
+  if (!v.is_array()) return fail(ErrorCode::bad_request, field + " must be an array of strings");
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+    auto text = read_string(v.get_array()[i], field + "[" + std::to_string(i) + "]");
+    if (!text) return std::unexpected(text.error());
+    out.push_back(std::move(*text));
+  }
+  return out;
+}
+
+// One entry of oidc.clients. A confidential client given without "client_secret" keeps the
+// secret it has in `current` (what the admin API shows is redacted, so a GET edited and PUT back
+// must not lose it).
+core::Result<core::OidcClient> read_oidc_client(const json::value& v, const std::string& field,
+                                                const core::OidcSettings& current) {
+  if (!v.is_object()) return fail(ErrorCode::bad_request, field + " must be an object");
+  core::OidcClient c;
+  bool has_id = false, has_secret = false, has_uris = false;
+  for (const auto& [key, value] : v.get_object()) {
+    const std::string name = field + "." + std::string(key);
+    if (key == "client_id" || key == "client_secret") {
+      auto text = read_string(value, name);
+      if (!text) return std::unexpected(text.error());
+      (key == "client_id" ? c.client_id : c.client_secret) = std::move(*text);
+      (key == "client_id" ? has_id : has_secret) = true;
+    } else if (key == "redirect_uris") {
+      auto uris = read_string_array(value, name);
+      if (!uris) return std::unexpected(uris.error());
+      c.redirect_uris = std::move(*uris);
+      has_uris = true;
+    } else if (key == "public") {
+      auto b = read_bool(value, name);
+      if (!b) return std::unexpected(b.error());
+      c.is_public = *b;
+    } else {
+      return fail(ErrorCode::bad_request, "unknown room setting \"" + name + "\"");
+    }
+  }
+  if (!has_id) return fail(ErrorCode::bad_request, field + ".client_id is required");
+  if (!has_uris) return fail(ErrorCode::bad_request, field + ".redirect_uris is required");
+  if (!has_secret && !c.is_public)
+    if (const core::OidcClient* old = current.find(c.client_id); old && !old->is_public)
+      c.client_secret = old->client_secret;
+  return c;
+}
+
+// An "oidc" object replaces the room's OIDC settings as a whole (clients are matched by
+// client_id only to keep secrets that were left out).
+core::Result<core::OidcSettings> read_oidc(const json::value& v, const core::OidcSettings& current) {
+  if (!v.is_object()) return fail(ErrorCode::bad_request, "oidc must be an object");
+  core::OidcSettings out;
+  for (const auto& [key, value] : v.get_object()) {
+    if (key != "clients") return fail(ErrorCode::bad_request, "unknown room setting \"oidc." + std::string(key) + "\"");
+    if (!value.is_array()) return fail(ErrorCode::bad_request, "oidc.clients must be an array");
+    for (std::size_t i = 0; i < value.get_array().size(); ++i) {
+      auto c = read_oidc_client(value.get_array()[i], "oidc.clients[" + std::to_string(i) + "]", current);
+      if (!c) return std::unexpected(c.error());
+      out.clients.push_back(std::move(*c));
+    }
+  }
+  return out;
+}
+
+json::object oidc_to_json(const core::OidcSettings& oidc, Secrets secrets) {
+  json::array clients;
+  for (const core::OidcClient& c : oidc.clients) {
+    json::object o{{"client_id", c.client_id}, {"public", c.is_public}};
+    if (secrets == Secrets::include && !c.is_public) o["client_secret"] = c.client_secret;
+    json::array uris;
+    for (const std::string& u : c.redirect_uris) uris.push_back(json::string(u));
+    o["redirect_uris"] = std::move(uris);
+    clients.push_back(std::move(o));
+  }
+  return json::object{{"clients", std::move(clients)}};
+}
+
 json::value optional_json(const std::optional<std::int64_t>& v) {
   return v ? json::value(*v) : json::value(nullptr);
 }
@@ -185,6 +262,10 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
                                     : s.aws_serving_counter_as_string) = *v;
     } else if (key == "events") {
       continue;  // after the other fields: overrides merge onto the room's new policy
+    } else if (key == "oidc") {
+      auto oidc = read_oidc(value, s.oidc);
+      if (!oidc) return std::unexpected(oidc.error());
+      s.oidc = std::move(*oidc);
     } else if (key == "admission") {
       if (auto ok = apply_admission(value, s.admission); !ok) return std::unexpected(ok.error());
     } else if (key == "pass_cookie") {
@@ -246,7 +327,7 @@ json::array events_to_json(const std::vector<core::ScheduledEvent>& events) {
   return out;
 }
 
-json::object room_settings_to_json(const core::RoomSettings& s) {
+json::object room_settings_to_json(const core::RoomSettings& s, Secrets secrets) {
   return json::object{{"pass_lifetime_s", s.pass_lifetime_s},
                       {"algorithm", s.algorithm},
                       {"issuer", s.issuer},
@@ -266,7 +347,8 @@ json::object room_settings_to_json(const core::RoomSettings& s) {
                                                    {"path", s.pass_cookie.path},
                                                    {"secure", s.pass_cookie.secure ? json::value(*s.pass_cookie.secure)
                                                                                    : json::value(nullptr)},
-                                                   {"same_site", core::to_string(s.pass_cookie.same_site)}}}};
+                                                   {"same_site", core::to_string(s.pass_cookie.same_site)}}},
+                      {"oidc", oidc_to_json(s.oidc, secrets)}};
 }
 
 }  // namespace waitroom::config

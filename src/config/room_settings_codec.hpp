@@ -13,7 +13,12 @@ namespace waitroom::config {
 core::Result<core::RoomSettings> apply_room_settings(const boost::json::object& fields,
                                                      core::RoomSettings base);
 
-boost::json::object room_settings_to_json(const core::RoomSettings& settings);
+// Whether OIDC client secrets are written out. The store's log needs them to restore the room;
+// anything a person or another system reads (the admin API, audit events) gets them redacted:
+// the "client_secret" field is left out, and a PUT that leaves it out keeps the secret.
+enum class Secrets : bool { redact, include };
+
+boost::json::object room_settings_to_json(const core::RoomSettings& settings, Secrets secrets);
 boost::json::object admission_to_json(const core::AdmissionPolicy& admission);
 
 }  // namespace waitroom::config

@@ -27,7 +27,7 @@ TEST(RoomSettingsCodec, RoundTripsThroughJson) {
   s.aws_serving_counter_as_string = true;
   s.renew_on_activity = true;
   s.pass_cookie = {"shop_pass", "example.com", "/shop", true, core::SameSite::strict};
-  auto back = apply_room_settings(room_settings_to_json(s), core::RoomSettings{});
+  auto back = apply_room_settings(room_settings_to_json(s, Secrets::include), core::RoomSettings{});
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, s);
 }
@@ -50,6 +50,57 @@ TEST(RoomSettingsCodec, RefusesUnknownFieldsAndWrongTypes) {
                            R"({"aws_serving_counter_as_string": "yes"})", R"({"pass_lifetime_s": 1.5})"}) {
     auto s = apply_room_settings(parse(body), core::RoomSettings{});
     EXPECT_FALSE(s) << body;
+  }
+}
+
+}  // namespace
+}  // namespace waitroom::config
+
+namespace waitroom::config {
+namespace {
+
+constexpr std::string_view kOidc = R"({"oidc": {"clients": [
+  {"client_id": "shop", "client_secret": "0123456789abcdef-secret", "redirect_uris": ["https://shop.example/cb"]},
+  {"client_id": "app", "public": true, "redirect_uris": ["http://127.0.0.1:7000/cb"]}]}})";
+
+TEST(RoomSettingsCodec, OidcClientsRoundTripWithSecretsOnlyWhenAsked) {
+  auto s = apply_room_settings(parse(kOidc), core::RoomSettings{});
+  ASSERT_TRUE(s) << s.error().detail;
+  ASSERT_EQ(s->oidc.clients.size(), 2u);
+  EXPECT_FALSE(s->oidc.clients[0].is_public);
+  EXPECT_TRUE(s->oidc.clients[1].is_public);
+  auto back = apply_room_settings(room_settings_to_json(*s, Secrets::include), core::RoomSettings{});
+  ASSERT_TRUE(back) << back.error().detail;
+  EXPECT_EQ(*back, *s);
+  const auto redacted = boost::json::serialize(room_settings_to_json(*s, Secrets::redact));
+  EXPECT_EQ(redacted.find("0123456789abcdef-secret"), std::string::npos) << redacted;
+  EXPECT_EQ(redacted.find("client_secret"), std::string::npos) << redacted;
+}
+
+TEST(RoomSettingsCodec, ARedactedViewPutBackKeepsTheSecret) {
+  auto s = apply_room_settings(parse(kOidc), core::RoomSettings{});
+  ASSERT_TRUE(s);
+  auto again = apply_room_settings(room_settings_to_json(*s, Secrets::redact), *s);
+  ASSERT_TRUE(again) << again.error().detail;
+  EXPECT_EQ(again->oidc.clients[0].client_secret, "0123456789abcdef-secret");
+  // ...but a new client, or one that was public, must bring its own.
+  auto fresh = apply_room_settings(room_settings_to_json(*s, Secrets::redact), core::RoomSettings{});
+  ASSERT_FALSE(fresh);
+  EXPECT_NE(fresh.error().detail.find("oidc.clients[0].client_secret"), std::string::npos) << fresh.error().detail;
+}
+
+TEST(RoomSettingsCodec, RefusesBadOidcFields) {
+  for (const char* body : {R"({"oidc": []})", R"({"oidc": {"client": []}})", R"({"oidc": {"clients": {}}})",
+                           R"({"oidc": {"clients": [{"redirect_uris": ["https://a.example/"]}]}})",
+                           R"({"oidc": {"clients": [{"client_id": "a", "public": true}]}})",
+                           R"({"oidc": {"clients": [{"client_id": "a", "public": "no", "redirect_uris": []}]}})",
+                           R"({"oidc": {"clients": [{"client_id": "a", "public": true, "redirect_uris": [1]}]}})",
+                           R"({"oidc": {"clients": [{"client_id": "a", "public": true, "colour": 1, "redirect_uris": []}]}})"}) {
+    auto s = apply_room_settings(parse(body), core::RoomSettings{});
+    EXPECT_FALSE(s) << body;
+    if (!s) {
+      EXPECT_NE(s.error().detail.find("oidc"), std::string::npos) << s.error().detail;
+    }
   }
 }
 

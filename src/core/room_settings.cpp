@@ -146,6 +146,7 @@ Result<void> validate(const RoomSettings& s) {
                                               std::to_string(kMaxTimeoutS) + " seconds");
   if (auto ok = validate(s.admission); !ok) return ok;
   if (auto ok = validate(s.pass_cookie); !ok) return ok;
+  if (auto ok = validate(s.oidc); !ok) return ok;
   if (s.events.size() > kMaxScheduledEvents)
     return fail(ErrorCode::bad_request, "events: at most " + std::to_string(kMaxScheduledEvents) + " per room");
   for (std::size_t i = 0; i < s.events.size(); ++i) {

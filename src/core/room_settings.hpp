@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/oidc_settings.hpp"
 
 namespace waitroom::core {
 
@@ -105,6 +106,8 @@ struct RoomSettings {
   // A gate that sees a pass with less than half its lifetime left renews it (a new pass, the
   // same session), so an active visitor keeps their session and an idle one's ends on time.
   bool renew_on_activity = false;
+  // The OpenID Connect relying parties allowed to send visitors through this room.
+  OidcSettings oidc;
 
   bool operator==(const RoomSettings&) const = default;
 };

@@ -9,8 +9,8 @@ int hex_value(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
+}  // namespace
 
-// Form decoding: %XX escapes and '+' as a space; nullopt for a broken escape.
 std::optional<std::string> form_decode(std::string_view in) {
   std::string out;
   out.reserve(in.size());
@@ -29,7 +29,6 @@ std::optional<std::string> form_decode(std::string_view in) {
   }
   return out;
 }
-}  // namespace
 
 // Written by hand: Boost.URL 1.81's compiled parse_query read past the end of the view it was
 // given here (ASan: strlen on a non-terminated buffer).

@@ -54,7 +54,9 @@ struct PassView {
 // What a gate learns about a live pass.
 struct PassCheck {
   std::string ticket;
+  std::string pass;  // the pass checked (after a renewal: the new one)
   std::uint64_t position = 0;
+  std::int64_t issued_at_s = 0;  // when the visitor was let in (the OIDC adapter's auth_time)
   std::int64_t expires_at_s = 0;
   // The room renews passes on activity and this one should be: renew_pass(), then give the
   // visitor the new pass (also when they showed the previous pass of a renewed session).

@@ -428,8 +428,13 @@ Store::Op<PassCheck> EmbeddedStore::check_pass(std::string room, std::string tic
   const core::RoomSettings& st = entry->room.settings();
   const bool renewal_due =
       st.renew_on_activity && (previous || (s->expires_at_s - now) * 2 < st.pass_lifetime_s);
-  co_return PassCheck{std::move(ticket), position, previous ? s->previous_expires_at_s : s->expires_at_s,
-                      renewal_due, std::nullopt};
+  co_return PassCheck{std::move(ticket),
+                      std::move(pass),
+                      position,
+                      s->issued_at_s,
+                      previous ? s->previous_expires_at_s : s->expires_at_s,
+                      renewal_due,
+                      std::nullopt};
 }
 
 Store::Op<PassView> EmbeddedStore::renew_pass(std::string room, std::string ticket) {
@@ -528,9 +533,12 @@ Store::Op<std::pair<RoomView, bool>> EmbeddedStore::put_room(std::string room, S
     }
     auto settings = update(current);
     if (!settings) co_return std::unexpected(settings.error());
-    json::object settings_json = config::room_settings_to_json(*settings);
-    lsn = append_record(RoomPutRecord{room, json::serialize(settings_json)});
-    emit(room, "policy.changed", {{"created", it == rooms_.end()}, {"settings", std::move(settings_json)}});
+    // The log keeps OIDC client secrets (it restores the room); the audit event does not.
+    lsn = append_record(RoomPutRecord{
+        room, json::serialize(config::room_settings_to_json(*settings, config::Secrets::include))});
+    emit(room, "policy.changed",
+         {{"created", it == rooms_.end()},
+          {"settings", config::room_settings_to_json(*settings, config::Secrets::redact)}});
     if (it != rooms_.end()) {
       it->second->room.set_settings(*settings);
       view = view_of(it->second->room);
@@ -586,7 +594,7 @@ Store::Op<RoomView> EmbeddedStore::set_paused(std::string room, bool paused) {
     rm.set_settings(st);
     emit(room, paused ? "room.paused" : "room.resumed", {});
     return std::pair{view_of(rm),
-                     RoomPutRecord{room, json::serialize(config::room_settings_to_json(st))}};
+                     RoomPutRecord{room, json::serialize(config::room_settings_to_json(st, config::Secrets::include))}};
   });
   if (!changed) co_return std::unexpected(changed.error());
   WAITROOM_DURABLE_OR_503(changed->second);
