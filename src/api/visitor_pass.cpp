@@ -41,10 +41,10 @@ std::string_view origin_of(std::string_view url) {
 
 }  // namespace
 
-asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::Request& req,
+asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::beast_http::fields& headers,
                                                            const std::string& room, std::string& why) {
-  std::string_view token = http::bearer_token(req);
-  if (token.empty()) token = http::cookie_value(req, pass_cookie_name(room));
+  std::string_view token = http::bearer_token(headers);
+  if (token.empty()) token = http::cookie_value(headers, pass_cookie_name(room));
   if (token.empty()) {
     why = "no pass for this room";
   } else if (token.size() > kMaxPassBytes) {

@@ -13,7 +13,8 @@ namespace waitroom::api {
 
 // The live pass a request carries for `room` (Authorization: Bearer, or the pass cookie): exactly
 // the pass the room issued for its ticket, with the session active. Otherwise nullopt and `why`.
-boost::asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::Request& req,
+// Takes the request's header fields, so a streamed request (the proxy's) is checked the same way.
+boost::asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::beast_http::fields& headers,
                                                                   const std::string& room, std::string& why);
 
 // The room page's URL for a visitor sent back to the line, with where to return once admitted.
