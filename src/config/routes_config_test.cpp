@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "config/server_config.hpp"
 #include "testing/temp_dir.hpp"
-
-#include <fstream>
 
 namespace waitroom::config {
 namespace {
@@ -115,12 +115,15 @@ TEST(RoutesConfig, ErrorsNameTheRouteAndKey) {
       {"room = \"r\"", "routes[0].upstream: is required"},
       {"upstream = \"http://127.0.0.1:3000\"", "routes[0].room: is required"},
       {ok + "colour = 1", "routes[0].colour: unknown key"},
-      {"upstream = \"https://127.0.0.1\"\nroom = \"r\"", "routes[0].upstream: https upstreams are not supported"},
+      {"upstream = \"https://127.0.0.1\"\nroom = \"r\"",
+       "routes[0].upstream: https upstreams are not supported"},
       {"upstream = \"ftp://x\"\nroom = \"r\"", "routes[0].upstream"},
       {"upstream = \"http://127.0.0.1:0\"\nroom = \"r\"", "routes[0].upstream: the port"},
       {"upstream = \"http://127.0.0.1:99999\"\nroom = \"r\"", "routes[0].upstream: the port"},
-      {"upstream = \"http://u@127.0.0.1\"\nroom = \"r\"", "routes[0].upstream: must not contain user info"},
-      {"upstream = \"http://127.0.0.1/a?b\"\nroom = \"r\"", "routes[0].upstream: must not have a query"},
+      {"upstream = \"http://u@127.0.0.1\"\nroom = \"r\"",
+       "routes[0].upstream: must not contain user info"},
+      {"upstream = \"http://127.0.0.1/a?b\"\nroom = \"r\"",
+       "routes[0].upstream: must not have a query"},
       {"upstream = \"http://127.0.0.1\"\nroom = \"-r\"", "routes[0].room"},
       {ok + "host = \"shop.example:8080\"", "routes[0].host"},
       {ok + "host = \"http://shop.example\"", "routes[0].host"},
@@ -130,11 +133,15 @@ TEST(RoutesConfig, ErrorsNameTheRouteAndKey) {
       {ok + "response_timeout_s = \"60\"", "routes[0].response_timeout_s"},
       {ok + "bypass = \"/static/\"", "routes[0].bypass: must be an array"},
       {ok + "bypass = [ { cidr = \"10.0.0.0/99\" } ]", "routes[0].bypass[0].cidr"},
-      {ok + "bypass = [ { path_prefix = \"/a/\" }, { cidr = \"nonsense\" } ]", "routes[0].bypass[1].cidr"},
-      {ok + "bypass = [ { header = \"X-Key\" } ]", "routes[0].bypass[0].value: a header rule needs"},
+      {ok + "bypass = [ { path_prefix = \"/a/\" }, { cidr = \"nonsense\" } ]",
+       "routes[0].bypass[1].cidr"},
+      {ok + "bypass = [ { header = \"X-Key\" } ]",
+       "routes[0].bypass[0].value: a header rule needs"},
       {ok + "bypass = [ { cookie = \"bad name\", value = \"x\" } ]", "routes[0].bypass[0].cookie"},
-      {ok + "bypass = [ { path_prefix = \"/a/\", value = \"x\" } ]", "routes[0].bypass[0].value: only header"},
-      {ok + "bypass = [ { path_prefix = \"/a/\", cidr = \"10.0.0.0/8\" } ]", "routes[0].bypass[0]: one rule per table"},
+      {ok + "bypass = [ { path_prefix = \"/a/\", value = \"x\" } ]",
+       "routes[0].bypass[0].value: only header"},
+      {ok + "bypass = [ { path_prefix = \"/a/\", cidr = \"10.0.0.0/8\" } ]",
+       "routes[0].bypass[0]: one rule per table"},
       {ok + "bypass = [ { crawlers = false } ]", "routes[0].bypass[0].crawlers: must be true"},
       {ok + "bypass = [ { user_agent = \"x\" } ]", "routes[0].bypass[0].user_agent: unknown key"},
       {ok + "bypass = [ {} ]", "routes[0].bypass[0]: needs one of"},
@@ -148,7 +155,8 @@ TEST(RoutesConfig, ErrorsNameTheRouteAndKey) {
   }
   auto dup = routes_of("[[routes]]\n" + ok + "[[routes]]\n" + ok);
   ASSERT_FALSE(dup);
-  EXPECT_NE(dup.error().detail.find("routes[1]: same host and path_prefix as routes[0]"), std::string::npos)
+  EXPECT_NE(dup.error().detail.find("routes[1]: same host and path_prefix as routes[0]"),
+            std::string::npos)
       << dup.error().detail;
 }
 

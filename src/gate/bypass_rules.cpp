@@ -13,9 +13,11 @@ namespace waitroom::gate {
 namespace {
 
 bool contains_ignoring_case(std::string_view haystack, std::string_view needle) {
-  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  });
+  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                        [](char a, char b) {
+                          return std::tolower(static_cast<unsigned char>(a)) ==
+                                 std::tolower(static_cast<unsigned char>(b));
+                        });
   return it != haystack.end();
 }
 
@@ -34,7 +36,8 @@ BypassRules::BypassRules(BypassRules&&) noexcept = default;
 BypassRules& BypassRules::operator=(BypassRules&&) noexcept = default;
 BypassRules::~BypassRules() = default;
 
-core::Result<BypassRules> BypassRules::compile(std::vector<config::BypassRule> rules, const std::string& key) {
+core::Result<BypassRules> BypassRules::compile(std::vector<config::BypassRule> rules,
+                                               const std::string& key) {
   BypassRules out;
   for (std::size_t i = 0; i < rules.size(); ++i) {
     std::unique_ptr<re2::RE2> re;
@@ -43,8 +46,8 @@ core::Result<BypassRules> BypassRules::compile(std::vector<config::BypassRule> r
       options.set_log_errors(false);  // the error goes into the config message instead
       re = std::make_unique<re2::RE2>(rules[i].name, options);
       if (!re->ok())
-        return core::fail(core::ErrorCode::bad_request,
-                          "config: " + key + "[" + std::to_string(i) + "].path_regex: " + re->error());
+        return core::fail(core::ErrorCode::bad_request, "config: " + key + "[" + std::to_string(i) +
+                                                            "].path_regex: " + re->error());
     }
     out.regexes_.push_back(std::move(re));
   }
@@ -67,7 +70,8 @@ const config::BypassRule* BypassRules::match(const BypassRequest& req) const {
         met = req.path.starts_with(rule.name) && path_is_plain();
         break;
       case BypassKind::path_regex:
-        met = re2::RE2::PartialMatch(re2::StringPiece(req.path.data(), req.path.size()), *regexes_[i]) &&
+        met = re2::RE2::PartialMatch(re2::StringPiece(req.path.data(), req.path.size()),
+                                     *regexes_[i]) &&
               path_is_plain();
         break;
       case BypassKind::cidr:
@@ -80,7 +84,8 @@ const config::BypassRule* BypassRules::match(const BypassRequest& req) const {
       }
       case BypassKind::cookie: {
         auto it = req.headers.find(boost::beast::http::field::cookie);
-        met = it != req.headers.end() && equal_constant_time(http::cookie_value(req.headers, rule.name), rule.value);
+        met = it != req.headers.end() &&
+              equal_constant_time(http::cookie_value(req.headers, rule.name), rule.value);
         break;
       }
       case BypassKind::crawlers: {
@@ -95,8 +100,9 @@ const config::BypassRule* BypassRules::match(const BypassRequest& req) const {
 }
 
 bool is_crawler(std::string_view user_agent) {
-  return std::any_of(std::begin(kCrawlerTokens), std::end(kCrawlerTokens),
-                     [&](std::string_view token) { return contains_ignoring_case(user_agent, token); });
+  return std::any_of(
+      std::begin(kCrawlerTokens), std::end(kCrawlerTokens),
+      [&](std::string_view token) { return contains_ignoring_case(user_agent, token); });
 }
 
 bool in_network(const config::Cidr& network, const boost::asio::ip::address& address) {

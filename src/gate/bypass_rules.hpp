@@ -29,7 +29,8 @@ class BypassRules {
  public:
   // Compiles the rules' regexes; a bad one is an error naming `key` and the rule's index, e.g.
   // "config: routes[0].bypass[1].path_regex: missing ): (a".
-  static core::Result<BypassRules> compile(std::vector<config::BypassRule> rules, const std::string& key);
+  static core::Result<BypassRules> compile(std::vector<config::BypassRule> rules,
+                                           const std::string& key);
   BypassRules();
   BypassRules(BypassRules&&) noexcept;
   BypassRules& operator=(BypassRules&&) noexcept;

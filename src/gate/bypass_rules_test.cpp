@@ -38,11 +38,14 @@ struct Probe {
   std::string path = "/";
   bhttp::fields headers;
   boost::asio::ip::address remote = make_address("203.0.113.9");
-  const BypassRule* on(const BypassRules& rules) const { return rules.match(BypassRequest{path, headers, remote}); }
+  const BypassRule* on(const BypassRules& rules) const {
+    return rules.match(BypassRequest{path, headers, remote});
+  }
 };
 
 TEST(BypassRules, PathPrefixAndRegex) {
-  auto rules = compile({rule(BypassKind::path_prefix, "/static/"), rule(BypassKind::path_regex, "^/health$")});
+  auto rules = compile(
+      {rule(BypassKind::path_prefix, "/static/"), rule(BypassKind::path_regex, "^/health$")});
   Probe p;
   p.path = "/static/app.css";
   ASSERT_NE(p.on(rules), nullptr);
@@ -57,7 +60,8 @@ TEST(BypassRules, PathPrefixAndRegex) {
 }
 
 TEST(BypassRules, PathRulesNeverMatchDotSegments) {
-  auto rules = compile({rule(BypassKind::path_prefix, "/static/"), rule(BypassKind::path_regex, "^/static/")});
+  auto rules = compile(
+      {rule(BypassKind::path_prefix, "/static/"), rule(BypassKind::path_regex, "^/static/")});
   Probe p;
   for (const char* climbing : {"/static/../basket", "/static/%2e%2e/basket", "/static/..%2fbasket",
                                "/static/.%2E/basket", "/static/..\\basket", "/static/./x"}) {
@@ -69,10 +73,12 @@ TEST(BypassRules, PathRulesNeverMatchDotSegments) {
 }
 
 TEST(BypassRules, BadRegexNamesTheRule) {
-  std::vector<BypassRule> rules{rule(BypassKind::path_prefix, "/a/"), rule(BypassKind::path_regex, "^/(unclosed")};
+  std::vector<BypassRule> rules{rule(BypassKind::path_prefix, "/a/"),
+                                rule(BypassKind::path_regex, "^/(unclosed")};
   auto compiled = BypassRules::compile(std::move(rules), "routes[3].bypass");
   ASSERT_FALSE(compiled);
-  EXPECT_NE(compiled.error().detail.find("config: routes[3].bypass[1].path_regex: "), std::string::npos)
+  EXPECT_NE(compiled.error().detail.find("config: routes[3].bypass[1].path_regex: "),
+            std::string::npos)
       << compiled.error().detail;
   // RE2 refuses what it cannot run in linear time, e.g. backreferences.
   std::vector<BypassRule> backref{rule(BypassKind::path_regex, "^/(a)\\1$")};
@@ -82,12 +88,13 @@ TEST(BypassRules, BadRegexNamesTheRule) {
 TEST(BypassRules, ClientNetworksIpv4AndIpv6) {
   auto rules = compile({network("10.0.0.0/8"), network("2001:db8::/32"), network("192.0.2.7")});
   Probe p;
-  for (const char* inside : {"10.1.2.3", "10.255.255.255", "::ffff:10.9.9.9", "2001:db8::1", "2001:db8:ffff::",
-                             "192.0.2.7"}) {
+  for (const char* inside : {"10.1.2.3", "10.255.255.255", "::ffff:10.9.9.9", "2001:db8::1",
+                             "2001:db8:ffff::", "192.0.2.7"}) {
     p.remote = make_address(inside);
     EXPECT_NE(p.on(rules), nullptr) << inside;
   }
-  for (const char* outside : {"11.0.0.1", "9.255.255.255", "2001:db9::1", "::1", "192.0.2.8", "::a00:1"}) {
+  for (const char* outside :
+       {"11.0.0.1", "9.255.255.255", "2001:db9::1", "::1", "192.0.2.8", "::a00:1"}) {
     p.remote = make_address(outside);
     EXPECT_EQ(p.on(rules), nullptr) << outside;
   }
@@ -105,7 +112,8 @@ TEST(InNetwork, OddPrefixLengths) {
 }
 
 TEST(BypassRules, HeaderAndCookieMustEqualTheValue) {
-  auto rules = compile({rule(BypassKind::header, "X-Internal-Key", "s3cret"), rule(BypassKind::cookie, "staff", "yes")});
+  auto rules = compile({rule(BypassKind::header, "X-Internal-Key", "s3cret"),
+                        rule(BypassKind::cookie, "staff", "yes")});
   Probe p;
   EXPECT_EQ(p.on(rules), nullptr);
   p.headers.set("x-internal-key", "s3cret");  // names compare without case
@@ -127,16 +135,18 @@ TEST(BypassRules, Crawlers) {
   auto rules = compile({rule(BypassKind::crawlers, "")});
   Probe p;
   EXPECT_EQ(p.on(rules), nullptr);
-  for (const char* ua : {"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
-                         "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
-                         "DuckDuckBot/1.1; (+http://duckduckgo.com/duckduckbot.html)",
-                         "Mozilla/5.0 (compatible; Baiduspider/2.0)", "Mozilla/5.0 (compatible; YandexBot/3.0)",
-                         "Mozilla/5.0 (Macintosh) Applebot/0.1", "Mozilla/5.0 (compatible; Yahoo! Slurp)",
-                         "GOOGLEBOT"}) {
+  for (const char* ua :
+       {"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+        "DuckDuckBot/1.1; (+http://duckduckgo.com/duckduckbot.html)",
+        "Mozilla/5.0 (compatible; Baiduspider/2.0)", "Mozilla/5.0 (compatible; YandexBot/3.0)",
+        "Mozilla/5.0 (Macintosh) Applebot/0.1", "Mozilla/5.0 (compatible; Yahoo! Slurp)",
+        "GOOGLEBOT"}) {
     p.headers.set(bhttp::field::user_agent, ua);
     EXPECT_NE(p.on(rules), nullptr) << ua;
   }
-  for (const char* ua : {"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0", "curl/8.0", "python-requests/2.28"}) {
+  for (const char* ua :
+       {"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0", "curl/8.0", "python-requests/2.28"}) {
     p.headers.set(bhttp::field::user_agent, ua);
     EXPECT_EQ(p.on(rules), nullptr) << ua;
   }

@@ -11,10 +11,12 @@ bool wants_html(const http::beast_http::fields& headers) {
 
 http::Response deny(const api::Services& s, const http::Request& req, const Refusal& refusal) {
   const std::string room_url = api::room_page_url(s, refusal.room, refusal.return_url);
-  if (refusal.on_fail == OnFail::redirect || (refusal.on_fail == OnFail::automatic && wants_html(req)))
+  if (refusal.on_fail == OnFail::redirect ||
+      (refusal.on_fail == OnFail::automatic && wants_html(req)))
     return http::redirect(req, http::Status::found, room_url);
   http::Response res = http::problem(req, http::Status::unauthorized, refusal.why);
-  res.set(http::beast_http::field::www_authenticate, "Bearer realm=\"waitroom\", error=\"invalid_token\"");
+  res.set(http::beast_http::field::www_authenticate,
+          "Bearer realm=\"waitroom\", error=\"invalid_token\"");
   res.set("X-Waitroom-Room-Url", room_url);
   return res;
 }

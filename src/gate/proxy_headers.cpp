@@ -12,9 +12,14 @@ using beast::http::field;
 
 namespace {
 
-constexpr field kHopByHop[] = {field::connection,          field::keep_alive, field::proxy_connection,
-                               field::proxy_authenticate,  field::proxy_authorization,
-                               field::te,                  field::trailer,    field::transfer_encoding,
+constexpr field kHopByHop[] = {field::connection,
+                               field::keep_alive,
+                               field::proxy_connection,
+                               field::proxy_authenticate,
+                               field::proxy_authorization,
+                               field::te,
+                               field::trailer,
+                               field::transfer_encoding,
                                field::upgrade};
 constexpr std::string_view kWaitroomPrefix = "x-waitroom-";
 constexpr std::string_view kForwardedFor = "X-Forwarded-For";
@@ -53,14 +58,16 @@ void remove_hop_by_hop(beast::http::fields& fields) {
 void remove_waitroom_fields(beast::http::fields& fields) {
   for (auto it = fields.begin(); it != fields.end();) {
     const std::string_view name = it->name_string();
-    if (name.size() >= kWaitroomPrefix.size() && beast::iequals(name.substr(0, kWaitroomPrefix.size()), kWaitroomPrefix))
+    if (name.size() >= kWaitroomPrefix.size() &&
+        beast::iequals(name.substr(0, kWaitroomPrefix.size()), kWaitroomPrefix))
       it = fields.erase(it);
     else
       ++it;
   }
 }
 
-void set_forwarded(beast::http::fields& fields, const boost::asio::ip::address& peer, std::string_view original_host) {
+void set_forwarded(beast::http::fields& fields, const boost::asio::ip::address& peer,
+                   std::string_view original_host) {
   std::string chain;
   for (const auto& f : boost::make_iterator_range(fields.equal_range(kForwardedFor))) {
     const std::string_view v = trim(f.value());
@@ -72,8 +79,10 @@ void set_forwarded(beast::http::fields& fields, const boost::asio::ip::address& 
   chain += peer_text(peer);
   fields.set(kForwardedFor, chain);
   fields.set("X-Forwarded-Proto", "http");
-  if (original_host.empty()) fields.erase("X-Forwarded-Host");
-  else fields.set("X-Forwarded-Host", original_host);
+  if (original_host.empty())
+    fields.erase("X-Forwarded-Host");
+  else
+    fields.set("X-Forwarded-Host", original_host);
 }
 
 }  // namespace waitroom::gate

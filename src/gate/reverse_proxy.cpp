@@ -1,8 +1,8 @@
 #include "gate/reverse_proxy.hpp"
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
-#include <algorithm>
 #include <chrono>
 
 #include "api/visitor_pass.hpp"
@@ -46,9 +46,11 @@ struct RelayEnd {
 // own deadline: `read_timeout_s` is an idle timeout between reads.
 template <bool isRequest>
 asio::awaitable<RelayEnd> relay(tcp::socket& from, beast::flat_buffer& from_buffer,
-                                bhttp::parser<isRequest, bhttp::buffer_body>& parser, tcp::socket& to,
-                                bhttp::serializer<isRequest, bhttp::buffer_body>& serializer, char* buf,
-                                http::Deadline& deadline, std::int64_t read_timeout_s, std::int64_t write_timeout_s) {
+                                bhttp::parser<isRequest, bhttp::buffer_body>& parser,
+                                tcp::socket& to,
+                                bhttp::serializer<isRequest, bhttp::buffer_body>& serializer,
+                                char* buf, http::Deadline& deadline, std::int64_t read_timeout_s,
+                                std::int64_t write_timeout_s) {
   RelayEnd end;
   auto& body = parser.get().body();
   // The head goes out alone only when no body bytes are waiting: the receiver may need it before
@@ -67,7 +69,8 @@ asio::awaitable<RelayEnd> relay(tcp::socket& from, beast::flat_buffer& from_buff
       body.data = buf;
       body.size = kRelayBufferBytes;
       deadline.expire_in(read_timeout_s);
-      auto [ec, n] = co_await bhttp::async_read_some(from, from_buffer, parser, as_tuple(use_awaitable));
+      auto [ec, n] =
+          co_await bhttp::async_read_some(from, from_buffer, parser, as_tuple(use_awaitable));
       if (ec == bhttp::error::need_buffer) ec = {};  // `buf` is full: write it out, then read on
       if (ec) {
         end.side = Side::read;
@@ -77,8 +80,10 @@ asio::awaitable<RelayEnd> relay(tcp::socket& from, beast::flat_buffer& from_buff
       body.size = kRelayBufferBytes - body.size;  // what the parser put into `buf`
       body.data = buf;
       body.more = !parser.is_done();
-      if (body.size > 0) end.body_read = true;
-      else if (body.more) continue;  // e.g. only a chunk header arrived
+      if (body.size > 0)
+        end.body_read = true;
+      else if (body.more)
+        continue;  // e.g. only a chunk header arrived
     } else {
       body.data = nullptr;  // the end of the body (for chunked: the last chunk)
       body.size = 0;
@@ -97,7 +102,8 @@ asio::awaitable<RelayEnd> relay(tcp::socket& from, beast::flat_buffer& from_buff
 }
 
 // Tries the upstream's addresses in order within `timeout_s` each. operation_aborted: timed out.
-asio::awaitable<error_code> connect(tcp::socket& socket, const std::vector<tcp::endpoint>& endpoints,
+asio::awaitable<error_code> connect(tcp::socket& socket,
+                                    const std::vector<tcp::endpoint>& endpoints,
                                     http::Deadline& deadline, std::int64_t timeout_s) {
   error_code last = asio::error::host_not_found;
   for (const tcp::endpoint& endpoint : endpoints) {
@@ -115,11 +121,12 @@ asio::awaitable<error_code> connect(tcp::socket& socket, const std::vector<tcp::
   co_return last;
 }
 
-// Errors that mean the upstream closed a connection: on a pooled connection before any answer,
-// the usual race with the upstream's idle timeout, which a fresh connection resolves.
+// Errors that mean the upstream closed a connection without a byte of answer (partial_message,
+// a cut-off answer, is not one: the upstream took the request). On a pooled connection, the
+// usual race with the upstream's idle timeout, which a fresh connection resolves.
 bool closed_by_peer(const error_code& ec) {
-  return ec == asio::error::eof || ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset ||
-         ec == asio::error::broken_pipe || ec == bhttp::error::partial_message;
+  return ec == asio::error::eof || ec == bhttp::error::end_of_stream ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
 }
 
 }  // namespace
@@ -148,7 +155,8 @@ http::Request answer_shell(const http::StreamExchange& ex, unsigned version, boo
 }
 
 // Writes one whole answer of the proxy's own; true when the connection may carry on.
-asio::awaitable<bool> write_answer(http::StreamExchange& ex, http::Response& res, bool head_request) {
+asio::awaitable<bool> write_answer(http::StreamExchange& ex, http::Response& res,
+                                   bool head_request) {
   if (head_request) res.body().clear();  // Content-Length stays the GET's
   std::string wire;
   http::serialize_response(res, wire);
@@ -164,7 +172,8 @@ std::string return_url(const api::Services& s, const http::StreamExchange& ex) {
   const std::string_view target = ex.parser.get().target();
   const std::string_view host = http::header_value(ex.parser.get(), "Host");
   if (s.config.public_url.empty() || host.empty()) return std::string(target);
-  const std::string_view proto = http::header_value(ex.parser.get(), "X-Forwarded-Proto") == "https" ? "https" : "http";
+  const std::string_view proto =
+      http::header_value(ex.parser.get(), "X-Forwarded-Proto") == "https" ? "https" : "http";
   return std::string(proto) + "://" + std::string(host) + std::string(target);
 }
 
@@ -173,7 +182,8 @@ std::string return_url(const api::Services& s, const http::StreamExchange& ex) {
 ReverseProxy::ReverseProxy(api::Services& services, ops::ProxyMetrics& metrics)
     : services_(services), metrics_(metrics), table_(services.config.routes) {}
 
-core::Result<std::unique_ptr<ReverseProxy>> ReverseProxy::create(api::Services& services, ops::ProxyMetrics& metrics) {
+core::Result<std::unique_ptr<ReverseProxy>> ReverseProxy::create(api::Services& services,
+                                                                 ops::ProxyMetrics& metrics) {
   std::unique_ptr<ReverseProxy> proxy(new ReverseProxy(services, metrics));
   const auto& routes = services.config.routes;
   std::vector<std::pair<std::string, std::uint16_t>> upstream_keys;
@@ -192,8 +202,9 @@ core::Result<std::unique_ptr<ReverseProxy>> ReverseProxy::create(api::Services& 
       error_code ec;
       auto results = resolver.resolve(r.upstream_host, std::to_string(r.upstream_port), ec);
       if (ec || results.empty())
-        return core::fail(core::ErrorCode::bad_request, "config: " + key + ".upstream: cannot resolve " +
-                                                            r.upstream_host + ": " + (ec ? ec.message() : "no address"));
+        return core::fail(core::ErrorCode::bad_request,
+                          "config: " + key + ".upstream: cannot resolve " + r.upstream_host + ": " +
+                              (ec ? ec.message() : "no address"));
       Upstream u;
       for (const auto& entry : results) u.endpoints.push_back(entry.endpoint());
       proxy->upstreams_.push_back(std::move(u));
@@ -204,7 +215,8 @@ core::Result<std::unique_ptr<ReverseProxy>> ReverseProxy::create(api::Services& 
   return proxy;
 }
 
-std::vector<ops::ProxyMetrics::RouteLabels> ReverseProxy::metric_labels(const std::vector<config::ProxyRoute>& routes) {
+std::vector<ops::ProxyMetrics::RouteLabels> ReverseProxy::metric_labels(
+    const std::vector<config::ProxyRoute>& routes) {
   std::vector<ops::ProxyMetrics::RouteLabels> out;
   for (const auto& r : routes) out.push_back({r.host, r.path_prefix, r.room});
   return out;
@@ -212,7 +224,8 @@ std::vector<ops::ProxyMetrics::RouteLabels> ReverseProxy::metric_labels(const st
 
 void ReverseProxy::prepare(std::size_t workers) {
   workers_.clear();
-  for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>(upstreams_.size()));
+  for (std::size_t i = 0; i < workers; ++i)
+    workers_.push_back(std::make_unique<Worker>(upstreams_.size()));
 }
 
 std::optional<std::size_t> ReverseProxy::match(std::string_view host, std::string_view path) const {
@@ -234,8 +247,9 @@ asio::awaitable<bool> ReverseProxy::serve(std::size_t index, http::StreamExchang
     // Browsers resolve dot segments before sending; an upstream resolving them could be led past
     // the route or bypass rule the raw path seems to match.
     outcome = Outcome::client_error;
-    http::Response res = http::problem(answer_shell(ex, fwd.client_version, fwd.client_keep_alive),
-                                       Status::bad_request, "the path has \".\" or \"..\" segments");
+    http::Response res =
+        http::problem(answer_shell(ex, fwd.client_version, fwd.client_keep_alive),
+                      Status::bad_request, "the path has \".\" or \"..\" segments");
     fwd.keep_alive = co_await write_answer(ex, res, head_request);
   } else {
     fwd.bypass = route.bypass.match(BypassRequest{ex.path, req, ex.remote});
@@ -243,7 +257,8 @@ asio::awaitable<bool> ReverseProxy::serve(std::size_t index, http::StreamExchang
       std::string why;
       fwd.pass = co_await api::live_pass(services_, req, cfg.room, why);
       if (!fwd.pass) {
-        // Only refusals pay for telling a missing room (a configuration mistake) from a missing pass.
+        // Only refusals pay for telling a missing room (a configuration mistake) from a missing
+        // pass.
         auto lookup = services_.store.room(cfg.room);
         auto known = co_await std::move(lookup);
         const http::Request shell = answer_shell(ex, fwd.client_version, fwd.client_keep_alive);
@@ -252,7 +267,8 @@ asio::awaitable<bool> ReverseProxy::serve(std::size_t index, http::StreamExchang
           const std::string back = return_url(services_, ex);
           res = deny(services_, shell, Refusal{cfg.room, why, back});
         } else {
-          res = http::problem(shell, Status::service_unavailable, "the room of this route does not exist");
+          res = http::problem(shell, Status::service_unavailable,
+                              "the room of this route does not exist");
         }
         fwd.keep_alive = co_await write_answer(ex, res, head_request);
       }
@@ -261,12 +277,14 @@ asio::awaitable<bool> ReverseProxy::serve(std::size_t index, http::StreamExchang
   }
   ex.deadline.clear();
   ex.deadline.also_cancel(nullptr);
-  metrics_.observe(index, outcome,
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  metrics_.observe(
+      index, outcome,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   co_return fwd.keep_alive;
 }
 
-asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamExchange& ex, Forwarding& fwd) {
+asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamExchange& ex,
+                                               Forwarding& fwd) {
   const config::ProxyRoute& cfg = *route.config;
   Worker& worker = *workers_[ex.worker];
   auto& req = ex.parser.get();
@@ -282,7 +300,8 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
   remove_waitroom_fields(req);
   req.erase(bhttp::field::expect);  // answered here, once the request is known to go through
   set_forwarded(req, ex.remote, original_host);
-  if (original_host.empty()) req.set(bhttp::field::host, cfg.upstream_host);  // HTTP/1.1 requires one
+  if (original_host.empty())
+    req.set(bhttp::field::host, cfg.upstream_host);  // HTTP/1.1 requires one
   if (fwd.pass) {
     req.set("X-Waitroom-Room", cfg.room);
     req.set("X-Waitroom-Ticket", fwd.pass->ticket);
@@ -290,9 +309,10 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
   } else {
     req.set("X-Waitroom-Bypass", config::bypass_kind_name(fwd.bypass->kind));
   }
-  if (!cfg.upstream_base_path.empty()) req.target(cfg.upstream_base_path + std::string(req.target()));
-  req.version(11);                       // keep-alive to the upstream whatever the client speaks
-  if (chunked_body) req.chunked(true);   // the body goes on as it comes, chunk by chunk
+  if (!cfg.upstream_base_path.empty())
+    req.target(cfg.upstream_base_path + std::string(req.target()));
+  req.version(11);                      // keep-alive to the upstream whatever the client speaks
+  if (chunked_body) req.chunked(true);  // the body goes on as it comes, chunk by chunk
 
   std::unique_ptr<char[]> buf;
   if (worker.spare_buffers.empty()) {
@@ -304,7 +324,8 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
 
   // An answer of the proxy's own when the upstream fails before its answer began.
   const auto fail = [&](Status status, std::string_view detail) {
-    return http::problem(answer_shell(ex, fwd.client_version, fwd.client_keep_alive), status, detail);
+    return http::problem(answer_shell(ex, fwd.client_version, fwd.client_keep_alive), status,
+                         detail);
   };
   const std::size_t kFirstTry = 0;
   std::optional<UpstreamConnection> conn;
@@ -320,10 +341,11 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
     if (!reused) {
       conn.emplace(UpstreamConnection{tcp::socket(ex.client.get_executor()), beast::flat_buffer{}});
       ex.deadline.also_cancel(&conn->socket);
-      const error_code ec = co_await connect(conn->socket, upstreams_[route.upstream].endpoints, ex.deadline,
-                                             cfg.connect_timeout_s);
+      const error_code ec = co_await connect(conn->socket, upstreams_[route.upstream].endpoints,
+                                             ex.deadline, cfg.connect_timeout_s);
       if (ec == asio::error::operation_aborted) {
-        failed = fail(Status::gateway_timeout, "the upstream did not accept the connection in time");
+        failed =
+            fail(Status::gateway_timeout, "the upstream did not accept the connection in time");
         failed_outcome = Outcome::upstream_timeout;
         break;
       }
@@ -344,9 +366,9 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
     }
 
     bhttp::request_serializer<bhttp::buffer_body> request_out{req};
-    const RelayEnd sent = co_await relay<true>(ex.client, ex.buffer, ex.parser, conn->socket, request_out, buf.get(),
-                                               ex.deadline, services_.config.limits.body_timeout_s,
-                                               cfg.response_timeout_s);
+    const RelayEnd sent = co_await relay<true>(
+        ex.client, ex.buffer, ex.parser, conn->socket, request_out, buf.get(), ex.deadline,
+        services_.config.limits.body_timeout_s, cfg.response_timeout_s);
     body_read = body_read || sent.body_read;
     if (sent.side == Side::read) co_return Outcome::client_error;  // the client stopped sending
     if (sent.side == Side::write) {
@@ -355,7 +377,8 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
         failed = fail(Status::gateway_timeout, "the upstream did not take the request in time");
         failed_outcome = Outcome::upstream_timeout;
       } else {
-        failed = fail(Status::bad_gateway, "the upstream closed the connection while taking the request");
+        failed = fail(Status::bad_gateway,
+                      "the upstream closed the connection while taking the request");
       }
       break;
     }
@@ -368,7 +391,8 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
       answer->body_limit(boost::none);  // streamed, so any size
       if (head_request) answer->skip(true);
       ex.deadline.expire_in(cfg.response_timeout_s);
-      auto [ec, n] = co_await bhttp::async_read_header(conn->socket, conn->buffer, *answer, as_tuple(use_awaitable));
+      auto [ec, n] = co_await bhttp::async_read_header(conn->socket, conn->buffer, *answer,
+                                                       as_tuple(use_awaitable));
       head_ec = ec;
       const unsigned status = ec ? 0 : answer->get().result_int();
       if (ec || status < 100 || status >= 200 || status == 101) break;
@@ -379,12 +403,14 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
         failed = fail(Status::gateway_timeout, "the upstream did not answer in time");
         failed_outcome = Outcome::upstream_timeout;
       } else {
-        failed = fail(Status::bad_gateway, "the upstream closed the connection or sent a malformed answer");
+        failed = fail(Status::bad_gateway,
+                      "the upstream closed the connection or sent a malformed answer");
       }
       break;
     }
     if (answer->get().result_int() == 101) {  // Upgrade is removed on the way, so never asked for
-      failed = fail(Status::bad_gateway, "the upstream switched protocols, which the proxy does not carry");
+      failed = fail(Status::bad_gateway,
+                    "the upstream switched protocols, which the proxy does not carry");
       break;
     }
     break;
@@ -404,23 +430,29 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
   res.version(fwd.client_version);
   bool keep_alive = fwd.client_keep_alive;
   if (has_body && !has_length) {
-    if (fwd.client_version >= 11) res.chunked(true);
-    else keep_alive = false;  // an HTTP/1.0 client learns where the body ends from the close
+    if (fwd.client_version >= 11)
+      res.chunked(true);
+    else
+      keep_alive = false;  // an HTTP/1.0 client learns where the body ends from the close
   }
   res.keep_alive(keep_alive);
   bhttp::response_serializer<bhttp::buffer_body> answer_out{res};
-  const RelayEnd got = co_await relay<false>(conn->socket, conn->buffer, *answer, ex.client, answer_out, buf.get(),
-                                             ex.deadline, cfg.response_timeout_s, kClientWriteTimeoutS);
+  const RelayEnd got =
+      co_await relay<false>(conn->socket, conn->buffer, *answer, ex.client, answer_out, buf.get(),
+                            ex.deadline, cfg.response_timeout_s, kClientWriteTimeoutS);
   ex.deadline.also_cancel(nullptr);
   ex.deadline.clear();
-  if (worker.spare_buffers.size() < kMaxSpareBuffers) worker.spare_buffers.push_back(std::move(buf));
+  if (worker.spare_buffers.size() < kMaxSpareBuffers)
+    worker.spare_buffers.push_back(std::move(buf));
   if (got.side != Side::none) {
     // The head is out, so the client can only learn of a broken answer from the closed connection.
     fwd.keep_alive = false;
     if (got.side == Side::write) co_return Outcome::client_error;
-    co_return got.ec == asio::error::operation_aborted ? Outcome::upstream_timeout : Outcome::upstream_error;
+    co_return got.ec == asio::error::operation_aborted ? Outcome::upstream_timeout
+                                                       : Outcome::upstream_error;
   }
-  if (upstream_reusable && conn->buffer.size() == 0) worker.pool.put(route.upstream, std::move(*conn));
+  if (upstream_reusable && conn->buffer.size() == 0)
+    worker.pool.put(route.upstream, std::move(*conn));
   fwd.keep_alive = keep_alive;
   co_return fwd.bypass ? Outcome::bypassed : Outcome::proxied;
 }

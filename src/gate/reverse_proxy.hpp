@@ -26,14 +26,16 @@ class ReverseProxy final : public http::StreamHandler {
  public:
   // From services.config.routes: compiles the bypass rules and resolves each upstream host once
   // (as nginx does at start). Errors name the route: "config: routes[1].upstream: cannot resolve".
-  static core::Result<std::unique_ptr<ReverseProxy>> create(api::Services& services, ops::ProxyMetrics& metrics);
+  static core::Result<std::unique_ptr<ReverseProxy>> create(api::Services& services,
+                                                            ops::ProxyMetrics& metrics);
 
   void prepare(std::size_t workers) override;
   std::optional<std::size_t> match(std::string_view host, std::string_view path) const override;
   boost::asio::awaitable<bool> serve(std::size_t route, http::StreamExchange& exchange) override;
 
   // The labels /metrics shows for `routes`, in order.
-  static std::vector<ops::ProxyMetrics::RouteLabels> metric_labels(const std::vector<config::ProxyRoute>& routes);
+  static std::vector<ops::ProxyMetrics::RouteLabels> metric_labels(
+      const std::vector<config::ProxyRoute>& routes);
 
  private:
   struct Route {
@@ -53,7 +55,8 @@ class ReverseProxy final : public http::StreamHandler {
   struct Forwarding;
 
   ReverseProxy(api::Services& services, ops::ProxyMetrics& metrics);
-  boost::asio::awaitable<ops::ProxyMetrics::Outcome> forward(const Route& route, http::StreamExchange& ex,
+  boost::asio::awaitable<ops::ProxyMetrics::Outcome> forward(const Route& route,
+                                                             http::StreamExchange& ex,
                                                              Forwarding& fwd);
 
   api::Services& services_;

@@ -6,7 +6,8 @@
 namespace waitroom::gate {
 
 RouteTable::RouteTable(const std::vector<config::ProxyRoute>& routes) {
-  for (std::size_t i = 0; i < routes.size(); ++i) entries_.push_back({routes[i].host, routes[i].path_prefix, i});
+  for (std::size_t i = 0; i < routes.size(); ++i)
+    entries_.push_back({routes[i].host, routes[i].path_prefix, i});
   // The first entry that matches is the answer: a named host before any host, then longer prefixes.
   std::stable_sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
     if (a.host.empty() != b.host.empty()) return !a.host.empty();
@@ -14,7 +15,8 @@ RouteTable::RouteTable(const std::vector<config::ProxyRoute>& routes) {
   });
 }
 
-std::optional<std::size_t> RouteTable::match(std::string_view host_header, std::string_view path) const {
+std::optional<std::size_t> RouteTable::match(std::string_view host_header,
+                                             std::string_view path) const {
   if (entries_.empty()) return std::nullopt;
   std::string host;
   bool host_done = false;
@@ -40,7 +42,8 @@ std::string normalize_host(std::string_view host_header) {
     host = host.substr(0, colon);
   }
   std::string out(host);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 
@@ -52,7 +55,8 @@ bool has_dot_segment(std::string_view path) {
   auto separator_at = [&](std::size_t i) -> std::size_t {  // its length, or 0
     if (path[i] == '/' || path[i] == '\\') return 1;
     if (path[i] == '%' && i + 2 < path.size()) {
-      const char a = path[i + 1], b = static_cast<char>(std::tolower(static_cast<unsigned char>(path[i + 2])));
+      const char a = path[i + 1],
+                 b = static_cast<char>(std::tolower(static_cast<unsigned char>(path[i + 2])));
       if ((a == '2' && b == 'f') || (a == '5' && b == 'c')) return 3;
     }
     return 0;

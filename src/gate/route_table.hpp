@@ -26,7 +26,8 @@ class RouteTable {
   std::vector<Entry> entries_;  // host-specific first, then longest prefix first
 };
 
-// The host of a Host header value, without the port, lower-cased ("Shop.Example:8080" → "shop.example",
+// The host of a Host header value, without the port, lower-cased ("Shop.Example:8080" →
+// "shop.example",
 // "[::1]:80" → "[::1]").
 std::string normalize_host(std::string_view host_header);
 

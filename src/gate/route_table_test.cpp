@@ -13,7 +13,8 @@ config::ProxyRoute route(std::string host, std::string prefix) {
 }
 
 TEST(RouteTable, NamedHostFirstThenLongestPrefix) {
-  const std::vector<config::ProxyRoute> routes{route("", "/"), route("", "/api/"), route("shop.example", "/"),
+  const std::vector<config::ProxyRoute> routes{route("", "/"), route("", "/api/"),
+                                               route("shop.example", "/"),
                                                route("shop.example", "/checkout/")};
   RouteTable t(routes);
   EXPECT_EQ(t.match("other.example", "/x"), 0u);
@@ -45,11 +46,11 @@ TEST(NormalizeHost, DropsPortAndCase) {
 }
 
 TEST(HasDotSegment, FindsPlainAndEncodedDots) {
-  for (const char* p : {"/..", "/../x", "/a/../b", "/a/./b", "/a/.", "/%2e%2e/x", "/%2E./x", "/a%2f..%2fb",
-                        "/a%5C..%5Cb", "/a\\..\\b", "..", "/a/%2e"})
+  for (const char* p : {"/..", "/../x", "/a/../b", "/a/./b", "/a/.", "/%2e%2e/x", "/%2E./x",
+                        "/a%2f..%2fb", "/a%5C..%5Cb", "/a\\..\\b", "..", "/a/%2e"})
     EXPECT_TRUE(has_dot_segment(p)) << p;
-  for (const char* p : {"/", "/a/b", "/a..b", "/.well-known/x", "/a/...", "/%2e%2e%2e", "/a.b/c.d", "/%", "/%2",
-                        "/a%2fb", ""})
+  for (const char* p : {"/", "/a/b", "/a..b", "/.well-known/x", "/a/...", "/%2e%2e%2e", "/a.b/c.d",
+                        "/%", "/%2", "/a%2fb", ""})
     EXPECT_FALSE(has_dot_segment(p)) << p;
 }
 

@@ -24,7 +24,8 @@ std::optional<UpstreamConnection> UpstreamPool::take(std::size_t upstream) {
   while (!idle.empty()) {
     Idle last = std::move(idle.back());
     idle.pop_back();
-    if (now - last.since < kIdleTimeoutS && looks_open(last.connection.socket)) return std::move(last.connection);
+    if (now - last.since < kIdleTimeoutS && looks_open(last.connection.socket))
+      return std::move(last.connection);
     // Otherwise `last` closes here; so do older ones on later calls or in put().
   }
   return std::nullopt;
@@ -33,7 +34,8 @@ std::optional<UpstreamConnection> UpstreamPool::take(std::size_t upstream) {
 void UpstreamPool::put(std::size_t upstream, UpstreamConnection connection) {
   auto& idle = idle_[upstream];
   const auto now = std::chrono::steady_clock::now();
-  while (!idle.empty() && (idle.size() >= kMaxIdlePerUpstream || now - idle.front().since >= kIdleTimeoutS))
+  while (!idle.empty() &&
+         (idle.size() >= kMaxIdlePerUpstream || now - idle.front().since >= kIdleTimeoutS))
     idle.pop_front();
   idle.push_back(Idle{std::move(connection), now});
 }

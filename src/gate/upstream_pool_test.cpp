@@ -53,7 +53,8 @@ TEST(UpstreamPool, DropsConnectionsTheUpstreamClosedOrWroteOn) {
   pool.put(0, UpstreamConnection{std::move(chatty.ours), {}});
   closed.theirs.close();
   asio::write(chatty.theirs, asio::buffer("HTTP/1.1 408 Request Timeout\r\n\r\n", 32));
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // loopback delivers the FIN and bytes
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(50));  // loopback delivers the FIN and bytes
   EXPECT_FALSE(pool.take(0));
   EXPECT_EQ(pool.idle(0), 0u);
 }

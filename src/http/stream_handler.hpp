@@ -50,8 +50,8 @@ struct StreamExchange {
   StreamParser& parser;               // head parsed, no body read yet
   std::string_view path;              // target without the query string
   std::string_view query;
-  boost::asio::ip::address remote;    // the TCP peer
-  std::size_t worker;                 // which I/O thread: index for per-thread state (no locks)
+  boost::asio::ip::address remote;  // the TCP peer
+  std::size_t worker;               // which I/O thread: index for per-thread state (no locks)
   Deadline& deadline;
 };
 

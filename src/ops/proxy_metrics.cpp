@@ -27,12 +27,18 @@ ProxyMetrics::ProxyMetrics(std::vector<RouteLabels> routes)
 
 std::string_view ProxyMetrics::outcome_name(Outcome outcome) {
   switch (outcome) {
-    case Outcome::proxied: return "proxied";
-    case Outcome::bypassed: return "bypassed";
-    case Outcome::refused: return "refused";
-    case Outcome::upstream_error: return "upstream_error";
-    case Outcome::upstream_timeout: return "upstream_timeout";
-    case Outcome::client_error: return "client_error";
+    case Outcome::proxied:
+      return "proxied";
+    case Outcome::bypassed:
+      return "bypassed";
+    case Outcome::refused:
+      return "refused";
+    case Outcome::upstream_error:
+      return "upstream_error";
+    case Outcome::upstream_timeout:
+      return "upstream_timeout";
+    case Outcome::client_error:
+      return "client_error";
   }
   return "unknown";
 }
@@ -51,10 +57,13 @@ void ProxyMetrics::connected(std::size_t route) {
 void ProxyMetrics::render(std::string& out) const {
   if (routes_.empty()) return;
   auto label = [&](std::size_t i) {
-    return fmt::format(R"(route="{}",host="{}",path_prefix="{}",room="{}")", i, escape_label(routes_[i].host),
-                       escape_label(routes_[i].path_prefix), escape_label(routes_[i].room));
+    return fmt::format(R"(route="{}",host="{}",path_prefix="{}",room="{}")", i,
+                       escape_label(routes_[i].host), escape_label(routes_[i].path_prefix),
+                       escape_label(routes_[i].room));
   };
-  out += "# HELP waitroom_proxy_requests_total Requests the built-in proxy answered, by route and outcome.\n";
+  out +=
+      "# HELP waitroom_proxy_requests_total Requests the built-in proxy answered, by route and "
+      "outcome.\n";
   out += "# TYPE waitroom_proxy_requests_total counter\n";
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     const std::string l = label(i);
@@ -63,17 +72,22 @@ void ProxyMetrics::render(std::string& out) const {
                          outcome_name(static_cast<Outcome>(o)),
                          per_route_[i].by_outcome[o].load(std::memory_order_relaxed));
   }
-  out += "# HELP waitroom_proxy_request_duration_seconds Time from request head to the last byte of the answer.\n";
+  out +=
+      "# HELP waitroom_proxy_request_duration_seconds Time from request head to the last byte of "
+      "the answer.\n";
   out += "# TYPE waitroom_proxy_request_duration_seconds summary\n";
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     std::uint64_t count = 0;
     for (const auto& n : per_route_[i].by_outcome) count += n.load(std::memory_order_relaxed);
     const std::string l = label(i);
-    out += fmt::format("waitroom_proxy_request_duration_seconds_sum{{{}}} {}\n", l,
-                       static_cast<double>(per_route_[i].sum_us.load(std::memory_order_relaxed)) / 1e6);
+    out += fmt::format(
+        "waitroom_proxy_request_duration_seconds_sum{{{}}} {}\n", l,
+        static_cast<double>(per_route_[i].sum_us.load(std::memory_order_relaxed)) / 1e6);
     out += fmt::format("waitroom_proxy_request_duration_seconds_count{{{}}} {}\n", l, count);
   }
-  out += "# HELP waitroom_proxy_upstream_connections_total Connections opened to the route's upstream.\n";
+  out +=
+      "# HELP waitroom_proxy_upstream_connections_total Connections opened to the route's "
+      "upstream.\n";
   out += "# TYPE waitroom_proxy_upstream_connections_total counter\n";
   for (std::size_t i = 0; i < routes_.size(); ++i)
     out += fmt::format("waitroom_proxy_upstream_connections_total{{{}}} {}\n", label(i),
