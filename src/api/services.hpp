@@ -4,6 +4,7 @@
 #include "core/clock.hpp"
 #include "ops/webhook_sink.hpp"
 #include "ops/http_metrics.hpp"
+#include "ops/proxy_metrics.hpp"
 #include "store/store.hpp"
 #include "token/key_ring.hpp"
 
@@ -19,6 +20,7 @@ struct Services {
   core::ManualClock* manual_clock = nullptr;
   // The webhook sinks, for /metrics.
   std::vector<const ops::WebhookSink*> webhooks;
+  ops::ProxyMetrics* proxy_metrics = nullptr;  // with [[routes]]: the built-in proxy's, for /metrics
 };
 
 }  // namespace waitroom::api

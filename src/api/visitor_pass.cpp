@@ -41,15 +41,15 @@ std::string_view origin_of(std::string_view url) {
 
 }  // namespace
 
-asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::Request& req,
+asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::beast_http::fields& headers,
                                                            const std::string& room, std::string& why) {
-  std::string_view token = http::bearer_token(req);
+  std::string_view token = http::bearer_token(headers);
   // The default cookie name first: the gate's hot path then needs no look at the room's settings.
   // Reading it in a room that names its cookie otherwise is harmless: only the issued pass matches.
-  if (token.empty()) token = http::cookie_value(req, pass_cookie_name(room, {}));
+  if (token.empty()) token = http::cookie_value(headers, pass_cookie_name(room, {}));
   if (token.empty()) {
     auto cookie = co_await s.store.pass_cookie(room);
-    if (cookie && !cookie->name.empty()) token = http::cookie_value(req, cookie->name);
+    if (cookie && !cookie->name.empty()) token = http::cookie_value(headers, cookie->name);
   }
   if (token.empty()) {
     why = "no pass for this room";

@@ -14,7 +14,8 @@ namespace waitroom::api {
 // The live pass a request carries for `room` (Authorization: Bearer, or the pass cookie): exactly
 // the pass the room issued for its ticket, with the session active. Otherwise nullopt and `why`.
 // In a room that renews on activity, a pass due for renewal is renewed here (`renewed`).
-boost::asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::Request& req,
+// Takes the request's header fields, so a streamed request (the proxy's) is checked the same way.
+boost::asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::beast_http::fields& headers,
                                                                   const std::string& room, std::string& why);
 // The Set-Cookie value that hands a renewed pass to the browser (the room's pass cookie), or
 // nullopt when live_pass renewed nothing.

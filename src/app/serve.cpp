@@ -11,6 +11,7 @@
 #include "api/demo_page.hpp"
 #include "gate/forward_auth.hpp"
 #include "gate/oidc_provider.hpp"
+#include "gate/reverse_proxy.hpp"
 #include "api/room_page.hpp"
 #include "api/ops_api.hpp"
 #include "api/public_api.hpp"
@@ -156,6 +157,23 @@ int serve(const ServeOptions& options) {
   services.http_metrics = &metrics;
 
   http::Server server(cfg.limits, router, metrics);
+  // The built-in proxy ([[routes]]). Declared after the server so that it, and the pooled upstream
+  // connections of the server's io_contexts, go first.
+  std::optional<ops::ProxyMetrics> proxy_metrics;
+  std::unique_ptr<gate::ReverseProxy> proxy;
+  if (!cfg.routes.empty()) {
+    proxy_metrics.emplace(gate::ReverseProxy::metric_labels(cfg.routes));
+    services.proxy_metrics = &*proxy_metrics;
+    auto created = gate::ReverseProxy::create(services, *proxy_metrics);
+    if (!created) return fail_with(created.error());
+    proxy = std::move(*created);
+    server.set_stream_handler(proxy.get());
+    for (std::size_t i = 0; i < cfg.routes.size(); ++i) {
+      // Rooms may be created later through the admin API; until then the route answers 503.
+      if (!run_now(rt.store->room(cfg.routes[i].room)))
+        ops::log_warn("a route's room does not exist yet", {{"route", config::route_key(i)}, {"room", cfg.routes[i].room}});
+    }
+  }
   auto port = server.listen(listen->first, listen->second, cfg.threads);
   if (!port) return fail_with(port.error());
   server.start();

@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "config/room_settings_codec.hpp"
+#include "config/routes_config.hpp"
 #include "ops/webhook_config.hpp"
 
 namespace waitroom::config {
@@ -147,6 +148,11 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
       auto hooks = ops::parse_webhooks(v.as_array());
       if (!hooks) return std::unexpected(hooks.error());
       cfg.webhooks = std::move(*hooks);
+    } else if (key == "routes") {
+      if (!v.is_array()) return bad(key, "must be an array of tables ([[routes]])");
+      auto routes = parse_routes(*v.as_array());
+      if (!routes) return std::unexpected(routes.error());
+      cfg.routes = std::move(*routes);
     } else if (key == "testing") {
       const toml::table* t = v.as_table();
       if (!t) return bad(key, "must be a table");

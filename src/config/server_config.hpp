@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "config/proxy_route.hpp"
 #include "core/room_settings.hpp"
 #include "ops/webhook_sink.hpp"
 
@@ -47,6 +48,8 @@ struct ServerConfig {
   // conformance tests can run minutes of admissions in seconds. Refused unless listening on
   // loopback, so a production config cannot turn it on.
   bool manual_clock = false;
+  // [[routes]]: the built-in reverse proxy (docs/configuration.md). Waitroom's own routes win.
+  std::vector<ProxyRoute> routes;
   // Rooms created at start when the store does not have them yet; later admin API changes win.
   std::vector<std::pair<std::string, core::RoomSettings>> rooms;
 };

@@ -1,6 +1,7 @@
 #include "gate/forward_auth.hpp"
 
 #include "api/visitor_pass.hpp"
+#include "gate/deny.hpp"
 #include "http/problem.hpp"
 #include "http/query.hpp"
 
@@ -12,7 +13,6 @@ using http::Response;
 using http::Status;
 using api::Services;
 using api::live_pass;
-using api::room_page_url;
 
 namespace {
 
@@ -30,20 +30,6 @@ std::string original_url(const http::Request& req) {
   return std::string(proto) + "://" + std::string(host) + std::string(uri);
 }
 
-bool wants_html(const http::Request& req) {
-  return http::header_value(req, "Accept").find("text/html") != std::string_view::npos;
-}
-
-Response deny(Services& s, RequestContext& ctx, const std::string& room, std::string_view why) {
-  const std::string mode = http::query_param(ctx.query, "on_fail").value_or("auto");
-  if (mode == "302" || (mode == "auto" && wants_html(ctx.request)))
-    return http::redirect(ctx.request, Status::found, room_page_url(s, room, original_url(ctx.request)));
-  Response res = http::problem(ctx.request, Status::unauthorized, why);
-  res.set(http::beast_http::field::www_authenticate, "Bearer realm=\"waitroom\", error=\"invalid_token\"");
-  res.set("X-Waitroom-Room-Url", room_page_url(s, room, original_url(ctx.request)));
-  return res;
-}
-
 asio::awaitable<Response> check(Services& s, RequestContext& ctx) {
   auto room = http::query_param(ctx.query, "room");
   if (!room || !core::is_valid_room_name(*room))
@@ -51,13 +37,15 @@ asio::awaitable<Response> check(Services& s, RequestContext& ctx) {
   const std::string mode = http::query_param(ctx.query, "on_fail").value_or("auto");
   if (mode != "auto" && mode != "401" && mode != "302")
     co_return http::problem(ctx.request, Status::bad_request, "on_fail must be auto, 401 or 302");
+  const OnFail on_fail = mode == "302" ? OnFail::redirect : mode == "401" ? OnFail::unauthorized : OnFail::automatic;
   std::string why;
   std::optional<store::PassCheck> passed = co_await live_pass(s, ctx.request, *room, why);
   if (!passed) {
     // Only refusals pay for telling an unknown room (a misconfigured proxy) from a missing pass.
     auto known = co_await s.store.room(*room);
     if (!known) co_return http::problem(ctx.request, known.error());
-    co_return deny(s, ctx, *room, why);
+    const std::string return_url = original_url(ctx.request);
+    co_return deny(s, ctx.request, Refusal{*room, why, return_url, on_fail});
   }
   Response res{Status::no_content, ctx.request.version()};
   res.set("X-Waitroom-Room", *room);

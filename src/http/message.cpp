@@ -21,20 +21,20 @@ Response redirect(const Request& req, Status status, const std::string& location
   return res;
 }
 
-std::string_view header_value(const Request& req, std::string_view name) {
-  auto it = req.find(name);
-  return it == req.end() ? std::string_view{} : std::string_view(it->value());
+std::string_view header_value(const beast_http::fields& headers, std::string_view name) {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string_view{} : std::string_view(it->value());
 }
 
-std::string_view bearer_token(const Request& req) {
-  std::string_view v = header_value(req, "Authorization");
+std::string_view bearer_token(const beast_http::fields& headers) {
+  std::string_view v = header_value(headers, "Authorization");
   constexpr std::string_view kBearer = "Bearer ";
   if (v.size() > kBearer.size() && v.substr(0, kBearer.size()) == kBearer) return v.substr(kBearer.size());
   return {};
 }
 
-std::string_view cookie_value(const Request& req, std::string_view name) {
-  for (auto it = req.find(beast_http::field::cookie); it != req.end() && it->name() == beast_http::field::cookie; ++it) {
+std::string_view cookie_value(const beast_http::fields& headers, std::string_view name) {
+  for (auto it = headers.find(beast_http::field::cookie); it != headers.end() && it->name() == beast_http::field::cookie; ++it) {
     std::string_view header = it->value();
     while (!header.empty()) {
       const auto semi = header.find(';');

@@ -43,11 +43,12 @@ using Handler = std::function<boost::asio::awaitable<Response>(RequestContext&)>
 Response json_response(const Request& req, Status status, std::string body);
 // A redirect (302, 303) to `location`, never cached.
 Response redirect(const Request& req, Status status, const std::string& location);
+// These read a request's header fields, whatever its body type (the proxy streams its bodies).
 // Reads one cookie's value from the request's Cookie headers; empty when absent.
-std::string_view cookie_value(const Request& req, std::string_view name);
+std::string_view cookie_value(const beast_http::fields& headers, std::string_view name);
 // A header's value; empty when absent.
-std::string_view header_value(const Request& req, std::string_view name);
+std::string_view header_value(const beast_http::fields& headers, std::string_view name);
 // The token of `Authorization: Bearer <token>`; empty when absent or another scheme.
-std::string_view bearer_token(const Request& req);
+std::string_view bearer_token(const beast_http::fields& headers);
 
 }  // namespace waitroom::http

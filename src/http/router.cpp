@@ -41,6 +41,12 @@ std::optional<Response> Router::check_guards(const Request& req, std::string_vie
   return std::nullopt;
 }
 
+bool Router::guarded(std::string_view path) const {
+  for (const auto& [prefix, guard] : guards_)
+    if (path.substr(0, prefix.size()) == prefix) return true;
+  return false;
+}
+
 Match Router::match(Method method, std::string_view path) const {
   Match result;
   const Segments parts = split_path(path);

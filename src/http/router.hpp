@@ -34,6 +34,8 @@ class Router {
   void guard(std::string prefix, Guard guard);
   // The first guard whose prefix `path` starts with that answers, if any.
   std::optional<Response> check_guards(const Request& req, std::string_view path) const;
+  // Whether a guard covers `path` (whatever it would answer).
+  bool guarded(std::string_view path) const;
   // Matches a path (no query string). `params` views point into `path`.
   Match match(Method method, std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }

@@ -41,19 +41,20 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view targ
 
 // Connection deadlines: instead of a timer per read and write (what beast::tcp_stream does), each
 // connection records the tick by which its current read or write must finish, and one timer per
-// thread cancels the late ones once a second. Timeouts are therefore accurate to about a second.
-struct Server::Connection {
-  explicit Connection(tcp::socket s) : socket(std::move(s)) {}
-  tcp::socket socket;
-  std::uint64_t deadline_tick = kNoDeadline;
-  static constexpr std::uint64_t kNoDeadline = UINT64_MAX;
-};
-
+// thread cancels the late ones once a second (http::Deadline). Timeouts are therefore accurate to
+// about a second.
 struct Server::Worker {
   asio::io_context ctx{1};
   std::optional<tcp::acceptor> acceptor;
+  std::size_t index = 0;   // position in workers_
   std::uint64_t tick = 0;  // seconds since start, advanced by the watchdog
   std::unordered_set<Connection*> live;
+};
+
+struct Server::Connection {
+  Connection(tcp::socket s, const std::uint64_t& tick) : socket(std::move(s)), deadline(tick) {}
+  tcp::socket socket;
+  Deadline deadline;
 };
 
 namespace {
@@ -76,6 +77,7 @@ core::Result<std::uint16_t> Server::listen(const std::string& host, std::uint16_
   if (threads == 0) threads = 1;
   for (unsigned i = 0; i < threads; ++i) {
     auto w = std::make_unique<Worker>();
+    w->index = i;
     tcp::endpoint ep(address, port);
     w->acceptor.emplace(w->ctx);
     auto& a = *w->acceptor;
@@ -112,35 +114,38 @@ asio::awaitable<void> Server::watchdog(Worker& worker) {
     if (ec) co_return;
     ++worker.tick;
     for (Connection* c : worker.live) {
-      if (c->deadline_tick <= worker.tick) {
-        c->deadline_tick = Connection::kNoDeadline;
+      if (c->deadline.passed()) {
+        c->deadline.clear();
         c->socket.cancel(ec);  // the pending read or write ends with operation_aborted
+        if (tcp::socket* other = c->deadline.also_cancelled()) other->cancel(ec);
       }
     }
   }
 }
 
 asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socket) {
-  Connection conn(std::move(socket));
+  Connection conn(std::move(socket), worker.tick);
   worker.live.insert(&conn);
   boost::system::error_code ec;
   const auto remote = conn.socket.remote_endpoint(ec).address();
   const bool over_limit = connections_.fetch_add(1) + 1 > limits_.max_connections;
-  auto expire_in = [&](std::int64_t seconds) {
-    // +1: a deadline set just before a tick must still get its full time.
-    conn.deadline_tick = worker.tick + static_cast<std::uint64_t>(seconds) + 1;
-  };
+  auto expire_in = [&](std::int64_t seconds) { conn.deadline.expire_in(seconds); };
   beast::flat_buffer buffer;
   std::string wire;
   for (;;) {
     std::optional<Response> early;  // an answer decided before routing
     beast_http::request_parser<beast_http::string_body> parser;
+    Match m;  // routed as soon as the head is in
+    std::string_view path, query;
     if (over_limit) {
       early = edge_problem(Status::service_unavailable, "too many connections; try again shortly");
       early->set(beast_http::field::retry_after, "1");
     } else {
       parser.header_limit(static_cast<std::uint32_t>(limits_.header_limit_bytes));
-      parser.body_limit(limits_.body_limit_bytes);
+      // A request for the stream handler (a proxied upload) may be of any size, so with one the
+      // body limit is applied only once the head shows the request is Waitroom's own.
+      if (stream_handler_) parser.body_limit(boost::none);
+      else parser.body_limit(limits_.body_limit_bytes);
       // The whole request head must arrive in time, so a slow client cannot hold a connection.
       expire_in(limits_.header_timeout_s);
       auto [ec1, n1] = co_await beast_http::async_read_header(conn.socket, buffer, parser, as_tuple(use_awaitable));
@@ -153,18 +158,43 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
         break;
       } else if (ec1) {
         early = edge_problem(Status::bad_request, "malformed HTTP request");
-      } else if (!parser.is_done()) {
-        expire_in(limits_.body_timeout_s);
-        auto [ec2, n2] = co_await beast_http::async_read(conn.socket, buffer, parser, as_tuple(use_awaitable));
-        if (ec2 == beast_http::error::body_limit)
-          early = edge_problem(Status::payload_too_large, "request body is too large");
-        else if (ec2 == asio::error::operation_aborted)
-          early = edge_problem(Status::request_timeout, "request body arrived too slowly");
-        else if (ec2)
-          break;
+      } else {
+        std::tie(path, query) = split_target(parser.get().target());
+        m = router_.match(parser.get().method(), path);
+        // Waitroom's own routes and guards always win; only what they leave goes to the handler.
+        if (stream_handler_ && !m.route && m.allow.empty() && !router_.guarded(path)) {
+          if (auto route = stream_handler_->match(header_value(parser.get(), "Host"), path)) {
+            const std::size_t route_index = *route;
+            conn.deadline.clear();
+            StreamParser stream_parser{std::move(parser)};  // the body is read piece by piece
+            auto [stream_path, stream_query] = split_target(stream_parser.get().target());
+            StreamExchange exchange{conn.socket, buffer, stream_parser, stream_path, stream_query,
+                                    remote,      worker.index, conn.deadline};
+            const bool again = co_await stream_handler_->serve(route_index, exchange);
+            conn.deadline.clear();
+            conn.deadline.also_cancel(nullptr);
+            if (!again) break;
+            continue;
+          }
+        }
+        if (stream_handler_) {
+          parser.body_limit(limits_.body_limit_bytes);  // Beast checks chunked bodies as they come
+          if (auto length = parser.content_length(); length && *length > limits_.body_limit_bytes)
+            early = edge_problem(Status::payload_too_large, "request body is too large");
+        }
+        if (!early && !parser.is_done()) {
+          expire_in(limits_.body_timeout_s);
+          auto [ec2, n2] = co_await beast_http::async_read(conn.socket, buffer, parser, as_tuple(use_awaitable));
+          if (ec2 == beast_http::error::body_limit)
+            early = edge_problem(Status::payload_too_large, "request body is too large");
+          else if (ec2 == asio::error::operation_aborted)
+            early = edge_problem(Status::request_timeout, "request body arrived too slowly");
+          else if (ec2)
+            break;
+        }
       }
     }
-    conn.deadline_tick = Connection::kNoDeadline;  // handlers may wait (e.g. for the disk)
+    conn.deadline.clear();  // handlers may wait (e.g. for the disk)
 
     const auto started = std::chrono::steady_clock::now();
     std::size_t route_index = metrics_.unmatched_index();
@@ -173,8 +203,6 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
       res = std::move(*early);
     } else {
       const Request& req = parser.get();
-      auto [path, query] = split_target(req.target());
-      Match m = router_.match(req.method(), path);
       if (m.route) route_index = m.index;
       if (auto refused = router_.check_guards(req, path)) {
         res = std::move(*refused);
@@ -214,6 +242,7 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
 }
 
 void Server::start() {
+  if (stream_handler_) stream_handler_->prepare(workers_.size());
   for (auto& w : workers_) {
     asio::co_spawn(w->ctx, accept_loop(*w), asio::detached);
     asio::co_spawn(w->ctx, watchdog(*w), asio::detached);

@@ -14,6 +14,7 @@
 #include "config/server_config.hpp"
 #include "core/error.hpp"
 #include "http/router.hpp"
+#include "http/stream_handler.hpp"
 #include "ops/http_metrics.hpp"
 
 
@@ -26,6 +27,8 @@ class Server {
 
   // Binds host:port (port 0 picks one) on `threads` io_contexts. Returns the bound port.
   core::Result<std::uint16_t> listen(const std::string& host, std::uint16_t port, unsigned threads);
+  // Requests no route serves may go to `handler` (the built-in proxy); set before start().
+  void set_stream_handler(StreamHandler* handler) { stream_handler_ = handler; }
   // Runs the io_contexts on their threads until stop(); returns at once.
   void start();
   void stop();
@@ -42,6 +45,7 @@ class Server {
   config::Limits limits_;
   const Router& router_;
   ops::HttpMetrics& metrics_;
+  StreamHandler* stream_handler_ = nullptr;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> connections_{0};

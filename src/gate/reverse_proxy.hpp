@@ -1,0 +1,70 @@
+#pragma once
+// The built-in reverse proxy ([[routes]] in waitroom.toml; docs/integrations.md): Waitroom itself
+// stands in front of the protected site. For a request a route serves:
+//   1. a bypass rule of the route lets it through as is; otherwise
+//   2. api::live_pass decides, as at every gate: without a live pass for the route's room the
+//      visitor is refused through gate::deny (302 to the room page, or 401 for API clients);
+//   3. with one (or bypassed), the request goes to the upstream over a pooled keep-alive
+//      connection, its body streamed both ways, hop-by-hop headers removed, X-Forwarded-* and
+//      X-Waitroom-* set; upstream failures answer 502, timeouts 504 (problem+json).
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "api/services.hpp"
+#include "gate/bypass_rules.hpp"
+#include "gate/route_table.hpp"
+#include "gate/upstream_pool.hpp"
+#include "http/stream_handler.hpp"
+#include "ops/proxy_metrics.hpp"
+
+namespace waitroom::gate {
+
+class ReverseProxy final : public http::StreamHandler {
+ public:
+  // From services.config.routes: compiles the bypass rules and resolves each upstream host once
+  // (as nginx does at start). Errors name the route: "config: routes[1].upstream: cannot resolve".
+  static core::Result<std::unique_ptr<ReverseProxy>> create(api::Services& services,
+                                                            ops::ProxyMetrics& metrics);
+
+  void prepare(std::size_t workers) override;
+  std::optional<std::size_t> match(std::string_view host, std::string_view path) const override;
+  boost::asio::awaitable<bool> serve(std::size_t route, http::StreamExchange& exchange) override;
+
+  // The labels /metrics shows for `routes`, in order.
+  static std::vector<ops::ProxyMetrics::RouteLabels> metric_labels(
+      const std::vector<config::ProxyRoute>& routes);
+
+ private:
+  struct Route {
+    const config::ProxyRoute* config;
+    BypassRules bypass;
+    std::size_t upstream;  // index into upstreams_
+  };
+  struct Upstream {
+    std::vector<boost::asio::ip::tcp::endpoint> endpoints;  // tried in order
+  };
+  // One per I/O thread, touched only by it.
+  struct Worker {
+    explicit Worker(std::size_t upstreams) : pool(upstreams) {}
+    UpstreamPool pool;
+    std::vector<std::unique_ptr<char[]>> spare_buffers;  // relay buffers, reused
+  };
+  struct Forwarding;
+
+  ReverseProxy(api::Services& services, ops::ProxyMetrics& metrics);
+  boost::asio::awaitable<ops::ProxyMetrics::Outcome> forward(const Route& route,
+                                                             http::StreamExchange& ex,
+                                                             Forwarding& fwd);
+
+  api::Services& services_;
+  ops::ProxyMetrics& metrics_;
+  RouteTable table_;
+  std::vector<Route> routes_;
+  std::vector<Upstream> upstreams_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace waitroom::gate
