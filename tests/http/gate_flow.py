@@ -6,9 +6,11 @@ revoked → back to the room within 1 s; a forged pass is refused.
 `base` is the proxy's URL; the room is "demo" and the upstream answers "the protected shop\\n".
 """
 
+import subprocess
 import time
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 import requests
 
 from wrlib import describe
@@ -70,3 +72,26 @@ def forged_pass_is_refused(srv, base, api_client_status):
     assert r.status_code == 302, describe(r)
     r = requests.get(base + "/", cookies={"waitroom_pass_demo": forged}, allow_redirects=False)
     assert r.status_code == api_client_status, describe(r)
+
+
+def run_in_front(proc, base, name, log_text=lambda: ""):
+    """Waits until the proxy `proc` answers on `base`, yields, then stops it (a fixture body)."""
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            requests.get(base + "/r/none", timeout=1)
+            break
+        except requests.ConnectionError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                pytest.fail(f"{name} did not start: {err}\n{log_text()}")
+            time.sleep(0.05)
+    try:
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()

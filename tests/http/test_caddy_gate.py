@@ -7,14 +7,13 @@ import re
 import shutil
 import subprocess
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import requests
 
-from gate_flow import SHOP_BODY, forged_pass_is_refused, walk_in_and_get_revoked
+from gate_flow import SHOP_BODY, forged_pass_is_refused, run_in_front, walk_in_and_get_revoked
 from wrlib import REPO, free_port
 
 CADDY = shutil.which("caddy") or "/usr/bin/caddy"
@@ -62,24 +61,10 @@ def caddy_front(server_factory, tmp_path):
     proc = subprocess.Popen([CADDY, "run", "--config", str(conf), "--adapter", "caddyfile"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            requests.get(base + "/r/none", timeout=1)
-            break
-        except requests.ConnectionError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"caddy did not start: {proc.stderr.read().decode(errors='replace')}")
-            time.sleep(0.05)
     try:
-        yield srv, base
+        for _ in run_in_front(proc, base, "caddy"):
+            yield srv, base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
         shop.shutdown()
 
 

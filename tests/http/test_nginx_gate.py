@@ -6,13 +6,12 @@ the room within 1 s. The example file is used as shipped, with only addresses an
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from gate_flow import forged_pass_is_refused, walk_in_and_get_revoked
+from gate_flow import forged_pass_is_refused, run_in_front, walk_in_and_get_revoked
 from wrlib import REPO, TEST_CLOCK_CONFIG, free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -58,25 +57,9 @@ http {{
     proc = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(conf)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            requests.get(base + "/r/none", timeout=1)
-            break
-        except requests.ConnectionError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                err = proc.stderr.read().decode(errors="replace")
-                pytest.fail(f"nginx did not start: {err}\n{(tmp_path / 'error.log').read_text() if (tmp_path / 'error.log').exists() else ''}")
-            time.sleep(0.05)
-    try:
+    error_log = tmp_path / "error.log"
+    for _ in run_in_front(proc, base, "nginx", lambda: error_log.read_text() if error_log.exists() else ""):
         yield srv, base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def example_site(waitroom_port, shop_port, port):

@@ -20,7 +20,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-import requests
 
 from wrlib import DEFAULT_CONFIG, REPO, TEST_CLOCK_CONFIG, Server, assert_problem, describe, free_port
 

@@ -338,15 +338,19 @@ Store::Op<TicketView> EmbeddedStore::ticket(std::string room, std::string ticket
   co_return ticket_view(entry->room, position, std::move(ticket));
 }
 
+namespace {
+// A session's pass as the API hands it out at `now_s`.
+PassView pass_view(const core::Session& s, std::int64_t now_s) {
+  return PassView{s.pass, s.expires_at_s, std::max<std::int64_t>(s.expires_at_s - now_s, 0)};
+}
+}  // namespace
+
 Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string ticket,
                                               PassOptions options) {
   auto found = find_ticket(room, ticket);
   if (!found) co_return std::unexpected(found.error());
   auto& [entry, position] = *found;
   const std::int64_t now = clock_.now_s();
-  auto pass_view = [now](const core::Session& s) {
-    return PassView{s.pass, s.expires_at_s, std::max<std::int64_t>(s.expires_at_s - now, 0)};
-  };
 
   core::PassRequest request;
   std::optional<std::pair<PassView, std::uint64_t>> existing;  // the pass and its record's lsn
@@ -357,7 +361,7 @@ Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string tick
     if (auto allowed = rm.check_pass_allowed(position, now); !allowed)
       co_return std::unexpected(allowed.error());
     if (const core::Session* s = rm.session(position, now)) {
-      existing.emplace(pass_view(*s), s->lsn);
+      existing.emplace(pass_view(*s, now), s->lsn);
     } else {
       if (auto w = writable(); !w) co_return std::unexpected(w.error());
       const core::RoomSettings& st = rm.settings();
@@ -392,7 +396,7 @@ Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string tick
     if (auto allowed = rm.check_pass_allowed(position, now); !allowed)
       co_return std::unexpected(allowed.error());
     if (const core::Session* s = rm.session(position, now)) {
-      view = pass_view(*s);  // a concurrent request issued it first: everyone gets that one
+      view = pass_view(*s, now);  // a concurrent request issued it first: everyone gets that one
       lsn = s->lsn;
     } else {
       lsn = append_record(PassIssuedRecord{room, request.epoch, position, now,
@@ -401,7 +405,8 @@ Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string tick
       emit(room, "token_generated", {{"event_id", room}, {"request_id", ticket}, {"position", position},
                                      {"expires_at", request.expires_at_s}});
       view = pass_view(rm.add_session(
-          position, core::Session{*pass, now, request.expires_at_s, core::SessionStatus::active, lsn, {}, 0}));
+          position, core::Session{*pass, now, request.expires_at_s, core::SessionStatus::active, lsn, {}, 0}),
+          now);
     }
   }
   WAITROOM_DURABLE_OR_503(lsn);
@@ -445,9 +450,6 @@ Store::Op<PassView> EmbeddedStore::renew_pass(std::string room, std::string tick
   auto fresh = [now](const core::Session& s, const core::RoomSettings& st) {
     return (s.expires_at_s - now) * 2 >= st.pass_lifetime_s;
   };
-  auto view_of_session = [now](const core::Session& s) {
-    return PassView{s.pass, s.expires_at_s, std::max<std::int64_t>(s.expires_at_s - now, 0)};
-  };
   core::PassRequest request;
   {
     std::lock_guard lock(entry->mu);
@@ -456,7 +458,7 @@ Store::Op<PassView> EmbeddedStore::renew_pass(std::string room, std::string tick
     if (!s || s->status != core::SessionStatus::active)
       co_return fail(ErrorCode::gone, "this ticket has no active session to renew");
     const core::RoomSettings& st = rm.settings();
-    if (fresh(*s, st)) co_return view_of_session(*s);  // renewed already (or not due)
+    if (fresh(*s, st)) co_return pass_view(*s, now);  // renewed already (or not due)
     if (auto w = writable(); !w) co_return std::unexpected(w.error());
     request = core::PassRequest{room, st.algorithm, st.issuer, rm.audience(), ticket, position, rm.epoch(),
                                 now,  now + st.pass_lifetime_s};
@@ -473,7 +475,7 @@ Store::Op<PassView> EmbeddedStore::renew_pass(std::string room, std::string tick
     if (!s || s->status != core::SessionStatus::active || rm.epoch() != request.epoch)
       co_return fail(ErrorCode::gone, "this ticket has no active session to renew");
     if (fresh(*s, rm.settings())) {
-      view = view_of_session(*s);  // a concurrent request renewed it first: everyone gets that one
+      view = pass_view(*s, now);  // a concurrent request renewed it first: everyone gets that one
       lsn = s->lsn;
     } else {
       lsn = append_record(PassRenewedRecord{room, request.epoch, position, request.expires_at_s, *pass});
