@@ -9,7 +9,7 @@ namespace {
 constexpr double kMsPerMinute = 60'000.0;
 }  // namespace
 
-HistorySample make_sample(const RoomView& room, std::int64_t at_ms, const HistorySample* previous) {
+HistorySample make_sample(const RoomView& room, std::int64_t at_ms, const HistorySample* base) {
   HistorySample s;
   s.at_ms = at_ms;
   s.epoch = room.epoch;
@@ -20,12 +20,12 @@ HistorySample make_sample(const RoomView& room, std::int64_t at_ms, const Histor
   s.admitted = room.counters.admitted;
   s.active_sessions = room.counters.active_sessions;
   s.eta = room.eta;
-  if (previous && at_ms > previous->at_ms) {
+  if (base && at_ms > base->at_ms) {
     // `admitted` restarts at 0 with each epoch: after a reset, what was admitted since counts.
-    const std::uint64_t base = previous->epoch == s.epoch ? previous->admitted : 0;
-    const std::uint64_t delta = s.admitted >= base ? s.admitted - base : s.admitted;
+    const std::uint64_t from = base->epoch == s.epoch ? base->admitted : 0;
+    const std::uint64_t delta = s.admitted >= from ? s.admitted - from : s.admitted;
     s.admissions_per_minute =
-        static_cast<double>(delta) * kMsPerMinute / static_cast<double>(at_ms - previous->at_ms);
+        static_cast<double>(delta) * kMsPerMinute / static_cast<double>(at_ms - base->at_ms);
   }
   return s;
 }
@@ -51,6 +51,16 @@ const HistorySample* SampleRing::newest() const {
   return &slots_[(next_ + slots_.size() - 1) % slots_.size()];
 }
 
+const HistorySample* SampleRing::rate_base(std::int64_t at_ms) const {
+  if (size_ == 0) return nullptr;
+  const std::size_t first = (next_ + slots_.size() - size_) % slots_.size();
+  for (std::size_t i = size_; i-- > 0;) {
+    const HistorySample& s = slots_[(first + i) % slots_.size()];
+    if (at_ms - s.at_ms >= kRateWindowMs) return &s;
+  }
+  return &slots_[first];
+}
+
 RoomHistory::RoomHistory(std::int64_t interval_ms, std::size_t capacity)
     : interval_ms_(interval_ms), capacity_(std::max<std::size_t>(capacity, 1)) {}
 
@@ -63,7 +73,7 @@ void RoomHistory::record(const std::vector<RoomView>& rooms, std::int64_t at_ms)
   for (const RoomView& room : rooms) {
     auto it = rings_.find(room.name);
     if (it == rings_.end()) it = rings_.emplace(room.name, SampleRing(capacity_)).first;
-    const HistorySample sample = make_sample(room, at_ms, it->second.newest());
+    const HistorySample sample = make_sample(room, at_ms, it->second.rate_base(at_ms));
     it->second.push(sample);
   }
 }

@@ -17,6 +17,9 @@ namespace waitroom::store {
 
 inline constexpr std::int64_t kHistoryIntervalMs = 10'000;
 inline constexpr std::size_t kHistorySamples = 360;  // one hour at kHistoryIntervalMs
+// The admission rate is measured over (at least) this long, so that a shorter sampling interval
+// (tests) still shows a steady rate rather than 0 or 1 admission per sample.
+inline constexpr std::int64_t kRateWindowMs = 10'000;
 
 struct HistorySample {
   std::int64_t at_ms = 0;  // the server clock when the sample was taken
@@ -26,16 +29,17 @@ struct HistorySample {
   std::uint64_t waiting = 0;
   std::uint64_t serving = 0;
   std::uint64_t admitted = 0;  // admissions this epoch, cumulative
-  // Admissions since the previous sample, per minute; nullopt for a room's first sample (or when
-  // the clock did not move).
+  // Admissions over the last kRateWindowMs (at least since the previous sample), per minute;
+  // nullopt for a room's first sample (or when the clock did not move).
   std::optional<double> admissions_per_minute;
   std::uint64_t active_sessions = 0;
   std::optional<core::Eta> eta;  // for someone joining at that moment
 };
 
-// Builds a sample from a room's view; `previous` (the room's last sample, if any) gives the
-// admission rate. After a reset (new epoch) the admissions since the reset count.
-HistorySample make_sample(const RoomView& room, std::int64_t at_ms, const HistorySample* previous);
+// Builds a sample from a room's view; `base` (an earlier sample of the room, if any) gives the
+// admission rate: admissions since `base`, per minute. After a reset (new epoch) the admissions
+// since the reset count.
+HistorySample make_sample(const RoomView& room, std::int64_t at_ms, const HistorySample* base);
 
 // The newest `capacity` samples of one room, in a fixed block allocated once.
 class SampleRing {
@@ -44,6 +48,9 @@ class SampleRing {
   void push(const HistorySample& sample);  // drops the oldest when full
   std::vector<HistorySample> snapshot() const;  // oldest first
   const HistorySample* newest() const;  // null when empty
+  // The rate's base for a sample at `at_ms`: the newest sample at least kRateWindowMs older, or
+  // else the oldest there is; null when empty.
+  const HistorySample* rate_base(std::int64_t at_ms) const;
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return slots_.size(); }
 

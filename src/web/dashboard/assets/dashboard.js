@@ -38,9 +38,9 @@
     },
   ];
   // The chart's drawing area, in SVG user units (the SVG scales to its box).
-  const W = 360;
-  const H = 150;
-  const PAD = { left: 46, right: 12, top: 12, bottom: 26 };
+  const W = 480;
+  const H = 170;
+  const PAD = { left: 50, right: 12, top: 12, bottom: 28 };
 
   const notice = document.getElementById('notice');
   const updated = document.getElementById('updated');
