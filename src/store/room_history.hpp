@@ -45,9 +45,9 @@ HistorySample make_sample(const RoomView& room, std::int64_t at_ms, const Histor
 class SampleRing {
  public:
   explicit SampleRing(std::size_t capacity);
-  void push(const HistorySample& sample);  // drops the oldest when full
+  void push(const HistorySample& sample);       // drops the oldest when full
   std::vector<HistorySample> snapshot() const;  // oldest first
-  const HistorySample* newest() const;  // null when empty
+  const HistorySample* newest() const;          // null when empty
   // The rate's base for a sample at `at_ms`: the newest sample at least kRateWindowMs older, or
   // else the oldest there is; null when empty.
   const HistorySample* rate_base(std::int64_t at_ms) const;

@@ -59,7 +59,8 @@ TEST(SampleRing, WrapsManyTimes) {
   const auto s = ring.snapshot();
   ASSERT_EQ(s.size(), kHistorySamples);
   for (std::size_t i = 0; i < s.size(); ++i)
-    EXPECT_EQ(s[i].at_ms, 10'000 - static_cast<std::int64_t>(kHistorySamples) + static_cast<std::int64_t>(i));
+    EXPECT_EQ(s[i].at_ms,
+              10'000 - static_cast<std::int64_t>(kHistorySamples) + static_cast<std::int64_t>(i));
 }
 
 TEST(SampleRing, RateBaseIsTheNewestSampleOfTheWindow) {

@@ -32,7 +32,8 @@ std::string random_token() {
   // id, so that is an error rather than a fallback.
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
     throw std::runtime_error("no randomness for a session id");
-  return token::base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  return token::base64url_encode(
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 bool secrets_equal(std::string_view a, std::string_view b) {

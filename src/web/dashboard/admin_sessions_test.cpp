@@ -132,7 +132,8 @@ TEST(SignInThrottle, SuccessClears) {
 TEST(SignInThrottle, MemoryIsBounded) {
   core::ManualClock clock;
   SignInThrottle t(clock);
-  for (std::size_t i = 0; i < SignInThrottle::kMaxAddresses + 50; ++i) t.record_failure("addr" + std::to_string(i));
+  for (std::size_t i = 0; i < SignInThrottle::kMaxAddresses + 50; ++i)
+    t.record_failure("addr" + std::to_string(i));
   for (int i = 0; i < SignInThrottle::kMaxFailures; ++i) t.record_failure("last");
   EXPECT_GT(t.retry_after_s("last"), 0);
 }
@@ -143,8 +144,8 @@ TEST(CrossOrigin, SameOriginPasses) {
   // Neither header (an old browser, a script): the CSRF token alone decides.
   EXPECT_FALSE(cross_origin_reason({"", "", "queue.example.com", ""}));
   // Behind a proxy that rewrites Host, the configured public URL is this server's origin.
-  EXPECT_FALSE(cross_origin_reason({"same-origin", "https://queue.example.com", "127.0.0.1:8080",
-                                    "https://queue.example.com"}));
+  EXPECT_FALSE(cross_origin_reason(
+      {"same-origin", "https://queue.example.com", "127.0.0.1:8080", "https://queue.example.com"}));
 }
 
 TEST(CrossOrigin, OtherOriginsAreRefused) {
@@ -153,10 +154,12 @@ TEST(CrossOrigin, OtherOriginsAreRefused) {
   EXPECT_TRUE(cross_origin_reason({"none", "", "queue.example.com", ""}));
   EXPECT_TRUE(cross_origin_reason({"", "https://evil.example", "queue.example.com", ""}));
   EXPECT_TRUE(cross_origin_reason({"", "null", "queue.example.com", ""}));
-  EXPECT_TRUE(cross_origin_reason({"", "https://queue.example.com.evil.example", "queue.example.com", ""}));
+  EXPECT_TRUE(
+      cross_origin_reason({"", "https://queue.example.com.evil.example", "queue.example.com", ""}));
   EXPECT_TRUE(cross_origin_reason({"", "https://user@queue.example.com", "queue.example.com", ""}));
   EXPECT_TRUE(cross_origin_reason({"", "https://queue.example.com", "", ""}));
-  EXPECT_TRUE(cross_origin_reason({"", "https://evil.example", "queue.example.com", "https://queue.example.com"}));
+  EXPECT_TRUE(cross_origin_reason(
+      {"", "https://evil.example", "queue.example.com", "https://queue.example.com"}));
   auto reason = cross_origin_reason({"", "https://evil.example", "queue.example.com", ""});
   ASSERT_TRUE(reason);
   EXPECT_NE(reason->find("evil.example"), std::string::npos);

@@ -6,9 +6,9 @@
 namespace waitroom::web::dashboard {
 
 struct Asset {
-  std::string_view name;     // file name in assets/, e.g. "dashboard.js"
+  std::string_view name;  // file name in assets/, e.g. "dashboard.js"
   std::string_view content;
-  std::string_view sha256;   // hex, of the content: the ETag
+  std::string_view sha256;  // hex, of the content: the ETag
 };
 
 // The embedded file of that name; null when there is none.

@@ -44,19 +44,31 @@ std::string escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
 }
 
 // Replaces each {{name}} of an embedded template; values must already be escaped.
-std::string fill(std::string_view asset_name, const std::vector<std::pair<std::string, std::string>>& values) {
+std::string fill(std::string_view asset_name,
+                 const std::vector<std::pair<std::string, std::string>>& values) {
   const Asset* a = find_asset(asset_name);
   std::string out = a ? std::string(a->content) : std::string();
   for (const auto& [name, value] : values) {
@@ -95,9 +107,10 @@ class Dashboard final : public api::AdminSessionCheck {
  public:
   explicit Dashboard(api::Services& s)
       : s_(s),
-        sessions_(SessionLimits{s.config.dashboard.session_idle_timeout_s, s.config.dashboard.session_lifetime_s,
-                                s.config.dashboard.max_sessions},
-                  s.clock),
+        sessions_(
+            SessionLimits{s.config.dashboard.session_idle_timeout_s,
+                          s.config.dashboard.session_lifetime_s, s.config.dashboard.max_sessions},
+            s.clock),
         throttle_(s.clock) {}
 
   // /admin/v1 with the session cookie: reads need the session, changes also its CSRF token
@@ -110,16 +123,19 @@ class Dashboard final : public api::AdminSessionCheck {
     if (auto reason = cross_origin(req)) return {Verdict::forbidden, *reason};
     const std::string_view sent = http::header_value(req, "X-CSRF-Token");
     if (sent.empty())
-      return {Verdict::forbidden, "a change through the dashboard session needs its X-CSRF-Token header"};
-    if (!secrets_equal(sent, *csrf)) return {Verdict::forbidden, "the X-CSRF-Token header is wrong for this session"};
+      return {Verdict::forbidden,
+              "a change through the dashboard session needs its X-CSRF-Token header"};
+    if (!secrets_equal(sent, *csrf))
+      return {Verdict::forbidden, "the X-CSRF-Token header is wrong for this session"};
     return {Verdict::allowed, {}};
   }
 
   asio::awaitable<Response> page(RequestContext& ctx) {
     if (s_.config.admin_key.empty())
-      co_return sign_in_page(ctx.request, Status::ok,
-                             "The dashboard is off: no admin key is configured (WAITROOM_ADMIN_KEY or "
-                             "admin_key_file).");
+      co_return sign_in_page(
+          ctx.request, Status::ok,
+          "The dashboard is off: no admin key is configured (WAITROOM_ADMIN_KEY or "
+          "admin_key_file).");
     const bool had_cookie = !http::cookie_value(ctx.request, kSessionCookie).empty();
     auto csrf = session_of(ctx.request);
     if (!csrf) {
@@ -128,22 +144,24 @@ class Dashboard final : public api::AdminSessionCheck {
       if (had_cookie) res.set(beast_http::field::set_cookie, clear_cookie());
       co_return res;
     }
-    const std::int64_t refresh_ms =
-        std::clamp<std::int64_t>(s_.config.dashboard.history_interval_ms, kMinRefreshMs, kMaxRefreshMs);
+    const std::int64_t refresh_ms = std::clamp<std::int64_t>(
+        s_.config.dashboard.history_interval_ms, kMinRefreshMs, kMaxRefreshMs);
     co_return html(ctx.request, Status::ok,
-                   fill("dashboard.html", {{"csrf", escape(*csrf)}, {"refresh_ms", std::to_string(refresh_ms)}}));
+                   fill("dashboard.html",
+                        {{"csrf", escape(*csrf)}, {"refresh_ms", std::to_string(refresh_ms)}}));
   }
 
   asio::awaitable<Response> sign_in(RequestContext& ctx) {
     const http::Request& req = ctx.request;
     if (s_.config.admin_key.empty())
-      co_return sign_in_page(req, Status::forbidden, "The dashboard is off: no admin key is configured.");
+      co_return sign_in_page(req, Status::forbidden,
+                             "The dashboard is off: no admin key is configured.");
     if (auto reason = cross_origin(req)) co_return sign_in_page(req, Status::forbidden, *reason);
     const std::string address = ctx.remote.to_string();
     if (const std::int64_t wait_s = throttle_.retry_after_s(address); wait_s > 0) {
       Response res = sign_in_page(req, Status::too_many_requests,
-                                  "Too many wrong keys from your address. Try again in " + std::to_string(wait_s) +
-                                      " seconds.");
+                                  "Too many wrong keys from your address. Try again in " +
+                                      std::to_string(wait_s) + " seconds.");
       res.set(beast_http::field::retry_after, std::to_string(wait_s));
       co_return res;
     }
@@ -154,8 +172,9 @@ class Dashboard final : public api::AdminSessionCheck {
       auto executor = co_await asio::this_coro::executor;
       asio::steady_timer delay(executor, std::chrono::milliseconds(kFailedSignInDelayMs));
       co_await delay.async_wait(asio::as_tuple(asio::use_awaitable));
-      co_return sign_in_page(req, Status::unauthorized,
-                             key && !key->empty() ? "That is not the admin key." : "Enter the admin key.");
+      co_return sign_in_page(
+          req, Status::unauthorized,
+          key && !key->empty() ? "That is not the admin key." : "Enter the admin key.");
     }
     throttle_.record_success(address);
     // A new id at every sign-in: a cookie planted before cannot become a signed-in session.
@@ -174,9 +193,10 @@ class Dashboard final : public api::AdminSessionCheck {
       if (auto reason = cross_origin(req)) co_return sign_in_page(req, Status::forbidden, *reason);
       auto sent = http::query_param(req.body(), "csrf");
       if (!sent || !secrets_equal(*sent, *csrf))
-        co_return sign_in_page(req, Status::forbidden,
-                               "Sign-out refused: the form's token does not match your session. Reload the "
-                               "dashboard and sign out again.");
+        co_return sign_in_page(
+            req, Status::forbidden,
+            "Sign-out refused: the form's token does not match your session. Reload the "
+            "dashboard and sign out again.");
       sessions_.remove(id);
     }
     Response res = http::redirect(req, Status::see_other, "/admin");
@@ -211,13 +231,14 @@ class Dashboard final : public api::AdminSessionCheck {
   }
 
   std::optional<std::string> cross_origin(const http::Request& req) const {
-    return cross_origin_reason(OriginHeaders{http::header_value(req, "Sec-Fetch-Site"),
-                                             http::header_value(req, "Origin"), http::header_value(req, "Host"),
-                                             s_.config.public_url});
+    return cross_origin_reason(
+        OriginHeaders{http::header_value(req, "Sec-Fetch-Site"), http::header_value(req, "Origin"),
+                      http::header_value(req, "Host"), s_.config.public_url});
   }
 
   std::string cookie_attributes() const {
-    return std::string("; Path=/admin; HttpOnly; SameSite=Strict") + (s_.config.cookie_secure ? "; Secure" : "");
+    return std::string("; Path=/admin; HttpOnly; SameSite=Strict") +
+           (s_.config.cookie_secure ? "; Secure" : "");
   }
   std::string session_cookie(std::string_view id) const {
     return std::string(kSessionCookie) + "=" + std::string(id) + cookie_attributes();
@@ -231,12 +252,15 @@ class Dashboard final : public api::AdminSessionCheck {
     std::string described_by;
     std::string invalid;
     if (!error.empty()) {
-      error_block = "<p id=\"signin-error\" class=\"error\" role=\"alert\">" + escape(error) + "</p>";
+      error_block =
+          "<p id=\"signin-error\" class=\"error\" role=\"alert\">" + escape(error) + "</p>";
       described_by = " aria-describedby=\"signin-error\"";
       invalid = status == Status::unauthorized ? " aria-invalid=\"true\"" : "";
     }
-    return html(req, status,
-                fill("signin.html", {{"error", error_block}, {"described_by", described_by}, {"invalid", invalid}}));
+    return html(
+        req, status,
+        fill("signin.html",
+             {{"error", error_block}, {"described_by", described_by}, {"invalid", invalid}}));
   }
 
   api::Services& s_;
@@ -251,7 +275,8 @@ void add_dashboard_routes(http::Router& router, api::Services& services) {
   services.admin_sessions = d.get();
   router.add(Method::get, "/admin", [d](RequestContext& c) { return d->page(c); });
   router.add(Method::post, "/admin/session", [d](RequestContext& c) { return d->sign_in(c); });
-  router.add(Method::post, "/admin/session/delete", [d](RequestContext& c) { return d->sign_out(c); });
+  router.add(Method::post, "/admin/session/delete",
+             [d](RequestContext& c) { return d->sign_out(c); });
   for (std::string_view name : {"dashboard.css", "dashboard.js"})
     router.add(Method::get, "/admin/assets/" + std::string(name),
                [d, name](RequestContext& c) { return d->asset(c, name); });

@@ -9,7 +9,8 @@ namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -29,12 +30,14 @@ std::string_view authority_of(std::string_view origin) {
 
 std::optional<std::string> cross_origin_reason(const OriginHeaders& h) {
   if (!h.sec_fetch_site.empty() && !iequals(h.sec_fetch_site, "same-origin"))
-    return "refused: the request came from another site (Sec-Fetch-Site: " + std::string(h.sec_fetch_site) + ")";
+    return "refused: the request came from another site (Sec-Fetch-Site: " +
+           std::string(h.sec_fetch_site) + ")";
   if (h.origin.empty()) return std::nullopt;
   if (!h.public_url.empty() && iequals(h.origin, h.public_url)) return std::nullopt;
   const std::string_view authority = authority_of(h.origin);
   if (!authority.empty() && !h.host.empty() && iequals(authority, h.host)) return std::nullopt;
-  return "refused: the request came from another origin (" + std::string(h.origin.substr(0, 100)) + ")";
+  return "refused: the request came from another origin (" + std::string(h.origin.substr(0, 100)) +
+         ")";
 }
 
 }  // namespace waitroom::web::dashboard

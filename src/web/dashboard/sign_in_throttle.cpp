@@ -22,9 +22,9 @@ void SignInThrottle::record_failure(const std::string& address) {
       std::erase_if(windows_, [&](const auto& kv) { return now - kv.second.start_s >= kWindowS; });
       // Still full: forget the oldest window rather than grow without bound.
       if (windows_.size() >= kMaxAddresses)
-        windows_.erase(std::min_element(windows_.begin(), windows_.end(), [](const auto& a, const auto& b) {
-          return a.second.start_s < b.second.start_s;
-        }));
+        windows_.erase(std::min_element(
+            windows_.begin(), windows_.end(),
+            [](const auto& a, const auto& b) { return a.second.start_s < b.second.start_s; }));
     }
     it = windows_.emplace(address, Window{now, 0}).first;
   }
