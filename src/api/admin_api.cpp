@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <charconv>
+#include <cmath>
 
 #include "api/json_io.hpp"
 #include "config/room_settings_codec.hpp"
@@ -166,6 +167,45 @@ asio::awaitable<Response> admissions(Services& s, RequestContext& ctx) {
                                               {"total", page->total}});
 }
 
+json::value optional_json(const std::optional<double>& v) {
+  if (!v) return nullptr;
+  return std::round(*v * 100.0) / 100.0;  // hundredths are plenty for a chart
+}
+
+// The dashboard's charts: the room's samples of the last hour, oldest first (in memory only).
+asio::awaitable<Response> history(Services& s, RequestContext& ctx) {
+  const std::string room(ctx.param("room"));
+  auto r = co_await s.store.room(room);
+  if (!r) co_return http::problem(ctx.request, r.error());
+  json::array out;
+  std::int64_t interval_ms = store::kHistoryIntervalMs;
+  std::size_t capacity = store::kHistorySamples;
+  if (s.history) {
+    interval_ms = s.history->interval_ms();
+    capacity = s.history->capacity();
+    for (const store::HistorySample& h : s.history->samples(room)) {
+      json::value eta = nullptr;
+      if (h.eta) eta = json::object{{"p50_s", h.eta->p50_s}, {"p90_s", h.eta->p90_s}};
+      out.push_back(json::object{{"at_ms", h.at_ms},
+                                 {"epoch", h.epoch},
+                                 {"paused", h.paused},
+                                 {"queue_length", h.queue_length},
+                                 {"waiting", h.waiting},
+                                 {"serving", h.serving},
+                                 {"admitted", h.admitted},
+                                 {"admissions_per_minute", optional_json(h.admissions_per_minute)},
+                                 {"active_sessions", h.active_sessions},
+                                 {"eta", std::move(eta)}});
+    }
+  }
+  const std::int64_t window_ms = interval_ms * static_cast<std::int64_t>(capacity);
+  co_return json_ok(ctx.request, json::object{{"room", room},
+                                              {"interval_ms", interval_ms},
+                                              {"window_ms", window_ms},
+                                              {"now_ms", s.clock.now_ms()},
+                                              {"samples", std::move(out)}});
+}
+
 asio::awaitable<Response> get_clock(Services& s, RequestContext& ctx) {
   co_return json_ok(ctx.request, json::object{{"now_ms", s.clock.now_ms()}});
 }
@@ -210,10 +250,20 @@ bool is_admin(const http::Request& req, std::string_view admin_key) {
 
 void add_admin_routes(http::Router& router, Services& s) {
   using http::Method;
-  // Every path under /admin/ needs the key, before routing: unknown paths and wrong methods
-  // answer 401 too, so nothing about the admin API shows without it.
-  router.guard("/admin/", [&s](const http::Request& req) -> std::optional<Response> {
+  // /admin/ is Waitroom's: the built-in proxy never forwards it. Outside /admin/v1 it is the
+  // dashboard's (web/dashboard): a sign-in page and assets anyone may fetch, and handlers that
+  // check the dashboard session themselves.
+  router.guard("/admin/", [](const http::Request&) -> std::optional<Response> { return std::nullopt; });
+  // Every path under /admin/v1 needs the key (or a dashboard session), before routing: unknown
+  // paths and wrong methods answer 401 too, so nothing about the admin API shows without it.
+  router.guard("/admin/v1", [&s](const http::Request& req) -> std::optional<Response> {
     if (is_admin(req, s.config.admin_key)) return std::nullopt;
+    if (s.admin_sessions && !s.config.admin_key.empty()) {
+      const SessionAccess access = s.admin_sessions->check(req);
+      if (access.verdict == SessionAccess::Verdict::allowed) return std::nullopt;
+      if (access.verdict == SessionAccess::Verdict::forbidden)
+        return http::problem(req, Status::forbidden, access.reason);
+    }
     return http::problem(req, Status::unauthorized,
                          s.config.admin_key.empty()
                              ? "the admin API is disabled: set WAITROOM_ADMIN_KEY or admin_key_file"
@@ -233,6 +283,7 @@ void add_admin_routes(http::Router& router, Services& s) {
   router.add(Method::put, base + "/{room}/sessions/{ticket}", bind(s, end_session));
   router.add(Method::get, base + "/{room}/stats", bind(s, stats));
   router.add(Method::get, base + "/{room}/admissions", bind(s, admissions));
+  router.add(Method::get, base + "/{room}/history", bind(s, history));
   if (s.manual_clock) {
     router.add(Method::get, "/admin/v1/testing/clock", bind(s, get_clock));
     router.add(Method::post, "/admin/v1/testing/clock", bind(s, advance_clock));

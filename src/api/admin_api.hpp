@@ -1,5 +1,6 @@
 #pragma once
-// The operator's API under /admin/v1. Every route requires `Authorization: Bearer <admin key>`.
+// The operator's API under /admin/v1. Every route requires `Authorization: Bearer <admin key>`,
+// or the dashboard's session cookie plus its CSRF token for a change (api/admin_session.hpp).
 #include "api/services.hpp"
 #include "http/router.hpp"
 

@@ -1,10 +1,12 @@
 #pragma once
 // What the handlers share: the store, the keys and the server's settings. Wired in app/.
+#include "api/admin_session.hpp"
 #include "config/server_config.hpp"
 #include "core/clock.hpp"
 #include "ops/webhook_sink.hpp"
 #include "ops/http_metrics.hpp"
 #include "ops/proxy_metrics.hpp"
+#include "store/room_history.hpp"
 #include "store/store.hpp"
 #include "token/key_ring.hpp"
 
@@ -21,6 +23,10 @@ struct Services {
   // The webhook sinks, for /metrics.
   std::vector<const ops::WebhookSink*> webhooks;
   ops::ProxyMetrics* proxy_metrics = nullptr;  // with [[routes]]: the built-in proxy's, for /metrics
+  // The operator dashboard's sessions, also accepted on /admin/v1 (set by add_dashboard_routes).
+  AdminSessionCheck* admin_sessions = nullptr;
+  // The rooms' recent numbers for the dashboard's charts (null: none kept, e.g. `waitroom routes`).
+  const store::RoomHistory* history = nullptr;
 };
 
 }  // namespace waitroom::api

@@ -21,6 +21,8 @@
 #include "http/server.hpp"
 #include "ops/log.hpp"
 #include "store/embedded/embedded_store.hpp"
+#include "store/history_sampler.hpp"
+#include "web/dashboard/dashboard.hpp"
 #include "token/jwt_pass_minter.hpp"
 #include "token/key_ring.hpp"
 #include "token/secret.hpp"
@@ -111,6 +113,7 @@ void build_routes(http::Router& router, api::Services& services) {
   gate::add_oidc_routes(router, services);
   api::add_room_page_routes(router, services);
   api::add_demo_routes(router, services);
+  web::dashboard::add_dashboard_routes(router, services);
 }
 
 }  // namespace
@@ -148,6 +151,10 @@ int serve(const ServeOptions& options) {
 
   api::Services services{*rt.store, *rt.keys, cfg, rt.clock(), nullptr, nullptr, {}};
   if (rt.manual_clock) services.manual_clock = &*rt.manual_clock;
+  // The dashboard's charts: every room's numbers each interval, in memory (docs/dashboard.md).
+  store::RoomHistory history(cfg.dashboard.history_interval_ms);
+  services.history = &history;
+  store::HistorySampler sampler(*rt.store, history, rt.clock());
   for (const auto& hook : rt.webhooks) services.webhooks.push_back(hook.get());
   http::Router router;
   build_routes(router, services);
@@ -177,6 +184,7 @@ int serve(const ServeOptions& options) {
   auto port = server.listen(listen->first, listen->second, cfg.threads);
   if (!port) return fail_with(port.error());
   server.start();
+  sampler.start();
   // The admission driver: every room's policy, a step every kAdmissionStepMs. Under the test
   // clock, steps happen only when a test moves the clock.
   std::jthread driver;
@@ -208,6 +216,7 @@ int serve(const ServeOptions& options) {
   }
   server.stop();
   server.join();
+  sampler.stop();
   if (driver.joinable()) {
     driver.request_stop();
     driver.join();

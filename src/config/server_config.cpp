@@ -76,6 +76,24 @@ core::Result<void> read_limits(const toml::table& tbl, Limits& limits) {
   return {};
 }
 
+constexpr std::int64_t kMinHistoryIntervalMs = 50;
+constexpr std::int64_t kMaxHistoryIntervalMs = 600'000;
+constexpr std::int64_t kMaxSessionTimeoutS = 30 * 24 * 3600;
+constexpr std::int64_t kMaxDashboardSessions = 100'000;
+
+core::Result<void> read_dashboard(const toml::table& tbl, DashboardConfig& d) {
+  for (const auto& [k, v] : tbl) {
+    const std::string key = "dashboard." + std::string(k.str());
+    core::Result<void> r;
+    if (k == "session_idle_timeout_s") r = read_positive(v, key, d.session_idle_timeout_s, kMaxSessionTimeoutS);
+    else if (k == "session_lifetime_s") r = read_positive(v, key, d.session_lifetime_s, kMaxSessionTimeoutS);
+    else if (k == "max_sessions") r = read_positive(v, key, d.max_sessions, kMaxDashboardSessions);
+    else r = bad(key, "unknown key");
+    if (!r) return r;
+  }
+  return {};
+}
+
 core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cfg) {
   toml::table root;
   try {
@@ -157,11 +175,23 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
       const toml::table* t = v.as_table();
       if (!t) return bad(key, "must be a table");
       for (const auto& [tk, tv] : *t) {
+        if (tk == "history_interval_ms") {
+          r = read_positive(tv, "testing.history_interval_ms", cfg.dashboard.history_interval_ms,
+                            kMaxHistoryIntervalMs);
+          if (!r) return r;
+          if (cfg.dashboard.history_interval_ms < kMinHistoryIntervalMs)
+            return bad("testing.history_interval_ms",
+                       "must be at least " + std::to_string(kMinHistoryIntervalMs));
+          continue;
+        }
         auto b = tv.value<bool>();
         if (tk != "manual_clock") return bad("testing." + std::string(tk.str()), "unknown key");
         if (!b) return bad("testing.manual_clock", "must be true or false");
         cfg.manual_clock = *b;
       }
+    } else if (key == "dashboard") {
+      if (!v.is_table()) return bad(key, "must be a table");
+      r = read_dashboard(*v.as_table(), cfg.dashboard);
     } else if (key == "limits") {
       if (!v.is_table()) return bad(key, "must be a table");
       r = read_limits(*v.as_table(), cfg.limits);

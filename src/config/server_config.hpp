@@ -24,6 +24,16 @@ struct Limits {
   std::size_t max_connections = 20000;
 };
 
+// [dashboard]: the operator's web dashboard at /admin (docs/dashboard.md).
+struct DashboardConfig {
+  std::int64_t session_idle_timeout_s = 8 * 3600;  // a session unused this long ends
+  std::int64_t session_lifetime_s = 24 * 3600;     // and every session ends this long after sign-in
+  std::size_t max_sessions = 100;                  // signed-in sessions at once (oldest use goes)
+  // How often the charts' history samples every room. Only [testing] history_interval_ms
+  // changes it (the charts cover an hour at the default).
+  std::int64_t history_interval_ms = 10'000;
+};
+
 struct ServerConfig {
   std::string listen = "127.0.0.1:8080";
   std::filesystem::path data_dir = "data";
@@ -42,6 +52,7 @@ struct ServerConfig {
   // Access keys AWS's signed callers (control panel, inlet functions) use on the private API.
   std::vector<std::pair<std::string, std::string>> aws_credentials;  // access key id, secret
   Limits limits;
+  DashboardConfig dashboard;
   // [[webhooks]]: where audit events are delivered (docs/events.md).
   std::vector<ops::WebhookConfig> webhooks;
   // Test-only: the clock stands still and moves by admin calls (/admin/v1/testing/clock), so

@@ -95,6 +95,37 @@ TEST(ServerConfig, ErrorsNameTheKey) {
   }
 }
 
+TEST(ServerConfig, ReadsDashboardKeys) {
+  auto defaults = load("");
+  ASSERT_TRUE(defaults) << defaults.error().detail;
+  EXPECT_EQ(defaults->dashboard.session_idle_timeout_s, 8 * 3600);
+  EXPECT_EQ(defaults->dashboard.history_interval_ms, 10'000);
+  auto cfg = load(R"(
+[dashboard]
+session_idle_timeout_s = 600
+session_lifetime_s = 3600
+max_sessions = 3
+[testing]
+history_interval_ms = 250
+)");
+  ASSERT_TRUE(cfg) << cfg.error().detail;
+  EXPECT_EQ(cfg->dashboard.session_idle_timeout_s, 600);
+  EXPECT_EQ(cfg->dashboard.session_lifetime_s, 3600);
+  EXPECT_EQ(cfg->dashboard.max_sessions, 3u);
+  EXPECT_EQ(cfg->dashboard.history_interval_ms, 250);
+  const std::pair<const char*, const char*> bad[] = {
+      {"[dashboard]\nmax_sessions = 0", "dashboard.max_sessions"},
+      {"[dashboard]\ncolour = 1", "dashboard.colour"},
+      {"[testing]\nhistory_interval_ms = 10", "testing.history_interval_ms"},
+      {"dashboard = 1", "dashboard"},
+  };
+  for (const auto& [toml, names] : bad) {
+    auto r = load(toml);
+    ASSERT_FALSE(r) << toml;
+    EXPECT_NE(r.error().detail.find(names), std::string::npos) << r.error().detail;
+  }
+}
+
 TEST(ServerConfig, ReportsTheLineOfASyntaxError) {
   auto cfg = load("listen = \"127.0.0.1:1\"\nthreads = = 2\n");
   ASSERT_FALSE(cfg);

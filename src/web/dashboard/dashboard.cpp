@@ -1,0 +1,285 @@
+#include "web/dashboard/dashboard.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "http/problem.hpp"
+#include "http/query.hpp"
+#include "web/dashboard/admin_sessions.hpp"
+#include "web/dashboard/assets.hpp"
+#include "web/dashboard/same_origin.hpp"
+#include "web/dashboard/sign_in_throttle.hpp"
+
+namespace waitroom::web::dashboard {
+
+namespace asio = boost::asio;
+namespace beast_http = http::beast_http;
+using http::Method;
+using http::RequestContext;
+using http::Response;
+using http::Status;
+
+namespace {
+
+// A wrong key costs its sender this long before the answer, on top of the throttle.
+constexpr std::int64_t kFailedSignInDelayMs = 250;
+// The page polls /admin/v1 this often (ms); faster when the history is sampled faster (tests).
+constexpr std::int64_t kMaxRefreshMs = 5'000;
+constexpr std::int64_t kMinRefreshMs = 1'000;
+constexpr std::size_t kMaxKeyFieldBytes = 4096;
+
+// No inline script or style anywhere: the page's script and stylesheet are its own files.
+constexpr const char* kContentSecurityPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+std::string escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+// Replaces each {{name}} of an embedded template; values must already be escaped.
+std::string fill(std::string_view asset_name,
+                 const std::vector<std::pair<std::string, std::string>>& values) {
+  const Asset* a = find_asset(asset_name);
+  std::string out = a ? std::string(a->content) : std::string();
+  for (const auto& [name, value] : values) {
+    const std::string mark = "{{" + name + "}}";
+    for (auto at = out.find(mark); at != std::string::npos; at = out.find(mark, at + value.size()))
+      out.replace(at, mark.size(), value);
+  }
+  return out;
+}
+
+void security_headers(Response& res) {
+  res.set("Content-Security-Policy", kContentSecurityPolicy);
+  res.set("X-Frame-Options", "DENY");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "same-origin");
+}
+
+Response html(const http::Request& req, Status status, std::string body) {
+  Response res{status, req.version()};
+  res.set(beast_http::field::content_type, "text/html; charset=utf-8");
+  res.set(beast_http::field::cache_control, "no-store");
+  security_headers(res);
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+std::string_view content_type_of(std::string_view name) {
+  if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (name.ends_with(".css")) return "text/css; charset=utf-8";
+  return "application/octet-stream";
+}
+
+class Dashboard final : public api::AdminSessionCheck {
+ public:
+  explicit Dashboard(api::Services& s)
+      : s_(s),
+        sessions_(
+            SessionLimits{s.config.dashboard.session_idle_timeout_s,
+                          s.config.dashboard.session_lifetime_s, s.config.dashboard.max_sessions},
+            s.clock),
+        throttle_(s.clock) {}
+
+  // /admin/v1 with the session cookie: reads need the session, changes also its CSRF token
+  // from a page of this origin.
+  api::SessionAccess check(const http::Request& req) override {
+    using Verdict = api::SessionAccess::Verdict;
+    auto csrf = session_of(req);
+    if (!csrf) return {};
+    if (req.method() == Method::get || req.method() == Method::head) return {Verdict::allowed, {}};
+    if (auto reason = cross_origin(req)) return {Verdict::forbidden, *reason};
+    const std::string_view sent = http::header_value(req, "X-CSRF-Token");
+    if (sent.empty())
+      return {Verdict::forbidden,
+              "a change through the dashboard session needs its X-CSRF-Token header"};
+    if (!secrets_equal(sent, *csrf))
+      return {Verdict::forbidden, "the X-CSRF-Token header is wrong for this session"};
+    return {Verdict::allowed, {}};
+  }
+
+  asio::awaitable<Response> page(RequestContext& ctx) {
+    if (s_.config.admin_key.empty())
+      co_return sign_in_page(
+          ctx.request, Status::ok,
+          "The dashboard is off: no admin key is configured (WAITROOM_ADMIN_KEY or "
+          "admin_key_file).");
+    const bool had_cookie = !http::cookie_value(ctx.request, kSessionCookie).empty();
+    auto csrf = session_of(ctx.request);
+    if (!csrf) {
+      Response res = sign_in_page(ctx.request, Status::ok,
+                                  had_cookie ? "Your session has ended. Sign in again." : "");
+      if (had_cookie) res.set(beast_http::field::set_cookie, clear_cookie());
+      co_return res;
+    }
+    const std::int64_t refresh_ms = std::clamp<std::int64_t>(
+        s_.config.dashboard.history_interval_ms, kMinRefreshMs, kMaxRefreshMs);
+    co_return html(ctx.request, Status::ok,
+                   fill("dashboard.html",
+                        {{"csrf", escape(*csrf)}, {"refresh_ms", std::to_string(refresh_ms)}}));
+  }
+
+  asio::awaitable<Response> sign_in(RequestContext& ctx) {
+    const http::Request& req = ctx.request;
+    if (s_.config.admin_key.empty())
+      co_return sign_in_page(req, Status::forbidden,
+                             "The dashboard is off: no admin key is configured.");
+    if (auto reason = cross_origin(req)) co_return sign_in_page(req, Status::forbidden, *reason);
+    const std::string address = ctx.remote.to_string();
+    if (const std::int64_t wait_s = throttle_.retry_after_s(address); wait_s > 0) {
+      Response res = sign_in_page(req, Status::too_many_requests,
+                                  "Too many wrong keys from your address. Try again in " +
+                                      std::to_string(wait_s) + " seconds.");
+      res.set(beast_http::field::retry_after, std::to_string(wait_s));
+      co_return res;
+    }
+    std::optional<std::string> key;
+    if (req.body().size() <= kMaxKeyFieldBytes) key = http::query_param(req.body(), "key");
+    if (!key || !secrets_equal(*key, s_.config.admin_key)) {
+      throttle_.record_failure(address);
+      auto executor = co_await asio::this_coro::executor;
+      asio::steady_timer delay(executor, std::chrono::milliseconds(kFailedSignInDelayMs));
+      co_await delay.async_wait(asio::as_tuple(asio::use_awaitable));
+      co_return sign_in_page(
+          req, Status::unauthorized,
+          key && !key->empty() ? "That is not the admin key." : "Enter the admin key.");
+    }
+    throttle_.record_success(address);
+    // A new id at every sign-in: a cookie planted before cannot become a signed-in session.
+    if (auto old = http::cookie_value(req, kSessionCookie); !old.empty()) sessions_.remove(old);
+    const NewSession session = sessions_.create();
+    Response res = http::redirect(req, Status::see_other, "/admin");
+    res.set(beast_http::field::set_cookie, session_cookie(session.id));
+    security_headers(res);
+    co_return res;
+  }
+
+  asio::awaitable<Response> sign_out(RequestContext& ctx) {
+    const http::Request& req = ctx.request;
+    const std::string_view id = http::cookie_value(req, kSessionCookie);
+    if (auto csrf = session_of(req)) {
+      if (auto reason = cross_origin(req)) co_return sign_in_page(req, Status::forbidden, *reason);
+      auto sent = http::query_param(req.body(), "csrf");
+      if (!sent || !secrets_equal(*sent, *csrf))
+        co_return sign_in_page(
+            req, Status::forbidden,
+            "Sign-out refused: the form's token does not match your session. Reload the "
+            "dashboard and sign out again.");
+      sessions_.remove(id);
+    }
+    Response res = http::redirect(req, Status::see_other, "/admin");
+    res.set(beast_http::field::set_cookie, clear_cookie());
+    security_headers(res);
+    co_return res;
+  }
+
+  asio::awaitable<Response> asset(RequestContext& ctx, std::string_view name) {
+    const Asset* a = find_asset(name);
+    if (!a) co_return http::problem(ctx.request, Status::not_found, "no such asset");
+    const std::string etag = "\"" + std::string(a->sha256.substr(0, 32)) + "\"";
+    const bool fresh = http::header_value(ctx.request, "If-None-Match") == etag;
+    Response res{fresh ? Status::not_modified : Status::ok, ctx.request.version()};
+    res.set(beast_http::field::content_type, content_type_of(name));
+    // Revalidated on every load: a new binary's assets show at once, unchanged ones cost a 304.
+    res.set(beast_http::field::cache_control, "no-cache");
+    res.set(beast_http::field::etag, etag);
+    res.set("X-Content-Type-Options", "nosniff");
+    res.keep_alive(ctx.request.keep_alive());
+    if (!fresh) res.body() = std::string(a->content);
+    res.prepare_payload();
+    co_return res;
+  }
+
+ private:
+  // The live session's CSRF token, when the request carries a live session's cookie.
+  std::optional<std::string> session_of(const http::Request& req) {
+    const std::string_view id = http::cookie_value(req, kSessionCookie);
+    if (id.empty()) return std::nullopt;
+    return sessions_.find(id);
+  }
+
+  std::optional<std::string> cross_origin(const http::Request& req) const {
+    return cross_origin_reason(
+        OriginHeaders{http::header_value(req, "Sec-Fetch-Site"), http::header_value(req, "Origin"),
+                      http::header_value(req, "Host"), s_.config.public_url});
+  }
+
+  std::string cookie_attributes() const {
+    return std::string("; Path=/admin; HttpOnly; SameSite=Strict") +
+           (s_.config.cookie_secure ? "; Secure" : "");
+  }
+  std::string session_cookie(std::string_view id) const {
+    return std::string(kSessionCookie) + "=" + std::string(id) + cookie_attributes();
+  }
+  std::string clear_cookie() const {
+    return std::string(kSessionCookie) + "=" + cookie_attributes() + "; Max-Age=0";
+  }
+
+  Response sign_in_page(const http::Request& req, Status status, std::string_view error) const {
+    std::string error_block;
+    std::string described_by;
+    std::string invalid;
+    if (!error.empty()) {
+      error_block =
+          "<p id=\"signin-error\" class=\"error\" role=\"alert\">" + escape(error) + "</p>";
+      described_by = " aria-describedby=\"signin-error\"";
+      invalid = status == Status::unauthorized ? " aria-invalid=\"true\"" : "";
+    }
+    return html(
+        req, status,
+        fill("signin.html",
+             {{"error", error_block}, {"described_by", described_by}, {"invalid", invalid}}));
+  }
+
+  api::Services& s_;
+  AdminSessions sessions_;
+  SignInThrottle throttle_;
+};
+
+}  // namespace
+
+void add_dashboard_routes(http::Router& router, api::Services& services) {
+  auto d = std::make_shared<Dashboard>(services);
+  services.admin_sessions = d.get();
+  router.add(Method::get, "/admin", [d](RequestContext& c) { return d->page(c); });
+  router.add(Method::post, "/admin/session", [d](RequestContext& c) { return d->sign_in(c); });
+  router.add(Method::post, "/admin/session/delete",
+             [d](RequestContext& c) { return d->sign_out(c); });
+  for (std::string_view name : {"dashboard.css", "dashboard.js"})
+    router.add(Method::get, "/admin/assets/" + std::string(name),
+               [d, name](RequestContext& c) { return d->asset(c, name); });
+}
+
+}  // namespace waitroom::web::dashboard

@@ -1,0 +1,22 @@
+#pragma once
+// The operator's dashboard at /admin (docs/dashboard.md): sign in with the admin key, then watch
+// every room's numbers over the last hour and drive its controls. The page is a shell; its script
+// calls /admin/v1 with the session cookie and the session's CSRF token.
+//
+//   GET  /admin                         the sign-in form, or the dashboard when signed in
+//   POST /admin/session                 sign in (form field `key`): a session cookie, 303 to /admin
+//   POST /admin/session/delete          sign out (form field `csrf`), 303 to /admin
+//   GET  /admin/assets/dashboard.css    the stylesheet and script, compiled into the binary
+//   GET  /admin/assets/dashboard.js
+#include "api/services.hpp"
+#include "http/router.hpp"
+
+namespace waitroom::web::dashboard {
+
+inline constexpr std::string_view kSessionCookie = "waitroom_admin";
+
+// Adds the routes above and makes the dashboard's sessions count on /admin/v1
+// (services.admin_sessions). The sessions live as long as the router's handlers.
+void add_dashboard_routes(http::Router& router, api::Services& services);
+
+}  // namespace waitroom::web::dashboard

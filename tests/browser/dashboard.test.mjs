@@ -1,0 +1,256 @@
+// The operator dashboard at /admin in a real browser: sign in with the admin key, see every
+// room, and drive the controls — advance, pause and resume, change the admission policy, reset
+// behind a confirmation — watching the room and its charts change. axe checks the signed-out and
+// signed-in views; screenshots go to build/test-artifacts/ (dashboard-signin.png, dashboard.png).
+//
+// The history is sampled every 50 ms here ([testing] history_interval_ms), so the charts cover
+// the last 18 s and move within a second instead of ten.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWaitroom, launchBrowser, assertAccessible, screenshot } from './lib.mjs';
+
+const HISTORY_INTERVAL_MS = 50;
+const WAIT_MS = 15000;
+
+let wr;
+let browser;
+let context;
+let page;
+let traffic;
+
+// Polls `fn` until it returns something truthy; fails with `what` after WAIT_MS.
+async function until(fn, what) {
+  const deadline = Date.now() + WAIT_MS;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function enqueue(room) {
+  const r = await fetch(`${wr.base}/v1/rooms/${room}/tickets`, { method: 'POST' });
+  assert.equal(r.status, 201);
+  return (await r.json()).ticket;
+}
+
+// Visitors keep arriving in room `sale` and claim their pass once let in, so that every chart
+// has something to show.
+function startTraffic(room) {
+  const unclaimed = [];
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      unclaimed.push(await enqueue(room));
+      for (const t of unclaimed.slice(0, 5)) {
+        const r = await fetch(`${wr.base}/v1/rooms/${room}/tickets/${t}/pass`, { method: 'POST' });
+        await r.arrayBuffer();
+        if (r.status === 200) unclaimed.splice(unclaimed.indexOf(t), 1);
+      }
+    } catch {
+      // the server is stopping
+    } finally {
+      busy = false;
+    }
+  }, 150);
+  return () => clearInterval(timer);
+}
+
+const card = (room) => page.locator(`section[data-room="${room}"]`);
+const fact = (room, name) => card(room).locator(`dd[data-fact="${name}"]`);
+const chartLabel = (room, key) => card(room).locator(`svg[data-chart="${key}"]`).getAttribute('aria-label');
+const roomState = (room) => wr.admin('GET', `/admin/v1/rooms/${room}`);
+
+before(async () => {
+  wr = await startWaitroom(`[testing]\nhistory_interval_ms = ${HISTORY_INTERVAL_MS}\n`);
+  await wr.admin('PUT', '/admin/v1/rooms/sale', { target_url: 'https://shop.example/' });
+  await wr.admin('PUT', '/admin/v1/rooms/scratch', {});
+  for (let i = 0; i < 3; i += 1) await enqueue('scratch');
+  traffic = startTraffic('sale');
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+});
+
+after(async () => {
+  traffic?.();
+  await browser?.close();
+  await wr?.stop();
+});
+
+test('signed out, /admin is an accessible sign-in form that refuses a wrong key', async () => {
+  await page.goto(`${wr.base}/admin`);
+  await page.getByRole('heading', { name: 'Waitroom dashboard' }).waitFor();
+  const key = page.getByLabel('Admin key');
+  assert.equal(await key.getAttribute('type'), 'password');
+  await assertAccessible(page, 'the sign-in form');
+  await screenshot(page, 'dashboard-signin');
+
+  await key.fill('not-the-admin-key');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').filter({ hasText: 'not the admin key' }).waitFor();
+  assert.equal(await page.getByLabel('Admin key').getAttribute('aria-invalid'), 'true');
+  await assertAccessible(page, 'the sign-in form with an error');
+  assert.equal((await context.cookies()).filter((c) => c.name === 'waitroom_admin').length, 0);
+});
+
+test('signing in shows every room with its numbers and charts', async () => {
+  await page.getByLabel('Admin key').fill(wr.adminKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Rooms', exact: true }).waitFor();
+  const [cookie] = (await context.cookies()).filter((c) => c.name === 'waitroom_admin');
+  assert.ok(cookie, 'a session cookie');
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, 'Strict');
+  assert.equal(cookie.path, '/admin');
+
+  for (const room of ['sale', 'scratch']) {
+    await page.locator(`#overview tr[data-room="${room}"]`).waitFor();
+    await card(room).getByRole('heading', { name: `Room ${room}` }).waitFor();
+  }
+  await until(async () => Number(await fact('scratch', 'queue-length').textContent()) === 3, 'scratch to show 3 in line');
+  // Four charts per room, each an image whose label says what it shows now. (Nobody has been
+  // let in yet, so there is no pace and no estimate.)
+  for (const key of ['waiting', 'admissions', 'sessions', 'eta']) {
+    const svg = card('sale').locator(`svg[data-chart="${key}"]`);
+    assert.equal(await svg.getAttribute('role'), 'img');
+    await until(async () => !/loading/.test(await svg.getAttribute('aria-label')), `the ${key} chart to draw`);
+  }
+  assert.match(await chartLabel('sale', 'eta'), /^Estimated wait for a newcomer over the last 18 seconds: no data yet$/);
+  assert.match(await chartLabel('sale', 'waiting'), /^Waiting in line over the last 18 seconds: now \d+; highest \d+/);
+  await assertAccessible(page, 'the dashboard');
+});
+
+test('advance lets visitors in: serving moves and the admissions chart rises', async () => {
+  const sale = card('sale');
+  await until(async () => Number(await fact('sale', 'waiting').textContent()) >= 3, 'three visitors waiting in sale');
+  const before = (await roomState('sale')).serving;
+  await sale.getByLabel('Let in the next').fill('3');
+  await sale.getByRole('button', { name: 'Advance', exact: true }).click();
+  await sale.getByText(`serving is now ${before + 3}`).waitFor();
+  assert.equal((await roomState('sale')).serving, before + 3);
+  await until(async () => Number(await fact('sale', 'serving').textContent()) === before + 3, 'the serving fact to update');
+  await until(async () => {
+    const m = /now ([\d.,]+)/.exec(await chartLabel('sale', 'admissions'));
+    return m && Number(m[1].replace(/,/g, '')) > 0;
+  }, 'the admissions chart to show admissions');
+  // The visitors let in claim their passes: active sessions follow.
+  await until(async () => /now [1-9]/.test(await chartLabel('sale', 'sessions')), 'the active-sessions chart to rise');
+});
+
+test('an error from the API is shown next to the control', async () => {
+  const sale = card('sale');
+  await sale.getByLabel('Mode').selectOption('max_active');
+  await sale.getByLabel('Max active sessions').fill('');
+  await sale.getByRole('button', { name: 'Apply policy' }).click();
+  const msg = sale.locator('form:has(legend) .msg');
+  await until(async () => /^Not done: .*max_active/.test(await msg.textContent()), 'the API error');
+  assert.equal(await msg.getAttribute('aria-live'), 'polite');
+  assert.equal((await roomState('sale')).admission.mode, 'manual');
+});
+
+test('the policy changes to 120 visitors a minute and the room admits by itself', async () => {
+  const sale = card('sale');
+  await sale.getByLabel('Mode').selectOption('rate');
+  await sale.getByLabel('Visitors per minute').fill('120');
+  await sale.getByRole('button', { name: 'Apply policy' }).click();
+  await sale.getByText('Policy applied: rate · 120/min').waitFor();
+  const room = await roomState('sale');
+  assert.equal(room.admission.mode, 'rate');
+  assert.equal(room.admission.rate_per_minute, 120);
+  assert.equal(room.admission.max_active ?? null, null);
+  await until(async () => (await fact('sale', 'policy').textContent()) === 'rate · 120/min', 'the policy fact');
+  await until(async () => (await page.locator('#overview tr[data-room="sale"] td').last().textContent()) === 'rate · 120/min', 'the overview row');
+  const served = room.serving;
+  await until(async () => (await roomState('sale')).serving > served, 'the rate policy to admit someone');
+});
+
+test('pause and resume, from the keyboard', async () => {
+  const sale = card('sale');
+  await sale.getByRole('button', { name: 'Pause admissions' }).focus();
+  await page.keyboard.press('Enter');
+  await sale.getByText('Paused: nobody is let in').waitFor();
+  assert.equal((await roomState('sale')).status, 'paused');
+  await until(async () => (await fact('sale', 'status').textContent()) === 'paused', 'the status fact');
+  // The button pressed gave way to Resume, which has the focus now.
+  const resume = sale.getByRole('button', { name: 'Resume admissions' });
+  await resume.waitFor();
+  assert.equal(await resume.evaluate((b) => b === document.activeElement), true);
+  const servingPaused = (await roomState('sale')).serving;
+  await new Promise((r) => setTimeout(r, 1200));  // the rate of 2/s would admit someone
+  assert.equal((await roomState('sale')).serving, servingPaused, 'a paused room admits nobody');
+  await page.keyboard.press('Enter');
+  await sale.getByText('Resumed: admissions run again').waitFor();
+  assert.equal((await roomState('sale')).status, 'open');
+  await until(async () => (await roomState('sale')).serving > servingPaused, 'admissions after resuming');
+});
+
+test('reset asks for the room name; cancelling changes nothing', async () => {
+  const scratch = card('scratch');
+  const start = await roomState('scratch');
+  assert.equal(start.queue_length, 3);
+
+  // Cancel.
+  await scratch.getByRole('button', { name: 'Reset room…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Reset room scratch?' });
+  await dialog.waitFor();
+  await assertAccessible(page, 'the reset dialog');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  await scratch.getByText('Reset cancelled; nothing changed.').waitFor();
+  // Escape closes it too.
+  await scratch.getByRole('button', { name: 'Reset room…' }).click();
+  await dialog.waitFor();
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  // A wrong name does not reset.
+  await scratch.getByRole('button', { name: 'Reset room…' }).click();
+  await dialog.getByLabel('Type scratch to confirm').fill('scratc');
+  await dialog.getByRole('button', { name: 'Reset room' }).click();
+  await dialog.getByText('Type scratch exactly to confirm the reset.').waitFor();
+  let now = await roomState('scratch');
+  assert.equal(now.epoch, start.epoch);
+  assert.equal(now.queue_length, 3);
+
+  // Confirmed.
+  await dialog.getByLabel('Type scratch to confirm').fill('scratch');
+  await dialog.getByRole('button', { name: 'Reset room' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  await scratch.getByText(/Room reset: the line is empty/).waitFor();
+  now = await roomState('scratch');
+  assert.equal(now.epoch, start.epoch + 1);
+  assert.equal(now.queue_length, 0);
+  await until(async () => Number(await fact('scratch', 'queue-length').textContent()) === 0, 'the card to show the reset');
+});
+
+test('the dashboard with live charts: axe and a screenshot', async () => {
+  // Let the charts fill most of their 18 s window.
+  await new Promise((r) => setTimeout(r, 6000));
+  await until(async () => /now [1-9]/.test(await chartLabel('sale', 'waiting')), 'people waiting in sale');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await assertAccessible(page, 'the dashboard with data');
+  await screenshot(page, 'dashboard');
+});
+
+test('the session cannot change anything without its CSRF token, and sign-out ends it', async () => {
+  const status = await page.evaluate(async () => {
+    const r = await fetch('/admin/v1/rooms/sale/pause', { method: 'POST' });
+    return r.status;
+  });
+  assert.equal(status, 403);
+  assert.equal((await roomState('sale')).status, 'open');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Admin key').waitFor();
+  const after = await page.evaluate(async () => (await fetch('/admin/v1/rooms')).status);
+  assert.equal(after, 401);
+});
