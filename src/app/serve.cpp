@@ -12,7 +12,6 @@
 #include "gate/forward_auth.hpp"
 #include "gate/oidc_provider.hpp"
 #include "gate/reverse_proxy.hpp"
-#include "api/room_page.hpp"
 #include "api/ops_api.hpp"
 #include "api/public_api.hpp"
 #include "config/server_config.hpp"
@@ -25,6 +24,8 @@
 #include "token/key_ring.hpp"
 #include "token/secret.hpp"
 #include "token/ticket_id.hpp"
+#include "web/room_page.hpp"
+#include "web/site.hpp"
 
 namespace waitroom::app {
 
@@ -57,6 +58,7 @@ struct Runtime {
   const core::Clock* clock_ptr = &system_clock;
   const core::Clock& clock() const { return *clock_ptr; }
   std::optional<token::TicketIdCodec> ids;
+  std::unique_ptr<web::Site> site;  // the waiting-room page (resume tokens use the secret too)
   std::unique_ptr<token::KeyRing> keys;
   std::optional<token::JwtPassMinter> minter;
   std::unique_ptr<store::EmbeddedStore> store;
@@ -74,6 +76,9 @@ struct Runtime {
     std::filesystem::permissions(cfg.data_dir, std::filesystem::perms::owner_all, ec);
     auto secret = token::load_or_create_secret(cfg.data_dir / "secret");
     if (!secret) return std::unexpected(secret.error());
+    auto page = web::Site::create(cfg, *secret);
+    if (!page) return std::unexpected(page.error());
+    site = std::move(*page);
     ids.emplace(std::move(*secret));
     auto ring = token::KeyRing::open(cfg.data_dir / "keys", clock());
     if (!ring) return std::unexpected(ring.error());
@@ -101,7 +106,7 @@ struct Runtime {
   }
 };
 
-void build_routes(http::Router& router, api::Services& services) {
+void build_routes(http::Router& router, api::Services& services, const web::Site& site) {
   api::add_public_routes(router, services);
   api::add_admin_routes(router, services);
   api::add_ops_routes(router, services);
@@ -109,7 +114,7 @@ void build_routes(http::Router& router, api::Services& services) {
   api::add_aws_private_routes(router, services);
   gate::add_forward_auth_routes(router, services);
   gate::add_oidc_routes(router, services);
-  api::add_room_page_routes(router, services);
+  web::add_room_page_routes(router, services, site);
   api::add_demo_routes(router, services);
 }
 
@@ -150,7 +155,7 @@ int serve(const ServeOptions& options) {
   if (rt.manual_clock) services.manual_clock = &*rt.manual_clock;
   for (const auto& hook : rt.webhooks) services.webhooks.push_back(hook.get());
   http::Router router;
-  build_routes(router, services);
+  build_routes(router, services, *rt.site);
   std::vector<std::pair<std::string, std::string>> labels;
   for (const auto& r : router.routes()) labels.emplace_back(std::string(http::beast_http::to_string(r.method)), r.pattern);
   ops::HttpMetrics metrics(std::move(labels));
@@ -230,7 +235,7 @@ int print_routes() {
     if (auto r = rt.open(cfg); r) {
       api::Services services{*rt.store, *rt.keys, cfg, rt.clock(), nullptr, nullptr, {}};
       http::Router router;
-      build_routes(router, services);
+      build_routes(router, services, *rt.site);
       for (const auto& route : router.routes())
         std::cout << http::beast_http::to_string(route.method) << " " << route.pattern << "\n";
       rc = 0;
