@@ -258,7 +258,7 @@ asio::awaitable<Response> resume(Services& s, const Site& site, RequestContext& 
     args.notice = language_for(site, ctx, explicit_lang(site, ctx)).text("resume_invalid");
     co_return render(s, site, ctx, args);
   }
-  Response res = http::redirect(ctx.request, Status::see_other,
+  Response res = http::redirect(ctx.request, Status::found,
                                 page_url(room, param(ctx, "return"), explicit_lang(site, ctx)));
   res.set(field::field::set_cookie,
           api::set_cookie(api::ticket_cookie_name(room), found->ticket, s.config.cookie_secure));

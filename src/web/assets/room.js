@@ -136,9 +136,12 @@
     lastAnnounceAt = Date.now();
     announce(plural('announce_ahead', state.ahead, { ahead: num(state.ahead) }));
   }
+  // While updates flow, "Check again" is not needed; when they stop, it is offered again.
   function showConnectionTrouble(on) {
     var node = root.querySelector('[data-wr="connection"]');
     if (node) node.hidden = !on;
+    var check = root.querySelector('[data-wr="check-again"]');
+    if (check) check.hidden = !on;
   }
 
   // ---- updates -----------------------------------------------------------------------------
@@ -313,10 +316,11 @@
               failures = 0;
               errorDelay = FIRST_POLL_MS;
               showConnectionTrouble(false);
-              onTicket(ticket);
-              // Back off while nothing happens, up to the pace the server asks for.
+              var changed = onTicket(ticket);
+              // Back off while nothing happens, up to the pace the server asks for; while the
+              // line moves, keep the pace.
               var cap = hint !== null ? Math.min(Math.max(hint, FIRST_POLL_MS), MAX_POLL_MS) : MAX_POLL_MS;
-              delay = Math.min(delay * 2, cap);
+              if (!changed) delay = Math.min(delay * 2, cap);
               return delay;
             });
           }
