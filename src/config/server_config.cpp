@@ -185,7 +185,8 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
         if (const json::value* theme = fields.if_contains("theme_dir")) {
           if (!theme->is_string() || theme->as_string().empty())
             return bad(room_key + ".theme_dir", "must be the path of a theme directory");
-          cfg.room_theme_dirs.emplace_back(std::string(name.str()), std::string(theme->as_string()));
+          cfg.room_theme_dirs.emplace_back(std::string(name.str()),
+                                           std::string(theme->as_string()));
           fields.erase("theme_dir");
         }
         auto settings = apply_room_settings(fields, core::RoomSettings{});

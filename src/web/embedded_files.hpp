@@ -7,7 +7,7 @@
 namespace waitroom::web {
 
 struct EmbeddedFile {
-  std::string_view path;    // relative to src/web/assets/, e.g. "i18n/de.json"
+  std::string_view path;  // relative to src/web/assets/, e.g. "i18n/de.json"
   std::string_view data;
   std::string_view sha256;  // hex, of data
 };

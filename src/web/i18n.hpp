@@ -20,7 +20,8 @@ inline constexpr std::string_view kDefaultLanguage = "en";
 // One language's strings; a key it lacks falls back to English.
 class Catalog final : public Translations {
  public:
-  Catalog(std::string lang, std::map<std::string, std::string, std::less<>> strings, const Catalog* fallback);
+  Catalog(std::string lang, std::map<std::string, std::string, std::less<>> strings,
+          const Catalog* fallback);
 
   const std::string& lang() const { return lang_; }
   bool has(std::string_view key) const override;
@@ -51,7 +52,8 @@ class Languages {
   // From the embedded translation files; an error names the file and what is wrong with it.
   static core::Result<Languages> load_embedded();
   // From (language code, JSON text) pairs; "en" must be among them.
-  static core::Result<Languages> load(const std::vector<std::pair<std::string, std::string_view>>& files);
+  static core::Result<Languages> load(
+      const std::vector<std::pair<std::string, std::string_view>>& files);
 
   // The catalog for `lang` ("de"), or English.
   const Catalog& get(std::string_view lang) const;
@@ -62,7 +64,8 @@ class Languages {
 
   // The language for a request: `?lang=` when it names a supported language, else the best
   // match of Accept-Language (q-values honoured; "de-CH" matches "de"), else English.
-  std::string_view choose(std::optional<std::string_view> lang_param, std::string_view accept_language) const;
+  std::string_view choose(std::optional<std::string_view> lang_param,
+                          std::string_view accept_language) const;
 
  private:
   std::vector<std::string> codes_;

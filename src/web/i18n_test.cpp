@@ -28,7 +28,8 @@ TEST(I18n, FiveLanguagesEachWithEveryEnglishKey) {
       EXPECT_TRUE(c.has_own(key)) << "i18n/" << code << ".json lacks \"" << key << "\"";
     }
     for (const auto& [key, text] : c.strings()) {
-      EXPECT_TRUE(en.has_own(key)) << "i18n/" << code << ".json has \"" << key << "\" that English lacks";
+      EXPECT_TRUE(en.has_own(key))
+          << "i18n/" << code << ".json has \"" << key << "\" that English lacks";
     }
   }
 }
@@ -45,7 +46,8 @@ TEST(I18n, TranslationsUseTheSamePlaceholdersAsEnglish) {
   };
   for (const std::string& code : l.codes())
     for (const auto& [key, text] : l.get(code).strings())
-      EXPECT_EQ(placeholders(text), placeholders(std::string(l.english().text(key)))) << code << " " << key;
+      EXPECT_EQ(placeholders(text), placeholders(std::string(l.english().text(key))))
+          << code << " " << key;
 }
 
 TEST(I18n, ChoosesFromTheParameterThenAcceptLanguage) {
@@ -115,7 +117,8 @@ TEST(I18n, MissingKeysFallBackToEnglish) {
 }
 
 TEST(I18n, BrokenFilesNameTheFile) {
-  std::vector<std::pair<std::string, std::string_view>> files{{"en", R"({"a":"A"})"}, {"de", R"({"a":1})"}};
+  std::vector<std::pair<std::string, std::string_view>> files{{"en", R"({"a":"A"})"},
+                                                              {"de", R"({"a":1})"}};
   auto l = Languages::load(files);
   ASSERT_FALSE(l.has_value());
   EXPECT_EQ(l.error().detail, "i18n/de.json: \"a\" must be a string");

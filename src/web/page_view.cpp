@@ -14,10 +14,21 @@ namespace {
 
 // The strings the page's script needs to write numbers, estimates and announcements itself.
 constexpr std::string_view kScriptStrings[] = {
-    "ahead_one",        "ahead_other",           "announce_ahead_one",    "announce_ahead_other",
-    "eta_range",        "progress_label",        "duration_under_minute", "duration_minutes",
-    "duration_hours",   "duration_hours_minutes", "countdown_hms",        "countdown_ms",
-    "countdown_s",      "connection_lost",       "eta_detail",
+    "ahead_one",
+    "ahead_other",
+    "announce_ahead_one",
+    "announce_ahead_other",
+    "eta_range",
+    "progress_label",
+    "duration_under_minute",
+    "duration_minutes",
+    "duration_hours",
+    "duration_hours_minutes",
+    "countdown_hms",
+    "countdown_ms",
+    "countdown_s",
+    "connection_lost",
+    "eta_detail",
 };
 
 bool is_live(const store::TicketView* t) {
@@ -36,7 +47,8 @@ std::string display_time(std::int64_t unix_s) {
 std::string fill(std::string_view text, std::string_view name, std::string_view value) {
   std::string out(text);
   const std::string placeholder = "{" + std::string(name) + "}";
-  for (auto at = out.find(placeholder); at != std::string::npos; at = out.find(placeholder, at + value.size()))
+  for (auto at = out.find(placeholder); at != std::string::npos;
+       at = out.find(placeholder, at + value.size()))
     out.replace(at, placeholder.size(), value);
   return out;
 }
@@ -64,7 +76,8 @@ std::string hidden_fields(const PageInput& in) {
   return out;
 }
 
-std::string language_links(const PageInput& in, const Catalog& current, const Languages& languages) {
+std::string language_links(const PageInput& in, const Catalog& current,
+                           const Languages& languages) {
   std::string out = "<ul class=\"wr-languages\">";
   for (const std::string& code : languages.codes()) {
     const Catalog& c = languages.get(code);
@@ -91,10 +104,14 @@ std::string script_strings(const Catalog& catalog) {
 
 std::string_view to_string(View view) {
   switch (view) {
-    case View::join: return "join";
-    case View::closed: return "closed";
-    case View::waiting: return "waiting";
-    case View::eligible: return "eligible";
+    case View::join:
+      return "join";
+    case View::closed:
+      return "closed";
+    case View::waiting:
+      return "waiting";
+    case View::eligible:
+      return "eligible";
   }
   return "join";
 }
@@ -177,10 +194,13 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
   const bool live = is_live(ticket);
   const bool closed = room.queueing == core::Queueing::reject;
   PageModel m;
-  if (live) m.view = ticket->state.status == TicketStatus::waiting ? View::waiting : View::eligible;
-  else m.view = closed ? View::closed : View::join;
+  if (live)
+    m.view = ticket->state.status == TicketStatus::waiting ? View::waiting : View::eligible;
+  else
+    m.view = closed ? View::closed : View::join;
   const std::string status = room_status(room);
-  m.signature = std::string(to_string(m.view)) + "|" + status + "|" + std::string(core::to_string(room.queueing));
+  m.signature = std::string(to_string(m.view)) + "|" + status + "|" +
+                std::string(core::to_string(room.queueing));
 
   TemplateData& d = m.data;
   d.set("lang", t.lang());
@@ -203,9 +223,15 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
   if (ticket && !live) {
     switch (ticket->state.status) {
       case TicketStatus::completed:
-      case TicketStatus::abandoned: notice = t.text("ended_completed"); break;
-      case TicketStatus::revoked: notice = t.text("ended_revoked"); break;
-      default: notice = t.text("ended_expired"); break;
+      case TicketStatus::abandoned:
+        notice = t.text("ended_completed");
+        break;
+      case TicketStatus::revoked:
+        notice = t.text("ended_revoked");
+        break;
+      default:
+        notice = t.text("ended_expired");
+        break;
     }
   }
   if (!in.notice.empty()) notice += (notice.empty() ? "" : " ") + in.notice;
@@ -269,7 +295,8 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
         d.flag("has_eta", true);
         d.set("p50", p50);
         d.set("p90", p90);
-        d.set("eta_text", p50 == p90 ? p50 : fill(fill(t.text("eta_range"), "p50", p50), "p90", p90));
+        d.set("eta_text",
+              p50 == p90 ? p50 : fill(fill(t.text("eta_range"), "p50", p50), "p90", p90));
       }
       if (room.settings.state != core::RoomState::open) announce = t.text("announce_paused");
       break;
@@ -277,7 +304,8 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
     case View::eligible: {
       title = t.text("title_eligible");
       const core::TicketState& st = ticket->state;
-      if (st.status == TicketStatus::eligible && room.settings.claim_timeout_s > 0 && st.admitted_at_s) {
+      if (st.status == TicketStatus::eligible && room.settings.claim_timeout_s > 0 &&
+          st.admitted_at_s) {
         const std::int64_t left = *st.admitted_at_s + room.settings.claim_timeout_s - in.now_s;
         if (left > 0) {
           d.flag("has_claim_time", true);
@@ -308,6 +336,7 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
     attribute(attrs, "data-wr-ahead", std::to_string(*ahead));
     attribute(attrs, "data-wr-start-ahead", std::to_string(in.start_ahead.value_or(*ahead)));
   }
+  if (m.view == View::waiting && ticket->state.eta) attribute(attrs, "data-wr-eta", "1");
   if (start_s && (m.view == View::join || m.view == View::waiting) && prequeue_phase)
     attribute(attrs, "data-wr-event-start", std::to_string(*start_s));
   attribute(attrs, "data-wr-announce", announce);

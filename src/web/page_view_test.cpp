@@ -26,7 +26,8 @@ store::RoomView room(std::string name = "sale") {
   return r;
 }
 
-store::TicketView ticket(core::TicketStatus status, std::uint64_t position, std::optional<std::uint64_t> ahead) {
+store::TicketView ticket(core::TicketStatus status, std::uint64_t position,
+                         std::optional<std::uint64_t> ahead) {
   store::TicketView t;
   t.ticket = "00000004-0000-0100-0123-456789abcdef";
   t.room = "sale";
@@ -52,7 +53,9 @@ Rendered render(const PageInput& in, std::string_view lang = "en") {
   return out;
 }
 
-bool contains(const std::string& html, std::string_view text) { return html.find(text) != std::string::npos; }
+bool contains(const std::string& html, std::string_view text) {
+  return html.find(text) != std::string::npos;
+}
 
 // The page's CSP allows no inline script or style and nothing refreshes it by itself.
 void expect_csp_safe(const std::string& html) {
@@ -78,7 +81,8 @@ TEST(PageView, JoinViewForAVisitorWithoutAPlace) {
   EXPECT_TRUE(contains(p.html, "<html lang=\"en\">"));
   EXPECT_TRUE(contains(p.html, "Join the line"));
   EXPECT_TRUE(contains(p.html, "action=\"/r/sale/join\""));
-  EXPECT_TRUE(contains(p.html, "name=\"return\" value=\"https://shop.example/basket?a=1&amp;b=&quot;2&quot;\""));
+  EXPECT_TRUE(contains(
+      p.html, "name=\"return\" value=\"https://shop.example/basket?a=1&amp;b=&quot;2&quot;\""));
   EXPECT_FALSE(contains(p.html, "data-wr-ticket"));
   EXPECT_FALSE(contains(p.html, "name=\"lang\""));
   expect_csp_safe(p.html);
@@ -95,7 +99,9 @@ TEST(PageView, ClosedRoomOffersNoPlace) {
   EXPECT_FALSE(contains(p.html, "Join the line"));
   EXPECT_FALSE(contains(p.html, "It opens at"));
   // Closed until its next event: it says when that opens.
-  r.event = core::EventStatus{"scheduled", core::ScheduledEvent{kNow + 3600, kNow + 7200, std::nullopt, std::nullopt, std::nullopt}};
+  r.event = core::EventStatus{
+      "scheduled",
+      core::ScheduledEvent{kNow + 3600, kNow + 7200, std::nullopt, std::nullopt, std::nullopt}};
   p = render(in);
   EXPECT_TRUE(contains(p.html, "It opens at 2027-01-15 09:00 UTC."));
 }
@@ -120,7 +126,8 @@ TEST(PageView, WaitingInLineShowsPlaceEstimateAndProgress) {
   EXPECT_TRUE(contains(p.html, "value=\"39\""));  // (1 - 1204/2001) of the way
   EXPECT_TRUE(contains(p.html, "39% of the way since you joined"));
   EXPECT_TRUE(contains(p.html, "5 min to 9 min"));
-  EXPECT_TRUE(contains(p.html, "Half of the people in your place get in within 5 min, nine in ten within 9 min."));
+  EXPECT_TRUE(contains(
+      p.html, "Half of the people in your place get in within 5 min, nine in ten within 9 min."));
   EXPECT_TRUE(contains(p.html, "Check again"));
   EXPECT_TRUE(contains(p.html, "href=\"/r/sale\""));
   EXPECT_TRUE(contains(p.html, "data-wr-ticket=\"00000004-0000-0100-0123-456789abcdef\""));
@@ -172,7 +179,8 @@ TEST(PageView, RandomQueueingShowsNoOrder) {
 
 TEST(PageView, PrequeueCountsDownToTheStart) {
   store::RoomView r = room();
-  r.event = core::EventStatus{"prequeue", core::ScheduledEvent{kNow - 60, kNow + 125, std::nullopt, std::nullopt, std::nullopt}};
+  r.event = core::EventStatus{"prequeue", core::ScheduledEvent{kNow - 60, kNow + 125, std::nullopt,
+                                                               std::nullopt, std::nullopt}};
   PageInput in;
   in.room = &r;
   Rendered p = render(in);
@@ -207,7 +215,8 @@ TEST(PageView, EligibleOffersContinueAndSaysForHowLong) {
   EXPECT_TRUE(contains(p.html, "<input type=\"hidden\" name=\"return\" value=\"/basket\">"));
   EXPECT_TRUE(contains(p.html, ">Continue</button>"));
   EXPECT_TRUE(contains(p.html, "Please continue within 14 min"));
-  EXPECT_TRUE(contains(p.html, "data-wr-announce=\"It&#39;s your turn. Press Continue to go in.\""));
+  EXPECT_TRUE(
+      contains(p.html, "data-wr-announce=\"It&#39;s your turn. Press Continue to go in.\""));
   expect_csp_safe(p.html);
 }
 

@@ -36,16 +36,19 @@ std::optional<std::string> qr_svg(std::string_view text, std::string_view label)
       }
       int run = 1;
       while (x + run < width && (code->data[y * width + x + run] & 1)) ++run;
-      path += "M" + std::to_string(x + kQuietZoneModules) + " " + std::to_string(y + kQuietZoneModules) + "h" +
-              std::to_string(run) + "v1h-" + std::to_string(run) + "z";
+      path += "M" + std::to_string(x + kQuietZoneModules) + " " +
+              std::to_string(y + kQuietZoneModules) + "h" + std::to_string(run) + "v1h-" +
+              std::to_string(run) + "z";
       x += run;
     }
   }
-  std::string svg = "<svg class=\"wr-qr\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(size) + " " +
-                    std::to_string(size) + "\" role=\"img\" aria-label=\"";
+  std::string svg = "<svg class=\"wr-qr\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
+                    std::to_string(size) + " " + std::to_string(size) +
+                    "\" role=\"img\" aria-label=\"";
   append_escaped(svg, label);
-  svg += "\" shape-rendering=\"crispEdges\"><rect width=\"" + std::to_string(size) + "\" height=\"" +
-         std::to_string(size) + "\" fill=\"#fff\"/><path fill=\"#000\" d=\"" + path + "\"/></svg>";
+  svg += "\" shape-rendering=\"crispEdges\"><rect width=\"" + std::to_string(size) +
+         "\" height=\"" + std::to_string(size) + "\" fill=\"#fff\"/><path fill=\"#000\" d=\"" +
+         path + "\"/></svg>";
   return svg;
 }
 

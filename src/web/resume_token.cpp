@@ -19,15 +19,17 @@ struct CipherFree {
 };
 
 // One AES-256 block, no padding: encrypt or decrypt.
-std::optional<std::array<unsigned char, kIdBytes>> aes_block(const std::array<unsigned char, 32>& key,
-                                                            const unsigned char* in, bool encrypt) {
+std::optional<std::array<unsigned char, kIdBytes>> aes_block(
+    const std::array<unsigned char, 32>& key, const unsigned char* in, bool encrypt) {
   std::unique_ptr<EVP_CIPHER_CTX, CipherFree> ctx(EVP_CIPHER_CTX_new());
-  if (!ctx || EVP_CipherInit_ex(ctx.get(), EVP_aes_256_ecb(), nullptr, key.data(), nullptr, encrypt ? 1 : 0) != 1)
+  if (!ctx || EVP_CipherInit_ex(ctx.get(), EVP_aes_256_ecb(), nullptr, key.data(), nullptr,
+                                encrypt ? 1 : 0) != 1)
     return std::nullopt;
   EVP_CIPHER_CTX_set_padding(ctx.get(), 0);
   std::array<unsigned char, kIdBytes> out{};
   int len = 0;
-  if (EVP_CipherUpdate(ctx.get(), out.data(), &len, in, static_cast<int>(kIdBytes)) != 1 || len != static_cast<int>(kIdBytes))
+  if (EVP_CipherUpdate(ctx.get(), out.data(), &len, in, static_cast<int>(kIdBytes)) != 1 ||
+      len != static_cast<int>(kIdBytes))
     return std::nullopt;
   return out;
 }
@@ -43,7 +45,8 @@ int hex_value(char c) {
 ResumeTokens::ResumeTokens(std::string_view server_secret) {
   unsigned int len = 0;
   HMAC(EVP_sha256(), server_secret.data(), static_cast<int>(server_secret.size()),
-       reinterpret_cast<const unsigned char*>(kKeyLabel.data()), kKeyLabel.size(), key_.data(), &len);
+       reinterpret_cast<const unsigned char*>(kKeyLabel.data()), kKeyLabel.size(), key_.data(),
+       &len);
 }
 
 // The id's text is lowercase hex in the UUID shape 8-4-4-4-12.
@@ -65,7 +68,8 @@ std::optional<std::string> ResumeTokens::token_for(std::string_view ticket_id) c
   if (n != kIdBytes) return std::nullopt;
   auto sealed = aes_block(key_, raw.data(), true);
   if (!sealed) return std::nullopt;
-  return token::base64url_encode(std::string_view(reinterpret_cast<const char*>(sealed->data()), sealed->size()));
+  return token::base64url_encode(
+      std::string_view(reinterpret_cast<const char*>(sealed->data()), sealed->size()));
 }
 
 std::optional<std::string> ResumeTokens::ticket_for(std::string_view token) const {

@@ -28,7 +28,7 @@ TEST(ResumeToken, AnotherServersOrAMadeUpTokenIsNoTicket) {
   auto t = theirs.token_for(id);
   ASSERT_TRUE(t.has_value());
   auto decoded = ours.ticket_for(*t);
-  ASSERT_TRUE(decoded.has_value());  // it decrypts to something...
+  ASSERT_TRUE(decoded.has_value());                        // it decrypts to something...
   EXPECT_FALSE(ids.decode("sale", *decoded).has_value());  // ...that is not a ticket
   EXPECT_FALSE(ours.ticket_for("short").has_value());
   EXPECT_FALSE(ours.ticket_for("!!!!!!!!!!!!!!!!!!!!!!").has_value());

@@ -27,7 +27,8 @@ namespace {
 // No inline script or style anywhere: data for the script travels in data-wr-* attributes.
 // form-action is left open: the enter form's answer redirects to the protected site.
 constexpr std::string_view kPageCsp =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src "
+    "'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'self'";
 // An SVG logo opened on its own must not run script in the page's origin.
 constexpr std::string_view kAssetCsp = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
@@ -38,7 +39,8 @@ bool wants_json(const http::Request& req) {
   auto it = req.find(field::field::accept);
   if (it == req.end()) return false;
   std::string_view accept = it->value();
-  return accept.find("application/json") != std::string_view::npos && accept.find("text/html") == std::string_view::npos;
+  return accept.find("application/json") != std::string_view::npos &&
+         accept.find("text/html") == std::string_view::npos;
 }
 
 // A form field (application/x-www-form-urlencoded body) or else the query's parameter.
@@ -71,8 +73,8 @@ std::string public_base(const Services& s, const http::Request& req) {
   const std::string_view host = http::header_value(req, "Host");
   if (host.empty() || host.size() > kMaxHostBytes) return {};
   for (char c : host) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '-' || c == ':' || c == '[' || c == ']';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
     if (!ok) return {};
   }
   return "http://" + std::string(host);
@@ -82,12 +84,16 @@ std::string public_base(const Services& s, const http::Request& req) {
 // first sees the ticket with people ahead. The tag (the id's last 8 characters) ties it to one
 // ticket, so a new place starts a new bar. ('-' is not in room names' cookie prefix
 // "waitroom_", so no room's cookie can collide with it.)
-std::string start_cookie_name(std::string_view room) { return "waitroom-from-" + std::string(room); }
+std::string start_cookie_name(std::string_view room) {
+  return "waitroom-from-" + std::string(room);
+}
 
-std::optional<std::uint64_t> read_start(const http::Request& req, std::string_view room, std::string_view ticket) {
+std::optional<std::uint64_t> read_start(const http::Request& req, std::string_view room,
+                                        std::string_view ticket) {
   const std::string_view value = http::cookie_value(req, start_cookie_name(room));
   const auto dot = value.find('.');
-  if (ticket.size() < 8 || dot == std::string_view::npos || value.substr(0, dot) != ticket.substr(ticket.size() - 8))
+  if (ticket.size() < 8 || dot == std::string_view::npos ||
+      value.substr(0, dot) != ticket.substr(ticket.size() - 8))
     return std::nullopt;
   std::uint64_t n = 0;
   const std::string_view digits = value.substr(dot + 1);
@@ -99,9 +105,11 @@ std::optional<std::uint64_t> read_start(const http::Request& req, std::string_vi
   return n;
 }
 
-std::string start_cookie(const Services& s, std::string_view room, std::string_view ticket, std::uint64_t ahead) {
-  std::string c = start_cookie_name(room) + "=" + std::string(ticket.substr(ticket.size() - 8)) + "." +
-                  std::to_string(ahead) + "; Path=/r/" + std::string(room) + "; HttpOnly; SameSite=Lax";
+std::string start_cookie(const Services& s, std::string_view room, std::string_view ticket,
+                         std::uint64_t ahead) {
+  std::string c = start_cookie_name(room) + "=" + std::string(ticket.substr(ticket.size() - 8)) +
+                  "." + std::to_string(ahead) + "; Path=/r/" + std::string(room) +
+                  "; HttpOnly; SameSite=Lax";
   if (s.config.cookie_secure) c += "; Secure";
   return c;
 }
@@ -194,10 +202,12 @@ asio::awaitable<Response> show(Services& s, const Site& site, RequestContext& ct
 asio::awaitable<Response> join(Services& s, const Site& site, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
   std::optional<std::string> existing;
-  if (auto c = http::cookie_value(ctx.request, api::ticket_cookie_name(room)); !c.empty()) existing = std::string(c);
+  if (auto c = http::cookie_value(ctx.request, api::ticket_cookie_name(room)); !c.empty())
+    existing = std::string(c);
   auto result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true);
   if (!result) {
-    if (result.error().code == ErrorCode::not_found) co_return http::problem(ctx.request, result.error());
+    if (result.error().code == ErrorCode::not_found)
+      co_return http::problem(ctx.request, result.error());
     // Closed (409): the page shows the closed view; anything else says to try again.
     auto r = co_await s.store.room(room);
     if (!r) co_return http::problem(ctx.request, result.error());
@@ -209,14 +219,16 @@ asio::awaitable<Response> join(Services& s, const Site& site, RequestContext& ct
       args.notice = language_for(site, ctx, lang).text("join_unavailable");
     }
     Response res = render(s, site, ctx, args);
-    if (result.error().retry_after_s > 0) res.set(field::field::retry_after, std::to_string(result.error().retry_after_s));
+    if (result.error().retry_after_s > 0)
+      res.set(field::field::retry_after, std::to_string(result.error().retry_after_s));
     co_return res;
   }
   Response res = http::redirect(ctx.request, Status::see_other,
                                 page_url(room, param(ctx, "return"), explicit_lang(site, ctx)));
   if (result->created)
     res.set(field::field::set_cookie,
-            api::set_cookie(api::ticket_cookie_name(room), result->ticket.ticket, s.config.cookie_secure));
+            api::set_cookie(api::ticket_cookie_name(room), result->ticket.ticket,
+                            s.config.cookie_secure));
   co_return res;
 }
 
@@ -230,7 +242,9 @@ asio::awaitable<Response> enter(Services& s, const Site& site, RequestContext& c
   if (!r) co_return http::problem(ctx.request, r.error());
   const std::string ticket(c);
   auto pass = co_await s.store.issue_pass(room, ticket, {});
-  if (!pass) co_return http::redirect(ctx.request, Status::see_other, back);  // not yet, or over: the page says which
+  if (!pass)
+    co_return http::redirect(ctx.request, Status::see_other,
+                             back);  // not yet, or over: the page says which
   std::string to = api::safe_return(ret, r->settings.target_url).value_or(r->settings.target_url);
   if (to.empty()) to = page_url(room, "", "");
   Response res = http::redirect(ctx.request, Status::see_other, to);
@@ -301,7 +315,8 @@ asio::awaitable<Response> theme_file(Services& s, const Site& site, RequestConte
   auto r = co_await s.store.room(room);
   if (!r) co_return http::problem(ctx.request, r.error());
   const StaticFile* f = site.theme_for(room).file(ctx.param("file"));
-  if (!f) co_return http::problem(ctx.request, Status::not_found, "no such file in this room's theme");
+  if (!f)
+    co_return http::problem(ctx.request, Status::not_found, "no such file in this room's theme");
   co_return static_answer(ctx.request, *f);
 }
 
@@ -310,14 +325,18 @@ asio::awaitable<Response> theme_file(Services& s, const Site& site, RequestConte
 void add_room_page_routes(http::Router& router, Services& s, const Site& site) {
   using http::Method;
   // Before /r/{room}/...: "_assets" is not a room name (names do not start with '_').
-  router.add(Method::get, "/r/_assets/{file}", [&site](RequestContext& ctx) { return asset(site, ctx); });
+  router.add(Method::get, "/r/_assets/{file}",
+             [&site](RequestContext& ctx) { return asset(site, ctx); });
   // Only with default_room: "/" is otherwise left to the built-in proxy's site (like /demo/shop,
   // it is not in `waitroom routes` and docs/openapi.yaml, which list what every server answers).
   if (!s.config.default_room.empty())
     router.add(Method::get, "/", [&s](RequestContext& ctx) { return home(s, ctx); });
-  router.add(Method::get, "/r/{room}", [&s, &site](RequestContext& ctx) { return show(s, site, ctx); });
-  router.add(Method::post, "/r/{room}/join", [&s, &site](RequestContext& ctx) { return join(s, site, ctx); });
-  router.add(Method::post, "/r/{room}/enter", [&s, &site](RequestContext& ctx) { return enter(s, site, ctx); });
+  router.add(Method::get, "/r/{room}",
+             [&s, &site](RequestContext& ctx) { return show(s, site, ctx); });
+  router.add(Method::post, "/r/{room}/join",
+             [&s, &site](RequestContext& ctx) { return join(s, site, ctx); });
+  router.add(Method::post, "/r/{room}/enter",
+             [&s, &site](RequestContext& ctx) { return enter(s, site, ctx); });
   router.add(Method::get, "/r/{room}/resume/{token}",
              [&s, &site](RequestContext& ctx) { return resume(s, site, ctx); });
   router.add(Method::get, "/r/{room}/theme/{file}",

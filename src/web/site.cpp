@@ -29,10 +29,11 @@ std::string hex(const unsigned char* bytes, std::size_t n) {
   return out;
 }
 
-StaticFile static_file(std::string_view stem, std::string_view ext, std::string content_type, std::string data) {
+StaticFile static_file(std::string_view stem, std::string_view ext, std::string content_type,
+                       std::string data) {
   const std::string hash = short_hash(data);
-  return StaticFile{std::string(stem) + "." + hash + "." + std::string(ext), std::move(content_type), std::move(data),
-                    "\"" + hash + "\""};
+  return StaticFile{std::string(stem) + "." + hash + "." + std::string(ext),
+                    std::move(content_type), std::move(data), "\"" + hash + "\""};
 }
 
 // Reads a theme file; nullopt when it does not exist, an error when it cannot be read or is
@@ -40,11 +41,13 @@ StaticFile static_file(std::string_view stem, std::string_view ext, std::string 
 core::Result<std::optional<std::string>> read_optional(const std::filesystem::path& file) {
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) return std::optional<std::string>{};
-  if (!std::filesystem::is_regular_file(file, ec)) return fail(ErrorCode::bad_request, file.string() + ": not a regular file");
+  if (!std::filesystem::is_regular_file(file, ec))
+    return fail(ErrorCode::bad_request, file.string() + ": not a regular file");
   const auto size = std::filesystem::file_size(file, ec);
   if (ec) return fail(ErrorCode::bad_request, file.string() + ": " + ec.message());
   if (size > kMaxThemeFileBytes)
-    return fail(ErrorCode::bad_request, file.string() + ": larger than " + std::to_string(kMaxThemeFileBytes) + " bytes");
+    return fail(ErrorCode::bad_request,
+                file.string() + ": larger than " + std::to_string(kMaxThemeFileBytes) + " bytes");
   std::ifstream in(file, std::ios::binary);
   if (!in) return fail(ErrorCode::bad_request, file.string() + ": cannot be read");
   std::ostringstream text;
@@ -67,10 +70,12 @@ const StaticFile* Theme::file(std::string_view name) const {
   return nullptr;
 }
 
-core::Result<std::unique_ptr<Theme>> load_theme(const std::filesystem::path& dir, const Template& default_page,
+core::Result<std::unique_ptr<Theme>> load_theme(const std::filesystem::path& dir,
+                                                const Template& default_page,
                                                 const Translations& english) {
   std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) return fail(ErrorCode::bad_request, dir.string() + ": not a directory");
+  if (!std::filesystem::is_directory(dir, ec))
+    return fail(ErrorCode::bad_request, dir.string() + ": not a directory");
   auto theme = std::make_unique<Theme>();
   theme->source = dir.string();
   theme->page = &default_page;
@@ -92,7 +97,8 @@ core::Result<std::unique_ptr<Theme>> load_theme(const std::filesystem::path& dir
   auto png = read_optional(dir / "logo.png");
   if (!png) return std::unexpected(png.error());
   if (*svg && *png)
-    return fail(ErrorCode::bad_request, dir.string() + ": has both logo.svg and logo.png; keep one");
+    return fail(ErrorCode::bad_request,
+                dir.string() + ": has both logo.svg and logo.png; keep one");
   if (*svg) theme->logo = static_file("logo", "svg", "image/svg+xml", std::move(**svg));
   if (*png) {
     if ((*png)->compare(0, 8, "\x89PNG\r\n\x1a\n") != 0)
@@ -102,7 +108,8 @@ core::Result<std::unique_ptr<Theme>> load_theme(const std::filesystem::path& dir
   return theme;
 }
 
-core::Result<std::unique_ptr<Site>> Site::create(const config::ServerConfig& config, std::string_view secret) {
+core::Result<std::unique_ptr<Site>> Site::create(const config::ServerConfig& config,
+                                                 std::string_view secret) {
   auto languages = Languages::load_embedded();
   if (!languages) return std::unexpected(languages.error());
   std::unique_ptr<Site> site(new Site(std::move(*languages), secret));
@@ -111,12 +118,15 @@ core::Result<std::unique_ptr<Site>> Site::create(const config::ServerConfig& con
   const EmbeddedFile* html = embedded_file("room.html");
   const EmbeddedFile* css = embedded_file("room.css");
   const EmbeddedFile* js = embedded_file("room.js");
-  if (!html || !css || !js) return fail(ErrorCode::internal, "web: a built-in page file is not compiled in");
+  if (!html || !css || !js)
+    return fail(ErrorCode::internal, "web: a built-in page file is not compiled in");
   auto page = Template::parse(html->data, "(built-in) room.html", page_schema(), english);
   if (!page) return fail(ErrorCode::internal, "web: " + page.error().to_string());
   site->default_page_ = std::make_unique<Template>(std::move(*page));
-  site->assets_.push_back(static_file("room", "css", "text/css; charset=utf-8", std::string(css->data)));
-  site->assets_.push_back(static_file("room", "js", "text/javascript; charset=utf-8", std::string(js->data)));
+  site->assets_.push_back(
+      static_file("room", "css", "text/css; charset=utf-8", std::string(css->data)));
+  site->assets_.push_back(
+      static_file("room", "js", "text/javascript; charset=utf-8", std::string(js->data)));
   site->css_url_ = "/r/_assets/" + site->assets_[0].name;
   site->script_url_ = "/r/_assets/" + site->assets_[1].name;
 
@@ -124,7 +134,8 @@ core::Result<std::unique_ptr<Site>> Site::create(const config::ServerConfig& con
   site->builtin_->source = "built-in";
   site->builtin_->page = site->default_page_.get();
 
-  auto load = [&](const std::filesystem::path& dir, std::string_view scope) -> std::unique_ptr<Theme> {
+  auto load = [&](const std::filesystem::path& dir,
+                  std::string_view scope) -> std::unique_ptr<Theme> {
     auto theme = load_theme(dir, *site->default_page_, english);
     if (theme) {
       ops::log_info("theme loaded", {{"theme_dir", dir.string()}, {"for", scope}});

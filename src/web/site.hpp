@@ -31,7 +31,7 @@ struct StaticFile {
 };
 
 struct Theme {
-  std::string source;  // the directory, or "built-in"
+  std::string source;              // the directory, or "built-in"
   const Template* page = nullptr;  // the theme's room.html, or the built-in one
   std::unique_ptr<Template> own_page;
   std::optional<StaticFile> css;
@@ -41,14 +41,16 @@ struct Theme {
 
 // Loads a theme directory. Every file is optional; a room.html is checked against the page's
 // variables and translation keys. Errors name the file (and line): "themes/x/room.html:12: ...".
-core::Result<std::unique_ptr<Theme>> load_theme(const std::filesystem::path& dir, const Template& default_page,
+core::Result<std::unique_ptr<Theme>> load_theme(const std::filesystem::path& dir,
+                                                const Template& default_page,
                                                 const Translations& english);
 
 class Site {
  public:
   // `secret`: the data dir's server secret (resume tokens). Fails only when a built-in file is
   // broken (a build error, caught by the unit tests); theme errors are logged, not returned.
-  static core::Result<std::unique_ptr<Site>> create(const config::ServerConfig& config, std::string_view secret);
+  static core::Result<std::unique_ptr<Site>> create(const config::ServerConfig& config,
+                                                    std::string_view secret);
 
   const Languages& languages() const { return languages_; }
   const ResumeTokens& resume_tokens() const { return resume_; }
@@ -70,7 +72,8 @@ class Site {
   std::unique_ptr<Theme> server_theme_;  // top-level theme_dir
   std::map<std::string, std::unique_ptr<Theme>, std::less<>> room_themes_;
 
-  Site(Languages languages, std::string_view secret) : languages_(std::move(languages)), resume_(secret) {}
+  Site(Languages languages, std::string_view secret)
+      : languages_(std::move(languages)), resume_(secret) {}
 };
 
 // The first 12 hex digits of the SHA-256 of `data`.

@@ -16,19 +16,23 @@ namespace fs = std::filesystem;
 class ThemeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("waitroom-theme-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("waitroom-theme-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     auto l = Languages::load_embedded();
     ASSERT_TRUE(l.has_value());
     languages_ = std::make_unique<Languages>(std::move(*l));
-    auto page = Template::parse(embedded_file("room.html")->data, "room.html", page_schema(), languages_->english());
+    auto page = Template::parse(embedded_file("room.html")->data, "room.html", page_schema(),
+                                languages_->english());
     ASSERT_TRUE(page.has_value()) << page.error().to_string();
     default_page_ = std::make_unique<Template>(std::move(*page));
   }
   void TearDown() override { fs::remove_all(dir_); }
-  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name, std::ios::binary) << text; }
+  void write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name, std::ios::binary) << text;
+  }
 
   fs::path dir_;
   std::unique_ptr<Languages> languages_;
@@ -60,7 +64,8 @@ TEST_F(ThemeTest, TemplateCssAndLogoWithHashedNames) {
   TemplateData d;
   d.set("lang", "de");
   d.set("title", "T<");
-  EXPECT_EQ(t.page->render(d, languages_->get("de")), "<html lang=\"de\"><h1>T&lt;</h1>Anstellen</html>");
+  EXPECT_EQ(t.page->render(d, languages_->get("de")),
+            "<html lang=\"de\"><h1>T&lt;</h1>Anstellen</html>");
 }
 
 TEST_F(ThemeTest, ATemplateErrorNamesTheFileAndLine) {
@@ -77,7 +82,8 @@ TEST_F(ThemeTest, OtherMistakesAreNamed) {
   EXPECT_EQ(load_theme(dir_, *default_page_, languages_->english()).error().detail,
             (dir_ / "logo.png").string() + ": not a PNG file");
   write("logo.svg", "<svg/>");
-  EXPECT_NE(load_theme(dir_, *default_page_, languages_->english()).error().detail.find("keep one"), std::string::npos);
+  EXPECT_NE(load_theme(dir_, *default_page_, languages_->english()).error().detail.find("keep one"),
+            std::string::npos);
 }
 
 TEST_F(ThemeTest, SiteUsesTheRoomsThemeAndFallsBackOnErrors) {
@@ -113,7 +119,8 @@ TEST(Site, BuiltInFilesAreServedUnderHashedNames) {
 
 TEST(Site, EmbeddedFilesMatchTheirHashes) {
   ASSERT_GE(embedded_files().size(), 8u);
-  for (const EmbeddedFile& f : embedded_files()) EXPECT_EQ(short_hash(f.data), f.sha256.substr(0, 12)) << f.path;
+  for (const EmbeddedFile& f : embedded_files())
+    EXPECT_EQ(short_hash(f.data), f.sha256.substr(0, 12)) << f.path;
   EXPECT_NE(embedded_file("i18n/ja.json"), nullptr);
   EXPECT_EQ(embedded_file("nope"), nullptr);
 }

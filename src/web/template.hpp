@@ -46,8 +46,10 @@ class TemplateData {
  public:
   void set(std::string name, std::string value) { values_[std::move(name)] = std::move(value); }
   void flag(std::string name, bool on) {
-    if (on) values_[std::move(name)] = "1";
-    else values_.erase(name);
+    if (on)
+      values_[std::move(name)] = "1";
+    else
+      values_.erase(name);
   }
   const std::string* get(std::string_view name) const {
     auto it = values_.find(name);
@@ -85,7 +87,7 @@ class Template {
   enum class Op { text, var, raw, translate, open, open_inverted, close };
   struct Node {
     Op op;
-    std::string value;  // literal text, variable name or translation key
+    std::string value;    // literal text, variable name or translation key
     std::size_t end = 0;  // for open nodes: the index of the matching close
   };
   std::vector<Node> nodes_;

@@ -16,7 +16,10 @@ class MapTranslations : public Translations {
 };
 
 TemplateSchema schema() {
-  return TemplateSchema{{{"name", VarKind::text}, {"html", VarKind::raw}, {"on", VarKind::flag}, {"n", VarKind::text}}};
+  return TemplateSchema{{{"name", VarKind::text},
+                         {"html", VarKind::raw},
+                         {"on", VarKind::flag},
+                         {"n", VarKind::text}}};
 }
 
 MapTranslations translations() {
@@ -52,16 +55,21 @@ TEST(Template, SectionsShowOnFlagsAndNonEmptyValues) {
   TemplateData d;
   d.flag("on", true);
   d.set("n", "0");
-  EXPECT_EQ(render("{{#on}}A{{/on}}{{^on}}B{{/on}}{{#name}}C{{/name}}{{^name}}D{{/name}}{{#n}}E{{/n}}", d), "ADE");
+  EXPECT_EQ(
+      render("{{#on}}A{{/on}}{{^on}}B{{/on}}{{#name}}C{{/name}}{{^name}}D{{/name}}{{#n}}E{{/n}}",
+             d),
+      "ADE");
   d.flag("on", false);
   d.set("name", "");
-  EXPECT_EQ(render("{{#on}}A{{/on}}{{^on}}B{{/on}}{{#name}}C{{/name}}{{^name}}D{{/name}}", d), "BD");
+  EXPECT_EQ(render("{{#on}}A{{/on}}{{^on}}B{{/on}}{{#name}}C{{/name}}{{^name}}D{{/name}}", d),
+            "BD");
 }
 
 TEST(Template, NestedSections) {
   TemplateData d;
   d.flag("on", true);
-  EXPECT_EQ(render("{{#on}}1{{#name}}2{{/name}}3{{^name}}4{{#on}}5{{/on}}{{/name}}{{/on}}", d), "1345");
+  EXPECT_EQ(render("{{#on}}1{{#name}}2{{/name}}3{{^name}}4{{#on}}5{{/on}}{{/name}}{{/on}}", d),
+            "1345");
 }
 
 TEST(Template, TranslationsAreEscapedAndFilledFromTheData) {
@@ -73,7 +81,9 @@ TEST(Template, TranslationsAreEscapedAndFilledFromTheData) {
 TEST(Template, CommentsAndStandaloneTagLinesLeaveNothing) {
   TemplateData d;
   d.flag("on", true);
-  EXPECT_EQ(render("{{! a comment }}\n<ul>\n  {{#on}}\n  <li>x</li>\n  {{/on}}\n  {{^on}}\n  <li>y</li>\n  {{/on}}\n</ul>\n", d),
+  EXPECT_EQ(render("{{! a comment }}\n<ul>\n  {{#on}}\n  <li>x</li>\n  {{/on}}\n  {{^on}}\n  "
+                   "<li>y</li>\n  {{/on}}\n</ul>\n",
+                   d),
             "<ul>\n  <li>x</li>\n</ul>\n");
   EXPECT_EQ(render("a {{#on}}b{{/on}} c\n", d), "a b c\n");  // inline tags keep their line
 }
@@ -81,7 +91,8 @@ TEST(Template, CommentsAndStandaloneTagLinesLeaveNothing) {
 TEST(Template, ErrorsNameTheFileAndLine) {
   auto e = error_of("<p>\n\n  {{postion}}</p>");
   EXPECT_EQ(e.to_string(), "themes/x/room.html:3: unknown variable 'postion'");
-  EXPECT_EQ(error_of("\n{{#on}}x").to_string(), "themes/x/room.html:2: section 'on' is never closed");
+  EXPECT_EQ(error_of("\n{{#on}}x").to_string(),
+            "themes/x/room.html:2: section 'on' is never closed");
   EXPECT_EQ(error_of("{{#on}}\n{{/name}}").to_string(),
             "themes/x/room.html:2: {{/name}} closes 'on', opened on line 1");
   EXPECT_EQ(error_of("x {{/on}}").to_string(), "themes/x/room.html:1: {{/on}} closes no section");
@@ -92,13 +103,16 @@ TEST(Template, ErrorsNameTheFileAndLine) {
 }
 
 TEST(Template, RawOnlyWhereTheSchemaSaysSo) {
-  EXPECT_EQ(error_of("{{{name}}}").message,
-            "'name' is text: write {{name}} ({{{...}}} is only for the server-built fragments: html)");
+  EXPECT_EQ(
+      error_of("{{{name}}}").message,
+      "'name' is text: write {{name}} ({{{...}}} is only for the server-built fragments: html)");
   EXPECT_EQ(error_of("{{html}}").message, "'html' is an HTML fragment: write {{{html}}}");
   EXPECT_EQ(error_of("{{on}}").message, "'on' is a flag: use it as {{#on}}...{{/on}}");
 }
 
-TEST(Template, UnsetVariablesRenderAsNothing) { EXPECT_EQ(render("[{{name}}][{{{html}}}]", TemplateData{}), "[][]"); }
+TEST(Template, UnsetVariablesRenderAsNothing) {
+  EXPECT_EQ(render("[{{name}}][{{{html}}}]", TemplateData{}), "[][]");
+}
 
 TEST(Template, ExpandTranslationLeavesUnknownPlaceholders) {
   TemplateData d;

@@ -54,7 +54,7 @@
       eventStart: d.wrEventStart !== undefined ? Number(d.wrEventStart) : null,
       // Server clock minus ours, so the countdown ends when the server's start comes.
       clockOffsetS: d.wrNow !== undefined ? Number(d.wrNow) - Date.now() / 1000 : 0,
-      hasEta: !!root.querySelector('[data-wr="eta"]')
+      hasEta: d.wrEta === '1'
     };
     if (announcedAhead === null) announcedAhead = state.ahead;
   }
