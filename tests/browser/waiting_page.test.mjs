@@ -49,6 +49,9 @@ test('the page shows "your turn" within 2 s of the admission without reloading, 
   await room('live');
   await othersJoin('live', 2);
   const { context, page } = await openPage(browser);
+  await page.goto(`${wr.base}/r/live`);
+  await page.getByRole('button', { name: 'Join the line' }).waitFor();
+  await screenshot(page, 'page-join');
   await join(page, `${wr.base}/r/live`);
   await page.getByRole('heading', { name: 'You are in line' }).waitFor();
   assert.equal(await ahead(page), '2');
