@@ -262,3 +262,67 @@ for (const [lang, locale, texts] of [
     await context.close();
   });
 }
+
+// The transports on their own: the stream is replaced by one the test serves (so this holds
+// whether or not the server has the SSE endpoint), or refused, or the polls fail.
+test('the ticket\'s event stream alone brings the turn', async () => {
+  await room('sse');
+  await othersJoin('sse', 1);
+  const { context, page } = await openPage(browser);
+  const polls = [];
+  await page.route(/\/v1\/rooms\/sse\/tickets\/[^/]+$/, (route) => { polls.push(Date.now()); route.abort(); });
+  // Each connection gets the ticket's current JSON as one `status` message, then ends; the
+  // browser reconnects after `retry`.
+  await page.route(/\/v1\/rooms\/sse\/tickets\/[^/]+\/events$/, async (route) => {
+    const ticketUrl = route.request().url().replace(/\/events$/, '');
+    const ticket = await (await fetch(ticketUrl)).text();
+    await route.fulfill({
+      status: 200,
+      headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' },
+      body: `retry: 300\nid: ${Date.now()}\nevent: status\ndata: ${ticket}\n\n: heartbeat\n\n`,
+    });
+  });
+  await join(page, `${wr.base}/r/sse`);
+  await page.waitForTimeout(1500);  // several streams come and go; none is taken for a failure
+  await wr.admin('POST', '/admin/v1/rooms/sse/advance', { by: 2 });
+  await page.getByRole('heading', { name: "It's your turn" }).waitFor({ timeout: 2000 });
+  assert.deepEqual(polls, [], 'the page polled although the stream worked');
+  await context.close();
+});
+
+test('when the stream is refused the page polls: first after 1 s, then backing off', async () => {
+  await room('poll');
+  await othersJoin('poll', 1);
+  const { context, page } = await openPage(browser);
+  const polls = [];
+  await page.route(/\/v1\/rooms\/poll\/tickets\/[^/]+\/events$/, (route) =>
+    route.fulfill({ status: 404, contentType: 'application/problem+json', body: '{"status":404}' }));
+  page.on('request', (r) => { if (/\/v1\/rooms\/poll\/tickets\/[^/]+$/.test(r.url())) polls.push(Date.now()); });
+  await join(page, `${wr.base}/r/poll`);
+  const shown = Date.now();  // the script's timer started before this
+  while (polls.length < 2) await page.waitForTimeout(100);
+  assert.ok(polls[0] - shown <= 1100, `first poll ${polls[0] - shown} ms after the page showed`);
+  const gap = polls[1] - polls[0];
+  assert.ok(gap >= 1800 && gap <= 3000, `second poll ${gap} ms after the first (nothing changed: 2 s)`);
+  await wr.admin('POST', '/admin/v1/rooms/poll/advance', { by: 2 });
+  await page.getByRole('heading', { name: "It's your turn" }).waitFor({ timeout: 6000 });
+  await context.close();
+});
+
+test('failing polls honour Retry-After, say the connection was lost and offer "Check again"', async () => {
+  await room('flaky');
+  const { context, page } = await openPage(browser);
+  const polls = [];
+  await page.route(/\/v1\/rooms\/flaky\/tickets\/[^/]+\/events$/, (route) =>
+    route.fulfill({ status: 404, contentType: 'application/problem+json', body: '{"status":404}' }));
+  await page.route(/\/v1\/rooms\/flaky\/tickets\/[^/]+$/, (route) => {
+    polls.push(Date.now());
+    route.fulfill({ status: 503, headers: { 'Retry-After': '3' }, contentType: 'application/problem+json', body: '{}' });
+  });
+  await join(page, `${wr.base}/r/flaky`);
+  assert.equal(await page.locator('[data-wr="check-again"]').isVisible(), false);  // live: not needed
+  await page.getByText('The connection was lost. Trying again…').waitFor();
+  assert.ok(polls.length >= 2 && polls[1] - polls[0] >= 2900, `polls at ${polls.map((t) => t - polls[0])}`);
+  assert.ok(await page.getByRole('link', { name: 'Check again' }).isVisible());
+  await context.close();
+});

@@ -260,6 +260,8 @@
     var stopped = false;
     var fallback = null;
     var source = new EventSource(ticketUrl() + '/events');
+    // A stream that opened and later ended (a restart, a proxy's timeout) is no failure.
+    source.onopen = function () { errors = 0; };
     source.addEventListener('status', function (e) {
       errors = 0;
       showConnectionTrouble(false);
