@@ -29,6 +29,8 @@ constexpr std::string_view kScriptStrings[] = {
     "countdown_s",
     "connection_lost",
     "eta_detail",
+    "ahead_none",
+    "announce_next",
 };
 
 bool is_live(const store::TicketView* t) {
@@ -279,10 +281,13 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
         ahead = st.ahead;
         d.flag("has_ahead", true);
         d.set("ahead", t.number(*st.ahead));
-        d.set("ahead_label", std::string(t.plural("ahead", *st.ahead)));
+        d.set("ahead_label",
+              std::string(*st.ahead == 0 ? t.text("ahead_none") : t.plural("ahead", *st.ahead)));
         const std::uint64_t start = in.start_ahead.value_or(*st.ahead);
         d.set("progress", std::to_string(progress_percent(start, *st.ahead)));
-        announce = fill(t.plural("announce_ahead", *st.ahead), "ahead", t.number(*st.ahead));
+        announce = *st.ahead == 0
+                       ? std::string(t.text("announce_next"))
+                       : fill(t.plural("announce_ahead", *st.ahead), "ahead", t.number(*st.ahead));
       } else if (!in_prequeue) {
         d.flag("random_order", true);
         announce = title;

@@ -151,6 +151,18 @@ TEST(PageView, OnePersonAheadIsSingular) {
   EXPECT_TRUE(contains(p.html, "No estimate yet"));
 }
 
+TEST(PageView, NobodyAheadMeansNext) {
+  const store::RoomView r = room();
+  const store::TicketView t = ticket(core::TicketStatus::waiting, 1, 0);
+  PageInput in;
+  in.room = &r;
+  in.ticket = &t;
+  const Rendered p = render(in);
+  EXPECT_TRUE(contains(p.html, "data-wr=\"ahead\">0</p>"));
+  EXPECT_TRUE(contains(p.html, "nobody ahead of you: you are next"));
+  EXPECT_TRUE(contains(p.html, "data-wr-announce=\"Nobody ahead of you: you are next.\""));
+}
+
 TEST(PageView, PausedRoomSaysSo) {
   store::RoomView r = room();
   r.settings.state = core::RoomState::paused;

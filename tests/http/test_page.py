@@ -2,6 +2,7 @@
 static files, themes and the default room. The browser side is tests/browser/."""
 
 import re
+from pathlib import Path
 from urllib.parse import urlparse
 
 import requests
@@ -9,6 +10,7 @@ import requests
 from wrlib import assert_problem, describe
 
 HTML = {"Accept": "text/html"}
+REPO = Path(__file__).resolve().parents[2]
 
 
 def visitor():
@@ -184,3 +186,12 @@ def test_theme_dir_is_a_config_setting_not_a_room_setting(server_factory, tmp_pa
 
 def test_without_a_default_room_slash_is_not_ours(server):
     assert server.get("/", allow_redirects=False).status_code == 404
+
+
+def test_the_example_theme_loads(server_factory):
+    srv = server_factory(config_text=f'theme_dir = "{REPO / "examples" / "theme"}"\n[rooms.brand]\n')
+    page = srv.get("/r/brand", headers=HTML).text
+    css = re.search(r'href="(/r/brand/theme/theme\.[0-9a-f]{12}\.css)"', page).group(1)
+    assert "--wr-accent: #0f766e" in srv.get(css).text
+    assert re.search(r'src="/r/brand/theme/logo\.[0-9a-f]{12}\.svg"', page), page
+    assert "theme loaded" in srv.log_tail() and '"level":"error"' not in srv.log_tail()

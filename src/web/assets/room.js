@@ -134,7 +134,7 @@
     if (state.ahead === null || state.ahead === announcedAhead) return;
     announcedAhead = state.ahead;
     lastAnnounceAt = Date.now();
-    announce(plural('announce_ahead', state.ahead, { ahead: num(state.ahead) }));
+    announce(state.ahead === 0 ? t('announce_next') : plural('announce_ahead', state.ahead, { ahead: num(state.ahead) }));
   }
   // While updates flow, "Check again" is not needed; when they stop, it is offered again.
   function showConnectionTrouble(on) {
@@ -166,7 +166,7 @@
       state.ahead = ticket.ahead;
       if (state.startAhead === null || state.startAhead < ticket.ahead) state.startAhead = ticket.ahead;
       setText('ahead', num(ticket.ahead));
-      setText('ahead-label', plural('ahead', ticket.ahead));
+      setText('ahead-label', ticket.ahead === 0 ? t('ahead_none') : plural('ahead', ticket.ahead));
       var percent = progressPercent(state.startAhead, ticket.ahead);
       var bar = root.querySelector('[data-wr="progress"]');
       if (bar) bar.value = percent;
