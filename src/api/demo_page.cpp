@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "api/visitor_pass.hpp"
-#include "api/room_page.hpp"
+#include "api/html_page.hpp"
 
 namespace waitroom::api {
 

@@ -12,7 +12,6 @@
 #include "gate/forward_auth.hpp"
 #include "gate/oidc_provider.hpp"
 #include "gate/reverse_proxy.hpp"
-#include "api/room_page.hpp"
 #include "api/ops_api.hpp"
 #include "api/public_api.hpp"
 #include "config/server_config.hpp"
@@ -27,6 +26,8 @@
 #include "token/key_ring.hpp"
 #include "token/secret.hpp"
 #include "token/ticket_id.hpp"
+#include "web/room_page.hpp"
+#include "web/site.hpp"
 
 namespace waitroom::app {
 
@@ -59,6 +60,7 @@ struct Runtime {
   const core::Clock* clock_ptr = &system_clock;
   const core::Clock& clock() const { return *clock_ptr; }
   std::optional<token::TicketIdCodec> ids;
+  std::unique_ptr<web::Site> site;  // the waiting-room page (resume tokens use the secret too)
   std::unique_ptr<token::KeyRing> keys;
   std::optional<token::JwtPassMinter> minter;
   std::unique_ptr<store::EmbeddedStore> store;
@@ -76,6 +78,9 @@ struct Runtime {
     std::filesystem::permissions(cfg.data_dir, std::filesystem::perms::owner_all, ec);
     auto secret = token::load_or_create_secret(cfg.data_dir / "secret");
     if (!secret) return std::unexpected(secret.error());
+    auto page = web::Site::create(cfg, *secret);
+    if (!page) return std::unexpected(page.error());
+    site = std::move(*page);
     ids.emplace(std::move(*secret));
     auto ring = token::KeyRing::open(cfg.data_dir / "keys", clock());
     if (!ring) return std::unexpected(ring.error());
@@ -103,7 +108,7 @@ struct Runtime {
   }
 };
 
-void build_routes(http::Router& router, api::Services& services) {
+void build_routes(http::Router& router, api::Services& services, const web::Site& site) {
   api::add_public_routes(router, services);
   api::add_admin_routes(router, services);
   api::add_ops_routes(router, services);
@@ -111,7 +116,7 @@ void build_routes(http::Router& router, api::Services& services) {
   api::add_aws_private_routes(router, services);
   gate::add_forward_auth_routes(router, services);
   gate::add_oidc_routes(router, services);
-  api::add_room_page_routes(router, services);
+  web::add_room_page_routes(router, services, site);
   api::add_demo_routes(router, services);
   web::dashboard::add_dashboard_routes(router, services);
 }
@@ -157,7 +162,7 @@ int serve(const ServeOptions& options) {
   store::HistorySampler sampler(*rt.store, history, rt.clock());
   for (const auto& hook : rt.webhooks) services.webhooks.push_back(hook.get());
   http::Router router;
-  build_routes(router, services);
+  build_routes(router, services, *rt.site);
   std::vector<std::pair<std::string, std::string>> labels;
   for (const auto& r : router.routes()) labels.emplace_back(std::string(http::beast_http::to_string(r.method)), r.pattern);
   ops::HttpMetrics metrics(std::move(labels));
@@ -239,7 +244,7 @@ int print_routes() {
     if (auto r = rt.open(cfg); r) {
       api::Services services{*rt.store, *rt.keys, cfg, rt.clock(), nullptr, nullptr, {}};
       http::Router router;
-      build_routes(router, services);
+      build_routes(router, services, *rt.site);
       for (const auto& route : router.routes())
         std::cout << http::beast_http::to_string(route.method) << " " << route.pattern << "\n";
       rc = 0;

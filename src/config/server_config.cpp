@@ -127,6 +127,14 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
       auto r = v.value<std::string>();
       if (!r || !core::is_valid_room_name(*r)) return bad(key, "must be a room name");
       cfg.demo_room = *r;
+    } else if (key == "default_room") {
+      auto r = v.value<std::string>();
+      if (!r || !core::is_valid_room_name(*r)) return bad(key, "must be a room name");
+      cfg.default_room = *r;
+    } else if (key == "theme_dir") {
+      auto d = v.value<std::string>();
+      if (!d || d->empty()) return bad(key, "must be the path of a theme directory");
+      cfg.theme_dir = *d;
     } else if (key == "public_url") {
       auto u = v.value<std::string>();
       if (!u || !(u->starts_with("http://") || u->starts_with("https://")) || u->back() == '/' ||
@@ -202,7 +210,16 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
         if (!core::is_valid_room_name(name.str()))
           return bad(room_key, "room names are 1-64 of A-Z a-z 0-9 _ - (not starting with _ or -)");
         if (!room.is_table()) return bad(room_key, "must be a table");
-        auto settings = apply_room_settings(toml_to_json(room).as_object(), core::RoomSettings{});
+        json::object fields = toml_to_json(room).as_object();
+        // theme_dir is the page's, not a room setting: the admin API never sees it.
+        if (const json::value* theme = fields.if_contains("theme_dir")) {
+          if (!theme->is_string() || theme->as_string().empty())
+            return bad(room_key + ".theme_dir", "must be the path of a theme directory");
+          cfg.room_theme_dirs.emplace_back(std::string(name.str()),
+                                           std::string(theme->as_string()));
+          fields.erase("theme_dir");
+        }
+        auto settings = apply_room_settings(fields, core::RoomSettings{});
         if (!settings) return bad(room_key, settings.error().detail);
         cfg.rooms.emplace_back(std::string(name.str()), *settings);
       }

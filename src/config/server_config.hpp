@@ -49,6 +49,13 @@ struct ServerConfig {
   std::string public_url;
   // Serve the protected demo page /demo/shop for this room (deploy/demo.toml); empty: no demo.
   std::string demo_room;
+  // The room `/` sends visitors to; empty: `/` answers 404.
+  std::string default_room;
+  // The waiting-room page's theme for every room (docs/page.md); empty: the built-in page.
+  std::filesystem::path theme_dir;
+  // [rooms.NAME] theme_dir: a room's own theme, over theme_dir. Themes are server files, so they
+  // are set in the config only, never through the admin API.
+  std::vector<std::pair<std::string, std::filesystem::path>> room_theme_dirs;
   // Access keys AWS's signed callers (control panel, inlet functions) use on the private API.
   std::vector<std::pair<std::string, std::string>> aws_credentials;  // access key id, secret
   Limits limits;

@@ -87,6 +87,9 @@ TEST(ServerConfig, ErrorsNameTheKey) {
       {"webhooks = 1", "webhooks"},
       {"[rooms.shop]\nadmission = {mode = \"rate\"}", "admission.rate_per_minute"},
       {"[rooms.shop.admission]\nmode = \"max_active\"\nmax_active = 5\nstart = 2026-12-01", "admission.start"},
+      {"default_room = \"_x\"", "default_room"},
+      {"theme_dir = \"\"", "theme_dir"},
+      {"[rooms.shop]\ntheme_dir = 5", "rooms.shop.theme_dir"},
   };
   for (const Case& c : cases) {
     auto cfg = load(c.toml);
@@ -124,6 +127,25 @@ history_interval_ms = 250
     ASSERT_FALSE(r) << toml;
     EXPECT_NE(r.error().detail.find(names), std::string::npos) << r.error().detail;
   }
+
+TEST(ServerConfig, ReadsThePagesDefaultRoomAndThemes) {
+  auto cfg = load(R"(
+default_room = "shop"
+theme_dir = "/srv/themes/brand"
+[rooms.shop]
+theme_dir = "/srv/themes/shop"
+pass_lifetime_s = 300
+[rooms.other]
+)");
+  ASSERT_TRUE(cfg) << cfg.error().detail;
+  EXPECT_EQ(cfg->default_room, "shop");
+  EXPECT_EQ(cfg->theme_dir, "/srv/themes/brand");
+  ASSERT_EQ(cfg->room_theme_dirs.size(), 1u);
+  EXPECT_EQ(cfg->room_theme_dirs[0].first, "shop");
+  EXPECT_EQ(cfg->room_theme_dirs[0].second, "/srv/themes/shop");
+  ASSERT_EQ(cfg->rooms.size(), 2u);
+  for (const auto& [name, settings] : cfg->rooms)  // the room's settings, without theme_dir
+    EXPECT_EQ(settings.pass_lifetime_s, name == "shop" ? 300 : core::kDefaultPassLifetimeS) << name;
 }
 
 TEST(ServerConfig, ReportsTheLineOfASyntaxError) {

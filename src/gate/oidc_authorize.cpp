@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "api/room_page.hpp"
+#include "api/html_page.hpp"
 #include "api/visitor_pass.hpp"
 #include "gate/oauth_params.hpp"
 #include "gate/oidc_endpoints.hpp"

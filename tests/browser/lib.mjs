@@ -84,6 +84,15 @@ export async function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
 }
 
+// A fresh browser context (its own cookies: another browser, as far as the server can tell) and
+// a page in it that waits at most 10 s for anything. `options` go to browser.newContext().
+export async function openPage(browser, options = {}) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  page.setDefaultTimeout(10000);
+  return { context, page };
+}
+
 // Fails with the rule ids and the offending nodes when axe finds any WCAG 2.x A/AA violation.
 export async function assertAccessible(page, label) {
   const result = await new AxeBuilder({ page })

@@ -25,13 +25,13 @@ test('with JavaScript off a visitor can wait and get in', async () => {
   page.setDefaultTimeout(10000);
   await page.goto(`${wr.base}/r/nojs`);
   await page.getByRole('button', { name: /join/i }).click();
-  await assert.doesNotReject(page.getByText(/you are in line/i).waitFor());
+  await assert.doesNotReject(page.getByRole('heading', { name: /you are in line/i }).waitFor());
   await screenshot(page, 'room-page-nojs-waiting');
   await assertAccessibleWithoutScript(browser, page, 'the no-JS waiting view');
 
   await wr.admin('POST', '/admin/v1/rooms/nojs/advance', { by: 1 });
   await page.getByRole('link', { name: /check again/i }).click();  // a link: a plain reload of this view
-  await assert.doesNotReject(page.getByText(/your turn/i).waitFor());
+  await assert.doesNotReject(page.getByRole('heading', { name: /your turn/i }).waitFor());
   await screenshot(page, 'room-page-nojs-eligible');
   await assertAccessibleWithoutScript(browser, page, 'the no-JS eligible view');
 

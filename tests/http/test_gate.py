@@ -5,6 +5,7 @@ its session is active: forged, altered, expired, revoked, other-room and alg:non
 refused. Browsers are sent to the room page with a return URL; API clients get 401.
 """
 
+import re
 import base64
 import json
 import time
@@ -217,7 +218,12 @@ def test_page_join_wait_enter_and_the_gate_lets_the_visitor_in(server):
     jar = {f"waitroom_{room}": ticket}
     r = page(server, room, jar, **{"return": ret})
     assert "You are in line" in r.text and "Check again" in r.text, r.text
-    assert "<script" not in r.text and "http-equiv" not in r.text  # nothing refreshes by itself
+    # Nothing refreshes it by itself (no meta refresh); the live updates come from one external,
+    # deferred script, and the CSP allows no inline script at all.
+    assert "http-equiv" not in r.text and "Refresh" not in r.headers, r.text
+    scripts = re.findall(r"<script\b[^>]*>", r.text)
+    assert scripts and all(" src=" in tag and " defer" in tag for tag in scripts), scripts
+    assert "script-src 'self'" in r.headers["Content-Security-Policy"], describe(r)
     r = post_form(server, f"/r/{room}/enter", jar, **{"return": ret})
     assert r.status_code == 303 and r.headers["Location"].startswith(f"/r/{room}"), describe(r)
     assert f"waitroom_pass_{room}" not in r.headers.get("Set-Cookie", "")

@@ -1,0 +1,424 @@
+// The waiting-room page, live. The server renders every state (the page works without this
+// script); this script keeps it current without reloading:
+//  - the ticket's updates come by Server-Sent Events (GET /v1/rooms/{room}/tickets/{ticket}/events,
+//    "status" events carrying the ticket JSON), or, when EventSource is missing or fails, by
+//    polling GET /v1/rooms/{room}/tickets/{ticket}: first after 1 s, then doubling up to the
+//    server's Retry-After (or 30 s without one); after errors doubling up to 30 s and never sooner
+//    than a Retry-After;
+//  - the room's state (paused, pre-queue, closed) by GET /v1/rooms/{room} every 15 s;
+//  - numbers change in place; when the view itself changes (your turn, paused, place ended, the
+//    line opened) the page fetches its own fresh rendering and swaps the main region, so the
+//    server's template, translations and theme stay the only markup;
+//  - position changes are announced in the polite live region at most once every 30 s, status
+//    changes at once; "your turn" also moves focus to the Continue button;
+//  - a pre-queue countdown ticks every second (never announced).
+// docs/page.md describes the data-wr-* hooks a theme's template keeps.
+(function () {
+  'use strict';
+
+  var ANNOUNCE_GAP_MS = 30000;
+  var FIRST_POLL_MS = 1000;
+  var MAX_POLL_MS = 30000;
+  var ROOM_POLL_MS = 15000;
+  var SSE_MAX_ERRORS = 3;
+
+  var root = document.querySelector('[data-wr-room]');
+  if (!root) return;
+  var live = document.getElementById('wr-live');
+
+  var state = null;          // what the current rendering shows
+  var strings = {};
+  var transport = null;      // {stop()} of the running ticket updates
+  var roomTimer = null;
+  var countdownTimer = null;
+  var swapping = false;
+  var swapAgain = false;
+  var lastAnnounceAt = 0;
+  var announceTimer = null;
+  var announcedAhead = null;
+
+  function readState() {
+    var d = root.dataset;
+    var sig = (d.wrSig || '').split('|');
+    strings = safeJson(d.wrStrings) || {};
+    state = {
+      room: d.wrRoom,
+      ticket: d.wrTicket || null,
+      view: sig[0],
+      roomStatus: sig[1],
+      queueing: sig[2],
+      lang: d.wrLang || document.documentElement.lang || 'en',
+      page: d.wrPage || location.pathname + location.search,
+      ahead: d.wrAhead !== undefined ? Number(d.wrAhead) : null,
+      startAhead: d.wrStartAhead !== undefined ? Number(d.wrStartAhead) : null,
+      eventStart: d.wrEventStart !== undefined ? Number(d.wrEventStart) : null,
+      // Server clock minus ours, so the countdown ends when the server's start comes.
+      clockOffsetS: d.wrNow !== undefined ? Number(d.wrNow) - Date.now() / 1000 : 0,
+      hasEta: d.wrEta === '1'
+    };
+    if (announcedAhead === null) announcedAhead = state.ahead;
+  }
+
+  function safeJson(text) {
+    try { return text ? JSON.parse(text) : null; } catch (e) { return null; }
+  }
+
+  // ---- words and numbers, as the server writes them ----------------------------------------
+  function t(key, vars) {
+    var text = strings[key] || '';
+    return text.replace(/\{([a-z0-9_]+)\}/g, function (all, name) {
+      return vars && vars[name] !== undefined ? vars[name] : all;
+    });
+  }
+  function plural(key, n, vars) {
+    var category = 'other';
+    try { category = new Intl.PluralRules(state.lang).select(n); } catch (e) { /* old browser */ }
+    var k = strings[key + '_' + category] !== undefined ? key + '_' + category : key + '_other';
+    return t(k, vars);
+  }
+  function num(n) {
+    try { return new Intl.NumberFormat(state.lang).format(n); } catch (e) { return String(n); }
+  }
+  function duration(s) {
+    if (s < 60) return t('duration_under_minute');
+    var minutes = Math.ceil(s / 60);
+    if (minutes < 60) return t('duration_minutes', { m: num(minutes) });
+    var h = Math.floor(minutes / 60);
+    var m = minutes % 60;
+    if (m === 0) return t('duration_hours', { h: num(h) });
+    return t('duration_hours_minutes', { h: num(h), m: String(m) });
+  }
+  function two(n) { return n < 10 ? '0' + n : String(n); }
+  function countdown(s) {
+    s = Math.max(0, Math.floor(s));
+    var h = Math.floor(s / 3600);
+    var m = Math.floor((s % 3600) / 60);
+    var sec = s % 60;
+    if (h > 0) return t('countdown_hms', { h: num(h), m: two(m), s: two(sec) });
+    if (m > 0) return t('countdown_ms', { m: String(m), s: two(sec) });
+    return t('countdown_s', { s: String(sec) });
+  }
+  function progressPercent(start, ahead) {
+    if (ahead >= start) return 0;
+    return Math.floor((1 - (ahead + 1) / (start + 1)) * 100);
+  }
+
+  // ---- the DOM -----------------------------------------------------------------------------
+  function setText(name, text) {
+    var nodes = root.querySelectorAll('[data-wr="' + name + '"]');
+    for (var i = 0; i < nodes.length; i++) {
+      if (nodes[i].textContent !== text) nodes[i].textContent = text;
+    }
+  }
+  function announce(text) {
+    if (!live || !text) return;
+    // Emptied first so that the same words are announced again.
+    live.textContent = '';
+    setTimeout(function () { live.textContent = text; }, 100);
+  }
+  function announceNow(text) {
+    clearTimeout(announceTimer);
+    announceTimer = null;
+    lastAnnounceAt = Date.now();
+    announce(text);
+  }
+  // Position changes: at most one announcement every 30 s, always of the latest number.
+  function positionChanged() {
+    if (state.ahead === null || state.ahead === announcedAhead || announceTimer) return;
+    var wait = lastAnnounceAt + ANNOUNCE_GAP_MS - Date.now();
+    if (wait <= 0) announceAhead();
+    else announceTimer = setTimeout(announceAhead, wait);
+  }
+  function announceAhead() {
+    announceTimer = null;
+    if (state.ahead === null || state.ahead === announcedAhead) return;
+    announcedAhead = state.ahead;
+    lastAnnounceAt = Date.now();
+    announce(state.ahead === 0 ? t('announce_next') : plural('announce_ahead', state.ahead, { ahead: num(state.ahead) }));
+  }
+  // While updates flow, "Check again" is not needed; when they stop, it is offered again.
+  function showConnectionTrouble(on) {
+    var node = root.querySelector('[data-wr="connection"]');
+    if (node) node.hidden = !on;
+    var check = root.querySelector('[data-wr="check-again"]');
+    if (check) check.hidden = !on;
+  }
+
+  // ---- updates -----------------------------------------------------------------------------
+  function viewOfTicket(ticket) {
+    if (ticket.status === 'waiting') return 'waiting';
+    if (ticket.status === 'eligible' || ticket.status === 'admitted') return 'eligible';
+    return 'ended';
+  }
+
+  // A ticket update (SSE event or poll). Returns whether anything the page shows changed.
+  function onTicket(ticket) {
+    if (!ticket || ticket.ticket !== state.ticket) return false;
+    var view = viewOfTicket(ticket);
+    if (view !== state.view) {
+      swap();
+      return true;
+    }
+    if (view !== 'waiting') return false;
+    var changed = false;
+    if (typeof ticket.ahead === 'number' && ticket.ahead !== state.ahead) {
+      if (state.ahead === null) { swap(); return true; }  // the pre-queue was drawn
+      state.ahead = ticket.ahead;
+      if (state.startAhead === null || state.startAhead < ticket.ahead) state.startAhead = ticket.ahead;
+      setText('ahead', num(ticket.ahead));
+      setText('ahead-label', ticket.ahead === 0 ? t('ahead_none') : plural('ahead', ticket.ahead));
+      var percent = progressPercent(state.startAhead, ticket.ahead);
+      var bar = root.querySelector('[data-wr="progress"]');
+      if (bar) bar.value = percent;
+      setText('progress-label', t('progress_label', { progress: num(percent) }));
+      positionChanged();
+      changed = true;
+    }
+    if (!!ticket.eta !== state.hasEta) {
+      // An estimate appeared or went away (the room paused or resumed, the line started or
+      // stopped moving): the server's rendering has the right words for it.
+      refreshRoom();
+      swap();
+      return true;
+    }
+    if (ticket.eta) {
+      var p50 = duration(ticket.eta.p50_s);
+      var p90 = duration(ticket.eta.p90_s);
+      setText('eta', p50 === p90 ? p50 : t('eta_range', { p50: p50, p90: p90 }));
+      setText('eta-detail', t('eta_detail', { p50: p50, p90: p90 }));
+    }
+    return changed;
+  }
+
+  function onRoom(room) {
+    if (!room || room.room !== state.room) return;
+    var status = room.status;
+    var queueing = room.queueing;
+    if (status !== state.roomStatus || queueing !== state.queueing) swap();
+  }
+
+  // Fetches this page's current rendering and puts its main region in place of ours.
+  function swap() {
+    if (swapping) { swapAgain = true; return; }
+    swapping = true;
+    var hadFocus = root.contains(document.activeElement);
+    fetch(state.page, { headers: { Accept: 'text/html' }, credentials: 'same-origin', cache: 'no-store' })
+      .then(function (r) {
+        if (!r.ok) throw new Error('page ' + r.status);
+        return r.text();
+      })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, 'text/html');
+        var fresh = doc.querySelector('[data-wr-room]');
+        if (!fresh) throw new Error('no [data-wr-room] in the page');
+        var before = state;
+        fresh = document.importNode(fresh, true);
+        root.replaceWith(fresh);
+        root = fresh;
+        if (doc.title) document.title = doc.title;
+        announcedAhead = null;
+        readState();
+        bind();
+        var focus = root.querySelector('[data-wr-focus]');
+        if (focus) focus.focus();
+        else if (hadFocus) {
+          var h1 = root.querySelector('h1');
+          if (h1) h1.focus();
+        }
+        if (state.view !== before.view || state.roomStatus !== before.roomStatus) {
+          announceNow(root.dataset.wrAnnounce);
+        }
+        if (state.ticket !== before.ticket || state.view !== before.view) startTicketUpdates();
+      })
+      .catch(function () { /* the next update tries again */ })
+      .then(function () {
+        swapping = false;
+        if (swapAgain) { swapAgain = false; swap(); }
+      });
+  }
+
+  // ---- transports --------------------------------------------------------------------------
+  function stopTicketUpdates() {
+    if (transport) transport.stop();
+    transport = null;
+  }
+
+  function startTicketUpdates() {
+    stopTicketUpdates();
+    showConnectionTrouble(false);
+    if (!state.ticket || (state.view !== 'waiting' && state.view !== 'eligible')) return;
+    if (typeof EventSource === 'function') transport = streamTicket();
+    else transport = pollTicket();
+  }
+
+  function ticketUrl() {
+    return '/v1/rooms/' + encodeURIComponent(state.room) + '/tickets/' + encodeURIComponent(state.ticket);
+  }
+
+  function streamTicket() {
+    var errors = 0;
+    var stopped = false;
+    var fallback = null;
+    var source = new EventSource(ticketUrl() + '/events');
+    // A stream that opened and later ended (a restart, a proxy's timeout) is no failure.
+    source.onopen = function () { errors = 0; };
+    source.addEventListener('status', function (e) {
+      errors = 0;
+      showConnectionTrouble(false);
+      onTicket(safeJson(e.data));
+    });
+    source.onerror = function () {
+      if (stopped) return;
+      // A refused stream (404, not text/event-stream) is CLOSED at once; a dropped one keeps
+      // reconnecting by itself, until it has failed a few times in a row.
+      errors += 1;
+      if (source.readyState === EventSource.CLOSED || errors >= SSE_MAX_ERRORS) {
+        source.close();
+        fallback = pollTicket();
+      }
+    };
+    return {
+      stop: function () {
+        stopped = true;
+        source.close();
+        if (fallback) fallback.stop();
+      }
+    };
+  }
+
+  function retryAfterMs(response) {
+    var value = response.headers.get('Retry-After');
+    if (!value) return null;
+    var seconds = Number(value);
+    if (isFinite(seconds)) return Math.max(0, seconds * 1000);
+    var at = Date.parse(value);
+    return isNaN(at) ? null : Math.max(0, at - Date.now());
+  }
+
+  function pollTicket() {
+    var delay = FIRST_POLL_MS;
+    var errorDelay = FIRST_POLL_MS;
+    var failures = 0;
+    var timer = null;
+    var stopped = false;
+    var inFlight = false;
+
+    function schedule(ms) {
+      clearTimeout(timer);
+      timer = setTimeout(poll, ms);
+    }
+    function poll() {
+      if (stopped || inFlight) return;
+      inFlight = true;
+      fetch(ticketUrl(), { headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' })
+        .then(function (r) {
+          var hint = retryAfterMs(r);
+          if (r.ok) {
+            return r.json().then(function (ticket) {
+              failures = 0;
+              errorDelay = FIRST_POLL_MS;
+              showConnectionTrouble(false);
+              var changed = onTicket(ticket);
+              // Back off while nothing happens, up to the pace the server asks for; while the
+              // line moves, keep the pace.
+              var cap = hint !== null ? Math.min(Math.max(hint, FIRST_POLL_MS), MAX_POLL_MS) : MAX_POLL_MS;
+              if (!changed) delay = Math.min(delay * 2, cap);
+              return delay;
+            });
+          }
+          if (r.status === 404 || r.status === 410) {
+            // The place is gone (a reset, another epoch): the page says so.
+            swap();
+            return MAX_POLL_MS;
+          }
+          throw Object.assign(new Error('status ' + r.status), { hint: hint });
+        })
+        .catch(function (e) {
+          failures += 1;
+          if (failures >= 2) showConnectionTrouble(true);
+          errorDelay = Math.min(errorDelay * 2, MAX_POLL_MS);
+          return Math.max(errorDelay, (e && e.hint) || 0);
+        })
+        .then(function (next) {
+          inFlight = false;
+          if (!stopped) schedule(next);
+        });
+    }
+    function onVisible() {
+      if (document.visibilityState === 'visible') schedule(0);
+    }
+    document.addEventListener('visibilitychange', onVisible);
+    schedule(FIRST_POLL_MS);
+    return {
+      stop: function () {
+        stopped = true;
+        clearTimeout(timer);
+        document.removeEventListener('visibilitychange', onVisible);
+      }
+    };
+  }
+
+  function refreshRoom() {
+    fetch('/v1/rooms/' + encodeURIComponent(state.room), {
+      headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store'
+    })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(onRoom)
+      .catch(function () { /* tried again on the next tick */ });
+  }
+
+  // ---- the countdown and local times -------------------------------------------------------
+  function tickCountdown() {
+    if (state.eventStart === null) return;
+    var left = state.eventStart - (Date.now() / 1000 + state.clockOffsetS);
+    setText('countdown', countdown(Math.ceil(left)));
+    if (left <= 0) {
+      // The start: ask the room until it says the line is open (the draw takes a moment).
+      clearInterval(countdownTimer);
+      countdownTimer = setInterval(refreshRoom, 2000);
+      refreshRoom();
+    }
+  }
+
+  function localTimes() {
+    var nodes = root.querySelectorAll('time[datetime]');
+    for (var i = 0; i < nodes.length; i++) {
+      var at = new Date(nodes[i].getAttribute('datetime'));
+      if (isNaN(at.getTime())) continue;
+      try {
+        nodes[i].textContent = new Intl.DateTimeFormat(state.lang, { dateStyle: 'medium', timeStyle: 'short' }).format(at);
+      } catch (e) { /* keep the server's UTC text */ }
+    }
+  }
+
+  // Hooks on the current rendering (again after every swap).
+  function bind() {
+    var note = root.querySelector('[data-wr="live-note"]');
+    if (note) note.hidden = false;
+    clearInterval(countdownTimer);
+    countdownTimer = null;
+    if (state.eventStart !== null && root.querySelector('[data-wr="countdown"]')) {
+      tickCountdown();
+      if (!countdownTimer) countdownTimer = setInterval(tickCountdown, 1000);
+    }
+    localTimes();
+  }
+
+  // Tabs of one browser share one place (the ticket cookie): a tab still showing "Join" moves
+  // on when another tab joins.
+  var channel = null;
+  if (typeof BroadcastChannel === 'function') {
+    channel = new BroadcastChannel('waitroom:' + root.dataset.wrRoom);
+    channel.onmessage = function (e) {
+      if (e.data && e.data.ticket && e.data.ticket !== state.ticket) swap();
+    };
+  }
+
+  readState();
+  bind();
+  startTicketUpdates();
+  if (channel && state.ticket) channel.postMessage({ ticket: state.ticket });
+  roomTimer = setInterval(function () {
+    if (document.visibilityState !== 'hidden') refreshRoom();
+  }, ROOM_POLL_MS);
+})();

@@ -1,0 +1,284 @@
+#include "web/page_view.hpp"
+
+#include <gtest/gtest.h>
+
+#include "config/server_config.hpp"
+#include "web/site.hpp"
+
+namespace waitroom::web {
+namespace {
+
+constexpr std::int64_t kNow = 1'800'000'000;
+
+const Site& site() {
+  static const std::unique_ptr<Site> s = [] {
+    config::ServerConfig cfg;
+    auto created = Site::create(cfg, "0123456789abcdef0123456789abcdef");
+    EXPECT_TRUE(created.has_value()) << (created ? "" : created.error().detail);
+    return std::move(*created);
+  }();
+  return *s;
+}
+
+store::RoomView room(std::string name = "sale") {
+  store::RoomView r;
+  r.name = std::move(name);
+  return r;
+}
+
+store::TicketView ticket(core::TicketStatus status, std::uint64_t position,
+                         std::optional<std::uint64_t> ahead) {
+  store::TicketView t;
+  t.ticket = "00000004-0000-0100-0123-456789abcdef";
+  t.room = "sale";
+  t.state.status = status;
+  t.state.position = position;
+  t.state.ahead = ahead;
+  return t;
+}
+
+struct Rendered {
+  PageModel model;
+  std::string html;
+};
+
+Rendered render(const PageInput& in, std::string_view lang = "en") {
+  const Catalog& catalog = site().languages().get(lang);
+  PageInput input = in;
+  input.now_s = in.now_s ? in.now_s : kNow;
+  input.css_url = site().css_url();
+  input.script_url = site().script_url();
+  Rendered out{build_page(input, catalog, site().languages()), ""};
+  out.html = site().theme_for(input.room->name).page->render(out.model.data, catalog);
+  return out;
+}
+
+bool contains(const std::string& html, std::string_view text) {
+  return html.find(text) != std::string::npos;
+}
+
+// The page's CSP allows no inline script or style and nothing refreshes it by itself.
+void expect_csp_safe(const std::string& html) {
+  for (auto at = html.find("<script"); at != std::string::npos; at = html.find("<script", at + 1)) {
+    const std::string tag = html.substr(at, html.find('>', at) - at);
+    EXPECT_TRUE(contains(tag, " src=\"")) << tag;
+  }
+  EXPECT_FALSE(contains(html, " style=\""));
+  EXPECT_FALSE(contains(html, "<style"));
+  EXPECT_FALSE(contains(html, "http-equiv"));
+  for (std::string_view handler : {" onclick=", " onload=", " onerror=", " onsubmit=", " onfocus="})
+    EXPECT_FALSE(contains(html, handler));
+}
+
+TEST(PageView, JoinViewForAVisitorWithoutAPlace) {
+  const store::RoomView r = room();
+  PageInput in;
+  in.room = &r;
+  in.return_url = "https://shop.example/basket?a=1&b=\"2\"";
+  const Rendered p = render(in);
+  EXPECT_EQ(p.model.view, View::join);
+  EXPECT_EQ(p.model.signature, "join|open|fifo");
+  EXPECT_TRUE(contains(p.html, "<html lang=\"en\">"));
+  EXPECT_TRUE(contains(p.html, "Join the line"));
+  EXPECT_TRUE(contains(p.html, "action=\"/r/sale/join\""));
+  EXPECT_TRUE(contains(
+      p.html, "name=\"return\" value=\"https://shop.example/basket?a=1&amp;b=&quot;2&quot;\""));
+  EXPECT_FALSE(contains(p.html, "data-wr-ticket"));
+  EXPECT_FALSE(contains(p.html, "name=\"lang\""));
+  expect_csp_safe(p.html);
+}
+
+TEST(PageView, ClosedRoomOffersNoPlace) {
+  store::RoomView r = room();
+  r.queueing = core::Queueing::reject;
+  PageInput in;
+  in.room = &r;
+  Rendered p = render(in);
+  EXPECT_EQ(p.model.view, View::closed);
+  EXPECT_TRUE(contains(p.html, "closed"));
+  EXPECT_FALSE(contains(p.html, "Join the line"));
+  EXPECT_FALSE(contains(p.html, "It opens at"));
+  // Closed until its next event: it says when that opens.
+  r.event = core::EventStatus{
+      "scheduled",
+      core::ScheduledEvent{kNow + 3600, kNow + 7200, std::nullopt, std::nullopt, std::nullopt}};
+  p = render(in);
+  EXPECT_TRUE(contains(p.html, "It opens at 2027-01-15 09:00 UTC."));
+}
+
+TEST(PageView, WaitingInLineShowsPlaceEstimateAndProgress) {
+  const store::RoomView r = room();
+  store::TicketView t = ticket(core::TicketStatus::waiting, 1204, 1203);
+  t.state.eta = core::Eta{300, 540};
+  PageInput in;
+  in.room = &r;
+  in.ticket = &t;
+  in.start_ahead = 2000;
+  in.resume_url = "http://queue.example/r/sale/resume/abc";
+  in.resume_qr = "<svg class=\"wr-qr\"></svg>";
+  const Rendered p = render(in);
+  EXPECT_EQ(p.model.view, View::waiting);
+  EXPECT_EQ(p.model.signature, "waiting|open|fifo");
+  EXPECT_TRUE(contains(p.html, "You are in line"));
+  EXPECT_TRUE(contains(p.html, "data-wr=\"ahead\">1,203</p>"));
+  EXPECT_TRUE(contains(p.html, "people ahead of you"));
+  EXPECT_TRUE(contains(p.html, "Your number is 1,204."));
+  EXPECT_TRUE(contains(p.html, "value=\"39\""));  // (1 - 1204/2001) of the way
+  EXPECT_TRUE(contains(p.html, "39% of the way since you joined"));
+  EXPECT_TRUE(contains(p.html, "5 min to 9 min"));
+  EXPECT_TRUE(contains(
+      p.html, "Half of the people in your place get in within 5 min, nine in ten within 9 min."));
+  EXPECT_TRUE(contains(p.html, "Check again"));
+  EXPECT_TRUE(contains(p.html, "href=\"/r/sale\""));
+  EXPECT_TRUE(contains(p.html, "data-wr-ticket=\"00000004-0000-0100-0123-456789abcdef\""));
+  EXPECT_TRUE(contains(p.html, "data-wr-ahead=\"1203\" data-wr-start-ahead=\"2000\""));
+  EXPECT_TRUE(contains(p.html, "http://queue.example/r/sale/resume/abc"));
+  EXPECT_TRUE(contains(p.html, "<svg class=\"wr-qr\"></svg>"));
+  EXPECT_FALSE(contains(p.html, "paused"));
+  expect_csp_safe(p.html);
+}
+
+TEST(PageView, OnePersonAheadIsSingular) {
+  const store::RoomView r = room();
+  const store::TicketView t = ticket(core::TicketStatus::waiting, 2, 1);
+  PageInput in;
+  in.room = &r;
+  in.ticket = &t;
+  const Rendered p = render(in);
+  EXPECT_TRUE(contains(p.html, "data-wr=\"ahead\">1</p>"));
+  EXPECT_TRUE(contains(p.html, "person ahead of you"));
+  EXPECT_TRUE(contains(p.html, "value=\"0\""));  // no start known: the bar starts now
+  EXPECT_TRUE(contains(p.html, "No estimate yet"));
+}
+
+TEST(PageView, NobodyAheadMeansNext) {
+  const store::RoomView r = room();
+  const store::TicketView t = ticket(core::TicketStatus::waiting, 1, 0);
+  PageInput in;
+  in.room = &r;
+  in.ticket = &t;
+  const Rendered p = render(in);
+  EXPECT_TRUE(contains(p.html, "data-wr=\"ahead\">0</p>"));
+  EXPECT_TRUE(contains(p.html, "nobody ahead of you: you are next"));
+  EXPECT_TRUE(contains(p.html, "data-wr-announce=\"Nobody ahead of you: you are next.\""));
+}
+
+TEST(PageView, PausedRoomSaysSo) {
+  store::RoomView r = room();
+  r.settings.state = core::RoomState::paused;
+  const store::TicketView t = ticket(core::TicketStatus::waiting, 5, 4);
+  PageInput in;
+  in.room = &r;
+  in.ticket = &t;
+  const Rendered p = render(in);
+  EXPECT_EQ(p.model.signature, "waiting|paused|fifo");
+  EXPECT_TRUE(contains(p.html, "The line is paused for the moment. You keep your place."));
+  EXPECT_TRUE(contains(p.html, "data-wr-announce=\"The line is paused. You keep your place.\""));
+}
+
+TEST(PageView, RandomQueueingShowsNoOrder) {
+  store::RoomView r = room();
+  r.queueing = core::Queueing::random;
+  const store::TicketView t = ticket(core::TicketStatus::waiting, 17, std::nullopt);
+  PageInput in;
+  in.room = &r;
+  in.ticket = &t;
+  const Rendered p = render(in);
+  EXPECT_TRUE(contains(p.html, "Your number is 17. Places are drawn at random"));
+  EXPECT_FALSE(contains(p.html, "data-wr=\"ahead\""));
+  EXPECT_FALSE(contains(p.html, "<progress"));
+}
+
+TEST(PageView, PrequeueCountsDownToTheStart) {
+  store::RoomView r = room();
+  r.event = core::EventStatus{"prequeue", core::ScheduledEvent{kNow - 60, kNow + 125, std::nullopt,
+                                                               std::nullopt, std::nullopt}};
+  PageInput in;
+  in.room = &r;
+  Rendered p = render(in);
+  EXPECT_EQ(p.model.signature, "join|prequeue|fifo");
+  EXPECT_TRUE(contains(p.html, "The line opens in"));
+  EXPECT_TRUE(contains(p.html, "data-wr=\"countdown\">2 min 05 s</p>"));
+  EXPECT_TRUE(contains(p.html, "Join the line"));
+  EXPECT_TRUE(contains(p.html, "data-wr-event-start=\"" + std::to_string(kNow + 125) + "\""));
+  const store::TicketView t = ticket(core::TicketStatus::waiting, 3, std::nullopt);
+  in.ticket = &t;
+  p = render(in);
+  EXPECT_EQ(p.model.signature, "waiting|prequeue|fifo");
+  EXPECT_TRUE(contains(p.html, "You are in line"));
+  EXPECT_TRUE(contains(p.html, "data-wr=\"countdown\">2 min 05 s</p>"));
+  EXPECT_TRUE(contains(p.html, "drawn in random order"));
+  EXPECT_FALSE(contains(p.html, "Estimated wait"));
+}
+
+TEST(PageView, EligibleOffersContinueAndSaysForHowLong) {
+  store::RoomView r = room();
+  r.settings.claim_timeout_s = 900;
+  store::TicketView t = ticket(core::TicketStatus::eligible, 3, std::nullopt);
+  t.state.admitted_at_s = kNow - 60;
+  PageInput in;
+  in.room = &r;
+  in.ticket = &t;
+  in.return_url = "/basket";
+  const Rendered p = render(in);
+  EXPECT_EQ(p.model.view, View::eligible);
+  EXPECT_TRUE(contains(p.html, "It&#39;s your turn"));
+  EXPECT_TRUE(contains(p.html, "action=\"/r/sale/enter\""));
+  EXPECT_TRUE(contains(p.html, "<input type=\"hidden\" name=\"return\" value=\"/basket\">"));
+  EXPECT_TRUE(contains(p.html, ">Continue</button>"));
+  EXPECT_TRUE(contains(p.html, "Please continue within 14 min"));
+  EXPECT_TRUE(
+      contains(p.html, "data-wr-announce=\"It&#39;s your turn. Press Continue to go in.\""));
+  expect_csp_safe(p.html);
+}
+
+TEST(PageView, AnEndedPlaceIsExplainedAndTheVisitorMayJoinAgain) {
+  const store::RoomView r = room();
+  const store::TicketView t = ticket(core::TicketStatus::expired, 3, std::nullopt);
+  PageInput in;
+  in.room = &r;
+  in.ticket = &t;
+  const Rendered p = render(in);
+  EXPECT_EQ(p.model.view, View::join);
+  EXPECT_TRUE(contains(p.html, "Your earlier place is no longer valid"));
+  EXPECT_TRUE(contains(p.html, "Join the line"));
+  EXPECT_FALSE(contains(p.html, "data-wr-ticket"));
+}
+
+TEST(PageView, InAnotherLanguageTheChoiceIsKept) {
+  const store::RoomView r = room();
+  const store::TicketView t = ticket(core::TicketStatus::waiting, 12346, 12345);
+  PageInput in;
+  in.room = &r;
+  in.ticket = &t;
+  in.lang_param = "de";
+  Rendered p = render(in, "de");
+  EXPECT_TRUE(contains(p.html, "<html lang=\"de\">"));
+  EXPECT_TRUE(contains(p.html, "Sie sind in der Warteschlange"));
+  EXPECT_TRUE(contains(p.html, "data-wr=\"ahead\">12.345</p>"));
+  EXPECT_TRUE(contains(p.html, "href=\"/r/sale?lang=de\""));  // Check again keeps the language
+  EXPECT_TRUE(contains(p.html, "hreflang=\"ja\" lang=\"ja\">日本語</a>"));
+  EXPECT_TRUE(contains(p.html, "hreflang=\"de\" lang=\"de\" aria-current=\"true\">Deutsch</a>"));
+  in.ticket = nullptr;
+  p = render(in, "ja");
+  EXPECT_TRUE(contains(p.html, "<html lang=\"ja\">"));
+  EXPECT_TRUE(contains(p.html, "<input type=\"hidden\" name=\"lang\" value=\"de\">"));
+}
+
+TEST(PageView, PageUrlKeepsReturnAndLanguage) {
+  EXPECT_EQ(page_url("r", "", ""), "/r/r");
+  EXPECT_EQ(page_url("r", "/a b?c=d", ""), "/r/r?return=%2Fa%20b%3Fc%3Dd");
+  EXPECT_EQ(page_url("r", "/x", "fr"), "/r/r?return=%2Fx&lang=fr");
+  EXPECT_EQ(page_url("r", "", "fr"), "/r/r?lang=fr");
+}
+
+TEST(PageView, ProgressCountsTheVisitorsOwnStep) {
+  EXPECT_EQ(progress_percent(9, 9), 0);
+  EXPECT_EQ(progress_percent(9, 4), 50);
+  EXPECT_EQ(progress_percent(9, 0), 90);
+  EXPECT_EQ(progress_percent(3, 10), 0);  // moved back (a draw): never negative
+  EXPECT_EQ(progress_percent(0, 0), 0);
+}
+
+}  // namespace
+}  // namespace waitroom::web

@@ -1,0 +1,346 @@
+#include "web/room_page.hpp"
+
+#include <boost/json.hpp>
+
+#include "api/cookies.hpp"
+#include "api/json_io.hpp"
+#include "api/visitor_pass.hpp"
+#include "http/problem.hpp"
+#include "http/query.hpp"
+#include "web/page_view.hpp"
+#include "web/qr_svg.hpp"
+
+namespace waitroom::web {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using api::Services;
+using core::ErrorCode;
+using core::TicketStatus;
+using http::RequestContext;
+using http::Response;
+using http::Status;
+namespace field = http::beast_http;
+
+namespace {
+
+// No inline script or style anywhere: data for the script travels in data-wr-* attributes.
+// form-action is left open: the enter form's answer redirects to the protected site.
+constexpr std::string_view kPageCsp =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src "
+    "'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'self'";
+// An SVG logo opened on its own must not run script in the page's origin.
+constexpr std::string_view kAssetCsp = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
+constexpr std::string_view kImmutable = "public, max-age=31536000, immutable";
+constexpr std::size_t kMaxHostBytes = 255;
+
+bool wants_json(const http::Request& req) {
+  auto it = req.find(field::field::accept);
+  if (it == req.end()) return false;
+  std::string_view accept = it->value();
+  return accept.find("application/json") != std::string_view::npos &&
+         accept.find("text/html") == std::string_view::npos;
+}
+
+// A form field (application/x-www-form-urlencoded body) or else the query's parameter.
+std::string param(RequestContext& ctx, std::string_view name) {
+  if (ctx.request.method() == http::Method::post) {
+    if (auto r = http::query_param(ctx.request.body(), name)) return *r;
+  }
+  return http::query_param(ctx.query, name).value_or("");
+}
+
+// The language the visitor chose with ?lang= (kept in links and forms), if it is one we have.
+std::string explicit_lang(const Site& site, RequestContext& ctx) {
+  std::string lang = param(ctx, "lang");
+  for (char& c : lang)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return site.languages().supports(lang) ? lang : std::string{};
+}
+
+const Catalog& language_for(const Site& site, RequestContext& ctx, const std::string& lang_param) {
+  std::optional<std::string_view> wanted;
+  if (!lang_param.empty()) wanted = lang_param;
+  const std::string_view accept = http::header_value(ctx.request, "Accept-Language");
+  return site.languages().get(site.languages().choose(wanted, accept));
+}
+
+// Where this server is reached, for links that leave the browser (the resume link and its QR
+// code): public_url, else the request's Host over http (as the OIDC issuer does).
+std::string public_base(const Services& s, const http::Request& req) {
+  if (!s.config.public_url.empty()) return s.config.public_url;
+  const std::string_view host = http::header_value(req, "Host");
+  if (host.empty() || host.size() > kMaxHostBytes) return {};
+  for (char c : host) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    if (!ok) return {};
+  }
+  return "http://" + std::string(host);
+}
+
+// The progress bar's start: "<ticket tag>.<ahead>" in waitroom-from-{room}, set when this browser
+// first sees the ticket with people ahead. The tag (the id's last 8 characters) ties it to one
+// ticket, so a new place starts a new bar. ('-' is not in room names' cookie prefix
+// "waitroom_", so no room's cookie can collide with it.)
+std::string start_cookie_name(std::string_view room) {
+  return "waitroom-from-" + std::string(room);
+}
+
+std::optional<std::uint64_t> read_start(const http::Request& req, std::string_view room,
+                                        std::string_view ticket) {
+  const std::string_view value = http::cookie_value(req, start_cookie_name(room));
+  const auto dot = value.find('.');
+  if (ticket.size() < 8 || dot == std::string_view::npos ||
+      value.substr(0, dot) != ticket.substr(ticket.size() - 8))
+    return std::nullopt;
+  std::uint64_t n = 0;
+  const std::string_view digits = value.substr(dot + 1);
+  if (digits.empty() || digits.size() > 15) return std::nullopt;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
+
+std::string start_cookie(const Services& s, std::string_view room, std::string_view ticket,
+                         std::uint64_t ahead) {
+  std::string c = start_cookie_name(room) + "=" + std::string(ticket.substr(ticket.size() - 8)) +
+                  "." + std::to_string(ahead) + "; Path=/r/" + std::string(room) +
+                  "; HttpOnly; SameSite=Lax";
+  if (s.config.cookie_secure) c += "; Secure";
+  return c;
+}
+
+void security_headers(Response& res) {
+  res.set(field::field::cache_control, "no-store");
+  res.set("Content-Security-Policy", kPageCsp);
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "same-origin");
+}
+
+struct RenderArgs {
+  const store::RoomView* room = nullptr;
+  std::optional<store::TicketView> ticket;
+  std::string notice;
+  Status status = Status::ok;
+};
+
+// Renders the page for `args` in the visitor's language and theme.
+Response render(Services& s, const Site& site, RequestContext& ctx, const RenderArgs& args) {
+  const std::string& room = args.room->name;
+  const std::string lang = explicit_lang(site, ctx);
+  const Catalog& catalog = language_for(site, ctx, lang);
+  const Theme& theme = site.theme_for(room);
+
+  PageInput in;
+  in.room = args.room;
+  in.ticket = args.ticket ? &*args.ticket : nullptr;
+  in.now_s = s.clock.now_ms() / 1000;
+  in.return_url = param(ctx, "return");
+  in.lang_param = lang;
+  in.notice = args.notice;
+  in.css_url = site.css_url();
+  in.script_url = site.script_url();
+  if (theme.css) in.theme_css_url = "/r/" + room + "/theme/" + theme.css->name;
+  if (theme.logo) in.logo_url = "/r/" + room + "/theme/" + theme.logo->name;
+
+  std::optional<std::string> set_start;
+  if (args.ticket) {
+    const store::TicketView& t = *args.ticket;
+    in.start_ahead = read_start(ctx.request, room, t.ticket);
+    if (t.state.status == TicketStatus::waiting && t.state.ahead && !in.start_ahead)
+      set_start = start_cookie(s, room, t.ticket, *t.state.ahead);
+    const std::string base = public_base(s, ctx.request);
+    auto token = site.resume_tokens().token_for(t.ticket);
+    if (!base.empty() && token) {
+      in.resume_url = base + "/r/" + room + "/resume/" + *token;
+      if (!in.return_url.empty()) in.resume_url += "?return=" + http::percent_encode(in.return_url);
+      in.resume_qr = qr_svg(in.resume_url, catalog.text("resume_qr_label")).value_or("");
+    }
+  }
+
+  const PageModel model = build_page(in, catalog, site.languages());
+  Response res{args.status, ctx.request.version()};
+  res.set(field::field::content_type, "text/html; charset=utf-8");
+  res.set(field::field::content_language, catalog.lang());
+  security_headers(res);
+  if (set_start) res.set(field::field::set_cookie, *set_start);
+  res.body() = theme.page->render(model.data, catalog);
+  res.keep_alive(ctx.request.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
+asio::awaitable<Response> show(Services& s, const Site& site, RequestContext& ctx) {
+  const std::string room(ctx.param("room"));
+  auto r = co_await s.store.room(room);
+  if (!r) co_return http::problem(ctx.request, r.error());
+  RenderArgs args;
+  args.room = &*r;
+  if (auto c = http::cookie_value(ctx.request, api::ticket_cookie_name(room)); !c.empty()) {
+    const std::string id(c);
+    auto t = co_await s.store.ticket(room, id);
+    if (t) args.ticket = std::move(*t);
+  }
+
+  // Apps: the room's state with the visitor's ticket (Retry-After while waiting).
+  if (wants_json(ctx.request)) {
+    json::object o = api::room_json(*r);
+    if (args.ticket) o["ticket"] = json::parse(api::ticket_json(*args.ticket, true));
+    Response res = api::json_ok(ctx.request, o);
+    res.set(field::field::cache_control, "no-store");
+    if (!args.ticket || args.ticket->state.status == TicketStatus::waiting)
+      res.set(field::field::retry_after, std::to_string(core::kNotYetRetryAfterS));
+    co_return res;
+  }
+  co_return render(s, site, ctx, args);
+}
+
+asio::awaitable<Response> join(Services& s, const Site& site, RequestContext& ctx) {
+  const std::string room(ctx.param("room"));
+  std::optional<std::string> existing;
+  if (auto c = http::cookie_value(ctx.request, api::ticket_cookie_name(room)); !c.empty())
+    existing = std::string(c);
+  auto result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true);
+  if (!result) {
+    if (result.error().code == ErrorCode::not_found)
+      co_return http::problem(ctx.request, result.error());
+    // Closed (409): the page shows the closed view; anything else says to try again.
+    auto r = co_await s.store.room(room);
+    if (!r) co_return http::problem(ctx.request, result.error());
+    RenderArgs args;
+    args.room = &*r;
+    args.status = http::status_of(result.error().code);
+    if (r->queueing != core::Queueing::reject) {
+      const std::string lang = explicit_lang(site, ctx);
+      args.notice = language_for(site, ctx, lang).text("join_unavailable");
+    }
+    Response res = render(s, site, ctx, args);
+    if (result.error().retry_after_s > 0)
+      res.set(field::field::retry_after, std::to_string(result.error().retry_after_s));
+    co_return res;
+  }
+  Response res = http::redirect(ctx.request, Status::see_other,
+                                page_url(room, param(ctx, "return"), explicit_lang(site, ctx)));
+  if (result->created)
+    res.set(field::field::set_cookie,
+            api::set_cookie(api::ticket_cookie_name(room), result->ticket.ticket,
+                            s.config.cookie_secure));
+  co_return res;
+}
+
+asio::awaitable<Response> enter(Services& s, const Site& site, RequestContext& ctx) {
+  const std::string room(ctx.param("room"));
+  const std::string ret = param(ctx, "return");
+  const std::string back = page_url(room, ret, explicit_lang(site, ctx));
+  auto c = http::cookie_value(ctx.request, api::ticket_cookie_name(room));
+  if (c.empty()) co_return http::redirect(ctx.request, Status::see_other, back);
+  auto r = co_await s.store.room(room);
+  if (!r) co_return http::problem(ctx.request, r.error());
+  const std::string ticket(c);
+  auto pass = co_await s.store.issue_pass(room, ticket, {});
+  if (!pass)
+    co_return http::redirect(ctx.request, Status::see_other,
+                             back);  // not yet, or over: the page says which
+  std::string to = api::safe_return(ret, r->settings.target_url).value_or(r->settings.target_url);
+  if (to.empty()) to = page_url(room, "", "");
+  Response res = http::redirect(ctx.request, Status::see_other, to);
+  res.set(field::field::set_cookie,
+          api::set_pass_cookie(room, r->settings.pass_cookie, pass->pass, s.config.cookie_secure,
+                               std::max<std::int64_t>(pass->expires_in_s, 1)));
+  co_return res;
+}
+
+// Another device opening a resume link gets the place's ticket cookie and the page: the same
+// place, never a new one. A link that is not (or no longer) a place of this room says so.
+asio::awaitable<Response> resume(Services& s, const Site& site, RequestContext& ctx) {
+  const std::string room(ctx.param("room"));
+  auto r = co_await s.store.room(room);
+  if (!r) co_return http::problem(ctx.request, r.error());
+  std::optional<store::TicketView> found;
+  if (auto id = site.resume_tokens().ticket_for(ctx.param("token"))) {
+    auto t = co_await s.store.ticket(room, *id);
+    if (t) found = std::move(*t);
+  }
+  if (!found) {
+    RenderArgs args;
+    args.room = &*r;
+    args.status = Status::not_found;
+    args.notice = language_for(site, ctx, explicit_lang(site, ctx)).text("resume_invalid");
+    co_return render(s, site, ctx, args);
+  }
+  Response res = http::redirect(ctx.request, Status::found,
+                                page_url(room, param(ctx, "return"), explicit_lang(site, ctx)));
+  res.set(field::field::set_cookie,
+          api::set_cookie(api::ticket_cookie_name(room), found->ticket, s.config.cookie_secure));
+  res.set("Referrer-Policy", "no-referrer");
+  co_return res;
+}
+
+asio::awaitable<Response> home(Services& s, RequestContext& ctx) {
+  std::string to = "/r/" + s.config.default_room;
+  if (!ctx.query.empty()) to += "?" + std::string(ctx.query);
+  co_return http::redirect(ctx.request, Status::found, to);
+}
+
+Response static_answer(const http::Request& req, const StaticFile& f) {
+  Response res{Status::ok, req.version()};
+  res.set(field::field::etag, f.etag);
+  res.set(field::field::cache_control, kImmutable);
+  res.set("X-Content-Type-Options", "nosniff");
+  const std::string_view inm = http::header_value(req, "If-None-Match");
+  if (!inm.empty() && (inm.find(f.etag) != std::string_view::npos || inm == "*")) {
+    res.result(Status::not_modified);
+  } else {
+    res.set(field::field::content_type, f.content_type);
+    if (f.content_type.starts_with("image/svg")) res.set("Content-Security-Policy", kAssetCsp);
+    res.body() = f.data;
+  }
+  res.keep_alive(req.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
+asio::awaitable<Response> asset(const Site& site, RequestContext& ctx) {
+  const StaticFile* f = site.asset(ctx.param("file"));
+  if (!f) co_return http::problem(ctx.request, Status::not_found, "no such file");
+  co_return static_answer(ctx.request, *f);
+}
+
+asio::awaitable<Response> theme_file(Services& s, const Site& site, RequestContext& ctx) {
+  const std::string room(ctx.param("room"));
+  auto r = co_await s.store.room(room);
+  if (!r) co_return http::problem(ctx.request, r.error());
+  const StaticFile* f = site.theme_for(room).file(ctx.param("file"));
+  if (!f)
+    co_return http::problem(ctx.request, Status::not_found, "no such file in this room's theme");
+  co_return static_answer(ctx.request, *f);
+}
+
+}  // namespace
+
+void add_room_page_routes(http::Router& router, Services& s, const Site& site) {
+  using http::Method;
+  // Before /r/{room}/...: "_assets" is not a room name (names do not start with '_').
+  router.add(Method::get, "/r/_assets/{file}",
+             [&site](RequestContext& ctx) { return asset(site, ctx); });
+  // Only with default_room: "/" is otherwise left to the built-in proxy's site (like /demo/shop,
+  // it is not in `waitroom routes` and docs/openapi.yaml, which list what every server answers).
+  if (!s.config.default_room.empty())
+    router.add(Method::get, "/", [&s](RequestContext& ctx) { return home(s, ctx); });
+  router.add(Method::get, "/r/{room}",
+             [&s, &site](RequestContext& ctx) { return show(s, site, ctx); });
+  router.add(Method::post, "/r/{room}/join",
+             [&s, &site](RequestContext& ctx) { return join(s, site, ctx); });
+  router.add(Method::post, "/r/{room}/enter",
+             [&s, &site](RequestContext& ctx) { return enter(s, site, ctx); });
+  router.add(Method::get, "/r/{room}/resume/{token}",
+             [&s, &site](RequestContext& ctx) { return resume(s, site, ctx); });
+  router.add(Method::get, "/r/{room}/theme/{file}",
+             [&s, &site](RequestContext& ctx) { return theme_file(s, site, ctx); });
+}
+
+}  // namespace waitroom::web

@@ -1,0 +1,82 @@
+#pragma once
+// Everything the waiting-room page is made of, loaded once at start: the languages, the built-in
+// template, CSS and script, and the themes of the config (a directory with room.html, room.css
+// and logo.svg|png; docs/page.md). A theme that fails to load is logged as "file:line: message"
+// and the room gets the default page instead: a typo in a theme never takes a room's page down.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "web/i18n.hpp"
+#include "web/resume_token.hpp"
+#include "web/template.hpp"
+
+namespace waitroom::config {
+struct ServerConfig;
+}
+
+namespace waitroom::web {
+
+// A file served with a content hash in its name, so it can be cached for ever.
+struct StaticFile {
+  std::string name;  // "room.3f2a9c1b0d4e.css"
+  std::string content_type;
+  std::string data;
+  std::string etag;  // "\"<hash>\""
+};
+
+struct Theme {
+  std::string source;              // the directory, or "built-in"
+  const Template* page = nullptr;  // the theme's room.html, or the built-in one
+  std::unique_ptr<Template> own_page;
+  std::optional<StaticFile> css;
+  std::optional<StaticFile> logo;
+  const StaticFile* file(std::string_view name) const;
+};
+
+// Loads a theme directory. Every file is optional; a room.html is checked against the page's
+// variables and translation keys. Errors name the file (and line): "themes/x/room.html:12: ...".
+core::Result<std::unique_ptr<Theme>> load_theme(const std::filesystem::path& dir,
+                                                const Template& default_page,
+                                                const Translations& english);
+
+class Site {
+ public:
+  // `secret`: the data dir's server secret (resume tokens). Fails only when a built-in file is
+  // broken (a build error, caught by the unit tests); theme errors are logged, not returned.
+  static core::Result<std::unique_ptr<Site>> create(const config::ServerConfig& config,
+                                                    std::string_view secret);
+
+  const Languages& languages() const { return languages_; }
+  const ResumeTokens& resume_tokens() const { return resume_; }
+  // The room's theme: its own, else the server-wide one, else the built-in page.
+  const Theme& theme_for(std::string_view room) const;
+  // A built-in file by its hashed name (served under /r/_assets/).
+  const StaticFile* asset(std::string_view name) const;
+  const std::string& css_url() const { return css_url_; }
+  const std::string& script_url() const { return script_url_; }
+
+ private:
+  Languages languages_;
+  ResumeTokens resume_;
+  std::unique_ptr<Template> default_page_;
+  std::vector<StaticFile> assets_;
+  std::string css_url_;
+  std::string script_url_;
+  std::unique_ptr<Theme> builtin_;
+  std::unique_ptr<Theme> server_theme_;  // top-level theme_dir
+  std::map<std::string, std::unique_ptr<Theme>, std::less<>> room_themes_;
+
+  Site(Languages languages, std::string_view secret)
+      : languages_(std::move(languages)), resume_(secret) {}
+};
+
+// The first 12 hex digits of the SHA-256 of `data`.
+std::string short_hash(std::string_view data);
+
+}  // namespace waitroom::web
