@@ -127,6 +127,7 @@ history_interval_ms = 250
     ASSERT_FALSE(r) << toml;
     EXPECT_NE(r.error().detail.find(names), std::string::npos) << r.error().detail;
   }
+}
 
 TEST(ServerConfig, ReadsThePagesDefaultRoomAndThemes) {
   auto cfg = load(R"(
