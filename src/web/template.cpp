@@ -1,5 +1,7 @@
 #include "web/template.hpp"
 
+#include "api/html_page.hpp"
+
 #include <algorithm>
 
 namespace waitroom::web {
@@ -37,36 +39,9 @@ std::string names_of_kind(const TemplateSchema& schema, VarKind kind) {
 
 }  // namespace
 
-void append_escaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
+void append_escaped(std::string& out, std::string_view text) { api::append_html_escaped(out, text); }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  append_escaped(out, text);
-  return out;
-}
+std::string html_escape(std::string_view text) { return api::html_escape(text); }
 
 std::string expand_translation(std::string_view text, const TemplateData& data) {
   std::string out;

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/html_page.hpp"
 #include "http/problem.hpp"
 #include "http/query.hpp"
 #include "web/dashboard/admin_sessions.hpp"
@@ -39,32 +40,7 @@ constexpr const char* kContentSecurityPolicy =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-std::string escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string escape(std::string_view text) { return api::html_escape(text); }
 
 // Replaces each {{name}} of an embedded template; values must already be escaped.
 std::string fill(std::string_view asset_name,
