@@ -53,8 +53,10 @@ asio::awaitable<Response> check(Services& s, RequestContext& ctx) {
   res.set("X-Waitroom-Expires", std::to_string(passed->expires_at_s));
   // A renewed pass reaches the browser through the proxy (deploy/nginx: auth_request_set and
   // add_header Set-Cookie); the proxy must not forward this header to the site itself.
-  std::optional<std::string> renewed = co_await api::renewed_pass_cookie(s, *room, *passed);
-  if (renewed) res.set("X-Waitroom-Set-Cookie", *renewed);
+  if (passed->renewed) {  // rare: keeps the coroutine call off the gate's hot path
+    std::optional<std::string> renewed = co_await api::renewed_pass_cookie(s, *room, *passed);
+    if (renewed) res.set("X-Waitroom-Set-Cookie", *renewed);
+  }
   res.set(http::beast_http::field::cache_control, "no-store");
   res.keep_alive(ctx.request.keep_alive());
   res.prepare_payload();
