@@ -161,21 +161,35 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
       } else {
         std::tie(path, query) = split_target(parser.get().target());
         m = router_.match(parser.get().method(), path);
-        // Waitroom's own routes and guards always win; only what they leave goes to the handler.
-        if (stream_handler_ && !m.route && m.allow.empty() && !router_.guarded(path)) {
-          if (auto route = stream_handler_->match(header_value(parser.get(), "Host"), path)) {
-            const std::size_t route_index = *route;
-            conn.deadline.clear();
-            StreamParser stream_parser{std::move(parser)};  // the body is read piece by piece
-            auto [stream_path, stream_query] = split_target(stream_parser.get().target());
-            StreamExchange exchange{conn.socket, buffer, stream_parser, stream_path, stream_query,
-                                    remote,      worker.index, conn.deadline};
-            const bool again = co_await stream_handler_->serve(route_index, exchange);
-            conn.deadline.clear();
-            conn.deadline.also_cancel(nullptr);
-            if (!again) break;
-            continue;
+        StreamHandler* streamer = nullptr;  // who takes the connection after the head, if anyone
+        std::size_t stream_route = 0;
+        if (m.route && m.route->stream) {
+          // A streamed route of ours (Server-Sent Events); a guard's refusal is answered below.
+          if (!router_.check_guards(parser.get(), path)) {
+            streamer = m.route->stream;
+            stream_route = m.route->stream_route;
           }
+        } else if (stream_handler_ && !m.route && m.allow.empty() && !router_.guarded(path)) {
+          // Waitroom's own routes and guards always win; only what they leave goes to the handler.
+          if (auto route = stream_handler_->match(header_value(parser.get(), "Host"), path)) {
+            streamer = stream_handler_;
+            stream_route = *route;
+          }
+        }
+        if (streamer) {
+          conn.deadline.clear();
+          StreamParser stream_parser{std::move(parser)};  // the body is read piece by piece
+          auto [stream_path, stream_query] = split_target(stream_parser.get().target());
+          StreamExchange exchange{conn.socket,  buffer,        stream_parser,
+                                  stream_path,  stream_query,  remote,
+                                  worker.index, conn.deadline, {}};
+          if (m.route)  // the captures, as views into the moved request's target
+            exchange.params = router_.match(stream_parser.get().method(), stream_path).params;
+          const bool again = co_await streamer->serve(stream_route, exchange);
+          conn.deadline.clear();
+          conn.deadline.also_cancel(nullptr);
+          if (!again) break;
+          continue;
         }
         if (stream_handler_) {
           parser.body_limit(limits_.body_limit_bytes);  // Beast checks chunked bodies as they come
@@ -242,7 +256,11 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
 }
 
 void Server::start() {
-  if (stream_handler_) stream_handler_->prepare(workers_.size());
+  std::unordered_set<StreamHandler*> streamers;
+  if (stream_handler_) streamers.insert(stream_handler_);
+  for (const Route& route : router_.routes())
+    if (route.stream) streamers.insert(route.stream);
+  for (StreamHandler* s : streamers) s->prepare(workers_.size());
   for (auto& w : workers_) {
     asio::co_spawn(w->ctx, accept_loop(*w), asio::detached);
     asio::co_spawn(w->ctx, watchdog(*w), asio::detached);
