@@ -3,6 +3,7 @@
 #include "config/server_config.hpp"
 #include "core/clock.hpp"
 #include "ops/webhook_sink.hpp"
+#include "ops/event_stream_metrics.hpp"
 #include "ops/http_metrics.hpp"
 #include "ops/proxy_metrics.hpp"
 #include "store/store.hpp"
@@ -21,6 +22,8 @@ struct Services {
   // The webhook sinks, for /metrics.
   std::vector<const ops::WebhookSink*> webhooks;
   ops::ProxyMetrics* proxy_metrics = nullptr;  // with [[routes]]: the built-in proxy's, for /metrics
+  // The live update streams' counts, for /metrics.
+  ops::EventStreamMetrics* event_stream_metrics = nullptr;
 };
 
 }  // namespace waitroom::api
