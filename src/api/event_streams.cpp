@@ -4,6 +4,7 @@
 #include <array>
 #include <boost/asio.hpp>
 #include <optional>
+#include <utility>
 
 #include "api/event_stream_format.hpp"
 #include "api/json_io.hpp"
@@ -18,20 +19,25 @@ using asio::use_awaitable;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+using tcp = asio::ip::tcp;
 // A room's streams on one thread are refreshed at most this often: about two messages a second.
 constexpr auto kMinRefreshInterval = std::chrono::milliseconds(500);
 // Tickets read under one lock of their room; the lock is let go between batches.
 constexpr std::size_t kRefreshBatch = 1024;
 // A write (a message, a heartbeat) must finish within this, or the reader is too slow: dropped.
-constexpr std::int64_t kStreamWriteTimeoutS = 10;
+constexpr auto kStreamWriteTimeout = std::chrono::seconds(10);
+constexpr auto kWriteCheckInterval = std::chrono::seconds(1);
 constexpr std::int64_t kAnswerWriteTimeoutS = 30;
 constexpr std::int64_t kLimitRetryAfterS = 5;
 constexpr std::size_t kDiscardBytes = 512;
+constexpr std::size_t kNotWriting = SIZE_MAX;
 }  // namespace
 
-// One open stream. Owned by its serve() coroutine; its thread's Shard lists it by room.
+// One open stream. Its run() coroutine (and, before that, serve()) holds it; its thread's Shard
+// lists it by room.
 struct EventStreams::Stream {
-  explicit Stream(const asio::any_io_executor& ex) : wake(ex) {}
+  explicit Stream(const asio::any_io_executor& ex) : socket(ex), wake(ex) {}
+  tcp::socket socket;       // the connection, once taken from the server
   asio::steady_timer wake;  // waits for the next heartbeat; cancelled to wake the stream sooner
   std::string room;
   std::string ticket;
@@ -43,7 +49,10 @@ struct EventStreams::Stream {
   bool final = false;    // `pending` (or what was written) carries a final status: end after it
   bool closing = false;  // the ticket or room is gone: end now
   bool peer_readable = false;
-  std::size_t index = 0;  // in its RoomStreams::streams
+  bool too_slow = false;              // a write passed its deadline
+  std::size_t index = 0;              // in its RoomStreams::streams
+  std::size_t writing = kNotWriting;  // in its Shard::writing while a write is under way
+  Clock::time_point write_deadline{};
 
   // Takes in a fresh read of the ticket: queues a message when the visitor would see a change.
   // False when the stream must end without one (the ticket is gone: reset, room deleted).
@@ -72,29 +81,35 @@ struct EventStreams::Shard {
   std::size_t index = 0;
   std::optional<asio::any_io_executor> executor;  // the thread's; set by its first stream
   std::unordered_map<std::string, RoomStreams> rooms;
+  std::vector<Stream*> writing;  // streams with a write under way (usually none: writes are quick)
+  bool watching_writes = false;  // watch_writes() runs
+  std::array<char, kDiscardBytes> discard;  // where bytes a client sends on its stream are dropped
 };
 
-// Lists a stream in its shard for as long as the serve() coroutine holds it, also when the
-// coroutine is destroyed mid-wait (server stop).
-struct EventStreams::Registration {
-  EventStreams& self;
-  Shard& shard;
+// A stream's place: under max_event_streams and in its shard's lists. Freed however the stream
+// ends, also when its coroutine is destroyed mid-wait (server stop). Moves from serve() to run().
+struct EventStreams::Lease {
+  EventStreams* self;
+  Shard* shard;
   std::shared_ptr<Stream> stream;
-  Registration(EventStreams& e, Shard& sh, std::shared_ptr<Stream> s)
-      : self(e), shard(sh), stream(std::move(s)) {
-    self.add(shard, stream);
+  Lease(EventStreams& e, Shard& sh, std::shared_ptr<Stream> s)
+      : self(&e), shard(&sh), stream(std::move(s)) {
+    self->add(*shard, stream);
   }
-  ~Registration() { self.remove(shard, *stream); }
-  Registration(const Registration&) = delete;
-  Registration& operator=(const Registration&) = delete;
+  Lease(Lease&& other) noexcept
+      : self(std::exchange(other.self, nullptr)),
+        shard(other.shard),
+        stream(std::move(other.stream)) {}
+  Lease& operator=(Lease&&) = delete;
+  ~Lease() {
+    if (!self) return;
+    self->end_write(*shard, *stream);
+    self->remove(*shard, *stream);
+    self->metrics_.closed();
+  }
 };
 
 namespace {
-struct OpenSlot {
-  ops::EventStreamMetrics& metrics;
-  ~OpenSlot() { metrics.closed(); }
-};
-
 // Writes a whole answer (not a stream); true when the connection may carry another request.
 asio::awaitable<bool> write_answer(http::StreamExchange& ex, const http::Response& res,
                                    bool head_only) {
@@ -230,89 +245,126 @@ asio::awaitable<void> EventStreams::refresh_room(Shard& shard, std::string room)
   }
 }
 
-asio::awaitable<bool> EventStreams::serve(std::size_t, http::StreamExchange& ex) {
-  const auto& req = ex.parser.get();
-  const unsigned version = req.version();
-  const bool head_only = req.method() == http::Method::head;
-  // A request with a body we will not read cannot be followed by another on this connection.
-  const bool keep_alive = req.keep_alive() && ex.parser.is_done();
-  http::Request shell{req.method(), "", version};
-  shell.keep_alive(keep_alive);
+// How the request asked to be answered, for the answers that are not a stream.
+struct EventStreams::Reply {
+  unsigned version = 11;
+  bool keep_alive = false;
+  bool head_only = false;
+};
 
-  Shard& shard = *shards_[ex.worker];
-  if (!shard.executor) shard.executor = ex.client.get_executor();
-  if (!metrics_.try_open(max_streams_)) {
-    http::Response res =
-        http::problem(shell, http::Status::service_unavailable,
-                      "too many live update streams; poll the ticket instead", kLimitRetryAfterS);
-    const bool again = co_await write_answer(ex, res, head_only);
-    co_return again;
-  }
-  OpenSlot slot{metrics_};
-  auto s = std::make_shared<Stream>(ex.client.get_executor());
-  for (const auto& [k, v] : ex.params) {
-    if (k == "room") s->room = std::string(v);
-    if (k == "ticket") s->ticket = std::string(v);
-  }
-  const auto last_event_id = parse_last_event_id(http::header_value(req, "Last-Event-ID"));
-  // Listed before the ticket is read, so no change between the read and the listing is missed.
-  Registration registration(*this, shard, s);
-  auto op = store_.watch_ticket(s->room, s->ticket);
+namespace {
+// The answers that are not a stream, each built in its own short-lived coroutine frame so that
+// the stream's frame, which lives as long as the stream, does not carry them.
+asio::awaitable<bool> refuse(http::StreamExchange& ex, unsigned version, bool keep_alive,
+                             bool head_only, const core::Error& error) {
+  http::Request shell{http::Method::get, "", version};
+  shell.keep_alive(keep_alive);
+  const http::Response res = http::problem(shell, error);
+  const bool again = co_await write_answer(ex, res, head_only);
+  co_return again;
+}
+
+asio::awaitable<bool> no_content(http::StreamExchange& ex, unsigned version, bool keep_alive) {
+  http::Response res{http::Status::no_content, version};
+  res.set(http::beast_http::field::cache_control, "no-store");
+  res.keep_alive(keep_alive);
+  const bool again = co_await write_answer(ex, res, false);
+  co_return again;
+}
+}  // namespace
+
+asio::awaitable<EventStreams::Opened> EventStreams::open_stream(
+    http::StreamExchange& ex, const Reply& reply, Stream& s, std::optional<std::uint64_t> last_id) {
+  auto op = store_.watch_ticket(s.room, s.ticket);
   auto watched = co_await std::move(op);
   if (!watched) {
-    http::Response res = http::problem(shell, watched.error());
-    const bool again = co_await write_answer(ex, res, head_only);
-    co_return again;
+    const bool again =
+        co_await refuse(ex, reply.version, reply.keep_alive, reply.head_only, watched.error());
+    co_return again ? Opened::answered : Opened::answered_close;
   }
   const core::TicketState& state = watched->view.state;
-  const bool caught_up = last_event_id && *last_event_id == watched->change_id;
+  const bool caught_up = last_id == watched->change_id;
   if (caught_up && is_final(state.status)) {
     // The client has this final status already: 204 tells an EventSource not to reconnect.
-    http::Response res{http::Status::no_content, version};
-    res.set(http::beast_http::field::cache_control, "no-store");
-    res.keep_alive(keep_alive);
-    const bool again = co_await write_answer(ex, res, head_only);
+    const bool again = co_await no_content(ex, reply.version, reply.keep_alive);
+    co_return again ? Opened::answered : Opened::answered_close;
+  }
+  s.epoch = watched->epoch;
+  s.position = state.position;
+  s.last = state;
+  s.pending = event_stream_head(reply.version);
+  if (reply.head_only) co_return Opened::head_only;
+  append_retry(s.pending);
+  if (!caught_up) {
+    append_status_event(s.pending, watched->change_id, ticket_json(watched->view, true));
+    s.pending_status = true;
+    s.final = is_final(state.status);
+  }
+  co_return Opened::streaming;
+}
+
+// One stream from request to close. The coroutine frame lives as long as the stream: keep what it
+// holds across waits small (thousands of streams), and build everything else in helpers.
+asio::awaitable<bool> EventStreams::serve(std::size_t, http::StreamExchange& ex) {
+  Shard& shard = *shards_[ex.worker];
+  if (!shard.executor) shard.executor = ex.client.get_executor();
+  Reply reply;
+  std::optional<std::uint64_t> last_id;
+  auto s = std::make_shared<Stream>(ex.client.get_executor());
+  {
+    const auto& req = ex.parser.get();
+    reply.version = req.version();
+    reply.head_only = req.method() == http::Method::head;
+    // A request with a body we will not read cannot be followed by another on this connection.
+    reply.keep_alive = req.keep_alive() && ex.parser.is_done();
+    last_id = parse_last_event_id(http::header_value(req, "Last-Event-ID"));
+    for (const auto& [k, v] : ex.params) {
+      if (k == "room") s->room = std::string(v);
+      if (k == "ticket") s->ticket = std::string(v);
+    }
+  }
+  if (!metrics_.try_open(max_streams_)) {
+    const core::Error busy{core::ErrorCode::unavailable,
+                           "too many live update streams; poll the ticket instead",
+                           kLimitRetryAfterS};
+    const bool again = co_await refuse(ex, reply.version, reply.keep_alive, reply.head_only, busy);
     co_return again;
   }
-  s->epoch = watched->epoch;
-  s->position = state.position;
-  s->last = state;
-  std::string out = event_stream_head(version);
-  if (head_only) {
+  // Listed before the ticket is read, so no change between the read and the listing is missed.
+  Lease lease(*this, shard, s);
+  const Opened opened = co_await open_stream(ex, reply, *s, last_id);
+  if (opened == Opened::answered) co_return true;
+  if (opened == Opened::answered_close) co_return false;
+  if (opened == Opened::head_only) {
     ex.deadline.expire_in(kAnswerWriteTimeoutS);
-    co_await asio::async_write(ex.client, asio::buffer(out), as_tuple(use_awaitable));
+    co_await asio::async_write(ex.client, asio::buffer(s->pending), as_tuple(use_awaitable));
     ex.deadline.clear();
     co_return false;  // the body would have run until the close
   }
-  append_retry(out);
-  if (!caught_up) {
-    append_status_event(out, watched->change_id, ticket_json(watched->view, true));
-    s->final = is_final(state.status);
-  }
-  // From here on the request is no longer needed: free its headers and read buffer (a stream may
-  // stay open for hours; thousands of them should cost little).
-  { auto request = ex.parser.release(); }
-  ex.buffer.clear();
-  ex.buffer.shrink_to_fit();
-  s->pending = std::move(out);
-  s->pending_status = !caught_up;
-  co_await stream_loop(ex, s);
+  // The stream takes the connection: the server's request loop, with its buffers and parser,
+  // ends here, and the stream goes on with just its own state.
+  s->socket = std::move(ex.client);
+  asio::co_spawn(*shard.executor, run(shard, std::move(lease)), asio::detached);
   co_return false;
 }
 
+namespace {
+// The client sends nothing after its request: readable means it closed (or sent bytes to drop).
+template <class StreamPtr>
+void watch_peer(const StreamPtr& s) {
+  s->socket.async_wait(tcp::socket::wait_read, [s](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled: the stream is ending
+    s->peer_readable = true;
+    s->wake.cancel();
+  });
+}
+}  // namespace
+
 // Writes what is pending, then sleeps until the next heartbeat or until woken (a new status, the
-// client went away, the ticket is gone).
-asio::awaitable<void> EventStreams::stream_loop(http::StreamExchange& ex,
-                                                std::shared_ptr<Stream> s) {
-  // The client sends nothing more; readable means it closed (or sent junk to drop).
-  auto watch_peer = [&ex, s] {
-    ex.client.async_wait(asio::socket_base::wait_read, [s](const boost::system::error_code& ec) {
-      if (ec) return;  // cancelled: the stream is ending
-      s->peer_readable = true;
-      s->wake.cancel();
-    });
-  };
-  watch_peer();
+// client went away, the ticket is gone). This frame lives as long as the stream: keep it small.
+asio::awaitable<void> EventStreams::run(Shard& shard, Lease lease) {
+  const std::shared_ptr<Stream>& s = lease.stream;
+  watch_peer(s);
   auto next_heartbeat = Clock::now() + heartbeat_;
   std::string out;
   for (;;) {
@@ -320,12 +372,12 @@ asio::awaitable<void> EventStreams::stream_loop(http::StreamExchange& ex,
     if (s->peer_readable) {
       s->peer_readable = false;
       boost::system::error_code ec;
-      const std::size_t available = ex.client.available(ec);
+      const std::size_t available = s->socket.available(ec);
       if (ec || available == 0) break;  // end of stream: the client left
-      std::array<char, kDiscardBytes> sink;
-      ex.client.read_some(asio::buffer(sink, std::min(available, sink.size())), ec);
+      s->socket.read_some(asio::buffer(shard.discard, std::min(available, shard.discard.size())),
+                          ec);
       if (ec) break;
-      watch_peer();
+      watch_peer(s);
     }
     if (s->pending.empty() && Clock::now() >= next_heartbeat) {
       // The heartbeat is also a fresh look at the ticket: it records the visitor as present and
@@ -342,12 +394,12 @@ asio::awaitable<void> EventStreams::stream_loop(http::StreamExchange& ex,
       const bool status = s->pending_status;
       s->pending_status = false;
       const bool last = s->final;
-      ex.deadline.expire_in(kStreamWriteTimeoutS);
+      begin_write(shard, *s);
       auto [ec, n] =
-          co_await asio::async_write(ex.client, asio::buffer(out), as_tuple(use_awaitable));
-      ex.deadline.clear();
+          co_await asio::async_write(s->socket, asio::buffer(out), as_tuple(use_awaitable));
+      end_write(shard, *s);
       if (ec) {
-        if (ec == asio::error::operation_aborted) metrics_.dropped();  // the deadline passed
+        if (s->too_slow) metrics_.dropped();
         break;
       }
       if (status) metrics_.sent(1);
@@ -360,7 +412,42 @@ asio::awaitable<void> EventStreams::stream_loop(http::StreamExchange& ex,
     co_await s->wake.async_wait(as_tuple(use_awaitable));  // timed out or woken: look again
   }
   boost::system::error_code ec;
-  ex.client.cancel(ec);  // the peer watch
+  s->socket.shutdown(tcp::socket::shutdown_both, ec);
+  s->socket.close(ec);  // also ends the peer watch
+}
+
+void EventStreams::begin_write(Shard& shard, Stream& s) {
+  s.write_deadline = Clock::now() + kStreamWriteTimeout;
+  s.writing = shard.writing.size();
+  shard.writing.push_back(&s);
+  if (shard.watching_writes) return;
+  shard.watching_writes = true;
+  asio::co_spawn(*shard.executor, watch_writes(shard), asio::detached);
+}
+
+void EventStreams::end_write(Shard& shard, Stream& s) {
+  if (s.writing == kNotWriting) return;
+  shard.writing[s.writing] = shard.writing.back();
+  shard.writing[s.writing]->writing = s.writing;
+  shard.writing.pop_back();
+  s.writing = kNotWriting;
+}
+
+// Runs only while writes are under way: an idle thread has no timer ticking for this.
+asio::awaitable<void> EventStreams::watch_writes(Shard& shard) {
+  asio::steady_timer timer(*shard.executor);
+  while (!shard.writing.empty()) {
+    timer.expires_after(kWriteCheckInterval);
+    co_await timer.async_wait(as_tuple(use_awaitable));
+    const auto now = Clock::now();
+    for (Stream* s : shard.writing) {
+      if (s->write_deadline > now || s->too_slow) continue;
+      s->too_slow = true;
+      boost::system::error_code ec;
+      s->socket.cancel(ec);  // the write ends with operation_aborted
+    }
+  }
+  shard.watching_writes = false;
 }
 
 }  // namespace waitroom::api

@@ -5,6 +5,8 @@
 // over, the client leaves or the server stops.
 //
 // Fan-out, so that idle streams cost no CPU and one change reaches every stream of its room fast:
+// - Once the stream starts it takes the connection from the server (StreamHandler allows it), so
+//   a stream holds only its own small state and one small coroutine, not a request loop's.
 // - Each I/O thread keeps its own streams by room (a Shard: no locks, the thread owns it). A
 //   stream waits on its own timer, set for its next heartbeat; nothing runs while nothing changes.
 // - The store tells room_changed() when a room's change counter grows (serving counter, admissions,
@@ -19,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -54,7 +57,9 @@ class EventStreams final : public http::StreamHandler, public store::RoomChangeL
   struct Stream;
   struct RoomStreams;
   struct Shard;
-  struct Registration;
+  struct Lease;
+  struct Reply;
+  enum class Opened { streaming, head_only, answered, answered_close };
 
   void add(Shard& shard, const std::shared_ptr<Stream>& stream);
   void remove(Shard& shard, Stream& stream);
@@ -62,7 +67,16 @@ class EventStreams final : public http::StreamHandler, public store::RoomChangeL
   void forget_if_empty(Shard& shard, const std::string& room);
   void on_change(Shard& shard, const std::string& room);
   boost::asio::awaitable<void> refresh_room(Shard& shard, std::string room);
-  boost::asio::awaitable<void> stream_loop(http::StreamExchange& ex, std::shared_ptr<Stream> s);
+  // Reads the ticket and prepares the stream's first bytes in `s`, or writes the answer that is
+  // not a stream (404/410, 204).
+  boost::asio::awaitable<Opened> open_stream(http::StreamExchange& ex, const Reply& reply,
+                                             Stream& s, std::optional<std::uint64_t> last_id);
+  // The stream once it owns its connection: writes, sleeps, wakes, until it ends.
+  boost::asio::awaitable<void> run(Shard& shard, Lease lease);
+  // Slow readers: writes under way and the 1 s check that drops those past their deadline.
+  void begin_write(Shard& shard, Stream& s);
+  void end_write(Shard& shard, Stream& s);
+  boost::asio::awaitable<void> watch_writes(Shard& shard);
 
   store::Store& store_;
   const std::uint64_t max_streams_;

@@ -23,6 +23,7 @@ constexpr std::int64_t kWriteTimeoutS = 30;
 constexpr std::int64_t kLingerTimeoutS = 1;
 constexpr std::size_t kLingerMaxBytes = 1 << 20;
 constexpr int kListenBacklog = 4096;
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(50);
 
 // Answers without a handler (parse errors, limits): always closes the connection afterwards.
 Response edge_problem(Status status, std::string_view detail) {
@@ -49,6 +50,9 @@ struct Server::Worker {
   std::size_t index = 0;   // position in workers_
   std::uint64_t tick = 0;  // seconds since start, advanced by the watchdog
   std::unordered_set<Connection*> live;
+  // Where lingering closes drop what clients still send. Shared by the thread's connections (the
+  // bytes are thrown away), so a connection's coroutine frame does not carry 4 KiB for it.
+  std::array<char, 4096> discard;
 };
 
 struct Server::Connection {
@@ -97,10 +101,18 @@ core::Result<std::uint16_t> Server::listen(const std::string& host, std::uint16_
 }
 
 asio::awaitable<void> Server::accept_loop(Worker& worker) {
+  asio::steady_timer backoff(worker.ctx);
   for (;;) {
     auto [ec, socket] = co_await worker.acceptor->async_accept(as_tuple(use_awaitable));
     if (ec == asio::error::operation_aborted) co_return;
-    if (ec) continue;  // e.g. EMFILE: keep accepting once descriptors free up
+    if (ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system) {
+      // Out of descriptors (thousands of open streams): the pending connection stays in the
+      // listen queue, so accepting again at once would spin. Wait for descriptors to free up.
+      backoff.expires_after(kAcceptBackoff);
+      co_await backoff.async_wait(as_tuple(use_awaitable));
+      continue;
+    }
+    if (ec) continue;
     socket.set_option(tcp::no_delay(true), ec);
     asio::co_spawn(worker.ctx, serve_connection(worker, std::move(socket)), asio::detached);
   }
@@ -242,12 +254,11 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
   }
   // Lingering close: after our answer, read and drop what the client is still sending (e.g. the
   // rest of a body we refused) for a moment, so that closing does not reset the connection
-  // before the client has read the answer.
+  // before the client has read the answer. (A stream handler that took the socket closes it.)
   conn.socket.shutdown(tcp::socket::shutdown_send, ec);
   expire_in(kLingerTimeoutS);
-  std::array<char, 4096> sink;
-  for (std::size_t drained = 0; drained < kLingerMaxBytes;) {
-    auto [ec4, n4] = co_await conn.socket.async_read_some(asio::buffer(sink), as_tuple(use_awaitable));
+  for (std::size_t drained = 0; conn.socket.is_open() && drained < kLingerMaxBytes;) {
+    auto [ec4, n4] = co_await conn.socket.async_read_some(asio::buffer(worker.discard), as_tuple(use_awaitable));
     if (ec4) break;
     drained += n4;
   }

@@ -70,6 +70,9 @@ class StreamHandler {
   virtual std::optional<std::size_t> match(std::string_view host, std::string_view path) const = 0;
   // Serves one request: reads its body, writes the whole answer, and returns whether the client
   // connection may carry another request. It clears any deadline it set before returning.
+  // It may instead move `exchange.client` out to go on with the connection on its own (on the
+  // same I/O thread) after returning false: the server then forgets the connection, which no
+  // longer counts against max_connections, and the handler closes it and keeps its deadlines.
   virtual boost::asio::awaitable<bool> serve(std::size_t route, StreamExchange& exchange) = 0;
 };
 
