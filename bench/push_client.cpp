@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,7 +35,8 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr int kTicketConnections = 64;
+constexpr int kTicketConnections = 64;  // closed before the streams open
+constexpr rlim_t kOwnDescriptors = 32;  // stdio, epoll, the advance's connection
 constexpr int kMaxConnectsInFlight = 512;
 constexpr int kSourceAddresses = 16;  // 127.0.0.2 …: each has its own ephemeral port range
 constexpr double kPhaseTimeoutS = 60;
@@ -63,6 +65,23 @@ long rss_kb(int pid) {
   while (std::getline(in, line))
     if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
   return -1;
+}
+
+// The process's CPU time (user + system, all threads) in milliseconds, from /proc/PID/stat.
+double cpu_ms(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return -1;
+  const char* p = stat.c_str() + close + 2;
+  char* end = nullptr;
+  double ticks = 0;
+  for (int field = 3; field <= 15; ++field) {  // fields 14 and 15: utime, stime
+    const double v = std::strtod(p, &end);
+    if (field >= 14) ticks += v;
+    p = end;
+  }
+  return ticks * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 void raise_file_limit(rlim_t need) {
@@ -271,7 +290,7 @@ int main(int argc, char** argv) {
   }
   if (o.port <= 0 || o.room.empty() || o.admin_key.empty() || o.streams <= 0 || o.server_pid <= 0)
     die("usage: --port P --room R --admin-key K --streams N --server-pid PID");
-  raise_file_limit(static_cast<rlim_t>(o.streams) + 1024);
+  raise_file_limit(static_cast<rlim_t>(o.streams) + kOwnDescriptors);
   const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 
   const auto t_tickets = Clock::now();
@@ -357,6 +376,7 @@ int main(int argc, char** argv) {
       "/advance HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + o.admin_key +
       "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
       "\r\nConnection: close\r\n\r\n" + body;
+  const double cpu_before = cpu_ms(o.server_pid);
   measuring = true;
   advance_at = Clock::now();
   const int advance_status = blocking_request(o.port, advance);
@@ -369,6 +389,7 @@ int main(int argc, char** argv) {
     pump(50);
   }
   const long rss_after = rss_kb(o.server_pid);
+  const double fanout_cpu_ms = cpu_ms(o.server_pid) - cpu_before;
 
   std::vector<double> lat;
   int within_1s = 0;
@@ -382,9 +403,9 @@ int main(int argc, char** argv) {
   std::printf(
       "push streams=%d first=%d broken=%d advance_status=%d changed=%d within_1s=%d p50_ms=%.1f "
       "p99_ms=%.1f max_ms=%.1f rss_base_kb=%ld rss_before_kb=%ld rss_after_kb=%ld tickets_s=%.2f "
-      "open_s=%.2f\n",
+      "open_s=%.2f fanout_cpu_ms=%.0f\n",
       o.streams, first_messages, broken, advance_status, arrived, within_1s, percentile(lat, 0.5),
       percentile(lat, 0.99), lat.empty() ? -1.0 : *std::max_element(lat.begin(), lat.end()),
-      rss_base, rss_before, rss_after, tickets_s, open_s);
+      rss_base, rss_before, rss_after, tickets_s, open_s, fanout_cpu_ms);
   return (advance_status == 200 && first_messages == o.streams && arrived == o.streams) ? 0 : 2;
 }
