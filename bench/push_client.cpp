@@ -28,6 +28,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,14 +74,11 @@ double cpu_ms(int pid) {
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto close = stat.rfind(')');  // the command name may hold spaces
   if (close == std::string::npos) return -1;
-  const char* p = stat.c_str() + close + 2;
-  char* end = nullptr;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
   double ticks = 0;
-  for (int field = 3; field <= 15; ++field) {  // fields 14 and 15: utime, stime
-    const double v = std::strtod(p, &end);
-    if (field >= 14) ticks += v;
-    p = end;
-  }
+  for (int n = 3; n <= 15 && fields >> field; ++n)  // fields 14 and 15: utime, stime
+    if (n >= 14) ticks += std::strtod(field.c_str(), nullptr);
   return ticks * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
