@@ -241,6 +241,10 @@ asio::awaitable<void> EventStreams::refresh_room(Shard& shard, std::string room)
         if (!alive) s.closing = true;
         if (!alive || s.pending_status) s.wake.cancel();
       }
+      // Let this batch's streams write before the next batch is read: the first messages leave
+      // sooner, and the next batch's messages reuse the memory of this one's.
+      auto yield = asio::post(*shard.executor, use_awaitable);
+      co_await std::move(yield);
     }
   }
 }
