@@ -49,6 +49,7 @@ struct Options {
   std::string admin_key;
   int streams = 20000;
   int server_pid = 0;
+  double idle_s = 0;  // then hold the streams this long and measure the server's idle CPU
 };
 
 [[noreturn]] void die(const std::string& why) {
@@ -230,6 +231,7 @@ struct Stream {
   bool got_first = false;
   double changed_s = -1;  // after the advance: seconds until the changed status arrived
 };
+int heartbeats = 0;  // `: heartbeat` comments received, all streams
 
 // Parses what arrived; returns false when the stream broke.
 bool parse(Stream& s, bool measuring, Clock::time_point advance_at) {
@@ -244,6 +246,7 @@ bool parse(Stream& s, bool measuring, Clock::time_point advance_at) {
     const auto end = s.in.find("\n\n");
     if (end == std::string::npos) return true;
     const std::string_view block(s.in.data(), end);
+    if (block == ": heartbeat") ++heartbeats;
     const auto id_at = block.find("id: ");
     if (id_at != std::string_view::npos && block.find("data: ") != std::string_view::npos) {
       const std::uint64_t id = std::strtoull(block.data() + id_at + 4, nullptr, 10);
@@ -283,6 +286,8 @@ int main(int argc, char** argv) {
       o.streams = std::atoi(v);
     else if (k == "--server-pid")
       o.server_pid = std::atoi(v);
+    else if (k == "--idle-s")
+      o.idle_s = std::atof(v);
     else
       die("unknown option " + std::string(k));
   }
@@ -389,6 +394,16 @@ int main(int argc, char** argv) {
   const long rss_after = rss_kb(o.server_pid);
   const double fanout_cpu_ms = cpu_ms(o.server_pid) - cpu_before;
 
+  // Idle: nothing changes; only heartbeats (every event_heartbeat_s per stream) cost anything.
+  double idle_cpu_pct = -1;
+  const int heartbeats_before = heartbeats;
+  if (o.idle_s > 0) {
+    const double idle_cpu_before = cpu_ms(o.server_pid);
+    const auto t_idle = Clock::now();
+    while (seconds_since(t_idle) < o.idle_s) pump(100);
+    idle_cpu_pct = (cpu_ms(o.server_pid) - idle_cpu_before) / (seconds_since(t_idle) * 10.0);
+  }
+
   std::vector<double> lat;
   int within_1s = 0;
   for (const Stream& s : streams) {
@@ -401,9 +416,10 @@ int main(int argc, char** argv) {
   std::printf(
       "push streams=%d first=%d broken=%d advance_status=%d changed=%d within_1s=%d p50_ms=%.1f "
       "p99_ms=%.1f max_ms=%.1f rss_base_kb=%ld rss_before_kb=%ld rss_after_kb=%ld tickets_s=%.2f "
-      "open_s=%.2f fanout_cpu_ms=%.0f\n",
+      "open_s=%.2f fanout_cpu_ms=%.0f idle_s=%.0f idle_cpu_pct=%.2f idle_heartbeats=%d\n",
       o.streams, first_messages, broken, advance_status, arrived, within_1s, percentile(lat, 0.5),
       percentile(lat, 0.99), lat.empty() ? -1.0 : *std::max_element(lat.begin(), lat.end()),
-      rss_base, rss_before, rss_after, tickets_s, open_s, fanout_cpu_ms);
+      rss_base, rss_before, rss_after, tickets_s, open_s, fanout_cpu_ms, o.idle_s, idle_cpu_pct,
+      heartbeats - heartbeats_before);
   return (advance_status == 200 && first_messages == o.streams && arrived == o.streams) ? 0 : 2;
 }

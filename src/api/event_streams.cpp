@@ -4,6 +4,7 @@
 #include <array>
 #include <boost/asio.hpp>
 #include <optional>
+#include <random>
 #include <utility>
 
 #include "api/event_stream_format.hpp"
@@ -31,6 +32,7 @@ constexpr std::int64_t kAnswerWriteTimeoutS = 30;
 constexpr std::int64_t kLimitRetryAfterS = 5;
 constexpr std::size_t kDiscardBytes = 512;
 constexpr std::size_t kNotWriting = SIZE_MAX;
+constexpr std::int64_t kHeartbeatSpreadParts = 5;  // heartbeats come up to a fifth early
 }  // namespace
 
 // One open stream. Its run() coroutine (and, before that, serve()) holds it; its thread's Shard
@@ -83,6 +85,7 @@ struct EventStreams::Shard {
   std::unordered_map<std::string, RoomStreams> rooms;
   std::vector<Stream*> writing;  // streams with a write under way (usually none: writes are quick)
   bool watching_writes = false;  // watch_writes() runs
+  std::minstd_rand jitter;       // spreads heartbeats (see next_heartbeat_in)
   std::array<char, kDiscardBytes> discard;  // where bytes a client sends on its stream are dropped
 };
 
@@ -369,7 +372,7 @@ void watch_peer(const StreamPtr& s) {
 asio::awaitable<void> EventStreams::run(Shard& shard, Lease lease) {
   const std::shared_ptr<Stream>& s = lease.stream;
   watch_peer(s);
-  auto next_heartbeat = Clock::now() + heartbeat_;
+  auto next_heartbeat = Clock::now() + next_heartbeat_in(shard);
   std::string out;
   for (;;) {
     if (s->closing) break;
@@ -409,7 +412,7 @@ asio::awaitable<void> EventStreams::run(Shard& shard, Lease lease) {
       if (status) metrics_.sent(1);
       out = std::string();  // an idle stream keeps no buffer
       if (last) break;
-      next_heartbeat = Clock::now() + heartbeat_;
+      next_heartbeat = Clock::now() + next_heartbeat_in(shard);
       continue;
     }
     s->wake.expires_at(next_heartbeat);
@@ -418,6 +421,15 @@ asio::awaitable<void> EventStreams::run(Shard& shard, Lease lease) {
   boost::system::error_code ec;
   s->socket.shutdown(tcp::socket::shutdown_both, ec);
   s->socket.close(ec);  // also ends the peer watch
+}
+
+// Between 80% and 100% of event_heartbeat_s: streams that got the same message at once do not
+// all send their heartbeats in the same instant ever after.
+Clock::duration EventStreams::next_heartbeat_in(Shard& shard) const {
+  const auto full = std::chrono::duration_cast<Clock::duration>(heartbeat_);
+  const auto spread = static_cast<std::uint64_t>(full.count() / kHeartbeatSpreadParts);
+  if (spread == 0) return full;
+  return full - Clock::duration(static_cast<Clock::rep>(shard.jitter() % spread));
 }
 
 void EventStreams::begin_write(Shard& shard, Stream& s) {

@@ -77,6 +77,7 @@ class EventStreams final : public http::StreamHandler, public store::RoomChangeL
   void begin_write(Shard& shard, Stream& s);
   void end_write(Shard& shard, Stream& s);
   boost::asio::awaitable<void> watch_writes(Shard& shard);
+  std::chrono::steady_clock::duration next_heartbeat_in(Shard& shard) const;
 
   store::Store& store_;
   const std::uint64_t max_streams_;
