@@ -320,6 +320,25 @@ def test_streams_beyond_the_limit_get_503_with_retry_after(server_factory):
         c.close()
 
 
+def test_open_streams_do_not_count_against_max_connections(server_factory):
+    # An open stream has left the server's request loop: only max_event_streams limits them.
+    srv = server_factory(config_text="[limits]\nmax_connections = 2\n\n" + DEFAULT_CONFIG)
+    room = srv.create_room()
+    tickets = [srv.enqueue_ok(room)["ticket"] for _ in range(3)]
+    streams = []
+    try:
+        for t in tickets:
+            streams.append(open_stream(srv, room, t))
+            assert streams[-1].next_event(timeout=2) is not None
+        assert srv.ticket(room, tickets[0]).status_code == 200
+        srv.advance(room, by=1)
+        for s in streams:
+            assert s.next_event(timeout=3)["data"]["serving"] == 1
+    finally:
+        for s in streams:
+            s.close()
+
+
 def test_metrics_count_streams_and_messages(server):
     room = server.create_room()
     t = server.enqueue_ok(room)["ticket"]
