@@ -38,19 +38,24 @@ core::Result<std::optional<std::uint64_t>> read_uint(const json::object& body, s
 // ([A-Za-z0-9_-]) and ticket ids (hex and '-') are validated before they get here and never
 // need escaping.
 std::string ticket_json(const store::TicketView& t, bool full) {
+  return ticket_json(t.ticket, t.room, t.state, full);
+}
+
+std::string ticket_json(std::string_view ticket, std::string_view room,
+                        const core::TicketState& state, bool full) {
   fmt::memory_buffer out;
   auto it = std::back_inserter(out);
-  fmt::format_to(it, R"({{"ticket":"{}","room":"{}","position":{},"status":"{}","ahead":)", t.ticket,
-                 t.room, t.state.position, core::to_string(t.state.status));
-  if (t.state.ahead) fmt::format_to(it, "{}", *t.state.ahead);
+  fmt::format_to(it, R"({{"ticket":"{}","room":"{}","position":{},"status":"{}","ahead":)", ticket,
+                 room, state.position, core::to_string(state.status));
+  if (state.ahead) fmt::format_to(it, "{}", *state.ahead);
   else fmt::format_to(it, "null");
-  fmt::format_to(it, R"(,"serving":{},"eta":)", t.state.serving);
-  if (t.state.eta) fmt::format_to(it, R"({{"p50_s":{},"p90_s":{}}})", t.state.eta->p50_s, t.state.eta->p90_s);
+  fmt::format_to(it, R"(,"serving":{},"eta":)", state.serving);
+  if (state.eta) fmt::format_to(it, R"({{"p50_s":{},"p90_s":{}}})", state.eta->p50_s, state.eta->p90_s);
   else fmt::format_to(it, "null");
   if (full) {
-    fmt::format_to(it, R"(,"queue_length":{},"entry_time":{},"admitted_at":)", t.state.queue_length,
-                   t.state.entry_time_s);
-    if (t.state.admitted_at_s) fmt::format_to(it, "{}", *t.state.admitted_at_s);
+    fmt::format_to(it, R"(,"queue_length":{},"entry_time":{},"admitted_at":)", state.queue_length,
+                   state.entry_time_s);
+    if (state.admitted_at_s) fmt::format_to(it, "{}", *state.admitted_at_s);
     else fmt::format_to(it, "null");
   }
   out.push_back('}');

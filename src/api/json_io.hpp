@@ -18,6 +18,8 @@ core::Result<std::optional<std::uint64_t>> read_uint(const boost::json::object& 
 
 // `full` adds queue_length and entry_time (the status poll's fields).
 std::string ticket_json(const store::TicketView& t, bool full);
+std::string ticket_json(std::string_view ticket, std::string_view room,
+                        const core::TicketState& state, bool full);
 boost::json::object room_json(const store::RoomView& r);  // public room status
 boost::json::object draw_json(const core::DrawInfo& d);   // a published pre-queue shuffle
 boost::json::object room_admin_json(const store::RoomView& r);

@@ -55,6 +55,7 @@ asio::awaitable<Response> metrics(Services& s, RequestContext& ctx) {
   std::string out;
   if (s.http_metrics) s.http_metrics->render(out);
   if (s.proxy_metrics) s.proxy_metrics->render(out);
+  if (s.event_stream_metrics) s.event_stream_metrics->render(out);
   ops::write_webhook_metrics(out, s.webhooks);
   auto rooms = co_await s.store.rooms();
   if (rooms) room_metrics(out, *rooms);

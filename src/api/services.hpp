@@ -4,6 +4,7 @@
 #include "config/server_config.hpp"
 #include "core/clock.hpp"
 #include "ops/webhook_sink.hpp"
+#include "ops/event_stream_metrics.hpp"
 #include "ops/http_metrics.hpp"
 #include "ops/proxy_metrics.hpp"
 #include "store/room_history.hpp"
@@ -27,6 +28,8 @@ struct Services {
   AdminSessionCheck* admin_sessions = nullptr;
   // The rooms' recent numbers for the dashboard's charts (null: none kept, e.g. `waitroom routes`).
   const store::RoomHistory* history = nullptr;
+  // The live update streams' counts, for /metrics.
+  ops::EventStreamMetrics* event_stream_metrics = nullptr;
 };
 
 }  // namespace waitroom::api

@@ -1,5 +1,7 @@
 #include "app/serve.hpp"
 
+#include <sys/resource.h>
+
 #include <boost/asio.hpp>
 #include <csignal>
 #include <iostream>
@@ -9,6 +11,7 @@
 #include "api/aws_api.hpp"
 #include "api/aws_private_api.hpp"
 #include "api/demo_page.hpp"
+#include "api/event_streams.hpp"
 #include "gate/forward_auth.hpp"
 #include "gate/oidc_provider.hpp"
 #include "gate/reverse_proxy.hpp"
@@ -108,8 +111,10 @@ struct Runtime {
   }
 };
 
-void build_routes(http::Router& router, api::Services& services, const web::Site& site) {
+void build_routes(http::Router& router, api::Services& services, const web::Site& site,
+                  api::EventStreams& events) {
   api::add_public_routes(router, services);
+  events.add_routes(router);
   api::add_admin_routes(router, services);
   api::add_ops_routes(router, services);
   api::add_aws_public_routes(router, services);
@@ -119,6 +124,19 @@ void build_routes(http::Router& router, api::Services& services, const web::Site
   web::add_room_page_routes(router, services, site);
   api::add_demo_routes(router, services);
   web::dashboard::add_dashboard_routes(router, services);
+}
+
+// Every connection (and every live update stream) is a descriptor: raise the soft limit to the
+// hard one, as far as the system lets us. Returns the soft limit in force.
+rlim_t raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) return raised.rlim_cur;
+  }
+  return limit.rlim_cur;
 }
 
 }  // namespace
@@ -149,6 +167,7 @@ int serve(const ServeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  const rlim_t open_files = raise_open_file_limit();
   Runtime rt;
   if (auto r = rt.open(cfg); !r) return fail_with(r.error());
   if (cfg.admin_key.empty())
@@ -161,8 +180,12 @@ int serve(const ServeOptions& options) {
   services.history = &history;
   store::HistorySampler sampler(*rt.store, history, rt.clock());
   for (const auto& hook : rt.webhooks) services.webhooks.push_back(hook.get());
+  // Live update streams: declared before the server, whose io_contexts hold the streams.
+  ops::EventStreamMetrics event_stream_metrics;
+  api::EventStreams event_streams(*rt.store, cfg.limits, event_stream_metrics);
+  services.event_stream_metrics = &event_stream_metrics;
   http::Router router;
-  build_routes(router, services, *rt.site);
+  build_routes(router, services, *rt.site, event_streams);
   std::vector<std::pair<std::string, std::string>> labels;
   for (const auto& r : router.routes()) labels.emplace_back(std::string(http::beast_http::to_string(r.method)), r.pattern);
   ops::HttpMetrics metrics(std::move(labels));
@@ -203,6 +226,7 @@ int serve(const ServeOptions& options) {
   }
   ops::log_info("listening", {{"address", listen->first + ":" + std::to_string(*port)},
                               {"threads", cfg.threads},
+                              {"open_files", static_cast<std::uint64_t>(open_files)},
                               {"data_dir", cfg.data_dir.string()},
                               {"durability", cfg.durability == config::Durability::fsync ? "fsync" : "relaxed"},
                               {"replayed_records", rt.store->replayed_records()}});
@@ -243,8 +267,10 @@ int print_routes() {
     Runtime rt;
     if (auto r = rt.open(cfg); r) {
       api::Services services{*rt.store, *rt.keys, cfg, rt.clock(), nullptr, nullptr, {}};
+      ops::EventStreamMetrics event_stream_metrics;
+      api::EventStreams event_streams(*rt.store, cfg.limits, event_stream_metrics);
       http::Router router;
-      build_routes(router, services, *rt.site);
+      build_routes(router, services, *rt.site, event_streams);
       for (const auto& route : router.routes())
         std::cout << http::beast_http::to_string(route.method) << " " << route.pattern << "\n";
       rc = 0;

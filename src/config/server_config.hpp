@@ -22,6 +22,11 @@ struct Limits {
   std::int64_t header_timeout_s = 10;  // whole request head must arrive within this
   std::int64_t body_timeout_s = 30;
   std::size_t max_connections = 20000;
+  // Server-Sent Events streams (GET …/tickets/{ticket}/events) open at once in this process;
+  // more are refused with 503 + Retry-After (the page then polls). They count as connections too.
+  std::size_t max_event_streams = 50000;
+  // Seconds between comment lines on an idle stream: for proxies, and as the visitor's presence.
+  std::int64_t event_heartbeat_s = 15;
 };
 
 // [dashboard]: the operator's web dashboard at /admin (docs/dashboard.md).

@@ -23,6 +23,8 @@ threads = 0
 aws_prefix = "/vwr"
 [limits]
 header_timeout_s = 2
+max_event_streams = 7
+event_heartbeat_s = 3
 [rooms.shop]
 pass_lifetime_s = 300
 algorithm = "RS256"
@@ -33,6 +35,10 @@ secret_access_key = "0123456789abcdef0123"
   ASSERT_TRUE(cfg) << cfg.error().detail;
   EXPECT_EQ(cfg->aws_prefix, "/vwr");
   EXPECT_EQ(cfg->limits.header_timeout_s, 2);
+  EXPECT_EQ(cfg->limits.max_event_streams, 7u);
+  EXPECT_EQ(cfg->limits.event_heartbeat_s, 3);
+  EXPECT_EQ(ServerConfig{}.limits.max_event_streams, 50000u);
+  EXPECT_EQ(ServerConfig{}.limits.event_heartbeat_s, 15);
   ASSERT_EQ(cfg->rooms.size(), 1u);
   EXPECT_EQ(cfg->rooms[0].first, "shop");
   EXPECT_EQ(cfg->rooms[0].second.algorithm, "RS256");
@@ -76,6 +82,8 @@ TEST(ServerConfig, ErrorsNameTheKey) {
       {"aws_prefix = \"aws/\"", "aws_prefix"},
       {"[[aws_credentials]]\naccess_key_id = \"A\"\nsecret_access_key = \"short\"", "aws_credentials"},
       {"[limits]\nbody_limit_bytes = 0", "limits.body_limit_bytes"},
+      {"[limits]\nmax_event_streams = 0", "limits.max_event_streams"},
+      {"[limits]\nevent_heartbeat_s = 3601", "limits.event_heartbeat_s"},
       {"[rooms.shop]\npass_lifetime_s = 5", "rooms.shop"},
       {"[rooms.\"-bad\"]", "rooms.-bad"},
       {"durability = \"sometimes\"", "durability"},

@@ -29,6 +29,13 @@ void Router::add(Method method, std::string pattern, Handler handler) {
   routes_.push_back(Route{method, std::move(pattern), std::move(handler), std::move(segments)});
 }
 
+void Router::add_stream(Method method, std::string pattern, StreamHandler& handler,
+                        std::size_t stream_route) {
+  add(method, std::move(pattern), nullptr);
+  routes_.back().stream = &handler;
+  routes_.back().stream_route = stream_route;
+}
+
 void Router::guard(std::string prefix, Guard guard) {
   guards_.emplace_back(std::move(prefix), std::move(guard));
 }

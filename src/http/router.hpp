@@ -10,11 +10,17 @@
 
 namespace waitroom::http {
 
+class StreamHandler;  // http/stream_handler.hpp
+
 struct Route {
   Method method;
   std::string pattern;
   Handler handler;
   std::vector<std::string> segments;  // pattern split on '/'
+  // Set: the request is handed with its connection to this handler right after its head (once
+  // the guards let it through), e.g. a Server-Sent Events stream; `handler` is not used.
+  StreamHandler* stream = nullptr;
+  std::size_t stream_route = 0;  // passed to stream->serve()
 };
 
 struct Match {
@@ -31,6 +37,10 @@ using Guard = std::function<std::optional<Response>(const Request&)>;
 class Router {
  public:
   void add(Method method, std::string pattern, Handler handler);
+  // A route whose answer `handler` writes itself, for as long as it likes (StreamHandler::serve
+  // with `stream_route`). It is listed, guarded and matched like any other route.
+  void add_stream(Method method, std::string pattern, StreamHandler& handler,
+                  std::size_t stream_route);
   void guard(std::string prefix, Guard guard);
   // The first guard whose prefix `path` starts with that answers, if any.
   std::optional<Response> check_guards(const Request& req, std::string_view path) const;

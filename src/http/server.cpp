@@ -23,6 +23,7 @@ constexpr std::int64_t kWriteTimeoutS = 30;
 constexpr std::int64_t kLingerTimeoutS = 1;
 constexpr std::size_t kLingerMaxBytes = 1 << 20;
 constexpr int kListenBacklog = 4096;
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(50);
 
 // Answers without a handler (parse errors, limits): always closes the connection afterwards.
 Response edge_problem(Status status, std::string_view detail) {
@@ -49,6 +50,9 @@ struct Server::Worker {
   std::size_t index = 0;   // position in workers_
   std::uint64_t tick = 0;  // seconds since start, advanced by the watchdog
   std::unordered_set<Connection*> live;
+  // Where lingering closes drop what clients still send. Shared by the thread's connections (the
+  // bytes are thrown away), so a connection's coroutine frame does not carry 4 KiB for it.
+  std::array<char, 4096> discard;
 };
 
 struct Server::Connection {
@@ -97,10 +101,18 @@ core::Result<std::uint16_t> Server::listen(const std::string& host, std::uint16_
 }
 
 asio::awaitable<void> Server::accept_loop(Worker& worker) {
+  asio::steady_timer backoff(worker.ctx);
   for (;;) {
     auto [ec, socket] = co_await worker.acceptor->async_accept(as_tuple(use_awaitable));
     if (ec == asio::error::operation_aborted) co_return;
-    if (ec) continue;  // e.g. EMFILE: keep accepting once descriptors free up
+    if (ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system) {
+      // Out of descriptors (thousands of open streams): the pending connection stays in the
+      // listen queue, so accepting again at once would spin. Wait for descriptors to free up.
+      backoff.expires_after(kAcceptBackoff);
+      co_await backoff.async_wait(as_tuple(use_awaitable));
+      continue;
+    }
+    if (ec) continue;
     socket.set_option(tcp::no_delay(true), ec);
     asio::co_spawn(worker.ctx, serve_connection(worker, std::move(socket)), asio::detached);
   }
@@ -161,21 +173,35 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
       } else {
         std::tie(path, query) = split_target(parser.get().target());
         m = router_.match(parser.get().method(), path);
-        // Waitroom's own routes and guards always win; only what they leave goes to the handler.
-        if (stream_handler_ && !m.route && m.allow.empty() && !router_.guarded(path)) {
-          if (auto route = stream_handler_->match(header_value(parser.get(), "Host"), path)) {
-            const std::size_t route_index = *route;
-            conn.deadline.clear();
-            StreamParser stream_parser{std::move(parser)};  // the body is read piece by piece
-            auto [stream_path, stream_query] = split_target(stream_parser.get().target());
-            StreamExchange exchange{conn.socket, buffer, stream_parser, stream_path, stream_query,
-                                    remote,      worker.index, conn.deadline};
-            const bool again = co_await stream_handler_->serve(route_index, exchange);
-            conn.deadline.clear();
-            conn.deadline.also_cancel(nullptr);
-            if (!again) break;
-            continue;
+        StreamHandler* streamer = nullptr;  // who takes the connection after the head, if anyone
+        std::size_t stream_route = 0;
+        if (m.route && m.route->stream) {
+          // A streamed route of ours (Server-Sent Events); a guard's refusal is answered below.
+          if (!router_.check_guards(parser.get(), path)) {
+            streamer = m.route->stream;
+            stream_route = m.route->stream_route;
           }
+        } else if (stream_handler_ && !m.route && m.allow.empty() && !router_.guarded(path)) {
+          // Waitroom's own routes and guards always win; only what they leave goes to the handler.
+          if (auto route = stream_handler_->match(header_value(parser.get(), "Host"), path)) {
+            streamer = stream_handler_;
+            stream_route = *route;
+          }
+        }
+        if (streamer) {
+          conn.deadline.clear();
+          StreamParser stream_parser{std::move(parser)};  // the body is read piece by piece
+          auto [stream_path, stream_query] = split_target(stream_parser.get().target());
+          StreamExchange exchange{conn.socket,  buffer,        stream_parser,
+                                  stream_path,  stream_query,  remote,
+                                  worker.index, conn.deadline, {}};
+          if (m.route)  // the captures, as views into the moved request's target
+            exchange.params = router_.match(stream_parser.get().method(), stream_path).params;
+          const bool again = co_await streamer->serve(stream_route, exchange);
+          conn.deadline.clear();
+          conn.deadline.also_cancel(nullptr);
+          if (!again) break;
+          continue;
         }
         if (stream_handler_) {
           parser.body_limit(limits_.body_limit_bytes);  // Beast checks chunked bodies as they come
@@ -228,12 +254,11 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
   }
   // Lingering close: after our answer, read and drop what the client is still sending (e.g. the
   // rest of a body we refused) for a moment, so that closing does not reset the connection
-  // before the client has read the answer.
+  // before the client has read the answer. (A stream handler that took the socket closes it.)
   conn.socket.shutdown(tcp::socket::shutdown_send, ec);
   expire_in(kLingerTimeoutS);
-  std::array<char, 4096> sink;
-  for (std::size_t drained = 0; drained < kLingerMaxBytes;) {
-    auto [ec4, n4] = co_await conn.socket.async_read_some(asio::buffer(sink), as_tuple(use_awaitable));
+  for (std::size_t drained = 0; conn.socket.is_open() && drained < kLingerMaxBytes;) {
+    auto [ec4, n4] = co_await conn.socket.async_read_some(asio::buffer(worker.discard), as_tuple(use_awaitable));
     if (ec4) break;
     drained += n4;
   }
@@ -242,7 +267,11 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
 }
 
 void Server::start() {
-  if (stream_handler_) stream_handler_->prepare(workers_.size());
+  std::unordered_set<StreamHandler*> streamers;
+  if (stream_handler_) streamers.insert(stream_handler_);
+  for (const Route& route : router_.routes())
+    if (route.stream) streamers.insert(route.stream);
+  for (StreamHandler* s : streamers) s->prepare(workers_.size());
   for (auto& w : workers_) {
     asio::co_spawn(w->ctx, accept_loop(*w), asio::detached);
     asio::co_spawn(w->ctx, watchdog(*w), asio::detached);

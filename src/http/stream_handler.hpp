@@ -1,8 +1,12 @@
 #pragma once
 // A way for a request to leave the server's read-whole-body-then-answer loop: after the request
-// head, a request that no route of the Router serves (and no guard covers) may be handed, with its
-// connection, to a StreamHandler that reads the body and writes the answer itself, piece by piece.
-// The built-in reverse proxy (gate/reverse_proxy) is one; http/ knows only this interface.
+// head, a request may be handed, with its connection, to a StreamHandler that reads the body and
+// writes the answer itself, piece by piece, for as long as it needs. Two kinds use it, and http/
+// knows only this interface:
+// - the server's fallback handler gets what no route of the Router serves and no guard covers
+//   (the built-in reverse proxy, gate/reverse_proxy);
+// - a Router route added with add_stream() gets its own requests once the guards let them through
+//   (Server-Sent Events, api/event_streams).
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -53,6 +57,7 @@ struct StreamExchange {
   boost::asio::ip::address remote;  // the TCP peer
   std::size_t worker;               // which I/O thread: index for per-thread state (no locks)
   Deadline& deadline;
+  RouteParams params;  // a Router route's captures (views into `path`); empty for the fallback
 };
 
 class StreamHandler {
@@ -60,10 +65,14 @@ class StreamHandler {
   virtual ~StreamHandler() = default;
   // Called once before the I/O threads start, with their number.
   virtual void prepare(std::size_t workers) = 0;
-  // Which of the handler's routes serves this Host header and path; nullopt: none.
+  // As the server's fallback: which of the handler's routes serves this Host header and path;
+  // nullopt: none. (A handler serving only Router routes answers nullopt.)
   virtual std::optional<std::size_t> match(std::string_view host, std::string_view path) const = 0;
   // Serves one request: reads its body, writes the whole answer, and returns whether the client
   // connection may carry another request. It clears any deadline it set before returning.
+  // It may instead move `exchange.client` out to go on with the connection on its own (on the
+  // same I/O thread) after returning false: the server then forgets the connection, which no
+  // longer counts against max_connections, and the handler closes it and keeps its deadlines.
   virtual boost::asio::awaitable<bool> serve(std::size_t route, StreamExchange& exchange) = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,31 @@ struct TicketView {
   std::string ticket;
   std::string room;
   core::TicketState state;
+};
+
+// A ticket as an event stream follows it: found once by its id, then read by position. The room's
+// change counter grows whenever something a ticket's status shows may have changed (serving
+// counter, admissions, sessions, settings, reset); it is the stream's event id.
+struct WatchedTicket {
+  TicketView view;
+  std::uint32_t epoch = 0;
+  std::uint64_t change_id = 0;
+};
+
+// Many tickets of one room read together, as of one change of the room.
+struct TicketStates {
+  std::uint32_t epoch = 0;
+  std::uint64_t change_id = 0;
+  // One per position asked for; nullopt where the room has no such position (e.g. after a reset).
+  std::vector<std::optional<core::TicketState>> states;
+};
+
+// Told, from any thread and possibly under a room's lock, when a room's change counter grew (or
+// the room was deleted). Must not block: note the room and return.
+class RoomChangeListener {
+ public:
+  virtual ~RoomChangeListener() = default;
+  virtual void room_changed(const std::string& room) = 0;
 };
 
 struct EnqueueResult {
@@ -107,6 +133,13 @@ class Store {
                                     bool tracks_presence) = 0;
   // Reads a ticket and records that its visitor is still there.
   virtual Op<TicketView> ticket(std::string room, std::string ticket) = 0;
+  // ticket(), plus what an event stream needs to follow the ticket by position afterwards.
+  virtual Op<WatchedTicket> watch_ticket(std::string room, std::string ticket) = 0;
+  // Reads the tickets at `positions` of the room's current epoch under one lock, without decoding
+  // ids, and records that their visitors are still there (their streams are open). `positions`
+  // must outlive the call.
+  virtual Op<TicketStates> ticket_states(std::string room,
+                                         std::span<const std::uint64_t> positions) = 0;
   // Issues the ticket's pass once it is eligible; asking again returns the same pass.
   virtual Op<PassView> issue_pass(std::string room, std::string ticket, PassOptions options) = 0;
   // Whether `pass` is exactly the pass this room issued for `ticket` and its session is active
@@ -141,9 +174,12 @@ class Store {
 
   // Where audit events go (docs/events.md); null: nobody listens. Set before serving.
   void set_event_sink(ops::EventSink* sink) { events_ = sink; }
+  // Who hears of room changes (the event streams); null: nobody. Set before serving.
+  void set_change_listener(RoomChangeListener* listener) { changes_ = listener; }
 
  protected:
   ops::EventSink* events_ = nullptr;
+  RoomChangeListener* changes_ = nullptr;
 };
 
 }  // namespace waitroom::store

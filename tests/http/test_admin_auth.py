@@ -163,9 +163,11 @@ def test_every_listed_route_exists(server):
         if method == "DELETE":
             continue  # would delete the room the others use
         path = pattern.replace("{room}", room).replace("{ticket}", t["ticket"])
-        r = server.request(method, path, admin=path.startswith("/admin/"), json={})
+        # stream=True: the live update stream (…/events) answers 200 and never ends by itself.
+        r = server.request(method, path, admin=path.startswith("/admin/"), json={}, stream=True)
         if r.status_code == 405 or (r.status_code == 404 and "no such resource" in r.text):
             failures.append(f"{method} {path}: {r.status_code}" + describe(r))
+        r.close()
     assert not failures, "\n".join(failures)
 
 

@@ -106,7 +106,7 @@ core::Result<void> EmbeddedStore::apply(const LogRecord& record) {
           if (it != rooms_.end()) {
             it->second->room.set_settings(*settings);
           } else {
-            auto entry = std::make_shared<Entry>(r.room, *settings);
+            auto entry = std::make_shared<Entry>(r.room, *settings, clock_.now_ms());
             entry->room.reset(last_epoch_[r.room] + 1);
             last_epoch_[r.room] = entry->room.epoch();
             rooms_.emplace(r.room, std::move(entry));
@@ -223,6 +223,11 @@ void EmbeddedStore::emit_metrics(core::Room& rm) {
         {"abandoned_sessions", c.abandoned}, {"waiting", c.waiting}, {"eligible", c.eligible}});
 }
 
+void EmbeddedStore::note_change(Entry& entry) {
+  ++entry.change_id;
+  if (changes_) changes_->room_changed(entry.room.name());
+}
+
 std::shared_ptr<EmbeddedStore::Entry> EmbeddedStore::find(const std::string& room) const {
   std::shared_lock lock(rooms_mu_);
   auto it = rooms_.find(room);
@@ -279,16 +284,18 @@ TicketView EmbeddedStore::ticket_view(core::Room& room, std::uint64_t position,
 // in the order they happened. The caller then waits for the returned lsn before answering.
 template <class T, class Apply>
 core::Result<std::pair<T, std::uint64_t>> EmbeddedStore::change_room(const std::string& room,
-                                                                     Apply&& apply) {
+                                                                     Notify notify, Apply&& apply) {
   if (auto w = writable(); !w) return std::unexpected(w.error());
   auto entry = find(room);
   if (!entry) return std::unexpected(unknown_room(room));
   std::lock_guard lock(entry->mu);
   if (entry->deleted) return std::unexpected(unknown_room(room));
-  Change<T> changed = apply(entry->room);
-  if (!changed) return std::unexpected(changed.error());
-  const std::uint64_t lsn = append_record(changed->second);
-  return std::pair{std::move(changed->first), lsn};
+  const std::uint64_t serving_before = entry->room.serving();
+  Change<T> result = apply(entry->room);
+  if (!result) return std::unexpected(result.error());
+  const std::uint64_t lsn = append_record(result->second);
+  if (notify == Notify::always || entry->room.serving() != serving_before) note_change(*entry);
+  return std::pair{std::move(result->first), lsn};
 }
 
 #define WAITROOM_DURABLE_OR_503(lsn)                                                            \
@@ -308,7 +315,9 @@ Store::Op<EnqueueResult> EmbeddedStore::enqueue(std::string room, std::optional<
       if (is_live(view.state.status)) co_return EnqueueResult{std::move(view), false};
     }
   }
-  auto changed = change_room<TicketView>(room, [&](core::Room& rm) -> Change<TicketView> {
+  // A new ticket changes nobody else's status, unless it was let in at once and moved the
+  // serving counter along.
+  auto changed = change_room<TicketView>(room, Notify::if_serving_moved, [&](core::Room& rm) -> Change<TicketView> {
     const std::int64_t now = clock_.now_s();
     auto admit = rm.admits_on_arrival(now);
     if (!admit) return std::unexpected(admit.error());
@@ -344,6 +353,38 @@ PassView pass_view(const core::Session& s, std::int64_t now_s) {
   return PassView{s.pass, s.expires_at_s, std::max<std::int64_t>(s.expires_at_s - now_s, 0)};
 }
 }  // namespace
+Store::Op<WatchedTicket> EmbeddedStore::watch_ticket(std::string room, std::string ticket) {
+  auto found = find_ticket(room, ticket);
+  if (!found) co_return std::unexpected(found.error());
+  auto& [entry, position] = *found;
+  std::lock_guard lock(entry->mu);
+  entry->room.mark_seen(position, clock_.now_s());
+  co_return WatchedTicket{ticket_view(entry->room, position, std::move(ticket)),
+                          entry->room.epoch(), entry->change_id};
+}
+
+Store::Op<TicketStates> EmbeddedStore::ticket_states(std::string room,
+                                                     std::span<const std::uint64_t> positions) {
+  auto entry = find(room);
+  if (!entry) co_return std::unexpected(unknown_room(room));
+  TicketStates out;
+  out.states.reserve(positions.size());
+  std::lock_guard lock(entry->mu);
+  if (entry->deleted) co_return std::unexpected(unknown_room(room));
+  core::Room& rm = entry->room;
+  const std::int64_t now = clock_.now_s();
+  out.epoch = rm.epoch();
+  out.change_id = entry->change_id;
+  for (std::uint64_t p : positions) {
+    if (!rm.has_ticket(p)) {
+      out.states.emplace_back();
+      continue;
+    }
+    rm.mark_seen(p, now);
+    out.states.emplace_back(rm.ticket(p, now));
+  }
+  co_return out;
+}
 
 Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string ticket,
                                               PassOptions options) {
@@ -407,6 +448,7 @@ Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string tick
       view = pass_view(rm.add_session(
           position, core::Session{*pass, now, request.expires_at_s, core::SessionStatus::active, lsn, {}, 0}),
           now);
+      note_change(*entry);  // the ticket is admitted now
     }
   }
   WAITROOM_DURABLE_OR_503(lsn);
@@ -544,8 +586,9 @@ Store::Op<std::pair<RoomView, bool>> EmbeddedStore::put_room(std::string room, S
     if (it != rooms_.end()) {
       it->second->room.set_settings(*settings);
       view = view_of(it->second->room);
+      note_change(*it->second);  // e.g. paused, or a new policy changes the estimates
     } else {
-      auto entry = std::make_shared<Entry>(room, *settings);
+      auto entry = std::make_shared<Entry>(room, *settings, clock_.now_ms());
       entry->room.reset(last_epoch_[room] + 1);
       last_epoch_[room] = entry->room.epoch();
       view = view_of(entry->room);
@@ -568,6 +611,7 @@ Store::Op<void> EmbeddedStore::delete_room(std::string room) {
     it->second->deleted = true;
     lsn = append_record(RoomDeleteRecord{room});
     emit(room, "room.deleted", {});
+    note_change(*it->second);  // its streams end
     rooms_.erase(it);
   }
   WAITROOM_DURABLE_OR_503(lsn);
@@ -575,7 +619,7 @@ Store::Op<void> EmbeddedStore::delete_room(std::string room) {
 }
 
 Store::Op<std::uint64_t> EmbeddedStore::advance(std::string room, Advance advance) {
-  auto changed = change_room<std::uint64_t>(room, [&](core::Room& rm) -> Change<std::uint64_t> {
+  auto changed = change_room<std::uint64_t>(room, Notify::always, [&](core::Room& rm) -> Change<std::uint64_t> {
     const std::int64_t now = clock_.now_s();
     auto moved = advance.to ? rm.advance_to(*advance.to, now) : rm.advance_by(advance.by.value_or(0), now);
     if (!moved) return std::unexpected(moved.error());
@@ -590,7 +634,7 @@ Store::Op<std::uint64_t> EmbeddedStore::advance(std::string room, Advance advanc
 }
 
 Store::Op<RoomView> EmbeddedStore::set_paused(std::string room, bool paused) {
-  auto changed = change_room<RoomView>(room, [&](core::Room& rm) -> Change<RoomView> {
+  auto changed = change_room<RoomView>(room, Notify::always, [&](core::Room& rm) -> Change<RoomView> {
     core::RoomSettings st = rm.settings();
     st.state = paused ? core::RoomState::paused : core::RoomState::open;
     rm.set_settings(st);
@@ -620,6 +664,7 @@ Store::Op<RoomView> EmbeddedStore::reset(std::string room) {
     last_epoch_[room] = epoch;
     lsn = append_record(ResetRecord{room, epoch});
     emit(room, "room.reset", {{"epoch", epoch}});
+    note_change(*entry);  // every ticket of the old epoch is gone
     view = view_of(entry->room);
   }
   WAITROOM_DURABLE_OR_503(lsn);
@@ -642,6 +687,7 @@ Store::Op<TicketView> EmbeddedStore::end_session(std::string room, std::string t
     if (*changed) {
       lsn = append_record(SessionEndRecord{room, rm.epoch(), position, status});
       emit(room, "session_updated", {{"event_id", room}, {"request_id", ticket}, {"status", core::to_string(status)}});
+      note_change(*entry);
     }
     view = ticket_view(rm, position);
   }
@@ -695,6 +741,12 @@ void EmbeddedStore::drive_admissions() {
     core::Admissions step = rm.tick(now_ms);
     emit_step(rm, step);
     if (minute) emit_metrics(rm);
+    // Sessions that ran out by time change their tickets' status without any step to log.
+    const std::uint64_t expired = changes_ ? rm.counters(now_ms / 1000).expired : 0;
+    if (step.changed || !step.transitions.empty() || expired != entry->expired_sessions) {
+      entry->expired_sessions = expired;
+      note_change(*entry);
+    }
     // Nobody waits on this record; visitors see the admission when they next ask, and a pass is
     // only handed out once its own (later) record is durable.
     for (const core::EventTransition& t : step.transitions)

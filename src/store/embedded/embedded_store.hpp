@@ -37,6 +37,9 @@ class EmbeddedStore final : public Store {
   Op<EnqueueResult> enqueue(std::string room, std::optional<std::string> existing,
                             bool tracks_presence) override;
   Op<TicketView> ticket(std::string room, std::string ticket) override;
+  Op<WatchedTicket> watch_ticket(std::string room, std::string ticket) override;
+  Op<TicketStates> ticket_states(std::string room,
+                                 std::span<const std::uint64_t> positions) override;
   Op<PassView> issue_pass(std::string room, std::string ticket, PassOptions options) override;
   Op<PassCheck> check_pass(std::string room, std::string ticket, std::string pass) override;
   Op<PassView> renew_pass(std::string room, std::string ticket) override;
@@ -64,7 +67,14 @@ class EmbeddedStore final : public Store {
     std::mutex mu;
     core::Room room;
     bool deleted = false;  // set under `mu` so no record follows the room's delete record
-    Entry(std::string name, core::RoomSettings settings) : room(std::move(name), std::move(settings)) {}
+    // Grows with every change a ticket's status may show (Store::WatchedTicket). Starts at the
+    // clock's milliseconds, so ids keep growing across restarts and a client's Last-Event-ID
+    // from before a restart does not match by chance.
+    std::uint64_t change_id = 0;
+    std::uint64_t expired_sessions = 0;  // sessions found expired when listeners last heard
+    Entry(std::string name, core::RoomSettings settings, std::int64_t now_ms)
+        : room(std::move(name), std::move(settings)),
+          change_id(static_cast<std::uint64_t>(now_ms)) {}
   };
 
   EmbeddedStore(std::unique_ptr<DurableLog> log, const core::Clock& clock,
@@ -76,8 +86,11 @@ class EmbeddedStore final : public Store {
   // A change's answer and the record that makes it durable.
   template <class T>
   using Change = core::Result<std::pair<T, LogRecord>>;
+  // Whether a change tells the room's listeners: always, or only when it moved the serving counter.
+  enum class Notify { always, if_serving_moved };
   template <class T, class Apply>
-  core::Result<std::pair<T, std::uint64_t>> change_room(const std::string& room, Apply&& apply);
+  core::Result<std::pair<T, std::uint64_t>> change_room(const std::string& room, Notify notify,
+                                                        Apply&& apply);
   // Appends a record whose request will wait for it with durable(), which wakes the writer.
   std::uint64_t append_record(const LogRecord& record);
   boost::asio::awaitable<bool> durable(std::uint64_t lsn);
@@ -86,6 +99,8 @@ class EmbeddedStore final : public Store {
   void emit(const std::string& room, std::string_view type, boost::json::object data);
   void emit_step(core::Room& room, const core::Admissions& step);
   void emit_metrics(core::Room& room);
+  // Under the entry's lock: a ticket's status may show something new; tells the listener.
+  void note_change(Entry& entry);
   TicketView ticket_view(core::Room& room, std::uint64_t position,
                          std::optional<std::string> id = std::nullopt);
 

@@ -150,4 +150,47 @@ TEST_F(EmbeddedStoreTest, ListsTicketsWhosePassExpired) {
 }
 
 }  // namespace
+class RecordingListener final : public RoomChangeListener {
+ public:
+  void room_changed(const std::string& room) override { rooms.push_back(room); }
+  std::vector<std::string> rooms;
+};
+
+// Event streams follow a room through its change counter and read its tickets by position.
+TEST_F(EmbeddedStoreTest, ChangesOfWhatTicketsShowReachTheListener) {
+  auto s = open();
+  RecordingListener heard;
+  s->set_change_listener(&heard);
+  create_room(*s, "demo");
+  std::vector<std::string> tickets;
+  for (int i = 0; i < 3; ++i) tickets.push_back(run(s->enqueue("demo", std::nullopt, true))->ticket.ticket);
+  EXPECT_TRUE(heard.rooms.empty()) << "a join behind nobody's view changed nothing";
+  auto watched = run(s->watch_ticket("demo", tickets[1])).value();
+  EXPECT_EQ(watched.view.state.position, 2u);
+  EXPECT_GE(watched.change_id, static_cast<std::uint64_t>(clock_.now_ms()));
+
+  ASSERT_TRUE(run(s->advance("demo", Advance{.by = 1, .to = std::nullopt})));
+  ASSERT_EQ(heard.rooms, std::vector<std::string>{"demo"});
+  const std::vector<std::uint64_t> positions{2, 1, 9};
+  auto read = run(s->ticket_states("demo", positions)).value();
+  EXPECT_EQ(read.change_id, watched.change_id + 1);
+  EXPECT_EQ(read.epoch, watched.epoch);
+  ASSERT_EQ(read.states.size(), 3u);
+  EXPECT_EQ(read.states[0]->serving, 1u);
+  EXPECT_EQ(read.states[0]->ahead, 0u);
+  EXPECT_EQ(read.states[1]->status, core::TicketStatus::eligible);
+  EXPECT_FALSE(read.states[2].has_value()) << "position 9 was never handed out";
+
+  ASSERT_TRUE(run(s->issue_pass("demo", tickets[0], {})));  // eligible -> admitted
+  ASSERT_TRUE(run(s->end_session("demo", tickets[0], core::SessionStatus::completed)));
+  ASSERT_TRUE(run(s->set_paused("demo", true)));
+  ASSERT_TRUE(run(s->reset("demo")));
+  EXPECT_EQ(heard.rooms.size(), 5u);
+  auto after_reset = run(s->ticket_states("demo", positions)).value();
+  EXPECT_EQ(after_reset.epoch, watched.epoch + 1);
+  EXPECT_EQ(after_reset.change_id, watched.change_id + 5);
+  EXPECT_FALSE(after_reset.states[0].has_value());
+  s->set_change_listener(nullptr);
+}
+
 }  // namespace waitroom::store
