@@ -1,5 +1,7 @@
 #include "api/visitor_pass.hpp"
 
+#include <array>
+
 #include "api/cookies.hpp"
 #include "http/query.hpp"
 #include "token/base64url.hpp"
@@ -21,15 +23,17 @@ std::optional<std::string> unverified_subject(std::string_view token) {
   const auto first = token.find('.');
   const auto second = first == std::string_view::npos ? first : token.find('.', first + 1);
   if (second == std::string_view::npos) return std::nullopt;
-  auto payload = token::base64url_decode(token.substr(first + 1, second - first - 1));
-  if (!payload) return std::nullopt;
+  std::array<char, token::decoded_size(kMaxPassBytes)> buffer;  // on the stack: no allocation
+  const auto size = token::base64url_decode(token.substr(first + 1, second - first - 1), buffer);
+  if (!size) return std::nullopt;
+  const std::string_view payload(buffer.data(), *size);
   constexpr std::string_view kSub = "\"sub\":\"";
-  const auto at = payload->find(kSub);
-  if (at == std::string::npos) return std::nullopt;
+  const auto at = payload.find(kSub);
+  if (at == std::string_view::npos) return std::nullopt;
   const auto begin = at + kSub.size();
-  const auto end = payload->find('"', begin);
-  if (end == std::string::npos) return std::nullopt;
-  return payload->substr(begin, end - begin);
+  const auto end = payload.find('"', begin);
+  if (end == std::string_view::npos) return std::nullopt;
+  return std::string(payload.substr(begin, end - begin));
 }
 
 std::string_view origin_of(std::string_view url) {

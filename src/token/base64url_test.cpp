@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 
 namespace waitroom::token {
@@ -58,6 +59,31 @@ TEST(Base64Url, RejectsNonCanonicalTrailingBits) {
   EXPECT_TRUE(base64url_decode("Zg").has_value());
   EXPECT_FALSE(base64url_decode("Zh").has_value());
   EXPECT_FALSE(base64url_decode("Zm9").has_value());
+}
+
+TEST(Base64Url, DecodesIntoABufferLikeIntoAString) {
+  for (std::string_view bytes : {"", "f", "fo", "foo", "foob", "fooba", "foobar", "\xff\xfe\x00\x01 any bytes"}) {
+    const std::string text = base64url_encode(bytes);
+    std::array<char, 64> buffer{};
+    const auto size = base64url_decode(text, buffer);
+    ASSERT_TRUE(size.has_value()) << text;
+    EXPECT_EQ(std::string_view(buffer.data(), *size), bytes);
+    EXPECT_EQ(base64url_decode(text), std::string(bytes));
+  }
+}
+
+TEST(Base64Url, RefusesABufferTooSmall) {
+  std::array<char, 5> buffer{};
+  EXPECT_FALSE(base64url_decode("Zm9vYmFy", buffer).has_value());  // 6 bytes
+  EXPECT_TRUE(base64url_decode("Zm9vYg", buffer).has_value());     // 4 bytes
+}
+
+TEST(Base64Url, RejectsJunkInEveryPositionOfABlock) {
+  for (std::size_t i = 0; i < 8; ++i) {
+    std::string text = "Zm9vYmFy";
+    text[i] = '+';
+    EXPECT_FALSE(base64url_decode(text).has_value()) << text;
+  }
 }
 
 }  // namespace

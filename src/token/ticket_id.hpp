@@ -43,6 +43,12 @@ class TicketIdCodec {
   // still makes 2 small mallocs per HMAC, see ticket_id.cpp).
   std::optional<TicketRef> decode(std::string_view room, std::string_view id) const;
 
+  // The position and epoch written in a well-formed id, without checking its tag: only for a
+  // caller that authenticates the id otherwise. The gate does: the id comes from a pass that must
+  // equal, byte for byte, the pass the store issued at that position, which no forger can make.
+  // It saves the HMAC on every request a protected site makes.
+  static std::optional<TicketRef> decode_untrusted(std::string_view id);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

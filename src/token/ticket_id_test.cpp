@@ -119,6 +119,22 @@ TEST(TicketId, RejectsMalformedText) {
   EXPECT_FALSE(codec.decode("shop", std::string(36, '-')).has_value());
 }
 
+TEST(TicketId, DecodeUntrustedReadsTheIdWithoutItsTag) {
+  const TicketIdCodec codec(kSecret);
+  const std::string id = codec.encode("shop", 3, 0xabcdef);
+  EXPECT_EQ(TicketIdCodec::decode_untrusted(id), (TicketRef{0xabcdef, 3}));
+  std::string other_tag = id;
+  other_tag.back() = other_tag.back() == '0' ? '1' : '0';
+  EXPECT_FALSE(codec.decode("shop", other_tag).has_value());
+  EXPECT_EQ(TicketIdCodec::decode_untrusted(other_tag), (TicketRef{0xabcdef, 3}));
+  // The shape is still checked.
+  EXPECT_FALSE(TicketIdCodec::decode_untrusted(id.substr(0, 35)).has_value());
+  std::string upper = id;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_FALSE(TicketIdCodec::decode_untrusted(upper).has_value());
+  EXPECT_FALSE(TicketIdCodec::decode_untrusted(std::string(36, '-')).has_value());
+}
+
 TEST(TicketId, MoveKeepsWorking) {
   TicketIdCodec a(kSecret);
   const std::string id = a.encode("shop", 1, 2);
