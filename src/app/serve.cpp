@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <boost/asio.hpp>
+#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -243,8 +244,13 @@ int serve(const ServeOptions& options) {
     ops::log_info("stopping", {{"signal", sig}});
     break;
   }
-  server.stop();
+  // Requests in flight finish (their writes reach the disk below); new ones go elsewhere.
+  const auto drain_started = std::chrono::steady_clock::now();
+  const bool drained = server.drain(std::chrono::seconds(cfg.limits.shutdown_timeout_s));
   server.join();
+  ops::log_info("drained", {{"all_requests_finished", drained},
+                            {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::steady_clock::now() - drain_started).count()}});
   sampler.stop();
   if (driver.joinable()) {
     driver.request_stop();

@@ -72,6 +72,7 @@ core::Result<void> read_limits(const toml::table& tbl, Limits& limits) {
     else if (k == "max_connections") r = read_positive(v, key, limits.max_connections, 1 << 22);
     else if (k == "max_event_streams") r = read_positive(v, key, limits.max_event_streams, 1 << 22);
     else if (k == "event_heartbeat_s") r = read_positive(v, key, limits.event_heartbeat_s, 3600);
+    else if (k == "shutdown_timeout_s") r = read_positive(v, key, limits.shutdown_timeout_s, 3600);
     else r = bad(key, "unknown key");
     if (!r) return r;
   }

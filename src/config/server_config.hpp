@@ -27,6 +27,8 @@ struct Limits {
   std::size_t max_event_streams = 50000;
   // Seconds between comment lines on an idle stream: for proxies, and as the visitor's presence.
   std::int64_t event_heartbeat_s = 15;
+  // SIGTERM: stop accepting, let requests in flight finish for up to this long, then stop.
+  std::int64_t shutdown_timeout_s = 10;
 };
 
 // [dashboard]: the operator's web dashboard at /admin (docs/dashboard.md).

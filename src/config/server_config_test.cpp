@@ -25,6 +25,7 @@ aws_prefix = "/vwr"
 header_timeout_s = 2
 max_event_streams = 7
 event_heartbeat_s = 3
+shutdown_timeout_s = 30
 [rooms.shop]
 pass_lifetime_s = 300
 algorithm = "RS256"
@@ -39,6 +40,8 @@ secret_access_key = "0123456789abcdef0123"
   EXPECT_EQ(cfg->limits.event_heartbeat_s, 3);
   EXPECT_EQ(ServerConfig{}.limits.max_event_streams, 50000u);
   EXPECT_EQ(ServerConfig{}.limits.event_heartbeat_s, 15);
+  EXPECT_EQ(cfg->limits.shutdown_timeout_s, 30);
+  EXPECT_EQ(ServerConfig{}.limits.shutdown_timeout_s, 10);
   ASSERT_EQ(cfg->rooms.size(), 1u);
   EXPECT_EQ(cfg->rooms[0].first, "shop");
   EXPECT_EQ(cfg->rooms[0].second.algorithm, "RS256");
@@ -83,6 +86,7 @@ TEST(ServerConfig, ErrorsNameTheKey) {
       {"[[aws_credentials]]\naccess_key_id = \"A\"\nsecret_access_key = \"short\"", "aws_credentials"},
       {"[limits]\nbody_limit_bytes = 0", "limits.body_limit_bytes"},
       {"[limits]\nmax_event_streams = 0", "limits.max_event_streams"},
+      {"[limits]\nshutdown_timeout_s = 0", "limits.shutdown_timeout_s"},
       {"[limits]\nevent_heartbeat_s = 3601", "limits.event_heartbeat_s"},
       {"[rooms.shop]\npass_lifetime_s = 5", "rooms.shop"},
       {"[rooms.\"-bad\"]", "rooms.-bad"},

@@ -50,6 +50,7 @@ struct Server::Worker {
   std::size_t index = 0;   // position in workers_
   std::uint64_t tick = 0;  // seconds since start, advanced by the watchdog
   std::unordered_set<Connection*> live;
+  bool draining = false;  // drain(): no more requests on any connection of this thread
   // Where lingering closes drop what clients still send. Shared by the thread's connections (the
   // bytes are thrown away), so a connection's coroutine frame does not carry 4 KiB for it.
   std::array<char, 4096> discard;
@@ -59,6 +60,7 @@ struct Server::Connection {
   Connection(tcp::socket s, const std::uint64_t& tick) : socket(std::move(s)), deadline(tick) {}
   tcp::socket socket;
   Deadline deadline;
+  bool idle = true;  // waiting for the next request: drain() may close it
 };
 
 namespace {
@@ -144,6 +146,8 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
   auto expire_in = [&](std::int64_t seconds) { conn.deadline.expire_in(seconds); };
   beast::flat_buffer buffer;
   std::string wire;
+  std::size_t served = 0;  // requests answered on this connection
+  bool linger = true;      // see the lingering close below
   for (;;) {
     std::optional<Response> early;  // an answer decided before routing
     beast_http::request_parser<beast_http::string_body> parser;
@@ -159,8 +163,17 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
       if (stream_handler_) parser.body_limit(boost::none);
       else parser.body_limit(limits_.body_limit_bytes);
       // The whole request head must arrive in time, so a slow client cannot hold a connection.
-      expire_in(limits_.header_timeout_s);
+      // While draining, a connection accepted just before the listener closed gets a second for
+      // its request; one that has been served goes (its client reconnects elsewhere).
+      if (worker.draining && served > 0) break;
+      expire_in(worker.draining ? 1 : limits_.header_timeout_s);
+      conn.idle = true;
       auto [ec1, n1] = co_await beast_http::async_read_header(conn.socket, buffer, parser, as_tuple(use_awaitable));
+      conn.idle = false;
+      if (worker.draining && ec1 == asio::error::operation_aborted) {
+        linger = false;  // idle between requests: nothing of ours is unread
+        break;
+      }
       if (ec1 == beast_http::error::header_limit) {
         early = edge_problem(Status::request_header_fields_too_large, "request headers are too large");
       } else if (ec1 == beast_http::error::body_limit) {
@@ -200,7 +213,7 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
           const bool again = co_await streamer->serve(stream_route, exchange);
           conn.deadline.clear();
           conn.deadline.also_cancel(nullptr);
-          if (!again) break;
+          if (!again || worker.draining) break;
           continue;
         }
         if (stream_handler_) {
@@ -246,10 +259,12 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
     }
     metrics_.observe(route_index, res.result_int(),
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (worker.draining) res.keep_alive(false);  // tells the client to reconnect elsewhere
     const bool keep_alive = res.keep_alive();
     serialize_response(res, wire);
     expire_in(kWriteTimeoutS);
     auto [ec3, n3] = co_await asio::async_write(conn.socket, asio::buffer(wire), as_tuple(use_awaitable));
+    ++served;
     if (ec3 || !keep_alive) break;
   }
   // Lingering close: after our answer, read and drop what the client is still sending (e.g. the
@@ -257,7 +272,7 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
   // before the client has read the answer. (A stream handler that took the socket closes it.)
   conn.socket.shutdown(tcp::socket::shutdown_send, ec);
   expire_in(kLingerTimeoutS);
-  for (std::size_t drained = 0; conn.socket.is_open() && drained < kLingerMaxBytes;) {
+  for (std::size_t drained = 0; linger && conn.socket.is_open() && drained < kLingerMaxBytes;) {
     auto [ec4, n4] = co_await conn.socket.async_read_some(asio::buffer(worker.discard), as_tuple(use_awaitable));
     if (ec4) break;
     drained += n4;
@@ -285,6 +300,24 @@ void Server::start() {
       }
     });
   }
+}
+
+bool Server::drain(std::chrono::milliseconds deadline) {
+  for (auto& w : workers_) {
+    asio::post(w->ctx, [worker = w.get()] {
+      boost::system::error_code ec;
+      if (worker->acceptor) worker->acceptor->close(ec);
+      worker->draining = true;
+      for (Connection* c : worker->live)
+        if (c->idle) c->socket.cancel(ec);  // its wait for a next request ends now
+    });
+  }
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (connections_.load() > 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const bool finished = connections_.load() == 0;
+  stop();
+  return finished;
 }
 
 void Server::stop() {

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -31,6 +32,10 @@ class Server {
   void set_stream_handler(StreamHandler* handler) { stream_handler_ = handler; }
   // Runs the io_contexts on their threads until stop(); returns at once.
   void start();
+  // Graceful stop: closes the listeners, closes idle keep-alive connections, lets requests in
+  // flight finish (each answered with Connection: close), and stops once none is left or
+  // `deadline` has passed. Returns whether every request finished in time.
+  bool drain(std::chrono::milliseconds deadline);
   void stop();
   void join();
 
