@@ -167,6 +167,7 @@ int serve(const ServeOptions& options) {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals, sig);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);  // a file size limit fails the write (503, retried), not the process
 
   const rlim_t open_files = raise_open_file_limit();
   Runtime rt;

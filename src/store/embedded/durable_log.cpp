@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "ops/log.hpp"
 #include "store/embedded/crc32c.hpp"
 
 namespace waitroom::store {
@@ -19,6 +20,8 @@ constexpr std::size_t kFrameHeaderBytes = 8;
 constexpr std::uint32_t kMaxRecordBytes = 64 << 20;
 // In relaxed mode, how often written data is forced to disk: the power-loss window.
 constexpr auto kRelaxedSyncInterval = std::chrono::seconds(1);
+// After a failed write or sync, how often the writer tries again (e.g. until disk space returns).
+constexpr auto kRetryInterval = std::chrono::seconds(1);
 
 // The file is kept zero-filled ahead of the log's end, so that appending never grows it and the
 // fdatasync() of each group commit flushes data only, not the file size through ext4's journal
@@ -210,51 +213,70 @@ void DurableLog::complete(std::vector<Waiter>& ready, bool ok) {
 
 // Group commit: everything appended while the previous batch was being written goes out in one
 // write() and one fdatasync(), then every request waiting on it is completed.
+//
+// A failed write or sync (ENOSPC, EIO) fails the waiting requests (503, nothing acknowledged)
+// but keeps the batch: the records are already applied in memory, so memory and disk would part
+// if they were dropped. The writer rewrites the kept batch and what came after it, at the same
+// offset, every kRetryInterval; the rewrite also re-dirties pages a failed fsync may have
+// dropped. When it succeeds the log is writable again.
 void DurableLog::writer_loop() {
   std::string batch;
   std::vector<Waiter> ready;
   auto last_sync = std::chrono::steady_clock::now();
+  auto last_failure = last_sync;
   bool dirty = false;  // relaxed mode: written but not yet synced
   std::unique_lock lock(mu_);
   for (;;) {
-    if (fsync_each_batch_ || !dirty) {
+    if (failed_) {
+      wake_writer_.wait_until(lock, last_failure + kRetryInterval, [&] { return stopping_; });
+    } else if (fsync_each_batch_ || !dirty) {
       wake_writer_.wait(lock, [&] { return !pending_.empty() || stopping_; });
     } else {
       wake_writer_.wait_until(lock, last_sync + kRelaxedSyncInterval,
                               [&] { return !pending_.empty() || stopping_; });
     }
-    if (pending_.empty() && stopping_ && !dirty) break;
+    if (pending_.empty() && batch.empty() && stopping_ && !dirty) break;
 
-    batch.clear();
-    batch.swap(pending_);
+    batch.append(pending_);  // after a failure `batch` still holds the unwritten records
+    pending_.clear();
     const std::uint64_t batch_lsn = appended_lsn_;
-    const bool failed = failed_;
     const bool stopping = stopping_;
+    const bool was_failed = failed_;
     lock.unlock();
 
-    bool ok = !failed;
-    if (ok && !batch.empty()) {
+    bool ok = true;
+    if (!batch.empty()) {
       const std::uint64_t at = write_offset_;
       ok = preallocate(fd_, allocated_end_, at + batch.size()) &&
            pwrite_all(fd_, batch.data(), batch.size(), at);
-      if (ok) write_offset_ += batch.size();
       dirty = true;
     }
+    int error = ok ? 0 : errno;
     const auto now = std::chrono::steady_clock::now();
     if (ok && dirty &&
-        (fsync_each_batch_ || stopping || now - last_sync >= kRelaxedSyncInterval)) {
+        (fsync_each_batch_ || stopping || was_failed || now - last_sync >= kRelaxedSyncInterval)) {
       ok = ::fdatasync(fd_) == 0;
-      dirty = false;
+      if (ok) dirty = false;
+      else error = errno;
       last_sync = now;
     }
 
     lock.lock();
     if (!ok) {
+      if (!failed_)
+        ops::log_error("the log cannot be written; refusing changes until it can",
+                       {{"file", path_.string()}, {"error", std::strerror(error)}});
       failed_ = true;
-      dirty = false;
-    } else if (!batch.empty()) {
-      durable_lsn_ = batch_lsn;
-      bytes_on_disk_ += batch.size();
+      last_failure = now;
+    } else {
+      if (failed_) ops::log_info("the log is writable again", {{"file", path_.string()}});
+      failed_ = false;
+      if (!batch.empty()) {
+        write_offset_ += batch.size();
+        bytes_on_disk_ += batch.size();
+        batch.clear();
+      }
+      durable_lsn_ = batch_lsn;  // written (relaxed mode's acknowledgement) or written and synced
     }
     // Completes what is now durable (everyone, with `false`, if the log failed). Waiters are only
     // ever move-constructed, never move-assigned: Boost 1.81's any_completion_handler move
@@ -271,7 +293,8 @@ void DurableLog::writer_loop() {
     lock.unlock();
     complete(ready, all_ok);
     lock.lock();
-    if (stopping_ && pending_.empty() && !dirty) break;
+    if (stopping_ && failed_) break;  // one last try was made; unacknowledged records are lost
+    if (stopping_ && pending_.empty() && batch.empty() && !dirty) break;
   }
 }
 

@@ -63,7 +63,9 @@ class DurableLog {
   std::uint64_t append(std::string_view payload, bool wake_writer = true);
 
   bool is_durable(std::uint64_t lsn) const;
-  // True once a write or sync failed: later changes are refused (503) rather than acknowledged.
+  // True while writes fail (a full or failing disk): changes are refused (503) rather than
+  // acknowledged. The writer keeps the unwritten records and retries every second; once a write
+  // and sync succeed the log is writable again by itself.
   bool failed() const;
   std::uint64_t bytes_on_disk() const;
 

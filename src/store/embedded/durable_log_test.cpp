@@ -2,7 +2,11 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <thread>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/io_context.hpp>
@@ -116,6 +120,69 @@ TEST(DurableLog, RelaxedModeAcknowledgesAfterWrite) {
   }
   auto log = DurableLog::open(file, true).value();
   EXPECT_EQ(replay_all(*log), (std::vector<std::string>{"relaxed"}));
+}
+
+// The file size limit (RLIMIT_FSIZE) stands in for a full disk: writes past it fail with EFBIG.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    getrlimit(RLIMIT_FSIZE, &saved_);
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);  // the write fails instead of killing us
+    const rlimit limit{bytes, saved_.rlim_max};
+    EXPECT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  }
+  void lift() { setrlimit(RLIMIT_FSIZE, &saved_); }
+  ~FileSizeLimit() {
+    lift();
+    std::signal(SIGXFSZ, old_handler_);
+  }
+
+ private:
+  rlimit saved_{};
+  void (*old_handler_)(int) = nullptr;
+};
+
+bool wait_for(boost::asio::io_context& ctx, DurableLog& log, std::uint64_t lsn) {
+  std::optional<bool> result;
+  ctx.restart();  // a context that ran out of work stays stopped until restarted
+  log.async_wait(lsn, boost::asio::bind_executor(ctx, [&](bool ok) { result = ok; }));
+  while (!result) ctx.run_one();
+  return *result;
+}
+
+TEST(DurableLog, AFullDiskRefusesChangesThenRecoversByItselfWithoutLosingThem) {
+  TempDir dir;
+  const auto file = dir.path() / "log";
+  boost::asio::io_context ctx;
+  std::size_t big_size = 0;
+  {
+    auto log = DurableLog::open(file, true).value();
+    replay_all(*log);
+    log->start();
+    ASSERT_TRUE(wait_for(ctx, *log, log->append("before")));
+    const auto size = std::filesystem::file_size(file);  // the record and the zeros ahead
+    FileSizeLimit full(size);
+    // Bigger than the zero-filled space ahead: the log must grow the file, and cannot.
+    big_size = size + 1;
+    const std::string big(big_size, 'b');
+    EXPECT_FALSE(wait_for(ctx, *log, log->append(big)));
+    EXPECT_TRUE(log->failed());
+    EXPECT_FALSE(wait_for(ctx, *log, log->append("during")));  // refused while the disk is full
+    full.lift();  // space returns
+    for (int i = 0; i < 300 && log->failed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_FALSE(log->failed()) << "still failed 3 s after space returned";
+    EXPECT_TRUE(wait_for(ctx, *log, log->append("after")));
+    log->stop();
+  }
+  // The records refused while full were kept and written once space returned (they are applied
+  // in memory already), in order, and nothing acknowledged is missing.
+  auto log = DurableLog::open(file, true).value();
+  const auto records = replay_all(*log);
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[0], "before");
+  EXPECT_EQ(records[1], std::string(big_size, 'b'));
+  EXPECT_EQ(records[2], "during");
+  EXPECT_EQ(records[3], "after");
 }
 
 }  // namespace
