@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <cctype>
+
+#include "web/dashboard/assets.hpp"
 
 namespace waitroom::web::dashboard {
 namespace {
@@ -124,6 +127,30 @@ TEST(DashboardView, ScriptStringsFallBackToEnglish) {
   auto l = Languages::load(files);
   ASSERT_TRUE(l.has_value());
   EXPECT_EQ(json::parse(script_strings(*l, l->get("de"))), json::parse(R"({"a":"A-de","b":"B"})"));
+}
+
+// Every key the script asks for by name — t('key') or tp('key', n) — is in the English catalog
+// (so every language has it: see I18n.FiveLanguagesEachWithEveryEnglishKey).
+TEST(DashboardView, EveryKeyTheScriptUsesExists) {
+  const Asset* js = find_asset("dashboard.js");
+  ASSERT_NE(js, nullptr);
+  const std::string_view code = js->content;
+  const Catalog& en = languages().english();
+  int found = 0;
+  for (std::string_view call : {"t('", "tp('"}) {
+    for (auto at = code.find(call); at != std::string_view::npos; at = code.find(call, at + 1)) {
+      if (at > 0 && (std::isalnum(static_cast<unsigned char>(code[at - 1])) || code[at - 1] == '_'))
+        continue;  // another function whose name ends in t or tp
+      const auto from = at + call.size();
+      const std::string name(code.substr(from, code.find('\'', from) - from));
+      if (call == "t('")
+        EXPECT_TRUE(en.has_own(std::string(kKeyPrefix) + name)) << "dashboard." << name;
+      else
+        EXPECT_TRUE(en.has_own(std::string(kKeyPrefix) + name + "_other")) << name << "_other";
+      ++found;
+    }
+  }
+  EXPECT_GT(found, 40);
 }
 
 TEST(DashboardView, AdminUrlKeepsAnExplicitLanguage) {
