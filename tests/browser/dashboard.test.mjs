@@ -278,7 +278,7 @@ test('the dashboard in German (?lang=de), with data: translated, accessible, scr
 
     // The confirmation dialog, in German.
     const scratch = p.locator('section[data-room="scratch"]');
-    await scratch.getByRole('button', { name: 'Raum zurücksetzen …' }).click();
+    await scratch.getByRole('button', { name: 'Raum zurücksetzen\u00a0…' }).click();
     const dialog = p.getByRole('dialog', { name: 'Raum scratch zurücksetzen?' });
     await dialog.waitFor();
     await dialog.getByLabel('Geben Sie zur Bestätigung scratch ein').waitFor();
