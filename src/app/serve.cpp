@@ -124,7 +124,7 @@ void build_routes(http::Router& router, api::Services& services, const web::Site
   gate::add_oidc_routes(router, services);
   web::add_room_page_routes(router, services, site);
   api::add_demo_routes(router, services);
-  web::dashboard::add_dashboard_routes(router, services);
+  web::dashboard::add_dashboard_routes(router, services, site.languages());
 }
 
 // Every connection (and every live update stream) is a descriptor: raise the soft limit to the

@@ -186,6 +186,11 @@ const Catalog& Languages::get(std::string_view lang) const {
 
 bool Languages::supports(std::string_view lang) const { return catalogs_.contains(lang); }
 
+std::string_view Languages::code_of(std::string_view lang) const {
+  auto it = catalogs_.find(lower(lang));
+  return it == catalogs_.end() ? std::string_view{} : std::string_view(it->first);
+}
+
 std::string_view Languages::choose(std::optional<std::string_view> lang_param,
                                    std::string_view accept_language) const {
   if (lang_param) {

@@ -59,6 +59,9 @@ class Languages {
   const Catalog& get(std::string_view lang) const;
   const Catalog& english() const { return get(kDefaultLanguage); }
   bool supports(std::string_view lang) const;
+  // The supported code `lang` names in any case ("DE" -> "de"), or empty: a ?lang= value made
+  // safe to keep in links and forms.
+  std::string_view code_of(std::string_view lang) const;
   // Codes in a stable order (en first).
   const std::vector<std::string>& codes() const { return codes_; }
 

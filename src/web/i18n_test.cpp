@@ -66,6 +66,15 @@ TEST(I18n, ChoosesFromTheParameterThenAcceptLanguage) {
   EXPECT_EQ(l.choose(std::nullopt, "fr;q=0.5, de;q=0.5"), "fr");  // equal weights: the first
 }
 
+TEST(I18n, CodeOfNamesOnlySupportedLanguages) {
+  const auto& l = languages();
+  EXPECT_EQ(l.code_of("de"), "de");
+  EXPECT_EQ(l.code_of("JA"), "ja");
+  EXPECT_EQ(l.code_of("xx"), "");
+  EXPECT_EQ(l.code_of(""), "");
+  EXPECT_EQ(l.code_of("de\"><script>"), "");
+}
+
 TEST(I18n, NumbersAsEachLanguageWritesThem) {
   const auto& l = languages();
   EXPECT_EQ(l.get("en").number(1234567), "1,234,567");

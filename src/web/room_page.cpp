@@ -53,10 +53,7 @@ std::string param(RequestContext& ctx, std::string_view name) {
 
 // The language the visitor chose with ?lang= (kept in links and forms), if it is one we have.
 std::string explicit_lang(const Site& site, RequestContext& ctx) {
-  std::string lang = param(ctx, "lang");
-  for (char& c : lang)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return site.languages().supports(lang) ? lang : std::string{};
+  return std::string(site.languages().code_of(param(ctx, "lang")));
 }
 
 const Catalog& language_for(const Site& site, RequestContext& ctx, const std::string& lang_param) {

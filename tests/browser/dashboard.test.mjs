@@ -1,7 +1,8 @@
 // The operator dashboard at /admin in a real browser: sign in with the admin key, see every
 // room, and drive the controls — advance, pause and resume, change the admission policy, reset
 // behind a confirmation — watching the room and its charts change. axe checks the signed-out and
-// signed-in views; screenshots go to build/test-artifacts/ (dashboard-signin.png, dashboard.png).
+// signed-in views; screenshots go to build/test-artifacts/ (dashboard-signin.png, dashboard.png,
+// and the dashboard in German and Japanese: dashboard-de.png, dashboard-ja.png).
 //
 // The history is sampled every 50 ms here ([testing] history_interval_ms), so the charts cover
 // the last 18 s and move within a second instead of ten.
@@ -239,6 +240,83 @@ test('the dashboard with live charts: axe and a screenshot', async () => {
   await page.evaluate(() => window.scrollTo(0, 0));
   await assertAccessible(page, 'the dashboard with data');
   await screenshot(page, 'dashboard');
+});
+
+// A second operator in their own browser, in German by ?lang=de: the choice survives signing in,
+// and the script's own words, numbers and chart labels are German too.
+test('the dashboard in German (?lang=de), with data: translated, accessible, screenshot', async () => {
+  const de = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  try {
+    const p = await de.newPage();
+    p.setDefaultTimeout(WAIT_MS);
+    await p.goto(`${wr.base}/admin?lang=de`);
+    await p.getByRole('heading', { name: 'Waitroom-Dashboard' }).waitFor();
+    assert.equal(await p.locator('html').getAttribute('lang'), 'de');
+    await assertAccessible(p, 'the German sign-in form');
+    await p.getByLabel('Admin-Schlüssel').fill('not-the-admin-key');
+    await p.getByRole('button', { name: 'Anmelden' }).click();
+    await p.getByRole('alert').filter({ hasText: 'Das ist nicht der Admin-Schlüssel.' }).waitFor();
+    await p.getByLabel('Admin-Schlüssel').fill(wr.adminKey);
+    await p.getByRole('button', { name: 'Anmelden' }).click();
+    await p.getByRole('heading', { name: 'Räume', exact: true }).waitFor();
+    assert.equal(new URL(p.url()).search, '?lang=de');
+    assert.equal(await p.locator('html').getAttribute('lang'), 'de');
+
+    const sale = p.locator('section[data-room="sale"]');
+    await sale.getByRole('heading', { name: 'Raum sale' }).waitFor();
+    for (const title of ['In der Warteschlange', 'Einlässe pro Minute', 'Aktive Sitzungen', 'Geschätzte Wartezeit für Neuankömmlinge']) {
+      await sale.locator('figcaption', { hasText: title }).waitFor();
+    }
+    await sale.getByRole('button', { name: 'Einlass anhalten' }).waitFor();
+    await sale.getByRole('button', { name: 'Regel anwenden' }).waitFor();
+    await sale.getByLabel('Anzahl der Nächsten, die hinein dürfen').waitFor();
+    assert.equal(await sale.locator('dd[data-fact="status"]').textContent(), 'offen');
+    await until(async () => /^In der Warteschlange in den letzten 18 Sekunden: jetzt [1-9][\d.]*; Höchstwert /
+      .test(await sale.locator('svg[data-chart="waiting"]').getAttribute('aria-label')), 'the German chart label');
+    assert.equal(await sale.locator('svg[data-chart="waiting"] text', { hasText: 'jetzt' }).count(), 1);
+    await p.locator('#updated', { hasText: /^Aktualisiert um / }).waitFor();
+
+    // The confirmation dialog, in German.
+    const scratch = p.locator('section[data-room="scratch"]');
+    await scratch.getByRole('button', { name: 'Raum zurücksetzen\u00a0…' }).click();
+    const dialog = p.getByRole('dialog', { name: 'Raum scratch zurücksetzen?' });
+    await dialog.waitFor();
+    await dialog.getByLabel('Geben Sie zur Bestätigung scratch ein').waitFor();
+    await assertAccessible(p, 'the German reset dialog');
+    await dialog.getByRole('button', { name: 'Abbrechen' }).click();
+    await scratch.getByText('Zurücksetzen abgebrochen; nichts wurde geändert.').waitFor();
+
+    await p.evaluate(() => window.scrollTo(0, 0));
+    await assertAccessible(p, 'the German dashboard with data');
+    await screenshot(p, 'dashboard-de');
+  } finally {
+    await de.close();
+  }
+});
+
+// Japanese from the browser's language (Accept-Language), with no ?lang= at all.
+test('the dashboard in Japanese from Accept-Language: accessible, screenshot', async () => {
+  const ja = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ja-JP' });
+  try {
+    const p = await ja.newPage();
+    p.setDefaultTimeout(WAIT_MS);
+    await p.goto(`${wr.base}/admin`);
+    assert.equal(await p.locator('html').getAttribute('lang'), 'ja');
+    await p.getByLabel('管理キー').fill(wr.adminKey);
+    await p.getByRole('button', { name: 'サインイン' }).click();
+    await p.getByRole('heading', { name: 'ルーム', exact: true }).waitFor();
+    assert.equal(new URL(p.url()).search, '');
+    const sale = p.locator('section[data-room="sale"]');
+    await sale.locator('figcaption', { hasText: '列で待っている人数' }).waitFor();
+    await sale.getByRole('button', { name: '入場を一時停止' }).waitFor();
+    await until(async () => /^列で待っている人数（過去18秒間）：現在 [1-9]/
+      .test(await sale.locator('svg[data-chart="waiting"]').getAttribute('aria-label')), 'the Japanese chart label');
+    await p.evaluate(() => window.scrollTo(0, 0));
+    await assertAccessible(p, 'the Japanese dashboard with data');
+    await screenshot(p, 'dashboard-ja');
+  } finally {
+    await ja.close();
+  }
 });
 
 test('the session cannot change anything without its CSRF token, and sign-out ends it', async () => {

@@ -5,6 +5,8 @@ A session cookie is sent by hand (the test session stores no cookies). The modul
 samples the history every 200 ms ([testing] history_interval_ms) so that charts move quickly.
 """
 
+import html
+import json
 import re
 import shutil
 import time
@@ -192,6 +194,85 @@ def test_an_idle_session_expires(server_factory):
     assert srv.get("/admin/v1/rooms", headers=with_session(sid)).status_code == 200
     time.sleep(2.1)
     assert_problem(srv.get("/admin/v1/rooms", headers=with_session(sid)), 401)
+
+
+# ---- languages ---------------------------------------------------------------------------
+
+
+def html_lang(page):
+    m = re.search(r'<html lang="([^"]*)">', page.text)
+    assert m, describe(page)
+    return m.group(1)
+
+
+def script_strings(page):
+    m = re.search(r'data-strings="([^"]*)"', page.text)
+    assert m, "no data-strings on the dashboard" + describe(page)
+    return json.loads(html.unescape(m.group(1)))
+
+
+def test_sign_in_page_speaks_the_chosen_language(dash):
+    en = dash.get("/admin")
+    assert html_lang(en) == "en" and "<label for=\"key\">Admin key</label>" in en.text
+    assert 'name="lang"' not in en.text
+    de = dash.get("/admin?lang=de")
+    assert html_lang(de) == "de" and de.headers["Content-Language"] == "de"
+    assert "<title>Anmelden · Waitroom-Dashboard</title>" in de.text and "Admin-Schlüssel" in de.text
+    assert '<input type="hidden" name="lang" value="de">' in de.text, "the form keeps ?lang="
+    ja = dash.get("/admin", headers={"Accept-Language": "ja,en;q=0.5"})
+    assert html_lang(ja) == "ja" and "管理キー" in ja.text and "サインイン" in ja.text
+    assert 'name="lang"' not in ja.text, "Accept-Language comes with every request anyway"
+    # ?lang= wins over Accept-Language; one we do not have is ignored.
+    assert html_lang(dash.get("/admin?lang=FR", headers={"Accept-Language": "ja"})) == "fr"
+    xx = dash.get("/admin?lang=xx", headers={"Accept-Language": "es-MX"})
+    assert html_lang(xx) == "es" and "xx" not in xx.text
+    # Every language links to the others.
+    for code in ("en", "de", "fr", "es", "ja"):
+        assert f'href="/admin?lang={code}" hreflang="{code}"' in de.text
+    assert 'aria-current="true">Deutsch</a>' in de.text
+
+
+def test_sign_in_answers_and_redirects_keep_the_language(dash):
+    wrong = dash.post("/admin/session", data={"key": "not-the-admin-key", "lang": "es"})
+    assert wrong.status_code == 401, describe(wrong)
+    assert html_lang(wrong) == "es" and "Esa no es la clave de administración." in wrong.text
+    assert '<input type="hidden" name="lang" value="es">' in wrong.text
+    empty = dash.post("/admin/session", data={"key": ""}, headers={"Accept-Language": "fr"})
+    assert "Saisissez la clé d’administration." in empty.text
+
+    r = dash.post("/admin/session", data={"key": dash.admin_key, "lang": "de"})
+    assert r.status_code == 303 and r.headers["Location"] == "/admin?lang=de", describe(r)
+    sid = re.match(rf"{COOKIE}=([^;]+);", r.headers["Set-Cookie"]).group(1)
+    page = dash.get(r.headers["Location"], headers=with_session(sid))
+    assert page.status_code == 200 and html_lang(page) == "de", describe(page)
+    assert "<title>Waitroom-Dashboard</title>" in page.text and ">Abmelden</button>" in page.text
+    assert '<th scope="col">Einlassregel</th>' in page.text
+    assert 'data-lang="de"' in page.text and 'data-sign-in-url="/admin?lang=de"' in page.text
+    strings = script_strings(page)
+    assert strings["chart_waiting"] == "In der Warteschlange"
+    assert strings["pause_button"] == "Einlass anhalten"
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)">', page.text).group(1)
+    out = dash.post("/admin/session/delete", headers=with_session(sid), data={"csrf": token, "lang": "de"})
+    assert out.status_code == 303 and out.headers["Location"] == "/admin?lang=de", describe(out)
+    ended = dash.get("/admin?lang=fr", headers=with_session(sid))
+    assert "Votre session a pris fin." in ended.text
+
+
+def test_dashboard_in_japanese_from_accept_language(dash):
+    sid, _ = session_of(dash)
+    page = dash.get("/admin", headers=with_session(sid, **{"Accept-Language": "ja-JP,ja;q=0.9"}))
+    assert page.status_code == 200 and html_lang(page) == "ja", describe(page)
+    assert page.headers["Content-Language"] == "ja"
+    assert "<title>Waitroom ダッシュボード</title>" in page.text and "サインアウト" in page.text
+    assert 'data-sign-in-url="/admin"' in page.text and 'name="lang"' not in page.text
+    strings = script_strings(page)
+    assert strings["chart_admissions"] == "1分あたりの入場数"
+    assert strings["reset_dialog_title"] == "ルーム {room} をリセットしますか？"
+    english = script_strings(dash.get("/admin", headers=with_session(sid)))
+    assert set(strings) == set(english), "every language gives the script every string"
+    assert english["chart_waiting"] == "Waiting in line"
+    # The CSP still allows no inline script: the strings are data, not code.
+    assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
 
 
 # ---- the session on /admin/v1 --------------------------------------------------------------

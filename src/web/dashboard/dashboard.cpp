@@ -5,15 +5,17 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "api/html_page.hpp"
 #include "http/problem.hpp"
 #include "http/query.hpp"
+#include "ops/log.hpp"
 #include "web/dashboard/admin_sessions.hpp"
 #include "web/dashboard/assets.hpp"
+#include "web/dashboard/dashboard_view.hpp"
 #include "web/dashboard/same_origin.hpp"
 #include "web/dashboard/sign_in_throttle.hpp"
 
@@ -40,19 +42,24 @@ constexpr const char* kContentSecurityPolicy =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-std::string escape(std::string_view text) { return api::html_escape(text); }
+std::string key(std::string_view name) { return std::string(kKeyPrefix) + std::string(name); }
 
-// Replaces each {{name}} of an embedded template; values must already be escaped.
-std::string fill(std::string_view asset_name,
-                 const std::vector<std::pair<std::string, std::string>>& values) {
-  const Asset* a = find_asset(asset_name);
-  std::string out = a ? std::string(a->content) : std::string();
-  for (const auto& [name, value] : values) {
-    const std::string mark = "{{" + name + "}}";
-    for (auto at = out.find(mark); at != std::string::npos; at = out.find(mark, at + value.size()))
-      out.replace(at, mark.size(), value);
-  }
-  return out;
+// The operator's language for this request, as the visitor page chooses it: `lang` (a form
+// field of the sign-in and sign-out forms, else the query's ?lang=), then Accept-Language.
+struct Language {
+  std::string_view param;  // the supported code asked for explicitly, or ""
+  const Catalog* catalog;
+};
+
+Language language_of(const Languages& languages, const RequestContext& ctx) {
+  std::optional<std::string> asked;
+  if (ctx.request.method() == Method::post) asked = http::query_param(ctx.request.body(), "lang");
+  if (!asked) asked = http::query_param(ctx.query, "lang");
+  const std::string_view param = languages.code_of(asked.value_or(""));
+  std::optional<std::string_view> wanted;
+  if (!param.empty()) wanted = param;
+  return {param, &languages.get(
+                     languages.choose(wanted, http::header_value(ctx.request, "Accept-Language")))};
 }
 
 void security_headers(Response& res) {
@@ -62,9 +69,10 @@ void security_headers(Response& res) {
   res.set("Referrer-Policy", "same-origin");
 }
 
-Response html(const http::Request& req, Status status, std::string body) {
+Response html(const http::Request& req, Status status, std::string_view lang, std::string body) {
   Response res{status, req.version()};
   res.set(beast_http::field::content_type, "text/html; charset=utf-8");
+  res.set(beast_http::field::content_language, lang);
   res.set(beast_http::field::cache_control, "no-store");
   security_headers(res);
   res.keep_alive(req.keep_alive());
@@ -81,8 +89,9 @@ std::string_view content_type_of(std::string_view name) {
 
 class Dashboard final : public api::AdminSessionCheck {
  public:
-  explicit Dashboard(api::Services& s)
+  Dashboard(api::Services& s, DashboardPages pages)
       : s_(s),
+        pages_(std::move(pages)),
         sessions_(
             SessionLimits{s.config.dashboard.session_idle_timeout_s,
                           s.config.dashboard.session_lifetime_s, s.config.dashboard.max_sessions},
@@ -107,56 +116,57 @@ class Dashboard final : public api::AdminSessionCheck {
   }
 
   asio::awaitable<Response> page(RequestContext& ctx) {
+    const Language lang = language_of(pages_.languages(), ctx);
+    const Catalog& t = *lang.catalog;
     if (s_.config.admin_key.empty())
-      co_return sign_in_page(
-          ctx.request, Status::ok,
-          "The dashboard is off: no admin key is configured (WAITROOM_ADMIN_KEY or "
-          "admin_key_file).");
+      co_return sign_in_page(ctx.request, Status::ok, lang, t.text(key("signin_off")));
     const bool had_cookie = !http::cookie_value(ctx.request, kSessionCookie).empty();
     auto csrf = session_of(ctx.request);
     if (!csrf) {
-      Response res = sign_in_page(ctx.request, Status::ok,
-                                  had_cookie ? "Your session has ended. Sign in again." : "");
+      Response res = sign_in_page(ctx.request, Status::ok, lang,
+                                  had_cookie ? t.text(key("signin_session_ended")) : "");
       if (had_cookie) res.set(beast_http::field::set_cookie, clear_cookie());
       co_return res;
     }
     const std::int64_t refresh_ms = std::clamp<std::int64_t>(
         s_.config.dashboard.history_interval_ms, kMinRefreshMs, kMaxRefreshMs);
-    co_return html(ctx.request, Status::ok,
-                   fill("dashboard.html",
-                        {{"csrf", escape(*csrf)}, {"refresh_ms", std::to_string(refresh_ms)}}));
+    co_return html(ctx.request, Status::ok, t.lang(),
+                   pages_.dashboard(t, DashboardView{lang.param, *csrf, refresh_ms}));
   }
 
   asio::awaitable<Response> sign_in(RequestContext& ctx) {
     const http::Request& req = ctx.request;
+    const Language lang = language_of(pages_.languages(), ctx);
+    const Catalog& t = *lang.catalog;
     if (s_.config.admin_key.empty())
-      co_return sign_in_page(req, Status::forbidden,
-                             "The dashboard is off: no admin key is configured.");
-    if (auto reason = cross_origin(req)) co_return sign_in_page(req, Status::forbidden, *reason);
+      co_return sign_in_page(req, Status::forbidden, lang, t.text(key("signin_off")));
+    if (cross_origin(req))
+      co_return sign_in_page(req, Status::forbidden, lang, t.text(key("signin_cross_origin")));
     const std::string address = ctx.remote.to_string();
     if (const std::int64_t wait_s = throttle_.retry_after_s(address); wait_s > 0) {
-      Response res = sign_in_page(req, Status::too_many_requests,
-                                  "Too many wrong keys from your address. Try again in " +
-                                      std::to_string(wait_s) + " seconds.");
+      std::string message(t.plural(key("signin_throttled"), static_cast<std::uint64_t>(wait_s)));
+      if (auto at = message.find("{seconds}"); at != std::string::npos)
+        message.replace(at, 9, t.number(static_cast<std::uint64_t>(wait_s)));
+      Response res = sign_in_page(req, Status::too_many_requests, lang, message);
       res.set(beast_http::field::retry_after, std::to_string(wait_s));
       co_return res;
     }
-    std::optional<std::string> key;
-    if (req.body().size() <= kMaxKeyFieldBytes) key = http::query_param(req.body(), "key");
-    if (!key || !secrets_equal(*key, s_.config.admin_key)) {
+    std::optional<std::string> sent_key;
+    if (req.body().size() <= kMaxKeyFieldBytes) sent_key = http::query_param(req.body(), "key");
+    if (!sent_key || !secrets_equal(*sent_key, s_.config.admin_key)) {
       throttle_.record_failure(address);
       auto executor = co_await asio::this_coro::executor;
       asio::steady_timer delay(executor, std::chrono::milliseconds(kFailedSignInDelayMs));
       co_await delay.async_wait(asio::as_tuple(asio::use_awaitable));
       co_return sign_in_page(
-          req, Status::unauthorized,
-          key && !key->empty() ? "That is not the admin key." : "Enter the admin key.");
+          req, Status::unauthorized, lang,
+          t.text(key(sent_key && !sent_key->empty() ? "signin_wrong_key" : "signin_no_key")));
     }
     throttle_.record_success(address);
     // A new id at every sign-in: a cookie planted before cannot become a signed-in session.
     if (auto old = http::cookie_value(req, kSessionCookie); !old.empty()) sessions_.remove(old);
     const NewSession session = sessions_.create();
-    Response res = http::redirect(req, Status::see_other, "/admin");
+    Response res = http::redirect(req, Status::see_other, admin_url(lang.param));
     res.set(beast_http::field::set_cookie, session_cookie(session.id));
     security_headers(res);
     co_return res;
@@ -164,18 +174,19 @@ class Dashboard final : public api::AdminSessionCheck {
 
   asio::awaitable<Response> sign_out(RequestContext& ctx) {
     const http::Request& req = ctx.request;
+    const Language lang = language_of(pages_.languages(), ctx);
     const std::string_view id = http::cookie_value(req, kSessionCookie);
     if (auto csrf = session_of(req)) {
-      if (auto reason = cross_origin(req)) co_return sign_in_page(req, Status::forbidden, *reason);
+      if (cross_origin(req))
+        co_return sign_in_page(req, Status::forbidden, lang,
+                               lang.catalog->text(key("signin_cross_origin")));
       auto sent = http::query_param(req.body(), "csrf");
       if (!sent || !secrets_equal(*sent, *csrf))
-        co_return sign_in_page(
-            req, Status::forbidden,
-            "Sign-out refused: the form's token does not match your session. Reload the "
-            "dashboard and sign out again.");
+        co_return sign_in_page(req, Status::forbidden, lang,
+                               lang.catalog->text(key("signout_refused")));
       sessions_.remove(id);
     }
-    Response res = http::redirect(req, Status::see_other, "/admin");
+    Response res = http::redirect(req, Status::see_other, admin_url(lang.param));
     res.set(beast_http::field::set_cookie, clear_cookie());
     security_headers(res);
     co_return res;
@@ -223,31 +234,32 @@ class Dashboard final : public api::AdminSessionCheck {
     return std::string(kSessionCookie) + "=" + cookie_attributes() + "; Max-Age=0";
   }
 
-  Response sign_in_page(const http::Request& req, Status status, std::string_view error) const {
-    std::string error_block;
-    std::string described_by;
-    std::string invalid;
-    if (!error.empty()) {
-      error_block =
-          "<p id=\"signin-error\" class=\"error\" role=\"alert\">" + escape(error) + "</p>";
-      described_by = " aria-describedby=\"signin-error\"";
-      invalid = status == Status::unauthorized ? " aria-invalid=\"true\"" : "";
-    }
-    return html(
-        req, status,
-        fill("signin.html",
-             {{"error", error_block}, {"described_by", described_by}, {"invalid", invalid}}));
+  Response sign_in_page(const http::Request& req, Status status, const Language& lang,
+                        std::string_view error) const {
+    return html(req, status, lang.catalog->lang(),
+                pages_.sign_in(*lang.catalog,
+                               SignInView{lang.param, std::string(error),
+                                          !error.empty() && status == Status::unauthorized}));
   }
 
   api::Services& s_;
+  DashboardPages pages_;
   AdminSessions sessions_;
   SignInThrottle throttle_;
 };
 
 }  // namespace
 
-void add_dashboard_routes(http::Router& router, api::Services& services) {
-  auto d = std::make_shared<Dashboard>(services);
+void add_dashboard_routes(http::Router& router, api::Services& services,
+                          const Languages& languages) {
+  auto pages = DashboardPages::create(languages);
+  if (!pages) {
+    // A broken built-in template is a build defect (the unit tests load them): say so, and leave
+    // /admin unrouted rather than serve a half page. The admin API is not affected.
+    ops::log_error(pages.error().detail + " (the dashboard at /admin is off)");
+    return;
+  }
+  auto d = std::make_shared<Dashboard>(services, std::move(*pages));
   services.admin_sessions = d.get();
   router.add(Method::get, "/admin", [d](RequestContext& c) { return d->page(c); });
   router.add(Method::post, "/admin/session", [d](RequestContext& c) { return d->sign_in(c); });

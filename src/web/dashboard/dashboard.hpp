@@ -6,17 +6,23 @@
 //   GET  /admin                         the sign-in form, or the dashboard when signed in
 //   POST /admin/session                 sign in (form field `key`): a session cookie, 303 to /admin
 //   POST /admin/session/delete          sign out (form field `csrf`), 303 to /admin
+//
+// Both pages speak the operator's language, chosen as the visitor page chooses (?lang=, then
+// Accept-Language); the forms carry an explicit `lang` and the redirects keep it (/admin?lang=de).
 //   GET  /admin/assets/dashboard.css    the stylesheet and script, compiled into the binary
 //   GET  /admin/assets/dashboard.js
 #include "api/services.hpp"
 #include "http/router.hpp"
+#include "web/i18n.hpp"
 
 namespace waitroom::web::dashboard {
 
 inline constexpr std::string_view kSessionCookie = "waitroom_admin";
 
 // Adds the routes above and makes the dashboard's sessions count on /admin/v1
-// (services.admin_sessions). The sessions live as long as the router's handlers.
-void add_dashboard_routes(http::Router& router, api::Services& services);
+// (services.admin_sessions). The sessions live as long as the router's handlers; `languages`
+// (the visitor page's catalogs) must outlive them too.
+void add_dashboard_routes(http::Router& router, api::Services& services,
+                          const Languages& languages);
 
 }  // namespace waitroom::web::dashboard

@@ -1,14 +1,41 @@
 // Waitroom's operator dashboard. Served from the binary with a CSP that forbids inline script;
 // talks to /admin/v1 with the session cookie (sent by the browser) and the session's CSRF token
 // (X-CSRF-Token, on every change). Draws its own charts as inline SVG.
+//
+// Every word it shows comes from the page's language: the server puts that language's
+// "dashboard.*" strings (English where a language lacks one) in <body data-strings> as JSON, and
+// numbers and times are formatted with Intl in <body data-lang>.
 'use strict';
 
 (() => {
   const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
   const refreshMs = Number(document.body.dataset.refreshMs) || 5000;
+  const lang = document.body.dataset.lang || 'en';
+  const signInUrl = document.body.dataset.signInUrl || '/admin';
+  const STRINGS = (() => {
+    try {
+      return JSON.parse(document.body.dataset.strings || '{}');
+    } catch {
+      return {};
+    }
+  })();
+  const pluralRules = new Intl.PluralRules(lang);
+  const numberFormat = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+
+  // The string `key` with each {name} replaced by values[name] (as the server's catalogs do).
+  function t(key, values = {}) {
+    const text = STRINGS[key] ?? key;
+    return text.replace(/\{([a-z0-9_]+)\}/g, (m, name) => (name in values ? String(values[name]) : m));
+  }
+  // `key_one` or `key_other` by the language's plural rule for n.
+  function tp(key, n, values = {}) {
+    const specific = `${key}_${pluralRules.select(n)}`;
+    return t(specific in STRINGS ? specific : `${key}_other`, { n: fmtNumber(n), ...values });
+  }
+
   const SVG_NS = 'http://www.w3.org/2000/svg';
   const MODES = ['manual', 'rate', 'max_active', 'capacity'];
-  const MODE_LABELS = { manual: 'Manual', rate: 'Steady rate', max_active: 'Max active sessions', capacity: 'Capacity' };
+  const MODE_LABELS = { manual: t('mode_manual'), rate: t('mode_rate'), max_active: t('mode_max_active'), capacity: t('mode_capacity') };
   // Which numbers each admission mode takes (docs/admission.md); the others are sent as null.
   const MODE_FIELDS = {
     manual: [],
@@ -17,23 +44,23 @@
     capacity: ['total_active', 'new_per_minute'],
   };
   const NUMBER_FIELDS = [
-    { key: 'rate_per_minute', label: 'Visitors per minute' },
-    { key: 'max_active', label: 'Max active sessions' },
-    { key: 'total_active', label: 'Total active (capacity)' },
-    { key: 'new_per_minute', label: 'New per minute' },
+    { key: 'rate_per_minute', label: t('field_rate_per_minute') },
+    { key: 'max_active', label: t('field_max_active') },
+    { key: 'total_active', label: t('field_total_active') },
+    { key: 'new_per_minute', label: t('field_new_per_minute') },
   ];
   const CHARTS = [
-    { key: 'waiting', title: 'Waiting in line', series: [{ get: (s) => s.waiting }] },
-    { key: 'admissions', title: 'Admissions per minute', series: [{ get: (s) => s.admissions_per_minute }] },
-    { key: 'sessions', title: 'Active sessions', series: [{ get: (s) => s.active_sessions }] },
+    { key: 'waiting', title: t('chart_waiting'), series: [{ get: (s) => s.waiting }] },
+    { key: 'admissions', title: t('chart_admissions'), series: [{ get: (s) => s.admissions_per_minute }] },
+    { key: 'sessions', title: t('chart_sessions'), series: [{ get: (s) => s.active_sessions }] },
     {
       key: 'eta',
-      title: 'Estimated wait for a newcomer',
+      title: t('chart_eta'),
       duration: true,
-      legend: 'Solid: median. Dashed: 90th percentile.',
+      legend: t('chart_eta_legend'),
       series: [
-        { get: (s) => (s.eta ? s.eta.p50_s : null), name: 'median' },
-        { get: (s) => (s.eta ? s.eta.p90_s : null), name: '90th percentile', dashed: true },
+        { get: (s) => (s.eta ? s.eta.p50_s : null), name: t('series_median') },
+        { get: (s) => (s.eta ? s.eta.p90_s : null), name: t('series_p90'), dashed: true },
       ],
     },
   ];
@@ -79,7 +106,7 @@
     }
     if (!r.ok) {
       if (r.status === 401) sessionEnded();
-      throw new ApiError(r.status, (data && (data.detail || data.title)) || `the server answered ${r.status}`);
+      throw new ApiError(r.status, (data && (data.detail || data.title)) || t('server_answered', { status: r.status }));
     }
     return data;
   }
@@ -90,8 +117,8 @@
     if (stopped) return;
     stopped = true;
     clearTimeout(timer);
-    notice.textContent = 'Your session has ended. ';
-    notice.append(el('a', { href: '/admin', text: 'Sign in again' }), '.');
+    notice.textContent = `${t('session_ended')} `;
+    notice.append(el('a', { href: signInUrl, text: t('sign_in_again') }));
     for (const c of document.querySelectorAll('#room-list button, #room-list input, #room-list select')) c.disabled = true;
   }
 
@@ -123,40 +150,51 @@
 
   // ---- formatting ---------------------------------------------------------------------------------
 
-  const numberFormat = new Intl.NumberFormat('en', { maximumFractionDigits: 1 });
-  const fmtNumber = (v) => (v === null || v === undefined ? '–' : numberFormat.format(v));
+  function fmtNumber(v) {
+    return v === null || v === undefined ? '–' : numberFormat.format(v);
+  }
 
   function fmtDuration(s) {
     if (s === null || s === undefined) return '–';
-    if (s < 60) return `${Math.round(s)} s`;
-    if (s < 3600) return `${Math.round(s / 60)} min`;
-    const h = Math.floor(s / 3600);
+    if (s < 60) return t('duration_seconds', { n: fmtNumber(Math.round(s)) });
+    if (s < 3600) return t('duration_minutes', { n: fmtNumber(Math.round(s / 60)) });
+    const h = fmtNumber(Math.floor(s / 3600));
     const m = Math.round((s % 3600) / 60);
-    return m ? `${h} h ${m} min` : `${h} h`;
+    return m ? t('duration_hours_minutes', { h, m: fmtNumber(m) }) : t('duration_hours', { h });
   }
 
   function fmtWindow(ms) {
     const s = Math.round(ms / 1000);
-    if (s >= 3600 && s % 3600 === 0) return s === 3600 ? 'the last hour' : `the last ${s / 3600} hours`;
-    if (s >= 120) return `the last ${Math.round(s / 60)} minutes`;
-    return `the last ${s} seconds`;
+    if (s >= 3600 && s % 3600 === 0) return tp('window_hours', s / 3600);
+    if (s >= 120) return t('window_minutes', { n: fmtNumber(Math.round(s / 60)) });
+    return tp('window_seconds', s);
   }
+
+  const statusText = (status) => (`status_${status}` in STRINGS ? t(`status_${status}`) : status);
 
   function policyText(room) {
     const a = room.admission || { mode: room.mode };
     switch (a.mode) {
-      case 'rate': {
-        let t = `rate · ${fmtNumber(a.rate_per_minute)}/min`;
-        if (a.max_active !== null && a.max_active !== undefined) t += `, at most ${fmtNumber(a.max_active)} active`;
-        return t;
-      }
+      case 'rate':
+        if (a.max_active !== null && a.max_active !== undefined) {
+          return t('policy_rate_max', { rate: fmtNumber(a.rate_per_minute), max: fmtNumber(a.max_active) });
+        }
+        return t('policy_rate', { rate: fmtNumber(a.rate_per_minute) });
       case 'max_active':
-        return `max active · ${fmtNumber(a.max_active)}`;
+        return t('policy_max_active', { max: fmtNumber(a.max_active) });
       case 'capacity':
-        return `capacity · ${fmtNumber(a.total_active)} total, ${fmtNumber(a.new_per_minute)} new/min`;
+        return t('policy_capacity', { total: fmtNumber(a.total_active), new: fmtNumber(a.new_per_minute) });
       default:
-        return 'manual';
+        return t('policy_manual');
     }
+  }
+
+  // The nodes of a string that holds {room}: the room's name as `nameNode(name)`, the words
+  // around it as text (wherever the language puts them).
+  function withRoom(text, name, nameNode = (n) => n) {
+    const at = text.indexOf('{room}');
+    if (at < 0) return [text];
+    return [text.slice(0, at), nameNode(name), text.slice(at + '{room}'.length)].filter((p) => p !== '');
   }
 
   // ---- charts ---------------------------------------------------------------------------------------
@@ -191,18 +229,22 @@
     for (const f of [0, 0.5, 1]) {
       const v = top * f;
       svgEl.append(svg('line', { class: f === 0 ? 'axis' : 'grid', x1: x0, x2: x1, y1: y(v), y2: y(v) }));
-      const label = chart.duration ? (unitS === 60 ? `${numberFormat.format(v / 60)}m` : `${numberFormat.format(v)}s`) : numberFormat.format(v);
+      const label = chart.duration
+        ? (unitS === 60 ? t('tick_minutes', { n: fmtNumber(v / 60) }) : t('tick_seconds', { n: fmtNumber(v) }))
+        : fmtNumber(v);
       svgEl.append(svg('text', { class: 'tick', x: x0 - 6, y: y(v) + 4, 'text-anchor': 'end' }, label));
     }
     // Time labels: the window's start, its middle and now.
     const minutes = windowMs >= 120000;
-    const ago = (ms) => (minutes ? `−${Math.round(ms / 60000)} min` : `−${Math.round(ms / 1000)} s`);
+    const ago = (ms) => (minutes
+      ? t('tick_ago_minutes', { n: fmtNumber(Math.round(ms / 60000)) })
+      : t('tick_ago_seconds', { n: fmtNumber(Math.round(ms / 1000)) }));
     svgEl.append(svg('text', { class: 'tick', x: x0, y: H - 8, 'text-anchor': 'start' }, ago(windowMs)));
     svgEl.append(svg('text', { class: 'tick', x: (x0 + x1) / 2, y: H - 8, 'text-anchor': 'middle' }, ago(windowMs / 2)));
-    svgEl.append(svg('text', { class: 'tick', x: x1, y: H - 8, 'text-anchor': 'end' }, 'now'));
+    svgEl.append(svg('text', { class: 'tick', x: x1, y: H - 8, 'text-anchor': 'end' }, t('tick_now')));
 
     if (!values.length) {
-      svgEl.append(svg('text', { class: 'empty', x: (x0 + x1) / 2, y: (y0 + y1) / 2, 'text-anchor': 'middle' }, 'No data yet'));
+      svgEl.append(svg('text', { class: 'empty', x: (x0 + x1) / 2, y: (y0 + y1) / 2, 'text-anchor': 'middle' }, t('no_data')));
     }
     for (const series of chart.series) {
       let d = '';
@@ -236,14 +278,15 @@
     const fmt = chart.duration ? fmtDuration : fmtNumber;
     const latest = chart.series.map(latestOf);
     const peak = values.length ? Math.max(...values) : null;
+    const span = fmtWindow(windowMs);
     let summary;
     if (!values.length) {
-      summary = `${chart.title} over ${fmtWindow(windowMs)}: no data yet`;
-    } else if (chart.series.length > 1) {
-      const parts = chart.series.map((s, i) => `${s.name} ${fmt(latest[i])}`);
-      summary = `${chart.title} over ${fmtWindow(windowMs)}: now ${parts.join(', ')}; highest ${fmt(peak)}`;
+      summary = t('chart_empty', { title: chart.title, window: span });
     } else {
-      summary = `${chart.title} over ${fmtWindow(windowMs)}: now ${fmt(latest[0])}; highest ${fmt(peak)}`;
+      const now = chart.series.length > 1
+        ? chart.series.map((s, i) => t('series_value', { name: s.name, value: fmt(latest[i]) })).join(t('list_separator'))
+        : fmt(latest[0]);
+      summary = t('chart_summary', { title: chart.title, window: span, now, peak: fmt(peak) });
     }
     svgEl.setAttribute('aria-label', summary);
     svgEl.dataset.latest = latest[0] === null ? '' : String(latest[0]);
@@ -260,25 +303,29 @@
   function buildCard(name) {
     const id = `room-${name}`;
     const c = { name, policyDirty: false, charts: {} };
-    c.title = el('h2', { id: `${id}-title` }, el('span', { class: 'visually-hidden', text: 'Room ' }), name);
+    // "Room sale": only the name shows; the words around it are for screen readers.
+    const hidden = (text) => el('span', { class: 'visually-hidden', text });
+    c.title = el('h2', { id: `${id}-title` },
+      ...withRoom(t('room_heading'), name, (n) => document.createTextNode(n)).map((p) => (typeof p === 'string' ? hidden(p) : p)));
     c.badge = el('span', { class: 'badge' });
-    const fact = (label) => {
-      const dd = el('dd', { 'data-fact': label.toLowerCase().replace(/ /g, '-') });
+    // data-fact names the fact in English whatever the language (for scripts and tests).
+    const fact = (key, label) => {
+      const dd = el('dd', { 'data-fact': key });
       return [el('div', {}, el('dt', { text: label }), dd), dd];
     };
-    const [fStatus, ddStatus] = fact('Status');
-    const [fServing, ddServing] = fact('Serving');
-    const [fWaiting, ddWaiting] = fact('Waiting');
-    const [fQueue, ddQueue] = fact('Queue length');
-    const [fActive, ddActive] = fact('Active sessions');
-    const [fPolicy, ddPolicy] = fact('Policy');
+    const [fStatus, ddStatus] = fact('status', t('fact_status'));
+    const [fServing, ddServing] = fact('serving', t('fact_serving'));
+    const [fWaiting, ddWaiting] = fact('waiting', t('fact_waiting'));
+    const [fQueue, ddQueue] = fact('queue-length', t('fact_queue'));
+    const [fActive, ddActive] = fact('active-sessions', t('fact_active'));
+    const [fPolicy, ddPolicy] = fact('policy', t('fact_policy'));
     c.facts = { status: ddStatus, serving: ddServing, waiting: ddWaiting, queue: ddQueue, active: ddActive, policy: ddPolicy };
 
     // Charts: an SVG each, labelled by its latest numbers.
     const charts = el('div', { class: 'charts' });
     for (const chart of CHARTS) {
       const latest = el('span', { class: 'latest', text: '–' });
-      const svgEl = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `${chart.title}: loading`, 'data-chart': chart.key });
+      const svgEl = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': t('chart_loading', { title: chart.title }), 'data-chart': chart.key });
       const fig = el('figure', { class: 'chart' }, el('figcaption', {}, el('span', { text: chart.title }), latest), svgEl);
       if (chart.legend) fig.append(el('p', { class: 'legend', text: chart.legend }));
       charts.append(fig);
@@ -287,13 +334,13 @@
 
     // The latest numbers for screen readers, in one table.
     const rows = [
-      ['Waiting in line', 'waiting'],
-      ['Queue length', 'queue'],
-      ['Serving', 'serving'],
-      ['Admissions per minute', 'admissions'],
-      ['Active sessions', 'active'],
-      ['Estimated wait (median)', 'eta50'],
-      ['Estimated wait (90th percentile)', 'eta90'],
+      [t('chart_waiting'), 'waiting'],
+      [t('fact_queue'), 'queue'],
+      [t('fact_serving'), 'serving'],
+      [t('chart_admissions'), 'admissions'],
+      [t('fact_active'), 'active'],
+      [t('row_eta_median'), 'eta50'],
+      [t('row_eta_p90'), 'eta90'],
     ];
     c.cells = {};
     const tbody = el('tbody');
@@ -302,17 +349,17 @@
       c.cells[key] = td;
       tbody.append(el('tr', {}, el('th', { scope: 'row', text: label }), td));
     }
-    const table = el('table', { class: 'visually-hidden' }, el('caption', { text: `Latest numbers for room ${name}` }), tbody);
+    const table = el('table', { class: 'visually-hidden' }, el('caption', { text: t('latest_caption', { room: name }) }), tbody);
 
     // Advance by N.
     const advId = `${id}-advance-by`;
     c.advanceInput = numberInput(advId, { min: 1, max: 1000000, value: 1, required: true });
     c.advanceMsg = el('p', { class: 'msg', 'aria-live': 'polite' });
     const advanceForm = el('form', { class: 'control', 'aria-labelledby': `${id}-advance-title` },
-      el('h3', { id: `${id}-advance-title`, text: 'Advance' }),
+      el('h3', { id: `${id}-advance-title`, text: t('advance_title') }),
       el('div', { class: 'row' },
-        el('div', { class: 'field' }, el('label', { for: advId, text: 'Let in the next' }), c.advanceInput),
-        el('button', { type: 'submit', text: 'Advance' })),
+        el('div', { class: 'field' }, el('label', { for: advId, text: t('advance_label') }), c.advanceInput),
+        el('button', { type: 'submit', text: t('advance_button') })),
       c.advanceMsg);
     advanceForm.addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -320,13 +367,13 @@
     });
 
     // Pause / resume: one button at a time, the one that applies.
-    c.pauseButton = el('button', { type: 'button', class: 'secondary', text: 'Pause admissions' });
-    c.resumeButton = el('button', { type: 'button', text: 'Resume admissions', hidden: true });
+    c.pauseButton = el('button', { type: 'button', class: 'secondary', text: t('pause_button') });
+    c.resumeButton = el('button', { type: 'button', text: t('resume_button'), hidden: true });
     c.pauseMsg = el('p', { class: 'msg', 'aria-live': 'polite' });
     c.pauseButton.addEventListener('click', () => setPaused(c, true));
     c.resumeButton.addEventListener('click', () => setPaused(c, false));
     const pauseBox = el('div', { class: 'control', role: 'group', 'aria-labelledby': `${id}-pause-title` },
-      el('h3', { id: `${id}-pause-title`, text: 'Admissions' }),
+      el('h3', { id: `${id}-pause-title`, text: t('admissions_title') }),
       el('div', { class: 'row' }, c.pauseButton, c.resumeButton), c.pauseMsg);
 
     // Admission policy.
@@ -345,10 +392,10 @@
     c.policyMsg = el('p', { class: 'msg', 'aria-live': 'polite' });
     const policyForm = el('form', { class: 'control' },
       el('fieldset', { class: 'plain' },
-        el('legend', { text: 'Admission policy' }),
-        el('div', { class: 'fields' }, el('div', { class: 'field' }, el('label', { for: modeId, text: 'Mode' }), c.modeSelect)),
+        el('legend', { text: t('policy_legend') }),
+        el('div', { class: 'fields' }, el('div', { class: 'field' }, el('label', { for: modeId, text: t('mode_label') }), c.modeSelect)),
         fieldBox,
-        el('button', { type: 'submit', text: 'Apply policy' })),
+        el('button', { type: 'submit', text: t('apply_policy') })),
       c.policyMsg);
     c.modeSelect.addEventListener('change', () => showModeFields(c));
     policyForm.addEventListener('input', () => { c.policyDirty = true; });
@@ -358,20 +405,20 @@
     });
 
     // Reset, behind a dialog that asks for the room's name.
-    c.resetButton = el('button', { type: 'button', class: 'danger secondary', text: 'Reset room…', 'aria-haspopup': 'dialog' });
+    c.resetButton = el('button', { type: 'button', class: 'danger secondary', text: t('reset_open'), 'aria-haspopup': 'dialog' });
     c.resetMsg = el('p', { class: 'msg', 'aria-live': 'polite' });
     const confirmId = `${id}-reset-confirm`;
     c.resetInput = el('input', { id: confirmId, type: 'text', autocomplete: 'off', spellcheck: 'false' });
     c.resetDialogMsg = el('p', { class: 'msg', 'aria-live': 'assertive', id: `${id}-reset-msg` });
-    const cancel = el('button', { type: 'button', class: 'secondary', text: 'Cancel' });
+    const cancel = el('button', { type: 'button', class: 'secondary', text: t('cancel') });
     c.dialog = el('dialog', { 'aria-labelledby': `${id}-reset-title`, 'aria-describedby': `${id}-reset-desc` },
       el('form', {},
-        el('h3', { id: `${id}-reset-title`, text: `Reset room ${name}?` }),
-        el('p', { id: `${id}-reset-desc`, text: 'Everyone in line loses their place, the serving counter goes back to 0 and every pass of this room stops working. This cannot be undone.' }),
-        el('label', { for: confirmId }, 'Type ', el('strong', { text: name }), ' to confirm'),
+        el('h3', { id: `${id}-reset-title`, text: t('reset_dialog_title', { room: name }) }),
+        el('p', { id: `${id}-reset-desc`, text: t('reset_dialog_text') }),
+        el('label', { for: confirmId }, ...withRoom(t('reset_confirm_label'), name, (n) => el('strong', { text: n }))),
         c.resetInput,
         c.resetDialogMsg,
-        el('div', { class: 'buttons' }, el('button', { type: 'submit', class: 'danger', text: 'Reset room' }), cancel)));
+        el('div', { class: 'buttons' }, el('button', { type: 'submit', class: 'danger', text: t('reset_button') }), cancel)));
     c.resetButton.addEventListener('click', () => {
       c.resetInput.value = '';
       say(c.resetDialogMsg, '');
@@ -380,7 +427,7 @@
     });
     cancel.addEventListener('click', () => {
       c.dialog.close();
-      say(c.resetMsg, 'Reset cancelled; nothing changed.');
+      say(c.resetMsg, t('reset_cancelled'));
     });
     c.dialog.addEventListener('close', () => c.resetButton.focus());
     c.dialog.querySelector('form').addEventListener('submit', (ev) => {
@@ -388,7 +435,7 @@
       resetRoom(c);
     });
     const resetBox = el('div', { class: 'control', role: 'group', 'aria-labelledby': `${id}-resetbox-title` },
-      el('h3', { id: `${id}-resetbox-title`, text: 'Reset' }), c.resetButton, c.resetMsg, c.dialog);
+      el('h3', { id: `${id}-resetbox-title`, text: t('reset_title') }), c.resetButton, c.resetMsg, c.dialog);
 
     c.section = el('section', { class: 'room card', id, 'aria-labelledby': `${id}-title`, 'data-room': name },
       el('div', { class: 'room-head' }, c.title, c.badge),
@@ -423,9 +470,9 @@
   function updateCard(c, room) {
     c.room = room;
     const paused = room.status === 'paused';
-    c.badge.textContent = room.status;
+    c.badge.textContent = statusText(room.status);
     c.badge.className = `badge ${room.status}`;
-    c.facts.status.textContent = room.status;
+    c.facts.status.textContent = statusText(room.status);
     c.facts.serving.textContent = fmtNumber(room.serving);
     c.facts.waiting.textContent = fmtNumber(room.waiting);
     c.facts.queue.textContent = fmtNumber(room.queue_length);
@@ -437,7 +484,7 @@
     c.cells.active.textContent = fmtNumber(room.active_sessions);
     c.cells.eta50.textContent = room.eta ? fmtDuration(room.eta.p50_s) : '–';
     c.cells.eta90.textContent = room.eta ? fmtDuration(room.eta.p90_s) : '–';
-    c.rowCells.status.textContent = room.status;
+    c.rowCells.status.textContent = statusText(room.status);
     c.rowCells.serving.textContent = fmtNumber(room.serving);
     c.rowCells.waiting.textContent = fmtNumber(room.waiting);
     c.rowCells.active.textContent = fmtNumber(room.active_sessions);
@@ -460,14 +507,14 @@
   // ---- controls ------------------------------------------------------------------------------------
 
   async function act(c, msgEl, work) {
-    say(msgEl, 'Working…');
+    say(msgEl, t('working'));
     try {
       const text = await work();
       say(msgEl, text);
       refreshNow();
       return true;
     } catch (e) {
-      say(msgEl, `Not done: ${e.message}`, true);
+      say(msgEl, t('not_done', { reason: e.message }), true);
       return false;
     }
   }
@@ -475,13 +522,13 @@
   function advance(c) {
     const by = Number(c.advanceInput.value);
     if (!Number.isInteger(by) || by < 1) {
-      say(c.advanceMsg, 'Not done: enter a whole number of at least 1.', true);
+      say(c.advanceMsg, t('advance_invalid'), true);
       c.advanceInput.focus();
       return;
     }
     act(c, c.advanceMsg, async () => {
       const r = await api('POST', `${roomPath(c.name)}/advance`, { by });
-      return `Advanced by ${by}: serving is now ${fmtNumber(r.serving)}.`;
+      return t('advanced', { by: fmtNumber(by), serving: fmtNumber(r.serving) });
     });
   }
 
@@ -489,7 +536,7 @@
     act(c, c.pauseMsg, async () => {
       const room = await api('POST', `${roomPath(c.name)}/${paused ? 'pause' : 'resume'}`);
       updateCard(c, room);
-      return paused ? 'Paused: nobody is let in until you resume.' : 'Resumed: admissions run again.';
+      return paused ? t('paused_done') : t('resumed_done');
     });
   }
 
@@ -504,7 +551,7 @@
       }
       const n = Number(raw);
       if (!Number.isInteger(n) || n < 0) {
-        say(c.policyMsg, `Not done: ${f.label} must be a whole number.`, true);
+        say(c.policyMsg, t('field_invalid', { field: f.label }), true);
         c.fields[f.key].input.focus();
         return;
       }
@@ -514,24 +561,24 @@
       const room = await api('PUT', roomPath(c.name), { admission });
       c.policyDirty = false;
       updateCard(c, room);
-      return `Policy applied: ${policyText(room)}.`;
+      return t('policy_applied', { policy: policyText(room) });
     });
     if (!ok) c.policyDirty = true;
   }
 
   async function resetRoom(c) {
     if (c.resetInput.value.trim() !== c.name) {
-      say(c.resetDialogMsg, `Type ${c.name} exactly to confirm the reset.`, true);
+      say(c.resetDialogMsg, t('reset_mismatch', { room: c.name }), true);
       c.resetInput.focus();
       return;
     }
     try {
       const r = await api('POST', `${roomPath(c.name)}/reset`);
       c.dialog.close();
-      say(c.resetMsg, `Room reset: the line is empty (epoch ${r.epoch}).`);
+      say(c.resetMsg, t('reset_done', { epoch: r.epoch }));
       refreshNow();
     } catch (e) {
-      say(c.resetDialogMsg, `Not done: ${e.message}`, true);
+      say(c.resetDialogMsg, t('not_done', { reason: e.message }), true);
     }
   }
 
@@ -569,14 +616,14 @@
         const c = cards.get(room.room);
         if (c) drawCharts(c, history);
       }));
-      updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+      updated.textContent = t('updated', { time: new Date().toLocaleTimeString(lang) });
       if (!stopped && notice.dataset.kind === 'error') {
         notice.textContent = '';
         delete notice.dataset.kind;
       }
     } catch (e) {
       if (stopped) return;
-      notice.textContent = `Could not refresh: ${e.message}`;
+      notice.textContent = t('refresh_failed', { reason: e.message });
       notice.dataset.kind = 'error';
     }
   }
