@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <memory>
 #include <sstream>
@@ -20,9 +21,16 @@ namespace {
 constexpr std::int64_t kSeedNowS = 1'700'000'000;
 constexpr std::int64_t kLeewayS = 30;
 
+// A broken set-up must say why, not look like a finding.
+[[noreturn]] void fail(const std::string& why) {
+  std::cerr << "pass_fuzz: " << why << "\n";
+  std::abort();
+}
+
 std::string read_data_file(const char* name) {
-  std::ifstream in(std::string(WAITROOM_FUZZ_DATA_DIR) + "/" + name, std::ios::binary);
-  if (!in) std::abort();
+  const std::string path = std::string(WAITROOM_FUZZ_DATA_DIR) + "/" + name;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read " + path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
@@ -31,7 +39,7 @@ const waitroom::token::SigningKey& server_key() {
     auto k = waitroom::token::SigningKey::from_pem(read_data_file("pass_es256.pem"), "fuzz-es256",
                                                    waitroom::token::Algorithm::ES256, kSeedNowS,
                                                    std::nullopt);
-    if (!k) std::abort();
+    if (!k) fail("test key: " + k.error().detail);
     return std::move(*k);
   }();
   return key;
@@ -46,7 +54,7 @@ const waitroom::verify::Verifier& library_verifier() {
     options.now_s = [] { return kSeedNowS; };
     std::string error;
     auto v = waitroom::verify::Verifier::create(std::move(options), &error);
-    if (!v) std::abort();
+    if (!v) fail("verifier: " + error);
     return v;
   }();
   return *verifier;
