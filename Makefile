@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 RELEASE := build/release/waitroom
 ASAN := build/asan/waitroom
 
-.PHONY: bootstrap build build-asan run test unit-test http-test bench clean format
+.PHONY: bootstrap build build-asan run test unit-test http-test bench clean format install deb fuzz
 
 bootstrap:
 	@./scripts/bootstrap
@@ -27,6 +27,24 @@ test: build-asan
 
 bench: build
 	@./bench/run
+
+# Installs the release build under $(PREFIX) (DESTDIR for staging): the binary, waitroom(1), the
+# systemd unit, the config in /etc/waitroom (kept if present), the waitroom_verify library.
+PREFIX ?= /usr/local
+install: build
+	@DESTDIR=$(DESTDIR) cmake --install build/release --prefix $(PREFIX)
+
+# build/waitroom_<version>_<arch>.deb from the release build (packaging/debian/).
+deb: build
+	@./packaging/debian/build-deb build/release build
+
+# Builds the libFuzzer targets with clang (preset fuzz) and runs each for FUZZ_SECONDS (default 60).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@./scripts/bootstrap fuzz
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/run-fuzz
 
 format:
 	@clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp')
