@@ -131,7 +131,7 @@ struct World {
     waitroom::gate::add_oidc_routes(router, *services);
     waitroom::web::add_room_page_routes(router, *services, *site);
     waitroom::api::add_demo_routes(router, *services);
-    waitroom::web::dashboard::add_dashboard_routes(router, *services);
+    waitroom::web::dashboard::add_dashboard_routes(router, *services, site->languages());
     std::vector<std::pair<std::string, std::string>> labels;
     for (const auto& r : router.routes())
       labels.emplace_back(std::string(beast_http::to_string(r.method)), r.pattern);
