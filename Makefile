@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 RELEASE := build/release/waitroom
 ASAN := build/asan/waitroom
 
-.PHONY: bootstrap build build-asan run test unit-test http-test bench clean format install deb fuzz
+.PHONY: bootstrap build build-asan run test unit-test http-test bench clean format install deb fuzz soak
 
 bootstrap:
 	@./scripts/bootstrap
@@ -24,6 +24,11 @@ run: build
 # Every test runs against the ASan/UBSan build: unit tests (ctest) and black-box suites (pytest).
 test: build-asan
 	@./scripts/run-tests
+
+# kill -9 twenty times under mixed load (make test runs 5 rounds of the same test).
+soak: build-asan
+	@WAITROOM_BIN=build/asan/waitroom ASAN_OPTIONS=detect_leaks=0 WAITROOM_KILL_ROUNDS=20 \
+		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider tests/http/test_kill9_mixed.py
 
 bench: build
 	@./bench/run

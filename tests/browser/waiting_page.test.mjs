@@ -301,9 +301,10 @@ test('when the stream is refused the page polls: first after 1 s, then backing o
   await join(page, `${wr.base}/r/poll`);
   const shown = Date.now();  // the script's timer started before this
   while (polls.length < 2) await page.waitForTimeout(100);
-  assert.ok(polls[0] - shown <= 1100, `first poll ${polls[0] - shown} ms after the page showed`);
+  // Upper bounds leave room for a loaded machine (CI shares 2 cores); the schedule is 1 s, then 2 s.
+  assert.ok(polls[0] - shown <= 1600, `first poll ${polls[0] - shown} ms after the page showed`);
   const gap = polls[1] - polls[0];
-  assert.ok(gap >= 1800 && gap <= 3000, `second poll ${gap} ms after the first (nothing changed: 2 s)`);
+  assert.ok(gap >= 1800 && gap <= 3500, `second poll ${gap} ms after the first (nothing changed: 2 s)`);
   await wr.admin('POST', '/admin/v1/rooms/poll/advance', { by: 2 });
   await page.getByRole('heading', { name: "It's your turn" }).waitFor({ timeout: 6000 });
   await context.close();
