@@ -4,19 +4,13 @@
 
 #include <set>
 
+#include "testing/embedded_languages.hpp"
 #include "web/embedded_files.hpp"
 
 namespace waitroom::web {
 namespace {
 
-const Languages& languages() {
-  static const Languages l = [] {
-    auto loaded = Languages::load_embedded();
-    EXPECT_TRUE(loaded.has_value()) << (loaded ? "" : loaded.error().detail);
-    return std::move(*loaded);
-  }();
-  return l;
-}
+const Languages& languages() { return testing::embedded_languages(); }
 
 TEST(I18n, FiveLanguagesEachWithEveryEnglishKey) {
   const auto& l = languages();

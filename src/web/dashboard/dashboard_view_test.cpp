@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <cctype>
 
+#include "testing/embedded_languages.hpp"
 #include "web/dashboard/assets.hpp"
 
 namespace waitroom::web::dashboard {
@@ -12,14 +13,7 @@ namespace {
 
 namespace json = boost::json;
 
-const Languages& languages() {
-  static const Languages l = [] {
-    auto loaded = Languages::load_embedded();
-    EXPECT_TRUE(loaded.has_value()) << (loaded ? "" : loaded.error().detail);
-    return std::move(*loaded);
-  }();
-  return l;
-}
+const Languages& languages() { return testing::embedded_languages(); }
 
 const DashboardPages& pages() {
   static const DashboardPages p = [] {
