@@ -67,6 +67,7 @@ asio::awaitable<Response> put_room(Services& s, RequestContext& ctx) {
   };
   auto result = co_await s.store.put_room(room, std::move(update));
   if (!result) co_return http::problem(ctx.request, result.error());
+  if (s.abuse) s.abuse->forget(room);  // new limits apply to the next request, not a second later
   co_return json_ok(ctx.request, room_admin_json(result->first), result->second ? Status::created : Status::ok);
 }
 
@@ -77,8 +78,10 @@ asio::awaitable<Response> get_room(Services& s, RequestContext& ctx) {
 }
 
 asio::awaitable<Response> delete_room(Services& s, RequestContext& ctx) {
-  auto r = co_await s.store.delete_room(std::string(ctx.param("room")));
+  const std::string room(ctx.param("room"));
+  auto r = co_await s.store.delete_room(room);
   if (!r) co_return http::problem(ctx.request, r.error());
+  if (s.abuse) s.abuse->forget(room);
   Response res{Status::no_content, ctx.request.version()};
   res.keep_alive(ctx.request.keep_alive());
   res.prepare_payload();

@@ -18,10 +18,29 @@ using http::Status;
 
 namespace {
 
+// A refusal of the room's abuse protection, in AWS's error shape.
+Response aws_refusal(const http::Request& req, const core::Error& e) {
+  Response res = aws_error(req, http::status_of(e.code), e.detail);
+  if (e.retry_after_s > 0) res.set(http::beast_http::field::retry_after, std::to_string(e.retry_after_s));
+  return res;
+}
+
+asio::awaitable<core::Result<void>> admit_poll(Services& s, RequestContext& ctx, const std::string& room) {
+  if (!s.abuse) co_return core::Result<void>{};
+  co_return co_await s.abuse->admit_poll(ctx.request, ctx.remote, room);
+}
+
 asio::awaitable<Response> assign_queue_num(Services& s, RequestContext& ctx) {
   auto body = body_object(ctx.request);
   auto event = body ? body_string(*body, "event_id") : std::nullopt;
   if (!event) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
+  if (s.abuse) {
+    // A room asking for proof of work asks AWS clients too (the same two fields in the body).
+    const std::string challenge = body_string(*body, "pow_challenge").value_or("");
+    const std::string nonce = body_string(*body, "pow_nonce").value_or("");
+    auto admitted = co_await s.abuse->admit_ticket(ctx.request, ctx.remote, *event, challenge, nonce);
+    if (!admitted) co_return aws_refusal(ctx.request, admitted.error());
+  }
   // Synchronous, unlike AWS's SQS path: the id is in line when this answers, and an unknown
   // event uses no position.
   auto result = co_await s.store.enqueue(*event, std::nullopt, /*tracks_presence=*/false);
@@ -38,6 +57,8 @@ asio::awaitable<Response> queue_num(Services& s, RequestContext& ctx) {
   auto id = http::query_param(ctx.query, "request_id");
   if (!event || !id || !is_request_id(*id))
     co_return aws_error(ctx.request, Status::bad_request, "Invalid event or request ID");
+  auto admitted = co_await admit_poll(s, ctx, *event);
+  if (!admitted) co_return aws_refusal(ctx.request, admitted.error());
   auto room = co_await s.store.room(*event);
   if (!room) co_return aws_error(ctx.request, Status::bad_request, "Invalid event or request ID");
   auto t = co_await s.store.ticket(*event, *id);
@@ -57,6 +78,8 @@ asio::awaitable<Response> queue_num(Services& s, RequestContext& ctx) {
 asio::awaitable<Response> serving_num(Services& s, RequestContext& ctx) {
   auto r = co_await event_room(s, ctx.query);
   if (!r) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
+  auto admitted = co_await admit_poll(s, ctx, r->name);
+  if (!admitted) co_return aws_refusal(ctx.request, admitted.error());
   // A number, where AWS sent Redis's string ("120"); a room setting restores the string.
   json::value serving = r->counters.serving;
   if (r->settings.aws_serving_counter_as_string) serving = std::to_string(r->counters.serving);
@@ -66,6 +89,8 @@ asio::awaitable<Response> serving_num(Services& s, RequestContext& ctx) {
 asio::awaitable<Response> waiting_num(Services& s, RequestContext& ctx) {
   auto r = co_await event_room(s, ctx.query);
   if (!r) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
+  auto admitted = co_await admit_poll(s, ctx, r->name);
+  if (!admitted) co_return aws_refusal(ctx.request, admitted.error());
   const core::RoomCounters& c = r->counters;
   const std::uint64_t waiting = c.queue_counter > c.passes_issued ? c.queue_counter - c.passes_issued : 0;
   co_return aws_json(ctx.request, Status::ok, json::object{{"waiting_num", waiting}});
@@ -119,7 +144,7 @@ void add_aws_public_routes(http::Router& router, Services& s) {
   add(Method::get, "/public_key", public_key);
   add(Method::post, "/generate_token", [](Services& sv, RequestContext& c) {
     // The public endpoint ignores issuer and validity_period, as AWS's did.
-    return generate_token(sv, c, [](const json::object&) -> core::Result<store::PassOptions> { return store::PassOptions{}; });
+    return generate_token(sv, c, [](const json::object&) -> core::Result<store::PassOptions> { return store::PassOptions{}; }, true);
   });
 }
 

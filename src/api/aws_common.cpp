@@ -1,5 +1,7 @@
 #include "api/aws_common.hpp"
 
+#include "api/visitor_pass.hpp"
+
 #include "http/problem.hpp"
 #include "http/query.hpp"
 #include "token/jws.hpp"
@@ -86,7 +88,8 @@ core::Result<json::object> token_set(Services& s, const std::string& access, std
   return set;
 }
 
-asio::awaitable<Response> generate_token(Services& s, RequestContext& ctx, PassOptionsReader read_options) {
+asio::awaitable<Response> generate_token(Services& s, RequestContext& ctx, PassOptionsReader read_options,
+                                         bool caller_is_visitor) {
   auto body = body_object(ctx.request);
   auto event = body ? body_string(*body, "event_id") : std::nullopt;
   auto id = body ? body_string(*body, "request_id") : std::nullopt;
@@ -96,6 +99,9 @@ asio::awaitable<Response> generate_token(Services& s, RequestContext& ctx, PassO
   if (!room) co_return aws_error(ctx.request, Status::bad_request, "Invalid event or request ID");
   auto options = read_options(*body);
   if (!options) co_return aws_error(ctx.request, Status::bad_request, options.error().detail);
+  // The public route's caller is the visitor: a room binding passes by network binds to theirs.
+  // (The private route's caller is a back end, whose network the visitor does not share.)
+  if (caller_is_visitor && s.abuse) options->client_prefix = co_await s.abuse->client_prefix(ctx.request, ctx.remote, *event);
   auto pass = co_await s.store.issue_pass(*event, *id, std::move(*options));
   if (!pass) {
     switch (pass.error().code) {
@@ -116,7 +122,10 @@ asio::awaitable<Response> generate_token(Services& s, RequestContext& ctx, PassO
   }
   auto set = token_set(s, pass->pass, pass->expires_in_s);
   if (!set) co_return aws_error(ctx.request, http::status_of(set.error().code), set.error().detail);
-  co_return aws_json(ctx.request, Status::ok, *set);
+  Response res = aws_json(ctx.request, Status::ok, *set);
+  if (auto c = binding_cookie(s, *event, room->settings.pass_cookie, pass->pass, *id))
+    res.set(http::beast_http::field::set_cookie, *c);
+  co_return res;
 }
 
 // AWS answered OPTIONS from API Gateway mocks with these CORS headers.

@@ -22,9 +22,10 @@ boost::asio::awaitable<core::Result<store::RoomView>> event_room(Services& s, st
 core::Result<boost::json::object> token_set(Services& s, const std::string& access, std::int64_t expires_in);
 
 using PassOptionsReader = std::function<core::Result<store::PassOptions>(const boost::json::object&)>;
-// POST generate_token, public or private: they differ only in the overrides they read.
+// POST generate_token, public or private: they differ in the overrides they read, and in whether
+// the caller is the visitor (public) or a back end acting for them (private).
 boost::asio::awaitable<http::Response> generate_token(Services& s, http::RequestContext& ctx,
-                                                      PassOptionsReader read_options);
+                                                      PassOptionsReader read_options, bool caller_is_visitor);
 // API Gateway's OPTIONS mock: CORS headers, empty body.
 http::Handler cors_preflight(std::string_view methods);
 

@@ -154,7 +154,7 @@ void add_aws_private_routes(http::Router& router, Services& s) {
                cors_preflight(method == Method::post ? "OPTIONS,POST" : "GET,OPTIONS"));
   };
   add(Method::post, "/generate_token",
-      [](Services& sv, RequestContext& c) { return generate_token(sv, c, read_overrides); });
+      [](Services& sv, RequestContext& c) { return generate_token(sv, c, read_overrides, false); });
   add(Method::post, "/increment_serving_counter", increment_serving_counter);
   add(Method::post, "/update_session", update_session);
   add(Method::get, "/num_active_tokens", num_active_tokens);

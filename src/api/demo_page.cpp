@@ -19,7 +19,7 @@ constexpr std::string_view kShopPath = "/demo/shop";
 asio::awaitable<Response> shop(Services& s, RequestContext& ctx) {
   const std::string& room = s.config.demo_room;
   std::string why;
-  auto pass = co_await live_pass(s, ctx.request, room, why);
+  auto pass = co_await live_pass(s, ctx.request, ctx.remote, room, why);
   if (!pass) co_return http::redirect(ctx.request, Status::found, room_page_url(s, room, kShopPath));
   std::optional<std::string> renewed = co_await renewed_pass_cookie(s, room, *pass);
   Response res = html_response(

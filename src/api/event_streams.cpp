@@ -282,6 +282,14 @@ asio::awaitable<bool> no_content(http::StreamExchange& ex, unsigned version, boo
 
 asio::awaitable<EventStreams::Opened> EventStreams::open_stream(
     http::StreamExchange& ex, const Reply& reply, Stream& s, std::optional<std::uint64_t> last_id) {
+  if (abuse_) {
+    // Opening a stream is a status read: it counts against the client's poll rate.
+    auto admitted = co_await abuse_->admit_poll(ex.parser.get(), ex.remote, s.room);
+    if (!admitted) {
+      const bool again = co_await refuse(ex, reply.version, reply.keep_alive, reply.head_only, admitted.error());
+      co_return again ? Opened::answered : Opened::answered_close;
+    }
+  }
   auto op = store_.watch_ticket(s.room, s.ticket);
   auto watched = co_await std::move(op);
   if (!watched) {

@@ -2,6 +2,7 @@
 
 #include "api/cookies.hpp"
 #include "api/json_io.hpp"
+#include "api/visitor_pass.hpp"
 #include "http/problem.hpp"
 
 namespace waitroom::api {
@@ -14,13 +15,28 @@ using http::Status;
 
 namespace {
 
+// A body string field, or "" when absent or not a string (the proof-of-work check names it).
+std::string_view text_field(const boost::json::object& body, std::string_view name) {
+  const boost::json::value* v = body.if_contains(name);
+  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view{};
+}
+
 asio::awaitable<Response> create_ticket(Services& s, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
-  if (auto body = read_json_object(ctx.request); !body) co_return http::problem(ctx.request, body.error());
+  auto body = read_json_object(ctx.request);
+  if (!body) co_return http::problem(ctx.request, body.error());
+  if (s.abuse) {
+    auto admitted = co_await s.abuse->admit_ticket(ctx.request, ctx.remote, room, text_field(*body, "pow_challenge"),
+                                                   text_field(*body, "pow_nonce"));
+    if (!admitted) co_return http::problem(ctx.request, admitted.error());
+  }
   std::optional<std::string> existing;
   if (auto c = http::cookie_value(ctx.request, ticket_cookie_name(room)); !c.empty()) existing = std::string(c);
   auto result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true);
-  if (!result) co_return http::problem(ctx.request, result.error());
+  if (!result) {
+    if (result.error().code == core::ErrorCode::full && s.abuse) s.abuse->count(room, Refusal::room_full);
+    co_return http::problem(ctx.request, result.error());
+  }
   Response res = http::json_response(ctx.request, result->created ? Status::created : Status::ok,
                                      ticket_json(result->ticket, false));
   if (result->created) {
@@ -33,7 +49,12 @@ asio::awaitable<Response> create_ticket(Services& s, RequestContext& ctx) {
 }
 
 asio::awaitable<Response> get_ticket(Services& s, RequestContext& ctx) {
-  auto t = co_await s.store.ticket(std::string(ctx.param("room")), std::string(ctx.param("ticket")));
+  const std::string room(ctx.param("room"));
+  if (s.abuse) {
+    auto admitted = co_await s.abuse->admit_poll(ctx.request, ctx.remote, room);
+    if (!admitted) co_return http::problem(ctx.request, admitted.error());
+  }
+  auto t = co_await s.store.ticket(room, std::string(ctx.param("ticket")));
   if (!t) co_return http::problem(ctx.request, t.error());
   Response res = http::json_response(ctx.request, Status::ok, ticket_json(*t, true));
   if (t->state.status == core::TicketStatus::waiting)
@@ -42,11 +63,35 @@ asio::awaitable<Response> get_ticket(Services& s, RequestContext& ctx) {
 }
 
 asio::awaitable<Response> issue_pass(Services& s, RequestContext& ctx) {
-  auto p = co_await s.store.issue_pass(std::string(ctx.param("room")), std::string(ctx.param("ticket")), {});
+  const std::string room(ctx.param("room")), ticket(ctx.param("ticket"));
+  store::PassOptions options;
+  if (s.abuse) options.client_prefix = co_await s.abuse->client_prefix(ctx.request, ctx.remote, room);
+  auto p = co_await s.store.issue_pass(room, ticket, std::move(options));
   if (!p) co_return http::problem(ctx.request, p.error());
-  co_return json_ok(ctx.request, boost::json::object{{"pass", p->pass},
-                                                     {"expires_at", p->expires_at_s},
-                                                     {"expires_in", p->expires_in_s}});
+  Response res = json_ok(ctx.request, boost::json::object{{"pass", p->pass},
+                                                          {"expires_at", p->expires_at_s},
+                                                          {"expires_in", p->expires_in_s}});
+  // A pass bound by cookie works only with its binding cookie: a browser gets it here.
+  if (is_cookie_bound(p->pass)) {
+    auto cookie = co_await s.store.pass_cookie(room);
+    if (cookie)
+      if (auto c = binding_cookie(s, room, *cookie, p->pass, ticket))
+        res.set(http::beast_http::field::set_cookie, *c);
+  }
+  co_return res;
+}
+
+// A proof-of-work challenge for the room (docs/security.md); difficulty_bits 0: none is needed.
+asio::awaitable<Response> get_challenge(Services& s, RequestContext& ctx) {
+  if (!s.abuse) co_return http::problem(ctx.request, Status::not_found, "no proof of work on this server");
+  auto c = co_await s.abuse->challenge(std::string(ctx.param("room")));
+  if (!c) co_return http::problem(ctx.request, c.error());
+  Response res = json_ok(ctx.request, boost::json::object{{"challenge", c->text},
+                                                          {"difficulty_bits", c->bits},
+                                                          {"expires_at", c->expires_at_s},
+                                                          {"algorithm", "sha256-leading-zero-bits"}});
+  res.set(http::beast_http::field::cache_control, "no-store");
+  co_return res;
 }
 
 asio::awaitable<Response> get_room(Services& s, RequestContext& ctx) {
@@ -75,6 +120,8 @@ void add_public_routes(http::Router& router, Services& s) {
   router.add(Method::post, "/v1/rooms/{room}/tickets/{ticket}/pass",
              [&s](RequestContext& ctx) { return issue_pass(s, ctx); });
   router.add(Method::get, "/v1/rooms/{room}", [&s](RequestContext& ctx) { return get_room(s, ctx); });
+  router.add(Method::get, "/v1/rooms/{room}/challenge",
+             [&s](RequestContext& ctx) { return get_challenge(s, ctx); });
   router.add(Method::get, "/v1/rooms/{room}/draws", [&s](RequestContext& ctx) { return get_draws(s, ctx); });
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 // What the handlers share: the store, the keys and the server's settings. Wired in app/.
+#include "api/abuse_guard.hpp"
 #include "api/admin_session.hpp"
 #include "config/server_config.hpp"
 #include "core/clock.hpp"
@@ -30,6 +31,8 @@ struct Services {
   const store::RoomHistory* history = nullptr;
   // The live update streams' counts, for /metrics.
   ops::EventStreamMetrics* event_stream_metrics = nullptr;
+  // Rate limits, proof of work and pass binding (null: none, e.g. `waitroom routes`).
+  AbuseGuard* abuse = nullptr;
 };
 
 }  // namespace waitroom::api

@@ -5,6 +5,7 @@
 #include "api/cookies.hpp"
 #include "http/query.hpp"
 #include "token/base64url.hpp"
+#include "token/constant_time.hpp"
 
 namespace waitroom::api {
 
@@ -16,10 +17,25 @@ namespace {
 constexpr std::size_t kMaxPassBytes = 8192;
 constexpr std::size_t kMaxReturnUrlBytes = 4096;
 
-// The `sub` (ticket) of a JWT, read without checking the signature: the store compares the whole
-// token with the pass it issued for that ticket, which is the check. So a plain scan of the
-// payload for "sub" is enough (a token it misreads cannot match), and it is the gate's hot path.
-std::optional<std::string> unverified_subject(std::string_view token) {
+// What the gate reads of a JWT without checking its signature: the store compares the whole token
+// with the pass it issued for that ticket, which is the check. So a plain scan of the payload is
+// enough (a token it misreads cannot match), and it is the gate's hot path. The pattern `"name":"`
+// cannot occur inside a JSON string value, where quotes are escaped.
+struct UnverifiedClaims {
+  std::string sub;   // the ticket
+  std::string bind;  // empty: the pass is not bound to a client
+};
+
+std::string_view string_claim(std::string_view payload, std::string_view pattern) {
+  const auto at = payload.find(pattern);
+  if (at == std::string_view::npos) return {};
+  const auto begin = at + pattern.size();
+  const auto end = payload.find('"', begin);
+  if (end == std::string_view::npos) return {};
+  return payload.substr(begin, end - begin);
+}
+
+std::optional<UnverifiedClaims> unverified_claims(std::string_view token) {
   const auto first = token.find('.');
   const auto second = first == std::string_view::npos ? first : token.find('.', first + 1);
   if (second == std::string_view::npos) return std::nullopt;
@@ -27,13 +43,27 @@ std::optional<std::string> unverified_subject(std::string_view token) {
   const auto size = token::base64url_decode(token.substr(first + 1, second - first - 1), buffer);
   if (!size) return std::nullopt;
   const std::string_view payload(buffer.data(), *size);
-  constexpr std::string_view kSub = "\"sub\":\"";
-  const auto at = payload.find(kSub);
-  if (at == std::string_view::npos) return std::nullopt;
-  const auto begin = at + kSub.size();
-  const auto end = payload.find('"', begin);
-  if (end == std::string_view::npos) return std::nullopt;
-  return std::string(payload.substr(begin, end - begin));
+  const std::string_view sub = string_claim(payload, "\"sub\":\"");
+  if (sub.empty()) return std::nullopt;
+  return UnverifiedClaims{std::string(sub), std::string(string_claim(payload, "\"bind\":\""))};
+}
+
+std::string binding_cookie_name(std::string_view room) { return "waitroom-bind-" + std::string(room); }
+
+// Whether this request comes from the client a bound pass was issued to.
+asio::awaitable<bool> bound_client(Services& s, const http::beast_http::fields& headers,
+                                   const boost::asio::ip::address& peer, const std::string& room,
+                                   const std::string& ticket, std::string_view bind) {
+  if (bind.empty()) co_return true;
+  if (!s.abuse) co_return false;
+  if (bind == "cookie")
+    co_return token::constant_time_equal(http::cookie_value(headers, binding_cookie_name(room)),
+                                         s.abuse->binding_value(room, ticket));
+  if (bind.starts_with("ip:")) {
+    const std::string prefix = co_await s.abuse->client_prefix(headers, peer, room);
+    co_return prefix == bind.substr(3);
+  }
+  co_return false;
 }
 
 std::string_view origin_of(std::string_view url) {
@@ -46,6 +76,7 @@ std::string_view origin_of(std::string_view url) {
 }  // namespace
 
 asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::beast_http::fields& headers,
+                                                           const boost::asio::ip::address& peer,
                                                            const std::string& room, std::string& why) {
   std::string_view token = http::bearer_token(headers);
   // The default cookie name first: the gate's hot path then needs no look at the room's settings.
@@ -59,13 +90,22 @@ asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const ht
     why = "no pass for this room";
   } else if (token.size() > kMaxPassBytes) {
     why = "the pass is too large";
-  } else if (auto ticket = unverified_subject(token); !ticket) {
+  } else if (auto claims = unverified_claims(token); !claims) {
     why = "the pass is malformed";
   } else {
-    auto checked = co_await s.store.check_pass(room, std::move(*ticket), std::string(token));
+    auto checked = co_await s.store.check_pass(room, claims->sub, std::string(token));
+    if (checked && !claims->bind.empty()) {
+      const bool bound = co_await bound_client(s, headers, peer, room, checked->ticket, claims->bind);
+      if (!bound) {
+        if (s.abuse) s.abuse->count(room, Refusal::pass_binding);
+        why = claims->bind == "cookie" ? "this pass belongs to another browser"
+                                       : "this pass belongs to another network";
+        co_return std::nullopt;
+      }
+    }
     if (checked && checked->renewal_due) {
       // A failed renewal (e.g. the disk refuses writes) leaves the still-valid pass in use.
-      auto renewed = co_await s.store.renew_pass(room, checked->ticket);
+      auto renewed = co_await s.store.renew_pass(room, checked->ticket, claims->bind);
       if (renewed) {
         checked->expires_at_s = renewed->expires_at_s;
         checked->pass = renewed->pass;
@@ -85,6 +125,21 @@ asio::awaitable<std::optional<std::string>> renewed_pass_cookie(Services& s, con
   if (!cookie) co_return std::nullopt;
   co_return set_pass_cookie(room, *cookie, check.renewed->pass, s.config.cookie_secure,
                             std::max<std::int64_t>(check.renewed->expires_in_s, 1));
+}
+
+bool is_cookie_bound(std::string_view pass) {
+  auto claims = unverified_claims(pass);
+  return claims && claims->bind == "cookie";
+}
+
+std::optional<std::string> binding_cookie(Services& s, const std::string& room, const core::PassCookie& cookie,
+                                          std::string_view pass, std::string_view ticket) {
+  if (!s.abuse || !is_cookie_bound(pass)) return std::nullopt;
+  core::PassCookie c = cookie;
+  c.name = binding_cookie_name(room);
+  // It outlives any pass (renewals keep the same value); without a pass it opens nothing.
+  return set_pass_cookie(room, c, s.abuse->binding_value(room, ticket), s.config.cookie_secure,
+                         core::kMaxPassLifetimeS);
 }
 
 std::string room_page_url(const Services& s, std::string_view room, std::string_view return_url) {

@@ -68,6 +68,7 @@ struct Runtime {
   std::unique_ptr<token::KeyRing> keys;
   std::optional<token::JwtPassMinter> minter;
   std::unique_ptr<store::EmbeddedStore> store;
+  std::string abuse_secret;  // the data dir's secret: proof-of-work challenges, pass binding
   ops::EventBus event_bus;
   std::vector<std::shared_ptr<ops::WebhookSink>> webhooks;
 
@@ -85,6 +86,7 @@ struct Runtime {
     auto page = web::Site::create(cfg, *secret);
     if (!page) return std::unexpected(page.error());
     site = std::move(*page);
+    abuse_secret = *secret;
     ids.emplace(std::move(*secret));
     auto ring = token::KeyRing::open(cfg.data_dir / "keys", clock());
     if (!ring) return std::unexpected(ring.error());
@@ -140,26 +142,33 @@ rlim_t raise_open_file_limit() {
   return limit.rlim_cur;
 }
 
+// The config file, the environment, then the command line's flags (start and SIGHUP alike).
+core::Result<config::ServerConfig> effective_config(const ServeOptions& options) {
+  auto cfg = config::load_config(options.config_file);
+  if (!cfg) return cfg;
+  if (options.listen) cfg->listen = *options.listen;
+  if (options.data_dir) cfg->data_dir = *options.data_dir;
+  if (options.threads) cfg->threads = *options.threads;
+  if (options.durability) {
+    auto d = config::parse_durability(*options.durability);
+    if (!d) return std::unexpected(core::Error{core::ErrorCode::bad_request, "--durability " + d.error().detail});
+    cfg->durability = *d;
+  }
+  if (cfg->threads == 0) cfg->threads = std::max(1u, std::thread::hardware_concurrency());
+  return cfg;
+}
+
 }  // namespace
 
 int serve(const ServeOptions& options) {
-  auto loaded = config::load_config(options.config_file);
+  auto loaded = effective_config(options);
   if (!loaded) return fail_with(loaded.error());
   config::ServerConfig cfg = std::move(*loaded);
-  if (options.listen) cfg.listen = *options.listen;
-  if (options.data_dir) cfg.data_dir = *options.data_dir;
-  if (options.threads) cfg.threads = *options.threads;
-  if (options.durability) {
-    auto d = config::parse_durability(*options.durability);
-    if (!d) return fail_with(core::Error{core::ErrorCode::bad_request, "--durability " + d.error().detail});
-    cfg.durability = *d;
-  }
   auto listen = config::parse_listen(cfg.listen);
   if (!listen) return fail_with(listen.error());
   if (cfg.manual_clock && !config::is_loopback(listen->first))
     return fail_with(core::Error{core::ErrorCode::bad_request,
                                  "testing.manual_clock is for tests only and needs a loopback listen address"});
-  if (cfg.threads == 0) cfg.threads = std::max(1u, std::thread::hardware_concurrency());
 
   // Block the signals before any thread starts so that only the signal_set below sees them.
   sigset_t signals;
@@ -186,6 +195,9 @@ int serve(const ServeOptions& options) {
   ops::EventStreamMetrics event_stream_metrics;
   api::EventStreams event_streams(*rt.store, cfg.limits, event_stream_metrics);
   services.event_stream_metrics = &event_stream_metrics;
+  api::AbuseGuard abuse(*rt.store, rt.clock(), rt.abuse_secret);
+  services.abuse = &abuse;
+  event_streams.set_abuse_guard(&abuse);
   http::Router router;
   build_routes(router, services, *rt.site, event_streams);
   std::vector<std::pair<std::string, std::string>> labels;

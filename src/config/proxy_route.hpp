@@ -9,15 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ip_network.hpp"
+
 namespace waitroom::config {
 
-// An IPv4 or IPv6 network, e.g. 10.0.0.0/8 or 2001:db8::/32. IPv4 networks are kept as
-// IPv4-mapped IPv6 (::ffff:10.0.0.0/104), so one comparison serves both families and a dual-stack
-// listener's mapped peers match IPv4 rules.
-struct Cidr {
-  std::array<unsigned char, 16> address{};
-  unsigned prefix_bits = 0;  // of the 128
-};
+// An IPv4 or IPv6 network, e.g. 10.0.0.0/8 or 2001:db8::/32 (core/ip_network).
+using Cidr = core::IpNetwork;
 
 enum class BypassKind { path_prefix, path_regex, cidr, header, cookie, crawlers };
 

@@ -155,6 +155,55 @@ core::Result<void> apply_pass_cookie(const json::value& value, core::PassCookie&
   return {};
 }
 
+// An "abuse" object is merged key by key, like "admission"; trusted_proxies is replaced whole.
+core::Result<void> apply_abuse(const json::value& value, core::AbuseSettings& a) {
+  if (!value.is_object()) return fail(ErrorCode::bad_request, "abuse must be an object");
+  for (const auto& [key, v] : value.get_object()) {
+    const std::string field = "abuse." + std::string(key);
+    if (key == "tickets_per_ip_per_minute" || key == "polls_per_ip_per_second" || key == "pow_difficulty_bits") {
+      auto n = read_int(v, field);
+      if (!n) return std::unexpected(n.error());
+      (key == "tickets_per_ip_per_minute" ? a.tickets_per_ip_per_minute
+       : key == "polls_per_ip_per_second" ? a.polls_per_ip_per_second
+                                          : a.pow_difficulty_bits) = *n;
+    } else if (key == "max_waiting") {
+      auto n = read_optional_int(v, field);
+      if (!n) return std::unexpected(n.error());
+      a.max_waiting = *n;
+    } else if (key == "bind_pass") {
+      auto b = read_enum(v, field, core::parse_pass_binding, "\"none\", \"ip_prefix\", \"cookie\"");
+      if (!b) return std::unexpected(b.error());
+      a.bind_pass = *b;
+    } else if (key == "trusted_proxies") {
+      if (!v.is_array()) return fail(ErrorCode::bad_request, field + " must be an array of networks such as \"10.0.0.0/8\"");
+      std::vector<core::IpNetwork> networks;
+      for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+        const std::string item = field + "[" + std::to_string(i) + "]";
+        auto text = read_string(v.get_array()[i], item);
+        if (!text) return std::unexpected(text.error());
+        auto net = core::parse_ip_network(*text);
+        if (!net) return fail(ErrorCode::bad_request, item + ": " + net.error().detail);
+        networks.push_back(*net);
+      }
+      a.trusted_proxies = std::move(networks);
+    } else {
+      return fail(ErrorCode::bad_request, "unknown room setting \"" + field + "\"");
+    }
+  }
+  return {};
+}
+
+json::object abuse_to_json(const core::AbuseSettings& a) {
+  json::array proxies;
+  for (const core::IpNetwork& n : a.trusted_proxies) proxies.push_back(json::value(core::to_string(n)));
+  return json::object{{"tickets_per_ip_per_minute", a.tickets_per_ip_per_minute},
+                      {"polls_per_ip_per_second", a.polls_per_ip_per_second},
+                      {"pow_difficulty_bits", a.pow_difficulty_bits},
+                      {"bind_pass", core::to_string(a.bind_pass)},
+                      {"max_waiting", a.max_waiting ? json::value(*a.max_waiting) : json::value(nullptr)},
+                      {"trusted_proxies", std::move(proxies)}};
+}
+
 core::Result<std::vector<std::string>> read_string_array(const json::value& v, const std::string& field) {
   if (!v.is_array()) return fail(ErrorCode::bad_request, field + " must be an array of strings");
   std::vector<std::string> out;
@@ -270,6 +319,8 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       if (auto ok = apply_admission(value, s.admission); !ok) return std::unexpected(ok.error());
     } else if (key == "pass_cookie") {
       if (auto ok = apply_pass_cookie(value, s.pass_cookie); !ok) return std::unexpected(ok.error());
+    } else if (key == "abuse") {
+      if (auto ok = apply_abuse(value, s.abuse); !ok) return std::unexpected(ok.error());
     } else if (key == "queueing") {
       auto q = read_enum(value, key, core::parse_queueing,
                          "\"fifo\", \"random\", \"passthrough\", \"reject\"");
@@ -348,7 +399,8 @@ json::object room_settings_to_json(const core::RoomSettings& s, Secrets secrets)
                                                    {"secure", s.pass_cookie.secure ? json::value(*s.pass_cookie.secure)
                                                                                    : json::value(nullptr)},
                                                    {"same_site", core::to_string(s.pass_cookie.same_site)}}},
-                      {"oidc", oidc_to_json(s.oidc, secrets)}};
+                      {"oidc", oidc_to_json(s.oidc, secrets)},
+                      {"abuse", abuse_to_json(s.abuse)}};
 }
 
 }  // namespace waitroom::config

@@ -27,9 +27,33 @@ TEST(RoomSettingsCodec, RoundTripsThroughJson) {
   s.aws_serving_counter_as_string = true;
   s.renew_on_activity = true;
   s.pass_cookie = {"shop_pass", "example.com", "/shop", true, core::SameSite::strict};
+  s.abuse.tickets_per_ip_per_minute = 7;
+  s.abuse.polls_per_ip_per_second = 0;
+  s.abuse.pow_difficulty_bits = 18;
+  s.abuse.bind_pass = core::PassBinding::ip_prefix;
+  s.abuse.max_waiting = 5000;
+  s.abuse.trusted_proxies = {*core::parse_ip_network("10.0.0.0/8"), *core::parse_ip_network("2001:db8::/32")};
   auto back = apply_room_settings(room_settings_to_json(s, Secrets::include), core::RoomSettings{});
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, s);
+}
+
+TEST(RoomSettingsCodec, AbuseMergesKeyByKeyAndNamesBadFields) {
+  auto s = apply_room_settings(parse(R"({"abuse": {"max_waiting": 10, "bind_pass": "cookie"}})"), core::RoomSettings{});
+  ASSERT_TRUE(s) << s.error().detail;
+  EXPECT_EQ(s->abuse.max_waiting, 10);
+  EXPECT_EQ(s->abuse.bind_pass, core::PassBinding::cookie);
+  EXPECT_EQ(s->abuse.tickets_per_ip_per_minute, 60);
+  EXPECT_EQ(s->abuse.trusted_proxies, core::AbuseSettings::default_trusted_proxies());
+  auto cleared = apply_room_settings(parse(R"({"abuse": {"max_waiting": null}})"), *s);
+  ASSERT_TRUE(cleared);
+  EXPECT_FALSE(cleared->abuse.max_waiting);
+  for (const char* bad : {R"({"abuse": {"trusted_proxies": ["nope"]}})", R"({"abuse": {"pow_difficulty_bits": 40}})",
+                          R"({"abuse": []})", R"({"abuse": {"polls_per_ip_per_second": "5"}})"}) {
+    auto r = apply_room_settings(parse(bad), core::RoomSettings{});
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().detail.find("abuse"), std::string::npos) << r.error().detail;
+  }
 }
 
 TEST(RoomSettingsCodec, PassCookieMergesKeyByKeyAndNullSecureFollowsTheServer) {

@@ -295,37 +295,7 @@ std::string_view bypass_kind_name(BypassKind kind) {
   return "unknown";
 }
 
-core::Result<Cidr> parse_cidr(std::string_view text) {
-  const auto slash = text.find('/');
-  const std::string address(text.substr(0, slash));
-  Cidr out;
-  unsigned max_bits = 128;
-  unsigned char v4[4];
-  if (::inet_pton(AF_INET, address.c_str(), v4) == 1) {
-    out.address[10] = out.address[11] = 0xff;  // ::ffff:a.b.c.d
-    std::copy(std::begin(v4), std::end(v4), out.address.begin() + 12);
-    max_bits = 32;
-  } else if (::inet_pton(AF_INET6, address.c_str(), out.address.data()) != 1) {
-    return fail(
-        ErrorCode::bad_request,
-        "\"" + std::string(text) + "\" is not an IPv4 or IPv6 network such as \"10.0.0.0/8\"");
-  }
-  unsigned bits = max_bits;
-  if (slash != std::string_view::npos) {
-    const std::string_view b = text.substr(slash + 1);
-    auto [end, ec] = std::from_chars(b.data(), b.data() + b.size(), bits);
-    if (b.empty() || ec != std::errc{} || end != b.data() + b.size() || bits > max_bits)
-      return fail(ErrorCode::bad_request,
-                  "the prefix length after '/' must be 0-" + std::to_string(max_bits));
-  }
-  out.prefix_bits = bits + (max_bits == 32 ? 96 : 0);
-  // Host bits set (10.1.2.3/8) are almost always a typo for another network: refuse them.
-  for (unsigned i = out.prefix_bits; i < 128; ++i)
-    if (out.address[i / 8] & (0x80 >> (i % 8)))
-      return fail(ErrorCode::bad_request,
-                  "\"" + std::string(text) + "\" has bits set after the prefix length");
-  return out;
-}
+core::Result<Cidr> parse_cidr(std::string_view text) { return core::parse_ip_network(text); }
 
 core::Result<std::vector<ProxyRoute>> parse_routes(const toml::array& routes) {
   std::vector<ProxyRoute> out;

@@ -15,6 +15,8 @@ enum class ErrorCode : std::uint8_t {
   conflict,         // 409: "not yet" (carries retry_after_s) or a state that forbids the change
   gone,             // 410: ticket or pass of an older epoch, expired
   payload_too_large,// 413
+  too_many_requests,// 429: a client over its rate limit (carries retry_after_s)
+  full,             // 503: the room has as many waiting visitors as it takes (max_waiting)
   unavailable,      // 503: store cannot accept writes right now
   internal,         // 500
 };

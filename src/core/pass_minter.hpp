@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/room_settings.hpp"
 
 namespace waitroom::core {
 
@@ -18,7 +19,16 @@ struct PassRequest {
   std::uint32_t epoch = 0;
   std::int64_t issued_at_s = 0;
   std::int64_t expires_at_s = 0;
+  // The "bind" claim: "cookie", "ip:203.0.113.0/24", or empty (not bound). See pass_binding().
+  std::string binding;
 };
+
+// The binding a room binding passes by `mode` writes into a pass for a client in `client_prefix`.
+inline std::string pass_binding(PassBinding mode, const std::string& client_prefix) {
+  if (mode == PassBinding::cookie) return "cookie";
+  if (mode == PassBinding::ip_prefix && !client_prefix.empty()) return "ip:" + client_prefix;
+  return {};
+}
 
 class PassMinter {
  public:

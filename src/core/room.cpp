@@ -57,12 +57,22 @@ const ScheduledEvent* Room::find_event(std::int64_t start_s) const {
 Result<bool> Room::admits_on_arrival(std::int64_t now_s) {
   if (queueing_ == Queueing::reject)
     return fail(ErrorCode::conflict, "this room is closed: no new places are given");
-  if (settings_.state != RoomState::open || prequeue_first_) return false;
-  if (queueing_ == Queueing::passthrough) return true;
-  const AdmissionPolicy& a = admission_;
-  if (a.mode != AdmissionMode::capacity || waiting_count() > 0 || !policy_window_open(now_s)) return false;
-  auto room = cap_room(now_s);
-  return room && *room > 0;
+  bool admits = false;
+  if (settings_.state == RoomState::open && !prequeue_first_) {
+    const AdmissionPolicy& a = admission_;
+    if (queueing_ == Queueing::passthrough) {
+      admits = true;
+    } else if (a.mode == AdmissionMode::capacity && waiting_count() == 0 && policy_window_open(now_s)) {
+      auto room = cap_room(now_s);
+      admits = room && *room > 0;
+    }
+  }
+  // Only those who would wait count against the cap: a visitor let in at once takes no place.
+  if (const auto& cap = settings_.abuse.max_waiting;
+      !admits && cap && waiting_count() >= static_cast<std::uint64_t>(*cap))
+    return fail(ErrorCode::full, "this room is full: " + std::to_string(*cap) + " visitors are waiting already",
+                kFullRetryAfterS);
+  return admits;
 }
 
 Result<std::uint64_t> Room::enqueue(std::int64_t now_s, std::uint64_t count, std::uint8_t flags) {

@@ -24,6 +24,8 @@ inline constexpr std::uint64_t kMaxPosition = (std::uint64_t{1} << 40) - 1;
 inline constexpr std::uint32_t kMaxEpoch = (std::uint32_t{1} << 24) - 1;
 // How long a visitor who is not yet eligible is told to wait before asking again.
 inline constexpr std::int64_t kNotYetRetryAfterS = 5;
+// A full room (max_waiting) asks new visitors to come back after this long.
+inline constexpr std::int64_t kFullRetryAfterS = 30;
 
 // Where a ticket is in its life, apart from its session (the pass).
 enum class TicketPhase : std::uint8_t {

@@ -47,6 +47,25 @@ std::string_view to_string(RoomState state) {
   return "open";
 }
 
+std::string_view to_string(PassBinding binding) {
+  switch (binding) {
+    case PassBinding::none: return "none";
+    case PassBinding::ip_prefix: return "ip_prefix";
+    case PassBinding::cookie: return "cookie";
+  }
+  return "none";
+}
+
+std::optional<PassBinding> parse_pass_binding(std::string_view text) {
+  for (auto b : {PassBinding::none, PassBinding::ip_prefix, PassBinding::cookie})
+    if (to_string(b) == text) return b;
+  return std::nullopt;
+}
+
+std::vector<IpNetwork> AbuseSettings::default_trusted_proxies() {
+  return {*parse_ip_network("127.0.0.1/32")};
+}
+
 std::optional<AdmissionMode> parse_admission_mode(std::string_view text) {
   for (auto m : {AdmissionMode::manual, AdmissionMode::rate, AdmissionMode::max_active, AdmissionMode::capacity})
     if (to_string(m) == text) return m;
@@ -122,6 +141,26 @@ Result<void> validate(const PassCookie& c) {
   return {};
 }
 
+inline constexpr std::int64_t kMaxLimitPerPeriod = 1'000'000;
+inline constexpr std::size_t kMaxTrustedProxies = 64;
+
+Result<void> validate(const AbuseSettings& a) {
+  for (auto [field, value] : {std::pair{"abuse.tickets_per_ip_per_minute", a.tickets_per_ip_per_minute},
+                              std::pair{"abuse.polls_per_ip_per_second", a.polls_per_ip_per_second}})
+    if (value < 0 || value > kMaxLimitPerPeriod)
+      return fail(ErrorCode::bad_request,
+                  std::string(field) + " must be between 0 (no limit) and " + std::to_string(kMaxLimitPerPeriod));
+  if (a.pow_difficulty_bits < 0 || a.pow_difficulty_bits > kMaxPowDifficultyBits)
+    return fail(ErrorCode::bad_request,
+                "abuse.pow_difficulty_bits must be between 0 (off) and " + std::to_string(kMaxPowDifficultyBits));
+  if (a.max_waiting && (*a.max_waiting < 1 || *a.max_waiting > kMaxActiveCap))
+    return fail(ErrorCode::bad_request,
+                "abuse.max_waiting must be between 1 and " + std::to_string(kMaxActiveCap) + ", or null (no cap)");
+  if (a.trusted_proxies.size() > kMaxTrustedProxies)
+    return fail(ErrorCode::bad_request, "abuse.trusted_proxies: at most " + std::to_string(kMaxTrustedProxies) + " networks");
+  return {};
+}
+
 }  // namespace
 
 Result<void> validate(const RoomSettings& s) {
@@ -147,6 +186,7 @@ Result<void> validate(const RoomSettings& s) {
   if (auto ok = validate(s.admission); !ok) return ok;
   if (auto ok = validate(s.pass_cookie); !ok) return ok;
   if (auto ok = validate(s.oidc); !ok) return ok;
+  if (auto ok = validate(s.abuse); !ok) return ok;
   if (s.events.size() > kMaxScheduledEvents)
     return fail(ErrorCode::bad_request, "events: at most " + std::to_string(kMaxScheduledEvents) + " per room");
   for (std::size_t i = 0; i < s.events.size(); ++i) {

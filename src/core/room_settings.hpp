@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/ip_network.hpp"
 #include "core/oidc_settings.hpp"
 
 namespace waitroom::core {
@@ -81,6 +82,32 @@ struct PassCookie {
   bool operator==(const PassCookie&) const = default;
 };
 
+// Against bots and shared passes (docs/security.md). The defaults let a household or an office
+// behind one address in, and stop one machine from taking hundreds of places.
+enum class PassBinding : std::uint8_t { none, ip_prefix, cookie };
+std::string_view to_string(PassBinding binding);
+std::optional<PassBinding> parse_pass_binding(std::string_view text);
+
+inline constexpr std::int64_t kMaxPowDifficultyBits = 32;
+
+struct AbuseSettings {
+  // Per client address (an IPv6 client's /64); 0: no limit. Answered 429 with Retry-After.
+  std::int64_t tickets_per_ip_per_minute = 60;
+  std::int64_t polls_per_ip_per_second = 5;
+  // Leading zero bits of SHA-256 a browser must find before it gets a ticket; 0: off.
+  std::int64_t pow_difficulty_bits = 0;
+  // A pass works only from the client it was issued to: the same /24 (IPv4) or /64 (IPv6), or the
+  // browser holding the room's binding cookie.
+  PassBinding bind_pass = PassBinding::none;
+  // Waiting visitors at most; then new visitors see the room's "full" page (503).
+  std::optional<std::int64_t> max_waiting;
+  // Peers whose X-Forwarded-For is believed (the proxy in front).
+  std::vector<IpNetwork> trusted_proxies = default_trusted_proxies();
+
+  static std::vector<IpNetwork> default_trusted_proxies();
+  bool operator==(const AbuseSettings&) const = default;
+};
+
 struct RoomSettings {
   std::int64_t pass_lifetime_s = kDefaultPassLifetimeS;
   std::string algorithm = "ES256";  // "ES256" or "RS256"
@@ -108,6 +135,7 @@ struct RoomSettings {
   bool renew_on_activity = false;
   // The OpenID Connect relying parties allowed to send visitors through this room.
   OidcSettings oidc;
+  AbuseSettings abuse;
 
   bool operator==(const RoomSettings&) const = default;
 };

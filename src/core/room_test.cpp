@@ -159,3 +159,32 @@ TEST(RoomSettings, Validation) {
 
 }  // namespace
 }  // namespace waitroom::core
+
+namespace waitroom::core {
+namespace {
+
+TEST(RoomAbuse, MaxWaitingRefusesNewPlacesOnceThatManyWait) {
+  constexpr std::int64_t now = 1'700'000'000;
+  RoomSettings s;
+  s.abuse.max_waiting = 2;
+  Room room("r", s);
+  ASSERT_TRUE(room.admits_on_arrival(now));
+  ASSERT_TRUE(room.enqueue(now, 2));
+  auto full = room.admits_on_arrival(now);
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code, ErrorCode::full);
+  EXPECT_EQ(full.error().retry_after_s, kFullRetryAfterS);
+  ASSERT_TRUE(room.advance_by(1, now));  // one goes in: a place frees up
+  EXPECT_TRUE(room.admits_on_arrival(now));
+
+  // Visitors let in on arrival take no place in the line, so the cap does not stop them.
+  s.queueing = Queueing::passthrough;
+  Room open("p", s);
+  ASSERT_TRUE(open.enqueue(now, 5));
+  auto admits = open.admits_on_arrival(now);
+  ASSERT_TRUE(admits);
+  EXPECT_TRUE(*admits);
+}
+
+}  // namespace
+}  // namespace waitroom::core

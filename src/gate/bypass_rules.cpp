@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "gate/route_table.hpp"
+#include "http/client_address.hpp"
 #include "http/message.hpp"
 
 namespace waitroom::gate {
@@ -106,21 +107,7 @@ bool is_crawler(std::string_view user_agent) {
 }
 
 bool in_network(const config::Cidr& network, const boost::asio::ip::address& address) {
-  std::array<unsigned char, 16> bytes{};
-  if (address.is_v4()) {
-    bytes[10] = bytes[11] = 0xff;
-    const auto v4 = address.to_v4().to_bytes();
-    std::copy(v4.begin(), v4.end(), bytes.begin() + 12);
-  } else if (address.is_v6()) {
-    bytes = address.to_v6().to_bytes();
-  } else {
-    return false;
-  }
-  const unsigned full = network.prefix_bits / 8, rest = network.prefix_bits % 8;
-  if (!std::equal(bytes.begin(), bytes.begin() + full, network.address.begin())) return false;
-  if (rest == 0) return true;
-  const auto mask = static_cast<unsigned char>(0xff << (8 - rest));
-  return (bytes[full] & mask) == (network.address[full] & mask);
+  return (address.is_v4() || address.is_v6()) && core::contains(network, http::to_ip_bytes(address));
 }
 
 }  // namespace waitroom::gate

@@ -39,7 +39,7 @@ asio::awaitable<Response> check(Services& s, RequestContext& ctx) {
     co_return http::problem(ctx.request, Status::bad_request, "on_fail must be auto, 401 or 302");
   const OnFail on_fail = mode == "302" ? OnFail::redirect : mode == "401" ? OnFail::unauthorized : OnFail::automatic;
   std::string why;
-  std::optional<store::PassCheck> passed = co_await live_pass(s, ctx.request, *room, why);
+  std::optional<store::PassCheck> passed = co_await live_pass(s, ctx.request, ctx.remote, *room, why);
   if (!passed) {
     // Only refusals pay for telling an unknown room (a misconfigured proxy) from a missing pass.
     auto known = co_await s.store.room(*room);

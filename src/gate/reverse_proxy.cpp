@@ -255,7 +255,7 @@ asio::awaitable<bool> ReverseProxy::serve(std::size_t index, http::StreamExchang
     fwd.bypass = route.bypass.match(BypassRequest{ex.path, req, ex.remote});
     if (!fwd.bypass) {
       std::string why;
-      fwd.pass = co_await api::live_pass(services_, req, cfg.room, why);
+      fwd.pass = co_await api::live_pass(services_, req, ex.remote, cfg.room, why);
       if (!fwd.pass) {
         // Only refusals pay for telling a missing room (a configuration mistake) from a missing
         // pass.

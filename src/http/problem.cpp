@@ -14,6 +14,8 @@ Status status_of(core::ErrorCode code) {
     case ErrorCode::conflict: return Status::conflict;
     case ErrorCode::gone: return Status::gone;
     case ErrorCode::payload_too_large: return Status::payload_too_large;
+    case ErrorCode::too_many_requests: return Status::too_many_requests;
+    case ErrorCode::full:
     case ErrorCode::unavailable: return Status::service_unavailable;
     case ErrorCode::internal: return Status::internal_server_error;
   }

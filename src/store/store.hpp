@@ -95,6 +95,9 @@ struct PassCheck {
 struct PassOptions {
   std::optional<std::string> issuer;
   std::optional<std::int64_t> lifetime_s;
+  // The client's network ("203.0.113.0/24"): a room that binds passes by ip_prefix writes it
+  // into the pass (claim "bind"); empty: the caller cannot tell, and the pass is not bound to one.
+  std::string client_prefix;
 };
 
 struct Advance {
@@ -148,7 +151,8 @@ class Store {
   virtual Op<PassCheck> check_pass(std::string room, std::string ticket, std::string pass) = 0;
   // Renews the ticket's active session (renew_on_activity): a new pass valid for the room's
   // pass_lifetime_s from now, unless a concurrent request just did it; returns the current pass.
-  virtual Op<PassView> renew_pass(std::string room, std::string ticket) = 0;
+  // `binding`: the "bind" claim of the pass it renews (a session keeps the binding it began with).
+  virtual Op<PassView> renew_pass(std::string room, std::string ticket, std::string binding) = 0;
 
   virtual Op<RoomView> room(std::string room) = 0;
   // The room's pass cookie settings: what gates need of a room besides the pass itself.

@@ -27,6 +27,7 @@ core::Result<std::string> JwtPassMinter::mint(const core::PassRequest& r) const 
       {"queue_position", r.position},
       {"token_use", "access"},
   };
+  if (!r.binding.empty()) claims["bind"] = r.binding;
   return keys_.sign(*alg, claims);
 }
 

@@ -14,6 +14,7 @@ namespace {
 
 // The strings the page's script needs to write numbers, estimates and announcements itself.
 constexpr std::string_view kScriptStrings[] = {
+    "pow_working",
     "ahead_one",
     "ahead_other",
     "announce_ahead_one",
@@ -96,6 +97,12 @@ std::string language_links(const PageInput& in, const Catalog& current,
   return out;
 }
 
+// The room takes no more waiting visitors (abuse.max_waiting): new ones see the "full" view.
+bool is_full(const store::RoomView& room) {
+  const auto& cap = room.settings.abuse.max_waiting;
+  return cap && room.counters.waiting >= static_cast<std::uint64_t>(*cap);
+}
+
 std::string script_strings(const Catalog& catalog) {
   json::object o;
   for (std::string_view key : kScriptStrings) o[key] = catalog.text(key);
@@ -110,6 +117,8 @@ std::string_view to_string(View view) {
       return "join";
     case View::closed:
       return "closed";
+    case View::full:
+      return "full";
     case View::waiting:
       return "waiting";
     case View::eligible:
@@ -152,6 +161,8 @@ const TemplateSchema& page_schema() {
       // flags
       {"view_join", VarKind::flag},
       {"view_closed", VarKind::flag},
+      {"view_full", VarKind::flag},
+      {"pow", VarKind::flag},
       {"view_waiting", VarKind::flag},
       {"view_eligible", VarKind::flag},
       {"prequeue", VarKind::flag},
@@ -199,7 +210,7 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
   if (live)
     m.view = ticket->state.status == TicketStatus::waiting ? View::waiting : View::eligible;
   else
-    m.view = closed ? View::closed : View::join;
+    m.view = closed ? View::closed : is_full(room) ? View::full : View::join;
   const std::string status = room_status(room);
   m.signature = std::string(to_string(m.view)) + "|" + status + "|" +
                 std::string(core::to_string(room.queueing));
@@ -255,7 +266,12 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
   switch (m.view) {
     case View::join:
       d.flag("prequeue", prequeue_phase);
+      d.flag("pow", room.settings.abuse.pow_difficulty_bits > 0);
       announce = notice.empty() ? title : notice;
+      break;
+    case View::full:
+      title = t.text("title_full");
+      announce = title;
       break;
     case View::closed: {
       title = t.text("title_closed");
@@ -344,6 +360,8 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
   if (m.view == View::waiting && ticket->state.eta) attribute(attrs, "data-wr-eta", "1");
   if (start_s && (m.view == View::join || m.view == View::waiting) && prequeue_phase)
     attribute(attrs, "data-wr-event-start", std::to_string(*start_s));
+  if (m.view == View::join && room.settings.abuse.pow_difficulty_bits > 0)
+    attribute(attrs, "data-wr-pow", std::to_string(room.settings.abuse.pow_difficulty_bits));
   attribute(attrs, "data-wr-announce", announce);
   attribute(attrs, "data-wr-strings", script_strings(t));
   d.set("page_attributes", attrs);

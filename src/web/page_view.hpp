@@ -1,6 +1,6 @@
 #pragma once
 // What the waiting-room page shows, decided from the room and the visitor's ticket: which view
-// (join, closed, waiting, eligible), and every template variable (docs/page.md lists them). Pure:
+// (join, closed, full, waiting, eligible), and every template variable (docs/page.md lists them). Pure:
 // no I/O, the time is given, so every state is unit-tested without a server.
 #include <cstdint>
 #include <optional>
@@ -14,7 +14,7 @@
 
 namespace waitroom::web {
 
-enum class View { join, closed, waiting, eligible };
+enum class View { join, closed, full, waiting, eligible };
 std::string_view to_string(View view);
 
 struct PageInput {

@@ -1,11 +1,11 @@
 #include "web/resume_token.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <memory>
 
 #include "token/base64url.hpp"
+#include "token/hmac_sha256.hpp"
 
 namespace waitroom::web {
 
@@ -43,10 +43,8 @@ int hex_value(char c) {
 }  // namespace
 
 ResumeTokens::ResumeTokens(std::string_view server_secret) {
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), server_secret.data(), static_cast<int>(server_secret.size()),
-       reinterpret_cast<const unsigned char*>(kKeyLabel.data()), kKeyLabel.size(), key_.data(),
-       &len);
+  const std::string key = token::hmac_sha256(server_secret, kKeyLabel);
+  std::copy(key.begin(), key.end(), key_.begin());
 }
 
 // The id's text is lowercase hex in the UUID shape 8-4-4-4-12.

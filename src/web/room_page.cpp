@@ -173,6 +173,10 @@ Response render(Services& s, const Site& site, RequestContext& ctx, const Render
 
 asio::awaitable<Response> show(Services& s, const Site& site, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
+  if (s.abuse) {
+    auto admitted = co_await s.abuse->admit_poll(ctx.request, ctx.remote, room);
+    if (!admitted) co_return http::problem(ctx.request, admitted.error());
+  }
   auto r = co_await s.store.room(room);
   if (!r) co_return http::problem(ctx.request, r.error());
   RenderArgs args;
@@ -201,7 +205,18 @@ asio::awaitable<Response> join(Services& s, const Site& site, RequestContext& ct
   std::optional<std::string> existing;
   if (auto c = http::cookie_value(ctx.request, api::ticket_cookie_name(room)); !c.empty())
     existing = std::string(c);
-  auto result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true);
+  core::Result<store::EnqueueResult> result = std::unexpected(core::Error{});
+  core::Result<void> admitted;
+  if (s.abuse) {
+    const std::string challenge = param(ctx, "pow_challenge"), nonce = param(ctx, "pow_nonce");
+    admitted = co_await s.abuse->admit_ticket(ctx.request, ctx.remote, room, challenge, nonce);
+  }
+  if (admitted) {
+    result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true);
+    if (!result && result.error().code == ErrorCode::full && s.abuse) s.abuse->count(room, api::Refusal::room_full);
+  } else {
+    result = std::unexpected(admitted.error());
+  }
   if (!result) {
     if (result.error().code == ErrorCode::not_found)
       co_return http::problem(ctx.request, result.error());
@@ -211,9 +226,11 @@ asio::awaitable<Response> join(Services& s, const Site& site, RequestContext& ct
     RenderArgs args;
     args.room = &*r;
     args.status = http::status_of(result.error().code);
-    if (r->queueing != core::Queueing::reject) {
+    // Closed and full rooms have their own views; a refused proof of work asks for the script.
+    const ErrorCode code = result.error().code;
+    if (r->queueing != core::Queueing::reject && code != ErrorCode::full) {
       const std::string lang = explicit_lang(site, ctx);
-      args.notice = language_for(site, ctx, lang).text("join_unavailable");
+      args.notice = language_for(site, ctx, lang).text(code == ErrorCode::forbidden ? "pow_nojs" : "join_unavailable");
     }
     Response res = render(s, site, ctx, args);
     if (result.error().retry_after_s > 0)
@@ -238,7 +255,9 @@ asio::awaitable<Response> enter(Services& s, const Site& site, RequestContext& c
   auto r = co_await s.store.room(room);
   if (!r) co_return http::problem(ctx.request, r.error());
   const std::string ticket(c);
-  auto pass = co_await s.store.issue_pass(room, ticket, {});
+  store::PassOptions options;
+  if (s.abuse) options.client_prefix = co_await s.abuse->client_prefix(ctx.request, ctx.remote, room);
+  auto pass = co_await s.store.issue_pass(room, ticket, std::move(options));
   if (!pass)
     co_return http::redirect(ctx.request, Status::see_other,
                              back);  // not yet, or over: the page says which
@@ -248,6 +267,8 @@ asio::awaitable<Response> enter(Services& s, const Site& site, RequestContext& c
   res.set(field::field::set_cookie,
           api::set_pass_cookie(room, r->settings.pass_cookie, pass->pass, s.config.cookie_secure,
                                std::max<std::int64_t>(pass->expires_in_s, 1)));
+  if (auto bind = api::binding_cookie(s, room, r->settings.pass_cookie, pass->pass, ticket))
+    res.insert(field::field::set_cookie, *bind);
   co_return res;
 }
 

@@ -414,7 +414,8 @@ Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string tick
                                   position,
                                   rm.epoch(),
                                   now,
-                                  now + options.lifetime_s.value_or(st.pass_lifetime_s)};
+                                  now + options.lifetime_s.value_or(st.pass_lifetime_s),
+                                  core::pass_binding(st.abuse.bind_pass, options.client_prefix)};
     }
   }
   if (existing) {
@@ -491,7 +492,7 @@ Store::Op<PassCheck> EmbeddedStore::check_pass(std::string room, std::string tic
                       std::nullopt};
 }
 
-Store::Op<PassView> EmbeddedStore::renew_pass(std::string room, std::string ticket) {
+Store::Op<PassView> EmbeddedStore::renew_pass(std::string room, std::string ticket, std::string binding) {
   auto found = find_ticket(room, ticket);
   if (!found) co_return std::unexpected(found.error());
   auto& [entry, position] = *found;
@@ -509,8 +510,8 @@ Store::Op<PassView> EmbeddedStore::renew_pass(std::string room, std::string tick
     const core::RoomSettings& st = rm.settings();
     if (fresh(*s, st)) co_return pass_view(*s, now);  // renewed already (or not due)
     if (auto w = writable(); !w) co_return std::unexpected(w.error());
-    request = core::PassRequest{room, st.algorithm, st.issuer, rm.audience(), ticket, position, rm.epoch(),
-                                now,  now + st.pass_lifetime_s};
+    request = core::PassRequest{room,  st.algorithm, st.issuer, rm.audience(), ticket, position, rm.epoch(),
+                                now,   now + st.pass_lifetime_s, std::move(binding)};
   }
   // Signed outside the room's lock, as a first issuance is.
   auto pass = minter_.mint(request);

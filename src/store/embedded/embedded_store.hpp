@@ -42,7 +42,7 @@ class EmbeddedStore final : public Store {
                                  std::span<const std::uint64_t> positions) override;
   Op<PassView> issue_pass(std::string room, std::string ticket, PassOptions options) override;
   Op<PassCheck> check_pass(std::string room, std::string ticket, std::string pass) override;
-  Op<PassView> renew_pass(std::string room, std::string ticket) override;
+  Op<PassView> renew_pass(std::string room, std::string ticket, std::string binding) override;
   Op<RoomView> room(std::string room) override;
   Op<core::PassCookie> pass_cookie(std::string room) override;
   Op<std::vector<RoomView>> rooms() override;

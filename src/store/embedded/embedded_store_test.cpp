@@ -127,9 +127,9 @@ TEST_F(EmbeddedStoreTest, PassOptionsApplyToTheFirstIssueOnly) {
   create_room(*s, "demo");
   const std::string t = run(s->enqueue("demo", std::nullopt, true))->ticket.ticket;
   ASSERT_TRUE(run(s->advance("demo", Advance{.by = 1, .to = std::nullopt})));
-  const auto first = run(s->issue_pass("demo", t, PassOptions{.issuer = "https://x", .lifetime_s = 60})).value();
+  const auto first = run(s->issue_pass("demo", t, PassOptions{.issuer = "https://x", .lifetime_s = 60, .client_prefix = {}})).value();
   EXPECT_EQ(first.expires_at_s, clock_.now_s() + 60);
-  const auto again = run(s->issue_pass("demo", t, PassOptions{.issuer = std::nullopt, .lifetime_s = 600})).value();
+  const auto again = run(s->issue_pass("demo", t, PassOptions{.issuer = std::nullopt, .lifetime_s = 600, .client_prefix = {}})).value();
   EXPECT_EQ(again.pass, first.pass);
   EXPECT_EQ(again.expires_at_s, first.expires_at_s);
 }
@@ -140,9 +140,9 @@ TEST_F(EmbeddedStoreTest, ListsTicketsWhosePassExpired) {
   std::vector<std::string> ts;
   for (int i = 0; i < 3; ++i) ts.push_back(run(s->enqueue("demo", std::nullopt, true))->ticket.ticket);
   ASSERT_TRUE(run(s->advance("demo", Advance{.by = 3, .to = std::nullopt})));
-  ASSERT_TRUE(run(s->issue_pass("demo", ts[0], PassOptions{.issuer = std::nullopt, .lifetime_s = 60})));
-  ASSERT_TRUE(run(s->issue_pass("demo", ts[1], PassOptions{.issuer = std::nullopt, .lifetime_s = 120})));
-  ASSERT_TRUE(run(s->issue_pass("demo", ts[2], PassOptions{.issuer = std::nullopt, .lifetime_s = 60})));
+  ASSERT_TRUE(run(s->issue_pass("demo", ts[0], PassOptions{.issuer = std::nullopt, .lifetime_s = 60, .client_prefix = {}})));
+  ASSERT_TRUE(run(s->issue_pass("demo", ts[1], PassOptions{.issuer = std::nullopt, .lifetime_s = 120, .client_prefix = {}})));
+  ASSERT_TRUE(run(s->issue_pass("demo", ts[2], PassOptions{.issuer = std::nullopt, .lifetime_s = 60, .client_prefix = {}})));
   ASSERT_TRUE(run(s->end_session("demo", ts[2], core::SessionStatus::completed)));
   EXPECT_TRUE(run(s->expired_tickets("demo"))->empty());
   clock_.advance_ms(61'000);
