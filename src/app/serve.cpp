@@ -12,6 +12,7 @@
 #include "api/aws_api.hpp"
 #include "api/aws_private_api.hpp"
 #include "api/demo_page.hpp"
+#include "app/config_reload.hpp"
 #include "api/event_streams.hpp"
 #include "gate/forward_auth.hpp"
 #include "gate/oidc_provider.hpp"
@@ -158,6 +159,34 @@ core::Result<config::ServerConfig> effective_config(const ServeOptions& options)
   return cfg;
 }
 
+// SIGHUP: the key files (`waitroom keys rotate` beside a live server), then the config file's
+// rooms (app/config_reload.hpp). A config that no longer parses changes nothing.
+void reload(const ServeOptions& options, Runtime& rt, config::ServerConfig& loaded, api::AbuseGuard& abuse) {
+  if (auto r = rt.keys->reload(); !r) ops::log_error("key reload failed", {{"error", r.error().detail}});
+  else ops::log_info("keys reloaded");
+  auto next = effective_config(options);
+  if (!next) {
+    ops::log_error("config reload failed: keeping the running config", {{"error", next.error().detail}});
+    return;
+  }
+  auto report = reload_config(*rt.store, loaded, *next, [](auto op) { return run_now(std::move(op)); });
+  if (!report) {
+    ops::log_error("config reload stopped", {{"error", report.error().detail}});
+    return;
+  }
+  for (const std::string& room : report->rooms_updated) abuse.forget(room);
+  auto join = [](const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+    return out;
+  };
+  ops::log_info("config reloaded", {{"rooms_created", join(report->rooms_created)},
+                                    {"rooms_updated", join(report->rooms_updated)},
+                                    {"restart_needed_for", join(report->restart_needed)}});
+  // The rooms as now read are the baseline of the next reload; the rest stays as started.
+  loaded.rooms = std::move(next->rooms);
+}
+
 }  // namespace
 
 int serve(const ServeOptions& options) {
@@ -245,13 +274,12 @@ int serve(const ServeOptions& options) {
                               {"durability", cfg.durability == config::Durability::fsync ? "fsync" : "relaxed"},
                               {"replayed_records", rt.store->replayed_records()}});
 
+  config::ServerConfig reloaded = cfg;  // what the last reload read (cfg itself stays as started)
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      // `waitroom keys rotate` run beside a live server changes the key files; pick them up.
-      if (auto r = rt.keys->reload(); !r) ops::log_error("key reload failed", {{"error", r.error().detail}});
-      else ops::log_info("keys reloaded");
+      reload(options, rt, reloaded, abuse);
       continue;
     }
     ops::log_info("stopping", {{"signal", sig}});

@@ -23,6 +23,8 @@ struct BypassRule {
   std::string name;   // path_prefix, path_regex: the pattern; header, cookie: the name
   std::string value;  // header, cookie: the exact value
   Cidr cidr;          // cidr only
+
+  bool operator==(const BypassRule&) const = default;
 };
 
 struct ProxyRoute {
@@ -37,6 +39,8 @@ struct ProxyRoute {
   // Longest wait for the upstream's response head, and between two reads of its body.
   std::int64_t response_timeout_s = 60;
   std::vector<BypassRule> bypass;
+
+  bool operator==(const ProxyRoute&) const = default;
 };
 
 // The key naming a route in messages and metrics: "routes[2]".

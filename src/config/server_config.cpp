@@ -310,4 +310,30 @@ core::Result<ServerConfig> load_config(const std::filesystem::path& file) {
   return cfg;
 }
 
+std::vector<std::string> settings_needing_restart(const ServerConfig& a, const ServerConfig& b) {
+  std::vector<std::string> out;
+  auto note = [&out](bool same, const char* key) {
+    if (!same) out.emplace_back(key);
+  };
+  note(a.listen == b.listen, "listen");
+  note(a.data_dir == b.data_dir, "data_dir");
+  note(a.durability == b.durability, "durability");
+  note(a.threads == b.threads, "threads");
+  note(a.admin_key == b.admin_key, "admin_key");
+  note(a.cookie_secure == b.cookie_secure, "cookie_secure");
+  note(a.aws_prefix == b.aws_prefix, "aws_prefix");
+  note(a.gate_path == b.gate_path, "gate_path");
+  note(a.public_url == b.public_url, "public_url");
+  note(a.demo_room == b.demo_room, "demo_room");
+  note(a.default_room == b.default_room, "default_room");
+  note(a.theme_dir == b.theme_dir && a.room_theme_dirs == b.room_theme_dirs, "theme_dir");
+  note(a.aws_credentials == b.aws_credentials, "aws_credentials");
+  note(a.limits == b.limits, "limits");
+  note(a.dashboard == b.dashboard, "dashboard");
+  note(a.webhooks == b.webhooks, "webhooks");
+  note(a.manual_clock == b.manual_clock, "testing");
+  note(a.routes == b.routes, "routes");
+  return out;
+}
+
 }  // namespace waitroom::config

@@ -29,6 +29,8 @@ struct Limits {
   std::int64_t event_heartbeat_s = 15;
   // SIGTERM: stop accepting, let requests in flight finish for up to this long, then stop.
   std::int64_t shutdown_timeout_s = 10;
+
+  bool operator==(const Limits&) const = default;
 };
 
 // [dashboard]: the operator's web dashboard at /admin (docs/dashboard.md).
@@ -39,6 +41,8 @@ struct DashboardConfig {
   // How often the charts' history samples every room. Only [testing] history_interval_ms
   // changes it (the charts cover an hour at the default).
   std::int64_t history_interval_ms = 10'000;
+
+  bool operator==(const DashboardConfig&) const = default;
 };
 
 struct ServerConfig {
@@ -82,6 +86,11 @@ struct ServerConfig {
 // Reads `file` (empty path: defaults only), then applies environment overrides and reads the
 // admin key. Errors name the key and the reason.
 core::Result<ServerConfig> load_config(const std::filesystem::path& file);
+
+// The settings that differ between `before` and `after` and that a running server cannot take
+// (it reads them once at start): SIGHUP names them, and a restart applies them. Rooms are not
+// among them: SIGHUP applies those.
+std::vector<std::string> settings_needing_restart(const ServerConfig& before, const ServerConfig& after);
 
 core::Result<Durability> parse_durability(std::string_view text);
 core::Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text);

@@ -58,6 +58,8 @@ struct WebhookConfig {
   std::int64_t retry_min_ms = 200;
   std::int64_t retry_max_ms = 5000;
   std::string ca_file;  // https: PEM file of CAs to trust instead of the system's; empty = system
+
+  bool operator==(const WebhookConfig&) const = default;
 };
 
 // Checks what create() checks without starting anything. The message starts with the field,
