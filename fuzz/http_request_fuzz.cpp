@@ -77,6 +77,7 @@ struct World {
   std::optional<waitroom::token::JwtPassMinter> minter;
   std::unique_ptr<waitroom::store::EmbeddedStore> store;
   std::optional<waitroom::store::RoomHistory> history;
+  std::optional<waitroom::api::AbuseGuard> abuse;
   std::optional<waitroom::api::Services> services;
   http::Router router;
   std::optional<waitroom::ops::HttpMetrics> metrics;
@@ -94,12 +95,22 @@ struct World {
     waitroom::core::RoomSettings shop;
     shop.admission.mode = waitroom::core::AdmissionMode::manual;
     cfg.rooms.emplace_back("shop", shop);
+    // A room with every defence on, tight: X-Forwarded-For, proof-of-work fields and binding
+    // cookies from the fuzzer then reach their parsers.
+    waitroom::core::RoomSettings guarded;
+    guarded.abuse.tickets_per_ip_per_minute = 5;
+    guarded.abuse.polls_per_ip_per_second = 2;
+    guarded.abuse.pow_difficulty_bits = 1;
+    guarded.abuse.bind_pass = waitroom::core::PassBinding::cookie;
+    guarded.abuse.max_waiting = 50;
+    cfg.rooms.emplace_back("guarded", guarded);
 
     auto secret = waitroom::token::load_or_create_secret(dir / "secret");
     if (!secret) std::abort();
     auto page = waitroom::web::Site::create(cfg, *secret);
     if (!page) std::abort();
     site = std::move(*page);
+    const std::string abuse_secret = *secret;
     ids.emplace(std::move(*secret));
     auto ring = waitroom::token::KeyRing::open(dir / "keys", clock);
     if (!ring) std::abort();
@@ -121,6 +132,8 @@ struct World {
     services.emplace(waitroom::api::Services{*store, *keys, cfg, clock, nullptr, nullptr, {}});
     services->manual_clock = &clock;
     services->history = &*history;
+    abuse.emplace(*store, clock, abuse_secret);
+    services->abuse = &*abuse;
     // The same routes, in the same order, as serve.cpp's build_routes.
     waitroom::api::add_public_routes(router, *services);
     waitroom::api::add_admin_routes(router, *services);
