@@ -101,8 +101,11 @@ def client_context(ca):
 
 
 def tls_connect(srv, ca, timeout=WAIT_S):
+    """A TLS socket on which an end without close_notify raises (ssl.SSLEOFError) rather than
+    reading as b"": so a test sees whether the server closed cleanly."""
     sock = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
-    return client_context(ca).wrap_socket(sock, server_hostname="127.0.0.1")
+    return client_context(ca).wrap_socket(sock, server_hostname="127.0.0.1",
+                                          suppress_ragged_eofs=False)
 
 
 def https_connection(srv, ca):
@@ -175,12 +178,12 @@ def test_tls_1_2_clients_are_served(server_factory, ca):
     ctx = client_context(ca)
     ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     with ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.port), timeout=WAIT_S),
-                         server_hostname="127.0.0.1") as s:
+                         server_hostname="127.0.0.1", suppress_ragged_eofs=False) as s:
         assert s.version() == "TLSv1.2"
         assert s.cipher()[0].startswith("ECDHE-"), s.cipher()
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         answer = b""
-        while chunk := s.recv(65536):
+        while chunk := s.recv(65536):  # ends at close_notify (a bare close raises)
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 200"), answer
 
@@ -363,6 +366,25 @@ def test_sighup_renews_the_certificate_without_dropping_connections(server_facto
     with tls_connect(srv, ca) as s:
         assert fingerprint(s.getpeercert(binary_form=True)) == fingerprint(new_der)
     assert srv.get("/healthz").status_code == 200
+
+
+def test_sigterm_closes_idle_tls_connections_and_exits(server_factory, ca):
+    srv = start_tls_server(server_factory, ca, "drain")
+    idle = tls_connect(srv, ca)
+    idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    answer = b""
+    while not answer.endswith(b'{"status":"ok"}'):
+        answer += idle.recv(65536)
+    silent = socket.create_connection(("127.0.0.1", srv.port), timeout=WAIT_S)  # no handshake
+    started = time.monotonic()
+    srv.proc.send_signal(signal.SIGTERM)
+    rc = srv.proc.wait(timeout=WAIT_S)
+    took = time.monotonic() - started
+    assert rc == 0 and took < 5, (rc, took, srv.log_tail())
+    srv._reap(rc)
+    assert idle.recv(1) == b"", "the idle connection ends with close_notify"
+    idle.close()
+    silent.close()
 
 
 # ---- configuration ---------------------------------------------------------------------------------
