@@ -57,7 +57,9 @@ the data directory: durable log, ticket secret, signing keys
 [SIGNALS]
 .TP
 .B SIGHUP
-re-read the signing keys from the data directory (after \\fBwaitroom keys rotate\\fR)
+re-read the signing keys from the data directory (after \\fBwaitroom keys rotate\\fR) and
+the TLS certificate and key files of [tls] (after a renewal); open connections keep their
+certificate, and a file that fails to load keeps the current one
 .TP
 .BR SIGTERM \", \" SIGINT
 stop serving, sync the log, exit
@@ -69,6 +71,9 @@ the admin key (the server's, and the one \\fBwaitroom admin\\fR sends)
 .TP
 .BR WAITROOM_LISTEN \", \" WAITROOM_DATA_DIR \", \" WAITROOM_DURABILITY
 override the config file's listen, data_dir and durability
+.TP
+.BR WAITROOM_TLS_CERT_FILE \", \" WAITROOM_TLS_KEY_FILE
+override [tls] cert_file and key_file (HTTPS on the listener)
 
 [SEE ALSO]
 The operations guide, docs/operations.md, and the configuration reference, docs/configuration.md,

@@ -10,6 +10,7 @@
 #include "api/event_stream_format.hpp"
 #include "api/json_io.hpp"
 #include "http/problem.hpp"
+#include "http/transport.hpp"
 #include "http/wire.hpp"
 
 namespace waitroom::api {
@@ -38,8 +39,9 @@ constexpr std::int64_t kHeartbeatSpreadParts = 5;  // heartbeats come up to a fi
 // One open stream. Its run() coroutine (and, before that, serve()) holds it; its thread's Shard
 // lists it by room.
 struct EventStreams::Stream {
-  explicit Stream(const asio::any_io_executor& ex) : socket(ex), wake(ex) {}
-  tcp::socket socket;       // the connection, once taken from the server
+  explicit Stream(const asio::any_io_executor& ex) : connection(ex), wake(ex) {}
+  http::Transport connection;  // once taken from the server: plain, or TLS (written through)
+  tcp::socket& socket() { return connection.socket(); }
   asio::steady_timer wake;  // waits for the next heartbeat; cancelled to wake the stream sooner
   std::string room;
   std::string ticket;
@@ -358,16 +360,18 @@ asio::awaitable<bool> EventStreams::serve(std::size_t, http::StreamExchange& ex)
   }
   // The stream takes the connection: the server's request loop, with its buffers and parser,
   // ends here, and the stream goes on with just its own state.
-  s->socket = std::move(ex.client);
+  s->connection = std::move(ex.client);
   asio::co_spawn(*shard.executor, run(shard, std::move(lease)), asio::detached);
   co_return false;
 }
 
 namespace {
 // The client sends nothing after its request: readable means it closed (or sent bytes to drop).
+// Watched on the TCP socket, also under TLS: nothing is read through TLS any more, so what the
+// client sends (its close_notify too) is dropped as raw bytes.
 template <class StreamPtr>
 void watch_peer(const StreamPtr& s) {
-  s->socket.async_wait(tcp::socket::wait_read, [s](const boost::system::error_code& ec) {
+  s->socket().async_wait(tcp::socket::wait_read, [s](const boost::system::error_code& ec) {
     if (ec) return;  // cancelled: the stream is ending
     s->peer_readable = true;
     s->wake.cancel();
@@ -382,16 +386,19 @@ asio::awaitable<void> EventStreams::run(Shard& shard, Lease lease) {
   watch_peer(s);
   auto next_heartbeat = Clock::now() + next_heartbeat_in(shard);
   std::string out;
+  bool client_gone = false;  // it left, or stopped reading
   for (;;) {
     if (s->closing) break;
     if (s->peer_readable) {
       s->peer_readable = false;
       boost::system::error_code ec;
-      const std::size_t available = s->socket.available(ec);
-      if (ec || available == 0) break;  // end of stream: the client left
-      s->socket.read_some(asio::buffer(shard.discard, std::min(available, shard.discard.size())),
-                          ec);
-      if (ec) break;
+      const std::size_t available = s->socket().available(ec);
+      client_gone = ec || available == 0;  // end of stream: the client left
+      if (client_gone) break;
+      s->socket().read_some(asio::buffer(shard.discard, std::min(available, shard.discard.size())),
+                            ec);
+      client_gone = bool(ec);
+      if (client_gone) break;
       watch_peer(s);
     }
     if (s->pending.empty() && Clock::now() >= next_heartbeat) {
@@ -411,10 +418,11 @@ asio::awaitable<void> EventStreams::run(Shard& shard, Lease lease) {
       const bool last = s->final;
       begin_write(shard, *s);
       auto [ec, n] =
-          co_await asio::async_write(s->socket, asio::buffer(out), as_tuple(use_awaitable));
+          co_await asio::async_write(s->connection, asio::buffer(out), as_tuple(use_awaitable));
       end_write(shard, *s);
       if (ec) {
         if (s->too_slow) metrics_.dropped();
+        client_gone = true;
         break;
       }
       if (status) metrics_.sent(1);
@@ -426,9 +434,15 @@ asio::awaitable<void> EventStreams::run(Shard& shard, Lease lease) {
     s->wake.expires_at(next_heartbeat);
     co_await s->wake.async_wait(as_tuple(use_awaitable));  // timed out or woken: look again
   }
+  // TLS: close_notify tells the client that the stream ended here, not somewhere on the way.
+  if (!client_gone && s->connection.is_tls()) {
+    begin_write(shard, *s);
+    co_await s->connection.async_send_close_notify(as_tuple(use_awaitable));
+    end_write(shard, *s);
+  }
   boost::system::error_code ec;
-  s->socket.shutdown(tcp::socket::shutdown_both, ec);
-  s->socket.close(ec);  // also ends the peer watch
+  s->socket().shutdown(tcp::socket::shutdown_both, ec);
+  s->socket().close(ec);  // also ends the peer watch
 }
 
 // Between 80% and 100% of event_heartbeat_s: streams that got the same message at once do not
@@ -468,7 +482,7 @@ asio::awaitable<void> EventStreams::watch_writes(Shard& shard) {
       if (s->write_deadline > now || s->too_slow) continue;
       s->too_slow = true;
       boost::system::error_code ec;
-      s->socket.cancel(ec);  // the write ends with operation_aborted
+      s->socket().cancel(ec);  // the write ends with operation_aborted
     }
   }
   shard.watching_writes = false;

@@ -23,6 +23,7 @@
 #include "ops/event_bus.hpp"
 #include "ops/webhook_sink.hpp"
 #include "http/server.hpp"
+#include "http/tls_context.hpp"
 #include "ops/log.hpp"
 #include "store/embedded/embedded_store.hpp"
 #include "store/history_sampler.hpp"
@@ -43,6 +44,36 @@ namespace {
 int fail_with(const core::Error& e) {
   ops::log_error(e.detail);
   return 1;
+}
+
+boost::json::object certificate_fields(const http::CertificateInfo& cert) {
+  return {{"subject", cert.subject}, {"serial", cert.serial}, {"not_after", cert.not_after}};
+}
+
+// [tls]: the certificate is read before anything else starts, so a wrong file stops the start.
+core::Result<std::shared_ptr<http::CurrentTlsContext>> open_tls(const config::TlsConfig& tls) {
+  if (!tls.enabled()) return nullptr;
+  auto current = http::CurrentTlsContext::open(tls.cert_file, tls.key_file);
+  if (!current) return std::unexpected(current.error());
+  const http::CertificateInfo& cert = (*current)->get()->certificate();
+  ops::log_info("tls certificate loaded", certificate_fields(cert));
+  if (cert.expired) ops::log_warn("tls certificate has expired", certificate_fields(cert));
+  return current;
+}
+
+// SIGHUP: a renewed certificate (certbot's deploy hook) for new connections; open ones keep
+// theirs. A bad file keeps the certificate in use, and says so.
+void reload_tls(http::CurrentTlsContext& tls) {
+  auto cert = tls.reload();
+  if (!cert) {
+    const http::CertificateInfo& kept = tls.get()->certificate();
+    ops::log_error("tls certificate reload failed", {{"error", cert.error().detail},
+                                                     {"still_serving_subject", kept.subject},
+                                                     {"still_serving_serial", kept.serial}});
+    return;
+  }
+  ops::log_info("tls certificate reloaded", certificate_fields(*cert));
+  if (cert->expired) ops::log_warn("tls certificate has expired", certificate_fields(*cert));
 }
 
 // Runs one store coroutine to completion on a private io_context (start-up work only).
@@ -207,6 +238,9 @@ int serve(const ServeOptions& options) {
   std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGXFSZ, SIG_IGN);  // a file size limit fails the write (503, retried), not the process
 
+  auto tls = open_tls(cfg.tls);
+  if (!tls) return fail_with(tls.error());
+
   const rlim_t open_files = raise_open_file_limit();
   Runtime rt;
   if (auto r = rt.open(cfg); !r) return fail_with(r.error());
@@ -235,6 +269,7 @@ int serve(const ServeOptions& options) {
   services.http_metrics = &metrics;
 
   http::Server server(cfg.limits, router, metrics);
+  if (*tls) server.set_tls(*tls, config::strict_transport_security(cfg.tls));
   // The built-in proxy ([[routes]]). Declared after the server so that it, and the pooled upstream
   // connections of the server's io_contexts, go first.
   std::optional<ops::ProxyMetrics> proxy_metrics;
@@ -269,6 +304,7 @@ int serve(const ServeOptions& options) {
   }
   ops::log_info("listening", {{"address", listen->first + ":" + std::to_string(*port)},
                               {"threads", cfg.threads},
+                              {"tls", *tls != nullptr},
                               {"open_files", static_cast<std::uint64_t>(open_files)},
                               {"data_dir", cfg.data_dir.string()},
                               {"durability", cfg.durability == config::Durability::fsync ? "fsync" : "relaxed"},
@@ -280,6 +316,7 @@ int serve(const ServeOptions& options) {
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
       reload(options, rt, reloaded, abuse);
+      if (*tls) reload_tls(**tls);  // a renewed certificate: new connections get it
       continue;
     }
     ops::log_info("stopping", {{"signal", sig}});

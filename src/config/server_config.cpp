@@ -97,6 +97,42 @@ core::Result<void> read_dashboard(const toml::table& tbl, DashboardConfig& d) {
   return {};
 }
 
+constexpr std::int64_t kMaxHstsMaxAgeS = 10LL * 365 * 24 * 3600;  // browsers cap it far lower
+
+core::Result<void> read_tls(const toml::table& tbl, TlsConfig& tls) {
+  for (const auto& [k, v] : tbl) {
+    const std::string key = "tls." + std::string(k.str());
+    if (k == "cert_file" || k == "key_file") {
+      auto path = v.value<std::string>();
+      if (!path || path->empty()) return bad(key, "must be the path of a PEM file");
+      (k == "cert_file" ? tls.cert_file : tls.key_file) = *path;
+    } else if (k == "hsts_max_age_s") {
+      auto n = v.value<std::int64_t>();
+      if (!n || *n < 0 || *n > kMaxHstsMaxAgeS)
+        return bad(key, "must be an integer from 0 (no header) to " + std::to_string(kMaxHstsMaxAgeS));
+      tls.hsts_max_age_s = *n;
+    } else if (k == "hsts_include_subdomains") {
+      auto b = v.value<bool>();
+      if (!b) return bad(key, "must be true or false");
+      tls.hsts_include_subdomains = *b;
+    } else {
+      return bad(key, "unknown key");
+    }
+  }
+  return {};
+}
+
+// The [tls] keys that only make sense together. Checked after the environment had its say.
+core::Result<void> check_tls(const TlsConfig& tls) {
+  if (!tls.cert_file.empty() && tls.key_file.empty())
+    return bad("tls.key_file", "is required with tls.cert_file (the certificate's private key)");
+  if (tls.cert_file.empty() && !tls.key_file.empty())
+    return bad("tls.cert_file", "is required with tls.key_file (the certificate for the key)");
+  if (!tls.enabled() && (tls.hsts_max_age_s > 0 || tls.hsts_include_subdomains))
+    return bad("tls.hsts_max_age_s", "needs tls.cert_file and tls.key_file: HSTS is sent over HTTPS only");
+  return {};
+}
+
 core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cfg) {
   toml::table root;
   try {
@@ -200,6 +236,9 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
         if (!b) return bad("testing.manual_clock", "must be true or false");
         cfg.manual_clock = *b;
       }
+    } else if (key == "tls") {
+      if (!v.is_table()) return bad(key, "must be a table");
+      r = read_tls(*v.as_table(), cfg.tls);
     } else if (key == "dashboard") {
       if (!v.is_table()) return bad(key, "must be a table");
       r = read_dashboard(*v.as_table(), cfg.dashboard);
@@ -277,6 +316,13 @@ core::Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_vie
   return std::pair{host, static_cast<std::uint16_t>(port)};
 }
 
+std::string strict_transport_security(const TlsConfig& tls) {
+  if (!tls.enabled() || tls.hsts_max_age_s == 0) return {};
+  std::string value = "max-age=" + std::to_string(tls.hsts_max_age_s);
+  if (tls.hsts_include_subdomains) value += "; includeSubDomains";
+  return value;
+}
+
 bool is_loopback(std::string_view host) {
   unsigned char addr[16];
   const std::string h(host);
@@ -299,6 +345,12 @@ core::Result<ServerConfig> load_config(const std::filesystem::path& file) {
     if (!d) return std::unexpected(bad("WAITROOM_DURABILITY", d.error().detail).error());
     cfg.durability = *d;
   }
+  if (const char* v = std::getenv("WAITROOM_TLS_CERT_FILE"); v && *v) cfg.tls.cert_file = v;
+  if (const char* v = std::getenv("WAITROOM_TLS_KEY_FILE"); v && *v) cfg.tls.key_file = v;
+  if (auto r = check_tls(cfg.tls); !r) return std::unexpected(r.error());
+  // Under TLS every visitor arrives over HTTPS: cookies that could leak over plain HTTP make no
+  // sense, so they are Secure whatever cookie_secure says.
+  if (cfg.tls.enabled()) cfg.cookie_secure = true;
   if (auto r = read_admin_key(cfg); !r) return std::unexpected(r.error());
   const char* aws_id = std::getenv("WAITROOM_AWS_ACCESS_KEY_ID");
   const char* aws_secret = std::getenv("WAITROOM_AWS_SECRET_ACCESS_KEY");
@@ -333,6 +385,7 @@ std::vector<std::string> settings_needing_restart(const ServerConfig& a, const S
   note(a.webhooks == b.webhooks, "webhooks");
   note(a.manual_clock == b.manual_clock, "testing");
   note(a.routes == b.routes, "routes");
+  note(a.tls == b.tls, "tls");
   return out;
 }
 

@@ -45,6 +45,20 @@ struct DashboardConfig {
   bool operator==(const DashboardConfig&) const = default;
 };
 
+// [tls]: HTTPS on Waitroom's own listener (docs/configuration.md). Off while cert_file is empty.
+struct TlsConfig {
+  std::filesystem::path cert_file;  // PEM: the certificate, then any intermediates
+  std::filesystem::path key_file;   // PEM: its private key
+  // Strict-Transport-Security on every answer: how long browsers use only HTTPS. 0: no header.
+  std::int64_t hsts_max_age_s = 0;
+  bool hsts_include_subdomains = false;
+  bool enabled() const { return !cert_file.empty(); }
+  bool operator==(const TlsConfig&) const = default;
+};
+
+// The Strict-Transport-Security value [tls] asks for; empty when none (no TLS, or max age 0).
+std::string strict_transport_security(const TlsConfig& tls);
+
 struct ServerConfig {
   std::string listen = "127.0.0.1:8080";
   std::filesystem::path data_dir = "data";
@@ -52,7 +66,8 @@ struct ServerConfig {
   unsigned threads = 0;  // 0: one per core
   std::string admin_key;  // from WAITROOM_ADMIN_KEY or admin_key_file; never logged
   std::filesystem::path admin_key_file;
-  bool cookie_secure = false;
+  bool cookie_secure = false;  // always true under [tls]
+  TlsConfig tls;
   std::string aws_prefix = "/aws";  // where the AWS-compatible API answers
   std::string gate_path = "/gate/v1/check";  // the forward-auth endpoint (docs/integrations.md)
   // Where visitors reach Waitroom, for links and redirects from other hosts (a gate in front of

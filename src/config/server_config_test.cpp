@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "testing/temp_dir.hpp"
@@ -102,12 +103,61 @@ TEST(ServerConfig, ErrorsNameTheKey) {
       {"default_room = \"_x\"", "default_room"},
       {"theme_dir = \"\"", "theme_dir"},
       {"[rooms.shop]\ntheme_dir = 5", "rooms.shop.theme_dir"},
+      {"[tls]\ncert_file = \"/etc/cert.pem\"", "tls.key_file"},
+      {"[tls]\nkey_file = \"/etc/key.pem\"", "tls.cert_file"},
+      {"[tls]\ncert_file = \"\"", "tls.cert_file"},
+      {"[tls]\nhsts_max_age_s = 60", "tls.hsts_max_age_s"},
+      {"[tls]\ncert_file = \"c\"\nkey_file = \"k\"\nhsts_max_age_s = -1", "tls.hsts_max_age_s"},
+      {"[tls]\nhsts_include_subdomains = \"yes\"", "tls.hsts_include_subdomains"},
+      {"[tls]\nport = 443", "tls.port"},
+      {"tls = 1", "tls"},
   };
   for (const Case& c : cases) {
     auto cfg = load(c.toml);
     ASSERT_FALSE(cfg) << c.toml;
     EXPECT_NE(cfg.error().detail.find(c.names), std::string::npos) << cfg.error().detail;
   }
+}
+
+TEST(ServerConfig, ReadsTlsAndMakesCookiesSecure) {
+  auto plain = load("");
+  ASSERT_TRUE(plain) << plain.error().detail;
+  EXPECT_FALSE(plain->tls.enabled());
+  EXPECT_FALSE(plain->cookie_secure);
+  EXPECT_EQ(strict_transport_security(plain->tls), "");
+
+  auto cfg = load(R"(
+cookie_secure = false
+[tls]
+cert_file = "/etc/waitroom/fullchain.pem"
+key_file = "/etc/waitroom/privkey.pem"
+)");
+  ASSERT_TRUE(cfg) << cfg.error().detail;
+  EXPECT_TRUE(cfg->tls.enabled());
+  EXPECT_EQ(cfg->tls.cert_file, "/etc/waitroom/fullchain.pem");
+  EXPECT_EQ(cfg->tls.key_file, "/etc/waitroom/privkey.pem");
+  EXPECT_TRUE(cfg->cookie_secure) << "TLS makes every cookie Secure";
+  EXPECT_EQ(strict_transport_security(cfg->tls), "") << "no HSTS by default";
+
+  cfg->tls.hsts_max_age_s = 31536000;
+  EXPECT_EQ(strict_transport_security(cfg->tls), "max-age=31536000");
+  cfg->tls.hsts_include_subdomains = true;
+  EXPECT_EQ(strict_transport_security(cfg->tls), "max-age=31536000; includeSubDomains");
+}
+
+TEST(ServerConfig, TlsFilesComeFromTheEnvironment) {
+  ::setenv("WAITROOM_TLS_CERT_FILE", "/run/secrets/cert.pem", 1);
+  auto half = load("");
+  ::setenv("WAITROOM_TLS_KEY_FILE", "/run/secrets/key.pem", 1);
+  auto both = load("[tls]\nhsts_max_age_s = 600\n");
+  ::unsetenv("WAITROOM_TLS_CERT_FILE");
+  ::unsetenv("WAITROOM_TLS_KEY_FILE");
+  ASSERT_FALSE(half);
+  EXPECT_NE(half.error().detail.find("tls.key_file"), std::string::npos) << half.error().detail;
+  ASSERT_TRUE(both) << both.error().detail;
+  EXPECT_EQ(both->tls.cert_file, "/run/secrets/cert.pem");
+  EXPECT_EQ(both->tls.key_file, "/run/secrets/key.pem");
+  EXPECT_EQ(strict_transport_security(both->tls), "max-age=600");
 }
 
 TEST(ServerConfig, ReadsDashboardKeys) {

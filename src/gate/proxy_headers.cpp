@@ -67,7 +67,7 @@ void remove_waitroom_fields(beast::http::fields& fields) {
 }
 
 void set_forwarded(beast::http::fields& fields, const boost::asio::ip::address& peer,
-                   std::string_view original_host) {
+                   std::string_view original_host, bool over_tls) {
   std::string chain;
   for (const auto& f : boost::make_iterator_range(fields.equal_range(kForwardedFor))) {
     const std::string_view v = trim(f.value());
@@ -78,7 +78,7 @@ void set_forwarded(beast::http::fields& fields, const boost::asio::ip::address& 
   if (!chain.empty()) chain += ", ";
   chain += peer_text(peer);
   fields.set(kForwardedFor, chain);
-  fields.set("X-Forwarded-Proto", "http");
+  fields.set("X-Forwarded-Proto", over_tls ? "https" : "http");
   if (original_host.empty())
     fields.erase("X-Forwarded-Host");
   else

@@ -17,9 +17,10 @@ void remove_hop_by_hop(boost::beast::http::fields& fields);
 void remove_waitroom_fields(boost::beast::http::fields& fields);
 
 // X-Forwarded-For gains the TCP peer (after whatever the client sent: trust only the last entry),
-// X-Forwarded-Proto becomes "http" and X-Forwarded-Host the Host the client asked for (removed when
-// there was none): the upstream sees where the request came from, not the proxy.
+// X-Forwarded-Proto becomes "https" when the client came over TLS ([tls]) and "http" otherwise,
+// and X-Forwarded-Host the Host the client asked for (removed when there was none): the upstream
+// sees where the request came from, not the proxy.
 void set_forwarded(boost::beast::http::fields& fields, const boost::asio::ip::address& peer,
-                   std::string_view original_host);
+                   std::string_view original_host, bool over_tls);
 
 }  // namespace waitroom::gate

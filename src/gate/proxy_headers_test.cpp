@@ -47,7 +47,7 @@ TEST(ProxyHeaders, DropsClientWaitroomFields) {
 
 TEST(ProxyHeaders, ForwardedForAppendsThePeer) {
   bhttp::fields f;
-  set_forwarded(f, make_address("192.0.2.1"), "shop.example:8080");
+  set_forwarded(f, make_address("192.0.2.1"), "shop.example:8080", false);
   EXPECT_EQ(f["X-Forwarded-For"], "192.0.2.1");
   EXPECT_EQ(f["X-Forwarded-Proto"], "http");
   EXPECT_EQ(f["X-Forwarded-Host"], "shop.example:8080");
@@ -57,15 +57,23 @@ TEST(ProxyHeaders, ForwardedForAppendsThePeer) {
   g.insert("X-Forwarded-For", "10.0.0.2");
   g.set("X-Forwarded-Proto", "https");
   g.set("X-Forwarded-Host", "spoofed.example");
-  set_forwarded(g, make_address("::ffff:192.0.2.1"), "");
+  set_forwarded(g, make_address("::ffff:192.0.2.1"), "", false);
   EXPECT_EQ(g["X-Forwarded-For"], "198.51.100.7, 10.0.0.1, 10.0.0.2, 192.0.2.1");
   EXPECT_EQ(g.count("X-Forwarded-For"), 1u);
   EXPECT_EQ(g["X-Forwarded-Proto"], "http");
   EXPECT_EQ(g.count("X-Forwarded-Host"), 0u);
 
   bhttp::fields h;
-  set_forwarded(h, make_address("2001:db8::5"), "a");
+  set_forwarded(h, make_address("2001:db8::5"), "a", false);
   EXPECT_EQ(h["X-Forwarded-For"], "2001:db8::5");
+}
+
+TEST(ProxyHeaders, ForwardedProtoIsHttpsOverTls) {
+  bhttp::fields f;
+  f.set("X-Forwarded-Proto", "http");  // whatever the client claims
+  set_forwarded(f, make_address("192.0.2.1"), "shop.example", true);
+  EXPECT_EQ(f["X-Forwarded-Proto"], "https");
+  EXPECT_EQ(f.count("X-Forwarded-Proto"), 1u);
 }
 
 }  // namespace

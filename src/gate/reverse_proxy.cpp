@@ -9,6 +9,7 @@
 #include "gate/deny.hpp"
 #include "gate/proxy_headers.hpp"
 #include "http/problem.hpp"
+#include "http/transport.hpp"
 #include "http/wire.hpp"
 
 namespace waitroom::gate {
@@ -44,10 +45,10 @@ struct RelayEnd {
 // memory stays bounded whatever the size. Beast's buffer_body relay, with read_some so that a
 // slow, streamed body (server-sent events) goes out as it comes in. Each read and write has its
 // own deadline: `read_timeout_s` is an idle timeout between reads.
-template <bool isRequest>
-asio::awaitable<RelayEnd> relay(tcp::socket& from, beast::flat_buffer& from_buffer,
+template <bool isRequest, class FromStream, class ToStream>
+asio::awaitable<RelayEnd> relay(FromStream& from, beast::flat_buffer& from_buffer,
                                 bhttp::parser<isRequest, bhttp::buffer_body>& parser,
-                                tcp::socket& to,
+                                ToStream& to,
                                 bhttp::serializer<isRequest, bhttp::buffer_body>& serializer,
                                 char* buf, http::Deadline& deadline, std::int64_t read_timeout_s,
                                 std::int64_t write_timeout_s) {
@@ -154,10 +155,17 @@ http::Request answer_shell(const http::StreamExchange& ex, unsigned version, boo
   return shell;
 }
 
+// Strict-Transport-Security ([tls]) on an answer that has none of its own.
+void add_hsts(bhttp::fields& answer, std::string_view hsts) {
+  if (!hsts.empty() && answer.find(bhttp::field::strict_transport_security) == answer.end())
+    answer.set(bhttp::field::strict_transport_security, hsts);
+}
+
 // Writes one whole answer of the proxy's own; true when the connection may carry on.
 asio::awaitable<bool> write_answer(http::StreamExchange& ex, http::Response& res,
-                                   bool head_request) {
+                                   bool head_request, std::string_view hsts) {
   if (head_request) res.body().clear();  // Content-Length stays the GET's
+  add_hsts(res, hsts);
   std::string wire;
   http::serialize_response(res, wire);
   ex.deadline.expire_in(kClientWriteTimeoutS);
@@ -172,15 +180,19 @@ std::string return_url(const api::Services& s, const http::StreamExchange& ex) {
   const std::string_view target = ex.parser.get().target();
   const std::string_view host = http::header_value(ex.parser.get(), "Host");
   if (s.config.public_url.empty() || host.empty()) return std::string(target);
-  const std::string_view proto =
-      http::header_value(ex.parser.get(), "X-Forwarded-Proto") == "https" ? "https" : "http";
+  const bool https = ex.client.is_tls() ||
+                     http::header_value(ex.parser.get(), "X-Forwarded-Proto") == "https";
+  const std::string_view proto = https ? "https" : "http";
   return std::string(proto) + "://" + std::string(host) + std::string(target);
 }
 
 }  // namespace
 
 ReverseProxy::ReverseProxy(api::Services& services, ops::ProxyMetrics& metrics)
-    : services_(services), metrics_(metrics), table_(services.config.routes) {}
+    : services_(services),
+      metrics_(metrics),
+      table_(services.config.routes),
+      strict_transport_security_(config::strict_transport_security(services.config.tls)) {}
 
 core::Result<std::unique_ptr<ReverseProxy>> ReverseProxy::create(api::Services& services,
                                                                  ops::ProxyMetrics& metrics) {
@@ -250,7 +262,7 @@ asio::awaitable<bool> ReverseProxy::serve(std::size_t index, http::StreamExchang
     http::Response res =
         http::problem(answer_shell(ex, fwd.client_version, fwd.client_keep_alive),
                       Status::bad_request, "the path has \".\" or \"..\" segments");
-    fwd.keep_alive = co_await write_answer(ex, res, head_request);
+    fwd.keep_alive = co_await write_answer(ex, res, head_request, strict_transport_security_);
   } else {
     fwd.bypass = route.bypass.match(BypassRequest{ex.path, req, ex.remote});
     if (!fwd.bypass) {
@@ -270,7 +282,7 @@ asio::awaitable<bool> ReverseProxy::serve(std::size_t index, http::StreamExchang
           res = http::problem(shell, Status::service_unavailable,
                               "the room of this route does not exist");
         }
-        fwd.keep_alive = co_await write_answer(ex, res, head_request);
+        fwd.keep_alive = co_await write_answer(ex, res, head_request, strict_transport_security_);
       }
     }
     if (fwd.bypass || fwd.pass) outcome = co_await forward(route, ex, fwd);
@@ -299,7 +311,7 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
   remove_hop_by_hop(req);
   remove_waitroom_fields(req);
   req.erase(bhttp::field::expect);  // answered here, once the request is known to go through
-  set_forwarded(req, ex.remote, original_host);
+  set_forwarded(req, ex.remote, original_host, ex.client.is_tls());
   if (original_host.empty())
     req.set(bhttp::field::host, cfg.upstream_host);  // HTTP/1.1 requires one
   if (fwd.pass) {
@@ -417,7 +429,7 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
   }
   if (failed) {
     ex.deadline.also_cancel(nullptr);
-    fwd.keep_alive = co_await write_answer(ex, *failed, head_request);
+    fwd.keep_alive = co_await write_answer(ex, *failed, head_request, strict_transport_security_);
     co_return failed_outcome;
   }
 
@@ -432,6 +444,7 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
     std::optional<std::string> renewed = co_await api::renewed_pass_cookie(services_, cfg.room, *fwd.pass);
     if (renewed) res.insert(bhttp::field::set_cookie, *renewed);
   }
+  add_hsts(res, strict_transport_security_);
   res.version(fwd.client_version);
   bool keep_alive = fwd.client_keep_alive;
   if (has_body && !has_length) {

@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "api/services.hpp"
@@ -62,6 +63,7 @@ class ReverseProxy final : public http::StreamHandler {
   api::Services& services_;
   ops::ProxyMetrics& metrics_;
   RouteTable table_;
+  std::string strict_transport_security_;  // [tls] HSTS for the answers; empty: none
   std::vector<Route> routes_;
   std::vector<Upstream> upstreams_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -6,7 +6,11 @@
 #include <chrono>
 #include <unordered_set>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "http/problem.hpp"
+#include "http/transport.hpp"
 #include "http/wire.hpp"
 #include "ops/log.hpp"
 
@@ -33,6 +37,13 @@ Response edge_problem(Status status, std::string_view detail) {
   return problem(req, status, detail);
 }
 
+// OpenSSL recognises a plain HTTP request where a TLS ClientHello should be.
+bool plain_http_on_tls_port(const boost::system::error_code& ec) {
+  if (ec.category() != asio::error::get_ssl_category()) return false;
+  const auto reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+  return reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST;
+}
+
 std::pair<std::string_view, std::string_view> split_target(std::string_view target) {
   const auto q = target.find('?');
   if (q == std::string_view::npos) return {target, {}};
@@ -57,8 +68,8 @@ struct Server::Worker {
 };
 
 struct Server::Connection {
-  Connection(tcp::socket s, const std::uint64_t& tick) : socket(std::move(s)), deadline(tick) {}
-  tcp::socket socket;
+  Connection(Transport s, const std::uint64_t& tick) : stream(std::move(s)), deadline(tick) {}
+  Transport stream;  // the client's bytes, plain or TLS
   Deadline deadline;
   bool idle = true;  // waiting for the next request: drain() may close it
 };
@@ -130,25 +141,51 @@ asio::awaitable<void> Server::watchdog(Worker& worker) {
     for (Connection* c : worker.live) {
       if (c->deadline.passed()) {
         c->deadline.clear();
-        c->socket.cancel(ec);  // the pending read or write ends with operation_aborted
+        c->stream.socket().cancel(ec);  // the pending read or write ends with operation_aborted
         if (tcp::socket* other = c->deadline.also_cancelled()) other->cancel(ec);
       }
     }
   }
 }
 
+asio::awaitable<bool> Server::handshake(Worker& worker, Connection& conn) {
+  // Part of the request head's time: a client that connects and says nothing is gone at
+  // header_timeout_s, as on plain HTTP (and drain() cancels it like an idle connection).
+  conn.deadline.expire_in(worker.draining ? 1 : limits_.header_timeout_s);
+  conn.idle = true;
+  auto [ec] = co_await conn.stream.async_handshake(as_tuple(use_awaitable));
+  conn.idle = false;
+  conn.deadline.clear();
+  if (!ec) co_return true;
+  if (plain_http_on_tls_port(ec)) {
+    // Nothing of TLS was sent yet, so a plain answer reaches the client: better than a reset.
+    std::string wire;
+    serialize_response(
+        edge_problem(Status::bad_request, "this port speaks HTTPS: use an https:// URL"), wire);
+    conn.deadline.expire_in(kWriteTimeoutS);
+    co_await asio::async_write(conn.stream.socket(), asio::buffer(wire), as_tuple(use_awaitable));
+    conn.deadline.clear();
+  }
+  co_return false;
+}
+
 asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socket) {
-  Connection conn(std::move(socket), worker.tick);
+  Connection conn(tls_ ? Transport(std::move(socket), tls_->get()) : Transport(std::move(socket)),
+                  worker.tick);
   worker.live.insert(&conn);
   boost::system::error_code ec;
-  const auto remote = conn.socket.remote_endpoint(ec).address();
+  const auto remote = conn.stream.socket().remote_endpoint(ec).address();
   const bool over_limit = connections_.fetch_add(1) + 1 > limits_.max_connections;
   auto expire_in = [&](std::int64_t seconds) { conn.deadline.expire_in(seconds); };
   beast::flat_buffer buffer;
   std::string wire;
   std::size_t served = 0;  // requests answered on this connection
   bool linger = true;      // see the lingering close below
-  for (;;) {
+  bool open = true;        // TLS: once the handshake succeeded
+  bool broken = false;     // a write failed or TLS broke: nothing more can be sent
+  if (conn.stream.is_tls()) open = co_await handshake(worker, conn);
+  const bool tls_session = open && conn.stream.is_tls();
+  while (open) {
     std::optional<Response> early;  // an answer decided before routing
     beast_http::request_parser<beast_http::string_body> parser;
     Match m;  // routed as soon as the head is in
@@ -168,7 +205,7 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
       if (worker.draining && served > 0) break;
       expire_in(worker.draining ? 1 : limits_.header_timeout_s);
       conn.idle = true;
-      auto [ec1, n1] = co_await beast_http::async_read_header(conn.socket, buffer, parser, as_tuple(use_awaitable));
+      auto [ec1, n1] = co_await beast_http::async_read_header(conn.stream, buffer, parser, as_tuple(use_awaitable));
       conn.idle = false;
       if (worker.draining && ec1 == asio::error::operation_aborted) {
         linger = false;  // idle between requests: nothing of ours is unread
@@ -180,6 +217,9 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
         early = edge_problem(Status::payload_too_large, "request body is too large");
       } else if (ec1 == beast_http::error::end_of_stream || ec1 == asio::error::operation_aborted ||
                  ec1 == asio::error::eof || ec1 == asio::error::connection_reset) {
+        break;
+      } else if (ec1.category() == asio::error::get_ssl_category()) {
+        broken = true;  // a bad TLS record, or an alert from the client: no answer can go out
         break;
       } else if (ec1) {
         early = edge_problem(Status::bad_request, "malformed HTTP request");
@@ -205,7 +245,7 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
           conn.deadline.clear();
           StreamParser stream_parser{std::move(parser)};  // the body is read piece by piece
           auto [stream_path, stream_query] = split_target(stream_parser.get().target());
-          StreamExchange exchange{conn.socket,  buffer,        stream_parser,
+          StreamExchange exchange{conn.stream,  buffer,        stream_parser,
                                   stream_path,  stream_query,  remote,
                                   worker.index, conn.deadline, {}};
           if (m.route)  // the captures, as views into the moved request's target
@@ -223,7 +263,7 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
         }
         if (!early && !parser.is_done()) {
           expire_in(limits_.body_timeout_s);
-          auto [ec2, n2] = co_await beast_http::async_read(conn.socket, buffer, parser, as_tuple(use_awaitable));
+          auto [ec2, n2] = co_await beast_http::async_read(conn.stream, buffer, parser, as_tuple(use_awaitable));
           if (ec2 == beast_http::error::body_limit)
             early = edge_problem(Status::payload_too_large, "request body is too large");
           else if (ec2 == asio::error::operation_aborted)
@@ -260,20 +300,31 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
     metrics_.observe(route_index, res.result_int(),
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (worker.draining) res.keep_alive(false);  // tells the client to reconnect elsewhere
+    if (!strict_transport_security_.empty())
+      res.set(beast_http::field::strict_transport_security, strict_transport_security_);
     const bool keep_alive = res.keep_alive();
     serialize_response(res, wire);
     expire_in(kWriteTimeoutS);
-    auto [ec3, n3] = co_await asio::async_write(conn.socket, asio::buffer(wire), as_tuple(use_awaitable));
+    auto [ec3, n3] = co_await asio::async_write(conn.stream, asio::buffer(wire), as_tuple(use_awaitable));
     ++served;
+    broken = bool(ec3);
     if (ec3 || !keep_alive) break;
+  }
+  // TLS: close_notify first, so the client knows it has the whole answer (unless the connection
+  // broke). Then the same lingering close as for plain HTTP, the client's TLS records dropped
+  // unread.
+  if (tls_session && !broken && conn.stream.is_tls()) {
+    expire_in(kLingerTimeoutS);
+    co_await conn.stream.async_send_close_notify(as_tuple(use_awaitable));
   }
   // Lingering close: after our answer, read and drop what the client is still sending (e.g. the
   // rest of a body we refused) for a moment, so that closing does not reset the connection
   // before the client has read the answer. (A stream handler that took the socket closes it.)
-  conn.socket.shutdown(tcp::socket::shutdown_send, ec);
+  tcp::socket& tcp_socket = conn.stream.socket();
+  tcp_socket.shutdown(tcp::socket::shutdown_send, ec);
   expire_in(kLingerTimeoutS);
-  for (std::size_t drained = 0; linger && conn.socket.is_open() && drained < kLingerMaxBytes;) {
-    auto [ec4, n4] = co_await conn.socket.async_read_some(asio::buffer(worker.discard), as_tuple(use_awaitable));
+  for (std::size_t drained = 0; linger && tcp_socket.is_open() && drained < kLingerMaxBytes;) {
+    auto [ec4, n4] = co_await tcp_socket.async_read_some(asio::buffer(worker.discard), as_tuple(use_awaitable));
     if (ec4) break;
     drained += n4;
   }
@@ -309,7 +360,7 @@ bool Server::drain(std::chrono::milliseconds deadline) {
       if (worker->acceptor) worker->acceptor->close(ec);
       worker->draining = true;
       for (Connection* c : worker->live)
-        if (c->idle) c->socket.cancel(ec);  // its wait for a next request ends now
+        if (c->idle) c->stream.socket().cancel(ec);  // its wait for a next request ends now
     });
   }
   const auto until = std::chrono::steady_clock::now() + deadline;

@@ -16,6 +16,7 @@
 #include "core/error.hpp"
 #include "http/router.hpp"
 #include "http/stream_handler.hpp"
+#include "http/tls_context.hpp"
 #include "ops/http_metrics.hpp"
 
 
@@ -30,6 +31,12 @@ class Server {
   core::Result<std::uint16_t> listen(const std::string& host, std::uint16_t port, unsigned threads);
   // Requests no route serves may go to `handler` (the built-in proxy); set before start().
   void set_stream_handler(StreamHandler* handler) { stream_handler_ = handler; }
+  // Serves HTTPS instead of HTTP ([tls]): each new connection takes `tls`'s current context, and
+  // every answer carries `strict_transport_security` when it is not empty. Set before start().
+  void set_tls(std::shared_ptr<CurrentTlsContext> tls, std::string strict_transport_security) {
+    tls_ = std::move(tls);
+    strict_transport_security_ = std::move(strict_transport_security);
+  }
   // Runs the io_contexts on their threads until stop(); returns at once.
   void start();
   // Graceful stop: closes the listeners, closes idle keep-alive connections, lets requests in
@@ -47,10 +54,15 @@ class Server {
   boost::asio::awaitable<void> watchdog(Worker& worker);
   // One connection: read a request, answer it, repeat while keep-alive.
   boost::asio::awaitable<void> serve_connection(Worker& worker, boost::asio::ip::tcp::socket socket);
+  // A TLS connection's handshake, within the time a request head gets. False: no TLS session
+  // (the client left, spoke plain HTTP and got a 400, or failed the handshake).
+  boost::asio::awaitable<bool> handshake(Worker& worker, Connection& conn);
   config::Limits limits_;
   const Router& router_;
   ops::HttpMetrics& metrics_;
   StreamHandler* stream_handler_ = nullptr;
+  std::shared_ptr<CurrentTlsContext> tls_;  // null: plain HTTP
+  std::string strict_transport_security_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> connections_{0};

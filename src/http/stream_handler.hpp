@@ -22,6 +22,7 @@
 namespace waitroom::http {
 
 using StreamParser = beast_http::request_parser<beast_http::buffer_body>;
+class Transport;  // http/transport.hpp: the client's connection, plain or TLS
 
 // When a connection's current read or write must be done. The server's watchdog looks once a
 // second and, past the deadline, cancels the connection's socket and `also_cancel` (e.g. the
@@ -49,7 +50,7 @@ class Deadline {
 // A request handed over after its head: the body (if any) is still to be read through `parser`
 // from `buffer` and `client`. Everything here lives as long as the connection.
 struct StreamExchange {
-  boost::asio::ip::tcp::socket& client;
+  Transport& client;
   boost::beast::flat_buffer& buffer;  // bytes read past the head: body, pipelined requests
   StreamParser& parser;               // head parsed, no body read yet
   std::string_view path;              // target without the query string
@@ -73,6 +74,7 @@ class StreamHandler {
   // It may instead move `exchange.client` out to go on with the connection on its own (on the
   // same I/O thread) after returning false: the server then forgets the connection, which no
   // longer counts against max_connections, and the handler closes it and keeps its deadlines.
+  // (Under TLS the moved Transport carries its TLS session along.)
   virtual boost::asio::awaitable<bool> serve(std::size_t route, StreamExchange& exchange) = 0;
 };
 

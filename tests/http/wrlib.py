@@ -86,7 +86,7 @@ class Server:
     """
 
     def __init__(self, config_text=DEFAULT_CONFIG, extra_args=(), durability=None, threads=None,
-                 env=None, name="waitroom"):
+                 env=None, name="waitroom", tls_ca=None):
         self.binary = binary_path()
         if not self.binary.exists():
             raise RuntimeError(f"waitroom binary not found at {self.binary} (set WAITROOM_BIN)")
@@ -101,6 +101,8 @@ class Server:
         self.durability = durability
         self.threads = threads
         self.extra_env = dict(env or {})
+        # A config with [tls]: HTTPS, checked against this CA certificate (a path).
+        self.tls_ca = str(tls_ca) if tls_ca else None
         self.proc = None
         self.port = None
         self.base_url = None
@@ -112,7 +114,8 @@ class Server:
     # ---- process control -------------------------------------------------
     def start(self):
         self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls_ca else "http"
+        self.base_url = f"{scheme}://127.0.0.1:{self.port}"
         args = [str(self.binary), "serve", "--listen", f"127.0.0.1:{self.port}",
                 "--data-dir", str(self.data_dir), "--config", str(self.config_path)]
         if self.threads:
@@ -142,7 +145,7 @@ class Server:
                 raise RuntimeError(f"waitroom exited with {self.proc.returncode} during start-up\n"
                                    + self.log_tail())
             try:
-                r = requests.get(self.url("/readyz"), timeout=2)
+                r = requests.get(self.url("/readyz"), timeout=2, verify=self.tls_ca or True)
                 if r.status_code == 200:
                     return
                 last = f"status {r.status_code}"
@@ -215,6 +218,8 @@ class Server:
         h.update(headers or {})
         kw.setdefault("timeout", REQUEST_TIMEOUT_S)
         kw.setdefault("allow_redirects", False)
+        if self.tls_ca:  # per request: REQUESTS_CA_BUNDLE in the environment beats Session.verify
+            kw.setdefault("verify", self.tls_ca)
         try:
             return self.session.request(method, self.url(path), headers=h, **kw)
         except requests.ConnectionError as e:
