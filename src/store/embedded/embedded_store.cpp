@@ -6,6 +6,8 @@
 
 #include "config/room_settings_codec.hpp"
 #include "core/rfc3339.hpp"
+#include "store/apply_record.hpp"
+#include "store/room_events.hpp"
 #include "ops/audit_event.hpp"
 #include "token/constant_time.hpp"
 
@@ -28,34 +30,6 @@ bool is_live(core::TicketStatus status) {
          status == core::TicketStatus::admitted;
 }
 
-core::Admissions admissions_of(const AdmitRecord& r) {
-  core::Admissions step;
-  step.at_s = r.at_s;
-  step.cursor_to = r.cursor_to;
-  step.left = r.left;
-  step.unclaimed = r.unclaimed;
-  step.drawn = r.drawn;
-  return step;
-}
-
-EventRecord event_record(const std::string& room, std::uint32_t epoch, const core::EventTransition& t) {
-  return EventRecord{room, epoch, static_cast<std::uint8_t>(t.kind), t.event_start_s, t.at_s,
-                     std::string(t.seed.begin(), t.seed.end()), t.first, t.last};
-}
-
-core::Result<core::EventTransition> transition_of(const EventRecord& r) {
-  if (r.kind < 1 || r.kind > 3 || r.seed.size() != core::Seed{}.size())
-    return fail(ErrorCode::internal, "malformed event record of " + r.room);
-  core::EventTransition t{static_cast<core::EventTransition::Kind>(r.kind), r.event_start_s, r.at_s};
-  std::copy(r.seed.begin(), r.seed.end(), t.seed.begin());
-  t.first = r.first;
-  t.last = r.last;
-  return t;
-}
-
-AdmitRecord admit_record(const std::string& room, std::uint32_t epoch, const core::Admissions& step) {
-  return AdmitRecord{room, epoch, step.at_s, step.cursor_to, step.left, step.unclaimed, step.drawn};
-}
 }  // namespace
 
 core::Result<std::unique_ptr<EmbeddedStore>> EmbeddedStore::open(
@@ -86,142 +60,40 @@ EmbeddedStore::~EmbeddedStore() { log_->stop(); }
 
 // Replay: each record re-applies exactly the change that was acknowledged when it was written.
 core::Result<void> EmbeddedStore::apply(const LogRecord& record) {
-  auto room_of = [&](const std::string& name, std::uint32_t epoch) -> core::Result<core::Room*> {
-    auto it = rooms_.find(name);
-    if (it == rooms_.end()) return fail(ErrorCode::internal, "record for unknown room " + name);
-    if (epoch != 0 && it->second->room.epoch() != epoch)
-      return fail(ErrorCode::internal, "record for epoch " + std::to_string(epoch) + " of " + name);
-    return &it->second->room;
-  };
-  return std::visit(
-      [&](const auto& r) -> core::Result<void> {
-        using R = std::decay_t<decltype(r)>;
-        if constexpr (std::is_same_v<R, RoomPutRecord>) {
-          json::error_code ec;
-          json::value fields = json::parse(r.settings_json, ec);
-          if (ec || !fields.is_object()) return fail(ErrorCode::internal, "bad settings of " + r.room);
-          auto settings = config::apply_room_settings(fields.as_object(), core::RoomSettings{});
-          if (!settings) return std::unexpected(settings.error());
-          auto it = rooms_.find(r.room);
-          if (it != rooms_.end()) {
-            it->second->room.set_settings(*settings);
-          } else {
-            auto entry = std::make_shared<Entry>(r.room, *settings, clock_.now_ms());
-            entry->room.reset(last_epoch_[r.room] + 1);
-            last_epoch_[r.room] = entry->room.epoch();
-            rooms_.emplace(r.room, std::move(entry));
-          }
-          return {};
-        } else if constexpr (std::is_same_v<R, RoomDeleteRecord>) {
-          if (rooms_.erase(r.room) == 0) return fail(ErrorCode::internal, "delete of unknown room " + r.room);
-          return {};
-        } else {
-          auto room = room_of(r.room, 0);
-          if (!room) return std::unexpected(room.error());
-          core::Room& rm = **room;
-          if constexpr (std::is_same_v<R, ResetRecord>) {
-            rm.reset(r.new_epoch);
-            last_epoch_[r.room] = r.new_epoch;
-            return {};
-          } else if constexpr (std::is_same_v<R, PausedRecord>) {  // older logs; now a setting
-            core::RoomSettings st = rm.settings();
-            st.state = r.paused ? core::RoomState::paused : core::RoomState::open;
-            rm.set_settings(std::move(st));
-            return {};
-          } else {
-            if (rm.epoch() != r.epoch)
-              return fail(ErrorCode::internal, "record for another epoch of " + r.room);
-            if constexpr (std::is_same_v<R, EnqueueRecord>) {
-              if (r.first_position != rm.queue_counter() + 1)
-                return fail(ErrorCode::internal, "positions out of order in " + r.room);
-              auto first = rm.enqueue(r.entry_time_s, r.count, r.flags);
-              if (!first) return std::unexpected(first.error());
-              return {};
-            } else if constexpr (std::is_same_v<R, AdvanceRecord>) {
-              core::Admissions step;
-              step.cursor_to = r.serving;
-              rm.apply(step);
-              return {};
-            } else if constexpr (std::is_same_v<R, AdmitRecord>) {
-              rm.apply(admissions_of(r));
-              return {};
-            } else if constexpr (std::is_same_v<R, EventRecord>) {
-              auto t = transition_of(r);
-              if (!t) return std::unexpected(t.error());
-              rm.apply(*t);
-              return {};
-            } else if constexpr (std::is_same_v<R, PassIssuedRecord>) {
-              if (!rm.has_ticket(r.position)) return fail(ErrorCode::internal, "pass for unknown ticket");
-              rm.add_session(r.position, core::Session{r.pass, r.issued_at_s, r.expires_at_s,
-                                                       core::SessionStatus::active, 0, {}, 0});
-              return {};
-            } else if constexpr (std::is_same_v<R, PassRenewedRecord>) {
-              auto renewed = rm.renew_session(r.position, r.pass, r.expires_at_s, 0, /*revive=*/true);
-              // Ended by an operator after an earlier renewal: nothing to renew, as it was live.
-              if (!renewed && renewed.error().code != ErrorCode::gone) return std::unexpected(renewed.error());
-              return {};
-            } else {
-              static_assert(std::is_same_v<R, SessionEndRecord>);
-              auto ended = rm.end_session(r.position, r.status, clock_.now_s());
-              // A session that expired by time before the restart was still ended by the operator.
-              if (!ended && ended.error().code != ErrorCode::conflict) return std::unexpected(ended.error());
-              return {};
-            }
-          }
-        }
-      },
-      record);
+  if (const auto* put = std::get_if<RoomPutRecord>(&record)) {
+    auto settings = settings_of(*put);
+    if (!settings) return std::unexpected(settings.error());
+    auto it = rooms_.find(put->room);
+    if (it != rooms_.end()) {
+      it->second->room.set_settings(*settings);
+    } else {
+      auto entry = std::make_shared<Entry>(put->room, *settings, clock_.now_ms());
+      entry->room.reset(last_epoch_[put->room] + 1);
+      last_epoch_[put->room] = entry->room.epoch();
+      rooms_.emplace(put->room, std::move(entry));
+    }
+    return {};
+  }
+  if (const auto* del = std::get_if<RoomDeleteRecord>(&record)) {
+    if (rooms_.erase(del->room) == 0) return fail(ErrorCode::internal, "delete of unknown room " + del->room);
+    return {};
+  }
+  const std::string& name = std::visit([](const auto& r) -> const std::string& { return r.room; }, record);
+  auto it = rooms_.find(name);
+  if (it == rooms_.end()) return fail(ErrorCode::internal, "record for unknown room " + name);
+  if (const auto* reset = std::get_if<ResetRecord>(&record)) last_epoch_[name] = reset->new_epoch;
+  return apply_room_record(it->second->room, record, clock_.now_s());
 }
 
-// Audit events are published under the room's lock, so each room's events leave in the order its
-// changes happened (docs/events.md).
 void EmbeddedStore::emit(const std::string& room, std::string_view type, json::object data) {
-  if (!events_) return;
-  events_->publish(ops::Event{ops::new_event_id(), std::string(type), room, clock_.now_ms(), std::move(data)});
+  publish_event(events_, clock_, room, type, std::move(data));
 }
 
 void EmbeddedStore::emit_step(core::Room& rm, const core::Admissions& step) {
-  if (!events_) return;
-  const std::string& room = rm.name();
-  auto ticket = [&](std::uint64_t p) { return ids_.encode(room, rm.epoch(), p); };
-  for (const core::EventTransition& t : step.transitions) {
-    const std::string start = core::format_rfc3339(t.event_start_s);
-    using Kind = core::EventTransition::Kind;
-    if (t.kind == Kind::prequeue_opened) {
-      emit(room, "event.prequeue_opened", {{"event_start", start}, {"commitment", core::commitment_hex(t.seed)},
-                                           {"first_position", t.first}});
-    } else if (t.kind == Kind::started) {
-      json::object data{{"event_start", start}};
-      for (const core::DrawInfo& d : rm.draws())
-        if (d.event_start_s == t.event_start_s && d.seed)
-          data = {{"event_start", start}, {"seed", *d.seed}, {"commitment", d.commitment},
-                  {"first_position", d.first_position}, {"shuffled_first", d.shuffled_first},
-                  {"last_position", d.last_position}};
-      emit(room, "event.started", std::move(data));
-    } else {
-      emit(room, "event.ended", {{"event_start", start}});
-    }
-  }
-  for (std::uint64_t p : step.unclaimed)
-    emit(room, "ticket.expired", {{"ticket", ticket(p)}, {"position", p}, {"reason", "unclaimed"}});
-  for (std::uint64_t p : step.left)
-    emit(room, "ticket.expired", {{"ticket", ticket(p)}, {"position", p}, {"reason", "idle"}});
-  for (std::uint64_t p : step.admitted)
-    emit(room, "ticket.admitted", {{"ticket", ticket(p)}, {"position", p}, {"admitted_at", rm.admitted_at(p)}});
-  if (step.recycled > 0)  // AWS's detail type and fields
-    emit(room, "automatic_serving_counter_incr",
-         {{"event_id", room}, {"previous_serving_counter_position", step.cursor_from},
-          {"increment_by", step.recycled}, {"current_serving_counter_position", step.cursor_to}});
+  publish_step(events_, clock_, ids_, rm, step);
 }
 
-void EmbeddedStore::emit_metrics(core::Room& rm) {
-  const core::RoomCounters c = rm.counters(clock_.now_s());
-  // AWS's per-minute waiting_room_metrics, with its field names.
-  emit(rm.name(), "waiting_room_metrics",
-       {{"event_id", rm.name()}, {"num_active_tokens", c.active_sessions}, {"total_num_tokens", c.passes_issued},
-        {"queue_counter", c.queue_counter}, {"serving_number", c.serving}, {"completed_sessions", c.completed},
-        {"abandoned_sessions", c.abandoned}, {"waiting", c.waiting}, {"eligible", c.eligible}});
-}
+void EmbeddedStore::emit_metrics(core::Room& rm) { publish_metrics(events_, clock_, rm); }
 
 void EmbeddedStore::note_change(Entry& entry) {
   ++entry.change_id;

@@ -14,7 +14,7 @@
 #include <boost/json/object.hpp>
 
 #include "store/embedded/durable_log.hpp"
-#include "store/embedded/log_records.hpp"
+#include "store/log_records.hpp"
 #include "store/store.hpp"
 #include "token/ticket_id.hpp"
 
@@ -31,8 +31,8 @@ class EmbeddedStore final : public Store {
   ~EmbeddedStore() override;
 
   void start() { log_->start(); }
-  void stop() { log_->stop(); }
-  std::uint64_t replayed_records() const { return replayed_records_; }
+  void stop() override { log_->stop(); }
+  std::uint64_t replayed_records() const override { return replayed_records_; }
 
   Op<EnqueueResult> enqueue(std::string room, std::optional<std::string> existing,
                             bool tracks_presence) override;

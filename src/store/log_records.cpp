@@ -1,6 +1,6 @@
-#include "store/embedded/log_records.hpp"
+#include "store/log_records.hpp"
 
-#include "store/embedded/byte_codec.hpp"
+#include "store/byte_codec.hpp"
 
 namespace waitroom::store {
 

@@ -1,5 +1,6 @@
 #pragma once
-// The records of the embedded store's log: one per acknowledged state change of a room.
+// The records of a room's log, one per acknowledged state change: the embedded store's file and
+// the Redis store's per-room list hold the same encoding.
 #include <cstdint>
 #include <string>
 #include <variant>

@@ -1,0 +1,114 @@
+#include "store/apply_record.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+#include "config/room_settings_codec.hpp"
+
+namespace waitroom::store {
+
+namespace json = boost::json;
+using core::ErrorCode;
+using core::fail;
+
+namespace {
+core::Admissions admissions_of(const AdmitRecord& r) {
+  core::Admissions step;
+  step.at_s = r.at_s;
+  step.cursor_to = r.cursor_to;
+  step.left = r.left;
+  step.unclaimed = r.unclaimed;
+  step.drawn = r.drawn;
+  return step;
+}
+
+core::Result<core::EventTransition> transition_of(const EventRecord& r) {
+  if (r.kind < 1 || r.kind > 3 || r.seed.size() != core::Seed{}.size())
+    return fail(ErrorCode::internal, "malformed event record of " + r.room);
+  core::EventTransition t{static_cast<core::EventTransition::Kind>(r.kind), r.event_start_s, r.at_s};
+  std::copy(r.seed.begin(), r.seed.end(), t.seed.begin());
+  t.first = r.first;
+  t.last = r.last;
+  return t;
+}
+}  // namespace
+
+core::Result<core::RoomSettings> settings_of(const RoomPutRecord& r) {
+  json::error_code ec;
+  json::value fields = json::parse(r.settings_json, ec);
+  if (ec || !fields.is_object()) return fail(ErrorCode::internal, "bad settings of " + r.room);
+  return config::apply_room_settings(fields.as_object(), core::RoomSettings{});
+}
+
+AdmitRecord admit_record(const std::string& room, std::uint32_t epoch, const core::Admissions& step) {
+  return AdmitRecord{room, epoch, step.at_s, step.cursor_to, step.left, step.unclaimed, step.drawn};
+}
+
+EventRecord event_record(const std::string& room, std::uint32_t epoch, const core::EventTransition& t) {
+  return EventRecord{room, epoch, static_cast<std::uint8_t>(t.kind), t.event_start_s, t.at_s,
+                     std::string(t.seed.begin(), t.seed.end()), t.first, t.last};
+}
+
+core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, std::int64_t now_s) {
+  return std::visit(
+      [&](const auto& r) -> core::Result<void> {
+        using R = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<R, RoomPutRecord>) {
+          auto settings = settings_of(r);
+          if (!settings) return std::unexpected(settings.error());
+          rm.set_settings(*settings);
+          return {};
+        } else if constexpr (std::is_same_v<R, RoomDeleteRecord>) {
+          return fail(ErrorCode::internal, "a room's delete is not a change of its line");
+        } else if constexpr (std::is_same_v<R, ResetRecord>) {
+          rm.reset(r.new_epoch);
+          return {};
+        } else if constexpr (std::is_same_v<R, PausedRecord>) {  // older logs; now a setting
+          core::RoomSettings st = rm.settings();
+          st.state = r.paused ? core::RoomState::paused : core::RoomState::open;
+          rm.set_settings(std::move(st));
+          return {};
+        } else {
+          if (rm.epoch() != r.epoch) return fail(ErrorCode::internal, "record for another epoch of " + r.room);
+          if constexpr (std::is_same_v<R, EnqueueRecord>) {
+            if (r.first_position != rm.queue_counter() + 1)
+              return fail(ErrorCode::internal, "positions out of order in " + r.room);
+            auto first = rm.enqueue(r.entry_time_s, r.count, r.flags);
+            if (!first) return std::unexpected(first.error());
+            return {};
+          } else if constexpr (std::is_same_v<R, AdvanceRecord>) {
+            core::Admissions step;
+            step.cursor_to = r.serving;
+            rm.apply(step);
+            return {};
+          } else if constexpr (std::is_same_v<R, AdmitRecord>) {
+            rm.apply(admissions_of(r));
+            return {};
+          } else if constexpr (std::is_same_v<R, EventRecord>) {
+            auto t = transition_of(r);
+            if (!t) return std::unexpected(t.error());
+            rm.apply(*t);
+            return {};
+          } else if constexpr (std::is_same_v<R, PassIssuedRecord>) {
+            if (!rm.has_ticket(r.position)) return fail(ErrorCode::internal, "pass for unknown ticket");
+            rm.add_session(r.position, core::Session{r.pass, r.issued_at_s, r.expires_at_s,
+                                                     core::SessionStatus::active, 0, {}, 0});
+            return {};
+          } else if constexpr (std::is_same_v<R, PassRenewedRecord>) {
+            auto renewed = rm.renew_session(r.position, r.pass, r.expires_at_s, 0, /*revive=*/true);
+            // Ended by an operator after an earlier renewal: nothing to renew, as it was live.
+            if (!renewed && renewed.error().code != ErrorCode::gone) return std::unexpected(renewed.error());
+            return {};
+          } else {
+            static_assert(std::is_same_v<R, SessionEndRecord>);
+            auto ended = rm.end_session(r.position, r.status, now_s);
+            // A session that expired by time before the restart was still ended by the operator.
+            if (!ended && ended.error().code != ErrorCode::conflict) return std::unexpected(ended.error());
+            return {};
+          }
+        }
+      },
+      record);
+}
+
+}  // namespace waitroom::store

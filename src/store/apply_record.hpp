@@ -1,0 +1,26 @@
+#pragma once
+// One record of a room's log applied to the room's state. The embedded store does it when it
+// replays its file; every node of the Redis store does it with the records other nodes appended,
+// so both rebuild a room through exactly the same steps as the change that wrote the record.
+#include <cstdint>
+
+#include "core/error.hpp"
+#include "core/room.hpp"
+#include "core/room_settings.hpp"
+#include "store/log_records.hpp"
+
+namespace waitroom::store {
+
+// The settings a RoomPutRecord carries.
+core::Result<core::RoomSettings> settings_of(const RoomPutRecord& record);
+
+// Applies a record that changes a room's line, sessions or settings (every kind but RoomPut's
+// creation and RoomDelete, which change which rooms exist and are the stores' own business).
+// `now_s` only decides whether a session ended by an operator had already run out.
+core::Result<void> apply_room_record(core::Room& room, const LogRecord& record, std::int64_t now_s);
+
+// Admissions and event records as they are written (drive_admissions, advance).
+AdmitRecord admit_record(const std::string& room, std::uint32_t epoch, const core::Admissions& step);
+EventRecord event_record(const std::string& room, std::uint32_t epoch, const core::EventTransition& t);
+
+}  // namespace waitroom::store
