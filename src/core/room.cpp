@@ -305,6 +305,11 @@ Admissions Room::tick(std::int64_t now_ms) {
   return step;
 }
 
+void Room::observe(std::int64_t now_ms) {
+  expire_sessions(now_ms / 1000);
+  record_progress(now_ms);
+}
+
 void Room::admit_next(std::uint64_t n, std::int64_t now_s, Admissions& step) {
   std::uint64_t done = 0;
   if (queueing_ == Queueing::random) {

@@ -186,6 +186,10 @@ class Room {
   Result<Admissions> advance_to(std::uint64_t serving, std::int64_t now_s);
   // One step of the room's admission policy at `now_ms` (the store's driver calls it often).
   Admissions tick(std::int64_t now_ms);
+  // What a copy of the room that does not drive it does each step (a Redis node that is not the
+  // room's driver): sessions run out by time and the line's pace is sampled for estimates, but
+  // nothing is admitted or expired; the driver's records bring those.
+  void observe(std::int64_t now_ms);
   // Replays a logged step.
   void apply(const Admissions& step);
   // Applies a scheduled event's moment (live from tick(), and at replay).
