@@ -22,6 +22,12 @@ using core::fail;
 
 namespace {
 
+// Redis key prefixes: no braces (they would change a room's hash tag), colons or spaces.
+constexpr const char* kKeyPrefixRule = "must be 1 to 64 characters without braces, colons or spaces";
+bool is_valid_key_prefix(std::string_view p) {
+  return !p.empty() && p.size() <= 64 && p.find_first_of("{}: \t\r\n") == std::string_view::npos;
+}
+
 core::Result<void> bad(std::string key, std::string why) {
   return fail(ErrorCode::bad_request, "config: " + key + ": " + why);
 }
@@ -200,6 +206,23 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
       } else {
         cfg.admin_key_file = *s;
       }
+    } else if (key == "store") {
+      auto k = v.value<std::string>();
+      if (!k || (*k != "embedded" && *k != "redis")) return bad(key, "must be \"embedded\" or \"redis\"");
+      cfg.store = *k == "redis" ? StoreKind::redis : StoreKind::embedded;
+    } else if (key == "redis_url") {
+      auto u = v.value<std::string>();
+      if (!u || !(u->starts_with("redis://") || u->starts_with("rediss://")))
+        return bad(key, "must be a redis:// or rediss:// URL such as \"redis://127.0.0.1:6379/0\"");
+      cfg.redis.url = *u;
+    } else if (key == "redis_tls_ca_file") {
+      auto f = v.value<std::string>();
+      if (!f || f->empty()) return bad(key, "must be the path of a PEM CA file");
+      cfg.redis.tls_ca_file = *f;
+    } else if (key == "redis_key_prefix") {
+      auto p = v.value<std::string>();
+      if (!p || !is_valid_key_prefix(*p)) return bad(key, kKeyPrefixRule);
+      cfg.redis.key_prefix = *p;
     } else if (key == "threads") {
       auto n = v.value<std::int64_t>();
       if (!n || *n < 0 || *n > 256) return bad(key, "must be an integer from 0 (one per core) to 256");
@@ -345,6 +368,21 @@ core::Result<ServerConfig> load_config(const std::filesystem::path& file) {
     if (!d) return std::unexpected(bad("WAITROOM_DURABILITY", d.error().detail).error());
     cfg.durability = *d;
   }
+  if (const char* v = std::getenv("WAITROOM_STORE"); v && *v) {
+    if (std::string_view(v) != "embedded" && std::string_view(v) != "redis")
+      return std::unexpected(bad("WAITROOM_STORE", "must be \"embedded\" or \"redis\"").error());
+    cfg.store = std::string_view(v) == "redis" ? StoreKind::redis : StoreKind::embedded;
+  }
+  // The URL may carry Redis's password: the environment keeps it out of the config file.
+  if (const char* v = std::getenv("WAITROOM_REDIS_URL"); v && *v) {
+    if (!std::string_view(v).starts_with("redis://") && !std::string_view(v).starts_with("rediss://"))
+      return std::unexpected(bad("WAITROOM_REDIS_URL", "must be a redis:// or rediss:// URL").error());
+    cfg.redis.url = v;
+  }
+  if (const char* v = std::getenv("WAITROOM_REDIS_KEY_PREFIX"); v && *v) {
+    if (!is_valid_key_prefix(v)) return std::unexpected(bad("WAITROOM_REDIS_KEY_PREFIX", kKeyPrefixRule).error());
+    cfg.redis.key_prefix = v;
+  }
   if (const char* v = std::getenv("WAITROOM_TLS_CERT_FILE"); v && *v) cfg.tls.cert_file = v;
   if (const char* v = std::getenv("WAITROOM_TLS_KEY_FILE"); v && *v) cfg.tls.key_file = v;
   if (auto r = check_tls(cfg.tls); !r) return std::unexpected(r.error());
@@ -370,6 +408,10 @@ std::vector<std::string> settings_needing_restart(const ServerConfig& a, const S
   note(a.listen == b.listen, "listen");
   note(a.data_dir == b.data_dir, "data_dir");
   note(a.durability == b.durability, "durability");
+  note(a.store == b.store, "store");
+  note(a.redis.url == b.redis.url, "redis_url");
+  note(a.redis.tls_ca_file == b.redis.tls_ca_file, "redis_tls_ca_file");
+  note(a.redis.key_prefix == b.redis.key_prefix, "redis_key_prefix");
   note(a.threads == b.threads, "threads");
   note(a.admin_key == b.admin_key, "admin_key");
   note(a.cookie_secure == b.cookie_secure, "cookie_secure");

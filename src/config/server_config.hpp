@@ -59,10 +59,24 @@ struct TlsConfig {
 // The Strict-Transport-Security value [tls] asks for; empty when none (no TLS, or max age 0).
 std::string strict_transport_security(const TlsConfig& tls);
 
+enum class StoreKind { embedded, redis };
+
+struct RedisConfig {
+  // redis://[[user]:password@]host[:port][/db], or rediss:// for TLS (store = "redis").
+  std::string url = "redis://127.0.0.1:6379/0";
+  std::filesystem::path tls_ca_file;  // rediss://: the CA to check Redis's certificate by
+  // The first part of every key and channel, so several deployments can share one Redis.
+  std::string key_prefix = "waitroom";
+};
+
 struct ServerConfig {
   std::string listen = "127.0.0.1:8080";
   std::filesystem::path data_dir = "data";
   Durability durability = Durability::fsync;
+  // Where rooms live: "embedded" (this node's data dir) or "redis" (shared by every node that
+  // names the same Redis; docs/scaling.md).
+  StoreKind store = StoreKind::embedded;
+  RedisConfig redis;
   unsigned threads = 0;  // 0: one per core
   std::string admin_key;  // from WAITROOM_ADMIN_KEY or admin_key_file; never logged
   std::filesystem::path admin_key_file;
