@@ -25,8 +25,16 @@ namespace {
 
 constexpr auto kFirstBackoff = std::chrono::milliseconds(50);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(2000);
-// A dead connection is noticed within two of these (one unanswered PING).
-constexpr auto kPingInterval = std::chrono::seconds(5);
+// The longest pause between PINGs; a dead connection is noticed within two pauses (one
+// unanswered PING). Shorter when command_timeout is: see ping_interval().
+constexpr auto kMaxPingInterval = std::chrono::milliseconds(5000);
+constexpr auto kMinPingInterval = std::chrono::milliseconds(100);
+
+// Twice the time a command may take, at most kMaxPingInterval: a PING unanswered for that long
+// means a connection as dead as a command without a reply would.
+std::chrono::milliseconds ping_interval(const RedisOptions& options) {
+  return std::clamp(options.command_timeout * 2, kMinPingInterval, kMaxPingInterval);
+}
 
 // ["<kind>", ...] with at least `size` elements, the first being `kind`: how Redis frames
 // everything it pushes to a subscriber (subscribe, message, pong).
@@ -164,7 +172,7 @@ class RedisSubscriber::Impl : public std::enable_shared_from_this<Impl> {
     const std::vector<std::string> args{"PING"};
     append_command(ping, args);
     for (;;) {
-      s.ping_timer_.expires_after(kPingInterval);
+      s.ping_timer_.expires_after(ping_interval(s.options_));
       auto [ec] = co_await s.ping_timer_.async_wait(as_tuple(use_awaitable));
       // The session ended (end_session() cancels the timer, resets stream_) or another began.
       if (ec || s.stream_ != stream) co_return;

@@ -5,8 +5,9 @@
 // subscribes again. Messages published while it was away are lost (Redis keeps none), which is
 // why on_connected fires after every (re)subscription: the store re-reads what it may have missed.
 //
-// Liveness: it PINGs every few seconds (allowed in SUBSCRIBE mode) and reconnects when a PING
-// goes unanswered, so a connection that died without a word does not go quiet for good.
+// Liveness: it PINGs (allowed in SUBSCRIBE mode) every 2 x command_timeout, at most every 5 s,
+// and reconnects when a PING is still unanswered at the next one, so a connection that died
+// without a word does not go quiet for good.
 //
 // Threading: every member function runs on the subscriber's executor (a strand or a
 // single-threaded io_context), and so do the callbacks; connected() may be read from any thread.

@@ -108,6 +108,28 @@ TEST(RedisSubscriber, ResubscribesAfterTheServerRestarts) {
   });
 }
 
+TEST(RedisSubscriber, NoticesAServerThatStopsAnsweringByItsPings) {
+  SKIP_WITHOUT_REDIS_SERVER();
+  RedisServer server;
+  run_awaitable([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    RedisOptions options = local_redis(server.port());
+    options.command_timeout = 100ms;  // a PING every 200 ms
+    Seen seen;
+    RedisSubscriber subscriber(ex, options, {"serving"}, seen.on_message(), seen.on_connected());
+    subscriber.start();
+    auto first = [&] { return seen.connected == 1; };
+    CO_ASSERT_TRUE(co_await wait_until(first, 5s));
+
+    // The socket stays open, but nothing answers: only the unanswered PING tells.
+    server.freeze();
+    auto lost = [&] { return !subscriber.connected(); };
+    CO_ASSERT_TRUE(co_await wait_until(lost, 2s));
+    server.thaw();
+    auto second = [&] { return seen.connected == 2 && subscriber.connected(); };
+    CO_ASSERT_TRUE(co_await wait_until(second, 5s));
+  });
+}
+
 TEST(RedisSubscriber, LogsInFirstAndNeverSubscribesWithAWrongPassword) {
   SKIP_WITHOUT_REDIS_SERVER();
   waitroom::testing::RedisServerOptions with_password;
