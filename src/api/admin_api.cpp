@@ -235,6 +235,12 @@ asio::awaitable<Response> advance_clock(Services& s, RequestContext& ctx) {
 asio::awaitable<Response> rotate_keys(Services& s, RequestContext& ctx) {
   auto keys = s.keys.rotate(core::kMaxPassLifetimeS);
   if (!keys) co_return http::problem(ctx.request, keys.error());
+  // The rotation happened here either way; the other nodes take the keys on SIGHUP once published.
+  if (s.publish_keys)
+    if (auto published = s.publish_keys(); !published)
+      co_return http::problem(ctx.request, core::Error{core::ErrorCode::unavailable,
+                                                       "the keys were rotated on this node but could not be "
+                                                       "published to the other nodes: " + published.error().detail, 1});
   co_return json_ok(ctx.request, keys_json(*keys));
 }
 

@@ -58,6 +58,7 @@ asio::awaitable<Response> metrics(Services& s, RequestContext& ctx) {
   if (s.event_stream_metrics) s.event_stream_metrics->render(out);
   ops::write_webhook_metrics(out, s.webhooks);
   if (s.abuse) s.abuse->render_metrics(out);
+  s.store.render_metrics(out);
   auto rooms = co_await s.store.rooms();
   if (rooms) room_metrics(out, *rooms);
   out += fmt::format("# HELP waitroom_store_ready 1 when the store accepts writes.\n# TYPE waitroom_store_ready gauge\nwaitroom_store_ready {}\n",

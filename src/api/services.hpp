@@ -1,5 +1,7 @@
 #pragma once
 // What the handlers share: the store, the keys and the server's settings. Wired in app/.
+#include <functional>
+
 #include "api/abuse_guard.hpp"
 #include "api/admin_session.hpp"
 #include "config/server_config.hpp"
@@ -33,6 +35,9 @@ struct Services {
   ops::EventStreamMetrics* event_stream_metrics = nullptr;
   // Rate limits, proof of work and pass binding (null: none, e.g. `waitroom routes`).
   AbuseGuard* abuse = nullptr;
+  // After a key rotation: the Redis store's nodes share keys, so the new ones are published for
+  // the others (docs/scaling.md). Empty with the embedded store.
+  std::function<core::Result<void>()> publish_keys = nullptr;
 };
 
 }  // namespace waitroom::api

@@ -26,6 +26,8 @@
 #include "http/tls_context.hpp"
 #include "ops/log.hpp"
 #include "store/embedded/embedded_store.hpp"
+#include "store/redis/redis_store.hpp"
+#include "store/redis/shared_secrets.hpp"
 #include "store/history_sampler.hpp"
 #include "web/dashboard/dashboard.hpp"
 #include "token/jwt_pass_minter.hpp"
@@ -99,7 +101,9 @@ struct Runtime {
   std::unique_ptr<web::Site> site;  // the waiting-room page (resume tokens use the secret too)
   std::unique_ptr<token::KeyRing> keys;
   std::optional<token::JwtPassMinter> minter;
-  std::unique_ptr<store::EmbeddedStore> store;
+  std::unique_ptr<store::Store> store;
+  store::EmbeddedStore* embedded = nullptr;  // the same store, when it is the embedded one
+  std::optional<store::redis::RedisOptions> redis;  // store = "redis": how to reach it
   std::string abuse_secret;  // the data dir's secret: proof-of-work challenges, pass binding
   ops::EventBus event_bus;
   std::vector<std::shared_ptr<ops::WebhookSink>> webhooks;
@@ -113,6 +117,20 @@ struct Runtime {
     std::filesystem::create_directories(cfg.data_dir, ec);
     if (ec) return core::fail(core::ErrorCode::internal, "cannot create data dir " + cfg.data_dir.string());
     std::filesystem::permissions(cfg.data_dir, std::filesystem::perms::owner_all, ec);
+    if (cfg.store == config::StoreKind::redis) {
+      auto url = store::redis::parse_redis_url(cfg.redis.url);
+      if (!url) return core::fail(core::ErrorCode::bad_request, "redis_url: " + url.error().detail);
+      redis.emplace();
+      redis->url = std::move(*url);
+      redis->tls_ca_file = cfg.redis.tls_ca_file.string();
+      // Every node signs and checks with the same secret and keys (docs/scaling.md).
+      auto shared = store::redis::share_secrets(*redis, store::redis::RedisKeys(cfg.redis.key_prefix),
+                                                cfg.data_dir, clock());
+      if (!shared) return std::unexpected(shared.error());
+      ops::log_info(*shared ? "took the deployment's shared secret and keys from Redis"
+                            : "this node's secret and keys are the deployment's",
+                    {{"redis", store::redis::redacted(redis->url)}});
+    }
     auto secret = token::load_or_create_secret(cfg.data_dir / "secret");
     if (!secret) return std::unexpected(secret.error());
     auto page = web::Site::create(cfg, *secret);
@@ -124,10 +142,17 @@ struct Runtime {
     if (!ring) return std::unexpected(ring.error());
     keys = std::move(*ring);
     minter.emplace(*keys);
-    auto st = store::EmbeddedStore::open(cfg.data_dir, cfg.durability == config::Durability::fsync,
-                                         clock(), *ids, *minter);
-    if (!st) return std::unexpected(st.error());
-    store = std::move(*st);
+    if (redis) {
+      auto st = store::redis::RedisStore::open(*redis, cfg.redis.key_prefix, clock(), *ids, *minter);
+      if (!st) return std::unexpected(st.error());
+      store = std::move(*st);
+    } else {
+      auto st = store::EmbeddedStore::open(cfg.data_dir, cfg.durability == config::Durability::fsync,
+                                           clock(), *ids, *minter);
+      if (!st) return std::unexpected(st.error());
+      embedded = st->get();
+      store = std::move(*st);
+    }
     for (const ops::WebhookConfig& hook : cfg.webhooks) {
       auto sink = ops::WebhookSink::create(hook);
       if (!sink) return std::unexpected(sink.error());
@@ -135,7 +160,7 @@ struct Runtime {
       event_bus.add(webhooks.back());
     }
     if (!event_bus.empty()) store->set_event_sink(&event_bus);
-    store->start();
+    if (embedded) embedded->start();
     // Rooms named in the config are created when the store does not know them yet.
     for (const auto& [name, settings] : cfg.rooms) {
       if (run_now(store->room(name))) continue;
@@ -193,6 +218,12 @@ core::Result<config::ServerConfig> effective_config(const ServeOptions& options)
 // SIGHUP: the key files (`waitroom keys rotate` beside a live server), then the config file's
 // rooms (app/config_reload.hpp). A config that no longer parses changes nothing.
 void reload(const ServeOptions& options, Runtime& rt, config::ServerConfig& loaded, api::AbuseGuard& abuse) {
+  // With the Redis store the keys are the deployment's: take what another node's rotation published.
+  if (rt.redis) {
+    auto shared = store::redis::share_secrets(*rt.redis, store::redis::RedisKeys(loaded.redis.key_prefix),
+                                              loaded.data_dir, rt.clock());
+    if (!shared) ops::log_error("could not read the shared keys from Redis", {{"error", shared.error().detail}});
+  }
   if (auto r = rt.keys->reload(); !r) ops::log_error("key reload failed", {{"error", r.error().detail}});
   else ops::log_info("keys reloaded");
   auto next = effective_config(options);
@@ -261,6 +292,10 @@ int serve(const ServeOptions& options) {
   api::AbuseGuard abuse(*rt.store, rt.clock(), rt.abuse_secret);
   services.abuse = &abuse;
   event_streams.set_abuse_guard(&abuse);
+  if (rt.redis)
+    services.publish_keys = [&rt, &cfg] {
+      return store::redis::publish_secrets(*rt.redis, store::redis::RedisKeys(cfg.redis.key_prefix), cfg.data_dir);
+    };
   http::Router router;
   build_routes(router, services, *rt.site, event_streams);
   std::vector<std::pair<std::string, std::string>> labels;
@@ -308,6 +343,7 @@ int serve(const ServeOptions& options) {
                               {"open_files", static_cast<std::uint64_t>(open_files)},
                               {"data_dir", cfg.data_dir.string()},
                               {"durability", cfg.durability == config::Durability::fsync ? "fsync" : "relaxed"},
+                              {"store", cfg.store == config::StoreKind::redis ? "redis" : "embedded"},
                               {"replayed_records", rt.store->replayed_records()}});
 
   config::ServerConfig reloaded = cfg;  // what the last reload read (cfg itself stays as started)
@@ -378,7 +414,8 @@ int bench_fill(const std::filesystem::path& data_dir, const std::string& room, s
   constexpr std::uint64_t kChunk = 1'000'000;
   for (std::uint64_t done = 0; done < tickets;) {
     const std::uint64_t n = std::min(kChunk, tickets - done);
-    if (auto r = rt.store->fill(room, n); !r) return fail_with(r.error());
+    if (!rt.embedded) return fail_with(core::Error{core::ErrorCode::bad_request, "bench-fill needs the embedded store", 0});
+    if (auto r = rt.embedded->fill(room, n); !r) return fail_with(r.error());
     done += n;
   }
   rt.store->stop();

@@ -173,8 +173,15 @@ class Store {
   // Ticket ids whose pass expired by time (not ended by an operator), for AWS's expired_tokens.
   virtual Op<std::vector<std::string>> expired_tickets(std::string room) = 0;
 
-  // False while the store cannot accept writes (e.g. the log failed).
+  // False while the store cannot accept writes (e.g. the log failed, Redis is unreachable).
   virtual bool ready() const = 0;
+  // Finishes what is pending (the embedded log's writes, the Redis store's connections); the
+  // server has stopped calling it by then.
+  virtual void stop() = 0;
+  // Records read at start (the embedded log's replay, the Redis store's room logs).
+  virtual std::uint64_t replayed_records() const = 0;
+  // The store's own lines of /metrics (Prometheus text), if it has any.
+  virtual void render_metrics(std::string& /*out*/) const {}
 
   // Where audit events go (docs/events.md); null: nobody listens. Set before serving.
   void set_event_sink(ops::EventSink* sink) { events_ = sink; }

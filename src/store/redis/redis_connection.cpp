@@ -32,7 +32,7 @@ using asio::use_awaitable;
 namespace {
 
 constexpr auto kFirstBackoff = std::chrono::milliseconds(50);
-constexpr auto kMaxBackoff = std::chrono::milliseconds(2000);
+constexpr auto kMaxBackoff = std::chrono::milliseconds(500);  // back within 2 s of Redis (issue 7)
 constexpr std::int64_t kRetryAfterS = 1;
 
 using Clock = std::chrono::steady_clock;

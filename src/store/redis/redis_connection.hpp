@@ -5,7 +5,7 @@
 // round trips rather than a thousand.
 //
 // Connecting: on first use, and after a failure on the first use once the back-off (50 ms,
-// doubling to 2 s while attempts keep failing) has passed. Until then commands fail at once (the
+// doubling to 500 ms while attempts keep failing) has passed. Until then commands fail at once (the
 // request gets its 503 now rather than after a timeout). Every (re)connect sends AUTH (with the
 // user name when set) and SELECT db before any queued command.
 //

@@ -24,7 +24,7 @@ using asio::use_awaitable;
 namespace {
 
 constexpr auto kFirstBackoff = std::chrono::milliseconds(50);
-constexpr auto kMaxBackoff = std::chrono::milliseconds(2000);
+constexpr auto kMaxBackoff = std::chrono::milliseconds(500);  // back within 2 s of Redis (issue 7)
 // The longest pause between PINGs; a dead connection is noticed within two pauses (one
 // unanswered PING). Shorter when command_timeout is: see ping_interval().
 constexpr auto kMaxPingInterval = std::chrono::milliseconds(5000);

@@ -1,0 +1,38 @@
+#pragma once
+// The names of the Redis store's keys and channels. A room's keys share the hash tag {room}, so
+// its scripts touch one slot and rooms spread over a Redis Cluster (docs/scaling.md).
+#include <string>
+#include <string_view>
+
+namespace waitroom::store::redis {
+
+class RedisKeys {
+ public:
+  explicit RedisKeys(std::string prefix) : prefix_(std::move(prefix)) {}
+
+  // The room's log: a list of encoded records (store/log_records.hpp), index = sequence number.
+  std::string log(std::string_view room) const { return tagged(room, "log"); }
+  // Held by one node for the duration of one change (begin → commit), fenced by its token.
+  std::string write_lock(std::string_view room) const { return tagged(room, "lock"); }
+  // The admission driver's lease: the node that runs the room's policy and scheduled events.
+  std::string driver(std::string_view room) const { return tagged(room, "driver"); }
+  // Every room name ever created, so a starting node finds the logs to load.
+  std::string rooms() const { return prefix_ + ":rooms"; }
+  // The secret and signing keys every node shares (shared_secrets.hpp).
+  std::string shared_secrets() const { return prefix_ + ":secrets"; }
+  // "ROOM LENGTH" after every append: the other nodes read what they miss.
+  std::string changes_channel() const { return prefix_ + ":changes"; }
+  // "NODE ROOM EPOCH AT_S POSITION..." every second: tickets seen on one node count on all.
+  std::string seen_channel() const { return prefix_ + ":seen"; }
+
+ private:
+  std::string tagged(std::string_view room, std::string_view what) const {
+    std::string key;
+    key.reserve(prefix_.size() + room.size() + what.size() + 5);
+    key.append(prefix_).append(":{").append(room).append("}:").append(what);
+    return key;
+  }
+  std::string prefix_;
+};
+
+}  // namespace waitroom::store::redis

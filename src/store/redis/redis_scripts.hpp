@@ -1,0 +1,39 @@
+#pragma once
+// The Lua scripts that make each change of a room atomic in Redis (docs/scaling.md). Every change
+// of a room is decided by the node that holds the room's write lock on a copy of the room that is
+// up to date with the log, and appended under that lock; the scripts are the whole protocol:
+//
+//   begin   takes the room's write lock (SET NX PX) and returns the records the node has not
+//           applied yet, so its copy is exactly the log when it decides.
+//   commit  appends the change's records only while the node still holds the lock and the log
+//           has the length the node decided on (a node paused past the lock's expiry is fenced
+//           out), optionally only while it holds the room's driver lease, releases the lock and
+//           publishes the new length.
+//   lease   takes or renews the admission driver's lease; release lets it go (a graceful stop,
+//           so another node drives at once rather than after the lease's expiry).
+#include <boost/asio/awaitable.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "store/redis/redis_connection.hpp"
+
+namespace waitroom::store::redis {
+
+struct Script {
+  std::string_view source;
+  std::string sha1;  // hex, for EVALSHA
+};
+
+const Script& begin_script();
+const Script& commit_script();
+const Script& lease_script();
+const Script& release_script();
+
+// EVALSHA, and EVAL when Redis does not know the script (after a restart or a failover).
+boost::asio::awaitable<core::Result<Reply>> run_script(RedisConnection& redis, const Script& script,
+                                                       std::vector<std::string> keys,
+                                                       std::vector<std::string> args);
+
+}  // namespace waitroom::store::redis

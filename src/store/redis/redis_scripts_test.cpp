@@ -1,0 +1,172 @@
+// The scripts that make a room's changes atomic (redis_scripts.hpp), on a real redis-server: the
+// write lock is exclusive, a commit is refused when the lock was lost, the log moved or the
+// driver lease belongs to another node, and the lease is renewed by its holder only.
+#include "store/redis/redis_scripts.hpp"
+
+#include <gtest/gtest.h>
+
+#include "store/redis/redis_keys.hpp"
+#include "store/redis/redis_test_util.hpp"
+
+namespace waitroom::store::redis {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using waitroom::testing::RedisServer;
+using waitroom::testing::run_awaitable;
+using waitroom::testing::sleep_for;
+
+const RedisKeys kKeys("test");
+
+// begin(token) for room "r": {taken, length or pttl, records...}. Arguments are views of literals
+// and references: no non-trivial temporary may sit in a co_await expression with g++ 12.
+asio::awaitable<core::Result<Reply>> begin(RedisConnection& redis, std::string_view token, std::uint64_t from,
+                                           std::string_view lock_ms = "2000") {
+  std::vector<std::string> keys{kKeys.log("r"), kKeys.write_lock("r")};
+  std::vector<std::string> args{std::string(token), std::string(lock_ms), std::to_string(from)};
+  auto op = run_script(redis, begin_script(), std::move(keys), std::move(args));
+  co_return co_await std::move(op);
+}
+
+template <class... Records>
+asio::awaitable<core::Result<Reply>> commit(RedisConnection& redis, std::string_view token, std::uint64_t length,
+                                            std::string_view fence, const Records&... records) {
+  std::vector<std::string> keys{kKeys.log("r"), kKeys.write_lock("r"), kKeys.driver("r")};
+  std::vector<std::string> args{std::string(token), std::to_string(length), std::string(fence),
+                                kKeys.changes_channel(), "r", std::string(std::string_view(records))...};
+  auto op = run_script(redis, commit_script(), std::move(keys), std::move(args));
+  co_return co_await std::move(op);
+}
+
+asio::awaitable<core::Result<Reply>> lease(RedisConnection& redis, std::string_view node) {
+  std::vector<std::string> keys{kKeys.driver("r")};
+  std::vector<std::string> args{std::string(node), "1500"};
+  auto op = run_script(redis, lease_script(), std::move(keys), std::move(args));
+  co_return co_await std::move(op);
+}
+
+bool ok(const core::Result<Reply>& r) {
+  return r && r->type == Reply::Type::array && !r->elements.empty() && r->elements[0].integer == 1;
+}
+
+TEST(RedisScripts, TheWriteLockIsExclusiveAndACommitAppendsOnceUnderIt) {
+  SKIP_WITHOUT_REDIS_SERVER();
+  RedisServer server;
+  ASSERT_TRUE(server.start());
+  run_awaitable([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    RedisConnection redis(ex, local_redis(server.port()));
+    auto a = co_await begin(redis, "node-a:1", 0);
+    CO_ASSERT_TRUE(ok(a));
+    EXPECT_EQ(a->elements[1].integer, 0);
+    auto b = co_await begin(redis, "node-b:1", 0);  // another node waits for A
+    CO_ASSERT_TRUE(b && b->type == Reply::Type::array);
+    EXPECT_EQ(b->elements[0].integer, 0);
+    EXPECT_GT(b->elements[1].integer, 0);  // the lock's remaining life
+    auto done = co_await commit(redis, "node-a:1", 0, "", "rec1", "rec2");
+    CO_ASSERT_TRUE(ok(done));
+    EXPECT_EQ(done->elements[1].integer, 2);
+    // The lock is free again, and B's copy learns the two records under it.
+    b = co_await begin(redis, "node-b:2", 0);
+    CO_ASSERT_TRUE(ok(b));
+    EXPECT_EQ(b->elements[1].integer, 2);
+    CO_ASSERT_TRUE(b->elements.size() == 4u);
+    EXPECT_EQ(b->elements[2].str, "rec1");
+    EXPECT_EQ(b->elements[3].str, "rec2");
+    auto nothing = co_await commit(redis, "node-b:2", 2, "");  // releases, appends nothing
+    CO_ASSERT_TRUE(ok(nothing));
+    auto len = co_await call(redis, "LLEN", kKeys.log("r"));
+    CO_ASSERT_TRUE(len);
+    EXPECT_EQ(len->integer, 2);
+  });
+}
+
+TEST(RedisScripts, ACommitIsRefusedWhenTheLockWasLostOrTheLogMoved) {
+  SKIP_WITHOUT_REDIS_SERVER();
+  RedisServer server;
+  ASSERT_TRUE(server.start());
+  run_awaitable([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    RedisConnection redis(ex, local_redis(server.port()));
+    // A node paused past its lock's life: another took the lock and appended.
+    auto r1 = co_await begin(redis, "slow:1", 0, "50");
+    CO_ASSERT_TRUE(ok(r1));
+    co_await sleep_for(100ms);
+    auto r2 = co_await begin(redis, "fast:1", 0);
+    CO_ASSERT_TRUE(ok(r2));
+    auto r3 = co_await commit(redis, "fast:1", 0, "", "fast");
+    CO_ASSERT_TRUE(ok(r3));
+    auto late = co_await commit(redis, "slow:1", 0, "", "slow");
+    CO_ASSERT_TRUE(late && !ok(late));
+    EXPECT_EQ(late->elements[1].str, "lock lost");
+    // Holding the lock with a stale length (a copy that missed a record) appends nothing either.
+    auto r4 = co_await begin(redis, "stale:1", 0);
+    CO_ASSERT_TRUE(ok(r4));
+    auto stale = co_await commit(redis, "stale:1", 0, "", "stale");
+    CO_ASSERT_TRUE(stale && !ok(stale));
+    EXPECT_EQ(stale->elements[1].str, "log moved");
+    auto all = co_await call(redis, "LRANGE", kKeys.log("r"), "0", "-1");
+    CO_ASSERT_TRUE(all);
+    CO_ASSERT_TRUE(all->elements.size() == 1u);
+    EXPECT_EQ(all->elements[0].str, "fast");
+    // The refused commit let the lock go.
+    auto r5 = co_await begin(redis, "next:1", 1);
+    EXPECT_TRUE(ok(r5));
+  });
+}
+
+TEST(RedisScripts, OnlyTheLeaseHolderDrivesAndItsStepsAreFencedByTheLease) {
+  SKIP_WITHOUT_REDIS_SERVER();
+  RedisServer server;
+  ASSERT_TRUE(server.start());
+  run_awaitable([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    RedisConnection redis(ex, local_redis(server.port()));
+    auto a = co_await lease(redis, "node-a");
+    CO_ASSERT_TRUE(a);
+    EXPECT_EQ(a->integer, 1);
+    auto b = co_await lease(redis, "node-b");
+    CO_ASSERT_TRUE(b);
+    EXPECT_EQ(b->integer, 0);  // A holds it
+    auto renewed = co_await lease(redis, "node-a");
+    CO_ASSERT_TRUE(renewed);
+    EXPECT_EQ(renewed->integer, 1);
+    // B's admission step cannot be committed while A holds the lease; A's can.
+    auto r6 = co_await begin(redis, "node-b:1", 0);
+    CO_ASSERT_TRUE(ok(r6));
+    auto fenced = co_await commit(redis, "node-b:1", 0, "node-b", "admit-by-b");
+    CO_ASSERT_TRUE(fenced && !ok(fenced));
+    EXPECT_EQ(fenced->elements[1].str, "not the driver");
+    auto r7 = co_await begin(redis, "node-a:1", 0);
+    CO_ASSERT_TRUE(ok(r7));
+    auto r8 = co_await commit(redis, "node-a:1", 0, "node-a", "admit-by-a");
+    EXPECT_TRUE(ok(r8));
+    // A graceful stop lets it go at once.
+    std::vector<std::string> keys{kKeys.driver("r")};
+    std::vector<std::string> args{"node-a"};
+    auto release_op = run_script(redis, release_script(), std::move(keys), std::move(args));
+    auto released = co_await std::move(release_op);
+    CO_ASSERT_TRUE(released);
+    EXPECT_EQ(released->integer, 1);
+    auto taken = co_await lease(redis, "node-b");
+    CO_ASSERT_TRUE(taken);
+    EXPECT_EQ(taken->integer, 1);
+  });
+}
+
+TEST(RedisScripts, AScriptRedisForgotIsSentWhole) {
+  SKIP_WITHOUT_REDIS_SERVER();
+  RedisServer server;
+  ASSERT_TRUE(server.start());
+  run_awaitable([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    RedisConnection redis(ex, local_redis(server.port()));
+    auto flushed = co_await call(redis, "SCRIPT", "FLUSH");
+    CO_ASSERT_TRUE(flushed);
+    auto r9 = co_await begin(redis, "node-a:1", 0);
+    EXPECT_TRUE(ok(r9));  // NOSCRIPT, then EVAL
+    auto known = co_await call(redis, "SCRIPT", "EXISTS", begin_script().sha1);
+    CO_ASSERT_TRUE(known && known->type == Reply::Type::array);
+    EXPECT_EQ(known->elements[0].integer, 1);
+  });
+}
+
+}  // namespace
+}  // namespace waitroom::store::redis

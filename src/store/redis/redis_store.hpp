@@ -1,0 +1,175 @@
+#pragma once
+// The scale-out store: every node keeps a copy of each room (core::Room, as the embedded store
+// does) built from the room's log in Redis, and changes a room only through that log
+// (redis_scripts.hpp). Reads — polls, the gate, event streams — are answered from the copy and
+// never wait on Redis; writes are acknowledged once Redis holds their record. docs/scaling.md.
+//
+// Threads: one thread of our own runs every Redis conversation and every change of the copies,
+// room by room in the order the records were appended; request threads read the copies under the
+// room's lock and hand their writes over to that thread.
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <thread>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "store/log_records.hpp"
+#include "store/redis/redis_connection.hpp"
+#include "store/redis/redis_keys.hpp"
+#include "store/redis/redis_subscriber.hpp"
+#include "store/store.hpp"
+#include "token/ticket_id.hpp"
+
+namespace waitroom::store::redis {
+
+class RedisStore final : public Store {
+ public:
+  // Connects, loads every room's log and subscribes to the other nodes' changes. Fails when
+  // Redis cannot be reached at start (a node that never saw the rooms has nothing to serve).
+  static core::Result<std::unique_ptr<RedisStore>> open(RedisOptions options, std::string key_prefix,
+                                                        const core::Clock& clock,
+                                                        const token::TicketIdCodec& ids,
+                                                        const core::PassMinter& minter);
+  ~RedisStore() override;
+
+  void stop() override;
+  std::uint64_t replayed_records() const override { return replayed_records_; }
+
+  Op<EnqueueResult> enqueue(std::string room, std::optional<std::string> existing,
+                            bool tracks_presence) override;
+  Op<TicketView> ticket(std::string room, std::string ticket) override;
+  Op<WatchedTicket> watch_ticket(std::string room, std::string ticket) override;
+  Op<TicketStates> ticket_states(std::string room,
+                                 std::span<const std::uint64_t> positions) override;
+  Op<PassView> issue_pass(std::string room, std::string ticket, PassOptions options) override;
+  Op<PassCheck> check_pass(std::string room, std::string ticket, std::string pass) override;
+  Op<PassView> renew_pass(std::string room, std::string ticket, std::string binding) override;
+  Op<RoomView> room(std::string room) override;
+  Op<core::PassCookie> pass_cookie(std::string room) override;
+  Op<std::vector<RoomView>> rooms() override;
+  Op<std::pair<RoomView, bool>> put_room(std::string room, SettingsUpdate update) override;
+  Op<void> delete_room(std::string room) override;
+  Op<std::uint64_t> advance(std::string room, Advance advance) override;
+  Op<RoomView> set_paused(std::string room, bool paused) override;
+  Op<RoomView> reset(std::string room) override;
+  Op<TicketView> end_session(std::string room, std::string ticket,
+                             core::SessionStatus status) override;
+  Op<std::vector<std::string>> expired_tickets(std::string room) override;
+  Op<AdmissionsPage> admissions(std::string room, std::uint64_t from, std::uint64_t limit) override;
+  void drive_admissions() override;
+  bool ready() const override;
+  // Commands sent to Redis, changes committed and records appended, waits for a room's write lock.
+  void render_metrics(std::string& out) const override;
+
+ private:
+  struct Entry;
+  using Records = std::vector<LogRecord>;
+  // One request's change of a room, run by the room's writer on an up-to-date copy under the
+  // room's lock; it appends its records to the batch and keeps its answer itself.
+  struct Job {
+    std::function<void(Entry&, Records&)> run;
+    bool read_only = false;  // only brings the copy up to date (no write lock)
+    bool fenced = false;     // the driver's step: committed only while this node holds the lease
+    std::optional<core::Error> failure;  // set when the batch could not be committed
+    bool finished = false;
+    boost::asio::steady_timer* wake = nullptr;
+  };
+  struct Entry {
+    explicit Entry(std::string n) : name(std::move(n)) {}
+    const std::string name;
+    // Under `mu` (read by request threads):
+    std::mutex mu;
+    std::optional<core::Room> room;  // nullopt before the room's first put and after a delete
+    std::uint32_t last_epoch = 0;
+    std::uint64_t change_id = 0;
+    std::uint64_t expired_sessions = 0;
+    std::vector<std::uint64_t> seen;  // positions seen here since the last presence flush
+    // Only on the store's thread:
+    bool uncommitted = false;  // (under mu) the copy holds a change whose commit is in flight
+    std::uint64_t applied = 0;  // records of the log applied to `room`
+    std::deque<Job*> jobs;
+    bool writing = false;
+    bool sync_queued = false;
+    bool diverged = false;  // a change was applied but not committed: reload before the next
+    std::chrono::steady_clock::time_point lease_until{};  // this node drives the room until then
+    std::chrono::steady_clock::time_point lease_renew_at{};
+  };
+
+  RedisStore(RedisOptions options, std::string key_prefix, const core::Clock& clock,
+             const token::TicketIdCodec& ids, const core::PassMinter& minter);
+
+  std::shared_ptr<Entry> find(const std::string& room) const;
+  std::shared_ptr<Entry> find_or_add(const std::string& room);
+  // A ticket of a live room's copy, or the error to answer with; `catch_up` when the ticket is
+  // newer than the copy (made on another node a moment ago) and the copy must be brought up first.
+  struct Found {
+    std::shared_ptr<Entry> entry;
+    std::uint64_t position = 0;
+  };
+  core::Result<Found> find_ticket(const std::string& room, const std::string& ticket, bool& catch_up) const;
+  Op<Found> find_ticket_fresh(std::string room, std::string ticket);
+
+  Op<std::shared_ptr<Entry>> find_room(std::string room);
+
+  // Runs `change` as a job of the room's writer (on the store's thread) and returns its answer.
+  template <class T>
+  Op<T> change(std::string room, std::function<core::Result<T>(Entry&, Records&)> change, bool fenced = false);
+  template <class T>
+  Op<T> change_on_thread(std::string room, std::function<core::Result<T>(Entry&, Records&)> change,
+                         bool fenced, bool read_only);
+  Op<void> sync(std::string room);  // brings the room's copy up to its log
+  void schedule_sync(const std::shared_ptr<Entry>& entry);
+  Op<void> register_room(std::string room);
+  Op<void> register_on_thread(std::string room);
+  static void finish(std::vector<Job*>& batch, const std::optional<core::Error>& failure);
+  boost::asio::awaitable<void> run_writer(std::shared_ptr<Entry> entry);
+  boost::asio::awaitable<void> write_batch(Entry& entry, std::vector<Job*> batch);
+  boost::asio::awaitable<core::Result<void>> reload(Entry& entry);
+  core::Result<void> apply(Entry& entry, std::string_view payload);
+  boost::asio::awaitable<core::Result<void>> load_all();
+  boost::asio::awaitable<void> drive();
+  boost::asio::awaitable<void> release_and_close();
+  boost::asio::awaitable<void> refresh_loop();
+  void on_message(std::string_view channel, std::string_view message);
+  boost::asio::awaitable<void> flush_seen();
+
+  void note_change(Entry& entry);
+  void mark_seen(Entry& entry, std::uint64_t position, std::int64_t now_s);
+  RoomView view_of(core::Room& room);
+  TicketView ticket_view(core::Room& room, std::uint64_t position, std::optional<std::string> id = std::nullopt);
+  void emit(const std::string& room, std::string_view type, boost::json::object data);
+
+  RedisOptions options_;
+  RedisKeys keys_;
+  const core::Clock& clock_;
+  const token::TicketIdCodec& ids_;
+  const core::PassMinter& minter_;
+  const std::string node_;  // this node's id (lease holder, lock token prefix)
+  std::uint64_t replayed_records_ = 0;
+  std::atomic<std::uint64_t> commands_{0};  // sent by this node, every kind
+  std::atomic<std::uint64_t> commits_{0};   // batches whose records Redis appended
+  std::atomic<std::uint64_t> records_{0};   // records appended by those
+  std::atomic<std::uint64_t> lock_waits_{0};  // begins that found another node's write lock
+  std::atomic<std::int64_t> last_metrics_ms_{0};
+  std::uint64_t lock_tokens_ = 0;
+
+  boost::asio::io_context ctx_;
+  std::unique_ptr<RedisConnection> redis_;
+  std::unique_ptr<RedisSubscriber> subscriber_;
+  std::atomic<bool> healthy_{false};  // the last conversation with Redis worked
+  std::atomic<bool> stopping_{false};
+  std::jthread thread_;
+
+  mutable std::shared_mutex rooms_mu_;
+  std::map<std::string, std::shared_ptr<Entry>> rooms_;
+};
+
+}  // namespace waitroom::store::redis
