@@ -82,6 +82,8 @@ def _servers_of(item):
             out.append(v)
         elif isinstance(v, ServerFactory):
             out.extend(v.servers)
+        elif isinstance(getattr(v, "nodes", None), list):  # tests/redis's Cluster
+            out.extend(n for n in v.nodes if isinstance(n, Server))
     return out
 
 

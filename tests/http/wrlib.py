@@ -101,6 +101,9 @@ class Server:
         self.durability = durability
         self.threads = threads
         self.extra_env = dict(env or {})
+        # WAITROOM_TEST_REDIS_URL (scripts/run-tests): the suite runs on the Redis store, each
+        # server under its own key prefix, kept across restarts like a data dir.
+        self.redis_prefix = "t" + uuid.uuid4().hex[:16]
         # A config with [tls]: HTTPS, checked against this CA certificate (a path).
         self.tls_ca = str(tls_ca) if tls_ca else None
         self.proc = None
@@ -126,6 +129,11 @@ class Server:
         env = dict(os.environ)
         env["WAITROOM_ADMIN_KEY"] = self.admin_key
         env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+        redis_url = os.environ.get("WAITROOM_TEST_REDIS_URL")
+        if redis_url and "WAITROOM_STORE" not in self.extra_env:
+            env["WAITROOM_STORE"] = "redis"
+            env["WAITROOM_REDIS_URL"] = redis_url
+            env["WAITROOM_REDIS_KEY_PREFIX"] = self.redis_prefix
         env.update(self.extra_env)
         self.starts += 1
         log_path = self.tmp / f"stderr.{self.starts}.log"

@@ -1,0 +1,90 @@
+"""Fixtures for the scale-out suite (issue 7): a real redis-server and three
+`waitroom` nodes on loopback sharing it (store = "redis").
+
+Reuses the black-box harness of tests/http (wrlib.py and its conftest's hooks:
+server logs on failure, sanitizer reports fail the test)."""
+
+import importlib.util
+import shutil
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+HTTP_SUITE = Path(__file__).resolve().parent.parent / "http"
+if str(HTTP_SUITE) not in sys.path:
+    sys.path.insert(0, str(HTTP_SUITE))
+
+from wrlib import Server  # noqa: E402
+
+from redislib import RedisServer  # noqa: E402
+
+
+def _load_http_conftest():
+    name = "waitroom_http_conftest"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, HTTP_SUITE / "conftest.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_http = _load_http_conftest()
+_server_survives = _http._server_survives
+pytest_runtest_makereport = _http.pytest_runtest_makereport
+server_factory = _http.server_factory
+
+
+class Cluster:
+    """Three nodes on one Redis under one key prefix."""
+
+    def __init__(self, redis, nodes=3, config_text=None, threads=2):
+        self.redis = redis
+        self.prefix = "c" + uuid.uuid4().hex[:12]
+        self.nodes = []
+        for i in range(nodes):
+            kw = {"name": f"waitroom-node{i}", "threads": threads,
+                  "env": {"WAITROOM_STORE": "redis", "WAITROOM_REDIS_URL": redis.url,
+                          "WAITROOM_REDIS_KEY_PREFIX": self.prefix}}
+            if config_text is not None:
+                kw["config_text"] = config_text
+            self.nodes.append(Server(**kw))
+
+    def start(self):
+        for n in self.nodes:
+            n.start()
+        return self
+
+    def close(self):
+        errors = []
+        for n in self.nodes:
+            try:
+                _http._shutdown(n)
+            except BaseException as e:
+                errors.append(e)
+        if errors:
+            raise errors[0]
+
+    def __getitem__(self, i):
+        return self.nodes[i]
+
+    def __iter__(self):
+        return iter(self.nodes)
+
+
+@pytest.fixture
+def redis():
+    r = RedisServer().start()
+    yield r
+    r.stop()
+    shutil.rmtree(r.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def cluster(redis):
+    c = Cluster(redis).start()
+    yield c
+    c.close()
