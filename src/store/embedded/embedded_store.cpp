@@ -8,8 +8,8 @@
 #include "core/rfc3339.hpp"
 #include "store/apply_record.hpp"
 #include "store/room_events.hpp"
+#include "store/room_reads.hpp"
 #include "ops/audit_event.hpp"
-#include "token/constant_time.hpp"
 
 namespace waitroom::store {
 
@@ -136,14 +136,7 @@ core::Result<void> EmbeddedStore::writable() const {
   return {};
 }
 
-RoomView EmbeddedStore::view_of(core::Room& room) {
-  const std::int64_t now_ms = clock_.now_ms();
-  return RoomView{room.name(),           room.settings(),
-                  room.epoch(),          room.paused(),
-                  room.counters(now_ms / 1000), room.eta_for_newcomer(now_ms),
-                  room.admission(),      room.queueing(),
-                  room.event_status(now_ms / 1000), room.draws()};
-}
+RoomView EmbeddedStore::view_of(core::Room& room) { return room_view(room, clock_.now_ms()); }
 
 TicketView EmbeddedStore::ticket_view(core::Room& room, std::uint64_t position,
                                       std::optional<std::string> id) {
@@ -219,12 +212,6 @@ Store::Op<TicketView> EmbeddedStore::ticket(std::string room, std::string ticket
   co_return ticket_view(entry->room, position, std::move(ticket));
 }
 
-namespace {
-// A session's pass as the API hands it out at `now_s`.
-PassView pass_view(const core::Session& s, std::int64_t now_s) {
-  return PassView{s.pass, s.expires_at_s, std::max<std::int64_t>(s.expires_at_s - now_s, 0)};
-}
-}  // namespace
 Store::Op<WatchedTicket> EmbeddedStore::watch_ticket(std::string room, std::string ticket) {
   auto found = find_ticket(room, ticket);
   if (!found) co_return std::unexpected(found.error());
@@ -341,27 +328,9 @@ Store::Op<PassCheck> EmbeddedStore::check_pass(std::string room, std::string tic
   if (ref->epoch != entry->room.epoch())
     co_return fail(ErrorCode::gone, "this ticket belongs to a line that was reset; join again");
   const std::int64_t now = clock_.now_s();
-  const core::Session* s = entry->room.has_ticket(position) ? entry->room.session(position, now) : nullptr;
-  auto same = [&pass](const std::string& issued) {
-    return token::constant_time_equal(issued, pass);
-  };
-  const bool current = s && same(s->pass);
-  const bool previous = s && !current && !s->previous_pass.empty() && now < s->previous_expires_at_s &&
-                        same(s->previous_pass);
-  if (!current && !previous) co_return fail(ErrorCode::unauthorized, "not a pass this room issued for this ticket");
-  if (s->status != core::SessionStatus::active)
-    co_return fail(ErrorCode::gone, "this pass's session has ended (" + std::string(core::to_string(s->status)) + ")");
-  entry->room.mark_seen(position, now);
-  const core::RoomSettings& st = entry->room.settings();
-  const bool renewal_due =
-      st.renew_on_activity && (previous || (s->expires_at_s - now) * 2 < st.pass_lifetime_s);
-  co_return PassCheck{std::move(ticket),
-                      std::move(pass),
-                      position,
-                      s->issued_at_s,
-                      previous ? s->previous_expires_at_s : s->expires_at_s,
-                      renewal_due,
-                      std::nullopt};
+  auto checked = check_session_pass(entry->room, position, std::move(ticket), std::move(pass), now);
+  if (checked) entry->room.mark_seen(position, now);
+  co_return checked;
 }
 
 Store::Op<PassView> EmbeddedStore::renew_pass(std::string room, std::string ticket, std::string binding) {
@@ -579,10 +548,7 @@ Store::Op<std::vector<std::string>> EmbeddedStore::expired_tickets(std::string r
   auto entry = find(room);
   if (!entry) co_return std::unexpected(unknown_room(room));
   std::lock_guard lock(entry->mu);
-  std::vector<std::string> ids;
-  for (std::uint64_t position : entry->room.expired_positions(clock_.now_s()))
-    ids.push_back(ids_.encode(room, entry->room.epoch(), position));
-  co_return ids;
+  co_return expired_ticket_ids(entry->room, ids_, clock_.now_s());
 }
 
 Store::Op<AdmissionsPage> EmbeddedStore::admissions(std::string room, std::uint64_t from,
@@ -590,17 +556,7 @@ Store::Op<AdmissionsPage> EmbeddedStore::admissions(std::string room, std::uint6
   auto entry = find(room);
   if (!entry) co_return std::unexpected(unknown_room(room));
   std::lock_guard lock(entry->mu);
-  const core::Room& rm = entry->room;
-  const auto& order = rm.admission_order();
-  AdmissionsPage page;
-  page.total = order.size();
-  const std::uint64_t first = std::max<std::uint64_t>(from, 1);
-  for (std::uint64_t seq = first; seq <= order.size() && seq < first + limit; ++seq) {
-    const std::uint64_t p = order[seq - 1];
-    page.admissions.push_back(AdmissionEntry{seq, p, ids_.encode(room, rm.epoch(), p), rm.admitted_at(p)});
-  }
-  page.next = first + page.admissions.size();
-  co_return page;
+  co_return admissions_page(entry->room, ids_, from, limit);
 }
 
 void EmbeddedStore::drive_admissions() {

@@ -17,7 +17,7 @@
 #include "store/apply_record.hpp"
 #include "store/redis/redis_scripts.hpp"
 #include "store/room_events.hpp"
-#include "token/constant_time.hpp"
+#include "store/room_reads.hpp"
 
 namespace waitroom::store::redis {
 
@@ -59,10 +59,6 @@ core::Error unavailable(std::string_view why) {
 bool is_live(core::TicketStatus status) {
   return status == core::TicketStatus::waiting || status == core::TicketStatus::eligible ||
          status == core::TicketStatus::admitted;
-}
-
-PassView pass_view(const core::Session& s, std::int64_t now_s) {
-  return PassView{s.pass, s.expires_at_s, std::max<std::int64_t>(s.expires_at_s - now_s, 0)};
 }
 
 std::string random_node_id() {
@@ -269,14 +265,7 @@ void RedisStore::mark_seen(Entry& e, std::uint64_t position, std::int64_t now_s)
   if (e.seen.size() < 100000) e.seen.push_back(position);
 }
 
-RoomView RedisStore::view_of(core::Room& room) {
-  const std::int64_t now_ms = clock_.now_ms();
-  return RoomView{room.name(),           room.settings(),
-                  room.epoch(),          room.paused(),
-                  room.counters(now_ms / 1000), room.eta_for_newcomer(now_ms),
-                  room.admission(),      room.queueing(),
-                  room.event_status(now_ms / 1000), room.draws()};
-}
+RoomView RedisStore::view_of(core::Room& room) { return room_view(room, clock_.now_ms()); }
 
 TicketView RedisStore::ticket_view(core::Room& room, std::uint64_t position, std::optional<std::string> id) {
   if (!id) id = ids_.encode(room.name(), room.epoch(), position);
@@ -850,6 +839,18 @@ Store::Op<PassView> RedisStore::issue_pass(std::string room, std::string ticket,
   if (!found) co_return std::unexpected(found.error());
   const std::uint64_t position = found->position;
   const std::int64_t now = clock_.now_s();
+  auto allowed_here = [&]() -> core::Result<void> {
+    Entry& e = *found->entry;
+    std::lock_guard lock(e.mu);
+    if (!e.room) return std::unexpected(unknown_room(room));
+    return e.room->check_pass_allowed(position, now);
+  };
+  // "Not yet" from this copy may be a moment old (another node admitted the ticket): asked of the
+  // log once before it is the answer.
+  if (auto allowed = allowed_here(); !allowed && allowed.error().code == ErrorCode::conflict) {
+    auto sync_op = sync(room);
+    if (auto synced = co_await std::move(sync_op); !synced) co_return std::unexpected(synced.error());
+  }
   core::PassRequest request;
   {
     Entry& e = *found->entry;
@@ -908,22 +909,13 @@ Store::Op<PassCheck> RedisStore::check_pass(std::string room, std::string ticket
         core::Room& rm = *e->room;
         const std::int64_t now = clock_.now_s();
         const std::uint64_t position = ref->position;
-        const core::Session* s = rm.has_ticket(position) ? rm.session(position, now) : nullptr;
-        auto same = [&pass](const std::string& issued) { return token::constant_time_equal(issued, pass); };
-        const bool current = s && same(s->pass);
-        const bool previous = s && !current && !s->previous_pass.empty() && now < s->previous_expires_at_s &&
-                              same(s->previous_pass);
-        if (current || previous) {
-          if (s->status != core::SessionStatus::active)
-            co_return fail(ErrorCode::gone, "this pass's session has ended (" + std::string(core::to_string(s->status)) + ")");
-          mark_seen(*e, position, now);
-          const core::RoomSettings& st = rm.settings();
-          const bool renewal_due =
-              st.renew_on_activity && (previous || (s->expires_at_s - now) * 2 < st.pass_lifetime_s);
-          co_return PassCheck{std::move(ticket), std::move(pass), position, s->issued_at_s,
-                              previous ? s->previous_expires_at_s : s->expires_at_s, renewal_due, std::nullopt};
+        const bool known = rm.has_ticket(position) && rm.session(position, now) != nullptr;
+        if (known || attempt > 0) {
+          auto checked = check_session_pass(rm, position, ticket, pass, now);
+          if (checked) mark_seen(*e, position, now);
+          if (checked || checked.error().code != ErrorCode::unauthorized || known) co_return checked;
         }
-        unknown = !s;
+        unknown = !known;
       } else {
         unknown = !e->room || ref->epoch > e->room->epoch();
         if (!unknown) co_return fail(ErrorCode::gone, "this ticket belongs to a line that was reset; join again");
@@ -1174,10 +1166,7 @@ Store::Op<std::vector<std::string>> RedisStore::expired_tickets(std::string room
   if (!e) co_return std::unexpected(e.error());
   std::lock_guard lock((*e)->mu);
   if (!(*e)->room) co_return std::unexpected(unknown_room(room));
-  core::Room& rm = *(*e)->room;
-  std::vector<std::string> ids;
-  for (std::uint64_t position : rm.expired_positions(clock_.now_s())) ids.push_back(ids_.encode(room, rm.epoch(), position));
-  co_return ids;
+  co_return expired_ticket_ids(*(*e)->room, ids_, clock_.now_s());
 }
 
 Store::Op<AdmissionsPage> RedisStore::admissions(std::string room, std::uint64_t from, std::uint64_t limit) {
@@ -1186,17 +1175,7 @@ Store::Op<AdmissionsPage> RedisStore::admissions(std::string room, std::uint64_t
   if (!e) co_return std::unexpected(e.error());
   std::lock_guard lock((*e)->mu);
   if (!(*e)->room) co_return std::unexpected(unknown_room(room));
-  const core::Room& rm = *(*e)->room;
-  const auto& order = rm.admission_order();
-  AdmissionsPage page;
-  page.total = order.size();
-  const std::uint64_t first = std::max<std::uint64_t>(from, 1);
-  for (std::uint64_t seq = first; seq <= order.size() && seq < first + limit; ++seq) {
-    const std::uint64_t p = order[seq - 1];
-    page.admissions.push_back(AdmissionEntry{seq, p, ids_.encode(room, rm.epoch(), p), rm.admitted_at(p)});
-  }
-  page.next = first + page.admissions.size();
-  co_return page;
+  co_return admissions_page(*(*e)->room, ids_, from, limit);
 }
 
 }  // namespace waitroom::store::redis
