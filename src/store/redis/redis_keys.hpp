@@ -20,7 +20,7 @@ class RedisKeys {
   std::string rooms() const { return prefix_ + ":rooms"; }
   // The secret and signing keys every node shares (shared_secrets.hpp).
   std::string shared_secrets() const { return prefix_ + ":secrets"; }
-  // "ROOM LENGTH" after every append: the other nodes read what they miss.
+  // "ROOM NODE LENGTH" after every append: the other nodes read what they miss.
   std::string changes_channel() const { return prefix_ + ":changes"; }
   // "NODE ROOM EPOCH AT_S POSITION..." every second: tickets seen on one node count on all.
   std::string seen_channel() const { return prefix_ + ":seen"; }

@@ -23,8 +23,8 @@ end
 return out
 )lua";
 
-// KEYS: log, lock, driver. ARGV: token, expected length, fence (node id or ""), channel, room,
-// records... Returns {1, new length} or {0, why}.
+// KEYS: log, lock, driver. ARGV: token, expected length, fence (node id or ""), channel,
+// "ROOM NODE", records... Returns {1, new length} or {0, why}; publishes "ROOM NODE LENGTH".
 constexpr std::string_view kCommit = R"lua(
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0, 'lock lost'} end
 redis.call('DEL', KEYS[2])

@@ -34,7 +34,7 @@ asio::awaitable<core::Result<Reply>> commit(RedisConnection& redis, std::string_
                                             std::string_view fence, const Records&... records) {
   std::vector<std::string> keys{kKeys.log("r"), kKeys.write_lock("r"), kKeys.driver("r")};
   std::vector<std::string> args{std::string(token), std::to_string(length), std::string(fence),
-                                kKeys.changes_channel(), "r", std::string(std::string_view(records))...};
+                                kKeys.changes_channel(), "r node", std::string(std::string_view(records))...};
   auto op = run_script(redis, commit_script(), std::move(keys), std::move(args));
   co_return co_await std::move(op);
 }

@@ -43,6 +43,7 @@ constexpr auto kLeaseRetry = std::chrono::milliseconds(200);
 constexpr std::int64_t kLeaseMarginMs = 300;
 // Enqueues (and other changes) arriving within this window of the first share one begin/commit.
 constexpr auto kGatherWindow = std::chrono::microseconds(1000);
+constexpr auto kGatherStep = std::chrono::microseconds(100);
 // Records per commit: Lua's unpack() takes a few thousand arguments at most.
 constexpr std::size_t kMaxBatch = 500;
 constexpr std::int64_t kLoadChunk = 10000;
@@ -324,10 +325,15 @@ void RedisStore::schedule_sync(const std::shared_ptr<Entry>& e) {
 
 asio::awaitable<void> RedisStore::run_writer(std::shared_ptr<Entry> e) {
   while (!e->jobs.empty()) {
-    // A change waits a moment for the requests right behind it, so a burst shares round trips.
+    // A change waits for the requests right behind it while they keep coming (at most
+    // kGatherWindow), so a burst shares round trips.
     if (std::any_of(e->jobs.begin(), e->jobs.end(), [](Job* j) { return !j->read_only; })) {
-      asio::steady_timer gather(ctx_, kGatherWindow);
-      co_await gather.async_wait(asio::use_awaitable);
+      const auto until = SteadyClock::now() + kGatherWindow;
+      for (std::size_t seen = 0; e->jobs.size() > seen && e->jobs.size() < kMaxBatch && SteadyClock::now() < until;) {
+        seen = e->jobs.size();
+        asio::steady_timer gather(ctx_, kGatherStep);
+        co_await gather.async_wait(asio::use_awaitable);
+      }
     }
     std::vector<Job*> batch;
     while (!e->jobs.empty() && batch.size() < kMaxBatch) {
@@ -474,7 +480,7 @@ asio::awaitable<void> RedisStore::write_batch(Entry& e, std::vector<Job*> batch)
   if (e.diverged) {
     if (writes) {  // releases the lock, appends nothing
       std::vector<std::string> keys{log, keys_.write_lock(e.name), keys_.driver(e.name)};
-      std::vector<std::string> args{token, std::to_string(length), "", keys_.changes_channel(), e.name};
+      std::vector<std::string> args{token, std::to_string(length), "", keys_.changes_channel(), e.name + " " + node_};
       auto commit_op = run_script(*redis_, commit_script(), std::move(keys), std::move(args));
       co_await std::move(commit_op);
     }
@@ -492,7 +498,7 @@ asio::awaitable<void> RedisStore::write_batch(Entry& e, std::vector<Job*> batch)
   }
 
   std::vector<std::string> args{token, std::to_string(length), fenced ? node_ : std::string(),
-                                keys_.changes_channel(), e.name};
+                                keys_.changes_channel(), e.name + " " + node_};
   args.reserve(args.size() + out.size());
   for (const LogRecord& r : out) args.push_back(encode_record(r));
   std::vector<std::string> commit_keys{log, keys_.write_lock(e.name), keys_.driver(e.name)};
@@ -552,8 +558,9 @@ asio::awaitable<core::Result<void>> RedisStore::load_all() {
 void RedisStore::on_message(std::string_view channel, std::string_view message) {
   auto parts = split(message);
   if (channel == keys_.changes_channel()) {
-    if (parts.size() != 2 || !core::is_valid_room_name(std::string(parts[0]))) return;
-    auto length = to_uint(parts[1]);
+    // ROOM NODE LENGTH; this node's own commits are applied already.
+    if (parts.size() != 3 || parts[1] == node_ || !core::is_valid_room_name(std::string(parts[0]))) return;
+    auto length = to_uint(parts[2]);
     auto e = find_or_add(std::string(parts[0]));
     if (length && *length > e->applied) schedule_sync(e);
   } else if (channel == keys_.seen_channel()) {
