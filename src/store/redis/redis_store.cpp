@@ -246,12 +246,9 @@ std::shared_ptr<RedisStore::Entry> RedisStore::find_or_add(const std::string& ro
 core::Result<void> RedisStore::apply(Entry& e, std::string_view payload) {
   auto record = decode_record(payload);
   if (!record) return std::unexpected(record.error());
-  const std::uint64_t serving = e.room ? e.room->serving() : 0;
   auto r = apply_to(e.name, e.room, e.last_epoch, *record, clock_.now_s());
   if (!r) return r;
   ++e.applied;
-  // What other nodes change reaches this node's event streams as its own changes do.
-  (void)serving;
   return {};
 }
 
