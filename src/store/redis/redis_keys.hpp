@@ -12,8 +12,10 @@ class RedisKeys {
 
   // The room's log: a list of encoded records (store/log_records.hpp), index = sequence number.
   std::string log(std::string_view room) const { return tagged(room, "log"); }
-  // Held by one node for the duration of one change (begin → commit), fenced by its token.
+  // Held by one node for a change (begin → commit) or a run of them, fenced by its token.
   std::string write_lock(std::string_view room) const { return tagged(room, "lock"); }
+  // The id of a node waiting for the write lock: its holder lets it go at its next commit.
+  std::string lock_wanted(std::string_view room) const { return tagged(room, "wanted"); }
   // The admission driver's lease: the node that runs the room's policy and scheduled events.
   std::string driver(std::string_view room) const { return tagged(room, "driver"); }
   // Every room name ever created, so a starting node finds the logs to load.

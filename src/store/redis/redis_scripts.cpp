@@ -8,12 +8,16 @@ namespace waitroom::store::redis {
 
 namespace {
 
-// KEYS: log, lock. ARGV: token, lock_ms, from (records the node has applied).
-// Returns {1, length, records since from...} or {0, lock's pttl} when another node holds it.
+// KEYS: log, lock, wanted. ARGV: token, lock_ms, from (records the node has applied), node id.
+// Returns {1, length, records since from...}, or {0, lock's pttl} when another node holds the lock
+// (or has asked for it first); then this node asks for it: the holder lets it go at its next commit.
 constexpr std::string_view kBegin = R"lua(
-if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
+local wanted = redis.call('GET', KEYS[3])
+if (wanted and wanted ~= ARGV[4]) or not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  if not wanted or wanted == ARGV[4] then redis.call('SET', KEYS[3], ARGV[4], 'PX', 50) end
   return {0, redis.call('PTTL', KEYS[2])}
 end
+if wanted then redis.call('DEL', KEYS[3]) end
 local len = redis.call('LLEN', KEYS[1])
 local out = {1, len}
 if len > tonumber(ARGV[3]) then
@@ -23,19 +27,37 @@ end
 return out
 )lua";
 
-// KEYS: log, lock, driver. ARGV: token, expected length, fence (node id or ""), channel,
-// "ROOM NODE", records... Returns {1, new length} or {0, why}; publishes "ROOM NODE LENGTH".
+// KEYS: log, lock, driver, wanted. ARGV: token, expected length, fence (node id or ""), channel,
+// "ROOM NODE", keep_ms, records... Returns {1, new length, kept} or {0, why}; publishes
+// "ROOM NODE LENGTH". With keep_ms > 0 the node keeps the lock for its next change (which then
+// needs no begin) unless another node has asked for it.
 constexpr std::string_view kCommit = R"lua(
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0, 'lock lost'} end
-redis.call('DEL', KEYS[2])
 local len = redis.call('LLEN', KEYS[1])
-if len ~= tonumber(ARGV[2]) then return {0, 'log moved'} end
-if ARGV[3] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[3] then return {0, 'not the driver'} end
-if #ARGV > 5 then
-  len = redis.call('RPUSH', KEYS[1], unpack(ARGV, 6))
+if len ~= tonumber(ARGV[2]) then
+  redis.call('DEL', KEYS[2])
+  return {0, 'log moved'}
+end
+if ARGV[3] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[3] then
+  redis.call('DEL', KEYS[2])
+  return {0, 'not the driver'}
+end
+if #ARGV > 6 then
+  len = redis.call('RPUSH', KEYS[1], unpack(ARGV, 7))
   redis.call('PUBLISH', ARGV[4], ARGV[5] .. ' ' .. len)
 end
-return {1, len}
+if ARGV[6] ~= '0' and redis.call('EXISTS', KEYS[4]) == 0 then
+  redis.call('PEXPIRE', KEYS[2], ARGV[6])
+  return {1, len, 1}
+end
+redis.call('DEL', KEYS[2])
+return {1, len, 0}
+)lua";
+
+// KEYS: lock. ARGV: token. Lets a kept write lock go (its holder has nothing more to write).
+constexpr std::string_view kUnlock = R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 )lua";
 
 // KEYS: driver. ARGV: node id, lease_ms. Returns 1 when the node holds the lease now.
@@ -72,6 +94,10 @@ const Script& begin_script() {
 }
 const Script& commit_script() {
   static const Script s = make(kCommit);
+  return s;
+}
+const Script& unlock_script() {
+  static const Script s = make(kUnlock);
   return s;
 }
 const Script& lease_script() {

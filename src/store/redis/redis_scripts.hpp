@@ -4,11 +4,14 @@
 // up to date with the log, and appended under that lock; the scripts are the whole protocol:
 //
 //   begin   takes the room's write lock (SET NX PX) and returns the records the node has not
-//           applied yet, so its copy is exactly the log when it decides.
+//           applied yet, so its copy is exactly the log when it decides; when another node holds
+//           the lock it asks for it (a short-lived "wanted" key).
 //   commit  appends the change's records only while the node still holds the lock and the log
 //           has the length the node decided on (a node paused past the lock's expiry is fenced
-//           out), optionally only while it holds the room's driver lease, releases the lock and
-//           publishes the new length.
+//           out), optionally only while it holds the room's driver lease, and publishes the new
+//           length. It keeps the lock for the node's next change (one round trip per change
+//           while a room is busy on one node) unless asked not to or another node wants it.
+//   unlock  lets a kept lock go when its holder has nothing more to write.
 //   lease   takes or renews the admission driver's lease; release lets it go (a graceful stop,
 //           so another node drives at once rather than after the lease's expiry).
 #include <boost/asio/awaitable.hpp>
@@ -28,6 +31,7 @@ struct Script {
 
 const Script& begin_script();
 const Script& commit_script();
+const Script& unlock_script();
 const Script& lease_script();
 const Script& release_script();
 

@@ -21,21 +21,33 @@ const RedisKeys kKeys("test");
 
 // begin(token) for room "r": {taken, length or pttl, records...}. Arguments are views of literals
 // and references: no non-trivial temporary may sit in a co_await expression with g++ 12.
+// The node's id is the token's part before the colon.
 asio::awaitable<core::Result<Reply>> begin(RedisConnection& redis, std::string_view token, std::uint64_t from,
                                            std::string_view lock_ms = "2000") {
-  std::vector<std::string> keys{kKeys.log("r"), kKeys.write_lock("r")};
-  std::vector<std::string> args{std::string(token), std::string(lock_ms), std::to_string(from)};
+  std::vector<std::string> keys{kKeys.log("r"), kKeys.write_lock("r"), kKeys.lock_wanted("r")};
+  std::vector<std::string> args{std::string(token), std::string(lock_ms), std::to_string(from),
+                                std::string(token.substr(0, token.find(':')))};
   auto op = run_script(redis, begin_script(), std::move(keys), std::move(args));
+  co_return co_await std::move(op);
+}
+
+// commit(token, expected length, fence, keep_ms, records...): keep_ms "0" lets the lock go.
+template <class... Records>
+asio::awaitable<core::Result<Reply>> commit_keeping(RedisConnection& redis, std::string_view token,
+                                                    std::uint64_t length, std::string_view fence,
+                                                    std::string_view keep_ms, const Records&... records) {
+  std::vector<std::string> keys{kKeys.log("r"), kKeys.write_lock("r"), kKeys.driver("r"), kKeys.lock_wanted("r")};
+  std::vector<std::string> args{std::string(token), std::to_string(length), std::string(fence),
+                                kKeys.changes_channel(), "r node", std::string(keep_ms),
+                                std::string(std::string_view(records))...};
+  auto op = run_script(redis, commit_script(), std::move(keys), std::move(args));
   co_return co_await std::move(op);
 }
 
 template <class... Records>
 asio::awaitable<core::Result<Reply>> commit(RedisConnection& redis, std::string_view token, std::uint64_t length,
                                             std::string_view fence, const Records&... records) {
-  std::vector<std::string> keys{kKeys.log("r"), kKeys.write_lock("r"), kKeys.driver("r")};
-  std::vector<std::string> args{std::string(token), std::to_string(length), std::string(fence),
-                                kKeys.changes_channel(), "r node", std::string(std::string_view(records))...};
-  auto op = run_script(redis, commit_script(), std::move(keys), std::move(args));
+  auto op = commit_keeping(redis, token, length, fence, "0", records...);
   co_return co_await std::move(op);
 }
 
@@ -78,6 +90,49 @@ TEST(RedisScripts, TheWriteLockIsExclusiveAndACommitAppendsOnceUnderIt) {
     auto len = co_await call(redis, "LLEN", kKeys.log("r"));
     CO_ASSERT_TRUE(len);
     EXPECT_EQ(len->integer, 2);
+  });
+}
+
+TEST(RedisScripts, ABusyNodeKeepsTheLockUntilAnotherNodeAsksForIt) {
+  SKIP_WITHOUT_REDIS_SERVER();
+  RedisServer server;
+  ASSERT_TRUE(server.start());
+  run_awaitable([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    RedisConnection redis(ex, local_redis(server.port()));
+    auto a = co_await begin(redis, "node-a:1", 0);
+    CO_ASSERT_TRUE(ok(a));
+    auto kept = co_await commit_keeping(redis, "node-a:1", 0, "", "2000", "rec1");
+    CO_ASSERT_TRUE(ok(kept));
+    EXPECT_EQ(kept->elements[2].integer, 1);
+    // A's next change needs no begin: the same token commits again.
+    kept = co_await commit_keeping(redis, "node-a:1", 1, "", "2000", "rec2");
+    CO_ASSERT_TRUE(ok(kept));
+    EXPECT_EQ(kept->elements[2].integer, 1);
+    // B asks for the lock; A's next commit lets it go, and a third node does not jump the line.
+    auto b = co_await begin(redis, "node-b:1", 2);
+    CO_ASSERT_TRUE(b && !ok(b));
+    auto handed = co_await commit_keeping(redis, "node-a:1", 2, "", "2000", "rec3");
+    CO_ASSERT_TRUE(ok(handed));
+    EXPECT_EQ(handed->elements[2].integer, 0);
+    auto c = co_await begin(redis, "node-c:1", 3);
+    CO_ASSERT_TRUE(c && !ok(c));
+    b = co_await begin(redis, "node-b:2", 2);
+    CO_ASSERT_TRUE(ok(b));
+    EXPECT_EQ(b->elements[1].integer, 3);
+    CO_ASSERT_TRUE(b->elements.size() == 3u);
+    EXPECT_EQ(b->elements[2].str, "rec3");
+    // The unlock script lets only its holder's kept lock go.
+    std::vector<std::string> keys{kKeys.write_lock("r")};
+    std::vector<std::string> wrong{"node-a:1"};
+    auto unlock_op = run_script(redis, unlock_script(), keys, std::move(wrong));
+    auto refused = co_await std::move(unlock_op);
+    CO_ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->integer, 0);
+    std::vector<std::string> right{"node-b:2"};
+    auto unlock_op2 = run_script(redis, unlock_script(), std::move(keys), std::move(right));
+    auto unlocked = co_await std::move(unlock_op2);
+    CO_ASSERT_TRUE(unlocked);
+    EXPECT_EQ(unlocked->integer, 1);
   });
 }
 

@@ -29,8 +29,12 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 // A change holds the room's write lock for two round trips; a node paused longer loses it and
-// its commit is refused.
+// its commit is refused. A busy node keeps it from one change to the next (no begin), trusting it
+// for kLockMs - kLockMarginMs after sending the commit that kept it, and lets it go after
+// kLockKeepIdle without a request, or at once when another node asks for it.
 constexpr std::int64_t kLockMs = 2000;
+constexpr std::int64_t kLockMarginMs = 500;
+constexpr auto kLockKeepIdle = std::chrono::microseconds(2000);
 // How long a node waits for a room's write lock held by others before it answers 503.
 constexpr auto kLockWait = std::chrono::milliseconds(3000);
 // The driver's lease: renewed several times within its life, so a slow round trip does not lose
@@ -199,6 +203,8 @@ asio::awaitable<void> RedisStore::release_and_close() {
   }
   const auto now = SteadyClock::now();
   for (const auto& e : entries) {
+    auto unlock_op = unlock(*e);
+    co_await std::move(unlock_op);
     if (e->lease_until <= now) continue;
     e->lease_until = {};
     std::vector<std::string> keys{keys_.driver(e->name)};
@@ -277,51 +283,108 @@ void RedisStore::emit(const std::string& room, std::string_view type, json::obje
 // ---- the writer: every change of a room's copy, in log order --------------------------------
 
 template <class T>
-Store::Op<T> RedisStore::change_on_thread(std::string room, std::function<core::Result<T>(Entry&, Records&)> fn,
-                                          bool fenced, bool read_only) {
-  std::shared_ptr<Entry> entry = find_or_add(room);
+Store::Op<T> RedisStore::run_job(std::string room, std::function<core::Result<T>(Entry&, Records&)> fn,
+                                 bool fenced, bool read_only) {
   std::optional<core::Result<T>> result;
   Job job;
   job.fenced = fenced;
   job.read_only = read_only;
   if (fn) job.run = [&result, &fn](Entry& e, Records& out) { result.emplace(fn(e, out)); };
-  asio::steady_timer wake(ctx_, asio::steady_timer::time_point::max());
-  job.wake = &wake;
-  entry->jobs.push_back(&job);
-  if (!entry->writing) {
-    entry->writing = true;
-    asio::co_spawn(ctx_, run_writer(entry), asio::detached);
-  }
-  if (!job.finished) {
-    boost::system::error_code ec;
-    co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
+  // The caller waits on its own thread until the writer has finished the job; the writer hands
+  // the resumption back to the caller's executor.
+  auto submitted = asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+      [this, &job, &room](auto handler) {
+        auto waiting = std::make_shared<decltype(handler)>(std::move(handler));
+        job.done = [waiting] {
+          auto ex = asio::get_associated_executor(*waiting);
+          asio::post(ex, std::move(*waiting));
+        };
+        submit(room, &job);
+      },
+      asio::use_awaitable);
+  co_await std::move(submitted);
   if (job.failure) co_return std::unexpected(*job.failure);
   if (!result) co_return core::Result<T>{};
   co_return std::move(*result);
 }
 
+// Any thread: hands the job to the room's writer, started on the store's thread when it is not
+// running; a running writer takes it at its next look, so a burst costs one wake-up, not one each.
+void RedisStore::submit(const std::string& room, Job* job) {
+  for (;;) {
+    std::shared_ptr<Entry> e = find_or_add(room);
+    std::lock_guard lock(e->inbox_mu);
+    if (e->dropped) continue;  // forgotten a moment ago: a fresh entry takes the job
+    e->inbox.push_back(job);
+    if (!e->writing) {
+      e->writing = true;
+      asio::post(ctx_, [this, e] { asio::co_spawn(ctx_, run_writer(e), asio::detached); });
+    }
+    return;
+  }
+}
+
+bool RedisStore::take_jobs(Entry& e) {
+  std::lock_guard lock(e.inbox_mu);
+  for (Job* job : e.inbox) e.jobs.push_back(job);
+  e.inbox.clear();
+  return !e.jobs.empty();
+}
+
 template <class T>
 Store::Op<T> RedisStore::change(std::string room, std::function<core::Result<T>(Entry&, Records&)> fn, bool fenced) {
-  auto op = asio::co_spawn(ctx_, change_on_thread<T>(std::move(room), std::move(fn), fenced, false),
-                           asio::use_awaitable);
+  auto op = run_job<T>(std::move(room), std::move(fn), fenced, false);
   co_return co_await std::move(op);
 }
 
 Store::Op<void> RedisStore::sync(std::string room) {
-  auto op = asio::co_spawn(ctx_, change_on_thread<void>(std::move(room), nullptr, false, true), asio::use_awaitable);
+  auto op = run_job<void>(std::move(room), nullptr, false, true);
   co_return co_await std::move(op);
 }
 
 void RedisStore::schedule_sync(const std::shared_ptr<Entry>& e) {
   if (e->sync_queued) return;
   e->sync_queued = true;
-  asio::co_spawn(ctx_, change_on_thread<void>(e->name, nullptr, false, true),
+  asio::co_spawn(ctx_, run_job<void>(e->name, nullptr, false, true),
                  [e](std::exception_ptr, core::Result<void>) { e->sync_queued = false; });
 }
 
 asio::awaitable<void> RedisStore::run_writer(std::shared_ptr<Entry> e) {
-  while (!e->jobs.empty()) {
+  for (;;) {
+    if (!take_jobs(*e)) {
+      if (e->lock_until == SteadyClock::time_point{}) {
+        // Stops, unless a job came in meanwhile. A name that never was a room (a mistyped or
+        // made-up one) is forgotten.
+        bool empty = false;
+        {
+          std::lock_guard lock(e->mu);
+          empty = !e->room && e->applied == 0;
+        }
+        std::lock_guard lock(e->inbox_mu);
+        if (!e->inbox.empty()) continue;
+        e->writing = false;
+        if (empty && !e->sync_queued) {
+          std::unique_lock rooms_lock(rooms_mu_);
+          auto it = rooms_.find(e->name);
+          if (it != rooms_.end() && it->second == e) {
+            rooms_.erase(it);
+            e->dropped = true;
+          }
+        }
+        co_return;
+      }
+      // The kept lock waits a moment for the next request, then goes to whoever needs it.
+      const auto until = SteadyClock::now() + kLockKeepIdle;
+      while (!take_jobs(*e) && SteadyClock::now() < until) {
+        asio::steady_timer idle(ctx_, kGatherStep);
+        co_await idle.async_wait(asio::use_awaitable);
+      }
+      if (e->jobs.empty()) {
+        auto unlock_op = unlock(*e);
+        co_await std::move(unlock_op);
+      }
+      continue;
+    }
     // A change waits for the requests right behind it while they keep coming (at most
     // kGatherWindow), so a burst shares round trips.
     if (std::any_of(e->jobs.begin(), e->jobs.end(), [](Job* j) { return !j->read_only; })) {
@@ -330,6 +393,7 @@ asio::awaitable<void> RedisStore::run_writer(std::shared_ptr<Entry> e) {
         seen = e->jobs.size();
         asio::steady_timer gather(ctx_, kGatherStep);
         co_await gather.async_wait(asio::use_awaitable);
+        take_jobs(*e);
       }
     }
     std::vector<Job*> batch;
@@ -340,25 +404,22 @@ asio::awaitable<void> RedisStore::run_writer(std::shared_ptr<Entry> e) {
     auto batch_op = write_batch(*e, std::move(batch));
     co_await std::move(batch_op);
   }
-  e->writing = false;
-  // A name that never was a room (a mistyped or made-up one) is not kept.
-  bool empty = false;
-  {
-    std::lock_guard lock(e->mu);
-    empty = !e->room && e->applied == 0;
-  }
-  if (empty && !e->sync_queued) {
-    std::unique_lock lock(rooms_mu_);
-    auto it = rooms_.find(e->name);
-    if (it != rooms_.end() && it->second == e) rooms_.erase(it);
-  }
+}
+
+asio::awaitable<void> RedisStore::unlock(Entry& e) {
+  if (e.lock_until == SteadyClock::time_point{}) co_return;
+  e.lock_until = {};
+  std::vector<std::string> keys{keys_.write_lock(e.name)};
+  std::vector<std::string> args{e.lock_token};
+  auto unlock_op = run_script(*redis_, unlock_script(), std::move(keys), std::move(args));
+  co_await std::move(unlock_op);  // a failure leaves the lock to expire
+  commands_.fetch_add(1);
 }
 
 void RedisStore::finish(std::vector<Job*>& batch, const std::optional<core::Error>& failure) {
   for (auto* job : batch) {
     if (failure) job->failure = failure;
-    job->finished = true;
-    job->wake->cancel();
+    job->done();
   }
 }
 
@@ -413,8 +474,10 @@ asio::awaitable<void> RedisStore::write_batch(Entry& e, std::vector<Job*> batch)
   // nothing is appended between what this node reads and what it writes.
   std::vector<Reply> missing;
   std::int64_t length = 0;
-  const std::string token = node_ + ":" + std::to_string(++lock_tokens_);
-  if (!writes) {
+  if (writes && e.lock_until > SteadyClock::now()) {
+    // The lock kept since this node's last commit: nothing was appended since, the copy is the log.
+    length = static_cast<std::int64_t>(e.applied);
+  } else if (!writes) {
     std::vector<std::string> range{"LRANGE", log, std::to_string(e.applied), "-1"};
     auto range_op = redis_->command(std::move(range));
     auto reply = co_await std::move(range_op);
@@ -428,9 +491,11 @@ asio::awaitable<void> RedisStore::write_batch(Entry& e, std::vector<Job*> batch)
   } else {
     const auto deadline = SteadyClock::now() + kLockWait;
     auto backoff = std::chrono::microseconds(200);
+    const std::string token = node_ + ":" + std::to_string(++lock_tokens_);
     for (;;) {
-      std::vector<std::string> keys{log, keys_.write_lock(e.name)};
-      std::vector<std::string> args{token, std::to_string(kLockMs), std::to_string(e.applied)};
+      std::vector<std::string> keys{log, keys_.write_lock(e.name), keys_.lock_wanted(e.name)};
+      std::vector<std::string> args{token, std::to_string(kLockMs), std::to_string(e.applied), node_};
+      const auto sent = SteadyClock::now();
       auto begin_op = run_script(*redis_, begin_script(), std::move(keys), std::move(args));
       auto reply = co_await std::move(begin_op);
       commands_.fetch_add(1);
@@ -440,6 +505,8 @@ asio::awaitable<void> RedisStore::write_batch(Entry& e, std::vector<Job*> batch)
         co_return;
       }
       if (reply->elements[0].integer == 1) {
+        e.lock_token = token;
+        e.lock_until = sent + std::chrono::milliseconds(kLockMs - kLockMarginMs);
         length = reply->elements[1].integer;
         missing.assign(std::make_move_iterator(reply->elements.begin() + 2),
                        std::make_move_iterator(reply->elements.end()));
@@ -475,11 +542,9 @@ asio::awaitable<void> RedisStore::write_batch(Entry& e, std::vector<Job*> batch)
     }
   }
   if (e.diverged) {
-    if (writes) {  // releases the lock, appends nothing
-      std::vector<std::string> keys{log, keys_.write_lock(e.name), keys_.driver(e.name)};
-      std::vector<std::string> args{token, std::to_string(length), "", keys_.changes_channel(), e.name + " " + node_};
-      auto commit_op = run_script(*redis_, commit_script(), std::move(keys), std::move(args));
-      co_await std::move(commit_op);
+    if (writes) {
+      auto unlock_op = unlock(e);
+      co_await std::move(unlock_op);
     }
     finish(batch, core::Error{ErrorCode::unavailable, "this node is reloading the room; try again", kRetryAfterS});
     co_return;
@@ -494,16 +559,21 @@ asio::awaitable<void> RedisStore::write_batch(Entry& e, std::vector<Job*> batch)
     co_return;
   }
 
-  std::vector<std::string> args{token, std::to_string(length), fenced ? node_ : std::string(),
-                                keys_.changes_channel(), e.name + " " + node_};
+  std::vector<std::string> args{e.lock_token, std::to_string(length), fenced ? node_ : std::string(),
+                                keys_.changes_channel(), e.name + " " + node_, std::to_string(kLockMs)};
   args.reserve(args.size() + out.size());
   for (const LogRecord& r : out) args.push_back(encode_record(r));
-  std::vector<std::string> commit_keys{log, keys_.write_lock(e.name), keys_.driver(e.name)};
+  std::vector<std::string> commit_keys{log, keys_.write_lock(e.name), keys_.driver(e.name),
+                                       keys_.lock_wanted(e.name)};
+  const auto sent = SteadyClock::now();
   auto commit_op = run_script(*redis_, commit_script(), std::move(commit_keys), std::move(args));
   auto reply = co_await std::move(commit_op);
   commands_.fetch_add(1);
-  const bool committed = reply && reply->type == Reply::Type::array && !reply->elements.empty() &&
+  const bool committed = reply && reply->type == Reply::Type::array && reply->elements.size() >= 3 &&
                          reply->elements[0].integer == 1;
+  e.lock_until = committed && reply->elements[2].integer == 1
+                     ? sent + std::chrono::milliseconds(kLockMs - kLockMarginMs)
+                     : SteadyClock::time_point{};
   if (!committed) {
     // The copy holds changes Redis does not: it is read again from the log before its next change.
     if (!out.empty()) {
@@ -710,7 +780,7 @@ asio::awaitable<void> RedisStore::drive() {
       if (step.changed) out.emplace_back(admit_record(rm.name(), rm.epoch(), step));
       return step.changed;
     };
-    auto step_op = change_on_thread<bool>(e->name, std::move(driver_step), /*fenced=*/true, /*read_only=*/false);
+    auto step_op = run_job<bool>(e->name, std::move(driver_step), /*fenced=*/true, /*read_only=*/false);
     co_await std::move(step_op);
   }
 }

@@ -79,8 +79,7 @@ class RedisStore final : public Store {
     bool read_only = false;  // only brings the copy up to date (no write lock)
     bool fenced = false;     // the driver's step: committed only while this node holds the lease
     std::optional<core::Error> failure;  // set when the batch could not be committed
-    bool finished = false;
-    boost::asio::steady_timer* wake = nullptr;
+    std::function<void()> done;          // resumes the job's caller (on its own executor)
   };
   struct Entry {
     explicit Entry(std::string n) : name(std::move(n)) {}
@@ -96,9 +95,17 @@ class RedisStore final : public Store {
     bool uncommitted = false;  // (under mu) the copy holds a change whose commit is in flight
     std::uint64_t applied = 0;  // records of the log applied to `room`
     std::deque<Job*> jobs;
-    bool writing = false;
+    // Under `inbox_mu` (jobs are handed over from any thread):
+    std::mutex inbox_mu;
+    std::vector<Job*> inbox;
+    bool writing = false;  // a writer runs, or is about to
+    bool dropped = false;  // forgotten (never a room): submit to a fresh entry
+    // Only on the store's thread:
     bool sync_queued = false;
     bool diverged = false;  // a change was applied but not committed: reload before the next
+    // This node holds the room's write lock (kept after a commit) until then, with this token.
+    std::chrono::steady_clock::time_point lock_until{};
+    std::string lock_token;
     std::chrono::steady_clock::time_point lease_until{};  // this node drives the room until then
     std::chrono::steady_clock::time_point lease_renew_at{};
   };
@@ -123,8 +130,10 @@ class RedisStore final : public Store {
   template <class T>
   Op<T> change(std::string room, std::function<core::Result<T>(Entry&, Records&)> change, bool fenced = false);
   template <class T>
-  Op<T> change_on_thread(std::string room, std::function<core::Result<T>(Entry&, Records&)> change,
-                         bool fenced, bool read_only);
+  Op<T> run_job(std::string room, std::function<core::Result<T>(Entry&, Records&)> change, bool fenced,
+                bool read_only);
+  void submit(const std::string& room, Job* job);
+  bool take_jobs(Entry& entry);  // moves the inbox to `jobs`; false when there is none
   Op<void> sync(std::string room);  // brings the room's copy up to its log
   void schedule_sync(const std::shared_ptr<Entry>& entry);
   Op<void> register_room(std::string room);
@@ -132,6 +141,7 @@ class RedisStore final : public Store {
   static void finish(std::vector<Job*>& batch, const std::optional<core::Error>& failure);
   boost::asio::awaitable<void> run_writer(std::shared_ptr<Entry> entry);
   boost::asio::awaitable<void> write_batch(Entry& entry, std::vector<Job*> batch);
+  boost::asio::awaitable<void> unlock(Entry& entry);
   boost::asio::awaitable<core::Result<void>> reload(Entry& entry);
   core::Result<void> apply(Entry& entry, std::string_view payload);
   boost::asio::awaitable<core::Result<void>> load_all();
