@@ -8,15 +8,22 @@ namespace waitroom::store::redis {
 
 namespace {
 
-// KEYS: log, lock, wanted. ARGV: token, lock_ms, from (records the node has applied), node id.
+// KEYS: log, lock, wanted. ARGV: token, lock_ms, from (records the node has applied), node id,
+// the node's previous token (its lock from its last change goes, whoever gets it next).
 // Returns {1, length, records since from...}, or {0, lock's pttl} when another node holds the lock
 // (or has asked for it first); then this node asks for it: the holder lets it go at its next commit.
 constexpr std::string_view kBegin = R"lua(
+local cur = redis.call('GET', KEYS[2])
+if cur and cur == ARGV[5] then
+  redis.call('DEL', KEYS[2])
+  cur = false
+end
 local wanted = redis.call('GET', KEYS[3])
-if (wanted and wanted ~= ARGV[4]) or not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
+if cur or (wanted and wanted ~= ARGV[4]) then
   if not wanted or wanted == ARGV[4] then redis.call('SET', KEYS[3], ARGV[4], 'PX', 50) end
   return {0, redis.call('PTTL', KEYS[2])}
 end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 if wanted then redis.call('DEL', KEYS[3]) end
 local len = redis.call('LLEN', KEYS[1])
 local out = {1, len}
@@ -29,8 +36,10 @@ return out
 
 // KEYS: log, lock, driver, wanted. ARGV: token, expected length, fence (node id or ""), channel,
 // "ROOM NODE", keep_ms, records... Returns {1, new length, kept} or {0, why}; publishes
-// "ROOM NODE LENGTH". With keep_ms > 0 the node keeps the lock for its next change (which then
-// needs no begin) unless another node has asked for it.
+// "ROOM NODE LENGTH". With keep_ms > 0 the node keeps the lock for its next changes (which then
+// need no begin, and may be sent before this one's answer); when another node has asked for it,
+// the lock lives 200 ms more for the commits already behind this one, and kept is 0: the
+// node sends no more under it and lets it go (its next begin or its unlock).
 constexpr std::string_view kCommit = R"lua(
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0, 'lock lost'} end
 local len = redis.call('LLEN', KEYS[1])
@@ -46,12 +55,16 @@ if #ARGV > 6 then
   len = redis.call('RPUSH', KEYS[1], unpack(ARGV, 7))
   redis.call('PUBLISH', ARGV[4], ARGV[5] .. ' ' .. len)
 end
-if ARGV[6] ~= '0' and redis.call('EXISTS', KEYS[4]) == 0 then
-  redis.call('PEXPIRE', KEYS[2], ARGV[6])
-  return {1, len, 1}
+if ARGV[6] == '0' then
+  redis.call('DEL', KEYS[2])
+  return {1, len, 0}
 end
-redis.call('DEL', KEYS[2])
-return {1, len, 0}
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  redis.call('PEXPIRE', KEYS[2], 200)
+  return {1, len, 0}
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+return {1, len, 1}
 )lua";
 
 // KEYS: lock. ARGV: token. Lets a kept write lock go (its holder has nothing more to write).

@@ -3,14 +3,15 @@
 // of a room is decided by the node that holds the room's write lock on a copy of the room that is
 // up to date with the log, and appended under that lock; the scripts are the whole protocol:
 //
-//   begin   takes the room's write lock (SET NX PX) and returns the records the node has not
+//   begin   takes the room's write lock (SET PX) and returns the records the node has not
 //           applied yet, so its copy is exactly the log when it decides; when another node holds
-//           the lock it asks for it (a short-lived "wanted" key).
+//           the lock it asks for it (a short-lived "wanted" key, first come first served).
 //   commit  appends the change's records only while the node still holds the lock and the log
 //           has the length the node decided on (a node paused past the lock's expiry is fenced
 //           out), optionally only while it holds the room's driver lease, and publishes the new
-//           length. It keeps the lock for the node's next change (one round trip per change
-//           while a room is busy on one node) unless asked not to or another node wants it.
+//           length. It keeps the lock for the node's next changes (one round trip per change
+//           while a room is busy on one node, and commits may follow each other before their
+//           answers) unless asked not to or another node wants it.
 //   unlock  lets a kept lock go when its holder has nothing more to write.
 //   lease   takes or renews the admission driver's lease; release lets it go (a graceful stop,
 //           so another node drives at once rather than after the lease's expiry).

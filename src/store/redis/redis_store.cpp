@@ -47,7 +47,11 @@ constexpr auto kLeaseRetry = std::chrono::milliseconds(200);
 constexpr std::int64_t kLeaseMarginMs = 300;
 // Enqueues (and other changes) arriving within this window of the first share one begin/commit.
 constexpr auto kGatherWindow = std::chrono::microseconds(1000);
-constexpr auto kGatherStep = std::chrono::microseconds(100);
+constexpr auto kGatherStep = std::chrono::microseconds(200);
+constexpr std::size_t kGatherEnough = 32;
+// Commits of one room a node may have in flight under its kept lock: while one is answered the
+// node gathers and decides the next.
+constexpr int kMaxInFlight = 2;
 // Records per commit: Lua's unpack() takes a few thousand arguments at most.
 constexpr std::size_t kMaxBatch = 500;
 constexpr std::int64_t kLoadChunk = 10000;
@@ -350,46 +354,59 @@ void RedisStore::schedule_sync(const std::shared_ptr<Entry>& e) {
 }
 
 asio::awaitable<void> RedisStore::run_writer(std::shared_ptr<Entry> e) {
+  asio::steady_timer landed(ctx_, asio::steady_timer::time_point::max());
+  e->landed = &landed;
   for (;;) {
     if (!take_jobs(*e)) {
-      if (e->lock_until == SteadyClock::time_point{}) {
-        // Stops, unless a job came in meanwhile. A name that never was a room (a mistyped or
-        // made-up one) is forgotten.
-        bool empty = false;
-        {
-          std::lock_guard lock(e->mu);
-          empty = !e->room && e->applied == 0;
+      auto drained_op = wait_for_commits(*e, 0);
+      co_await std::move(drained_op);
+      if (take_jobs(*e)) continue;
+      if (e->lock_until > SteadyClock::now()) {
+        // The kept lock waits a moment for the next request, then goes to whoever needs it.
+        const auto until = SteadyClock::now() + kLockKeepIdle;
+        while (!take_jobs(*e) && SteadyClock::now() < until) {
+          asio::steady_timer idle(ctx_, kGatherStep);
+          co_await idle.async_wait(asio::use_awaitable);
         }
-        std::lock_guard lock(e->inbox_mu);
-        if (!e->inbox.empty()) continue;
-        e->writing = false;
-        if (empty && !e->sync_queued) {
-          std::unique_lock rooms_lock(rooms_mu_);
-          auto it = rooms_.find(e->name);
-          if (it != rooms_.end() && it->second == e) {
-            rooms_.erase(it);
-            e->dropped = true;
-          }
-        }
-        co_return;
+        if (!e->jobs.empty()) continue;
       }
-      // The kept lock waits a moment for the next request, then goes to whoever needs it.
-      const auto until = SteadyClock::now() + kLockKeepIdle;
-      while (!take_jobs(*e) && SteadyClock::now() < until) {
-        asio::steady_timer idle(ctx_, kGatherStep);
-        co_await idle.async_wait(asio::use_awaitable);
-      }
-      if (e->jobs.empty()) {
+      if (!e->lock_token.empty()) {
         auto unlock_op = unlock(*e);
         co_await std::move(unlock_op);
+        continue;
       }
-      continue;
+      // Stops, unless a job came in meanwhile. A name that never was a room (a mistyped or
+      // made-up one) is forgotten.
+      bool empty = false;
+      {
+        std::lock_guard lock(e->mu);
+        empty = !e->room && e->applied == 0;
+      }
+      std::lock_guard lock(e->inbox_mu);
+      if (!e->inbox.empty()) continue;
+      e->writing = false;
+      e->landed = nullptr;
+      if (empty && !e->sync_queued) {
+        std::unique_lock rooms_lock(rooms_mu_);
+        auto it = rooms_.find(e->name);
+        if (it != rooms_.end() && it->second == e) {
+          rooms_.erase(it);
+          e->dropped = true;
+        }
+      }
+      co_return;
     }
     // A change waits for the requests right behind it while they keep coming (at most
-    // kGatherWindow), so a burst shares round trips.
+    // kGatherWindow or kGatherEnough of them), or while the commits before it are in flight, so
+    // a burst shares round trips; a longer burst becomes several changes whose commits follow
+    // each other (write_batch).
     if (std::any_of(e->jobs.begin(), e->jobs.end(), [](Job* j) { return !j->read_only; })) {
+      auto room_op = wait_for_room_to_commit(*e, true);
+      co_await std::move(room_op);
+      take_jobs(*e);
       const auto until = SteadyClock::now() + kGatherWindow;
-      for (std::size_t seen = 0; e->jobs.size() > seen && e->jobs.size() < kMaxBatch && SteadyClock::now() < until;) {
+      for (std::size_t seen = 0;
+           e->jobs.size() > seen && e->jobs.size() < kGatherEnough && SteadyClock::now() < until;) {
         seen = e->jobs.size();
         asio::steady_timer gather(ctx_, kGatherStep);
         co_await gather.async_wait(asio::use_awaitable);
@@ -401,16 +418,36 @@ asio::awaitable<void> RedisStore::run_writer(std::shared_ptr<Entry> e) {
       batch.push_back(e->jobs.front());
       e->jobs.pop_front();
     }
-    auto batch_op = write_batch(*e, std::move(batch));
+    auto batch_op = write_batch(e, std::move(batch));
     co_await std::move(batch_op);
   }
 }
 
+// Until at most `allowed` of the room's commits are in flight.
+asio::awaitable<void> RedisStore::wait_for_commits(Entry& e, int allowed) {
+  while (e.in_flight > allowed) {
+    e.landed->expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code ec;
+    co_await e.landed->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+// A change under the kept lock is decided on the copy with the changes still in flight and
+// follows them (kMaxInFlight at most); anything else waits until they have all landed.
+asio::awaitable<void> RedisStore::wait_for_room_to_commit(Entry& e, bool writes) {
+  for (;;) {
+    const bool follows = writes && !e.diverged && e.lock_until > SteadyClock::now();
+    if (e.in_flight <= (follows ? kMaxInFlight - 1 : 0)) co_return;
+    auto landed_op = wait_for_commits(e, e.in_flight - 1);
+    co_await std::move(landed_op);
+  }
+}
+
 asio::awaitable<void> RedisStore::unlock(Entry& e) {
-  if (e.lock_until == SteadyClock::time_point{}) co_return;
+  if (e.lock_token.empty()) co_return;
   e.lock_until = {};
   std::vector<std::string> keys{keys_.write_lock(e.name)};
-  std::vector<std::string> args{e.lock_token};
+  std::vector<std::string> args{std::exchange(e.lock_token, {})};
   auto unlock_op = run_script(*redis_, unlock_script(), std::move(keys), std::move(args));
   co_await std::move(unlock_op);  // a failure leaves the lock to expire
   commands_.fetch_add(1);
@@ -456,7 +493,12 @@ asio::awaitable<core::Result<void>> RedisStore::reload(Entry& e) {
   co_return core::Result<void>{};
 }
 
-asio::awaitable<void> RedisStore::write_batch(Entry& e, std::vector<Job*> batch) {
+asio::awaitable<void> RedisStore::write_batch(std::shared_ptr<Entry> entry, std::vector<Job*> batch) {
+  Entry& e = *entry;
+  const bool writes = std::any_of(batch.begin(), batch.end(), [](Job* j) { return !j->read_only; });
+  const bool fenced = std::any_of(batch.begin(), batch.end(), [](Job* j) { return j->fenced; });
+  auto room_op = wait_for_room_to_commit(e, writes);
+  co_await std::move(room_op);
   if (e.diverged) {
     auto reloaded = co_await reload(e);
     if (!reloaded) {
@@ -466,8 +508,6 @@ asio::awaitable<void> RedisStore::write_batch(Entry& e, std::vector<Job*> batch)
     }
     e.diverged = false;
   }
-  const bool writes = std::any_of(batch.begin(), batch.end(), [](Job* j) { return !j->read_only; });
-  const bool fenced = std::any_of(batch.begin(), batch.end(), [](Job* j) { return j->fenced; });
   const std::string log = keys_.log(e.name);
 
   // Bring the copy up to the log: under the room's write lock when something will be written, so
@@ -475,8 +515,8 @@ asio::awaitable<void> RedisStore::write_batch(Entry& e, std::vector<Job*> batch)
   std::vector<Reply> missing;
   std::int64_t length = 0;
   if (writes && e.lock_until > SteadyClock::now()) {
-    // The lock kept since this node's last commit: nothing was appended since, the copy is the log.
-    length = static_cast<std::int64_t>(e.applied);
+    // The lock kept since this node's last commit: only this node appended since.
+    length = static_cast<std::int64_t>(e.sent);
   } else if (!writes) {
     std::vector<std::string> range{"LRANGE", log, std::to_string(e.applied), "-1"};
     auto range_op = redis_->command(std::move(range));
@@ -494,7 +534,9 @@ asio::awaitable<void> RedisStore::write_batch(Entry& e, std::vector<Job*> batch)
     const std::string token = node_ + ":" + std::to_string(++lock_tokens_);
     for (;;) {
       std::vector<std::string> keys{log, keys_.write_lock(e.name), keys_.lock_wanted(e.name)};
-      std::vector<std::string> args{token, std::to_string(kLockMs), std::to_string(e.applied), node_};
+      std::vector<std::string> args{token, std::to_string(kLockMs), std::to_string(e.applied), node_,
+                                    std::exchange(e.lock_token, {})};
+      e.lock_until = {};
       const auto sent = SteadyClock::now();
       auto begin_op = run_script(*redis_, begin_script(), std::move(keys), std::move(args));
       auto reply = co_await std::move(begin_op);
@@ -538,7 +580,7 @@ asio::awaitable<void> RedisStore::write_batch(Entry& e, std::vector<Job*> batch)
     if (!e.diverged && writes) {
       for (Job* job : batch)
         if (job->run) job->run(e, out);
-      e.uncommitted = !out.empty();
+      if (!out.empty()) e.uncommitted = true;
     }
   }
   if (e.diverged) {
@@ -558,12 +600,21 @@ asio::awaitable<void> RedisStore::write_batch(Entry& e, std::vector<Job*> batch)
     finish(batch, std::nullopt);
     co_return;
   }
+  e.sent = static_cast<std::uint64_t>(length) + out.size();
+  ++e.in_flight;
+  // Sent now (the spawned coroutine runs up to its first wait), answered in order.
+  asio::co_spawn(ctx_, commit_batch(std::move(entry), std::move(batch), std::move(out), length, fenced),
+                 asio::detached);
+}
 
+asio::awaitable<void> RedisStore::commit_batch(std::shared_ptr<Entry> entry, std::vector<Job*> batch, Records out,
+                                               std::int64_t length, bool fenced) {
+  Entry& e = *entry;
   std::vector<std::string> args{e.lock_token, std::to_string(length), fenced ? node_ : std::string(),
                                 keys_.changes_channel(), e.name + " " + node_, std::to_string(kLockMs)};
   args.reserve(args.size() + out.size());
   for (const LogRecord& r : out) args.push_back(encode_record(r));
-  std::vector<std::string> commit_keys{log, keys_.write_lock(e.name), keys_.driver(e.name),
+  std::vector<std::string> commit_keys{keys_.log(e.name), keys_.write_lock(e.name), keys_.driver(e.name),
                                        keys_.lock_wanted(e.name)};
   const auto sent = SteadyClock::now();
   auto commit_op = run_script(*redis_, commit_script(), std::move(commit_keys), std::move(args));
@@ -571,13 +622,17 @@ asio::awaitable<void> RedisStore::write_batch(Entry& e, std::vector<Job*> batch)
   commands_.fetch_add(1);
   const bool committed = reply && reply->type == Reply::Type::array && reply->elements.size() >= 3 &&
                          reply->elements[0].integer == 1;
-  e.lock_until = committed && reply->elements[2].integer == 1
-                     ? sent + std::chrono::milliseconds(kLockMs - kLockMarginMs)
-                     : SteadyClock::time_point{};
+  // A refused or lost commit, or a lock another node asked for: what follows begins anew.
+  if (!committed || reply->elements[2].integer != 1)
+    e.lock_until = {};
+  else if (e.lock_until != SteadyClock::time_point{})
+    e.lock_until = sent + std::chrono::milliseconds(kLockMs - kLockMarginMs);
+  --e.in_flight;
+  if (e.landed) e.landed->cancel();
   if (!committed) {
     // The copy holds changes Redis does not: it is read again from the log before its next change.
-    if (!out.empty()) {
-      e.diverged = true;
+    if (!out.empty()) e.diverged = true;
+    if (e.diverged && e.in_flight == 0) {
       std::lock_guard lock(e.mu);
       e.uncommitted = false;
     }
@@ -596,7 +651,7 @@ asio::awaitable<void> RedisStore::write_batch(Entry& e, std::vector<Job*> batch)
   {
     std::lock_guard lock(e.mu);
     e.applied = static_cast<std::uint64_t>(reply->elements[1].integer);
-    e.uncommitted = false;
+    if (e.in_flight == 0) e.uncommitted = false;
   }
   if (!out.empty()) {
     commits_.fetch_add(1);

@@ -105,7 +105,10 @@ class RedisStore final : public Store {
     bool diverged = false;  // a change was applied but not committed: reload before the next
     // This node holds the room's write lock (kept after a commit) until then, with this token.
     std::chrono::steady_clock::time_point lock_until{};
-    std::string lock_token;
+    std::string lock_token;  // this node's lock of its last change: it may still hold it
+    int in_flight = 0;       // commits sent, not answered yet
+    std::uint64_t sent = 0;  // the log's length once they have landed
+    boost::asio::steady_timer* landed = nullptr;  // the writer's, woken as each commit is answered
     std::chrono::steady_clock::time_point lease_until{};  // this node drives the room until then
     std::chrono::steady_clock::time_point lease_renew_at{};
   };
@@ -140,7 +143,11 @@ class RedisStore final : public Store {
   Op<void> register_on_thread(std::string room);
   static void finish(std::vector<Job*>& batch, const std::optional<core::Error>& failure);
   boost::asio::awaitable<void> run_writer(std::shared_ptr<Entry> entry);
-  boost::asio::awaitable<void> write_batch(Entry& entry, std::vector<Job*> batch);
+  boost::asio::awaitable<void> write_batch(std::shared_ptr<Entry> entry, std::vector<Job*> batch);
+  boost::asio::awaitable<void> commit_batch(std::shared_ptr<Entry> entry, std::vector<Job*> batch, Records out,
+                                            std::int64_t length, bool fenced);
+  boost::asio::awaitable<void> wait_for_commits(Entry& entry, int allowed);
+  boost::asio::awaitable<void> wait_for_room_to_commit(Entry& entry, bool writes);
   boost::asio::awaitable<void> unlock(Entry& entry);
   boost::asio::awaitable<core::Result<void>> reload(Entry& entry);
   core::Result<void> apply(Entry& entry, std::string_view payload);
