@@ -9,22 +9,23 @@ namespace waitroom::store::redis {
 namespace {
 
 // KEYS: log, lock, wanted. ARGV: token, lock_ms, from (records the node has applied), node id,
-// the node's previous token (its lock from its last change goes, whoever gets it next).
-// Returns {1, length, records since from...}, or {0, lock's pttl} when another node holds the lock
-// (or has asked for it first); then this node asks for it: the holder lets it go at its next commit.
+// the node's previous token (its own lock from its last change is replaced).
+// Returns {1, length, records since from...}, or {0, lock's pttl} when another node holds the
+// lock; then this node asks for it ("wanted", 50 ms): a holder keeping the lock lets it go at its
+// next commit. A node that finds the lock free takes it (as fast as the lock can go round; a
+// waiting node retries after 0.2 ms, doubling up to 20 ms).
 constexpr std::string_view kBegin = R"lua(
 local cur = redis.call('GET', KEYS[2])
 if cur and cur == ARGV[5] then
   redis.call('DEL', KEYS[2])
   cur = false
 end
-local wanted = redis.call('GET', KEYS[3])
-if cur or (wanted and wanted ~= ARGV[4]) then
-  if not wanted or wanted == ARGV[4] then redis.call('SET', KEYS[3], ARGV[4], 'PX', 50) end
+if cur then
+  redis.call('SET', KEYS[3], ARGV[4], 'PX', 50)
   return {0, redis.call('PTTL', KEYS[2])}
 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-if wanted then redis.call('DEL', KEYS[3]) end
+if redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
 local len = redis.call('LLEN', KEYS[1])
 local out = {1, len}
 if len > tonumber(ARGV[3]) then

@@ -5,13 +5,14 @@
 //
 //   begin   takes the room's write lock (SET PX) and returns the records the node has not
 //           applied yet, so its copy is exactly the log when it decides; when another node holds
-//           the lock it asks for it (a short-lived "wanted" key, first come first served).
+//           the lock it asks for it (a short-lived "wanted" key).
 //   commit  appends the change's records only while the node still holds the lock and the log
 //           has the length the node decided on (a node paused past the lock's expiry is fenced
 //           out), optionally only while it holds the room's driver lease, and publishes the new
 //           length. It keeps the lock for the node's next changes (one round trip per change
 //           while a room is busy on one node, and commits may follow each other before their
-//           answers) unless asked not to or another node wants it.
+//           answers) unless asked not to (the node has seen other nodes write the room
+//           lately: then the lock goes round change by change) or another node wants it.
 //   unlock  lets a kept lock go when its holder has nothing more to write.
 //   lease   takes or renews the admission driver's lease; release lets it go (a graceful stop,
 //           so another node drives at once rather than after the lease's expiry).

@@ -131,21 +131,23 @@ TEST(RedisScripts, ABusyNodeKeepsTheLockUntilAnotherNodeAsksForIt) {
     EXPECT_EQ(behind->elements[2].integer, 0);
     b = co_await begin(redis, "node-b:2", 2);
     CO_ASSERT_TRUE(b && !ok(b));
-    // A lets it go; a third node does not jump B's place in line.
+    // A lets it go, and B takes it.
     auto refused = co_await unlock(redis, "node-a:1");  // not the current token
     CO_ASSERT_TRUE(refused);
     EXPECT_EQ(refused->integer, 0);
     auto unlocked = co_await unlock(redis, "node-a:2");
     CO_ASSERT_TRUE(unlocked);
     EXPECT_EQ(unlocked->integer, 1);
-    auto c = co_await begin(redis, "node-c:1", 4);
-    CO_ASSERT_TRUE(c && !ok(c));
     b = co_await begin(redis, "node-b:3", 2);
     CO_ASSERT_TRUE(ok(b));
     EXPECT_EQ(b->elements[1].integer, 4);
     CO_ASSERT_TRUE(b->elements.size() == 4u);
     EXPECT_EQ(b->elements[2].str, "rec3");
     EXPECT_EQ(b->elements[3].str, "rec4");
+    // B's begin took its request back: its commit keeps the lock.
+    auto b_kept = co_await commit_keeping(redis, "node-b:3", 4, "", "2000", "rec5");
+    CO_ASSERT_TRUE(ok(b_kept));
+    EXPECT_EQ(b_kept->elements[2].integer, 1);
   });
 }
 

@@ -106,6 +106,7 @@ class RedisStore final : public Store {
     // This node holds the room's write lock (kept after a commit) until then, with this token.
     std::chrono::steady_clock::time_point lock_until{};
     std::string lock_token;  // this node's lock of its last change: it may still hold it
+    std::chrono::steady_clock::time_point contended_until{};  // other nodes write the room too
     int in_flight = 0;       // commits sent, not answered yet
     std::uint64_t sent = 0;  // the log's length once they have landed
     boost::asio::steady_timer* landed = nullptr;  // the writer's, woken as each commit is answered
