@@ -31,7 +31,7 @@ namespace {
 // A change holds the room's write lock for two round trips; a node paused longer loses it and
 // its commit is refused. A busy node keeps it from one change to the next (no begin), trusting it
 // for kLockMs - kLockMarginMs after sending the commit that kept it, and lets it go after
-// kLockKeepIdle without a request, or at once when another node asks for it.
+// kLockKeepIdle without a request, or soon after another node asks for it (docs/scaling.md).
 constexpr std::int64_t kLockMs = 2000;
 constexpr std::int64_t kLockMarginMs = 500;
 constexpr auto kLockKeepIdle = std::chrono::microseconds(2000);
@@ -49,7 +49,7 @@ constexpr auto kLeaseRenewEvery = std::chrono::milliseconds(400);
 constexpr auto kLeaseRetry = std::chrono::milliseconds(200);
 // This node stops driving this long before Redis would let the lease go.
 constexpr std::int64_t kLeaseMarginMs = 300;
-// Enqueues (and other changes) arriving within this window of the first share one begin/commit.
+// Enqueues (and other changes) arriving within this window of the first share one commit.
 constexpr auto kGatherWindow = std::chrono::microseconds(1000);
 constexpr auto kGatherStep = std::chrono::microseconds(200);
 constexpr std::size_t kGatherEnough = 32;
@@ -60,6 +60,11 @@ constexpr int kMaxInFlight = 2;
 constexpr std::size_t kMaxBatch = 500;
 constexpr std::int64_t kLoadChunk = 10000;
 constexpr std::int64_t kRetryAfterS = 1;
+
+// Until when this node trusts a lock that Redis took or kept for kLockMs on a script sent at `sent`.
+SteadyClock::time_point lock_trusted_until(SteadyClock::time_point sent) {
+  return sent + std::chrono::milliseconds(kLockMs - kLockMarginMs);
+}
 
 core::Error unknown_room(const std::string& room) {
   return core::Error{ErrorCode::not_found, "no room named \"" + room + "\"", 0};
@@ -552,7 +557,7 @@ asio::awaitable<void> RedisStore::write_batch(std::shared_ptr<Entry> entry, std:
       }
       if (reply->elements[0].integer == 1) {
         e.lock_token = token;
-        e.lock_until = sent + std::chrono::milliseconds(kLockMs - kLockMarginMs);
+        e.lock_until = lock_trusted_until(sent);
         length = reply->elements[1].integer;
         missing.assign(std::make_move_iterator(reply->elements.begin() + 2),
                        std::make_move_iterator(reply->elements.end()));
@@ -634,7 +639,7 @@ asio::awaitable<void> RedisStore::commit_batch(std::shared_ptr<Entry> entry, std
   if (!committed || reply->elements[2].integer != 1)
     e.lock_until = {};
   else if (e.lock_until != SteadyClock::time_point{})
-    e.lock_until = sent + std::chrono::milliseconds(kLockMs - kLockMarginMs);
+    e.lock_until = lock_trusted_until(sent);
   --e.in_flight;
   if (e.landed) e.landed->cancel();
   if (!committed) {
