@@ -243,6 +243,7 @@ void DurableLog::writer_loop() {
     const bool stopping = stopping_;
     const bool was_failed = failed_;
     lock.unlock();
+    if (write_delay_.count() > 0 && !batch.empty()) std::this_thread::sleep_for(write_delay_);
 
     bool ok = true;
     if (!batch.empty()) {

@@ -33,6 +33,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -68,6 +69,9 @@ class DurableLog {
   // and sync succeed the log is writable again by itself.
   bool failed() const;
   std::uint64_t bytes_on_disk() const;
+  // Test-only ([testing] log_write_delay_ms): the writer waits this long before writing each
+  // batch, which widens the window between a change and its durability for crash tests.
+  void set_write_delay(std::chrono::milliseconds delay) { write_delay_ = delay; }
 
   // Completes with `true` when record `lsn` is durable, `false` if the log failed first. The
   // handler runs on its own associated executor, never on the writer thread.
@@ -102,6 +106,7 @@ class DurableLog {
   int fd_;
   std::filesystem::path path_;
   bool fsync_each_batch_;
+  std::chrono::milliseconds write_delay_{0};  // set before start()
 
   mutable std::mutex mu_;
   std::condition_variable wake_writer_;

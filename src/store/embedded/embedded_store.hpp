@@ -4,6 +4,7 @@
 // record is durable, so an acknowledged enqueue, advance or pass survives kill -9.
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -11,10 +12,10 @@
 #include <unordered_map>
 
 #include "core/clock.hpp"
-#include <boost/json/object.hpp>
 
 #include "store/embedded/durable_log.hpp"
-#include "store/log_records.hpp"
+#include "engine/log_records.hpp"
+#include "engine/room_ops.hpp"
 #include "store/store.hpp"
 #include "token/ticket_id.hpp"
 
@@ -31,6 +32,7 @@ class EmbeddedStore final : public Store {
   ~EmbeddedStore() override;
 
   void start() { log_->start(); }
+  void set_log_write_delay(std::chrono::milliseconds delay) { log_->set_write_delay(delay); }
   void stop() override { log_->stop(); }
   std::uint64_t replayed_records() const override { return replayed_records_; }
 
@@ -67,48 +69,58 @@ class EmbeddedStore final : public Store {
     std::mutex mu;
     core::Room room;
     bool deleted = false;  // set under `mu` so no record follows the room's delete record
-    // Grows with every change a ticket's status may show (Store::WatchedTicket). Starts at the
-    // clock's milliseconds, so ids keep growing across restarts and a client's Last-Event-ID
-    // from before a restart does not match by chance.
+    // Grows with every committed change a ticket's status may show (Store::WatchedTicket).
+    // Starts at the clock's milliseconds, so ids keep growing across restarts and a client's
+    // Last-Event-ID from before a restart does not match by chance.
     std::uint64_t change_id = 0;
     std::uint64_t expired_sessions = 0;  // sessions found expired when listeners last heard
-    Entry(std::string name, core::RoomSettings settings, std::int64_t now_ms)
-        : room(std::move(name), std::move(settings)),
-          change_id(static_cast<std::uint64_t>(now_ms)) {}
+    Entry(core::Room r, std::int64_t now_ms)
+        : room(std::move(r)), change_id(static_cast<std::uint64_t>(now_ms)) {}
+  };
+  // What a change may tell once its records are durable: the log is the outbox.
+  struct Announcement {
+    std::shared_ptr<Entry> entry;
+    std::vector<ops::Event> events;
+    bool changed = false;
   };
 
   EmbeddedStore(std::unique_ptr<DurableLog> log, const core::Clock& clock,
                 const token::TicketIdCodec& ids, const core::PassMinter& minter);
-  core::Result<void> apply(const LogRecord& record);
+  core::Result<void> apply(const engine::LogRecord& record);
   std::shared_ptr<Entry> find(const std::string& room) const;
   core::Result<std::pair<std::shared_ptr<Entry>, std::uint64_t>> find_ticket(
       const std::string& room, const std::string& ticket) const;
-  // A change's answer and the record that makes it durable.
-  template <class T>
-  using Change = core::Result<std::pair<T, LogRecord>>;
-  // Whether a change tells the room's listeners: always, or only when it moved the serving counter.
-  enum class Notify { always, if_serving_moved };
-  template <class T, class Apply>
-  core::Result<std::pair<T, std::uint64_t>> change_room(const std::string& room, Notify notify,
-                                                        Apply&& apply);
-  // Appends a record whose request will wait for it with durable(), which wakes the writer.
-  std::uint64_t append_record(const LogRecord& record);
+  engine::OpContext context() const { return engine::OpContext{clock_, ids_, nullptr}; }
+  engine::Effects effects() const { return engine::Effects(events_ != nullptr); }
+  // Under the room's lock: a room operation on it, whose records are appended in the order the
+  // room's changes happen. Returns the answer and the log sequence number to wait for.
+  template <class T, class Operation>
+  core::Result<std::pair<T, std::uint64_t>> change_room(const std::string& room, Operation&& op);
+  // Under the room's lock: appends the effects' records and keeps what they announce until they
+  // are durable. Returns the lsn that makes them so.
+  std::uint64_t commit(const std::shared_ptr<Entry>& entry, engine::Effects&& fx);
+  // Waits until `lsn` is durable, then announces what became durable; false if the log failed.
   boost::asio::awaitable<bool> durable(std::uint64_t lsn);
+  // Publishes, in log order, what every durable change announces (any thread).
+  void announce_durable();
   core::Result<void> writable() const;
   RoomView view_of(core::Room& room);
-  void emit(const std::string& room, std::string_view type, boost::json::object data);
-  void emit_step(core::Room& room, const core::Admissions& step);
-  void emit_metrics(core::Room& room);
-  // Under the entry's lock: a ticket's status may show something new; tells the listener.
-  void note_change(Entry& entry);
-  TicketView ticket_view(core::Room& room, std::uint64_t position,
-                         std::optional<std::string> id = std::nullopt);
+  using PassPlanner = std::function<core::Result<engine::PassPlan>(core::Room&, std::uint64_t)>;
+  using PassRecorder = std::function<core::Result<PassView>(
+      core::Room&, const core::PassRequest&, const std::string&, engine::Effects&)>;
+  Op<PassView> hand_out_pass(std::string room, std::string ticket, PassPlanner plan,
+                             PassRecorder record, std::string_view gone);
 
   std::unique_ptr<DurableLog> log_;
   const core::Clock& clock_;
   const token::TicketIdCodec& ids_;
   const core::PassMinter& minter_;
   std::uint64_t replayed_records_ = 0;
+  std::atomic<std::uint64_t> appended_{0};  // the highest lsn appended (a pass already issued
+                                            // is handed out again only once this is durable)
+  std::mutex outbox_mu_;
+  std::multimap<std::uint64_t, Announcement> outbox_;  // by lsn; published once durable
+  std::mutex announce_mu_;  // one announcer at a time, so announcements leave in log order
   std::atomic<std::int64_t> last_metrics_ms_{0};  // when waiting_room_metrics events last went out
 
   mutable std::shared_mutex rooms_mu_;  // guards the map; each room has its own lock

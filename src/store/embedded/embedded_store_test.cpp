@@ -4,6 +4,10 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <thread>
 
 #include "testing/temp_dir.hpp"
 
@@ -192,5 +196,76 @@ TEST_F(EmbeddedStoreTest, ChangesOfWhatTicketsShowReachTheListener) {
   EXPECT_FALSE(after_reset.states[0].has_value());
   s->set_change_listener(nullptr);
 }
+
+namespace {
+
+// Records what was published and when, on the real clock.
+class RecordingSink final : public ops::EventSink {
+ public:
+  void publish(const ops::Event& event) override {
+    std::lock_guard lock(mu_);
+    published_.emplace_back(event.type, std::chrono::steady_clock::now());
+  }
+  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> published() {
+    std::lock_guard lock(mu_);
+    return published_;
+  }
+  long count(std::string_view type) {
+    auto p = published();
+    return std::count_if(p.begin(), p.end(), [&](const auto& e) { return e.first == type; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> published_;
+};
+
+TEST_F(EmbeddedStoreTest, EventsLeaveOnlyOnceTheirRecordIsDurable) {
+  constexpr auto kDelay = std::chrono::milliseconds(300);
+  auto st = EmbeddedStore::open(dir_.path(), true, clock_, ids_, minter_);
+  ASSERT_TRUE(st.has_value());
+  auto& s = **st;
+  RecordingSink sink;
+  s.set_event_sink(&sink);
+  s.set_log_write_delay(kDelay);
+  s.start();
+  create_room(s, "demo");
+  const auto asked = std::chrono::steady_clock::now();
+  ASSERT_TRUE(run(s.enqueue("demo", std::nullopt, true)));
+  const auto published = sink.published();
+  ASSERT_EQ(published.size(), 2u);  // policy.changed, ticket.issued
+  EXPECT_EQ(published[1].first, "ticket.issued");
+  // The writer waited kDelay before writing the ticket's record; the event came after that.
+  EXPECT_GE(published[1].second - asked, kDelay);
+  s.stop();
+}
+
+TEST_F(EmbeddedStoreTest, AnAdmissionStepAnnouncesOnceItsRecordsAreDurable) {
+  auto st = EmbeddedStore::open(dir_.path(), true, clock_, ids_, minter_);
+  ASSERT_TRUE(st.has_value());
+  auto& s = **st;
+  RecordingSink sink;
+  s.set_event_sink(&sink);
+  s.start();
+  auto put = run(s.put_room("demo", [](const auto&) {
+    core::RoomSettings settings;
+    settings.admission.mode = core::AdmissionMode::rate;
+    settings.admission.rate_per_minute = 600;
+    return core::Result<core::RoomSettings>(settings);
+  }));
+  ASSERT_TRUE(put);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(run(s.enqueue("demo", std::nullopt, true)));
+  for (int i = 0; i < 20; ++i) {
+    clock_.advance_ms(kAdmissionStepMs);
+    s.drive_admissions();
+  }
+  // Nobody waits on the steps' records: their events follow once the log has them.
+  for (int i = 0; i < 300 && sink.count("ticket.admitted") < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(sink.count("ticket.admitted"), 3);
+  s.stop();
+}
+
+}  // namespace
 
 }  // namespace waitroom::store

@@ -10,7 +10,7 @@ class RedisKeys {
  public:
   explicit RedisKeys(std::string prefix) : prefix_(std::move(prefix)) {}
 
-  // The room's log: a list of encoded records (store/log_records.hpp), index = sequence number.
+  // The room's log: a list of encoded records (engine/log_records.hpp), index = sequence number.
   std::string log(std::string_view room) const { return tagged(room, "log"); }
   // Held by one node for a change (begin → commit) or a run of them, fenced by its token.
   std::string write_lock(std::string_view room) const { return tagged(room, "lock"); }

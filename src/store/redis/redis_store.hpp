@@ -21,7 +21,8 @@
 #include <vector>
 
 #include "core/clock.hpp"
-#include "store/log_records.hpp"
+#include "engine/log_records.hpp"
+#include "engine/room_ops.hpp"
 #include "store/redis/redis_connection.hpp"
 #include "store/redis/redis_keys.hpp"
 #include "store/redis/redis_subscriber.hpp"
@@ -71,11 +72,11 @@ class RedisStore final : public Store {
 
  private:
   struct Entry;
-  using Records = std::vector<LogRecord>;
   // One request's change of a room, run by the room's writer on an up-to-date copy under the
-  // room's lock; it appends its records to the batch and keeps its answer itself.
+  // room's lock (a room operation, engine/room_ops.hpp); it adds its effects to the batch's and
+  // keeps its answer itself.
   struct Job {
-    std::function<void(Entry&, Records&)> run;
+    std::function<void(Entry&, engine::Effects&)> run;
     bool read_only = false;  // only brings the copy up to date (no write lock)
     bool fenced = false;     // the driver's step: committed only while this node holds the lease
     std::optional<core::Error> failure;  // set when the batch could not be committed
@@ -130,12 +131,15 @@ class RedisStore final : public Store {
 
   Op<std::shared_ptr<Entry>> find_room(std::string room);
 
-  // Runs `change` as a job of the room's writer (on the store's thread) and returns its answer.
+  // Runs a room operation as a job of the room's writer (on the store's thread); its answer once
+  // the job's batch is committed (redis_store.cpp).
   template <class T>
-  Op<T> change(std::string room, std::function<core::Result<T>(Entry&, Records&)> change, bool fenced = false);
-  template <class T>
-  Op<T> run_job(std::string room, std::function<core::Result<T>(Entry&, Records&)> change, bool fenced,
-                bool read_only);
+  Op<T> change(std::string room, std::function<core::Result<T>(Entry&, engine::Effects&)> change,
+               bool fenced = false);
+  // Any thread: runs `run` as a job of the room's writer; empty `run`: only brings the copy up to
+  // the room's log (redis_writer.cpp).
+  Op<void> run_job(std::string room, std::function<void(Entry&, engine::Effects&)> run, bool fenced,
+                   bool read_only);
   void submit(const std::string& room, Job* job);
   bool take_jobs(Entry& entry);  // moves the inbox to `jobs`; false when there is none
   Op<void> sync(std::string room);  // brings the room's copy up to its log
@@ -144,9 +148,18 @@ class RedisStore final : public Store {
   Op<void> register_on_thread(std::string room);
   static void finish(std::vector<Job*>& batch, const std::optional<core::Error>& failure);
   boost::asio::awaitable<void> run_writer(std::shared_ptr<Entry> entry);
+  // The room's log beyond this copy, and its length (redis_writer.cpp).
+  struct Tail {
+    std::int64_t length = 0;
+    std::vector<Reply> missing;
+  };
+  boost::asio::awaitable<core::Result<Tail>> read_tail(Entry& entry, bool writes);
+  boost::asio::awaitable<core::Result<Tail>> take_write_lock(Entry& entry);
   boost::asio::awaitable<void> write_batch(std::shared_ptr<Entry> entry, std::vector<Job*> batch);
-  boost::asio::awaitable<void> commit_batch(std::shared_ptr<Entry> entry, std::vector<Job*> batch, Records out,
-                                            std::int64_t length, bool fenced);
+  // Commits the batch's records; only once Redis holds them are its events published and its
+  // change announced to the event streams.
+  boost::asio::awaitable<void> commit_batch(std::shared_ptr<Entry> entry, std::vector<Job*> batch,
+                                            engine::Effects out, std::int64_t length, bool fenced);
   boost::asio::awaitable<void> wait_for_commits(Entry& entry, int allowed);
   boost::asio::awaitable<void> wait_for_room_to_commit(Entry& entry, bool writes);
   boost::asio::awaitable<void> unlock(Entry& entry);
@@ -160,10 +173,9 @@ class RedisStore final : public Store {
   boost::asio::awaitable<void> flush_seen();
 
   void note_change(Entry& entry);
-  void mark_seen(Entry& entry, std::uint64_t position, std::int64_t now_s);
+  engine::OpContext context(Entry& entry) const { return engine::OpContext{clock_, ids_, &entry.seen}; }
+  engine::Effects effects() const { return engine::Effects(events_ != nullptr); }
   RoomView view_of(core::Room& room);
-  TicketView ticket_view(core::Room& room, std::uint64_t position, std::optional<std::string> id = std::nullopt);
-  void emit(const std::string& room, std::string_view type, boost::json::object data);
 
   RedisOptions options_;
   RedisKeys keys_;

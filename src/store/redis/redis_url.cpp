@@ -66,34 +66,11 @@ std::optional<Int> parse_decimal(std::string_view text) {
   return value;
 }
 
-}  // namespace
-
-core::Result<RedisUrl> parse_redis_url(std::string_view url) {
+// The user information before the last '@' of `authority` (an unencoded '@' in a password still
+// parses); `authority` keeps what follows it.
+core::Result<void> parse_userinfo(std::string_view& authority, RedisUrl& out) {
   using core::ErrorCode;
   using core::fail;
-  RedisUrl out;
-  std::string_view rest;
-  if (starts_with_nocase(url, kTlsScheme)) {
-    out.tls = true;
-    rest = url.substr(kTlsScheme.size());
-  } else if (starts_with_nocase(url, kPlainScheme)) {
-    rest = url.substr(kPlainScheme.size());
-  } else {
-    return fail(ErrorCode::bad_request,
-                "a Redis URL starts with redis:// (or rediss:// for TLS), as in "
-                "redis://:password@host:6379/0");
-  }
-  if (rest.find_first_of("?#") != std::string_view::npos)
-    return fail(ErrorCode::bad_request,
-                "a Redis URL takes no query or fragment ('?' or '#'); percent-encode them in a "
-                "password (%3F, %23)");
-
-  const std::size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  const std::string_view path =
-      slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
-
-  // The last '@' ends the user information, so an unencoded '@' in a password still parses.
   if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
     const std::string_view userinfo = authority.substr(0, at);
     authority = authority.substr(at + 1);
@@ -115,6 +92,13 @@ core::Result<RedisUrl> parse_redis_url(std::string_view url) {
     out.password = std::move(*password);
   }
 
+  return {};
+}
+
+// host[:port] or [IPv6][:port].
+core::Result<void> parse_host_port(std::string_view authority, RedisUrl& out) {
+  using core::ErrorCode;
+  using core::fail;
   std::string_view host;
   std::string_view port;
   bool has_port = false;
@@ -159,6 +143,39 @@ core::Result<RedisUrl> parse_redis_url(std::string_view url) {
                   "the Redis URL's port \"" + std::string(port) + "\" is not a number 1-65535");
     out.port = static_cast<std::uint16_t>(*p);
   }
+
+  return {};
+}
+
+}  // namespace
+
+core::Result<RedisUrl> parse_redis_url(std::string_view url) {
+  using core::ErrorCode;
+  using core::fail;
+  RedisUrl out;
+  std::string_view rest;
+  if (starts_with_nocase(url, kTlsScheme)) {
+    out.tls = true;
+    rest = url.substr(kTlsScheme.size());
+  } else if (starts_with_nocase(url, kPlainScheme)) {
+    rest = url.substr(kPlainScheme.size());
+  } else {
+    return fail(ErrorCode::bad_request,
+                "a Redis URL starts with redis:// (or rediss:// for TLS), as in "
+                "redis://:password@host:6379/0");
+  }
+  if (rest.find_first_of("?#") != std::string_view::npos)
+    return fail(ErrorCode::bad_request,
+                "a Redis URL takes no query or fragment ('?' or '#'); percent-encode them in a "
+                "password (%3F, %23)");
+
+  const std::size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  const std::string_view path =
+      slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+
+  if (auto user = parse_userinfo(authority, out); !user) return std::unexpected(user.error());
+  if (auto hp = parse_host_port(authority, out); !hp) return std::unexpected(hp.error());
 
   if (!path.empty()) {
     const auto db = parse_decimal<int>(path);

@@ -1,10 +1,10 @@
-#include "store/room_reads.hpp"
+#include "engine/room_reads.hpp"
 
 #include <algorithm>
 
 #include "token/constant_time.hpp"
 
-namespace waitroom::store {
+namespace waitroom::engine {
 
 using core::ErrorCode;
 using core::fail;
@@ -62,4 +62,4 @@ core::Result<PassCheck> check_session_pass(core::Room& room, std::uint64_t posit
                    std::nullopt};
 }
 
-}  // namespace waitroom::store
+}  // namespace waitroom::engine

@@ -1,11 +1,11 @@
-#include "store/apply_record.hpp"
+#include "engine/apply_record.hpp"
 
 #include <algorithm>
 #include <boost/json.hpp>
 
 #include "config/room_settings_codec.hpp"
 
-namespace waitroom::store {
+namespace waitroom::engine {
 
 namespace json = boost::json;
 using core::ErrorCode;
@@ -111,4 +111,4 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
       record);
 }
 
-}  // namespace waitroom::store
+}  // namespace waitroom::engine

@@ -1,8 +1,8 @@
-#include "store/log_records.hpp"
+#include "engine/log_records.hpp"
 
-#include "store/byte_codec.hpp"
+#include "engine/byte_codec.hpp"
 
-namespace waitroom::store {
+namespace waitroom::engine {
 
 namespace {
 // The type tag is the variant index + 1; append new record types at the end only.
@@ -140,4 +140,4 @@ core::Result<LogRecord> decode_record(std::string_view payload) {
   return decode_as(type - 1u, in);
 }
 
-}  // namespace waitroom::store
+}  // namespace waitroom::engine

@@ -9,7 +9,7 @@
 #include "core/error.hpp"
 #include "core/ticket_status.hpp"
 
-namespace waitroom::store {
+namespace waitroom::engine {
 
 struct RoomPutRecord {
   std::string room;
@@ -97,4 +97,4 @@ using LogRecord = std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, A
 std::string encode_record(const LogRecord& record);
 core::Result<LogRecord> decode_record(std::string_view payload);
 
-}  // namespace waitroom::store
+}  // namespace waitroom::engine

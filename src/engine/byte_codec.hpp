@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace waitroom::store {
+namespace waitroom::engine {
 
 class ByteWriter {
  public:
@@ -67,4 +67,4 @@ class ByteReader {
   bool ok_ = true;
 };
 
-}  // namespace waitroom::store
+}  // namespace waitroom::engine

@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "core/room.hpp"
-#include "store/store.hpp"
+#include "engine/views.hpp"
 #include "token/ticket_id.hpp"
 
-namespace waitroom::store {
+namespace waitroom::engine {
 
 RoomView room_view(core::Room& room, std::int64_t now_ms);
 
@@ -29,4 +29,4 @@ std::vector<std::string> expired_ticket_ids(core::Room& room, const token::Ticke
 core::Result<PassCheck> check_session_pass(core::Room& room, std::uint64_t position, std::string ticket,
                                            std::string pass, std::int64_t now_s);
 
-}  // namespace waitroom::store
+}  // namespace waitroom::engine

@@ -7,9 +7,9 @@
 #include "core/error.hpp"
 #include "core/room.hpp"
 #include "core/room_settings.hpp"
-#include "store/log_records.hpp"
+#include "engine/log_records.hpp"
 
-namespace waitroom::store {
+namespace waitroom::engine {
 
 // The settings a RoomPutRecord carries.
 core::Result<core::RoomSettings> settings_of(const RoomPutRecord& record);
@@ -23,4 +23,4 @@ core::Result<void> apply_room_record(core::Room& room, const LogRecord& record, 
 AdmitRecord admit_record(const std::string& room, std::uint32_t epoch, const core::Admissions& step);
 EventRecord event_record(const std::string& room, std::uint32_t epoch, const core::EventTransition& t);
 
-}  // namespace waitroom::store
+}  // namespace waitroom::engine

@@ -1,0 +1,301 @@
+#include "engine/room_ops.hpp"
+
+#include <boost/json.hpp>
+
+#include "config/room_settings_codec.hpp"
+#include "engine/apply_record.hpp"
+#include "engine/room_events.hpp"
+#include "engine/room_reads.hpp"
+
+namespace waitroom::engine {
+
+namespace json = boost::json;
+using core::ErrorCode;
+using core::fail;
+
+namespace {
+// Bounded: a flood of polls between two presence flushes does not grow the list without end.
+constexpr std::size_t kMaxSeenPending = 100000;
+
+bool is_live(core::TicketStatus status) {
+  return status == core::TicketStatus::waiting || status == core::TicketStatus::eligible ||
+         status == core::TicketStatus::admitted;
+}
+
+// A renewed pass is kept while it has at least half its lifetime left.
+bool fresh(const core::Session& s, const core::RoomSettings& st, std::int64_t now_s) {
+  return (s.expires_at_s - now_s) * 2 >= st.pass_lifetime_s;
+}
+
+core::Error no_session_to_renew() {
+  return core::Error{ErrorCode::gone, "this ticket has no active session to renew", 0};
+}
+
+RoomPutRecord put_record(const std::string& name, const core::RoomSettings& settings) {
+  // The log keeps OIDC client secrets (it restores the room); audit events do not.
+  return RoomPutRecord{
+      name, json::serialize(config::room_settings_to_json(settings, config::Secrets::include))};
+}
+}  // namespace
+
+void mark_seen(core::Room& room, const OpContext& ctx, std::uint64_t position, std::int64_t now_s) {
+  room.mark_seen(position, now_s);
+  if (ctx.seen && ctx.seen->size() < kMaxSeenPending) ctx.seen->push_back(position);
+}
+
+TicketView ticket_view(core::Room& room, const OpContext& ctx, std::uint64_t position,
+                       std::optional<std::string> id) {
+  if (!id) id = ctx.ids.encode(room.name(), room.epoch(), position);
+  return TicketView{std::move(*id), room.name(), room.ticket(position, ctx.clock.now_s())};
+}
+
+std::optional<EnqueueResult> existing_ticket(core::Room& room, const OpContext& ctx,
+                                             std::uint64_t position, std::string ticket) {
+  if (!room.has_ticket(position)) return std::nullopt;
+  mark_seen(room, ctx, position, ctx.clock.now_s());
+  TicketView view = ticket_view(room, ctx, position, std::move(ticket));
+  // A visitor whose ticket is over (expired, or its session ended) joins again at the tail.
+  if (!is_live(view.state.status)) return std::nullopt;
+  return EnqueueResult{std::move(view), false};
+}
+
+core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, bool tracks_presence,
+                                    Effects& fx) {
+  const std::int64_t now = ctx.clock.now_s();
+  auto admit = rm.admits_on_arrival(now);
+  if (!admit) return std::unexpected(admit.error());
+  const auto flags = static_cast<std::uint8_t>((tracks_presence ? core::kTracksPresence : 0) |
+                                               (*admit ? core::kAdmittedOnArrival : 0));
+  const std::uint64_t serving = rm.serving();
+  auto position = rm.enqueue(now, 1, flags);
+  if (!position) return std::unexpected(position.error());
+  TicketView view = ticket_view(rm, ctx, *position);
+  if (fx.wants_events) {
+    const std::int64_t now_ms = ctx.clock.now_ms();
+    fx.event(rm.name(), "ticket.issued",
+             {{"ticket", view.ticket}, {"position", *position},
+              {"status", core::to_string(view.state.status)}},
+             now_ms);
+    if (view.state.admitted_at_s)
+      fx.event(rm.name(), "ticket.admitted",
+               {{"ticket", view.ticket}, {"position", *position},
+                {"admitted_at", *view.state.admitted_at_s}},
+               now_ms);
+  }
+  fx.record(EnqueueRecord{rm.name(), rm.epoch(), *position, 1, now, flags});
+  // A new ticket changes nobody else's status, unless it was let in at once and moved the serving
+  // counter along.
+  if (rm.serving() != serving) fx.changed = true;
+  return EnqueueResult{std::move(view), true};
+}
+
+TicketStates ticket_states(core::Room& rm, const OpContext& ctx,
+                           std::span<const std::uint64_t> positions, std::uint64_t change_id) {
+  TicketStates out;
+  out.states.reserve(positions.size());
+  const std::int64_t now = ctx.clock.now_s();
+  out.epoch = rm.epoch();
+  out.change_id = change_id;
+  for (std::uint64_t p : positions) {
+    if (!rm.has_ticket(p)) {
+      out.states.emplace_back();
+      continue;
+    }
+    mark_seen(rm, ctx, p, now);
+    out.states.emplace_back(rm.ticket(p, now));
+  }
+  return out;
+}
+
+core::Result<PassPlan> plan_pass(core::Room& rm, const OpContext& ctx, std::uint64_t position,
+                                 const std::string& ticket, const PassOptions& options) {
+  const std::int64_t now = ctx.clock.now_s();
+  mark_seen(rm, ctx, position, now);
+  if (auto allowed = rm.check_pass_allowed(position, now); !allowed)
+    return std::unexpected(allowed.error());
+  PassPlan plan;
+  if (const core::Session* s = rm.session(position, now)) plan.issued = pass_view(*s, now);
+  const core::RoomSettings& st = rm.settings();
+  plan.request = core::PassRequest{rm.name(),
+                                   st.algorithm,
+                                   options.issuer.value_or(st.issuer),
+                                   rm.audience(),
+                                   ticket,
+                                   position,
+                                   rm.epoch(),
+                                   now,
+                                   now + options.lifetime_s.value_or(st.pass_lifetime_s),
+                                   core::pass_binding(st.abuse.bind_pass, options.client_prefix)};
+  return plan;
+}
+
+core::Result<PassView> record_pass(core::Room& rm, const OpContext& ctx,
+                                   const core::PassRequest& request, const std::string& pass,
+                                   Effects& fx) {
+  if (rm.epoch() != request.epoch)
+    return fail(ErrorCode::gone, "the line was reset while the pass was being issued");
+  const std::int64_t now = request.issued_at_s;
+  // Checked again on the state every writer of the room goes through: max_active holds.
+  if (auto allowed = rm.check_pass_allowed(request.position, now); !allowed)
+    return std::unexpected(allowed.error());
+  if (const core::Session* s = rm.session(request.position, now)) return pass_view(*s, now);
+  fx.record(PassIssuedRecord{rm.name(), request.epoch, request.position, now,
+                             request.expires_at_s, pass});
+  // AWS's detail type and fields, plus ours.
+  fx.event(rm.name(), "token_generated",
+           {{"event_id", rm.name()}, {"request_id", request.ticket}, {"position", request.position},
+            {"expires_at", request.expires_at_s}},
+           ctx.clock.now_ms());
+  const core::Session& s = rm.add_session(
+      request.position,
+      core::Session{pass, now, request.expires_at_s, core::SessionStatus::active, 0, {}, 0});
+  fx.changed = true;  // the ticket is admitted now
+  return pass_view(s, now);
+}
+
+core::Result<PassPlan> plan_renewal(core::Room& rm, const OpContext& ctx, std::uint64_t position,
+                                    const std::string& ticket, std::string binding) {
+  const std::int64_t now = ctx.clock.now_s();
+  const core::Session* s = rm.session(position, now);
+  if (!s || s->status != core::SessionStatus::active) return std::unexpected(no_session_to_renew());
+  const core::RoomSettings& st = rm.settings();
+  PassPlan plan;
+  if (fresh(*s, st, now)) plan.issued = pass_view(*s, now);  // renewed already (or not due)
+  plan.request = core::PassRequest{rm.name(), st.algorithm, st.issuer, rm.audience(), ticket,
+                                   position,  rm.epoch(),   now,       now + st.pass_lifetime_s,
+                                   std::move(binding)};
+  return plan;
+}
+
+core::Result<PassView> record_renewal(core::Room& rm, const OpContext& ctx,
+                                      const core::PassRequest& request, const std::string& pass,
+                                      Effects& fx) {
+  const std::int64_t now = request.issued_at_s;
+  if (rm.epoch() != request.epoch) return std::unexpected(no_session_to_renew());
+  const core::Session* s = rm.session(request.position, now);
+  if (!s || s->status != core::SessionStatus::active) return std::unexpected(no_session_to_renew());
+  // A concurrent request renewed it first: everyone gets that one.
+  if (fresh(*s, rm.settings(), now)) return pass_view(*s, now);
+  if (auto renewed = rm.renew_session(request.position, pass, request.expires_at_s, 0); !renewed)
+    return std::unexpected(renewed.error());
+  fx.record(PassRenewedRecord{rm.name(), request.epoch, request.position, request.expires_at_s, pass});
+  fx.event(rm.name(), "session_renewed",
+           {{"event_id", rm.name()}, {"request_id", request.ticket}, {"position", request.position},
+            {"expires_at", request.expires_at_s}},
+           ctx.clock.now_ms());
+  return PassView{pass, request.expires_at_s, request.expires_at_s - now};
+}
+
+core::Result<TicketView> end_session(core::Room& rm, const OpContext& ctx, std::uint64_t position,
+                                     const std::string& ticket, core::SessionStatus status,
+                                     Effects& fx) {
+  if (!rm.has_ticket(position))
+    return fail(ErrorCode::gone, "this ticket belongs to a line that was reset; join again");
+  auto changed = rm.end_session(position, status, ctx.clock.now_s());
+  if (!changed) return std::unexpected(changed.error());
+  if (*changed) {
+    fx.record(SessionEndRecord{rm.name(), rm.epoch(), position, status});
+    fx.event(rm.name(), "session_updated",
+             {{"event_id", rm.name()}, {"request_id", ticket}, {"status", core::to_string(status)}},
+             ctx.clock.now_ms());
+    fx.changed = true;
+  }
+  return ticket_view(rm, ctx, position);
+}
+
+core::Result<core::RoomSettings> put_settings(const std::string& name,
+                                              const std::optional<core::RoomSettings>& current,
+                                              const SettingsUpdate& update, const OpContext& ctx,
+                                              Effects& fx) {
+  auto settings = update(current);
+  if (!settings) return std::unexpected(settings.error());
+  fx.record(put_record(name, *settings));
+  fx.event(name, "policy.changed",
+           {{"created", !current.has_value()},
+            {"settings", config::room_settings_to_json(*settings, config::Secrets::redact)}},
+           ctx.clock.now_ms());
+  fx.changed = true;  // e.g. paused, or a new policy changes the estimates
+  return settings;
+}
+
+core::Room create_room(const std::string& name, core::RoomSettings settings,
+                       std::uint32_t& last_epoch) {
+  core::Room room(name, std::move(settings));
+  room.reset(last_epoch + 1);
+  last_epoch = room.epoch();
+  return room;
+}
+
+void delete_room(const std::string& name, const OpContext& ctx, Effects& fx) {
+  fx.record(RoomDeleteRecord{name});
+  fx.event(name, "room.deleted", {}, ctx.clock.now_ms());
+  fx.changed = true;  // its streams end
+}
+
+core::Result<std::uint64_t> advance(core::Room& rm, const OpContext& ctx, const Advance& advance,
+                                    Effects& fx) {
+  const std::int64_t now = ctx.clock.now_s();
+  auto moved = advance.to ? rm.advance_to(*advance.to, now)
+                          : rm.advance_by(advance.by.value_or(0), now);
+  if (!moved) return std::unexpected(moved.error());
+  const std::int64_t now_ms = ctx.clock.now_ms();
+  fx.event(rm.name(), "serving.advanced",
+           {{"previous", moved->cursor_from}, {"serving", moved->cursor_to},
+            {"admitted", moved->admitted.size()}},
+           now_ms);
+  step_events(fx, ctx.ids, rm, *moved, now_ms);
+  fx.record(admit_record(rm.name(), rm.epoch(), *moved));
+  fx.changed = true;
+  return rm.serving();
+}
+
+core::Result<RoomView> set_paused(core::Room& rm, const OpContext& ctx, bool paused, Effects& fx) {
+  core::RoomSettings st = rm.settings();
+  st.state = paused ? core::RoomState::paused : core::RoomState::open;
+  rm.set_settings(st);
+  fx.record(put_record(rm.name(), st));
+  fx.event(rm.name(), paused ? "room.paused" : "room.resumed", {}, ctx.clock.now_ms());
+  fx.changed = true;
+  return room_view(rm, ctx.clock.now_ms());
+}
+
+core::Result<RoomView> reset(core::Room& rm, const OpContext& ctx, std::uint32_t& last_epoch,
+                             Effects& fx) {
+  const std::uint32_t epoch = rm.epoch() + 1;
+  if (epoch > core::kMaxEpoch)
+    return fail(ErrorCode::conflict, "this room has been reset too often; delete and re-create it");
+  rm.reset(epoch);
+  last_epoch = epoch;
+  fx.record(ResetRecord{rm.name(), epoch});
+  fx.event(rm.name(), "room.reset", {{"epoch", epoch}}, ctx.clock.now_ms());
+  fx.changed = true;  // every ticket of the old epoch is gone
+  return room_view(rm, ctx.clock.now_ms());
+}
+
+void admission_step(core::Room& rm, const OpContext& ctx, std::int64_t now_ms, bool minute,
+                    std::uint64_t& expired_sessions, Effects& fx) {
+  core::Admissions step = rm.tick(now_ms);
+  step_events(fx, ctx.ids, rm, step, now_ms);
+  if (minute) metrics_event(fx, rm, now_ms);
+  // Sessions that ran out by time change their tickets' status without any step to log.
+  const std::uint64_t expired = rm.counters(now_ms / 1000).expired;
+  if (step.changed || !step.transitions.empty() || expired != expired_sessions) {
+    expired_sessions = expired;
+    fx.changed = true;
+  }
+  // Nobody waits on these records; visitors see the admission when they next ask, and a pass is
+  // only handed out once its own (later) record is durable.
+  for (const core::EventTransition& t : step.transitions)
+    fx.record(event_record(rm.name(), rm.epoch(), t));
+  if (step.changed) fx.record(admit_record(rm.name(), rm.epoch(), step));
+}
+
+bool observe_step(core::Room& rm, std::int64_t now_ms, std::uint64_t& expired_sessions) {
+  rm.observe(now_ms);
+  const std::uint64_t expired = rm.counters(now_ms / 1000).expired;
+  if (expired == expired_sessions) return false;
+  expired_sessions = expired;
+  return true;
+}
+
+}  // namespace waitroom::engine

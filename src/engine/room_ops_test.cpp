@@ -1,0 +1,123 @@
+#include "engine/room_ops.hpp"
+
+#include <gtest/gtest.h>
+
+namespace waitroom::engine {
+namespace {
+
+class RoomOpsTest : public ::testing::Test {
+ protected:
+  core::Room make_room(core::RoomSettings settings = {}) {
+    std::uint32_t last_epoch = 0;
+    return create_room("demo", std::move(settings), last_epoch);
+  }
+  OpContext ctx() { return OpContext{clock_, ids_, nullptr}; }
+
+  core::ManualClock clock_;
+  token::TicketIdCodec ids_{std::string(32, 's')};
+};
+
+TEST_F(RoomOpsTest, EnqueueLeavesItsRecordAndEventAndTellsNobodyElse) {
+  core::Room room = make_room();
+  Effects fx(true);
+  auto r = enqueue(room, ctx(), true, fx);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->created);
+  EXPECT_EQ(r->ticket.state.position, 1u);
+  ASSERT_EQ(fx.records.size(), 1u);
+  const auto& rec = std::get<EnqueueRecord>(fx.records[0]);
+  EXPECT_EQ(rec.first_position, 1u);
+  EXPECT_EQ(rec.flags, core::kTracksPresence);
+  ASSERT_EQ(fx.events.size(), 1u);
+  EXPECT_EQ(fx.events[0].type, "ticket.issued");
+  EXPECT_FALSE(fx.changed) << "a ticket behind changes nobody's status";
+}
+
+TEST_F(RoomOpsTest, NoEventsAreBuiltWhenNobodyListens) {
+  core::Room room = make_room();
+  Effects fx(false);
+  ASSERT_TRUE(enqueue(room, ctx(), true, fx));
+  EXPECT_EQ(fx.records.size(), 1u);
+  EXPECT_TRUE(fx.events.empty());
+}
+
+TEST_F(RoomOpsTest, ConsecutiveEnqueuesOfOneSecondShareARecord) {
+  core::Room room = make_room();
+  Effects fx(false);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(enqueue(room, ctx(), true, fx));
+  ASSERT_EQ(fx.records.size(), 1u);
+  EXPECT_EQ(std::get<EnqueueRecord>(fx.records[0]).count, 3u);
+  clock_.advance_ms(1000);
+  ASSERT_TRUE(enqueue(room, ctx(), true, fx));
+  EXPECT_EQ(fx.records.size(), 2u) << "another second is another record";
+}
+
+TEST_F(RoomOpsTest, APassIsRecordedOnceAndALateSecondSignatureGetsTheFirst) {
+  core::Room room = make_room();
+  Effects fx(true);
+  const auto t = enqueue(room, ctx(), true, fx)->ticket.ticket;
+  ASSERT_TRUE(advance(room, ctx(), Advance{.by = 1, .to = std::nullopt}, fx));
+  auto plan = plan_pass(room, ctx(), 1, t, PassOptions{});
+  ASSERT_TRUE(plan);
+  EXPECT_FALSE(plan->issued);
+  Effects first(true), second(true);
+  auto a = record_pass(room, ctx(), plan->request, "pass-a", first);
+  auto b = record_pass(room, ctx(), plan->request, "pass-b", second);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->pass, "pass-a");
+  EXPECT_EQ(b->pass, "pass-a") << "everyone gets the pass issued first";
+  EXPECT_EQ(first.records.size(), 1u);
+  EXPECT_TRUE(first.changed);
+  EXPECT_TRUE(second.records.empty());
+  EXPECT_TRUE(second.events.empty());
+  EXPECT_TRUE(plan_pass(room, ctx(), 1, t, PassOptions{})->issued.has_value());
+}
+
+TEST_F(RoomOpsTest, ARefusedOperationLeavesNoEffects) {
+  core::Room room = make_room();
+  Effects fx(true);
+  const auto t = enqueue(room, ctx(), true, fx)->ticket.ticket;
+  Effects refused(true);
+  auto plan = plan_pass(room, ctx(), 1, t, PassOptions{});
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().code, core::ErrorCode::conflict);  // not yet
+  auto ended = end_session(room, ctx(), 1, t, core::SessionStatus::completed, refused);
+  EXPECT_FALSE(ended);
+  EXPECT_TRUE(refused.empty());
+}
+
+TEST_F(RoomOpsTest, AResetStartsTheNextEpochAndRemembersIt) {
+  core::Room room = make_room();
+  std::uint32_t last_epoch = room.epoch();
+  Effects fx(true);
+  auto view = reset(room, ctx(), last_epoch, fx);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->epoch, 2u);
+  EXPECT_EQ(last_epoch, 2u);
+  EXPECT_EQ(std::get<ResetRecord>(fx.records.at(0)).new_epoch, 2u);
+  EXPECT_TRUE(fx.changed);
+}
+
+TEST_F(RoomOpsTest, AnAdmissionStepRecordsWhatItAdmitted) {
+  core::RoomSettings settings;
+  settings.admission.mode = core::AdmissionMode::rate;
+  settings.admission.rate_per_minute = 600;
+  core::Room room = make_room(settings);
+  Effects fx(true);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(enqueue(room, ctx(), true, fx));
+  std::uint64_t expired = 0;
+  Effects step(true);
+  for (int i = 0; i < 20; ++i) {
+    clock_.advance_ms(100);
+    admission_step(room, ctx(), clock_.now_ms(), false, expired, step);
+  }
+  EXPECT_EQ(room.serving(), 3u);
+  EXPECT_FALSE(step.records.empty());
+  EXPECT_TRUE(step.changed);
+  EXPECT_EQ(std::count_if(step.events.begin(), step.events.end(),
+                          [](const ops::Event& e) { return e.type == "ticket.admitted"; }),
+            3);
+}
+
+}  // namespace
+}  // namespace waitroom::engine

@@ -1,0 +1,68 @@
+// The admission driver on the Redis store: exactly one node drives each room, under a lease in
+// Redis renewed several times within its life; the others only observe their copies.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "ops/log.hpp"
+#include "store/redis/redis_scripts.hpp"
+#include "store/redis/redis_store.hpp"
+#include "store/redis/redis_store_internal.hpp"
+
+namespace waitroom::store::redis {
+
+namespace asio = boost::asio;
+using namespace internal;
+
+// ---- the admission driver --------------------------------------------------------------------
+
+void RedisStore::drive_admissions() {
+  if (stopping_) return;
+  auto done = asio::co_spawn(ctx_, drive(), asio::use_future);
+  done.wait_for(std::chrono::seconds(10));
+}
+
+asio::awaitable<void> RedisStore::drive() {
+  std::vector<std::shared_ptr<Entry>> entries;
+  {
+    std::shared_lock lock(rooms_mu_);
+    for (const auto& [name, entry] : rooms_) entries.push_back(entry);
+  }
+  const std::int64_t now_ms = clock_.now_ms();
+  std::int64_t last = last_metrics_ms_.load();
+  const bool minute = events_ && now_ms - last >= 60'000 && last_metrics_ms_.compare_exchange_strong(last, now_ms);
+  for (const auto& e : entries) {
+    {
+      std::lock_guard lock(e->mu);
+      if (!e->room) continue;
+    }
+    const auto now = SteadyClock::now();
+    if (now >= e->lease_renew_at) {
+      std::vector<std::string> keys{keys_.driver(e->name)};
+      std::vector<std::string> args{node_, std::to_string(kLeaseMs)};
+      auto lease_op = run_script(*redis_, lease_script(), std::move(keys), std::move(args));
+      auto reply = co_await std::move(lease_op);
+      commands_.fetch_add(1);
+      const bool held = reply && reply->type == Reply::Type::integer && reply->integer == 1;
+      if (held && e->lease_until <= now) ops::log_info("driving the room's admissions", {{"room", e->name}, {"node", node_}});
+      // The lease counts from before the request, so this node stops before Redis lets it go.
+      e->lease_until = held ? now + std::chrono::milliseconds(kLeaseMs - kLeaseMarginMs) : SteadyClock::time_point{};
+      e->lease_renew_at = now + (held ? kLeaseRenewEvery : kLeaseRetry);
+    }
+    if (now >= e->lease_until) {
+      // Another node drives the room: this copy only lets sessions run out and samples the pace.
+      std::lock_guard lock(e->mu);
+      if (e->room && engine::observe_step(*e->room, now_ms, e->expired_sessions)) note_change(*e);
+      continue;
+    }
+    auto driver_step = [this, now_ms, minute](Entry& en, engine::Effects& fx) {
+      if (en.room) engine::admission_step(*en.room, context(en), now_ms, minute, en.expired_sessions, fx);
+    };
+    auto step_op = run_job(e->name, std::move(driver_step), /*fenced=*/true, /*read_only=*/false);
+    co_await std::move(step_op);
+  }
+}
+
+}  // namespace waitroom::store::redis

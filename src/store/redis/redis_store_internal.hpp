@@ -1,0 +1,119 @@
+#pragma once
+// What the Redis store's files share (redis_store.cpp: operations; redis_writer.cpp: the commit
+// pipeline and the write lock; redis_sync.cpp: start-up, other nodes' changes and presence;
+// redis_driver.cpp: the admission driver's lease). Not for use outside src/store/redis/.
+#include <openssl/rand.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/room.hpp"
+#include "engine/apply_record.hpp"
+#include "engine/room_ops.hpp"
+
+namespace waitroom::store::redis::internal {
+
+using core::ErrorCode;
+using core::fail;
+using SteadyClock = std::chrono::steady_clock;
+// A change holds the room's write lock for two round trips; a node paused longer loses it and
+// its commit is refused. A busy node keeps it from one change to the next (no begin), trusting it
+// for kLockMs - kLockMarginMs after sending the commit that kept it, and lets it go after
+// kLockKeepIdle without a request, or soon after another node asks for it (docs/scaling.md).
+inline constexpr std::int64_t kLockMs = 2000;
+inline constexpr std::int64_t kLockMarginMs = 500;
+inline constexpr auto kLockKeepIdle = std::chrono::microseconds(2000);
+// A node that found the lock taken, or was asked for it, does not keep it for this long: rooms
+// written on several nodes at once pass the lock round change by change (taken by begin, let go
+// by commit), which costs fewer round trips than handing a kept lock over.
+inline constexpr auto kContendedFor = std::chrono::milliseconds(200);
+// How long a node waits for a room's write lock held by others before it answers 503.
+inline constexpr auto kLockWait = std::chrono::milliseconds(3000);
+// The driver's lease: renewed several times within its life, so a slow round trip does not lose
+// it, and short, so another node (asking every kLeaseRetry) takes over within about 1.7 s of a
+// driver's death: a pause of rate admissions of about 1% over three minutes.
+inline constexpr std::int64_t kLeaseMs = 1500;
+inline constexpr auto kLeaseRenewEvery = std::chrono::milliseconds(400);
+inline constexpr auto kLeaseRetry = std::chrono::milliseconds(200);
+// This node stops driving this long before Redis would let the lease go.
+inline constexpr std::int64_t kLeaseMarginMs = 300;
+// Enqueues (and other changes) arriving within this window of the first share one commit.
+inline constexpr auto kGatherWindow = std::chrono::microseconds(1000);
+inline constexpr auto kGatherStep = std::chrono::microseconds(200);
+inline constexpr std::size_t kGatherEnough = 32;
+// Commits of one room a node may have in flight under its kept lock: while one is answered the
+// node gathers and decides the next.
+inline constexpr int kMaxInFlight = 2;
+// Records per commit: Lua's unpack() takes a few thousand arguments at most.
+inline constexpr std::size_t kMaxBatch = 500;
+inline constexpr std::int64_t kLoadChunk = 10000;
+inline constexpr std::int64_t kRetryAfterS = 1;
+
+// Until when this node trusts a lock that Redis took or kept for kLockMs on a script sent at `sent`.
+inline SteadyClock::time_point lock_trusted_until(SteadyClock::time_point sent) {
+  return sent + std::chrono::milliseconds(kLockMs - kLockMarginMs);
+}
+
+inline core::Error unknown_room(const std::string& room) {
+  return core::Error{ErrorCode::not_found, "no room named \"" + room + "\"", 0};
+}
+
+inline core::Error unavailable(std::string_view why) {
+  return core::Error{ErrorCode::unavailable, "the store cannot reach Redis: " + std::string(why), kRetryAfterS};
+}
+
+inline std::string random_node_id() {
+  unsigned char bytes[8];
+  RAND_bytes(bytes, sizeof bytes);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char b : bytes) {
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  return id;
+}
+
+inline std::optional<std::uint64_t> to_uint(std::string_view s) {
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+inline std::vector<std::string_view> split(std::string_view s) {
+  std::vector<std::string_view> parts;
+  while (!s.empty()) {
+    const auto space = s.find(' ');
+    parts.push_back(s.substr(0, space));
+    if (space == std::string_view::npos) break;
+    s.remove_prefix(space + 1);
+  }
+  return parts;
+}
+
+// Applies one record to a room's copy: a room's creation and deletion here, everything else as
+// the embedded store's replay does it (engine/apply_record.hpp).
+inline core::Result<void> apply_to(const std::string& name, std::optional<core::Room>& room, std::uint32_t& last_epoch,
+                            const engine::LogRecord& record, std::int64_t now_s) {
+  if (const auto* put = std::get_if<engine::RoomPutRecord>(&record); put && !room) {
+    auto settings = engine::settings_of(*put);
+    if (!settings) return std::unexpected(settings.error());
+    room.emplace(engine::create_room(name, std::move(*settings), last_epoch));
+    return {};
+  }
+  if (std::holds_alternative<engine::RoomDeleteRecord>(record)) {
+    room.reset();
+    return {};
+  }
+  if (!room) return fail(ErrorCode::internal, "a record of room " + name + " while it does not exist");
+  if (const auto* reset = std::get_if<engine::ResetRecord>(&record)) last_epoch = reset->new_epoch;
+  return engine::apply_room_record(*room, record, now_s);
+}
+}  // namespace waitroom::store::redis::internal
