@@ -151,6 +151,7 @@ struct Runtime {
                                            clock(), *ids, *minter);
       if (!st) return std::unexpected(st.error());
       embedded = st->get();
+      embedded->set_log_write_delay(std::chrono::milliseconds(cfg.log_write_delay_ms));
       store = std::move(*st);
     }
     for (const ops::WebhookConfig& hook : cfg.webhooks) {
@@ -260,6 +261,9 @@ int serve(const ServeOptions& options) {
   if (cfg.manual_clock && !config::is_loopback(listen->first))
     return fail_with(core::Error{core::ErrorCode::bad_request,
                                  "testing.manual_clock is for tests only and needs a loopback listen address"});
+  if (cfg.log_write_delay_ms > 0 && !config::is_loopback(listen->first))
+    return fail_with(core::Error{core::ErrorCode::bad_request,
+                                 "testing.log_write_delay_ms is for tests only and needs a loopback listen address"});
 
   // Block the signals before any thread starts so that only the signal_set below sees them.
   sigset_t signals;

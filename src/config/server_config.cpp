@@ -87,6 +87,8 @@ core::Result<void> read_limits(const toml::table& tbl, Limits& limits) {
 
 constexpr std::int64_t kMinHistoryIntervalMs = 50;
 constexpr std::int64_t kMaxHistoryIntervalMs = 600'000;
+// [testing] log_write_delay_ms: long enough to widen a crash window, short enough to stay a test.
+constexpr std::int64_t kMaxLogWriteDelayMs = 5000;
 constexpr std::int64_t kMaxSessionTimeoutS = 30 * 24 * 3600;
 constexpr std::int64_t kMaxDashboardSessions = 100'000;
 
@@ -252,6 +254,12 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
           if (cfg.dashboard.history_interval_ms < kMinHistoryIntervalMs)
             return bad("testing.history_interval_ms",
                        "must be at least " + std::to_string(kMinHistoryIntervalMs));
+          continue;
+        }
+        if (tk == "log_write_delay_ms") {
+          r = read_positive(tv, "testing.log_write_delay_ms", cfg.log_write_delay_ms,
+                            kMaxLogWriteDelayMs);
+          if (!r) return r;
           continue;
         }
         auto b = tv.value<bool>();
@@ -425,7 +433,7 @@ std::vector<std::string> settings_needing_restart(const ServerConfig& a, const S
   note(a.limits == b.limits, "limits");
   note(a.dashboard == b.dashboard, "dashboard");
   note(a.webhooks == b.webhooks, "webhooks");
-  note(a.manual_clock == b.manual_clock, "testing");
+  note(a.manual_clock == b.manual_clock && a.log_write_delay_ms == b.log_write_delay_ms, "testing");
   note(a.routes == b.routes, "routes");
   note(a.tls == b.tls, "tls");
   return out;

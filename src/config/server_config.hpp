@@ -106,6 +106,9 @@ struct ServerConfig {
   // conformance tests can run minutes of admissions in seconds. Refused unless listening on
   // loopback, so a production config cannot turn it on.
   bool manual_clock = false;
+  // Test-only: the embedded log waits this long before writing each batch (crash tests use it to
+  // widen the window in which a change is not yet durable). Loopback only, as manual_clock.
+  std::int64_t log_write_delay_ms = 0;
   // [[routes]]: the built-in reverse proxy (docs/configuration.md). Waitroom's own routes win.
   std::vector<ProxyRoute> routes;
   // Rooms created at start when the store does not have them yet; later admin API changes win.

@@ -9,62 +9,18 @@
 
 import hashlib
 import hmac
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from conflib import DURABILITY, TESTING_CONFIG, clock_advance, make_room
-from wrlib import describe, free_port
+from wrlib import WebhookSink, describe, free_port
 
 SECRET = "webhook-test-secret-0123456789"
 OUTAGE_S = 10
 DELIVERY_TIMEOUT_S = 30
 
 
-class Sink:
-    """A webhook receiver that can go away and come back on the same port."""
-
-    def __init__(self, port):
-        self.port = port
-        self.batches = []  # (headers, body bytes)
-        self.lock = threading.Lock()
-        self.server = None
-
-    def start(self):
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with sink.lock:
-                    sink.batches.append((dict(self.headers), body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
-
-    def events(self):
-        """Every event received, in arrival order, duplicates (re-sent batches) removed."""
-        seen, out = set(), []
-        with self.lock:
-            batches = list(self.batches)
-        for _, body in batches:
-            for e in json.loads(body)["events"]:
-                if e["id"] not in seen:
-                    seen.add(e["id"])
-                    out.append(e)
-        return out
+class Sink(WebhookSink):
+    """The shared receiver (wrlib.WebhookSink), waiting for what a walk should deliver."""
 
     def wait_for(self, predicate, what):
         deadline = time.monotonic() + DELIVERY_TIMEOUT_S

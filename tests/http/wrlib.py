@@ -6,6 +6,7 @@ command line, config file and HTTP API.
 """
 
 import http.cookiejar
+import json
 import os
 import re
 import secrets
@@ -13,8 +14,10 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -400,3 +403,54 @@ def aws_error(r, status, message=None):
     if message is not None:
         assert body["error"] == message, describe(r)
     return body["error"]
+
+
+class WebhookSink:
+    """A webhook receiver on 127.0.0.1:`port` that can go away and come back on the same port.
+    Keeps every delivery (headers, body bytes) in arrival order."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.batches = []  # (headers, body bytes)
+        self.lock = threading.Lock()
+        self.server = None
+
+    def start(self):
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with sink.lock:
+                    sink.batches.append((dict(self.headers), body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def config(self, secret):
+        """The [[webhooks]] table that delivers to this sink."""
+        return f'\n[[webhooks]]\nurl = "http://127.0.0.1:{self.port}/hook"\nsecret = "{secret}"\n'
+
+    def events(self):
+        """Every event received, in arrival order, duplicates (re-sent batches) removed."""
+        seen, out = set(), []
+        with self.lock:
+            batches = list(self.batches)
+        for _, body in batches:
+            for e in json.loads(body)["events"]:
+                if e["id"] not in seen:
+                    seen.add(e["id"])
+                    out.append(e)
+        return out
