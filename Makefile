@@ -25,10 +25,12 @@ run: build
 test: build-asan
 	@./scripts/run-tests
 
-# kill -9 twenty times under mixed load (make test runs 5 rounds of the same test).
+# kill -9 twenty times under mixed load, and twenty times with a webhook receiver (make test runs
+# 5 and 3 rounds of the same tests).
 soak: build-asan
 	@WAITROOM_BIN=build/asan/waitroom ASAN_OPTIONS=detect_leaks=0 WAITROOM_KILL_ROUNDS=20 \
-		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider tests/http/test_kill9_mixed.py
+		WAITROOM_WEBHOOK_KILL_ROUNDS=20 /usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
+		tests/http/test_kill9_mixed.py tests/http/test_kill9_webhooks.py
 
 bench: build
 	@./bench/run
