@@ -29,6 +29,7 @@
 #include "gate/forward_auth.hpp"
 #include "gate/oidc_provider.hpp"
 #include "http/problem.hpp"
+#include "http/request_head.hpp"
 #include "http/router.hpp"
 #include "http/wire.hpp"
 #include "ops/http_metrics.hpp"
@@ -211,6 +212,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (ec) break;
     }
     if (!parser.is_done()) return 0;  // malformed or incomplete: the server answers 400 or waits
+    // Framing or Host the server refuses before routing, and then closes (http/request_head.hpp).
+    const http::Request& req = parser.get();
+    if (http::check_framing(req, req.version()) || http::check_host(req, req.version())) return 0;
     w.answer(parser.get(), wire);
     if (!parser.get().keep_alive()) break;
   }

@@ -76,9 +76,11 @@ core::Result<ClientCredentials> read_client_credentials(
     out.client_secret = std::move(*secret);
     return out;
   }
+  // No client named at all: a failed client authentication (RFC 6749 section 5.2,
+  // invalid_client), not a malformed request.
   if (!form_client_id)
-    return fail(ErrorCode::bad_request,
-                "client_id is required (or HTTP Basic client authentication)");
+    return fail(ErrorCode::unauthorized,
+                "client authentication is required: HTTP Basic, or client_id in the body");
   out.client_id = std::string(*form_client_id);
   if (form_client_secret) {
     out.method = ClientAuthMethod::post;

@@ -22,7 +22,8 @@ struct ClientCredentials {
 
 // From the Authorization header's value (may be empty) and the form's client_id and
 // client_secret. A malformed Basic header, or two methods at once (RFC 6749 section 2.3: "MUST
-// NOT use more than one"), is a bad_request; no client_id anywhere is a bad_request too.
+// NOT use more than one"), is a bad_request; no client_id anywhere is unauthorized (the token
+// endpoint's invalid_client).
 core::Result<ClientCredentials> read_client_credentials(
     std::string_view authorization, std::optional<std::string_view> form_client_id,
     std::optional<std::string_view> form_client_secret);

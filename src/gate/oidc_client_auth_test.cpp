@@ -35,9 +35,16 @@ TEST(ClientAuth, Post) {
   EXPECT_EQ(none->client_id, "app");
 }
 
+TEST(ClientAuth, NoClientAtAllIsUnauthorized) {
+  for (auto secret :
+       {std::optional<std::string_view>{}, std::optional<std::string_view>{"s3cret"}}) {
+    auto c = read_client_credentials("", std::nullopt, secret);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, core::ErrorCode::unauthorized);
+  }
+}
+
 TEST(ClientAuth, RefusesMalformedOrDoubleAuthentication) {
-  EXPECT_FALSE(read_client_credentials("", std::nullopt, std::nullopt));
-  EXPECT_FALSE(read_client_credentials("", std::nullopt, "s3cret"));
   EXPECT_FALSE(read_client_credentials("Bearer abc", std::nullopt, std::nullopt));
   EXPECT_FALSE(read_client_credentials("Basic !!!!", std::nullopt, std::nullopt));
   EXPECT_FALSE(

@@ -4,10 +4,12 @@
 // refusal is an RFC 6749 section 5.2 error and issues nothing.
 #include <algorithm>
 #include <boost/json.hpp>
+#include <expected>
 
 #include "gate/oauth_params.hpp"
 #include "gate/oidc_claims.hpp"
 #include "gate/oidc_client_auth.hpp"
+#include "gate/oidc_codes.hpp"
 #include "gate/oidc_endpoints.hpp"
 #include "gate/pkce.hpp"
 #include "http/problem.hpp"
@@ -37,6 +39,74 @@ std::string_view redeem_failure(RedeemError e) {
   return "the code is not valid";
 }
 
+// 1. The client, before anything about the code is revealed: the room's client the request
+// authenticates as, or the refusal.
+std::expected<const core::OidcClient*, Response> authenticate_client(
+    const http::Request& req, const core::OidcSettings& settings, const OAuthParams& params) {
+  const std::string_view authorization = http::header_value(req, "Authorization");
+  auto creds =
+      read_client_credentials(authorization, params.get("client_id"), params.get("client_secret"));
+  if (!creds) {
+    // No client named at all: RFC 6749 section 5.2 says invalid_client, and the 401 names the
+    // HTTP scheme a client may authenticate with.
+    const bool unnamed = creds.error().code == core::ErrorCode::unauthorized;
+    return std::unexpected(oauth_error(req, unnamed ? "invalid_client" : "invalid_request",
+                                       creds.error().detail, unnamed));
+  }
+  const bool basic = creds->method == ClientAuthMethod::basic;
+  const core::OidcClient* client = settings.find(creds->client_id);
+  if (!client) return std::unexpected(oauth_error(req, "invalid_client", "unknown client", basic));
+  if (client->is_public) {
+    if (!creds->client_secret.empty())
+      return std::unexpected(
+          oauth_error(req, "invalid_client", "a public client has no secret", basic));
+  } else if (creds->method == ClientAuthMethod::none) {
+    return std::unexpected(oauth_error(
+        req, "invalid_client",
+        "client authentication is required (client_secret_basic or client_secret_post)"));
+  } else if (!secret_matches(client->client_secret, creds->client_secret)) {
+    return std::unexpected(
+        oauth_error(req, "invalid_client", "client authentication failed", basic));
+  }
+  return client;
+}
+
+// 2. The grant: the code, spent here, and everything it is bound to (room, client, redirect
+// URI, PKCE verifier). The grant, or the refusal.
+std::expected<CodeGrant, Response> redeem_grant(OidcContext& oidc, const http::Request& req,
+                                                const OAuthParams& params, std::string_view room,
+                                                const core::OidcClient& client) {
+  auto refuse = [&](std::string_view error, std::string_view why) {
+    return std::unexpected(oauth_error(req, error, why));
+  };
+  const auto grant_type = params.get("grant_type");
+  if (!grant_type) return refuse("invalid_request", "grant_type is required");
+  if (*grant_type != "authorization_code")
+    return refuse("unsupported_grant_type", "only grant_type=authorization_code is supported");
+  const auto code = params.get("code");
+  if (!code) return refuse("invalid_request", "code is required");
+  const auto redirect_uri = params.get("redirect_uri");
+  if (!redirect_uri) return refuse("invalid_request", "redirect_uri is required");
+
+  auto grant = oidc.codes.redeem(*code, oidc.services.clock.now_ms());
+  if (!grant) return refuse("invalid_grant", redeem_failure(grant.error()));
+  if (grant->room != room) return refuse("invalid_grant", "the code was issued by another room");
+  if (grant->client_id != client.client_id)
+    return refuse("invalid_grant", "the code was issued to another client");
+  if (grant->redirect_uri != *redirect_uri)
+    return refuse("invalid_grant", "redirect_uri differs from the authorization request's");
+  const auto verifier = params.get("code_verifier");
+  if (!grant->code_challenge.empty()) {
+    if (!verifier) return refuse("invalid_grant", "code_verifier is required (PKCE)");
+    if (!pkce_s256_matches(*verifier, grant->code_challenge))
+      return refuse("invalid_grant", "code_verifier does not match the code_challenge");
+  } else if (verifier) {
+    // A verifier for a request made without a challenge is a downgrade attempt or a client bug.
+    return refuse("invalid_grant", "the authorization request had no code_challenge");
+  }
+  return std::move(*grant);
+}
+
 }  // namespace
 
 asio::awaitable<Response> oidc_token(OidcContext& oidc, RequestContext& ctx) {
@@ -52,56 +122,11 @@ asio::awaitable<Response> oidc_token(OidcContext& oidc, RequestContext& ctx) {
                           "the body must be application/x-www-form-urlencoded");
   auto params = OAuthParams::parse(req.body());
   if (!params) co_return oauth_error(req, "invalid_request", params.error().detail);
-
-  // 1. The client, before anything about the code is revealed.
-  const std::string_view authorization = http::header_value(req, "Authorization");
-  auto creds = read_client_credentials(authorization, params->get("client_id"),
-                                       params->get("client_secret"));
-  if (!creds) co_return oauth_error(req, "invalid_request", creds.error().detail);
-  const bool basic = creds->method == ClientAuthMethod::basic;
-  const core::OidcClient* client = r->settings.oidc.find(creds->client_id);
-  if (!client) co_return oauth_error(req, "invalid_client", "unknown client", basic);
-  if (client->is_public) {
-    if (!creds->client_secret.empty())
-      co_return oauth_error(req, "invalid_client", "a public client has no secret", basic);
-  } else if (creds->method == ClientAuthMethod::none) {
-    co_return oauth_error(
-        req, "invalid_client",
-        "client authentication is required (client_secret_basic or client_secret_post)");
-  } else if (!secret_matches(client->client_secret, creds->client_secret)) {
-    co_return oauth_error(req, "invalid_client", "client authentication failed", basic);
-  }
-
-  // 2. The grant.
-  const auto grant_type = params->get("grant_type");
-  if (!grant_type) co_return oauth_error(req, "invalid_request", "grant_type is required");
-  if (*grant_type != "authorization_code")
-    co_return oauth_error(req, "unsupported_grant_type",
-                          "only grant_type=authorization_code is supported");
-  const auto code = params->get("code");
-  if (!code) co_return oauth_error(req, "invalid_request", "code is required");
-  const auto redirect_uri = params->get("redirect_uri");
-  if (!redirect_uri) co_return oauth_error(req, "invalid_request", "redirect_uri is required");
-
-  auto grant = oidc.codes.redeem(*code, s.clock.now_ms());
-  if (!grant) co_return oauth_error(req, "invalid_grant", redeem_failure(grant.error()));
-  if (grant->room != room)
-    co_return oauth_error(req, "invalid_grant", "the code was issued by another room");
-  if (grant->client_id != client->client_id)
-    co_return oauth_error(req, "invalid_grant", "the code was issued to another client");
-  if (grant->redirect_uri != *redirect_uri)
-    co_return oauth_error(req, "invalid_grant",
-                          "redirect_uri differs from the authorization request's");
-  const auto verifier = params->get("code_verifier");
-  if (!grant->code_challenge.empty()) {
-    if (!verifier) co_return oauth_error(req, "invalid_grant", "code_verifier is required (PKCE)");
-    if (!pkce_s256_matches(*verifier, grant->code_challenge))
-      co_return oauth_error(req, "invalid_grant",
-                            "code_verifier does not match the code_challenge");
-  } else if (verifier) {
-    // A verifier for a request made without a challenge is a downgrade attempt or a client bug.
-    co_return oauth_error(req, "invalid_grant", "the authorization request had no code_challenge");
-  }
+  auto client = authenticate_client(req, r->settings.oidc, *params);
+  if (!client) co_return std::move(client.error());
+  const core::OidcClient& c = **client;
+  auto grant = redeem_grant(oidc, req, *params, room, c);
+  if (!grant) co_return std::move(grant.error());
 
   // 3. Still admitted? A session revoked or reset since the code was issued buys nothing.
   auto live = co_await s.store.check_pass(room, grant->ticket, grant->pass);
@@ -115,7 +140,7 @@ asio::awaitable<Response> oidc_token(OidcContext& oidc, RequestContext& ctx) {
   const std::int64_t now_s = s.clock.now_s();
   TokenFacts facts{*iss,
                    oidc_subject(room, grant->ticket),
-                   client->client_id,
+                   c.client_id,
                    grant->nonce,
                    room,
                    grant->access_jti,

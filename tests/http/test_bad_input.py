@@ -1,6 +1,7 @@
 """Bad input: each answer is problem+json with the right status, and the
 server's state is the same afterwards."""
 
+import json
 import socket
 import time
 
@@ -206,3 +207,119 @@ def test_garbage_request_line_does_not_kill_server(server):
             status = int(reply.split(b" ", 2)[1])
             assert 400 <= status < 500 or status == 505, reply[:200]
     assert server.get("/healthz").status_code == 200
+
+
+# ---- framing and Host (RFC 9112 sections 6 and 3.2) ------------------------------------------
+
+def exchange(port, data, wait_s=3.0):
+    """Sends `data` on one connection and reads until the server closes it (or `wait_s` passes
+    in silence). Returns (the answers, as (status, headers, body) tuples, and whether it closed)."""
+    got, closed = b"", False
+    with socket.create_connection(("127.0.0.1", port), timeout=wait_s) as s:
+        s.sendall(data)
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    closed = True
+                    break
+                got += chunk
+        except ConnectionResetError:
+            closed = True
+        except socket.timeout:
+            pass
+    answers = []
+    while got:
+        head, _, rest = got.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        length = int(headers.get("content-length", "0"))
+        answers.append((int(lines[0].split(" ")[1]), headers, rest[:length]))
+        got = rest[length:]
+    return answers, closed
+
+
+def assert_problem_answer(answer, status):
+    got, headers, body = answer
+    assert got == status, (got, headers, body)
+    assert headers.get("content-type", "").split(";")[0] == "application/problem+json", headers
+    doc = json.loads(body)
+    assert doc["status"] == status and doc["detail"], doc
+
+
+def post_head(room, *fields, version="HTTP/1.1"):
+    lines = [f"POST /v1/rooms/{room}/tickets {version}", "Host: x", "Content-Type: application/json",
+             *fields]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+SMUGGLED = b"POST /v1/rooms/%s/tickets HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+
+
+@pytest.mark.parametrize("codings,status", [
+    ("xchunked", 501),          # the TE.CL desync: framed by Content-Length, the rest served
+    ("identity", 501),
+    ("gzip, chunked", 501),
+    ("chunked, identity", 400),
+    ("chunked, chunked", 400),
+])
+def test_transfer_codings_other_than_chunked_last_are_refused_and_close(server, room, codings, status):
+    before = state(server, room)
+    smuggled = SMUGGLED % room.encode()
+    chunked_body = b"2\r\n{}\r\n0\r\n\r\n"
+    # Content-Length frames a second request for a server that lets it win over Transfer-Encoding;
+    # without Content-Length, a server that ignores the coding reads the chunked body as the next.
+    for data in (post_head(room, f"Transfer-Encoding: {codings}", f"Content-Length: {len(smuggled)}") + smuggled,
+                 post_head(room, f"Transfer-Encoding: {codings}") + chunked_body + smuggled):
+        answers, closed = exchange(server.port, data)
+        assert len(answers) == 1, answers
+        assert_problem_answer(answers[0], status)
+        assert closed, "the connection stayed open after a request with unreadable framing"
+    assert state(server, room) == before
+
+
+@pytest.mark.parametrize("order", ["length first", "coding first"])
+def test_transfer_encoding_wins_over_content_length_and_the_connection_closes(server, room, order):
+    fields = ["Content-Length: 3", "Transfer-Encoding: chunked"]
+    if order == "coding first":
+        fields.reverse()
+    answers, closed = exchange(server.port, post_head(room, *fields) + b"2\r\n{}\r\n0\r\n\r\n" +
+                               SMUGGLED % room.encode())
+    assert [a[0] for a in answers] == [201], answers
+    assert answers[0][1].get("connection", "").lower() == "close", answers[0][1]
+    assert closed
+    # The chunked body was the request's; what followed it was not served.
+    assert server.enqueue_ok(room)["position"] == json.loads(answers[0][2])["position"] + 1
+
+
+def test_transfer_encoding_in_http_10_is_refused(server, room):
+    before = state(server, room)
+    answers, closed = exchange(server.port, post_head(room, "Transfer-Encoding: chunked", version="HTTP/1.0") +
+                               b"2\r\n{}\r\n0\r\n\r\n")
+    assert len(answers) == 1 and closed, answers
+    assert_problem_answer(answers[0], 400)
+    assert state(server, room) == before
+
+
+@pytest.mark.parametrize("fields", [[], ["Host: a", "Host: a"], ["Host: a", "Host: b"], ["Host: a b/c"],
+                                    ["Host: a/b"], ["Host: a:b"]],
+                         ids=["none", "twice", "two different", "space and slash", "slash", "bad port"])
+def test_bad_host_is_400(server, room, fields):
+    before = state(server, room)
+    head = "\r\n".join([f"POST /v1/rooms/{room}/tickets HTTP/1.1", "Content-Length: 0", *fields]) + "\r\n\r\n"
+    answers, closed = exchange(server.port, head.encode())
+    assert len(answers) == 1, answers
+    assert_problem_answer(answers[0], 400)
+    assert closed
+    assert state(server, room) == before
+
+
+@pytest.mark.parametrize("request_head", [
+    b"GET /healthz HTTP/1.0\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nHost: [::1]:8080\r\nConnection: close\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n",  # empty: no authority
+], ids=["http/1.0 without Host", "ipv6 and port", "ipv4", "empty"])
+def test_good_hosts_and_http_10_without_host_are_served(server, request_head):
+    answers, _ = exchange(server.port, request_head)
+    assert [a[0] for a in answers] == [200], answers

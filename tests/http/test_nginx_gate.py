@@ -95,3 +95,19 @@ def test_nginx_hands_a_renewed_pass_to_the_browser(nginx_front_test_clock):
     srv.advance_clock(30_000)  # the first pass has expired; the renewed one carries on
     r = requests.get(base + "/", cookies={"waitroom_pass_demo": renewed}, allow_redirects=False)
     assert r.status_code == 200, r.headers
+
+
+def test_nginx_sends_a_visitor_with_an_oversized_pass_to_the_room(nginx_front):
+    # nginx passes the visitor's headers to the gate; with them over Waitroom's 8 KiB header limit
+    # the gate must still answer 401 (a 431 becomes a 500 in auth_request). nginx itself takes
+    # header lines up to 8 KiB each (large_client_header_buffers).
+    srv, base = nginx_front
+    pad = {"X-Pad-1": "p" * 5000, "X-Pad-2": "p" * 5000}
+    r = requests.get(base + "/", cookies={"waitroom_pass_demo": "A" * 7900},
+                     headers={"Accept": "text/html", **pad}, allow_redirects=False)
+    assert r.status_code == 302 and "/r/demo" in r.headers["Location"], (r.status_code, r.headers)
+    t = srv.enqueue_ok("demo")
+    srv.advance("demo", to=t["position"])
+    token = srv.pass_for("demo", t["ticket"]).json()["pass"]
+    r = requests.get(base + "/", cookies={"waitroom_pass_demo": token}, headers=pad, allow_redirects=False)
+    assert r.status_code == 200 and r.text == "the protected shop\n", (r.status_code, r.text)

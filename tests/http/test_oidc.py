@@ -351,6 +351,19 @@ def test_wrong_secret(server, auth):
     assert token(server, room, code, auth=auth, verifier=verifier).status_code == 200
 
 
+def test_no_client_authentication_at_all_is_invalid_client(server):
+    # RFC 6749 section 5.2: "no client authentication included" is invalid_client; a 401 names
+    # the HTTP scheme a client may authenticate with.
+    room = oidc_room(server)
+    _, p = admit(server, room)
+    code, verifier, _ = get_code(server, room, p)
+    for extra in ({}, {"client_secret": SECRET}):
+        r = token(server, room, code, client_id=None, auth="none", verifier=verifier, **extra)
+        assert_oauth_error(r, "invalid_client", 401)
+        assert r.headers["WWW-Authenticate"].startswith("Basic"), describe(r)
+    assert token(server, room, code, verifier=verifier).status_code == 200  # the code was not spent
+
+
 def test_reused_code_is_refused_and_revokes_the_first_tokens(server):
     room = oidc_room(server)
     _, p = admit(server, room)

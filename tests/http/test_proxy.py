@@ -291,6 +291,18 @@ def test_forged_and_other_rooms_passes_are_refused(proxy, upstream):
     assert upstream.seen(m) == []
 
 
+def test_a_pass_over_the_header_limit_is_no_pass(proxy, upstream):
+    # Past the 8 KiB header limit the proxy answers as it does without a pass, not 431.
+    m, big = marker(), "A" * 9000
+    r = proxy.get(f"/shop/basket?m={m}", headers={**HTML, **pass_cookie(big)})
+    assert r.status_code == 302 and urlparse(r.headers["Location"]).path == f"/r/{ROOM}", describe(r)
+    assert_problem(proxy.get(f"/x?m={m}", headers={"Authorization": f"Bearer {big}"}), 401)
+    assert upstream.seen(m) == []
+    # A live pass beside a large cookie still reaches the upstream.
+    _, token = admitted_pass(proxy)
+    echo(proxy.get(f"/x?m={m}", headers={"Cookie": f"big={'b' * 20000}; waitroom_pass_{ROOM}={token}"}))
+
+
 # ---- admitted ------------------------------------------------------------------------------------
 
 def test_admitted_visitor_reaches_the_upstream_with_forwarded_headers(proxy, upstream):
