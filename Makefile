@@ -21,9 +21,12 @@ build-asan: bootstrap
 run: build
 	@./scripts/run-demo
 
-# Every test runs against the ASan/UBSan build: unit tests (ctest) and black-box suites (pytest).
-test: build-asan
-	@./scripts/run-tests
+# Every test runs against the ASan/UBSan build: unit tests (ctest), black-box suites (pytest) and
+# the browser suite, at the same time (scripts/run-tests); the build's time is printed with each
+# suite's at the end.
+test:
+	@start=$$(date +%s); $(MAKE) --no-print-directory build-asan && \
+		WAITROOM_BUILD_SECONDS=$$(($$(date +%s) - start)) ./scripts/run-tests
 
 # kill -9 twenty times under mixed load, and twenty times with a webhook receiver (make test runs
 # 5 and 3 rounds of the same tests).

@@ -7,6 +7,11 @@
 
 Every server's stderr goes to a file in its temp dir; a failing test shows the
 tail, and a sanitizer report in any log fails the test that owned the server.
+
+`make test` runs the files of this suite in parallel (pytest -n 4 --dist loadfile:
+one file per worker process, its tests in order) beside the other suites. A test
+is safe there when it uses only its own ports (these fixtures, free_port()), its
+own temp dirs, and stops only processes it started: tests/README.md.
 """
 
 import shutil
