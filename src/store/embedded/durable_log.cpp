@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,17 +45,24 @@ bool pwrite_all(int fd, const char* p, std::size_t n, std::uint64_t offset) {
   return true;
 }
 
-// Extends the zero-filled region so that `needed_end` fits, with room to spare.
-bool preallocate(int fd, std::uint64_t& allocated_end, std::uint64_t needed_end) {
-  if (needed_end <= allocated_end) return true;
+// Extends the zero-filled region so that `needed_end` fits, with room to spare: up to
+// kPreallocateBytes, but never more than half of the free space, so that a small disk is not
+// filled with zeros. If even that cannot be written it stops where it is: whether the batch fits
+// is for the batch's own write to say (a 503 only when a record truly cannot be written).
+void preallocate(int fd, std::uint64_t& allocated_end, std::uint64_t needed_end) {
+  if (needed_end <= allocated_end) return;
   static const std::string zeros(kZeroChunkBytes, '\0');
-  const std::uint64_t target = needed_end + kPreallocateBytes;
+  std::uint64_t ahead = kPreallocateBytes;
+  struct statvfs vfs {};
+  if (::fstatvfs(fd, &vfs) == 0)
+    ahead =
+        std::min<std::uint64_t>(ahead, static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize / 2);
+  const std::uint64_t target = needed_end + ahead;
   while (allocated_end < target) {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kZeroChunkBytes, target - allocated_end));
-    if (!pwrite_all(fd, zeros.data(), n, allocated_end)) return false;
+    if (!pwrite_all(fd, zeros.data(), n, allocated_end)) return;
     allocated_end += n;
   }
-  return true;
 }
 
 void put_u32(std::string& out, std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
@@ -247,8 +255,8 @@ void DurableLog::writer_loop() {
     bool ok = true;
     if (!batch.empty()) {
       const std::uint64_t at = write_offset_;
-      ok = preallocate(fd_, allocated_end_, at + batch.size()) &&
-           pwrite_all(fd_, batch.data(), batch.size(), at);
+      preallocate(fd_, allocated_end_, at + batch.size());
+      ok = pwrite_all(fd_, batch.data(), batch.size(), at);
       dirty = true;
     }
     int error = ok ? 0 : errno;

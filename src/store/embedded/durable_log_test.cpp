@@ -185,5 +185,29 @@ TEST(DurableLog, AFullDiskRefusesChangesThenRecoversByItselfWithoutLosingThem) {
   EXPECT_EQ(records[3], "after");
 }
 
+TEST(DurableLog, ShrinksPreallocationToTheSpaceThereIs) {
+  TempDir dir;
+  const auto file = dir.path() / "log";
+  boost::asio::io_context ctx;
+  auto log = DurableLog::open(file, true).value();
+  replay_all(*log);
+  log->start();
+  ASSERT_TRUE(wait_for(ctx, *log, log->append("before")));
+  const auto size = std::filesystem::file_size(file);  // the record and the zeros ahead
+  // Room for a record past the zero-filled space, but not for zeros ahead of it: the record is
+  // written all the same (the zero-fill used to fail the batch).
+  FileSizeLimit small(size + 4096);
+  const std::string big(size - log->bytes_on_disk() + 1024, 'b');
+  EXPECT_TRUE(wait_for(ctx, *log, log->append(big)));
+  EXPECT_FALSE(log->failed());
+  EXPECT_TRUE(wait_for(ctx, *log, log->append("small")));
+  // And a record that truly does not fit is refused.
+  EXPECT_FALSE(wait_for(ctx, *log, log->append(std::string(8192, 'c'))));
+  small.lift();
+  for (int i = 0; i < 300 && log->failed(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  log->stop();
+}
+
 }  // namespace
 }  // namespace waitroom::store
