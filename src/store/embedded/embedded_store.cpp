@@ -7,6 +7,7 @@
 #include "config/room_settings_codec.hpp"
 #include "core/rfc3339.hpp"
 #include "store/apply_record.hpp"
+#include "store/embedded/log_format.hpp"
 #include "store/room_events.hpp"
 #include "store/room_reads.hpp"
 #include "ops/audit_event.hpp"
@@ -18,7 +19,6 @@ using core::ErrorCode;
 using core::fail;
 
 namespace {
-constexpr const char* kLogFileName = "waitroom.log";
 constexpr std::int64_t kUnavailableRetryAfterS = 5;
 
 core::Error unknown_room(const std::string& room) {
