@@ -6,11 +6,11 @@
 
 #include "config/room_settings_codec.hpp"
 #include "core/rfc3339.hpp"
+#include "ops/audit_event.hpp"
 #include "store/apply_record.hpp"
 #include "store/embedded/log_format.hpp"
 #include "store/room_events.hpp"
 #include "store/room_reads.hpp"
-#include "ops/audit_event.hpp"
 
 namespace waitroom::store {
 
@@ -80,6 +80,11 @@ core::Result<void> EmbeddedStore::apply(const LogRecord& record) {
   }
   const std::string& name = std::visit([](const auto& r) -> const std::string& { return r.room; }, record);
   auto it = rooms_.find(name);
+  if (const auto* floor = std::get_if<CounterFloorRecord>(&record)) {
+    // A room re-created after a repair starts past the epochs of the dropped records.
+    last_epoch_[name] = std::max(last_epoch_[name], floor->epoch);
+    if (it == rooms_.end()) return {};  // deleted (or not yet created) where the log was cut
+  }
   if (it == rooms_.end()) return fail(ErrorCode::internal, "record for unknown room " + name);
   if (const auto* reset = std::get_if<ResetRecord>(&record)) last_epoch_[name] = reset->new_epoch;
   return apply_room_record(it->second->room, record, clock_.now_s());
