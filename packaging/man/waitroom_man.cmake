@@ -52,7 +52,9 @@ string(APPEND roff "
 the configuration (every key: docs/configuration.md)
 .TP
 .I /var/lib/waitroom
-the data directory: durable log, ticket secret, signing keys
+the data directory: durable log (waitroom.log, its durable end waitroom.log.end), ticket
+secret, signing keys; a damaged log stops the start: see \\fBwaitroom log check\\fR and
+\\fBwaitroom log repair\\fR
 
 [SIGNALS]
 .TP

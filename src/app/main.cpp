@@ -7,6 +7,7 @@
 #include "app/verify_shuffle.hpp"
 #include "core/clock.hpp"
 #include "core/room_settings.hpp"
+#include "store/embedded/log_tools.hpp"
 #include "token/key_ring.hpp"
 
 namespace {
@@ -62,6 +63,22 @@ int main(int argc, char** argv) {
   keys_cmd->add_option("action", keys_action, "rotate | list")->required()->check(CLI::IsMember({"rotate", "list"}));
   keys_cmd->add_option("--data-dir", keys_dir);
 
+  // The embedded store's log (docs/operations.md, "A damaged log").
+  std::filesystem::path log_dir = "data";
+  std::uint64_t truncate_at = 0;
+  auto* log_cmd =
+      app.add_subcommand("log", "check or repair the embedded store's log in a data dir");
+  log_cmd->require_subcommand(1);
+  auto* log_check_cmd = log_cmd->add_subcommand(
+      "check", "verify the log; exit 1 if it is damaged (a torn last write is not damage)");
+  log_check_cmd->add_option("--data-dir", log_dir, "the server's data dir (default ./data)");
+  auto* log_repair_cmd = log_cmd->add_subcommand(
+      "repair", "cut a damaged log at OFFSET, keeping a backup copy and the rooms' counters");
+  log_repair_cmd->add_option("--data-dir", log_dir, "the server's data dir (default ./data)");
+  log_repair_cmd
+      ->add_option("--truncate-at", truncate_at, "the offset `waitroom log check` reports")
+      ->required();
+
   waitroom::app::AdminCall call;
   std::string admin_action, admin_room;
   std::uint64_t by = 0, to = 0;
@@ -91,6 +108,9 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("routes")) return waitroom::app::print_routes();
   if (*fill_cmd) return waitroom::app::bench_fill(fill_dir, fill_room, fill_tickets, fill_config);
   if (*keys_cmd) return keys_command(keys_action, keys_dir);
+  if (*log_check_cmd) return waitroom::store::check_log(log_dir, std::cout, std::cerr);
+  if (*log_repair_cmd)
+    return waitroom::store::repair_log(log_dir, truncate_at, std::cout, std::cerr);
 
   if (admin_action == "rooms") {
     call.method = "GET";

@@ -371,6 +371,18 @@ void Room::admit_position(std::uint64_t position, std::int64_t at_s) {
   ++unclaimed_count_;
 }
 
+void Room::raise_floor(std::uint64_t queue_counter, std::uint64_t serving, std::int64_t now_s) {
+  queue_counter = std::min(queue_counter, kMaxPosition);
+  if (queue_counter > tickets_.size()) {
+    const std::uint64_t burned = queue_counter - tickets_.size();
+    const TicketSlot slot{to_u32_seconds(now_s), to_u32_seconds(now_s), 0, TicketPhase::left, 0};
+    tickets_.resize(queue_counter, slot);
+    left_count_ += burned;
+    totals_.tickets_issued_total += burned;
+  }
+  if (serving > cursor_) move_cursor(serving, now_s);
+}
+
 void Room::move_cursor(std::uint64_t to, std::int64_t at_s) {
   const std::uint64_t end = std::min<std::uint64_t>(to, tickets_.size());
   for (std::uint64_t r = cursor_ + 1; r <= end; ++r) {

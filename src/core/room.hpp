@@ -195,6 +195,10 @@ class Room {
   // Applies a scheduled event's moment (live from tick(), and at replay).
   void apply(const EventTransition& transition);
 
+  // After a log repair dropped records (store::CounterFloorRecord): positions up to
+  // `queue_counter` are taken (the missing ones as tickets that left, so they are never handed
+  // out again nor admitted), and the serving counter is at least `serving`.
+  void raise_floor(std::uint64_t queue_counter, std::uint64_t serving, std::int64_t now_s);
   // Starts a new epoch: an empty line, serving 0, no sessions. Lifetime totals are kept.
   void reset(std::uint32_t new_epoch);
   // After replay: presence was not logged, so every visitor gets a fresh idle window from now.

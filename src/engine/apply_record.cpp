@@ -63,6 +63,11 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
         } else if constexpr (std::is_same_v<R, ResetRecord>) {
           rm.reset(r.new_epoch);
           return {};
+        } else if constexpr (std::is_same_v<R, CounterFloorRecord>) {
+          if (r.epoch < rm.epoch()) return {};  // the room moved on to a later epoch since
+          if (r.epoch > rm.epoch()) rm.reset(r.epoch);
+          rm.raise_floor(r.queue_counter, r.serving, now_s);
+          return {};
         } else if constexpr (std::is_same_v<R, PausedRecord>) {  // older logs; now a setting
           core::RoomSettings st = rm.settings();
           st.state = r.paused ? core::RoomState::paused : core::RoomState::open;

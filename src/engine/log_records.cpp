@@ -58,6 +58,15 @@ void read_fields(ByteReader& in, PassRenewedRecord& r) {
   r.expires_at_s = in.i64();
   r.pass = in.str();
 }
+void write_fields(ByteWriter& w, const CounterFloorRecord& r) {
+  w.str(r.room).u32(r.epoch).u64(r.queue_counter).u64(r.serving);
+}
+void read_fields(ByteReader& in, CounterFloorRecord& r) {
+  r.room = in.str();
+  r.epoch = in.u32();
+  r.queue_counter = in.u64();
+  r.serving = in.u64();
+}
 void read_fields(ByteReader& in, EventRecord& r) {
   r.room = in.str();
   r.epoch = in.u32();

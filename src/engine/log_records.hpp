@@ -90,9 +90,20 @@ struct EventRecord {
   std::uint64_t last = 0;
 };
 
+// Written by `waitroom log repair` for each room that had records in the dropped part of a damaged
+// log: the room reached this epoch, queue counter and serving counter there, so its counters must
+// never go below them again (no position, and so no ticket id, is handed out twice). Replay moves
+// the room to that epoch if it is behind, and burns the positions it lacks (they read as expired).
+struct CounterFloorRecord {
+  std::string room;
+  std::uint32_t epoch = 0;
+  std::uint64_t queue_counter = 0;
+  std::uint64_t serving = 0;
+};
+
 using LogRecord = std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord,
                                PausedRecord, ResetRecord, PassIssuedRecord, SessionEndRecord,
-                               AdmitRecord, EventRecord, PassRenewedRecord>;
+                               AdmitRecord, EventRecord, PassRenewedRecord, CounterFloorRecord>;
 
 std::string encode_record(const LogRecord& record);
 core::Result<LogRecord> decode_record(std::string_view payload);

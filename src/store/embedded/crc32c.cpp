@@ -23,8 +23,10 @@ constexpr std::array<std::array<std::uint32_t, 256>, 8> make_tables() {
 constexpr auto kTables = make_tables();
 }  // namespace
 
-std::uint32_t crc32c(std::string_view data) {
-  std::uint32_t crc = 0xFFFFFFFF;
+std::uint32_t crc32c(std::string_view data) { return crc32c_extend(0, data); }
+
+std::uint32_t crc32c_extend(std::uint32_t crc, std::string_view data) {
+  crc ^= 0xFFFFFFFF;
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   std::size_t n = data.size();
   while (n >= 8) {

@@ -8,16 +8,17 @@
 // file sequentially (10M tickets in well under the 10 s target, see BENCHMARKS.md); SQLite would
 // add a B-tree insert per row and a second copy of state we already keep in memory.
 //
-// Framing: [u32 payload length][u32 CRC-32C of payload][payload]. A crash can leave a torn last
-// record; replay stops at the first record that is short, zero-length (the zero-filled space the
-// writer keeps ahead, see durable_log.cpp) or fails its checksum, and truncates the file there, so
-// later appends follow intact data.
+// Framing and the torn-tail rule: see log_format.hpp. In short, a record that fails its checks
+// is cut off at start-up only when nothing intact follows it and it lies past the durable end last
+// recorded in waitroom.log.end; anything else is damage, and replay() refuses (the store does not
+// open) with a report that says where, how many records come before and after, and what to do.
 //
 // Durability modes:
 //   fsync   — a record is acknowledged only after fdatasync() returned for its batch: it survives
 //             kill -9 and power loss.
 //   relaxed — acknowledged after write() (survives kill -9, since the page cache outlives the
 //             process); fdatasync() runs once a second, so power loss can lose up to ~1 s.
+#include <atomic>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -25,7 +26,6 @@
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "store/embedded/log_format.hpp"
 
 namespace waitroom::store {
 
@@ -49,8 +50,9 @@ class DurableLog {
   DurableLog(const DurableLog&) = delete;
   DurableLog& operator=(const DurableLog&) = delete;
 
-  // Calls `apply` for every intact record in order and cuts off a torn tail. Call once, before
-  // start(). Returns the number of records applied.
+  // Calls `apply` for every intact record in order and cuts off a torn tail; refuses a damaged
+  // log (log_format.hpp), changing nothing. Call once, before start(). Returns the number of
+  // records applied.
   core::Result<std::uint64_t> replay(const std::function<core::Result<void>(std::string_view)>& apply);
 
   // Starts the writer thread. stop() writes and syncs what is pending, then joins it.
@@ -97,13 +99,16 @@ class DurableLog {
     boost::asio::any_completion_handler<void(bool)> handler;
   };
 
-  DurableLog(int fd, std::filesystem::path path, bool fsync_each_batch);
+  DurableLog(int fd, int mark_fd, std::filesystem::path path, bool fsync_each_batch);
+  // Records that the log is on disk up to `mark` (writer thread, after a sync).
+  bool write_mark(const DurableMark& mark, bool sync);
   void add_waiter(std::uint64_t lsn, boost::asio::any_io_executor ex,
                   boost::asio::any_completion_handler<void(bool)> handler);
   void writer_loop();
   static void complete(std::vector<Waiter>& ready, bool ok);
 
   int fd_;
+  int mark_fd_;  // waitroom.log.end, -1 if it could not be opened (the mark is then never moved)
   std::filesystem::path path_;
   bool fsync_each_batch_;
   std::chrono::milliseconds write_delay_{0};  // set before start()
@@ -114,11 +119,14 @@ class DurableLog {
   std::uint64_t appended_lsn_ = 0;
   std::uint64_t durable_lsn_ = 0;
   std::uint64_t bytes_on_disk_ = 0;  // the log's logical end (the file is longer: zeros)
+  std::uint64_t next_sequence_ = 1;  // the v2 frame number of the next record
+  bool v2_ = false;                  // the framing marker is written (or pending)
   // Writer thread only:
   std::uint64_t write_offset_ = 0;
   std::uint64_t allocated_end_ = 0;
   bool failed_ = false;
   bool stopping_ = false;
+  std::uint64_t mark_generation_ = 0;
   std::vector<Waiter> waiters_;  // see writer_loop() on why these are never move-assigned
   std::atomic<bool> kick_posted_{false};
   std::thread writer_;

@@ -6,6 +6,7 @@
 
 #include "engine/apply_record.hpp"
 #include "engine/room_reads.hpp"
+#include "store/embedded/log_format.hpp"
 
 namespace waitroom::store {
 
@@ -14,7 +15,6 @@ using core::ErrorCode;
 using core::fail;
 
 namespace {
-constexpr const char* kLogFileName = "waitroom.log";
 constexpr std::int64_t kUnavailableRetryAfterS = 5;
 
 core::Error unknown_room(const std::string& room) {
@@ -69,6 +69,11 @@ core::Result<void> EmbeddedStore::apply(const engine::LogRecord& record) {
   }
   const std::string& name = std::visit([](const auto& r) -> const std::string& { return r.room; }, record);
   auto it = rooms_.find(name);
+  if (const auto* floor = std::get_if<engine::CounterFloorRecord>(&record)) {
+    // A room re-created after a repair starts past the epochs of the dropped records.
+    last_epoch_[name] = std::max(last_epoch_[name], floor->epoch);
+    if (it == rooms_.end()) return {};  // deleted (or not yet created) where the log was cut
+  }
   if (it == rooms_.end()) return fail(ErrorCode::internal, "record for unknown room " + name);
   if (const auto* reset = std::get_if<engine::ResetRecord>(&record)) last_epoch_[name] = reset->new_epoch;
   return engine::apply_room_record(it->second->room, record, clock_.now_s());

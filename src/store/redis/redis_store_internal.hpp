@@ -112,6 +112,10 @@ inline core::Result<void> apply_to(const std::string& name, std::optional<core::
     room.reset();
     return {};
   }
+  if (const auto* floor = std::get_if<engine::CounterFloorRecord>(&record)) {
+    last_epoch = std::max(last_epoch, floor->epoch);
+    if (!room) return {};
+  }
   if (!room) return fail(ErrorCode::internal, "a record of room " + name + " while it does not exist");
   if (const auto* reset = std::get_if<engine::ResetRecord>(&record)) last_epoch = reset->new_epoch;
   return engine::apply_room_record(*room, record, now_s);
