@@ -9,6 +9,15 @@ namespace waitroom::core {
 
 namespace {
 
+// The inner policy's answer is overruled, so it is asked with facts that cost nothing to give
+// (no walk over the last minute's admissions on every step of a busy passthrough room).
+class NoFacts final : public RoomFacts {
+ public:
+  std::uint64_t waiting() const override { return 0; }
+  std::uint64_t held() override { return 0; }
+  std::uint64_t admitted_after(std::int64_t) const override { return 0; }
+};
+
 class Passthrough final : public Admitter {
  public:
   Passthrough(AdmitterPtr inner, const AdmissionPolicy& settings)
@@ -17,13 +26,15 @@ class Passthrough final : public Admitter {
   // At once, even outside the policy's window: passthrough means no line at all.
   bool admits_on_arrival(std::int64_t, RoomFacts&) const override { return true; }
   // Everyone still waiting from before (a room switched to passthrough), with no pace and no
-  // cap; the window does apply, as the room asks only inside it.
-  std::uint64_t admits_at_step(const AdmissionStep&, RoomFacts&) const override {
+  // cap; the window does apply, as the room asks only inside it. The inner policy still takes its
+  // step and is told what was admitted, only its answer is overruled: its rate bucket fills and
+  // drains as it always did, so switching back to the policy finds the bucket where it was.
+  std::uint64_t admits_at_step(const AdmissionStep& step, RoomFacts&) const override {
+    NoFacts none;
+    inner_->admits_at_step(step, none);
     return kUnlimited;
   }
-  // Nothing to take: a step with no pace leaves nobody waiting, and the room empties the bucket
-  // whenever nobody waits.
-  void took(std::uint64_t, RateBucket&) const override {}
+  void took(std::uint64_t paced, RateBucket& bucket) const override { inner_->took(paced, bucket); }
   PaceHint pace(std::int64_t now_s) const override { return inner_->pace(now_s); }
 
  private:
