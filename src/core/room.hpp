@@ -1,5 +1,7 @@
 #pragma once
-// One waiting room's state and rules: the line, admissions, sessions and counters.
+// One waiting room's state and rules: the line, sessions and counters. The room's admission
+// policy (core/admission/), estimates (core/estimate.hpp) and scheduled events
+// (core/event_schedule.hpp) live in their own files; Room runs them over its line.
 // Pure and single-threaded: the store guards each Room with its own lock and makes it durable.
 // Every change that depends on something the log cannot replay (time, presence, chance) comes out
 // as an `Admissions` value that the store logs and replay applies again with apply().
@@ -12,8 +14,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/draw.hpp"
+#include "core/admission/policies.hpp"
 #include "core/error.hpp"
+#include "core/estimate.hpp"
+#include "core/event_schedule.hpp"
 #include "core/room_settings.hpp"
 #include "core/ticket_status.hpp"
 
@@ -62,11 +66,6 @@ struct Session {
   std::int64_t previous_expires_at_s = 0;
 };
 
-struct Eta {
-  std::int64_t p50_s = 0;
-  std::int64_t p90_s = 0;
-};
-
 struct TicketState {
   std::uint64_t position = 0;
   TicketStatus status = TicketStatus::waiting;
@@ -83,9 +82,9 @@ struct TicketState {
 struct RoomCounters {
   std::uint64_t queue_counter = 0;  // tickets handed out since the last reset (the tail)
   std::uint64_t serving = 0;
-  std::uint64_t waiting = 0;  // tickets neither admitted nor found gone
-  std::uint64_t eligible = 0;  // admitted, pass not claimed yet
-  std::uint64_t admitted = 0;  // admissions this epoch
+  std::uint64_t waiting = 0;          // tickets neither admitted nor found gone
+  std::uint64_t eligible = 0;         // admitted, pass not claimed yet
+  std::uint64_t admitted = 0;         // admissions this epoch
   std::uint64_t tickets_expired = 0;  // left the line or did not claim in time
   std::uint64_t active_sessions = 0;
   std::uint64_t passes_issued = 0;
@@ -98,48 +97,21 @@ struct RoomCounters {
   std::uint64_t passes_issued_total = 0;
 };
 
-// A scheduled event's moments, as the log records them (the seed is drawn live, once).
-struct EventTransition {
-  enum class Kind : std::uint8_t { prequeue_opened = 1, started = 2, ended = 3 };
-  Kind kind = Kind::started;
-  std::int64_t event_start_s = 0;  // which event (events never overlap, so starts are unique)
-  std::int64_t at_s = 0;
-  Seed seed{};                  // prequeue_opened
-  std::uint64_t first = 0;      // prequeue_opened: the pre-queue's first position
-  std::uint64_t last = 0;       // started: its last position (0: empty)
-};
-
-// The published record of one pre-queue shuffle (docs/fairness.md).
-struct DrawInfo {
-  std::int64_t event_start_s = 0;
-  std::int64_t opened_at_s = 0;
-  std::string commitment;  // SHA-256 of the seed, hex, published when the pre-queue opens
-  std::optional<std::string> seed;  // hex, published when the event starts
-  std::optional<std::int64_t> started_at_s;
-  std::uint64_t first_position = 0;
-  std::uint64_t last_position = 0;  // 0 until the start
-  // The part that was shuffled: [first, last] minus positions the serving counter had passed.
-  std::uint64_t shuffled_first = 0;
-};
-
-struct EventStatus {
-  std::string phase;  // "scheduled", "prequeue" or "running"
-  ScheduledEvent event;
-};
-
 // The outcome of one admission step (driver tick, operator advance): what the log records so that
 // replay reaches the same state without the clock, presence or random draws that decided it.
+// cursor_from/cursor_to are the serving counter; they keep their old names because the stores'
+// log records (src/store/) are written from them.
 struct Admissions {
   std::int64_t at_s = 0;
-  std::uint64_t cursor_to = 0;              // the serving counter afterwards
-  std::vector<std::uint64_t> left;          // waiting tickets found gone and skipped
-  std::vector<std::uint64_t> unclaimed;     // eligible tickets whose claim time ran out
-  std::vector<std::uint64_t> drawn;         // admitted out of line order (random draws)
-  std::vector<std::uint64_t> admitted;      // every admission, in order (not logged: derived)
-  std::uint64_t cursor_from = 0;            // the serving counter before (not logged)
-  std::uint64_t recycled = 0;               // admissions owed to unclaimed turns (not logged)
-  bool changed = false;                     // false: nothing to log
-  std::vector<EventTransition> transitions; // logged before the admissions, in their own records
+  std::uint64_t cursor_to = 0;               // the serving counter afterwards
+  std::vector<std::uint64_t> left;           // waiting tickets found gone and skipped
+  std::vector<std::uint64_t> unclaimed;      // eligible tickets whose claim time ran out
+  std::vector<std::uint64_t> drawn;          // admitted out of line order (random draws)
+  std::vector<std::uint64_t> admitted;       // every admission, in order (not logged: derived)
+  std::uint64_t cursor_from = 0;             // the serving counter before (not logged)
+  std::uint64_t recycled = 0;                // admissions owed to unclaimed turns (not logged)
+  bool changed = false;                      // false: nothing to log
+  std::vector<EventTransition> transitions;  // logged before the admissions, in their own records
 };
 
 class Room {
@@ -149,11 +121,13 @@ class Room {
   const std::string& name() const { return name_; }
   const RoomSettings& settings() const { return settings_; }
   void set_settings(RoomSettings settings);
-  const std::string& audience() const { return settings_.audience.empty() ? name_ : settings_.audience; }
+  const std::string& audience() const {
+    return settings_.audience.empty() ? name_ : settings_.audience;
+  }
 
   std::uint32_t epoch() const { return epoch_; }
   std::uint64_t queue_counter() const { return tickets_.size(); }
-  std::uint64_t serving() const { return cursor_; }
+  std::uint64_t serving() const { return serving_; }
   bool paused() const { return settings_.state == RoomState::paused; }
   // The policy and queueing in force now: the room's, or the running event's overrides.
   const AdmissionPolicy& admission() const { return admission_; }
@@ -161,14 +135,17 @@ class Room {
   // The event the room is in, or else the next one scheduled after `now_s`.
   std::optional<EventStatus> event_status(std::int64_t now_s) const;
   std::vector<DrawInfo> draws() const;
-  std::uint64_t waiting_count() const { return tickets_.size() - admitted_order_.size() - left_count_; }
+  std::uint64_t waiting_count() const {
+    return tickets_.size() - admitted_order_.size() - left_count_;
+  }
 
   // Whether a visitor arriving now is let in at once (passthrough, or capacity below both
   // thresholds with nobody waiting), or is refused a place (reject: an error).
   Result<bool> admits_on_arrival(std::int64_t now_s);
   // Appends `count` tickets at the tail and returns the first new position, or an error when
   // the room's position space is exhausted. `flags`: kTracksPresence, kAdmittedOnArrival.
-  Result<std::uint64_t> enqueue(std::int64_t now_s, std::uint64_t count = 1, std::uint8_t flags = 0);
+  Result<std::uint64_t> enqueue(std::int64_t now_s, std::uint64_t count = 1,
+                                std::uint8_t flags = 0);
   bool has_ticket(std::uint64_t position) const {
     return position >= 1 && position <= tickets_.size();
   }
@@ -225,85 +202,76 @@ class Room {
   std::vector<std::uint64_t> expired_positions(std::int64_t now_s);
   // Positions in the order they were admitted this epoch.
   const std::vector<std::uint64_t>& admission_order() const { return admitted_order_; }
-  std::int64_t admitted_at(std::uint64_t position) const { return tickets_[position - 1].admitted_at_s; }
+  std::int64_t admitted_at(std::uint64_t position) const {
+    return tickets_[position - 1].admitted_at_s;
+  }
 
  private:
-  struct Progress {
-    std::int64_t at_ms = 0;
-    std::uint64_t cursor = 0;
-    std::uint64_t admitted = 0;
-  };
+  // The room as its admission policy sees it (core/admission/admitter.hpp).
+  class Facts;
+
+  // Ticket times are kept in 32 bits (TicketSlot), clamped.
+  static std::uint32_t to_u32_seconds(std::int64_t s);
 
   bool idle(const TicketSlot& slot, std::int64_t now_s) const;
   bool claim_expired(const TicketSlot& slot, std::int64_t now_s) const;
   bool policy_window_open(std::int64_t now_s) const;
-  // How many more may be admitted now by the policy's caps (active sessions and unclaimed tickets
-  // count against them); nullopt when the policy sets no cap.
-  std::optional<std::uint64_t> cap_room(std::int64_t now_s);
+  // Admissions counted back from the latest until one at or before `since_s`.
   std::uint64_t admissions_since(std::int64_t since_s) const;
+  // Lets the policy in force decide how many may go in at this step, and admits them.
+  void admit_by_policy(std::int64_t now_ms, Admissions& step);
   // Admits up to `n` waiting tickets in the room's queueing order, skipping gone ones.
   void admit_next(std::uint64_t n, std::int64_t now_s, Admissions& step);
   void admit_position(std::uint64_t position, std::int64_t at_s);
-  void move_cursor(std::uint64_t to, std::int64_t at_s);
+  void move_serving(std::uint64_t to, std::int64_t at_s);
   void mark_left(std::uint64_t position);
   void mark_unclaimed(std::uint64_t position);
   void expire_unclaimed(std::int64_t now_s, Admissions& step);
   // Marks waiting tickets whose visitors left, a slice of the line per step.
   void sweep_idle(std::int64_t now_s, Admissions& step);
   void build_pool();
-  void record_progress(std::int64_t now_ms);
+  void record_pace(std::int64_t now_ms);
   std::optional<Eta> eta(std::uint64_t ahead, std::int64_t now_ms) const;
+  // Sessions (room_sessions.cpp).
   void expire_sessions(std::int64_t now_s);
   void unindex_active(std::uint64_t position, std::int64_t expires_at_s);
   void count_end(SessionStatus status);
+  // Applies, logs and records the scheduled events' moments due at `now_s`.
   void step_events(std::int64_t now_s, Admissions& step);
   void refresh_effective();
-  const ScheduledEvent* find_event(std::int64_t start_s) const;
-  bool in_prequeue(std::uint64_t position) const { return prequeue_first_ && position >= *prequeue_first_; }
-  // Line order: the rank-th admission of a fifo line is position_at(rank); they differ only
-  // inside shuffled pre-queues.
-  std::uint64_t position_at(std::uint64_t rank) const;
-  std::uint64_t rank_of(std::uint64_t position) const;
   // The first position that entered at or after `s`, and the last that entered before it.
   std::uint64_t first_entered_at_or_after(std::int64_t s) const;
-
-  struct Draw {
-    DrawInfo info;
-    Seed seed{};
-    std::vector<std::uint64_t> order;  // positions shuffled_first..last_position in admission order
-    std::vector<std::uint64_t> rank;   // rank[position - shuffled_first]
-  };
 
   std::string name_;
   RoomSettings settings_;
   std::uint32_t epoch_ = 1;
-  std::uint64_t cursor_ = 0;  // the serving counter: positions 1..cursor_ were passed in line order
-  std::vector<TicketSlot> tickets_;  // tickets_[position - 1]
+  // The serving counter: positions 1..serving_ were passed in line order. (Admissions keeps the
+  // older names cursor_from/cursor_to: the stores' log records use them.)
+  std::uint64_t serving_ = 0;
+  std::vector<TicketSlot> tickets_;            // tickets_[position - 1]
   std::vector<std::uint64_t> admitted_order_;  // positions in the order they were admitted
   std::uint64_t left_count_ = 0;
   std::uint64_t unclaimed_expired_ = 0;
   // Admitted tickets in admission order; the front ones are checked for claim expiry.
   std::deque<std::uint64_t> claim_queue_;
   std::uint64_t unclaimed_count_ = 0;  // admitted, no pass yet, not expired
-  std::uint64_t recycle_debt_ = 0;
-  std::uint64_t sweep_next_ = 0;  // the next position sweep_idle() looks at  // admissions owed for unclaimed expiries (recycle_unclaimed)
+  std::uint64_t recycle_debt_ = 0;     // admissions owed for unclaimed expiries (recycle_unclaimed)
+  std::uint64_t sweep_next_ = 0;       // the next position sweep_idle() looks at
   // Random queueing: positions that may still be waiting (gone and admitted ones are dropped
   // when drawn). Built on demand; it is a cache, not state.
   std::vector<std::uint64_t> pool_;
   bool pool_built_ = false;
   std::mt19937_64 rng_{std::random_device{}()};
-  std::int64_t bucket_ = 0;  // rate mode: admissions available now, in 1/60000 units
-  std::int64_t bucket_at_ms_ = 0;
-  std::deque<Progress> progress_;  // about one sample a second over the last minute, for estimates
+  RateBucket bucket_;  // a paced policy's admissions available now (emptied on a policy change)
+  LinePace pace_;      // the observed pace, for estimates
   std::unordered_map<std::uint64_t, Session> sessions_;
   std::multimap<std::int64_t, std::uint64_t> active_by_expiry_;  // expires_at_s -> position
-  AdmissionPolicy admission_;  // in force now (see admission())
+  AdmissionPolicy admission_;                                    // in force now (see admission())
   Queueing queueing_ = Queueing::fifo;
-  std::optional<std::int64_t> event_start_;  // the event the room is in
-  bool event_running_ = false;                // false: in its pre-queue
-  std::optional<std::uint64_t> prequeue_first_;  // set while a pre-queue is open
-  std::vector<Draw> draws_;                   // this epoch's
-  RoomCounters totals_;  // passes_issued, completed, abandoned, revoked, expired, tickets_issued_total
+  AdmitterPtr admitter_;  // the behaviour of admission_ under queueing_
+  EventSchedule schedule_;
+  // passes_issued, completed, abandoned, revoked, expired, tickets_issued_total
+  RoomCounters totals_;
 };
 
 }  // namespace waitroom::core

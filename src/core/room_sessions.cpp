@@ -1,0 +1,173 @@
+// Room's sessions: the passes it issued, their renewals and ends, and the counters they keep.
+// The rest of Room (the line, admission steps, estimates, events) is in room.cpp.
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "core/room.hpp"
+
+namespace waitroom::core {
+
+Result<void> Room::check_pass_allowed(std::uint64_t position, std::int64_t now_s) {
+  if (const Session* s = session(position, now_s)) {
+    if (s->status == SessionStatus::active) return {};  // asking again returns the same pass
+    return fail(ErrorCode::gone,
+                "this ticket's session has ended (" + std::string(to_string(s->status)) + ")");
+  }
+  const TicketSlot& slot = tickets_[position - 1];
+  if (claim_expired(slot, now_s))
+    return fail(ErrorCode::gone, "this ticket expired: its pass was not claimed within " +
+                                     std::to_string(settings_.claim_timeout_s) + " s of its turn");
+  if (slot.phase == TicketPhase::left || idle(slot, now_s))
+    return fail(ErrorCode::gone, "this ticket expired: its visitor was not seen for " +
+                                     std::to_string(settings_.ticket_idle_timeout_s) + " s");
+  if (slot.phase == TicketPhase::waiting) {
+    if (queueing_ == Queueing::random)
+      return fail(ErrorCode::conflict, "not your turn yet: waiting for the draw",
+                  kNotYetRetryAfterS);
+    if (schedule_.in_prequeue(position))
+      return fail(ErrorCode::conflict, "the pre-queue has not started yet", kNotYetRetryAfterS);
+    const std::uint64_t rank = schedule_.rank_of(position);
+    const std::uint64_t ahead = rank > serving_ ? rank - serving_ - 1 : 0;
+    return fail(ErrorCode::conflict,
+                "not your turn yet: " + std::to_string(ahead) + " ahead of you",
+                kNotYetRetryAfterS);
+  }
+  if (paused()) return fail(ErrorCode::conflict, "the room is paused", kNotYetRetryAfterS);
+  return {};
+}
+
+const Session* Room::session(std::uint64_t position, std::int64_t now_s) {
+  auto it = sessions_.find(position);
+  if (it == sessions_.end()) return nullptr;
+  if (it->second.status == SessionStatus::active && it->second.expires_at_s <= now_s)
+    expire_sessions(now_s);
+  return &it->second;
+}
+
+const Session& Room::add_session(std::uint64_t position, Session session) {
+  auto [it, inserted] = sessions_.try_emplace(position, std::move(session));
+  if (inserted) {
+    TicketSlot& slot = tickets_[position - 1];
+    if (slot.phase == TicketPhase::admitted) {
+      --unclaimed_count_;
+    } else {  // a record written before admissions were logged: the pass implies the admission
+      if (slot.phase == TicketPhase::left) --left_count_;
+      if (slot.phase == TicketPhase::unclaimed) --unclaimed_expired_;
+      slot.phase = TicketPhase::admitted;
+      slot.admitted_at_s = to_u32_seconds(it->second.issued_at_s);
+      admitted_order_.push_back(position);
+    }
+    ++totals_.passes_issued;
+    ++totals_.passes_issued_total;
+    if (it->second.status == SessionStatus::active)
+      active_by_expiry_.emplace(it->second.expires_at_s, position);
+    else
+      count_end(it->second.status);
+  }
+  return it->second;
+}
+
+Result<void> Room::renew_session(std::uint64_t position, std::string pass,
+                                 std::int64_t expires_at_s, std::uint64_t lsn, bool revive) {
+  auto it = sessions_.find(position);
+  if (it == sessions_.end())
+    return fail(ErrorCode::conflict, "no pass has been issued for this ticket");
+  Session& s = it->second;
+  if (s.status == SessionStatus::expired && revive) {
+    --totals_.expired;
+    s.status = SessionStatus::active;
+  } else if (s.status != SessionStatus::active) {
+    return fail(ErrorCode::gone,
+                "the session has ended (" + std::string(to_string(s.status)) + ")");
+  } else {
+    unindex_active(position, s.expires_at_s);
+  }
+  s.previous_pass = std::move(s.pass);
+  s.previous_expires_at_s = s.expires_at_s;
+  s.pass = std::move(pass);
+  s.expires_at_s = expires_at_s;
+  s.lsn = lsn;
+  active_by_expiry_.emplace(expires_at_s, position);
+  return {};
+}
+
+void Room::unindex_active(std::uint64_t position, std::int64_t expires_at_s) {
+  auto range = active_by_expiry_.equal_range(expires_at_s);
+  for (auto i = range.first; i != range.second; ++i) {
+    if (i->second == position) {
+      active_by_expiry_.erase(i);
+      return;
+    }
+  }
+}
+
+Result<bool> Room::end_session(std::uint64_t position, SessionStatus status, std::int64_t now_s) {
+  auto it = sessions_.find(position);
+  if (it == sessions_.end())
+    return fail(ErrorCode::conflict, "no pass has been issued for this ticket");
+  Session& s = it->second;
+  if (s.status == SessionStatus::active && s.expires_at_s <= now_s) expire_sessions(now_s);
+  if (s.status == status) return false;
+  if (s.status != SessionStatus::active)
+    return fail(ErrorCode::conflict,
+                "the session has already ended (" + std::string(to_string(s.status)) + ")");
+  unindex_active(position, s.expires_at_s);
+  s.status = status;
+  count_end(status);
+  return true;
+}
+
+RoomCounters Room::counters(std::int64_t now_s) {
+  expire_sessions(now_s);
+  RoomCounters c = totals_;
+  c.queue_counter = tickets_.size();
+  c.serving = serving_;
+  c.waiting = waiting_count();
+  c.eligible = unclaimed_count_;
+  c.admitted = admitted_order_.size();
+  c.tickets_expired = left_count_ + unclaimed_expired_;
+  c.active_sessions = active_by_expiry_.size();
+  return c;
+}
+
+std::vector<std::uint64_t> Room::expired_positions(std::int64_t now_s) {
+  expire_sessions(now_s);
+  std::vector<std::uint64_t> out;
+  for (const auto& [position, s] : sessions_)
+    if (s.status == SessionStatus::expired) out.push_back(position);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void Room::expire_sessions(std::int64_t now_s) {
+  while (!active_by_expiry_.empty() && active_by_expiry_.begin()->first <= now_s) {
+    auto it = sessions_.find(active_by_expiry_.begin()->second);
+    if (it != sessions_.end()) {
+      it->second.status = SessionStatus::expired;
+      count_end(SessionStatus::expired);
+    }
+    active_by_expiry_.erase(active_by_expiry_.begin());
+  }
+}
+
+void Room::count_end(SessionStatus status) {
+  switch (status) {
+    case SessionStatus::completed:
+      ++totals_.completed;
+      break;
+    case SessionStatus::abandoned:
+      ++totals_.abandoned;
+      break;
+    case SessionStatus::revoked:
+      ++totals_.revoked;
+      break;
+    case SessionStatus::expired:
+      ++totals_.expired;
+      break;
+    case SessionStatus::active:
+      break;
+  }
+}
+
+}  // namespace waitroom::core
