@@ -191,8 +191,8 @@ Admissions Room::tick(std::int64_t now_ms) {
   const std::int64_t now_s = now_ms / 1000;
   Admissions step;
   step.at_s = now_s;
-  step.cursor_from = serving_;
-  step.cursor_to = serving_;
+  step.serving_from = serving_;
+  step.serving_to = serving_;
   expire_sessions(now_s);
   expire_unclaimed(now_s, step);
   step_events(now_s, step);
@@ -204,7 +204,7 @@ Admissions Room::tick(std::int64_t now_ms) {
   // its share plus one.
   if (waiting_count() == 0) bucket_.units = 0;
   if (!settings_.recycle_unclaimed) recycle_debt_ = 0;
-  step.cursor_to = serving_;
+  step.serving_to = serving_;
   record_pace(now_ms);
   return step;
 }
@@ -353,7 +353,7 @@ Result<Admissions> Room::advance_to(std::uint64_t serving, std::int64_t now_s) {
                 "the serving counter never moves back (now " + std::to_string(serving_) + ")");
   Admissions step;
   step.at_s = now_s;
-  step.cursor_from = serving_;
+  step.serving_from = serving_;
   const std::size_t before = admitted_order_.size();
   const std::uint64_t end = std::min<std::uint64_t>(serving, tickets_.size());
   for (std::uint64_t r = serving_ + 1; r <= end; ++r) {
@@ -366,7 +366,7 @@ Result<Admissions> Room::advance_to(std::uint64_t serving, std::int64_t now_s) {
   move_serving(serving, now_s);
   step.admitted.assign(admitted_order_.begin() + static_cast<std::ptrdiff_t>(before),
                        admitted_order_.end());
-  step.cursor_to = serving_;
+  step.serving_to = serving_;
   step.changed = true;
   return step;
 }
@@ -375,9 +375,9 @@ Result<Admissions> Room::advance_by(std::uint64_t by, std::int64_t now_s) {
   if (queueing_ == Queueing::random) {
     Admissions step;
     step.at_s = now_s;
-    step.cursor_from = serving_;
+    step.serving_from = serving_;
     admit_next(by, now_s, step);
-    step.cursor_to = serving_;
+    step.serving_to = serving_;
     step.changed = true;
     return step;
   }
@@ -391,7 +391,7 @@ void Room::apply(const Admissions& step) {
     if (has_ticket(p)) mark_unclaimed(p);
   for (std::uint64_t p : step.left)
     if (has_ticket(p)) mark_left(p);
-  if (step.cursor_to > serving_) move_serving(step.cursor_to, step.at_s);
+  if (step.serving_to > serving_) move_serving(step.serving_to, step.at_s);
   for (std::uint64_t p : step.drawn)
     if (has_ticket(p) && tickets_[p - 1].phase == TicketPhase::waiting)
       admit_position(p, step.at_s);

@@ -99,16 +99,16 @@ struct RoomCounters {
 
 // The outcome of one admission step (driver tick, operator advance): what the log records so that
 // replay reaches the same state without the clock, presence or random draws that decided it.
-// cursor_from/cursor_to are the serving counter; they keep their old names because the stores'
+// serving_from/serving_to are the serving counter; they keep their old names because the stores'
 // log records (src/store/) are written from them.
 struct Admissions {
   std::int64_t at_s = 0;
-  std::uint64_t cursor_to = 0;               // the serving counter afterwards
+  std::uint64_t serving_to = 0;               // the serving counter afterwards
   std::vector<std::uint64_t> left;           // waiting tickets found gone and skipped
   std::vector<std::uint64_t> unclaimed;      // eligible tickets whose claim time ran out
   std::vector<std::uint64_t> drawn;          // admitted out of line order (random draws)
   std::vector<std::uint64_t> admitted;       // every admission, in order (not logged: derived)
-  std::uint64_t cursor_from = 0;             // the serving counter before (not logged)
+  std::uint64_t serving_from = 0;             // the serving counter before (not logged)
   std::uint64_t recycled = 0;                // admissions owed to unclaimed turns (not logged)
   bool changed = false;                      // false: nothing to log
   std::vector<EventTransition> transitions;  // logged before the admissions, in their own records
@@ -246,7 +246,7 @@ class Room {
   RoomSettings settings_;
   std::uint32_t epoch_ = 1;
   // The serving counter: positions 1..serving_ were passed in line order. (Admissions keeps the
-  // older names cursor_from/cursor_to: the stores' log records use them.)
+  // older names serving_from/serving_to: the stores' log records use them.)
   std::uint64_t serving_ = 0;
   std::vector<TicketSlot> tickets_;            // tickets_[position - 1]
   std::vector<std::uint64_t> admitted_order_;  // positions in the order they were admitted

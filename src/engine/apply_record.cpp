@@ -15,7 +15,7 @@ namespace {
 core::Admissions admissions_of(const AdmitRecord& r) {
   core::Admissions step;
   step.at_s = r.at_s;
-  step.cursor_to = r.cursor_to;
+  step.serving_to = r.serving_to;
   step.left = r.left;
   step.unclaimed = r.unclaimed;
   step.drawn = r.drawn;
@@ -41,7 +41,7 @@ core::Result<core::RoomSettings> settings_of(const RoomPutRecord& r) {
 }
 
 AdmitRecord admit_record(const std::string& room, std::uint32_t epoch, const core::Admissions& step) {
-  return AdmitRecord{room, epoch, step.at_s, step.cursor_to, step.left, step.unclaimed, step.drawn};
+  return AdmitRecord{room, epoch, step.at_s, step.serving_to, step.left, step.unclaimed, step.drawn};
 }
 
 EventRecord event_record(const std::string& room, std::uint32_t epoch, const core::EventTransition& t) {
@@ -83,7 +83,7 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
             return {};
           } else if constexpr (std::is_same_v<R, AdvanceRecord>) {
             core::Admissions step;
-            step.cursor_to = r.serving;
+            step.serving_to = r.serving;
             rm.apply(step);
             return {};
           } else if constexpr (std::is_same_v<R, AdmitRecord>) {

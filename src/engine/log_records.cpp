@@ -17,7 +17,7 @@ void write_positions(ByteWriter& w, const std::vector<std::uint64_t>& positions)
   for (std::uint64_t p : positions) w.u64(p);
 }
 void write_fields(ByteWriter& w, const AdmitRecord& r) {
-  w.str(r.room).u32(r.epoch).i64(r.at_s).u64(r.cursor_to);
+  w.str(r.room).u32(r.epoch).i64(r.at_s).u64(r.serving_to);
   write_positions(w, r.left);
   write_positions(w, r.unclaimed);
   write_positions(w, r.drawn);
@@ -85,7 +85,7 @@ void read_fields(ByteReader& in, AdmitRecord& r) {
   r.room = in.str();
   r.epoch = in.u32();
   r.at_s = in.i64();
-  r.cursor_to = in.u64();
+  r.serving_to = in.u64();
   read_positions(in, r.left);
   read_positions(in, r.unclaimed);
   read_positions(in, r.drawn);

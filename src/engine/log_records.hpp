@@ -71,7 +71,7 @@ struct AdmitRecord {
   std::string room;
   std::uint32_t epoch = 0;
   std::int64_t at_s = 0;
-  std::uint64_t cursor_to = 0;
+  std::uint64_t serving_to = 0;
   std::vector<std::uint64_t> left;
   std::vector<std::uint64_t> unclaimed;
   std::vector<std::uint64_t> drawn;

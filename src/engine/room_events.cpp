@@ -38,8 +38,8 @@ void step_events(Effects& fx, const token::TicketIdCodec& ids, core::Room& rm,
     emit("ticket.admitted", {{"ticket", ticket(p)}, {"position", p}, {"admitted_at", rm.admitted_at(p)}});
   if (step.recycled > 0)  // AWS's detail type and fields
     emit("automatic_serving_counter_incr",
-         {{"event_id", room}, {"previous_serving_counter_position", step.cursor_from},
-          {"increment_by", step.recycled}, {"current_serving_counter_position", step.cursor_to}});
+         {{"event_id", room}, {"previous_serving_counter_position", step.serving_from},
+          {"increment_by", step.recycled}, {"current_serving_counter_position", step.serving_to}});
 }
 
 void metrics_event(Effects& fx, core::Room& rm, std::int64_t now_ms) {

@@ -240,7 +240,7 @@ core::Result<std::uint64_t> advance(core::Room& rm, const OpContext& ctx, const 
   if (!moved) return std::unexpected(moved.error());
   const std::int64_t now_ms = ctx.clock.now_ms();
   fx.event(rm.name(), "serving.advanced",
-           {{"previous", moved->cursor_from}, {"serving", moved->cursor_to},
+           {{"previous", moved->serving_from}, {"serving", moved->serving_to},
             {"admitted", moved->admitted.size()}},
            now_ms);
   step_events(fx, ctx.ids, rm, *moved, now_ms);

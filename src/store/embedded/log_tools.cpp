@@ -137,7 +137,7 @@ void note_dropped(std::map<std::string, DroppedReach>& reach, const LogRecord& r
         } else if constexpr (std::is_same_v<R, AdmitRecord>) {
           std::uint64_t highest = 0;
           for (std::uint64_t p : r.drawn) highest = std::max(highest, p);
-          raise_position(room, r.epoch, highest, r.cursor_to);
+          raise_position(room, r.epoch, highest, r.serving_to);
         } else if constexpr (std::is_same_v<R, AdvanceRecord>) {
           raise_position(room, r.epoch, 0, r.serving);
         } else if constexpr (std::is_same_v<R, PassIssuedRecord> ||
