@@ -16,7 +16,8 @@ namespace {
 // load_config reads a file, so each input is written to one private temporary file first.
 const std::filesystem::path& input_file() {
   static const std::filesystem::path path = [] {
-    std::string name = (std::filesystem::temp_directory_path() / "waitroom-fuzz-config-XXXXXX").string();
+    std::string name =
+        (std::filesystem::temp_directory_path() / "waitroom-fuzz-config-XXXXXX").string();
     const int fd = ::mkstemp(name.data());
     if (fd < 0) std::abort();
     ::close(fd);

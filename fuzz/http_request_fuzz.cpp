@@ -85,7 +85,8 @@ struct World {
   asio::io_context ctx;
 
   World() {
-    std::string name = (std::filesystem::temp_directory_path() / "waitroom-fuzz-http-XXXXXX").string();
+    std::string name =
+        (std::filesystem::temp_directory_path() / "waitroom-fuzz-http-XXXXXX").string();
     if (!::mkdtemp(name.data())) std::abort();
     dir = name;
     cfg.data_dir = dir;
@@ -166,7 +167,8 @@ struct World {
     if (auto refused = router.check_guards(req, path)) {
       res = std::move(*refused);
     } else if (m.route) {
-      http::RequestContext rc{req, std::move(m.params), path, query, asio::ip::address_v4::loopback()};
+      http::RequestContext rc{req, std::move(m.params), path, query,
+                              asio::ip::address_v4::loopback()};
       res = run_now(ctx, m.route->handler(rc));
     } else if (!m.allow.empty()) {
       res = http::problem(req, http::Status::method_not_allowed, "method not allowed");

@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   auto settings = waitroom::config::apply_room_settings(*body, waitroom::core::RoomSettings{});
   if (!settings) return 0;
-  // What the log writes must read back to the same settings, or a restart would lose or refuse them.
+  // What the log writes must read back to the same settings, or a restart would lose or refuse
+  // them.
   const json::object saved = waitroom::config::room_settings_to_json(*settings, Secrets::include);
   auto again = waitroom::config::apply_room_settings(saved, waitroom::core::RoomSettings{});
   if (!again) __builtin_trap();

@@ -50,7 +50,7 @@ const waitroom::verify::Verifier& library_verifier() {
     waitroom::verify::Options options;
     options.jwks = std::string(WAITROOM_FUZZ_DATA_DIR) + "/pass_jwks.json";
     options.refresh_interval = std::chrono::seconds(0);  // no background fetches while fuzzing
-    options.cache_capacity = 64;  // small, so eviction runs too
+    options.cache_capacity = 64;                         // small, so eviction runs too
     options.now_s = [] { return kSeedNowS; };
     std::string error;
     auto v = waitroom::verify::Verifier::create(std::move(options), &error);

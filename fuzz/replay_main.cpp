@@ -23,7 +23,8 @@ bool run_file(const std::filesystem::path& file) {
     return false;
   }
   // A vector, not a string: an exact-size heap block, so ASan catches reads past the input.
-  std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in),
+                                  std::istreambuf_iterator<char>()};
   LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
   return true;
 }

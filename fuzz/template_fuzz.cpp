@@ -30,9 +30,12 @@ const TemplateData& full_data() {
   static const TemplateData data = [] {
     TemplateData d;
     for (const auto& [name, kind] : waitroom::web::page_schema().vars) {
-      if (kind == VarKind::flag) d.flag(name, true);
-      else if (kind == VarKind::raw) d.set(name, "<b>raw</b>");
-      else d.set(name, "<\"it's\"> & 42");
+      if (kind == VarKind::flag)
+        d.flag(name, true);
+      else if (kind == VarKind::raw)
+        d.set(name, "<b>raw</b>");
+      else
+        d.set(name, "<\"it's\"> & 42");
     }
     return d;
   }();
@@ -44,7 +47,8 @@ const TemplateData& full_data() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto& english = languages().english();
   const std::string_view source(reinterpret_cast<const char*>(data), size);
-  auto tpl = waitroom::web::Template::parse(source, "room.html", waitroom::web::page_schema(), english);
+  auto tpl =
+      waitroom::web::Template::parse(source, "room.html", waitroom::web::page_schema(), english);
   if (!tpl) {
     if (tpl.error().line < 1) __builtin_trap();  // errors point at a line of the file
     return 0;

@@ -4,13 +4,13 @@
 // and what binding a pass to its client needs. Handlers ask it before they call the store; it
 // keeps each room's settings for a second (the admin API's changes reach it at once through
 // forget()), and counts every refusal for /metrics.
+#include <array>
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/fields.hpp>
-#include <atomic>
-#include <array>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -35,8 +35,10 @@ class AbuseGuard {
 
   // Before a ticket is given: the client's ticket rate, then the proof of work when the room asks
   // for one (429 with Retry-After, or 403). A room that does not exist passes: the store says 404.
-  boost::asio::awaitable<core::Result<void>> admit_ticket(const Fields& headers, const Address& peer,
-                                                          const std::string& room, std::string_view pow_challenge,
+  boost::asio::awaitable<core::Result<void>> admit_ticket(const Fields& headers,
+                                                          const Address& peer,
+                                                          const std::string& room,
+                                                          std::string_view pow_challenge,
                                                           std::string_view pow_nonce);
   // Before a status read (ticket, page, event stream, AWS queue_num): the client's poll rate.
   boost::asio::awaitable<core::Result<void>> admit_poll(const Fields& headers, const Address& peer,
@@ -44,7 +46,8 @@ class AbuseGuard {
   // A challenge for the room's current difficulty (bits 0: the room asks for none).
   boost::asio::awaitable<core::Result<token::PowChallenge>> challenge(const std::string& room);
 
-  // The client's network as a pass bound by ip_prefix records it: "203.0.113.0/24", "2001:db8::/64".
+  // The client's network as a pass bound by ip_prefix records it: "203.0.113.0/24",
+  // "2001:db8::/64".
   boost::asio::awaitable<std::string> client_prefix(const Fields& headers, const Address& peer,
                                                     const std::string& room);
   // The value of the binding cookie of a pass bound by cookie: HMAC of room and ticket under the
@@ -69,7 +72,8 @@ class AbuseGuard {
   // The room's guard with settings at most a second old; null for a room the store does not know.
   boost::asio::awaitable<RoomGuard*> guard(const std::string& room);
   static std::shared_ptr<const core::AbuseSettings> settings_of(const RoomGuard& g);
-  core::IpBytes client(const Fields& headers, const Address& peer, const core::AbuseSettings& settings) const;
+  core::IpBytes client(const Fields& headers, const Address& peer,
+                       const core::AbuseSettings& settings) const;
 
   store::Store& store_;
   const core::Clock& clock_;

@@ -36,11 +36,12 @@ http::Handler bind(Services& s, AdminHandler f) {
 json::object keys_json(const std::vector<token::KeyInfo>& keys) {
   json::array out;
   for (const auto& k : keys) {
-    out.push_back(json::object{{"kid", k.kid},
-                               {"alg", token::algorithm_name(k.alg)},
-                               {"created_at", k.created_at_s},
-                               {"retired_at", k.retired_at_s ? json::value(*k.retired_at_s) : json::value(nullptr)},
-                               {"active", k.active}});
+    out.push_back(json::object{
+        {"kid", k.kid},
+        {"alg", token::algorithm_name(k.alg)},
+        {"created_at", k.created_at_s},
+        {"retired_at", k.retired_at_s ? json::value(*k.retired_at_s) : json::value(nullptr)},
+        {"active", k.active}});
   }
   return json::object{{"keys", std::move(out)}};
 }
@@ -62,13 +63,15 @@ asio::awaitable<Response> put_room(Services& s, RequestContext& ctx) {
   if (!body) co_return http::problem(ctx.request, body.error());
   // A named local, not a temporary inside the co_await expression: g++ 12 destroys such
   // temporaries twice on the error path.
-  store::SettingsUpdate update = [fields = std::move(*body)](const std::optional<core::RoomSettings>& current) {
-    return config::apply_room_settings(fields, current.value_or(core::RoomSettings{}));
-  };
+  store::SettingsUpdate update =
+      [fields = std::move(*body)](const std::optional<core::RoomSettings>& current) {
+        return config::apply_room_settings(fields, current.value_or(core::RoomSettings{}));
+      };
   auto result = co_await s.store.put_room(room, std::move(update));
   if (!result) co_return http::problem(ctx.request, result.error());
   if (s.abuse) s.abuse->forget(room);  // new limits apply to the next request, not a second later
-  co_return json_ok(ctx.request, room_admin_json(result->first), result->second ? Status::created : Status::ok);
+  co_return json_ok(ctx.request, room_admin_json(result->first),
+                    result->second ? Status::created : Status::ok);
 }
 
 asio::awaitable<Response> get_room(Services& s, RequestContext& ctx) {
@@ -93,13 +96,15 @@ asio::awaitable<Response> advance(Services& s, RequestContext& ctx) {
   if (!body) co_return http::problem(ctx.request, body.error());
   for (const auto& [k, v] : *body)
     if (k != "by" && k != "to")
-      co_return http::problem(ctx.request, Status::bad_request, "unknown field \"" + std::string(k) + "\"");
+      co_return http::problem(ctx.request, Status::bad_request,
+                              "unknown field \"" + std::string(k) + "\"");
   auto by = read_uint(*body, "by", 1, kMaxAdvanceBy);
   if (!by) co_return http::problem(ctx.request, by.error());
   auto to = read_uint(*body, "to", 0, core::kMaxPosition);
   if (!to) co_return http::problem(ctx.request, to.error());
   if (by->has_value() == to->has_value())
-    co_return http::problem(ctx.request, Status::bad_request, "give exactly one of \"by\" or \"to\"");
+    co_return http::problem(ctx.request, Status::bad_request,
+                            "give exactly one of \"by\" or \"to\"");
   auto serving = co_await s.store.advance(std::string(ctx.param("room")), store::Advance{*by, *to});
   if (!serving) co_return http::problem(ctx.request, serving.error());
   co_return json_ok(ctx.request, json::object{{"serving", *serving}});
@@ -125,15 +130,18 @@ asio::awaitable<Response> end_session(Services& s, RequestContext& ctx) {
   if (!body) co_return http::problem(ctx.request, body.error());
   const json::value* status_field = body->if_contains("status");
   if (body->size() != 1 || !status_field || !status_field->is_string())
-    co_return http::problem(ctx.request, Status::bad_request,
-                            "the body must be {\"status\": \"completed\"|\"abandoned\"|\"revoked\"}");
+    co_return http::problem(
+        ctx.request, Status::bad_request,
+        "the body must be {\"status\": \"completed\"|\"abandoned\"|\"revoked\"}");
   auto status = core::parse_session_end(status_field->get_string());
   if (!status)
     co_return http::problem(ctx.request, Status::bad_request,
                             "status must be \"completed\", \"abandoned\" or \"revoked\"");
-  auto t = co_await s.store.end_session(std::string(ctx.param("room")), std::string(ctx.param("ticket")), *status);
+  auto t = co_await s.store.end_session(std::string(ctx.param("room")),
+                                        std::string(ctx.param("ticket")), *status);
   if (!t) co_return http::problem(ctx.request, t.error());
-  co_return json_ok(ctx.request, json::object{{"ticket", t->ticket}, {"status", core::to_string(t->state.status)}});
+  co_return json_ok(ctx.request, json::object{{"ticket", t->ticket},
+                                              {"status", core::to_string(t->state.status)}});
 }
 
 asio::awaitable<Response> stats(Services& s, RequestContext& ctx) {
@@ -143,14 +151,16 @@ asio::awaitable<Response> stats(Services& s, RequestContext& ctx) {
 }
 
 core::Result<std::uint64_t> query_uint(std::string_view query, std::string_view name,
-                                       std::uint64_t fallback, std::uint64_t min, std::uint64_t max) {
+                                       std::uint64_t fallback, std::uint64_t min,
+                                       std::uint64_t max) {
   auto text = http::query_param(query, name);
   if (!text) return fallback;
   std::uint64_t n = 0;
   auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
   if (ec != std::errc{} || end != text->data() + text->size() || n < min || n > max)
     return core::fail(ErrorCode::bad_request, std::string(name) + " must be an integer from " +
-                                                  std::to_string(min) + " to " + std::to_string(max));
+                                                  std::to_string(min) + " to " +
+                                                  std::to_string(max));
   return n;
 }
 
@@ -163,11 +173,13 @@ asio::awaitable<Response> admissions(Services& s, RequestContext& ctx) {
   if (!page) co_return http::problem(ctx.request, page.error());
   json::array out;
   for (const auto& a : page->admissions)
-    out.push_back(json::object{{"seq", a.seq}, {"position", a.position}, {"ticket", a.ticket},
+    out.push_back(json::object{{"seq", a.seq},
+                               {"position", a.position},
+                               {"ticket", a.ticket},
                                {"admitted_at", a.admitted_at_s}});
-  co_return json_ok(ctx.request, json::object{{"admissions", std::move(out)},
-                                              {"next", page->next},
-                                              {"total", page->total}});
+  co_return json_ok(
+      ctx.request,
+      json::object{{"admissions", std::move(out)}, {"next", page->next}, {"total", page->total}});
 }
 
 json::value optional_json(const std::optional<double>& v) {
@@ -220,11 +232,13 @@ asio::awaitable<Response> advance_clock(Services& s, RequestContext& ctx) {
   if (!body) co_return http::problem(ctx.request, body.error());
   for (const auto& [k, v] : *body)
     if (k != "advance_ms")
-      co_return http::problem(ctx.request, Status::bad_request, "unknown field \"" + std::string(k) + "\"");
+      co_return http::problem(ctx.request, Status::bad_request,
+                              "unknown field \"" + std::string(k) + "\"");
   auto ms = read_uint(*body, "advance_ms", 1, kMaxClockAdvanceMs);
   if (!ms) co_return http::problem(ctx.request, ms.error());
   if (!*ms) co_return http::problem(ctx.request, Status::bad_request, "advance_ms is required");
-  for (std::int64_t left = static_cast<std::int64_t>(**ms); left > 0; left -= store::kAdmissionStepMs) {
+  for (std::int64_t left = static_cast<std::int64_t>(**ms); left > 0;
+       left -= store::kAdmissionStepMs) {
     s.manual_clock->advance_ms(std::min(left, store::kAdmissionStepMs));
     s.store.drive_admissions();
   }
@@ -238,9 +252,12 @@ asio::awaitable<Response> rotate_keys(Services& s, RequestContext& ctx) {
   // The rotation happened here either way; the other nodes take the keys on SIGHUP once published.
   if (s.publish_keys)
     if (auto published = s.publish_keys(); !published)
-      co_return http::problem(ctx.request, core::Error{core::ErrorCode::unavailable,
-                                                       "the keys were rotated on this node but could not be "
-                                                       "published to the other nodes: " + published.error().detail, 1});
+      co_return http::problem(ctx.request,
+                              core::Error{core::ErrorCode::unavailable,
+                                          "the keys were rotated on this node but could not be "
+                                          "published to the other nodes: " +
+                                              published.error().detail,
+                                          1});
   co_return json_ok(ctx.request, keys_json(*keys));
 }
 
@@ -262,7 +279,8 @@ void add_admin_routes(http::Router& router, Services& s) {
   // /admin/ is Waitroom's: the built-in proxy never forwards it. Outside /admin/v1 it is the
   // dashboard's (web/dashboard): a sign-in page and assets anyone may fetch, and handlers that
   // check the dashboard session themselves.
-  router.guard("/admin/", [](const http::Request&) -> std::optional<Response> { return std::nullopt; });
+  router.guard("/admin/",
+               [](const http::Request&) -> std::optional<Response> { return std::nullopt; });
   // Every path under /admin/v1 needs the key (or a dashboard session), before routing: unknown
   // paths and wrong methods answer 401 too, so nothing about the admin API shows without it.
   router.guard("/admin/v1", [&s](const http::Request& req) -> std::optional<Response> {

@@ -21,11 +21,13 @@ namespace {
 // A refusal of the room's abuse protection, in AWS's error shape.
 Response aws_refusal(const http::Request& req, const core::Error& e) {
   Response res = aws_error(req, http::status_of(e.code), e.detail);
-  if (e.retry_after_s > 0) res.set(http::beast_http::field::retry_after, std::to_string(e.retry_after_s));
+  if (e.retry_after_s > 0)
+    res.set(http::beast_http::field::retry_after, std::to_string(e.retry_after_s));
   return res;
 }
 
-asio::awaitable<core::Result<void>> admit_poll(Services& s, RequestContext& ctx, const std::string& room) {
+asio::awaitable<core::Result<void>> admit_poll(Services& s, RequestContext& ctx,
+                                               const std::string& room) {
   if (!s.abuse) co_return core::Result<void>{};
   co_return co_await s.abuse->admit_poll(ctx.request, ctx.remote, room);
 }
@@ -38,7 +40,8 @@ asio::awaitable<Response> assign_queue_num(Services& s, RequestContext& ctx) {
     // A room asking for proof of work asks AWS clients too (the same two fields in the body).
     const std::string challenge = body_string(*body, "pow_challenge").value_or("");
     const std::string nonce = body_string(*body, "pow_nonce").value_or("");
-    auto admitted = co_await s.abuse->admit_ticket(ctx.request, ctx.remote, *event, challenge, nonce);
+    auto admitted =
+        co_await s.abuse->admit_ticket(ctx.request, ctx.remote, *event, challenge, nonce);
     if (!admitted) co_return aws_refusal(ctx.request, admitted.error());
   }
   // Synchronous, unlike AWS's SQS path: the id is in line when this answers, and an unknown
@@ -49,7 +52,8 @@ asio::awaitable<Response> assign_queue_num(Services& s, RequestContext& ctx) {
       co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
     co_return aws_error(ctx.request, http::status_of(result.error().code), result.error().detail);
   }
-  co_return aws_json(ctx.request, Status::ok, json::object{{"api_request_id", result->ticket.ticket}});
+  co_return aws_json(ctx.request, Status::ok,
+                     json::object{{"api_request_id", result->ticket.ticket}});
 }
 
 asio::awaitable<Response> queue_num(Services& s, RequestContext& ctx) {
@@ -83,7 +87,8 @@ asio::awaitable<Response> serving_num(Services& s, RequestContext& ctx) {
   // A number, where AWS sent Redis's string ("120"); a room setting restores the string.
   json::value serving = r->counters.serving;
   if (r->settings.aws_serving_counter_as_string) serving = std::to_string(r->counters.serving);
-  co_return aws_json(ctx.request, Status::ok, json::object{{"serving_counter", std::move(serving)}});
+  co_return aws_json(ctx.request, Status::ok,
+                     json::object{{"serving_counter", std::move(serving)}});
 }
 
 asio::awaitable<Response> waiting_num(Services& s, RequestContext& ctx) {
@@ -92,7 +97,8 @@ asio::awaitable<Response> waiting_num(Services& s, RequestContext& ctx) {
   auto admitted = co_await admit_poll(s, ctx, r->name);
   if (!admitted) co_return aws_refusal(ctx.request, admitted.error());
   const core::RoomCounters& c = r->counters;
-  const std::uint64_t waiting = c.queue_counter > c.passes_issued ? c.queue_counter - c.passes_issued : 0;
+  const std::uint64_t waiting =
+      c.queue_counter > c.passes_issued ? c.queue_counter - c.passes_issued : 0;
   co_return aws_json(ctx.request, Status::ok, json::object{{"waiting_num", waiting}});
 }
 
@@ -102,7 +108,8 @@ asio::awaitable<Response> queue_pos_expiry(Services& s, RequestContext& ctx) {
   if (!r || !id || !is_request_id(*id))
     co_return aws_error(ctx.request, Status::bad_request, "Invalid event or request ID");
   const std::int64_t period = r->settings.claim_timeout_s;
-  if (period <= 0) co_return aws_error(ctx.request, Status::accepted, "Queue position expiration not enabled");
+  if (period <= 0)
+    co_return aws_error(ctx.request, Status::accepted, "Queue position expiration not enabled");
   auto t = co_await s.store.ticket(r->name, *id);
   if (!t) co_return aws_error(ctx.request, Status::not_found, "Invalid request ID");
   const core::TicketState& st = t->state;
@@ -118,12 +125,13 @@ asio::awaitable<Response> queue_pos_expiry(Services& s, RequestContext& ctx) {
 
 asio::awaitable<Response> public_key(Services& s, RequestContext& ctx) {
   auto r = co_await event_room(s, ctx.query);
-  if (!r) co_return aws_error(ctx.request, Status::bad_request, "Invalid request ID");  // sic, AWS's
+  if (!r)
+    co_return aws_error(ctx.request, Status::bad_request, "Invalid request ID");  // sic, AWS's
   auto alg = token::parse_algorithm(r->settings.algorithm);
-  if (!alg) co_return aws_error(ctx.request, Status::internal_server_error, "room has no algorithm");
+  if (!alg)
+    co_return aws_error(ctx.request, Status::internal_server_error, "room has no algorithm");
   co_return aws_json(ctx.request, Status::ok, s.keys.public_jwk(s.keys.active_kid(*alg)));
 }
-
 
 }  // namespace
 
@@ -132,7 +140,8 @@ void add_aws_public_routes(http::Router& router, Services& s) {
   using Fn = asio::awaitable<Response> (*)(Services&, RequestContext&);
   const std::string& prefix = s.config.aws_prefix;
   auto add = [&](Method method, std::string_view path, Fn fn) {
-    router.add(method, prefix + std::string(path), [&s, fn](RequestContext& c) { return fn(s, c); });
+    router.add(method, prefix + std::string(path),
+               [&s, fn](RequestContext& c) { return fn(s, c); });
     router.add(Method::options, prefix + std::string(path),
                cors_preflight(method == Method::post ? "OPTIONS,POST" : "GET,OPTIONS"));
   };
@@ -144,7 +153,12 @@ void add_aws_public_routes(http::Router& router, Services& s) {
   add(Method::get, "/public_key", public_key);
   add(Method::post, "/generate_token", [](Services& sv, RequestContext& c) {
     // The public endpoint ignores issuer and validity_period, as AWS's did.
-    return generate_token(sv, c, [](const json::object&) -> core::Result<store::PassOptions> { return store::PassOptions{}; }, true);
+    return generate_token(
+        sv, c,
+        [](const json::object&) -> core::Result<store::PassOptions> {
+          return store::PassOptions{};
+        },
+        true);
   });
 }
 

@@ -1,7 +1,6 @@
 #include "api/aws_common.hpp"
 
 #include "api/visitor_pass.hpp"
-
 #include "http/problem.hpp"
 #include "http/query.hpp"
 #include "token/jws.hpp"
@@ -14,7 +13,6 @@ using core::ErrorCode;
 using http::RequestContext;
 using http::Response;
 using http::Status;
-
 
 namespace {
 constexpr std::string_view kCorsAllowHeaders =
@@ -70,7 +68,8 @@ asio::awaitable<core::Result<store::RoomView>> event_room(Services& s, std::stri
 // The access token is the room's pass for the ticket; refresh and id tokens carry the same claims
 // and kid with another token_use. RS256 signatures are deterministic, so for RS256 rooms all three
 // are byte-identical when asked for again, as AWS's were.
-core::Result<json::object> token_set(Services& s, const std::string& access, std::int64_t expires_in) {
+core::Result<json::object> token_set(Services& s, const std::string& access,
+                                     std::int64_t expires_in) {
   auto claims = s.keys.verify(access);
   if (!claims) return std::unexpected(claims.error());
   auto parsed = token::parse_jwt(access);
@@ -88,8 +87,8 @@ core::Result<json::object> token_set(Services& s, const std::string& access, std
   return set;
 }
 
-asio::awaitable<Response> generate_token(Services& s, RequestContext& ctx, PassOptionsReader read_options,
-                                         bool caller_is_visitor) {
+asio::awaitable<Response> generate_token(Services& s, RequestContext& ctx,
+                                         PassOptionsReader read_options, bool caller_is_visitor) {
   auto body = body_object(ctx.request);
   auto event = body ? body_string(*body, "event_id") : std::nullopt;
   auto id = body ? body_string(*body, "request_id") : std::nullopt;
@@ -101,7 +100,8 @@ asio::awaitable<Response> generate_token(Services& s, RequestContext& ctx, PassO
   if (!options) co_return aws_error(ctx.request, Status::bad_request, options.error().detail);
   // The public route's caller is the visitor: a room binding passes by network binds to theirs.
   // (The private route's caller is a back end, whose network the visitor does not share.)
-  if (caller_is_visitor && s.abuse) options->client_prefix = co_await s.abuse->client_prefix(ctx.request, ctx.remote, *event);
+  if (caller_is_visitor && s.abuse)
+    options->client_prefix = co_await s.abuse->client_prefix(ctx.request, ctx.remote, *event);
   auto pass = co_await s.store.issue_pass(*event, *id, std::move(*options));
   if (!pass) {
     switch (pass.error().code) {
@@ -114,7 +114,8 @@ asio::awaitable<Response> generate_token(Services& s, RequestContext& ctx, PassO
         auto t = co_await s.store.ticket(*event, *id);
         if (t && !t->state.has_pass)
           co_return aws_error(ctx.request, Status::gone, "Queue position has expired");
-        co_return aws_error(ctx.request, Status::gone, "Token corresponding to request id has expired");
+        co_return aws_error(ctx.request, Status::gone,
+                            "Token corresponding to request id has expired");
       }
       default:
         co_return aws_error(ctx.request, http::status_of(pass.error().code), pass.error().detail);

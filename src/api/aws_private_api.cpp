@@ -31,7 +31,8 @@ core::Result<store::PassOptions> read_overrides(const json::object& body) {
     options.issuer = std::string(issuer->get_string());
   }
   if (const json::value* validity = body.if_contains("validity_period")) {
-    const auto v = validity->is_int64() ? std::optional<std::int64_t>(validity->get_int64()) : std::nullopt;
+    const auto v =
+        validity->is_int64() ? std::optional<std::int64_t>(validity->get_int64()) : std::nullopt;
     if (!v || *v < 1 || *v > core::kMaxPassLifetimeS)
       return core::fail(ErrorCode::bad_request, "validity_period must be an integer from 1 to " +
                                                     std::to_string(core::kMaxPassLifetimeS));
@@ -70,30 +71,35 @@ asio::awaitable<Response> update_session(Services& s, RequestContext& ctx) {
   if (!status || !status->is_int64() || (status->get_int64() != 1 && status->get_int64() != -1))
     co_return aws_error(ctx.request, Status::bad_request,
                         "status must be 1 (completed) or -1 (abandoned)");
-  const auto end = status->get_int64() == 1 ? core::SessionStatus::completed : core::SessionStatus::abandoned;
+  const auto end =
+      status->get_int64() == 1 ? core::SessionStatus::completed : core::SessionStatus::abandoned;
   auto room = co_await s.store.room(*event);
   if (!room) co_return aws_error(ctx.request, Status::bad_request, "Invalid event or request ID");
   // AWS's condition: the session exists and is still active (ending it again is refused, where
   // the native admin API treats a repeat as a no-op).
   auto before = co_await s.store.ticket(*event, *id);
   if (before && before->state.status != core::TicketStatus::admitted)
-    co_return aws_error(ctx.request, Status::not_found, "Request ID doesn't exist or status already set.");
+    co_return aws_error(ctx.request, Status::not_found,
+                        "Request ID doesn't exist or status already set.");
   auto t = co_await s.store.end_session(*event, *id, end);
   if (!t) {
     const ErrorCode code = t.error().code;
     if (code == ErrorCode::not_found || code == ErrorCode::gone || code == ErrorCode::conflict)
-      co_return aws_error(ctx.request, Status::not_found, "Request ID doesn't exist or status already set.");
+      co_return aws_error(ctx.request, Status::not_found,
+                          "Request ID doesn't exist or status already set.");
     co_return aws_error(ctx.request, http::status_of(code), t.error().detail);
   }
-  co_return aws_json(ctx.request, Status::ok,
-                     json::object{{"event_id", *event}, {"request_id", *id},
-                                  {"status", core::to_string(t->state.status)}});
+  co_return aws_json(
+      ctx.request, Status::ok,
+      json::object{
+          {"event_id", *event}, {"request_id", *id}, {"status", core::to_string(t->state.status)}});
 }
 
 asio::awaitable<Response> num_active_tokens(Services& s, RequestContext& ctx) {
   auto r = co_await event_room(s, ctx.query);
   if (!r) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
-  co_return aws_json(ctx.request, Status::ok, json::object{{"active_tokens", r->counters.active_sessions}});
+  co_return aws_json(ctx.request, Status::ok,
+                     json::object{{"active_tokens", r->counters.active_sessions}});
 }
 
 asio::awaitable<Response> expired_tokens(Services& s, RequestContext& ctx) {
@@ -125,15 +131,21 @@ asio::awaitable<Response> reset_initial_state(Services& s, RequestContext& ctx) 
 http::Guard private_guard(Services& s) {
   std::vector<AwsCredential> credentials;
   for (const auto& [id, secret] : s.config.aws_credentials) credentials.push_back({id, secret});
-  auto verifier = std::make_shared<SigV4Verifier>(std::move(credentials), std::string(kSigV4Service), s.clock);
+  auto verifier =
+      std::make_shared<SigV4Verifier>(std::move(credentials), std::string(kSigV4Service), s.clock);
   return [&s, verifier](const http::Request& req) -> std::optional<Response> {
-    if (req.method() == http::Method::options || is_admin(req, s.config.admin_key)) return std::nullopt;
+    if (req.method() == http::Method::options || is_admin(req, s.config.admin_key))
+      return std::nullopt;
     const std::string_view target = req.target();
     const auto q = target.find('?');
-    SignedRequest signed_request{req.method_string(), target.substr(0, q),
-                                 q == std::string_view::npos ? std::string_view{} : target.substr(q + 1),
-                                 {}, req.body()};
-    for (const auto& field : req) signed_request.headers.emplace_back(field.name_string(), field.value());
+    SignedRequest signed_request{
+        req.method_string(),
+        target.substr(0, q),
+        q == std::string_view::npos ? std::string_view{} : target.substr(q + 1),
+        {},
+        req.body()};
+    for (const auto& field : req)
+      signed_request.headers.emplace_back(field.name_string(), field.value());
     auto identity = verifier->verify(signed_request);
     if (identity) return std::nullopt;
     // API Gateway's answer to a failed IAM check: 403 with a "message".

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "api/visitor_pass.hpp"
 #include "api/html_page.hpp"
+#include "api/visitor_pass.hpp"
 
 namespace waitroom::api {
 
@@ -20,15 +20,19 @@ asio::awaitable<Response> shop(Services& s, RequestContext& ctx) {
   const std::string& room = s.config.demo_room;
   std::string why;
   auto pass = co_await live_pass(s, ctx.request, ctx.remote, room, why);
-  if (!pass) co_return http::redirect(ctx.request, Status::found, room_page_url(s, room, kShopPath));
+  if (!pass)
+    co_return http::redirect(ctx.request, Status::found, room_page_url(s, room, kShopPath));
   std::optional<std::string> renewed = co_await renewed_pass_cookie(s, room, *pass);
   Response res = html_response(
       ctx.request, Status::ok,
       html_page(room, "You are in",
-                fmt::format("<p>This page stands for the site the room <strong>{0}</strong> protects. It let you in "
-                            "because your browser carries a live pass for ticket <code>{1}</code>, valid until {2} "
+                fmt::format("<p>This page stands for the site the room <strong>{0}</strong> "
+                            "protects. It let you in "
+                            "because your browser carries a live pass for ticket <code>{1}</code>, "
+                            "valid until {2} "
                             "(Unix time).</p><p>Ending your session in the admin API (<code>PUT "
-                            "/admin/v1/rooms/{0}/sessions/{1}</code> with <code>{{\"status\":\"revoked\"}}</code>) "
+                            "/admin/v1/rooms/{0}/sessions/{1}</code> with "
+                            "<code>{{\"status\":\"revoked\"}}</code>) "
                             "sends you back to the line on your next visit.</p>",
                             room, pass->ticket, pass->expires_at_s)));
   if (renewed) res.set(http::beast_http::field::set_cookie, *renewed);
@@ -39,7 +43,8 @@ asio::awaitable<Response> shop(Services& s, RequestContext& ctx) {
 
 void add_demo_routes(http::Router& router, Services& s) {
   if (s.config.demo_room.empty()) return;
-  router.add(http::Method::get, std::string(kShopPath), [&s](RequestContext& ctx) { return shop(s, ctx); });
+  router.add(http::Method::get, std::string(kShopPath),
+             [&s](RequestContext& ctx) { return shop(s, ctx); });
 }
 
 }  // namespace waitroom::api

@@ -18,7 +18,7 @@ std::string event_stream_head(unsigned http_version) {
 void append_retry(std::string& out) { out += fmt::format("retry: {}\n\n", kEventRetryMs); }
 
 void append_status_event(std::string& out, std::uint64_t id, std::string_view json) {
-  constexpr std::size_t kFraming = 64;  // "id: …\nevent: status\ndata: " and "\n\n"
+  constexpr std::size_t kFraming = 64;               // "id: …\nevent: status\ndata: " and "\n\n"
   out.reserve(out.size() + json.size() + kFraming);  // one allocation, not a doubling series
   out += "id: ";
   char digits[24];

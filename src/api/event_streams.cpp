@@ -288,7 +288,8 @@ asio::awaitable<EventStreams::Opened> EventStreams::open_stream(
     // Opening a stream is a status read: it counts against the client's poll rate.
     auto admitted = co_await abuse_->admit_poll(ex.parser.get(), ex.remote, s.room);
     if (!admitted) {
-      const bool again = co_await refuse(ex, reply.version, reply.keep_alive, reply.head_only, admitted.error());
+      const bool again =
+          co_await refuse(ex, reply.version, reply.keep_alive, reply.head_only, admitted.error());
       co_return again ? Opened::answered : Opened::answered_close;
     }
   }

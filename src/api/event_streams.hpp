@@ -46,7 +46,8 @@ class EventStreams final : public http::StreamHandler, public store::RoomChangeL
   EventStreams& operator=(const EventStreams&) = delete;
 
   void add_routes(http::Router& router);
-  // Opening a stream then counts against the client's poll rate (null: no limit). Set before serving.
+  // Opening a stream then counts against the client's poll rate (null: no limit). Set before
+  // serving.
   void set_abuse_guard(AbuseGuard* guard) { abuse_ = guard; }
 
   void prepare(std::size_t workers) override;

@@ -21,8 +21,9 @@ core::Result<json::object> read_json_object(const http::Request& req) {
   return std::move(v.as_object());
 }
 
-core::Result<std::optional<std::uint64_t>> read_uint(const json::object& body, std::string_view field,
-                                                     std::uint64_t min, std::uint64_t max) {
+core::Result<std::optional<std::uint64_t>> read_uint(const json::object& body,
+                                                     std::string_view field, std::uint64_t min,
+                                                     std::uint64_t max) {
   const json::value* v = body.if_contains(field);
   if (!v) return std::optional<std::uint64_t>{};
   std::optional<std::uint64_t> n;
@@ -47,16 +48,22 @@ std::string ticket_json(std::string_view ticket, std::string_view room,
   auto it = std::back_inserter(out);
   fmt::format_to(it, R"({{"ticket":"{}","room":"{}","position":{},"status":"{}","ahead":)", ticket,
                  room, state.position, core::to_string(state.status));
-  if (state.ahead) fmt::format_to(it, "{}", *state.ahead);
-  else fmt::format_to(it, "null");
+  if (state.ahead)
+    fmt::format_to(it, "{}", *state.ahead);
+  else
+    fmt::format_to(it, "null");
   fmt::format_to(it, R"(,"serving":{},"eta":)", state.serving);
-  if (state.eta) fmt::format_to(it, R"({{"p50_s":{},"p90_s":{}}})", state.eta->p50_s, state.eta->p90_s);
-  else fmt::format_to(it, "null");
+  if (state.eta)
+    fmt::format_to(it, R"({{"p50_s":{},"p90_s":{}}})", state.eta->p50_s, state.eta->p90_s);
+  else
+    fmt::format_to(it, "null");
   if (full) {
     fmt::format_to(it, R"(,"queue_length":{},"entry_time":{},"admitted_at":)", state.queue_length,
                    state.entry_time_s);
-    if (state.admitted_at_s) fmt::format_to(it, "{}", *state.admitted_at_s);
-    else fmt::format_to(it, "null");
+    if (state.admitted_at_s)
+      fmt::format_to(it, "{}", *state.admitted_at_s);
+    else
+      fmt::format_to(it, "null");
   }
   out.push_back('}');
   return fmt::to_string(out);
@@ -80,14 +87,15 @@ json::value event_json(const std::optional<core::EventStatus>& e) {
 
 json::object draw_json(const core::DrawInfo& d) {
   auto opt = [](const auto& v) { return v ? json::value(*v) : json::value(nullptr); };
-  return json::object{{"event_start", core::format_rfc3339(d.event_start_s)},
-                      {"opened_at", d.opened_at_s},
-                      {"commitment", d.commitment},
-                      {"seed", opt(d.seed)},
-                      {"started_at", opt(d.started_at_s)},
-                      {"first_position", d.first_position},
-                      {"last_position", d.started_at_s ? json::value(d.last_position) : json::value(nullptr)},
-                      {"shuffled_first", d.started_at_s ? json::value(d.shuffled_first) : json::value(nullptr)}};
+  return json::object{
+      {"event_start", core::format_rfc3339(d.event_start_s)},
+      {"opened_at", d.opened_at_s},
+      {"commitment", d.commitment},
+      {"seed", opt(d.seed)},
+      {"started_at", opt(d.started_at_s)},
+      {"first_position", d.first_position},
+      {"last_position", d.started_at_s ? json::value(d.last_position) : json::value(nullptr)},
+      {"shuffled_first", d.started_at_s ? json::value(d.shuffled_first) : json::value(nullptr)}};
 }
 
 json::object room_json(const store::RoomView& r) {

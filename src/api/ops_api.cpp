@@ -30,11 +30,13 @@ void room_metrics(std::string& out, const std::vector<store::RoomView>& rooms) {
        &core::RoomCounters::tickets_issued_total},
       {"waitroom_queue_length", "gauge", "Tickets handed out since the last reset.",
        &core::RoomCounters::queue_counter},
-      {"waitroom_waiting", "gauge", "Tickets neither admitted nor found gone (since the last reset).",
+      {"waitroom_waiting", "gauge",
+       "Tickets neither admitted nor found gone (since the last reset).",
        &core::RoomCounters::waiting},
       {"waitroom_eligible", "gauge", "Admitted tickets whose pass is not claimed yet.",
        &core::RoomCounters::eligible},
-      {"waitroom_admitted", "gauge", "Admissions since the last reset.", &core::RoomCounters::admitted},
+      {"waitroom_admitted", "gauge", "Admissions since the last reset.",
+       &core::RoomCounters::admitted},
       {"waitroom_tickets_expired", "gauge",
        "Tickets that left the line or did not claim their pass in time (since the last reset).",
        &core::RoomCounters::tickets_expired},
@@ -61,8 +63,10 @@ asio::awaitable<Response> metrics(Services& s, RequestContext& ctx) {
   s.store.render_metrics(out);
   auto rooms = co_await s.store.rooms();
   if (rooms) room_metrics(out, *rooms);
-  out += fmt::format("# HELP waitroom_store_ready 1 when the store accepts writes.\n# TYPE waitroom_store_ready gauge\nwaitroom_store_ready {}\n",
-                     s.store.ready() ? 1 : 0);
+  out += fmt::format(
+      "# HELP waitroom_store_ready 1 when the store accepts writes.\n# TYPE waitroom_store_ready "
+      "gauge\nwaitroom_store_ready {}\n",
+      s.store.ready() ? 1 : 0);
   Response res{Status::ok, ctx.request.version()};
   res.set(http::beast_http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.keep_alive(ctx.request.keep_alive());
@@ -77,7 +81,8 @@ asio::awaitable<Response> healthz(Services&, RequestContext& ctx) {
 
 asio::awaitable<Response> readyz(Services& s, RequestContext& ctx) {
   if (!s.store.ready())
-    co_return http::problem(ctx.request, Status::service_unavailable, "the store cannot accept writes", 5);
+    co_return http::problem(ctx.request, Status::service_unavailable,
+                            "the store cannot accept writes", 5);
   co_return json_ok(ctx.request, json::object{{"status", "ready"}});
 }
 

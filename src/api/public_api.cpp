@@ -26,15 +26,18 @@ asio::awaitable<Response> create_ticket(Services& s, RequestContext& ctx) {
   auto body = read_json_object(ctx.request);
   if (!body) co_return http::problem(ctx.request, body.error());
   if (s.abuse) {
-    auto admitted = co_await s.abuse->admit_ticket(ctx.request, ctx.remote, room, text_field(*body, "pow_challenge"),
+    auto admitted = co_await s.abuse->admit_ticket(ctx.request, ctx.remote, room,
+                                                   text_field(*body, "pow_challenge"),
                                                    text_field(*body, "pow_nonce"));
     if (!admitted) co_return http::problem(ctx.request, admitted.error());
   }
   std::optional<std::string> existing;
-  if (auto c = http::cookie_value(ctx.request, ticket_cookie_name(room)); !c.empty()) existing = std::string(c);
+  if (auto c = http::cookie_value(ctx.request, ticket_cookie_name(room)); !c.empty())
+    existing = std::string(c);
   auto result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true);
   if (!result) {
-    if (result.error().code == core::ErrorCode::full && s.abuse) s.abuse->count(room, Refusal::room_full);
+    if (result.error().code == core::ErrorCode::full && s.abuse)
+      s.abuse->count(room, Refusal::room_full);
     co_return http::problem(ctx.request, result.error());
   }
   Response res = http::json_response(ctx.request, result->created ? Status::created : Status::ok,
@@ -65,7 +68,8 @@ asio::awaitable<Response> get_ticket(Services& s, RequestContext& ctx) {
 asio::awaitable<Response> issue_pass(Services& s, RequestContext& ctx) {
   const std::string room(ctx.param("room")), ticket(ctx.param("ticket"));
   store::PassOptions options;
-  if (s.abuse) options.client_prefix = co_await s.abuse->client_prefix(ctx.request, ctx.remote, room);
+  if (s.abuse)
+    options.client_prefix = co_await s.abuse->client_prefix(ctx.request, ctx.remote, room);
   auto p = co_await s.store.issue_pass(room, ticket, std::move(options));
   if (!p) co_return http::problem(ctx.request, p.error());
   Response res = json_ok(ctx.request, boost::json::object{{"pass", p->pass},
@@ -83,13 +87,15 @@ asio::awaitable<Response> issue_pass(Services& s, RequestContext& ctx) {
 
 // A proof-of-work challenge for the room (docs/security.md); difficulty_bits 0: none is needed.
 asio::awaitable<Response> get_challenge(Services& s, RequestContext& ctx) {
-  if (!s.abuse) co_return http::problem(ctx.request, Status::not_found, "no proof of work on this server");
+  if (!s.abuse)
+    co_return http::problem(ctx.request, Status::not_found, "no proof of work on this server");
   auto c = co_await s.abuse->challenge(std::string(ctx.param("room")));
   if (!c) co_return http::problem(ctx.request, c.error());
-  Response res = json_ok(ctx.request, boost::json::object{{"challenge", c->text},
-                                                          {"difficulty_bits", c->bits},
-                                                          {"expires_at", c->expires_at_s},
-                                                          {"algorithm", "sha256-leading-zero-bits"}});
+  Response res =
+      json_ok(ctx.request, boost::json::object{{"challenge", c->text},
+                                               {"difficulty_bits", c->bits},
+                                               {"expires_at", c->expires_at_s},
+                                               {"algorithm", "sha256-leading-zero-bits"}});
   res.set(http::beast_http::field::cache_control, "no-store");
   co_return res;
 }
@@ -106,7 +112,9 @@ asio::awaitable<Response> get_draws(Services& s, RequestContext& ctx) {
   if (!r) co_return http::problem(ctx.request, r.error());
   boost::json::array draws;
   for (const auto& d : r->draws) draws.push_back(draw_json(d));
-  co_return json_ok(ctx.request, boost::json::object{{"room", r->name}, {"epoch", r->epoch}, {"draws", std::move(draws)}});
+  co_return json_ok(
+      ctx.request,
+      boost::json::object{{"room", r->name}, {"epoch", r->epoch}, {"draws", std::move(draws)}});
 }
 
 }  // namespace
@@ -119,10 +127,12 @@ void add_public_routes(http::Router& router, Services& s) {
              [&s](RequestContext& ctx) { return get_ticket(s, ctx); });
   router.add(Method::post, "/v1/rooms/{room}/tickets/{ticket}/pass",
              [&s](RequestContext& ctx) { return issue_pass(s, ctx); });
-  router.add(Method::get, "/v1/rooms/{room}", [&s](RequestContext& ctx) { return get_room(s, ctx); });
+  router.add(Method::get, "/v1/rooms/{room}",
+             [&s](RequestContext& ctx) { return get_room(s, ctx); });
   router.add(Method::get, "/v1/rooms/{room}/challenge",
              [&s](RequestContext& ctx) { return get_challenge(s, ctx); });
-  router.add(Method::get, "/v1/rooms/{room}/draws", [&s](RequestContext& ctx) { return get_draws(s, ctx); });
+  router.add(Method::get, "/v1/rooms/{room}/draws",
+             [&s](RequestContext& ctx) { return get_draws(s, ctx); });
 }
 
 }  // namespace waitroom::api

@@ -6,10 +6,10 @@
 #include "api/admin_session.hpp"
 #include "config/server_config.hpp"
 #include "core/clock.hpp"
-#include "ops/webhook_sink.hpp"
 #include "ops/event_stream_metrics.hpp"
 #include "ops/http_metrics.hpp"
 #include "ops/proxy_metrics.hpp"
+#include "ops/webhook_sink.hpp"
 #include "store/room_history.hpp"
 #include "store/store.hpp"
 #include "token/key_ring.hpp"
@@ -26,7 +26,8 @@ struct Services {
   core::ManualClock* manual_clock = nullptr;
   // The webhook sinks, for /metrics.
   std::vector<const ops::WebhookSink*> webhooks;
-  ops::ProxyMetrics* proxy_metrics = nullptr;  // with [[routes]]: the built-in proxy's, for /metrics
+  ops::ProxyMetrics* proxy_metrics =
+      nullptr;  // with [[routes]]: the built-in proxy's, for /metrics
   // The operator dashboard's sessions, also accepted on /admin/v1 (set by add_dashboard_routes).
   AdminSessionCheck* admin_sessions = nullptr;
   // The rooms' recent numbers for the dashboard's charts (null: none kept, e.g. `waitroom routes`).

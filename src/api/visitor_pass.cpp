@@ -48,7 +48,9 @@ std::optional<UnverifiedClaims> unverified_claims(std::string_view token) {
   return UnverifiedClaims{std::string(sub), std::string(string_claim(payload, "\"bind\":\""))};
 }
 
-std::string binding_cookie_name(std::string_view room) { return "waitroom-bind-" + std::string(room); }
+std::string binding_cookie_name(std::string_view room) {
+  return "waitroom-bind-" + std::string(room);
+}
 
 // Whether this request comes from the client a bound pass was issued to.
 asio::awaitable<bool> bound_client(Services& s, const http::beast_http::fields& headers,
@@ -75,9 +77,11 @@ std::string_view origin_of(std::string_view url) {
 
 }  // namespace
 
-asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::beast_http::fields& headers,
+asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s,
+                                                           const http::beast_http::fields& headers,
                                                            const boost::asio::ip::address& peer,
-                                                           const std::string& room, std::string& why) {
+                                                           const std::string& room,
+                                                           std::string& why) {
   std::string_view token = http::bearer_token(headers);
   // The default cookie name first: the gate's hot path then needs no look at the room's settings.
   // Reading it in a room that names its cookie otherwise is harmless: only the issued pass matches.
@@ -95,7 +99,8 @@ asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const ht
   } else {
     auto checked = co_await s.store.check_pass(room, claims->sub, std::string(token));
     if (checked && !claims->bind.empty()) {
-      const bool bound = co_await bound_client(s, headers, peer, room, checked->ticket, claims->bind);
+      const bool bound =
+          co_await bound_client(s, headers, peer, room, checked->ticket, claims->bind);
       if (!bound) {
         if (s.abuse) s.abuse->count(room, Refusal::pass_binding);
         why = claims->bind == "cookie" ? "this pass belongs to another browser"
@@ -113,13 +118,15 @@ asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const ht
       }
     }
     if (checked) co_return std::move(*checked);
-    why = checked.error().code == ErrorCode::gone ? checked.error().detail : "not a valid pass for this room";
+    why = checked.error().code == ErrorCode::gone ? checked.error().detail
+                                                  : "not a valid pass for this room";
   }
   co_return std::nullopt;
 }
 
-asio::awaitable<std::optional<std::string>> renewed_pass_cookie(Services& s, const std::string& room,
-                                                               const store::PassCheck& check) {
+asio::awaitable<std::optional<std::string>> renewed_pass_cookie(Services& s,
+                                                                const std::string& room,
+                                                                const store::PassCheck& check) {
   if (!check.renewed) co_return std::nullopt;
   auto cookie = co_await s.store.pass_cookie(room);
   if (!cookie) co_return std::nullopt;
@@ -132,8 +139,9 @@ bool is_cookie_bound(std::string_view pass) {
   return claims && claims->bind == "cookie";
 }
 
-std::optional<std::string> binding_cookie(Services& s, const std::string& room, const core::PassCookie& cookie,
-                                          std::string_view pass, std::string_view ticket) {
+std::optional<std::string> binding_cookie(Services& s, const std::string& room,
+                                          const core::PassCookie& cookie, std::string_view pass,
+                                          std::string_view ticket) {
   if (!s.abuse || !is_cookie_bound(pass)) return std::nullopt;
   core::PassCookie c = cookie;
   c.name = binding_cookie_name(room);
@@ -158,7 +166,8 @@ std::optional<std::string> safe_return(std::string_view candidate, std::string_v
   }
   const std::string_view origin = origin_of(candidate);
   if (!origin.empty() && origin == origin_of(target_url) &&
-      (candidate.size() == origin.size() || candidate[origin.size()] == '/' || candidate[origin.size()] == '?'))
+      (candidate.size() == origin.size() || candidate[origin.size()] == '/' ||
+       candidate[origin.size()] == '?'))
     return std::string(candidate);
   return std::nullopt;
 }

@@ -17,19 +17,20 @@ namespace waitroom::api {
 // Takes the request's header fields, so a streamed request (the proxy's) is checked the same way.
 // A pass bound to its client (claim "bind") counts only from that client: `peer` is the TCP peer
 // (behind the room's trusted proxies, the client they name).
-boost::asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s, const http::beast_http::fields& headers,
-                                                                  const boost::asio::ip::address& peer,
-                                                                  const std::string& room, std::string& why);
+boost::asio::awaitable<std::optional<store::PassCheck>> live_pass(
+    Services& s, const http::beast_http::fields& headers, const boost::asio::ip::address& peer,
+    const std::string& room, std::string& why);
 // The Set-Cookie value that hands a renewed pass to the browser (the room's pass cookie), or
 // nullopt when live_pass renewed nothing.
-boost::asio::awaitable<std::optional<std::string>> renewed_pass_cookie(Services& s, const std::string& room,
-                                                                       const store::PassCheck& check);
+boost::asio::awaitable<std::optional<std::string>> renewed_pass_cookie(
+    Services& s, const std::string& room, const store::PassCheck& check);
 
 // The Set-Cookie value a pass bound by cookie needs beside it (the room's pass cookie attributes,
 // name waitroom-bind-{room}); nullopt for a pass not bound by cookie. Set wherever a pass is handed
 // to a browser.
-std::optional<std::string> binding_cookie(Services& s, const std::string& room, const core::PassCookie& cookie,
-                                          std::string_view pass, std::string_view ticket);
+std::optional<std::string> binding_cookie(Services& s, const std::string& room,
+                                          const core::PassCookie& cookie, std::string_view pass,
+                                          std::string_view ticket);
 bool is_cookie_bound(std::string_view pass);
 
 // The room page's URL for a visitor sent back to the line, with where to return once admitted.

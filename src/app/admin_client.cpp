@@ -33,7 +33,8 @@ int admin_call(const AdminCall& call) {
     beast::tcp_stream stream(ctx);
     stream.expires_after(std::chrono::seconds(30));
     stream.connect(resolver.resolve(host, port));
-    bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(call.method), prefix + call.path, 11};
+    bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(call.method), prefix + call.path,
+                                           11};
     req.set(bhttp::field::host, host);
     req.set(bhttp::field::authorization, std::string("Bearer ") + key);
     if (!call.body.empty()) req.set(bhttp::field::content_type, "application/json");

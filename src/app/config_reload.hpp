@@ -31,8 +31,11 @@ core::Result<ReloadReport> reload_config(store::Store& store, const config::Serv
       if (n == name) old = &s;
     const bool exists = static_cast<bool>(run(store.room(name)));
     if (exists && old && *old == settings) continue;
-    auto put = run(store.put_room(name, [s = settings](const auto&) { return core::Result<core::RoomSettings>(s); }));
-    if (!put) return std::unexpected(core::Error{put.error().code, "rooms." + name + ": " + put.error().detail});
+    auto put = run(store.put_room(
+        name, [s = settings](const auto&) { return core::Result<core::RoomSettings>(s); }));
+    if (!put)
+      return std::unexpected(
+          core::Error{put.error().code, "rooms." + name + ": " + put.error().detail});
     (put->second ? report.rooms_created : report.rooms_updated).push_back(name);
   }
   return report;

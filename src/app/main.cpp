@@ -27,8 +27,8 @@ int keys_command(const std::string& action, const std::filesystem::path& data_di
     std::cerr << "rotated; send SIGHUP to a running server (or use POST /admin/v1/keys/rotate)\n";
   }
   for (const auto& k : (*ring)->list())
-    std::cout << k.kid << " " << waitroom::token::algorithm_name(k.alg) << " created_at=" << k.created_at_s
-              << (k.active ? " active" : " retired") << "\n";
+    std::cout << k.kid << " " << waitroom::token::algorithm_name(k.alg)
+              << " created_at=" << k.created_at_s << (k.active ? " active" : " retired") << "\n";
   return 0;
 }
 
@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
   std::filesystem::path fill_dir, fill_config;
   std::string fill_room = "bench";
   std::uint64_t fill_tickets = 0;
-  auto* fill_cmd = app.add_subcommand("bench-fill", "append queued tickets to a data dir (benchmarks)");
+  auto* fill_cmd =
+      app.add_subcommand("bench-fill", "append queued tickets to a data dir (benchmarks)");
   fill_cmd->add_option("--data-dir", fill_dir)->required();
   fill_cmd->add_option("--room", fill_room);
   fill_cmd->add_option("--tickets", fill_tickets)->required();
@@ -60,7 +61,9 @@ int main(int argc, char** argv) {
   std::string keys_action;
   std::filesystem::path keys_dir = "data";
   auto* keys_cmd = app.add_subcommand("keys", "list or rotate the pass-signing keys in a data dir");
-  keys_cmd->add_option("action", keys_action, "rotate | list")->required()->check(CLI::IsMember({"rotate", "list"}));
+  keys_cmd->add_option("action", keys_action, "rotate | list")
+      ->required()
+      ->check(CLI::IsMember({"rotate", "list"}));
   keys_cmd->add_option("--data-dir", keys_dir);
 
   // The embedded store's log (docs/operations.md, "A damaged log").
@@ -95,8 +98,10 @@ int main(int argc, char** argv) {
   auto* shuffle_cmd = app.add_subcommand(
       "verify-shuffle", "recompute a pre-queue's order from its published seed (docs/fairness.md)");
   shuffle_cmd->add_option("--seed", shuffle.seed, "the published seed (hex)")->required();
-  shuffle_cmd->add_option("--commitment", shuffle.commitment, "the commitment published at pre-queue open");
-  shuffle_cmd->add_option("--first", shuffle.first, "the draw's shuffled_first position")->required();
+  shuffle_cmd->add_option("--commitment", shuffle.commitment,
+                          "the commitment published at pre-queue open");
+  shuffle_cmd->add_option("--first", shuffle.first, "the draw's shuffled_first position")
+      ->required();
   shuffle_cmd->add_option("--last", shuffle.last, "the draw's last_position")->required();
   shuffle_cmd->add_option("--served", shuffle.served,
                           "file of admitted positions in served order, one per line, to check");
@@ -128,7 +133,8 @@ int main(int argc, char** argv) {
         std::cerr << "waitroom admin advance: give exactly one of --by or --to\n";
         return 2;
       }
-      call.body = by_opt->count() ? "{\"by\":" + std::to_string(by) + "}" : "{\"to\":" + std::to_string(to) + "}";
+      call.body = by_opt->count() ? "{\"by\":" + std::to_string(by) + "}"
+                                  : "{\"to\":" + std::to_string(to) + "}";
     }
   }
   return waitroom::app::admin_call(call);

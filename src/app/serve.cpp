@@ -12,28 +12,28 @@
 #include "api/aws_api.hpp"
 #include "api/aws_private_api.hpp"
 #include "api/demo_page.hpp"
-#include "app/config_reload.hpp"
 #include "api/event_streams.hpp"
+#include "api/ops_api.hpp"
+#include "api/public_api.hpp"
+#include "app/config_reload.hpp"
+#include "config/server_config.hpp"
 #include "gate/forward_auth.hpp"
 #include "gate/oidc_provider.hpp"
 #include "gate/reverse_proxy.hpp"
-#include "api/ops_api.hpp"
-#include "api/public_api.hpp"
-#include "config/server_config.hpp"
-#include "ops/event_bus.hpp"
-#include "ops/webhook_sink.hpp"
 #include "http/server.hpp"
 #include "http/tls_context.hpp"
+#include "ops/event_bus.hpp"
 #include "ops/log.hpp"
+#include "ops/webhook_sink.hpp"
 #include "store/embedded/embedded_store.hpp"
+#include "store/history_sampler.hpp"
 #include "store/redis/redis_store.hpp"
 #include "store/redis/shared_secrets.hpp"
-#include "store/history_sampler.hpp"
-#include "web/dashboard/dashboard.hpp"
 #include "token/jwt_pass_minter.hpp"
 #include "token/key_ring.hpp"
 #include "token/secret.hpp"
 #include "token/ticket_id.hpp"
+#include "web/dashboard/dashboard.hpp"
 #include "web/room_page.hpp"
 #include "web/site.hpp"
 
@@ -102,7 +102,7 @@ struct Runtime {
   std::unique_ptr<token::KeyRing> keys;
   std::optional<token::JwtPassMinter> minter;
   std::unique_ptr<store::Store> store;
-  store::EmbeddedStore* embedded = nullptr;  // the same store, when it is the embedded one
+  store::EmbeddedStore* embedded = nullptr;         // the same store, when it is the embedded one
   std::optional<store::redis::RedisOptions> redis;  // store = "redis": how to reach it
   std::string abuse_secret;  // the data dir's secret: proof-of-work challenges, pass binding
   ops::EventBus event_bus;
@@ -115,7 +115,9 @@ struct Runtime {
     }
     std::error_code ec;
     std::filesystem::create_directories(cfg.data_dir, ec);
-    if (ec) return core::fail(core::ErrorCode::internal, "cannot create data dir " + cfg.data_dir.string());
+    if (ec)
+      return core::fail(core::ErrorCode::internal,
+                        "cannot create data dir " + cfg.data_dir.string());
     std::filesystem::permissions(cfg.data_dir, std::filesystem::perms::owner_all, ec);
     if (cfg.store == config::StoreKind::redis) {
       auto url = store::redis::parse_redis_url(cfg.redis.url);
@@ -124,8 +126,8 @@ struct Runtime {
       redis->url = std::move(*url);
       redis->tls_ca_file = cfg.redis.tls_ca_file.string();
       // Every node signs and checks with the same secret and keys (docs/scaling.md).
-      auto shared = store::redis::share_secrets(*redis, store::redis::RedisKeys(cfg.redis.key_prefix),
-                                                cfg.data_dir, clock());
+      auto shared = store::redis::share_secrets(
+          *redis, store::redis::RedisKeys(cfg.redis.key_prefix), cfg.data_dir, clock());
       if (!shared) return std::unexpected(shared.error());
       ops::log_info(*shared ? "took the deployment's shared secret and keys from Redis"
                             : "this node's secret and keys are the deployment's",
@@ -143,12 +145,13 @@ struct Runtime {
     keys = std::move(*ring);
     minter.emplace(*keys);
     if (redis) {
-      auto st = store::redis::RedisStore::open(*redis, cfg.redis.key_prefix, clock(), *ids, *minter);
+      auto st =
+          store::redis::RedisStore::open(*redis, cfg.redis.key_prefix, clock(), *ids, *minter);
       if (!st) return std::unexpected(st.error());
       store = std::move(*st);
     } else {
-      auto st = store::EmbeddedStore::open(cfg.data_dir, cfg.durability == config::Durability::fsync,
-                                           clock(), *ids, *minter);
+      auto st = store::EmbeddedStore::open(
+          cfg.data_dir, cfg.durability == config::Durability::fsync, clock(), *ids, *minter);
       if (!st) return std::unexpected(st.error());
       embedded = st->get();
       embedded->set_log_write_delay(std::chrono::milliseconds(cfg.log_write_delay_ms));
@@ -165,7 +168,8 @@ struct Runtime {
     // Rooms named in the config are created when the store does not know them yet.
     for (const auto& [name, settings] : cfg.rooms) {
       if (run_now(store->room(name))) continue;
-      auto put = run_now(store->put_room(name, [s = settings](const auto&) { return core::Result<core::RoomSettings>(s); }));
+      auto put = run_now(store->put_room(
+          name, [s = settings](const auto&) { return core::Result<core::RoomSettings>(s); }));
       if (!put) return std::unexpected(put.error());
     }
     return {};
@@ -209,7 +213,9 @@ core::Result<config::ServerConfig> effective_config(const ServeOptions& options)
   if (options.threads) cfg->threads = *options.threads;
   if (options.durability) {
     auto d = config::parse_durability(*options.durability);
-    if (!d) return std::unexpected(core::Error{core::ErrorCode::bad_request, "--durability " + d.error().detail});
+    if (!d)
+      return std::unexpected(
+          core::Error{core::ErrorCode::bad_request, "--durability " + d.error().detail});
     cfg->durability = *d;
   }
   if (cfg->threads == 0) cfg->threads = std::max(1u, std::thread::hardware_concurrency());
@@ -218,21 +224,29 @@ core::Result<config::ServerConfig> effective_config(const ServeOptions& options)
 
 // SIGHUP: the key files (`waitroom keys rotate` beside a live server), then the config file's
 // rooms (app/config_reload.hpp). A config that no longer parses changes nothing.
-void reload(const ServeOptions& options, Runtime& rt, config::ServerConfig& loaded, api::AbuseGuard& abuse) {
-  // With the Redis store the keys are the deployment's: take what another node's rotation published.
+void reload(const ServeOptions& options, Runtime& rt, config::ServerConfig& loaded,
+            api::AbuseGuard& abuse) {
+  // With the Redis store the keys are the deployment's: take what another node's rotation
+  // published.
   if (rt.redis) {
-    auto shared = store::redis::share_secrets(*rt.redis, store::redis::RedisKeys(loaded.redis.key_prefix),
-                                              loaded.data_dir, rt.clock());
-    if (!shared) ops::log_error("could not read the shared keys from Redis", {{"error", shared.error().detail}});
+    auto shared = store::redis::share_secrets(
+        *rt.redis, store::redis::RedisKeys(loaded.redis.key_prefix), loaded.data_dir, rt.clock());
+    if (!shared)
+      ops::log_error("could not read the shared keys from Redis",
+                     {{"error", shared.error().detail}});
   }
-  if (auto r = rt.keys->reload(); !r) ops::log_error("key reload failed", {{"error", r.error().detail}});
-  else ops::log_info("keys reloaded");
+  if (auto r = rt.keys->reload(); !r)
+    ops::log_error("key reload failed", {{"error", r.error().detail}});
+  else
+    ops::log_info("keys reloaded");
   auto next = effective_config(options);
   if (!next) {
-    ops::log_error("config reload failed: keeping the running config", {{"error", next.error().detail}});
+    ops::log_error("config reload failed: keeping the running config",
+                   {{"error", next.error().detail}});
     return;
   }
-  auto report = reload_config(*rt.store, loaded, *next, [](auto op) { return run_now(std::move(op)); });
+  auto report =
+      reload_config(*rt.store, loaded, *next, [](auto op) { return run_now(std::move(op)); });
   if (!report) {
     ops::log_error("config reload stopped", {{"error", report.error().detail}});
     return;
@@ -259,11 +273,13 @@ int serve(const ServeOptions& options) {
   auto listen = config::parse_listen(cfg.listen);
   if (!listen) return fail_with(listen.error());
   if (cfg.manual_clock && !config::is_loopback(listen->first))
-    return fail_with(core::Error{core::ErrorCode::bad_request,
-                                 "testing.manual_clock is for tests only and needs a loopback listen address"});
+    return fail_with(
+        core::Error{core::ErrorCode::bad_request,
+                    "testing.manual_clock is for tests only and needs a loopback listen address"});
   if (cfg.log_write_delay_ms > 0 && !config::is_loopback(listen->first))
-    return fail_with(core::Error{core::ErrorCode::bad_request,
-                                 "testing.log_write_delay_ms is for tests only and needs a loopback listen address"});
+    return fail_with(core::Error{
+        core::ErrorCode::bad_request,
+        "testing.log_write_delay_ms is for tests only and needs a loopback listen address"});
 
   // Block the signals before any thread starts so that only the signal_set below sees them.
   sigset_t signals;
@@ -271,7 +287,8 @@ int serve(const ServeOptions& options) {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals, sig);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
-  std::signal(SIGXFSZ, SIG_IGN);  // a file size limit fails the write (503, retried), not the process
+  std::signal(SIGXFSZ,
+              SIG_IGN);  // a file size limit fails the write (503, retried), not the process
 
   auto tls = open_tls(cfg.tls);
   if (!tls) return fail_with(tls.error());
@@ -280,7 +297,9 @@ int serve(const ServeOptions& options) {
   Runtime rt;
   if (auto r = rt.open(cfg); !r) return fail_with(r.error());
   if (cfg.admin_key.empty())
-    ops::log_warn("no admin key: the admin API answers 401 until WAITROOM_ADMIN_KEY or admin_key_file is set");
+    ops::log_warn(
+        "no admin key: the admin API answers 401 until WAITROOM_ADMIN_KEY or admin_key_file is "
+        "set");
 
   api::Services services{*rt.store, *rt.keys, cfg, rt.clock(), nullptr, nullptr, {}};
   if (rt.manual_clock) services.manual_clock = &*rt.manual_clock;
@@ -298,12 +317,14 @@ int serve(const ServeOptions& options) {
   event_streams.set_abuse_guard(&abuse);
   if (rt.redis)
     services.publish_keys = [&rt, &cfg] {
-      return store::redis::publish_secrets(*rt.redis, store::redis::RedisKeys(cfg.redis.key_prefix), cfg.data_dir);
+      return store::redis::publish_secrets(*rt.redis, store::redis::RedisKeys(cfg.redis.key_prefix),
+                                           cfg.data_dir);
     };
   http::Router router;
   build_routes(router, services, *rt.site, event_streams);
   std::vector<std::pair<std::string, std::string>> labels;
-  for (const auto& r : router.routes()) labels.emplace_back(std::string(http::beast_http::to_string(r.method)), r.pattern);
+  for (const auto& r : router.routes())
+    labels.emplace_back(std::string(http::beast_http::to_string(r.method)), r.pattern);
   ops::HttpMetrics metrics(std::move(labels));
   services.http_metrics = &metrics;
 
@@ -326,7 +347,8 @@ int serve(const ServeOptions& options) {
     for (std::size_t i = 0; i < cfg.routes.size(); ++i) {
       // Rooms may be created later through the admin API; until then the route answers 503.
       if (!run_now(rt.store->room(cfg.routes[i].room)))
-        ops::log_warn("a route's room does not exist yet", {{"route", config::route_key(i)}, {"room", cfg.routes[i].room}});
+        ops::log_warn("a route's room does not exist yet",
+                      {{"route", config::route_key(i)}, {"room", cfg.routes[i].room}});
     }
   }
   auto port = server.listen(listen->first, listen->second, cfg.threads);
@@ -344,14 +366,15 @@ int serve(const ServeOptions& options) {
       }
     });
   }
-  ops::log_info("listening", {{"address", listen->first + ":" + std::to_string(*port)},
-                              {"threads", cfg.threads},
-                              {"tls", *tls != nullptr},
-                              {"open_files", static_cast<std::uint64_t>(open_files)},
-                              {"data_dir", cfg.data_dir.string()},
-                              {"durability", cfg.durability == config::Durability::fsync ? "fsync" : "relaxed"},
-                              {"store", cfg.store == config::StoreKind::redis ? "redis" : "embedded"},
-                              {"replayed_records", rt.store->replayed_records()}});
+  ops::log_info("listening",
+                {{"address", listen->first + ":" + std::to_string(*port)},
+                 {"threads", cfg.threads},
+                 {"tls", *tls != nullptr},
+                 {"open_files", static_cast<std::uint64_t>(open_files)},
+                 {"data_dir", cfg.data_dir.string()},
+                 {"durability", cfg.durability == config::Durability::fsync ? "fsync" : "relaxed"},
+                 {"store", cfg.store == config::StoreKind::redis ? "redis" : "embedded"},
+                 {"replayed_records", rt.store->replayed_records()}});
 
   config::ServerConfig reloaded = cfg;  // what the last reload read (cfg itself stays as started)
   for (;;) {
@@ -371,7 +394,8 @@ int serve(const ServeOptions& options) {
   server.join();
   ops::log_info("drained", {{"all_requests_finished", drained},
                             {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       std::chrono::steady_clock::now() - drain_started).count()}});
+                                       std::chrono::steady_clock::now() - drain_started)
+                                       .count()}});
   sampler.stop();
   if (driver.joinable()) {
     driver.request_stop();
@@ -408,20 +432,23 @@ int print_routes() {
   return rc;
 }
 
-int bench_fill(const std::filesystem::path& data_dir, const std::string& room, std::uint64_t tickets,
-               const std::filesystem::path& config_file) {
+int bench_fill(const std::filesystem::path& data_dir, const std::string& room,
+               std::uint64_t tickets, const std::filesystem::path& config_file) {
   auto loaded = config::load_config(config_file);
   if (!loaded) return fail_with(loaded.error());
   config::ServerConfig cfg = std::move(*loaded);
   cfg.data_dir = data_dir;
-  if (cfg.rooms.empty() || std::none_of(cfg.rooms.begin(), cfg.rooms.end(), [&](auto& r) { return r.first == room; }))
+  if (cfg.rooms.empty() ||
+      std::none_of(cfg.rooms.begin(), cfg.rooms.end(), [&](auto& r) { return r.first == room; }))
     cfg.rooms.emplace_back(room, core::RoomSettings{});
   Runtime rt;
   if (auto r = rt.open(cfg); !r) return fail_with(r.error());
   constexpr std::uint64_t kChunk = 1'000'000;
   for (std::uint64_t done = 0; done < tickets;) {
     const std::uint64_t n = std::min(kChunk, tickets - done);
-    if (!rt.embedded) return fail_with(core::Error{core::ErrorCode::bad_request, "bench-fill needs the embedded store", 0});
+    if (!rt.embedded)
+      return fail_with(
+          core::Error{core::ErrorCode::bad_request, "bench-fill needs the embedded store", 0});
     if (auto r = rt.embedded->fill(room, n); !r) return fail_with(r.error());
     done += n;
   }

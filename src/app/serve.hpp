@@ -18,7 +18,7 @@ int serve(const ServeOptions& options);
 // Prints "METHOD PATTERN" for every route the server answers (the OpenAPI test reads this).
 int print_routes();
 // Appends `tickets` queued tickets to `room` in `data_dir` without a server (benchmarks).
-int bench_fill(const std::filesystem::path& data_dir, const std::string& room, std::uint64_t tickets,
-               const std::filesystem::path& config_file);
+int bench_fill(const std::filesystem::path& data_dir, const std::string& room,
+               std::uint64_t tickets, const std::filesystem::path& config_file);
 
 }  // namespace waitroom::app

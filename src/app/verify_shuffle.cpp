@@ -22,8 +22,8 @@ int verify_shuffle(const VerifyShuffleOptions& o) {
   if (o.commitment) {
     const std::string actual = core::commitment_hex(*seed);
     if (actual != *o.commitment) {
-      std::cerr << "verify-shuffle: FAIL: SHA-256(seed) is " << actual << ", not the published commitment "
-                << *o.commitment << "\n";
+      std::cerr << "verify-shuffle: FAIL: SHA-256(seed) is " << actual
+                << ", not the published commitment " << *o.commitment << "\n";
       return 1;
     }
     std::cerr << "verify-shuffle: the seed matches the commitment\n";
@@ -48,13 +48,14 @@ int verify_shuffle(const VerifyShuffleOptions& o) {
     if (!present.contains(p)) continue;
     if (i >= served.size() || served[i] != p) {
       std::cerr << "verify-shuffle: FAIL: admission " << i + 1 << " of the pre-queue was position "
-                << (i < served.size() ? std::to_string(served[i]) : "none") << ", the draw says " << p << "\n";
+                << (i < served.size() ? std::to_string(served[i]) : "none") << ", the draw says "
+                << p << "\n";
       return 1;
     }
     ++i;
   }
-  std::cerr << "verify-shuffle: OK: " << served.size() << " admissions of positions " << o.first << ".." << o.last
-            << " follow the drawn order\n";
+  std::cerr << "verify-shuffle: OK: " << served.size() << " admissions of positions " << o.first
+            << ".." << o.last << " follow the drawn order\n";
   return 0;
 }
 

@@ -13,8 +13,7 @@ using core::fail;
 namespace {
 
 core::Result<std::string> read_string(const json::value& v, std::string_view field) {
-  if (!v.is_string())
-    return fail(ErrorCode::bad_request, std::string(field) + " must be a string");
+  if (!v.is_string()) return fail(ErrorCode::bad_request, std::string(field) + " must be a string");
   return std::string(v.get_string());
 }
 
@@ -26,34 +25,41 @@ core::Result<std::int64_t> read_int(const json::value& v, std::string_view field
 }
 
 core::Result<bool> read_bool(const json::value& v, std::string_view field) {
-  if (!v.is_bool()) return fail(ErrorCode::bad_request, std::string(field) + " must be true or false");
+  if (!v.is_bool())
+    return fail(ErrorCode::bad_request, std::string(field) + " must be true or false");
   return v.get_bool();
 }
 
 template <class Enum>
 core::Result<Enum> read_enum(const json::value& v, std::string_view field,
-                             std::optional<Enum> (*parse)(std::string_view), std::string_view allowed) {
+                             std::optional<Enum> (*parse)(std::string_view),
+                             std::string_view allowed) {
   std::optional<Enum> e;
   if (v.is_string()) e = parse(v.get_string());
-  if (!e) return fail(ErrorCode::bad_request, std::string(field) + " must be one of " + std::string(allowed));
+  if (!e)
+    return fail(ErrorCode::bad_request,
+                std::string(field) + " must be one of " + std::string(allowed));
   return *e;
 }
 
 // null clears an optional number; integers set it (ranges are checked by core::validate).
-core::Result<std::optional<std::int64_t>> read_optional_int(const json::value& v, std::string_view field) {
+core::Result<std::optional<std::int64_t>> read_optional_int(const json::value& v,
+                                                            std::string_view field) {
   if (v.is_null()) return std::optional<std::int64_t>{};
   auto n = read_int(v, field);
   if (!n) return std::unexpected(n.error());
   return std::optional<std::int64_t>(*n);
 }
 
-core::Result<std::optional<std::int64_t>> read_optional_time(const json::value& v, std::string_view field) {
+core::Result<std::optional<std::int64_t>> read_optional_time(const json::value& v,
+                                                             std::string_view field) {
   if (v.is_null()) return std::optional<std::int64_t>{};
   std::optional<std::int64_t> t;
   if (v.is_string()) t = core::parse_rfc3339(v.get_string());
   if (!t)
-    return fail(ErrorCode::bad_request,
-                std::string(field) + " must be an RFC 3339 time such as \"2026-12-01T10:00:00Z\", or null");
+    return fail(
+        ErrorCode::bad_request,
+        std::string(field) + " must be an RFC 3339 time such as \"2026-12-01T10:00:00Z\", or null");
   return t;
 }
 
@@ -71,13 +77,20 @@ core::Result<void> apply_admission(const json::value& value, core::AdmissionPoli
     }
     std::optional<std::int64_t>* target = nullptr;
     bool is_time = false;
-    if (key == "rate_per_minute") target = &a.rate_per_minute;
-    else if (key == "max_active") target = &a.max_active;
-    else if (key == "total_active") target = &a.total_active;
-    else if (key == "new_per_minute") target = &a.new_per_minute;
-    else if (key == "start") target = &a.start_s, is_time = true;
-    else if (key == "end") target = &a.end_s, is_time = true;
-    else return fail(ErrorCode::bad_request, "unknown room setting \"" + field + "\"");
+    if (key == "rate_per_minute")
+      target = &a.rate_per_minute;
+    else if (key == "max_active")
+      target = &a.max_active;
+    else if (key == "total_active")
+      target = &a.total_active;
+    else if (key == "new_per_minute")
+      target = &a.new_per_minute;
+    else if (key == "start")
+      target = &a.start_s, is_time = true;
+    else if (key == "end")
+      target = &a.end_s, is_time = true;
+    else
+      return fail(ErrorCode::bad_request, "unknown room setting \"" + field + "\"");
     auto n = is_time ? read_optional_time(v, field) : read_optional_int(v, field);
     if (!n) return std::unexpected(n.error());
     *target = *n;
@@ -160,7 +173,8 @@ core::Result<void> apply_abuse(const json::value& value, core::AbuseSettings& a)
   if (!value.is_object()) return fail(ErrorCode::bad_request, "abuse must be an object");
   for (const auto& [key, v] : value.get_object()) {
     const std::string field = "abuse." + std::string(key);
-    if (key == "tickets_per_ip_per_minute" || key == "polls_per_ip_per_second" || key == "pow_difficulty_bits") {
+    if (key == "tickets_per_ip_per_minute" || key == "polls_per_ip_per_second" ||
+        key == "pow_difficulty_bits") {
       auto n = read_int(v, field);
       if (!n) return std::unexpected(n.error());
       (key == "tickets_per_ip_per_minute" ? a.tickets_per_ip_per_minute
@@ -175,7 +189,9 @@ core::Result<void> apply_abuse(const json::value& value, core::AbuseSettings& a)
       if (!b) return std::unexpected(b.error());
       a.bind_pass = *b;
     } else if (key == "trusted_proxies") {
-      if (!v.is_array()) return fail(ErrorCode::bad_request, field + " must be an array of networks such as \"10.0.0.0/8\"");
+      if (!v.is_array())
+        return fail(ErrorCode::bad_request,
+                    field + " must be an array of networks such as \"10.0.0.0/8\"");
       std::vector<core::IpNetwork> networks;
       for (std::size_t i = 0; i < v.get_array().size(); ++i) {
         const std::string item = field + "[" + std::to_string(i) + "]";
@@ -195,16 +211,19 @@ core::Result<void> apply_abuse(const json::value& value, core::AbuseSettings& a)
 
 json::object abuse_to_json(const core::AbuseSettings& a) {
   json::array proxies;
-  for (const core::IpNetwork& n : a.trusted_proxies) proxies.push_back(json::value(core::to_string(n)));
-  return json::object{{"tickets_per_ip_per_minute", a.tickets_per_ip_per_minute},
-                      {"polls_per_ip_per_second", a.polls_per_ip_per_second},
-                      {"pow_difficulty_bits", a.pow_difficulty_bits},
-                      {"bind_pass", core::to_string(a.bind_pass)},
-                      {"max_waiting", a.max_waiting ? json::value(*a.max_waiting) : json::value(nullptr)},
-                      {"trusted_proxies", std::move(proxies)}};
+  for (const core::IpNetwork& n : a.trusted_proxies)
+    proxies.push_back(json::value(core::to_string(n)));
+  return json::object{
+      {"tickets_per_ip_per_minute", a.tickets_per_ip_per_minute},
+      {"polls_per_ip_per_second", a.polls_per_ip_per_second},
+      {"pow_difficulty_bits", a.pow_difficulty_bits},
+      {"bind_pass", core::to_string(a.bind_pass)},
+      {"max_waiting", a.max_waiting ? json::value(*a.max_waiting) : json::value(nullptr)},
+      {"trusted_proxies", std::move(proxies)}};
 }
 
-core::Result<std::vector<std::string>> read_string_array(const json::value& v, const std::string& field) {
+core::Result<std::vector<std::string>> read_string_array(const json::value& v,
+                                                         const std::string& field) {
   if (!v.is_array()) return fail(ErrorCode::bad_request, field + " must be an array of strings");
   std::vector<std::string> out;
   for (std::size_t i = 0; i < v.get_array().size(); ++i) {
@@ -253,14 +272,17 @@ core::Result<core::OidcClient> read_oidc_client(const json::value& v, const std:
 
 // An "oidc" object replaces the room's OIDC settings as a whole (clients are matched by
 // client_id only to keep secrets that were left out).
-core::Result<core::OidcSettings> read_oidc(const json::value& v, const core::OidcSettings& current) {
+core::Result<core::OidcSettings> read_oidc(const json::value& v,
+                                           const core::OidcSettings& current) {
   if (!v.is_object()) return fail(ErrorCode::bad_request, "oidc must be an object");
   core::OidcSettings out;
   for (const auto& [key, value] : v.get_object()) {
-    if (key != "clients") return fail(ErrorCode::bad_request, "unknown room setting \"oidc." + std::string(key) + "\"");
+    if (key != "clients")
+      return fail(ErrorCode::bad_request, "unknown room setting \"oidc." + std::string(key) + "\"");
     if (!value.is_array()) return fail(ErrorCode::bad_request, "oidc.clients must be an array");
     for (std::size_t i = 0; i < value.get_array().size(); ++i) {
-      auto c = read_oidc_client(value.get_array()[i], "oidc.clients[" + std::to_string(i) + "]", current);
+      auto c = read_oidc_client(value.get_array()[i], "oidc.clients[" + std::to_string(i) + "]",
+                                current);
       if (!c) return std::unexpected(c.error());
       out.clients.push_back(std::move(*c));
     }
@@ -318,7 +340,8 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
     } else if (key == "admission") {
       if (auto ok = apply_admission(value, s.admission); !ok) return std::unexpected(ok.error());
     } else if (key == "pass_cookie") {
-      if (auto ok = apply_pass_cookie(value, s.pass_cookie); !ok) return std::unexpected(ok.error());
+      if (auto ok = apply_pass_cookie(value, s.pass_cookie); !ok)
+        return std::unexpected(ok.error());
     } else if (key == "abuse") {
       if (auto ok = apply_abuse(value, s.abuse); !ok) return std::unexpected(ok.error());
     } else if (key == "queueing") {
@@ -327,7 +350,8 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       if (!q) return std::unexpected(q.error());
       s.queueing = *q;
     } else if (key == "state") {
-      auto st = read_enum(value, key, core::parse_room_state, "\"open\", \"paused\", \"queue_all\"");
+      auto st =
+          read_enum(value, key, core::parse_room_state, "\"open\", \"paused\", \"queue_all\"");
       if (!st) return std::unexpected(st.error());
       s.state = *st;
     } else if (key == "algorithm" || key == "issuer" || key == "audience" || key == "target_url") {
@@ -379,28 +403,30 @@ json::array events_to_json(const std::vector<core::ScheduledEvent>& events) {
 }
 
 json::object room_settings_to_json(const core::RoomSettings& s, Secrets secrets) {
-  return json::object{{"pass_lifetime_s", s.pass_lifetime_s},
-                      {"algorithm", s.algorithm},
-                      {"issuer", s.issuer},
-                      {"audience", s.audience},
-                      {"target_url", s.target_url},
-                      {"aws_serving_counter_as_string", s.aws_serving_counter_as_string},
-                      {"admission", admission_to_json(s.admission)},
-                      {"queueing", core::to_string(s.queueing)},
-                      {"state", core::to_string(s.state)},
-                      {"ticket_idle_timeout_s", s.ticket_idle_timeout_s},
-                      {"claim_timeout_s", s.claim_timeout_s},
-                      {"recycle_unclaimed", s.recycle_unclaimed},
-                      {"events", events_to_json(s.events)},
-                      {"renew_on_activity", s.renew_on_activity},
-                      {"pass_cookie", json::object{{"name", s.pass_cookie.name},
-                                                   {"domain", s.pass_cookie.domain},
-                                                   {"path", s.pass_cookie.path},
-                                                   {"secure", s.pass_cookie.secure ? json::value(*s.pass_cookie.secure)
-                                                                                   : json::value(nullptr)},
-                                                   {"same_site", core::to_string(s.pass_cookie.same_site)}}},
-                      {"oidc", oidc_to_json(s.oidc, secrets)},
-                      {"abuse", abuse_to_json(s.abuse)}};
+  return json::object{
+      {"pass_lifetime_s", s.pass_lifetime_s},
+      {"algorithm", s.algorithm},
+      {"issuer", s.issuer},
+      {"audience", s.audience},
+      {"target_url", s.target_url},
+      {"aws_serving_counter_as_string", s.aws_serving_counter_as_string},
+      {"admission", admission_to_json(s.admission)},
+      {"queueing", core::to_string(s.queueing)},
+      {"state", core::to_string(s.state)},
+      {"ticket_idle_timeout_s", s.ticket_idle_timeout_s},
+      {"claim_timeout_s", s.claim_timeout_s},
+      {"recycle_unclaimed", s.recycle_unclaimed},
+      {"events", events_to_json(s.events)},
+      {"renew_on_activity", s.renew_on_activity},
+      {"pass_cookie",
+       json::object{{"name", s.pass_cookie.name},
+                    {"domain", s.pass_cookie.domain},
+                    {"path", s.pass_cookie.path},
+                    {"secure", s.pass_cookie.secure ? json::value(*s.pass_cookie.secure)
+                                                    : json::value(nullptr)},
+                    {"same_site", core::to_string(s.pass_cookie.same_site)}}},
+      {"oidc", oidc_to_json(s.oidc, secrets)},
+      {"abuse", abuse_to_json(s.abuse)}};
 }
 
 }  // namespace waitroom::config

@@ -12,7 +12,8 @@ boost::json::object parse(std::string_view text) { return boost::json::parse(tex
 TEST(RoomSettingsCodec, AppliesOnlyTheGivenFields) {
   core::RoomSettings base;
   base.issuer = "https://old";
-  auto s = apply_room_settings(parse(R"({"pass_lifetime_s": 120, "aws_serving_counter_as_string": true})"), base);
+  auto s = apply_room_settings(
+      parse(R"({"pass_lifetime_s": 120, "aws_serving_counter_as_string": true})"), base);
   ASSERT_TRUE(s) << s.error().detail;
   EXPECT_EQ(s->pass_lifetime_s, 120);
   EXPECT_TRUE(s->aws_serving_counter_as_string);
@@ -32,14 +33,16 @@ TEST(RoomSettingsCodec, RoundTripsThroughJson) {
   s.abuse.pow_difficulty_bits = 18;
   s.abuse.bind_pass = core::PassBinding::ip_prefix;
   s.abuse.max_waiting = 5000;
-  s.abuse.trusted_proxies = {*core::parse_ip_network("10.0.0.0/8"), *core::parse_ip_network("2001:db8::/32")};
+  s.abuse.trusted_proxies = {*core::parse_ip_network("10.0.0.0/8"),
+                             *core::parse_ip_network("2001:db8::/32")};
   auto back = apply_room_settings(room_settings_to_json(s, Secrets::include), core::RoomSettings{});
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, s);
 }
 
 TEST(RoomSettingsCodec, AbuseMergesKeyByKeyAndNamesBadFields) {
-  auto s = apply_room_settings(parse(R"({"abuse": {"max_waiting": 10, "bind_pass": "cookie"}})"), core::RoomSettings{});
+  auto s = apply_room_settings(parse(R"({"abuse": {"max_waiting": 10, "bind_pass": "cookie"}})"),
+                               core::RoomSettings{});
   ASSERT_TRUE(s) << s.error().detail;
   EXPECT_EQ(s->abuse.max_waiting, 10);
   EXPECT_EQ(s->abuse.bind_pass, core::PassBinding::cookie);
@@ -48,8 +51,9 @@ TEST(RoomSettingsCodec, AbuseMergesKeyByKeyAndNamesBadFields) {
   auto cleared = apply_room_settings(parse(R"({"abuse": {"max_waiting": null}})"), *s);
   ASSERT_TRUE(cleared);
   EXPECT_FALSE(cleared->abuse.max_waiting);
-  for (const char* bad : {R"({"abuse": {"trusted_proxies": ["nope"]}})", R"({"abuse": {"pow_difficulty_bits": 40}})",
-                          R"({"abuse": []})", R"({"abuse": {"polls_per_ip_per_second": "5"}})"}) {
+  for (const char* bad :
+       {R"({"abuse": {"trusted_proxies": ["nope"]}})", R"({"abuse": {"pow_difficulty_bits": 40}})",
+        R"({"abuse": []})", R"({"abuse": {"polls_per_ip_per_second": "5"}})"}) {
     auto r = apply_room_settings(parse(bad), core::RoomSettings{});
     ASSERT_FALSE(r) << bad;
     EXPECT_NE(r.error().detail.find("abuse"), std::string::npos) << r.error().detail;
@@ -70,8 +74,9 @@ TEST(RoomSettingsCodec, PassCookieMergesKeyByKeyAndNullSecureFollowsTheServer) {
 }
 
 TEST(RoomSettingsCodec, RefusesUnknownFieldsAndWrongTypes) {
-  for (const char* body : {R"({"colour": 1})", R"({"pass_lifetime_s": "900"})", R"({"issuer": 5})",
-                           R"({"aws_serving_counter_as_string": "yes"})", R"({"pass_lifetime_s": 1.5})"}) {
+  for (const char* body :
+       {R"({"colour": 1})", R"({"pass_lifetime_s": "900"})", R"({"issuer": 5})",
+        R"({"aws_serving_counter_as_string": "yes"})", R"({"pass_lifetime_s": 1.5})"}) {
     auto s = apply_room_settings(parse(body), core::RoomSettings{});
     EXPECT_FALSE(s) << body;
   }
@@ -93,7 +98,8 @@ TEST(RoomSettingsCodec, OidcClientsRoundTripWithSecretsOnlyWhenAsked) {
   ASSERT_EQ(s->oidc.clients.size(), 2u);
   EXPECT_FALSE(s->oidc.clients[0].is_public);
   EXPECT_TRUE(s->oidc.clients[1].is_public);
-  auto back = apply_room_settings(room_settings_to_json(*s, Secrets::include), core::RoomSettings{});
+  auto back =
+      apply_room_settings(room_settings_to_json(*s, Secrets::include), core::RoomSettings{});
   ASSERT_TRUE(back) << back.error().detail;
   EXPECT_EQ(*back, *s);
   const auto redacted = boost::json::serialize(room_settings_to_json(*s, Secrets::redact));
@@ -108,18 +114,22 @@ TEST(RoomSettingsCodec, ARedactedViewPutBackKeepsTheSecret) {
   ASSERT_TRUE(again) << again.error().detail;
   EXPECT_EQ(again->oidc.clients[0].client_secret, "0123456789abcdef-secret");
   // ...but a new client, or one that was public, must bring its own.
-  auto fresh = apply_room_settings(room_settings_to_json(*s, Secrets::redact), core::RoomSettings{});
+  auto fresh =
+      apply_room_settings(room_settings_to_json(*s, Secrets::redact), core::RoomSettings{});
   ASSERT_FALSE(fresh);
-  EXPECT_NE(fresh.error().detail.find("oidc.clients[0].client_secret"), std::string::npos) << fresh.error().detail;
+  EXPECT_NE(fresh.error().detail.find("oidc.clients[0].client_secret"), std::string::npos)
+      << fresh.error().detail;
 }
 
 TEST(RoomSettingsCodec, RefusesBadOidcFields) {
-  for (const char* body : {R"({"oidc": []})", R"({"oidc": {"client": []}})", R"({"oidc": {"clients": {}}})",
-                           R"({"oidc": {"clients": [{"redirect_uris": ["https://a.example/"]}]}})",
-                           R"({"oidc": {"clients": [{"client_id": "a", "public": true}]}})",
-                           R"({"oidc": {"clients": [{"client_id": "a", "public": "no", "redirect_uris": []}]}})",
-                           R"({"oidc": {"clients": [{"client_id": "a", "public": true, "redirect_uris": [1]}]}})",
-                           R"({"oidc": {"clients": [{"client_id": "a", "public": true, "colour": 1, "redirect_uris": []}]}})"}) {
+  for (
+      const char* body :
+      {R"({"oidc": []})", R"({"oidc": {"client": []}})", R"({"oidc": {"clients": {}}})",
+       R"({"oidc": {"clients": [{"redirect_uris": ["https://a.example/"]}]}})",
+       R"({"oidc": {"clients": [{"client_id": "a", "public": true}]}})",
+       R"({"oidc": {"clients": [{"client_id": "a", "public": "no", "redirect_uris": []}]}})",
+       R"({"oidc": {"clients": [{"client_id": "a", "public": true, "redirect_uris": [1]}]}})",
+       R"({"oidc": {"clients": [{"client_id": "a", "public": true, "colour": 1, "redirect_uris": []}]}})"}) {
     auto s = apply_room_settings(parse(body), core::RoomSettings{});
     EXPECT_FALSE(s) << body;
     if (!s) {

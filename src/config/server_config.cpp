@@ -1,6 +1,7 @@
 #include "config/server_config.hpp"
 
 #include <arpa/inet.h>
+#include <toml++/toml.h>
 
 #include <boost/json.hpp>
 #include <cctype>
@@ -8,7 +9,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "config/room_settings_codec.hpp"
 #include "config/routes_config.hpp"
@@ -23,7 +23,8 @@ using core::fail;
 namespace {
 
 // Redis key prefixes: no braces (they would change a room's hash tag), colons or spaces.
-constexpr const char* kKeyPrefixRule = "must be 1 to 64 characters without braces, colons or spaces";
+constexpr const char* kKeyPrefixRule =
+    "must be 1 to 64 characters without braces, colons or spaces";
 bool is_valid_key_prefix(std::string_view p) {
   return !p.empty() && p.size() <= 64 && p.find_first_of("{}: \t\r\n") == std::string_view::npos;
 }
@@ -71,15 +72,24 @@ core::Result<void> read_limits(const toml::table& tbl, Limits& limits) {
   for (const auto& [k, v] : tbl) {
     const std::string key = "limits." + std::string(k.str());
     core::Result<void> r;
-    if (k == "body_limit_bytes") r = read_positive(v, key, limits.body_limit_bytes, 64 << 20);
-    else if (k == "header_limit_bytes") r = read_positive(v, key, limits.header_limit_bytes, 1 << 20);
-    else if (k == "header_timeout_s") r = read_positive(v, key, limits.header_timeout_s, 3600);
-    else if (k == "body_timeout_s") r = read_positive(v, key, limits.body_timeout_s, 3600);
-    else if (k == "max_connections") r = read_positive(v, key, limits.max_connections, 1 << 22);
-    else if (k == "max_event_streams") r = read_positive(v, key, limits.max_event_streams, 1 << 22);
-    else if (k == "event_heartbeat_s") r = read_positive(v, key, limits.event_heartbeat_s, 3600);
-    else if (k == "shutdown_timeout_s") r = read_positive(v, key, limits.shutdown_timeout_s, 3600);
-    else r = bad(key, "unknown key");
+    if (k == "body_limit_bytes")
+      r = read_positive(v, key, limits.body_limit_bytes, 64 << 20);
+    else if (k == "header_limit_bytes")
+      r = read_positive(v, key, limits.header_limit_bytes, 1 << 20);
+    else if (k == "header_timeout_s")
+      r = read_positive(v, key, limits.header_timeout_s, 3600);
+    else if (k == "body_timeout_s")
+      r = read_positive(v, key, limits.body_timeout_s, 3600);
+    else if (k == "max_connections")
+      r = read_positive(v, key, limits.max_connections, 1 << 22);
+    else if (k == "max_event_streams")
+      r = read_positive(v, key, limits.max_event_streams, 1 << 22);
+    else if (k == "event_heartbeat_s")
+      r = read_positive(v, key, limits.event_heartbeat_s, 3600);
+    else if (k == "shutdown_timeout_s")
+      r = read_positive(v, key, limits.shutdown_timeout_s, 3600);
+    else
+      r = bad(key, "unknown key");
     if (!r) return r;
   }
   return {};
@@ -96,10 +106,14 @@ core::Result<void> read_dashboard(const toml::table& tbl, DashboardConfig& d) {
   for (const auto& [k, v] : tbl) {
     const std::string key = "dashboard." + std::string(k.str());
     core::Result<void> r;
-    if (k == "session_idle_timeout_s") r = read_positive(v, key, d.session_idle_timeout_s, kMaxSessionTimeoutS);
-    else if (k == "session_lifetime_s") r = read_positive(v, key, d.session_lifetime_s, kMaxSessionTimeoutS);
-    else if (k == "max_sessions") r = read_positive(v, key, d.max_sessions, kMaxDashboardSessions);
-    else r = bad(key, "unknown key");
+    if (k == "session_idle_timeout_s")
+      r = read_positive(v, key, d.session_idle_timeout_s, kMaxSessionTimeoutS);
+    else if (k == "session_lifetime_s")
+      r = read_positive(v, key, d.session_lifetime_s, kMaxSessionTimeoutS);
+    else if (k == "max_sessions")
+      r = read_positive(v, key, d.max_sessions, kMaxDashboardSessions);
+    else
+      r = bad(key, "unknown key");
     if (!r) return r;
   }
   return {};
@@ -117,7 +131,8 @@ core::Result<void> read_tls(const toml::table& tbl, TlsConfig& tls) {
     } else if (k == "hsts_max_age_s") {
       auto n = v.value<std::int64_t>();
       if (!n || *n < 0 || *n > kMaxHstsMaxAgeS)
-        return bad(key, "must be an integer from 0 (no header) to " + std::to_string(kMaxHstsMaxAgeS));
+        return bad(key,
+                   "must be an integer from 0 (no header) to " + std::to_string(kMaxHstsMaxAgeS));
       tls.hsts_max_age_s = *n;
     } else if (k == "hsts_include_subdomains") {
       auto b = v.value<bool>();
@@ -137,7 +152,8 @@ core::Result<void> check_tls(const TlsConfig& tls) {
   if (tls.cert_file.empty() && !tls.key_file.empty())
     return bad("tls.cert_file", "is required with tls.key_file (the certificate for the key)");
   if (!tls.enabled() && (tls.hsts_max_age_s > 0 || tls.hsts_include_subdomains))
-    return bad("tls.hsts_max_age_s", "needs tls.cert_file and tls.key_file: HSTS is sent over HTTPS only");
+    return bad("tls.hsts_max_age_s",
+               "needs tls.cert_file and tls.key_file: HSTS is sent over HTTPS only");
   return {};
 }
 
@@ -162,12 +178,15 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
         auto id = t ? (*t)["access_key_id"].value<std::string>() : std::nullopt;
         auto secret = t ? (*t)["secret_access_key"].value<std::string>() : std::nullopt;
         if (!id || !secret || id->empty() || secret->size() < 16 || t->size() != 2)
-          return bad(key, "each entry needs exactly access_key_id and secret_access_key (at least 16 characters)");
+          return bad(key,
+                     "each entry needs exactly access_key_id and secret_access_key (at least 16 "
+                     "characters)");
         cfg.aws_credentials.emplace_back(*id, *secret);
       }
     } else if (key == "gate_path") {
       auto p = v.value<std::string>();
-      if (!p || p->size() < 2 || p->front() != '/' || p->back() == '/' || p->find_first_of("{}?# ") != std::string::npos)
+      if (!p || p->size() < 2 || p->front() != '/' || p->back() == '/' ||
+          p->find_first_of("{}?# ") != std::string::npos)
         return bad(key, "must be a path such as \"/gate/v1/check\" (leading '/', no trailing '/')");
       cfg.gate_path = *p;
     } else if (key == "demo_room") {
@@ -186,14 +205,18 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
       auto u = v.value<std::string>();
       if (!u || !(u->starts_with("http://") || u->starts_with("https://")) || u->back() == '/' ||
           u->find_first_of("?# ") != std::string::npos)
-        return bad(key, "must be an http:// or https:// URL without a trailing '/', such as \"https://queue.example.com\"");
+        return bad(key,
+                   "must be an http:// or https:// URL without a trailing '/', such as "
+                   "\"https://queue.example.com\"");
       cfg.public_url = *u;
     } else if (key == "aws_prefix") {
       auto p = v.value<std::string>();
-      if (!p || p->size() < 2 || p->front() != '/' || p->back() == '/' || p->find_first_of("{}?# ") != std::string::npos)
+      if (!p || p->size() < 2 || p->front() != '/' || p->back() == '/' ||
+          p->find_first_of("{}?# ") != std::string::npos)
         return bad(key, "must be a path such as \"/aws\" (leading '/', no trailing '/')");
       cfg.aws_prefix = *p;
-    } else if (key == "listen" || key == "data_dir" || key == "durability" || key == "admin_key_file") {
+    } else if (key == "listen" || key == "data_dir" || key == "durability" ||
+               key == "admin_key_file") {
       auto s = v.value<std::string>();
       if (!s) return bad(key, "must be a string");
       if (key == "listen") {
@@ -210,7 +233,8 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
       }
     } else if (key == "store") {
       auto k = v.value<std::string>();
-      if (!k || (*k != "embedded" && *k != "redis")) return bad(key, "must be \"embedded\" or \"redis\"");
+      if (!k || (*k != "embedded" && *k != "redis"))
+        return bad(key, "must be \"embedded\" or \"redis\"");
       cfg.store = *k == "redis" ? StoreKind::redis : StoreKind::embedded;
     } else if (key == "redis_url") {
       auto u = v.value<std::string>();
@@ -227,7 +251,8 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
       cfg.redis.key_prefix = *p;
     } else if (key == "threads") {
       auto n = v.value<std::int64_t>();
-      if (!n || *n < 0 || *n > 256) return bad(key, "must be an integer from 0 (one per core) to 256");
+      if (!n || *n < 0 || *n > 256)
+        return bad(key, "must be an integer from 0 (one per core) to 256");
       cfg.threads = static_cast<unsigned>(*n);
     } else if (key == "cookie_secure") {
       auto b = v.value<bool>();
@@ -313,7 +338,8 @@ core::Result<void> read_admin_key(ServerConfig& cfg) {
     std::getline(in, cfg.admin_key);
     while (!cfg.admin_key.empty() && std::isspace(static_cast<unsigned char>(cfg.admin_key.back())))
       cfg.admin_key.pop_back();
-    if (cfg.admin_key.empty()) return bad("admin_key_file", cfg.admin_key_file.string() + " is empty");
+    if (cfg.admin_key.empty())
+      return bad("admin_key_file", cfg.admin_key_file.string() + " is empty");
   }
   // A short key can be guessed; refuse it rather than run an admin API that is easy to take over.
   if (!cfg.admin_key.empty() && cfg.admin_key.size() < 16)
@@ -334,10 +360,12 @@ core::Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_vie
   if (colon == std::string_view::npos || colon == 0)
     return fail(ErrorCode::bad_request, "listen must be HOST:PORT");
   std::string host(text.substr(0, colon));
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host == "localhost") host = "127.0.0.1";
   unsigned char addr[16];
-  if (::inet_pton(AF_INET, host.c_str(), addr) != 1 && ::inet_pton(AF_INET6, host.c_str(), addr) != 1)
+  if (::inet_pton(AF_INET, host.c_str(), addr) != 1 &&
+      ::inet_pton(AF_INET6, host.c_str(), addr) != 1)
     return fail(ErrorCode::bad_request, "listen host must be an IP address (or localhost)");
   const std::string_view port_text = text.substr(colon + 1);
   unsigned port = 0;
@@ -367,7 +395,8 @@ core::Result<ServerConfig> load_config(const std::filesystem::path& file) {
     if (auto r = read_file(file, cfg); !r) return std::unexpected(r.error());
   }
   if (const char* v = std::getenv("WAITROOM_LISTEN"); v && *v) {
-    if (!parse_listen(v)) return std::unexpected(bad("WAITROOM_LISTEN", "must be HOST:PORT").error());
+    if (!parse_listen(v))
+      return std::unexpected(bad("WAITROOM_LISTEN", "must be HOST:PORT").error());
     cfg.listen = v;
   }
   if (const char* v = std::getenv("WAITROOM_DATA_DIR"); v && *v) cfg.data_dir = v;
@@ -383,12 +412,15 @@ core::Result<ServerConfig> load_config(const std::filesystem::path& file) {
   }
   // The URL may carry Redis's password: the environment keeps it out of the config file.
   if (const char* v = std::getenv("WAITROOM_REDIS_URL"); v && *v) {
-    if (!std::string_view(v).starts_with("redis://") && !std::string_view(v).starts_with("rediss://"))
-      return std::unexpected(bad("WAITROOM_REDIS_URL", "must be a redis:// or rediss:// URL").error());
+    if (!std::string_view(v).starts_with("redis://") &&
+        !std::string_view(v).starts_with("rediss://"))
+      return std::unexpected(
+          bad("WAITROOM_REDIS_URL", "must be a redis:// or rediss:// URL").error());
     cfg.redis.url = v;
   }
   if (const char* v = std::getenv("WAITROOM_REDIS_KEY_PREFIX"); v && *v) {
-    if (!is_valid_key_prefix(v)) return std::unexpected(bad("WAITROOM_REDIS_KEY_PREFIX", kKeyPrefixRule).error());
+    if (!is_valid_key_prefix(v))
+      return std::unexpected(bad("WAITROOM_REDIS_KEY_PREFIX", kKeyPrefixRule).error());
     cfg.redis.key_prefix = v;
   }
   if (const char* v = std::getenv("WAITROOM_TLS_CERT_FILE"); v && *v) cfg.tls.cert_file = v;
@@ -402,7 +434,8 @@ core::Result<ServerConfig> load_config(const std::filesystem::path& file) {
   const char* aws_secret = std::getenv("WAITROOM_AWS_SECRET_ACCESS_KEY");
   if (aws_id && *aws_id && aws_secret && *aws_secret) {
     if (std::string_view(aws_secret).size() < 16)
-      return std::unexpected(bad("WAITROOM_AWS_SECRET_ACCESS_KEY", "must be at least 16 characters").error());
+      return std::unexpected(
+          bad("WAITROOM_AWS_SECRET_ACCESS_KEY", "must be at least 16 characters").error());
     cfg.aws_credentials.emplace_back(aws_id, aws_secret);
   }
   return cfg;

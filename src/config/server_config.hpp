@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/error.hpp"
 #include "config/proxy_route.hpp"
+#include "core/error.hpp"
 #include "core/room_settings.hpp"
 #include "ops/webhook_sink.hpp"
 
@@ -77,12 +77,12 @@ struct ServerConfig {
   // names the same Redis; docs/scaling.md).
   StoreKind store = StoreKind::embedded;
   RedisConfig redis;
-  unsigned threads = 0;  // 0: one per core
+  unsigned threads = 0;   // 0: one per core
   std::string admin_key;  // from WAITROOM_ADMIN_KEY or admin_key_file; never logged
   std::filesystem::path admin_key_file;
   bool cookie_secure = false;  // always true under [tls]
   TlsConfig tls;
-  std::string aws_prefix = "/aws";  // where the AWS-compatible API answers
+  std::string aws_prefix = "/aws";           // where the AWS-compatible API answers
   std::string gate_path = "/gate/v1/check";  // the forward-auth endpoint (docs/integrations.md)
   // Where visitors reach Waitroom, for links and redirects from other hosts (a gate in front of
   // another site); empty: relative links, for a proxy that serves both on one host.
@@ -122,7 +122,8 @@ core::Result<ServerConfig> load_config(const std::filesystem::path& file);
 // The settings that differ between `before` and `after` and that a running server cannot take
 // (it reads them once at start): SIGHUP names them, and a restart applies them. Rooms are not
 // among them: SIGHUP applies those.
-std::vector<std::string> settings_needing_restart(const ServerConfig& before, const ServerConfig& after);
+std::vector<std::string> settings_needing_restart(const ServerConfig& before,
+                                                  const ServerConfig& after);
 
 core::Result<Durability> parse_durability(std::string_view text);
 core::Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text);

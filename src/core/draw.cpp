@@ -34,7 +34,8 @@ class SeedStream {
   }
   // Uniform in [0, bound) by rejection, so no value is favoured.
   std::uint64_t below(std::uint64_t bound) {
-    const std::uint64_t limit = UINT64_MAX - (UINT64_MAX % bound + 1) % bound;  // 2^64 - (2^64 mod bound) - 1
+    const std::uint64_t limit =
+        UINT64_MAX - (UINT64_MAX % bound + 1) % bound;  // 2^64 - (2^64 mod bound) - 1
     for (;;) {
       const std::uint64_t v = next();
       if (v <= limit) return v % bound;
@@ -73,10 +74,14 @@ std::optional<Seed> seed_from_hex(std::string_view hex) {
     int v = 0;
     for (char c : hex.substr(i * 2, 2)) {
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= c - '0';
-      else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-      else return std::nullopt;
+      if (c >= '0' && c <= '9')
+        v |= c - '0';
+      else if (c >= 'a' && c <= 'f')
+        v |= c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        v |= c - 'A' + 10;
+      else
+        return std::nullopt;
     }
     seed[i] = static_cast<std::uint8_t>(v);
   }
@@ -95,7 +100,8 @@ std::vector<std::uint64_t> draw_order(const Seed& seed, std::uint64_t first, std
   order.reserve(last - first + 1);
   for (std::uint64_t p = first; p <= last; ++p) order.push_back(p);
   SeedStream stream(seed);
-  for (std::size_t i = order.size() - 1; i >= 1; --i) std::swap(order[i], order[stream.below(i + 1)]);
+  for (std::size_t i = order.size() - 1; i >= 1; --i)
+    std::swap(order[i], order[stream.below(i + 1)]);
   return order;
 }
 

@@ -13,8 +13,8 @@ constexpr unsigned kMappedBits = 96;  // ::ffff:0:0/96 holds the IPv4 addresses
 }
 
 bool is_ipv4_mapped(const IpBytes& a) {
-  return std::all_of(a.begin(), a.begin() + 10, [](unsigned char b) { return b == 0; }) && a[10] == 0xff &&
-         a[11] == 0xff;
+  return std::all_of(a.begin(), a.begin() + 10, [](unsigned char b) { return b == 0; }) &&
+         a[10] == 0xff && a[11] == 0xff;
 }
 
 std::optional<IpBytes> parse_ip_address(std::string_view text) {
@@ -35,8 +35,9 @@ Result<IpNetwork> parse_ip_network(std::string_view text) {
   const auto slash = text.find('/');
   auto address = parse_ip_address(text.substr(0, slash));
   if (!address)
-    return fail(ErrorCode::bad_request,
-                "\"" + std::string(text) + "\" is not an IPv4 or IPv6 network such as \"10.0.0.0/8\"");
+    return fail(
+        ErrorCode::bad_request,
+        "\"" + std::string(text) + "\" is not an IPv4 or IPv6 network such as \"10.0.0.0/8\"");
   IpNetwork out{*address, 0};
   const bool v4 = is_ipv4_mapped(*address) && text.find(':') == std::string_view::npos;
   const unsigned max_bits = v4 ? 32 : 128;
@@ -45,12 +46,14 @@ Result<IpNetwork> parse_ip_network(std::string_view text) {
     const std::string_view b = text.substr(slash + 1);
     auto [end, ec] = std::from_chars(b.data(), b.data() + b.size(), bits);
     if (b.empty() || ec != std::errc{} || end != b.data() + b.size() || bits > max_bits)
-      return fail(ErrorCode::bad_request, "the prefix length after '/' must be 0-" + std::to_string(max_bits));
+      return fail(ErrorCode::bad_request,
+                  "the prefix length after '/' must be 0-" + std::to_string(max_bits));
   }
   out.prefix_bits = bits + (v4 ? kMappedBits : 0);
   for (unsigned i = out.prefix_bits; i < 128; ++i)
     if (out.address[i / 8] & (0x80 >> (i % 8)))
-      return fail(ErrorCode::bad_request, "\"" + std::string(text) + "\" has bits set after the prefix length");
+      return fail(ErrorCode::bad_request,
+                  "\"" + std::string(text) + "\" has bits set after the prefix length");
   return out;
 }
 
@@ -73,8 +76,10 @@ bool contains(const IpNetwork& network, const IpBytes& address) {
 }
 
 IpNetwork network_of(const IpBytes& address, unsigned ipv4_bits, unsigned ipv6_bits) {
-  IpNetwork n{address, is_ipv4_mapped(address) ? kMappedBits + std::min(ipv4_bits, 32u) : std::min(ipv6_bits, 128u)};
-  for (unsigned i = n.prefix_bits; i < 128; ++i) n.address[i / 8] &= static_cast<unsigned char>(~(0x80 >> (i % 8)));
+  IpNetwork n{address, is_ipv4_mapped(address) ? kMappedBits + std::min(ipv4_bits, 32u)
+                                               : std::min(ipv6_bits, 128u)};
+  for (unsigned i = n.prefix_bits; i < 128; ++i)
+    n.address[i / 8] &= static_cast<unsigned char>(~(0x80 >> (i % 8)));
   return n;
 }
 

@@ -15,7 +15,8 @@ TEST(IpNetwork, ParsesBothFamiliesAndPrintsThemBack) {
 }
 
 TEST(IpNetwork, RefusesWhatIsNotANetwork) {
-  for (const char* text : {"", "10.0.0.0/33", "10.1.2.3/8", "2001:db8::/129", "example.com", "10.0.0.0/", "10.0.0.0/8x"})
+  for (const char* text : {"", "10.0.0.0/33", "10.1.2.3/8", "2001:db8::/129", "example.com",
+                           "10.0.0.0/", "10.0.0.0/8x"})
     EXPECT_FALSE(parse_ip_network(text)) << text;
 }
 
@@ -30,7 +31,8 @@ TEST(IpNetwork, ContainsComparesIpv4AsMappedIpv6) {
 TEST(IpNetwork, NetworkOfKeepsOnlyThePrefix) {
   EXPECT_EQ(to_string(network_of(addr("203.0.113.77"), 24, 64)), "203.0.113.0/24");
   EXPECT_EQ(to_string(network_of(addr("2001:db8:1:2:3:4:5:6"), 24, 64)), "2001:db8:1:2::/64");
-  EXPECT_EQ(network_of(addr("2001:db8:1:2::1"), 32, 64), network_of(addr("2001:db8:1:2:ffff::"), 32, 64));
+  EXPECT_EQ(network_of(addr("2001:db8:1:2::1"), 32, 64),
+            network_of(addr("2001:db8:1:2:ffff::"), 32, 64));
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 #include "core/rfc3339.hpp"
 
-#include <chrono>
 #include <fmt/format.h>
+
+#include <chrono>
 
 namespace waitroom::core {
 
@@ -24,7 +25,8 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view s) {
   if (!y || !mo || !d || !h || !mi || !se || s.size() < 20 || s[4] != '-' || s[7] != '-' ||
       (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
     return std::nullopt;
-  const year_month_day ymd{year{*y}, month{static_cast<unsigned>(*mo)}, day{static_cast<unsigned>(*d)}};
+  const year_month_day ymd{year{*y}, month{static_cast<unsigned>(*mo)},
+                           day{static_cast<unsigned>(*d)}};
   if (!ymd.ok() || *h > 23 || *mi > 59 || *se > 60) return std::nullopt;
   std::size_t i = 19;
   if (s[i] == '.') {

@@ -103,12 +103,12 @@ struct RoomCounters {
 // log records (src/store/) are written from them.
 struct Admissions {
   std::int64_t at_s = 0;
-  std::uint64_t serving_to = 0;               // the serving counter afterwards
+  std::uint64_t serving_to = 0;              // the serving counter afterwards
   std::vector<std::uint64_t> left;           // waiting tickets found gone and skipped
   std::vector<std::uint64_t> unclaimed;      // eligible tickets whose claim time ran out
   std::vector<std::uint64_t> drawn;          // admitted out of line order (random draws)
   std::vector<std::uint64_t> admitted;       // every admission, in order (not logged: derived)
-  std::uint64_t serving_from = 0;             // the serving counter before (not logged)
+  std::uint64_t serving_from = 0;            // the serving counter before (not logged)
   std::uint64_t recycled = 0;                // admissions owed to unclaimed turns (not logged)
   bool changed = false;                      // false: nothing to log
   std::vector<EventTransition> transitions;  // logged before the admissions, in their own records

@@ -29,7 +29,8 @@ AdmissionPolicy rate(std::int64_t per_minute) {
 // Runs the driver from `from_ms` for `ms`, in its 100 ms steps; returns the steps.
 std::vector<Admissions> run(Room& room, std::int64_t from_ms, std::int64_t ms) {
   std::vector<Admissions> steps;
-  for (std::int64_t t = from_ms + kStepMs; t <= from_ms + ms; t += kStepMs) steps.push_back(room.tick(t));
+  for (std::int64_t t = from_ms + kStepMs; t <= from_ms + ms; t += kStepMs)
+    steps.push_back(room.tick(t));
   return steps;
 }
 
@@ -239,7 +240,8 @@ TEST(Draw, OrderIsAPermutationFixedByTheSeed) {
   EXPECT_NE(a, draw_order(seed, 10, 109));
   EXPECT_EQ(seed_from_hex(seed_hex(seed)), seed);
   // SHA-256 of 32 zero bytes.
-  EXPECT_EQ(commitment_hex(Seed{}), "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925");
+  EXPECT_EQ(commitment_hex(Seed{}),
+            "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925");
 }
 
 TEST(RoomAdmission, PrequeueIsShuffledAtStartThenFifo) {

@@ -20,38 +20,52 @@ constexpr std::size_t kMaxTextSettingLength = 2048;
 
 std::string_view to_string(AdmissionMode mode) {
   switch (mode) {
-    case AdmissionMode::manual: return "manual";
-    case AdmissionMode::rate: return "rate";
-    case AdmissionMode::max_active: return "max_active";
-    case AdmissionMode::capacity: return "capacity";
+    case AdmissionMode::manual:
+      return "manual";
+    case AdmissionMode::rate:
+      return "rate";
+    case AdmissionMode::max_active:
+      return "max_active";
+    case AdmissionMode::capacity:
+      return "capacity";
   }
   return "manual";
 }
 
 std::string_view to_string(Queueing queueing) {
   switch (queueing) {
-    case Queueing::fifo: return "fifo";
-    case Queueing::random: return "random";
-    case Queueing::passthrough: return "passthrough";
-    case Queueing::reject: return "reject";
+    case Queueing::fifo:
+      return "fifo";
+    case Queueing::random:
+      return "random";
+    case Queueing::passthrough:
+      return "passthrough";
+    case Queueing::reject:
+      return "reject";
   }
   return "fifo";
 }
 
 std::string_view to_string(RoomState state) {
   switch (state) {
-    case RoomState::open: return "open";
-    case RoomState::paused: return "paused";
-    case RoomState::queue_all: return "queue_all";
+    case RoomState::open:
+      return "open";
+    case RoomState::paused:
+      return "paused";
+    case RoomState::queue_all:
+      return "queue_all";
   }
   return "open";
 }
 
 std::string_view to_string(PassBinding binding) {
   switch (binding) {
-    case PassBinding::none: return "none";
-    case PassBinding::ip_prefix: return "ip_prefix";
-    case PassBinding::cookie: return "cookie";
+    case PassBinding::none:
+      return "none";
+    case PassBinding::ip_prefix:
+      return "ip_prefix";
+    case PassBinding::cookie:
+      return "cookie";
   }
   return "none";
 }
@@ -67,7 +81,8 @@ std::vector<IpNetwork> AbuseSettings::default_trusted_proxies() {
 }
 
 std::optional<AdmissionMode> parse_admission_mode(std::string_view text) {
-  for (auto m : {AdmissionMode::manual, AdmissionMode::rate, AdmissionMode::max_active, AdmissionMode::capacity})
+  for (auto m : {AdmissionMode::manual, AdmissionMode::rate, AdmissionMode::max_active,
+                 AdmissionMode::capacity})
     if (to_string(m) == text) return m;
   return std::nullopt;
 }
@@ -94,9 +109,12 @@ bool is_valid_room_name(std::string_view name) {
 
 std::string_view to_string(SameSite same_site) {
   switch (same_site) {
-    case SameSite::strict: return "Strict";
-    case SameSite::none: return "None";
-    case SameSite::lax: break;
+    case SameSite::strict:
+      return "Strict";
+    case SameSite::none:
+      return "None";
+    case SameSite::lax:
+      break;
   }
   return "Lax";
 }
@@ -116,7 +134,8 @@ constexpr std::size_t kMaxCookieAttributeLength = 255;
 bool is_cookie_name(std::string_view name) {
   if (name.empty() || name.size() > kMaxCookieAttributeLength) return false;
   for (char c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos))
       return false;
   return true;
 }
@@ -131,13 +150,17 @@ bool is_cookie_attribute(std::string_view value) {
 
 Result<void> validate(const PassCookie& c) {
   if (!c.name.empty() && !is_cookie_name(c.name))
-    return fail(ErrorCode::bad_request, "pass_cookie.name must be a cookie name (letters, digits, !#$%&'*+-.^_`|~)");
+    return fail(ErrorCode::bad_request,
+                "pass_cookie.name must be a cookie name (letters, digits, !#$%&'*+-.^_`|~)");
   if (!is_cookie_attribute(c.domain) || c.domain.find_first_of("/:") != std::string::npos)
-    return fail(ErrorCode::bad_request, "pass_cookie.domain must be a host name such as \"example.com\"");
+    return fail(ErrorCode::bad_request,
+                "pass_cookie.domain must be a host name such as \"example.com\"");
   if (c.path.empty() || c.path[0] != '/' || !is_cookie_attribute(c.path))
     return fail(ErrorCode::bad_request, "pass_cookie.path must start with \"/\"");
   if (c.same_site == SameSite::none && c.secure == false)
-    return fail(ErrorCode::bad_request, "pass_cookie.same_site \"None\" needs secure: browsers drop such cookies otherwise");
+    return fail(
+        ErrorCode::bad_request,
+        "pass_cookie.same_site \"None\" needs secure: browsers drop such cookies otherwise");
   return {};
 }
 
@@ -145,19 +168,22 @@ inline constexpr std::int64_t kMaxLimitPerPeriod = 1'000'000;
 inline constexpr std::size_t kMaxTrustedProxies = 64;
 
 Result<void> validate(const AbuseSettings& a) {
-  for (auto [field, value] : {std::pair{"abuse.tickets_per_ip_per_minute", a.tickets_per_ip_per_minute},
-                              std::pair{"abuse.polls_per_ip_per_second", a.polls_per_ip_per_second}})
+  for (auto [field, value] :
+       {std::pair{"abuse.tickets_per_ip_per_minute", a.tickets_per_ip_per_minute},
+        std::pair{"abuse.polls_per_ip_per_second", a.polls_per_ip_per_second}})
     if (value < 0 || value > kMaxLimitPerPeriod)
-      return fail(ErrorCode::bad_request,
-                  std::string(field) + " must be between 0 (no limit) and " + std::to_string(kMaxLimitPerPeriod));
+      return fail(ErrorCode::bad_request, std::string(field) +
+                                              " must be between 0 (no limit) and " +
+                                              std::to_string(kMaxLimitPerPeriod));
   if (a.pow_difficulty_bits < 0 || a.pow_difficulty_bits > kMaxPowDifficultyBits)
-    return fail(ErrorCode::bad_request,
-                "abuse.pow_difficulty_bits must be between 0 (off) and " + std::to_string(kMaxPowDifficultyBits));
+    return fail(ErrorCode::bad_request, "abuse.pow_difficulty_bits must be between 0 (off) and " +
+                                            std::to_string(kMaxPowDifficultyBits));
   if (a.max_waiting && (*a.max_waiting < 1 || *a.max_waiting > kMaxActiveCap))
-    return fail(ErrorCode::bad_request,
-                "abuse.max_waiting must be between 1 and " + std::to_string(kMaxActiveCap) + ", or null (no cap)");
+    return fail(ErrorCode::bad_request, "abuse.max_waiting must be between 1 and " +
+                                            std::to_string(kMaxActiveCap) + ", or null (no cap)");
   if (a.trusted_proxies.size() > kMaxTrustedProxies)
-    return fail(ErrorCode::bad_request, "abuse.trusted_proxies: at most " + std::to_string(kMaxTrustedProxies) + " networks");
+    return fail(ErrorCode::bad_request, "abuse.trusted_proxies: at most " +
+                                            std::to_string(kMaxTrustedProxies) + " networks");
   return {};
 }
 
@@ -188,7 +214,8 @@ Result<void> validate(const RoomSettings& s) {
   if (auto ok = validate(s.oidc); !ok) return ok;
   if (auto ok = validate(s.abuse); !ok) return ok;
   if (s.events.size() > kMaxScheduledEvents)
-    return fail(ErrorCode::bad_request, "events: at most " + std::to_string(kMaxScheduledEvents) + " per room");
+    return fail(ErrorCode::bad_request,
+                "events: at most " + std::to_string(kMaxScheduledEvents) + " per room");
   for (std::size_t i = 0; i < s.events.size(); ++i) {
     const ScheduledEvent& e = s.events[i];
     const std::string field = "events[" + std::to_string(i) + "]";
@@ -203,8 +230,9 @@ Result<void> validate(const RoomSettings& s) {
     if (i > 0) {
       const ScheduledEvent& prev = s.events[i - 1];
       if (!prev.end_s || *prev.end_s > e.opens_s())
-        return fail(ErrorCode::bad_request, field + " overlaps events[" + std::to_string(i - 1) +
-                                                "]: events must not overlap and must be in time order");
+        return fail(ErrorCode::bad_request,
+                    field + " overlaps events[" + std::to_string(i - 1) +
+                        "]: events must not overlap and must be in time order");
     }
   }
   return {};
@@ -215,8 +243,8 @@ Result<void> validate(const AdmissionPolicy& a) {
     return !v || (*v >= 1 && *v <= max);
   };
   if (!in_range(a.rate_per_minute, kMaxRatePerMinute))
-    return fail(ErrorCode::bad_request, "admission.rate_per_minute must be from 1 to " +
-                                            std::to_string(kMaxRatePerMinute));
+    return fail(ErrorCode::bad_request,
+                "admission.rate_per_minute must be from 1 to " + std::to_string(kMaxRatePerMinute));
   for (auto [field, value] : {std::pair{"admission.max_active", a.max_active},
                               std::pair{"admission.total_active", a.total_active},
                               std::pair{"admission.new_per_minute", a.new_per_minute}})
@@ -224,7 +252,8 @@ Result<void> validate(const AdmissionPolicy& a) {
       return fail(ErrorCode::bad_request,
                   std::string(field) + " must be from 1 to " + std::to_string(kMaxActiveCap));
   switch (a.mode) {
-    case AdmissionMode::manual: break;
+    case AdmissionMode::manual:
+      break;
     case AdmissionMode::rate:
       if (!a.rate_per_minute)
         return fail(ErrorCode::bad_request, "admission.rate_per_minute is required in rate mode");
@@ -235,8 +264,9 @@ Result<void> validate(const AdmissionPolicy& a) {
       break;
     case AdmissionMode::capacity:
       if (!a.total_active || !a.new_per_minute)
-        return fail(ErrorCode::bad_request,
-                    "admission.total_active and admission.new_per_minute are required in capacity mode");
+        return fail(
+            ErrorCode::bad_request,
+            "admission.total_active and admission.new_per_minute are required in capacity mode");
       break;
   }
   if (a.total_active && a.new_per_minute && *a.new_per_minute > *a.total_active)

@@ -73,7 +73,7 @@ std::string_view to_string(SameSite same_site);
 std::optional<SameSite> parse_same_site(std::string_view text);
 
 struct PassCookie {
-  std::string name;  // empty: waitroom_pass_{room}
+  std::string name;    // empty: waitroom_pass_{room}
   std::string domain;  // empty: host-only (the host that served the room page)
   std::string path = "/";
   std::optional<bool> secure;  // unset: the server's cookie_secure

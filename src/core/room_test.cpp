@@ -118,7 +118,8 @@ TEST(Room, AddSessionKeepsTheFirst) {
   Room room = make_room();
   ASSERT_TRUE(room.enqueue(kNow));
   room.add_session(1, Session{"first", kNow, kNow + 60, SessionStatus::active, 1, {}, 0});
-  const Session& kept = room.add_session(1, Session{"second", kNow, kNow + 60, SessionStatus::active, 2, {}, 0});
+  const Session& kept =
+      room.add_session(1, Session{"second", kNow, kNow + 60, SessionStatus::active, 2, {}, 0});
   EXPECT_EQ(kept.pass, "first");
   EXPECT_EQ(room.counters(kNow).passes_issued, 1u);
 }

@@ -4,28 +4,38 @@ namespace waitroom::core {
 
 std::string_view to_string(TicketStatus status) {
   switch (status) {
-    case TicketStatus::waiting: return "waiting";
-    case TicketStatus::eligible: return "eligible";
-    case TicketStatus::admitted: return "admitted";
-    case TicketStatus::expired: return "expired";
-    case TicketStatus::completed: return "completed";
-    case TicketStatus::abandoned: return "abandoned";
-    case TicketStatus::revoked: return "revoked";
+    case TicketStatus::waiting:
+      return "waiting";
+    case TicketStatus::eligible:
+      return "eligible";
+    case TicketStatus::admitted:
+      return "admitted";
+    case TicketStatus::expired:
+      return "expired";
+    case TicketStatus::completed:
+      return "completed";
+    case TicketStatus::abandoned:
+      return "abandoned";
+    case TicketStatus::revoked:
+      return "revoked";
   }
   return "unknown";
 }
 
-std::string_view to_string(SessionStatus status) {
-  return to_string(ticket_status_of(status));
-}
+std::string_view to_string(SessionStatus status) { return to_string(ticket_status_of(status)); }
 
 TicketStatus ticket_status_of(SessionStatus status) {
   switch (status) {
-    case SessionStatus::active: return TicketStatus::admitted;
-    case SessionStatus::expired: return TicketStatus::expired;
-    case SessionStatus::completed: return TicketStatus::completed;
-    case SessionStatus::abandoned: return TicketStatus::abandoned;
-    case SessionStatus::revoked: return TicketStatus::revoked;
+    case SessionStatus::active:
+      return TicketStatus::admitted;
+    case SessionStatus::expired:
+      return TicketStatus::expired;
+    case SessionStatus::completed:
+      return TicketStatus::completed;
+    case SessionStatus::abandoned:
+      return TicketStatus::abandoned;
+    case SessionStatus::revoked:
+      return TicketStatus::revoked;
   }
   return TicketStatus::expired;
 }

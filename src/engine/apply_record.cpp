@@ -25,7 +25,8 @@ core::Admissions admissions_of(const AdmitRecord& r) {
 core::Result<core::EventTransition> transition_of(const EventRecord& r) {
   if (r.kind < 1 || r.kind > 3 || r.seed.size() != core::Seed{}.size())
     return fail(ErrorCode::internal, "malformed event record of " + r.room);
-  core::EventTransition t{static_cast<core::EventTransition::Kind>(r.kind), r.event_start_s, r.at_s};
+  core::EventTransition t{static_cast<core::EventTransition::Kind>(r.kind), r.event_start_s,
+                          r.at_s};
   std::copy(r.seed.begin(), r.seed.end(), t.seed.begin());
   t.first = r.first;
   t.last = r.last;
@@ -40,13 +41,22 @@ core::Result<core::RoomSettings> settings_of(const RoomPutRecord& r) {
   return config::apply_room_settings(fields.as_object(), core::RoomSettings{});
 }
 
-AdmitRecord admit_record(const std::string& room, std::uint32_t epoch, const core::Admissions& step) {
-  return AdmitRecord{room, epoch, step.at_s, step.serving_to, step.left, step.unclaimed, step.drawn};
+AdmitRecord admit_record(const std::string& room, std::uint32_t epoch,
+                         const core::Admissions& step) {
+  return AdmitRecord{room,      epoch,          step.at_s, step.serving_to,
+                     step.left, step.unclaimed, step.drawn};
 }
 
-EventRecord event_record(const std::string& room, std::uint32_t epoch, const core::EventTransition& t) {
-  return EventRecord{room, epoch, static_cast<std::uint8_t>(t.kind), t.event_start_s, t.at_s,
-                     std::string(t.seed.begin(), t.seed.end()), t.first, t.last};
+EventRecord event_record(const std::string& room, std::uint32_t epoch,
+                         const core::EventTransition& t) {
+  return EventRecord{room,
+                     epoch,
+                     static_cast<std::uint8_t>(t.kind),
+                     t.event_start_s,
+                     t.at_s,
+                     std::string(t.seed.begin(), t.seed.end()),
+                     t.first,
+                     t.last};
 }
 
 core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, std::int64_t now_s) {
@@ -74,7 +84,8 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
           rm.set_settings(std::move(st));
           return {};
         } else {
-          if (rm.epoch() != r.epoch) return fail(ErrorCode::internal, "record for another epoch of " + r.room);
+          if (rm.epoch() != r.epoch)
+            return fail(ErrorCode::internal, "record for another epoch of " + r.room);
           if constexpr (std::is_same_v<R, EnqueueRecord>) {
             if (r.first_position != rm.queue_counter() + 1)
               return fail(ErrorCode::internal, "positions out of order in " + r.room);
@@ -95,20 +106,25 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
             rm.apply(*t);
             return {};
           } else if constexpr (std::is_same_v<R, PassIssuedRecord>) {
-            if (!rm.has_ticket(r.position)) return fail(ErrorCode::internal, "pass for unknown ticket");
-            rm.add_session(r.position, core::Session{r.pass, r.issued_at_s, r.expires_at_s,
-                                                     core::SessionStatus::active, 0, {}, 0});
+            if (!rm.has_ticket(r.position))
+              return fail(ErrorCode::internal, "pass for unknown ticket");
+            rm.add_session(
+                r.position,
+                core::Session{
+                    r.pass, r.issued_at_s, r.expires_at_s, core::SessionStatus::active, 0, {}, 0});
             return {};
           } else if constexpr (std::is_same_v<R, PassRenewedRecord>) {
             auto renewed = rm.renew_session(r.position, r.pass, r.expires_at_s, 0, /*revive=*/true);
             // Ended by an operator after an earlier renewal: nothing to renew, as it was live.
-            if (!renewed && renewed.error().code != ErrorCode::gone) return std::unexpected(renewed.error());
+            if (!renewed && renewed.error().code != ErrorCode::gone)
+              return std::unexpected(renewed.error());
             return {};
           } else {
             static_assert(std::is_same_v<R, SessionEndRecord>);
             auto ended = rm.end_session(r.position, r.status, now_s);
             // A session that expired by time before the restart was still ended by the operator.
-            if (!ended && ended.error().code != ErrorCode::conflict) return std::unexpected(ended.error());
+            if (!ended && ended.error().code != ErrorCode::conflict)
+              return std::unexpected(ended.error());
             return {};
           }
         }

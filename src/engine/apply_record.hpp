@@ -20,7 +20,9 @@ core::Result<core::RoomSettings> settings_of(const RoomPutRecord& record);
 core::Result<void> apply_room_record(core::Room& room, const LogRecord& record, std::int64_t now_s);
 
 // Admissions and event records as they are written (drive_admissions, advance).
-AdmitRecord admit_record(const std::string& room, std::uint32_t epoch, const core::Admissions& step);
-EventRecord event_record(const std::string& room, std::uint32_t epoch, const core::EventTransition& t);
+AdmitRecord admit_record(const std::string& room, std::uint32_t epoch,
+                         const core::Admissions& step);
+EventRecord event_record(const std::string& room, std::uint32_t epoch,
+                         const core::EventTransition& t);
 
 }  // namespace waitroom::engine

@@ -20,7 +20,8 @@ void Effects::record(LogRecord record) {
 void Effects::event(const std::string& room, std::string_view type, boost::json::object data,
                     std::int64_t now_ms) {
   if (!wants_events) return;
-  events.push_back(ops::Event{ops::new_event_id(), std::string(type), room, now_ms, std::move(data)});
+  events.push_back(
+      ops::Event{ops::new_event_id(), std::string(type), room, now_ms, std::move(data)});
 }
 
 void Effects::append(Effects&& later) {

@@ -22,7 +22,9 @@ void write_fields(ByteWriter& w, const AdmitRecord& r) {
   write_positions(w, r.unclaimed);
   write_positions(w, r.drawn);
 }
-void write_fields(ByteWriter& w, const AdvanceRecord& r) { w.str(r.room).u32(r.epoch).u64(r.serving); }
+void write_fields(ByteWriter& w, const AdvanceRecord& r) {
+  w.str(r.room).u32(r.epoch).u64(r.serving);
+}
 void write_fields(ByteWriter& w, const PausedRecord& r) { w.str(r.room).u8(r.paused ? 1 : 0); }
 void write_fields(ByteWriter& w, const ResetRecord& r) { w.str(r.room).u32(r.new_epoch); }
 void write_fields(ByteWriter& w, const PassIssuedRecord& r) {
@@ -46,7 +48,14 @@ void read_fields(ByteReader& in, EnqueueRecord& r) {
   if (!in.at_end()) r.flags = in.u8();  // older logs end here
 }
 void write_fields(ByteWriter& w, const EventRecord& r) {
-  w.str(r.room).u32(r.epoch).u8(r.kind).i64(r.event_start_s).i64(r.at_s).str(r.seed).u64(r.first).u64(r.last);
+  w.str(r.room)
+      .u32(r.epoch)
+      .u8(r.kind)
+      .i64(r.event_start_s)
+      .i64(r.at_s)
+      .str(r.seed)
+      .u64(r.first)
+      .u64(r.last);
 }
 void write_fields(ByteWriter& w, const PassRenewedRecord& r) {
   w.str(r.room).u32(r.epoch).u64(r.position).i64(r.expires_at_s).str(r.pass);
@@ -125,12 +134,14 @@ core::Result<LogRecord> decode_as(std::size_t index, ByteReader& in) {
       std::variant_alternative_t<I, LogRecord> record;
       read_fields(in, record);
       if (!in.ok() || !in.at_end())
-        return core::fail(core::ErrorCode::internal, "malformed record of type " + std::to_string(I + 1));
+        return core::fail(core::ErrorCode::internal,
+                          "malformed record of type " + std::to_string(I + 1));
       return LogRecord(std::move(record));
     }
     return decode_as<I + 1>(index, in);
   } else {
-    return core::fail(core::ErrorCode::internal, "unknown record type " + std::to_string(index + 1));
+    return core::fail(core::ErrorCode::internal,
+                      "unknown record type " + std::to_string(index + 1));
   }
 }
 }  // namespace

@@ -10,20 +10,26 @@ void step_events(Effects& fx, const token::TicketIdCodec& ids, core::Room& rm,
                  const core::Admissions& step, std::int64_t now_ms) {
   if (!fx.wants_events) return;
   const std::string& room = rm.name();
-  auto emit = [&](std::string_view type, json::object data) { fx.event(room, type, std::move(data), now_ms); };
+  auto emit = [&](std::string_view type, json::object data) {
+    fx.event(room, type, std::move(data), now_ms);
+  };
   auto ticket = [&](std::uint64_t p) { return ids.encode(room, rm.epoch(), p); };
   for (const core::EventTransition& t : step.transitions) {
     const std::string start = core::format_rfc3339(t.event_start_s);
     using Kind = core::EventTransition::Kind;
     if (t.kind == Kind::prequeue_opened) {
-      emit("event.prequeue_opened", {{"event_start", start}, {"commitment", core::commitment_hex(t.seed)},
+      emit("event.prequeue_opened", {{"event_start", start},
+                                     {"commitment", core::commitment_hex(t.seed)},
                                      {"first_position", t.first}});
     } else if (t.kind == Kind::started) {
       json::object data{{"event_start", start}};
       for (const core::DrawInfo& d : rm.draws())
         if (d.event_start_s == t.event_start_s && d.seed)
-          data = {{"event_start", start}, {"seed", *d.seed}, {"commitment", d.commitment},
-                  {"first_position", d.first_position}, {"shuffled_first", d.shuffled_first},
+          data = {{"event_start", start},
+                  {"seed", *d.seed},
+                  {"commitment", d.commitment},
+                  {"first_position", d.first_position},
+                  {"shuffled_first", d.shuffled_first},
                   {"last_position", d.last_position}};
       emit("event.started", std::move(data));
     } else {
@@ -35,20 +41,29 @@ void step_events(Effects& fx, const token::TicketIdCodec& ids, core::Room& rm,
   for (std::uint64_t p : step.left)
     emit("ticket.expired", {{"ticket", ticket(p)}, {"position", p}, {"reason", "idle"}});
   for (std::uint64_t p : step.admitted)
-    emit("ticket.admitted", {{"ticket", ticket(p)}, {"position", p}, {"admitted_at", rm.admitted_at(p)}});
+    emit("ticket.admitted",
+         {{"ticket", ticket(p)}, {"position", p}, {"admitted_at", rm.admitted_at(p)}});
   if (step.recycled > 0)  // AWS's detail type and fields
     emit("automatic_serving_counter_incr",
-         {{"event_id", room}, {"previous_serving_counter_position", step.serving_from},
-          {"increment_by", step.recycled}, {"current_serving_counter_position", step.serving_to}});
+         {{"event_id", room},
+          {"previous_serving_counter_position", step.serving_from},
+          {"increment_by", step.recycled},
+          {"current_serving_counter_position", step.serving_to}});
 }
 
 void metrics_event(Effects& fx, core::Room& rm, std::int64_t now_ms) {
   if (!fx.wants_events) return;
   const core::RoomCounters c = rm.counters(now_ms / 1000);
   fx.event(rm.name(), "waiting_room_metrics",
-           {{"event_id", rm.name()}, {"num_active_tokens", c.active_sessions}, {"total_num_tokens", c.passes_issued},
-            {"queue_counter", c.queue_counter}, {"serving_number", c.serving}, {"completed_sessions", c.completed},
-            {"abandoned_sessions", c.abandoned}, {"waiting", c.waiting}, {"eligible", c.eligible}},
+           {{"event_id", rm.name()},
+            {"num_active_tokens", c.active_sessions},
+            {"total_num_tokens", c.passes_issued},
+            {"queue_counter", c.queue_counter},
+            {"serving_number", c.serving},
+            {"completed_sessions", c.completed},
+            {"abandoned_sessions", c.abandoned},
+            {"waiting", c.waiting},
+            {"eligible", c.eligible}},
            now_ms);
 }
 

@@ -73,12 +73,14 @@ core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, bool t
   if (fx.wants_events) {
     const std::int64_t now_ms = ctx.clock.now_ms();
     fx.event(rm.name(), "ticket.issued",
-             {{"ticket", view.ticket}, {"position", *position},
+             {{"ticket", view.ticket},
+              {"position", *position},
               {"status", core::to_string(view.state.status)}},
              now_ms);
     if (view.state.admitted_at_s)
       fx.event(rm.name(), "ticket.admitted",
-               {{"ticket", view.ticket}, {"position", *position},
+               {{"ticket", view.ticket},
+                {"position", *position},
                 {"admitted_at", *view.state.admitted_at_s}},
                now_ms);
   }
@@ -139,11 +141,13 @@ core::Result<PassView> record_pass(core::Room& rm, const OpContext& ctx,
   if (auto allowed = rm.check_pass_allowed(request.position, now); !allowed)
     return std::unexpected(allowed.error());
   if (const core::Session* s = rm.session(request.position, now)) return pass_view(*s, now);
-  fx.record(PassIssuedRecord{rm.name(), request.epoch, request.position, now,
-                             request.expires_at_s, pass});
+  fx.record(PassIssuedRecord{rm.name(), request.epoch, request.position, now, request.expires_at_s,
+                             pass});
   // AWS's detail type and fields, plus ours.
   fx.event(rm.name(), "token_generated",
-           {{"event_id", rm.name()}, {"request_id", request.ticket}, {"position", request.position},
+           {{"event_id", rm.name()},
+            {"request_id", request.ticket},
+            {"position", request.position},
             {"expires_at", request.expires_at_s}},
            ctx.clock.now_ms());
   const core::Session& s = rm.add_session(
@@ -161,8 +165,9 @@ core::Result<PassPlan> plan_renewal(core::Room& rm, const OpContext& ctx, std::u
   const core::RoomSettings& st = rm.settings();
   PassPlan plan;
   if (fresh(*s, st, now)) plan.issued = pass_view(*s, now);  // renewed already (or not due)
-  plan.request = core::PassRequest{rm.name(), st.algorithm, st.issuer, rm.audience(), ticket,
-                                   position,  rm.epoch(),   now,       now + st.pass_lifetime_s,
+  plan.request = core::PassRequest{rm.name(),         st.algorithm, st.issuer,
+                                   rm.audience(),     ticket,       position,
+                                   rm.epoch(),        now,          now + st.pass_lifetime_s,
                                    std::move(binding)};
   return plan;
 }
@@ -178,9 +183,12 @@ core::Result<PassView> record_renewal(core::Room& rm, const OpContext& ctx,
   if (fresh(*s, rm.settings(), now)) return pass_view(*s, now);
   if (auto renewed = rm.renew_session(request.position, pass, request.expires_at_s, 0); !renewed)
     return std::unexpected(renewed.error());
-  fx.record(PassRenewedRecord{rm.name(), request.epoch, request.position, request.expires_at_s, pass});
+  fx.record(
+      PassRenewedRecord{rm.name(), request.epoch, request.position, request.expires_at_s, pass});
   fx.event(rm.name(), "session_renewed",
-           {{"event_id", rm.name()}, {"request_id", request.ticket}, {"position", request.position},
+           {{"event_id", rm.name()},
+            {"request_id", request.ticket},
+            {"position", request.position},
             {"expires_at", request.expires_at_s}},
            ctx.clock.now_ms());
   return PassView{pass, request.expires_at_s, request.expires_at_s - now};
@@ -235,12 +243,13 @@ void delete_room(const std::string& name, const OpContext& ctx, Effects& fx) {
 core::Result<std::uint64_t> advance(core::Room& rm, const OpContext& ctx, const Advance& advance,
                                     Effects& fx) {
   const std::int64_t now = ctx.clock.now_s();
-  auto moved = advance.to ? rm.advance_to(*advance.to, now)
-                          : rm.advance_by(advance.by.value_or(0), now);
+  auto moved =
+      advance.to ? rm.advance_to(*advance.to, now) : rm.advance_by(advance.by.value_or(0), now);
   if (!moved) return std::unexpected(moved.error());
   const std::int64_t now_ms = ctx.clock.now_ms();
   fx.event(rm.name(), "serving.advanced",
-           {{"previous", moved->serving_from}, {"serving", moved->serving_to},
+           {{"previous", moved->serving_from},
+            {"serving", moved->serving_to},
             {"admitted", moved->admitted.size()}},
            now_ms);
   step_events(fx, ctx.ids, rm, *moved, now_ms);

@@ -17,16 +17,18 @@ RoomView room_view(core::Room& room, std::int64_t now_ms);
 PassView pass_view(const core::Session& session, std::int64_t now_s);
 
 // The admissions of the room's current epoch from `from` (1-based seq), at most `limit`.
-AdmissionsPage admissions_page(const core::Room& room, const token::TicketIdCodec& ids, std::uint64_t from,
-                               std::uint64_t limit);
+AdmissionsPage admissions_page(const core::Room& room, const token::TicketIdCodec& ids,
+                               std::uint64_t from, std::uint64_t limit);
 
 // Ticket ids whose pass expired by time (AWS's expired_tokens).
-std::vector<std::string> expired_ticket_ids(core::Room& room, const token::TicketIdCodec& ids, std::int64_t now_s);
+std::vector<std::string> expired_ticket_ids(core::Room& room, const token::TicketIdCodec& ids,
+                                            std::int64_t now_s);
 
 // The gate's check: `pass` must be exactly the pass issued at `position` (or the one a renewal
 // replaced, until it expires) and its session active. unauthorized when it is not the room's
 // pass, gone when its session ended. The caller records the visitor as seen.
-core::Result<PassCheck> check_session_pass(core::Room& room, std::uint64_t position, std::string ticket,
-                                           std::string pass, std::int64_t now_s);
+core::Result<PassCheck> check_session_pass(core::Room& room, std::uint64_t position,
+                                           std::string ticket, std::string pass,
+                                           std::int64_t now_s);
 
 }  // namespace waitroom::engine

@@ -20,7 +20,7 @@ struct RoomView {
   std::uint32_t epoch = 0;
   bool paused = false;
   core::RoomCounters counters;
-  std::optional<core::Eta> eta;  // for someone joining now
+  std::optional<core::Eta> eta;     // for someone joining now
   core::AdmissionPolicy admission;  // in force now (a running event may override the room's)
   core::Queueing queueing = core::Queueing::fifo;
   std::optional<core::EventStatus> event;

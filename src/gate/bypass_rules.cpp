@@ -107,7 +107,8 @@ bool is_crawler(std::string_view user_agent) {
 }
 
 bool in_network(const config::Cidr& network, const boost::asio::ip::address& address) {
-  return (address.is_v4() || address.is_v6()) && core::contains(network, http::to_ip_bytes(address));
+  return (address.is_v4() || address.is_v6()) &&
+         core::contains(network, http::to_ip_bytes(address));
 }
 
 }  // namespace waitroom::gate

@@ -8,11 +8,11 @@
 namespace waitroom::gate {
 
 namespace asio = boost::asio;
+using api::live_pass;
+using api::Services;
 using http::RequestContext;
 using http::Response;
 using http::Status;
-using api::Services;
-using api::live_pass;
 
 namespace {
 
@@ -37,9 +37,12 @@ asio::awaitable<Response> check(Services& s, RequestContext& ctx) {
   const std::string mode = http::query_param(ctx.query, "on_fail").value_or("auto");
   if (mode != "auto" && mode != "401" && mode != "302")
     co_return http::problem(ctx.request, Status::bad_request, "on_fail must be auto, 401 or 302");
-  const OnFail on_fail = mode == "302" ? OnFail::redirect : mode == "401" ? OnFail::unauthorized : OnFail::automatic;
+  const OnFail on_fail = mode == "302"   ? OnFail::redirect
+                         : mode == "401" ? OnFail::unauthorized
+                                         : OnFail::automatic;
   std::string why;
-  std::optional<store::PassCheck> passed = co_await live_pass(s, ctx.request, ctx.remote, *room, why);
+  std::optional<store::PassCheck> passed =
+      co_await live_pass(s, ctx.request, ctx.remote, *room, why);
   if (!passed) {
     // Only refusals pay for telling an unknown room (a misconfigured proxy) from a missing pass.
     auto known = co_await s.store.room(*room);
@@ -66,7 +69,8 @@ asio::awaitable<Response> check(Services& s, RequestContext& ctx) {
 }  // namespace
 
 void add_forward_auth_routes(http::Router& router, Services& s) {
-  router.add(http::Method::get, s.config.gate_path, [&s](RequestContext& ctx) { return check(s, ctx); });
+  router.add(http::Method::get, s.config.gate_path,
+             [&s](RequestContext& ctx) { return check(s, ctx); });
 }
 
 }  // namespace waitroom::gate

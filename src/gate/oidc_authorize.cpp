@@ -134,7 +134,8 @@ asio::awaitable<Response> oidc_authorize(OidcContext& oidc, RequestContext& ctx)
 
   // 3. Admitted? Otherwise the line, and back here afterwards.
   std::string why;
-  std::optional<store::PassCheck> admitted = co_await api::live_pass(s, ctx.request, ctx.remote, room, why);
+  std::optional<store::PassCheck> admitted =
+      co_await api::live_pass(s, ctx.request, ctx.remote, room, why);
   if (!admitted) {
     if (has_word(params->get("prompt").value_or(""), "none"))
       co_return refuse_to_client(ctx, to, state, "login_required",

@@ -47,8 +47,7 @@ struct RelayEnd {
 // own deadline: `read_timeout_s` is an idle timeout between reads.
 template <bool isRequest, class FromStream, class ToStream>
 asio::awaitable<RelayEnd> relay(FromStream& from, beast::flat_buffer& from_buffer,
-                                bhttp::parser<isRequest, bhttp::buffer_body>& parser,
-                                ToStream& to,
+                                bhttp::parser<isRequest, bhttp::buffer_body>& parser, ToStream& to,
                                 bhttp::serializer<isRequest, bhttp::buffer_body>& serializer,
                                 char* buf, http::Deadline& deadline, std::int64_t read_timeout_s,
                                 std::int64_t write_timeout_s) {
@@ -162,8 +161,8 @@ void add_hsts(bhttp::fields& answer, std::string_view hsts) {
 }
 
 // Writes one whole answer of the proxy's own; true when the connection may carry on.
-asio::awaitable<bool> write_answer(http::StreamExchange& ex, http::Response& res,
-                                   bool head_request, std::string_view hsts) {
+asio::awaitable<bool> write_answer(http::StreamExchange& ex, http::Response& res, bool head_request,
+                                   std::string_view hsts) {
   if (head_request) res.body().clear();  // Content-Length stays the GET's
   add_hsts(res, hsts);
   std::string wire;
@@ -180,8 +179,8 @@ std::string return_url(const api::Services& s, const http::StreamExchange& ex) {
   const std::string_view target = ex.parser.get().target();
   const std::string_view host = http::header_value(ex.parser.get(), "Host");
   if (s.config.public_url.empty() || host.empty()) return std::string(target);
-  const bool https = ex.client.is_tls() ||
-                     http::header_value(ex.parser.get(), "X-Forwarded-Proto") == "https";
+  const bool https =
+      ex.client.is_tls() || http::header_value(ex.parser.get(), "X-Forwarded-Proto") == "https";
   const std::string_view proto = https ? "https" : "http";
   return std::string(proto) + "://" + std::string(host) + std::string(target);
 }
@@ -441,7 +440,8 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
   remove_hop_by_hop(res);
   // renew_on_activity: the renewed pass rides on the site's answer, next to its own cookies.
   if (fwd.pass) {
-    std::optional<std::string> renewed = co_await api::renewed_pass_cookie(services_, cfg.room, *fwd.pass);
+    std::optional<std::string> renewed =
+        co_await api::renewed_pass_cookie(services_, cfg.room, *fwd.pass);
     if (renewed) res.insert(bhttp::field::set_cookie, *renewed);
   }
   add_hsts(res, strict_transport_security_);

@@ -45,7 +45,8 @@ core::IpBytes client_address(const core::IpBytes& peer, const boost::beast::http
     std::string_view rest = *line;
     while (!rest.empty()) {
       const auto comma = rest.rfind(',');
-      const std::string_view entry = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+      const std::string_view entry =
+          trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(0, comma);
       if (entry.empty()) continue;
       auto address = core::parse_ip_address(entry);
@@ -59,7 +60,8 @@ core::IpBytes client_address(const core::IpBytes& peer, const boost::beast::http
 
 bool is_loopback(const core::IpBytes& a) {
   if (core::is_ipv4_mapped(a)) return a[12] == 127;
-  return std::all_of(a.begin(), a.begin() + 15, [](unsigned char b) { return b == 0; }) && a[15] == 1;
+  return std::all_of(a.begin(), a.begin() + 15, [](unsigned char b) { return b == 0; }) &&
+         a[15] == 1;
 }
 
 core::IpBytes limit_key(const core::IpBytes& address) {

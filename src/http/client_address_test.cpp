@@ -9,7 +9,8 @@ namespace {
 
 core::IpBytes addr(const char* text) { return *core::parse_ip_address(text); }
 
-core::IpBytes client(const char* peer, std::vector<const char*> xff_lines, std::vector<const char*> trusted) {
+core::IpBytes client(const char* peer, std::vector<const char*> xff_lines,
+                     std::vector<const char*> trusted) {
   boost::beast::http::fields headers;
   for (const char* line : xff_lines) headers.insert("X-Forwarded-For", line);
   std::vector<core::IpNetwork> networks;
@@ -24,7 +25,8 @@ TEST(ClientAddress, AnUntrustedPeerIsTheClientWhateverItClaims) {
 TEST(ClientAddress, WalksFromTheRightPastTrustedProxiesOnly) {
   EXPECT_EQ(client("10.0.0.1", {"203.0.113.9"}, {"10.0.0.0/8"}), addr("203.0.113.9"));
   // The client's own left part does not count: the first untrusted address from the right does.
-  EXPECT_EQ(client("10.0.0.1", {"1.1.1.1, 203.0.113.9, 10.0.0.2"}, {"10.0.0.0/8"}), addr("203.0.113.9"));
+  EXPECT_EQ(client("10.0.0.1", {"1.1.1.1, 203.0.113.9, 10.0.0.2"}, {"10.0.0.0/8"}),
+            addr("203.0.113.9"));
   EXPECT_EQ(client("10.0.0.1", {"203.0.113.9", "10.0.0.2"}, {"10.0.0.0/8"}), addr("203.0.113.9"));
   EXPECT_EQ(client("10.0.0.1", {" 2001:db8::5 "}, {"10.0.0.0/8"}), addr("2001:db8::5"));
 }

@@ -29,12 +29,14 @@ std::string_view header_value(const beast_http::fields& headers, std::string_vie
 std::string_view bearer_token(const beast_http::fields& headers) {
   std::string_view v = header_value(headers, "Authorization");
   constexpr std::string_view kBearer = "Bearer ";
-  if (v.size() > kBearer.size() && v.substr(0, kBearer.size()) == kBearer) return v.substr(kBearer.size());
+  if (v.size() > kBearer.size() && v.substr(0, kBearer.size()) == kBearer)
+    return v.substr(kBearer.size());
   return {};
 }
 
 std::string_view cookie_value(const beast_http::fields& headers, std::string_view name) {
-  for (auto it = headers.find(beast_http::field::cookie); it != headers.end() && it->name() == beast_http::field::cookie; ++it) {
+  for (auto it = headers.find(beast_http::field::cookie);
+       it != headers.end() && it->name() == beast_http::field::cookie; ++it) {
     std::string_view header = it->value();
     while (!header.empty()) {
       const auto semi = header.find(';');

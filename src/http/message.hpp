@@ -21,7 +21,8 @@ using Status = beast_http::status;
 using Method = beast_http::verb;
 
 // Captured path parameters; routes have at most a few, so they live on the stack.
-using RouteParams = boost::container::small_vector<std::pair<std::string_view, std::string_view>, 4>;
+using RouteParams =
+    boost::container::small_vector<std::pair<std::string_view, std::string_view>, 4>;
 
 struct RequestContext {
   const Request& request;

@@ -7,17 +7,27 @@ namespace waitroom::http {
 Status status_of(core::ErrorCode code) {
   using core::ErrorCode;
   switch (code) {
-    case ErrorCode::bad_request: return Status::bad_request;
-    case ErrorCode::unauthorized: return Status::unauthorized;
-    case ErrorCode::forbidden: return Status::forbidden;
-    case ErrorCode::not_found: return Status::not_found;
-    case ErrorCode::conflict: return Status::conflict;
-    case ErrorCode::gone: return Status::gone;
-    case ErrorCode::payload_too_large: return Status::payload_too_large;
-    case ErrorCode::too_many_requests: return Status::too_many_requests;
+    case ErrorCode::bad_request:
+      return Status::bad_request;
+    case ErrorCode::unauthorized:
+      return Status::unauthorized;
+    case ErrorCode::forbidden:
+      return Status::forbidden;
+    case ErrorCode::not_found:
+      return Status::not_found;
+    case ErrorCode::conflict:
+      return Status::conflict;
+    case ErrorCode::gone:
+      return Status::gone;
+    case ErrorCode::payload_too_large:
+      return Status::payload_too_large;
+    case ErrorCode::too_many_requests:
+      return Status::too_many_requests;
     case ErrorCode::full:
-    case ErrorCode::unavailable: return Status::service_unavailable;
-    case ErrorCode::internal: return Status::internal_server_error;
+    case ErrorCode::unavailable:
+      return Status::service_unavailable;
+    case ErrorCode::internal:
+      return Status::internal_server_error;
   }
   return Status::internal_server_error;
 }
@@ -26,7 +36,8 @@ Response problem(const Request& req, Status status, std::string_view detail,
                  std::int64_t retry_after_s) {
   const std::string_view title = beast_http::obsolete_reason(status);
   std::string slug;
-  for (char c : title) slug += (c == ' ') ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : title)
+    slug += (c == ' ') ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   boost::json::object body{{"type", "urn:waitroom:problem:" + slug},
                            {"title", title},
                            {"status", static_cast<int>(status)},

@@ -19,12 +19,13 @@ std::size_t RateLimiter::KeyHash::operator()(const core::IpBytes& k) const noexc
 
 // Drops the clients whose allowance is whole again: they behave as if never seen.
 void RateLimiter::sweep(Shard& shard, std::int64_t now_us) {
-  std::erase_if(shard.spent_until_us, [now_us](const auto& entry) { return entry.second <= now_us; });
+  std::erase_if(shard.spent_until_us,
+                [now_us](const auto& entry) { return entry.second <= now_us; });
   shard.next_sweep_us = now_us + kSweepIntervalUs;
 }
 
-std::int64_t RateLimiter::acquire(const core::IpBytes& key, std::int64_t limit, std::int64_t period_ms,
-                                  std::int64_t now_ms) {
+std::int64_t RateLimiter::acquire(const core::IpBytes& key, std::int64_t limit,
+                                  std::int64_t period_ms, std::int64_t now_ms) {
   if (limit <= 0 || period_ms <= 0) return 0;
   const std::int64_t now_us = now_ms * 1000;
   const std::int64_t interval_us = std::max<std::int64_t>(period_ms * 1000 / limit, 1);

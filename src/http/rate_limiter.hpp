@@ -20,7 +20,8 @@ class RateLimiter {
   static constexpr std::size_t kMaxClientsPerShard = 16'384;
 
   // 0 when the request may go now (and is counted); otherwise the milliseconds until it could.
-  std::int64_t acquire(const core::IpBytes& key, std::int64_t limit, std::int64_t period_ms, std::int64_t now_ms);
+  std::int64_t acquire(const core::IpBytes& key, std::int64_t limit, std::int64_t period_ms,
+                       std::int64_t now_ms);
   // Clients let through unlimited because the table was full.
   std::uint64_t overflowed() const { return overflowed_.load(std::memory_order_relaxed); }
   std::size_t clients() const;

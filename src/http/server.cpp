@@ -1,13 +1,13 @@
 #include "http/server.hpp"
 
-#include <boost/asio.hpp>
-#include <boost/beast.hpp>
-#include <array>
-#include <chrono>
-#include <unordered_set>
-
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+
+#include <array>
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <chrono>
+#include <unordered_set>
 
 #include "http/problem.hpp"
 #include "http/request_head.hpp"
@@ -132,8 +132,8 @@ core::Result<std::uint16_t> Server::listen(const std::string& host, std::uint16_
     if (!ec) a.bind(ep, ec);
     if (!ec) a.listen(kListenBacklog, ec);
     if (ec)
-      return core::fail(core::ErrorCode::internal,
-                        "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+      return core::fail(core::ErrorCode::internal, "cannot listen on " + host + ":" +
+                                                       std::to_string(port) + ": " + ec.message());
     port = a.local_endpoint().port();  // port 0: the others join the port the first one got
     workers_.push_back(std::move(w));
   }
@@ -145,7 +145,8 @@ asio::awaitable<void> Server::accept_loop(Worker& worker) {
   for (;;) {
     auto [ec, socket] = co_await worker.acceptor->async_accept(as_tuple(use_awaitable));
     if (ec == asio::error::operation_aborted) co_return;
-    if (ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system) {
+    if (ec == asio::error::no_descriptors ||
+        ec == boost::system::errc::too_many_files_open_in_system) {
       // Out of descriptors (thousands of open streams): the pending connection stays in the
       // listen queue, so accepting again at once would spin. Wait for descriptors to free up.
       backoff.expires_after(kAcceptBackoff);

@@ -84,7 +84,7 @@ class Server {
   const Router& router_;
   ops::HttpMetrics& metrics_;
   StreamHandler* stream_handler_ = nullptr;
-  std::string large_head_path_;  // allow_large_heads()
+  std::string large_head_path_;             // allow_large_heads()
   std::shared_ptr<CurrentTlsContext> tls_;  // null: plain HTTP
   std::string strict_transport_security_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -23,29 +23,36 @@ void HttpMetrics::render(std::string& out) const {
     if (i == routes_.size()) return std::string(R"(route="unmatched",method="")");
     return fmt::format(R"(route="{}",method="{}")", routes_[i].second, routes_[i].first);
   };
-  out += "# HELP waitroom_http_requests_total HTTP requests answered, by route, method and status.\n";
+  out +=
+      "# HELP waitroom_http_requests_total HTTP requests answered, by route, method and status.\n";
   out += "# TYPE waitroom_http_requests_total counter\n";
   for (std::size_t i = 0; i <= routes_.size(); ++i) {
     const PerRoute& r = per_route_[i];
     for (unsigned s = 0; s < kStatusSlots; ++s) {
       const auto n = r.by_status[s].load(std::memory_order_relaxed);
-      if (n) out += fmt::format("waitroom_http_requests_total{{{},status=\"{}\"}} {}\n", label(i), s + kMinStatus, n);
+      if (n)
+        out += fmt::format("waitroom_http_requests_total{{{},status=\"{}\"}} {}\n", label(i),
+                           s + kMinStatus, n);
     }
   }
-  out += "# HELP waitroom_http_request_duration_seconds Time from request read to response written.\n";
+  out +=
+      "# HELP waitroom_http_request_duration_seconds Time from request read to response written.\n";
   out += "# TYPE waitroom_http_request_duration_seconds histogram\n";
   for (std::size_t i = 0; i <= routes_.size(); ++i) {
     const PerRoute& r = per_route_[i];
     std::uint64_t cumulative = 0;
-    for (std::size_t b = 0; b <= kBucketsS.size(); ++b) cumulative += r.buckets[b].load(std::memory_order_relaxed);
+    for (std::size_t b = 0; b <= kBucketsS.size(); ++b)
+      cumulative += r.buckets[b].load(std::memory_order_relaxed);
     if (cumulative == 0) continue;
     const std::string l = label(i);
     std::uint64_t running = 0;
     for (std::size_t b = 0; b < kBucketsS.size(); ++b) {
       running += r.buckets[b].load(std::memory_order_relaxed);
-      out += fmt::format("waitroom_http_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", l, kBucketsS[b], running);
+      out += fmt::format("waitroom_http_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", l,
+                         kBucketsS[b], running);
     }
-    out += fmt::format("waitroom_http_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", l, cumulative);
+    out += fmt::format("waitroom_http_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", l,
+                       cumulative);
     out += fmt::format("waitroom_http_request_duration_seconds_sum{{{}}} {}\n", l,
                        static_cast<double>(r.sum_us.load(std::memory_order_relaxed)) / 1e6);
     out += fmt::format("waitroom_http_request_duration_seconds_count{{{}}} {}\n", l, cumulative);

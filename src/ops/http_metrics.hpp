@@ -20,7 +20,7 @@ class HttpMetrics {
 
  private:
   static constexpr std::array<double, 12> kBucketsS = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                      0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+                                                       0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
   static constexpr unsigned kMinStatus = 100;
   static constexpr unsigned kStatusSlots = 500;  // 100..599
   struct PerRoute {

@@ -25,9 +25,9 @@ inline constexpr std::int64_t kAdmissionStepMs = 100;
 
 // The views operations answer with live in the engine (engine/views.hpp); the handlers name them
 // through the store they call.
-using engine::Advance;
 using engine::AdmissionEntry;
 using engine::AdmissionsPage;
+using engine::Advance;
 using engine::EnqueueResult;
 using engine::PassCheck;
 using engine::PassOptions;
@@ -91,7 +91,8 @@ class Store {
   virtual Op<TicketView> end_session(std::string room, std::string ticket,
                                      core::SessionStatus status) = 0;
   // The admissions of the room's current epoch, in order, from `from` (1-based seq).
-  virtual Op<AdmissionsPage> admissions(std::string room, std::uint64_t from, std::uint64_t limit) = 0;
+  virtual Op<AdmissionsPage> admissions(std::string room, std::uint64_t from,
+                                        std::uint64_t limit) = 0;
   // One step of every room's admission policy (the admission driver calls it about every 100 ms).
   virtual void drive_admissions() = 0;
   // Ticket ids whose pass expired by time (not ended by an operator), for AWS's expired_tokens.

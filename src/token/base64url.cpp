@@ -55,14 +55,17 @@ std::optional<std::size_t> base64url_decode(std::string_view text, std::span<cha
   if (text.size() % 4 == 1) return std::nullopt;
   const std::size_t size = decoded_size(text.size());
   if (size > out.size()) return std::nullopt;
-  const auto value = [&text](std::size_t i) { return kDecodeTable[static_cast<unsigned char>(text[i])]; };
+  const auto value = [&text](std::size_t i) {
+    return kDecodeTable[static_cast<unsigned char>(text[i])];
+  };
   std::size_t i = 0;
   std::size_t o = 0;
   // Four characters make three bytes; an invalid character's table entry has the high bit set.
   for (; i + 4 <= text.size(); i += 4, o += 3) {
     const std::uint8_t a = value(i), b = value(i + 1), c = value(i + 2), d = value(i + 3);
     if ((a | b | c | d) & 0x80) return std::nullopt;
-    const std::uint32_t v = (std::uint32_t{a} << 18) | (std::uint32_t{b} << 12) | (std::uint32_t{c} << 6) | d;
+    const std::uint32_t v =
+        (std::uint32_t{a} << 18) | (std::uint32_t{b} << 12) | (std::uint32_t{c} << 6) | d;
     out[o] = static_cast<char>(v >> 16);
     out[o + 1] = static_cast<char>(v >> 8);
     out[o + 2] = static_cast<char>(v);

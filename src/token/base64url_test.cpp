@@ -62,7 +62,8 @@ TEST(Base64Url, RejectsNonCanonicalTrailingBits) {
 }
 
 TEST(Base64Url, DecodesIntoABufferLikeIntoAString) {
-  for (std::string_view bytes : {"", "f", "fo", "foo", "foob", "fooba", "foobar", "\xff\xfe\x00\x01 any bytes"}) {
+  for (std::string_view bytes :
+       {"", "f", "fo", "foo", "foob", "fooba", "foobar", "\xff\xfe\x00\x01 any bytes"}) {
     const std::string text = base64url_encode(bytes);
     std::array<char, 64> buffer{};
     const auto size = base64url_decode(text, buffer);

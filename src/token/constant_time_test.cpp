@@ -11,8 +11,8 @@ TEST(ConstantTimeEqual, ComparesEveryByte) {
   const std::string pass(611, 'a');
   EXPECT_TRUE(constant_time_equal(pass, pass));
   EXPECT_TRUE(constant_time_equal("", ""));
-  for (std::size_t i : {std::size_t{0}, std::size_t{7}, std::size_t{8}, std::size_t{300}, std::size_t{607},
-                        std::size_t{610}}) {
+  for (std::size_t i : {std::size_t{0}, std::size_t{7}, std::size_t{8}, std::size_t{300},
+                        std::size_t{607}, std::size_t{610}}) {
     std::string other = pass;
     other[i] = 'b';
     EXPECT_FALSE(constant_time_equal(pass, other)) << i;

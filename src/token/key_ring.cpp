@@ -288,7 +288,7 @@ core::Result<std::string> KeyRing::sign(Algorithm alg, const boost::json::object
 }
 
 core::Result<std::string> KeyRing::sign_with(std::string_view kid,
-                                            const boost::json::object& claims) const {
+                                             const boost::json::object& claims) const {
   const auto snap = snapshot();
   const SigningKey* key = snap->find(kid);
   if (key == nullptr) return core::fail(core::ErrorCode::gone, "the signing key is no longer kept");

@@ -56,7 +56,8 @@ class KeyRing {
 
   // Signs with one particular key, active or retired (e.g. a token that must carry the same kid
   // as an earlier one). A key no longer kept is `gone`.
-  core::Result<std::string> sign_with(std::string_view kid, const boost::json::object& claims) const;
+  core::Result<std::string> sign_with(std::string_view kid,
+                                      const boost::json::object& claims) const;
   // The kid new passes of `alg` are signed with.
   std::string active_kid(Algorithm alg) const;
 

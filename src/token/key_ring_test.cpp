@@ -6,9 +6,9 @@
 #include <atomic>
 #include <thread>
 
+#include "testing/temp_dir.hpp"
 #include "token/atomic_file.hpp"
 #include "token/base64url.hpp"
-#include "testing/temp_dir.hpp"
 
 namespace waitroom::token {
 namespace {

@@ -20,7 +20,8 @@ constexpr std::size_t kIdBytes = 12;
 constexpr std::size_t kMacBytes = 16;
 
 bool is_nonce_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
 }
 
 template <class T>
@@ -31,7 +32,8 @@ bool parse_number(std::string_view text, T& out) {
 
 }  // namespace
 
-ProofOfWork::ProofOfWork(std::string_view server_secret) : key_(hmac_sha256(server_secret, kKeyLabel)) {}
+ProofOfWork::ProofOfWork(std::string_view server_secret)
+    : key_(hmac_sha256(server_secret, kKeyLabel)) {}
 
 std::string ProofOfWork::mac(std::string_view room, std::string_view body) const {
   std::string data(room);
@@ -44,8 +46,9 @@ PowChallenge ProofOfWork::issue(std::string_view room, unsigned bits, std::int64
   unsigned char id[kIdBytes];
   if (RAND_bytes(id, sizeof id) != 1) std::abort();  // no randomness: nothing safe to hand out
   const std::int64_t expires = now_s + kChallengeLifetimeS;
-  const std::string body = "1." + std::to_string(bits) + "." + std::to_string(expires) + "." +
-                           base64url_encode(std::string_view(reinterpret_cast<const char*>(id), sizeof id));
+  const std::string body =
+      "1." + std::to_string(bits) + "." + std::to_string(expires) + "." +
+      base64url_encode(std::string_view(reinterpret_cast<const char*>(id), sizeof id));
   return PowChallenge{body + "." + mac(room, body), bits, expires};
 }
 
@@ -73,8 +76,8 @@ core::Result<SolvedChallenge> ProofOfWork::verify(std::string_view room, std::st
   using core::ErrorCode;
   if (challenge.empty() || nonce.empty())
     return core::fail(ErrorCode::forbidden,
-                      "this room asks for proof of work: get a challenge from /v1/rooms/" + std::string(room) +
-                          "/challenge and send pow_challenge and pow_nonce");
+                      "this room asks for proof of work: get a challenge from /v1/rooms/" +
+                          std::string(room) + "/challenge and send pow_challenge and pow_nonce");
   std::vector<std::string_view> parts;
   for (std::string_view rest = challenge; parts.size() < 6;) {
     const auto dot = rest.find('.');
@@ -84,14 +87,18 @@ core::Result<SolvedChallenge> ProofOfWork::verify(std::string_view room, std::st
   }
   unsigned bits = 0;
   std::int64_t expires = 0;
-  if (parts.size() != 5 || parts[0] != "1" || !parse_number(parts[1], bits) || !parse_number(parts[2], expires))
+  if (parts.size() != 5 || parts[0] != "1" || !parse_number(parts[1], bits) ||
+      !parse_number(parts[2], expires))
     return core::fail(ErrorCode::forbidden, "pow_challenge is not a challenge of this server");
   const std::string_view body = challenge.substr(0, challenge.size() - parts[4].size() - 1);
   if (!constant_time_equal(mac(room, body), parts[4]))
-    return core::fail(ErrorCode::forbidden, "pow_challenge is not a challenge of this server for this room");
-  if (expires <= now_s) return core::fail(ErrorCode::forbidden, "pow_challenge has expired: get a new one");
+    return core::fail(ErrorCode::forbidden,
+                      "pow_challenge is not a challenge of this server for this room");
+  if (expires <= now_s)
+    return core::fail(ErrorCode::forbidden, "pow_challenge has expired: get a new one");
   if (bits < min_bits)
-    return core::fail(ErrorCode::forbidden, "pow_challenge is easier than this room asks now: get a new one");
+    return core::fail(ErrorCode::forbidden,
+                      "pow_challenge is easier than this room asks now: get a new one");
   if (nonce.size() > kMaxNonceLength || !std::all_of(nonce.begin(), nonce.end(), is_nonce_char))
     return core::fail(ErrorCode::forbidden, "pow_nonce must be 1-64 letters, digits, '-' or '_'");
   if (pow_zero_bits(challenge, nonce) < bits)
@@ -106,7 +113,8 @@ core::Result<void> SpentChallenges::spend(const SolvedChallenge& solved, std::in
     next_sweep_s_ = now_s + 10;
   }
   if (expires_at_s_.size() >= kMaxSpent)
-    return core::fail(core::ErrorCode::unavailable, "too many challenges solved at once; try again shortly", 5);
+    return core::fail(core::ErrorCode::unavailable,
+                      "too many challenges solved at once; try again shortly", 5);
   if (!expires_at_s_.emplace(solved.id, solved.expires_at_s).second)
     return core::fail(core::ErrorCode::forbidden, "this challenge was used already: get a new one");
   return {};

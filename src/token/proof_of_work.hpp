@@ -35,8 +35,9 @@ class ProofOfWork {
   PowChallenge issue(std::string_view room, unsigned bits, std::int64_t now_s) const;
   // Whether `nonce` solves `challenge`, a challenge this server issued for `room` that has not
   // expired and asks for at least `min_bits`. Errors: forbidden, with the reason.
-  core::Result<SolvedChallenge> verify(std::string_view room, std::string_view challenge, std::string_view nonce,
-                                       unsigned min_bits, std::int64_t now_s) const;
+  core::Result<SolvedChallenge> verify(std::string_view room, std::string_view challenge,
+                                       std::string_view nonce, unsigned min_bits,
+                                       std::int64_t now_s) const;
 
  private:
   std::string mac(std::string_view room, std::string_view body) const;

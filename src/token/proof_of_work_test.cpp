@@ -21,10 +21,11 @@ TEST(ProofOfWork, ASolvedChallengeIsAcceptedOnceForItsRoomUntilItExpires) {
   const std::string nonce = solve(c.text, 10);
   auto solved = pow.verify("shop", c.text, nonce, 10, kNow);
   ASSERT_TRUE(solved) << solved.error().detail;
-  EXPECT_FALSE(pow.verify("other", c.text, nonce, 10, kNow));            // another room
-  EXPECT_FALSE(pow.verify("shop", c.text, nonce, 11, kNow));             // the room asks more now
-  EXPECT_FALSE(pow.verify("shop", c.text, nonce, 10, c.expires_at_s));   // expired
-  EXPECT_FALSE(ProofOfWork(std::string(32, 't')).verify("shop", c.text, nonce, 10, kNow));  // other server
+  EXPECT_FALSE(pow.verify("other", c.text, nonce, 10, kNow));           // another room
+  EXPECT_FALSE(pow.verify("shop", c.text, nonce, 11, kNow));            // the room asks more now
+  EXPECT_FALSE(pow.verify("shop", c.text, nonce, 10, c.expires_at_s));  // expired
+  EXPECT_FALSE(
+      ProofOfWork(std::string(32, 't')).verify("shop", c.text, nonce, 10, kNow));  // other server
 
   SpentChallenges spent;
   EXPECT_TRUE(spent.spend(*solved, kNow));
@@ -37,8 +38,8 @@ TEST(ProofOfWork, RefusesMalformedChallengesAndNonces) {
   ProofOfWork pow(kSecret);
   const PowChallenge c = pow.issue("shop", 4, kNow);
   const std::string nonce = solve(c.text, 4);
-  for (const std::string& bad : {std::string(), std::string("1.4.x.y.z"), c.text + "x", "2" + c.text.substr(1),
-                                 c.text.substr(0, c.text.size() - 1)})
+  for (const std::string& bad : {std::string(), std::string("1.4.x.y.z"), c.text + "x",
+                                 "2" + c.text.substr(1), c.text.substr(0, c.text.size() - 1)})
     EXPECT_FALSE(pow.verify("shop", bad, nonce, 4, kNow)) << bad;
   EXPECT_FALSE(pow.verify("shop", c.text, "", 4, kNow));
   EXPECT_FALSE(pow.verify("shop", c.text, std::string(65, '1'), 4, kNow));

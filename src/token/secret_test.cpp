@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "token/atomic_file.hpp"
 #include "testing/temp_dir.hpp"
+#include "token/atomic_file.hpp"
 
 namespace waitroom::token {
 namespace {

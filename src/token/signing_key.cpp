@@ -256,7 +256,8 @@ class SignContextCache {
     for (auto& [k, ctx] : entries_)
       if (k == key) return ctx;
     EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(key, nullptr);
-    if (!ctx || EVP_PKEY_sign_init(ctx) != 1 || EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1 ||
+    if (!ctx || EVP_PKEY_sign_init(ctx) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1 ||
         (alg == Algorithm::RS256 && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1)) {
       EVP_PKEY_CTX_free(ctx);
       return nullptr;

@@ -153,7 +153,8 @@ std::string TicketIdCodec::encode(std::string_view room, std::uint32_t epoch,
 
 namespace {
 
-// The id's 16 bytes from its text: nullopt unless 36 lowercase hex digits with dashes at 8-4-4-4-12.
+// The id's 16 bytes from its text: nullopt unless 36 lowercase hex digits with dashes at
+// 8-4-4-4-12.
 std::optional<std::array<unsigned char, kIdBytes>> id_bytes(std::string_view id) {
   if (id.size() != kTicketIdChars) return std::nullopt;
   std::array<unsigned char, kIdBytes> bytes{};

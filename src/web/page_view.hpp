@@ -1,7 +1,7 @@
 #pragma once
 // What the waiting-room page shows, decided from the room and the visitor's ticket: which view
-// (join, closed, full, waiting, eligible), and every template variable (docs/page.md lists them). Pure:
-// no I/O, the time is given, so every state is unit-tested without a server.
+// (join, closed, full, waiting, eligible), and every template variable (docs/page.md lists them).
+// Pure: no I/O, the time is given, so every state is unit-tested without a server.
 #include <cstdint>
 #include <optional>
 #include <string>

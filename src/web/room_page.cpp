@@ -213,7 +213,8 @@ asio::awaitable<Response> join(Services& s, const Site& site, RequestContext& ct
   }
   if (admitted) {
     result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true);
-    if (!result && result.error().code == ErrorCode::full && s.abuse) s.abuse->count(room, api::Refusal::room_full);
+    if (!result && result.error().code == ErrorCode::full && s.abuse)
+      s.abuse->count(room, api::Refusal::room_full);
   } else {
     result = std::unexpected(admitted.error());
   }
@@ -230,7 +231,8 @@ asio::awaitable<Response> join(Services& s, const Site& site, RequestContext& ct
     const ErrorCode code = result.error().code;
     if (r->queueing != core::Queueing::reject && code != ErrorCode::full) {
       const std::string lang = explicit_lang(site, ctx);
-      args.notice = language_for(site, ctx, lang).text(code == ErrorCode::forbidden ? "pow_nojs" : "join_unavailable");
+      args.notice = language_for(site, ctx, lang)
+                        .text(code == ErrorCode::forbidden ? "pow_nojs" : "join_unavailable");
     }
     Response res = render(s, site, ctx, args);
     if (result.error().retry_after_s > 0)
@@ -256,7 +258,8 @@ asio::awaitable<Response> enter(Services& s, const Site& site, RequestContext& c
   if (!r) co_return http::problem(ctx.request, r.error());
   const std::string ticket(c);
   store::PassOptions options;
-  if (s.abuse) options.client_prefix = co_await s.abuse->client_prefix(ctx.request, ctx.remote, room);
+  if (s.abuse)
+    options.client_prefix = co_await s.abuse->client_prefix(ctx.request, ctx.remote, room);
   auto pass = co_await s.store.issue_pass(room, ticket, std::move(options));
   if (!pass)
     co_return http::redirect(ctx.request, Status::see_other,

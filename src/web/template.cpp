@@ -1,8 +1,8 @@
 #include "web/template.hpp"
 
-#include "api/html_page.hpp"
-
 #include <algorithm>
+
+#include "api/html_page.hpp"
 
 namespace waitroom::web {
 
@@ -39,7 +39,9 @@ std::string names_of_kind(const TemplateSchema& schema, VarKind kind) {
 
 }  // namespace
 
-void append_escaped(std::string& out, std::string_view text) { api::append_html_escaped(out, text); }
+void append_escaped(std::string& out, std::string_view text) {
+  api::append_html_escaped(out, text);
+}
 
 std::string html_escape(std::string_view text) { return api::html_escape(text); }
 

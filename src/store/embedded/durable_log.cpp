@@ -65,7 +65,8 @@ void preallocate(int fd, std::uint64_t& allocated_end, std::uint64_t needed_end)
         std::min<std::uint64_t>(ahead, static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize / 2);
   const std::uint64_t target = needed_end + ahead;
   while (allocated_end < target) {
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kZeroChunkBytes, target - allocated_end));
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kZeroChunkBytes, target - allocated_end));
     if (!pwrite_all(fd, zeros.data(), n, allocated_end)) return;
     allocated_end += n;
   }
@@ -155,7 +156,8 @@ core::Result<std::uint64_t> DurableLog::replay(
   const std::uint64_t offset = scan->intact_end;
   if (offset != data.size()) {
     if (::ftruncate(fd_, static_cast<off_t>(offset)) != 0 || ::fdatasync(fd_) != 0)
-      return core::fail(core::ErrorCode::internal, "cannot truncate torn tail of " + path_.string());
+      return core::fail(core::ErrorCode::internal,
+                        "cannot truncate torn tail of " + path_.string());
   }
   bytes_on_disk_ = offset;
   allocated_end_ = offset;
@@ -306,8 +308,10 @@ void DurableLog::writer_loop() {
     if (ok && dirty &&
         (fsync_each_batch_ || stopping || was_failed || now - last_sync >= kRelaxedSyncInterval)) {
       ok = ::fdatasync(fd_) == 0;
-      if (ok) dirty = false;
-      else error = errno;
+      if (ok)
+        dirty = false;
+      else
+        error = errno;
       synced = ok;
       last_sync = now;
     }

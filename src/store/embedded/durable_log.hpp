@@ -26,6 +26,7 @@
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -33,7 +34,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -53,7 +53,8 @@ class DurableLog {
   // Calls `apply` for every intact record in order and cuts off a torn tail; refuses a damaged
   // log (log_format.hpp), changing nothing. Call once, before start(). Returns the number of
   // records applied.
-  core::Result<std::uint64_t> replay(const std::function<core::Result<void>(std::string_view)>& apply);
+  core::Result<std::uint64_t> replay(
+      const std::function<core::Result<void>(std::string_view)>& apply);
 
   // Starts the writer thread. stop() writes and syncs what is pending, then joins it.
   void start();
@@ -83,9 +84,9 @@ class DurableLog {
         [this, lsn](auto handler) {
           // Tracked: the waiting request counts as outstanding work, so its io_context keeps
           // running until the writer thread completes it.
-          boost::asio::any_io_executor ex = boost::asio::prefer(
-              boost::asio::get_associated_executor(handler),
-              boost::asio::execution::outstanding_work.tracked);
+          boost::asio::any_io_executor ex =
+              boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                                  boost::asio::execution::outstanding_work.tracked);
           add_waiter(lsn, std::move(ex),
                      boost::asio::any_completion_handler<void(bool)>(std::move(handler)));
         },

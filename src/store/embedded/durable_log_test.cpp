@@ -59,9 +59,9 @@ void write_records(const std::filesystem::path& file, const std::vector<std::str
   for (const auto& r : records) {
     const auto lsn = log->append(r);
     log->async_wait(lsn, boost::asio::bind_executor(ctx, [&](bool ok) {
-      EXPECT_TRUE(ok);
-      ++completed;
-    }));
+                      EXPECT_TRUE(ok);
+                      ++completed;
+                    }));
   }
   while (completed < static_cast<int>(records.size())) ctx.run_one();
   log->stop();
@@ -73,7 +73,8 @@ TEST(DurableLog, ReplaysWhatWasAcknowledged) {
   write_records(file, {"one", "two", std::string(1000, 'x')});
   write_records(file, {"four"});
   auto log = DurableLog::open(file, true).value();
-  EXPECT_EQ(replay_all(*log), (std::vector<std::string>{"one", "two", std::string(1000, 'x'), "four"}));
+  EXPECT_EQ(replay_all(*log),
+            (std::vector<std::string>{"one", "two", std::string(1000, 'x'), "four"}));
 }
 
 TEST(DurableLog, CutsATornTailAndKeepsAppending) {
@@ -248,7 +249,8 @@ TEST(DurableLog, RelaxedModeAcknowledgesAfterWrite) {
     log->start();
     boost::asio::io_context ctx;
     bool done = false;
-    log->async_wait(log->append("relaxed"), boost::asio::bind_executor(ctx, [&](bool ok) { done = ok; }));
+    log->async_wait(log->append("relaxed"),
+                    boost::asio::bind_executor(ctx, [&](bool ok) { done = ok; }));
     while (!done) ctx.run_one();
     EXPECT_EQ(log->bytes_on_disk(),
               kMarkerBytes + frame(7));  // written (page cache) when acknowledged
@@ -304,8 +306,9 @@ TEST(DurableLog, AFullDiskRefusesChangesThenRecoversByItselfWithoutLosingThem) {
     EXPECT_FALSE(wait_for(ctx, *log, log->append(big)));
     EXPECT_TRUE(log->failed());
     EXPECT_FALSE(wait_for(ctx, *log, log->append("during")));  // refused while the disk is full
-    full.lift();  // space returns
-    for (int i = 0; i < 300 && log->failed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    full.lift();                                               // space returns
+    for (int i = 0; i < 300 && log->failed(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_FALSE(log->failed()) << "still failed 3 s after space returned";
     EXPECT_TRUE(wait_for(ctx, *log, log->append("after")));
     log->stop();

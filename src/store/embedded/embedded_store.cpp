@@ -28,7 +28,8 @@ core::Result<std::unique_ptr<EmbeddedStore>> EmbeddedStore::open(
     const token::TicketIdCodec& ids, const core::PassMinter& minter) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
-  if (ec) return fail(ErrorCode::internal, "cannot create " + data_dir.string() + ": " + ec.message());
+  if (ec)
+    return fail(ErrorCode::internal, "cannot create " + data_dir.string() + ": " + ec.message());
   auto log = DurableLog::open(data_dir / kLogFileName, fsync_each_batch);
   if (!log) return std::unexpected(log.error());
   std::unique_ptr<EmbeddedStore> store(new EmbeddedStore(std::move(*log), clock, ids, minter));
@@ -58,16 +59,19 @@ core::Result<void> EmbeddedStore::apply(const engine::LogRecord& record) {
     if (it != rooms_.end()) {
       it->second->room.set_settings(*settings);
     } else {
-      core::Room room = engine::create_room(put->room, std::move(*settings), last_epoch_[put->room]);
+      core::Room room =
+          engine::create_room(put->room, std::move(*settings), last_epoch_[put->room]);
       rooms_.emplace(put->room, std::make_shared<Entry>(std::move(room), clock_.now_ms()));
     }
     return {};
   }
   if (const auto* del = std::get_if<engine::RoomDeleteRecord>(&record)) {
-    if (rooms_.erase(del->room) == 0) return fail(ErrorCode::internal, "delete of unknown room " + del->room);
+    if (rooms_.erase(del->room) == 0)
+      return fail(ErrorCode::internal, "delete of unknown room " + del->room);
     return {};
   }
-  const std::string& name = std::visit([](const auto& r) -> const std::string& { return r.room; }, record);
+  const std::string& name =
+      std::visit([](const auto& r) -> const std::string& { return r.room; }, record);
   auto it = rooms_.find(name);
   if (const auto* floor = std::get_if<engine::CounterFloorRecord>(&record)) {
     // A room re-created after a repair starts past the epochs of the dropped records.
@@ -75,7 +79,8 @@ core::Result<void> EmbeddedStore::apply(const engine::LogRecord& record) {
     if (it == rooms_.end()) return {};  // deleted (or not yet created) where the log was cut
   }
   if (it == rooms_.end()) return fail(ErrorCode::internal, "record for unknown room " + name);
-  if (const auto* reset = std::get_if<engine::ResetRecord>(&record)) last_epoch_[name] = reset->new_epoch;
+  if (const auto* reset = std::get_if<engine::ResetRecord>(&record))
+    last_epoch_[name] = reset->new_epoch;
   return engine::apply_room_record(it->second->room, record, clock_.now_s());
 }
 
@@ -152,7 +157,9 @@ core::Result<void> EmbeddedStore::writable() const {
   return {};
 }
 
-RoomView EmbeddedStore::view_of(core::Room& room) { return engine::room_view(room, clock_.now_ms()); }
+RoomView EmbeddedStore::view_of(core::Room& room) {
+  return engine::room_view(room, clock_.now_ms());
+}
 
 // The shape every change of one room shares: refuse when the store cannot write, find the room,
 // and under its lock run the operation and append its records, so the log keeps the room's
@@ -172,12 +179,13 @@ core::Result<std::pair<T, std::uint64_t>> EmbeddedStore::change_room(const std::
   return std::pair{std::move(*result), lsn};
 }
 
-#define WAITROOM_DURABLE_OR_503(lsn)                                                            \
-  if (!co_await durable(lsn))                                                                   \
-  co_return fail(ErrorCode::unavailable, "the store could not make the change durable",        \
+#define WAITROOM_DURABLE_OR_503(lsn)                                                    \
+  if (!co_await durable(lsn))                                                           \
+  co_return fail(ErrorCode::unavailable, "the store could not make the change durable", \
                  kUnavailableRetryAfterS)
 
-Store::Op<EnqueueResult> EmbeddedStore::enqueue(std::string room, std::optional<std::string> existing,
+Store::Op<EnqueueResult> EmbeddedStore::enqueue(std::string room,
+                                                std::optional<std::string> existing,
                                                 bool tracks_presence) {
   const engine::OpContext ctx = context();
   if (existing) {
@@ -229,8 +237,9 @@ Store::Op<TicketStates> EmbeddedStore::ticket_states(std::string room,
 // Both ways a pass is handed out (a first issuance, a renewal): planned under the room's lock,
 // signed outside it (the expensive step, so other visitors are not held), recorded under the lock
 // again. A pass issued already is handed out again once everything appended so far is durable.
-Store::Op<PassView> EmbeddedStore::hand_out_pass(std::string room, std::string ticket, PassPlanner plan_op,
-                                                 PassRecorder record_op, std::string_view gone) {
+Store::Op<PassView> EmbeddedStore::hand_out_pass(std::string room, std::string ticket,
+                                                 PassPlanner plan_op, PassRecorder record_op,
+                                                 std::string_view gone) {
   auto found = find_ticket(room, ticket);
   if (!found) co_return std::unexpected(found.error());
   auto& [entry, position] = *found;
@@ -254,25 +263,31 @@ Store::Op<PassView> EmbeddedStore::hand_out_pass(std::string room, std::string t
     return record_op(rm, plan->request, *pass, fx);
   });
   if (!recorded) {
-    if (recorded.error().code == ErrorCode::not_found) co_return fail(ErrorCode::gone, std::string(gone));
+    if (recorded.error().code == ErrorCode::not_found)
+      co_return fail(ErrorCode::gone, std::string(gone));
     co_return std::unexpected(recorded.error());
   }
   WAITROOM_DURABLE_OR_503(recorded->second);
   co_return std::move(recorded->first);
 }
 
-Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string ticket, PassOptions options) {
+Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string ticket,
+                                              PassOptions options) {
   const engine::OpContext ctx = context();
   auto plan = [&](core::Room& rm, std::uint64_t position) {
     return engine::plan_pass(rm, ctx, position, ticket, options);
   };
   auto record = [&](core::Room& rm, const core::PassRequest& request, const std::string& pass,
-                    engine::Effects& fx) { return engine::record_pass(rm, ctx, request, pass, fx); };
-  auto op = hand_out_pass(room, ticket, plan, record, "the line was reset while the pass was being issued");
+                    engine::Effects& fx) {
+    return engine::record_pass(rm, ctx, request, pass, fx);
+  };
+  auto op = hand_out_pass(room, ticket, plan, record,
+                          "the line was reset while the pass was being issued");
   co_return co_await std::move(op);
 }
 
-Store::Op<PassCheck> EmbeddedStore::check_pass(std::string room, std::string ticket, std::string pass) {
+Store::Op<PassCheck> EmbeddedStore::check_pass(std::string room, std::string ticket,
+                                               std::string pass) {
   // The gate's hot path: one lock, and no HMAC on the ticket id, because the whole pass must equal
   // the one issued at that position (see TicketIdCodec::decode_untrusted).
   auto entry = find(room);
@@ -285,18 +300,22 @@ Store::Op<PassCheck> EmbeddedStore::check_pass(std::string room, std::string tic
   if (ref->epoch != entry->room.epoch())
     co_return fail(ErrorCode::gone, "this ticket belongs to a line that was reset; join again");
   const std::int64_t now = clock_.now_s();
-  auto checked = engine::check_session_pass(entry->room, position, std::move(ticket), std::move(pass), now);
+  auto checked =
+      engine::check_session_pass(entry->room, position, std::move(ticket), std::move(pass), now);
   if (checked) entry->room.mark_seen(position, now);
   co_return checked;
 }
 
-Store::Op<PassView> EmbeddedStore::renew_pass(std::string room, std::string ticket, std::string binding) {
+Store::Op<PassView> EmbeddedStore::renew_pass(std::string room, std::string ticket,
+                                              std::string binding) {
   const engine::OpContext ctx = context();
   auto plan = [&](core::Room& rm, std::uint64_t position) {
     return engine::plan_renewal(rm, ctx, position, ticket, binding);
   };
   auto record = [&](core::Room& rm, const core::PassRequest& request, const std::string& pass,
-                    engine::Effects& fx) { return engine::record_renewal(rm, ctx, request, pass, fx); };
+                    engine::Effects& fx) {
+    return engine::record_renewal(rm, ctx, request, pass, fx);
+  };
   auto op = hand_out_pass(room, ticket, plan, record, "this ticket has no active session to renew");
   co_return co_await std::move(op);
 }
@@ -330,7 +349,8 @@ Store::Op<std::vector<RoomView>> EmbeddedStore::rooms() {
   co_return views;
 }
 
-Store::Op<std::pair<RoomView, bool>> EmbeddedStore::put_room(std::string room, SettingsUpdate update) {
+Store::Op<std::pair<RoomView, bool>> EmbeddedStore::put_room(std::string room,
+                                                             SettingsUpdate update) {
   if (auto w = writable(); !w) co_return std::unexpected(w.error());
   const engine::OpContext ctx = context();
   RoomView view;
@@ -460,7 +480,8 @@ void EmbeddedStore::drive_admissions() {
   }
   const std::int64_t now_ms = clock_.now_ms();
   std::int64_t last = last_metrics_ms_.load();
-  const bool minute = events_ && now_ms - last >= 60'000 && last_metrics_ms_.compare_exchange_strong(last, now_ms);
+  const bool minute =
+      events_ && now_ms - last >= 60'000 && last_metrics_ms_.compare_exchange_strong(last, now_ms);
   const engine::OpContext ctx = context();
   std::uint64_t lsn = 0;
   for (auto& entry : entries) {
@@ -471,7 +492,10 @@ void EmbeddedStore::drive_admissions() {
     if (!fx.empty()) lsn = std::max(lsn, commit(entry, std::move(fx)));
   }
   // Nobody waits on the steps' records: their announcements leave once the log has them.
-  if (lsn != 0) log_->async_wait(lsn, [this](bool ok) { if (ok) announce_durable(); });
+  if (lsn != 0)
+    log_->async_wait(lsn, [this](bool ok) {
+      if (ok) announce_durable();
+    });
 }
 
 core::Result<void> EmbeddedStore::fill(const std::string& room, std::uint64_t count) {

@@ -12,10 +12,9 @@
 #include <unordered_map>
 
 #include "core/clock.hpp"
-
-#include "store/embedded/durable_log.hpp"
 #include "engine/log_records.hpp"
 #include "engine/room_ops.hpp"
+#include "store/embedded/durable_log.hpp"
 #include "store/store.hpp"
 #include "token/ticket_id.hpp"
 
@@ -106,8 +105,8 @@ class EmbeddedStore final : public Store {
   core::Result<void> writable() const;
   RoomView view_of(core::Room& room);
   using PassPlanner = std::function<core::Result<engine::PassPlan>(core::Room&, std::uint64_t)>;
-  using PassRecorder = std::function<core::Result<PassView>(
-      core::Room&, const core::PassRequest&, const std::string&, engine::Effects&)>;
+  using PassRecorder = std::function<core::Result<PassView>(core::Room&, const core::PassRequest&,
+                                                            const std::string&, engine::Effects&)>;
   Op<PassView> hand_out_pass(std::string room, std::string ticket, PassPlanner plan,
                              PassRecorder record, std::string_view gone);
 

@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -45,7 +45,8 @@ class EmbeddedStoreTest : public ::testing::Test {
     return std::move(*s);
   }
   void create_room(EmbeddedStore& s, const std::string& name) {
-    auto put = run(s.put_room(name, [](const auto&) { return core::Result<core::RoomSettings>(core::RoomSettings{}); }));
+    auto put = run(s.put_room(
+        name, [](const auto&) { return core::Result<core::RoomSettings>(core::RoomSettings{}); }));
     ASSERT_TRUE(put.has_value());
   }
 
@@ -62,7 +63,8 @@ TEST_F(EmbeddedStoreTest, RestartRebuildsTheSameState) {
     auto s = open();
     create_room(*s, "demo");
     create_room(*s, "other");
-    for (int i = 0; i < 5; ++i) tickets.push_back(run(s->enqueue("demo", std::nullopt, true))->ticket.ticket);
+    for (int i = 0; i < 5; ++i)
+      tickets.push_back(run(s->enqueue("demo", std::nullopt, true))->ticket.ticket);
     ASSERT_EQ(run(s->advance("demo", Advance{.by = 2, .to = std::nullopt})).value(), 2u);
     pass = run(s->issue_pass("demo", tickets[0], {}))->pass;
     ASSERT_TRUE(run(s->issue_pass("demo", tickets[1], {})));
@@ -78,7 +80,8 @@ TEST_F(EmbeddedStoreTest, RestartRebuildsTheSameState) {
   EXPECT_EQ(demo.counters.revoked, 1u);
   EXPECT_EQ(demo.counters.active_sessions, 1u);
   EXPECT_TRUE(run(s->room("other"))->paused);
-  EXPECT_EQ(run(s->issue_pass("demo", tickets[0], {}))->pass, pass);  // the same pass, not a new one
+  EXPECT_EQ(run(s->issue_pass("demo", tickets[0], {}))->pass,
+            pass);  // the same pass, not a new one
   EXPECT_EQ(run(s->ticket("demo", tickets[1]))->state.status, core::TicketStatus::revoked);
   EXPECT_EQ(run(s->ticket("demo", tickets[4]))->state.position, 5u);
   EXPECT_EQ(run(s->enqueue("demo", std::nullopt, true))->ticket.state.position, 6u);
@@ -92,7 +95,8 @@ TEST_F(EmbeddedStoreTest, OnePlacePerTicketCookie) {
   auto again = run(s->enqueue("demo", first.ticket.ticket, true)).value();
   EXPECT_FALSE(again.created);
   EXPECT_EQ(again.ticket.ticket, first.ticket.ticket);
-  auto forged = run(s->enqueue("demo", std::string("00000000-0100-0001-0000-000000000000"), true)).value();
+  auto forged =
+      run(s->enqueue("demo", std::string("00000000-0100-0001-0000-000000000000"), true)).value();
   EXPECT_TRUE(forged.created);
   EXPECT_EQ(forged.ticket.state.position, 2u);
 }
@@ -131,9 +135,16 @@ TEST_F(EmbeddedStoreTest, PassOptionsApplyToTheFirstIssueOnly) {
   create_room(*s, "demo");
   const std::string t = run(s->enqueue("demo", std::nullopt, true))->ticket.ticket;
   ASSERT_TRUE(run(s->advance("demo", Advance{.by = 1, .to = std::nullopt})));
-  const auto first = run(s->issue_pass("demo", t, PassOptions{.issuer = "https://x", .lifetime_s = 60, .client_prefix = {}})).value();
+  const auto first =
+      run(s->issue_pass("demo", t,
+                        PassOptions{.issuer = "https://x", .lifetime_s = 60, .client_prefix = {}}))
+          .value();
   EXPECT_EQ(first.expires_at_s, clock_.now_s() + 60);
-  const auto again = run(s->issue_pass("demo", t, PassOptions{.issuer = std::nullopt, .lifetime_s = 600, .client_prefix = {}})).value();
+  const auto again =
+      run(s->issue_pass(
+              "demo", t,
+              PassOptions{.issuer = std::nullopt, .lifetime_s = 600, .client_prefix = {}}))
+          .value();
   EXPECT_EQ(again.pass, first.pass);
   EXPECT_EQ(again.expires_at_s, first.expires_at_s);
 }
@@ -142,11 +153,15 @@ TEST_F(EmbeddedStoreTest, ListsTicketsWhosePassExpired) {
   auto s = open();
   create_room(*s, "demo");
   std::vector<std::string> ts;
-  for (int i = 0; i < 3; ++i) ts.push_back(run(s->enqueue("demo", std::nullopt, true))->ticket.ticket);
+  for (int i = 0; i < 3; ++i)
+    ts.push_back(run(s->enqueue("demo", std::nullopt, true))->ticket.ticket);
   ASSERT_TRUE(run(s->advance("demo", Advance{.by = 3, .to = std::nullopt})));
-  ASSERT_TRUE(run(s->issue_pass("demo", ts[0], PassOptions{.issuer = std::nullopt, .lifetime_s = 60, .client_prefix = {}})));
-  ASSERT_TRUE(run(s->issue_pass("demo", ts[1], PassOptions{.issuer = std::nullopt, .lifetime_s = 120, .client_prefix = {}})));
-  ASSERT_TRUE(run(s->issue_pass("demo", ts[2], PassOptions{.issuer = std::nullopt, .lifetime_s = 60, .client_prefix = {}})));
+  ASSERT_TRUE(run(s->issue_pass(
+      "demo", ts[0], PassOptions{.issuer = std::nullopt, .lifetime_s = 60, .client_prefix = {}})));
+  ASSERT_TRUE(run(s->issue_pass(
+      "demo", ts[1], PassOptions{.issuer = std::nullopt, .lifetime_s = 120, .client_prefix = {}})));
+  ASSERT_TRUE(run(s->issue_pass(
+      "demo", ts[2], PassOptions{.issuer = std::nullopt, .lifetime_s = 60, .client_prefix = {}})));
   ASSERT_TRUE(run(s->end_session("demo", ts[2], core::SessionStatus::completed)));
   EXPECT_TRUE(run(s->expired_tickets("demo"))->empty());
   clock_.advance_ms(61'000);
@@ -167,7 +182,8 @@ TEST_F(EmbeddedStoreTest, ChangesOfWhatTicketsShowReachTheListener) {
   s->set_change_listener(&heard);
   create_room(*s, "demo");
   std::vector<std::string> tickets;
-  for (int i = 0; i < 3; ++i) tickets.push_back(run(s->enqueue("demo", std::nullopt, true))->ticket.ticket);
+  for (int i = 0; i < 3; ++i)
+    tickets.push_back(run(s->enqueue("demo", std::nullopt, true))->ticket.ticket);
   EXPECT_TRUE(heard.rooms.empty()) << "a join behind nobody's view changed nothing";
   auto watched = run(s->watch_ticket("demo", tickets[1])).value();
   EXPECT_EQ(watched.view.state.position, 2u);

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "core/error.hpp"
-#include "store/embedded/log_format.hpp"
 #include "engine/log_records.hpp"
+#include "store/embedded/log_format.hpp"
 
 namespace waitroom::store {
 

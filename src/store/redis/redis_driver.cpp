@@ -32,7 +32,8 @@ asio::awaitable<void> RedisStore::drive() {
   }
   const std::int64_t now_ms = clock_.now_ms();
   std::int64_t last = last_metrics_ms_.load();
-  const bool minute = events_ && now_ms - last >= 60'000 && last_metrics_ms_.compare_exchange_strong(last, now_ms);
+  const bool minute =
+      events_ && now_ms - last >= 60'000 && last_metrics_ms_.compare_exchange_strong(last, now_ms);
   for (const auto& e : entries) {
     {
       std::lock_guard lock(e->mu);
@@ -46,9 +47,11 @@ asio::awaitable<void> RedisStore::drive() {
       auto reply = co_await std::move(lease_op);
       commands_.fetch_add(1);
       const bool held = reply && reply->type == Reply::Type::integer && reply->integer == 1;
-      if (held && e->lease_until <= now) ops::log_info("driving the room's admissions", {{"room", e->name}, {"node", node_}});
+      if (held && e->lease_until <= now)
+        ops::log_info("driving the room's admissions", {{"room", e->name}, {"node", node_}});
       // The lease counts from before the request, so this node stops before Redis lets it go.
-      e->lease_until = held ? now + std::chrono::milliseconds(kLeaseMs - kLeaseMarginMs) : SteadyClock::time_point{};
+      e->lease_until = held ? now + std::chrono::milliseconds(kLeaseMs - kLeaseMarginMs)
+                            : SteadyClock::time_point{};
       e->lease_renew_at = now + (held ? kLeaseRenewEvery : kLeaseRetry);
     }
     if (now >= e->lease_until) {
@@ -58,7 +61,8 @@ asio::awaitable<void> RedisStore::drive() {
       continue;
     }
     auto driver_step = [this, now_ms, minute](Entry& en, engine::Effects& fx) {
-      if (en.room) engine::admission_step(*en.room, context(en), now_ms, minute, en.expired_sessions, fx);
+      if (en.room)
+        engine::admission_step(*en.room, context(en), now_ms, minute, en.expired_sessions, fx);
     };
     auto step_op = run_job(e->name, std::move(driver_step), /*fenced=*/true, /*read_only=*/false);
     co_await std::move(step_op);

@@ -22,11 +22,13 @@ const RedisKeys kKeys("test");
 // begin(token) for room "r": {taken, length or pttl, records...}. Arguments are views of literals
 // and references: no non-trivial temporary may sit in a co_await expression with g++ 12.
 // The node's id is the token's part before the colon; `previous` is its token of its last change.
-asio::awaitable<core::Result<Reply>> begin(RedisConnection& redis, std::string_view token, std::uint64_t from,
-                                           std::string_view lock_ms = "2000", std::string_view previous = "") {
+asio::awaitable<core::Result<Reply>> begin(RedisConnection& redis, std::string_view token,
+                                           std::uint64_t from, std::string_view lock_ms = "2000",
+                                           std::string_view previous = "") {
   std::vector<std::string> keys{kKeys.log("r"), kKeys.write_lock("r"), kKeys.lock_wanted("r")};
   std::vector<std::string> args{std::string(token), std::string(lock_ms), std::to_string(from),
-                                std::string(token.substr(0, token.find(':'))), std::string(previous)};
+                                std::string(token.substr(0, token.find(':'))),
+                                std::string(previous)};
   auto op = run_script(redis, begin_script(), std::move(keys), std::move(args));
   co_return co_await std::move(op);
 }
@@ -35,18 +37,25 @@ asio::awaitable<core::Result<Reply>> begin(RedisConnection& redis, std::string_v
 template <class... Records>
 asio::awaitable<core::Result<Reply>> commit_keeping(RedisConnection& redis, std::string_view token,
                                                     std::uint64_t length, std::string_view fence,
-                                                    std::string_view keep_ms, const Records&... records) {
-  std::vector<std::string> keys{kKeys.log("r"), kKeys.write_lock("r"), kKeys.driver("r"), kKeys.lock_wanted("r")};
-  std::vector<std::string> args{std::string(token), std::to_string(length), std::string(fence),
-                                kKeys.changes_channel(), "r node", std::string(keep_ms),
+                                                    std::string_view keep_ms,
+                                                    const Records&... records) {
+  std::vector<std::string> keys{kKeys.log("r"), kKeys.write_lock("r"), kKeys.driver("r"),
+                                kKeys.lock_wanted("r")};
+  std::vector<std::string> args{std::string(token),
+                                std::to_string(length),
+                                std::string(fence),
+                                kKeys.changes_channel(),
+                                "r node",
+                                std::string(keep_ms),
                                 std::string(std::string_view(records))...};
   auto op = run_script(redis, commit_script(), std::move(keys), std::move(args));
   co_return co_await std::move(op);
 }
 
 template <class... Records>
-asio::awaitable<core::Result<Reply>> commit(RedisConnection& redis, std::string_view token, std::uint64_t length,
-                                            std::string_view fence, const Records&... records) {
+asio::awaitable<core::Result<Reply>> commit(RedisConnection& redis, std::string_view token,
+                                            std::uint64_t length, std::string_view fence,
+                                            const Records&... records) {
   auto op = commit_keeping(redis, token, length, fence, "0", records...);
   co_return co_await std::move(op);
 }

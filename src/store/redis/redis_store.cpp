@@ -29,11 +29,13 @@ RedisStore::RedisStore(RedisOptions options, std::string key_prefix, const core:
   redis_ = std::make_unique<RedisConnection>(ctx_.get_executor(), options_);
 }
 
-core::Result<std::unique_ptr<RedisStore>> RedisStore::open(RedisOptions options, std::string key_prefix,
+core::Result<std::unique_ptr<RedisStore>> RedisStore::open(RedisOptions options,
+                                                           std::string key_prefix,
                                                            const core::Clock& clock,
                                                            const token::TicketIdCodec& ids,
                                                            const core::PassMinter& minter) {
-  std::unique_ptr<RedisStore> store(new RedisStore(std::move(options), std::move(key_prefix), clock, ids, minter));
+  std::unique_ptr<RedisStore> store(
+      new RedisStore(std::move(options), std::move(key_prefix), clock, ids, minter));
   RedisStore& s = *store;
   std::optional<core::Result<void>> loaded;
   asio::co_spawn(s.ctx_, s.load_all(), [&loaded](std::exception_ptr e, core::Result<void> r) {
@@ -106,14 +108,25 @@ bool RedisStore::ready() const { return healthy_.load(); }
 
 void RedisStore::render_metrics(std::string& out) const {
   auto counter = [&out](const char* name, const char* help, std::uint64_t value) {
-    out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name)
-        .append(" counter\n").append(name).append(" ").append(std::to_string(value)).append("\n");
+    out.append("# HELP ")
+        .append(name)
+        .append(" ")
+        .append(help)
+        .append("\n# TYPE ")
+        .append(name)
+        .append(" counter\n")
+        .append(name)
+        .append(" ")
+        .append(std::to_string(value))
+        .append("\n");
   };
-  counter("waitroom_redis_commands_total", "Commands this node sent to Redis (scripts count once).", commands_.load());
-  counter("waitroom_redis_commits_total", "Changes (batches of requests) this node appended to room logs.", commits_.load());
+  counter("waitroom_redis_commands_total", "Commands this node sent to Redis (scripts count once).",
+          commands_.load());
+  counter("waitroom_redis_commits_total",
+          "Changes (batches of requests) this node appended to room logs.", commits_.load());
   counter("waitroom_redis_records_total", "Records those changes appended.", records_.load());
-  counter("waitroom_redis_lock_waits_total", "Times a change found another node holding the room's write lock.",
-          lock_waits_.load());
+  counter("waitroom_redis_lock_waits_total",
+          "Times a change found another node holding the room's write lock.", lock_waits_.load());
 }
 
 // ---- the copies ---------------------------------------------------------------------------
@@ -156,7 +169,8 @@ RoomView RedisStore::view_of(core::Room& room) { return engine::room_view(room, 
 // Runs a room operation as a job of the room's writer and returns its answer. A failed operation
 // leaves nothing in the batch.
 template <class T>
-Store::Op<T> RedisStore::change(std::string room, std::function<core::Result<T>(Entry&, engine::Effects&)> fn,
+Store::Op<T> RedisStore::change(std::string room,
+                                std::function<core::Result<T>(Entry&, engine::Effects&)> fn,
                                 bool fenced) {
   std::optional<core::Result<T>> result;
   auto run = [&result, &fn](Entry& e, engine::Effects& out) {
@@ -172,7 +186,8 @@ Store::Op<T> RedisStore::change(std::string room, std::function<core::Result<T>(
 
 // ---- tickets -----------------------------------------------------------------------------------
 
-core::Result<RedisStore::Found> RedisStore::find_ticket(const std::string& room, const std::string& ticket,
+core::Result<RedisStore::Found> RedisStore::find_ticket(const std::string& room,
+                                                        const std::string& ticket,
                                                         bool& catch_up) const {
   auto ref = ids_.decode(room, ticket);
   if (!ref) return fail(ErrorCode::not_found, "no such ticket in room \"" + room + "\"");
@@ -186,7 +201,8 @@ core::Result<RedisStore::Found> RedisStore::find_ticket(const std::string& room,
     // A genuine id this copy does not know yet: made on another node a moment ago.
     catch_up = true;
     if (!e->room) return std::unexpected(unknown_room(room));
-    if (ref->epoch == e->room->epoch()) return fail(ErrorCode::not_found, "no such ticket in room \"" + room + "\"");
+    if (ref->epoch == e->room->epoch())
+      return fail(ErrorCode::not_found, "no such ticket in room \"" + room + "\"");
   }
   if (ref->epoch != e->room->epoch())
     return fail(ErrorCode::gone, "this ticket belongs to a line that was reset; join again");
@@ -216,12 +232,14 @@ Store::Op<EnqueueResult> RedisStore::enqueue(std::string room, std::optional<std
     }
   }
   std::function<core::Result<EnqueueResult>(Entry&, engine::Effects&)> fn =
-      [this, room, existing, tracks_presence](Entry& e, engine::Effects& fx) -> core::Result<EnqueueResult> {
+      [this, room, existing, tracks_presence](Entry& e,
+                                              engine::Effects& fx) -> core::Result<EnqueueResult> {
     if (!e.room) return std::unexpected(unknown_room(room));
     core::Room& rm = *e.room;
     if (existing) {  // the visitor's ticket may be one this copy had not seen when asked above
       if (auto ref = ids_.decode(room, *existing); ref && ref->epoch == rm.epoch())
-        if (auto live = engine::existing_ticket(rm, context(e), ref->position, *existing)) return std::move(*live);
+        if (auto live = engine::existing_ticket(rm, context(e), ref->position, *existing))
+          return std::move(*live);
     }
     return engine::enqueue(rm, context(e), tracks_presence, fx);
   };
@@ -248,11 +266,13 @@ Store::Op<WatchedTicket> RedisStore::watch_ticket(std::string room, std::string 
   std::lock_guard lock(e.mu);
   if (!e.room) co_return std::unexpected(unknown_room(room));
   engine::mark_seen(*e.room, context(e), found->position, clock_.now_s());
-  co_return WatchedTicket{engine::ticket_view(*e.room, context(e), found->position, std::move(ticket)),
-                          e.room->epoch(), e.change_id};
+  co_return WatchedTicket{
+      engine::ticket_view(*e.room, context(e), found->position, std::move(ticket)), e.room->epoch(),
+      e.change_id};
 }
 
-Store::Op<TicketStates> RedisStore::ticket_states(std::string room, std::span<const std::uint64_t> positions) {
+Store::Op<TicketStates> RedisStore::ticket_states(std::string room,
+                                                  std::span<const std::uint64_t> positions) {
   auto e = find(room);
   if (!e) co_return std::unexpected(unknown_room(room));
   std::lock_guard lock(e->mu);
@@ -260,9 +280,11 @@ Store::Op<TicketStates> RedisStore::ticket_states(std::string room, std::span<co
   co_return engine::ticket_states(*e->room, context(*e), positions, e->change_id);
 }
 
-// ---- passes --------------------------------------------------------------------------------------
+// ---- passes
+// --------------------------------------------------------------------------------------
 
-Store::Op<PassView> RedisStore::issue_pass(std::string room, std::string ticket, PassOptions options) {
+Store::Op<PassView> RedisStore::issue_pass(std::string room, std::string ticket,
+                                           PassOptions options) {
   auto find_op = find_ticket_fresh(room, ticket);
   auto found = co_await std::move(find_op);
   if (!found) co_return std::unexpected(found.error());
@@ -280,7 +302,8 @@ Store::Op<PassView> RedisStore::issue_pass(std::string room, std::string ticket,
   // log once before it is the answer.
   if (!plan && plan.error().code == ErrorCode::conflict) {
     auto sync_op = sync(room);
-    if (auto synced = co_await std::move(sync_op); !synced) co_return std::unexpected(synced.error());
+    if (auto synced = co_await std::move(sync_op); !synced)
+      co_return std::unexpected(synced.error());
     plan = plan_here();
   }
   if (!plan) co_return std::unexpected(plan.error());
@@ -291,18 +314,21 @@ Store::Op<PassView> RedisStore::issue_pass(std::string room, std::string ticket,
   std::function<core::Result<PassView>(Entry&, engine::Effects&)> fn =
       [this, request = std::move(plan->request), signed_pass = std::move(*pass)](
           Entry& en, engine::Effects& fx) -> core::Result<PassView> {
-    if (!en.room) return fail(ErrorCode::gone, "the line was reset while the pass was being issued");
+    if (!en.room)
+      return fail(ErrorCode::gone, "the line was reset while the pass was being issued");
     return engine::record_pass(*en.room, context(en), request, signed_pass, fx);
   };
   auto change_op = change<PassView>(std::move(room), std::move(fn));
   co_return co_await std::move(change_op);
 }
 
-Store::Op<PassCheck> RedisStore::check_pass(std::string room, std::string ticket, std::string pass) {
+Store::Op<PassCheck> RedisStore::check_pass(std::string room, std::string ticket,
+                                            std::string pass) {
   for (int attempt = 0;; ++attempt) {
     auto e = find(room);
     const auto ref = token::TicketIdCodec::decode_untrusted(ticket);
-    if (!ref) co_return fail(ErrorCode::unauthorized, "not a pass this room issued for this ticket");
+    if (!ref)
+      co_return fail(ErrorCode::unauthorized, "not a pass this room issued for this ticket");
     bool unknown = false;
     if (e) {
       std::lock_guard lock(e->mu);
@@ -314,12 +340,15 @@ Store::Op<PassCheck> RedisStore::check_pass(std::string room, std::string ticket
         if (known || attempt > 0) {
           auto checked = engine::check_session_pass(rm, position, ticket, pass, now);
           if (checked) engine::mark_seen(rm, context(*e), position, now);
-          if (checked || checked.error().code != ErrorCode::unauthorized || known) co_return checked;
+          if (checked || checked.error().code != ErrorCode::unauthorized || known)
+            co_return checked;
         }
         unknown = !known;
       } else {
         unknown = !e->room || ref->epoch > e->room->epoch();
-        if (!unknown) co_return fail(ErrorCode::gone, "this ticket belongs to a line that was reset; join again");
+        if (!unknown)
+          co_return fail(ErrorCode::gone,
+                         "this ticket belongs to a line that was reset; join again");
       }
     } else {
       unknown = true;
@@ -328,13 +357,15 @@ Store::Op<PassCheck> RedisStore::check_pass(std::string room, std::string ticket
     // for a genuine ticket id, so forged ones never reach Redis.
     if (!unknown || attempt > 0 || !ids_.decode(room, ticket)) break;
     auto sync_op = sync(room);
-    if (auto synced = co_await std::move(sync_op); !synced) co_return std::unexpected(synced.error());
+    if (auto synced = co_await std::move(sync_op); !synced)
+      co_return std::unexpected(synced.error());
   }
   if (!find(room)) co_return std::unexpected(unknown_room(room));
   co_return fail(ErrorCode::unauthorized, "not a pass this room issued for this ticket");
 }
 
-Store::Op<PassView> RedisStore::renew_pass(std::string room, std::string ticket, std::string binding) {
+Store::Op<PassView> RedisStore::renew_pass(std::string room, std::string ticket,
+                                           std::string binding) {
   auto find_op = find_ticket_fresh(room, ticket);
   auto found = co_await std::move(find_op);
   if (!found) co_return std::unexpected(found.error());
@@ -360,7 +391,8 @@ Store::Op<PassView> RedisStore::renew_pass(std::string room, std::string ticket,
   co_return co_await std::move(change_op);
 }
 
-// ---- rooms ---------------------------------------------------------------------------------------
+// ---- rooms
+// ---------------------------------------------------------------------------------------
 
 // A room this node has not heard of may have been created on another a moment ago.
 Store::Op<std::shared_ptr<RedisStore::Entry>> RedisStore::find_room(std::string room) {
@@ -429,10 +461,11 @@ Store::Op<void> RedisStore::register_on_thread(std::string room) {
 Store::Op<std::pair<RoomView, bool>> RedisStore::put_room(std::string room, SettingsUpdate update) {
   // Listed before its first record, so a node that starts now finds the room's log.
   auto register_op = register_room(room);
-  if (auto listed = co_await std::move(register_op); !listed) co_return std::unexpected(listed.error());
+  if (auto listed = co_await std::move(register_op); !listed)
+    co_return std::unexpected(listed.error());
   std::function<core::Result<std::pair<RoomView, bool>>(Entry&, engine::Effects&)> fn =
-      [this, room, update = std::move(update)](Entry& e, engine::Effects& fx)
-      -> core::Result<std::pair<RoomView, bool>> {
+      [this, room, update = std::move(update)](
+          Entry& e, engine::Effects& fx) -> core::Result<std::pair<RoomView, bool>> {
     std::optional<core::RoomSettings> current;
     if (e.room) current = e.room->settings();
     auto settings = engine::put_settings(room, current, update, context(e), fx);
@@ -490,13 +523,15 @@ Store::Op<RoomView> RedisStore::reset(std::string room) {
   co_return co_await std::move(change_op);
 }
 
-Store::Op<TicketView> RedisStore::end_session(std::string room, std::string ticket, core::SessionStatus status) {
+Store::Op<TicketView> RedisStore::end_session(std::string room, std::string ticket,
+                                              core::SessionStatus status) {
   auto find_op = find_ticket_fresh(room, ticket);
   auto found = co_await std::move(find_op);
   if (!found) co_return std::unexpected(found.error());
   const std::uint64_t position = found->position;
   std::function<core::Result<TicketView>(Entry&, engine::Effects&)> fn =
-      [this, room, ticket, position, status](Entry& e, engine::Effects& fx) -> core::Result<TicketView> {
+      [this, room, ticket, position, status](Entry& e,
+                                             engine::Effects& fx) -> core::Result<TicketView> {
     if (!e.room) return std::unexpected(unknown_room(room));
     return engine::end_session(*e.room, context(e), position, ticket, status, fx);
   };
@@ -513,7 +548,8 @@ Store::Op<std::vector<std::string>> RedisStore::expired_tickets(std::string room
   co_return engine::expired_ticket_ids(*(*e)->room, ids_, clock_.now_s());
 }
 
-Store::Op<AdmissionsPage> RedisStore::admissions(std::string room, std::uint64_t from, std::uint64_t limit) {
+Store::Op<AdmissionsPage> RedisStore::admissions(std::string room, std::uint64_t from,
+                                                 std::uint64_t limit) {
   auto room_op = find_room(room);
   auto e = co_await std::move(room_op);
   if (!e) co_return std::unexpected(e.error());

@@ -35,7 +35,8 @@ class RedisStore final : public Store {
  public:
   // Connects, loads every room's log and subscribes to the other nodes' changes. Fails when
   // Redis cannot be reached at start (a node that never saw the rooms has nothing to serve).
-  static core::Result<std::unique_ptr<RedisStore>> open(RedisOptions options, std::string key_prefix,
+  static core::Result<std::unique_ptr<RedisStore>> open(RedisOptions options,
+                                                        std::string key_prefix,
                                                         const core::Clock& clock,
                                                         const token::TicketIdCodec& ids,
                                                         const core::PassMinter& minter);
@@ -93,7 +94,7 @@ class RedisStore final : public Store {
     std::uint64_t expired_sessions = 0;
     std::vector<std::uint64_t> seen;  // positions seen here since the last presence flush
     // Only on the store's thread:
-    bool uncommitted = false;  // (under mu) the copy holds a change whose commit is in flight
+    bool uncommitted = false;   // (under mu) the copy holds a change whose commit is in flight
     std::uint64_t applied = 0;  // records of the log applied to `room`
     std::deque<Job*> jobs;
     // Under `inbox_mu` (jobs are handed over from any thread):
@@ -108,8 +109,8 @@ class RedisStore final : public Store {
     std::chrono::steady_clock::time_point lock_until{};
     std::string lock_token;  // this node's lock of its last change: it may still hold it
     std::chrono::steady_clock::time_point contended_until{};  // other nodes write the room too
-    int in_flight = 0;       // commits sent, not answered yet
-    std::uint64_t sent = 0;  // the log's length once they have landed
+    int in_flight = 0;                                        // commits sent, not answered yet
+    std::uint64_t sent = 0;                       // the log's length once they have landed
     boost::asio::steady_timer* landed = nullptr;  // the writer's, woken as each commit is answered
     std::chrono::steady_clock::time_point lease_until{};  // this node drives the room until then
     std::chrono::steady_clock::time_point lease_renew_at{};
@@ -126,7 +127,8 @@ class RedisStore final : public Store {
     std::shared_ptr<Entry> entry;
     std::uint64_t position = 0;
   };
-  core::Result<Found> find_ticket(const std::string& room, const std::string& ticket, bool& catch_up) const;
+  core::Result<Found> find_ticket(const std::string& room, const std::string& ticket,
+                                  bool& catch_up) const;
   Op<Found> find_ticket_fresh(std::string room, std::string ticket);
 
   Op<std::shared_ptr<Entry>> find_room(std::string room);
@@ -141,7 +143,7 @@ class RedisStore final : public Store {
   Op<void> run_job(std::string room, std::function<void(Entry&, engine::Effects&)> run, bool fenced,
                    bool read_only);
   void submit(const std::string& room, Job* job);
-  bool take_jobs(Entry& entry);  // moves the inbox to `jobs`; false when there is none
+  bool take_jobs(Entry& entry);     // moves the inbox to `jobs`; false when there is none
   Op<void> sync(std::string room);  // brings the room's copy up to its log
   void schedule_sync(const std::shared_ptr<Entry>& entry);
   Op<void> register_room(std::string room);
@@ -173,7 +175,9 @@ class RedisStore final : public Store {
   boost::asio::awaitable<void> flush_seen();
 
   void note_change(Entry& entry);
-  engine::OpContext context(Entry& entry) const { return engine::OpContext{clock_, ids_, &entry.seen}; }
+  engine::OpContext context(Entry& entry) const {
+    return engine::OpContext{clock_, ids_, &entry.seen};
+  }
   engine::Effects effects() const { return engine::Effects(events_ != nullptr); }
   RoomView view_of(core::Room& room);
 
@@ -184,9 +188,9 @@ class RedisStore final : public Store {
   const core::PassMinter& minter_;
   const std::string node_;  // this node's id (lease holder, lock token prefix)
   std::uint64_t replayed_records_ = 0;
-  std::atomic<std::uint64_t> commands_{0};  // sent by this node, every kind
-  std::atomic<std::uint64_t> commits_{0};   // batches whose records Redis appended
-  std::atomic<std::uint64_t> records_{0};   // records appended by those
+  std::atomic<std::uint64_t> commands_{0};    // sent by this node, every kind
+  std::atomic<std::uint64_t> commits_{0};     // batches whose records Redis appended
+  std::atomic<std::uint64_t> records_{0};     // records appended by those
   std::atomic<std::uint64_t> lock_waits_{0};  // begins that found another node's write lock
   std::atomic<std::int64_t> last_metrics_ms_{0};
   std::uint64_t lock_tokens_ = 0;

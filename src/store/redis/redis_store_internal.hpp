@@ -55,7 +55,8 @@ inline constexpr std::size_t kMaxBatch = 500;
 inline constexpr std::int64_t kLoadChunk = 10000;
 inline constexpr std::int64_t kRetryAfterS = 1;
 
-// Until when this node trusts a lock that Redis took or kept for kLockMs on a script sent at `sent`.
+// Until when this node trusts a lock that Redis took or kept for kLockMs on a script sent at
+// `sent`.
 inline SteadyClock::time_point lock_trusted_until(SteadyClock::time_point sent) {
   return sent + std::chrono::milliseconds(kLockMs - kLockMarginMs);
 }
@@ -65,7 +66,8 @@ inline core::Error unknown_room(const std::string& room) {
 }
 
 inline core::Error unavailable(std::string_view why) {
-  return core::Error{ErrorCode::unavailable, "the store cannot reach Redis: " + std::string(why), kRetryAfterS};
+  return core::Error{ErrorCode::unavailable, "the store cannot reach Redis: " + std::string(why),
+                     kRetryAfterS};
 }
 
 inline std::string random_node_id() {
@@ -100,8 +102,9 @@ inline std::vector<std::string_view> split(std::string_view s) {
 
 // Applies one record to a room's copy: a room's creation and deletion here, everything else as
 // the embedded store's replay does it (engine/apply_record.hpp).
-inline core::Result<void> apply_to(const std::string& name, std::optional<core::Room>& room, std::uint32_t& last_epoch,
-                            const engine::LogRecord& record, std::int64_t now_s) {
+inline core::Result<void> apply_to(const std::string& name, std::optional<core::Room>& room,
+                                   std::uint32_t& last_epoch, const engine::LogRecord& record,
+                                   std::int64_t now_s) {
   if (const auto* put = std::get_if<engine::RoomPutRecord>(&record); put && !room) {
     auto settings = engine::settings_of(*put);
     if (!settings) return std::unexpected(settings.error());
@@ -116,7 +119,8 @@ inline core::Result<void> apply_to(const std::string& name, std::optional<core::
     last_epoch = std::max(last_epoch, floor->epoch);
     if (!room) return {};
   }
-  if (!room) return fail(ErrorCode::internal, "a record of room " + name + " while it does not exist");
+  if (!room)
+    return fail(ErrorCode::internal, "a record of room " + name + " while it does not exist");
   if (const auto* reset = std::get_if<engine::ResetRecord>(&record)) last_epoch = reset->new_epoch;
   return engine::apply_room_record(*room, record, now_s);
 }

@@ -1,8 +1,8 @@
 #pragma once
 // A second connection to Redis, in SUBSCRIBE mode: it only listens, to the channels it was given
 // (the rooms' serving-counter changes, DESIGN.md section 4). It keeps itself connected: after a
-// failure it reconnects with the connection's back-off (50 ms doubling to 500 ms), logs in again and
-// subscribes again. Messages published while it was away are lost (Redis keeps none), which is
+// failure it reconnects with the connection's back-off (50 ms doubling to 500 ms), logs in again
+// and subscribes again. Messages published while it was away are lost (Redis keeps none), which is
 // why on_connected fires after every (re)subscription: the store re-reads what it may have missed.
 //
 // Liveness: it PINGs (allowed in SUBSCRIBE mode) every 2 x command_timeout, at most every 5 s,

@@ -38,7 +38,8 @@ void RedisStore::on_message(std::string_view channel, std::string_view message) 
   auto parts = split(message);
   if (channel == keys_.changes_channel()) {
     // ROOM NODE LENGTH; this node's own commits are applied already.
-    if (parts.size() != 3 || parts[1] == node_ || !core::is_valid_room_name(std::string(parts[0]))) return;
+    if (parts.size() != 3 || parts[1] == node_ || !core::is_valid_room_name(std::string(parts[0])))
+      return;
     auto length = to_uint(parts[2]);
     auto e = find_or_add(std::string(parts[0]));
     if (length && *length > e->applied) schedule_sync(e);
@@ -119,8 +120,10 @@ asio::awaitable<void> RedisStore::refresh_loop() {
       for (std::size_t i = 0; i < entries.size() && i < replies->size(); ++i) {
         const auto length = static_cast<std::uint64_t>((*replies)[i].integer);
         if (length < entries[i]->applied) {
-          ops::log_error("a room's log in Redis is shorter than this node's copy: Redis lost writes; reloading",
-                         {{"room", entries[i]->name}});
+          ops::log_error(
+              "a room's log in Redis is shorter than this node's copy: Redis lost writes; "
+              "reloading",
+              {{"room", entries[i]->name}});
           entries[i]->diverged = true;
         }
         if (length != entries[i]->applied) schedule_sync(entries[i]);

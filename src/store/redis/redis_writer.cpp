@@ -22,8 +22,9 @@ using namespace internal;
 // Any thread: runs `run` as a job of the room's writer (on the store's thread) and resumes the
 // caller on its own executor once the job's batch is committed (or failed). `run` may be empty:
 // the job only brings the copy up to the log.
-Store::Op<void> RedisStore::run_job(std::string room, std::function<void(Entry&, engine::Effects&)> run,
-                                    bool fenced, bool read_only) {
+Store::Op<void> RedisStore::run_job(std::string room,
+                                    std::function<void(Entry&, engine::Effects&)> run, bool fenced,
+                                    bool read_only) {
   Job job;
   job.fenced = fenced;
   job.read_only = read_only;
@@ -199,7 +200,8 @@ asio::awaitable<core::Result<void>> RedisStore::reload(Entry& e) {
     auto reply = co_await std::move(range_op);
     commands_.fetch_add(1);
     if (!reply) co_return std::unexpected(reply.error());
-    if (reply->type != Reply::Type::array) co_return fail(ErrorCode::internal, "LRANGE answered " + reply->str);
+    if (reply->type != Reply::Type::array)
+      co_return fail(ErrorCode::internal, "LRANGE answered " + reply->str);
     for (const Reply& r : reply->elements) {
       auto record = engine::decode_record(r.str);
       if (!record) co_return std::unexpected(record.error());
@@ -250,7 +252,8 @@ asio::awaitable<core::Result<RedisStore::Tail>> RedisStore::take_write_lock(Entr
   auto backoff = std::chrono::microseconds(200);
   const std::string token = node_ + ":" + std::to_string(++lock_tokens_);
   for (;;) {
-    std::vector<std::string> keys{keys_.log(e.name), keys_.write_lock(e.name), keys_.lock_wanted(e.name)};
+    std::vector<std::string> keys{keys_.log(e.name), keys_.write_lock(e.name),
+                                  keys_.lock_wanted(e.name)};
     std::vector<std::string> args{token, std::to_string(kLockMs), std::to_string(e.applied), node_,
                                   std::exchange(e.lock_token, {})};
     e.lock_until = {};
@@ -281,7 +284,8 @@ asio::awaitable<core::Result<RedisStore::Tail>> RedisStore::take_write_lock(Entr
   }
 }
 
-asio::awaitable<void> RedisStore::write_batch(std::shared_ptr<Entry> entry, std::vector<Job*> batch) {
+asio::awaitable<void> RedisStore::write_batch(std::shared_ptr<Entry> entry,
+                                              std::vector<Job*> batch) {
   Entry& e = *entry;
   const bool writes = std::any_of(batch.begin(), batch.end(), [](Job* j) { return !j->read_only; });
   const bool fenced = std::any_of(batch.begin(), batch.end(), [](Job* j) { return j->fenced; });
@@ -309,7 +313,8 @@ asio::awaitable<void> RedisStore::write_batch(std::shared_ptr<Entry> entry, std:
     std::lock_guard lock(e.mu);
     for (const Reply& r : missing) {
       if (auto a = apply(e, r.str); !a) {
-        ops::log_error("a record of the room's log does not apply", {{"room", e.name}, {"error", a.error().detail}});
+        ops::log_error("a record of the room's log does not apply",
+                       {{"room", e.name}, {"error", a.error().detail}});
         e.diverged = true;
         break;
       }
@@ -326,7 +331,8 @@ asio::awaitable<void> RedisStore::write_batch(std::shared_ptr<Entry> entry, std:
       auto unlock_op = unlock(e);
       co_await std::move(unlock_op);
     }
-    finish(batch, core::Error{ErrorCode::unavailable, "this node is reloading the room; try again", kRetryAfterS});
+    finish(batch, core::Error{ErrorCode::unavailable, "this node is reloading the room; try again",
+                              kRetryAfterS});
     co_return;
   }
   if (!writes) {
@@ -341,29 +347,36 @@ asio::awaitable<void> RedisStore::write_batch(std::shared_ptr<Entry> entry, std:
   e.sent = static_cast<std::uint64_t>(length) + out.records.size();
   ++e.in_flight;
   // Sent now (the spawned coroutine runs up to its first wait), answered in order.
-  asio::co_spawn(ctx_, commit_batch(std::move(entry), std::move(batch), std::move(out), length, fenced),
+  asio::co_spawn(ctx_,
+                 commit_batch(std::move(entry), std::move(batch), std::move(out), length, fenced),
                  asio::detached);
 }
 
-asio::awaitable<void> RedisStore::commit_batch(std::shared_ptr<Entry> entry, std::vector<Job*> batch,
-                                               engine::Effects out, std::int64_t length, bool fenced) {
+asio::awaitable<void> RedisStore::commit_batch(std::shared_ptr<Entry> entry,
+                                               std::vector<Job*> batch, engine::Effects out,
+                                               std::int64_t length, bool fenced) {
   Entry& e = *entry;
   const bool keep = e.contended_until <= SteadyClock::now();
   if (!keep) e.lock_until = {};  // let go by this commit: nothing may follow it under this lock
-  std::vector<std::string> args{e.lock_token, std::to_string(length), fenced ? node_ : std::string(),
-                                keys_.changes_channel(), e.name + " " + node_, keep ? std::to_string(kLockMs) : "0"};
+  std::vector<std::string> args{e.lock_token,
+                                std::to_string(length),
+                                fenced ? node_ : std::string(),
+                                keys_.changes_channel(),
+                                e.name + " " + node_,
+                                keep ? std::to_string(kLockMs) : "0"};
   args.reserve(args.size() + out.records.size());
   for (const engine::LogRecord& r : out.records) args.push_back(engine::encode_record(r));
-  std::vector<std::string> commit_keys{keys_.log(e.name), keys_.write_lock(e.name), keys_.driver(e.name),
-                                       keys_.lock_wanted(e.name)};
+  std::vector<std::string> commit_keys{keys_.log(e.name), keys_.write_lock(e.name),
+                                       keys_.driver(e.name), keys_.lock_wanted(e.name)};
   const auto sent = SteadyClock::now();
   auto commit_op = run_script(*redis_, commit_script(), std::move(commit_keys), std::move(args));
   auto reply = co_await std::move(commit_op);
   commands_.fetch_add(1);
-  const bool committed = reply && reply->type == Reply::Type::array && reply->elements.size() >= 3 &&
-                         reply->elements[0].integer == 1;
+  const bool committed = reply && reply->type == Reply::Type::array &&
+                         reply->elements.size() >= 3 && reply->elements[0].integer == 1;
   // A refused or lost commit, or a lock let go: what follows begins anew.
-  if (keep && committed && reply->elements[2].integer != 1) e.contended_until = SteadyClock::now() + kContendedFor;
+  if (keep && committed && reply->elements[2].integer != 1)
+    e.contended_until = SteadyClock::now() + kContendedFor;
   if (!committed || reply->elements[2].integer != 1)
     e.lock_until = {};
   else if (e.lock_until != SteadyClock::time_point{})
@@ -378,7 +391,7 @@ asio::awaitable<void> RedisStore::commit_batch(std::shared_ptr<Entry> entry, std
       std::lock_guard lock(e.mu);
       e.uncommitted = false;
     }
-    std::string why = !reply ? reply.error().detail
+    std::string why = !reply                       ? reply.error().detail
                       : reply->elements.size() > 1 ? reply->elements[1].str
                                                    : reply->str;
     if (!reply) healthy_ = false;

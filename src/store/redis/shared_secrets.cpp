@@ -36,15 +36,19 @@ core::Result<std::string> pack(const fs::path& data_dir) {
     if (!bytes) return std::unexpected(bytes.error());
     files[name] = token::base64url_encode(*bytes);
   }
-  if (ec) return fail(ErrorCode::internal, "cannot list " + (data_dir / "keys").string() + ": " + ec.message());
-  return json::serialize(json::object{{"secret", token::base64url_encode(*secret)}, {"keys", std::move(files)}});
+  if (ec)
+    return fail(ErrorCode::internal,
+                "cannot list " + (data_dir / "keys").string() + ": " + ec.message());
+  return json::serialize(
+      json::object{{"secret", token::base64url_encode(*secret)}, {"keys", std::move(files)}});
 }
 
 core::Result<void> unpack(const fs::path& data_dir, std::string_view blob) {
   json::error_code jec;
   json::value v = json::parse(blob, jec);
-  if (jec || !v.is_object() || !v.as_object().contains("secret") || !v.as_object().at("secret").is_string() ||
-      !v.as_object().contains("keys") || !v.as_object().at("keys").is_object())
+  if (jec || !v.is_object() || !v.as_object().contains("secret") ||
+      !v.as_object().at("secret").is_string() || !v.as_object().contains("keys") ||
+      !v.as_object().at("keys").is_object())
     return fail(ErrorCode::internal, "the shared secrets in Redis are not in the expected form");
   auto secret = token::base64url_decode(v.as_object().at("secret").as_string());
   if (!secret || secret->size() != token::kSecretBytes)
@@ -61,10 +65,12 @@ core::Result<void> unpack(const fs::path& data_dir, std::string_view blob) {
   }
   if (auto w = token::write_file_atomically(data_dir / "secret", *secret, kPrivate); !w) return w;
   // Key files before the manifest that names them (as KeyRing writes them), stale ones after.
-  std::sort(decoded.begin(), decoded.end(),
-            [](const auto& a, const auto& b) { return (a.first == "keys.json") < (b.first == "keys.json"); });
+  std::sort(decoded.begin(), decoded.end(), [](const auto& a, const auto& b) {
+    return (a.first == "keys.json") < (b.first == "keys.json");
+  });
   for (const auto& [name, bytes] : decoded)
-    if (auto w = token::write_file_atomically(data_dir / "keys" / name, bytes, kPrivate); !w) return w;
+    if (auto w = token::write_file_atomically(data_dir / "keys" / name, bytes, kPrivate); !w)
+      return w;
   std::error_code ec;
   for (const auto& f : fs::directory_iterator(data_dir / "keys", ec)) {
     const std::string name = f.path().filename().string();
@@ -91,41 +97,47 @@ core::Result<T> converse(const RedisOptions& options, F body) {
 }
 }  // namespace
 
-core::Result<bool> share_secrets(const RedisOptions& options, const RedisKeys& keys, const fs::path& data_dir,
-                                 const core::Clock& clock) {
+core::Result<bool> share_secrets(const RedisOptions& options, const RedisKeys& keys,
+                                 const fs::path& data_dir, const core::Clock& clock) {
   // This node's own secret and keys exist first: they are the shared ones if it is the first.
-  if (auto s = token::load_or_create_secret(data_dir / "secret"); !s) return std::unexpected(s.error());
-  if (auto ring = token::KeyRing::open(data_dir / "keys", clock); !ring) return std::unexpected(ring.error());
+  if (auto s = token::load_or_create_secret(data_dir / "secret"); !s)
+    return std::unexpected(s.error());
+  if (auto ring = token::KeyRing::open(data_dir / "keys", clock); !ring)
+    return std::unexpected(ring.error());
   auto mine = pack(data_dir);
   if (!mine) return std::unexpected(mine.error());
   const std::string key = keys.shared_secrets();
-  auto shared = converse<std::string>(options, [&](RedisConnection& redis) -> asio::awaitable<core::Result<std::string>> {
-    std::vector<std::vector<std::string>> commands{{"SET", key, *mine, "NX"}, {"GET", key}};
-    auto commands_op = redis.pipeline(std::move(commands));
-    auto replies = co_await std::move(commands_op);
-    if (!replies) co_return std::unexpected(replies.error());
-    const Reply& got = replies->back();
-    if (got.type != Reply::Type::string) co_return fail(ErrorCode::internal, "Redis: " + got.str);
-    co_return got.str;
-  });
+  auto shared = converse<std::string>(
+      options, [&](RedisConnection& redis) -> asio::awaitable<core::Result<std::string>> {
+        std::vector<std::vector<std::string>> commands{{"SET", key, *mine, "NX"}, {"GET", key}};
+        auto commands_op = redis.pipeline(std::move(commands));
+        auto replies = co_await std::move(commands_op);
+        if (!replies) co_return std::unexpected(replies.error());
+        const Reply& got = replies->back();
+        if (got.type != Reply::Type::string)
+          co_return fail(ErrorCode::internal, "Redis: " + got.str);
+        co_return got.str;
+      });
   if (!shared) return std::unexpected(shared.error());
   if (*shared == *mine) return false;
   if (auto u = unpack(data_dir, *shared); !u) return std::unexpected(u.error());
   return true;
 }
 
-core::Result<void> publish_secrets(const RedisOptions& options, const RedisKeys& keys, const fs::path& data_dir) {
+core::Result<void> publish_secrets(const RedisOptions& options, const RedisKeys& keys,
+                                   const fs::path& data_dir) {
   auto mine = pack(data_dir);
   if (!mine) return std::unexpected(mine.error());
   const std::string key = keys.shared_secrets();
-  auto done = converse<bool>(options, [&](RedisConnection& redis) -> asio::awaitable<core::Result<bool>> {
-    std::vector<std::string> command{"SET", key, *mine};
-    auto command_op = redis.command(std::move(command));
-    auto reply = co_await std::move(command_op);
-    if (!reply) co_return std::unexpected(reply.error());
-    if (reply->is_error()) co_return fail(ErrorCode::internal, "Redis: " + reply->str);
-    co_return true;
-  });
+  auto done =
+      converse<bool>(options, [&](RedisConnection& redis) -> asio::awaitable<core::Result<bool>> {
+        std::vector<std::string> command{"SET", key, *mine};
+        auto command_op = redis.command(std::move(command));
+        auto reply = co_await std::move(command_op);
+        if (!reply) co_return std::unexpected(reply.error());
+        if (reply->is_error()) co_return fail(ErrorCode::internal, "Redis: " + reply->str);
+        co_return true;
+      });
   if (!done) return std::unexpected(done.error());
   return {};
 }
