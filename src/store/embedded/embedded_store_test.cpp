@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "testing/store_ops.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace waitroom::store {
@@ -16,25 +17,8 @@ namespace {
 
 using waitroom::testing::TempDir;
 
-class CountingMinter final : public core::PassMinter {
- public:
-  core::Result<std::string> mint(const core::PassRequest& r) const override {
-    return "pass-" + r.room + "-" + std::to_string(r.position) + "-" + std::to_string(++minted_);
-  }
-  mutable int minted_ = 0;
-};
-
-template <class T>
-core::Result<T> run(boost::asio::awaitable<core::Result<T>> op) {
-  boost::asio::io_context ctx;
-  std::optional<core::Result<T>> out;
-  boost::asio::co_spawn(ctx, std::move(op), [&](std::exception_ptr e, core::Result<T> r) {
-    if (e) std::rethrow_exception(e);
-    out.emplace(std::move(r));
-  });
-  ctx.run();
-  return std::move(*out);
-}
+using waitroom::testing::CountingMinter;
+using waitroom::testing::run;
 
 class EmbeddedStoreTest : public ::testing::Test {
  protected:
