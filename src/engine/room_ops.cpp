@@ -222,7 +222,9 @@ core::Result<core::RoomSettings> put_settings(const std::string& name,
            {{"created", !current.has_value()},
             {"settings", config::room_settings_to_json(*settings, config::Secrets::redact)}},
            ctx.clock.now_ms());
-  fx.changed = true;  // e.g. paused, or a new policy changes the estimates
+  // A changed room's tickets may show something new (paused, or a new policy changes the
+  // estimates); a new room has no tickets yet.
+  fx.changed = current.has_value();
   return settings;
 }
 
