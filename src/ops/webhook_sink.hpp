@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "net/http_client.hpp"
 #include "ops/event_sink.hpp"
 
 namespace waitroom::ops {
@@ -111,8 +112,8 @@ class WebhookSink final : public EventSink {
   void write_metrics(std::string& out) const;
 
  private:
-  struct Client;  // the HTTP(S) connection; Beast stays inside webhook_sink.cpp
-  WebhookSink(WebhookConfig config, std::string display_url, std::unique_ptr<Client> client);
+  WebhookSink(WebhookConfig config, std::string authorization,
+              std::unique_ptr<net::HttpClient> client);
 
   bool wanted(std::string_view type) const;
   void run();  // the delivery thread
@@ -122,7 +123,8 @@ class WebhookSink final : public EventSink {
 
   const WebhookConfig config_;
   const std::string display_url_;
-  std::unique_ptr<Client> client_;
+  const std::string authorization_;  // "Basic ..." from the URL's userinfo, or empty
+  std::unique_ptr<net::HttpClient> client_;
 
   std::mutex mutex_;
   std::condition_variable wake_;       // events arrived or stop(): the delivery thread looks again

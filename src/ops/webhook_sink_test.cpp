@@ -1,15 +1,10 @@
 #include "ops/webhook_sink.hpp"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
 
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
 #include <fstream>
 #include <functional>
@@ -18,14 +13,13 @@
 #include <thread>
 
 #include "testing/temp_dir.hpp"
+#include "testing/test_certificates.hpp"
+#include "testing/test_http_server.hpp"
 
 namespace waitroom::ops {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
@@ -40,58 +34,15 @@ struct Received {
   std::string target, timestamp, signature, content_type, user_agent, authorization, body;
 };
 
-class Receiver;
-
-template <class Stream>
-class Session : public std::enable_shared_from_this<Session<Stream>> {
- public:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
-  Session(Receiver& receiver, tcp::socket socket, ssl::context* tls)
-      : receiver_(receiver), stream_(make_stream(std::move(socket), tls)) {}
-
-  void start() {
-    if constexpr (kTls) {
-      stream_.async_handshake(ssl::stream_base::server,
-                              [self = this->shared_from_this()](beast::error_code ec) {
-                                if (!ec) self->read();
-                              });
-    } else {
-      read();
-    }
-  }
-
- private:
-  static Stream make_stream(tcp::socket socket, ssl::context* tls) {
-    if constexpr (kTls)
-      return Stream(std::move(socket), *tls);
-    else
-      return Stream(std::move(socket));
-  }
-  void read();
-  void on_read(beast::error_code ec);
-  void answer();
-
-  Receiver& receiver_;
-  Stream stream_;
-  beast::flat_buffer buffer_;
-  http::request<http::string_body> req_;
-  http::response<http::string_body> res_;
-};
-
 class Receiver {
  public:
   // `port` 0 picks a free one; `tls` makes this an https receiver.
-  explicit Receiver(std::uint16_t port = 0, ssl::context* tls = nullptr)
-      : tls_(tls), acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)) {
-    accept();
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~Receiver() {
-    ioc_.stop();
-    thread_.join();
-  }
+  explicit Receiver(std::uint16_t port = 0,
+                    std::optional<waitroom::testing::TestHttpServer::Tls> tls = std::nullopt)
+      : server_([this](const waitroom::testing::TestRequest& req) { return on_request(req); }, port,
+                std::move(tls)) {}
 
-  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  std::uint16_t port() const { return server_.port(); }
   void fail_next(int n, unsigned status) {
     std::lock_guard lock(mutex_);
     fail_left_ = n;
@@ -106,7 +57,6 @@ class Receiver {
   void close_after_answer() { close_after_answer_ = true; }
   // Sends "103 Early Hints" before each answer: an interim response clients must skip.
   void send_early_hints() { early_hints_ = true; }
-  bool sends_early_hints() const { return early_hints_; }
 
   std::vector<Received> requests() const {
     std::lock_guard lock(mutex_);
@@ -118,19 +68,21 @@ class Receiver {
       if (r.status / 100 == 2) out.push_back(r);
     return out;
   }
-  int connections() const { return connections_; }
+  int connections() const { return server_.connections(); }
 
-  // The status to answer with, or 0 to stay silent.
-  unsigned on_request(const http::request<http::string_body>& req) {
+ private:
+  // The answer, or nothing to stay silent.
+  std::optional<waitroom::testing::TestAnswer> on_request(
+      const waitroom::testing::TestRequest& req) {
     std::lock_guard lock(mutex_);
     Received r{0,
-               std::string(req.target()),
-               std::string(req["X-Waitroom-Timestamp"]),
-               std::string(req["X-Waitroom-Signature"]),
-               std::string(req[http::field::content_type]),
-               std::string(req[http::field::user_agent]),
-               std::string(req[http::field::authorization]),
-               req.body()};
+               req.target,
+               req.header("X-Waitroom-Timestamp"),
+               req.header("X-Waitroom-Signature"),
+               req.header("Content-Type"),
+               req.header("User-Agent"),
+               req.header("Authorization"),
+               req.body};
     if (ignore_left_ > 0)
       --ignore_left_;
     else if (fail_left_ > 0)
@@ -138,30 +90,15 @@ class Receiver {
     else
       r.status = 200;
     requests_.push_back(r);
-    return r.status;
-  }
-  bool closes_after_answer() const { return close_after_answer_; }
-
- private:
-  void accept() {
-    acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
-      if (ec) return;
-      ++connections_;
-      socket.set_option(tcp::no_delay(true), ec);  // answers are small writes: no Nagle delay
-      if (tls_) {
-        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket),
-                                                                        tls_)
-            ->start();
-      } else {
-        std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket), nullptr)->start();
-      }
-      accept();
-    });
+    if (r.status == 0) return std::nullopt;
+    return waitroom::testing::TestAnswer{.status = r.status,
+                                         .body = "ok",
+                                         .content_type = "",
+                                         .keep_alive = true,
+                                         .early_hints = early_hints_,
+                                         .close_after = close_after_answer_};
   }
 
-  asio::io_context ioc_{1};
-  ssl::context* tls_;
-  tcp::acceptor acceptor_;
   mutable std::mutex mutex_;
   std::vector<Received> requests_;
   int fail_left_ = 0;
@@ -169,63 +106,13 @@ class Receiver {
   int ignore_left_ = 0;
   std::atomic<bool> close_after_answer_{false};
   std::atomic<bool> early_hints_{false};
-  std::atomic<int> connections_{0};
-  std::thread thread_;
+  waitroom::testing::TestHttpServer server_;  // last: its thread stops before the rest goes
 };
-
-template <class Stream>
-void Session<Stream>::read() {
-  req_ = {};
-  http::async_read(
-      stream_, buffer_, req_,
-      [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
-}
-
-template <class Stream>
-void Session<Stream>::on_read(beast::error_code ec) {
-  if (ec) return;
-  const unsigned status = receiver_.on_request(req_);
-  if (status == 0) {
-    read();  // silent: hold the connection until the client gives up
-    return;
-  }
-  res_ = {static_cast<http::status>(status), req_.version()};
-  if (receiver_.sends_early_hints()) {
-    static constexpr std::string_view kEarlyHints =
-        "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n";
-    asio::async_write(stream_, asio::buffer(kEarlyHints),
-                      [self = this->shared_from_this()](beast::error_code e, std::size_t) {
-                        if (!e) self->answer();
-                      });
-    return;
-  }
-  answer();
-}
-
-template <class Stream>
-void Session<Stream>::answer() {
-  res_.body() = "ok";
-  res_.keep_alive(req_.keep_alive());
-  res_.prepare_payload();
-  http::async_write(stream_, res_,
-                    [self = this->shared_from_this()](beast::error_code e, std::size_t) {
-                      if (e) return;
-                      if (self->receiver_.closes_after_answer()) {
-                        beast::get_lowest_layer(self->stream_).close();
-                        return;
-                      }
-                      self->read();
-                    });
-}
 
 // ---------------------------------------------------------------------------------------------
 
 // A port nothing listens on: connections to it are refused.
-std::uint16_t free_port() {
-  asio::io_context ioc;
-  tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return acceptor.local_endpoint().port();
-}
+std::uint16_t free_port() { return waitroom::testing::refused_port(); }
 
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 2s) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -519,7 +406,7 @@ class BlackHole {
     acceptor_.listen(0);
     for (int i = 0; i < 4; ++i) {
       fillers_.emplace_back(ioc_);
-      fillers_.back().async_connect(acceptor_.local_endpoint(), [](beast::error_code) {});
+      fillers_.back().async_connect(acceptor_.local_endpoint(), [](boost::system::error_code) {});
     }
     ioc_.run_for(50ms);
   }
@@ -590,70 +477,24 @@ TEST(WebhookSink, MetricsHideCredentialsAndGroupFamilies) {
 // ---------------------------------------------------------------------------------------------
 // https: a throw-away self-signed certificate for localhost and 127.0.0.1.
 
-struct TestCertificate {
-  std::string cert_pem;
-  std::string key_pem;
-};
-
-std::string bio_text(BIO* bio) {
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<std::size_t>(size));
-}
-
-TestCertificate make_certificate(const char* subject_alt_names) {
-  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  X509* cert = X509_new();
-  X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), -60);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-  X509_set_pubkey(cert, key);
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("waitroom test"), -1, -1, 0);
-  X509_set_issuer_name(cert, name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-  for (const auto& [nid, value] : {std::pair{NID_subject_alt_name, subject_alt_names},
-                                   std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-    X509_add_ext(cert, ext, -1);
-    X509_EXTENSION_free(ext);
-  }
-  X509_sign(cert, key, EVP_sha256());
-  BIO* cert_bio = BIO_new(BIO_s_mem());
-  BIO* key_bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(cert_bio, cert);
-  PEM_write_bio_PrivateKey(key_bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  TestCertificate out{bio_text(cert_bio), bio_text(key_bio)};
-  BIO_free(cert_bio);
-  BIO_free(key_bio);
-  X509_free(cert);
-  EVP_PKEY_free(key);
-  return out;
-}
-
 class WebhookSinkTls : public ::testing::Test {
  protected:
   // A receiver's TLS context and a CA file trusting its certificate, made for `names`.
   void use_certificate(const char* names) {
-    const TestCertificate certificate = make_certificate(names);
-    server_tls_.use_certificate_chain(asio::buffer(certificate.cert_pem));
-    server_tls_.use_private_key(asio::buffer(certificate.key_pem), ssl::context::pem);
+    const auto certificate = waitroom::testing::make_server_certificate(names);
+    server_tls_ = {certificate.cert_pem, certificate.key_pem};
     ca_file_ = dir_.path() / "ca.pem";
     std::ofstream(ca_file_) << certificate.cert_pem;
   }
 
-  ssl::context server_tls_{ssl::context::tls_server};
+  waitroom::testing::TestHttpServer::Tls server_tls_;
   waitroom::testing::TempDir dir_;
   std::filesystem::path ca_file_;
 };
 
 TEST_F(WebhookSinkTls, DeliversToAReceiverWhoseCertificateVerifies) {
   use_certificate("DNS:localhost,IP:127.0.0.1");
-  Receiver receiver(0, &server_tls_);
+  Receiver receiver(0, server_tls_);
   // By name: SNI and a DNS name check; "localhost" may resolve to ::1 first, which is refused.
   auto config = config_for("https://localhost:" + std::to_string(receiver.port()) + "/tls");
   config.ca_file = ca_file_.string();
@@ -678,7 +519,7 @@ TEST_F(WebhookSinkTls, DeliversToAReceiverWhoseCertificateVerifies) {
 
 TEST_F(WebhookSinkTls, RefusesACertificateItDoesNotTrust) {
   use_certificate("DNS:localhost,IP:127.0.0.1");
-  Receiver receiver(0, &server_tls_);
+  Receiver receiver(0, server_tls_);
   // The system's CAs never signed the test certificate.
   auto sink = make_sink(config_for("https://127.0.0.1:" + std::to_string(receiver.port()) + "/"));
   ASSERT_TRUE(sink);
@@ -690,7 +531,7 @@ TEST_F(WebhookSinkTls, RefusesACertificateItDoesNotTrust) {
 
 TEST_F(WebhookSinkTls, RefusesACertificateForAnotherName) {
   use_certificate("DNS:elsewhere.example");  // trusted, but not issued for 127.0.0.1
-  Receiver receiver(0, &server_tls_);
+  Receiver receiver(0, server_tls_);
   auto config = config_for("https://127.0.0.1:" + std::to_string(receiver.port()) + "/");
   config.ca_file = ca_file_.string();
   auto sink = make_sink(config);

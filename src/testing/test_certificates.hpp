@@ -3,11 +3,13 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 
 namespace waitroom::testing {
 
@@ -40,6 +42,43 @@ inline TestCertificate make_test_certificate(const std::string& common_name, lon
                                0);
   ::X509_set_issuer_name(cert.get(), name);
   ::X509_set_pubkey(cert.get(), key.get());
+  ::X509_sign(cert.get(), key.get(), ::EVP_sha256());
+  TestCertificate out;
+  out.cert_pem = pem_of(
+      [](BIO* b, void* x) { return ::PEM_write_bio_X509(b, static_cast<X509*>(x)); }, cert.get());
+  out.key_pem = pem_of(
+      [](BIO* b, void* k) {
+        return ::PEM_write_bio_PrivateKey(b, static_cast<EVP_PKEY*>(k), nullptr, nullptr, 0,
+                                          nullptr, nullptr);
+      },
+      key.get());
+  return out;
+}
+
+// A self-signed certificate that is its own CA, for `subject_alt_names`
+// ("DNS:localhost,IP:127.0.0.1"): what a test server presents when the client is given it as its
+// ca_file.
+inline TestCertificate make_server_certificate(const char* subject_alt_names) {
+  std::unique_ptr<EVP_PKEY, decltype(&::EVP_PKEY_free)> key(EVP_EC_gen("P-256"), &::EVP_PKEY_free);
+  std::unique_ptr<X509, decltype(&::X509_free)> cert(::X509_new(), &::X509_free);
+  ::X509_set_version(cert.get(), 2);
+  ::ASN1_INTEGER_set(::X509_get_serialNumber(cert.get()), 1);
+  ::X509_gmtime_adj(::X509_getm_notBefore(cert.get()), -60);
+  ::X509_gmtime_adj(::X509_getm_notAfter(cert.get()), 3600);
+  ::X509_set_pubkey(cert.get(), key.get());
+  X509_NAME* name = ::X509_get_subject_name(cert.get());
+  ::X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("waitroom test"), -1, -1, 0);
+  ::X509_set_issuer_name(cert.get(), name);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  ::X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+  for (const auto& [nid, value] : {std::pair{NID_subject_alt_name, subject_alt_names},
+                                   std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+    X509_EXTENSION* ext = ::X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+    ::X509_add_ext(cert.get(), ext, -1);
+    ::X509_EXTENSION_free(ext);
+  }
   ::X509_sign(cert.get(), key.get(), ::EVP_sha256());
   TestCertificate out;
   out.cert_pem = pem_of(

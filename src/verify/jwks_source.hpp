@@ -1,6 +1,6 @@
 #pragma once
-// Where a Verifier's JWKS comes from: a file, or an http(s) URL fetched with a small synchronous
-// Boost.Beast client. Kept apart so that Beast and Asio are compiled in this one file only.
+// Where a Verifier's JWKS comes from: a file, or an http(s) URL fetched with the server's own
+// outbound client (net/http_client.hpp, compiled into the library).
 #include <chrono>
 #include <cstddef>
 #include <expected>

@@ -4,14 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
-#include <openssl/x509v3.h>
 
 #include <atomic>
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 #include <fstream>
 #include <functional>
@@ -21,6 +15,8 @@
 
 #include "core/clock.hpp"
 #include "testing/temp_dir.hpp"
+#include "testing/test_certificates.hpp"
+#include "testing/test_http_server.hpp"
 #include "token/base64url.hpp"
 #include "token/jws.hpp"
 #include "token/jwt_pass_minter.hpp"
@@ -30,11 +26,6 @@
 namespace waitroom::verify {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 using token::base64url_decode;
 using token::base64url_encode;
@@ -112,54 +103,11 @@ std::string kid_of(std::string_view pass) {
 // ---------------------------------------------------------------------------------------------
 // An HTTP(S) server on 127.0.0.1:0 with its own thread that answers every GET with the status and
 // body it was last given, or holds the connection without answering.
-
-class JwksServer;
-
-template <class Stream>
-class Session : public std::enable_shared_from_this<Session<Stream>> {
- public:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
-  Session(JwksServer& server, tcp::socket socket, ssl::context* tls)
-      : server_(server), stream_(make_stream(std::move(socket), tls)) {}
-
-  void start() {
-    if constexpr (kTls) {
-      stream_.async_handshake(ssl::stream_base::server,
-                              [self = this->shared_from_this()](beast::error_code ec) {
-                                if (!ec) self->read();
-                              });
-    } else {
-      read();
-    }
-  }
-
- private:
-  static Stream make_stream(tcp::socket socket, ssl::context* tls) {
-    if constexpr (kTls)
-      return Stream(std::move(socket), *tls);
-    else
-      return Stream(std::move(socket));
-  }
-  void read();
-
-  JwksServer& server_;
-  Stream stream_;
-  beast::flat_buffer buffer_;
-  http::request<http::string_body> req_;
-  http::response<http::string_body> res_;
-};
-
 class JwksServer {
  public:
-  explicit JwksServer(ssl::context* tls = nullptr)
-      : tls_(tls), acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    accept();
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~JwksServer() {
-    ioc_.stop();
-    thread_.join();
-  }
+  explicit JwksServer(std::optional<testing::TestHttpServer::Tls> tls = std::nullopt)
+      : server_([this](const testing::TestRequest& req) { return respond(req); }, 0,
+                std::move(tls)) {}
 
   void answer(unsigned status, std::string body) {
     std::lock_guard lock(mutex_);
@@ -171,27 +119,7 @@ class JwksServer {
 
   int requests() const { return requests_; }
   std::string url(std::string_view host = "127.0.0.1") const {
-    return (tls_ ? "https://" : "http://") + std::string(host) + ":" +
-           std::to_string(acceptor_.local_endpoint().port()) + "/.well-known/jwks.json";
-  }
-
-  // Called by a session with a complete request: fills `res`, or returns false to stay silent.
-  bool respond(const http::request<http::string_body>& req, http::response<http::string_body>& res,
-               std::shared_ptr<void> session) {
-    ++requests_;
-    if (silent_) {
-      std::lock_guard lock(mutex_);
-      held_.push_back(std::move(session));  // keep the connection open, unanswered
-      return false;
-    }
-    std::lock_guard lock(mutex_);
-    res = {static_cast<http::status>(status_), req.version()};
-    res.set(http::field::content_type, "application/json");
-    res.body() = body_;
-    res.keep_alive(false);
-    res.prepare_payload();
-    last_target_ = std::string(req.target());
-    return true;
+    return server_.url("/.well-known/jwks.json", host);
   }
   std::string last_target() const {
     std::lock_guard lock(mutex_);
@@ -199,47 +127,23 @@ class JwksServer {
   }
 
  private:
-  void accept() {
-    acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
-      if (ec) return;
-      if (tls_) {
-        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket),
-                                                                        tls_)
-            ->start();
-      } else {
-        std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket), nullptr)->start();
-      }
-      accept();
-    });
+  std::optional<testing::TestAnswer> respond(const testing::TestRequest& req) {
+    ++requests_;
+    if (silent_) return std::nullopt;
+    std::lock_guard lock(mutex_);
+    last_target_ = req.target;
+    return testing::TestAnswer{
+        .status = status_, .body = body_, .content_type = "application/json", .keep_alive = false};
   }
 
-  asio::io_context ioc_{1};
-  ssl::context* tls_;
-  tcp::acceptor acceptor_;
   mutable std::mutex mutex_;
   unsigned status_ = 200;
   std::string body_;
   std::string last_target_;
-  std::vector<std::shared_ptr<void>> held_;
   std::atomic<bool> silent_{false};
   std::atomic<int> requests_{0};
-  std::thread thread_;
+  testing::TestHttpServer server_;  // last: its thread stops before the rest goes
 };
-
-template <class Stream>
-void Session<Stream>::read() {
-  http::async_read(
-      stream_, buffer_, req_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-        if (ec) return;
-        if (!self->server_.respond(self->req_, self->res_, self)) return;
-        http::async_write(self->stream_, self->res_, [self](beast::error_code, std::size_t) {
-          beast::error_code ignored;
-          beast::get_lowest_layer(self->stream_)
-              .socket()
-              .shutdown(tcp::socket::shutdown_both, ignored);
-        });
-      });
-}
 
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 5s) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -988,12 +892,7 @@ TEST_F(VerifierHttp, GivesUpOnASilentServerAtTheTimeout) {
 }
 
 TEST_F(VerifierHttp, ReportsARefusedConnection) {
-  std::string url;
-  {
-    asio::io_context ioc;
-    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    url = "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/jwks";
-  }
+  const std::string url = "http://127.0.0.1:" + std::to_string(testing::refused_port()) + "/jwks";
   std::string error;
   EXPECT_FALSE(Verifier::create(options(url), &error));
   EXPECT_EQ(error.rfind("GET " + url + ": cannot connect: ", 0), 0u) << error;
@@ -1001,58 +900,11 @@ TEST_F(VerifierHttp, ReportsARefusedConnection) {
 
 // ---- JWKS over HTTPS ---------------------------------------------------------------------------
 
-struct TestCertificate {
-  std::string cert_pem;
-  std::string key_pem;
-};
-
-std::string bio_text(BIO* bio) {
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<std::size_t>(size));
-}
-
-// A throw-away self-signed certificate for `subject_alt_names`.
-TestCertificate make_certificate(const char* subject_alt_names) {
-  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  X509* cert = X509_new();
-  X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), -60);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-  X509_set_pubkey(cert, key);
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("waitroom test"), -1, -1, 0);
-  X509_set_issuer_name(cert, name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-  for (const auto& [nid, value] : {std::pair{NID_subject_alt_name, subject_alt_names},
-                                   std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-    X509_add_ext(cert, ext, -1);
-    X509_EXTENSION_free(ext);
-  }
-  X509_sign(cert, key, EVP_sha256());
-  BIO* cert_bio = BIO_new(BIO_s_mem());
-  BIO* key_bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(cert_bio, cert);
-  PEM_write_bio_PrivateKey(key_bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  TestCertificate out{bio_text(cert_bio), bio_text(key_bio)};
-  BIO_free(cert_bio);
-  BIO_free(key_bio);
-  X509_free(cert);
-  EVP_PKEY_free(key);
-  return out;
-}
-
 class VerifierTls : public VerifierTest {
  protected:
   void use_certificate(const char* names) {
-    const TestCertificate certificate = make_certificate(names);
-    server_tls_.use_certificate_chain(asio::buffer(certificate.cert_pem));
-    server_tls_.use_private_key(asio::buffer(certificate.key_pem), ssl::context::pem);
+    const testing::TestCertificate certificate = testing::make_server_certificate(names);
+    server_tls_ = {certificate.cert_pem, certificate.key_pem};
     ca_file_ = dir_.path() / "ca.pem";
     std::ofstream(ca_file_) << certificate.cert_pem;
   }
@@ -1062,14 +914,14 @@ class VerifierTls : public VerifierTest {
     return o;
   }
 
-  ssl::context server_tls_{ssl::context::tls_server};
+  testing::TestHttpServer::Tls server_tls_;
   testing::TempDir dir_;
   std::filesystem::path ca_file_;
 };
 
 TEST_F(VerifierTls, LoadsJwksOverHttpsFromAServerItTrusts) {
   use_certificate("DNS:localhost,IP:127.0.0.1");
-  JwksServer server(&server_tls_);
+  JwksServer server(server_tls_);
   server.answer_jwks(*ring_);
   // By name: SNI and a DNS name check; by address: the certificate's IP entry.
   for (const char* host : {"localhost", "127.0.0.1"}) {
@@ -1082,7 +934,7 @@ TEST_F(VerifierTls, LoadsJwksOverHttpsFromAServerItTrusts) {
 
 TEST_F(VerifierTls, RefusesAServerItDoesNotTrustOrForAnotherName) {
   use_certificate("DNS:elsewhere.example");
-  JwksServer server(&server_tls_);
+  JwksServer server(server_tls_);
   server.answer_jwks(*ring_);
   std::string error;
   // Trusted CA, wrong name.

@@ -1,0 +1,269 @@
+#include "net/http_client.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace waitroom::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+using Request = http::request<http::string_body>;
+
+constexpr unsigned kHttpVersion11 = 11;
+constexpr unsigned kSwitchingProtocols = 101;
+
+ClientError failure(std::string step, const beast::error_code& ec) {
+  const bool timed_out = ec == beast::error::timeout;
+  return {std::move(step), timed_out ? std::string("timed out") : ec.message(), timed_out};
+}
+
+// A name lookup on its own thread. getaddrinfo can be neither cancelled nor given a deadline, and
+// Asio's resolver waits for it when cancelled or destroyed, so a DNS server that does not answer
+// would hold a send() past its timeout, and abort() with it. Here the caller just stops waiting at
+// the deadline or on abort(); the detached lookup finishes in its own time and its answer is
+// dropped.
+struct Lookup {
+  std::mutex mutex;
+  std::condition_variable done_or_aborted;
+  bool done = false;
+  beast::error_code ec;
+  std::vector<tcp::endpoint> endpoints;
+};
+
+Request make_request(const HttpUrl& url, const ClientRequest& in, bool keep_alive) {
+  Request req{http::string_to_verb(in.method), url.target, kHttpVersion11};
+  req.set(http::field::host, url.host_header);
+  for (const auto& [name, value] : in.headers) req.set(name, value);
+  if (!in.body.empty() || req.method() == http::verb::post) {
+    req.body() = in.body;
+    req.prepare_payload();
+  }
+  req.keep_alive(keep_alive);
+  return req;
+}
+
+}  // namespace
+
+// One connection, driven synchronously by the caller's thread: each step starts one asynchronous
+// operation and runs the private io_context until it completes. Going through the async API is
+// what gives every step a deadline (tcp_stream::expires_at, and the lookup's own wait) and lets
+// abort() cancel a step from another thread.
+struct HttpClient::Connection {
+  asio::io_context ioc{1};
+  std::optional<ssl::context> tls;
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
+  beast::flat_buffer buffer;
+  std::atomic<bool> aborted{false};
+  std::mutex lookup_mutex;  // guards lookup, which abort() wakes
+  std::shared_ptr<Lookup> lookup;
+
+  bool connected() const { return plain || secure; }
+
+  void close() {
+    if (plain) plain->close();
+    if (secure) secure->next_layer().close();
+    plain.reset();
+    secure.reset();
+    buffer.clear();
+  }
+
+  // Starts one operation with `start(handler)` and runs the io_context until its handler ran.
+  template <class Start>
+  beast::error_code wait(Start&& start) {
+    if (aborted) return asio::error::operation_aborted;
+    std::optional<beast::error_code> result;
+    start([&result](const beast::error_code& ec, auto&&...) { result = ec; });
+    ioc.restart();
+    while (!result && ioc.run_one() != 0) {
+    }
+    return result.value_or(asio::error::operation_aborted);
+  }
+
+  beast::error_code resolve(const HttpUrl& url, SteadyClock::time_point deadline,
+                            std::vector<tcp::endpoint>& out) {
+    if (url.host_is_ip) {  // nothing to look up
+      out.emplace_back(asio::ip::make_address(url.host), url.port);
+      return {};
+    }
+    auto pending = std::make_shared<Lookup>();
+    {
+      std::lock_guard lock(lookup_mutex);
+      lookup = pending;
+    }
+    beast::error_code ec;
+    try {
+      std::thread([pending, host = url.host, port = std::to_string(url.port)] {
+        asio::io_context resolver_ioc;
+        tcp::resolver resolver(resolver_ioc);
+        beast::error_code e;
+        const auto results = resolver.resolve(host, port, e);
+        std::lock_guard lock(pending->mutex);
+        pending->ec = e;
+        for (const auto& entry : results) pending->endpoints.push_back(entry.endpoint());
+        pending->done = true;
+        pending->done_or_aborted.notify_all();
+      }).detach();
+    } catch (const std::system_error& e) {
+      ec = e.code();
+    }
+    if (!ec) {
+      std::unique_lock lock(pending->mutex);
+      const bool done = pending->done_or_aborted.wait_until(
+          lock, deadline, [&] { return pending->done || aborted.load(); });
+      if (aborted)
+        ec = asio::error::operation_aborted;
+      else if (!done)
+        ec = beast::error::timeout;
+      else if (pending->ec)
+        ec = pending->ec;
+      else
+        out = std::move(pending->endpoints);
+    }
+    std::lock_guard lock(lookup_mutex);
+    lookup.reset();
+    return ec;
+  }
+
+  std::expected<void, ClientError> connect(const HttpUrl& url, SteadyClock::time_point deadline) {
+    close();
+    std::vector<tcp::endpoint> endpoints;
+    if (const auto ec = resolve(url, deadline, endpoints))
+      return std::unexpected(failure("cannot resolve " + url.host, ec));
+    beast::tcp_stream& stream = tls ? secure.emplace(ioc, *tls).next_layer() : plain.emplace(ioc);
+    stream.expires_at(deadline);
+    auto ec = wait([&](auto done) { stream.async_connect(endpoints, done); });
+    if (ec) {
+      close();
+      return std::unexpected(failure("cannot connect", ec));
+    }
+    stream.socket().set_option(tcp::no_delay(true), ec);  // a request is one write; send it now
+    if (!secure) return {};
+    // SNI, so that a server hosting several names presents the right certificate, and a check of
+    // that certificate's chain and name (DNS or IP entry).
+    if (!url.host_is_ip &&
+        SSL_set_tlsext_host_name(secure->native_handle(), url.host.c_str()) != 1) {
+      close();
+      return std::unexpected(failure(
+          "cannot set SNI",
+          beast::error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category())));
+    }
+    secure->set_verify_mode(ssl::verify_peer);
+    secure->set_verify_callback(ssl::host_name_verification(url.host));
+    stream.expires_at(deadline);
+    ec = wait([&](auto done) { secure->async_handshake(ssl::stream_base::client, done); });
+    if (ec) {
+      close();
+      return std::unexpected(failure("TLS handshake failed", ec));
+    }
+    return {};
+  }
+
+  template <class Stream>
+  std::expected<ClientResponse, ClientError> exchange(Stream& stream, Request& req,
+                                                      SteadyClock::time_point deadline,
+                                                      std::size_t max_body, bool& keep_alive) {
+    beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
+    lowest.expires_at(deadline);
+    auto ec = wait([&](auto done) { http::async_write(stream, req, done); });
+    if (ec) return std::unexpected(failure("cannot send the request", ec));
+    while (true) {
+      http::response_parser<http::string_body> parser;
+      parser.body_limit(max_body);
+      lowest.expires_at(deadline);
+      ec = wait([&](auto done) { http::async_read(stream, buffer, parser, done); });
+      if (ec == http::error::body_limit) return std::unexpected(failure("answer too large", ec));
+      if (ec) return std::unexpected(failure("no answer", ec));
+      const unsigned status = parser.get().result_int();
+      // An interim answer (100 Continue, 103 Early Hints): the real one follows on the wire.
+      if (status / 100 == 1 && status != kSwitchingProtocols) continue;
+      keep_alive = parser.get().keep_alive();
+      return ClientResponse{status, std::move(parser.get().body())};
+    }
+  }
+};
+
+std::expected<std::unique_ptr<HttpClient>, std::string> HttpClient::create(HttpUrl url,
+                                                                           Options options) {
+  std::unique_ptr<HttpClient> client(new HttpClient(std::move(url), std::move(options)));
+  if (!client->url_.tls) return client;
+  auto& tls = client->connection_->tls.emplace(ssl::context::tls_client);
+  beast::error_code ec;
+  const std::string& ca_file = client->options_.ca_file;
+  if (ca_file.empty())
+    tls.set_default_verify_paths(ec);
+  else
+    tls.load_verify_file(ca_file, ec);
+  if (ec) {
+    return std::unexpected(ca_file.empty()
+                               ? "ca_file: cannot load the system CA paths: " + ec.message()
+                               : "ca_file: cannot load " + ca_file + ": " + ec.message());
+  }
+  SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
+  return client;
+}
+
+HttpClient::HttpClient(HttpUrl url, Options options)
+    : url_(std::move(url)),
+      options_(std::move(options)),
+      connection_(std::make_unique<Connection>()) {}
+
+HttpClient::~HttpClient() = default;
+
+std::expected<ClientResponse, ClientError> HttpClient::send(const ClientRequest& request) {
+  Connection& c = *connection_;
+  const auto deadline = SteadyClock::now() + options_.timeout;
+  Request req = make_request(url_, request, options_.keep_alive);
+  bool reused = c.connected();
+  while (true) {
+    if (!c.connected()) {
+      if (auto connected = c.connect(url_, deadline); !connected)
+        return std::unexpected(std::move(connected.error()));
+    }
+    bool keep_alive = false;
+    auto answer = c.secure
+                      ? c.exchange(*c.secure, req, deadline, options_.max_body_bytes, keep_alive)
+                      : c.exchange(*c.plain, req, deadline, options_.max_body_bytes, keep_alive);
+    if (!answer || !keep_alive || !options_.keep_alive) c.close();
+    if (answer) return answer;
+    // A kept-alive connection the server closed while it was idle fails on first use. That says
+    // nothing about the server, so try once more on a fresh connection.
+    if (!reused || answer.error().timed_out || c.aborted) return answer;
+    reused = false;
+  }
+}
+
+void HttpClient::abort() {
+  Connection& c = *connection_;
+  c.aborted = true;
+  {
+    std::lock_guard lock(c.lookup_mutex);
+    if (c.lookup) {
+      std::lock_guard lookup_lock(c.lookup->mutex);
+      c.lookup->done_or_aborted.notify_all();
+    }
+  }
+  asio::post(c.ioc, [&c] {
+    if (c.plain) c.plain->close();
+    if (c.secure) c.secure->next_layer().close();
+  });
+}
+
+}  // namespace waitroom::net
