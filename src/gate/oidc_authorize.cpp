@@ -61,6 +61,48 @@ Response refuse_to_client(const RequestContext& ctx, std::string_view redirect_u
                  {{"error", error}, {"error_description", description}, {"state", state}}));
 }
 
+// An error for the client's redirect URI (RFC 6749 section 4.1.2.1).
+struct ClientError {
+  std::string_view error;
+  std::string_view description;
+  bool echo_state = true;  // false when the state itself is what is wrong
+};
+
+// Step 2 of the authorization request, once the client and its redirect URI are known: sizes,
+// response type, scope, unsupported request objects, and PKCE: S256 only ("plain", also the
+// default when the method is left out, is refused); required of public clients, used when a
+// confidential client sends it.
+std::optional<ClientError> check_request(const OAuthParams& params, const core::OidcClient& client,
+                                         std::size_t target_bytes) {
+  if (params.get("state").value_or("").size() > kMaxStateBytes)
+    return ClientError{"invalid_request", "state is too long", false};
+  if (target_bytes > kMaxAuthorizeTargetBytes)
+    return ClientError{"invalid_request", "the request is too long"};
+  const auto response_type = params.get("response_type");
+  if (!response_type) return ClientError{"invalid_request", "response_type is required"};
+  if (*response_type != "code")
+    return ClientError{"unsupported_response_type", "only response_type=code is supported"};
+  if (!has_word(params.get("scope").value_or(""), "openid"))
+    return ClientError{"invalid_scope", "scope must include openid"};
+  if (params.has("request"))
+    return ClientError{"request_not_supported", "request objects are not supported"};
+  if (params.has("request_uri"))
+    return ClientError{"request_uri_not_supported", "request_uri is not supported"};
+  if (params.get("nonce").value_or("").size() > kMaxStateBytes)
+    return ClientError{"invalid_request", "nonce is too long"};
+  const std::string_view challenge = params.get("code_challenge").value_or("");
+  const auto method = params.get("code_challenge_method");
+  if (challenge.empty() && method)
+    return ClientError{"invalid_request", "code_challenge_method without code_challenge"};
+  if (!challenge.empty() && method != "S256")
+    return ClientError{"invalid_request", "code_challenge_method must be S256 (plain is refused)"};
+  if (!challenge.empty() && !is_valid_s256_challenge(challenge))
+    return ClientError{"invalid_request", "code_challenge must be 43 base64url characters"};
+  if (challenge.empty() && client.is_public)
+    return ClientError{"invalid_request", "public clients must use PKCE (code_challenge, S256)"};
+  return std::nullopt;
+}
+
 std::optional<std::string> random_id() {
   unsigned char bytes[kJtiBytes];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return std::nullopt;
@@ -93,44 +135,10 @@ asio::awaitable<Response> oidc_authorize(OidcContext& oidc, RequestContext& ctx)
   // 2. The rest of the request: errors go back to the client, with its state.
   const std::string_view state = params->get("state").value_or("");
   const std::string_view to = *redirect_uri;
-  if (state.size() > kMaxStateBytes)
-    co_return refuse_to_client(ctx, to, "", "invalid_request", "state is too long");
-  if (ctx.path.size() + 1 + ctx.query.size() > kMaxAuthorizeTargetBytes)
-    co_return refuse_to_client(ctx, to, state, "invalid_request", "the request is too long");
-  const auto response_type = params->get("response_type");
-  if (!response_type)
-    co_return refuse_to_client(ctx, to, state, "invalid_request", "response_type is required");
-  if (*response_type != "code")
-    co_return refuse_to_client(ctx, to, state, "unsupported_response_type",
-                               "only response_type=code is supported");
-  if (!has_word(params->get("scope").value_or(""), "openid"))
-    co_return refuse_to_client(ctx, to, state, "invalid_scope", "scope must include openid");
-  if (params->has("request"))
-    co_return refuse_to_client(ctx, to, state, "request_not_supported",
-                               "request objects are not supported");
-  if (params->has("request_uri"))
-    co_return refuse_to_client(ctx, to, state, "request_uri_not_supported",
-                               "request_uri is not supported");
-  const std::string_view nonce = params->get("nonce").value_or("");
-  if (nonce.size() > kMaxStateBytes)
-    co_return refuse_to_client(ctx, to, state, "invalid_request", "nonce is too long");
-
-  // PKCE: S256 only ("plain", also the default when the method is left out, is refused);
-  // required of public clients, used when a confidential client sends it.
+  if (auto bad = check_request(*params, *client, ctx.path.size() + 1 + ctx.query.size()))
+    co_return refuse_to_client(ctx, to, bad->echo_state ? state : "", bad->error, bad->description);
   const std::string_view challenge = params->get("code_challenge").value_or("");
-  const auto method = params->get("code_challenge_method");
-  if (challenge.empty() && method)
-    co_return refuse_to_client(ctx, to, state, "invalid_request",
-                               "code_challenge_method without code_challenge");
-  if (!challenge.empty() && method != "S256")
-    co_return refuse_to_client(ctx, to, state, "invalid_request",
-                               "code_challenge_method must be S256 (plain is refused)");
-  if (!challenge.empty() && !is_valid_s256_challenge(challenge))
-    co_return refuse_to_client(ctx, to, state, "invalid_request",
-                               "code_challenge must be 43 base64url characters");
-  if (challenge.empty() && client->is_public)
-    co_return refuse_to_client(ctx, to, state, "invalid_request",
-                               "public clients must use PKCE (code_challenge, S256)");
+  const std::string_view nonce = params->get("nonce").value_or("");
 
   // 3. Admitted? Otherwise the line, and back here afterwards.
   std::string why;

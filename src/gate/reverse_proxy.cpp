@@ -138,6 +138,7 @@ struct ReverseProxy::Forwarding {
   const config::BypassRule* bypass = nullptr;
   unsigned client_version = 11;
   bool client_keep_alive = true;  // what the client's request allows
+  bool expects_continue = false;  // the client waits for "100 Continue" before its body
   bool keep_alive = false;        // the result: whether the client connection carries on
 };
 
@@ -294,18 +295,17 @@ asio::awaitable<bool> ReverseProxy::serve(std::size_t index, http::StreamExchang
   co_return fwd.keep_alive;
 }
 
-asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamExchange& ex,
-                                               Forwarding& fwd) {
-  const config::ProxyRoute& cfg = *route.config;
-  Worker& worker = *workers_[ex.worker];
-  auto& req = ex.parser.get();
-  const bool head_request = req.method() == http::Method::head;
-  const bool chunked_body = ex.parser.chunked();
-  const bool expects_continue =
-      !ex.parser.is_done() && beast::iequals(http::header_value(req, "Expect"), "100-continue");
+namespace {
 
-  // The request as the upstream gets it. (ex.path and ex.query point into the old target: unused
-  // from here on.)
+using AnswerParser = bhttp::response_parser<bhttp::buffer_body>;
+
+// The request as the upstream gets it: hop-by-hop and X-Waitroom-* fields of the client's gone,
+// X-Forwarded-* and what the gate decided (the pass's ticket, or the bypass rule) set, the
+// route's base path in front. (ex.path and ex.query point into the old target: unused after.)
+void rewrite_for_upstream(http::StreamExchange& ex, const config::ProxyRoute& cfg,
+                          const std::optional<store::PassCheck>& pass,
+                          const config::BypassRule* bypass) {
+  auto& req = ex.parser.get();
   const std::string original_host(http::header_value(req, "Host"));
   remove_hop_by_hop(req);
   remove_waitroom_fields(req);
@@ -313,17 +313,81 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
   set_forwarded(req, ex.remote, original_host, ex.client.is_tls());
   if (original_host.empty())
     req.set(bhttp::field::host, cfg.upstream_host);  // HTTP/1.1 requires one
-  if (fwd.pass) {
+  if (pass) {
     req.set("X-Waitroom-Room", cfg.room);
-    req.set("X-Waitroom-Ticket", fwd.pass->ticket);
-    req.set("X-Waitroom-Expires", std::to_string(fwd.pass->expires_at_s));
+    req.set("X-Waitroom-Ticket", pass->ticket);
+    req.set("X-Waitroom-Expires", std::to_string(pass->expires_at_s));
   } else {
-    req.set("X-Waitroom-Bypass", config::bypass_kind_name(fwd.bypass->kind));
+    req.set("X-Waitroom-Bypass", config::bypass_kind_name(bypass->kind));
   }
   if (!cfg.upstream_base_path.empty())
     req.target(cfg.upstream_base_path + std::string(req.target()));
-  req.version(11);                      // keep-alive to the upstream whatever the client speaks
-  if (chunked_body) req.chunked(true);  // the body goes on as it comes, chunk by chunk
+  req.version(11);  // keep-alive to the upstream whatever the client speaks
+  if (ex.parser.chunked()) req.chunked(true);  // the body goes on as it comes, chunk by chunk
+}
+
+// Reads the head of the upstream's answer into `answer`; interim 1xx answers (100 Continue from
+// the upstream) are dropped.
+asio::awaitable<error_code> read_answer_head(UpstreamConnection& conn,
+                                             std::optional<AnswerParser>& answer, bool head_request,
+                                             http::Deadline& deadline, std::int64_t timeout_s) {
+  for (;;) {
+    answer.emplace();
+    answer->header_limit(kUpstreamHeaderLimitBytes);
+    answer->body_limit(boost::none);  // streamed, so any size
+    if (head_request) answer->skip(true);
+    deadline.expire_in(timeout_s);
+    auto [ec, n] = co_await bhttp::async_read_header(conn.socket, conn.buffer, *answer,
+                                                     as_tuple(use_awaitable));
+    const unsigned status = ec ? 0 : answer->get().result_int();
+    if (ec || status < 100 || status >= 200 || status == 101) co_return ec;
+  }
+}
+
+// Where an upstream failed before its answer began.
+enum class Step { connect, send, answer };
+struct UpstreamFailure {
+  Status status;
+  std::string_view detail;
+  Outcome outcome;
+};
+
+// The proxy's own answer for it: 504 when the step timed out, 502 otherwise.
+UpstreamFailure upstream_failure(Step step, const error_code& ec) {
+  static constexpr std::string_view kTimedOut[] = {
+      "the upstream did not accept the connection in time",
+      "the upstream did not take the request in time", "the upstream did not answer in time"};
+  static constexpr std::string_view kBroken[] = {
+      "the upstream cannot be reached",
+      "the upstream closed the connection while taking the request",
+      "the upstream closed the connection or sent a malformed answer"};
+  const auto i = static_cast<std::size_t>(step);
+  if (ec == asio::error::operation_aborted)
+    return {Status::gateway_timeout, kTimedOut[i], Outcome::upstream_timeout};
+  return {Status::bad_gateway, kBroken[i], Outcome::upstream_error};
+}
+
+}  // namespace
+
+// What reach_upstream() came back with: the upstream's answer head on its connection, or the
+// answer of the proxy's own to send instead, or a client that went away.
+struct ReverseProxy::Attempt {
+  std::optional<UpstreamConnection> conn;
+  std::optional<AnswerParser> answer;
+  std::optional<http::Response> failed;       // set: answer this instead
+  Outcome outcome = Outcome::upstream_error;  // of a failure
+  bool client_gone = false;
+};
+
+asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamExchange& ex,
+                                               Forwarding& fwd) {
+  const config::ProxyRoute& cfg = *route.config;
+  Worker& worker = *workers_[ex.worker];
+  const bool head_request = ex.parser.get().method() == http::Method::head;
+  fwd.expects_continue =
+      !ex.parser.is_done() &&
+      beast::iequals(http::header_value(ex.parser.get(), "Expect"), "100-continue");
+  rewrite_for_upstream(ex, cfg, fwd.pass, fwd.bypass);  // removes Expect
 
   std::unique_ptr<char[]> buf;
   if (worker.spare_buffers.empty()) {
@@ -332,111 +396,23 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
     buf = std::move(worker.spare_buffers.back());
     worker.spare_buffers.pop_back();
   }
-
-  // An answer of the proxy's own when the upstream fails before its answer began.
-  const auto fail = [&](Status status, std::string_view detail) {
-    return http::problem(answer_shell(ex, fwd.client_version, fwd.client_keep_alive), status,
-                         detail);
-  };
-  const std::size_t kFirstTry = 0;
-  std::optional<UpstreamConnection> conn;
-  std::optional<bhttp::response_parser<bhttp::buffer_body>> answer;
-  bool body_read = false;
-  bool continue_sent = false;
-  std::optional<http::Response> failed;  // set: answer this instead
-  Outcome failed_outcome = Outcome::upstream_error;
-  for (std::size_t attempt = kFirstTry;; ++attempt) {
-    conn.reset();
-    if (attempt == kFirstTry) conn = worker.pool.take(route.upstream);
-    const bool reused = conn.has_value();
-    if (!reused) {
-      conn.emplace(UpstreamConnection{tcp::socket(ex.client.get_executor()), beast::flat_buffer{}});
-      ex.deadline.also_cancel(&conn->socket);
-      const error_code ec = co_await connect(conn->socket, upstreams_[route.upstream].endpoints,
-                                             ex.deadline, cfg.connect_timeout_s);
-      if (ec == asio::error::operation_aborted) {
-        failed =
-            fail(Status::gateway_timeout, "the upstream did not accept the connection in time");
-        failed_outcome = Outcome::upstream_timeout;
-        break;
-      }
-      if (ec) {
-        failed = fail(Status::bad_gateway, "the upstream cannot be reached");
-        break;
-      }
-      metrics_.connected(fwd.route_index);
-    }
-    ex.deadline.also_cancel(&conn->socket);
-    if (expects_continue && !continue_sent) {
-      // The client waits for this before it sends the body it announced.
-      ex.deadline.expire_in(kClientWriteTimeoutS);
-      const asio::const_buffer interim(kContinue.data(), kContinue.size());
-      auto [ec, n] = co_await asio::async_write(ex.client, interim, as_tuple(use_awaitable));
-      if (ec) co_return Outcome::client_error;
-      continue_sent = true;
-    }
-
-    bhttp::request_serializer<bhttp::buffer_body> request_out{req};
-    const RelayEnd sent = co_await relay<true>(
-        ex.client, ex.buffer, ex.parser, conn->socket, request_out, buf.get(), ex.deadline,
-        services_.config.limits.body_timeout_s, cfg.response_timeout_s);
-    body_read = body_read || sent.body_read;
-    if (sent.side == Side::read) co_return Outcome::client_error;  // the client stopped sending
-    if (sent.side == Side::write) {
-      if (reused && !body_read) continue;  // a pooled connection the upstream had closed
-      if (sent.ec == asio::error::operation_aborted) {
-        failed = fail(Status::gateway_timeout, "the upstream did not take the request in time");
-        failed_outcome = Outcome::upstream_timeout;
-      } else {
-        failed = fail(Status::bad_gateway,
-                      "the upstream closed the connection while taking the request");
-      }
-      break;
-    }
-
-    // The answer's head; interim 1xx answers (100 Continue from the upstream) are dropped.
-    error_code head_ec;
-    for (;;) {
-      answer.emplace();
-      answer->header_limit(kUpstreamHeaderLimitBytes);
-      answer->body_limit(boost::none);  // streamed, so any size
-      if (head_request) answer->skip(true);
-      ex.deadline.expire_in(cfg.response_timeout_s);
-      auto [ec, n] = co_await bhttp::async_read_header(conn->socket, conn->buffer, *answer,
-                                                       as_tuple(use_awaitable));
-      head_ec = ec;
-      const unsigned status = ec ? 0 : answer->get().result_int();
-      if (ec || status < 100 || status >= 200 || status == 101) break;
-    }
-    if (head_ec) {
-      if (reused && !body_read && closed_by_peer(head_ec)) continue;
-      if (head_ec == asio::error::operation_aborted) {
-        failed = fail(Status::gateway_timeout, "the upstream did not answer in time");
-        failed_outcome = Outcome::upstream_timeout;
-      } else {
-        failed = fail(Status::bad_gateway,
-                      "the upstream closed the connection or sent a malformed answer");
-      }
-      break;
-    }
-    if (answer->get().result_int() == 101) {  // Upgrade is removed on the way, so never asked for
-      failed = fail(Status::bad_gateway,
-                    "the upstream switched protocols, which the proxy does not carry");
-      break;
-    }
-    break;
-  }
-  if (failed) {
+  Attempt attempt;  // Beast's parser cannot move: filled in place
+  co_await reach_upstream(route, ex, fwd, buf.get(), attempt);
+  if (attempt.client_gone) co_return Outcome::client_error;
+  if (attempt.failed) {
     ex.deadline.also_cancel(nullptr);
-    fwd.keep_alive = co_await write_answer(ex, *failed, head_request, strict_transport_security_);
-    co_return failed_outcome;
+    fwd.keep_alive =
+        co_await write_answer(ex, *attempt.failed, head_request, strict_transport_security_);
+    co_return attempt.outcome;
   }
 
   // The answer as the client gets it, framed for the client's connection.
-  auto& res = answer->get();
-  const bool upstream_reusable = answer->keep_alive();
-  const bool has_body = !answer->is_done();  // not HEAD, 1xx, 204, 304 or empty
-  const bool has_length = answer->content_length().has_value();
+  AnswerParser& answer = *attempt.answer;
+  UpstreamConnection& conn = *attempt.conn;
+  auto& res = answer.get();
+  const bool upstream_reusable = answer.keep_alive();
+  const bool has_body = !answer.is_done();  // not HEAD, 1xx, 204, 304 or empty
+  const bool has_length = answer.content_length().has_value();
   remove_hop_by_hop(res);
   // renew_on_activity: the renewed pass rides on the site's answer, next to its own cookies.
   if (fwd.pass) {
@@ -456,7 +432,7 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
   res.keep_alive(keep_alive);
   bhttp::response_serializer<bhttp::buffer_body> answer_out{res};
   const RelayEnd got =
-      co_await relay<false>(conn->socket, conn->buffer, *answer, ex.client, answer_out, buf.get(),
+      co_await relay<false>(conn.socket, conn.buffer, answer, ex.client, answer_out, buf.get(),
                             ex.deadline, cfg.response_timeout_s, kClientWriteTimeoutS);
   ex.deadline.also_cancel(nullptr);
   ex.deadline.clear();
@@ -469,10 +445,84 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
     co_return got.ec == asio::error::operation_aborted ? Outcome::upstream_timeout
                                                        : Outcome::upstream_error;
   }
-  if (upstream_reusable && conn->buffer.size() == 0)
-    worker.pool.put(route.upstream, std::move(*conn));
+  if (upstream_reusable && conn.buffer.size() == 0)
+    worker.pool.put(route.upstream, std::move(conn));
   fwd.keep_alive = keep_alive;
   co_return fwd.bypass ? Outcome::bypassed : Outcome::proxied;
+}
+
+// Sends the request (head and streamed body) over a pooled connection or a new one and reads the
+// answer's head. A pooled connection the upstream closed while idle is replaced by a new one, as
+// long as no body bytes were taken from the client (they cannot be read again).
+asio::awaitable<void> ReverseProxy::reach_upstream(const Route& route, http::StreamExchange& ex,
+                                                   const Forwarding& fwd, char* buf, Attempt& out) {
+  const config::ProxyRoute& cfg = *route.config;
+  const bool head_request = ex.parser.get().method() == http::Method::head;
+  const auto fail = [&](const UpstreamFailure& failure) {
+    out.failed = http::problem(answer_shell(ex, fwd.client_version, fwd.client_keep_alive),
+                               failure.status, failure.detail);
+    out.outcome = failure.outcome;
+    out.conn.reset();
+  };
+  bool body_read = false;
+  bool continue_sent = false;
+  for (bool first = true;; first = false) {
+    out.conn.reset();
+    if (first) out.conn = workers_[ex.worker]->pool.take(route.upstream);
+    const bool reused = out.conn.has_value();
+    if (!reused) {
+      out.conn.emplace(
+          UpstreamConnection{tcp::socket(ex.client.get_executor()), beast::flat_buffer{}});
+      ex.deadline.also_cancel(&out.conn->socket);
+      const error_code ec = co_await connect(out.conn->socket, upstreams_[route.upstream].endpoints,
+                                             ex.deadline, cfg.connect_timeout_s);
+      if (ec) {
+        fail(upstream_failure(Step::connect, ec));
+        co_return;
+      }
+      metrics_.connected(fwd.route_index);
+    }
+    ex.deadline.also_cancel(&out.conn->socket);
+    if (fwd.expects_continue && !continue_sent) {
+      // The client waits for this before it sends the body it announced.
+      ex.deadline.expire_in(kClientWriteTimeoutS);
+      const asio::const_buffer interim(kContinue.data(), kContinue.size());
+      auto [ec, n] = co_await asio::async_write(ex.client, interim, as_tuple(use_awaitable));
+      if (ec) {
+        out.client_gone = true;
+        co_return;
+      }
+      continue_sent = true;
+    }
+
+    bhttp::request_serializer<bhttp::buffer_body> request_out{ex.parser.get()};
+    const RelayEnd sent = co_await relay<true>(
+        ex.client, ex.buffer, ex.parser, out.conn->socket, request_out, buf, ex.deadline,
+        services_.config.limits.body_timeout_s, cfg.response_timeout_s);
+    body_read = body_read || sent.body_read;
+    if (sent.side == Side::read) {
+      out.client_gone = true;
+      co_return;
+    }  // it stopped sending
+    if (sent.side == Side::write) {
+      if (reused && !body_read) continue;  // a pooled connection the upstream had closed
+      fail(upstream_failure(Step::send, sent.ec));
+      co_return;
+    }
+
+    const error_code head_ec = co_await read_answer_head(*out.conn, out.answer, head_request,
+                                                         ex.deadline, cfg.response_timeout_s);
+    if (head_ec) {
+      if (reused && !body_read && closed_by_peer(head_ec)) continue;
+      fail(upstream_failure(Step::answer, head_ec));
+      co_return;
+    }
+    if (out.answer->get().result_int() == 101) {  // Upgrade is removed on the way, never asked for
+      fail({Status::bad_gateway, "the upstream switched protocols, which the proxy does not carry",
+            Outcome::upstream_error});
+    }
+    co_return;
+  }
 }
 
 }  // namespace waitroom::gate

@@ -54,11 +54,16 @@ class ReverseProxy final : public http::StreamHandler {
     std::vector<std::unique_ptr<char[]>> spare_buffers;  // relay buffers, reused
   };
   struct Forwarding;
+  struct Attempt;
 
   ReverseProxy(api::Services& services, ops::ProxyMetrics& metrics);
+  // Rewrites the request for the upstream, gets the upstream's answer (reach_upstream) and relays
+  // it to the client, or answers of its own (502/504) when the upstream fails first.
   boost::asio::awaitable<ops::ProxyMetrics::Outcome> forward(const Route& route,
                                                              http::StreamExchange& ex,
                                                              Forwarding& fwd);
+  boost::asio::awaitable<void> reach_upstream(const Route& route, http::StreamExchange& ex,
+                                              const Forwarding& fwd, char* buf, Attempt& out);
 
   api::Services& services_;
   ops::ProxyMetrics& metrics_;
