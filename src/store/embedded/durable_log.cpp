@@ -270,93 +270,93 @@ void DurableLog::complete(std::vector<Waiter>& ready, bool ok) {
 void DurableLog::writer_loop() {
   std::string batch;
   std::vector<Waiter> ready;
-  auto last_sync = std::chrono::steady_clock::now();
-  auto last_failure = last_sync;
-  auto last_mark_sync = last_sync;
-  bool dirty = false;  // relaxed mode: written but not yet synced
+  WriterState state;
+  state.last_sync = state.last_failure = state.last_mark_sync = std::chrono::steady_clock::now();
   std::unique_lock lock(mu_);
   for (;;) {
     if (failed_) {
-      wake_writer_.wait_until(lock, last_failure + kRetryInterval, [&] { return stopping_; });
-    } else if (fsync_each_batch_ || !dirty) {
+      wake_writer_.wait_until(lock, state.last_failure + kRetryInterval, [&] { return stopping_; });
+    } else if (fsync_each_batch_ || !state.dirty) {
       wake_writer_.wait(lock, [&] { return !pending_.empty() || stopping_; });
     } else {
-      wake_writer_.wait_until(lock, last_sync + kRelaxedSyncInterval,
+      wake_writer_.wait_until(lock, state.last_sync + kRelaxedSyncInterval,
                               [&] { return !pending_.empty() || stopping_; });
     }
-    if (pending_.empty() && batch.empty() && stopping_ && !dirty) break;
+    if (pending_.empty() && batch.empty() && stopping_ && !state.dirty) break;
 
     batch.append(pending_);  // after a failure `batch` still holds the unwritten records
     pending_.clear();
     const std::uint64_t batch_lsn = appended_lsn_;
     const std::uint64_t batch_records = next_sequence_ - 1;
-    const bool stopping = stopping_;
-    const bool was_failed = failed_;
+    const bool force_sync = stopping_ || failed_;
     lock.unlock();
-    if (write_delay_.count() > 0 && !batch.empty()) std::this_thread::sleep_for(write_delay_);
-
-    bool ok = true;
-    if (!batch.empty()) {
-      const std::uint64_t at = write_offset_;
-      preallocate(fd_, allocated_end_, at + batch.size());
-      ok = pwrite_all(fd_, batch.data(), batch.size(), at);
-      dirty = true;
-    }
-    int error = ok ? 0 : errno;
-    bool synced = false;
-    const auto now = std::chrono::steady_clock::now();
-    if (ok && dirty &&
-        (fsync_each_batch_ || stopping || was_failed || now - last_sync >= kRelaxedSyncInterval)) {
-      ok = ::fdatasync(fd_) == 0;
-      if (ok)
-        dirty = false;
-      else
-        error = errno;
-      synced = ok;
-      last_sync = now;
-    }
-    if (synced) {
-      const bool sync_mark = stopping || now - last_mark_sync >= kMarkSyncInterval;
-      if (write_mark(DurableMark{write_offset_ + batch.size(), batch_records, 0}, sync_mark) &&
-          sync_mark)
-        last_mark_sync = now;
-    }
-
+    const int error = write_and_sync(batch, batch_records, force_sync, state);
     lock.lock();
-    if (!ok) {
-      if (!failed_)
-        ops::log_error("the log cannot be written; refusing changes until it can",
-                       {{"file", path_.string()}, {"error", std::strerror(error)}});
-      failed_ = true;
-      last_failure = now;
-    } else {
-      if (failed_) ops::log_info("the log is writable again", {{"file", path_.string()}});
-      failed_ = false;
-      if (!batch.empty()) {
-        write_offset_ += batch.size();
-        bytes_on_disk_ += batch.size();
-        batch.clear();
-      }
-      durable_lsn_ = batch_lsn;  // written (relaxed mode's acknowledgement) or written and synced
-    }
-    // Completes what is now durable (everyone, with `false`, if the log failed). Waiters are only
-    // ever move-constructed, never move-assigned: Boost 1.81's any_completion_handler move
-    // assignment copies itself recursively (fixed in 1.82), so no std::partition or erase here.
-    std::vector<Waiter> keep;
-    for (Waiter& w : waiters_) {
-      if (failed_ || w.lsn <= durable_lsn_)
-        ready.push_back(std::move(w));
-      else
-        keep.push_back(std::move(w));
-    }
-    waiters_.swap(keep);
+    settle(error, batch, batch_lsn, state, ready);
     const bool all_ok = !failed_;
     lock.unlock();
     complete(ready, all_ok);
     lock.lock();
     if (stopping_ && failed_) break;  // one last try was made; unacknowledged records are lost
-    if (stopping_ && pending_.empty() && batch.empty() && !dirty) break;
+    if (stopping_ && pending_.empty() && batch.empty() && !state.dirty) break;
   }
+}
+
+int DurableLog::write_and_sync(const std::string& batch, std::uint64_t batch_records,
+                               bool force_sync, WriterState& state) {
+  if (write_delay_.count() > 0 && !batch.empty()) std::this_thread::sleep_for(write_delay_);
+  bool ok = true;
+  if (!batch.empty()) {
+    const std::uint64_t at = write_offset_;
+    preallocate(fd_, allocated_end_, at + batch.size());
+    ok = pwrite_all(fd_, batch.data(), batch.size(), at);
+    state.dirty = true;
+  }
+  int error = ok ? 0 : errno;
+  const auto now = std::chrono::steady_clock::now();
+  state.now = now;
+  if (ok && state.dirty &&
+      (fsync_each_batch_ || force_sync || now - state.last_sync >= kRelaxedSyncInterval)) {
+    state.last_sync = now;
+    if (::fdatasync(fd_) != 0) return errno;
+    state.dirty = false;
+    const bool sync_mark = force_sync || now - state.last_mark_sync >= kMarkSyncInterval;
+    if (write_mark(DurableMark{write_offset_ + batch.size(), batch_records, 0}, sync_mark) &&
+        sync_mark)
+      state.last_mark_sync = now;
+  }
+  return error;
+}
+
+void DurableLog::settle(int error, std::string& batch, std::uint64_t batch_lsn, WriterState& state,
+                        std::vector<Waiter>& ready) {
+  if (error != 0) {
+    if (!failed_)
+      ops::log_error("the log cannot be written; refusing changes until it can",
+                     {{"file", path_.string()}, {"error", std::strerror(error)}});
+    failed_ = true;
+    state.last_failure = state.now;
+  } else {
+    if (failed_) ops::log_info("the log is writable again", {{"file", path_.string()}});
+    failed_ = false;
+    if (!batch.empty()) {
+      write_offset_ += batch.size();
+      bytes_on_disk_ += batch.size();
+      batch.clear();
+    }
+    durable_lsn_ = batch_lsn;  // written (relaxed mode's acknowledgement) or written and synced
+  }
+  // Completes what is now durable (everyone, with `false`, if the log failed). Waiters are only
+  // ever move-constructed, never move-assigned: Boost 1.81's any_completion_handler move
+  // assignment copies itself recursively (fixed in 1.82), so no std::partition or erase here.
+  std::vector<Waiter> keep;
+  for (Waiter& w : waiters_) {
+    if (failed_ || w.lsn <= durable_lsn_)
+      ready.push_back(std::move(w));
+    else
+      keep.push_back(std::move(w));
+  }
+  waiters_.swap(keep);
 }
 
 }  // namespace waitroom::store

@@ -105,7 +105,19 @@ class DurableLog {
   bool write_mark(const DurableMark& mark, bool sync);
   void add_waiter(std::uint64_t lsn, boost::asio::any_io_executor ex,
                   boost::asio::any_completion_handler<void(bool)> handler);
+  // The writer thread's own bookkeeping between turns.
+  struct WriterState {
+    std::chrono::steady_clock::time_point last_sync, last_failure, last_mark_sync, now;
+    bool dirty = false;  // relaxed mode: written but not yet synced
+  };
   void writer_loop();
+  // One turn's I/O, without the lock: writes `batch` at the end and syncs it when due (each batch,
+  // or once a second in relaxed mode, and always when `force_sync`). 0, or the errno that failed.
+  int write_and_sync(const std::string& batch, std::uint64_t batch_records, bool force_sync,
+                     WriterState& state);
+  // Under the lock: takes in the turn's outcome and moves the waiters it completes to `ready`.
+  void settle(int error, std::string& batch, std::uint64_t batch_lsn, WriterState& state,
+              std::vector<Waiter>& ready);
   static void complete(std::vector<Waiter>& ready, bool ok);
 
   int fd_;

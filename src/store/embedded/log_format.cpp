@@ -149,62 +149,55 @@ core::Result<std::string> read_whole_file(const std::filesystem::path& file) {
   return std::move(out).str();
 }
 
-core::Result<LogScan> scan_log(std::string_view data, DurableMark mark, const RecordVisitor& intact,
-                               const RecordVisitor& after) {
-  LogScan scan;
-  scan.file_bytes = data.size();
-  scan.mark = mark;
-  std::uint64_t at = 0;
-  bool v2 = false;
+namespace {
+
+// The records from the start of the file up to the first bad spot.
+struct IntactRun {
+  std::uint64_t end = 0;
+  bool v2 = false;  // the framing in force at `end`
   std::uint64_t next_sequence = 1;
-  std::string reason;
-  bool out_of_sequence = false;  // the frame at the bad spot is intact, only misnumbered
-  while (at < data.size()) {
-    const Frame f = v2 ? parse_v2(data, at) : parse_v1(data, at);
+  std::string reason;            // why the frame at `end` is bad
+  bool out_of_sequence = false;  // the frame at `end` is intact, only misnumbered
+};
+
+core::Result<IntactRun> read_intact_run(std::string_view data, const RecordVisitor& intact) {
+  IntactRun run;
+  while (run.end < data.size()) {
+    const Frame f = run.v2 ? parse_v2(data, run.end) : parse_v1(data, run.end);
     if (f.kind == Frame::Kind::bad) {
-      reason = f.reason;
+      run.reason = f.reason;
       break;
     }
     if (f.kind == Frame::Kind::marker) {
-      v2 = true;
-      at = f.end;
+      run.v2 = true;
+      run.end = f.end;
       continue;
     }
-    if (v2 && f.sequence != next_sequence) {
-      reason = "a record out of sequence (number " + std::to_string(f.sequence) + " where " +
-               std::to_string(next_sequence) + " belongs)";
-      out_of_sequence = true;
+    if (run.v2 && f.sequence != run.next_sequence) {
+      run.reason = "a record out of sequence (number " + std::to_string(f.sequence) + " where " +
+                   std::to_string(run.next_sequence) + " belongs)";
+      run.out_of_sequence = true;
       break;
     }
     if (intact)
-      if (auto r = intact(f.payload, at); !r) return std::unexpected(r.error());
-    ++next_sequence;
-    at = f.end;
+      if (auto r = intact(f.payload, run.end); !r) return std::unexpected(r.error());
+    ++run.next_sequence;
+    run.end = f.end;
   }
-  scan.records = next_sequence - 1;
-  scan.intact_end = at;
-  scan.v2 = v2;
-  if (at == data.size()) {
-    if (at < mark.end) {
-      scan.outcome = LogScan::Outcome::damaged;
-      scan.reason =
-          "the file ends there, before the durable end recorded in its .end file (offset " +
-          offset_text(mark.end) +
-          "): it was cut, or it is a copy taken from a running server with the "
-          ".end file copied after it (then delete that copy's .end file)";
-    }
-    return scan;
-  }
-  scan.reason = reason;
+  return run;
+}
 
-  // Past the bad spot: look for any intact record, at every offset, skipping zero-filled runs.
-  const bool zeros_only = first_nonzero(data, at) == data.size();
-  bool cur_v2 = v2;
-  std::uint64_t sequence_floor = next_sequence;  // the bad record's own number, or a later one
-  const std::uint64_t sequence_ceiling = next_sequence + (data.size() - at) / kMinFrameBytes + 1;
+// Past the bad spot: looks for any intact record, at every offset, skipping zero-filled runs, and
+// counts what it finds into `scan` (valid_after, first_valid_after, last_valid_end).
+core::Result<void> find_records_after(std::string_view data, const IntactRun& run,
+                                      const RecordVisitor& after, LogScan& scan) {
+  bool cur_v2 = run.v2;
+  std::uint64_t sequence_floor = run.next_sequence;  // the bad record's own number, or later
+  const std::uint64_t sequence_ceiling =
+      run.next_sequence + (data.size() - run.end) / kMinFrameBytes + 1;
   // A misnumbered but intact frame is looked at again: a later number means records are missing.
-  std::uint64_t pos = out_of_sequence ? at : at + 1;
-  while (!zeros_only && pos + kV1HeaderBytes <= data.size()) {
+  std::uint64_t pos = run.out_of_sequence ? run.end : run.end + 1;
+  while (pos + kV1HeaderBytes <= data.size()) {
     if (get_u32(data.data() + pos) == 0) {
       const std::uint64_t z = first_nonzero(data, pos);
       if (z == data.size()) break;
@@ -244,7 +237,38 @@ core::Result<LogScan> scan_log(std::string_view data, DurableMark mark, const Re
       if (f.kind == Frame::Kind::bad || (f.v2 && f.sequence != sequence_floor)) break;
     }
   }
+  return {};
+}
 
+}  // namespace
+
+core::Result<LogScan> scan_log(std::string_view data, DurableMark mark, const RecordVisitor& intact,
+                               const RecordVisitor& after) {
+  LogScan scan;
+  scan.file_bytes = data.size();
+  scan.mark = mark;
+  auto run = read_intact_run(data, intact);
+  if (!run) return std::unexpected(run.error());
+  const std::uint64_t at = run->end;
+  scan.records = run->next_sequence - 1;
+  scan.intact_end = at;
+  scan.v2 = run->v2;
+  if (at == data.size()) {
+    if (at < mark.end) {
+      scan.outcome = LogScan::Outcome::damaged;
+      scan.reason =
+          "the file ends there, before the durable end recorded in its .end file (offset " +
+          offset_text(mark.end) +
+          "): it was cut, or it is a copy taken from a running server with the "
+          ".end file copied after it (then delete that copy's .end file)";
+    }
+    return scan;
+  }
+  scan.reason = run->reason;
+  const bool zeros_only = first_nonzero(data, at) == data.size();
+  if (!zeros_only)
+    if (auto found = find_records_after(data, *run, after, scan); !found)
+      return std::unexpected(found.error());
   if (scan.valid_after > 0) {
     scan.outcome = LogScan::Outcome::damaged;
   } else if (at < mark.end) {
