@@ -59,12 +59,16 @@ secret, signing keys; a damaged log stops the start: see \\fBwaitroom log check\
 [SIGNALS]
 .TP
 .B SIGHUP
-re-read the signing keys from the data directory (after \\fBwaitroom keys rotate\\fR) and
-the TLS certificate and key files of [tls] (after a renewal); open connections keep their
-certificate, and a file that fails to load keeps the current one
+re-read the signing keys from the data directory (after \\fBwaitroom keys rotate\\fR),
+the TLS certificate and key files of [tls] (after a renewal; open connections keep their
+certificate, and a file that fails to load keeps the current one), and the configuration's
+rooms: for the rooms it names, the keys it writes are what runs, as at every start (a value
+changed through the admin API since is set back and logged; keys it leaves out are kept);
+other settings are read at start only
 .TP
 .BR SIGTERM \", \" SIGINT
-stop serving, sync the log, exit
+drain: stop accepting, let requests in flight finish for up to [limits] shutdown_timeout_s
+(10 s), end event streams, sync the log, give webhook deliveries up to 2 s, exit 0
 
 [ENVIRONMENT]
 .TP

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "api/auth_log.hpp"
 #include "api/json_io.hpp"
 #include "config/room_settings_codec.hpp"
 #include "http/problem.hpp"
@@ -279,23 +280,36 @@ void add_admin_routes(http::Router& router, Services& s) {
   // /admin/ is Waitroom's: the built-in proxy never forwards it. Outside /admin/v1 it is the
   // dashboard's (web/dashboard): a sign-in page and assets anyone may fetch, and handlers that
   // check the dashboard session themselves.
-  router.guard("/admin/",
-               [](const http::Request&) -> std::optional<Response> { return std::nullopt; });
+  router.guard(
+      "/admin/",
+      [](const http::Request&, const boost::asio::ip::address&) -> std::optional<Response> {
+        return std::nullopt;
+      });
   // Every path under /admin/v1 needs the key (or a dashboard session), before routing: unknown
   // paths and wrong methods answer 401 too, so nothing about the admin API shows without it.
-  router.guard("/admin/v1", [&s](const http::Request& req) -> std::optional<Response> {
-    if (is_admin(req, s.config.admin_key)) return std::nullopt;
-    if (s.admin_sessions && !s.config.admin_key.empty()) {
-      const SessionAccess access = s.admin_sessions->check(req);
-      if (access.verdict == SessionAccess::Verdict::allowed) return std::nullopt;
-      if (access.verdict == SessionAccess::Verdict::forbidden)
-        return http::problem(req, Status::forbidden, access.reason);
-    }
-    return http::problem(req, Status::unauthorized,
-                         s.config.admin_key.empty()
-                             ? "the admin API is disabled: set WAITROOM_ADMIN_KEY or admin_key_file"
-                             : "a valid admin key is required (Authorization: Bearer <key>)");
-  });
+  router.guard("/admin/v1",
+               [&s](const http::Request& req,
+                    const boost::asio::ip::address& peer) -> std::optional<Response> {
+                 if (is_admin(req, s.config.admin_key)) return std::nullopt;
+                 if (s.admin_sessions && !s.config.admin_key.empty()) {
+                   const SessionAccess access = s.admin_sessions->check(req);
+                   if (access.verdict == SessionAccess::Verdict::allowed) return std::nullopt;
+                   if (access.verdict == SessionAccess::Verdict::forbidden) {
+                     log_auth_failure("dashboard_session", req, peer, access.reason);
+                     return http::problem(req, Status::forbidden, access.reason);
+                   }
+                 }
+                 log_auth_failure("admin_key", req, peer,
+                                  s.config.admin_key.empty() ? "the admin API is disabled"
+                                  : http::bearer_token(req).empty()
+                                      ? "no admin key or dashboard session"
+                                      : "wrong admin key");
+                 return http::problem(
+                     req, Status::unauthorized,
+                     s.config.admin_key.empty()
+                         ? "the admin API is disabled: set WAITROOM_ADMIN_KEY or admin_key_file"
+                         : "a valid admin key is required (Authorization: Bearer <key>)");
+               });
   const std::string base = "/admin/v1/rooms";
   router.add(Method::get, base, bind(s, list_rooms));
   router.add(Method::put, base + "/{room}", bind(s, put_room));

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "api/admin_api.hpp"
+#include "api/auth_log.hpp"
 #include "api/aws_common.hpp"
 #include "api/aws_sigv4.hpp"
 #include "http/problem.hpp"
@@ -133,7 +134,8 @@ http::Guard private_guard(Services& s) {
   for (const auto& [id, secret] : s.config.aws_credentials) credentials.push_back({id, secret});
   auto verifier =
       std::make_shared<SigV4Verifier>(std::move(credentials), std::string(kSigV4Service), s.clock);
-  return [&s, verifier](const http::Request& req) -> std::optional<Response> {
+  return [&s, verifier](const http::Request& req,
+                        const boost::asio::ip::address& peer) -> std::optional<Response> {
     if (req.method() == http::Method::options || is_admin(req, s.config.admin_key))
       return std::nullopt;
     const std::string_view target = req.target();
@@ -148,6 +150,7 @@ http::Guard private_guard(Services& s) {
       signed_request.headers.emplace_back(field.name_string(), field.value());
     auto identity = verifier->verify(signed_request);
     if (identity) return std::nullopt;
+    log_auth_failure("aws_sigv4", req, peer, identity.error().detail);
     // API Gateway's answer to a failed IAM check: 403 with a "message".
     return aws_json(req, Status::forbidden, json::object{{"message", identity.error().detail}});
   };

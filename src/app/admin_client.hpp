@@ -1,5 +1,9 @@
 #pragma once
-// `waitroom admin …`: a small client of the admin API, for scripts and operators.
+// `waitroom admin ACTION …`: a small client of the admin API, for scripts and operators. Each
+// action is its own subcommand, so `waitroom admin ACTION --help` describes it.
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <iosfwd>
 #include <string>
 
 namespace waitroom::app {
@@ -10,6 +14,25 @@ struct AdminCall {
   std::string path;
   std::string body;
 };
+
+// What the command line said; filled by CLI11 while parsing.
+struct AdminCommand {
+  CLI::App* command = nullptr;  // `admin`
+  AdminCall call;
+  std::string room;
+  std::uint64_t by = 0;
+  std::uint64_t to = 0;
+  CLI::Option* by_option = nullptr;
+  CLI::Option* to_option = nullptr;
+  bool yes = false;  // reset: no question asked
+};
+
+// Adds `admin` and its actions to `app`.
+void add_admin_command(CLI::App& app, AdminCommand& admin);
+
+// Runs the action parsed into `admin`. A reset first asks for the room's name on `in` (unless
+// --yes), as the dashboard does; anything else changes nothing. Exit code 0 on 2xx.
+int run_admin_command(const AdminCommand& admin, std::istream& in);
 
 // Sends the call with the key from WAITROOM_ADMIN_KEY, prints the JSON answer; exit code 0 on 2xx.
 int admin_call(const AdminCall& call);

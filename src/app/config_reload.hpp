@@ -1,13 +1,19 @@
 #pragma once
-// SIGHUP: a running server re-reads its config file. The rooms whose [rooms.NAME] section is new
-// or changed since the file was last read take the file's settings (the operator edited them on
-// purpose); rooms whose section did not change keep what the admin API made of them, as at start;
-// a room whose section was removed is left alone (deleting a line is the admin API's job). Every
-// other setting is read once at start: the reload names those that changed, for a restart.
+// The config file's rooms, on start and on SIGHUP. One rule: for the rooms the file names, the
+// keys the file writes are what runs. Each [rooms.NAME] section is applied to the running room
+// like a PUT /admin/v1/rooms/NAME with those keys: a room the store lacks is created; a key whose
+// running value differs (the file was edited, or the admin API changed it since) takes the
+// file's value, and every such difference is logged, one line per setting. Keys a section leaves
+// out stay as the admin API made them (a room's scheduled `events` too, unless the file writes
+// them); a room whose section was removed is left alone. Every other setting is read once at
+// start: a reload names those that changed, for a restart.
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "config/room_settings_codec.hpp"
 #include "config/server_config.hpp"
+#include "ops/log.hpp"
 #include "store/store.hpp"
 
 namespace waitroom::app {
@@ -15,27 +21,58 @@ namespace waitroom::app {
 struct ReloadReport {
   std::vector<std::string> rooms_created;
   std::vector<std::string> rooms_updated;
+  std::vector<std::string> rooms_failed;    // the store or the settings refused; logged each
   std::vector<std::string> restart_needed;  // config keys
 };
 
-// Applies `after`'s rooms to `store` as above. `run` runs one store operation to completion.
-// Stops at the first room the store refuses (the error names it); rooms before it are applied.
+// The section `before` had for `room`, if any.
+const boost::json::object* section_of(const config::ServerConfig& before, const std::string& room);
+
+// Logs one line per setting that differs between the running room and what the file makes of
+// it, saying why they differ: the file was edited (`before`, the section last read, gives
+// another value, or there was none), the admin API changed the room since the file was last
+// read, or (at start) the stored room differs. Warns when the change ends the scheduled event
+// running now.
+void log_room_differences(const std::string& room, const store::RoomView& running,
+                          const core::RoomSettings& wanted, bool at_start,
+                          const boost::json::object* before);
+
+// Applies `after`'s room sections to `store` by the rule above; `before` is the config the last
+// start or reload read (null at start). `run` runs one store operation to completion.
 template <class Run>
-core::Result<ReloadReport> reload_config(store::Store& store, const config::ServerConfig& before,
-                                         const config::ServerConfig& after, Run run) {
+ReloadReport apply_config_rooms(store::Store& store, const config::ServerConfig* before,
+                                const config::ServerConfig& after, Run run) {
   ReloadReport report;
-  report.restart_needed = config::settings_needing_restart(before, after);
-  for (const auto& [name, settings] : after.rooms) {
-    const core::RoomSettings* old = nullptr;
-    for (const auto& [n, s] : before.rooms)
-      if (n == name) old = &s;
-    const bool exists = static_cast<bool>(run(store.room(name)));
-    if (exists && old && *old == settings) continue;
-    auto put = run(store.put_room(
-        name, [s = settings](const auto&) { return core::Result<core::RoomSettings>(s); }));
-    if (!put)
-      return std::unexpected(
-          core::Error{put.error().code, "rooms." + name + ": " + put.error().detail});
+  if (before) report.restart_needed = config::settings_needing_restart(*before, after);
+  for (const auto& [name, fields] : after.room_sections) {
+    auto fail = [&](const std::string& reason) {
+      ops::log_error("config room not applied", {{"room", name}, {"error", reason}});
+      report.rooms_failed.push_back(name);
+    };
+    auto running = run(store.room(name));
+    if (!running && running.error().code != core::ErrorCode::not_found) {
+      fail(running.error().detail);
+      continue;
+    }
+    if (running) {
+      auto wanted = config::apply_room_settings(fields, running->settings);
+      if (!wanted) {
+        fail(wanted.error().detail);
+        continue;
+      }
+      if (*wanted == running->settings) continue;
+      log_room_differences(name, *running, *wanted, !before,
+                           before ? section_of(*before, name) : nullptr);
+    }
+    // Applied under the store's lock onto the room as it is then, like the admin API's PUT.
+    auto put = run(store.put_room(name, [f = fields](const std::optional<core::RoomSettings>& c) {
+      return config::apply_room_settings(f, c.value_or(core::RoomSettings{}));
+    }));
+    if (!put) {
+      fail(put.error().detail);
+      continue;
+    }
+    if (put->second) ops::log_info("config room created", {{"room", name}});
     (put->second ? report.rooms_created : report.rooms_updated).push_back(name);
   }
   return report;

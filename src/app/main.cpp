@@ -82,17 +82,8 @@ int main(int argc, char** argv) {
       ->add_option("--truncate-at", truncate_at, "the offset `waitroom log check` reports")
       ->required();
 
-  waitroom::app::AdminCall call;
-  std::string admin_action, admin_room;
-  std::uint64_t by = 0, to = 0;
-  auto* admin_cmd = app.add_subcommand("admin", "call the admin API (key from WAITROOM_ADMIN_KEY)");
-  admin_cmd->add_option("action", admin_action, "rooms | advance | pause | resume | reset | stats")
-      ->required()
-      ->check(CLI::IsMember({"rooms", "advance", "pause", "resume", "reset", "stats"}));
-  admin_cmd->add_option("room", admin_room, "the room (all but `rooms`)");
-  admin_cmd->add_option("--url", call.url, "server base URL (default http://127.0.0.1:8080)");
-  auto* by_opt = admin_cmd->add_option("--by", by, "advance: move the serving counter by N");
-  auto* to_opt = admin_cmd->add_option("--to", to, "advance: set the serving counter to N");
+  waitroom::app::AdminCommand admin;
+  waitroom::app::add_admin_command(app, admin);
 
   waitroom::app::VerifyShuffleOptions shuffle;
   auto* shuffle_cmd = app.add_subcommand(
@@ -117,25 +108,5 @@ int main(int argc, char** argv) {
   if (*log_repair_cmd)
     return waitroom::store::repair_log(log_dir, truncate_at, std::cout, std::cerr);
 
-  if (admin_action == "rooms") {
-    call.method = "GET";
-    call.path = "/admin/v1/rooms";
-  } else {
-    if (admin_room.empty()) {
-      std::cerr << "waitroom admin " << admin_action << ": name the room\n";
-      return 2;
-    }
-    const std::string base = "/admin/v1/rooms/" + admin_room;
-    call.method = admin_action == "stats" ? "GET" : "POST";
-    call.path = base + "/" + admin_action;
-    if (admin_action == "advance") {
-      if (by_opt->count() == to_opt->count()) {
-        std::cerr << "waitroom admin advance: give exactly one of --by or --to\n";
-        return 2;
-      }
-      call.body = by_opt->count() ? "{\"by\":" + std::to_string(by) + "}"
-                                  : "{\"to\":" + std::to_string(to) + "}";
-    }
-  }
-  return waitroom::app::admin_call(call);
+  return waitroom::app::run_admin_command(admin, std::cin);
 }

@@ -91,6 +91,12 @@ core::Result<T> run_now(asio::awaitable<core::Result<T>> op) {
   return std::move(*out);
 }
 
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
 // Everything a running server owns, built in dependency order from the data dir.
 struct Runtime {
   core::SystemClock system_clock;
@@ -165,13 +171,17 @@ struct Runtime {
     }
     if (!event_bus.empty()) store->set_event_sink(&event_bus);
     if (embedded) embedded->start();
-    // Rooms named in the config are created when the store does not know them yet.
-    for (const auto& [name, settings] : cfg.rooms) {
-      if (run_now(store->room(name))) continue;
-      auto put = run_now(store->put_room(
-          name, [s = settings](const auto&) { return core::Result<core::RoomSettings>(s); }));
-      if (!put) return std::unexpected(put.error());
-    }
+    // The file's rooms, as on SIGHUP (app/config_reload.hpp); a room it cannot apply stops the
+    // start, before any visitor sees a room that is not what the file says.
+    const ReloadReport applied =
+        apply_config_rooms(*store, nullptr, cfg, [](auto op) { return run_now(std::move(op)); });
+    if (!applied.rooms_failed.empty())
+      return std::unexpected(core::Error{
+          core::ErrorCode::bad_request, "rooms." + applied.rooms_failed.front() +
+                                            ": the file's settings could not be applied (logged)"});
+    if (!applied.rooms_created.empty() || !applied.rooms_updated.empty())
+      ops::log_info("config rooms applied", {{"rooms_created", join(applied.rooms_created)},
+                                             {"rooms_updated", join(applied.rooms_updated)}});
     return {};
   }
 };
@@ -245,23 +255,18 @@ void reload(const ServeOptions& options, Runtime& rt, config::ServerConfig& load
                    {{"error", next.error().detail}});
     return;
   }
-  auto report =
-      reload_config(*rt.store, loaded, *next, [](auto op) { return run_now(std::move(op)); });
-  if (!report) {
-    ops::log_error("config reload stopped", {{"error", report.error().detail}});
-    return;
-  }
-  for (const std::string& room : report->rooms_updated) abuse.forget(room);
-  auto join = [](const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
-    return out;
-  };
-  ops::log_info("config reloaded", {{"rooms_created", join(report->rooms_created)},
-                                    {"rooms_updated", join(report->rooms_updated)},
-                                    {"restart_needed_for", join(report->restart_needed)}});
+  const ReloadReport report =
+      apply_config_rooms(*rt.store, &loaded, *next, [](auto op) { return run_now(std::move(op)); });
+  for (const std::string& room : report.rooms_updated) abuse.forget(room);
+  ops::log(report.rooms_failed.empty() ? ops::LogLevel::info : ops::LogLevel::error,
+           "config reloaded",
+           {{"rooms_created", join(report.rooms_created)},
+            {"rooms_updated", join(report.rooms_updated)},
+            {"rooms_failed", join(report.rooms_failed)},
+            {"restart_needed_for", join(report.restart_needed)}});
   // The rooms as now read are the baseline of the next reload; the rest stays as started.
   loaded.rooms = std::move(next->rooms);
+  loaded.room_sections = std::move(next->room_sections);
 }
 
 }  // namespace
@@ -440,7 +445,7 @@ int bench_fill(const std::filesystem::path& data_dir, const std::string& room,
   cfg.data_dir = data_dir;
   if (cfg.rooms.empty() ||
       std::none_of(cfg.rooms.begin(), cfg.rooms.end(), [&](auto& r) { return r.first == room; }))
-    cfg.rooms.emplace_back(room, core::RoomSettings{});
+    cfg.room_sections.emplace_back(room, boost::json::object{});
   Runtime rt;
   if (auto r = rt.open(cfg); !r) return fail_with(r.error());
   constexpr std::uint64_t kChunk = 1'000'000;

@@ -320,6 +320,7 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
         auto settings = apply_room_settings(fields, core::RoomSettings{});
         if (!settings) return bad(room_key, settings.error().detail);
         cfg.rooms.emplace_back(std::string(name.str()), *settings);
+        cfg.room_sections.emplace_back(std::string(name.str()), std::move(fields));
       }
     } else {
       r = bad(key, "unknown key");

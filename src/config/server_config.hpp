@@ -1,6 +1,7 @@
 #pragma once
 // waitroom.toml: the server's settings and its initial rooms. Every key is documented in
 // docs/configuration.md; WAITROOM_* environment variables override the file, flags override both.
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -111,8 +112,11 @@ struct ServerConfig {
   std::int64_t log_write_delay_ms = 0;
   // [[routes]]: the built-in reverse proxy (docs/configuration.md). Waitroom's own routes win.
   std::vector<ProxyRoute> routes;
-  // Rooms created at start when the store does not have them yet; later admin API changes win.
+  // [rooms.NAME]: each room's settings as the file makes them from the defaults (a new room's).
   std::vector<std::pair<std::string, core::RoomSettings>> rooms;
+  // The same sections as written (less theme_dir): on start and SIGHUP these keys are applied to
+  // the running rooms (app/config_reload.hpp); keys a section leaves out stay as they are.
+  std::vector<std::pair<std::string, boost::json::object>> room_sections;
 };
 
 // Reads `file` (empty path: defaults only), then applies environment overrides and reads the

@@ -40,10 +40,11 @@ void Router::guard(std::string prefix, Guard guard) {
   guards_.emplace_back(std::move(prefix), std::move(guard));
 }
 
-std::optional<Response> Router::check_guards(const Request& req, std::string_view path) const {
+std::optional<Response> Router::check_guards(const Request& req, std::string_view path,
+                                             const boost::asio::ip::address& remote) const {
   for (const auto& [prefix, guard] : guards_) {
     if (path.substr(0, prefix.size()) != prefix) continue;
-    if (auto answer = guard(req)) return answer;
+    if (auto answer = guard(req, remote)) return answer;
   }
   return std::nullopt;
 }

@@ -32,7 +32,9 @@ struct Match {
 
 // Runs before routing for every path under a prefix; an answer stops the request there. Guards
 // see unknown paths and wrong methods too, so e.g. the admin API reveals nothing without its key.
-using Guard = std::function<std::optional<Response>(const Request&)>;
+// `remote` is the TCP peer, for guards that log who they refused.
+using Guard =
+    std::function<std::optional<Response>(const Request&, const boost::asio::ip::address& remote)>;
 
 class Router {
  public:
@@ -43,7 +45,8 @@ class Router {
                   std::size_t stream_route);
   void guard(std::string prefix, Guard guard);
   // The first guard whose prefix `path` starts with that answers, if any.
-  std::optional<Response> check_guards(const Request& req, std::string_view path) const;
+  std::optional<Response> check_guards(const Request& req, std::string_view path,
+                                       const boost::asio::ip::address& remote) const;
   // Whether a guard covers `path` (whatever it would answer).
   bool guarded(std::string_view path) const;
   // Matches a path (no query string). `params` views point into `path`.

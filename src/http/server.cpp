@@ -355,8 +355,11 @@ asio::awaitable<Server::Step> Server::route_request(Worker& worker, Connection& 
   StreamHandler* streamer = nullptr;  // who takes the connection after the head, if anyone
   std::size_t stream_route = 0;
   if (m.route && m.route->stream) {
-    // A streamed route of ours (Server-Sent Events); a guard's refusal is answered below.
-    if (!router_.check_guards(req, in.path)) {
+    // A streamed route of ours (Server-Sent Events); a guard's refusal is answered as an early
+    // answer (asked once: guards log what they refuse).
+    if (auto refused = router_.check_guards(req, in.path, conn.remote)) {
+      in.early = std::move(*refused);
+    } else {
       streamer = m.route->stream;
       stream_route = m.route->stream_route;
     }
@@ -427,7 +430,7 @@ asio::awaitable<Server::Step> Server::answer(Worker& worker, Connection& conn, I
     const Request& req = in.parser->get();
     const Match& m = in.match;
     if (m.route) route_index = m.index;
-    if (auto refused = router_.check_guards(req, in.path)) {
+    if (auto refused = router_.check_guards(req, in.path, conn.remote)) {
       res = std::move(*refused);
     } else if (m.route) {
       RequestContext ctx{req, std::move(in.match.params), in.path, in.query, conn.remote};

@@ -5,17 +5,17 @@ import json
 import os
 import subprocess
 
-from wrlib import binary_path
+from wrlib import binary_path, free_port
 
 
-def run_cli(*args, key=None, check=True):
+def run_cli(*args, key=None, check=True, stdin=""):
     env = dict(os.environ)
     env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
     env.pop("WAITROOM_ADMIN_KEY", None)
     if key is not None:
         env["WAITROOM_ADMIN_KEY"] = key
     p = subprocess.run([str(binary_path()), *args], capture_output=True, text=True, env=env,
-                       timeout=60)
+                       timeout=60, input=stdin)
     if check:
         assert p.returncode == 0, f"waitroom {' '.join(args)} -> {p.returncode}\n{p.stdout}\n{p.stderr}"
     return p
@@ -37,7 +37,7 @@ def test_admin_commands_drive_the_server(fresh_server):
     assert json.loads(run_cli("admin", "resume", room, *url, key=srv.admin_key).stdout)["status"] == "open"
     stats = json.loads(run_cli("admin", "stats", room, *url, key=srv.admin_key).stdout)
     assert stats["queue_counter"] == 3 and stats["serving"] == 3
-    reset = json.loads(run_cli("admin", "reset", room, *url, key=srv.admin_key).stdout)
+    reset = json.loads(run_cli("admin", "reset", room, "--yes", *url, key=srv.admin_key).stdout)
     assert reset["queue_length"] == 0 and reset["epoch"] == stats["epoch"] + 1
 
 
@@ -53,6 +53,51 @@ def test_admin_command_errors_are_clear(fresh_server):
     p = run_cli("admin", "stats", "no-such-room", *url, key=srv.admin_key, check=False)
     assert p.returncode == 1 and "404" in p.stderr
     assert srv.stats("demo")["serving"] == 0  # nothing changed
+
+
+def test_admin_reset_asks_for_the_room_name_like_the_dashboard(fresh_server):
+    srv = fresh_server
+    room = srv.create_room()
+    srv.enqueue_ok(room)
+    url = ["--url", srv.base_url]
+    for answer in ("", "y\n", "yes\n", room.upper() + "\n"):
+        p = run_cli("admin", "reset", room, *url, key=srv.admin_key, check=False, stdin=answer)
+        assert p.returncode == 1 and "nothing changed" in p.stderr, (answer, p.stdout, p.stderr)
+        assert f"Type {room} to confirm" in p.stderr and p.stdout == ""
+    assert srv.stats(room)["queue_counter"] == 1  # still there
+    p = run_cli("admin", "reset", room, *url, key=srv.admin_key, stdin=room + "\n")
+    assert json.loads(p.stdout)["queue_length"] == 0
+    srv.enqueue_ok(room)
+    p = run_cli("admin", "reset", room, "--yes", *url, key=srv.admin_key)  # scripts: no question
+    assert json.loads(p.stdout)["queue_length"] == 0 and "confirm" not in p.stderr
+
+
+def test_an_unreachable_server_is_one_readable_line(tmp_path):
+    port = free_port()  # nothing listens there
+    p = run_cli("admin", "rooms", "--url", f"http://127.0.0.1:{port}", key="k" * 32, check=False)
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert p.stderr.count("\n") == 1, p.stderr
+    assert p.stderr.startswith(f"waitroom admin: cannot reach the server at http://127.0.0.1:{port}")
+    assert "refused" in p.stderr.lower(), p.stderr
+    assert ".hpp" not in p.stderr and "boost" not in p.stderr.lower(), p.stderr
+    p = run_cli("admin", "stats", "demo", "--url", "http://no-such-host.invalid:8080",
+                key="k" * 32, check=False)
+    assert p.returncode == 1 and p.stderr.count("\n") == 1, p.stderr
+    assert p.stderr.startswith("waitroom admin: cannot resolve the host of"), p.stderr
+
+
+def test_each_admin_action_has_its_own_help():
+    top = run_cli("admin", "--help").stdout
+    for action in ("rooms", "advance", "pause", "resume", "reset", "stats"):
+        assert action in top, top
+    helps = {a: run_cli("admin", a, "--help").stdout
+             for a in ("rooms", "advance", "pause", "resume", "reset", "stats")}
+    assert "--by" in helps["advance"] and "--to" in helps["advance"] and "serving counter" in helps["advance"]
+    assert "--yes" in helps["reset"] and "loses their place" in helps["reset"]
+    assert "--yes" not in helps["pause"] and "nobody is let in" in helps["pause"]
+    assert "--url" in helps["rooms"] and "the room's name" not in helps["rooms"]
+    assert all("the room's name" in helps[a] for a in ("advance", "pause", "resume", "reset", "stats"))
+    assert len(set(helps.values())) == 6
 
 
 def test_keys_rotate_and_list_in_a_data_dir(tmp_path):

@@ -101,6 +101,39 @@ def test_systemd_unit_is_hardened(destdir):
     assert settings["User"] == ["waitroom"]
 
 
+def comment_above(text, key):
+    """The comment lines right above the unit's `key=` line, joined."""
+    lines = text.splitlines()
+    i = next(n for n, line in enumerate(lines) if line.startswith(key + "="))
+    out = []
+    while i > 0 and lines[i - 1].startswith("#"):
+        i -= 1
+        out.insert(0, lines[i].lstrip("# "))
+    return " ".join(out)
+
+
+def default_shutdown_timeout_s():
+    docs = (REPO / "docs" / "configuration.md").read_text()
+    return int(re.search(r"^\| `shutdown_timeout_s` \| `(\d+)`", docs, re.M).group(1))
+
+
+def test_the_unit_and_the_man_page_say_what_the_signals_do(destdir):
+    # What serve.cpp does (docs/operations.md#signals): SIGHUP reloads the keys, the certificate
+    # and the config file's rooms; SIGTERM drains within shutdown_timeout_s.
+    text = (destdir / "usr/lib/systemd/system/waitroom.service").read_text()
+    reload, stop = comment_above(text, "ExecReload"), comment_above(text, "KillSignal")
+    for claim in ("SIGHUP", "signing keys", "certificate", "rooms", "restart"):
+        assert claim in reload, f"the unit's SIGHUP comment lacks {claim!r}: {reload}"
+    for claim in ("SIGTERM", "drains", "in flight finish", "shutdown_timeout_s", "exits 0"):
+        assert claim in stop, f"the unit's SIGTERM comment lacks {claim!r}: {stop}"
+    assert "at once" not in stop, stop
+    timeout = int(unit_settings(text)["TimeoutStopSec"][0])
+    assert timeout >= default_shutdown_timeout_s() + 15, "systemd would kill a drain in progress"
+    roff = (destdir / "usr/share/man/man1/waitroom.1").read_text()
+    signals = roff[roff.index("SIGHUP"):]
+    assert "rooms" in signals and "drain" in signals, signals[:800]
+
+
 def test_systemd_analyze_accepts_the_unit(destdir, tmp_path):
     if not shutil.which("systemd-analyze"):
         pytest.skip("no systemd-analyze")

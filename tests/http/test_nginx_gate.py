@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from gate_flow import forged_pass_is_refused, run_in_front, walk_in_and_get_revoked
-from wrlib import REPO, TEST_CLOCK_CONFIG, free_port
+from wrlib import DEFAULT_CONFIG, REPO, TEST_CLOCK_CONFIG, free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 EXAMPLE = REPO / "deploy" / "nginx" / "waitroom.conf"
@@ -47,6 +47,11 @@ http {{
     fastcgi_temp_path {tmp_path}/fastcgi;
     uwsgi_temp_path {tmp_path}/uwsgi;
     scgi_temp_path {tmp_path}/scgi;
+    # The test's stand-in for visitors on other networks: every client here is 127.0.0.1, so the
+    # test's own X-Test-Client header sets the address nginx sees ($remote_addr), as a visitor's
+    # TCP source would. Outside the example file, which is used as shipped.
+    real_ip_header X-Test-Client;
+    set_real_ip_from 127.0.0.1;
     {site}
     server {{
         listen 127.0.0.1:{shop_port};
@@ -111,3 +116,64 @@ def test_nginx_sends_a_visitor_with_an_oversized_pass_to_the_room(nginx_front):
     token = srv.pass_for("demo", t["ticket"]).json()["pass"]
     r = requests.get(base + "/", cookies={"waitroom_pass_demo": token}, headers=pad, allow_redirects=False)
     assert r.status_code == 200 and r.text == "the protected shop\n", (r.status_code, r.text)
+
+
+LIMITED_CONFIG = DEFAULT_CONFIG + """
+[rooms.demo.abuse]
+tickets_per_ip_per_minute = 3
+"""
+
+
+@pytest.fixture
+def nginx_front_limited(server_factory, tmp_path):
+    yield from nginx_in_front_of(server_factory(config_text=LIMITED_CONFIG), tmp_path)
+
+
+def visitor(address, **headers):
+    return {"X-Test-Client": address, **headers}
+
+
+def test_nginx_passes_the_visitor_address_so_per_visitor_limits_work(nginx_front_limited):
+    # Without X-Forwarded-For from nginx, every visitor would be nginx's loopback address, which
+    # is never limited.
+    srv, base = nginx_front_limited
+    url = base + "/v1/rooms/demo/tickets"
+    for i in range(3):
+        r = requests.post(url, headers=visitor("203.0.113.7"), timeout=10)
+        assert r.status_code == 201, (i, r.status_code, r.text)
+    r = requests.post(url, headers=visitor("203.0.113.7"), timeout=10)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0, (r.status_code, r.text)
+    # a forged X-Forwarded-For does not escape the limit: nginx appends the address it saw, and
+    # Waitroom believes nothing left of an address that is not a trusted proxy
+    r = requests.post(url, headers=visitor("203.0.113.7", **{"X-Forwarded-For": "192.0.2.55"}),
+                      timeout=10)
+    assert r.status_code == 429, (r.status_code, r.text)
+    other = requests.post(url, headers=visitor("198.51.100.9"), timeout=10)
+    assert other.status_code == 201, (other.status_code, other.text)
+
+
+BOUND_CONFIG = DEFAULT_CONFIG + """
+[rooms.demo.abuse]
+bind_pass = "ip_prefix"
+"""
+
+
+@pytest.fixture
+def nginx_front_bound(server_factory, tmp_path):
+    yield from nginx_in_front_of(server_factory(config_text=BOUND_CONFIG), tmp_path)
+
+
+def test_nginx_passes_the_visitor_address_to_the_gate_for_ip_bound_passes(nginx_front_bound):
+    srv, base = nginx_front_bound
+    home = visitor("203.0.113.7")
+    t = requests.post(base + "/v1/rooms/demo/tickets", headers=home, timeout=10).json()
+    srv.advance("demo", to=t["position"])
+    r = requests.post(f"{base}/v1/rooms/demo/tickets/{t['ticket']}/pass", headers=home, timeout=10)
+    assert r.status_code == 200, r.text
+    cookies = {"waitroom_pass_demo": r.json()["pass"]}
+    r = requests.get(base + "/", headers=home, cookies=cookies, allow_redirects=False, timeout=10)
+    assert r.status_code == 200 and r.text == "the protected shop\n", (r.status_code, r.text)
+    # the same pass from another network is not the visitor's: back to the room
+    away = visitor("198.51.100.9", Accept="text/html")
+    r = requests.get(base + "/", headers=away, cookies=cookies, allow_redirects=False, timeout=10)
+    assert r.status_code == 302 and "/r/demo" in r.headers["Location"], (r.status_code, r.headers)

@@ -108,14 +108,17 @@ def test_rotated_keys_survive_restart(fresh_server):
     assert srv.get("/admin/v1/keys", admin=True).json() == keys
 
 
-def test_config_file_rooms_do_not_override_admin_changes(fresh_server):
-    # demo is defined in the config file; an admin update must win after restart
-    # (runtime changes are durable).
+def test_config_file_keys_win_at_restart_and_admin_changes_to_other_keys_last(fresh_server):
+    # demo is defined in the config file, which writes pass_lifetime_s but not
+    # renew_on_activity (docs/configuration.md#the-config-files-rooms-on-start-and-on-sighup):
+    # after a restart the file's keys are what runs, and runtime changes to the others are durable.
     srv = fresh_server
-    r = srv.put("/admin/v1/rooms/demo", admin=True, json={"pass_lifetime_s": 77})
+    r = srv.put("/admin/v1/rooms/demo", admin=True,
+                json={"pass_lifetime_s": 77, "renew_on_activity": True})
     assert r.status_code == 200, describe(r)
     srv.restart()
-    assert srv.admin_room("demo")["pass_lifetime_s"] == 77
+    room = srv.admin_room("demo")
+    assert room["pass_lifetime_s"] == 900 and room["renew_on_activity"] is True, room
 
 
 def test_unique_room_created_then_restart_many_times(fresh_server):

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/auth_log.hpp"
 #include "http/problem.hpp"
 #include "http/query.hpp"
 #include "ops/log.hpp"
@@ -140,10 +141,14 @@ class Dashboard final : public api::AdminSessionCheck {
     const Catalog& t = *lang.catalog;
     if (s_.config.admin_key.empty())
       co_return sign_in_page(req, Status::forbidden, lang, t.text(key("signin_off")));
-    if (cross_origin(req))
+    if (cross_origin(req)) {
+      api::log_auth_failure("dashboard_sign_in", req, ctx.remote, "cross-origin sign-in");
       co_return sign_in_page(req, Status::forbidden, lang, t.text(key("signin_cross_origin")));
+    }
     const std::string address = ctx.remote.to_string();
     if (const std::int64_t wait_s = throttle_.retry_after_s(address); wait_s > 0) {
+      api::log_auth_failure("dashboard_sign_in", req, ctx.remote,
+                            "throttled after repeated failures");
       std::string message(t.plural(key("signin_throttled"), static_cast<std::uint64_t>(wait_s)));
       if (auto at = message.find("{seconds}"); at != std::string::npos)
         message.replace(at, 9, t.number(static_cast<std::uint64_t>(wait_s)));
@@ -154,6 +159,8 @@ class Dashboard final : public api::AdminSessionCheck {
     std::optional<std::string> sent_key;
     if (req.body().size() <= kMaxKeyFieldBytes) sent_key = http::query_param(req.body(), "key");
     if (!sent_key || !secrets_equal(*sent_key, s_.config.admin_key)) {
+      api::log_auth_failure("dashboard_sign_in", req, ctx.remote,
+                            sent_key && !sent_key->empty() ? "wrong admin key" : "no admin key");
       throttle_.record_failure(address);
       auto executor = co_await asio::this_coro::executor;
       asio::steady_timer delay(executor, std::chrono::milliseconds(kFailedSignInDelayMs));

@@ -1,0 +1,83 @@
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "app/admin_client.hpp"
+
+namespace waitroom::app {
+
+namespace {
+
+constexpr const char* kUrlHelp = "the server's base URL (default http://127.0.0.1:8080)";
+
+CLI::App* action(CLI::App& admin, AdminCommand& a, const std::string& name,
+                 const std::string& description, bool needs_room = true) {
+  CLI::App* c = admin.add_subcommand(name, description);
+  if (needs_room) c->add_option("room", a.room, "the room's name")->required();
+  c->add_option("--url", a.call.url, kUrlHelp);
+  return c;
+}
+
+// The dashboard's question, on the terminal: the room's name typed back, or nothing happens.
+bool confirmed_reset(const std::string& room, std::istream& in) {
+  std::cerr << "Reset room " << room
+            << "? Everyone in line loses their place, the serving counter goes back to 0 and "
+               "every pass of this room stops working. This cannot be undone.\n"
+            << "Type " << room << " to confirm: " << std::flush;
+  std::string typed;
+  if (!std::getline(in, typed) || typed != room) {
+    std::cerr << "\nwaitroom admin reset: not confirmed; nothing changed\n";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void add_admin_command(CLI::App& app, AdminCommand& a) {
+  a.command = app.add_subcommand(
+      "admin", "call the admin API (key from WAITROOM_ADMIN_KEY); `admin ACTION --help` for one");
+  a.command->require_subcommand(1);
+  action(*a.command, a, "rooms", "list every room with its status and counters", false);
+  CLI::App* advance =
+      action(*a.command, a, "advance",
+             "let visitors in by hand: move the room's serving counter by N, or to N (never back)");
+  a.by_option = advance->add_option("--by", a.by, "move the serving counter by N");
+  a.to_option = advance->add_option("--to", a.to, "set the serving counter to N");
+  action(*a.command, a, "pause",
+         "stop admitting: the line keeps forming, nobody is let in and no passes are issued");
+  action(*a.command, a, "resume", "admit again after a pause");
+  CLI::App* reset = action(
+      *a.command, a, "reset",
+      "start the room over: everyone in line loses their place, the serving counter goes back "
+      "to 0 and every pass of the room stops working. Asks for the room's name to be typed "
+      "(reads it from standard input) unless --yes");
+  reset->add_flag("--yes,-y", a.yes, "reset without asking (for scripts)");
+  action(*a.command, a, "stats", "the room's counters, admissions and estimate");
+}
+
+int run_admin_command(const AdminCommand& a, std::istream& in) {
+  AdminCall call = a.call;
+  const std::string name = a.command->get_subcommands().front()->get_name();
+  if (name == "rooms") {
+    call.method = "GET";
+    call.path = "/admin/v1/rooms";
+    return admin_call(call);
+  }
+  call.method = name == "stats" ? "GET" : "POST";
+  call.path = "/admin/v1/rooms/" + a.room + "/" + name;
+  if (name == "advance") {
+    if (a.by_option->count() == a.to_option->count()) {
+      std::cerr << "waitroom admin advance: give exactly one of --by or --to\n";
+      return 2;
+    }
+    call.body = a.by_option->count() ? "{\"by\":" + std::to_string(a.by) + "}"
+                                     : "{\"to\":" + std::to_string(a.to) + "}";
+  }
+  // Without a key admin_call says so; asking first would only waste the typing.
+  const char* key = std::getenv("WAITROOM_ADMIN_KEY");
+  if (name == "reset" && !a.yes && key && *key && !confirmed_reset(a.room, in)) return 1;
+  return admin_call(call);
+}
+
+}  // namespace waitroom::app
