@@ -164,7 +164,7 @@ struct World {
     }
     http::Match m = router.match(req.method(), path);
     http::Response res;
-    if (auto refused = router.check_guards(req, path)) {
+    if (auto refused = router.check_guards(req, path, asio::ip::address_v4::loopback())) {
       res = std::move(*refused);
     } else if (m.route) {
       http::RequestContext rc{req, std::move(m.params), path, query,
