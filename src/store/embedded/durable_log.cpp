@@ -12,7 +12,7 @@
 #include <iterator>
 
 #include "ops/log.hpp"
-#include "store/embedded/crc32c.hpp"
+#include "store/crc32c.hpp"
 
 namespace waitroom::store {
 

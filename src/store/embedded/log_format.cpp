@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "store/embedded/crc32c.hpp"
+#include "store/crc32c.hpp"
 
 namespace waitroom::store {
 

@@ -37,7 +37,7 @@ asio::awaitable<void> RedisStore::drive() {
   for (const auto& e : entries) {
     {
       std::lock_guard lock(e->mu);
-      if (!e->room) continue;
+      if (!e->room || e->damage) continue;  // a stopped room is not driven (nor its lease taken)
     }
     const auto now = SteadyClock::now();
     if (now >= e->lease_renew_at) {

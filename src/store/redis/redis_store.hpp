@@ -93,6 +93,10 @@ class RedisStore final : public Store {
     std::uint64_t change_id = 0;
     std::uint64_t expired_sessions = 0;
     std::vector<std::uint64_t> seen;  // positions seen here since the last presence flush
+    // Set when a record of the room's log cannot be read (redis_record.hpp): the room is stopped
+    // there and every operation on it answers this, until the record reads again
+    // (redis_stopped_room.cpp). Written only on the store's thread.
+    std::optional<core::Error> damage;
     // Only on the store's thread:
     bool uncommitted = false;   // (under mu) the copy holds a change whose commit is in flight
     std::uint64_t applied = 0;  // records of the log applied to `room`
@@ -105,6 +109,7 @@ class RedisStore final : public Store {
     // Only on the store's thread:
     bool sync_queued = false;
     bool diverged = false;  // a change was applied but not committed: reload before the next
+    std::chrono::steady_clock::time_point recheck_at{};  // a stopped room's log is read again then
     // This node holds the room's write lock (kept after a commit) until then, with this token.
     std::chrono::steady_clock::time_point lock_until{};
     std::string lock_token;  // this node's lock of its last change: it may still hold it
@@ -166,7 +171,16 @@ class RedisStore final : public Store {
   boost::asio::awaitable<void> wait_for_room_to_commit(Entry& entry, bool writes);
   boost::asio::awaitable<void> unlock(Entry& entry);
   boost::asio::awaitable<core::Result<void>> reload(Entry& entry);
-  core::Result<void> apply(Entry& entry, std::string_view payload);
+  core::Result<void> apply(Entry& entry, const engine::LogRecord& record);
+  // Applies the records a change or a sync read from the log (under the entry's lock).
+  void apply_missing(Entry& entry, const std::vector<Reply>& missing);
+  // A room whose record `index` cannot be read is stopped there; it resumes once that record (and
+  // what follows) reads (redis_stopped_room.cpp). Both under the entry's lock.
+  void stop_room(Entry& entry, std::uint64_t index, std::string_view why);
+  void resume_room(Entry& entry);
+  // Finishes the batch with a stopped room's error, unless it may read the log again now.
+  bool refuse_while_stopped(Entry& entry, std::vector<Job*>& batch, bool may_recheck);
+  std::size_t stopped_rooms() const;
   boost::asio::awaitable<core::Result<void>> load_all();
   boost::asio::awaitable<void> drive();
   boost::asio::awaitable<void> release_and_close();

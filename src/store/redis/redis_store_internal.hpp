@@ -54,6 +54,10 @@ inline constexpr int kMaxInFlight = 2;
 inline constexpr std::size_t kMaxBatch = 500;
 inline constexpr std::int64_t kLoadChunk = 10000;
 inline constexpr std::int64_t kRetryAfterS = 1;
+// A room stopped by a record it cannot read waits for an operator: its clients are asked to come
+// back after this long, and its log is read again at most this often.
+inline constexpr std::int64_t kStoppedRetryAfterS = 30;
+inline constexpr auto kRecheckStopped = std::chrono::seconds(10);
 
 // Until when this node trusts a lock that Redis took or kept for kLockMs on a script sent at
 // `sent`.

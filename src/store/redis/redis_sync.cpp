@@ -126,7 +126,14 @@ asio::awaitable<void> RedisStore::refresh_loop() {
               {{"room", entries[i]->name}});
           entries[i]->diverged = true;
         }
-        if (length != entries[i]->applied) schedule_sync(entries[i]);
+        bool stopped = false;
+        {
+          std::lock_guard lock(entries[i]->mu);
+          stopped = entries[i]->damage.has_value();
+        }
+        // A stopped room is read again even when its length did not change: its record may have
+        // been put right in place (write_batch reads it at most every kRecheckStopped).
+        if (length != entries[i]->applied || stopped) schedule_sync(entries[i]);
       }
     }
     co_await flush_seen();

@@ -8,6 +8,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "ops/log.hpp"
+#include "store/redis/redis_record.hpp"
 #include "store/redis/redis_scripts.hpp"
 #include "store/redis/redis_store.hpp"
 #include "store/redis/redis_store_internal.hpp"
@@ -108,7 +109,7 @@ asio::awaitable<void> RedisStore::run_writer(std::shared_ptr<Entry> e) {
       bool empty = false;
       {
         std::lock_guard lock(e->mu);
-        empty = !e->room && e->applied == 0;
+        empty = !e->room && e->applied == 0 && !e->damage;
       }
       std::lock_guard lock(e->inbox_mu);
       if (!e->inbox.empty()) continue;
@@ -192,8 +193,9 @@ asio::awaitable<core::Result<void>> RedisStore::reload(Entry& e) {
   std::optional<core::Room> room;
   std::uint32_t last_epoch = 0;
   std::uint64_t applied = 0;
+  std::optional<std::string> unreadable;  // what is wrong with record `applied`, if anything
   const std::string log = keys_.log(e.name);
-  for (;;) {
+  while (!unreadable) {
     std::vector<std::string> range{"LRANGE", log, std::to_string(applied),
                                    std::to_string(applied + kLoadChunk - 1)};
     auto range_op = redis_->command(std::move(range));
@@ -203,8 +205,11 @@ asio::awaitable<core::Result<void>> RedisStore::reload(Entry& e) {
     if (reply->type != Reply::Type::array)
       co_return fail(ErrorCode::internal, "LRANGE answered " + reply->str);
     for (const Reply& r : reply->elements) {
-      auto record = engine::decode_record(r.str);
-      if (!record) co_return std::unexpected(record.error());
+      auto record = read_record(r.str);
+      if (!record) {  // the room stops here (redis_stopped_room.cpp): nothing after it is read
+        unreadable = record.error().detail;
+        break;
+      }
       if (auto a = apply_to(e.name, room, last_epoch, *record, clock_.now_s()); !a) co_return a;
       ++applied;
     }
@@ -218,8 +223,32 @@ asio::awaitable<core::Result<void>> RedisStore::reload(Entry& e) {
   e.applied = applied;
   e.uncommitted = false;
   replayed_records_ += applied;
+  if (unreadable)
+    stop_room(e, applied, *unreadable);
+  else
+    resume_room(e);
   note_change(e);
   co_return core::Result<void>{};
+}
+
+// A record that cannot be read stops the room there (redis_stopped_room.cpp); one that does not
+// apply makes the copy diverge: it is read again from the log before its next change. A stopped
+// room whose log now reads to its end is served again.
+void RedisStore::apply_missing(Entry& e, const std::vector<Reply>& missing) {
+  for (const Reply& r : missing) {
+    auto record = read_record(r.str);
+    if (!record) {
+      stop_room(e, e.applied, record.error().detail);
+      return;
+    }
+    if (auto a = apply(e, *record); !a) {
+      ops::log_error("a record of the room's log does not apply",
+                     {{"room", e.name}, {"error", a.error().detail}});
+      e.diverged = true;
+      return;
+    }
+  }
+  resume_room(e);
 }
 
 // Brings the copy up to the log: under the room's write lock when something will be written, so
@@ -291,6 +320,7 @@ asio::awaitable<void> RedisStore::write_batch(std::shared_ptr<Entry> entry,
   const bool fenced = std::any_of(batch.begin(), batch.end(), [](Job* j) { return j->fenced; });
   auto room_op = wait_for_room_to_commit(e, writes);
   co_await std::move(room_op);
+  if (refuse_while_stopped(e, batch, !writes)) co_return;
   if (e.diverged) {
     auto reloaded = co_await reload(e);
     if (!reloaded) {
@@ -299,6 +329,7 @@ asio::awaitable<void> RedisStore::write_batch(std::shared_ptr<Entry> entry,
       co_return;
     }
     e.diverged = false;
+    if (refuse_while_stopped(e, batch, false)) co_return;
   }
   auto tail_op = read_tail(e, writes);
   auto tail = co_await std::move(tail_op);
@@ -311,28 +342,23 @@ asio::awaitable<void> RedisStore::write_batch(std::shared_ptr<Entry> entry,
   engine::Effects out = effects();
   {
     std::lock_guard lock(e.mu);
-    for (const Reply& r : missing) {
-      if (auto a = apply(e, r.str); !a) {
-        ops::log_error("a record of the room's log does not apply",
-                       {{"room", e.name}, {"error", a.error().detail}});
-        e.diverged = true;
-        break;
-      }
-    }
+    apply_missing(e, missing);
     if (!missing.empty()) note_change(e);
-    if (!e.diverged && writes) {
+    if (!e.diverged && !e.damage && writes) {
       for (Job* job : batch)
         if (job->run) job->run(e, out);
       if (!out.records.empty()) e.uncommitted = true;
     }
   }
-  if (e.diverged) {
+  if (e.diverged || e.damage) {
     if (writes) {
       auto unlock_op = unlock(e);
       co_await std::move(unlock_op);
     }
-    finish(batch, core::Error{ErrorCode::unavailable, "this node is reloading the room; try again",
-                              kRetryAfterS});
+    finish(batch, e.damage
+                      ? *e.damage
+                      : core::Error{ErrorCode::unavailable,
+                                    "this node is reloading the room; try again", kRetryAfterS});
     co_return;
   }
   if (!writes) {
@@ -365,7 +391,8 @@ asio::awaitable<void> RedisStore::commit_batch(std::shared_ptr<Entry> entry,
                                 e.name + " " + node_,
                                 keep ? std::to_string(kLockMs) : "0"};
   args.reserve(args.size() + out.records.size());
-  for (const engine::LogRecord& r : out.records) args.push_back(engine::encode_record(r));
+  for (const engine::LogRecord& r : out.records)
+    args.push_back(seal_record(engine::encode_record(r)));
   std::vector<std::string> commit_keys{keys_.log(e.name), keys_.write_lock(e.name),
                                        keys_.driver(e.name), keys_.lock_wanted(e.name)};
   const auto sent = SteadyClock::now();

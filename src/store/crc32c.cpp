@@ -1,4 +1,4 @@
-#include "store/embedded/crc32c.hpp"
+#include "store/crc32c.hpp"
 
 #include <array>
 
