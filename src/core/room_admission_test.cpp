@@ -59,6 +59,24 @@ TEST(RoomAdmission, RateIsSmoothAndExact) {
   EXPECT_GE(per_second.size(), 295u);  // every second carries admissions, not one burst a minute
 }
 
+// docs/fairness.md: no calendar second carries more than its share plus one, also when the
+// driver's step runs late (a loaded machine, a process paused for 0.7 s); totals stay right.
+TEST(RoomAdmission, RateHoldsEachSecondWhenStepsRunLate) {
+  Room room("r", with_admission(rate(600)));
+  ASSERT_TRUE(room.enqueue(kStartMs / 1000, 5000));
+  std::map<std::int64_t, int> per_second;
+  std::int64_t t = kStartMs + 50;  // steps between calendar seconds, as a real driver's are
+  room.tick(t);
+  for (int i = 0; i < 600; ++i) {
+    // Every fifth step a 0.7 s pause straddling a second; steps otherwise 100-300 ms apart.
+    t += i % 5 == 4 ? 700 : 100 + 100 * (i % 3);
+    per_second[t / 1000] += static_cast<int>(room.tick(t).admitted.size());
+  }
+  for (auto [second, n] : per_second) EXPECT_LE(n, 10 + 1) << "second " << second;
+  const double elapsed_s = static_cast<double>(t - kStartMs - 50) / 1000.0;
+  EXPECT_NEAR(static_cast<double>(room.counters(t / 1000).admitted), elapsed_s * 10, 10.0);
+}
+
 TEST(RoomAdmission, FifoOrderIsPositionOrder) {
   Room room("r", with_admission(rate(6000)));
   ASSERT_TRUE(room.enqueue(kStartMs / 1000, 1000));
