@@ -246,6 +246,21 @@ TEST(RoomAdmission, EstimateFollowsTheObservedRate) {
   EXPECT_FALSE(room.ticket(500, now_ms / 1000).eta);
 }
 
+// The seconds a line waited before its rate started are not its pace (issue 17 item 16: they
+// made estimates 15 s after the start about 28% too long).
+TEST(RoomAdmission, EstimateIgnoresTheWaitBeforeAdmissionsStart) {
+  Room room("r", RoomSettings{});  // manual: nothing moves
+  ASSERT_TRUE(room.enqueue(kStartMs / 1000, 1000));
+  run(room, kStartMs, 10'000);
+  room.set_settings(with_admission(rate(120)));
+  run(room, kStartMs + 10'000, 15'000);
+  const std::int64_t now_s = (kStartMs + 25'000) / 1000;
+  const TicketState st = room.ticket(500, now_s);
+  ASSERT_TRUE(st.eta);
+  EXPECT_NEAR(static_cast<double>(st.eta->p50_s), static_cast<double>(*st.ahead + 1) / 2.0, 2.0);
+  EXPECT_FALSE(st.eta->configured_pace);  // 15 s of the line's own pace
+}
+
 TEST(Draw, OrderIsAPermutationFixedByTheSeed) {
   Seed seed{};
   seed[0] = 1;

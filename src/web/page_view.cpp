@@ -169,6 +169,7 @@ const TemplateSchema& page_schema() {
       {"has_ahead", VarKind::flag},
       {"random_order", VarKind::flag},
       {"has_eta", VarKind::flag},
+      {"eta_configured", VarKind::flag},
       {"paused", VarKind::flag},
       {"has_claim_time", VarKind::flag},
       {"has_next_opening", VarKind::flag},
@@ -314,6 +315,7 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
         const std::string p50 = t.duration(st.eta->p50_s);
         const std::string p90 = t.duration(st.eta->p90_s);
         d.flag("has_eta", true);
+        d.flag("eta_configured", st.eta->configured_pace);  // say what the estimate stands on
         d.set("p50", p50);
         d.set("p90", p90);
         d.set("eta_text",
@@ -357,7 +359,8 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
     attribute(attrs, "data-wr-ahead", std::to_string(*ahead));
     attribute(attrs, "data-wr-start-ahead", std::to_string(in.start_ahead.value_or(*ahead)));
   }
-  if (m.view == View::waiting && ticket->state.eta) attribute(attrs, "data-wr-eta", "1");
+  if (m.view == View::waiting && ticket->state.eta)
+    attribute(attrs, "data-wr-eta", ticket->state.eta->configured_pace ? "configured" : "1");
   if (start_s && (m.view == View::join || m.view == View::waiting) && prequeue_phase)
     attribute(attrs, "data-wr-event-start", std::to_string(*start_s));
   if (m.view == View::join && room.settings.abuse.pow_difficulty_bits > 0)

@@ -56,7 +56,8 @@
       eventStart: d.wrEventStart !== undefined ? Number(d.wrEventStart) : null,
       // Server clock minus ours, so the countdown ends when the server's start comes.
       clockOffsetS: d.wrNow !== undefined ? Number(d.wrNow) - Date.now() / 1000 : 0,
-      hasEta: d.wrEta === '1'
+      hasEta: d.wrEta === '1' || d.wrEta === 'configured',
+      etaConfigured: d.wrEta === 'configured'
     };
     if (announcedAhead === null) announcedAhead = state.ahead;
   }
@@ -176,9 +177,11 @@
       positionChanged();
       changed = true;
     }
-    if (!!ticket.eta !== state.hasEta) {
+    if (!!ticket.eta !== state.hasEta ||
+        (ticket.eta && (ticket.eta.basis === 'configured') !== state.etaConfigured)) {
       // An estimate appeared or went away (the room paused or resumed, the line started or
-      // stopped moving): the server's rendering has the right words for it.
+      // stopped moving), or it now stands on the observed pace: the server's rendering has the
+      // right words for it.
       refreshRoom();
       swap();
       return true;
