@@ -88,10 +88,12 @@ json::value event_json(const std::optional<core::EventStatus>& e) {
   auto time_or_null = [](const std::optional<std::int64_t>& t) {
     return t ? json::value(core::format_rfc3339(*t)) : json::value(nullptr);
   };
-  return json::object{{"phase", e->phase},
-                      {"prequeue_start", time_or_null(e->event.prequeue_start_s)},
-                      {"start", core::format_rfc3339(e->event.start_s)},
-                      {"end", time_or_null(e->event.end_s)}};
+  return json::object{
+      {"phase", e->phase},
+      {"prequeue_start", time_or_null(e->event.prequeue_start_s)},
+      {"start", core::format_rfc3339(e->event.start_s)},
+      {"end", time_or_null(e->event.end_s)},
+      {"shuffled_from", e->shuffled_from ? json::value(*e->shuffled_from) : json::value(nullptr)}};
 }
 
 json::object draw_json(const core::DrawInfo& d) {
