@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <tuple>
 
 namespace waitroom::api {
 
@@ -43,8 +44,8 @@ std::optional<std::uint64_t> parse_last_event_id(std::string_view value) {
 
 bool status_changed(const core::TicketState& a, const core::TicketState& b) {
   auto eta_of = [](const core::TicketState& s) {
-    return s.eta ? std::pair{s.eta->p50_s, s.eta->p90_s}
-                 : std::pair<std::int64_t, std::int64_t>{-1, -1};
+    return s.eta ? std::tuple{s.eta->p50_s, s.eta->p90_s, s.eta->configured_pace}
+                 : std::tuple<std::int64_t, std::int64_t, bool>{-1, -1, false};
   };
   return a.position != b.position || a.status != b.status || a.ahead != b.ahead ||
          a.serving != b.serving || eta_of(a) != eta_of(b) || a.admitted_at_s != b.admitted_at_s;

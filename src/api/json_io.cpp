@@ -8,6 +8,14 @@
 namespace waitroom::api {
 
 namespace json = boost::json;
+
+namespace {
+// What the estimate stands on (docs/openapi.yaml, Eta.basis).
+const char* eta_basis(const core::Eta& eta) {
+  return eta.configured_pace ? "configured" : "observed";
+}
+}  // namespace
+
 using core::ErrorCode;
 using core::fail;
 
@@ -54,7 +62,8 @@ std::string ticket_json(std::string_view ticket, std::string_view room,
     fmt::format_to(it, "null");
   fmt::format_to(it, R"(,"serving":{},"eta":)", state.serving);
   if (state.eta)
-    fmt::format_to(it, R"({{"p50_s":{},"p90_s":{}}})", state.eta->p50_s, state.eta->p90_s);
+    fmt::format_to(it, R"({{"p50_s":{},"p90_s":{},"basis":"{}"}})", state.eta->p50_s,
+                   state.eta->p90_s, eta_basis(*state.eta));
   else
     fmt::format_to(it, "null");
   if (full) {
@@ -71,7 +80,7 @@ std::string ticket_json(std::string_view ticket, std::string_view room,
 
 json::value eta_json(const std::optional<core::Eta>& eta) {
   if (!eta) return nullptr;
-  return json::object{{"p50_s", eta->p50_s}, {"p90_s", eta->p90_s}};
+  return json::object{{"p50_s", eta->p50_s}, {"p90_s", eta->p90_s}, {"basis", eta_basis(*eta)}};
 }
 
 json::value event_json(const std::optional<core::EventStatus>& e) {
@@ -79,10 +88,12 @@ json::value event_json(const std::optional<core::EventStatus>& e) {
   auto time_or_null = [](const std::optional<std::int64_t>& t) {
     return t ? json::value(core::format_rfc3339(*t)) : json::value(nullptr);
   };
-  return json::object{{"phase", e->phase},
-                      {"prequeue_start", time_or_null(e->event.prequeue_start_s)},
-                      {"start", core::format_rfc3339(e->event.start_s)},
-                      {"end", time_or_null(e->event.end_s)}};
+  return json::object{
+      {"phase", e->phase},
+      {"prequeue_start", time_or_null(e->event.prequeue_start_s)},
+      {"start", core::format_rfc3339(e->event.start_s)},
+      {"end", time_or_null(e->event.end_s)},
+      {"shuffled_from", e->shuffled_from ? json::value(*e->shuffled_from) : json::value(nullptr)}};
 }
 
 json::object draw_json(const core::DrawInfo& d) {

@@ -8,8 +8,10 @@
 namespace waitroom::core {
 
 struct Eta {
-  std::int64_t p50_s = 0;
-  std::int64_t p90_s = 0;
+  std::int64_t p50_s = 0;  // half of the visitors in this place wait less
+  std::int64_t p90_s = 0;  // nine in ten wait less, as far as the pace's spread tells
+  // The policy's configured pace stood in: the line's own pace was not observed long enough.
+  bool configured_pace = false;
 };
 
 // About one sample a second over the last minute of the line's serving counter and admissions.
@@ -24,8 +26,8 @@ class LinePace {
   // The wait for a visitor with `ahead` in front. In line order (`random` false) the pace is
   // positions passed per second (gone visitors are passed too, so the distance in positions is
   // what matters); in random order, admissions per second, each of which picks any one waiting
-  // ticket. Before there is a pace to observe, `assumed_per_s` (from the policy; 0: none) stands
-  // in for it. nullopt: no pace at all.
+  // ticket. Until the pace has been observed for kTrustedSpanMs, `assumed_per_s` (the policy's
+  // configured pace; 0: none) stands in for it. nullopt: no pace at all.
   std::optional<Eta> estimate(std::uint64_t ahead, bool random, double assumed_per_s) const;
 
  private:
@@ -36,7 +38,10 @@ class LinePace {
   };
   struct Pace {
     double per_s = 0;
-    double low_per_s = 0;  // the slowest 10-second stretch: bounds the pessimistic estimate
+    // How unevenly the line moves: the variance of the positions passed in a second, per second
+    // (0 for a line that moves like clockwork; per_s for one that moves at random moments).
+    double spread_per_s = 0;
+    double span_s = 0;  // how long it was observed
   };
 
   Pace observed(bool random) const;

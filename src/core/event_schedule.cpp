@@ -105,10 +105,19 @@ std::optional<EventStatus> EventSchedule::status(const ScheduledEvents& events,
                                                  std::int64_t now_s) const {
   if (event_start_) {
     if (const ScheduledEvent* e = find_event(events, *event_start_))
-      return EventStatus{event_running_ ? "running" : "prequeue", *e};
+      return EventStatus{event_running_ ? "running" : "prequeue", *e, shuffled_from(e->start_s)};
   }
   for (const ScheduledEvent& e : events)
-    if (e.opens_s() > now_s) return EventStatus{"scheduled", e};
+    if (e.opens_s() > now_s) return EventStatus{"scheduled", e, std::nullopt};
+  return std::nullopt;
+}
+
+// Before the start the pre-queue's first position; after it, the first one actually shuffled
+// (later if an operator had admitted part of the pre-queue by then).
+std::optional<std::uint64_t> EventSchedule::shuffled_from(std::int64_t event_start_s) const {
+  for (const Draw& d : draws_)
+    if (d.info.event_start_s == event_start_s)
+      return d.info.started_at_s ? d.info.shuffled_first : d.info.first_position;
   return std::nullopt;
 }
 

@@ -40,6 +40,10 @@ struct DrawInfo {
 struct EventStatus {
   std::string phase;  // "scheduled", "prequeue" or "running"
   ScheduledEvent event;
+  // Once the pre-queue opened: the first position its shuffle covers. Tickets before it keep
+  // their first-come place, also those that joined after prequeue_start but before the driver's
+  // step opened the pre-queue and published the commitment (docs/admission.md).
+  std::optional<std::uint64_t> shuffled_from;
 };
 
 using ScheduledEvents = std::vector<ScheduledEvent>;
@@ -79,6 +83,7 @@ class EventSchedule {
   };
 
   void start_draw(const EventTransition& transition, std::uint64_t serving);
+  std::optional<std::uint64_t> shuffled_from(std::int64_t event_start_s) const;
 
   std::optional<std::int64_t> event_start_;      // the event the room is in
   bool event_running_ = false;                   // false: in its pre-queue

@@ -57,7 +57,10 @@ void Room::refresh_effective() {
     pool_ = {};
     pool_built_ = false;
   }
-  if (admission != admission_) bucket_.units = 0;  // a new rate starts empty
+  if (admission != admission_) {
+    bucket_.units = 0;  // a new rate starts empty
+    pace_.clear();      // and the old policy's pace says nothing about the new one's
+  }
   if (!admitter_ || admission != admission_ || queueing != queueing_)
     admitter_ = make_admitter(admission, queueing);
   admission_ = admission;
@@ -408,9 +411,10 @@ void Room::build_pool() {
 }
 
 void Room::record_pace(std::int64_t now_ms) {
-  // A paused stretch, or one with nobody waiting, says nothing about the pace of a line.
-  const bool telling =
-      settings_.state == RoomState::open && waiting_count() > 0 && !schedule_.prequeue_open();
+  // A paused stretch, one with nobody waiting, or one before the policy's start says nothing
+  // about the pace of a line.
+  const bool telling = settings_.state == RoomState::open && waiting_count() > 0 &&
+                       policy_window_open(now_ms / 1000);
   pace_.record(now_ms, serving_, admitted_order_.size(), telling);
 }
 

@@ -30,6 +30,7 @@ constexpr std::string_view kScriptStrings[] = {
     "countdown_s",
     "connection_lost",
     "eta_detail",
+    "eta_detail_one",
     "ahead_none",
     "announce_next",
 };
@@ -169,6 +170,8 @@ const TemplateSchema& page_schema() {
       {"has_ahead", VarKind::flag},
       {"random_order", VarKind::flag},
       {"has_eta", VarKind::flag},
+      {"eta_configured", VarKind::flag},
+      {"eta_one_figure", VarKind::flag},
       {"paused", VarKind::flag},
       {"has_claim_time", VarKind::flag},
       {"has_next_opening", VarKind::flag},
@@ -293,6 +296,8 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
       d.set("position", t.number(st.position));
       const bool in_prequeue = prequeue_phase && !st.ahead;
       d.flag("prequeue", in_prequeue);
+      // Not "in line" yet: the line (and this visitor's place in it) exists from the draw on.
+      if (in_prequeue) title = t.text("title_prequeue");
       if (st.ahead && !in_prequeue) {
         ahead = st.ahead;
         d.flag("has_ahead", true);
@@ -314,8 +319,11 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
         const std::string p50 = t.duration(st.eta->p50_s);
         const std::string p90 = t.duration(st.eta->p90_s);
         d.flag("has_eta", true);
+        d.flag("eta_configured", st.eta->configured_pace);  // say what the estimate stands on
         d.set("p50", p50);
         d.set("p90", p90);
+        // Both round to one figure: one figure, and a sentence that says it once.
+        d.flag("eta_one_figure", p50 == p90);
         d.set("eta_text",
               p50 == p90 ? p50 : fill(fill(t.text("eta_range"), "p50", p50), "p90", p90));
       }
@@ -357,7 +365,8 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
     attribute(attrs, "data-wr-ahead", std::to_string(*ahead));
     attribute(attrs, "data-wr-start-ahead", std::to_string(in.start_ahead.value_or(*ahead)));
   }
-  if (m.view == View::waiting && ticket->state.eta) attribute(attrs, "data-wr-eta", "1");
+  if (m.view == View::waiting && ticket->state.eta)
+    attribute(attrs, "data-wr-eta", ticket->state.eta->configured_pace ? "configured" : "1");
   if (start_s && (m.view == View::join || m.view == View::waiting) && prequeue_phase)
     attribute(attrs, "data-wr-event-start", std::to_string(*start_s));
   if (m.view == View::join && room.settings.abuse.pow_difficulty_bits > 0)

@@ -4,6 +4,7 @@
 
 #include "config/server_config.hpp"
 #include "web/site.hpp"
+#include "web/template.hpp"
 
 namespace waitroom::web {
 namespace {
@@ -101,7 +102,8 @@ TEST(PageView, ClosedRoomOffersNoPlace) {
   // Closed until its next event: it says when that opens.
   r.event = core::EventStatus{
       "scheduled",
-      core::ScheduledEvent{kNow + 3600, kNow + 7200, std::nullopt, std::nullopt, std::nullopt}};
+      core::ScheduledEvent{kNow + 3600, kNow + 7200, std::nullopt, std::nullopt, std::nullopt},
+      std::nullopt};
   p = render(in);
   EXPECT_TRUE(contains(p.html, "It opens at 2027-01-15 09:00 UTC."));
 }
@@ -191,8 +193,9 @@ TEST(PageView, RandomQueueingShowsNoOrder) {
 
 TEST(PageView, PrequeueCountsDownToTheStart) {
   store::RoomView r = room();
-  r.event = core::EventStatus{"prequeue", core::ScheduledEvent{kNow - 60, kNow + 125, std::nullopt,
-                                                               std::nullopt, std::nullopt}};
+  r.event = core::EventStatus{
+      "prequeue",
+      core::ScheduledEvent{kNow - 60, kNow + 125, std::nullopt, std::nullopt, std::nullopt}, 41};
   PageInput in;
   in.room = &r;
   Rendered p = render(in);
@@ -205,10 +208,37 @@ TEST(PageView, PrequeueCountsDownToTheStart) {
   in.ticket = &t;
   p = render(in);
   EXPECT_EQ(p.model.signature, "waiting|prequeue|fifo");
-  EXPECT_TRUE(contains(p.html, "You are in line"));
+  // Not "You are in line" above "The line opens in": the line starts at the draw.
+  EXPECT_FALSE(contains(p.html, "You are in line"));
+  EXPECT_TRUE(contains(p.html, "<h1 id=\"wr-title\" tabindex=\"-1\">Your place is saved</h1>"));
   EXPECT_TRUE(contains(p.html, "data-wr=\"countdown\">2 min 05 s</p>"));
   EXPECT_TRUE(contains(p.html, "drawn in random order"));
   EXPECT_FALSE(contains(p.html, "Estimated wait"));
+}
+
+// Issue 17 item 12, in every language the site has: no sentence ends in a double period (German
+// durations end in "Min."), and when both figures round alike the sentence says it once.
+TEST(PageView, EstimateSentencesReadRightInEveryLanguage) {
+  const store::RoomView r = room();
+  store::TicketView t = ticket(core::TicketStatus::waiting, 40, 39);
+  PageInput in;
+  in.room = &r;
+  in.ticket = &t;
+  for (const std::string lang : {"en", "de", "es", "fr", "ja"}) {
+    for (const core::Eta eta : {core::Eta{180, 300}, core::Eta{170, 180}, core::Eta{7200, 9000}}) {
+      t.state.eta = eta;
+      const Rendered p = render(in, lang);
+      const Catalog& c = site().languages().get(lang);
+      const std::string p90 = c.duration(eta.p90_s);
+      EXPECT_FALSE(contains(p.html, "..")) << lang << " " << eta.p50_s << "/" << eta.p90_s;
+      std::size_t times = 0;
+      for (auto at = p.html.find(html_escape(p90)); at != std::string::npos;
+           at = p.html.find(html_escape(p90), at + 1))
+        ++times;
+      // Once in the range, once in the sentence (the range is one figure when they round alike).
+      EXPECT_EQ(times, 2u) << lang << " " << p90 << " in " << p.html;
+    }
+  }
 }
 
 TEST(PageView, EligibleOffersContinueAndSaysForHowLong) {

@@ -329,3 +329,39 @@ test('failing polls honour Retry-After, say the connection was lost and offer "C
   assert.ok(await page.getByRole('link', { name: 'Check again' }).isVisible());
   await context.close();
 });
+
+// Issue 17 item 12: a live switch to the paused view brings the server's rendering, which offers
+// "Check again"; while updates still flow it must stay hidden.
+test('after a live switch to the paused view "Check again" stays hidden while updates flow', async () => {
+  // A paced room: its estimate goes away when it pauses, which is what the live update shows.
+  await room('pause-live', { admission: { mode: 'rate', rate_per_minute: 1 } });
+  await othersJoin('pause-live', 20);
+  const { context, page } = await openPage(browser);
+  await join(page, `${wr.base}/r/pause-live`);
+  await page.locator('[data-wr="check-again"]').waitFor({ state: 'hidden', timeout: 3000 });
+  await wr.admin('POST', '/admin/v1/rooms/pause-live/pause');
+  await page.getByText('The line is paused for the moment').waitFor({ timeout: 5000 });
+  assert.equal(await page.locator('[data-wr="check-again"]').isVisible(), false);
+  // Updates still flow: resuming and admitting shows the turn without a reload.
+  await wr.admin('POST', '/admin/v1/rooms/pause-live/resume');
+  await wr.admin('POST', '/admin/v1/rooms/pause-live/advance', { by: 21 });
+  await page.getByRole('heading', { name: "It's your turn" }).waitFor({ timeout: 5000 });
+  await context.close();
+});
+
+// Issue 17 item 12: the script writes the estimate sentence itself on every update; German
+// durations end in "Min.", and the sentence must not end in "Min..".
+test('the German estimate sentence written live has no double period', async () => {
+  await room('eta-de', { admission: { mode: 'rate', rate_per_minute: 60 } });
+  await othersJoin('eta-de', 40);
+  const { context, page } = await openPage(browser, { locale: 'de-DE' });
+  await join(page, `${wr.base}/r/eta-de`);
+  const first = await ahead(page);
+  await page.waitForFunction((before) =>
+    document.querySelector('[data-wr="ahead"]').textContent !== before, first, { timeout: 10000 });
+  await page.waitForTimeout(1500);  // the update that moved the line also wrote the estimate
+  const sentence = await page.locator('[data-wr="eta-detail"]').textContent();
+  assert.ok(sentence.length > 0);
+  assert.ok(!sentence.includes('..'), `double period: ${sentence}`);
+  await context.close();
+});

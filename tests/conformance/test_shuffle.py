@@ -12,7 +12,7 @@ import hashlib
 import subprocess
 
 from conflib import (admissions, clock_advance, clock_advance_to, enqueue_many, make_room, now_ms,
-                     rfc3339)
+                     rfc3339, set_room)
 from wrlib import binary_path, describe
 
 PREQUEUE = 150
@@ -115,6 +115,43 @@ def test_prequeue_shuffle_is_auditable(server_factory, tmp_path):
     assert bad.returncode == 1 and "FAIL" in bad.stderr, bad.stderr
     wrong = verify_cli("--seed", d["seed"], "--commitment", "0" * 64, "--first", "4", "--last", "9")
     assert wrong.returncode == 1 and "commitment" in wrong.stderr, wrong.stderr
+
+
+def test_tickets_before_the_opening_step_keep_their_place(clock_server):
+    """Issue 17 item 14: the pre-queue opens at the driver's first step at or after
+    prequeue_start, when the commitment is published; tickets that join in between (here:
+    an event added with its prequeue_start already reached, then two visitors before the
+    next step) were handed out before the commitment existed, so they keep their first-come
+    place. The room status and /draws say where the shuffle begins."""
+    srv = clock_server
+    t0 = now_ms(srv) // 1000
+    room = make_room(srv, ticket_idle_timeout_s=0, claim_timeout_s=0)
+    enqueue_many(srv, room, 3)
+    set_room(srv, room, events=[{"prequeue_start": rfc3339(t0), "start": rfc3339(t0 + 30),
+                                 "overrides": {"admission": {"mode": "rate",
+                                                             "rate_per_minute": 6000}}}])
+    gap = [srv.enqueue_ok(room) for _ in range(2)]  # after prequeue_start, before the step
+    assert [t["position"] for t in gap] == [4, 5]
+    clock_advance(srv, 100)
+    status = srv.room_status(room)
+    assert status["event"]["phase"] == "prequeue", status
+    [d] = draws(srv, room)
+    assert d["first_position"] == 6, d
+    assert status["event"].get("shuffled_from") == 6, (
+        f"the room status must say where the shuffle begins: {status['event']}")
+    for t in gap:  # first-come: their place is known
+        body = srv.ticket(room, t["ticket"]).json()
+        assert body["ahead"] is not None, body
+    shuffled = enqueue_many(srv, room, 20)
+    assert all(t["ahead"] is None for t in shuffled)
+
+    clock_advance_to(srv, (t0 + 30) * 1000 + 100)
+    [d] = draws(srv, room)
+    assert d["shuffled_first"] == 6 and d["last_position"] == 25, d
+    assert srv.room_status(room)["event"]["shuffled_from"] == 6
+    clock_advance(srv, 2_000)
+    served = [a["position"] for a in admissions(srv, room)]
+    assert served == [1, 2, 3, 4, 5] + draw_order(bytes.fromhex(d["seed"]), 6, 25), served
 
 
 def test_events_are_validated(clock_server):

@@ -1,4 +1,9 @@
 // Rate admission: rate_per_minute visitors, spread evenly over each second.
+//
+// Two limits, both needed: the bucket keeps the pace over time (what a late step missed is made
+// up afterwards, so totals are right), and the calendar-second cap keeps any one second at its
+// share plus one (docs/fairness.md), however late a step runs. The cap is above the average
+// share, so a backlog the bucket holds drains a little every second.
 #include <algorithm>
 #include <memory>
 #include <utility>
@@ -9,23 +14,36 @@ namespace waitroom::core {
 
 namespace {
 
+constexpr std::int64_t kSecondsSaved = 2;  // the bucket's size, in seconds of the rate
+
 class RatePolicy final : public Admitter {
  public:
   explicit RatePolicy(const AdmissionPolicy& settings)
-      : Admitter(settings), per_minute_(settings.rate_per_minute.value_or(0)) {}
+      : Admitter(settings),
+        per_minute_(settings.rate_per_minute.value_or(0)),
+        per_second_cap_(per_minute_ / 60 + 1) {}
 
   bool admits_on_arrival(std::int64_t, RoomFacts&) const override { return false; }
 
   // The bucket fills only while the policy may admit (the room asks only then), and holds at
-  // most one second's share (at least one admission), so a line that was empty for a while is
-  // not flooded when visitors come back.
-  std::uint64_t admits_at_step(const AdmissionStep& step, RoomFacts&) const override {
+  // most two seconds' share (at least one admission): a driver that stalls for longer does not
+  // make up the rest. One second's share piles up behind a single late step; the second one is
+  // room for what the cap holds back while that drains. (A line that was empty is not flooded
+  // when visitors come back: the room empties the bucket while nobody waits.) The room's own
+  // admissions of this calendar second are counted (not a counter of ours), so the cap holds across
+  // a restart or a change of driver.
+  std::uint64_t admits_at_step(const AdmissionStep& step, RoomFacts& room) const override {
     RateBucket& bucket = step.bucket;
     if (bucket.at_ms > 0 && step.now_ms > bucket.at_ms) {
-      const std::int64_t ceiling = std::max<std::int64_t>(kAdmissionUnits, per_minute_ * 1000);
+      const std::int64_t ceiling =
+          std::max<std::int64_t>(kAdmissionUnits, per_minute_ * 1000 * kSecondsSaved);
       bucket.units = std::min(ceiling, bucket.units + per_minute_ * (step.now_ms - bucket.at_ms));
     }
-    return static_cast<std::uint64_t>(bucket.units / kAdmissionUnits) + step.owed;
+    const auto in_bucket = static_cast<std::uint64_t>(bucket.units / kAdmissionUnits);
+    if (in_bucket == 0) return step.owed;
+    const std::int64_t now_s = step.now_ms / 1000;
+    const std::uint64_t this_second = room.admitted_after(now_s - 1);
+    return std::min(in_bucket, places_left(per_second_cap_, this_second)) + step.owed;
   }
 
   void took(std::uint64_t paced, RateBucket& bucket) const override {
@@ -40,6 +58,7 @@ class RatePolicy final : public Admitter {
 
  private:
   std::int64_t per_minute_;
+  std::int64_t per_second_cap_;  // a calendar second's share plus one, in admissions
 };
 
 }  // namespace

@@ -37,15 +37,28 @@ TEST(RatePolicy, DoesNotFillBeforeTheFirstStepOrWhenTimeStandsStill) {
   EXPECT_EQ(same.units, kAdmissionUnits / 2);
 }
 
-TEST(RatePolicy, HoldsAtMostOneSecondsShare) {
+TEST(RatePolicy, HoldsAtMostTwoSecondsShareAndLetsInOneSecondsShareAndOne) {
   FakeRoomFacts room;
   RateBucket bucket{0, 1'000};
-  // After a minute without a step: ten, not six hundred.
-  EXPECT_EQ(make_rate_policy(rate(600))->admits_at_step({61'000, 0, bucket}, room), 10u);
+  // After a minute without a step: eleven, not six hundred; twenty wait in the bucket.
+  EXPECT_EQ(make_rate_policy(rate(600))->admits_at_step({61'000, 0, bucket}, room), 11u);
+  EXPECT_EQ(bucket.units, 20 * kAdmissionUnits);
   // A slow rate still holds one whole admission.
   RateBucket slow{0, 1'000};
   EXPECT_EQ(make_rate_policy(rate(30))->admits_at_step({61'000, 0, slow}, room), 1u);
   EXPECT_EQ(slow.units, kAdmissionUnits);
+}
+
+TEST(RatePolicy, NoCalendarSecondCarriesMoreThanItsSharePlusOne) {
+  AdmitterPtr policy = make_rate_policy(rate(600));  // ten a second: at most eleven
+  FakeRoomFacts room;
+  RateBucket bucket{10 * kAdmissionUnits, 5'000};  // a full second saved up by a late step
+  room.recent_admissions = 4;
+  EXPECT_EQ(policy->admits_at_step({5'000, 0, bucket}, room), 7u);
+  EXPECT_EQ(room.since_asked(), 4);  // the admissions of calendar second 5
+  room.recent_admissions = 11;
+  EXPECT_EQ(policy->admits_at_step({5'000, 2, bucket}, room), 2u);  // owed turns only
+  EXPECT_EQ(bucket.units, 10 * kAdmissionUnits);                    // kept for the next second
 }
 
 TEST(RatePolicy, OwedTurnsComeOnTopAndTakingDrainsOnlyThePaced) {

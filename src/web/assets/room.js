@@ -56,7 +56,8 @@
       eventStart: d.wrEventStart !== undefined ? Number(d.wrEventStart) : null,
       // Server clock minus ours, so the countdown ends when the server's start comes.
       clockOffsetS: d.wrNow !== undefined ? Number(d.wrNow) - Date.now() / 1000 : 0,
-      hasEta: d.wrEta === '1'
+      hasEta: d.wrEta === '1' || d.wrEta === 'configured',
+      etaConfigured: d.wrEta === 'configured'
     };
     if (announcedAhead === null) announcedAhead = state.ahead;
   }
@@ -138,8 +139,11 @@
     lastAnnounceAt = Date.now();
     announce(state.ahead === 0 ? t('announce_next') : plural('announce_ahead', state.ahead, { ahead: num(state.ahead) }));
   }
-  // While updates flow, "Check again" is not needed; when they stop, it is offered again.
+  // While updates flow, "Check again" is not needed; when they stop, it is offered again. A swap
+  // brings the server's rendering, which offers it: bind() applies what is true now.
+  var connectionTrouble = true;
   function showConnectionTrouble(on) {
+    connectionTrouble = on;
     var node = root.querySelector('[data-wr="connection"]');
     if (node) node.hidden = !on;
     var check = root.querySelector('[data-wr="check-again"]');
@@ -176,9 +180,11 @@
       positionChanged();
       changed = true;
     }
-    if (!!ticket.eta !== state.hasEta) {
+    if (!!ticket.eta !== state.hasEta ||
+        (ticket.eta && (ticket.eta.basis === 'configured') !== state.etaConfigured)) {
       // An estimate appeared or went away (the room paused or resumed, the line started or
-      // stopped moving): the server's rendering has the right words for it.
+      // stopped moving), or it now stands on the observed pace: the server's rendering has the
+      // right words for it.
       refreshRoom();
       swap();
       return true;
@@ -187,7 +193,7 @@
       var p50 = duration(ticket.eta.p50_s);
       var p90 = duration(ticket.eta.p90_s);
       setText('eta', p50 === p90 ? p50 : t('eta_range', { p50: p50, p90: p90 }));
-      setText('eta-detail', t('eta_detail', { p50: p50, p90: p90 }));
+      setText('eta-detail', t(p50 === p90 ? 'eta_detail_one' : 'eta_detail', { p50: p50, p90: p90 }));
     }
     return changed;
   }
@@ -397,6 +403,7 @@
   function bind() {
     var note = root.querySelector('[data-wr="live-note"]');
     if (note) note.hidden = false;
+    if (transport) showConnectionTrouble(connectionTrouble);
     clearInterval(countdownTimer);
     countdownTimer = null;
     if (state.eventStart !== null && root.querySelector('[data-wr="countdown"]')) {

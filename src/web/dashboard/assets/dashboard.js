@@ -207,7 +207,19 @@
     return 10 * p;
   }
 
-  function drawChart(part, chart, samples, windowMs, nowMs) {
+  // Why a room has no estimate now (docs/admission.md, Estimates), or null when it has one.
+  function etaReason(room) {
+    if (!room || room.eta) return null;
+    if (room.status === 'paused') return t('eta_reason_paused');
+    if (!room.waiting) return t('eta_reason_nobody');
+    const a = room.admission || { mode: room.mode };
+    if (a.mode === 'manual') return t('eta_reason_manual');
+    const cap = a.max_active ?? a.total_active;
+    if (cap && room.active_sessions >= cap) return t('eta_reason_full', { n: fmtNumber(cap) });
+    return t('eta_reason_still');
+  }
+
+  function drawChart(part, chart, samples, windowMs, nowMs, why = null) {
     const svgEl = part.svg;
     svgEl.replaceChildren();
     const x0 = PAD.left;
@@ -246,6 +258,8 @@
     if (!values.length) {
       svgEl.append(svg('text', { class: 'empty', x: (x0 + x1) / 2, y: (y0 + y1) / 2, 'text-anchor': 'middle' }, t('no_data')));
     }
+    part.why.textContent = why || '';
+    part.why.hidden = !why;
     for (const series of chart.series) {
       let d = '';
       let pen = false;
@@ -288,7 +302,7 @@
         : fmt(latest[0]);
       summary = t('chart_summary', { title: chart.title, window: span, now, peak: fmt(peak) });
     }
-    svgEl.setAttribute('aria-label', summary);
+    svgEl.setAttribute('aria-label', why ? `${summary}. ${why}` : summary);
     svgEl.dataset.latest = latest[0] === null ? '' : String(latest[0]);
     svgEl.dataset.points = String(samples.length);
     part.latest.textContent = chart.series.length > 1 ? latest.map(fmt).join(' / ') : fmt(latest[0]);
@@ -328,8 +342,10 @@
       const svgEl = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': t('chart_loading', { title: chart.title }), 'data-chart': chart.key });
       const fig = el('figure', { class: 'chart' }, el('figcaption', {}, el('span', { text: chart.title }), latest), svgEl);
       if (chart.legend) fig.append(el('p', { class: 'legend', text: chart.legend }));
+      const why = el('p', { class: 'why muted', 'data-why': chart.key, hidden: true });
+      fig.append(why);
       charts.append(fig);
-      c.charts[chart.key] = { svg: svgEl, latest };
+      c.charts[chart.key] = { svg: svgEl, latest, why };
     }
 
     // The latest numbers for screen readers, in one table.
@@ -355,7 +371,8 @@
     const advId = `${id}-advance-by`;
     c.advanceInput = numberInput(advId, { min: 1, max: 1000000, value: 1, required: true });
     c.advanceMsg = el('p', { class: 'msg', 'aria-live': 'polite' });
-    const advanceForm = el('form', { class: 'control', 'aria-labelledby': `${id}-advance-title` },
+    // Named with the room too: with several rooms, landmarks of one kind need different names.
+    const advanceForm = el('form', { class: 'control', 'aria-labelledby': `${id}-advance-title ${id}-title` },
       el('h3', { id: `${id}-advance-title`, text: t('advance_title') }),
       el('div', { class: 'row' },
         el('div', { class: 'field' }, el('label', { for: advId, text: t('advance_label') }), c.advanceInput),
@@ -497,10 +514,23 @@
     if (!c.policyDirty) fillPolicy(c, room);
   }
 
+  // The history is sampled every ten seconds; the room's figures beside the charts are a moment
+  // old. The charts end at those figures, so their latest point never lags what the card says.
   function drawCharts(c, history) {
-    const samples = history.samples || [];
-    for (const chart of CHARTS) drawChart(c.charts[chart.key], chart, samples, history.window_ms, history.now_ms);
-    const last = samples.length ? samples[samples.length - 1] : null;
+    const sampled = history.samples || [];
+    const last = sampled.length ? sampled[sampled.length - 1] : null;
+    const samples = sampled.slice();
+    if (c.room && (!last || history.now_ms > last.at_ms)) {
+      samples.push({
+        at_ms: history.now_ms,
+        waiting: c.room.waiting,
+        active_sessions: c.room.active_sessions,
+        eta: c.room.eta,
+        admissions_per_minute: last ? last.admissions_per_minute : null,
+      });
+    }
+    const why = { eta: etaReason(c.room) };
+    for (const chart of CHARTS) drawChart(c.charts[chart.key], chart, samples, history.window_ms, history.now_ms, why[chart.key]);
     c.cells.admissions.textContent = last ? fmtNumber(last.admissions_per_minute) : '–';
   }
 
