@@ -73,7 +73,7 @@ asio::awaitable<Response> update_session(Services& s, RequestContext& ctx) {
     co_return aws_error(ctx.request, Status::bad_request,
                         "status must be 1 (completed) or -1 (abandoned)");
   const auto end =
-      status->get_int64() == 1 ? core::SessionStatus::completed : core::SessionStatus::abandoned;
+      status->get_int64() == 1 ? core::TicketStatus::completed : core::TicketStatus::abandoned;
   auto room = co_await s.store.room(*event);
   if (!room) co_return aws_error(ctx.request, Status::bad_request, "Invalid event or request ID");
   // AWS's condition: the session exists and is still active (ending it again is refused, where

@@ -143,7 +143,7 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
   if (slot.phase == TicketPhase::admitted || slot.phase == TicketPhase::unclaimed)
     state.admitted_at_s = slot.admitted_at_s;
   if (const Session* s = session(position, now_s)) {
-    state.status = ticket_status_of(s->status);
+    state.status = s->status;
     state.has_pass = true;
   } else if (slot.phase == TicketPhase::admitted && !claim_expired(slot, now_s)) {
     state.status = TicketStatus::eligible;

@@ -31,7 +31,8 @@ inline constexpr std::int64_t kNotYetRetryAfterS = 5;
 // A full room (max_waiting) asks new visitors to come back after this long.
 inline constexpr std::int64_t kFullRetryAfterS = 30;
 
-// Where a ticket is in its life, apart from its session (the pass).
+// The one byte a ticket's slot keeps of where it is in its life, apart from its session (the pass).
+// Inside the room only: everything outside reads a ticket's status as core::TicketStatus.
 enum class TicketPhase : std::uint8_t {
   waiting,
   admitted,   // eligible; a session exists once the pass is claimed
@@ -58,7 +59,7 @@ struct Session {
   std::string pass;
   std::int64_t issued_at_s = 0;
   std::int64_t expires_at_s = 0;
-  SessionStatus status = SessionStatus::active;
+  TicketStatus status = TicketStatus::admitted;  // admitted (active), then how it ended
   std::uint64_t lsn = 0;  // log sequence number that made it durable (see store)
   // After a renewal (renew_on_activity): the pass it replaced, still good until its own expiry,
   // so requests already on their way with it are not turned back.
@@ -190,7 +191,7 @@ class Room {
   const Session& add_session(std::uint64_t position, Session session);
   // Ends an active session (completed, abandoned, revoked). Ending it again with the same status
   // is a no-op; any other change of an ended session is a conflict.
-  Result<bool> end_session(std::uint64_t position, SessionStatus status, std::int64_t now_s);
+  Result<bool> end_session(std::uint64_t position, TicketStatus status, std::int64_t now_s);
   // Renewal (renew_on_activity): the active session's pass becomes `pass`, valid until
   // `expires_at_s`; the old one becomes previous_pass. `revive` (replay only): a session that
   // the restart's clock expired before this record is brought back, as it was active then.
@@ -235,7 +236,7 @@ class Room {
   // Sessions (room_sessions.cpp).
   void expire_sessions(std::int64_t now_s);
   void unindex_active(std::uint64_t position, std::int64_t expires_at_s);
-  void count_end(SessionStatus status);
+  void count_end(TicketStatus status);
   // Applies, logs and records the scheduled events' moments due at `now_s`.
   void step_events(std::int64_t now_s, Admissions& step);
   void refresh_effective();

@@ -138,11 +138,11 @@ TEST(RoomAdmission, MaxActiveNeverExceedsTheCap) {
   ASSERT_TRUE(room.enqueue(now, 20));
   room.tick(kStartMs + kStepMs);
   EXPECT_EQ(room.counters(now).eligible, 5u);
-  room.add_session(1, Session{"p", now, now + 600, SessionStatus::active, 0, {}, 0});
+  room.add_session(1, Session{"p", now, now + 600, TicketStatus::admitted, 0, {}, 0});
   room.tick(kStartMs + 2 * kStepMs);
   RoomCounters c = room.counters(now);
   EXPECT_EQ(c.eligible + c.active_sessions, 5u);
-  ASSERT_TRUE(room.end_session(1, SessionStatus::completed, now));
+  ASSERT_TRUE(room.end_session(1, TicketStatus::completed, now));
   room.tick(kStartMs + 3 * kStepMs);
   c = room.counters(now);
   EXPECT_EQ(c.eligible + c.active_sessions, 5u);

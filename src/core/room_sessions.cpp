@@ -10,7 +10,7 @@ namespace waitroom::core {
 
 Result<void> Room::check_pass_allowed(std::uint64_t position, std::int64_t now_s) {
   if (const Session* s = session(position, now_s)) {
-    if (s->status == SessionStatus::active) return {};  // asking again returns the same pass
+    if (s->status == TicketStatus::admitted) return {};  // asking again returns the same pass
     return fail(ErrorCode::gone,
                 "this ticket's session has ended (" + std::string(to_string(s->status)) + ")");
   }
@@ -40,7 +40,7 @@ Result<void> Room::check_pass_allowed(std::uint64_t position, std::int64_t now_s
 const Session* Room::session(std::uint64_t position, std::int64_t now_s) {
   auto it = sessions_.find(position);
   if (it == sessions_.end()) return nullptr;
-  if (it->second.status == SessionStatus::active && it->second.expires_at_s <= now_s)
+  if (it->second.status == TicketStatus::admitted && it->second.expires_at_s <= now_s)
     expire_sessions(now_s);
   return &it->second;
 }
@@ -60,7 +60,7 @@ const Session& Room::add_session(std::uint64_t position, Session session) {
     }
     ++totals_.passes_issued;
     ++totals_.passes_issued_total;
-    if (it->second.status == SessionStatus::active)
+    if (it->second.status == TicketStatus::admitted)
       active_by_expiry_.emplace(it->second.expires_at_s, position);
     else
       count_end(it->second.status);
@@ -74,10 +74,10 @@ Result<void> Room::renew_session(std::uint64_t position, std::string pass,
   if (it == sessions_.end())
     return fail(ErrorCode::conflict, "no pass has been issued for this ticket");
   Session& s = it->second;
-  if (s.status == SessionStatus::expired && revive) {
+  if (s.status == TicketStatus::expired && revive) {
     --totals_.expired;
-    s.status = SessionStatus::active;
-  } else if (s.status != SessionStatus::active) {
+    s.status = TicketStatus::admitted;
+  } else if (s.status != TicketStatus::admitted) {
     return fail(ErrorCode::gone,
                 "the session has ended (" + std::string(to_string(s.status)) + ")");
   } else {
@@ -102,14 +102,14 @@ void Room::unindex_active(std::uint64_t position, std::int64_t expires_at_s) {
   }
 }
 
-Result<bool> Room::end_session(std::uint64_t position, SessionStatus status, std::int64_t now_s) {
+Result<bool> Room::end_session(std::uint64_t position, TicketStatus status, std::int64_t now_s) {
   auto it = sessions_.find(position);
   if (it == sessions_.end())
     return fail(ErrorCode::conflict, "no pass has been issued for this ticket");
   Session& s = it->second;
-  if (s.status == SessionStatus::active && s.expires_at_s <= now_s) expire_sessions(now_s);
+  if (s.status == TicketStatus::admitted && s.expires_at_s <= now_s) expire_sessions(now_s);
   if (s.status == status) return false;
-  if (s.status != SessionStatus::active)
+  if (s.status != TicketStatus::admitted)
     return fail(ErrorCode::conflict,
                 "the session has already ended (" + std::string(to_string(s.status)) + ")");
   unindex_active(position, s.expires_at_s);
@@ -135,7 +135,7 @@ std::vector<std::uint64_t> Room::expired_positions(std::int64_t now_s) {
   expire_sessions(now_s);
   std::vector<std::uint64_t> out;
   for (const auto& [position, s] : sessions_)
-    if (s.status == SessionStatus::expired) out.push_back(position);
+    if (s.status == TicketStatus::expired) out.push_back(position);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -144,28 +144,30 @@ void Room::expire_sessions(std::int64_t now_s) {
   while (!active_by_expiry_.empty() && active_by_expiry_.begin()->first <= now_s) {
     auto it = sessions_.find(active_by_expiry_.begin()->second);
     if (it != sessions_.end()) {
-      it->second.status = SessionStatus::expired;
-      count_end(SessionStatus::expired);
+      it->second.status = TicketStatus::expired;
+      count_end(TicketStatus::expired);
     }
     active_by_expiry_.erase(active_by_expiry_.begin());
   }
 }
 
-void Room::count_end(SessionStatus status) {
+void Room::count_end(TicketStatus status) {
   switch (status) {
-    case SessionStatus::completed:
+    case TicketStatus::completed:
       ++totals_.completed;
       break;
-    case SessionStatus::abandoned:
+    case TicketStatus::abandoned:
       ++totals_.abandoned;
       break;
-    case SessionStatus::revoked:
+    case TicketStatus::revoked:
       ++totals_.revoked;
       break;
-    case SessionStatus::expired:
+    case TicketStatus::expired:
       ++totals_.expired;
       break;
-    case SessionStatus::active:
+    case TicketStatus::waiting:  // none of these ends a session
+    case TicketStatus::eligible:
+    case TicketStatus::admitted:
       break;
   }
 }

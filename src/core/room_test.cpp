@@ -66,18 +66,18 @@ TEST(Room, SessionsExpireAndEnd) {
   Room room = make_room();
   ASSERT_TRUE(room.enqueue(kNow, 3));
   ASSERT_TRUE(room.advance_to(3, kNow));
-  room.add_session(1, Session{"p1", kNow, kNow + 60, SessionStatus::active, 1, {}, 0});
-  room.add_session(2, Session{"p2", kNow, kNow + 120, SessionStatus::active, 2, {}, 0});
+  room.add_session(1, Session{"p1", kNow, kNow + 60, TicketStatus::admitted, 1, {}, 0});
+  room.add_session(2, Session{"p2", kNow, kNow + 120, TicketStatus::admitted, 2, {}, 0});
   EXPECT_EQ(room.counters(kNow).active_sessions, 2u);
   EXPECT_EQ(room.ticket(1, kNow).status, TicketStatus::admitted);
   EXPECT_EQ(room.ticket(1, kNow + 60).status, TicketStatus::expired);
   RoomCounters c = room.counters(kNow + 60);
   EXPECT_EQ(c.active_sessions, 1u);
   EXPECT_EQ(c.expired, 1u);
-  EXPECT_EQ(room.end_session(2, SessionStatus::revoked, kNow + 61).value(), true);
-  EXPECT_EQ(room.end_session(2, SessionStatus::revoked, kNow + 61).value(), false);
-  EXPECT_FALSE(room.end_session(2, SessionStatus::completed, kNow + 61));
-  EXPECT_FALSE(room.end_session(3, SessionStatus::completed, kNow + 61));
+  EXPECT_EQ(room.end_session(2, TicketStatus::revoked, kNow + 61).value(), true);
+  EXPECT_EQ(room.end_session(2, TicketStatus::revoked, kNow + 61).value(), false);
+  EXPECT_FALSE(room.end_session(2, TicketStatus::completed, kNow + 61));
+  EXPECT_FALSE(room.end_session(3, TicketStatus::completed, kNow + 61));
   c = room.counters(kNow + 61);
   EXPECT_EQ(c.active_sessions, 0u);
   EXPECT_EQ(c.revoked, 1u);
@@ -91,11 +91,11 @@ TEST(Room, RenewalMovesTheExpiryAndKeepsThePreviousPass) {
   Room room = make_room();
   ASSERT_TRUE(room.enqueue(kNow, 2));
   ASSERT_TRUE(room.advance_to(2, kNow));
-  room.add_session(1, Session{"p1", kNow, kNow + 60, SessionStatus::active, 1, {}, 0});
+  room.add_session(1, Session{"p1", kNow, kNow + 60, TicketStatus::admitted, 1, {}, 0});
   ASSERT_TRUE(room.renew_session(1, "p1b", kNow + 100, 5));
   const Session* s = room.session(1, kNow + 70);
   ASSERT_NE(s, nullptr);
-  EXPECT_EQ(s->status, SessionStatus::active);  // past the first expiry, alive through renewal
+  EXPECT_EQ(s->status, TicketStatus::admitted);  // past the first expiry, alive through renewal
   EXPECT_EQ(s->pass, "p1b");
   EXPECT_EQ(s->previous_pass, "p1");
   EXPECT_EQ(s->previous_expires_at_s, kNow + 60);
@@ -117,9 +117,9 @@ TEST(Room, RenewalMovesTheExpiryAndKeepsThePreviousPass) {
 TEST(Room, AddSessionKeepsTheFirst) {
   Room room = make_room();
   ASSERT_TRUE(room.enqueue(kNow));
-  room.add_session(1, Session{"first", kNow, kNow + 60, SessionStatus::active, 1, {}, 0});
+  room.add_session(1, Session{"first", kNow, kNow + 60, TicketStatus::admitted, 1, {}, 0});
   const Session& kept =
-      room.add_session(1, Session{"second", kNow, kNow + 60, SessionStatus::active, 2, {}, 0});
+      room.add_session(1, Session{"second", kNow, kNow + 60, TicketStatus::admitted, 2, {}, 0});
   EXPECT_EQ(kept.pass, "first");
   EXPECT_EQ(room.counters(kNow).passes_issued, 1u);
 }
@@ -128,7 +128,7 @@ TEST(Room, ResetStartsAnEmptyEpoch) {
   Room room = make_room();
   ASSERT_TRUE(room.enqueue(kNow, 4));
   ASSERT_TRUE(room.advance_to(2, kNow));
-  room.add_session(1, Session{"p", kNow, kNow + 60, SessionStatus::active, 1, {}, 0});
+  room.add_session(1, Session{"p", kNow, kNow + 60, TicketStatus::admitted, 1, {}, 0});
   room.reset(2);
   EXPECT_EQ(room.epoch(), 2u);
   EXPECT_EQ(room.queue_counter(), 0u);

@@ -1,5 +1,7 @@
 #include "core/ticket_status.hpp"
 
+#include <iterator>
+
 namespace waitroom::core {
 
 std::string_view to_string(TicketStatus status) {
@@ -22,28 +24,27 @@ std::string_view to_string(TicketStatus status) {
   return "unknown";
 }
 
-std::string_view to_string(SessionStatus status) { return to_string(ticket_status_of(status)); }
+namespace {
+constexpr TicketStatus kSessionCodes[] = {TicketStatus::admitted, TicketStatus::expired,
+                                          TicketStatus::completed, TicketStatus::abandoned,
+                                          TicketStatus::revoked};
+}  // namespace
 
-TicketStatus ticket_status_of(SessionStatus status) {
-  switch (status) {
-    case SessionStatus::active:
-      return TicketStatus::admitted;
-    case SessionStatus::expired:
-      return TicketStatus::expired;
-    case SessionStatus::completed:
-      return TicketStatus::completed;
-    case SessionStatus::abandoned:
-      return TicketStatus::abandoned;
-    case SessionStatus::revoked:
-      return TicketStatus::revoked;
-  }
-  return TicketStatus::expired;
+std::uint8_t session_status_code(TicketStatus status) {
+  for (std::uint8_t i = 0; i < std::size(kSessionCodes); ++i)
+    if (kSessionCodes[i] == status) return i;
+  return 1;  // waiting/eligible have no session; never logged as one
 }
 
-std::optional<SessionStatus> parse_session_end(std::string_view text) {
-  if (text == "completed") return SessionStatus::completed;
-  if (text == "abandoned") return SessionStatus::abandoned;
-  if (text == "revoked") return SessionStatus::revoked;
+std::optional<TicketStatus> session_status_from_code(std::uint8_t code) {
+  if (code >= std::size(kSessionCodes)) return std::nullopt;
+  return kSessionCodes[code];
+}
+
+std::optional<TicketStatus> parse_session_end(std::string_view text) {
+  if (text == "completed") return TicketStatus::completed;
+  if (text == "abandoned") return TicketStatus::abandoned;
+  if (text == "revoked") return TicketStatus::revoked;
   return std::nullopt;
 }
 

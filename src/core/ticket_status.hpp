@@ -5,8 +5,10 @@
 
 namespace waitroom::core {
 
-// What a visitor's ticket is now. waiting/eligible come from the serving counter; the others from
-// the ticket's session (the pass it was issued).
+// What a visitor's ticket is now: the one type for a ticket's status, in answers, events and logs.
+// waiting/eligible come from the serving counter; the others are the ticket's session (the life of
+// the pass it was issued): `admitted` while the session is active, `expired` once it ran out, and
+// completed, abandoned or revoked when an operator ended it.
 enum class TicketStatus : std::uint8_t {
   waiting,
   eligible,
@@ -17,13 +19,12 @@ enum class TicketStatus : std::uint8_t {
   revoked,
 };
 
-// A session is the life of a pass. `expired` is reached by time, the others by an admin call.
-enum class SessionStatus : std::uint8_t { active, expired, completed, abandoned, revoked };
-
 std::string_view to_string(TicketStatus status);
-std::string_view to_string(SessionStatus status);
 // Parses the statuses an operator may end a session with: completed, abandoned, revoked.
-std::optional<SessionStatus> parse_session_end(std::string_view text);
-TicketStatus ticket_status_of(SessionStatus status);
+std::optional<TicketStatus> parse_session_end(std::string_view text);
+// A session's status as one byte of a log record, and back: the numbering the records have always
+// used (active, expired, completed, abandoned, revoked), kept so written logs read the same.
+std::uint8_t session_status_code(TicketStatus status);
+std::optional<TicketStatus> session_status_from_code(std::uint8_t code);
 
 }  // namespace waitroom::core

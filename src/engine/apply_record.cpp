@@ -111,7 +111,7 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
             rm.add_session(
                 r.position,
                 core::Session{
-                    r.pass, r.issued_at_s, r.expires_at_s, core::SessionStatus::active, 0, {}, 0});
+                    r.pass, r.issued_at_s, r.expires_at_s, core::TicketStatus::admitted, 0, {}, 0});
             return {};
           } else if constexpr (std::is_same_v<R, PassRenewedRecord>) {
             auto renewed = rm.renew_session(r.position, r.pass, r.expires_at_s, 0, /*revive=*/true);

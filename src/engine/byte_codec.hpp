@@ -50,6 +50,8 @@ class ByteReader {
   }
   bool ok() const { return ok_; }
   bool at_end() const { return in_.empty(); }
+  // A value read whole but out of its range: the record is malformed.
+  void fail() { ok_ = false; }
 
  private:
   template <class T>

@@ -31,7 +31,7 @@ void write_fields(ByteWriter& w, const PassIssuedRecord& r) {
   w.str(r.room).u32(r.epoch).u64(r.position).i64(r.issued_at_s).i64(r.expires_at_s).str(r.pass);
 }
 void write_fields(ByteWriter& w, const SessionEndRecord& r) {
-  w.str(r.room).u32(r.epoch).u64(r.position).u8(static_cast<std::uint8_t>(r.status));
+  w.str(r.room).u32(r.epoch).u64(r.position).u8(core::session_status_code(r.status));
 }
 
 void read_fields(ByteReader& in, RoomPutRecord& r) {
@@ -124,7 +124,10 @@ void read_fields(ByteReader& in, SessionEndRecord& r) {
   r.room = in.str();
   r.epoch = in.u32();
   r.position = in.u64();
-  r.status = static_cast<core::SessionStatus>(in.u8());
+  if (auto status = core::session_status_from_code(in.u8()))
+    r.status = *status;
+  else
+    in.fail();
 }
 
 template <std::size_t I = 0>

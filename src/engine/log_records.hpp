@@ -53,7 +53,7 @@ struct SessionEndRecord {
   std::string room;
   std::uint32_t epoch = 0;
   std::uint64_t position = 0;
-  core::SessionStatus status = core::SessionStatus::completed;
+  core::TicketStatus status = core::TicketStatus::completed;
 };
 
 // A renewal (renew_on_activity): the session's new pass; the one it replaces stays valid until

@@ -152,7 +152,7 @@ core::Result<PassView> record_pass(core::Room& rm, const OpContext& ctx,
            ctx.clock.now_ms());
   const core::Session& s = rm.add_session(
       request.position,
-      core::Session{pass, now, request.expires_at_s, core::SessionStatus::active, 0, {}, 0});
+      core::Session{pass, now, request.expires_at_s, core::TicketStatus::admitted, 0, {}, 0});
   fx.changed = true;  // the ticket is admitted now
   return pass_view(s, now);
 }
@@ -161,7 +161,8 @@ core::Result<PassPlan> plan_renewal(core::Room& rm, const OpContext& ctx, std::u
                                     const std::string& ticket, std::string binding) {
   const std::int64_t now = ctx.clock.now_s();
   const core::Session* s = rm.session(position, now);
-  if (!s || s->status != core::SessionStatus::active) return std::unexpected(no_session_to_renew());
+  if (!s || s->status != core::TicketStatus::admitted)
+    return std::unexpected(no_session_to_renew());
   const core::RoomSettings& st = rm.settings();
   PassPlan plan;
   if (fresh(*s, st, now)) plan.issued = pass_view(*s, now);  // renewed already (or not due)
@@ -178,7 +179,8 @@ core::Result<PassView> record_renewal(core::Room& rm, const OpContext& ctx,
   const std::int64_t now = request.issued_at_s;
   if (rm.epoch() != request.epoch) return std::unexpected(no_session_to_renew());
   const core::Session* s = rm.session(request.position, now);
-  if (!s || s->status != core::SessionStatus::active) return std::unexpected(no_session_to_renew());
+  if (!s || s->status != core::TicketStatus::admitted)
+    return std::unexpected(no_session_to_renew());
   // A concurrent request renewed it first: everyone gets that one.
   if (fresh(*s, rm.settings(), now)) return pass_view(*s, now);
   if (auto renewed = rm.renew_session(request.position, pass, request.expires_at_s, 0); !renewed)
@@ -195,7 +197,7 @@ core::Result<PassView> record_renewal(core::Room& rm, const OpContext& ctx,
 }
 
 core::Result<TicketView> end_session(core::Room& rm, const OpContext& ctx, std::uint64_t position,
-                                     const std::string& ticket, core::SessionStatus status,
+                                     const std::string& ticket, core::TicketStatus status,
                                      Effects& fx) {
   if (!rm.has_ticket(position))
     return fail(ErrorCode::gone, "this ticket belongs to a line that was reset; join again");

@@ -65,7 +65,7 @@ core::Result<PassView> record_renewal(core::Room& room, const OpContext& ctx,
                                       const core::PassRequest& request, const std::string& pass,
                                       Effects& fx);
 core::Result<TicketView> end_session(core::Room& room, const OpContext& ctx, std::uint64_t position,
-                                     const std::string& ticket, core::SessionStatus status,
+                                     const std::string& ticket, core::TicketStatus status,
                                      Effects& fx);
 
 // ---- the room ----

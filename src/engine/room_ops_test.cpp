@@ -81,7 +81,7 @@ TEST_F(RoomOpsTest, ARefusedOperationLeavesNoEffects) {
   auto plan = plan_pass(room, ctx(), 1, t, PassOptions{});
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.error().code, core::ErrorCode::conflict);  // not yet
-  auto ended = end_session(room, ctx(), 1, t, core::SessionStatus::completed, refused);
+  auto ended = end_session(room, ctx(), 1, t, core::TicketStatus::completed, refused);
   EXPECT_FALSE(ended);
   EXPECT_TRUE(refused.empty());
 }

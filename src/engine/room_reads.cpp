@@ -61,7 +61,7 @@ core::Result<PassCheck> check_session_pass(core::Room& room, std::uint64_t posit
                         now_s < s->previous_expires_at_s && same(s->previous_pass);
   if (!current && !previous)
     return fail(ErrorCode::unauthorized, "not a pass this room issued for this ticket");
-  if (s->status != core::SessionStatus::active)
+  if (s->status != core::TicketStatus::admitted)
     return fail(ErrorCode::gone,
                 "this pass's session has ended (" + std::string(core::to_string(s->status)) + ")");
   const core::RoomSettings& st = room.settings();

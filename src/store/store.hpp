@@ -89,7 +89,7 @@ class Store {
   virtual Op<RoomView> set_paused(std::string room, bool paused) = 0;
   virtual Op<RoomView> reset(std::string room) = 0;
   virtual Op<TicketView> end_session(std::string room, std::string ticket,
-                                     core::SessionStatus status) = 0;
+                                     core::TicketStatus status) = 0;
   // The admissions of the room's current epoch, in order, from `from` (1-based seq).
   virtual Op<AdmissionsPage> admissions(std::string room, std::uint64_t from,
                                         std::uint64_t limit) = 0;

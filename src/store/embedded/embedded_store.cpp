@@ -443,7 +443,7 @@ Store::Op<RoomView> EmbeddedStore::reset(std::string room) {
 }
 
 Store::Op<TicketView> EmbeddedStore::end_session(std::string room, std::string ticket,
-                                                 core::SessionStatus status) {
+                                                 core::TicketStatus status) {
   auto found = find_ticket(room, ticket);
   if (!found) co_return std::unexpected(found.error());
   const engine::OpContext ctx = context();

@@ -52,7 +52,7 @@ TEST_F(EmbeddedStoreTest, RestartRebuildsTheSameState) {
     ASSERT_EQ(run(s->advance("demo", Advance{.by = 2, .to = std::nullopt})).value(), 2u);
     pass = run(s->issue_pass("demo", tickets[0], {}))->pass;
     ASSERT_TRUE(run(s->issue_pass("demo", tickets[1], {})));
-    ASSERT_TRUE(run(s->end_session("demo", tickets[1], core::SessionStatus::revoked)));
+    ASSERT_TRUE(run(s->end_session("demo", tickets[1], core::TicketStatus::revoked)));
     ASSERT_TRUE(run(s->set_paused("other", true)));
   }
   auto s = open();
@@ -146,7 +146,7 @@ TEST_F(EmbeddedStoreTest, ListsTicketsWhosePassExpired) {
       "demo", ts[1], PassOptions{.issuer = std::nullopt, .lifetime_s = 120, .client_prefix = {}})));
   ASSERT_TRUE(run(s->issue_pass(
       "demo", ts[2], PassOptions{.issuer = std::nullopt, .lifetime_s = 60, .client_prefix = {}})));
-  ASSERT_TRUE(run(s->end_session("demo", ts[2], core::SessionStatus::completed)));
+  ASSERT_TRUE(run(s->end_session("demo", ts[2], core::TicketStatus::completed)));
   EXPECT_TRUE(run(s->expired_tickets("demo"))->empty());
   clock_.advance_ms(61'000);
   EXPECT_EQ(run(s->expired_tickets("demo")).value(), std::vector<std::string>{ts[0]});
@@ -186,7 +186,7 @@ TEST_F(EmbeddedStoreTest, ChangesOfWhatTicketsShowReachTheListener) {
   EXPECT_FALSE(read.states[2].has_value()) << "position 9 was never handed out";
 
   ASSERT_TRUE(run(s->issue_pass("demo", tickets[0], {})));  // eligible -> admitted
-  ASSERT_TRUE(run(s->end_session("demo", tickets[0], core::SessionStatus::completed)));
+  ASSERT_TRUE(run(s->end_session("demo", tickets[0], core::TicketStatus::completed)));
   ASSERT_TRUE(run(s->set_paused("demo", true)));
   ASSERT_TRUE(run(s->reset("demo")));
   EXPECT_EQ(heard.rooms.size(), 5u);

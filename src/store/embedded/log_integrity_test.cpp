@@ -100,7 +100,7 @@ class LogIntegrity : public ::testing::Test {
               PassOptions{.issuer = std::nullopt, .lifetime_s = 60, .client_prefix = {}})));
         ASSERT_TRUE(run(s->renew_pass(room, line.tickets[line.passed - 1], "")));
         ASSERT_TRUE(run(
-            s->end_session(room, line.tickets[line.passed - 2], core::SessionStatus::completed)));
+            s->end_session(room, line.tickets[line.passed - 2], core::TicketStatus::completed)));
       }
       if (round % 10 == 5) {  // paused and resumed (a paused room issues no passes)
         ASSERT_TRUE(run(s->set_paused("b", true)));

@@ -22,7 +22,7 @@ std::vector<engine::LogRecord> every_kind() {
       engine::PausedRecord{"shop", true},
       engine::ResetRecord{"shop", 4},
       engine::PassIssuedRecord{"shop", 3, 41, 1'700'000'000, 1'700'000'600, std::string(400, 'j')},
-      engine::SessionEndRecord{"shop", 3, 41, core::SessionStatus::revoked},
+      engine::SessionEndRecord{"shop", 3, 41, core::TicketStatus::revoked},
       admit,
       engine::EventRecord{"shop", 3, 2, 1'700'000'000, 1'700'000'005, std::string(32, 's'), 1, 500},
       engine::PassRenewedRecord{"shop", 3, 41, 1'700'001'200, std::string(400, 'k')},

@@ -538,7 +538,7 @@ Store::Op<RoomView> RedisStore::reset(std::string room) {
 }
 
 Store::Op<TicketView> RedisStore::end_session(std::string room, std::string ticket,
-                                              core::SessionStatus status) {
+                                              core::TicketStatus status) {
   auto find_op = find_ticket_fresh(room, ticket);
   auto found = co_await std::move(find_op);
   if (!found) co_return std::unexpected(found.error());

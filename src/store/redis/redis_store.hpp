@@ -63,7 +63,7 @@ class RedisStore final : public Store {
   Op<RoomView> set_paused(std::string room, bool paused) override;
   Op<RoomView> reset(std::string room) override;
   Op<TicketView> end_session(std::string room, std::string ticket,
-                             core::SessionStatus status) override;
+                             core::TicketStatus status) override;
   Op<std::vector<std::string>> expired_tickets(std::string room) override;
   Op<AdmissionsPage> admissions(std::string room, std::uint64_t from, std::uint64_t limit) override;
   void drive_admissions() override;
