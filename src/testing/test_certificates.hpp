@@ -26,6 +26,19 @@ inline std::string pem_of(int (*write)(BIO*, void*), void* object) {
   return std::string(data, static_cast<std::size_t>(n));
 }
 
+inline TestCertificate pem_pair(X509* cert, EVP_PKEY* key) {
+  TestCertificate out;
+  out.cert_pem =
+      pem_of([](BIO* b, void* x) { return ::PEM_write_bio_X509(b, static_cast<X509*>(x)); }, cert);
+  out.key_pem = pem_of(
+      [](BIO* b, void* k) {
+        return ::PEM_write_bio_PrivateKey(b, static_cast<EVP_PKEY*>(k), nullptr, nullptr, 0,
+                                          nullptr, nullptr);
+      },
+      key);
+  return out;
+}
+
 // A certificate for `common_name` with `serial`, valid from now for `valid_s` seconds (negative:
 // expired that long ago).
 inline TestCertificate make_test_certificate(const std::string& common_name, long serial,
@@ -43,16 +56,7 @@ inline TestCertificate make_test_certificate(const std::string& common_name, lon
   ::X509_set_issuer_name(cert.get(), name);
   ::X509_set_pubkey(cert.get(), key.get());
   ::X509_sign(cert.get(), key.get(), ::EVP_sha256());
-  TestCertificate out;
-  out.cert_pem = pem_of(
-      [](BIO* b, void* x) { return ::PEM_write_bio_X509(b, static_cast<X509*>(x)); }, cert.get());
-  out.key_pem = pem_of(
-      [](BIO* b, void* k) {
-        return ::PEM_write_bio_PrivateKey(b, static_cast<EVP_PKEY*>(k), nullptr, nullptr, 0,
-                                          nullptr, nullptr);
-      },
-      key.get());
-  return out;
+  return pem_pair(cert.get(), key.get());
 }
 
 // A self-signed certificate that is its own CA, for `subject_alt_names`
@@ -80,16 +84,7 @@ inline TestCertificate make_server_certificate(const char* subject_alt_names) {
     ::X509_EXTENSION_free(ext);
   }
   ::X509_sign(cert.get(), key.get(), ::EVP_sha256());
-  TestCertificate out;
-  out.cert_pem = pem_of(
-      [](BIO* b, void* x) { return ::PEM_write_bio_X509(b, static_cast<X509*>(x)); }, cert.get());
-  out.key_pem = pem_of(
-      [](BIO* b, void* k) {
-        return ::PEM_write_bio_PrivateKey(b, static_cast<EVP_PKEY*>(k), nullptr, nullptr, 0,
-                                          nullptr, nullptr);
-      },
-      key.get());
-  return out;
+  return pem_pair(cert.get(), key.get());
 }
 
 inline void write_file(const std::filesystem::path& path, const std::string& text) {

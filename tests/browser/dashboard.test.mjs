@@ -8,7 +8,14 @@
 // the last 18 s and move within a second instead of ten.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWaitroom, launchBrowser, assertAccessible, screenshot } from './lib.mjs';
+import {
+  startWaitroom,
+  launchBrowser,
+  assertAccessible,
+  screenshot,
+  until,
+  enqueue as enqueueIn,
+} from './lib.mjs';
 
 const HISTORY_INTERVAL_MS = 50;
 const WAIT_MS = 15000;
@@ -19,27 +26,7 @@ let context;
 let page;
 let traffic;
 
-// Polls `fn` until it returns something truthy; fails with `what` after WAIT_MS.
-async function until(fn, what) {
-  const deadline = Date.now() + WAIT_MS;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function enqueue(room) {
-  const r = await fetch(`${wr.base}/v1/rooms/${room}/tickets`, { method: 'POST' });
-  assert.equal(r.status, 201);
-  return (await r.json()).ticket;
-}
+const enqueue = (room) => enqueueIn(wr.base, room);
 
 // Visitors keep arriving in room `sale` and claim their pass once let in, so that every chart
 // has something to show.

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import AxeBuilder from '@axe-core/playwright';
-import { startWaitroom, launchBrowser, screenshot } from './lib.mjs';
+import { startWaitroom, launchBrowser, screenshot, until, enqueue as enqueueIn } from './lib.mjs';
 
 const WAIT_MS = 15000;
 
@@ -16,26 +16,7 @@ let browser;
 let context;
 let page;
 
-async function until(fn, what, waitMs = WAIT_MS) {
-  const deadline = Date.now() + waitMs;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function enqueue(room) {
-  const r = await fetch(`${wr.base}/v1/rooms/${room}/tickets`, { method: 'POST' });
-  assert.equal(r.status, 201);
-  return (await r.json()).ticket;
-}
+const enqueue = (room) => enqueueIn(wr.base, room);
 
 const card = (room) => page.locator(`section[data-room="${room}"]`);
 const fact = (room, name) => card(room).locator(`dd[data-fact="${name}"]`);

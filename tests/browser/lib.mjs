@@ -125,6 +125,30 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
+// Polls `fn` until it returns something truthy and returns that; fails with `what` (and the last
+// value or error seen) after `waitMs`.
+export async function until(fn, what, waitMs = 15000) {
+  const deadline = Date.now() + waitMs;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// Joins `room`'s line on the server at `base`; returns the new ticket's id.
+export async function enqueue(base, room) {
+  const r = await fetch(`${base}/v1/rooms/${room}/tickets`, { method: 'POST' });
+  if (r.status !== 201) throw new Error(`enqueue in ${room}: HTTP ${r.status}`);
+  return (await r.json()).ticket;
+}
+
 export function readRepoFile(relative) {
   return readFileSync(path.join(REPO, relative), 'utf8');
 }

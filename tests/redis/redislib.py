@@ -112,3 +112,13 @@ def commandstats(redis):
             fields = dict(kv.split("=") for kv in rest.split(","))
             out[name] = int(fields["calls"])
     return out
+
+
+def wait_for(predicate, timeout_s, step_s=0.01):
+    """Polls predicate() every step_s until it is true or timeout_s passed; returns its last value."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step_s)
+    return predicate()

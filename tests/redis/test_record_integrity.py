@@ -8,11 +8,11 @@ Each test starts its own redis-server and nodes, and damages records with plain 
 (LINDEX / LSET), as an operator's mistake or a bad restore would."""
 
 import json
-import time
 
 from wrlib import assert_json, assert_problem, describe, unique_room
 
 from conftest import Cluster
+from redislib import wait_for
 
 SEAL = 0xFF
 SEAL_BYTES = 5  # marker + CRC-32C
@@ -29,14 +29,6 @@ def log_key(cluster, room):
 def records(redis, key):
     return [as_bytes(r) for r in redis.command("LRANGE", key, 0, -1)]
 
-
-def wait_for(predicate, timeout_s, step_s=0.1):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step_s)
-    return predicate()
 
 
 def log_lines(node):
@@ -109,7 +101,7 @@ def test_a_damaged_record_stops_its_room_with_a_clear_503_while_other_rooms_keep
 
         # Put right in Redis (the record restored from a backup): served again, nothing lost.
         assert redis.command("LSET", key, index, original) == "OK"
-        assert wait_for(lambda: reader.get(f"/v1/rooms/{damaged_room}").status_code == 200, 25), \
+        assert wait_for(lambda: reader.get(f"/v1/rooms/{damaged_room}").status_code == 200, 25, 0.1), \
             describe(reader.get(f"/v1/rooms/{damaged_room}"))
         assert reader.room_status(damaged_room)["queue_length"] == 6
         assert_json(reader.ticket(damaged_room, tickets[5]), 200)

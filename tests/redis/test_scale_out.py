@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from wrlib import assert_json, describe, unique_room
 
-from redislib import commandstats
+from redislib import commandstats, wait_for
 
 GATE = "/gate/v1/check"
 
@@ -37,14 +37,6 @@ def raw_enqueue(node, room, timeout=10):
 def gate(node, room, token):
     return node.get(GATE, params={"room": room}, headers={"Authorization": f"Bearer {token}"})
 
-
-def wait_for(predicate, timeout_s, step_s=0.01):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step_s)
-    return predicate()
 
 
 def test_positions_are_handed_out_once_across_nodes_in_each_nodes_arrival_order(cluster):
