@@ -35,9 +35,8 @@ core::Result<std::shared_ptr<ssl::context>> make_tls_context(const std::string& 
 }
 
 RedisStream::RedisStream(const executor_type& ex, std::shared_ptr<ssl::context> tls)
-    : resolver_(ex), socket_(ex), tls_context_(std::move(tls)) {
-  if (tls_context_) tls_ = std::make_unique<ssl::stream<tcp::socket&>>(socket_, *tls_context_);
-}
+    : resolver_(ex),
+      stream_(tls ? net::ByteStream(tcp::socket(ex), *tls, tls) : net::ByteStream(ex)) {}
 
 asio::awaitable<core::Result<void>> RedisStream::connect(const RedisUrl& url) {
   const bool ipv6 = url.host.find(':') != std::string::npos;
@@ -50,18 +49,18 @@ asio::awaitable<core::Result<void>> RedisStream::connect(const RedisUrl& url) {
     co_return core::fail(core::ErrorCode::unavailable,
                          "cannot resolve Redis host " + url.host + ": " + resolve_ec.message(), 1);
   auto [connect_ec, endpoint] =
-      co_await asio::async_connect(socket_, endpoints, as_tuple(use_awaitable));
+      co_await asio::async_connect(stream_.socket(), endpoints, as_tuple(use_awaitable));
   if (connect_ec)
     co_return core::fail(core::ErrorCode::unavailable,
                          "cannot connect to Redis at " + where + ": " + connect_ec.message(), 1);
   boost::system::error_code ignored;
-  socket_.set_option(tcp::no_delay(true), ignored);  // pipelined commands go out at once
+  stream_.socket().set_option(tcp::no_delay(true), ignored);  // pipelined commands go out at once
   // Lets the kernel notice a peer that vanished without a word (a reply timeout does too, but
   // only while a command is waiting).
-  socket_.set_option(asio::socket_base::keep_alive(true), ignored);
-  if (!tls_) co_return core::Result<void>{};
+  stream_.socket().set_option(asio::socket_base::keep_alive(true), ignored);
+  if (!stream_.is_tls()) co_return core::Result<void>{};
 
-  SSL* ssl = tls_->native_handle();
+  SSL* ssl = stream_.tls().native_handle();
   boost::system::error_code not_ip;
   asio::ip::make_address(url.host, not_ip);
   if (not_ip) {
@@ -72,7 +71,7 @@ asio::awaitable<core::Result<void>> RedisStream::connect(const RedisUrl& url) {
     ::X509_VERIFY_PARAM_set1_ip_asc(::SSL_get0_param(ssl), url.host.c_str());
   }
   auto [handshake_ec] =
-      co_await tls_->async_handshake(ssl::stream_base::client, as_tuple(use_awaitable));
+      co_await stream_.tls().async_handshake(ssl::stream_base::client, as_tuple(use_awaitable));
   if (handshake_ec) {
     std::string why = handshake_ec.message();
     if (const long verify = ::SSL_get_verify_result(ssl); verify != X509_V_OK)
@@ -86,8 +85,8 @@ asio::awaitable<core::Result<void>> RedisStream::connect(const RedisUrl& url) {
 void RedisStream::close() {
   resolver_.cancel();
   boost::system::error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
 }
 
 StreamDeadline::StreamDeadline(std::shared_ptr<RedisStream> stream,

@@ -1,24 +1,23 @@
 #pragma once
 // The byte stream to one Redis server: TCP, or TLS over it for rediss://. One type for both, so
 // the connection and the subscriber are written once against it (Asio's read and write
-// algorithms take it like a socket). Our own rather than http::Transport: the store does not
-// depend on the HTTP layer, and this side is a TLS client, not a server.
+// algorithms take it like a socket): the shared net::ByteStream, plus the client side of TLS and
+// the connect.
 //
 // Time limits: none of the operations has its own. A StreamDeadline closes the stream when its
 // time is up, which fails whatever is pending on it (resolve, connect, handshake, read, write);
 // one timer bounds a series of steps that way, with no per-operation cancellation.
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 
 #include "core/error.hpp"
+#include "net/byte_stream.hpp"
 #include "store/redis/redis_url.hpp"
 
 namespace waitroom::store::redis {
@@ -53,37 +52,20 @@ class RedisStream {
   }
   bool expired() const { return expired_; }
 
-  executor_type get_executor() { return socket_.get_executor(); }
+  executor_type get_executor() { return stream_.get_executor(); }
 
   template <class MutableBuffers, class Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
-    return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
-        [this](auto handler, const MutableBuffers& b) {
-          if (tls_)
-            tls_->async_read_some(b, std::move(handler));
-          else
-            socket_.async_read_some(b, std::move(handler));
-        },
-        token, buffers);
+    return stream_.async_read_some(buffers, std::forward<Token>(token));
   }
-
   template <class ConstBuffers, class Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-    return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
-        [this](auto handler, const ConstBuffers& b) {
-          if (tls_)
-            tls_->async_write_some(b, std::move(handler));
-          else
-            socket_.async_write_some(b, std::move(handler));
-        },
-        token, buffers);
+    return stream_.async_write_some(buffers, std::forward<Token>(token));
   }
 
  private:
   tcp::resolver resolver_;
-  tcp::socket socket_;
-  std::shared_ptr<boost::asio::ssl::context> tls_context_;  // outlives tls_, made from it
-  std::unique_ptr<boost::asio::ssl::stream<tcp::socket&>> tls_;
+  net::ByteStream stream_;  // TLS with the context given, which it keeps
   bool expired_ = false;
 };
 
