@@ -72,14 +72,13 @@ MALFORMED_IDS = [
 
 # ---- server ---------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def srv():
-    """One server for the module: the demo/legacy rooms, one configured credential and one
-    from the environment."""
+def _module_server(config, name):
+    """A server for the module: the demo/legacy rooms, one configured credential and one from
+    the environment."""
     if not binary_path().exists():
         pytest.fail(f"waitroom binary not found at {binary_path()} (build it or set WAITROOM_BIN)",
                     pytrace=False)
-    s = Server(config_text=CONFIG, name="waitroom-awspriv",
+    s = Server(config_text=config, name=name,
                env={"WAITROOM_AWS_ACCESS_KEY_ID": ENV_ACCESS_KEY,
                     "WAITROOM_AWS_SECRET_ACCESS_KEY": ENV_SECRET_KEY}).start()
     yield s
@@ -89,6 +88,19 @@ def srv():
         pytest.fail(f"sanitizer report(s) {reports} in the server log:\n{s.log_tail(200)}",
                     pytrace=False)
     shutil.rmtree(s.tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def srv():
+    yield from _module_server(CONFIG, "waitroom-awspriv")
+
+
+@pytest.fixture(scope="module")
+def clock_srv():
+    """The same on the manual test clock: token expiry without real waits, so a busy machine
+    cannot expire a one-second token between two requests."""
+    yield from _module_server(CONFIG + "\n[testing]\nmanual_clock = true\n",
+                              "waitroom-awspriv-clock")
 
 
 # ---- signing helpers ---------------------------------------------------------------------------
@@ -659,7 +671,8 @@ def test_expired_tokens_empty_room_is_empty_array(srv):
     assert aws_json(r, 200) == [], describe(r)
 
 
-def test_expired_tokens_lists_only_tokens_expired_by_time(srv):
+def test_expired_tokens_lists_only_tokens_expired_by_time(clock_srv):
+    srv = clock_srv
     room = rs_room(srv)
     short = served(srv, room)
     aws_json(private_generate(srv, room, short, validity_period=1), 200)
@@ -667,7 +680,7 @@ def test_expired_tokens_lists_only_tokens_expired_by_time(srv):
     aws_json(private_generate(srv, room, ended, validity_period=1), 200)
     aws_json(update_session(srv, room, ended, 1), 200)
     live = with_token(srv, room)
-    time.sleep(2.2)
+    srv.advance_clock(2_200)
     ids = expired_tokens(srv, room)
     assert short in ids, ids
     assert ended not in ids, "a completed session is not an expired token"
@@ -675,15 +688,14 @@ def test_expired_tokens_lists_only_tokens_expired_by_time(srv):
     assert len(ids) == 1, ids
 
 
-def test_expired_token_is_no_longer_active(srv):
+def test_expired_token_is_no_longer_active(clock_srv):
+    srv = clock_srv
     room = rs_room(srv)
     short = served(srv, room)
-    # Three seconds of validity: the first count must come before the expiry even when the
-    # machine is busy running other suites beside this one.
-    aws_json(private_generate(srv, room, short, validity_period=3), 200)
+    aws_json(private_generate(srv, room, short, validity_period=1), 200)
     with_token(srv, room)
     assert active_tokens(srv, room) == 2
-    time.sleep(4.2)
+    srv.advance_clock(1_200)
     assert active_tokens(srv, room) == 1
 
 

@@ -414,6 +414,7 @@ class WebhookSink:
         self.batches = []  # (headers, body bytes)
         self.lock = threading.Lock()
         self.server = None
+        self._held = None  # the bound, not listening, socket that keeps the port while stopped
 
     def start(self):
         sink = self
@@ -429,15 +430,28 @@ class WebhookSink:
             def log_message(self, *args):
                 pass
 
+        self._release_port()
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
     def stop(self):
+        """Goes away: connections are refused until start(). The port stays bound (not
+        listening), so no other test's socket can take it in the meantime and keep the sink
+        from coming back on it."""
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+            held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            held.bind(("127.0.0.1", self.port))
+            self._held = held
+
+    def _release_port(self):
+        held, self._held = self._held, None
+        if held is not None:
+            held.close()
 
     def config(self, secret):
         """The [[webhooks]] table that delivers to this sink."""
