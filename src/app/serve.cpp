@@ -152,7 +152,7 @@ struct Runtime {
     minter.emplace(*keys);
     if (redis) {
       auto st =
-          store::redis::RedisStore::open(*redis, cfg.redis.key_prefix, clock(), *ids, *minter);
+          store::redis::open_redis_store(*redis, cfg.redis.key_prefix, clock(), *ids, *minter);
       if (!st) return std::unexpected(st.error());
       store = std::move(*st);
     } else {

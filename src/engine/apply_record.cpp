@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "config/room_settings_codec.hpp"
+#include "engine/room_ops.hpp"
 
 namespace waitroom::engine {
 
@@ -130,6 +131,32 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
         }
       },
       record);
+}
+
+core::Result<void> apply_record(const std::string& name, std::optional<core::Room>& room,
+                                std::uint32_t& last_epoch, const LogRecord& record,
+                                std::int64_t now_s) {
+  if (const auto* put = std::get_if<RoomPutRecord>(&record); put && !room) {
+    auto settings = settings_of(*put);
+    if (!settings) return std::unexpected(settings.error());
+    room.emplace(create_room(name, std::move(*settings), last_epoch));
+    return {};
+  }
+  if (std::holds_alternative<RoomDeleteRecord>(record)) {
+    if (!room)
+      return fail(ErrorCode::internal, "delete of room " + name + " while it does not exist");
+    room.reset();
+    return {};
+  }
+  if (const auto* floor = std::get_if<CounterFloorRecord>(&record)) {
+    // A room re-created after a repair starts past the epochs of the dropped records.
+    last_epoch = std::max(last_epoch, floor->epoch);
+    if (!room) return {};  // deleted (or not yet created) where the log was cut
+  }
+  if (!room)
+    return fail(ErrorCode::internal, "a record of room " + name + " while it does not exist");
+  if (const auto* reset = std::get_if<ResetRecord>(&record)) last_epoch = reset->new_epoch;
+  return apply_room_record(*room, record, now_s);
 }
 
 }  // namespace waitroom::engine

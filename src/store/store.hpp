@@ -1,10 +1,14 @@
 #pragma once
-// What a room's state needs from storage. The embedded store (default) and the Redis store
-// (scale-out) implement it; handlers call exactly one of these per request. Operations are
-// coroutines so that a store may wait on disk or the network without blocking an I/O thread.
+// Every operation on a room that the handlers call, written once over a RoomStorage (the embedded
+// store by default, the Redis store to scale out): find the room or the ticket, run the engine's
+// operation under the room's lock, and answer once its records are durable. Handlers call exactly
+// one of these per request. Operations are coroutines so that storage may wait on disk or the
+// network without blocking an I/O thread.
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -17,6 +21,8 @@
 #include "core/ticket_status.hpp"
 #include "engine/views.hpp"
 #include "ops/event_sink.hpp"
+#include "store/room_storage.hpp"
+#include "token/ticket_id.hpp"
 
 namespace waitroom::store {
 
@@ -38,84 +44,109 @@ using engine::TicketStates;
 using engine::TicketView;
 using engine::WatchedTicket;
 
-// Told, from any thread and possibly under a room's lock, when a room's change counter grew (or
-// the room was deleted). Must not block: note the room and return.
-class RoomChangeListener {
- public:
-  virtual ~RoomChangeListener() = default;
-  virtual void room_changed(const std::string& room) = 0;
-};
-
 class Store {
  public:
   template <class T>
   using Op = boost::asio::awaitable<core::Result<T>>;
 
-  virtual ~Store() = default;
+  Store(std::unique_ptr<RoomStorage> storage, const core::Clock& clock,
+        const token::TicketIdCodec& ids, const core::PassMinter& minter);
+  virtual ~Store();
 
   // Gives the visitor a place at the tail, or returns their ticket when `existing` is a live
   // ticket of this room (one place per browser). `tracks_presence`: the visitor's client polls
   // its ticket, so a ticket not seen for the room's idle timeout has left.
-  virtual Op<EnqueueResult> enqueue(std::string room, std::optional<std::string> existing,
-                                    bool tracks_presence) = 0;
+  Op<EnqueueResult> enqueue(std::string room, std::optional<std::string> existing,
+                            bool tracks_presence);
   // Reads a ticket and records that its visitor is still there.
-  virtual Op<TicketView> ticket(std::string room, std::string ticket) = 0;
+  Op<TicketView> ticket(std::string room, std::string ticket);
   // ticket(), plus what an event stream needs to follow the ticket by position afterwards.
-  virtual Op<WatchedTicket> watch_ticket(std::string room, std::string ticket) = 0;
+  Op<WatchedTicket> watch_ticket(std::string room, std::string ticket);
   // Reads the tickets at `positions` of the room's current epoch under one lock, without decoding
   // ids, and records that their visitors are still there (their streams are open). `positions`
   // must outlive the call.
-  virtual Op<TicketStates> ticket_states(std::string room,
-                                         std::span<const std::uint64_t> positions) = 0;
+  Op<TicketStates> ticket_states(std::string room, std::span<const std::uint64_t> positions);
   // Issues the ticket's pass once it is eligible; asking again returns the same pass.
-  virtual Op<PassView> issue_pass(std::string room, std::string ticket, PassOptions options) = 0;
+  Op<PassView> issue_pass(std::string room, std::string ticket, PassOptions options);
   // Whether `pass` is exactly the pass this room issued for `ticket` and its session is active
   // now. The store keeps every pass it issued, so this is the whole check: a forged or altered
   // token cannot match, and a session ended by an operator fails at once (gone).
-  virtual Op<PassCheck> check_pass(std::string room, std::string ticket, std::string pass) = 0;
+  Op<PassCheck> check_pass(std::string room, std::string ticket, std::string pass);
   // Renews the ticket's active session (renew_on_activity): a new pass valid for the room's
   // pass_lifetime_s from now, unless a concurrent request just did it; returns the current pass.
   // `binding`: the "bind" claim of the pass it renews (a session keeps the binding it began with).
-  virtual Op<PassView> renew_pass(std::string room, std::string ticket, std::string binding) = 0;
+  Op<PassView> renew_pass(std::string room, std::string ticket, std::string binding);
 
-  virtual Op<RoomView> room(std::string room) = 0;
+  Op<RoomView> room(std::string room);
   // The room's pass cookie settings: what gates need of a room besides the pass itself.
-  virtual Op<core::PassCookie> pass_cookie(std::string room) = 0;
-  virtual Op<std::vector<RoomView>> rooms() = 0;
+  Op<core::PassCookie> pass_cookie(std::string room);
+  Op<std::vector<RoomView>> rooms();
   // Creates or changes a room; the bool is true when it was created.
-  virtual Op<std::pair<RoomView, bool>> put_room(std::string room, SettingsUpdate update) = 0;
-  virtual Op<void> delete_room(std::string room) = 0;
-  virtual Op<std::uint64_t> advance(std::string room, Advance advance) = 0;
-  virtual Op<RoomView> set_paused(std::string room, bool paused) = 0;
-  virtual Op<RoomView> reset(std::string room) = 0;
-  virtual Op<TicketView> end_session(std::string room, std::string ticket,
-                                     core::TicketStatus status) = 0;
+  Op<std::pair<RoomView, bool>> put_room(std::string room, SettingsUpdate update);
+  Op<void> delete_room(std::string room);
+  Op<std::uint64_t> advance(std::string room, Advance advance);
+  Op<RoomView> set_paused(std::string room, bool paused);
+  Op<RoomView> reset(std::string room);
+  Op<TicketView> end_session(std::string room, std::string ticket, core::TicketStatus status);
   // The admissions of the room's current epoch, in order, from `from` (1-based seq).
-  virtual Op<AdmissionsPage> admissions(std::string room, std::uint64_t from,
-                                        std::uint64_t limit) = 0;
-  // One step of every room's admission policy (the admission driver calls it about every 100 ms).
-  virtual void drive_admissions() = 0;
+  Op<AdmissionsPage> admissions(std::string room, std::uint64_t from, std::uint64_t limit);
   // Ticket ids whose pass expired by time (not ended by an operator), for AWS's expired_tokens.
-  virtual Op<std::vector<std::string>> expired_tickets(std::string room) = 0;
+  Op<std::vector<std::string>> expired_tickets(std::string room);
+  // One step of every room's admission policy (the admission driver calls it about every 100 ms).
+  void drive_admissions();
 
   // False while the store cannot accept writes (e.g. the log failed, Redis is unreachable).
-  virtual bool ready() const = 0;
+  bool ready() const { return storage_->ready(); }
   // Finishes what is pending (the embedded log's writes, the Redis store's connections); the
   // server has stopped calling it by then.
-  virtual void stop() = 0;
+  void stop() { storage_->stop(); }
   // Records read at start (the embedded log's replay, the Redis store's room logs).
-  virtual std::uint64_t replayed_records() const = 0;
+  std::uint64_t replayed_records() const { return storage_->replayed_records(); }
   // The store's own lines of /metrics (Prometheus text), if it has any.
-  virtual void render_metrics(std::string& /*out*/) const {}
-
+  void render_metrics(std::string& out) const { storage_->render_metrics(out); }
   // Where audit events go (docs/events.md); null: nobody listens. Set before serving.
-  void set_event_sink(ops::EventSink* sink) { events_ = sink; }
+  void set_event_sink(ops::EventSink* sink) { storage_->set_event_sink(sink); }
   // Who hears of room changes (the event streams); null: nobody. Set before serving.
-  void set_change_listener(RoomChangeListener* listener) { changes_ = listener; }
+  void set_change_listener(RoomChangeListener* listener) {
+    storage_->set_change_listener(listener);
+  }
 
  protected:
-  ops::EventSink* events_ = nullptr;
-  RoomChangeListener* changes_ = nullptr;
+  RoomStorage& storage() { return *storage_; }
+
+ private:
+  // A read of the room's state that, where other nodes change rooms too, catches up once when the
+  // state may only be behind (`lagging`) before its answer stands.
+  template <class T, class Read>
+  Op<T> read_fresh(const std::string& room, Read read);
+  // A read of one room, caught up once when this node has not heard of it.
+  template <class T, class Read>
+  Op<T> read_room(const std::string& room, Read read);
+  // A read of one ticket at its position, caught up once when the ticket may be newer than the
+  // state.
+  template <class T, class Read>
+  Op<T> read_ticket(const std::string& room, const std::string& ticket, Read read);
+  // A change of the room's state by an engine operation; its answer once its records are durable.
+  template <class T, class Change>
+  Op<T> change(std::string room, Change change, bool may_create = false);
+  // Both ways a pass is handed out (a first issuance, a renewal): planned under the room's lock,
+  // signed outside it (the expensive step, so other visitors are not held), recorded under the
+  // lock again. A pass issued already is handed out once it is durable.
+  using PassPlanner = core::FunctionRef<core::Result<engine::PassPlan>(
+      core::Room&, const engine::OpContext&, std::uint64_t)>;
+  using PassRecorder = core::FunctionRef<core::Result<PassView>(
+      core::Room&, const engine::OpContext&, const core::PassRequest&, const std::string&,
+      engine::Effects&)>;
+  Op<PassView> hand_out_pass(std::string room, std::string ticket, PassPlanner plan,
+                             PassRecorder record, std::string_view gone);
+  Op<engine::PassPlan> plan_pass(const std::string& room, const std::string& ticket,
+                                 PassPlanner plan);
+
+  std::unique_ptr<RoomStorage> storage_;
+  const core::Clock& clock_;
+  const token::TicketIdCodec& ids_;
+  const core::PassMinter& minter_;
+  std::atomic<std::int64_t> last_metrics_ms_{0};  // when waiting_room_metrics events last went out
 };
 
 }  // namespace waitroom::store

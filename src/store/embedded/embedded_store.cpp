@@ -1,16 +1,13 @@
 #include "store/embedded/embedded_store.hpp"
 
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json.hpp>
+#include <thread>
 
 #include "engine/apply_record.hpp"
-#include "engine/room_reads.hpp"
 #include "store/embedded/log_format.hpp"
 
 namespace waitroom::store {
 
-namespace json = boost::json;
 using core::ErrorCode;
 using core::fail;
 
@@ -21,95 +18,109 @@ core::Error unknown_room(const std::string& room) {
   return core::Error{ErrorCode::not_found, "no room named \"" + room + "\"", 0};
 }
 
+core::Error not_durable() {
+  return core::Error{ErrorCode::unavailable, "the store could not make the change durable",
+                     kUnavailableRetryAfterS};
+}
+
 }  // namespace
 
-core::Result<std::unique_ptr<EmbeddedStore>> EmbeddedStore::open(
+core::Result<std::unique_ptr<EmbeddedStorage>> EmbeddedStorage::open(
     const std::filesystem::path& data_dir, bool fsync_each_batch, const core::Clock& clock,
-    const token::TicketIdCodec& ids, const core::PassMinter& minter) {
+    const token::TicketIdCodec& ids) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec)
     return fail(ErrorCode::internal, "cannot create " + data_dir.string() + ": " + ec.message());
   auto log = DurableLog::open(data_dir / kLogFileName, fsync_each_batch);
   if (!log) return std::unexpected(log.error());
-  std::unique_ptr<EmbeddedStore> store(new EmbeddedStore(std::move(*log), clock, ids, minter));
-  auto replayed = store->log_->replay([&](std::string_view payload) -> core::Result<void> {
+  std::unique_ptr<EmbeddedStorage> storage(new EmbeddedStorage(std::move(*log), clock, ids));
+  auto replayed = storage->log_->replay([&](std::string_view payload) -> core::Result<void> {
     auto record = engine::decode_record(payload);
     if (!record) return std::unexpected(record.error());
-    return store->apply(*record);
+    return storage->apply(*record);
   });
   if (!replayed) return std::unexpected(replayed.error());
-  store->replayed_records_ = *replayed;
-  for (auto& [name, entry] : store->rooms_) entry->room.refresh_presence(clock.now_s());
-  return store;
+  storage->replayed_records_ = *replayed;
+  for (auto& [name, entry] : storage->rooms_)
+    if (entry->room) entry->room->refresh_presence(clock.now_s());
+  return storage;
 }
 
-EmbeddedStore::EmbeddedStore(std::unique_ptr<DurableLog> log, const core::Clock& clock,
-                             const token::TicketIdCodec& ids, const core::PassMinter& minter)
-    : log_(std::move(log)), clock_(clock), ids_(ids), minter_(minter) {}
+EmbeddedStorage::EmbeddedStorage(std::unique_ptr<DurableLog> log, const core::Clock& clock,
+                                 const token::TicketIdCodec& ids)
+    : log_(std::move(log)), clock_(clock), ids_(ids) {}
 
-EmbeddedStore::~EmbeddedStore() { log_->stop(); }
+EmbeddedStorage::~EmbeddedStorage() { stop(); }
+
+void EmbeddedStorage::stop() {
+  log_->stop();  // completes every wait: durable, or failed
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (step_announcements_.load() != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
 
 // Replay: each record re-applies exactly the change that was acknowledged when it was written.
-core::Result<void> EmbeddedStore::apply(const engine::LogRecord& record) {
-  if (const auto* put = std::get_if<engine::RoomPutRecord>(&record)) {
-    auto settings = engine::settings_of(*put);
-    if (!settings) return std::unexpected(settings.error());
-    auto it = rooms_.find(put->room);
-    if (it != rooms_.end()) {
-      it->second->room.set_settings(*settings);
-    } else {
-      core::Room room =
-          engine::create_room(put->room, std::move(*settings), last_epoch_[put->room]);
-      rooms_.emplace(put->room, std::make_shared<Entry>(std::move(room), clock_.now_ms()));
-    }
-    return {};
-  }
-  if (const auto* del = std::get_if<engine::RoomDeleteRecord>(&record)) {
-    if (rooms_.erase(del->room) == 0)
-      return fail(ErrorCode::internal, "delete of unknown room " + del->room);
-    return {};
-  }
+core::Result<void> EmbeddedStorage::apply(const engine::LogRecord& record) {
   const std::string& name =
       std::visit([](const auto& r) -> const std::string& { return r.room; }, record);
-  auto it = rooms_.find(name);
-  if (const auto* floor = std::get_if<engine::CounterFloorRecord>(&record)) {
-    // A room re-created after a repair starts past the epochs of the dropped records.
-    last_epoch_[name] = std::max(last_epoch_[name], floor->epoch);
-    if (it == rooms_.end()) return {};  // deleted (or not yet created) where the log was cut
-  }
-  if (it == rooms_.end()) return fail(ErrorCode::internal, "record for unknown room " + name);
-  if (const auto* reset = std::get_if<engine::ResetRecord>(&record))
-    last_epoch_[name] = reset->new_epoch;
-  return engine::apply_room_record(it->second->room, record, clock_.now_s());
+  auto [it, added] = rooms_.try_emplace(name, nullptr);
+  if (added) it->second = std::make_shared<Entry>(name, clock_.now_ms());
+  Entry& e = *it->second;
+  return engine::apply_record(name, e.room, e.last_epoch, record, clock_.now_s());
 }
 
-std::shared_ptr<EmbeddedStore::Entry> EmbeddedStore::find(const std::string& room) const {
+std::shared_ptr<EmbeddedStorage::Entry> EmbeddedStorage::find(const std::string& room) const {
   std::shared_lock lock(rooms_mu_);
   auto it = rooms_.find(room);
   return it == rooms_.end() ? nullptr : it->second;
 }
 
-// Decodes a ticket id against its room: forged ids are "not found", ids of an earlier epoch "gone".
-core::Result<std::pair<std::shared_ptr<EmbeddedStore::Entry>, std::uint64_t>>
-EmbeddedStore::find_ticket(const std::string& room, const std::string& ticket) const {
-  auto entry = find(room);
-  if (!entry) return std::unexpected(unknown_room(room));
-  auto ref = ids_.decode(room, ticket);
-  if (!ref) return fail(ErrorCode::not_found, "no such ticket in room \"" + room + "\"");
-  std::lock_guard lock(entry->mu);
-  if (ref->epoch != entry->room.epoch())
-    return fail(ErrorCode::gone, "this ticket belongs to a line that was reset; join again");
-  if (!entry->room.has_ticket(ref->position))
-    return fail(ErrorCode::not_found, "no such ticket in room \"" + room + "\"");
-  return std::pair{entry, ref->position};
+std::vector<std::shared_ptr<EmbeddedStorage::Entry>> EmbeddedStorage::entries() const {
+  std::shared_lock lock(rooms_mu_);
+  std::vector<std::shared_ptr<Entry>> all;
+  all.reserve(rooms_.size());
+  for (const auto& [name, entry] : rooms_) all.push_back(entry);
+  return all;
 }
 
-std::uint64_t EmbeddedStore::commit(const std::shared_ptr<Entry>& entry, engine::Effects&& fx) {
+// A pass the room's last record issued is handed out once that record is durable.
+RoomSlot EmbeddedStorage::slot_of(Entry& e) const {
+  return RoomSlot{e.room,
+                  e.last_epoch,
+                  e.expired_sessions,
+                  e.change_id,
+                  engine::OpContext{clock_, ids_, nullptr},
+                  e.last_lsn != 0 && !log_->is_durable(e.last_lsn),
+                  e.last_lsn};
+}
+
+core::Result<void> EmbeddedStorage::read(const std::string& room, Reader read) {
+  auto entry = find(room);
+  if (!entry) {
+    read_absent(read, engine::OpContext{clock_, ids_, nullptr});
+    return {};
+  }
+  std::lock_guard lock(entry->mu);
+  RoomSlot slot = slot_of(*entry);
+  read(slot);
+  return {};
+}
+
+void EmbeddedStorage::for_each_room(Reader read) {
+  for (auto& entry : entries()) {
+    std::lock_guard lock(entry->mu);
+    RoomSlot slot = slot_of(*entry);
+    read(slot);
+  }
+}
+
+std::uint64_t EmbeddedStorage::commit(const std::shared_ptr<Entry>& entry, engine::Effects&& fx) {
   std::uint64_t lsn = 0;
   for (const engine::LogRecord& record : fx.records)
     lsn = log_->append(engine::encode_record(record), /*wake_writer=*/false);  // durable() wakes it
   if (lsn != 0) {
+    entry->last_lsn = lsn;
     std::uint64_t seen = appended_.load();
     while (seen < lsn && !appended_.compare_exchange_weak(seen, lsn)) {
     }
@@ -122,7 +133,7 @@ std::uint64_t EmbeddedStore::commit(const std::shared_ptr<Entry>& entry, engine:
   return lsn;
 }
 
-void EmbeddedStore::announce_durable() {
+void EmbeddedStorage::announce_durable() {
   std::lock_guard announcing(announce_mu_);
   for (;;) {
     Announcement next;
@@ -139,380 +150,124 @@ void EmbeddedStore::announce_durable() {
         std::lock_guard lock(next.entry->mu);
         ++next.entry->change_id;
       }
-      if (changes_) changes_->room_changed(next.entry->room.name());
+      if (changes_) changes_->room_changed(next.entry->name);
     }
   }
 }
 
-boost::asio::awaitable<bool> EmbeddedStore::durable(std::uint64_t lsn) {
+boost::asio::awaitable<bool> EmbeddedStorage::durable(std::uint64_t lsn) {
   bool ok = log_->is_durable(lsn);
   if (!ok) ok = co_await log_->async_wait(lsn, boost::asio::use_awaitable);
   if (ok) announce_durable();
   co_return ok;
 }
 
-core::Result<void> EmbeddedStore::writable() const {
+core::Result<void> EmbeddedStorage::writable() const {
   if (log_->failed())
     return fail(ErrorCode::unavailable, "the store cannot write to disk", kUnavailableRetryAfterS);
   return {};
 }
 
-RoomView EmbeddedStore::view_of(core::Room& room) {
-  return engine::room_view(room, clock_.now_ms());
-}
-
-// The shape every change of one room shares: refuse when the store cannot write, find the room,
-// and under its lock run the operation and append its records, so the log keeps the room's
-// changes in the order they happened. The caller then waits for the returned lsn.
-template <class T, class Operation>
-core::Result<std::pair<T, std::uint64_t>> EmbeddedStore::change_room(const std::string& room,
-                                                                     Operation&& op) {
-  if (auto w = writable(); !w) return std::unexpected(w.error());
-  auto entry = find(room);
-  if (!entry) return std::unexpected(unknown_room(room));
+std::optional<std::uint64_t> EmbeddedStorage::create(const std::string& room, Changer change,
+                                                     std::shared_ptr<Entry>& existing) {
+  std::unique_lock map_lock(rooms_mu_);
+  if (auto it = rooms_.find(room); it != rooms_.end()) {
+    existing = it->second;
+    return std::nullopt;
+  }
+  auto entry = std::make_shared<Entry>(room, clock_.now_ms());
   std::lock_guard lock(entry->mu);
-  if (entry->deleted) return std::unexpected(unknown_room(room));
   engine::Effects fx = effects();
-  core::Result<T> result = op(entry->room, fx);
-  if (!result) return std::unexpected(result.error());
-  const std::uint64_t lsn = commit(entry, std::move(fx));
-  return std::pair{std::move(*result), lsn};
+  RoomSlot slot = slot_of(*entry);
+  if (!change(slot, fx)) return std::nullopt;
+  if (entry->room) rooms_.emplace(room, entry);
+  return commit(entry, std::move(fx));
 }
 
-#define WAITROOM_DURABLE_OR_503(lsn)                                                    \
-  if (!co_await durable(lsn))                                                           \
-  co_return fail(ErrorCode::unavailable, "the store could not make the change durable", \
-                 kUnavailableRetryAfterS)
-
-Store::Op<EnqueueResult> EmbeddedStore::enqueue(std::string room,
-                                                std::optional<std::string> existing,
-                                                bool tracks_presence) {
-  const engine::OpContext ctx = context();
-  if (existing) {
-    if (auto found = find_ticket(room, *existing)) {
-      auto& [entry, position] = *found;
-      std::lock_guard lock(entry->mu);
-      if (auto live = engine::existing_ticket(entry->room, ctx, position, std::move(*existing)))
-        co_return std::move(*live);
-    }
-  }
-  auto changed = change_room<EnqueueResult>(room, [&](core::Room& rm, engine::Effects& fx) {
-    return engine::enqueue(rm, ctx, tracks_presence, fx);
-  });
-  if (!changed) co_return std::unexpected(changed.error());
-  WAITROOM_DURABLE_OR_503(changed->second);
-  co_return std::move(changed->first);
-}
-
-Store::Op<TicketView> EmbeddedStore::ticket(std::string room, std::string ticket) {
-  auto found = find_ticket(room, ticket);
-  if (!found) co_return std::unexpected(found.error());
-  auto& [entry, position] = *found;
-  const engine::OpContext ctx = context();
-  std::lock_guard lock(entry->mu);
-  engine::mark_seen(entry->room, ctx, position, clock_.now_s());
-  co_return engine::ticket_view(entry->room, ctx, position, std::move(ticket));
-}
-
-Store::Op<WatchedTicket> EmbeddedStore::watch_ticket(std::string room, std::string ticket) {
-  auto found = find_ticket(room, ticket);
-  if (!found) co_return std::unexpected(found.error());
-  auto& [entry, position] = *found;
-  const engine::OpContext ctx = context();
-  std::lock_guard lock(entry->mu);
-  engine::mark_seen(entry->room, ctx, position, clock_.now_s());
-  co_return WatchedTicket{engine::ticket_view(entry->room, ctx, position, std::move(ticket)),
-                          entry->room.epoch(), entry->change_id};
-}
-
-Store::Op<TicketStates> EmbeddedStore::ticket_states(std::string room,
-                                                     std::span<const std::uint64_t> positions) {
-  auto entry = find(room);
-  if (!entry) co_return std::unexpected(unknown_room(room));
-  std::lock_guard lock(entry->mu);
-  if (entry->deleted) co_return std::unexpected(unknown_room(room));
-  co_return engine::ticket_states(entry->room, context(), positions, entry->change_id);
-}
-
-// Both ways a pass is handed out (a first issuance, a renewal): planned under the room's lock,
-// signed outside it (the expensive step, so other visitors are not held), recorded under the lock
-// again. A pass issued already is handed out again once everything appended so far is durable.
-Store::Op<PassView> EmbeddedStore::hand_out_pass(std::string room, std::string ticket,
-                                                 PassPlanner plan_op, PassRecorder record_op,
-                                                 std::string_view gone) {
-  auto found = find_ticket(room, ticket);
-  if (!found) co_return std::unexpected(found.error());
-  auto& [entry, position] = *found;
-  core::Result<engine::PassPlan> plan;
-  std::uint64_t issued_by = 0;
-  {
-    std::lock_guard lock(entry->mu);
-    plan = plan_op(entry->room, position);
-    if (plan && !plan->issued)
-      if (auto w = writable(); !w) co_return std::unexpected(w.error());
-    issued_by = appended_.load();
-  }
-  if (!plan) co_return std::unexpected(plan.error());
-  if (plan->issued) {
-    WAITROOM_DURABLE_OR_503(issued_by);
-    co_return std::move(*plan->issued);
-  }
-  auto pass = minter_.mint(plan->request);
-  if (!pass) co_return std::unexpected(pass.error());
-  auto recorded = change_room<PassView>(room, [&](core::Room& rm, engine::Effects& fx) {
-    return record_op(rm, plan->request, *pass, fx);
-  });
-  if (!recorded) {
-    if (recorded.error().code == ErrorCode::not_found)
-      co_return fail(ErrorCode::gone, std::string(gone));
-    co_return std::unexpected(recorded.error());
-  }
-  WAITROOM_DURABLE_OR_503(recorded->second);
-  co_return std::move(recorded->first);
-}
-
-Store::Op<PassView> EmbeddedStore::issue_pass(std::string room, std::string ticket,
-                                              PassOptions options) {
-  const engine::OpContext ctx = context();
-  auto plan = [&](core::Room& rm, std::uint64_t position) {
-    return engine::plan_pass(rm, ctx, position, ticket, options);
-  };
-  auto record = [&](core::Room& rm, const core::PassRequest& request, const std::string& pass,
-                    engine::Effects& fx) {
-    return engine::record_pass(rm, ctx, request, pass, fx);
-  };
-  auto op = hand_out_pass(room, ticket, plan, record,
-                          "the line was reset while the pass was being issued");
-  co_return co_await std::move(op);
-}
-
-Store::Op<PassCheck> EmbeddedStore::check_pass(std::string room, std::string ticket,
-                                               std::string pass) {
-  // The gate's hot path: one lock, and no HMAC on the ticket id, because the whole pass must equal
-  // the one issued at that position (see TicketIdCodec::decode_untrusted).
-  auto entry = find(room);
-  if (!entry) co_return std::unexpected(unknown_room(room));
-  const auto ref = token::TicketIdCodec::decode_untrusted(ticket);
-  if (!ref) co_return fail(ErrorCode::unauthorized, "not a pass this room issued for this ticket");
-  const std::uint64_t position = ref->position;
-  std::lock_guard lock(entry->mu);
-  if (entry->deleted) co_return std::unexpected(unknown_room(room));
-  if (ref->epoch != entry->room.epoch())
-    co_return fail(ErrorCode::gone, "this ticket belongs to a line that was reset; join again");
-  const std::int64_t now = clock_.now_s();
-  auto checked =
-      engine::check_session_pass(entry->room, position, std::move(ticket), std::move(pass), now);
-  if (checked) entry->room.mark_seen(position, now);
-  co_return checked;
-}
-
-Store::Op<PassView> EmbeddedStore::renew_pass(std::string room, std::string ticket,
-                                              std::string binding) {
-  const engine::OpContext ctx = context();
-  auto plan = [&](core::Room& rm, std::uint64_t position) {
-    return engine::plan_renewal(rm, ctx, position, ticket, binding);
-  };
-  auto record = [&](core::Room& rm, const core::PassRequest& request, const std::string& pass,
-                    engine::Effects& fx) {
-    return engine::record_renewal(rm, ctx, request, pass, fx);
-  };
-  auto op = hand_out_pass(room, ticket, plan, record, "this ticket has no active session to renew");
-  co_return co_await std::move(op);
-}
-
-Store::Op<RoomView> EmbeddedStore::room(std::string room) {
-  auto entry = find(room);
-  if (!entry) co_return std::unexpected(unknown_room(room));
-  std::lock_guard lock(entry->mu);
-  co_return view_of(entry->room);
-}
-
-Store::Op<core::PassCookie> EmbeddedStore::pass_cookie(std::string room) {
-  auto entry = find(room);
-  if (!entry) co_return std::unexpected(unknown_room(room));
-  std::lock_guard lock(entry->mu);
-  co_return entry->room.settings().pass_cookie;
-}
-
-Store::Op<std::vector<RoomView>> EmbeddedStore::rooms() {
-  std::vector<std::shared_ptr<Entry>> entries;
-  {
-    std::shared_lock lock(rooms_mu_);
-    for (const auto& [name, entry] : rooms_) entries.push_back(entry);
-  }
-  std::vector<RoomView> views;
-  views.reserve(entries.size());
-  for (auto& entry : entries) {
-    std::lock_guard lock(entry->mu);
-    views.push_back(view_of(entry->room));
-  }
-  co_return views;
-}
-
-Store::Op<std::pair<RoomView, bool>> EmbeddedStore::put_room(std::string room,
-                                                             SettingsUpdate update) {
+// Under the room's lock the operation runs and its records are appended, so the log keeps the
+// room's changes in the order they happened; then the caller waits for them to be durable.
+RoomStorage::Op<void> EmbeddedStorage::change(std::string room, Changer change, bool may_create) {
   if (auto w = writable(); !w) co_return std::unexpected(w.error());
-  const engine::OpContext ctx = context();
-  RoomView view;
-  bool created = false;
-  std::uint64_t lsn = 0;
-  {
-    std::unique_lock map_lock(rooms_mu_);
-    auto it = rooms_.find(room);
-    std::optional<core::RoomSettings> current;
-    std::unique_lock<std::mutex> room_lock;
-    if (it != rooms_.end()) {
-      room_lock = std::unique_lock(it->second->mu);
-      current = it->second->room.settings();
-    }
+  std::optional<std::uint64_t> lsn;
+  auto entry = find(room);
+  if (!entry && may_create) {
+    lsn = create(room, change, entry);
+    if (!lsn && !entry) co_return core::Result<void>{};  // the put failed: nothing to wait for
+  }
+  if (!lsn) {
+    if (!entry) co_return std::unexpected(unknown_room(room));
+    std::lock_guard lock(entry->mu);
     engine::Effects fx = effects();
-    auto settings = engine::put_settings(room, current, update, ctx, fx);
-    if (!settings) co_return std::unexpected(settings.error());
-    std::shared_ptr<Entry> entry;
-    if (it != rooms_.end()) {
-      entry = it->second;
-      entry->room.set_settings(std::move(*settings));
-    } else {
-      core::Room created_room = engine::create_room(room, std::move(*settings), last_epoch_[room]);
-      entry = std::make_shared<Entry>(std::move(created_room), clock_.now_ms());
-      rooms_.emplace(room, entry);
-      created = true;
-    }
-    view = view_of(entry->room);
+    RoomSlot slot = slot_of(*entry);
+    if (!change(slot, fx)) co_return core::Result<void>{};
     lsn = commit(entry, std::move(fx));
   }
-  WAITROOM_DURABLE_OR_503(lsn);
-  co_return std::pair{std::move(view), created};
-}
-
-Store::Op<void> EmbeddedStore::delete_room(std::string room) {
-  if (auto w = writable(); !w) co_return std::unexpected(w.error());
-  std::uint64_t lsn = 0;
-  {
-    std::unique_lock map_lock(rooms_mu_);
-    auto it = rooms_.find(room);
-    if (it == rooms_.end()) co_return std::unexpected(unknown_room(room));
-    std::lock_guard room_lock(it->second->mu);
-    it->second->deleted = true;
-    engine::Effects fx = effects();
-    engine::delete_room(room, context(), fx);
-    lsn = commit(it->second, std::move(fx));
-    rooms_.erase(it);
-  }
-  WAITROOM_DURABLE_OR_503(lsn);
+  auto wait = durable(*lsn);
+  if (const bool ok = co_await std::move(wait); !ok) co_return std::unexpected(not_durable());
   co_return core::Result<void>{};
 }
 
-Store::Op<std::uint64_t> EmbeddedStore::advance(std::string room, Advance advance) {
-  const engine::OpContext ctx = context();
-  auto changed = change_room<std::uint64_t>(room, [&](core::Room& rm, engine::Effects& fx) {
-    return engine::advance(rm, ctx, advance, fx);
-  });
-  if (!changed) co_return std::unexpected(changed.error());
-  WAITROOM_DURABLE_OR_503(changed->second);
-  co_return changed->first;
+// Every room shares the one log. (The wait is a named awaitable: g++ 12 resumed this coroutine on
+// a stale thread when it began with `if (!co_await durable(mark))`.)
+RoomStorage::Op<void> EmbeddedStorage::settle(std::string, std::uint64_t mark) {
+  auto wait = durable(mark);
+  const bool ok = co_await std::move(wait);
+  if (!ok) co_return std::unexpected(not_durable());
+  co_return core::Result<void>{};
 }
 
-Store::Op<RoomView> EmbeddedStore::set_paused(std::string room, bool paused) {
-  const engine::OpContext ctx = context();
-  auto changed = change_room<RoomView>(room, [&](core::Room& rm, engine::Effects& fx) {
-    return engine::set_paused(rm, ctx, paused, fx);
-  });
-  if (!changed) co_return std::unexpected(changed.error());
-  WAITROOM_DURABLE_OR_503(changed->second);
-  co_return std::move(changed->first);
-}
-
-Store::Op<RoomView> EmbeddedStore::reset(std::string room) {
-  if (auto w = writable(); !w) co_return std::unexpected(w.error());
-  auto entry = find(room);
-  if (!entry) co_return std::unexpected(unknown_room(room));
-  core::Result<RoomView> view;
-  std::uint64_t lsn = 0;
-  {
-    std::unique_lock map_lock(rooms_mu_);  // last_epoch_ is shared with put_room
-    std::lock_guard lock(entry->mu);
-    if (entry->deleted) co_return std::unexpected(unknown_room(room));
-    engine::Effects fx = effects();
-    view = engine::reset(entry->room, context(), last_epoch_[room], fx);
-    if (!view) co_return std::unexpected(view.error());
-    lsn = commit(entry, std::move(fx));
-  }
-  WAITROOM_DURABLE_OR_503(lsn);
-  co_return std::move(*view);
-}
-
-Store::Op<TicketView> EmbeddedStore::end_session(std::string room, std::string ticket,
-                                                 core::TicketStatus status) {
-  auto found = find_ticket(room, ticket);
-  if (!found) co_return std::unexpected(found.error());
-  const engine::OpContext ctx = context();
-  auto changed = change_room<TicketView>(room, [&](core::Room& rm, engine::Effects& fx) {
-    return engine::end_session(rm, ctx, found->second, ticket, status, fx);
-  });
-  if (!changed) co_return std::unexpected(changed.error());
-  WAITROOM_DURABLE_OR_503(changed->second);
-  co_return std::move(changed->first);
-}
-
-Store::Op<std::vector<std::string>> EmbeddedStore::expired_tickets(std::string room) {
-  auto entry = find(room);
-  if (!entry) co_return std::unexpected(unknown_room(room));
-  std::lock_guard lock(entry->mu);
-  co_return engine::expired_ticket_ids(entry->room, ids_, clock_.now_s());
-}
-
-Store::Op<AdmissionsPage> EmbeddedStore::admissions(std::string room, std::uint64_t from,
-                                                    std::uint64_t limit) {
-  auto entry = find(room);
-  if (!entry) co_return std::unexpected(unknown_room(room));
-  std::lock_guard lock(entry->mu);
-  co_return engine::admissions_page(entry->room, ids_, from, limit);
-}
-
-void EmbeddedStore::drive_admissions() {
+void EmbeddedStorage::step_rooms(Stepper step) {
   if (log_->failed()) return;  // nothing may change that cannot be made durable
-  std::vector<std::shared_ptr<Entry>> entries;
-  {
-    std::shared_lock lock(rooms_mu_);
-    entries.reserve(rooms_.size());
-    for (const auto& [name, entry] : rooms_) entries.push_back(entry);
-  }
-  const std::int64_t now_ms = clock_.now_ms();
-  std::int64_t last = last_metrics_ms_.load();
-  const bool minute =
-      events_ && now_ms - last >= 60'000 && last_metrics_ms_.compare_exchange_strong(last, now_ms);
-  const engine::OpContext ctx = context();
   std::uint64_t lsn = 0;
-  for (auto& entry : entries) {
+  for (auto& entry : entries()) {
     std::lock_guard lock(entry->mu);
-    if (entry->deleted) continue;
+    if (!entry->room) continue;
     engine::Effects fx = effects();
-    engine::admission_step(entry->room, ctx, now_ms, minute, entry->expired_sessions, fx);
+    RoomSlot slot = slot_of(*entry);
+    step(slot, fx, /*drives=*/true);
     if (!fx.empty()) lsn = std::max(lsn, commit(entry, std::move(fx)));
   }
   // Nobody waits on the steps' records: their announcements leave once the log has them.
-  if (lsn != 0)
+  if (lsn != 0) {
+    step_announcements_.fetch_add(1);
     log_->async_wait(lsn, [this](bool ok) {
       if (ok) announce_durable();
+      step_announcements_.fetch_sub(1);
     });
+  }
 }
 
-core::Result<void> EmbeddedStore::fill(const std::string& room, std::uint64_t count) {
+core::Result<void> EmbeddedStorage::fill(const std::string& room, std::uint64_t count) {
   auto entry = find(room);
   if (!entry) return std::unexpected(unknown_room(room));
   std::lock_guard lock(entry->mu);
+  if (!entry->room) return std::unexpected(unknown_room(room));
+  core::Room& rm = *entry->room;
   const std::int64_t now = clock_.now_s();
   // One record per ticket, exactly as live enqueues write them, so that restart benchmarks
   // replay what a real surge leaves behind.
   for (std::uint64_t i = 0; i < count; ++i) {
-    auto position = entry->room.enqueue(now, 1, core::kTracksPresence);
+    auto position = rm.enqueue(now, 1, core::kTracksPresence);
     if (!position) return std::unexpected(position.error());
     const std::uint64_t lsn = log_->append(engine::encode_record(engine::EnqueueRecord{
-        room, entry->room.epoch(), *position, 1, now, core::kTracksPresence}));  // wakes the writer
+        room, rm.epoch(), *position, 1, now, core::kTracksPresence}));  // wakes the writer
     appended_.store(lsn);
+    entry->last_lsn = lsn;
   }
   return {};
 }
+
+core::Result<std::unique_ptr<EmbeddedStore>> EmbeddedStore::open(
+    const std::filesystem::path& data_dir, bool fsync_each_batch, const core::Clock& clock,
+    const token::TicketIdCodec& ids, const core::PassMinter& minter) {
+  auto storage = EmbeddedStorage::open(data_dir, fsync_each_batch, clock, ids);
+  if (!storage) return std::unexpected(storage.error());
+  return std::unique_ptr<EmbeddedStore>(new EmbeddedStore(std::move(*storage), clock, ids, minter));
+}
+
+EmbeddedStore::EmbeddedStore(std::unique_ptr<EmbeddedStorage> storage, const core::Clock& clock,
+                             const token::TicketIdCodec& ids, const core::PassMinter& minter)
+    : Store(std::move(storage), clock, ids, minter),
+      embedded_(static_cast<EmbeddedStorage&>(this->storage())) {}
 
 }  // namespace waitroom::store

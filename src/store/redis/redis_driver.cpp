@@ -18,22 +18,18 @@ using namespace internal;
 
 // ---- the admission driver --------------------------------------------------------------------
 
-void RedisStore::drive_admissions() {
+void RedisStorage::step_rooms(Stepper step) {
   if (stopping_) return;
-  auto done = asio::co_spawn(ctx_, drive(), asio::use_future);
+  auto done = asio::co_spawn(ctx_, drive(std::move(step)), asio::use_future);
   done.wait_for(std::chrono::seconds(10));
 }
 
-asio::awaitable<void> RedisStore::drive() {
+asio::awaitable<void> RedisStorage::drive(Stepper step) {
   std::vector<std::shared_ptr<Entry>> entries;
   {
     std::shared_lock lock(rooms_mu_);
     for (const auto& [name, entry] : rooms_) entries.push_back(entry);
   }
-  const std::int64_t now_ms = clock_.now_ms();
-  std::int64_t last = last_metrics_ms_.load();
-  const bool minute =
-      events_ && now_ms - last >= 60'000 && last_metrics_ms_.compare_exchange_strong(last, now_ms);
   for (const auto& e : entries) {
     {
       std::lock_guard lock(e->mu);
@@ -57,12 +53,16 @@ asio::awaitable<void> RedisStore::drive() {
     if (now >= e->lease_until) {
       // Another node drives the room: this copy only lets sessions run out and samples the pace.
       std::lock_guard lock(e->mu);
-      if (e->room && engine::observe_step(*e->room, now_ms, e->expired_sessions)) note_change(*e);
+      if (!e->room) continue;
+      engine::Effects observed;
+      RoomSlot slot = slot_of(*e);
+      step(slot, observed, /*drives=*/false);
+      if (observed.changed) note_change(*e);
       continue;
     }
-    auto driver_step = [this, now_ms, minute](Entry& en, engine::Effects& fx) {
-      if (en.room)
-        engine::admission_step(*en.room, context(en), now_ms, minute, en.expired_sessions, fx);
+    auto driver_step = [this, &step](Entry& en, engine::Effects& fx) {
+      RoomSlot slot = slot_of(en);
+      step(slot, fx, /*drives=*/true);
     };
     auto step_op = run_job(e->name, std::move(driver_step), /*fenced=*/true, /*read_only=*/false);
     co_await std::move(step_op);

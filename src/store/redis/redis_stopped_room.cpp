@@ -19,7 +19,7 @@ namespace waitroom::store::redis {
 
 using namespace internal;
 
-void RedisStore::stop_room(Entry& e, std::uint64_t index, std::string_view why) {
+void RedisStorage::stop_room(Entry& e, std::uint64_t index, std::string_view why) {
   const std::string key = keys_.log(e.name);
   const std::string at = std::to_string(index);
   std::string detail = "room \"" + e.name + "\" is stopped: record " + at +
@@ -45,14 +45,14 @@ void RedisStore::stop_room(Entry& e, std::uint64_t index, std::string_view why) 
             "upgraded"}});
 }
 
-void RedisStore::resume_room(Entry& e) {
+void RedisStorage::resume_room(Entry& e) {
   if (!e.damage) return;
   e.damage.reset();
   ops::log_info("a stopped room's log reads again: serving the room",
                 {{"room", e.name}, {"records", e.applied}});
 }
 
-bool RedisStore::refuse_while_stopped(Entry& e, std::vector<Job*>& batch, bool may_recheck) {
+bool RedisStorage::refuse_while_stopped(Entry& e, std::vector<Job*>& batch, bool may_recheck) {
   std::optional<core::Error> damage;
   {
     std::lock_guard lock(e.mu);
@@ -67,7 +67,7 @@ bool RedisStore::refuse_while_stopped(Entry& e, std::vector<Job*>& batch, bool m
   return true;
 }
 
-std::size_t RedisStore::stopped_rooms() const {
+std::size_t RedisStorage::stopped_rooms() const {
   std::vector<std::shared_ptr<Entry>> entries;
   {
     std::shared_lock lock(rooms_mu_);

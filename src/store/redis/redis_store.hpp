@@ -26,48 +26,34 @@
 #include "store/redis/redis_connection.hpp"
 #include "store/redis/redis_keys.hpp"
 #include "store/redis/redis_subscriber.hpp"
+#include "store/room_storage.hpp"
 #include "store/store.hpp"
 #include "token/ticket_id.hpp"
 
 namespace waitroom::store::redis {
 
-class RedisStore final : public Store {
+class RedisStorage final : public RoomStorage {
  public:
   // Connects, loads every room's log and subscribes to the other nodes' changes. Fails when
   // Redis cannot be reached at start (a node that never saw the rooms has nothing to serve).
-  static core::Result<std::unique_ptr<RedisStore>> open(RedisOptions options,
-                                                        std::string key_prefix,
-                                                        const core::Clock& clock,
-                                                        const token::TicketIdCodec& ids,
-                                                        const core::PassMinter& minter);
-  ~RedisStore() override;
+  static core::Result<std::unique_ptr<RedisStorage>> open(RedisOptions options,
+                                                          std::string key_prefix,
+                                                          const core::Clock& clock,
+                                                          const token::TicketIdCodec& ids);
+  ~RedisStorage() override;
 
+  core::Result<void> read(const std::string& room, Reader read) override;
+  bool shared() const override { return true; }
+  Op<void> catch_up(std::string room) override { return sync(std::move(room)); }
+  Op<void> change(std::string room, Changer change, bool may_create) override;
+  // A read-only job of the room's writer waits for the commits in flight; one that failed left
+  // the copy to be read again from the log first.
+  Op<void> settle(std::string room, std::uint64_t) override { return sync(std::move(room)); }
+  void for_each_room(Reader read) override;
+  void step_rooms(Stepper step) override;
+  bool ready() const override;
   void stop() override;
   std::uint64_t replayed_records() const override { return replayed_records_; }
-
-  Op<EnqueueResult> enqueue(std::string room, std::optional<std::string> existing,
-                            bool tracks_presence) override;
-  Op<TicketView> ticket(std::string room, std::string ticket) override;
-  Op<WatchedTicket> watch_ticket(std::string room, std::string ticket) override;
-  Op<TicketStates> ticket_states(std::string room,
-                                 std::span<const std::uint64_t> positions) override;
-  Op<PassView> issue_pass(std::string room, std::string ticket, PassOptions options) override;
-  Op<PassCheck> check_pass(std::string room, std::string ticket, std::string pass) override;
-  Op<PassView> renew_pass(std::string room, std::string ticket, std::string binding) override;
-  Op<RoomView> room(std::string room) override;
-  Op<core::PassCookie> pass_cookie(std::string room) override;
-  Op<std::vector<RoomView>> rooms() override;
-  Op<std::pair<RoomView, bool>> put_room(std::string room, SettingsUpdate update) override;
-  Op<void> delete_room(std::string room) override;
-  Op<std::uint64_t> advance(std::string room, Advance advance) override;
-  Op<RoomView> set_paused(std::string room, bool paused) override;
-  Op<RoomView> reset(std::string room) override;
-  Op<TicketView> end_session(std::string room, std::string ticket,
-                             core::TicketStatus status) override;
-  Op<std::vector<std::string>> expired_tickets(std::string room) override;
-  Op<AdmissionsPage> admissions(std::string room, std::uint64_t from, std::uint64_t limit) override;
-  void drive_admissions() override;
-  bool ready() const override;
   // Commands sent to Redis, changes committed and records appended, waits for a room's write lock.
   void render_metrics(std::string& out) const override;
 
@@ -121,28 +107,12 @@ class RedisStore final : public Store {
     std::chrono::steady_clock::time_point lease_renew_at{};
   };
 
-  RedisStore(RedisOptions options, std::string key_prefix, const core::Clock& clock,
-             const token::TicketIdCodec& ids, const core::PassMinter& minter);
+  RedisStorage(RedisOptions options, std::string key_prefix, const core::Clock& clock,
+               const token::TicketIdCodec& ids);
 
   std::shared_ptr<Entry> find(const std::string& room) const;
   std::shared_ptr<Entry> find_or_add(const std::string& room);
-  // A ticket of a live room's copy, or the error to answer with; `catch_up` when the ticket is
-  // newer than the copy (made on another node a moment ago) and the copy must be brought up first.
-  struct Found {
-    std::shared_ptr<Entry> entry;
-    std::uint64_t position = 0;
-  };
-  core::Result<Found> find_ticket(const std::string& room, const std::string& ticket,
-                                  bool& catch_up) const;
-  Op<Found> find_ticket_fresh(std::string room, std::string ticket);
-
-  Op<std::shared_ptr<Entry>> find_room(std::string room);
-
-  // Runs a room operation as a job of the room's writer (on the store's thread); its answer once
-  // the job's batch is committed (redis_store.cpp).
-  template <class T>
-  Op<T> change(std::string room, std::function<core::Result<T>(Entry&, engine::Effects&)> change,
-               bool fenced = false);
+  RoomSlot slot_of(Entry& entry) const;
   // Any thread: runs `run` as a job of the room's writer; empty `run`: only brings the copy up to
   // the room's log (redis_writer.cpp).
   Op<void> run_job(std::string room, std::function<void(Entry&, engine::Effects&)> run, bool fenced,
@@ -182,31 +152,24 @@ class RedisStore final : public Store {
   bool refuse_while_stopped(Entry& entry, std::vector<Job*>& batch, bool may_recheck);
   std::size_t stopped_rooms() const;
   boost::asio::awaitable<core::Result<void>> load_all();
-  boost::asio::awaitable<void> drive();
+  boost::asio::awaitable<void> drive(Stepper step);
   boost::asio::awaitable<void> release_and_close();
   boost::asio::awaitable<void> refresh_loop();
   void on_message(std::string_view channel, std::string_view message);
   boost::asio::awaitable<void> flush_seen();
 
   void note_change(Entry& entry);
-  engine::OpContext context(Entry& entry) const {
-    return engine::OpContext{clock_, ids_, &entry.seen};
-  }
-  engine::Effects effects() const { return engine::Effects(events_ != nullptr); }
-  RoomView view_of(core::Room& room);
 
   RedisOptions options_;
   RedisKeys keys_;
   const core::Clock& clock_;
   const token::TicketIdCodec& ids_;
-  const core::PassMinter& minter_;
   const std::string node_;  // this node's id (lease holder, lock token prefix)
   std::uint64_t replayed_records_ = 0;
   std::atomic<std::uint64_t> commands_{0};    // sent by this node, every kind
   std::atomic<std::uint64_t> commits_{0};     // batches whose records Redis appended
   std::atomic<std::uint64_t> records_{0};     // records appended by those
   std::atomic<std::uint64_t> lock_waits_{0};  // begins that found another node's write lock
-  std::atomic<std::int64_t> last_metrics_ms_{0};
   std::uint64_t lock_tokens_ = 0;
 
   boost::asio::io_context ctx_;
@@ -219,5 +182,11 @@ class RedisStore final : public Store {
   mutable std::shared_mutex rooms_mu_;
   std::map<std::string, std::shared_ptr<Entry>> rooms_;
 };
+
+// The room operations (store.hpp) over the Redis storage.
+core::Result<std::unique_ptr<Store>> open_redis_store(RedisOptions options, std::string key_prefix,
+                                                      const core::Clock& clock,
+                                                      const token::TicketIdCodec& ids,
+                                                      const core::PassMinter& minter);
 
 }  // namespace waitroom::store::redis

@@ -14,7 +14,6 @@
 
 #include "core/error.hpp"
 #include "core/room.hpp"
-#include "engine/apply_record.hpp"
 #include "engine/room_ops.hpp"
 
 namespace waitroom::store::redis::internal {
@@ -104,28 +103,4 @@ inline std::vector<std::string_view> split(std::string_view s) {
   return parts;
 }
 
-// Applies one record to a room's copy: a room's creation and deletion here, everything else as
-// the embedded store's replay does it (engine/apply_record.hpp).
-inline core::Result<void> apply_to(const std::string& name, std::optional<core::Room>& room,
-                                   std::uint32_t& last_epoch, const engine::LogRecord& record,
-                                   std::int64_t now_s) {
-  if (const auto* put = std::get_if<engine::RoomPutRecord>(&record); put && !room) {
-    auto settings = engine::settings_of(*put);
-    if (!settings) return std::unexpected(settings.error());
-    room.emplace(engine::create_room(name, std::move(*settings), last_epoch));
-    return {};
-  }
-  if (std::holds_alternative<engine::RoomDeleteRecord>(record)) {
-    room.reset();
-    return {};
-  }
-  if (const auto* floor = std::get_if<engine::CounterFloorRecord>(&record)) {
-    last_epoch = std::max(last_epoch, floor->epoch);
-    if (!room) return {};
-  }
-  if (!room)
-    return fail(ErrorCode::internal, "a record of room " + name + " while it does not exist");
-  if (const auto* reset = std::get_if<engine::ResetRecord>(&record)) last_epoch = reset->new_epoch;
-  return engine::apply_room_record(*room, record, now_s);
-}
 }  // namespace waitroom::store::redis::internal

@@ -19,7 +19,7 @@ using namespace internal;
 
 // ---- start-up, other nodes' changes, presence -------------------------------------------------
 
-asio::awaitable<core::Result<void>> RedisStore::load_all() {
+asio::awaitable<core::Result<void>> RedisStorage::load_all() {
   std::vector<std::string> smembers{"SMEMBERS", keys_.rooms()};
   auto smembers_op = redis_->command(std::move(smembers));
   auto members = co_await std::move(smembers_op);
@@ -34,7 +34,7 @@ asio::awaitable<core::Result<void>> RedisStore::load_all() {
   co_return core::Result<void>{};
 }
 
-void RedisStore::on_message(std::string_view channel, std::string_view message) {
+void RedisStorage::on_message(std::string_view channel, std::string_view message) {
   auto parts = split(message);
   if (channel == keys_.changes_channel()) {
     // ROOM NODE LENGTH; this node's own commits are applied already.
@@ -58,7 +58,7 @@ void RedisStore::on_message(std::string_view channel, std::string_view message) 
   }
 }
 
-asio::awaitable<void> RedisStore::flush_seen() {
+asio::awaitable<void> RedisStorage::flush_seen() {
   std::vector<std::shared_ptr<Entry>> entries;
   {
     std::shared_lock lock(rooms_mu_);
@@ -89,7 +89,7 @@ asio::awaitable<void> RedisStore::flush_seen() {
 
 // Every second: rooms created elsewhere, logs that grew while a message was missed (or shrank:
 // Redis lost data), and this node's presence for the others.
-asio::awaitable<void> RedisStore::refresh_loop() {
+asio::awaitable<void> RedisStorage::refresh_loop() {
   asio::steady_timer timer(ctx_);
   while (!stopping_) {
     timer.expires_after(std::chrono::milliseconds(1000));

@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "engine/apply_record.hpp"
 #include "ops/log.hpp"
 #include "store/redis/redis_record.hpp"
 #include "store/redis/redis_scripts.hpp"
@@ -23,9 +24,9 @@ using namespace internal;
 // Any thread: runs `run` as a job of the room's writer (on the store's thread) and resumes the
 // caller on its own executor once the job's batch is committed (or failed). `run` may be empty:
 // the job only brings the copy up to the log.
-Store::Op<void> RedisStore::run_job(std::string room,
-                                    std::function<void(Entry&, engine::Effects&)> run, bool fenced,
-                                    bool read_only) {
+RoomStorage::Op<void> RedisStorage::run_job(std::string room,
+                                            std::function<void(Entry&, engine::Effects&)> run,
+                                            bool fenced, bool read_only) {
   Job job;
   job.fenced = fenced;
   job.read_only = read_only;
@@ -49,7 +50,7 @@ Store::Op<void> RedisStore::run_job(std::string room,
 
 // Any thread: hands the job to the room's writer, started on the store's thread when it is not
 // running; a running writer takes it at its next look, so a burst costs one wake-up, not one each.
-void RedisStore::submit(const std::string& room, Job* job) {
+void RedisStorage::submit(const std::string& room, Job* job) {
   for (;;) {
     std::shared_ptr<Entry> e = find_or_add(room);
     std::lock_guard lock(e->inbox_mu);
@@ -63,26 +64,26 @@ void RedisStore::submit(const std::string& room, Job* job) {
   }
 }
 
-bool RedisStore::take_jobs(Entry& e) {
+bool RedisStorage::take_jobs(Entry& e) {
   std::lock_guard lock(e.inbox_mu);
   for (Job* job : e.inbox) e.jobs.push_back(job);
   e.inbox.clear();
   return !e.jobs.empty();
 }
 
-Store::Op<void> RedisStore::sync(std::string room) {
+RoomStorage::Op<void> RedisStorage::sync(std::string room) {
   auto op = run_job(std::move(room), nullptr, false, true);
   co_return co_await std::move(op);
 }
 
-void RedisStore::schedule_sync(const std::shared_ptr<Entry>& e) {
+void RedisStorage::schedule_sync(const std::shared_ptr<Entry>& e) {
   if (e->sync_queued) return;
   e->sync_queued = true;
   asio::co_spawn(ctx_, run_job(e->name, nullptr, false, true),
                  [e](std::exception_ptr, core::Result<void>) { e->sync_queued = false; });
 }
 
-asio::awaitable<void> RedisStore::run_writer(std::shared_ptr<Entry> e) {
+asio::awaitable<void> RedisStorage::run_writer(std::shared_ptr<Entry> e) {
   asio::steady_timer landed(ctx_, asio::steady_timer::time_point::max());
   e->landed = &landed;
   for (;;) {
@@ -153,7 +154,7 @@ asio::awaitable<void> RedisStore::run_writer(std::shared_ptr<Entry> e) {
 }
 
 // Until at most `allowed` of the room's commits are in flight.
-asio::awaitable<void> RedisStore::wait_for_commits(Entry& e, int allowed) {
+asio::awaitable<void> RedisStorage::wait_for_commits(Entry& e, int allowed) {
   while (e.in_flight > allowed) {
     e.landed->expires_at(asio::steady_timer::time_point::max());
     boost::system::error_code ec;
@@ -163,7 +164,7 @@ asio::awaitable<void> RedisStore::wait_for_commits(Entry& e, int allowed) {
 
 // A change under the kept lock is decided on the copy with the changes still in flight and
 // follows them (kMaxInFlight at most); anything else waits until they have all landed.
-asio::awaitable<void> RedisStore::wait_for_room_to_commit(Entry& e, bool writes) {
+asio::awaitable<void> RedisStorage::wait_for_room_to_commit(Entry& e, bool writes) {
   for (;;) {
     const bool follows = writes && !e.diverged && e.lock_until > SteadyClock::now();
     if (e.in_flight <= (follows ? kMaxInFlight - 1 : 0)) co_return;
@@ -172,7 +173,7 @@ asio::awaitable<void> RedisStore::wait_for_room_to_commit(Entry& e, bool writes)
   }
 }
 
-asio::awaitable<void> RedisStore::unlock(Entry& e) {
+asio::awaitable<void> RedisStorage::unlock(Entry& e) {
   if (e.lock_token.empty()) co_return;
   e.lock_until = {};
   std::vector<std::string> keys{keys_.write_lock(e.name)};
@@ -182,14 +183,14 @@ asio::awaitable<void> RedisStore::unlock(Entry& e) {
   commands_.fetch_add(1);
 }
 
-void RedisStore::finish(std::vector<Job*>& batch, const std::optional<core::Error>& failure) {
+void RedisStorage::finish(std::vector<Job*>& batch, const std::optional<core::Error>& failure) {
   for (auto* job : batch) {
     if (failure) job->failure = failure;
     job->done();
   }
 }
 
-asio::awaitable<core::Result<void>> RedisStore::reload(Entry& e) {
+asio::awaitable<core::Result<void>> RedisStorage::reload(Entry& e) {
   std::optional<core::Room> room;
   std::uint32_t last_epoch = 0;
   std::uint64_t applied = 0;
@@ -210,7 +211,8 @@ asio::awaitable<core::Result<void>> RedisStore::reload(Entry& e) {
         unreadable = record.error().detail;
         break;
       }
-      if (auto a = apply_to(e.name, room, last_epoch, *record, clock_.now_s()); !a) co_return a;
+      if (auto a = engine::apply_record(e.name, room, last_epoch, *record, clock_.now_s()); !a)
+        co_return a;
       ++applied;
     }
     if (reply->elements.size() < static_cast<std::size_t>(kLoadChunk)) break;
@@ -234,7 +236,7 @@ asio::awaitable<core::Result<void>> RedisStore::reload(Entry& e) {
 // A record that cannot be read stops the room there (redis_stopped_room.cpp); one that does not
 // apply makes the copy diverge: it is read again from the log before its next change. A stopped
 // room whose log now reads to its end is served again.
-void RedisStore::apply_missing(Entry& e, const std::vector<Reply>& missing) {
+void RedisStorage::apply_missing(Entry& e, const std::vector<Reply>& missing) {
   for (const Reply& r : missing) {
     auto record = read_record(r.str);
     if (!record) {
@@ -253,7 +255,7 @@ void RedisStore::apply_missing(Entry& e, const std::vector<Reply>& missing) {
 
 // Brings the copy up to the log: under the room's write lock when something will be written, so
 // nothing is appended between what this node reads and what it writes.
-asio::awaitable<core::Result<RedisStore::Tail>> RedisStore::read_tail(Entry& e, bool writes) {
+asio::awaitable<core::Result<RedisStorage::Tail>> RedisStorage::read_tail(Entry& e, bool writes) {
   if (writes && e.lock_until > SteadyClock::now()) {
     // The lock kept since this node's last commit: only this node appended since.
     co_return Tail{static_cast<std::int64_t>(e.sent), {}};
@@ -276,7 +278,7 @@ asio::awaitable<core::Result<RedisStore::Tail>> RedisStore::read_tail(Entry& e, 
 
 // Takes the room's write lock (the begin script), waiting with a growing back-off while another
 // node holds it, at most kLockWait; returns the log's length and the records this copy lacks.
-asio::awaitable<core::Result<RedisStore::Tail>> RedisStore::take_write_lock(Entry& e) {
+asio::awaitable<core::Result<RedisStorage::Tail>> RedisStorage::take_write_lock(Entry& e) {
   const auto deadline = SteadyClock::now() + kLockWait;
   auto backoff = std::chrono::microseconds(200);
   const std::string token = node_ + ":" + std::to_string(++lock_tokens_);
@@ -313,8 +315,8 @@ asio::awaitable<core::Result<RedisStore::Tail>> RedisStore::take_write_lock(Entr
   }
 }
 
-asio::awaitable<void> RedisStore::write_batch(std::shared_ptr<Entry> entry,
-                                              std::vector<Job*> batch) {
+asio::awaitable<void> RedisStorage::write_batch(std::shared_ptr<Entry> entry,
+                                                std::vector<Job*> batch) {
   Entry& e = *entry;
   const bool writes = std::any_of(batch.begin(), batch.end(), [](Job* j) { return !j->read_only; });
   const bool fenced = std::any_of(batch.begin(), batch.end(), [](Job* j) { return j->fenced; });
@@ -378,9 +380,9 @@ asio::awaitable<void> RedisStore::write_batch(std::shared_ptr<Entry> entry,
                  asio::detached);
 }
 
-asio::awaitable<void> RedisStore::commit_batch(std::shared_ptr<Entry> entry,
-                                               std::vector<Job*> batch, engine::Effects out,
-                                               std::int64_t length, bool fenced) {
+asio::awaitable<void> RedisStorage::commit_batch(std::shared_ptr<Entry> entry,
+                                                 std::vector<Job*> batch, engine::Effects out,
+                                                 std::int64_t length, bool fenced) {
   Entry& e = *entry;
   const bool keep = e.contended_until <= SteadyClock::now();
   if (!keep) e.lock_until = {};  // let go by this commit: nothing may follow it under this lock

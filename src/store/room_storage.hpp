@@ -1,0 +1,107 @@
+#pragma once
+// What storage is, for the room operations written once in store/store.cpp: keep each room's
+// state, run a read or a change on it under the room's lock, make a change's records durable and
+// only then tell what it announces. The embedded store (the durable log) and the Redis store (the
+// room's log in Redis, committed under the room's write lock) implement it.
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/error.hpp"
+#include "core/function_ref.hpp"
+#include "core/room.hpp"
+#include "engine/effects.hpp"
+#include "engine/room_ops.hpp"
+#include "ops/event_sink.hpp"
+
+namespace waitroom::store {
+
+// Told, from any thread and possibly under a room's lock, when a room's change counter grew (or
+// the room was deleted). Must not block: note the room and return.
+class RoomChangeListener {
+ public:
+  virtual ~RoomChangeListener() = default;
+  virtual void room_changed(const std::string& room) = 0;
+};
+
+// One room's state as an operation sees it, under the room's lock for the length of one call.
+struct RoomSlot {
+  std::optional<core::Room>& room;  // empty: no room by this name (not yet, or deleted)
+  std::uint32_t& last_epoch;        // the last epoch the name used; outlives a delete
+  std::uint64_t& expired_sessions;  // sessions found expired when listeners last heard
+  // Grows with every announced change a ticket's status may show (WatchedTicket, TicketStates).
+  std::uint64_t change_id = 0;
+  engine::OpContext ctx;
+  // The state holds a change not known to be durable yet: what it shows of that change (a pass)
+  // may be handed out only after settle(room, mark).
+  bool unsettled = false;
+  std::uint64_t mark = 0;
+};
+
+class RoomStorage {
+ public:
+  template <class T>
+  using Op = boost::asio::awaitable<core::Result<T>>;
+  using Reader = core::FunctionRef<void(RoomSlot&)>;
+  // Returns false when the operation failed: it changed nothing and its effects are dropped.
+  using Changer = core::FunctionRef<bool(RoomSlot&, engine::Effects&)>;
+  // `drives`: false where another node drives the room; then only time passes (sessions run out,
+  // the pace is sampled) and nothing may be recorded. Owning (ten calls a second, not a hot path):
+  // a storage may still run a step its caller stopped waiting for.
+  using Stepper = std::function<void(RoomSlot&, engine::Effects&, bool drives)>;
+
+  virtual ~RoomStorage() = default;
+
+  // Runs `read` on the room's state under its lock; an empty slot when there is no such room.
+  // Fails only when the room cannot be served from here (its log in Redis is damaged).
+  virtual core::Result<void> read(const std::string& room, Reader read) = 0;
+  // Other nodes change the rooms too (the Redis store): a state that lacks a room or a ticket may
+  // only be behind, and catch_up() brings the room's state up to what is committed.
+  virtual bool shared() const = 0;
+  virtual Op<void> catch_up(std::string room) = 0;
+  // Runs `change` on the room's state under its write lock. When it succeeds, its records are
+  // appended in the order the room's changes happen, and this resumes once they are durable and
+  // what they announce (audit events, the change counter) has gone out. `may_create`: the room
+  // need not exist (a put); otherwise an unknown room fails without running `change`.
+  virtual Op<void> change(std::string room, Changer change, bool may_create) = 0;
+  // Resumes once what a read saw at `mark` is durable, or has been dropped from the state because
+  // it could not be made so (a read after this shows which).
+  virtual Op<void> settle(std::string room, std::uint64_t mark) = 0;
+  // Every room's state under its lock, one after another (rooms not served from here left out).
+  virtual void for_each_room(Reader read) = 0;
+  // One admission step of every room (the driver runs it every kAdmissionStepMs).
+  virtual void step_rooms(Stepper step) = 0;
+
+  // False while the storage cannot accept writes (the log failed, Redis is unreachable).
+  virtual bool ready() const = 0;
+  // Finishes what is pending; nothing calls the storage any more by then.
+  virtual void stop() = 0;
+  // Records read at start (the embedded log's replay, the Redis store's room logs).
+  virtual std::uint64_t replayed_records() const = 0;
+  // The storage's own lines of /metrics (Prometheus text), if it has any.
+  virtual void render_metrics(std::string& /*out*/) const {}
+
+  // Where audit events go (docs/events.md); null: nobody listens. Set before serving.
+  void set_event_sink(ops::EventSink* sink) { events_ = sink; }
+  bool wants_events() const { return events_ != nullptr; }
+  // Who hears of room changes (the event streams); null: nobody. Set before serving.
+  void set_change_listener(RoomChangeListener* listener) { changes_ = listener; }
+
+ protected:
+  engine::Effects effects() const { return engine::Effects(events_ != nullptr); }
+  // A read of a room this storage has no state for: an empty slot.
+  static void read_absent(const Reader& read, const engine::OpContext& ctx) {
+    std::optional<core::Room> none;
+    std::uint32_t epoch = 0;
+    std::uint64_t expired = 0;
+    RoomSlot slot{none, epoch, expired, 0, ctx};
+    read(slot);
+  }
+
+  ops::EventSink* events_ = nullptr;
+  RoomChangeListener* changes_ = nullptr;
+};
+
+}  // namespace waitroom::store

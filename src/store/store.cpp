@@ -1,0 +1,429 @@
+#include "store/store.hpp"
+
+#include "engine/room_reads.hpp"
+
+namespace waitroom::store {
+
+using core::ErrorCode;
+using core::fail;
+
+namespace {
+
+core::Error unknown_room(const std::string& room) {
+  return core::Error{ErrorCode::not_found, "no room named \"" + room + "\"", 0};
+}
+
+core::Error no_such_ticket(const std::string& room) {
+  return core::Error{ErrorCode::not_found, "no such ticket in room \"" + room + "\"", 0};
+}
+
+core::Error reset_line() {
+  return core::Error{ErrorCode::gone, "this ticket belongs to a line that was reset; join again",
+                     0};
+}
+
+// Where the ticket `ref` (its id decoded against the room; nullopt: forged) is in the room's
+// state. `lagging`: the state may only be behind (a room, an epoch or a ticket newer than it);
+// a forged id never counts as that, so it never costs a catch-up.
+core::Result<std::uint64_t> locate(const std::string& room,
+                                   const std::optional<token::TicketRef>& ref, const RoomSlot& s,
+                                   bool& lagging) {
+  if (!s.room) {
+    lagging = ref.has_value();
+    return std::unexpected(unknown_room(room));
+  }
+  if (!ref) return std::unexpected(no_such_ticket(room));
+  const core::Room& rm = *s.room;
+  if (ref->epoch != rm.epoch()) {
+    lagging = ref->epoch > rm.epoch();
+    return std::unexpected(reset_line());
+  }
+  if (!rm.has_ticket(ref->position)) {
+    lagging = true;
+    return std::unexpected(no_such_ticket(room));
+  }
+  return ref->position;
+}
+
+}  // namespace
+
+Store::Store(std::unique_ptr<RoomStorage> storage, const core::Clock& clock,
+             const token::TicketIdCodec& ids, const core::PassMinter& minter)
+    : storage_(std::move(storage)), clock_(clock), ids_(ids), minter_(minter) {}
+
+Store::~Store() = default;
+
+// ---- the frames every operation shares ----------------------------------------------------------
+
+// `read(slot, lagging)` answers from the slot and sets `lagging` when that answer may only come
+// from a state that is behind.
+template <class T, class Read>
+Store::Op<T> Store::read_fresh(const std::string& room, Read read) {
+  for (int attempt = 0;; ++attempt) {
+    bool lagging = false;
+    std::optional<core::Result<T>> answer;
+    auto reader = [&](RoomSlot& s) { answer.emplace(read(s, lagging)); };
+    if (auto r = storage_->read(room, reader); !r) co_return std::unexpected(r.error());
+    if (*answer || !lagging || attempt > 0 || !storage_->shared()) co_return std::move(*answer);
+    auto catch_up = storage_->catch_up(room);
+    if (auto caught = co_await std::move(catch_up); !caught)
+      co_return std::unexpected(caught.error());
+  }
+}
+
+template <class T, class Read>
+Store::Op<T> Store::read_room(const std::string& room, Read read) {
+  auto op = read_fresh<T>(room, [&](RoomSlot& s, bool& lagging) -> core::Result<T> {
+    if (!s.room) {
+      lagging = core::is_valid_room_name(room);
+      return std::unexpected(unknown_room(room));
+    }
+    return read(*s.room, s);
+  });
+  co_return co_await std::move(op);
+}
+
+template <class T, class Read>
+Store::Op<T> Store::read_ticket(const std::string& room, const std::string& ticket, Read read) {
+  const auto ref = ids_.decode(room, ticket);
+  auto op = read_fresh<T>(room, [&](RoomSlot& s, bool& lagging) -> core::Result<T> {
+    auto position = locate(room, ref, s, lagging);
+    if (!position) return std::unexpected(position.error());
+    return read(*s.room, s, *position);
+  });
+  co_return co_await std::move(op);
+}
+
+// `change(room, slot, fx)` is an engine operation: on an error it has changed nothing.
+template <class T, class Change>
+Store::Op<T> Store::change(std::string room, Change change, bool may_create) {
+  std::optional<core::Result<T>> answer;
+  auto changer = [&](RoomSlot& s, engine::Effects& fx) {
+    engine::Effects mine(fx.wants_events);
+    answer.emplace(change(s, mine));
+    if (!*answer) return false;
+    fx.append(std::move(mine));
+    return true;
+  };
+  auto op = storage_->change(room, changer, may_create);
+  if (auto done = co_await std::move(op); !done) co_return std::unexpected(done.error());
+  if (!answer) co_return std::unexpected(unknown_room(room));
+  co_return std::move(*answer);
+}
+
+// ---- tickets ------------------------------------------------------------------------------------
+
+Store::Op<EnqueueResult> Store::enqueue(std::string room, std::optional<std::string> existing,
+                                        bool tracks_presence) {
+  std::optional<token::TicketRef> ref;
+  if (existing) ref = ids_.decode(room, *existing);
+  // The visitor's live ticket, if the state knows it (no write lock needed for that).
+  auto live_ticket = [&](RoomSlot& s) -> std::optional<EnqueueResult> {
+    if (!ref || !s.room || ref->epoch != s.room->epoch()) return std::nullopt;
+    if (!s.room->has_ticket(ref->position)) return std::nullopt;
+    return engine::existing_ticket(*s.room, s.ctx, ref->position, *existing);
+  };
+  if (ref) {
+    std::optional<EnqueueResult> live;
+    if (auto r = storage_->read(room, [&](RoomSlot& s) { live = live_ticket(s); }); !r)
+      co_return std::unexpected(r.error());
+    if (live) co_return std::move(*live);
+  }
+  auto op = change<EnqueueResult>(
+      room, [&](RoomSlot& s, engine::Effects& fx) -> core::Result<EnqueueResult> {
+        if (!s.room) return std::unexpected(unknown_room(room));
+        // The ticket may be one the state had not seen when asked above (made on another node).
+        if (auto live = live_ticket(s)) return std::move(*live);
+        return engine::enqueue(*s.room, s.ctx, tracks_presence, fx);
+      });
+  co_return co_await std::move(op);
+}
+
+Store::Op<TicketView> Store::ticket(std::string room, std::string ticket) {
+  auto op = read_ticket<TicketView>(
+      room, ticket, [&](core::Room& rm, RoomSlot& s, std::uint64_t position) {
+        engine::mark_seen(rm, s.ctx, position, clock_.now_s());
+        // Moved: an answer found is final (nothing reads again after it).
+        return core::Result<TicketView>(
+            engine::ticket_view(rm, s.ctx, position, std::move(ticket)));
+      });
+  co_return co_await std::move(op);
+}
+
+Store::Op<WatchedTicket> Store::watch_ticket(std::string room, std::string ticket) {
+  auto op = read_ticket<WatchedTicket>(
+      room, ticket, [&](core::Room& rm, RoomSlot& s, std::uint64_t position) {
+        engine::mark_seen(rm, s.ctx, position, clock_.now_s());
+        return core::Result<WatchedTicket>(WatchedTicket{
+            engine::ticket_view(rm, s.ctx, position, std::move(ticket)), rm.epoch(), s.change_id});
+      });
+  co_return co_await std::move(op);
+}
+
+Store::Op<TicketStates> Store::ticket_states(std::string room,
+                                             std::span<const std::uint64_t> positions) {
+  core::Result<TicketStates> answer = std::unexpected(unknown_room(room));
+  auto read = storage_->read(room, [&](RoomSlot& s) {
+    if (s.room) answer = engine::ticket_states(*s.room, s.ctx, positions, s.change_id);
+  });
+  if (!read) co_return std::unexpected(read.error());
+  co_return answer;
+}
+
+Store::Op<TicketView> Store::end_session(std::string room, std::string ticket,
+                                         core::TicketStatus status) {
+  auto find = read_ticket<std::uint64_t>(
+      room, ticket,
+      [](core::Room&, RoomSlot&, std::uint64_t position) -> core::Result<std::uint64_t> {
+        return position;
+      });
+  auto position = co_await std::move(find);
+  if (!position) co_return std::unexpected(position.error());
+  auto op = change<TicketView>(
+      std::move(room), [&](RoomSlot& s, engine::Effects& fx) -> core::Result<TicketView> {
+        if (!s.room) return std::unexpected(reset_line());
+        return engine::end_session(*s.room, s.ctx, *position, ticket, status, fx);
+      });
+  co_return co_await std::move(op);
+}
+
+// ---- passes -------------------------------------------------------------------------------------
+
+// The plan for the ticket's pass. A pass the state shows that is not durable yet is handed out
+// once it is: after settle() it is either still there (durable: the same pass) or gone (its
+// commit failed) and planned anew.
+Store::Op<engine::PassPlan> Store::plan_pass(const std::string& room, const std::string& ticket,
+                                             PassPlanner plan) {
+  std::optional<std::string> settled;  // a pass seen before a settle: durable if seen again
+  for (int round = 0;; ++round) {
+    std::uint64_t mark = 0;
+    bool unsettled = false;
+    auto read = read_ticket<engine::PassPlan>(
+        room, ticket, [&](core::Room& rm, RoomSlot& s, std::uint64_t position) {
+          unsettled = s.unsettled;
+          mark = s.mark;
+          return plan(rm, s.ctx, position);
+        });
+    auto planned = co_await std::move(read);
+    // "Not yet" from a state that may be a moment old (another node admitted the ticket): asked
+    // of the log once before it is the answer.
+    if (!planned && planned.error().code == ErrorCode::conflict && round == 0 &&
+        storage_->shared()) {
+      auto catch_up = storage_->catch_up(room);
+      if (auto caught = co_await std::move(catch_up); !caught)
+        co_return std::unexpected(caught.error());
+      continue;
+    }
+    if (!planned || !planned->issued || !unsettled || planned->issued->pass == settled)
+      co_return planned;
+    if (round >= 2) {
+      // Signed and recorded again: recording finds the pass issued and answers with it once the
+      // change is durable.
+      planned->issued.reset();
+      co_return planned;
+    }
+    settled = planned->issued->pass;
+    auto settle = storage_->settle(room, mark);
+    if (auto done = co_await std::move(settle); !done) co_return std::unexpected(done.error());
+  }
+}
+
+Store::Op<PassView> Store::hand_out_pass(std::string room, std::string ticket, PassPlanner plan,
+                                         PassRecorder record, std::string_view gone) {
+  auto planning = plan_pass(room, ticket, plan);
+  auto planned = co_await std::move(planning);
+  if (!planned) co_return std::unexpected(planned.error());
+  if (planned->issued) co_return std::move(*planned->issued);
+  auto pass = minter_.mint(planned->request);
+  if (!pass) co_return std::unexpected(pass.error());
+  auto op = change<PassView>(std::move(room),
+                             [&](RoomSlot& s, engine::Effects& fx) -> core::Result<PassView> {
+                               if (!s.room) return fail(ErrorCode::gone, std::string(gone));
+                               return record(*s.room, s.ctx, planned->request, *pass, fx);
+                             });
+  auto recorded = co_await std::move(op);
+  if (!recorded && recorded.error().code == ErrorCode::not_found)
+    co_return fail(ErrorCode::gone, std::string(gone));
+  co_return recorded;
+}
+
+Store::Op<PassView> Store::issue_pass(std::string room, std::string ticket, PassOptions options) {
+  auto plan = [&](core::Room& rm, const engine::OpContext& ctx, std::uint64_t position) {
+    return engine::plan_pass(rm, ctx, position, ticket, options);
+  };
+  auto record = [](core::Room& rm, const engine::OpContext& ctx, const core::PassRequest& request,
+                   const std::string& pass,
+                   engine::Effects& fx) { return engine::record_pass(rm, ctx, request, pass, fx); };
+  auto op = hand_out_pass(std::move(room), ticket, plan, record,
+                          "the line was reset while the pass was being issued");
+  co_return co_await std::move(op);
+}
+
+Store::Op<PassView> Store::renew_pass(std::string room, std::string ticket, std::string binding) {
+  auto plan = [&](core::Room& rm, const engine::OpContext& ctx, std::uint64_t position) {
+    return engine::plan_renewal(rm, ctx, position, ticket, binding);
+  };
+  auto record = [](core::Room& rm, const engine::OpContext& ctx, const core::PassRequest& request,
+                   const std::string& pass, engine::Effects& fx) {
+    return engine::record_renewal(rm, ctx, request, pass, fx);
+  };
+  auto op = hand_out_pass(std::move(room), ticket, plan, record,
+                          "this ticket has no active session to renew");
+  co_return co_await std::move(op);
+}
+
+// The gate's hot path: one lock, and no HMAC on the ticket id, because the whole pass must equal
+// the one issued at that position (see TicketIdCodec::decode_untrusted). Only a pass this state
+// does not know is checked against a state caught up with the log, and only for a genuine id, so
+// forged ones never cost a catch-up.
+Store::Op<PassCheck> Store::check_pass(std::string room, std::string ticket, std::string pass) {
+  const auto ref = token::TicketIdCodec::decode_untrusted(ticket);
+  if (!ref) co_return fail(ErrorCode::unauthorized, "not a pass this room issued for this ticket");
+  for (int attempt = 0;; ++attempt) {
+    const bool last = attempt > 0 || !storage_->shared();
+    std::optional<core::Result<PassCheck>> answer;
+    bool unknown = true;
+    auto read = storage_->read(room, [&](RoomSlot& s) {
+      if (!s.room) return;
+      core::Room& rm = *s.room;
+      if (ref->epoch != rm.epoch()) {
+        unknown = ref->epoch > rm.epoch();
+        if (!unknown || last) answer.emplace(std::unexpected(reset_line()));
+        return;
+      }
+      const std::int64_t now = clock_.now_s();
+      const std::uint64_t position = ref->position;
+      unknown = !(rm.has_ticket(position) && rm.session(position, now) != nullptr);
+      if (unknown && !last) return;
+      auto checked = engine::check_session_pass(rm, position, ticket, pass, now);
+      if (checked) engine::mark_seen(rm, s.ctx, position, now);
+      answer.emplace(std::move(checked));
+    });
+    if (!read) co_return std::unexpected(read.error());
+    if (answer) co_return std::move(*answer);
+    if (last || !ids_.decode(room, ticket)) break;
+    auto catch_up = storage_->catch_up(room);
+    if (auto caught = co_await std::move(catch_up); !caught)
+      co_return std::unexpected(caught.error());
+  }
+  bool exists = false;
+  if (auto r = storage_->read(room, [&](RoomSlot& s) { exists = s.room.has_value(); }); !r)
+    co_return std::unexpected(r.error());
+  if (!exists) co_return std::unexpected(unknown_room(room));
+  co_return fail(ErrorCode::unauthorized, "not a pass this room issued for this ticket");
+}
+
+// ---- rooms --------------------------------------------------------------------------------------
+
+Store::Op<RoomView> Store::room(std::string room) {
+  auto op = read_room<RoomView>(room, [&](core::Room& rm, RoomSlot&) {
+    return core::Result<RoomView>(engine::room_view(rm, clock_.now_ms()));
+  });
+  co_return co_await std::move(op);
+}
+
+Store::Op<core::PassCookie> Store::pass_cookie(std::string room) {
+  auto op = read_room<core::PassCookie>(room, [](core::Room& rm, RoomSlot&) {
+    return core::Result<core::PassCookie>(rm.settings().pass_cookie);
+  });
+  co_return co_await std::move(op);
+}
+
+Store::Op<std::vector<RoomView>> Store::rooms() {
+  std::vector<RoomView> views;
+  const std::int64_t now_ms = clock_.now_ms();
+  storage_->for_each_room([&](RoomSlot& s) {
+    if (s.room) views.push_back(engine::room_view(*s.room, now_ms));
+  });
+  co_return views;
+}
+
+Store::Op<std::vector<std::string>> Store::expired_tickets(std::string room) {
+  auto op = read_room<std::vector<std::string>>(room, [&](core::Room& rm, RoomSlot&) {
+    return core::Result<std::vector<std::string>>(
+        engine::expired_ticket_ids(rm, ids_, clock_.now_s()));
+  });
+  co_return co_await std::move(op);
+}
+
+Store::Op<AdmissionsPage> Store::admissions(std::string room, std::uint64_t from,
+                                            std::uint64_t limit) {
+  auto op = read_room<AdmissionsPage>(room, [&](core::Room& rm, RoomSlot&) {
+    return core::Result<AdmissionsPage>(engine::admissions_page(rm, ids_, from, limit));
+  });
+  co_return co_await std::move(op);
+}
+
+Store::Op<std::pair<RoomView, bool>> Store::put_room(std::string room, SettingsUpdate update) {
+  using Answer = std::pair<RoomView, bool>;
+  auto op = change<Answer>(
+      room,
+      [&](RoomSlot& s, engine::Effects& fx) -> core::Result<Answer> {
+        std::optional<core::RoomSettings> current;
+        if (s.room) current = s.room->settings();
+        auto settings = engine::put_settings(room, current, update, s.ctx, fx);
+        if (!settings) return std::unexpected(settings.error());
+        const bool created = !s.room;
+        if (s.room)
+          s.room->set_settings(std::move(*settings));
+        else
+          s.room.emplace(engine::create_room(room, std::move(*settings), s.last_epoch));
+        return Answer{engine::room_view(*s.room, clock_.now_ms()), created};
+      },
+      /*may_create=*/true);
+  co_return co_await std::move(op);
+}
+
+Store::Op<void> Store::delete_room(std::string room) {
+  auto op = change<bool>(room, [&](RoomSlot& s, engine::Effects& fx) -> core::Result<bool> {
+    if (!s.room) return std::unexpected(unknown_room(room));
+    engine::delete_room(room, s.ctx, fx);
+    s.room.reset();
+    return true;
+  });
+  if (auto deleted = co_await std::move(op); !deleted) co_return std::unexpected(deleted.error());
+  co_return core::Result<void>{};
+}
+
+Store::Op<std::uint64_t> Store::advance(std::string room, Advance advance) {
+  auto op = change<std::uint64_t>(
+      room, [&](RoomSlot& s, engine::Effects& fx) -> core::Result<std::uint64_t> {
+        if (!s.room) return std::unexpected(unknown_room(room));
+        return engine::advance(*s.room, s.ctx, advance, fx);
+      });
+  co_return co_await std::move(op);
+}
+
+Store::Op<RoomView> Store::set_paused(std::string room, bool paused) {
+  auto op = change<RoomView>(room, [&](RoomSlot& s, engine::Effects& fx) -> core::Result<RoomView> {
+    if (!s.room) return std::unexpected(unknown_room(room));
+    return engine::set_paused(*s.room, s.ctx, paused, fx);
+  });
+  co_return co_await std::move(op);
+}
+
+Store::Op<RoomView> Store::reset(std::string room) {
+  auto op = change<RoomView>(room, [&](RoomSlot& s, engine::Effects& fx) -> core::Result<RoomView> {
+    if (!s.room) return std::unexpected(unknown_room(room));
+    return engine::reset(*s.room, s.ctx, s.last_epoch, fx);
+  });
+  co_return co_await std::move(op);
+}
+
+// ---- the admission driver -----------------------------------------------------------------------
+
+void Store::drive_admissions() {
+  const std::int64_t now_ms = clock_.now_ms();
+  std::int64_t last = last_metrics_ms_.load();
+  const bool minute = storage_->wants_events() && now_ms - last >= 60'000 &&
+                      last_metrics_ms_.compare_exchange_strong(last, now_ms);
+  storage_->step_rooms([now_ms, minute](RoomSlot& s, engine::Effects& fx, bool drives) {
+    if (!s.room) return;
+    if (drives)
+      engine::admission_step(*s.room, s.ctx, now_ms, minute, s.expired_sessions, fx);
+    else if (engine::observe_step(*s.room, now_ms, s.expired_sessions))
+      fx.changed = true;
+  });
+}
+
+}  // namespace waitroom::store
