@@ -78,7 +78,7 @@ struct World {
   std::optional<waitroom::token::JwtPassMinter> minter;
   std::unique_ptr<waitroom::store::EmbeddedStore> store;
   std::optional<waitroom::store::RoomHistory> history;
-  std::optional<waitroom::api::AbuseGuard> abuse;
+  std::optional<waitroom::visitor::AbuseGuard> abuse;
   std::optional<waitroom::api::Services> services;
   http::Router router;
   std::optional<waitroom::ops::HttpMetrics> metrics;

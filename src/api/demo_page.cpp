@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "api/html_page.hpp"
 #include "api/visitor_pass.hpp"
+#include "visitor/html_page.hpp"
 
 namespace waitroom::api {
 
@@ -23,18 +23,19 @@ asio::awaitable<Response> shop(Services& s, RequestContext& ctx) {
   if (!pass)
     co_return http::redirect(ctx.request, Status::found, room_page_url(s, room, kShopPath));
   std::optional<std::string> renewed = co_await renewed_pass_cookie(s, room, *pass);
-  Response res = html_response(
+  Response res = visitor::html_response(
       ctx.request, Status::ok,
-      html_page(room, "You are in",
-                fmt::format("<p>This page stands for the site the room <strong>{0}</strong> "
-                            "protects. It let you in "
-                            "because your browser carries a live pass for ticket <code>{1}</code>, "
-                            "valid until {2} "
-                            "(Unix time).</p><p>Ending your session in the admin API (<code>PUT "
-                            "/admin/v1/rooms/{0}/sessions/{1}</code> with "
-                            "<code>{{\"status\":\"revoked\"}}</code>) "
-                            "sends you back to the line on your next visit.</p>",
-                            room, pass->ticket, pass->expires_at_s)));
+      visitor::html_page(
+          room, "You are in",
+          fmt::format("<p>This page stands for the site the room <strong>{0}</strong> "
+                      "protects. It let you in "
+                      "because your browser carries a live pass for ticket <code>{1}</code>, "
+                      "valid until {2} "
+                      "(Unix time).</p><p>Ending your session in the admin API (<code>PUT "
+                      "/admin/v1/rooms/{0}/sessions/{1}</code> with "
+                      "<code>{{\"status\":\"revoked\"}}</code>) "
+                      "sends you back to the line on your next visit.</p>",
+                      room, pass->ticket, pass->expires_at_s)));
   if (renewed) res.set(http::beast_http::field::set_cookie, *renewed);
   co_return res;
 }

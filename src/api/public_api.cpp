@@ -1,9 +1,9 @@
 #include "api/public_api.hpp"
 
-#include "api/cookies.hpp"
 #include "api/json_io.hpp"
 #include "api/visitor_pass.hpp"
 #include "http/problem.hpp"
+#include "visitor/cookies.hpp"
 
 namespace waitroom::api {
 
@@ -32,19 +32,20 @@ asio::awaitable<Response> create_ticket(Services& s, RequestContext& ctx) {
     if (!admitted) co_return http::problem(ctx.request, admitted.error());
   }
   std::optional<std::string> existing;
-  if (auto c = http::cookie_value(ctx.request, ticket_cookie_name(room)); !c.empty())
+  if (auto c = http::cookie_value(ctx.request, visitor::ticket_cookie_name(room)); !c.empty())
     existing = std::string(c);
   auto result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true);
   if (!result) {
     if (result.error().code == core::ErrorCode::full && s.abuse)
-      s.abuse->count(room, Refusal::room_full);
+      s.abuse->count(room, visitor::Refusal::room_full);
     co_return http::problem(ctx.request, result.error());
   }
   Response res = http::json_response(ctx.request, result->created ? Status::created : Status::ok,
                                      ticket_json(result->ticket, false));
   if (result->created) {
     res.set(http::beast_http::field::set_cookie,
-            set_cookie(ticket_cookie_name(room), result->ticket.ticket, s.config.cookie_secure));
+            visitor::set_cookie(visitor::ticket_cookie_name(room), result->ticket.ticket,
+                                s.config.cookie_secure));
     res.set(http::beast_http::field::location,
             "/v1/rooms/" + room + "/tickets/" + result->ticket.ticket);
   }

@@ -2,7 +2,6 @@
 // What the handlers share: the store, the keys and the server's settings. Wired in app/.
 #include <functional>
 
-#include "api/abuse_guard.hpp"
 #include "api/admin_session.hpp"
 #include "config/server_config.hpp"
 #include "core/clock.hpp"
@@ -13,6 +12,7 @@
 #include "store/room_history.hpp"
 #include "store/store.hpp"
 #include "token/key_ring.hpp"
+#include "visitor/abuse_guard.hpp"
 
 namespace waitroom::api {
 
@@ -35,7 +35,7 @@ struct Services {
   // The live update streams' counts, for /metrics.
   ops::EventStreamMetrics* event_stream_metrics = nullptr;
   // Rate limits, proof of work and pass binding (null: none, e.g. `waitroom routes`).
-  AbuseGuard* abuse = nullptr;
+  visitor::AbuseGuard* abuse = nullptr;
   // After a key rotation: the Redis store's nodes share keys, so the new ones are published for
   // the others (docs/scaling.md). Empty with the embedded store.
   std::function<core::Result<void>()> publish_keys = nullptr;

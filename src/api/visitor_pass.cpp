@@ -2,10 +2,10 @@
 
 #include <array>
 
-#include "api/cookies.hpp"
 #include "http/query.hpp"
 #include "token/base64url.hpp"
 #include "token/constant_time.hpp"
+#include "visitor/cookies.hpp"
 
 namespace waitroom::api {
 
@@ -85,7 +85,7 @@ asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s,
   std::string_view token = http::bearer_token(headers);
   // The default cookie name first: the gate's hot path then needs no look at the room's settings.
   // Reading it in a room that names its cookie otherwise is harmless: only the issued pass matches.
-  if (token.empty()) token = http::cookie_value(headers, pass_cookie_name(room, {}));
+  if (token.empty()) token = http::cookie_value(headers, visitor::pass_cookie_name(room, {}));
   if (token.empty()) {
     auto cookie = co_await s.store.pass_cookie(room);
     if (cookie && !cookie->name.empty()) token = http::cookie_value(headers, cookie->name);
@@ -102,7 +102,7 @@ asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s,
       const bool bound =
           co_await bound_client(s, headers, peer, room, checked->ticket, claims->bind);
       if (!bound) {
-        if (s.abuse) s.abuse->count(room, Refusal::pass_binding);
+        if (s.abuse) s.abuse->count(room, visitor::Refusal::pass_binding);
         why = claims->bind == "cookie" ? "this pass belongs to another browser"
                                        : "this pass belongs to another network";
         co_return std::nullopt;
@@ -130,8 +130,8 @@ asio::awaitable<std::optional<std::string>> renewed_pass_cookie(Services& s,
   if (!check.renewed) co_return std::nullopt;
   auto cookie = co_await s.store.pass_cookie(room);
   if (!cookie) co_return std::nullopt;
-  co_return set_pass_cookie(room, *cookie, check.renewed->pass, s.config.cookie_secure,
-                            std::max<std::int64_t>(check.renewed->expires_in_s, 1));
+  co_return visitor::set_pass_cookie(room, *cookie, check.renewed->pass, s.config.cookie_secure,
+                                     std::max<std::int64_t>(check.renewed->expires_in_s, 1));
 }
 
 bool is_cookie_bound(std::string_view pass) {
@@ -146,8 +146,8 @@ std::optional<std::string> binding_cookie(Services& s, const std::string& room,
   core::PassCookie c = cookie;
   c.name = binding_cookie_name(room);
   // It outlives any pass (renewals keep the same value); without a pass it opens nothing.
-  return set_pass_cookie(room, c, s.abuse->binding_value(room, ticket), s.config.cookie_secure,
-                         core::kMaxPassLifetimeS);
+  return visitor::set_pass_cookie(room, c, s.abuse->binding_value(room, ticket),
+                                  s.config.cookie_secure, core::kMaxPassLifetimeS);
 }
 
 std::string room_page_url(const Services& s, std::string_view room, std::string_view return_url) {

@@ -235,7 +235,7 @@ core::Result<config::ServerConfig> effective_config(const ServeOptions& options)
 // SIGHUP: the key files (`waitroom keys rotate` beside a live server), then the config file's
 // rooms (app/config_reload.hpp). A config that no longer parses changes nothing.
 void reload(const ServeOptions& options, Runtime& rt, config::ServerConfig& loaded,
-            api::AbuseGuard& abuse) {
+            visitor::AbuseGuard& abuse) {
   // With the Redis store the keys are the deployment's: take what another node's rotation
   // published.
   if (rt.redis) {
@@ -317,7 +317,7 @@ int serve(const ServeOptions& options) {
   ops::EventStreamMetrics event_stream_metrics;
   api::EventStreams event_streams(*rt.store, cfg.limits, event_stream_metrics);
   services.event_stream_metrics = &event_stream_metrics;
-  api::AbuseGuard abuse(*rt.store, rt.clock(), rt.abuse_secret);
+  visitor::AbuseGuard abuse(*rt.store, rt.clock(), rt.abuse_secret);
   services.abuse = &abuse;
   event_streams.set_abuse_guard(&abuse);
   if (rt.redis)

@@ -5,13 +5,13 @@
 
 #include <algorithm>
 
-#include "api/html_page.hpp"
 #include "api/visitor_pass.hpp"
 #include "gate/oauth_params.hpp"
 #include "gate/oidc_endpoints.hpp"
 #include "gate/pkce.hpp"
 #include "http/problem.hpp"
 #include "token/base64url.hpp"
+#include "visitor/html_page.hpp"
 
 namespace waitroom::gate {
 
@@ -44,11 +44,12 @@ bool wants_html(const http::Request& req) {
 // is nowhere safe to send an error, so it is told to the person in front of the browser.
 Response refuse_here(const RequestContext& ctx, std::string_view room, std::string_view why) {
   if (!wants_html(ctx.request)) return http::problem(ctx.request, Status::bad_request, why);
-  return api::html_response(
+  return visitor::html_response(
       ctx.request, Status::bad_request,
-      api::html_page(room, "This sign-in link does not work",
-                     "<p>The site that sent you here made a mistake: " + api::html_escape(why) +
-                         ".</p><p class=\"muted\">Go back to that site and try again.</p>"));
+      visitor::html_page(
+          room, "This sign-in link does not work",
+          "<p>The site that sent you here made a mistake: " + visitor::html_escape(why) +
+              ".</p><p class=\"muted\">Go back to that site and try again.</p>"));
 }
 
 // RFC 6749 section 4.1.2.1: every other error goes back to the client's registered redirect URI.

@@ -2,11 +2,11 @@
 
 #include <boost/json.hpp>
 
-#include "api/cookies.hpp"
 #include "api/json_io.hpp"
 #include "api/visitor_pass.hpp"
 #include "http/problem.hpp"
 #include "http/query.hpp"
+#include "visitor/cookies.hpp"
 #include "web/page_view.hpp"
 #include "web/qr_svg.hpp"
 
@@ -181,7 +181,7 @@ asio::awaitable<Response> show(Services& s, const Site& site, RequestContext& ct
   if (!r) co_return http::problem(ctx.request, r.error());
   RenderArgs args;
   args.room = &*r;
-  if (auto c = http::cookie_value(ctx.request, api::ticket_cookie_name(room)); !c.empty()) {
+  if (auto c = http::cookie_value(ctx.request, visitor::ticket_cookie_name(room)); !c.empty()) {
     const std::string id(c);
     auto t = co_await s.store.ticket(room, id);
     if (t) args.ticket = std::move(*t);
@@ -203,7 +203,7 @@ asio::awaitable<Response> show(Services& s, const Site& site, RequestContext& ct
 asio::awaitable<Response> join(Services& s, const Site& site, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
   std::optional<std::string> existing;
-  if (auto c = http::cookie_value(ctx.request, api::ticket_cookie_name(room)); !c.empty())
+  if (auto c = http::cookie_value(ctx.request, visitor::ticket_cookie_name(room)); !c.empty())
     existing = std::string(c);
   core::Result<store::EnqueueResult> result = std::unexpected(core::Error{});
   core::Result<void> admitted;
@@ -214,7 +214,7 @@ asio::awaitable<Response> join(Services& s, const Site& site, RequestContext& ct
   if (admitted) {
     result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true);
     if (!result && result.error().code == ErrorCode::full && s.abuse)
-      s.abuse->count(room, api::Refusal::room_full);
+      s.abuse->count(room, visitor::Refusal::room_full);
   } else {
     result = std::unexpected(admitted.error());
   }
@@ -243,8 +243,8 @@ asio::awaitable<Response> join(Services& s, const Site& site, RequestContext& ct
                                 page_url(room, param(ctx, "return"), explicit_lang(site, ctx)));
   if (result->created)
     res.set(field::field::set_cookie,
-            api::set_cookie(api::ticket_cookie_name(room), result->ticket.ticket,
-                            s.config.cookie_secure));
+            visitor::set_cookie(visitor::ticket_cookie_name(room), result->ticket.ticket,
+                                s.config.cookie_secure));
   co_return res;
 }
 
@@ -252,7 +252,7 @@ asio::awaitable<Response> enter(Services& s, const Site& site, RequestContext& c
   const std::string room(ctx.param("room"));
   const std::string ret = param(ctx, "return");
   const std::string back = page_url(room, ret, explicit_lang(site, ctx));
-  auto c = http::cookie_value(ctx.request, api::ticket_cookie_name(room));
+  auto c = http::cookie_value(ctx.request, visitor::ticket_cookie_name(room));
   if (c.empty()) co_return http::redirect(ctx.request, Status::see_other, back);
   auto r = co_await s.store.room(room);
   if (!r) co_return http::problem(ctx.request, r.error());
@@ -267,8 +267,9 @@ asio::awaitable<Response> enter(Services& s, const Site& site, RequestContext& c
   std::string to = api::safe_return(ret, r->settings.target_url).value_or(r->settings.target_url);
   if (to.empty()) to = page_url(room, "", "");
   Response res = http::redirect(ctx.request, Status::see_other, to);
-  res.set(field::field::set_cookie,
-          api::set_pass_cookie(room, r->settings.pass_cookie, pass->pass, s.config.cookie_secure,
+  res.set(
+      field::field::set_cookie,
+      visitor::set_pass_cookie(room, r->settings.pass_cookie, pass->pass, s.config.cookie_secure,
                                std::max<std::int64_t>(pass->expires_in_s, 1)));
   if (auto bind = api::binding_cookie(s, room, r->settings.pass_cookie, pass->pass, ticket))
     res.insert(field::field::set_cookie, *bind);
@@ -295,8 +296,8 @@ asio::awaitable<Response> resume(Services& s, const Site& site, RequestContext& 
   }
   Response res = http::redirect(ctx.request, Status::found,
                                 page_url(room, param(ctx, "return"), explicit_lang(site, ctx)));
-  res.set(field::field::set_cookie,
-          api::set_cookie(api::ticket_cookie_name(room), found->ticket, s.config.cookie_secure));
+  res.set(field::field::set_cookie, visitor::set_cookie(visitor::ticket_cookie_name(room),
+                                                        found->ticket, s.config.cookie_secure));
   res.set("Referrer-Policy", "no-referrer");
   co_return res;
 }
