@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::string_view kShopPath = "/demo/shop";
 
-asio::awaitable<Response> shop(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> shop(const visitor::VisitorDeps& s, RequestContext& ctx) {
   const std::string& room = s.config.demo_room;
   std::string why;
   auto pass = co_await live_pass(s, ctx.request, ctx.remote, room, why);
@@ -42,7 +42,7 @@ asio::awaitable<Response> shop(Services& s, RequestContext& ctx) {
 
 }  // namespace
 
-void add_demo_routes(http::Router& router, Services& s) {
+void add_demo_routes(http::Router& router, const visitor::VisitorDeps& s) {
   if (s.config.demo_room.empty()) return;
   router.add(http::Method::get, std::string(kShopPath),
              [&s](RequestContext& ctx) { return shop(s, ctx); });

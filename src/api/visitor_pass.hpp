@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "api/services.hpp"
 #include "http/message.hpp"
+#include "visitor/visitor_deps.hpp"
 
 namespace waitroom::api {
 
@@ -18,23 +18,24 @@ namespace waitroom::api {
 // A pass bound to its client (claim "bind") counts only from that client: `peer` is the TCP peer
 // (behind the room's trusted proxies, the client they name).
 boost::asio::awaitable<std::optional<store::PassCheck>> live_pass(
-    Services& s, const http::beast_http::fields& headers, const boost::asio::ip::address& peer,
-    const std::string& room, std::string& why);
+    const visitor::VisitorDeps& v, const http::beast_http::fields& headers,
+    const boost::asio::ip::address& peer, const std::string& room, std::string& why);
 // The Set-Cookie value that hands a renewed pass to the browser (the room's pass cookie), or
 // nullopt when live_pass renewed nothing.
 boost::asio::awaitable<std::optional<std::string>> renewed_pass_cookie(
-    Services& s, const std::string& room, const store::PassCheck& check);
+    const visitor::VisitorDeps& v, const std::string& room, const store::PassCheck& check);
 
 // The Set-Cookie value a pass bound by cookie needs beside it (the room's pass cookie attributes,
 // name waitroom-bind-{room}); nullopt for a pass not bound by cookie. Set wherever a pass is handed
 // to a browser.
-std::optional<std::string> binding_cookie(Services& s, const std::string& room,
+std::optional<std::string> binding_cookie(const visitor::VisitorDeps& v, const std::string& room,
                                           const core::PassCookie& cookie, std::string_view pass,
                                           std::string_view ticket);
 bool is_cookie_bound(std::string_view pass);
 
 // The room page's URL for a visitor sent back to the line, with where to return once admitted.
-std::string room_page_url(const Services& s, std::string_view room, std::string_view return_url);
+std::string room_page_url(const visitor::VisitorDeps& v, std::string_view room,
+                          std::string_view return_url);
 // `candidate` when it is a safe place to send a visitor after the room: a path on this host, or
 // a URL on the origin of the room's target_url; nullopt otherwise (no open redirects).
 std::optional<std::string> safe_return(std::string_view candidate, std::string_view target_url);

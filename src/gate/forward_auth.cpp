@@ -9,10 +9,10 @@ namespace waitroom::gate {
 
 namespace asio = boost::asio;
 using api::live_pass;
-using api::Services;
 using http::RequestContext;
 using http::Response;
 using http::Status;
+using visitor::VisitorDeps;
 
 namespace {
 
@@ -30,7 +30,7 @@ std::string original_url(const http::Request& req) {
   return std::string(proto) + "://" + std::string(host) + std::string(uri);
 }
 
-asio::awaitable<Response> check(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> check(const VisitorDeps& s, RequestContext& ctx) {
   auto room = http::query_param(ctx.query, "room");
   if (!room || !core::is_valid_room_name(*room))
     co_return http::problem(ctx.request, Status::bad_request, "give the room: ?room=NAME");
@@ -68,7 +68,7 @@ asio::awaitable<Response> check(Services& s, RequestContext& ctx) {
 
 }  // namespace
 
-void add_forward_auth_routes(http::Router& router, Services& s) {
+void add_forward_auth_routes(http::Router& router, const VisitorDeps& s) {
   router.add(http::Method::get, s.config.gate_path,
              [&s](RequestContext& ctx) { return check(s, ctx); });
 }

@@ -114,7 +114,7 @@ std::optional<std::string> random_id() {
 }  // namespace
 
 asio::awaitable<Response> oidc_authorize(OidcContext& oidc, RequestContext& ctx) {
-  api::Services& s = oidc.services;
+  const OidcDeps& s = oidc.deps;
   const std::string room(ctx.param("room"));
   auto r = co_await s.store.room(room);
   if (!r) co_return http::problem(ctx.request, r.error());
