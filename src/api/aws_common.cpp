@@ -1,9 +1,9 @@
 #include "api/aws_common.hpp"
 
-#include "api/visitor_pass.hpp"
 #include "http/problem.hpp"
 #include "http/query.hpp"
 #include "token/jws.hpp"
+#include "visitor/visitor_pass.hpp"
 
 namespace waitroom::api {
 
@@ -125,7 +125,7 @@ asio::awaitable<Response> generate_token(const AwsDeps& s, RequestContext& ctx,
   auto set = token_set(s, pass->pass, pass->expires_in_s);
   if (!set) co_return aws_error(ctx.request, http::status_of(set.error().code), set.error().detail);
   Response res = aws_json(ctx.request, Status::ok, *set);
-  if (auto c = binding_cookie(s, *event, room->settings.pass_cookie, pass->pass, *id))
+  if (auto c = visitor::binding_cookie(s, *event, room->settings.pass_cookie, pass->pass, *id))
     res.set(http::beast_http::field::set_cookie, *c);
   co_return res;
 }

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "api/visitor_pass.hpp"
 #include "visitor/html_page.hpp"
+#include "visitor/visitor_pass.hpp"
 
 namespace waitroom::api {
 
@@ -19,10 +19,11 @@ constexpr std::string_view kShopPath = "/demo/shop";
 asio::awaitable<Response> shop(const visitor::VisitorDeps& s, RequestContext& ctx) {
   const std::string& room = s.config.demo_room;
   std::string why;
-  auto pass = co_await live_pass(s, ctx.request, ctx.remote, room, why);
+  auto pass = co_await visitor::live_pass(s, ctx.request, ctx.remote, room, why);
   if (!pass)
-    co_return http::redirect(ctx.request, Status::found, room_page_url(s, room, kShopPath));
-  std::optional<std::string> renewed = co_await renewed_pass_cookie(s, room, *pass);
+    co_return http::redirect(ctx.request, Status::found,
+                             visitor::room_page_url(s, room, kShopPath));
+  std::optional<std::string> renewed = co_await visitor::renewed_pass_cookie(s, room, *pass);
   Response res = visitor::html_response(
       ctx.request, Status::ok,
       visitor::html_page(

@@ -1,9 +1,9 @@
 #include "api/public_api.hpp"
 
 #include "api/json_io.hpp"
-#include "api/visitor_pass.hpp"
 #include "http/problem.hpp"
 #include "visitor/cookies.hpp"
+#include "visitor/visitor_pass.hpp"
 
 namespace waitroom::api {
 
@@ -72,10 +72,10 @@ asio::awaitable<Response> issue_pass(const visitor::VisitorDeps& s, RequestConte
                                                           {"expires_at", p->expires_at_s},
                                                           {"expires_in", p->expires_in_s}});
   // A pass bound by cookie works only with its binding cookie: a browser gets it here.
-  if (is_cookie_bound(p->pass)) {
+  if (visitor::is_cookie_bound(p->pass)) {
     auto cookie = co_await s.store.pass_cookie(room);
     if (cookie)
-      if (auto c = binding_cookie(s, room, *cookie, p->pass, ticket))
+      if (auto c = visitor::binding_cookie(s, room, *cookie, p->pass, ticket))
         res.set(http::beast_http::field::set_cookie, *c);
   }
   co_return res;

@@ -1,7 +1,7 @@
 #include "gate/deny.hpp"
 
-#include "api/visitor_pass.hpp"
 #include "http/problem.hpp"
+#include "visitor/visitor_pass.hpp"
 
 namespace waitroom::gate {
 
@@ -11,7 +11,7 @@ bool wants_html(const http::beast_http::fields& headers) {
 
 http::Response deny(const visitor::VisitorDeps& deps, const http::Request& req,
                     const Refusal& refusal) {
-  const std::string room_url = api::room_page_url(deps, refusal.room, refusal.return_url);
+  const std::string room_url = visitor::room_page_url(deps, refusal.room, refusal.return_url);
   if (refusal.on_fail == OnFail::redirect ||
       (refusal.on_fail == OnFail::automatic && wants_html(req)))
     return http::redirect(req, http::Status::found, room_url);

@@ -1,17 +1,17 @@
 #include "gate/forward_auth.hpp"
 
-#include "api/visitor_pass.hpp"
 #include "gate/deny.hpp"
 #include "http/problem.hpp"
 #include "http/query.hpp"
+#include "visitor/visitor_pass.hpp"
 
 namespace waitroom::gate {
 
 namespace asio = boost::asio;
-using api::live_pass;
 using http::RequestContext;
 using http::Response;
 using http::Status;
+using visitor::live_pass;
 using visitor::VisitorDeps;
 
 namespace {
@@ -57,7 +57,7 @@ asio::awaitable<Response> check(const VisitorDeps& s, RequestContext& ctx) {
   // A renewed pass reaches the browser through the proxy (deploy/nginx: auth_request_set and
   // add_header Set-Cookie); the proxy must not forward this header to the site itself.
   if (passed->renewed) {  // rare: keeps the coroutine call off the gate's hot path
-    std::optional<std::string> renewed = co_await api::renewed_pass_cookie(s, *room, *passed);
+    std::optional<std::string> renewed = co_await visitor::renewed_pass_cookie(s, *room, *passed);
     if (renewed) res.set("X-Waitroom-Set-Cookie", *renewed);
   }
   res.set(http::beast_http::field::cache_control, "no-store");

@@ -5,13 +5,13 @@
 
 #include <algorithm>
 
-#include "api/visitor_pass.hpp"
 #include "gate/oauth_params.hpp"
 #include "gate/oidc_endpoints.hpp"
 #include "gate/pkce.hpp"
 #include "http/problem.hpp"
 #include "token/base64url.hpp"
 #include "visitor/html_page.hpp"
+#include "visitor/visitor_pass.hpp"
 
 namespace waitroom::gate {
 
@@ -22,7 +22,7 @@ using http::Status;
 
 namespace {
 
-// The whole request must fit the room page's return URL (api::safe_return allows 4096 bytes).
+// The whole request must fit the room page's return URL (visitor::safe_return allows 4096 bytes).
 constexpr std::size_t kMaxAuthorizeTargetBytes = 3072;
 constexpr std::size_t kMaxStateBytes = 1024;  // state and nonce are echoed, so they are bounded
 constexpr std::size_t kJtiBytes = 16;
@@ -144,14 +144,14 @@ asio::awaitable<Response> oidc_authorize(OidcContext& oidc, RequestContext& ctx)
   // 3. Admitted? Otherwise the line, and back here afterwards.
   std::string why;
   std::optional<store::PassCheck> admitted =
-      co_await api::live_pass(s, ctx.request, ctx.remote, room, why);
+      co_await visitor::live_pass(s, ctx.request, ctx.remote, room, why);
   if (!admitted) {
     if (has_word(params->get("prompt").value_or(""), "none"))
       co_return refuse_to_client(ctx, to, state, "login_required",
                                  "the visitor has not been admitted yet");
     co_return http::redirect(
         ctx.request, Status::found,
-        api::room_page_url(s, room, std::string(ctx.path) + "?" + std::string(ctx.query)));
+        visitor::room_page_url(s, room, std::string(ctx.path) + "?" + std::string(ctx.query)));
   }
   auto jti = random_id();
   if (!jti) co_return refuse_to_client(ctx, to, state, "server_error", "no randomness");

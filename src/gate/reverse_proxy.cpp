@@ -5,12 +5,12 @@
 #include <boost/beast.hpp>
 #include <chrono>
 
-#include "api/visitor_pass.hpp"
 #include "gate/deny.hpp"
 #include "gate/proxy_headers.hpp"
 #include "http/problem.hpp"
 #include "http/transport.hpp"
 #include "http/wire.hpp"
+#include "visitor/visitor_pass.hpp"
 
 namespace waitroom::gate {
 
@@ -267,7 +267,7 @@ asio::awaitable<bool> ReverseProxy::serve(std::size_t index, http::StreamExchang
     fwd.bypass = route.bypass.match(BypassRequest{ex.path, req, ex.remote});
     if (!fwd.bypass) {
       std::string why;
-      fwd.pass = co_await api::live_pass(deps_, req, ex.remote, cfg.room, why);
+      fwd.pass = co_await visitor::live_pass(deps_, req, ex.remote, cfg.room, why);
       if (!fwd.pass) {
         // Only refusals pay for telling a missing room (a configuration mistake) from a missing
         // pass.
@@ -417,7 +417,7 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
   // renew_on_activity: the renewed pass rides on the site's answer, next to its own cookies.
   if (fwd.pass) {
     std::optional<std::string> renewed =
-        co_await api::renewed_pass_cookie(deps_, cfg.room, *fwd.pass);
+        co_await visitor::renewed_pass_cookie(deps_, cfg.room, *fwd.pass);
     if (renewed) res.insert(bhttp::field::set_cookie, *renewed);
   }
   add_hsts(res, strict_transport_security_);

@@ -2,7 +2,7 @@
 // The built-in reverse proxy ([[routes]] in waitroom.toml; docs/integrations.md): Waitroom itself
 // stands in front of the protected site. For a request a route serves:
 //   1. a bypass rule of the route lets it through as is; otherwise
-//   2. api::live_pass decides, as at every gate: without a live pass for the route's room the
+//   2. visitor::live_pass decides, as at every gate: without a live pass for the route's room the
 //      visitor is refused through gate::deny (302 to the room page, or 401 for API clients);
 //   3. with one (or bypassed), the request goes to the upstream over a pooled keep-alive
 //      connection, its body streamed both ways, hop-by-hop headers removed, X-Forwarded-* and

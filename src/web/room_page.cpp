@@ -3,10 +3,10 @@
 #include <boost/json.hpp>
 
 #include "api/json_io.hpp"
-#include "api/visitor_pass.hpp"
 #include "http/problem.hpp"
 #include "http/query.hpp"
 #include "visitor/cookies.hpp"
+#include "visitor/visitor_pass.hpp"
 #include "web/page_view.hpp"
 #include "web/qr_svg.hpp"
 
@@ -259,14 +259,15 @@ asio::awaitable<Response> enter(const RoomPageDeps& s, const Site& site, Request
   if (!pass)
     co_return http::redirect(ctx.request, Status::see_other,
                              back);  // not yet, or over: the page says which
-  std::string to = api::safe_return(ret, r->settings.target_url).value_or(r->settings.target_url);
+  std::string to =
+      visitor::safe_return(ret, r->settings.target_url).value_or(r->settings.target_url);
   if (to.empty()) to = page_url(room, "", "");
   Response res = http::redirect(ctx.request, Status::see_other, to);
   res.set(
       field::field::set_cookie,
       visitor::set_pass_cookie(room, r->settings.pass_cookie, pass->pass, s.config.cookie_secure,
                                std::max<std::int64_t>(pass->expires_in_s, 1)));
-  if (auto bind = api::binding_cookie(s, room, r->settings.pass_cookie, pass->pass, ticket))
+  if (auto bind = visitor::binding_cookie(s, room, r->settings.pass_cookie, pass->pass, ticket))
     res.insert(field::field::set_cookie, *bind);
   co_return res;
 }

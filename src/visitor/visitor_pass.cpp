@@ -1,4 +1,16 @@
-#include "api/visitor_pass.hpp"
+// The pass check: the gate's decision, in one place.
+//
+// The rule: a presented pass (Authorization: Bearer, or the room's pass cookie) is accepted for a
+// room when it is exactly the pass the room issued for that ticket, byte for byte (or the one a
+// renewal replaced, until that one expires), and the ticket's session is active. A pass bound to
+// its client (claim "bind") counts only from that client.
+//
+// Its signature is not what is checked: the store keeps every pass it issued, so a forged or
+// altered token cannot match. The pass's `sub` (read here without verifying) names the ticket;
+// Store::check_pass finds the room's session for it, and engine::check_session_pass compares the
+// whole token with the issued one in constant time and checks the session's status. A session an
+// operator ended, or a reset, fails at once.
+#include "visitor/visitor_pass.hpp"
 
 #include <array>
 
@@ -7,7 +19,7 @@
 #include "token/constant_time.hpp"
 #include "visitor/cookies.hpp"
 
-namespace waitroom::api {
+namespace waitroom::visitor {
 
 namespace asio = boost::asio;
 using core::ErrorCode;
@@ -53,8 +65,7 @@ std::string binding_cookie_name(std::string_view room) {
 }
 
 // Whether this request comes from the client a bound pass was issued to.
-asio::awaitable<bool> bound_client(const visitor::VisitorDeps& v,
-                                   const http::beast_http::fields& headers,
+asio::awaitable<bool> bound_client(const VisitorDeps& v, const http::beast_http::fields& headers,
                                    const boost::asio::ip::address& peer, const std::string& room,
                                    const std::string& ticket, std::string_view bind) {
   if (bind.empty()) co_return true;
@@ -77,7 +88,7 @@ std::string_view origin_of(std::string_view url) {
 
 }  // namespace
 
-asio::awaitable<std::optional<store::PassCheck>> live_pass(const visitor::VisitorDeps& v,
+asio::awaitable<std::optional<store::PassCheck>> live_pass(const VisitorDeps& v,
                                                            const http::beast_http::fields& headers,
                                                            const boost::asio::ip::address& peer,
                                                            const std::string& room,
@@ -85,7 +96,7 @@ asio::awaitable<std::optional<store::PassCheck>> live_pass(const visitor::Visito
   std::string_view token = http::bearer_token(headers);
   // The default cookie name first: the gate's hot path then needs no look at the room's settings.
   // Reading it in a room that names its cookie otherwise is harmless: only the issued pass matches.
-  if (token.empty()) token = http::cookie_value(headers, visitor::pass_cookie_name(room, {}));
+  if (token.empty()) token = http::cookie_value(headers, pass_cookie_name(room, {}));
   if (token.empty()) {
     auto cookie = co_await v.store.pass_cookie(room);
     if (cookie && !cookie->name.empty()) token = http::cookie_value(headers, cookie->name);
@@ -102,7 +113,7 @@ asio::awaitable<std::optional<store::PassCheck>> live_pass(const visitor::Visito
       const bool bound =
           co_await bound_client(v, headers, peer, room, checked->ticket, claims->bind);
       if (!bound) {
-        v.abuse.count(room, visitor::Refusal::pass_binding);
+        v.abuse.count(room, Refusal::pass_binding);
         why = claims->bind == "cookie" ? "this pass belongs to another browser"
                                        : "this pass belongs to another network";
         co_return std::nullopt;
@@ -124,14 +135,14 @@ asio::awaitable<std::optional<store::PassCheck>> live_pass(const visitor::Visito
   co_return std::nullopt;
 }
 
-asio::awaitable<std::optional<std::string>> renewed_pass_cookie(const visitor::VisitorDeps& v,
+asio::awaitable<std::optional<std::string>> renewed_pass_cookie(const VisitorDeps& v,
                                                                 const std::string& room,
                                                                 const store::PassCheck& check) {
   if (!check.renewed) co_return std::nullopt;
   auto cookie = co_await v.store.pass_cookie(room);
   if (!cookie) co_return std::nullopt;
-  co_return visitor::set_pass_cookie(room, *cookie, check.renewed->pass, v.config.cookie_secure,
-                                     std::max<std::int64_t>(check.renewed->expires_in_s, 1));
+  co_return set_pass_cookie(room, *cookie, check.renewed->pass, v.config.cookie_secure,
+                            std::max<std::int64_t>(check.renewed->expires_in_s, 1));
 }
 
 bool is_cookie_bound(std::string_view pass) {
@@ -139,18 +150,18 @@ bool is_cookie_bound(std::string_view pass) {
   return claims && claims->bind == "cookie";
 }
 
-std::optional<std::string> binding_cookie(const visitor::VisitorDeps& v, const std::string& room,
+std::optional<std::string> binding_cookie(const VisitorDeps& v, const std::string& room,
                                           const core::PassCookie& cookie, std::string_view pass,
                                           std::string_view ticket) {
   if (!is_cookie_bound(pass)) return std::nullopt;
   core::PassCookie c = cookie;
   c.name = binding_cookie_name(room);
   // It outlives any pass (renewals keep the same value); without a pass it opens nothing.
-  return visitor::set_pass_cookie(room, c, v.abuse.binding_value(room, ticket),
-                                  v.config.cookie_secure, core::kMaxPassLifetimeS);
+  return set_pass_cookie(room, c, v.abuse.binding_value(room, ticket), v.config.cookie_secure,
+                         core::kMaxPassLifetimeS);
 }
 
-std::string room_page_url(const visitor::VisitorDeps& v, std::string_view room,
+std::string room_page_url(const VisitorDeps& v, std::string_view room,
                           std::string_view return_url) {
   std::string url = v.config.public_url + "/r/" + std::string(room);
   if (!return_url.empty()) url += "?return=" + http::percent_encode(return_url);
@@ -173,4 +184,4 @@ std::optional<std::string> safe_return(std::string_view candidate, std::string_v
   return std::nullopt;
 }
 
-}  // namespace waitroom::api
+}  // namespace waitroom::visitor
