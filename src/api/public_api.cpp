@@ -3,6 +3,7 @@
 #include "api/json_io.hpp"
 #include "http/problem.hpp"
 #include "visitor/cookies.hpp"
+#include "visitor/status_json.hpp"
 #include "visitor/visitor_pass.hpp"
 
 namespace waitroom::api {
@@ -39,7 +40,7 @@ asio::awaitable<Response> create_ticket(const visitor::VisitorDeps& s, RequestCo
     co_return http::problem(ctx.request, result.error());
   }
   Response res = http::json_response(ctx.request, result->created ? Status::created : Status::ok,
-                                     ticket_json(result->ticket, false));
+                                     visitor::ticket_json(result->ticket, false));
   if (result->created) {
     res.set(http::beast_http::field::set_cookie,
             visitor::set_cookie(visitor::ticket_cookie_name(room), result->ticket.ticket,
@@ -56,7 +57,7 @@ asio::awaitable<Response> get_ticket(const visitor::VisitorDeps& s, RequestConte
   if (!admitted) co_return http::problem(ctx.request, admitted.error());
   auto t = co_await s.store.ticket(room, std::string(ctx.param("ticket")));
   if (!t) co_return http::problem(ctx.request, t.error());
-  Response res = http::json_response(ctx.request, Status::ok, ticket_json(*t, true));
+  Response res = http::json_response(ctx.request, Status::ok, visitor::ticket_json(*t, true));
   if (t->state.status == core::TicketStatus::waiting)
     res.set(http::beast_http::field::retry_after, std::to_string(core::kNotYetRetryAfterS));
   co_return res;
@@ -97,7 +98,7 @@ asio::awaitable<Response> get_challenge(const visitor::VisitorDeps& s, RequestCo
 asio::awaitable<Response> get_room(const visitor::VisitorDeps& s, RequestContext& ctx) {
   auto r = co_await s.store.room(std::string(ctx.param("room")));
   if (!r) co_return http::problem(ctx.request, r.error());
-  co_return json_ok(ctx.request, room_json(*r));
+  co_return json_ok(ctx.request, visitor::room_json(*r));
 }
 
 // The commitments and seeds of this epoch's pre-queue shuffles, for anyone to audit.
@@ -105,7 +106,7 @@ asio::awaitable<Response> get_draws(const visitor::VisitorDeps& s, RequestContex
   auto r = co_await s.store.room(std::string(ctx.param("room")));
   if (!r) co_return http::problem(ctx.request, r.error());
   boost::json::array draws;
-  for (const auto& d : r->draws) draws.push_back(draw_json(d));
+  for (const auto& d : r->draws) draws.push_back(visitor::draw_json(d));
   co_return json_ok(
       ctx.request,
       boost::json::object{{"room", r->name}, {"epoch", r->epoch}, {"draws", std::move(draws)}});

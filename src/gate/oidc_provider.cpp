@@ -5,7 +5,6 @@
 #include <boost/json.hpp>
 #include <memory>
 
-#include "api/json_io.hpp"
 #include "gate/oidc_endpoints.hpp"
 #include "http/problem.hpp"
 
@@ -57,14 +56,15 @@ asio::awaitable<Response> discovery(OidcContext& oidc, RequestContext& ctx) {
       {"request_parameter_supported", false},
       {"request_uri_parameter_supported", false},
   };
-  co_return cacheable(api::json_ok(ctx.request, doc));
+  co_return cacheable(http::json_response(ctx.request, Status::ok, json::serialize(doc)));
 }
 
 // The same keys as /.well-known/jwks.json: every key that may have signed a live token.
 asio::awaitable<Response> jwks(OidcContext& oidc, RequestContext& ctx) {
   auto r = co_await oidc.deps.store.room(std::string(ctx.param("room")));
   if (!r) co_return http::problem(ctx.request, r.error());
-  co_return cacheable(api::json_ok(ctx.request, oidc.deps.keys.jwks()));
+  co_return cacheable(
+      http::json_response(ctx.request, Status::ok, json::serialize(oidc.deps.keys.jwks())));
 }
 
 using OidcHandler = asio::awaitable<Response> (*)(OidcContext&, RequestContext&);

@@ -2,10 +2,10 @@
 
 #include <boost/json.hpp>
 
-#include "api/json_io.hpp"
 #include "http/problem.hpp"
 #include "http/query.hpp"
 #include "visitor/cookies.hpp"
+#include "visitor/status_json.hpp"
 #include "visitor/visitor_pass.hpp"
 #include "web/page_view.hpp"
 #include "web/qr_svg.hpp"
@@ -187,9 +187,9 @@ asio::awaitable<Response> show(const RoomPageDeps& s, const Site& site, RequestC
 
   // Apps: the room's state with the visitor's ticket (Retry-After while waiting).
   if (wants_json(ctx.request)) {
-    json::object o = api::room_json(*r);
-    if (args.ticket) o["ticket"] = json::parse(api::ticket_json(*args.ticket, true));
-    Response res = api::json_ok(ctx.request, o);
+    json::object o = visitor::room_json(*r);
+    if (args.ticket) o["ticket"] = json::parse(visitor::ticket_json(*args.ticket, true));
+    Response res = http::json_response(ctx.request, Status::ok, json::serialize(o));
     res.set(field::field::cache_control, "no-store");
     if (!args.ticket || args.ticket->state.status == TicketStatus::waiting)
       res.set(field::field::retry_after, std::to_string(core::kNotYetRetryAfterS));
