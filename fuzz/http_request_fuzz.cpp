@@ -23,7 +23,6 @@
 #include "api/demo_page.hpp"
 #include "api/ops_api.hpp"
 #include "api/public_api.hpp"
-#include "api/services.hpp"
 #include "config/server_config.hpp"
 #include "core/clock.hpp"
 #include "gate/forward_auth.hpp"
@@ -32,6 +31,7 @@
 #include "http/request_head.hpp"
 #include "http/router.hpp"
 #include "http/wire.hpp"
+#include "ops/event_stream_metrics.hpp"
 #include "ops/http_metrics.hpp"
 #include "store/embedded/embedded_store.hpp"
 #include "store/room_history.hpp"
@@ -39,6 +39,8 @@
 #include "token/key_ring.hpp"
 #include "token/secret.hpp"
 #include "token/ticket_id.hpp"
+#include "visitor/abuse_guard.hpp"
+#include "visitor/visitor_deps.hpp"
 #include "web/dashboard/dashboard.hpp"
 #include "web/room_page.hpp"
 #include "web/site.hpp"
@@ -78,8 +80,16 @@ struct World {
   std::optional<waitroom::token::JwtPassMinter> minter;
   std::unique_ptr<waitroom::store::EmbeddedStore> store;
   std::optional<waitroom::store::RoomHistory> history;
-  std::optional<waitroom::api::AbuseGuard> abuse;
-  std::optional<waitroom::api::Services> services;
+  std::optional<waitroom::visitor::AbuseGuard> abuse;
+  std::optional<waitroom::ops::EventStreamMetrics> event_stream_metrics;
+  // Each route group's dependencies, as serve.cpp's route_deps builds them.
+  std::optional<waitroom::visitor::VisitorDeps> visitor;
+  std::optional<waitroom::api::AwsDeps> aws;
+  std::optional<waitroom::gate::OidcDeps> oidc;
+  std::optional<waitroom::web::RoomPageDeps> room_page;
+  std::optional<waitroom::api::AdminDeps> admin;
+  std::optional<waitroom::api::OpsDeps> ops;
+  std::optional<waitroom::web::dashboard::DashboardDeps> dashboard;
   http::Router router;
   std::optional<waitroom::ops::HttpMetrics> metrics;
   asio::io_context ctx;
@@ -131,27 +141,33 @@ struct World {
     }
 
     history.emplace(cfg.dashboard.history_interval_ms);
-    services.emplace(waitroom::api::Services{*store, *keys, cfg, clock, nullptr, nullptr, {}});
-    services->manual_clock = &clock;
-    services->history = &*history;
     abuse.emplace(*store, clock, abuse_secret);
-    services->abuse = &*abuse;
+    event_stream_metrics.emplace();
+    visitor.emplace(waitroom::visitor::VisitorDeps{*store, *abuse, cfg});
+    aws.emplace(waitroom::api::AwsDeps{*visitor, *keys, clock});
+    oidc.emplace(waitroom::gate::OidcDeps{*visitor, *keys, clock});
+    room_page.emplace(waitroom::web::RoomPageDeps{*visitor, clock});
+    admin.emplace(waitroom::api::AdminDeps{*store, *keys, cfg, clock, *abuse, *history});
+    admin->manual_clock = &clock;
+    ops.emplace(waitroom::api::OpsDeps{*store, *keys, *abuse, *event_stream_metrics});
+    dashboard.emplace(waitroom::web::dashboard::DashboardDeps{cfg, clock});
     // The same routes, in the same order, as serve.cpp's build_routes.
-    waitroom::api::add_public_routes(router, *services);
-    waitroom::api::add_admin_routes(router, *services);
-    waitroom::api::add_ops_routes(router, *services);
-    waitroom::api::add_aws_public_routes(router, *services);
-    waitroom::api::add_aws_private_routes(router, *services);
-    waitroom::gate::add_forward_auth_routes(router, *services);
-    waitroom::gate::add_oidc_routes(router, *services);
-    waitroom::web::add_room_page_routes(router, *services, *site);
-    waitroom::api::add_demo_routes(router, *services);
-    waitroom::web::dashboard::add_dashboard_routes(router, *services, site->languages());
+    waitroom::api::add_public_routes(router, *visitor);
+    waitroom::api::add_admin_routes(router, *admin);
+    waitroom::api::add_ops_routes(router, *ops);
+    waitroom::api::add_aws_public_routes(router, *aws);
+    waitroom::api::add_aws_private_routes(router, *aws);
+    waitroom::gate::add_forward_auth_routes(router, *visitor);
+    waitroom::gate::add_oidc_routes(router, *oidc);
+    waitroom::web::add_room_page_routes(router, *room_page, *site);
+    waitroom::api::add_demo_routes(router, *visitor);
+    admin->sessions =
+        waitroom::web::dashboard::add_dashboard_routes(router, *dashboard, site->languages());
     std::vector<std::pair<std::string, std::string>> labels;
     for (const auto& r : router.routes())
       labels.emplace_back(std::string(beast_http::to_string(r.method)), r.pattern);
     metrics.emplace(std::move(labels));
-    services->http_metrics = &*metrics;
+    ops->http_metrics = &*metrics;
   }
 
   // One request through the server's steps; the answer is serialized like the server sends it.

@@ -28,9 +28,9 @@ constexpr std::uint64_t kMaxAdmissionsPage = 10'000;
 constexpr std::uint64_t kDefaultAdmissionsPage = 1'000;
 constexpr std::uint64_t kMaxClockAdvanceMs = 86'400'000;
 
-using AdminHandler = asio::awaitable<Response> (*)(Services&, RequestContext&);
+using AdminHandler = asio::awaitable<Response> (*)(const AdminDeps&, RequestContext&);
 
-http::Handler bind(Services& s, AdminHandler f) {
+http::Handler bind(const AdminDeps& s, AdminHandler f) {
   return [&s, f](RequestContext& ctx) { return f(s, ctx); };
 }
 
@@ -47,7 +47,7 @@ json::object keys_json(const std::vector<token::KeyInfo>& keys) {
   return json::object{{"keys", std::move(out)}};
 }
 
-asio::awaitable<Response> list_rooms(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> list_rooms(const AdminDeps& s, RequestContext& ctx) {
   auto rooms = co_await s.store.rooms();
   if (!rooms) co_return http::problem(ctx.request, rooms.error());
   json::array out;
@@ -55,7 +55,7 @@ asio::awaitable<Response> list_rooms(Services& s, RequestContext& ctx) {
   co_return json_ok(ctx.request, json::object{{"rooms", std::move(out)}});
 }
 
-asio::awaitable<Response> put_room(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> put_room(const AdminDeps& s, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
   if (!core::is_valid_room_name(room))
     co_return http::problem(ctx.request, Status::bad_request,
@@ -70,29 +70,29 @@ asio::awaitable<Response> put_room(Services& s, RequestContext& ctx) {
       };
   auto result = co_await s.store.put_room(room, std::move(update));
   if (!result) co_return http::problem(ctx.request, result.error());
-  if (s.abuse) s.abuse->forget(room);  // new limits apply to the next request, not a second later
+  s.abuse.forget(room);  // new limits apply to the next request, not a second later
   co_return json_ok(ctx.request, room_admin_json(result->first),
                     result->second ? Status::created : Status::ok);
 }
 
-asio::awaitable<Response> get_room(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> get_room(const AdminDeps& s, RequestContext& ctx) {
   auto r = co_await s.store.room(std::string(ctx.param("room")));
   if (!r) co_return http::problem(ctx.request, r.error());
   co_return json_ok(ctx.request, room_admin_json(*r));
 }
 
-asio::awaitable<Response> delete_room(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> delete_room(const AdminDeps& s, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
   auto r = co_await s.store.delete_room(room);
   if (!r) co_return http::problem(ctx.request, r.error());
-  if (s.abuse) s.abuse->forget(room);
+  s.abuse.forget(room);
   Response res{Status::no_content, ctx.request.version()};
   res.keep_alive(ctx.request.keep_alive());
   res.prepare_payload();
   co_return res;
 }
 
-asio::awaitable<Response> advance(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> advance(const AdminDeps& s, RequestContext& ctx) {
   auto body = read_json_object(ctx.request);
   if (!body) co_return http::problem(ctx.request, body.error());
   for (const auto& [k, v] : *body)
@@ -111,13 +111,13 @@ asio::awaitable<Response> advance(Services& s, RequestContext& ctx) {
   co_return json_ok(ctx.request, json::object{{"serving", *serving}});
 }
 
-asio::awaitable<Response> set_paused(Services& s, RequestContext& ctx, bool paused) {
+asio::awaitable<Response> set_paused(const AdminDeps& s, RequestContext& ctx, bool paused) {
   auto r = co_await s.store.set_paused(std::string(ctx.param("room")), paused);
   if (!r) co_return http::problem(ctx.request, r.error());
   co_return json_ok(ctx.request, room_admin_json(*r));
 }
 
-asio::awaitable<Response> reset(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> reset(const AdminDeps& s, RequestContext& ctx) {
   auto r = co_await s.store.reset(std::string(ctx.param("room")));
   if (!r) co_return http::problem(ctx.request, r.error());
   co_return json_ok(ctx.request, json::object{{"room", r->name},
@@ -126,7 +126,7 @@ asio::awaitable<Response> reset(Services& s, RequestContext& ctx) {
                                               {"queue_length", r->counters.queue_counter}});
 }
 
-asio::awaitable<Response> end_session(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> end_session(const AdminDeps& s, RequestContext& ctx) {
   auto body = read_json_object(ctx.request);
   if (!body) co_return http::problem(ctx.request, body.error());
   const json::value* status_field = body->if_contains("status");
@@ -145,7 +145,7 @@ asio::awaitable<Response> end_session(Services& s, RequestContext& ctx) {
                                               {"status", core::to_string(t->state.status)}});
 }
 
-asio::awaitable<Response> stats(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> stats(const AdminDeps& s, RequestContext& ctx) {
   auto r = co_await s.store.room(std::string(ctx.param("room")));
   if (!r) co_return http::problem(ctx.request, r.error());
   co_return json_ok(ctx.request, stats_json(*r));
@@ -165,7 +165,7 @@ core::Result<std::uint64_t> query_uint(std::string_view query, std::string_view 
   return n;
 }
 
-asio::awaitable<Response> admissions(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> admissions(const AdminDeps& s, RequestContext& ctx) {
   auto from = query_uint(ctx.query, "from", 1, 1, UINT64_MAX / 2);
   if (!from) co_return http::problem(ctx.request, from.error());
   auto limit = query_uint(ctx.query, "limit", kDefaultAdmissionsPage, 1, kMaxAdmissionsPage);
@@ -189,32 +189,27 @@ json::value optional_json(const std::optional<double>& v) {
 }
 
 // The dashboard's charts: the room's samples of the last hour, oldest first (in memory only).
-asio::awaitable<Response> history(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> history(const AdminDeps& s, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
   auto r = co_await s.store.room(room);
   if (!r) co_return http::problem(ctx.request, r.error());
   json::array out;
-  std::int64_t interval_ms = store::kHistoryIntervalMs;
-  std::size_t capacity = store::kHistorySamples;
-  if (s.history) {
-    interval_ms = s.history->interval_ms();
-    capacity = s.history->capacity();
-    for (const store::HistorySample& h : s.history->samples(room)) {
-      json::value eta = nullptr;
-      if (h.eta) eta = json::object{{"p50_s", h.eta->p50_s}, {"p90_s", h.eta->p90_s}};
-      out.push_back(json::object{{"at_ms", h.at_ms},
-                                 {"epoch", h.epoch},
-                                 {"paused", h.paused},
-                                 {"queue_length", h.queue_length},
-                                 {"waiting", h.waiting},
-                                 {"serving", h.serving},
-                                 {"admitted", h.admitted},
-                                 {"admissions_per_minute", optional_json(h.admissions_per_minute)},
-                                 {"active_sessions", h.active_sessions},
-                                 {"eta", std::move(eta)}});
-    }
+  for (const store::HistorySample& h : s.history.samples(room)) {
+    json::value eta = nullptr;
+    if (h.eta) eta = json::object{{"p50_s", h.eta->p50_s}, {"p90_s", h.eta->p90_s}};
+    out.push_back(json::object{{"at_ms", h.at_ms},
+                               {"epoch", h.epoch},
+                               {"paused", h.paused},
+                               {"queue_length", h.queue_length},
+                               {"waiting", h.waiting},
+                               {"serving", h.serving},
+                               {"admitted", h.admitted},
+                               {"admissions_per_minute", optional_json(h.admissions_per_minute)},
+                               {"active_sessions", h.active_sessions},
+                               {"eta", std::move(eta)}});
   }
-  const std::int64_t window_ms = interval_ms * static_cast<std::int64_t>(capacity);
+  const std::int64_t interval_ms = s.history.interval_ms();
+  const std::int64_t window_ms = interval_ms * static_cast<std::int64_t>(s.history.capacity());
   co_return json_ok(ctx.request, json::object{{"room", room},
                                               {"interval_ms", interval_ms},
                                               {"window_ms", window_ms},
@@ -222,13 +217,13 @@ asio::awaitable<Response> history(Services& s, RequestContext& ctx) {
                                               {"samples", std::move(out)}});
 }
 
-asio::awaitable<Response> get_clock(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> get_clock(const AdminDeps& s, RequestContext& ctx) {
   co_return json_ok(ctx.request, json::object{{"now_ms", s.clock.now_ms()}});
 }
 
 // Moves the test clock in the driver's own steps, so minutes of admissions play out as they
 // would in real time, only faster.
-asio::awaitable<Response> advance_clock(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> advance_clock(const AdminDeps& s, RequestContext& ctx) {
   auto body = read_json_object(ctx.request);
   if (!body) co_return http::problem(ctx.request, body.error());
   for (const auto& [k, v] : *body)
@@ -247,7 +242,7 @@ asio::awaitable<Response> advance_clock(Services& s, RequestContext& ctx) {
 }
 
 // Retired keys stay in the JWKS as long as a pass they signed can live.
-asio::awaitable<Response> rotate_keys(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> rotate_keys(const AdminDeps& s, RequestContext& ctx) {
   auto keys = s.keys.rotate(core::kMaxPassLifetimeS);
   if (!keys) co_return http::problem(ctx.request, keys.error());
   // The rotation happened here either way; the other nodes take the keys on SIGHUP once published.
@@ -262,7 +257,7 @@ asio::awaitable<Response> rotate_keys(Services& s, RequestContext& ctx) {
   co_return json_ok(ctx.request, keys_json(*keys));
 }
 
-asio::awaitable<Response> list_keys(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> list_keys(const AdminDeps& s, RequestContext& ctx) {
   co_return json_ok(ctx.request, keys_json(s.keys.list()));
 }
 
@@ -275,7 +270,7 @@ bool is_admin(const http::Request& req, std::string_view admin_key) {
          CRYPTO_memcmp(value.data(), admin_key.data(), admin_key.size()) == 0;
 }
 
-void add_admin_routes(http::Router& router, Services& s) {
+void add_admin_routes(http::Router& router, const AdminDeps& s) {
   using http::Method;
   // /admin/ is Waitroom's: the built-in proxy never forwards it. Outside /admin/v1 it is the
   // dashboard's (web/dashboard): a sign-in page and assets anyone may fetch, and handlers that
@@ -291,8 +286,8 @@ void add_admin_routes(http::Router& router, Services& s) {
                [&s](const http::Request& req,
                     const boost::asio::ip::address& peer) -> std::optional<Response> {
                  if (is_admin(req, s.config.admin_key)) return std::nullopt;
-                 if (s.admin_sessions && !s.config.admin_key.empty()) {
-                   const SessionAccess access = s.admin_sessions->check(req);
+                 if (s.sessions && !s.config.admin_key.empty()) {
+                   const SessionAccess access = s.sessions->check(req);
                    if (access.verdict == SessionAccess::Verdict::allowed) return std::nullopt;
                    if (access.verdict == SessionAccess::Verdict::forbidden) {
                      log_auth_failure("dashboard_session", req, peer, access.reason);

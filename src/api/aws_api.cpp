@@ -26,24 +26,20 @@ Response aws_refusal(const http::Request& req, const core::Error& e) {
   return res;
 }
 
-asio::awaitable<core::Result<void>> admit_poll(Services& s, RequestContext& ctx,
+asio::awaitable<core::Result<void>> admit_poll(const AwsDeps& s, RequestContext& ctx,
                                                const std::string& room) {
-  if (!s.abuse) co_return core::Result<void>{};
-  co_return co_await s.abuse->admit_poll(ctx.request, ctx.remote, room);
+  co_return co_await s.abuse.admit_poll(ctx.request, ctx.remote, room);
 }
 
-asio::awaitable<Response> assign_queue_num(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> assign_queue_num(const AwsDeps& s, RequestContext& ctx) {
   auto body = body_object(ctx.request);
   auto event = body ? body_string(*body, "event_id") : std::nullopt;
   if (!event) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
-  if (s.abuse) {
-    // A room asking for proof of work asks AWS clients too (the same two fields in the body).
-    const std::string challenge = body_string(*body, "pow_challenge").value_or("");
-    const std::string nonce = body_string(*body, "pow_nonce").value_or("");
-    auto admitted =
-        co_await s.abuse->admit_ticket(ctx.request, ctx.remote, *event, challenge, nonce);
-    if (!admitted) co_return aws_refusal(ctx.request, admitted.error());
-  }
+  // A room asking for proof of work asks AWS clients too (the same two fields in the body).
+  const std::string challenge = body_string(*body, "pow_challenge").value_or("");
+  const std::string nonce = body_string(*body, "pow_nonce").value_or("");
+  auto admitted = co_await s.abuse.admit_ticket(ctx.request, ctx.remote, *event, challenge, nonce);
+  if (!admitted) co_return aws_refusal(ctx.request, admitted.error());
   // Synchronous, unlike AWS's SQS path: the id is in line when this answers, and an unknown
   // event uses no position.
   auto result = co_await s.store.enqueue(*event, std::nullopt, /*tracks_presence=*/false);
@@ -56,7 +52,7 @@ asio::awaitable<Response> assign_queue_num(Services& s, RequestContext& ctx) {
                      json::object{{"api_request_id", result->ticket.ticket}});
 }
 
-asio::awaitable<Response> queue_num(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> queue_num(const AwsDeps& s, RequestContext& ctx) {
   auto event = http::query_param(ctx.query, "event_id");
   auto id = http::query_param(ctx.query, "request_id");
   if (!event || !id || !is_request_id(*id))
@@ -79,7 +75,7 @@ asio::awaitable<Response> queue_num(Services& s, RequestContext& ctx) {
                                   {"status", 1}});
 }
 
-asio::awaitable<Response> serving_num(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> serving_num(const AwsDeps& s, RequestContext& ctx) {
   auto r = co_await event_room(s, ctx.query);
   if (!r) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
   auto admitted = co_await admit_poll(s, ctx, r->name);
@@ -91,7 +87,7 @@ asio::awaitable<Response> serving_num(Services& s, RequestContext& ctx) {
                      json::object{{"serving_counter", std::move(serving)}});
 }
 
-asio::awaitable<Response> waiting_num(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> waiting_num(const AwsDeps& s, RequestContext& ctx) {
   auto r = co_await event_room(s, ctx.query);
   if (!r) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
   auto admitted = co_await admit_poll(s, ctx, r->name);
@@ -102,7 +98,7 @@ asio::awaitable<Response> waiting_num(Services& s, RequestContext& ctx) {
   co_return aws_json(ctx.request, Status::ok, json::object{{"waiting_num", waiting}});
 }
 
-asio::awaitable<Response> queue_pos_expiry(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> queue_pos_expiry(const AwsDeps& s, RequestContext& ctx) {
   auto r = co_await event_room(s, ctx.query);
   auto id = http::query_param(ctx.query, "request_id");
   if (!r || !id || !is_request_id(*id))
@@ -123,7 +119,7 @@ asio::awaitable<Response> queue_pos_expiry(Services& s, RequestContext& ctx) {
   co_return aws_json(ctx.request, Status::ok, json::object{{"expires_in", left}});
 }
 
-asio::awaitable<Response> public_key(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> public_key(const AwsDeps& s, RequestContext& ctx) {
   auto r = co_await event_room(s, ctx.query);
   if (!r)
     co_return aws_error(ctx.request, Status::bad_request, "Invalid request ID");  // sic, AWS's
@@ -135,9 +131,9 @@ asio::awaitable<Response> public_key(Services& s, RequestContext& ctx) {
 
 }  // namespace
 
-void add_aws_public_routes(http::Router& router, Services& s) {
+void add_aws_public_routes(http::Router& router, const AwsDeps& s) {
   using http::Method;
-  using Fn = asio::awaitable<Response> (*)(Services&, RequestContext&);
+  using Fn = asio::awaitable<Response> (*)(const AwsDeps&, RequestContext&);
   const std::string& prefix = s.config.aws_prefix;
   auto add = [&](Method method, std::string_view path, Fn fn) {
     router.add(method, prefix + std::string(path),
@@ -151,7 +147,7 @@ void add_aws_public_routes(http::Router& router, Services& s) {
   add(Method::get, "/waiting_num", waiting_num);
   add(Method::get, "/queue_pos_expiry", queue_pos_expiry);
   add(Method::get, "/public_key", public_key);
-  add(Method::post, "/generate_token", [](Services& sv, RequestContext& c) {
+  add(Method::post, "/generate_token", [](const AwsDeps& sv, RequestContext& c) {
     // The public endpoint ignores issuer and validity_period, as AWS's did.
     return generate_token(
         sv, c,

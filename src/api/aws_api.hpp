@@ -3,11 +3,11 @@
 // under a configurable prefix (default /aws), so its clients move here by changing one base URL.
 // `event_id` is the room. Differences from AWS, each fixing an AWS bug, are listed in
 // docs/aws-compatibility.md.
-#include "api/services.hpp"
+#include "api/aws_common.hpp"
 #include "http/router.hpp"
 
 namespace waitroom::api {
 
-void add_aws_public_routes(http::Router& router, Services& services);
+void add_aws_public_routes(http::Router& router, const AwsDeps& deps);
 
 }  // namespace waitroom::api

@@ -1,9 +1,9 @@
 #include "api/aws_common.hpp"
 
-#include "api/visitor_pass.hpp"
 #include "http/problem.hpp"
 #include "http/query.hpp"
 #include "token/jws.hpp"
+#include "visitor/visitor_pass.hpp"
 
 namespace waitroom::api {
 
@@ -58,7 +58,8 @@ std::optional<json::object> body_object(const http::Request& req) {
 
 // The room named by the query's event_id. (co_await is kept out of ?: and || on purpose: g++ 12's
 // coroutine lowering has been unreliable there.)
-asio::awaitable<core::Result<store::RoomView>> event_room(Services& s, std::string_view query) {
+asio::awaitable<core::Result<store::RoomView>> event_room(const AwsDeps& s,
+                                                          std::string_view query) {
   auto event = http::query_param(query, "event_id");
   if (!event) co_return core::fail(ErrorCode::not_found, "no event_id");
   auto room = co_await s.store.room(std::move(*event));
@@ -68,7 +69,7 @@ asio::awaitable<core::Result<store::RoomView>> event_room(Services& s, std::stri
 // The access token is the room's pass for the ticket; refresh and id tokens carry the same claims
 // and kid with another token_use. RS256 signatures are deterministic, so for RS256 rooms all three
 // are byte-identical when asked for again, as AWS's were.
-core::Result<json::object> token_set(Services& s, const std::string& access,
+core::Result<json::object> token_set(const AwsDeps& s, const std::string& access,
                                      std::int64_t expires_in) {
   auto claims = s.keys.verify(access);
   if (!claims) return std::unexpected(claims.error());
@@ -87,7 +88,7 @@ core::Result<json::object> token_set(Services& s, const std::string& access,
   return set;
 }
 
-asio::awaitable<Response> generate_token(Services& s, RequestContext& ctx,
+asio::awaitable<Response> generate_token(const AwsDeps& s, RequestContext& ctx,
                                          PassOptionsReader read_options, bool caller_is_visitor) {
   auto body = body_object(ctx.request);
   auto event = body ? body_string(*body, "event_id") : std::nullopt;
@@ -100,8 +101,8 @@ asio::awaitable<Response> generate_token(Services& s, RequestContext& ctx,
   if (!options) co_return aws_error(ctx.request, Status::bad_request, options.error().detail);
   // The public route's caller is the visitor: a room binding passes by network binds to theirs.
   // (The private route's caller is a back end, whose network the visitor does not share.)
-  if (caller_is_visitor && s.abuse)
-    options->client_prefix = co_await s.abuse->client_prefix(ctx.request, ctx.remote, *event);
+  if (caller_is_visitor)
+    options->client_prefix = co_await s.abuse.client_prefix(ctx.request, ctx.remote, *event);
   auto pass = co_await s.store.issue_pass(*event, *id, std::move(*options));
   if (!pass) {
     switch (pass.error().code) {
@@ -124,7 +125,7 @@ asio::awaitable<Response> generate_token(Services& s, RequestContext& ctx,
   auto set = token_set(s, pass->pass, pass->expires_in_s);
   if (!set) co_return aws_error(ctx.request, http::status_of(set.error().code), set.error().detail);
   Response res = aws_json(ctx.request, Status::ok, *set);
-  if (auto c = binding_cookie(s, *event, room->settings.pass_cookie, pass->pass, *id))
+  if (auto c = visitor::binding_cookie(s, *event, room->settings.pass_cookie, pass->pass, *id))
     res.set(http::beast_http::field::set_cookie, *c);
   co_return res;
 }

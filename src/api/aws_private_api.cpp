@@ -42,7 +42,7 @@ core::Result<store::PassOptions> read_overrides(const json::object& body) {
   return options;
 }
 
-asio::awaitable<Response> increment_serving_counter(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> increment_serving_counter(const AwsDeps& s, RequestContext& ctx) {
   auto body = body_object(ctx.request);
   auto event = body ? body_string(*body, "event_id") : std::nullopt;
   if (!event) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
@@ -61,7 +61,7 @@ asio::awaitable<Response> increment_serving_counter(Services& s, RequestContext&
   co_return aws_json(ctx.request, Status::ok, json::object{{"serving_num", *serving}});
 }
 
-asio::awaitable<Response> update_session(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> update_session(const AwsDeps& s, RequestContext& ctx) {
   auto body = body_object(ctx.request);
   auto event = body ? body_string(*body, "event_id") : std::nullopt;
   auto id = body ? body_string(*body, "request_id") : std::nullopt;
@@ -96,14 +96,14 @@ asio::awaitable<Response> update_session(Services& s, RequestContext& ctx) {
           {"event_id", *event}, {"request_id", *id}, {"status", core::to_string(t->state.status)}});
 }
 
-asio::awaitable<Response> num_active_tokens(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> num_active_tokens(const AwsDeps& s, RequestContext& ctx) {
   auto r = co_await event_room(s, ctx.query);
   if (!r) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
   co_return aws_json(ctx.request, Status::ok,
                      json::object{{"active_tokens", r->counters.active_sessions}});
 }
 
-asio::awaitable<Response> expired_tokens(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> expired_tokens(const AwsDeps& s, RequestContext& ctx) {
   auto r = co_await event_room(s, ctx.query);
   if (!r) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
   auto ids = co_await s.store.expired_tickets(r->name);
@@ -113,7 +113,7 @@ asio::awaitable<Response> expired_tokens(Services& s, RequestContext& ctx) {
   co_return aws_json(ctx.request, Status::ok, out);
 }
 
-asio::awaitable<Response> reset_initial_state(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> reset_initial_state(const AwsDeps& s, RequestContext& ctx) {
   auto body = body_object(ctx.request);
   auto event = body ? body_string(*body, "event_id") : std::nullopt;
   if (!event) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
@@ -129,7 +129,7 @@ asio::awaitable<Response> reset_initial_state(Services& s, RequestContext& ctx) 
 
 // Admin bearer key, or an AWS SigV4 signature by a configured access key. Preflights pass: the
 // browser sends them without credentials.
-http::Guard private_guard(Services& s) {
+http::Guard private_guard(const AwsDeps& s) {
   std::vector<AwsCredential> credentials;
   for (const auto& [id, secret] : s.config.aws_credentials) credentials.push_back({id, secret});
   auto verifier =
@@ -158,9 +158,9 @@ http::Guard private_guard(Services& s) {
 
 }  // namespace
 
-void add_aws_private_routes(http::Router& router, Services& s) {
+void add_aws_private_routes(http::Router& router, const AwsDeps& s) {
   using http::Method;
-  using Fn = asio::awaitable<Response> (*)(Services&, RequestContext&);
+  using Fn = asio::awaitable<Response> (*)(const AwsDeps&, RequestContext&);
   const std::string base = s.config.aws_prefix + "/private";
   router.guard(base + "/", private_guard(s));
   auto add = [&](Method method, std::string_view path, Fn fn) {
@@ -168,8 +168,9 @@ void add_aws_private_routes(http::Router& router, Services& s) {
     router.add(Method::options, base + std::string(path),
                cors_preflight(method == Method::post ? "OPTIONS,POST" : "GET,OPTIONS"));
   };
-  add(Method::post, "/generate_token",
-      [](Services& sv, RequestContext& c) { return generate_token(sv, c, read_overrides, false); });
+  add(Method::post, "/generate_token", [](const AwsDeps& sv, RequestContext& c) {
+    return generate_token(sv, c, read_overrides, false);
+  });
   add(Method::post, "/increment_serving_counter", increment_serving_counter);
   add(Method::post, "/update_session", update_session);
   add(Method::get, "/num_active_tokens", num_active_tokens);

@@ -8,10 +8,10 @@
 #include <utility>
 
 #include "api/event_stream_format.hpp"
-#include "api/json_io.hpp"
 #include "http/problem.hpp"
 #include "http/transport.hpp"
 #include "http/wire.hpp"
+#include "visitor/status_json.hpp"
 
 namespace waitroom::api {
 
@@ -67,7 +67,7 @@ struct EventStreams::Stream {
     if (!status_changed(last, *state)) return true;
     last = *state;
     if (pending_status) pending.clear();  // only the newest status is worth sending
-    append_status_event(pending, change_id, ticket_json(ticket, room, *state, true));
+    append_status_event(pending, change_id, visitor::ticket_json(ticket, room, *state, true));
     pending_status = true;
     final = is_final(state->status);
     return true;
@@ -314,7 +314,7 @@ asio::awaitable<EventStreams::Opened> EventStreams::open_stream(
   if (reply.head_only) co_return Opened::head_only;
   append_retry(s.pending);
   if (!caught_up) {
-    append_status_event(s.pending, watched->change_id, ticket_json(watched->view, true));
+    append_status_event(s.pending, watched->change_id, visitor::ticket_json(watched->view, true));
     s.pending_status = true;
     s.final = is_final(state.status);
   }

@@ -27,12 +27,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "api/abuse_guard.hpp"
 #include "config/server_config.hpp"
 #include "http/router.hpp"
 #include "http/stream_handler.hpp"
 #include "ops/event_stream_metrics.hpp"
 #include "store/store.hpp"
+#include "visitor/abuse_guard.hpp"
 
 namespace waitroom::api {
 
@@ -48,7 +48,7 @@ class EventStreams final : public http::StreamHandler, public store::RoomChangeL
   void add_routes(http::Router& router);
   // Opening a stream then counts against the client's poll rate (null: no limit). Set before
   // serving.
-  void set_abuse_guard(AbuseGuard* guard) { abuse_ = guard; }
+  void set_abuse_guard(visitor::AbuseGuard* guard) { abuse_ = guard; }
 
   void prepare(std::size_t workers) override;
   std::optional<std::size_t> match(std::string_view, std::string_view) const override {
@@ -84,7 +84,7 @@ class EventStreams final : public http::StreamHandler, public store::RoomChangeL
   std::chrono::steady_clock::duration next_heartbeat_in(Shard& shard) const;
 
   store::Store& store_;
-  AbuseGuard* abuse_ = nullptr;
+  visitor::AbuseGuard* abuse_ = nullptr;
   const std::uint64_t max_streams_;
   const std::chrono::seconds heartbeat_;
   ops::EventStreamMetrics& metrics_;

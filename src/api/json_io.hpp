@@ -1,5 +1,6 @@
 #pragma once
-// Reading JSON request bodies and writing the API's JSON views, shared by every handler.
+// Reading JSON request bodies and writing the operator's JSON views, shared by the API's handlers.
+// What visitors are shown is visitor/status_json.hpp.
 #include <boost/json.hpp>
 
 #include "core/error.hpp"
@@ -16,12 +17,7 @@ core::Result<std::optional<std::uint64_t>> read_uint(const boost::json::object& 
                                                      std::string_view field, std::uint64_t min,
                                                      std::uint64_t max);
 
-// `full` adds queue_length and entry_time (the status poll's fields).
-std::string ticket_json(const store::TicketView& t, bool full);
-std::string ticket_json(std::string_view ticket, std::string_view room,
-                        const core::TicketState& state, bool full);
-boost::json::object room_json(const store::RoomView& r);  // public room status
-boost::json::object draw_json(const core::DrawInfo& d);   // a published pre-queue shuffle
+// The public status (visitor/status_json.hpp) with the room's settings and epoch.
 boost::json::object room_admin_json(const store::RoomView& r);
 boost::json::object stats_json(const store::RoomView& r);
 

@@ -53,13 +53,13 @@ void room_metrics(std::string& out, const std::vector<store::RoomView>& rooms) {
   }
 }
 
-asio::awaitable<Response> metrics(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> metrics(const OpsDeps& s, RequestContext& ctx) {
   std::string out;
   if (s.http_metrics) s.http_metrics->render(out);
   if (s.proxy_metrics) s.proxy_metrics->render(out);
-  if (s.event_stream_metrics) s.event_stream_metrics->render(out);
+  s.event_stream_metrics.render(out);
   ops::write_webhook_metrics(out, s.webhooks);
-  if (s.abuse) s.abuse->render_metrics(out);
+  s.abuse.render_metrics(out);
   s.store.render_metrics(out);
   auto rooms = co_await s.store.rooms();
   if (rooms) room_metrics(out, *rooms);
@@ -75,18 +75,18 @@ asio::awaitable<Response> metrics(Services& s, RequestContext& ctx) {
   co_return res;
 }
 
-asio::awaitable<Response> healthz(Services&, RequestContext& ctx) {
+asio::awaitable<Response> healthz(const OpsDeps&, RequestContext& ctx) {
   co_return json_ok(ctx.request, json::object{{"status", "ok"}});
 }
 
-asio::awaitable<Response> readyz(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> readyz(const OpsDeps& s, RequestContext& ctx) {
   if (!s.store.ready())
     co_return http::problem(ctx.request, Status::service_unavailable,
                             "the store cannot accept writes", 5);
   co_return json_ok(ctx.request, json::object{{"status", "ready"}});
 }
 
-asio::awaitable<Response> jwks(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> jwks(const OpsDeps& s, RequestContext& ctx) {
   Response res = json_ok(ctx.request, s.keys.jwks());
   res.set(http::beast_http::field::cache_control, fmt::format("public, max-age={}", kJwksMaxAgeS));
   co_return res;
@@ -94,7 +94,7 @@ asio::awaitable<Response> jwks(Services& s, RequestContext& ctx) {
 
 }  // namespace
 
-void add_ops_routes(http::Router& router, Services& s) {
+void add_ops_routes(http::Router& router, const OpsDeps& s) {
   using http::Method;
   router.add(Method::get, "/healthz", [&s](RequestContext& c) { return healthz(s, c); });
   router.add(Method::get, "/readyz", [&s](RequestContext& c) { return readyz(s, c); });

@@ -1,9 +1,10 @@
 #include "api/public_api.hpp"
 
-#include "api/cookies.hpp"
 #include "api/json_io.hpp"
-#include "api/visitor_pass.hpp"
 #include "http/problem.hpp"
+#include "visitor/cookies.hpp"
+#include "visitor/status_json.hpp"
+#include "visitor/visitor_pass.hpp"
 
 namespace waitroom::api {
 
@@ -21,75 +22,69 @@ std::string_view text_field(const boost::json::object& body, std::string_view na
   return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view{};
 }
 
-asio::awaitable<Response> create_ticket(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> create_ticket(const visitor::VisitorDeps& s, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
   auto body = read_json_object(ctx.request);
   if (!body) co_return http::problem(ctx.request, body.error());
-  if (s.abuse) {
-    auto admitted = co_await s.abuse->admit_ticket(ctx.request, ctx.remote, room,
-                                                   text_field(*body, "pow_challenge"),
-                                                   text_field(*body, "pow_nonce"));
-    if (!admitted) co_return http::problem(ctx.request, admitted.error());
-  }
+  auto admitted = co_await s.abuse.admit_ticket(ctx.request, ctx.remote, room,
+                                                text_field(*body, "pow_challenge"),
+                                                text_field(*body, "pow_nonce"));
+  if (!admitted) co_return http::problem(ctx.request, admitted.error());
   std::optional<std::string> existing;
-  if (auto c = http::cookie_value(ctx.request, ticket_cookie_name(room)); !c.empty())
+  if (auto c = http::cookie_value(ctx.request, visitor::ticket_cookie_name(room)); !c.empty())
     existing = std::string(c);
   auto result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true);
   if (!result) {
-    if (result.error().code == core::ErrorCode::full && s.abuse)
-      s.abuse->count(room, Refusal::room_full);
+    if (result.error().code == core::ErrorCode::full)
+      s.abuse.count(room, visitor::Refusal::room_full);
     co_return http::problem(ctx.request, result.error());
   }
   Response res = http::json_response(ctx.request, result->created ? Status::created : Status::ok,
-                                     ticket_json(result->ticket, false));
+                                     visitor::ticket_json(result->ticket, false));
   if (result->created) {
     res.set(http::beast_http::field::set_cookie,
-            set_cookie(ticket_cookie_name(room), result->ticket.ticket, s.config.cookie_secure));
+            visitor::set_cookie(visitor::ticket_cookie_name(room), result->ticket.ticket,
+                                s.config.cookie_secure));
     res.set(http::beast_http::field::location,
             "/v1/rooms/" + room + "/tickets/" + result->ticket.ticket);
   }
   co_return res;
 }
 
-asio::awaitable<Response> get_ticket(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> get_ticket(const visitor::VisitorDeps& s, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
-  if (s.abuse) {
-    auto admitted = co_await s.abuse->admit_poll(ctx.request, ctx.remote, room);
-    if (!admitted) co_return http::problem(ctx.request, admitted.error());
-  }
+  auto admitted = co_await s.abuse.admit_poll(ctx.request, ctx.remote, room);
+  if (!admitted) co_return http::problem(ctx.request, admitted.error());
   auto t = co_await s.store.ticket(room, std::string(ctx.param("ticket")));
   if (!t) co_return http::problem(ctx.request, t.error());
-  Response res = http::json_response(ctx.request, Status::ok, ticket_json(*t, true));
+  Response res = http::json_response(ctx.request, Status::ok, visitor::ticket_json(*t, true));
   if (t->state.status == core::TicketStatus::waiting)
     res.set(http::beast_http::field::retry_after, std::to_string(core::kNotYetRetryAfterS));
   co_return res;
 }
 
-asio::awaitable<Response> issue_pass(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> issue_pass(const visitor::VisitorDeps& s, RequestContext& ctx) {
   const std::string room(ctx.param("room")), ticket(ctx.param("ticket"));
   store::PassOptions options;
-  if (s.abuse)
-    options.client_prefix = co_await s.abuse->client_prefix(ctx.request, ctx.remote, room);
+  options.client_prefix = co_await s.abuse.client_prefix(ctx.request, ctx.remote, room);
   auto p = co_await s.store.issue_pass(room, ticket, std::move(options));
   if (!p) co_return http::problem(ctx.request, p.error());
   Response res = json_ok(ctx.request, boost::json::object{{"pass", p->pass},
                                                           {"expires_at", p->expires_at_s},
                                                           {"expires_in", p->expires_in_s}});
   // A pass bound by cookie works only with its binding cookie: a browser gets it here.
-  if (is_cookie_bound(p->pass)) {
+  if (visitor::is_cookie_bound(p->pass)) {
     auto cookie = co_await s.store.pass_cookie(room);
     if (cookie)
-      if (auto c = binding_cookie(s, room, *cookie, p->pass, ticket))
+      if (auto c = visitor::binding_cookie(s, room, *cookie, p->pass, ticket))
         res.set(http::beast_http::field::set_cookie, *c);
   }
   co_return res;
 }
 
 // A proof-of-work challenge for the room (docs/security.md); difficulty_bits 0: none is needed.
-asio::awaitable<Response> get_challenge(Services& s, RequestContext& ctx) {
-  if (!s.abuse)
-    co_return http::problem(ctx.request, Status::not_found, "no proof of work on this server");
-  auto c = co_await s.abuse->challenge(std::string(ctx.param("room")));
+asio::awaitable<Response> get_challenge(const visitor::VisitorDeps& s, RequestContext& ctx) {
+  auto c = co_await s.abuse.challenge(std::string(ctx.param("room")));
   if (!c) co_return http::problem(ctx.request, c.error());
   Response res =
       json_ok(ctx.request, boost::json::object{{"challenge", c->text},
@@ -100,18 +95,18 @@ asio::awaitable<Response> get_challenge(Services& s, RequestContext& ctx) {
   co_return res;
 }
 
-asio::awaitable<Response> get_room(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> get_room(const visitor::VisitorDeps& s, RequestContext& ctx) {
   auto r = co_await s.store.room(std::string(ctx.param("room")));
   if (!r) co_return http::problem(ctx.request, r.error());
-  co_return json_ok(ctx.request, room_json(*r));
+  co_return json_ok(ctx.request, visitor::room_json(*r));
 }
 
 // The commitments and seeds of this epoch's pre-queue shuffles, for anyone to audit.
-asio::awaitable<Response> get_draws(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> get_draws(const visitor::VisitorDeps& s, RequestContext& ctx) {
   auto r = co_await s.store.room(std::string(ctx.param("room")));
   if (!r) co_return http::problem(ctx.request, r.error());
   boost::json::array draws;
-  for (const auto& d : r->draws) draws.push_back(draw_json(d));
+  for (const auto& d : r->draws) draws.push_back(visitor::draw_json(d));
   co_return json_ok(
       ctx.request,
       boost::json::object{{"room", r->name}, {"epoch", r->epoch}, {"draws", std::move(draws)}});
@@ -119,7 +114,7 @@ asio::awaitable<Response> get_draws(Services& s, RequestContext& ctx) {
 
 }  // namespace
 
-void add_public_routes(http::Router& router, Services& s) {
+void add_public_routes(http::Router& router, const visitor::VisitorDeps& s) {
   using http::Method;
   router.add(Method::post, "/v1/rooms/{room}/tickets",
              [&s](RequestContext& ctx) { return create_ticket(s, ctx); });

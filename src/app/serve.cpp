@@ -33,6 +33,8 @@
 #include "token/key_ring.hpp"
 #include "token/secret.hpp"
 #include "token/ticket_id.hpp"
+#include "visitor/abuse_guard.hpp"
+#include "visitor/visitor_deps.hpp"
 #include "web/dashboard/dashboard.hpp"
 #include "web/room_page.hpp"
 #include "web/site.hpp"
@@ -186,19 +188,55 @@ struct Runtime {
   }
 };
 
-void build_routes(http::Router& router, api::Services& services, const web::Site& site,
+// Each route group's dependencies, holding only what the group uses (docs/architecture.md). They
+// outlive the router, whose handlers refer to them.
+struct RouteDeps {
+  visitor::VisitorDeps visitor;  // the public API, the demo shop, forward-auth, the built-in proxy
+  api::AwsDeps aws;
+  gate::OidcDeps oidc;
+  web::RoomPageDeps room_page;
+  api::AdminDeps admin;
+  api::OpsDeps ops;
+  web::dashboard::DashboardDeps dashboard;
+};
+
+// From the runtime and what the caller owns besides; the metrics the server and the proxy make
+// later are set by the caller (ops.http_metrics, ops.proxy_metrics).
+RouteDeps route_deps(Runtime& rt, const config::ServerConfig& cfg, visitor::AbuseGuard& abuse,
+                     const store::RoomHistory& history,
+                     const ops::EventStreamMetrics& event_stream_metrics) {
+  const visitor::VisitorDeps visitors{*rt.store, abuse, cfg};
+  RouteDeps deps{visitors,
+                 {visitors, *rt.keys, rt.clock()},
+                 {visitors, *rt.keys, rt.clock()},
+                 {visitors, rt.clock()},
+                 {*rt.store, *rt.keys, cfg, rt.clock(), abuse, history},
+                 {*rt.store, *rt.keys, abuse, event_stream_metrics},
+                 {cfg, rt.clock()}};
+  if (rt.manual_clock) deps.admin.manual_clock = &*rt.manual_clock;
+  if (rt.redis)
+    deps.admin.publish_keys = [&rt, &cfg] {
+      return store::redis::publish_secrets(*rt.redis, store::redis::RedisKeys(cfg.redis.key_prefix),
+                                           cfg.data_dir);
+    };
+  for (const auto& hook : rt.webhooks) deps.ops.webhooks.push_back(hook.get());
+  return deps;
+}
+
+void build_routes(http::Router& router, RouteDeps& deps, const web::Site& site,
                   api::EventStreams& events) {
-  api::add_public_routes(router, services);
+  api::add_public_routes(router, deps.visitor);
   events.add_routes(router);
-  api::add_admin_routes(router, services);
-  api::add_ops_routes(router, services);
-  api::add_aws_public_routes(router, services);
-  api::add_aws_private_routes(router, services);
-  gate::add_forward_auth_routes(router, services);
-  gate::add_oidc_routes(router, services);
-  web::add_room_page_routes(router, services, site);
-  api::add_demo_routes(router, services);
-  web::dashboard::add_dashboard_routes(router, services, site.languages());
+  api::add_admin_routes(router, deps.admin);
+  api::add_ops_routes(router, deps.ops);
+  api::add_aws_public_routes(router, deps.aws);
+  api::add_aws_private_routes(router, deps.aws);
+  gate::add_forward_auth_routes(router, deps.visitor);
+  gate::add_oidc_routes(router, deps.oidc);
+  web::add_room_page_routes(router, deps.room_page, site);
+  api::add_demo_routes(router, deps.visitor);
+  deps.admin.sessions =
+      web::dashboard::add_dashboard_routes(router, deps.dashboard, site.languages());
 }
 
 // Every connection (and every live update stream) is a descriptor: raise the soft limit to the
@@ -235,7 +273,7 @@ core::Result<config::ServerConfig> effective_config(const ServeOptions& options)
 // SIGHUP: the key files (`waitroom keys rotate` beside a live server), then the config file's
 // rooms (app/config_reload.hpp). A config that no longer parses changes nothing.
 void reload(const ServeOptions& options, Runtime& rt, config::ServerConfig& loaded,
-            api::AbuseGuard& abuse) {
+            visitor::AbuseGuard& abuse) {
   // With the Redis store the keys are the deployment's: take what another node's rotation
   // published.
   if (rt.redis) {
@@ -306,32 +344,22 @@ int serve(const ServeOptions& options) {
         "no admin key: the admin API answers 401 until WAITROOM_ADMIN_KEY or admin_key_file is "
         "set");
 
-  api::Services services{*rt.store, *rt.keys, cfg, rt.clock(), nullptr, nullptr, {}};
-  if (rt.manual_clock) services.manual_clock = &*rt.manual_clock;
   // The dashboard's charts: every room's numbers each interval, in memory (docs/dashboard.md).
   store::RoomHistory history(cfg.dashboard.history_interval_ms);
-  services.history = &history;
   store::HistorySampler sampler(*rt.store, history, rt.clock());
-  for (const auto& hook : rt.webhooks) services.webhooks.push_back(hook.get());
   // Live update streams: declared before the server, whose io_contexts hold the streams.
   ops::EventStreamMetrics event_stream_metrics;
   api::EventStreams event_streams(*rt.store, cfg.limits, event_stream_metrics);
-  services.event_stream_metrics = &event_stream_metrics;
-  api::AbuseGuard abuse(*rt.store, rt.clock(), rt.abuse_secret);
-  services.abuse = &abuse;
+  visitor::AbuseGuard abuse(*rt.store, rt.clock(), rt.abuse_secret);
   event_streams.set_abuse_guard(&abuse);
-  if (rt.redis)
-    services.publish_keys = [&rt, &cfg] {
-      return store::redis::publish_secrets(*rt.redis, store::redis::RedisKeys(cfg.redis.key_prefix),
-                                           cfg.data_dir);
-    };
+  RouteDeps deps = route_deps(rt, cfg, abuse, history, event_stream_metrics);
   http::Router router;
-  build_routes(router, services, *rt.site, event_streams);
+  build_routes(router, deps, *rt.site, event_streams);
   std::vector<std::pair<std::string, std::string>> labels;
   for (const auto& r : router.routes())
     labels.emplace_back(std::string(http::beast_http::to_string(r.method)), r.pattern);
   ops::HttpMetrics metrics(std::move(labels));
-  services.http_metrics = &metrics;
+  deps.ops.http_metrics = &metrics;
 
   http::Server server(cfg.limits, router, metrics);
   // The gate treats a pass too large to use as no pass, so its requests may have large heads: a
@@ -344,8 +372,8 @@ int serve(const ServeOptions& options) {
   std::unique_ptr<gate::ReverseProxy> proxy;
   if (!cfg.routes.empty()) {
     proxy_metrics.emplace(gate::ReverseProxy::metric_labels(cfg.routes));
-    services.proxy_metrics = &*proxy_metrics;
-    auto created = gate::ReverseProxy::create(services, *proxy_metrics);
+    deps.ops.proxy_metrics = &*proxy_metrics;
+    auto created = gate::ReverseProxy::create(deps.visitor, *proxy_metrics);
     if (!created) return fail_with(created.error());
     proxy = std::move(*created);
     server.set_stream_handler(proxy.get());
@@ -413,7 +441,7 @@ int serve(const ServeOptions& options) {
 }
 
 int print_routes() {
-  // The handlers only capture the services; a throwaway data dir gives them something to hold.
+  // Handlers only refer to their dependencies; a throwaway data dir gives them something to hold.
   std::string dir = (std::filesystem::temp_directory_path() / "waitroom-routes-XXXXXX").string();
   if (!::mkdtemp(dir.data())) return 1;
   config::ServerConfig cfg;
@@ -422,11 +450,13 @@ int print_routes() {
   {
     Runtime rt;
     if (auto r = rt.open(cfg); r) {
-      api::Services services{*rt.store, *rt.keys, cfg, rt.clock(), nullptr, nullptr, {}};
+      store::RoomHistory history;
       ops::EventStreamMetrics event_stream_metrics;
       api::EventStreams event_streams(*rt.store, cfg.limits, event_stream_metrics);
+      visitor::AbuseGuard abuse(*rt.store, rt.clock(), rt.abuse_secret);
+      RouteDeps deps = route_deps(rt, cfg, abuse, history, event_stream_metrics);
       http::Router router;
-      build_routes(router, services, *rt.site, event_streams);
+      build_routes(router, deps, *rt.site, event_streams);
       for (const auto& route : router.routes())
         std::cout << http::beast_http::to_string(route.method) << " " << route.pattern << "\n";
       rc = 0;

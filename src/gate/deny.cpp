@@ -1,7 +1,7 @@
 #include "gate/deny.hpp"
 
-#include "api/visitor_pass.hpp"
 #include "http/problem.hpp"
+#include "visitor/visitor_pass.hpp"
 
 namespace waitroom::gate {
 
@@ -9,8 +9,9 @@ bool wants_html(const http::beast_http::fields& headers) {
   return http::header_value(headers, "Accept").find("text/html") != std::string_view::npos;
 }
 
-http::Response deny(const api::Services& s, const http::Request& req, const Refusal& refusal) {
-  const std::string room_url = api::room_page_url(s, refusal.room, refusal.return_url);
+http::Response deny(const visitor::VisitorDeps& deps, const http::Request& req,
+                    const Refusal& refusal) {
+  const std::string room_url = visitor::room_page_url(deps, refusal.room, refusal.return_url);
   if (refusal.on_fail == OnFail::redirect ||
       (refusal.on_fail == OnFail::automatic && wants_html(req)))
     return http::redirect(req, http::Status::found, room_url);

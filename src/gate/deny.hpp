@@ -4,8 +4,8 @@
 // forward-auth endpoint and the built-in proxy both answer through here, so they cannot disagree.
 #include <string_view>
 
-#include "api/services.hpp"
 #include "http/message.hpp"
+#include "visitor/visitor_deps.hpp"
 
 namespace waitroom::gate {
 
@@ -24,6 +24,7 @@ bool wants_html(const http::beast_http::fields& headers);
 
 // 302 to the room page (on_fail redirect, or automatic for a browser); otherwise 401 with
 // WWW-Authenticate and X-Waitroom-Room-Url. `req` gives the HTTP version, keep-alive and Accept.
-http::Response deny(const api::Services& s, const http::Request& req, const Refusal& refusal);
+http::Response deny(const visitor::VisitorDeps& deps, const http::Request& req,
+                    const Refusal& refusal);
 
 }  // namespace waitroom::gate

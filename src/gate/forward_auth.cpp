@@ -1,18 +1,18 @@
 #include "gate/forward_auth.hpp"
 
-#include "api/visitor_pass.hpp"
 #include "gate/deny.hpp"
 #include "http/problem.hpp"
 #include "http/query.hpp"
+#include "visitor/visitor_pass.hpp"
 
 namespace waitroom::gate {
 
 namespace asio = boost::asio;
-using api::live_pass;
-using api::Services;
 using http::RequestContext;
 using http::Response;
 using http::Status;
+using visitor::live_pass;
+using visitor::VisitorDeps;
 
 namespace {
 
@@ -30,7 +30,7 @@ std::string original_url(const http::Request& req) {
   return std::string(proto) + "://" + std::string(host) + std::string(uri);
 }
 
-asio::awaitable<Response> check(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> check(const VisitorDeps& s, RequestContext& ctx) {
   auto room = http::query_param(ctx.query, "room");
   if (!room || !core::is_valid_room_name(*room))
     co_return http::problem(ctx.request, Status::bad_request, "give the room: ?room=NAME");
@@ -57,7 +57,7 @@ asio::awaitable<Response> check(Services& s, RequestContext& ctx) {
   // A renewed pass reaches the browser through the proxy (deploy/nginx: auth_request_set and
   // add_header Set-Cookie); the proxy must not forward this header to the site itself.
   if (passed->renewed) {  // rare: keeps the coroutine call off the gate's hot path
-    std::optional<std::string> renewed = co_await api::renewed_pass_cookie(s, *room, *passed);
+    std::optional<std::string> renewed = co_await visitor::renewed_pass_cookie(s, *room, *passed);
     if (renewed) res.set("X-Waitroom-Set-Cookie", *renewed);
   }
   res.set(http::beast_http::field::cache_control, "no-store");
@@ -68,7 +68,7 @@ asio::awaitable<Response> check(Services& s, RequestContext& ctx) {
 
 }  // namespace
 
-void add_forward_auth_routes(http::Router& router, Services& s) {
+void add_forward_auth_routes(http::Router& router, const VisitorDeps& s) {
   router.add(http::Method::get, s.config.gate_path,
              [&s](RequestContext& ctx) { return check(s, ctx); });
 }

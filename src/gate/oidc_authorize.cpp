@@ -5,13 +5,13 @@
 
 #include <algorithm>
 
-#include "api/html_page.hpp"
-#include "api/visitor_pass.hpp"
 #include "gate/oauth_params.hpp"
 #include "gate/oidc_endpoints.hpp"
 #include "gate/pkce.hpp"
 #include "http/problem.hpp"
 #include "token/base64url.hpp"
+#include "visitor/html_page.hpp"
+#include "visitor/visitor_pass.hpp"
 
 namespace waitroom::gate {
 
@@ -22,7 +22,7 @@ using http::Status;
 
 namespace {
 
-// The whole request must fit the room page's return URL (api::safe_return allows 4096 bytes).
+// The whole request must fit the room page's return URL (visitor::safe_return allows 4096 bytes).
 constexpr std::size_t kMaxAuthorizeTargetBytes = 3072;
 constexpr std::size_t kMaxStateBytes = 1024;  // state and nonce are echoed, so they are bounded
 constexpr std::size_t kJtiBytes = 16;
@@ -44,11 +44,12 @@ bool wants_html(const http::Request& req) {
 // is nowhere safe to send an error, so it is told to the person in front of the browser.
 Response refuse_here(const RequestContext& ctx, std::string_view room, std::string_view why) {
   if (!wants_html(ctx.request)) return http::problem(ctx.request, Status::bad_request, why);
-  return api::html_response(
+  return visitor::html_response(
       ctx.request, Status::bad_request,
-      api::html_page(room, "This sign-in link does not work",
-                     "<p>The site that sent you here made a mistake: " + api::html_escape(why) +
-                         ".</p><p class=\"muted\">Go back to that site and try again.</p>"));
+      visitor::html_page(
+          room, "This sign-in link does not work",
+          "<p>The site that sent you here made a mistake: " + visitor::html_escape(why) +
+              ".</p><p class=\"muted\">Go back to that site and try again.</p>"));
 }
 
 // RFC 6749 section 4.1.2.1: every other error goes back to the client's registered redirect URI.
@@ -113,7 +114,7 @@ std::optional<std::string> random_id() {
 }  // namespace
 
 asio::awaitable<Response> oidc_authorize(OidcContext& oidc, RequestContext& ctx) {
-  api::Services& s = oidc.services;
+  const OidcDeps& s = oidc.deps;
   const std::string room(ctx.param("room"));
   auto r = co_await s.store.room(room);
   if (!r) co_return http::problem(ctx.request, r.error());
@@ -143,14 +144,14 @@ asio::awaitable<Response> oidc_authorize(OidcContext& oidc, RequestContext& ctx)
   // 3. Admitted? Otherwise the line, and back here afterwards.
   std::string why;
   std::optional<store::PassCheck> admitted =
-      co_await api::live_pass(s, ctx.request, ctx.remote, room, why);
+      co_await visitor::live_pass(s, ctx.request, ctx.remote, room, why);
   if (!admitted) {
     if (has_word(params->get("prompt").value_or(""), "none"))
       co_return refuse_to_client(ctx, to, state, "login_required",
                                  "the visitor has not been admitted yet");
     co_return http::redirect(
         ctx.request, Status::found,
-        api::room_page_url(s, room, std::string(ctx.path) + "?" + std::string(ctx.query)));
+        visitor::room_page_url(s, room, std::string(ctx.path) + "?" + std::string(ctx.query)));
   }
   auto jti = random_id();
   if (!jti) co_return refuse_to_client(ctx, to, state, "server_error", "no randomness");

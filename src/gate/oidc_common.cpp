@@ -26,7 +26,7 @@ std::string quoted(std::string_view text) {
 
 }  // namespace
 
-std::optional<std::string> oidc_issuer(const api::Services& s, const http::Request& req,
+std::optional<std::string> oidc_issuer(const OidcDeps& s, const http::Request& req,
                                        std::string_view room) {
   std::string base = s.config.public_url;
   if (base.empty()) {

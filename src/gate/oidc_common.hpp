@@ -1,27 +1,27 @@
 #pragma once
-// What the OIDC adapter's endpoints share: the server's services, the code table, the issuer of a
+// What the OIDC adapter's endpoints share: their dependencies, the code table, the issuer of a
 // room, and the error answers of RFC 6749 (which are not problem+json: relying-party libraries
 // read {"error", "error_description"}).
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "api/services.hpp"
 #include "gate/oidc_codes.hpp"
+#include "gate/oidc_provider.hpp"
 #include "http/message.hpp"
 
 namespace waitroom::gate {
 
 struct OidcContext {
-  explicit OidcContext(api::Services& s) : services(s) {}
-  api::Services& services;
+  explicit OidcContext(const OidcDeps& d) : deps(d) {}
+  const OidcDeps& deps;
   OidcCodes codes;
 };
 
 // "{public_url}/oidc/{room}" when public_url is set (production: one issuer whatever the route a
 // request took), else "http://{Host}/oidc/{room}" from the request; nullopt for a Host header that
 // is missing or not a plain host[:port].
-std::optional<std::string> oidc_issuer(const api::Services& s, const http::Request& req,
+std::optional<std::string> oidc_issuer(const OidcDeps& s, const http::Request& req,
                                        std::string_view room);
 
 // RFC 6749 section 5.2: {"error", "error_description"} with 400, Cache-Control: no-store. With

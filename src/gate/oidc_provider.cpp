@@ -5,7 +5,6 @@
 #include <boost/json.hpp>
 #include <memory>
 
-#include "api/json_io.hpp"
 #include "gate/oidc_endpoints.hpp"
 #include "http/problem.hpp"
 
@@ -32,9 +31,9 @@ Response cacheable(Response res) {
 // OpenID Connect Discovery 1.0, section 3. Only what is implemented is advertised.
 asio::awaitable<Response> discovery(OidcContext& oidc, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
-  auto r = co_await oidc.services.store.room(room);
+  auto r = co_await oidc.deps.store.room(room);
   if (!r) co_return http::problem(ctx.request, r.error());
-  auto iss = oidc_issuer(oidc.services, ctx.request, room);
+  auto iss = oidc_issuer(oidc.deps, ctx.request, room);
   if (!iss) co_return http::problem(ctx.request, Status::bad_request, "a Host header is required");
   json::object doc{
       {"issuer", *iss},
@@ -57,14 +56,15 @@ asio::awaitable<Response> discovery(OidcContext& oidc, RequestContext& ctx) {
       {"request_parameter_supported", false},
       {"request_uri_parameter_supported", false},
   };
-  co_return cacheable(api::json_ok(ctx.request, doc));
+  co_return cacheable(http::json_response(ctx.request, Status::ok, json::serialize(doc)));
 }
 
 // The same keys as /.well-known/jwks.json: every key that may have signed a live token.
 asio::awaitable<Response> jwks(OidcContext& oidc, RequestContext& ctx) {
-  auto r = co_await oidc.services.store.room(std::string(ctx.param("room")));
+  auto r = co_await oidc.deps.store.room(std::string(ctx.param("room")));
   if (!r) co_return http::problem(ctx.request, r.error());
-  co_return cacheable(api::json_ok(ctx.request, oidc.services.keys.jwks()));
+  co_return cacheable(
+      http::json_response(ctx.request, Status::ok, json::serialize(oidc.deps.keys.jwks())));
 }
 
 using OidcHandler = asio::awaitable<Response> (*)(OidcContext&, RequestContext&);
@@ -75,10 +75,10 @@ http::Handler route_to(const std::shared_ptr<OidcContext>& oidc, OidcHandler f) 
 
 }  // namespace
 
-void add_oidc_routes(http::Router& router, api::Services& services) {
+void add_oidc_routes(http::Router& router, const OidcDeps& deps) {
   using http::Method;
   // One code table for the process, shared by every route (codes are bound to their room).
-  auto oidc = std::make_shared<OidcContext>(services);
+  auto oidc = std::make_shared<OidcContext>(deps);
   const std::string base = "/oidc/{room}";
   router.add(Method::get, base + "/.well-known/openid-configuration", route_to(oidc, discovery));
   router.add(Method::get, base + "/jwks.json", route_to(oidc, jwks));

@@ -88,7 +88,7 @@ std::expected<CodeGrant, Response> redeem_grant(OidcContext& oidc, const http::R
   const auto redirect_uri = params.get("redirect_uri");
   if (!redirect_uri) return refuse("invalid_request", "redirect_uri is required");
 
-  auto grant = oidc.codes.redeem(*code, oidc.services.clock.now_ms());
+  auto grant = oidc.codes.redeem(*code, oidc.deps.clock.now_ms());
   if (!grant) return refuse("invalid_grant", redeem_failure(grant.error()));
   if (grant->room != room) return refuse("invalid_grant", "the code was issued by another room");
   if (grant->client_id != client.client_id)
@@ -110,7 +110,7 @@ std::expected<CodeGrant, Response> redeem_grant(OidcContext& oidc, const http::R
 }  // namespace
 
 asio::awaitable<Response> oidc_token(OidcContext& oidc, RequestContext& ctx) {
-  api::Services& s = oidc.services;
+  const OidcDeps& s = oidc.deps;
   const http::Request& req = ctx.request;
   const std::string room(ctx.param("room"));
   auto r = co_await s.store.room(room);

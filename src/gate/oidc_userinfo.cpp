@@ -18,7 +18,7 @@ using http::Response;
 using http::Status;
 
 asio::awaitable<Response> oidc_userinfo(OidcContext& oidc, RequestContext& ctx) {
-  api::Services& s = oidc.services;
+  const OidcDeps& s = oidc.deps;
   const http::Request& req = ctx.request;
   const std::string room(ctx.param("room"));
   auto r = co_await s.store.room(room);

@@ -5,12 +5,12 @@
 #include <boost/beast.hpp>
 #include <chrono>
 
-#include "api/visitor_pass.hpp"
 #include "gate/deny.hpp"
 #include "gate/proxy_headers.hpp"
 #include "http/problem.hpp"
 #include "http/transport.hpp"
 #include "http/wire.hpp"
+#include "visitor/visitor_pass.hpp"
 
 namespace waitroom::gate {
 
@@ -176,7 +176,7 @@ asio::awaitable<bool> write_answer(http::StreamExchange& ex, http::Response& res
 
 // Where the room page sends the visitor back to: the path and query asked for, on this host; an
 // absolute URL only when the room page is elsewhere (public_url).
-std::string return_url(const api::Services& s, const http::StreamExchange& ex) {
+std::string return_url(const visitor::VisitorDeps& s, const http::StreamExchange& ex) {
   const std::string_view target = ex.parser.get().target();
   const std::string_view host = http::header_value(ex.parser.get(), "Host");
   if (s.config.public_url.empty() || host.empty()) return std::string(target);
@@ -188,16 +188,16 @@ std::string return_url(const api::Services& s, const http::StreamExchange& ex) {
 
 }  // namespace
 
-ReverseProxy::ReverseProxy(api::Services& services, ops::ProxyMetrics& metrics)
-    : services_(services),
+ReverseProxy::ReverseProxy(const visitor::VisitorDeps& deps, ops::ProxyMetrics& metrics)
+    : deps_(deps),
       metrics_(metrics),
-      table_(services.config.routes),
-      strict_transport_security_(config::strict_transport_security(services.config.tls)) {}
+      table_(deps.config.routes),
+      strict_transport_security_(config::strict_transport_security(deps.config.tls)) {}
 
-core::Result<std::unique_ptr<ReverseProxy>> ReverseProxy::create(api::Services& services,
+core::Result<std::unique_ptr<ReverseProxy>> ReverseProxy::create(const visitor::VisitorDeps& deps,
                                                                  ops::ProxyMetrics& metrics) {
-  std::unique_ptr<ReverseProxy> proxy(new ReverseProxy(services, metrics));
-  const auto& routes = services.config.routes;
+  std::unique_ptr<ReverseProxy> proxy(new ReverseProxy(deps, metrics));
+  const auto& routes = deps.config.routes;
   std::vector<std::pair<std::string, std::uint16_t>> upstream_keys;
   asio::io_context ctx;
   tcp::resolver resolver(ctx);
@@ -267,17 +267,17 @@ asio::awaitable<bool> ReverseProxy::serve(std::size_t index, http::StreamExchang
     fwd.bypass = route.bypass.match(BypassRequest{ex.path, req, ex.remote});
     if (!fwd.bypass) {
       std::string why;
-      fwd.pass = co_await api::live_pass(services_, req, ex.remote, cfg.room, why);
+      fwd.pass = co_await visitor::live_pass(deps_, req, ex.remote, cfg.room, why);
       if (!fwd.pass) {
         // Only refusals pay for telling a missing room (a configuration mistake) from a missing
         // pass.
-        auto lookup = services_.store.room(cfg.room);
+        auto lookup = deps_.store.room(cfg.room);
         auto known = co_await std::move(lookup);
         const http::Request shell = answer_shell(ex, fwd.client_version, fwd.client_keep_alive);
         http::Response res;
         if (known) {
-          const std::string back = return_url(services_, ex);
-          res = deny(services_, shell, Refusal{cfg.room, why, back});
+          const std::string back = return_url(deps_, ex);
+          res = deny(deps_, shell, Refusal{cfg.room, why, back});
         } else {
           res = http::problem(shell, Status::service_unavailable,
                               "the room of this route does not exist");
@@ -417,7 +417,7 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
   // renew_on_activity: the renewed pass rides on the site's answer, next to its own cookies.
   if (fwd.pass) {
     std::optional<std::string> renewed =
-        co_await api::renewed_pass_cookie(services_, cfg.room, *fwd.pass);
+        co_await visitor::renewed_pass_cookie(deps_, cfg.room, *fwd.pass);
     if (renewed) res.insert(bhttp::field::set_cookie, *renewed);
   }
   add_hsts(res, strict_transport_security_);
@@ -498,7 +498,7 @@ asio::awaitable<void> ReverseProxy::reach_upstream(const Route& route, http::Str
     bhttp::request_serializer<bhttp::buffer_body> request_out{ex.parser.get()};
     const RelayEnd sent = co_await relay<true>(
         ex.client, ex.buffer, ex.parser, out.conn->socket, request_out, buf, ex.deadline,
-        services_.config.limits.body_timeout_s, cfg.response_timeout_s);
+        deps_.config.limits.body_timeout_s, cfg.response_timeout_s);
     body_read = body_read || sent.body_read;
     if (sent.side == Side::read) {
       out.client_gone = true;

@@ -2,7 +2,7 @@
 // The built-in reverse proxy ([[routes]] in waitroom.toml; docs/integrations.md): Waitroom itself
 // stands in front of the protected site. For a request a route serves:
 //   1. a bypass rule of the route lets it through as is; otherwise
-//   2. api::live_pass decides, as at every gate: without a live pass for the route's room the
+//   2. visitor::live_pass decides, as at every gate: without a live pass for the route's room the
 //      visitor is refused through gate::deny (302 to the room page, or 401 for API clients);
 //   3. with one (or bypassed), the request goes to the upstream over a pooled keep-alive
 //      connection, its body streamed both ways, hop-by-hop headers removed, X-Forwarded-* and
@@ -14,20 +14,21 @@
 #include <string>
 #include <vector>
 
-#include "api/services.hpp"
 #include "gate/bypass_rules.hpp"
 #include "gate/route_table.hpp"
 #include "gate/upstream_pool.hpp"
 #include "http/stream_handler.hpp"
 #include "ops/proxy_metrics.hpp"
+#include "visitor/visitor_deps.hpp"
 
 namespace waitroom::gate {
 
 class ReverseProxy final : public http::StreamHandler {
  public:
-  // From services.config.routes: compiles the bypass rules and resolves each upstream host once
+  // From deps.config.routes: compiles the bypass rules and resolves each upstream host once
   // (as nginx does at start). Errors name the route: "config: routes[1].upstream: cannot resolve".
-  static core::Result<std::unique_ptr<ReverseProxy>> create(api::Services& services,
+  // The proxy checks passes as every gate does: it needs the visitor layer's dependencies.
+  static core::Result<std::unique_ptr<ReverseProxy>> create(const visitor::VisitorDeps& deps,
                                                             ops::ProxyMetrics& metrics);
 
   void prepare(std::size_t workers) override;
@@ -56,7 +57,7 @@ class ReverseProxy final : public http::StreamHandler {
   struct Forwarding;
   struct Attempt;
 
-  ReverseProxy(api::Services& services, ops::ProxyMetrics& metrics);
+  ReverseProxy(const visitor::VisitorDeps& deps, ops::ProxyMetrics& metrics);
   // Rewrites the request for the upstream, gets the upstream's answer (reach_upstream) and relays
   // it to the client, or answers of its own (502/504) when the upstream fails first.
   boost::asio::awaitable<ops::ProxyMetrics::Outcome> forward(const Route& route,
@@ -65,7 +66,7 @@ class ReverseProxy final : public http::StreamHandler {
   boost::asio::awaitable<void> reach_upstream(const Route& route, http::StreamExchange& ex,
                                               const Forwarding& fwd, char* buf, Attempt& out);
 
-  api::Services& services_;
+  const visitor::VisitorDeps& deps_;
   ops::ProxyMetrics& metrics_;
   RouteTable table_;
   std::string strict_transport_security_;  // [tls] HSTS for the answers; empty: none

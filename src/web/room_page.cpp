@@ -2,11 +2,11 @@
 
 #include <boost/json.hpp>
 
-#include "api/cookies.hpp"
-#include "api/json_io.hpp"
-#include "api/visitor_pass.hpp"
 #include "http/problem.hpp"
 #include "http/query.hpp"
+#include "visitor/cookies.hpp"
+#include "visitor/status_json.hpp"
+#include "visitor/visitor_pass.hpp"
 #include "web/page_view.hpp"
 #include "web/qr_svg.hpp"
 
@@ -14,7 +14,6 @@ namespace waitroom::web {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
-using api::Services;
 using core::ErrorCode;
 using core::TicketStatus;
 using http::RequestContext;
@@ -65,7 +64,7 @@ const Catalog& language_for(const Site& site, RequestContext& ctx, const std::st
 
 // Where this server is reached, for links that leave the browser (the resume link and its QR
 // code): public_url, else the request's Host over http (as the OIDC issuer does).
-std::string public_base(const Services& s, const http::Request& req) {
+std::string public_base(const RoomPageDeps& s, const http::Request& req) {
   if (!s.config.public_url.empty()) return s.config.public_url;
   const std::string_view host = http::header_value(req, "Host");
   if (host.empty() || host.size() > kMaxHostBytes) return {};
@@ -102,7 +101,7 @@ std::optional<std::uint64_t> read_start(const http::Request& req, std::string_vi
   return n;
 }
 
-std::string start_cookie(const Services& s, std::string_view room, std::string_view ticket,
+std::string start_cookie(const RoomPageDeps& s, std::string_view room, std::string_view ticket,
                          std::uint64_t ahead) {
   std::string c = start_cookie_name(room) + "=" + std::string(ticket.substr(ticket.size() - 8)) +
                   "." + std::to_string(ahead) + "; Path=/r/" + std::string(room) +
@@ -126,7 +125,8 @@ struct RenderArgs {
 };
 
 // Renders the page for `args` in the visitor's language and theme.
-Response render(Services& s, const Site& site, RequestContext& ctx, const RenderArgs& args) {
+Response render(const RoomPageDeps& s, const Site& site, RequestContext& ctx,
+                const RenderArgs& args) {
   const std::string& room = args.room->name;
   const std::string lang = explicit_lang(site, ctx);
   const Catalog& catalog = language_for(site, ctx, lang);
@@ -171,17 +171,15 @@ Response render(Services& s, const Site& site, RequestContext& ctx, const Render
   return res;
 }
 
-asio::awaitable<Response> show(Services& s, const Site& site, RequestContext& ctx) {
+asio::awaitable<Response> show(const RoomPageDeps& s, const Site& site, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
-  if (s.abuse) {
-    auto admitted = co_await s.abuse->admit_poll(ctx.request, ctx.remote, room);
-    if (!admitted) co_return http::problem(ctx.request, admitted.error());
-  }
+  auto admitted = co_await s.abuse.admit_poll(ctx.request, ctx.remote, room);
+  if (!admitted) co_return http::problem(ctx.request, admitted.error());
   auto r = co_await s.store.room(room);
   if (!r) co_return http::problem(ctx.request, r.error());
   RenderArgs args;
   args.room = &*r;
-  if (auto c = http::cookie_value(ctx.request, api::ticket_cookie_name(room)); !c.empty()) {
+  if (auto c = http::cookie_value(ctx.request, visitor::ticket_cookie_name(room)); !c.empty()) {
     const std::string id(c);
     auto t = co_await s.store.ticket(room, id);
     if (t) args.ticket = std::move(*t);
@@ -189,9 +187,9 @@ asio::awaitable<Response> show(Services& s, const Site& site, RequestContext& ct
 
   // Apps: the room's state with the visitor's ticket (Retry-After while waiting).
   if (wants_json(ctx.request)) {
-    json::object o = api::room_json(*r);
-    if (args.ticket) o["ticket"] = json::parse(api::ticket_json(*args.ticket, true));
-    Response res = api::json_ok(ctx.request, o);
+    json::object o = visitor::room_json(*r);
+    if (args.ticket) o["ticket"] = json::parse(visitor::ticket_json(*args.ticket, true));
+    Response res = http::json_response(ctx.request, Status::ok, json::serialize(o));
     res.set(field::field::cache_control, "no-store");
     if (!args.ticket || args.ticket->state.status == TicketStatus::waiting)
       res.set(field::field::retry_after, std::to_string(core::kNotYetRetryAfterS));
@@ -200,21 +198,19 @@ asio::awaitable<Response> show(Services& s, const Site& site, RequestContext& ct
   co_return render(s, site, ctx, args);
 }
 
-asio::awaitable<Response> join(Services& s, const Site& site, RequestContext& ctx) {
+asio::awaitable<Response> join(const RoomPageDeps& s, const Site& site, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
   std::optional<std::string> existing;
-  if (auto c = http::cookie_value(ctx.request, api::ticket_cookie_name(room)); !c.empty())
+  if (auto c = http::cookie_value(ctx.request, visitor::ticket_cookie_name(room)); !c.empty())
     existing = std::string(c);
   core::Result<store::EnqueueResult> result = std::unexpected(core::Error{});
-  core::Result<void> admitted;
-  if (s.abuse) {
-    const std::string challenge = param(ctx, "pow_challenge"), nonce = param(ctx, "pow_nonce");
-    admitted = co_await s.abuse->admit_ticket(ctx.request, ctx.remote, room, challenge, nonce);
-  }
+  const std::string challenge = param(ctx, "pow_challenge"), nonce = param(ctx, "pow_nonce");
+  core::Result<void> admitted =
+      co_await s.abuse.admit_ticket(ctx.request, ctx.remote, room, challenge, nonce);
   if (admitted) {
     result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true);
-    if (!result && result.error().code == ErrorCode::full && s.abuse)
-      s.abuse->count(room, api::Refusal::room_full);
+    if (!result && result.error().code == ErrorCode::full)
+      s.abuse.count(room, visitor::Refusal::room_full);
   } else {
     result = std::unexpected(admitted.error());
   }
@@ -243,41 +239,42 @@ asio::awaitable<Response> join(Services& s, const Site& site, RequestContext& ct
                                 page_url(room, param(ctx, "return"), explicit_lang(site, ctx)));
   if (result->created)
     res.set(field::field::set_cookie,
-            api::set_cookie(api::ticket_cookie_name(room), result->ticket.ticket,
-                            s.config.cookie_secure));
+            visitor::set_cookie(visitor::ticket_cookie_name(room), result->ticket.ticket,
+                                s.config.cookie_secure));
   co_return res;
 }
 
-asio::awaitable<Response> enter(Services& s, const Site& site, RequestContext& ctx) {
+asio::awaitable<Response> enter(const RoomPageDeps& s, const Site& site, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
   const std::string ret = param(ctx, "return");
   const std::string back = page_url(room, ret, explicit_lang(site, ctx));
-  auto c = http::cookie_value(ctx.request, api::ticket_cookie_name(room));
+  auto c = http::cookie_value(ctx.request, visitor::ticket_cookie_name(room));
   if (c.empty()) co_return http::redirect(ctx.request, Status::see_other, back);
   auto r = co_await s.store.room(room);
   if (!r) co_return http::problem(ctx.request, r.error());
   const std::string ticket(c);
   store::PassOptions options;
-  if (s.abuse)
-    options.client_prefix = co_await s.abuse->client_prefix(ctx.request, ctx.remote, room);
+  options.client_prefix = co_await s.abuse.client_prefix(ctx.request, ctx.remote, room);
   auto pass = co_await s.store.issue_pass(room, ticket, std::move(options));
   if (!pass)
     co_return http::redirect(ctx.request, Status::see_other,
                              back);  // not yet, or over: the page says which
-  std::string to = api::safe_return(ret, r->settings.target_url).value_or(r->settings.target_url);
+  std::string to =
+      visitor::safe_return(ret, r->settings.target_url).value_or(r->settings.target_url);
   if (to.empty()) to = page_url(room, "", "");
   Response res = http::redirect(ctx.request, Status::see_other, to);
-  res.set(field::field::set_cookie,
-          api::set_pass_cookie(room, r->settings.pass_cookie, pass->pass, s.config.cookie_secure,
+  res.set(
+      field::field::set_cookie,
+      visitor::set_pass_cookie(room, r->settings.pass_cookie, pass->pass, s.config.cookie_secure,
                                std::max<std::int64_t>(pass->expires_in_s, 1)));
-  if (auto bind = api::binding_cookie(s, room, r->settings.pass_cookie, pass->pass, ticket))
+  if (auto bind = visitor::binding_cookie(s, room, r->settings.pass_cookie, pass->pass, ticket))
     res.insert(field::field::set_cookie, *bind);
   co_return res;
 }
 
 // Another device opening a resume link gets the place's ticket cookie and the page: the same
 // place, never a new one. A link that is not (or no longer) a place of this room says so.
-asio::awaitable<Response> resume(Services& s, const Site& site, RequestContext& ctx) {
+asio::awaitable<Response> resume(const RoomPageDeps& s, const Site& site, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
   auto r = co_await s.store.room(room);
   if (!r) co_return http::problem(ctx.request, r.error());
@@ -295,13 +292,13 @@ asio::awaitable<Response> resume(Services& s, const Site& site, RequestContext& 
   }
   Response res = http::redirect(ctx.request, Status::found,
                                 page_url(room, param(ctx, "return"), explicit_lang(site, ctx)));
-  res.set(field::field::set_cookie,
-          api::set_cookie(api::ticket_cookie_name(room), found->ticket, s.config.cookie_secure));
+  res.set(field::field::set_cookie, visitor::set_cookie(visitor::ticket_cookie_name(room),
+                                                        found->ticket, s.config.cookie_secure));
   res.set("Referrer-Policy", "no-referrer");
   co_return res;
 }
 
-asio::awaitable<Response> home(Services& s, RequestContext& ctx) {
+asio::awaitable<Response> home(const RoomPageDeps& s, RequestContext& ctx) {
   std::string to = "/r/" + s.config.default_room;
   if (!ctx.query.empty()) to += "?" + std::string(ctx.query);
   co_return http::redirect(ctx.request, Status::found, to);
@@ -331,7 +328,7 @@ asio::awaitable<Response> asset(const Site& site, RequestContext& ctx) {
   co_return static_answer(ctx.request, *f);
 }
 
-asio::awaitable<Response> theme_file(Services& s, const Site& site, RequestContext& ctx) {
+asio::awaitable<Response> theme_file(const RoomPageDeps& s, const Site& site, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
   auto r = co_await s.store.room(room);
   if (!r) co_return http::problem(ctx.request, r.error());
@@ -343,7 +340,7 @@ asio::awaitable<Response> theme_file(Services& s, const Site& site, RequestConte
 
 }  // namespace
 
-void add_room_page_routes(http::Router& router, Services& s, const Site& site) {
+void add_room_page_routes(http::Router& router, const RoomPageDeps& s, const Site& site) {
   using http::Method;
   // Before /r/{room}/...: "_assets" is not a room name (names do not start with '_').
   router.add(Method::get, "/r/_assets/{file}",

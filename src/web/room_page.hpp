@@ -9,12 +9,19 @@
 //   GET  /r/{room}/theme/{file}     the room's theme CSS and logo (hashed names)
 // Every state is rendered on the server, so the page works with JavaScript off and never
 // refreshes itself; room.js makes it live.
-#include "api/services.hpp"
+#include "core/clock.hpp"
 #include "http/router.hpp"
+#include "visitor/visitor_deps.hpp"
 #include "web/site.hpp"
 
 namespace waitroom::web {
 
-void add_room_page_routes(http::Router& router, api::Services& services, const Site& site);
+// What the page uses: the visitor layer's (it hands out tickets and passes, and guards visitors)
+// and the clock its estimates are shown against. Built in app/; it outlives the router.
+struct RoomPageDeps : visitor::VisitorDeps {
+  const core::Clock& clock;
+};
+
+void add_room_page_routes(http::Router& router, const RoomPageDeps& deps, const Site& site);
 
 }  // namespace waitroom::web

@@ -90,7 +90,7 @@ std::string_view content_type_of(std::string_view name) {
 
 class Dashboard final : public api::AdminSessionCheck {
  public:
-  Dashboard(api::Services& s, DashboardPages pages)
+  Dashboard(const DashboardDeps& s, DashboardPages pages)
       : s_(s),
         pages_(std::move(pages)),
         sessions_(
@@ -249,7 +249,7 @@ class Dashboard final : public api::AdminSessionCheck {
                                           !error.empty() && status == Status::unauthorized}));
   }
 
-  api::Services& s_;
+  const DashboardDeps& s_;
   DashboardPages pages_;
   AdminSessions sessions_;
   SignInThrottle throttle_;
@@ -257,17 +257,16 @@ class Dashboard final : public api::AdminSessionCheck {
 
 }  // namespace
 
-void add_dashboard_routes(http::Router& router, api::Services& services,
-                          const Languages& languages) {
+api::AdminSessionCheck* add_dashboard_routes(http::Router& router, const DashboardDeps& deps,
+                                             const Languages& languages) {
   auto pages = DashboardPages::create(languages);
   if (!pages) {
     // A broken built-in template is a build defect (the unit tests load them): say so, and leave
     // /admin unrouted rather than serve a half page. The admin API is not affected.
     ops::log_error(pages.error().detail + " (the dashboard at /admin is off)");
-    return;
+    return nullptr;
   }
-  auto d = std::make_shared<Dashboard>(services, std::move(*pages));
-  services.admin_sessions = d.get();
+  auto d = std::make_shared<Dashboard>(deps, std::move(*pages));
   router.add(Method::get, "/admin", [d](RequestContext& c) { return d->page(c); });
   router.add(Method::post, "/admin/session", [d](RequestContext& c) { return d->sign_in(c); });
   router.add(Method::post, "/admin/session/delete",
@@ -275,6 +274,7 @@ void add_dashboard_routes(http::Router& router, api::Services& services,
   for (std::string_view name : {"dashboard.css", "dashboard.js"})
     router.add(Method::get, "/admin/assets/" + std::string(name),
                [d, name](RequestContext& c) { return d->asset(c, name); });
+  return d.get();
 }
 
 }  // namespace waitroom::web::dashboard

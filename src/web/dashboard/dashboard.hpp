@@ -11,7 +11,9 @@
 // Accept-Language); the forms carry an explicit `lang` and the redirects keep it (/admin?lang=de).
 //   GET  /admin/assets/dashboard.css    the stylesheet and script, compiled into the binary
 //   GET  /admin/assets/dashboard.js
-#include "api/services.hpp"
+#include "api/admin_session.hpp"
+#include "config/server_config.hpp"
+#include "core/clock.hpp"
 #include "http/router.hpp"
 #include "web/i18n.hpp"
 
@@ -19,10 +21,18 @@ namespace waitroom::web::dashboard {
 
 inline constexpr std::string_view kSessionCookie = "waitroom_admin";
 
-// Adds the routes above and makes the dashboard's sessions count on /admin/v1
-// (services.admin_sessions). The sessions live as long as the router's handlers; `languages`
-// (the visitor page's catalogs) must outlive them too.
-void add_dashboard_routes(http::Router& router, api::Services& services,
-                          const Languages& languages);
+// What the dashboard uses: the admin key and its [dashboard] settings, and the clock its
+// sessions expire by. Built in app/; it outlives the router.
+struct DashboardDeps {
+  const config::ServerConfig& config;
+  const core::Clock& clock;
+};
+
+// Adds the routes above. Returns the dashboard's sessions, for the admin API to accept on
+// /admin/v1 (api::AdminDeps::sessions); null when the dashboard is off (its built-in pages did not
+// load). The sessions live as long as the router's handlers; `languages` (the visitor page's
+// catalogs) must outlive them too.
+api::AdminSessionCheck* add_dashboard_routes(http::Router& router, const DashboardDeps& deps,
+                                             const Languages& languages);
 
 }  // namespace waitroom::web::dashboard

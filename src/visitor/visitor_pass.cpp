@@ -1,13 +1,25 @@
-#include "api/visitor_pass.hpp"
+// The pass check: the gate's decision, in one place.
+//
+// The rule: a presented pass (Authorization: Bearer, or the room's pass cookie) is accepted for a
+// room when it is exactly the pass the room issued for that ticket, byte for byte (or the one a
+// renewal replaced, until that one expires), and the ticket's session is active. A pass bound to
+// its client (claim "bind") counts only from that client.
+//
+// Its signature is not what is checked: the store keeps every pass it issued, so a forged or
+// altered token cannot match. The pass's `sub` (read here without verifying) names the ticket;
+// Store::check_pass finds the room's session for it, and engine::check_session_pass compares the
+// whole token with the issued one in constant time and checks the session's status. A session an
+// operator ended, or a reset, fails at once.
+#include "visitor/visitor_pass.hpp"
 
 #include <array>
 
-#include "api/cookies.hpp"
 #include "http/query.hpp"
 #include "token/base64url.hpp"
 #include "token/constant_time.hpp"
+#include "visitor/cookies.hpp"
 
-namespace waitroom::api {
+namespace waitroom::visitor {
 
 namespace asio = boost::asio;
 using core::ErrorCode;
@@ -53,16 +65,15 @@ std::string binding_cookie_name(std::string_view room) {
 }
 
 // Whether this request comes from the client a bound pass was issued to.
-asio::awaitable<bool> bound_client(Services& s, const http::beast_http::fields& headers,
+asio::awaitable<bool> bound_client(const VisitorDeps& v, const http::beast_http::fields& headers,
                                    const boost::asio::ip::address& peer, const std::string& room,
                                    const std::string& ticket, std::string_view bind) {
   if (bind.empty()) co_return true;
-  if (!s.abuse) co_return false;
   if (bind == "cookie")
     co_return token::constant_time_equal(http::cookie_value(headers, binding_cookie_name(room)),
-                                         s.abuse->binding_value(room, ticket));
+                                         v.abuse.binding_value(room, ticket));
   if (bind.starts_with("ip:")) {
-    const std::string prefix = co_await s.abuse->client_prefix(headers, peer, room);
+    const std::string prefix = co_await v.abuse.client_prefix(headers, peer, room);
     co_return prefix == bind.substr(3);
   }
   co_return false;
@@ -77,7 +88,7 @@ std::string_view origin_of(std::string_view url) {
 
 }  // namespace
 
-asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s,
+asio::awaitable<std::optional<store::PassCheck>> live_pass(const VisitorDeps& v,
                                                            const http::beast_http::fields& headers,
                                                            const boost::asio::ip::address& peer,
                                                            const std::string& room,
@@ -87,7 +98,7 @@ asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s,
   // Reading it in a room that names its cookie otherwise is harmless: only the issued pass matches.
   if (token.empty()) token = http::cookie_value(headers, pass_cookie_name(room, {}));
   if (token.empty()) {
-    auto cookie = co_await s.store.pass_cookie(room);
+    auto cookie = co_await v.store.pass_cookie(room);
     if (cookie && !cookie->name.empty()) token = http::cookie_value(headers, cookie->name);
   }
   if (token.empty()) {
@@ -97,12 +108,12 @@ asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s,
   } else if (auto claims = unverified_claims(token); !claims) {
     why = "the pass is malformed";
   } else {
-    auto checked = co_await s.store.check_pass(room, claims->sub, std::string(token));
+    auto checked = co_await v.store.check_pass(room, claims->sub, std::string(token));
     if (checked && !claims->bind.empty()) {
       const bool bound =
-          co_await bound_client(s, headers, peer, room, checked->ticket, claims->bind);
+          co_await bound_client(v, headers, peer, room, checked->ticket, claims->bind);
       if (!bound) {
-        if (s.abuse) s.abuse->count(room, Refusal::pass_binding);
+        v.abuse.count(room, Refusal::pass_binding);
         why = claims->bind == "cookie" ? "this pass belongs to another browser"
                                        : "this pass belongs to another network";
         co_return std::nullopt;
@@ -110,7 +121,7 @@ asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s,
     }
     if (checked && checked->renewal_due) {
       // A failed renewal (e.g. the disk refuses writes) leaves the still-valid pass in use.
-      auto renewed = co_await s.store.renew_pass(room, checked->ticket, claims->bind);
+      auto renewed = co_await v.store.renew_pass(room, checked->ticket, claims->bind);
       if (renewed) {
         checked->expires_at_s = renewed->expires_at_s;
         checked->pass = renewed->pass;
@@ -124,13 +135,13 @@ asio::awaitable<std::optional<store::PassCheck>> live_pass(Services& s,
   co_return std::nullopt;
 }
 
-asio::awaitable<std::optional<std::string>> renewed_pass_cookie(Services& s,
+asio::awaitable<std::optional<std::string>> renewed_pass_cookie(const VisitorDeps& v,
                                                                 const std::string& room,
                                                                 const store::PassCheck& check) {
   if (!check.renewed) co_return std::nullopt;
-  auto cookie = co_await s.store.pass_cookie(room);
+  auto cookie = co_await v.store.pass_cookie(room);
   if (!cookie) co_return std::nullopt;
-  co_return set_pass_cookie(room, *cookie, check.renewed->pass, s.config.cookie_secure,
+  co_return set_pass_cookie(room, *cookie, check.renewed->pass, v.config.cookie_secure,
                             std::max<std::int64_t>(check.renewed->expires_in_s, 1));
 }
 
@@ -139,19 +150,20 @@ bool is_cookie_bound(std::string_view pass) {
   return claims && claims->bind == "cookie";
 }
 
-std::optional<std::string> binding_cookie(Services& s, const std::string& room,
+std::optional<std::string> binding_cookie(const VisitorDeps& v, const std::string& room,
                                           const core::PassCookie& cookie, std::string_view pass,
                                           std::string_view ticket) {
-  if (!s.abuse || !is_cookie_bound(pass)) return std::nullopt;
+  if (!is_cookie_bound(pass)) return std::nullopt;
   core::PassCookie c = cookie;
   c.name = binding_cookie_name(room);
   // It outlives any pass (renewals keep the same value); without a pass it opens nothing.
-  return set_pass_cookie(room, c, s.abuse->binding_value(room, ticket), s.config.cookie_secure,
+  return set_pass_cookie(room, c, v.abuse.binding_value(room, ticket), v.config.cookie_secure,
                          core::kMaxPassLifetimeS);
 }
 
-std::string room_page_url(const Services& s, std::string_view room, std::string_view return_url) {
-  std::string url = s.config.public_url + "/r/" + std::string(room);
+std::string room_page_url(const VisitorDeps& v, std::string_view room,
+                          std::string_view return_url) {
+  std::string url = v.config.public_url + "/r/" + std::string(room);
   if (!return_url.empty()) url += "?return=" + http::percent_encode(return_url);
   return url;
 }
@@ -172,4 +184,4 @@ std::optional<std::string> safe_return(std::string_view candidate, std::string_v
   return std::nullopt;
 }
 
-}  // namespace waitroom::api
+}  // namespace waitroom::visitor

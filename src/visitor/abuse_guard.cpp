@@ -1,4 +1,4 @@
-#include "api/abuse_guard.hpp"
+#include "visitor/abuse_guard.hpp"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 #include "token/base64url.hpp"
 #include "token/hmac_sha256.hpp"
 
-namespace waitroom::api {
+namespace waitroom::visitor {
 
 namespace asio = boost::asio;
 using core::ErrorCode;
@@ -201,4 +201,4 @@ void AbuseGuard::render_metrics(std::string& out) const {
         room, g->tickets.clients(), room, g->polls.clients());
 }
 
-}  // namespace waitroom::api
+}  // namespace waitroom::visitor

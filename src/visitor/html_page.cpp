@@ -1,8 +1,8 @@
-#include "api/html_page.hpp"
+#include "visitor/html_page.hpp"
 
 #include <fmt/format.h>
 
-namespace waitroom::api {
+namespace waitroom::visitor {
 
 using http::Response;
 using http::Status;
@@ -65,4 +65,4 @@ Response html_response(const http::Request& req, Status status, std::string body
   return res;
 }
 
-}  // namespace waitroom::api
+}  // namespace waitroom::visitor

@@ -21,7 +21,7 @@
 #include "store/store.hpp"
 #include "token/proof_of_work.hpp"
 
-namespace waitroom::api {
+namespace waitroom::visitor {
 
 enum class Refusal : std::uint8_t { ticket_rate, poll_rate, pow, room_full, pass_binding, count_ };
 
@@ -84,4 +84,4 @@ class AbuseGuard {
   std::unordered_map<std::string, std::unique_ptr<RoomGuard>> rooms_;
 };
 
-}  // namespace waitroom::api
+}  // namespace waitroom::visitor

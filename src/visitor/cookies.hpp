@@ -6,7 +6,7 @@
 
 #include "core/room_settings.hpp"
 
-namespace waitroom::api {
+namespace waitroom::visitor {
 
 // waitroom_{room}: the visitor's ticket id.
 std::string ticket_cookie_name(std::string_view room);
@@ -22,4 +22,4 @@ std::string set_cookie(std::string_view name, std::string_view value, bool secur
 std::string set_pass_cookie(std::string_view room, const core::PassCookie& cookie,
                             std::string_view pass, bool server_secure, long long max_age_s);
 
-}  // namespace waitroom::api
+}  // namespace waitroom::visitor

@@ -7,7 +7,7 @@
 
 #include "http/message.hpp"
 
-namespace waitroom::api {
+namespace waitroom::visitor {
 
 // The page's frame (title, stylesheet, one card) around `body`, which must already be escaped.
 std::string html_page(std::string_view room, std::string_view title, const std::string& body);
@@ -18,4 +18,4 @@ void append_html_escaped(std::string& out, std::string_view text);
 // 200-style HTML answer, never cached.
 http::Response html_response(const http::Request& req, http::Status status, std::string body);
 
-}  // namespace waitroom::api
+}  // namespace waitroom::visitor

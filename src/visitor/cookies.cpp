@@ -1,6 +1,6 @@
-#include "api/cookies.hpp"
+#include "visitor/cookies.hpp"
 
-namespace waitroom::api {
+namespace waitroom::visitor {
 
 namespace {
 
@@ -34,4 +34,4 @@ std::string set_pass_cookie(std::string_view room, const core::PassCookie& c, st
                 c.secure.value_or(server_secure), max_age_s);
 }
 
-}  // namespace waitroom::api
+}  // namespace waitroom::visitor

@@ -1,0 +1,101 @@
+#include "visitor/status_json.hpp"
+
+#include <fmt/format.h>
+
+#include "core/rfc3339.hpp"
+
+namespace waitroom::visitor {
+
+namespace json = boost::json;
+
+namespace {
+
+// What the estimate stands on (docs/openapi.yaml, Eta.basis).
+const char* eta_basis(const core::Eta& eta) {
+  return eta.configured_pace ? "configured" : "observed";
+}
+
+json::value eta_json(const std::optional<core::Eta>& eta) {
+  if (!eta) return nullptr;
+  return json::object{{"p50_s", eta->p50_s}, {"p90_s", eta->p90_s}, {"basis", eta_basis(*eta)}};
+}
+
+json::value event_json(const std::optional<core::EventStatus>& e) {
+  if (!e) return nullptr;
+  auto time_or_null = [](const std::optional<std::int64_t>& t) {
+    return t ? json::value(core::format_rfc3339(*t)) : json::value(nullptr);
+  };
+  return json::object{
+      {"phase", e->phase},
+      {"prequeue_start", time_or_null(e->event.prequeue_start_s)},
+      {"start", core::format_rfc3339(e->event.start_s)},
+      {"end", time_or_null(e->event.end_s)},
+      {"shuffled_from", e->shuffled_from ? json::value(*e->shuffled_from) : json::value(nullptr)}};
+}
+
+}  // namespace
+
+// Written with fmt rather than a json::object: this is the body of every status poll. Room names
+// ([A-Za-z0-9_-]) and ticket ids (hex and '-') are validated before they get here and never
+// need escaping.
+std::string ticket_json(const store::TicketView& t, bool full) {
+  return ticket_json(t.ticket, t.room, t.state, full);
+}
+
+std::string ticket_json(std::string_view ticket, std::string_view room,
+                        const core::TicketState& state, bool full) {
+  fmt::memory_buffer out;
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, R"({{"ticket":"{}","room":"{}","position":{},"status":"{}","ahead":)", ticket,
+                 room, state.position, core::to_string(state.status));
+  if (state.ahead)
+    fmt::format_to(it, "{}", *state.ahead);
+  else
+    fmt::format_to(it, "null");
+  fmt::format_to(it, R"(,"serving":{},"eta":)", state.serving);
+  if (state.eta)
+    fmt::format_to(it, R"({{"p50_s":{},"p90_s":{},"basis":"{}"}})", state.eta->p50_s,
+                   state.eta->p90_s, eta_basis(*state.eta));
+  else
+    fmt::format_to(it, "null");
+  if (full) {
+    fmt::format_to(it, R"(,"queue_length":{},"entry_time":{},"admitted_at":)", state.queue_length,
+                   state.entry_time_s);
+    if (state.admitted_at_s)
+      fmt::format_to(it, "{}", *state.admitted_at_s);
+    else
+      fmt::format_to(it, "null");
+  }
+  out.push_back('}');
+  return fmt::to_string(out);
+}
+
+json::object draw_json(const core::DrawInfo& d) {
+  auto opt = [](const auto& v) { return v ? json::value(*v) : json::value(nullptr); };
+  return json::object{
+      {"event_start", core::format_rfc3339(d.event_start_s)},
+      {"opened_at", d.opened_at_s},
+      {"commitment", d.commitment},
+      {"seed", opt(d.seed)},
+      {"started_at", opt(d.started_at_s)},
+      {"first_position", d.first_position},
+      {"last_position", d.started_at_s ? json::value(d.last_position) : json::value(nullptr)},
+      {"shuffled_first", d.started_at_s ? json::value(d.shuffled_first) : json::value(nullptr)}};
+}
+
+json::object room_json(const store::RoomView& r) {
+  std::string status(core::to_string(r.settings.state));
+  if (status == "open" && r.event && r.event->phase == "prequeue") status = "prequeue";
+  return json::object{{"room", r.name},
+                      {"status", status},
+                      {"queueing", core::to_string(r.queueing)},
+                      {"mode", core::to_string(r.admission.mode)},
+                      {"event", event_json(r.event)},
+                      {"serving", r.counters.serving},
+                      {"queue_length", r.counters.queue_counter},
+                      {"waiting", r.counters.waiting},
+                      {"active_sessions", r.counters.active_sessions},
+                      {"eta", eta_json(r.eta)}};
+}
+
+}  // namespace waitroom::visitor
