@@ -126,9 +126,9 @@ def find_gone(srv, client, lines):
 
 def run_scenario(srv, lines, rate, every_s, until_s):
     """Returns (scored estimates of every line, bases seen by time after the start): the
-    estimates are taken every `every_s` seconds of the `until_s` after the start; visitors who
-    leave while they wait (Line.leaves_at) stop asking then, the others ask every
-    ASK_EVERY_S seconds."""
+    estimates are taken every `every_s` seconds of the `until_s` after the start. In lines
+    whose visitors leave while they wait (Line.leaves_at) everyone still there asks every
+    ASK_EVERY_S seconds, until their time to leave."""
     c = FastClient(srv)
     if any(line.gone for line in lines):
         find_gone(srv, c, lines)
