@@ -158,7 +158,9 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
     } else {
       const std::uint64_t rank = schedule_.rank_of(position);
       state.ahead = rank > serving_ ? rank - serving_ - 1 : 0;
-      state.eta = eta(*state.ahead, now_s * 1000);
+      // The places of visitors who left are passed at no cost: only the waiting ones count.
+      if (pace_hint(now_s * 1000))
+        state.eta = eta(waiting_between(serving_ + 1, rank - 1), now_s * 1000);
     }
   }
   return state;
@@ -166,16 +168,22 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
 
 std::optional<Eta> Room::eta_for_newcomer(std::int64_t now_ms) const {
   if (schedule_.prequeue_open()) return std::nullopt;
-  if (queueing_ == Queueing::random) return eta(waiting_count(), now_ms);
-  return eta(tickets_.size() > serving_ ? tickets_.size() - serving_ : 0, now_ms);
+  // Everyone waiting is ahead of a newcomer, in either order.
+  return eta(waiting_count(), now_ms);
 }
 
-std::optional<Eta> Room::eta(std::uint64_t ahead, std::int64_t now_ms) const {
+std::optional<PaceHint> Room::pace_hint(std::int64_t now_ms) const {
   if (settings_.state != RoomState::open) return std::nullopt;
   if (schedule_.prequeue_open()) return std::nullopt;  // nobody moves until the start
   const PaceHint hint = admitter_->pace(now_ms / 1000);
   if (hint.halted) return std::nullopt;
-  return pace_.estimate(ahead, queueing_ == Queueing::random, hint.assumed_per_s);
+  return hint;
+}
+
+std::optional<Eta> Room::eta(std::uint64_t ahead, std::int64_t now_ms) const {
+  const std::optional<PaceHint> hint = pace_hint(now_ms);
+  if (!hint) return std::nullopt;
+  return pace_.estimate(ahead, queueing_ == Queueing::random, hint->assumed_per_s);
 }
 
 bool Room::policy_window_open(std::int64_t now_s) const {
@@ -293,6 +301,7 @@ void Room::admit_position(std::uint64_t position, std::int64_t at_s) {
   admitted_order_.push_back(position);
   claim_queue_.push_back(position);
   ++unclaimed_count_;
+  note_stopped_waiting(position);
 }
 
 void Room::raise_floor(std::uint64_t queue_counter, std::uint64_t serving, std::int64_t now_s) {
@@ -301,6 +310,7 @@ void Room::raise_floor(std::uint64_t queue_counter, std::uint64_t serving, std::
     const std::uint64_t burned = queue_counter - tickets_.size();
     const TicketSlot slot{to_u32_seconds(now_s), to_u32_seconds(now_s), 0, TicketPhase::left, 0};
     tickets_.resize(queue_counter, slot);
+    tally_built_ = false;
     left_count_ += burned;
     totals_.tickets_issued_total += burned;
   }
@@ -321,6 +331,7 @@ void Room::mark_left(std::uint64_t position) {
   if (slot.phase != TicketPhase::waiting) return;
   slot.phase = TicketPhase::left;
   ++left_count_;
+  note_stopped_waiting(position);
 }
 
 void Room::mark_unclaimed(std::uint64_t position) {
@@ -415,7 +426,37 @@ void Room::record_pace(std::int64_t now_ms) {
   // about the pace of a line.
   const bool telling = settings_.state == RoomState::open && waiting_count() > 0 &&
                        policy_window_open(now_ms / 1000);
-  pace_.record(now_ms, serving_, admitted_order_.size(), telling);
+  pace_.record(now_ms, {admitted_order_.size(), left_count_, waiting_count()}, telling);
+}
+
+std::uint64_t Room::waiting_between(std::uint64_t first, std::uint64_t last) {
+  last = std::min<std::uint64_t>(last, tickets_.size());
+  if (first == 0 || first > last) return 0;
+  if (!tally_built_) build_tally();
+  constexpr std::uint64_t kBlock = LineTally::kBlock;
+  std::uint64_t stopped = 0;
+  auto scan = [&](std::uint64_t from, std::uint64_t to) {  // ranks from..to
+    for (std::uint64_t r = from; r <= to; ++r)
+      stopped += tickets_[schedule_.position_at(r) - 1].phase != TicketPhase::waiting ? 1 : 0;
+  };
+  // Whole blocks from the tally, the ranks at either end from the slots.
+  const std::uint64_t first_block = (first - 1 + kBlock - 1) / kBlock;
+  const std::uint64_t end_block = last / kBlock;
+  if (first_block >= end_block) {
+    scan(first, last);
+  } else {
+    scan(first, first_block * kBlock);
+    stopped += tally_.in_blocks(first_block, end_block);
+    scan(end_block * kBlock + 1, last);
+  }
+  return last - first + 1 - stopped;
+}
+
+void Room::build_tally() {
+  tally_.clear();
+  for (std::uint64_t p = 1; p <= tickets_.size(); ++p)
+    if (tickets_[p - 1].phase != TicketPhase::waiting) tally_.add(schedule_.rank_of(p));
+  tally_built_ = true;
 }
 
 void Room::reset(std::uint32_t new_epoch) {
@@ -433,6 +474,8 @@ void Room::reset(std::uint32_t new_epoch) {
   pool_built_ = false;
   bucket_.units = 0;
   pace_.clear();
+  tally_.clear();
+  tally_built_ = false;
   schedule_ = EventSchedule{};
   refresh_effective();
   sessions_ = {};
@@ -466,6 +509,7 @@ void Room::step_events(std::int64_t now_s, Admissions& step) {
 void Room::apply(const EventTransition& t) {
   pool_ = {};  // the random pool leaves the pre-queue out; rebuild it with the new phase
   pool_built_ = false;
+  tally_built_ = false;  // a draw gives the pre-queue its ranks
   schedule_.apply(t, serving_);
   refresh_effective();
 }

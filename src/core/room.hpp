@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "core/estimate.hpp"
 #include "core/event_schedule.hpp"
+#include "core/line_tally.hpp"
 #include "core/room_settings.hpp"
 #include "core/ticket_status.hpp"
 
@@ -232,6 +233,15 @@ class Room {
   void sweep_idle(std::int64_t now_s, Admissions& step);
   void build_pool();
   void record_pace(std::int64_t now_ms);
+  // Waiting tickets among the ranks first..last (line order), for estimates.
+  std::uint64_t waiting_between(std::uint64_t first, std::uint64_t last);
+  void build_tally();
+  void note_stopped_waiting(std::uint64_t position) {
+    if (tally_built_) tally_.add(schedule_.rank_of(position));
+  }
+  // What the policy tells estimates now; nullopt when there is to be none (not open, a
+  // pre-queue, outside the policy's window).
+  std::optional<PaceHint> pace_hint(std::int64_t now_ms) const;
   std::optional<Eta> eta(std::uint64_t ahead, std::int64_t now_ms) const;
   // Sessions (room_sessions.cpp).
   void expire_sessions(std::int64_t now_s);
@@ -265,6 +275,10 @@ class Room {
   std::mt19937_64 rng_{std::random_device{}()};
   RateBucket bucket_;  // a paced policy's admissions available now (emptied on a policy change)
   LinePace pace_;      // the observed pace, for estimates
+  // Fifo: the places given up (admitted, left) by rank, for estimates. Built on demand and
+  // dropped when ranks change (a draw) or slots change behind its back; a cache, not state.
+  LineTally tally_;
+  bool tally_built_ = false;
   std::unordered_map<std::uint64_t, Session> sessions_;
   std::multimap<std::int64_t, std::uint64_t> active_by_expiry_;  // expires_at_s -> position
   AdmissionPolicy admission_;                                    // in force now (see admission())

@@ -54,6 +54,7 @@ const Session& Room::add_session(std::uint64_t position, Session session) {
     } else {  // a record written before admissions were logged: the pass implies the admission
       if (slot.phase == TicketPhase::left) --left_count_;
       if (slot.phase == TicketPhase::unclaimed) --unclaimed_expired_;
+      if (slot.phase == TicketPhase::waiting) note_stopped_waiting(position);
       slot.phase = TicketPhase::admitted;
       slot.admitted_at_s = to_u32_seconds(it->second.issued_at_s);
       admitted_order_.push_back(position);

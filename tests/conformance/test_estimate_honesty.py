@@ -1,24 +1,40 @@
 """Honest estimates from the first seconds (issue 17, item 16).
 
-From 15 s after admissions start:
-- the median relative error of eta.p50_s is at most 10%: over the whole run in both kinds of
-  line below, and in the 15-30 s right after the start in a line that moves like clockwork
-  (the issue's case: a steady rate room, about 28% too long before this was fixed);
-- eta.p90_s means what it says: 85-95% of visitors are admitted by it, in lines whose pace
-  varies (some visitors left, so the serving counter skips their places at random). In a line
-  that moves like clockwork p90_s is p50_s or just above, and covers nearly everyone; that is
-  reported, not held to 95%;
-- until the pace has been observed for 10 s the estimate says it stands on the configured pace
-  (eta.basis "configured"), then "observed".
+A ticket's eta counts the visitors still waiting ahead of it (the places of visitors found gone
+cost nothing) at the line's pace in admissions per second, less those ahead expected to leave
+(docs/admission.md, "Estimates"). Scored from 15 s after admissions start, in three kinds of line:
+
+1. A line that moves like clockwork (a steady rate room: the issue's case, about 28% too long
+   15 s after the start before it was fixed), and
+2. lines where a quarter of the visitors left before the start (found gone by their idle
+   timeout, at random places; each room is one draw of them):
+   - the median relative error of eta.p50_s is at most 10%, over the whole run and in the
+     15-30 s right after the start;
+   - eta.p90_s covers 85-100% of visitors, over the whole run and in those 15-30 s. These waits
+     are certain: the rate is fixed, the room knows which places are empty, and nobody leaves
+     during the run, so the 90th percentile is the wait itself and p90_s is p50_s or a second
+     above; it covers nearly everyone, and holding it to 95% would mean holding it to be wrong
+     for one visitor in twenty. That it is not a safe bound shows instead in how close it is:
+     the median of (p90_s - actual) / actual is at most 5%.
+3. Lines whose visitors leave while they wait (each stays for a random time, on average 20
+   minutes; those who stay ask every 20 s, and 30 s without asking counts as gone):
+   - the median relative error of eta.p50_s over the whole run is at most 10%, and eta.p90_s
+     covers at least 85% of visitors;
+   - reported, not held: the 15-30 s window, when nobody has been found gone yet (a visitor is
+     found gone 30 s after they last asked), so the estimate still expects everyone ahead to
+     stay and is long by the share who will not; and p90_s's coverage above 95% (the visitors
+     who left less than 30 s ago still count as waiting, which makes the estimate a little long).
+
+Until the pace has been observed for 10 s the estimate says it stands on the configured pace
+(eta.basis "configured"), then "observed".
 
 Each line waits in manual mode first, so that a pace sampled before admissions start (nothing
 moving) would show, and then switches to a rate. All time is the manual test clock. The actual
 wait of an estimate taken at clock time t is admitted_at - t, where admitted_at is the whole
 second the admission happened in (so only waits of at least 20 s are scored, and an estimate
 counts as covering a visitor admitted in the second that p90_s falls in). The lines with gone
-visitors run at a slower rate, so that their waits are long against that second. Lines with gone visitors run as several rooms at
-once, each with its own random gone places: one line is one draw of them, and its estimates
-share that draw's luck, so coverage is measured over several.
+visitors run at a slower rate, so that their waits are long against that second, and as several
+rooms at once: one line is one draw of who leaves, and its estimates share that draw's luck.
 """
 
 import random
@@ -30,35 +46,57 @@ from conflib import (FastClient, admissions, clock_advance, clock_advance_to, ex
 RATE = 120                    # two admissions a second (the clockwork line)
 GONE_RATE = 30                # one admission every two seconds (the lines with gone visitors)
 FIRST_SCORED_S = 15           # estimates from this long after admissions start are scored
+EARLY_UNTIL_S = 30            # ... and those before this are the early window
 SAMPLES_PER_ROUND = 10
 MIN_WAIT_S = 20
 MAX_MEDIAN_REL_ERR = 0.10
-P90_COVERAGE = (0.85, 0.95)
+MIN_P90_COVERAGE = 0.85
+MAX_MEDIAN_P90_EXCESS = 0.05  # a certain wait: p90_s no further than this beyond it (median)
 GONE_SHARE = 0.25             # visitors who left before the start, at random places
 GONE_ROOMS = 8
 IDLE_TIMEOUT_S = 30
+LEAVING_ROOMS = 6
+MEAN_STAY_S = 1200            # lines whose visitors leave while they wait: the mean stay
+ASK_EVERY_S = 20              # ... and how often those still there ask
 
 
 class Line:
-    def __init__(self, srv, visitors, gone_share, seed):
-        self.room = make_room(srv, ticket_idle_timeout_s=IDLE_TIMEOUT_S if gone_share else 0,
+    def __init__(self, srv, visitors, seed, gone_share=0.0, mean_stay_s=None):
+        tracks = gone_share or mean_stay_s
+        self.room = make_room(srv, ticket_idle_timeout_s=IDLE_TIMEOUT_S if tracks else 0,
                               claim_timeout_s=0)
         tickets = enqueue_many(srv, self.room, visitors)
         self.by_pos = {t["position"]: t["ticket"] for t in tickets}
         rng = random.Random(seed)
         self.gone = {p for p in sorted(self.by_pos) if rng.random() < gone_share}
+        # Seconds after the start each visitor stops asking (none: stays until admitted).
+        self.leaves_at = ({p: rng.expovariate(1 / mean_stay_s) for p in sorted(self.by_pos)}
+                          if mean_stay_s else {})
+        self.done = set()    # positions no longer waiting, as the answers said
         self.estimates = []  # (position, t_ms, p50, p90)
+
+    def there(self, p, after_s):
+        return p not in self.gone and p not in self.done and self.leaves_at.get(p, 1e18) > after_s
+
+    def ask_all(self, client, after_s):
+        """Every visitor still there asks about their ticket (shows they are there)."""
+        for p in sorted(self.by_pos):
+            if self.there(p, after_s):
+                body = expect(client.ticket(self.room, self.by_pos[p]), 200)
+                if body["status"] != "waiting":
+                    self.done.add(p)
 
     def sample(self, srv, client, t, t0, bases):
         serving = srv.stats(self.room)["serving"]
+        after_s = (t - t0) / 1000
         candidates = [p for p in range(serving + 5, serving + 400)
-                      if p in self.by_pos and p not in self.gone]
+                      if p in self.by_pos and self.there(p, after_s)]
         for p in candidates[::max(1, len(candidates) // SAMPLES_PER_ROUND)]:
             body = expect(client.ticket(self.room, self.by_pos[p]), 200)
             if body["status"] != "waiting" or body["eta"] is None:
                 continue
             eta = body["eta"]
-            bases.append(((t - t0) / 1000, eta.get("basis")))
+            bases.append((after_s, eta.get("basis")))
             self.estimates.append((p, t, eta["p50_s"], eta["p90_s"]))
 
     def scored(self, srv, t0):
@@ -75,60 +113,84 @@ class Line:
         return out
 
 
-def run_scenario(srv, rooms, visitors, gone_share, rate, every_s, until_s):
-    """Returns (scored estimates of every room, bases seen by time after the start): the
-    estimates are taken every `every_s` seconds of the `until_s` after the start."""
-    lines = [Line(srv, visitors, gone_share, seed=17 + i) for i in range(rooms)]
+def find_gone(srv, client, lines):
+    """The ones who stay show they are there; the others' idle time runs out, and then
+    idleness is switched off so that nobody else leaves during the measurement."""
+    clock_advance(srv, (IDLE_TIMEOUT_S - 10) * 1000)
+    for line in lines:
+        line.ask_all(client, 0)
+    clock_advance(srv, 15_000)
+    for line in lines:
+        set_room(srv, line.room, ticket_idle_timeout_s=0)
+
+
+def run_scenario(srv, lines, rate, every_s, until_s):
+    """Returns (scored estimates of every line, bases seen by time after the start): the
+    estimates are taken every `every_s` seconds of the `until_s` after the start. In lines
+    whose visitors leave while they wait (Line.leaves_at) everyone still there asks every
+    ASK_EVERY_S seconds, until their time to leave."""
     c = FastClient(srv)
-    if gone_share:
-        # The ones who stay show they are there; the others' idle time runs out, and then
-        # idleness is switched off so that nobody else leaves during the measurement.
-        clock_advance(srv, (IDLE_TIMEOUT_S - 10) * 1000)
-        for line in lines:
-            for p in sorted(set(line.by_pos) - line.gone):
-                expect(c.ticket(line.room, line.by_pos[p]), 200)
-        clock_advance(srv, 15_000)
-        for line in lines:
-            set_room(srv, line.room, ticket_idle_timeout_s=0)
+    if any(line.gone for line in lines):
+        find_gone(srv, c, lines)
     clock_advance(srv, 10_000)  # waiting, nothing moves: not a pace
     for line in lines:
         set_room(srv, line.room, admission={"mode": "rate", "rate_per_minute": rate})
     t0 = now_ms(srv)
+    leaving = [line for line in lines if line.leaves_at]
 
     bases = []
     # 5 s after the start (the configured pace still stands in), then from FIRST_SCORED_S on.
-    for after_s in [5] + list(range(FIRST_SCORED_S, until_s + 1, every_s)):
-        t = clock_advance_to(srv, t0 + after_s * 1000)
-        for line in lines:
-            line.sample(srv, c, t, t0, bases)
+    rounds = sorted({5, *range(FIRST_SCORED_S, until_s + 1, every_s),
+                     *(range(0, until_s + 1, ASK_EVERY_S) if leaving else [])})
+    for after_s in rounds:
+        t = clock_advance_to(srv, t0 + after_s * 1000) if after_s else t0
+        for line in leaving:
+            if after_s % ASK_EVERY_S == 0:
+                line.ask_all(c, after_s)
+        if after_s == 5 or (after_s >= FIRST_SCORED_S and after_s % every_s == 0):
+            for line in lines:
+                line.sample(srv, c, t, t0, bases)
     c.close()
+    visitors = max(len(line.by_pos) for line in lines)
     clock_advance_to(srv, t + visitors * 60 // rate * 1000)
     return [s for line in lines for s in line.scored(srv, t0)], bases
 
 
 def summary(scored):
+    """(median relative error of p50, share p90 covered, median of (p90 - actual) / actual)."""
     rel = [abs(p50 - actual) / actual for _, _, p50, _, actual in scored]
     covered = sum(1 for _, _, _, p90, actual in scored if actual <= p90) / len(scored)
-    early = [abs(p50 - a) / a for s, _, p50, _, a in scored if s < 30]
-    return statistics.median(rel), covered, (statistics.median(early) if early else None)
+    excess = statistics.median((p90 - actual) / actual for _, _, _, p90, actual in scored)
+    return statistics.median(rel), covered, excess
 
 
-def check_p50(name, scored, early_too):
+def report(name, scored):
+    """Prints the figures of the whole run and the early window; returns both summaries."""
     assert len(scored) >= 100, f"{name}: only {len(scored)} estimates could be scored"
-    med, covered, early = summary(scored)
-    early_cov = [a <= p90 for s, _, _, p90, a in scored if s < 30]
-    print(f"{name}: p50 median relative error {med:.1%} (15-30 s after the start: {early:.1%}), "
-          f"p90 covers {covered:.1%} of {len(scored)} estimates "
-          f"(15-30 s after the start: {sum(early_cov) / max(1, len(early_cov)):.1%})")
+    early = [s for s in scored if s[0] < EARLY_UNTIL_S]
+    assert early, f"{name}: no estimate between {FIRST_SCORED_S} and {EARLY_UNTIL_S} s was scored"
+    whole, first = summary(scored), summary(early)
+    print(f"{name}: p50 median relative error {whole[0]:.1%} "
+          f"({FIRST_SCORED_S}-{EARLY_UNTIL_S} s after the start: {first[0]:.1%}), "
+          f"p90 covers {whole[1]:.1%} of {len(scored)} estimates "
+          f"({FIRST_SCORED_S}-{EARLY_UNTIL_S} s after the start: {first[1]:.1%} of {len(early)}), "
+          f"p90 beyond the actual wait by {whole[2]:+.1%} (median; early {first[2]:+.1%})")
+    return whole, first
+
+
+def check_p50(name, scored, figures, when):
     worst = sorted(scored, key=lambda s: -abs(s[2] - s[4]) / s[4])[:6]
-    assert med <= MAX_MEDIAN_REL_ERR, (
-        f"{name}: median relative error of eta.p50_s from {FIRST_SCORED_S} s after the start is "
-        f"{med:.1%} (> {MAX_MEDIAN_REL_ERR:.0%}); worst (t_s, position, p50, p90, actual): {worst}")
-    assert early is not None
-    assert not early_too or early <= MAX_MEDIAN_REL_ERR, (
-        f"{name}: between {FIRST_SCORED_S} and 30 s after the start the median relative error "
-        f"of eta.p50_s is {early:.1%}")
-    return covered
+    assert figures[0] <= MAX_MEDIAN_REL_ERR, (
+        f"{name}: median relative error of eta.p50_s {when} is {figures[0]:.1%} "
+        f"(> {MAX_MEDIAN_REL_ERR:.0%}); worst (t_s, position, p50, p90, actual): {worst}")
+
+
+def check_p90(name, figures, when, certain):
+    assert figures[1] >= MIN_P90_COVERAGE, (
+        f"{name}: eta.p90_s covers only {figures[1]:.1%} of visitors {when}")
+    assert not certain or figures[2] <= MAX_MEDIAN_P90_EXCESS, (
+        f"{name}: eta.p90_s lies {figures[2]:.1%} beyond the actual wait {when} (median), in a "
+        f"line whose wait is certain: a safe bound, not a 90th percentile")
 
 
 def check_bases(name, bases):
@@ -141,21 +203,36 @@ def check_bases(name, bases):
         f"{name}: from 30 s the estimate stands on the observed pace: {set(late)}")
 
 
+def check_certain_line(name, scored, bases):
+    """Lines 1 and 2 of the docstring: held over the whole run and the early window."""
+    whole, early = report(name, scored)
+    window = f"between {FIRST_SCORED_S} and {EARLY_UNTIL_S} s after the start"
+    check_p50(name, scored, whole, f"from {FIRST_SCORED_S} s after the start")
+    check_p50(name, [s for s in scored if s[0] < EARLY_UNTIL_S], early, window)
+    check_p90(name, whole, "over the run", certain=True)
+    check_p90(name, early, window, certain=True)
+    check_bases(name, bases)
+
+
 def test_estimates_of_a_line_that_moves_like_clockwork(clock_server):
-    scored, bases = run_scenario(clock_server, 1, 700, 0, RATE, 5, 150)
-    covered = check_p50("clockwork line", scored, early_too=True)
-    check_bases("clockwork line", bases)
-    assert covered >= P90_COVERAGE[0], f"clockwork line: p90 covers only {covered:.1%}"
+    lines = [Line(clock_server, 700, seed=17)]
+    scored, bases = run_scenario(clock_server, lines, RATE, 5, 150)
+    check_certain_line("clockwork line", scored, bases)
 
 
 def test_estimates_of_lines_with_gone_visitors(clock_server):
-    scored, bases = run_scenario(clock_server, GONE_ROOMS, 600, GONE_SHARE, GONE_RATE, 15, 600)
-    # Right after the start a line has shown some 35 places; how many of the next few hundred
-    # belong to visitors who left is uncertain, so early medians are only as good as that
-    # sample (they are reported; p90_s allows for it and is held to its band).
-    covered = check_p50("lines with gone visitors", scored, early_too=False)
-    check_bases("lines with gone visitors", bases)
-    lo, hi = P90_COVERAGE
-    assert lo <= covered <= hi, (
-        f"lines with gone visitors: eta.p90_s covers {covered:.1%} of {len(scored)} estimates, "
-        f"want {lo:.0%}-{hi:.0%} (a 90th percentile, not a safe bound)")
+    lines = [Line(clock_server, 600, seed=17 + i, gone_share=GONE_SHARE)
+             for i in range(GONE_ROOMS)]
+    scored, bases = run_scenario(clock_server, lines, GONE_RATE, 15, 600)
+    check_certain_line("lines with gone visitors", scored, bases)
+
+
+def test_estimates_of_lines_whose_visitors_leave_while_they_wait(clock_server):
+    lines = [Line(clock_server, 300, seed=100 + i, mean_stay_s=MEAN_STAY_S)
+             for i in range(LEAVING_ROOMS)]
+    scored, bases = run_scenario(clock_server, lines, GONE_RATE, 10, 600)
+    name = "lines whose visitors leave"
+    whole, _ = report(name, scored)
+    check_p50(name, scored, whole, f"from {FIRST_SCORED_S} s after the start")
+    check_p90(name, whole, "over the run", certain=False)
+    check_bases(name, bases)
