@@ -115,17 +115,19 @@ class Store {
   RoomStorage& storage() { return *storage_; }
 
  private:
-  // A read of the room's state that, where other nodes change rooms too, catches up once when the
-  // state may only be behind (`lagging`) before its answer stands.
+  // Reads of the room's state: answered at once (no coroutine frame of their own), unless the
+  // state may be behind where other nodes change rooms too; then read_caught_up() answers.
   template <class T, class Read>
-  Op<T> read_fresh(const std::string& room, Read read);
-  // A read of one room, caught up once when this node has not heard of it.
+  std::optional<core::Result<T>> read_now(const std::string& room, Read& read, bool final = false);
   template <class T, class Read>
-  Op<T> read_room(const std::string& room, Read read);
-  // A read of one ticket at its position, caught up once when the ticket may be newer than the
-  // state.
+  Op<T> read_caught_up(std::string room, Read& read);
+  // The reads of one room, and of one ticket at its position; a room or ticket this state does
+  // not know may be one another node made a moment ago.
   template <class T, class Read>
-  Op<T> read_ticket(const std::string& room, const std::string& ticket, Read read);
+  auto room_reader(const std::string& room, Read read);
+  template <class T, class Read>
+  auto ticket_reader(const std::string& room, const std::optional<token::TicketRef>& ref,
+                     Read read);
   // A change of the room's state by an engine operation; its answer once its records are durable.
   template <class T, class Change>
   Op<T> change(std::string room, Change change, bool may_create = false);

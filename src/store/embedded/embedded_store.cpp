@@ -14,6 +14,8 @@ using core::fail;
 namespace {
 constexpr std::int64_t kUnavailableRetryAfterS = 5;
 
+RoomStorage::Op<void> answered(core::Result<void> result) { co_return result; }
+
 core::Error unknown_room(const std::string& room) {
   return core::Error{ErrorCode::not_found, "no room named \"" + room + "\"", 0};
 }
@@ -118,7 +120,8 @@ void EmbeddedStorage::for_each_room(Reader read) {
 std::uint64_t EmbeddedStorage::commit(const std::shared_ptr<Entry>& entry, engine::Effects&& fx) {
   std::uint64_t lsn = 0;
   for (const engine::LogRecord& record : fx.records)
-    lsn = log_->append(engine::encode_record(record), /*wake_writer=*/false);  // durable() wakes it
+    lsn = log_->append(engine::encode_record(record),
+                       /*wake_writer=*/false);  // wait_durable() wakes it
   if (lsn != 0) {
     entry->last_lsn = lsn;
     std::uint64_t seen = appended_.load();
@@ -155,11 +158,17 @@ void EmbeddedStorage::announce_durable() {
   }
 }
 
-boost::asio::awaitable<bool> EmbeddedStorage::durable(std::uint64_t lsn) {
+// The wait is a named awaitable: g++ 12 resumed a coroutine that began with
+// `if (!co_await durable(lsn))` on a stale thread.
+RoomStorage::Op<void> EmbeddedStorage::wait_durable(std::uint64_t lsn) {
   bool ok = log_->is_durable(lsn);
-  if (!ok) ok = co_await log_->async_wait(lsn, boost::asio::use_awaitable);
-  if (ok) announce_durable();
-  co_return ok;
+  if (!ok) {
+    auto wait = log_->async_wait(lsn, boost::asio::use_awaitable);
+    ok = co_await std::move(wait);
+  }
+  if (!ok) co_return std::unexpected(not_durable());
+  announce_durable();
+  co_return core::Result<void>{};
 }
 
 core::Result<void> EmbeddedStorage::writable() const {
@@ -185,35 +194,34 @@ std::optional<std::uint64_t> EmbeddedStorage::create(const std::string& room, Ch
 }
 
 // Under the room's lock the operation runs and its records are appended, so the log keeps the
-// room's changes in the order they happened; then the caller waits for them to be durable.
+// room's changes in the order they happened. Not a coroutine: only the wait for durability is one,
+// so a change costs the caller one coroutine frame.
 RoomStorage::Op<void> EmbeddedStorage::change(std::string room, Changer change, bool may_create) {
-  if (auto w = writable(); !w) co_return std::unexpected(w.error());
-  std::optional<std::uint64_t> lsn;
-  auto entry = find(room);
-  if (!entry && may_create) {
-    lsn = create(room, change, entry);
-    if (!lsn && !entry) co_return core::Result<void>{};  // the put failed: nothing to wait for
-  }
-  if (!lsn) {
-    if (!entry) co_return std::unexpected(unknown_room(room));
-    std::lock_guard lock(entry->mu);
-    engine::Effects fx = effects();
-    RoomSlot slot = slot_of(*entry);
-    if (!change(slot, fx)) co_return core::Result<void>{};
-    lsn = commit(entry, std::move(fx));
-  }
-  auto wait = durable(*lsn);
-  if (const bool ok = co_await std::move(wait); !ok) co_return std::unexpected(not_durable());
-  co_return core::Result<void>{};
+  auto lsn = append_change(room, change, may_create);
+  if (!lsn) return answered(std::unexpected(lsn.error()));
+  if (!*lsn) return answered({});  // the operation failed: nothing to wait for
+  return wait_durable(**lsn);
 }
 
-// Every room shares the one log. (The wait is a named awaitable: g++ 12 resumed this coroutine on
-// a stale thread when it began with `if (!co_await durable(mark))`.)
+core::Result<std::optional<std::uint64_t>> EmbeddedStorage::append_change(const std::string& room,
+                                                                          Changer change,
+                                                                          bool may_create) {
+  if (auto w = writable(); !w) return std::unexpected(w.error());
+  auto entry = find(room);
+  if (!entry && may_create) {
+    auto lsn = create(room, change, entry);
+    if (lsn || !entry) return lsn;  // created, or the put failed
+  }
+  if (!entry) return std::unexpected(unknown_room(room));
+  std::lock_guard lock(entry->mu);
+  engine::Effects fx = effects();
+  RoomSlot slot = slot_of(*entry);
+  if (!change(slot, fx)) return std::nullopt;
+  return commit(entry, std::move(fx));
+}
+
 RoomStorage::Op<void> EmbeddedStorage::settle(std::string, std::uint64_t mark) {
-  auto wait = durable(mark);
-  const bool ok = co_await std::move(wait);
-  if (!ok) co_return std::unexpected(not_durable());
-  co_return core::Result<void>{};
+  return wait_durable(mark);  // every room shares the one log
 }
 
 void EmbeddedStorage::step_rooms(Stepper step) {

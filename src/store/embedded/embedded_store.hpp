@@ -82,8 +82,12 @@ class EmbeddedStorage final : public RoomStorage {
   // Under the room's lock: appends the effects' records and keeps what they announce until they
   // are durable. Returns the lsn that makes them so.
   std::uint64_t commit(const std::shared_ptr<Entry>& entry, engine::Effects&& fx);
-  // Waits until `lsn` is durable, then announces what became durable; false if the log failed.
-  boost::asio::awaitable<bool> durable(std::uint64_t lsn);
+  // Runs `change` and appends its records: the lsn that makes them durable, nullopt when the
+  // operation failed (nothing to wait for).
+  core::Result<std::optional<std::uint64_t>> append_change(const std::string& room, Changer change,
+                                                           bool may_create);
+  // Waits until `lsn` is durable, then announces what became durable; an error if the log failed.
+  Op<void> wait_durable(std::uint64_t lsn);
   // Publishes, in log order, what every durable change announces (any thread).
   void announce_durable();
   core::Result<void> writable() const;
