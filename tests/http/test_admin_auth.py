@@ -112,8 +112,10 @@ def listed_routes():
 
     from wrlib import binary_path
     try:
+        # Generous: it opens a throwaway data dir (new signing keys), slow under ASan on a machine
+        # that runs every suite at once; a timeout here would skip the checks below.
         out = subprocess.run([str(binary_path()), "routes"], capture_output=True, text=True,
-                             timeout=10)
+                             timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return []
     if out.returncode != 0:
