@@ -1,5 +1,7 @@
 // Tests of libwaitroom_verify through its public header only, with passes made by the server's
 // own token code (KeyRing, JwtPassMinter), a JWKS file, and an in-process HTTP(S) server.
+// Over 600 lines on purpose: it is the library's whole contract (every claim, every key source,
+// every failure a protected site can see), read in one place next to the header it tests.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
