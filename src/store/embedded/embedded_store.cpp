@@ -93,8 +93,21 @@ RoomSlot EmbeddedStorage::slot_of(Entry& e) const {
                   e.expired_sessions,
                   e.change_id,
                   engine::OpContext{clock_, ids_, nullptr},
-                  e.last_lsn != 0 && !log_->is_durable(e.last_lsn),
+                  e.last_lsn != 0 && !durable_now(e.last_lsn),
                   e.last_lsn};
+}
+
+bool EmbeddedStorage::durable_now(std::uint64_t lsn) const {
+  if (lsn <= known_durable_.load()) return true;
+  if (!log_->is_durable(lsn)) return false;
+  note_durable(lsn);
+  return true;
+}
+
+void EmbeddedStorage::note_durable(std::uint64_t lsn) const {
+  std::uint64_t known = known_durable_.load();
+  while (known < lsn && !known_durable_.compare_exchange_weak(known, lsn)) {
+  }
 }
 
 core::Result<void> EmbeddedStorage::read(const std::string& room, Reader read) {
@@ -167,6 +180,7 @@ RoomStorage::Op<void> EmbeddedStorage::wait_durable(std::uint64_t lsn) {
     ok = co_await std::move(wait);
   }
   if (!ok) co_return std::unexpected(not_durable());
+  note_durable(lsn);
   announce_durable();
   co_return core::Result<void>{};
 }

@@ -73,6 +73,8 @@ class EmbeddedStorage final : public RoomStorage {
   core::Result<void> apply(const engine::LogRecord& record);
   std::shared_ptr<Entry> find(const std::string& room) const;
   RoomSlot slot_of(Entry& entry) const;
+  bool durable_now(std::uint64_t lsn) const;
+  void note_durable(std::uint64_t lsn) const;  // raises known_durable_ to `lsn`
   std::vector<std::shared_ptr<Entry>> entries() const;
   // A put of a room this storage has never had, run and committed under the map's lock so that the
   // room appears with its first record. Returns the lsn to wait for; nullopt when the put failed,
@@ -97,6 +99,9 @@ class EmbeddedStorage final : public RoomStorage {
   const token::TicketIdCodec& ids_;
   std::uint64_t replayed_records_ = 0;
   std::atomic<std::uint64_t> appended_{0};  // the highest lsn appended
+  // An lsn known to be durable: a read checks its room's last record against it without taking
+  // the log's lock (the status poll and the gate read on every request).
+  mutable std::atomic<std::uint64_t> known_durable_{0};
   std::mutex outbox_mu_;
   std::multimap<std::uint64_t, Announcement> outbox_;  // by lsn; published once durable
   std::mutex announce_mu_;  // one announcer at a time, so announcements leave in log order
