@@ -260,6 +260,37 @@ def test_redis_commands_stay_far_below_the_enqueue_rate(cluster, redis):
     assert scripts < n / 2, f"{scripts} scripts for {n} enqueues: they are not batched"
 
 
+def test_a_lost_driver_lease_refuses_only_the_drivers_step_not_the_requests_beside_it(cluster, redis):
+    """The driver's step is committed only while its node holds the lease. When another node
+    takes the lease, that step is refused; the enqueues arriving at the same moment must still be
+    committed, not answered 503 because they shared the step's commit."""
+    room = create_room(cluster[0], admission={"mode": "manual"})
+    driver_key = f"{cluster.prefix}:{{{room}}}:driver"
+    assert wait_for(lambda: redis.command("GET", driver_key) is not None, 5.0, 0.05), "no driver"
+    stop = threading.Event()
+    failures = []
+
+    def enqueue_until_stopped():
+        while not stop.is_set():
+            status, _, body = raw_enqueue(cluster[0], room)
+            if status != 201:
+                failures.append((status, body))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [pool.submit(enqueue_until_stopped) for _ in range(8)]
+        try:
+            # Another node takes the lease again and again: each time the driving node's next
+            # steps are fenced out until its renewal learns it lost the lease.
+            for _ in range(12):
+                redis.command("SET", driver_key, "another-node", "PX", "250")
+                time.sleep(0.4)
+        finally:
+            stop.set()
+        for f in futures:
+            f.result()
+    assert failures == [], f"{len(failures)} enqueues refused, first: {failures[0]}"
+
+
 def _driver_of(cluster, room):
     drivers = [i for i, n in enumerate(cluster) if n.proc is not None and
                any("driving the room's admissions" in line and room in line for line in n.log_text().splitlines())]

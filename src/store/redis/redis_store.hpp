@@ -101,6 +101,7 @@ class RedisStorage final : public RoomStorage {
     std::string lock_token;  // this node's lock of its last change: it may still hold it
     std::chrono::steady_clock::time_point contended_until{};  // other nodes write the room too
     int in_flight = 0;                                        // commits sent, not answered yet
+    bool fenced_in_flight = false;  // the driver's step is among them: nothing may follow it
     std::uint64_t sent = 0;                       // the log's length once they have landed
     boost::asio::steady_timer* landed = nullptr;  // the writer's, woken as each commit is answered
     std::chrono::steady_clock::time_point lease_until{};  // this node drives the room until then

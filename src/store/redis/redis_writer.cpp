@@ -143,8 +143,11 @@ asio::awaitable<void> RedisStorage::run_writer(std::shared_ptr<Entry> e) {
         take_jobs(*e);
       }
     }
+    // The driver's step goes alone: when this node has lost the room's lease, its commit is
+    // refused, and the requests that came in beside it must not be refused with it.
     std::vector<Job*> batch;
     while (!e->jobs.empty() && batch.size() < kMaxBatch) {
+      if (!batch.empty() && (batch.front()->fenced || e->jobs.front()->fenced)) break;
       batch.push_back(e->jobs.front());
       e->jobs.pop_front();
     }
@@ -166,7 +169,8 @@ asio::awaitable<void> RedisStorage::wait_for_commits(Entry& e, int allowed) {
 // follows them (kMaxInFlight at most); anything else waits until they have all landed.
 asio::awaitable<void> RedisStorage::wait_for_room_to_commit(Entry& e, bool writes) {
   for (;;) {
-    const bool follows = writes && !e.diverged && e.lock_until > SteadyClock::now();
+    const bool follows =
+        writes && !e.diverged && !e.fenced_in_flight && e.lock_until > SteadyClock::now();
     if (e.in_flight <= (follows ? kMaxInFlight - 1 : 0)) co_return;
     auto landed_op = wait_for_commits(e, e.in_flight - 1);
     co_await std::move(landed_op);
@@ -320,7 +324,9 @@ asio::awaitable<void> RedisStorage::write_batch(std::shared_ptr<Entry> entry,
   Entry& e = *entry;
   const bool writes = std::any_of(batch.begin(), batch.end(), [](Job* j) { return !j->read_only; });
   const bool fenced = std::any_of(batch.begin(), batch.end(), [](Job* j) { return j->fenced; });
-  auto room_op = wait_for_room_to_commit(e, writes);
+  // The driver's step neither follows commits in flight nor is followed by any: when the lease
+  // is gone its refusal drops the lock, and a commit sent behind it would fail with it.
+  auto room_op = wait_for_room_to_commit(e, writes && !fenced);
   co_await std::move(room_op);
   if (refuse_while_stopped(e, batch, !writes)) co_return;
   if (e.diverged) {
@@ -374,6 +380,7 @@ asio::awaitable<void> RedisStorage::write_batch(std::shared_ptr<Entry> entry,
   }
   e.sent = static_cast<std::uint64_t>(length) + out.records.size();
   ++e.in_flight;
+  e.fenced_in_flight = fenced;
   // Sent now (the spawned coroutine runs up to its first wait), answered in order.
   asio::co_spawn(ctx_,
                  commit_batch(std::move(entry), std::move(batch), std::move(out), length, fenced),
@@ -411,6 +418,7 @@ asio::awaitable<void> RedisStorage::commit_batch(std::shared_ptr<Entry> entry,
   else if (e.lock_until != SteadyClock::time_point{})
     e.lock_until = lock_trusted_until(sent);
   --e.in_flight;
+  e.fenced_in_flight = false;  // it was the only one in flight
   if (e.landed) e.landed->cancel();
   if (!committed) {
     // The copy holds changes Redis does not: it is read again from the log before its next change.
@@ -420,11 +428,17 @@ asio::awaitable<void> RedisStorage::commit_batch(std::shared_ptr<Entry> entry,
       std::lock_guard lock(e.mu);
       e.uncommitted = false;
     }
-    std::string why = !reply                       ? reply.error().detail
-                      : reply->elements.size() > 1 ? reply->elements[1].str
-                                                   : reply->str;
     if (!reply) healthy_ = false;
-    finish(batch, unavailable(why));
+    // Reached but refused (the lock expired while this node waited, or another node wrote):
+    // nothing was written, and a retry decides again on the log as it is.
+    const std::string refused = !reply                       ? std::string()
+                                : reply->elements.size() > 1 ? reply->elements[1].str
+                                                             : reply->str;
+    finish(batch, !reply ? unavailable(reply.error().detail)
+                         : core::Error{ErrorCode::unavailable,
+                                       "the room changed on another node meanwhile (" + refused +
+                                           "); try again",
+                                       kRetryAfterS});
     if (e.diverged) {
       // Reloaded by the next change, or by this sync when none comes.
       auto self = find(e.name);
