@@ -172,7 +172,7 @@ struct Runtime {
       event_bus.add(webhooks.back());
     }
     if (!event_bus.empty()) store->set_event_sink(&event_bus);
-    if (embedded) embedded->start();
+    if (embedded) embedded->start(cfg.compact_after_mb << 20);
     // The file's rooms, as on SIGHUP (app/config_reload.hpp); a room it cannot apply stops the
     // start, before any visitor sees a room that is not what the file says.
     const ReloadReport applied =

@@ -249,6 +249,11 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
       auto p = v.value<std::string>();
       if (!p || !is_valid_key_prefix(*p)) return bad(key, kKeyPrefixRule);
       cfg.redis.key_prefix = *p;
+    } else if (key == "compact_after_mb") {
+      auto n = v.value<std::int64_t>();
+      if (!n || *n < 0 || *n > 1'048'576)
+        return bad(key, "must be an integer from 0 (only when asked) to 1048576 MiB");
+      cfg.compact_after_mb = static_cast<std::uint64_t>(*n);
     } else if (key == "threads") {
       auto n = v.value<std::int64_t>();
       if (!n || *n < 0 || *n > 256)
@@ -450,6 +455,7 @@ std::vector<std::string> settings_needing_restart(const ServerConfig& a, const S
   note(a.listen == b.listen, "listen");
   note(a.data_dir == b.data_dir, "data_dir");
   note(a.durability == b.durability, "durability");
+  note(a.compact_after_mb == b.compact_after_mb, "compact_after_mb");
   note(a.store == b.store, "store");
   note(a.redis.url == b.redis.url, "redis_url");
   note(a.redis.tls_ca_file == b.redis.tls_ca_file, "redis_tls_ca_file");

@@ -74,6 +74,9 @@ struct ServerConfig {
   std::string listen = "127.0.0.1:8080";
   std::filesystem::path data_dir = "data";
   Durability durability = Durability::fsync;
+  // The embedded log is compacted (docs/operations.md) each time it grew by this many MiB since
+  // the last compaction; 0: only on POST /admin/v1/compact.
+  std::uint64_t compact_after_mb = 64;
   // Where rooms live: "embedded" (this node's data dir) or "redis" (shared by every node that
   // names the same Redis; docs/scaling.md).
   StoreKind store = StoreKind::embedded;

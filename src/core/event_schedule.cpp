@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/room_image.hpp"
+
 namespace waitroom::core {
 
 namespace {
@@ -90,10 +92,35 @@ void EventSchedule::start_draw(const EventTransition& t, std::uint64_t serving) 
   d.info.last_position = t.last;
   // Positions the serving counter already passed keep their turn; the rest are shuffled.
   d.info.shuffled_first = std::max(d.info.first_position, serving + 1);
-  d.order = draw_order(d.seed, d.info.shuffled_first, t.last);
+  shuffle(d);
+}
+
+void EventSchedule::shuffle(Draw& d) {
+  d.order = draw_order(d.seed, d.info.shuffled_first, d.info.last_position);
   d.rank.assign(d.order.size(), 0);
   for (std::size_t i = 0; i < d.order.size(); ++i)
     d.rank[d.order[i] - d.info.shuffled_first] = d.info.shuffled_first + i;
+}
+
+ScheduleImage EventSchedule::image() const {
+  ScheduleImage out{event_start_, event_running_, prequeue_first_, {}};
+  for (const Draw& d : draws_) out.draws.push_back(DrawImage{d.info, d.seed});
+  return out;
+}
+
+EventSchedule EventSchedule::restore(const ScheduleImage& image) {
+  EventSchedule s;
+  s.event_start_ = image.event_start;
+  s.event_running_ = image.event_running;
+  s.prequeue_first_ = image.prequeue_first;
+  for (const DrawImage& di : image.draws) {
+    Draw d;
+    d.info = di.info;
+    d.seed = di.seed;
+    if (d.info.started_at_s) shuffle(d);  // the same order the start drew, from the same seed
+    s.draws_.push_back(std::move(d));
+  }
+  return s;
 }
 
 const ScheduledEvent* EventSchedule::running(const ScheduledEvents& events) const {

@@ -13,6 +13,8 @@
 
 namespace waitroom::core {
 
+struct ScheduleImage;
+
 // A scheduled event's moments, as the log records them (the seed is drawn live, once).
 struct EventTransition {
   enum class Kind : std::uint8_t { prequeue_opened = 1, started = 2, ended = 3 };
@@ -68,6 +70,9 @@ class EventSchedule {
     return prequeue_first_ && position >= *prequeue_first_;
   }
   std::vector<DrawInfo> draws() const;
+  // For snapshots (core/room_image.hpp).
+  ScheduleImage image() const;
+  static EventSchedule restore(const ScheduleImage& image);
 
   // Line order: the rank-th admission of a fifo line is position_at(rank); they differ only
   // inside shuffled pre-queues.
@@ -83,6 +88,8 @@ class EventSchedule {
   };
 
   void start_draw(const EventTransition& transition, std::uint64_t serving);
+  // The started draw's line order, from its seed and bounds.
+  static void shuffle(Draw& draw);
   std::optional<std::uint64_t> shuffled_from(std::int64_t event_start_s) const;
 
   std::optional<std::int64_t> event_start_;      // the event the room is in

@@ -24,6 +24,8 @@
 
 namespace waitroom::core {
 
+struct RoomImage;
+
 // Positions are at most 40 bits (they travel inside ticket ids, see token/ticket_id.hpp).
 inline constexpr std::uint64_t kMaxPosition = (std::uint64_t{1} << 40) - 1;
 inline constexpr std::uint32_t kMaxEpoch = (std::uint32_t{1} << 24) - 1;
@@ -119,6 +121,10 @@ struct Admissions {
 class Room {
  public:
   Room(std::string name, RoomSettings settings);
+
+  // A snapshot's room (core/room_image.hpp): the state its log had built, caches left empty.
+  static Room restore(std::string name, RoomSettings settings, RoomImage image);
+  RoomImage image() const;
 
   const std::string& name() const { return name_; }
   const RoomSettings& settings() const { return settings_; }

@@ -5,6 +5,7 @@
 
 #include "config/room_settings_codec.hpp"
 #include "engine/room_ops.hpp"
+#include "engine/room_snapshot.hpp"
 
 namespace waitroom::engine {
 
@@ -35,11 +36,33 @@ core::Result<core::EventTransition> transition_of(const EventRecord& r) {
 }
 }  // namespace
 
-core::Result<core::RoomSettings> settings_of(const RoomPutRecord& r) {
+namespace {
+core::Result<core::RoomSettings> settings_from(const std::string& room, std::string_view text) {
   json::error_code ec;
-  json::value fields = json::parse(r.settings_json, ec);
-  if (ec || !fields.is_object()) return fail(ErrorCode::internal, "bad settings of " + r.room);
+  json::value fields = json::parse(text, ec);
+  if (ec || !fields.is_object()) return fail(ErrorCode::internal, "bad settings of " + room);
   return config::apply_room_settings(fields.as_object(), core::RoomSettings{});
+}
+
+// The room as the snapshot has it; the records before the snapshot are gone.
+core::Result<void> apply_snapshot(const std::string& name, std::optional<core::Room>& room,
+                                  std::uint32_t& last_epoch, const RoomSnapshotRecord& r) {
+  last_epoch = std::max(last_epoch, r.last_epoch);
+  if (!r.exists) {
+    room.reset();
+    return {};
+  }
+  auto settings = settings_from(name, r.settings_json);
+  if (!settings) return std::unexpected(settings.error());
+  auto image = decode_image(r.image);
+  if (!image) return fail(ErrorCode::internal, image.error().detail + " of " + name);
+  room.emplace(core::Room::restore(name, std::move(*settings), std::move(*image)));
+  return {};
+}
+}  // namespace
+
+core::Result<core::RoomSettings> settings_of(const RoomPutRecord& r) {
+  return settings_from(r.room, r.settings_json);
 }
 
 AdmitRecord admit_record(const std::string& room, std::uint32_t epoch,
@@ -71,6 +94,8 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
           return {};
         } else if constexpr (std::is_same_v<R, RoomDeleteRecord>) {
           return fail(ErrorCode::internal, "a room's delete is not a change of its line");
+        } else if constexpr (std::is_same_v<R, RoomSnapshotRecord>) {
+          return fail(ErrorCode::internal, "a room's snapshot is not a change of its line");
         } else if constexpr (std::is_same_v<R, ResetRecord>) {
           rm.reset(r.new_epoch);
           return {};
@@ -136,6 +161,8 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
 core::Result<void> apply_record(const std::string& name, std::optional<core::Room>& room,
                                 std::uint32_t& last_epoch, const LogRecord& record,
                                 std::int64_t now_s) {
+  if (const auto* snapshot = std::get_if<RoomSnapshotRecord>(&record))
+    return apply_snapshot(name, room, last_epoch, *snapshot);
   if (const auto* put = std::get_if<RoomPutRecord>(&record); put && !room) {
     auto settings = settings_of(*put);
     if (!settings) return std::unexpected(settings.error());

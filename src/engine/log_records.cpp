@@ -130,6 +130,17 @@ void read_fields(ByteReader& in, SessionEndRecord& r) {
     in.fail();
 }
 
+void write_fields(ByteWriter& w, const RoomSnapshotRecord& r) {
+  w.str(r.room).u32(r.last_epoch).u8(r.exists ? 1 : 0).str(r.settings_json).str(r.image);
+}
+void read_fields(ByteReader& in, RoomSnapshotRecord& r) {
+  r.room = in.str();
+  r.last_epoch = in.u32();
+  r.exists = in.u8() != 0;
+  r.settings_json = in.str();
+  r.image = in.str();
+}
+
 template <std::size_t I = 0>
 core::Result<LogRecord> decode_as(std::size_t index, ByteReader& in) {
   if constexpr (I < std::variant_size_v<LogRecord>) {
@@ -154,6 +165,14 @@ std::string encode_record(const LogRecord& record) {
   w.u8(static_cast<std::uint8_t>(record.index() + 1));
   std::visit([&](const auto& r) { write_fields(w, r); }, record);
   return w.take();
+}
+
+std::optional<std::string_view> record_room(std::string_view payload) {
+  ByteReader in(payload);
+  in.u8();
+  const std::string_view room = in.str();
+  if (!in.ok()) return std::nullopt;
+  return room;
 }
 
 core::Result<LogRecord> decode_record(std::string_view payload) {

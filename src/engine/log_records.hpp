@@ -2,6 +2,7 @@
 // The records of a room's log, one per acknowledged state change: the embedded store's file and
 // the Redis store's per-room list hold the same encoding.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -101,11 +102,26 @@ struct CounterFloorRecord {
   std::uint64_t serving = 0;
 };
 
-using LogRecord = std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord,
-                               PausedRecord, ResetRecord, PassIssuedRecord, SessionEndRecord,
-                               AdmitRecord, EventRecord, PassRenewedRecord, CounterFloorRecord>;
+// A compacted log's first record of a room: the whole room as its earlier records had built it
+// (engine/room_snapshot.hpp), which replaces them. A deleted room keeps only its name's epoch, so
+// a room created again under that name never accepts the old tickets.
+struct RoomSnapshotRecord {
+  std::string room;
+  std::uint32_t last_epoch = 0;
+  bool exists = false;
+  std::string settings_json;  // as RoomPutRecord's
+  std::string image;          // engine::encode_image() of the room
+};
+
+using LogRecord =
+    std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord, PausedRecord,
+                 ResetRecord, PassIssuedRecord, SessionEndRecord, AdmitRecord, EventRecord,
+                 PassRenewedRecord, CounterFloorRecord, RoomSnapshotRecord>;
 
 std::string encode_record(const LogRecord& record);
 core::Result<LogRecord> decode_record(std::string_view payload);
+// The room an encoded record belongs to (every record starts with it), without decoding the rest;
+// nullopt for a payload too short to say.
+std::optional<std::string_view> record_room(std::string_view payload);
 
 }  // namespace waitroom::engine

@@ -15,6 +15,7 @@
 #include "engine/effects.hpp"
 #include "engine/room_ops.hpp"
 #include "ops/event_sink.hpp"
+#include "store/compactor.hpp"
 
 namespace waitroom::store {
 
@@ -73,6 +74,10 @@ class RoomStorage {
   virtual void for_each_room(Reader read) = 0;
   // One admission step of every room (the driver runs it every kAdmissionStepMs).
   virtual void step_rooms(Stepper step) = 0;
+
+  // Writes every room's snapshot and drops the records it replaces (the embedded log's older
+  // records, each Redis room log's head); what must stay is in the snapshots.
+  virtual Op<CompactionReport> compact() = 0;
 
   // False while the storage cannot accept writes (the log failed, Redis is unreachable).
   virtual bool ready() const = 0;

@@ -95,6 +95,9 @@ class Store {
   // One step of every room's admission policy (the admission driver calls it about every 100 ms).
   void drive_admissions();
 
+  // Snapshots every room and drops what the snapshots replace (POST /admin/v1/compact).
+  Op<CompactionReport> compact() { return storage_->compact(); }
+
   // False while the store cannot accept writes (e.g. the log failed, Redis is unreachable).
   bool ready() const { return storage_->ready(); }
   // Finishes what is pending (the embedded log's writes, the Redis store's connections); the

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <iterator>
+#include <utility>
 
 #include "ops/log.hpp"
 #include "store/crc32c.hpp"
@@ -74,8 +75,27 @@ void preallocate(int fd, std::uint64_t& allocated_end, std::uint64_t needed_end)
 
 }  // namespace
 
+// A rewrite handed to the writer (see rewrite()).
+struct DurableLog::Switch {
+  int fd = -1;  // the new log, written and synced up to `offset`
+  std::uint64_t offset = 0;
+  std::uint64_t records = 0;
+  std::uint64_t copied_to = 0;  // how far the old log is copied
+  std::uint64_t next_lsn = 0;   // the lsn of the old log's record at copied_to
+  // Every record appended before the hand-off: they are in the old log when the files switch, so
+  // `keep` judges them (a snapshot may hold them already).
+  std::uint64_t through_lsn = 0;
+  bool v2 = false;              // the old log's framing at copied_to
+  const Keep* keep = nullptr;
+  bool done = false;
+  core::Result<Rewritten> outcome;
+};
+
 core::Result<std::unique_ptr<DurableLog>> DurableLog::open(const std::filesystem::path& file,
                                                            bool fsync_each_batch) {
+  // A compaction that did not finish: the log it would have replaced is still whole.
+  std::error_code ignored;
+  std::filesystem::remove(rewrite_path(file), ignored);
   const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     return core::fail(core::ErrorCode::internal,
@@ -163,6 +183,7 @@ core::Result<std::uint64_t> DurableLog::replay(
   allocated_end_ = offset;
   next_sequence_ = scan->records + 1;
   v2_ = scan->v2;
+  v2_on_disk_ = scan->v2;
   mark_generation_ = mark.generation;
   return records;
 }
@@ -185,14 +206,11 @@ void DurableLog::stop() {
 }
 
 std::uint64_t DurableLog::append(std::string_view payload, bool wake_writer) {
+  const auto length = static_cast<std::uint32_t>(payload.size());
   std::unique_lock lock(mu_);
   const bool was_idle = pending_.empty();
-  if (!v2_) {
-    // A new log, or the first append to a log written before version 2 (log_format.hpp).
-    append_v1_frame(pending_, kFramingMarker);
-    v2_ = true;
-  }
-  append_v2_frame(pending_, payload, next_sequence_++);
+  pending_.append(reinterpret_cast<const char*>(&length), sizeof length);
+  pending_.append(payload);
   const std::uint64_t lsn = ++appended_lsn_;
   lock.unlock();
   if (was_idle && wake_writer) wake_writer_.notify_one();
@@ -269,36 +287,72 @@ void DurableLog::complete(std::vector<Waiter>& ready, bool ok) {
 // dropped. When it succeeds the log is writable again.
 void DurableLog::writer_loop() {
   std::string batch;
+  std::string raw;
   std::vector<Waiter> ready;
   WriterState state;
   state.last_sync = state.last_failure = state.last_mark_sync = std::chrono::steady_clock::now();
   std::unique_lock lock(mu_);
   for (;;) {
+    const auto wanted = [&] { return !pending_.empty() || stopping_ || switch_ != nullptr; };
     if (failed_) {
       wake_writer_.wait_until(lock, state.last_failure + kRetryInterval, [&] { return stopping_; });
     } else if (fsync_each_batch_ || !state.dirty) {
-      wake_writer_.wait(lock, [&] { return !pending_.empty() || stopping_; });
+      wake_writer_.wait(lock, wanted);
     } else {
-      wake_writer_.wait_until(lock, state.last_sync + kRelaxedSyncInterval,
-                              [&] { return !pending_.empty() || stopping_; });
+      wake_writer_.wait_until(lock, state.last_sync + kRelaxedSyncInterval, wanted);
     }
     if (pending_.empty() && batch.empty() && stopping_ && !state.dirty) break;
 
-    batch.append(pending_);  // after a failure `batch` still holds the unwritten records
-    pending_.clear();
+    raw.swap(pending_);  // after a failure `batch` still holds the unwritten records
     const std::uint64_t batch_lsn = appended_lsn_;
-    const std::uint64_t batch_records = next_sequence_ - 1;
     const bool force_sync = stopping_ || failed_;
     lock.unlock();
-    const int error = write_and_sync(batch, batch_records, force_sync, state);
+    frame_into(batch, raw);
+    raw.clear();
+    const int error = write_and_sync(batch, next_sequence_ - 1, force_sync, state);
     lock.lock();
     settle(error, batch, batch_lsn, state, ready);
     const bool all_ok = !failed_;
     lock.unlock();
     complete(ready, all_ok);
     lock.lock();
+    if (switch_ && (failed_ || stopping_ || durable_lsn_ >= switch_->through_lsn)) {
+      Switch& sw = *switch_;
+      if (!failed_ && !stopping_) {
+        lock.unlock();
+        switch_files(sw);
+        lock.lock();
+        bytes_on_disk_ = write_offset_;
+        v2_on_disk_ = v2_;
+      } else {
+        sw.outcome = core::fail(core::ErrorCode::unavailable, "the log is failing or stopping");
+      }
+      sw.done = true;
+      switch_ = nullptr;
+      switched_.notify_all();
+    }
     if (stopping_ && failed_) break;  // one last try was made; unacknowledged records are lost
     if (stopping_ && pending_.empty() && batch.empty() && !state.dirty) break;
+  }
+  if (switch_) {  // stopped (or failing) before the rewrite's turn: the old log stays
+    switch_->outcome = core::fail(core::ErrorCode::unavailable, "the log stopped or failed");
+    switch_->done = true;
+    switch_ = nullptr;
+    switched_.notify_all();
+  }
+}
+
+void DurableLog::frame_into(std::string& batch, std::string_view raw) {
+  if (!raw.empty() && !v2_) {
+    // A new log, or the first append to a log written before version 2 (log_format.hpp).
+    append_v1_frame(batch, kFramingMarker);
+    v2_ = true;
+  }
+  while (!raw.empty()) {
+    std::uint32_t length = 0;
+    std::memcpy(&length, raw.data(), sizeof length);
+    append_v2_frame(batch, raw.substr(sizeof length, length), next_sequence_++);
+    raw.remove_prefix(sizeof length + length);
   }
 }
 
@@ -342,6 +396,7 @@ void DurableLog::settle(int error, std::string& batch, std::uint64_t batch_lsn, 
     if (!batch.empty()) {
       write_offset_ += batch.size();
       bytes_on_disk_ += batch.size();
+      v2_on_disk_ = v2_;
       batch.clear();
     }
     durable_lsn_ = batch_lsn;  // written (relaxed mode's acknowledgement) or written and synced
@@ -357,6 +412,152 @@ void DurableLog::settle(int error, std::string& batch, std::uint64_t batch_lsn, 
       keep.push_back(std::move(w));
   }
   waiters_.swap(keep);
+}
+
+// ---- compaction ------------------------------------------------------------------------------
+
+namespace {
+core::Error io_error(const std::string& what, const std::filesystem::path& file) {
+  return core::Error{core::ErrorCode::internal,
+                     what + " " + file.string() + ": " + std::strerror(errno), 0};
+}
+
+core::Result<std::string> read_range(int fd, std::uint64_t from, std::uint64_t to,
+                                     const std::filesystem::path& file) {
+  std::string data(static_cast<std::size_t>(to - from), '\0');
+  std::size_t got = 0;
+  while (got < data.size()) {
+    const ssize_t r =
+        ::pread(fd, data.data() + got, data.size() - got, static_cast<off_t>(from + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return std::unexpected(io_error("cannot read", file));
+    got += static_cast<std::size_t>(r);
+  }
+  return data;
+}
+
+bool sync_directory(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+}  // namespace
+
+core::Result<void> DurableLog::append_to_new(Switch& sw, const std::string& frames) {
+  if (!pwrite_all(sw.fd, frames.data(), frames.size(), sw.offset))
+    return std::unexpected(io_error("cannot write", rewrite_path(path_)));
+  sw.offset += frames.size();
+  return {};
+}
+
+// The old log's records from sw.copied_to up to `to` (a batch boundary: record `to_lsn` ends
+// there) that `keep` accepts go to the new log's end, numbered on from its records.
+core::Result<void> DurableLog::copy_written(Switch& sw, std::uint64_t to, std::uint64_t to_lsn) {
+  if (to <= sw.copied_to) return {};
+  auto data = read_range(fd_, sw.copied_to, to, path_);
+  if (!data) return std::unexpected(data.error());
+  std::string frames;
+  auto v2 = for_each_written_record(*data, sw.v2, [&](std::string_view payload) {
+    if ((*sw.keep)(sw.next_lsn, payload)) append_v2_frame(frames, payload, ++sw.records);
+    ++sw.next_lsn;
+  });
+  if (!v2) return std::unexpected(v2.error());
+  if (sw.next_lsn != to_lsn + 1)
+    return core::fail(core::ErrorCode::internal,
+                      "the log's records and numbers parted under compaction (record " +
+                          std::to_string(sw.next_lsn - 1) + " where " + std::to_string(to_lsn) +
+                          " belongs)");
+  sw.v2 = *v2;
+  sw.copied_to = to;
+  return append_to_new(sw, frames);
+}
+
+// The writer's turn of a rewrite: the last records are copied, and the new log takes the old
+// one's name. While it runs, appends gather for the next batch (framed with the new numbers).
+void DurableLog::switch_files(Switch& sw) {
+  const std::filesystem::path tmp = rewrite_path(path_);
+  auto copied = copy_written(sw, write_offset_, durable_lsn_);
+  if (copied && ::fdatasync(sw.fd) != 0) copied = std::unexpected(io_error("cannot sync", tmp));
+  if (!copied) {
+    sw.outcome = std::unexpected(copied.error());
+    return;
+  }
+  // No mark while the name changes hands: a zero mark claims nothing of either file.
+  write_mark(DurableMark{}, true);
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+    sw.outcome = std::unexpected(io_error("cannot rename", tmp));
+    write_mark(DurableMark{write_offset_, next_sequence_ - 1, 0}, true);
+    return;
+  }
+  const std::filesystem::path dir = path_.has_parent_path() ? path_.parent_path() : ".";
+  if (!sync_directory(dir))
+    ops::log_warn("cannot sync the data directory after compaction; a power loss may bring "
+                  "back the old log (which is whole)",
+                  {{"dir", dir.string()}, {"error", std::strerror(errno)}});
+  sw.outcome = Rewritten{write_offset_, sw.offset, next_sequence_ - 1, sw.records};
+  ::close(fd_);
+  fd_ = std::exchange(sw.fd, -1);
+  write_offset_ = sw.offset;
+  allocated_end_ = sw.offset;
+  next_sequence_ = sw.records + 1;
+  v2_ = true;
+  write_mark(DurableMark{write_offset_, sw.records, 0}, true);
+}
+
+DurableLog::Cut DurableLog::cut() const {
+  std::lock_guard lock(mu_);
+  return Cut{durable_lsn_, bytes_on_disk_, v2_on_disk_};
+}
+
+core::Result<DurableLog::Rewritten> DurableLog::rewrite(Cut cut, const std::vector<std::string>& head,
+                                                        const Keep& keep) {
+  {
+    std::lock_guard lock(mu_);
+    if (rewriting_) return core::fail(core::ErrorCode::conflict, "a compaction is running already");
+    if (failed_) return core::fail(core::ErrorCode::unavailable, "the log cannot be written");
+    rewriting_ = true;
+  }
+  struct Done {
+    DurableLog& log;
+    ~Done() {
+      std::lock_guard lock(log.mu_);
+      log.rewriting_ = false;
+    }
+  } done{*this};
+  const std::filesystem::path tmp = rewrite_path(path_);
+  Switch sw;
+  sw.fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (sw.fd < 0) return std::unexpected(io_error("cannot create", tmp));
+  sw.keep = &keep;
+  sw.copied_to = cut.offset;
+  sw.next_lsn = cut.lsn + 1;
+  sw.v2 = cut.v2;
+  std::string out;
+  append_v1_frame(out, kFramingMarker);
+  for (const std::string& payload : head) append_v2_frame(out, payload, ++sw.records);
+  core::Result<void> written = append_to_new(sw, out);
+  // What the writer wrote meanwhile is copied here, a few rounds, so that its own turn has little.
+  for (int round = 0; written && round < 8; ++round) {
+    const Cut now = this->cut();
+    if (now.offset - sw.copied_to < (1 << 20) && round > 0) break;
+    written = copy_written(sw, now.offset, now.lsn);
+  }
+  if (written && ::fdatasync(sw.fd) != 0) written = std::unexpected(io_error("cannot sync", tmp));
+  if (written) {
+    std::unique_lock lock(mu_);
+    sw.through_lsn = appended_lsn_;
+    switch_ = &sw;
+    wake_writer_.notify_one();
+    switched_.wait(lock, [&] { return sw.done; });
+    if (sw.outcome) return sw.outcome;  // the new log is the log now
+    written = std::unexpected(sw.outcome.error());
+  }
+  if (sw.fd >= 0) ::close(sw.fd);
+  std::error_code ignored;
+  std::filesystem::remove(tmp, ignored);
+  return std::unexpected(written.error());
 }
 
 }  // namespace waitroom::store

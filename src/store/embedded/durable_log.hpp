@@ -67,6 +67,29 @@ class DurableLog {
   std::uint64_t append(std::string_view payload, bool wake_writer = true);
 
   bool is_durable(std::uint64_t lsn) const;
+
+  // ---- compaction (the store decides what is kept: embedded_store.cpp) ----
+  // A batch boundary: the records up to `lsn` end at `offset` of the file; `v2` is the framing in
+  // force there.
+  struct Cut {
+    std::uint64_t lsn = 0;
+    std::uint64_t offset = 0;
+    bool v2 = false;
+  };
+  Cut cut() const;
+  // Decides whether a record written after the cut is kept in the rewritten log; called on the
+  // caller's thread and on the writer's.
+  using Keep = std::function<bool(std::uint64_t lsn, std::string_view payload)>;
+  struct Rewritten {
+    std::uint64_t bytes_before = 0, bytes_after = 0;
+    std::uint64_t records_before = 0, records_after = 0;
+  };
+  // Replaces the log with a new one: `head` (payloads, in order), then the records after `cut`
+  // that `keep` accepts. The new file is written and synced beside the log while requests go on;
+  // the writer then copies what came last and renames it over the log between two of its batches
+  // (about a commit's time). A crash at any moment leaves the old log or the new one, both whole.
+  // Blocks the calling thread; one at a time.
+  core::Result<Rewritten> rewrite(Cut cut, const std::vector<std::string>& head, const Keep& keep);
   // True while writes fail (a full or failing disk): changes are refused (503) rather than
   // acknowledged. The writer keeps the unwritten records and retries every second; once a write
   // and sync succeed the log is writable again by itself.
@@ -111,6 +134,13 @@ class DurableLog {
     bool dirty = false;  // relaxed mode: written but not yet synced
   };
   void writer_loop();
+  // The writer's part of rewrite(), between two batches (writer thread, without the lock).
+  struct Switch;
+  void switch_files(Switch& sw);
+  core::Result<void> append_to_new(Switch& sw, const std::string& frames);
+  core::Result<void> copy_written(Switch& sw, std::uint64_t to, std::uint64_t to_lsn);
+  // Frames the records appended since the last batch (writer thread).
+  void frame_into(std::string& batch, std::string_view raw);
   // One turn's I/O, without the lock: writes `batch` at the end and syncs it when due (each batch,
   // or once a second in relaxed mode, and always when `force_sync`). 0, or the errno that failed.
   int write_and_sync(const std::string& batch, std::uint64_t batch_records, bool force_sync,
@@ -128,13 +158,19 @@ class DurableLog {
 
   mutable std::mutex mu_;
   std::condition_variable wake_writer_;
-  std::string pending_;  // framed records not yet handed to write()
+  // Records appended and not yet taken by the writer, each as [u32 length][payload]: the writer
+  // frames them, so that it alone numbers them (and can number them anew after a compaction).
+  std::string pending_;
   std::uint64_t appended_lsn_ = 0;
   std::uint64_t durable_lsn_ = 0;
   std::uint64_t bytes_on_disk_ = 0;  // the log's logical end (the file is longer: zeros)
+  bool v2_on_disk_ = false;          // the framing marker lies before bytes_on_disk_
+  Switch* switch_ = nullptr;         // a rewrite waiting for the writer
+  std::condition_variable switched_;
+  bool rewriting_ = false;
+  // Writer thread only (and replay, before it starts):
   std::uint64_t next_sequence_ = 1;  // the v2 frame number of the next record
-  bool v2_ = false;                  // the framing marker is written (or pending)
-  // Writer thread only:
+  bool v2_ = false;                  // the framing marker is written (or in the batch)
   std::uint64_t write_offset_ = 0;
   std::uint64_t allocated_end_ = 0;
   bool failed_ = false;

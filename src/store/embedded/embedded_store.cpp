@@ -51,12 +51,23 @@ core::Result<std::unique_ptr<EmbeddedStorage>> EmbeddedStorage::open(
 
 EmbeddedStorage::EmbeddedStorage(std::unique_ptr<DurableLog> log, const core::Clock& clock,
                                  const token::TicketIdCodec& ids)
-    : log_(std::move(log)), clock_(clock), ids_(ids) {}
+    : log_(std::move(log)),
+      clock_(clock),
+      ids_(ids),
+      compactor_([this] { return compact_now(); }, [this] { return compaction_due(); }) {}
 
 EmbeddedStorage::~EmbeddedStorage() { stop(); }
 
+void EmbeddedStorage::start(std::uint64_t compact_after_bytes) {
+  compact_after_bytes_ = compact_after_bytes;
+  compacted_at_bytes_ = log_->bytes_on_disk();
+  log_->start();
+  compactor_.start();
+}
+
 void EmbeddedStorage::stop() {
-  log_->stop();  // completes every wait: durable, or failed
+  compactor_.stop();  // a compaction that runs ends first: it needs the log's writer
+  log_->stop();       // completes every wait: durable, or failed
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (step_announcements_.load() != 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));

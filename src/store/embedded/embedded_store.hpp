@@ -12,6 +12,7 @@
 
 #include "core/clock.hpp"
 #include "engine/log_records.hpp"
+#include "store/compactor.hpp"
 #include "store/embedded/durable_log.hpp"
 #include "store/room_storage.hpp"
 #include "store/store.hpp"
@@ -28,7 +29,9 @@ class EmbeddedStorage final : public RoomStorage {
                                                              const token::TicketIdCodec& ids);
   ~EmbeddedStorage() override;
 
-  void start() { log_->start(); }
+  // Starts the log's writer, and the compactor when `compact_after_bytes` > 0: the log is then
+  // compacted whenever it grew by that much since the last compaction (or since start-up).
+  void start(std::uint64_t compact_after_bytes = 0);
   void set_log_write_delay(std::chrono::milliseconds delay) { log_->set_write_delay(delay); }
   // Appends `count` tickets to `room` without going through HTTP: used by
   // `waitroom bench-fill` to build large data sets for the memory and restart benchmarks.
@@ -42,7 +45,9 @@ class EmbeddedStorage final : public RoomStorage {
   Op<void> settle(std::string room, std::uint64_t mark) override;
   void for_each_room(Reader read) override;
   void step_rooms(Stepper step) override;
+  Op<CompactionReport> compact() override;
   bool ready() const override { return !log_->failed(); }
+  void render_metrics(std::string& out) const override;
   void stop() override;
   std::uint64_t replayed_records() const override { return replayed_records_; }
 
@@ -93,6 +98,10 @@ class EmbeddedStorage final : public RoomStorage {
   // Publishes, in log order, what every durable change announces (any thread).
   void announce_durable();
   core::Result<void> writable() const;
+  // Compaction (embedded_compaction.cpp): every room's snapshot, then the log rewritten as the
+  // snapshots and the records that came after them. On the compactor's thread.
+  core::Result<CompactionReport> compact_now();
+  bool compaction_due() const;
 
   std::unique_ptr<DurableLog> log_;
   const core::Clock& clock_;
@@ -113,6 +122,10 @@ class EmbeddedStorage final : public RoomStorage {
   // Every name that was a room, also after its delete: a re-created room never accepts tickets
   // of the deleted one (its epoch continues).
   std::map<std::string, std::shared_ptr<Entry>> rooms_;
+
+  std::uint64_t compact_after_bytes_ = 0;               // 0: only when an operator asks
+  std::atomic<std::uint64_t> compacted_at_bytes_{0};  // the log's size after the last one
+  Compactor compactor_;
 };
 
 // The room operations (store.hpp) over the embedded storage.
@@ -124,7 +137,7 @@ class EmbeddedStore final : public Store {
                                                            const token::TicketIdCodec& ids,
                                                            const core::PassMinter& minter);
 
-  void start() { embedded_.start(); }
+  void start(std::uint64_t compact_after_bytes = 0) { embedded_.start(compact_after_bytes); }
   void set_log_write_delay(std::chrono::milliseconds delay) {
     embedded_.set_log_write_delay(delay);
   }

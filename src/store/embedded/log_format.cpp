@@ -112,6 +112,10 @@ std::filesystem::path mark_path(const std::filesystem::path& log_file) {
   return log_file.string() + ".end";
 }
 
+std::filesystem::path rewrite_path(const std::filesystem::path& log_file) {
+  return log_file.string() + ".compacting";
+}
+
 std::string encode_mark_slot(const DurableMark& mark) {
   std::string body;
   put_u64(body, mark.generation);
@@ -186,6 +190,27 @@ core::Result<IntactRun> read_intact_run(std::string_view data, const RecordVisit
   }
   return run;
 }
+
+}  // namespace
+
+core::Result<bool> for_each_written_record(std::string_view data, bool v2,
+                                           const std::function<void(std::string_view)>& visit) {
+  std::uint64_t at = 0;
+  while (at < data.size()) {
+    const Frame f = v2 ? parse_v2(data, at) : parse_v1(data, at);
+    if (f.kind == Frame::Kind::bad)
+      return core::fail(core::ErrorCode::internal, std::string("the log changed under compaction: ") +
+                                                       f.reason + " at " + std::to_string(at));
+    if (f.kind == Frame::Kind::marker)
+      v2 = true;
+    else
+      visit(f.payload);
+    at = f.end;
+  }
+  return v2;
+}
+
+namespace {
 
 // Past the bad spot: looks for any intact record, at every offset, skipping zero-filled runs, and
 // counts what it finds into `scan` (valid_after, first_valid_after, last_valid_end).

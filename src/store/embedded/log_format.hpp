@@ -59,6 +59,8 @@ struct DurableMark {
   std::uint64_t generation = 0;  // which write of the mark file this was
 };
 std::filesystem::path mark_path(const std::filesystem::path& log_file);
+// Where compaction writes the log that replaces it (removed at start-up if one was left).
+std::filesystem::path rewrite_path(const std::filesystem::path& log_file);
 // The newest intact mark in `file`, or a zero mark when there is none.
 DurableMark read_mark(const std::filesystem::path& file);
 // One of the mark file's two slots, alternately written so a torn write leaves the other intact.
@@ -92,6 +94,12 @@ using RecordVisitor =
 // set) sees the intact records found past it. An error from a visitor stops the scan.
 core::Result<LogScan> scan_log(std::string_view data, DurableMark mark, const RecordVisitor& intact,
                                const RecordVisitor& after = {});
+
+// Calls `visit` with each record's payload in `data`: whole frames that the log's writer wrote
+// (the part of a live log after a batch boundary, which compaction copies), `v2` the framing in
+// force at its start. Anything but intact frames is an error. Returns the framing at its end.
+core::Result<bool> for_each_written_record(std::string_view data, bool v2,
+                                           const std::function<void(std::string_view)>& visit);
 
 // The report start-up refuses with and `waitroom log check` prints: the file, the offset, what
 // failed, how many records come before and after, and what to do.

@@ -14,6 +14,7 @@
 #include <optional>
 #include <vector>
 
+#include "engine/room_snapshot.hpp"
 #include "store/embedded/durable_log.hpp"
 
 namespace waitroom::store {
@@ -150,6 +151,11 @@ void note_dropped(std::map<std::string, DroppedReach>& reach, const LogRecord& r
           raise_position(room, r.new_epoch, 0, 0);
         } else if constexpr (std::is_same_v<R, CounterFloorRecord>) {
           raise_position(room, r.epoch, r.queue_counter, r.serving);
+        } else if constexpr (std::is_same_v<R, RoomSnapshotRecord>) {
+          raise_position(room, r.last_epoch, 0, 0);
+          auto image = engine::decode_image(r.image);  // refused for a deleted room's
+          if (r.exists && image)
+            raise_position(room, image->epoch, image->tickets.size(), image->serving);
         }
         // RoomPut, RoomDelete, Paused: no counter; the room's later records say its epoch.
       },

@@ -102,6 +102,12 @@ asio::awaitable<void> RedisStorage::release_and_close() {
   redis_->close();
 }
 
+RoomStorage::Op<CompactionReport> RedisStorage::compact() {
+  co_return fail(ErrorCode::conflict,
+                 "the Redis store does not compact room logs yet: each keeps its whole history "
+                 "(docs/operations.md)");
+}
+
 bool RedisStorage::ready() const { return healthy_.load(); }
 
 void RedisStorage::render_metrics(std::string& out) const {

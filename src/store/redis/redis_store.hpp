@@ -51,6 +51,8 @@ class RedisStorage final : public RoomStorage {
   Op<void> settle(std::string room, std::uint64_t) override { return sync(std::move(room)); }
   void for_each_room(Reader read) override;
   void step_rooms(Stepper step) override;
+  // Not yet: each room's log in Redis keeps its whole history (docs/operations.md).
+  Op<CompactionReport> compact() override;
   bool ready() const override;
   void stop() override;
   std::uint64_t replayed_records() const override { return replayed_records_; }

@@ -1,0 +1,189 @@
+#include "engine/room_snapshot.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "config/room_settings_codec.hpp"
+#include "engine/byte_codec.hpp"
+
+namespace waitroom::engine {
+
+namespace {
+// The image's own format version, first in its bytes: a later layout can be told apart.
+constexpr std::uint8_t kImageVersion = 1;
+
+void write_positions(ByteWriter& w, const std::vector<std::uint64_t>& positions) {
+  w.u64(positions.size());
+  for (std::uint64_t p : positions) w.u64(p);
+}
+
+// A count read from the bytes is trusted only as far as the bytes left could hold it.
+std::uint64_t read_count(ByteReader& in, std::size_t min_bytes_each, std::size_t left) {
+  const std::uint64_t n = in.u64();
+  if (n > left / min_bytes_each) in.fail();
+  return in.ok() ? n : 0;
+}
+
+std::vector<std::uint64_t> read_positions(ByteReader& in, std::size_t left) {
+  std::vector<std::uint64_t> out(read_count(in, 8, left));
+  for (std::uint64_t& p : out) p = in.u64();
+  return out;
+}
+
+void write_optional(ByteWriter& w, const std::optional<std::int64_t>& v) {
+  w.u8(v ? 1 : 0).i64(v.value_or(0));
+}
+std::optional<std::int64_t> read_optional(ByteReader& in) {
+  const bool has = in.u8() != 0;
+  const std::int64_t v = in.i64();
+  if (!has) return std::nullopt;
+  return v;
+}
+
+void write_counters(ByteWriter& w, const core::RoomCounters& c) {
+  for (std::uint64_t v : {c.queue_counter, c.serving, c.waiting, c.eligible, c.admitted,
+                          c.tickets_expired, c.active_sessions, c.passes_issued, c.completed,
+                          c.abandoned, c.revoked, c.expired, c.tickets_issued_total,
+                          c.passes_issued_total})
+    w.u64(v);
+}
+core::RoomCounters read_counters(ByteReader& in) {
+  core::RoomCounters c;
+  for (std::uint64_t* v : {&c.queue_counter, &c.serving, &c.waiting, &c.eligible, &c.admitted,
+                           &c.tickets_expired, &c.active_sessions, &c.passes_issued, &c.completed,
+                           &c.abandoned, &c.revoked, &c.expired, &c.tickets_issued_total,
+                           &c.passes_issued_total})
+    *v = in.u64();
+  return c;
+}
+
+void write_schedule(ByteWriter& w, const core::ScheduleImage& s) {
+  write_optional(w, s.event_start);
+  w.u8(s.event_running ? 1 : 0);
+  write_optional(w, s.prequeue_first ? std::optional<std::int64_t>(*s.prequeue_first)
+                                     : std::nullopt);
+  w.u64(s.draws.size());
+  for (const core::DrawImage& d : s.draws) {
+    w.i64(d.info.event_start_s).i64(d.info.opened_at_s).str(d.info.commitment);
+    w.u8(d.info.seed ? 1 : 0).str(d.info.seed.value_or(""));
+    write_optional(w, d.info.started_at_s);
+    w.u64(d.info.first_position).u64(d.info.last_position).u64(d.info.shuffled_first);
+    w.str(std::string_view(reinterpret_cast<const char*>(d.seed.data()), d.seed.size()));
+  }
+}
+core::ScheduleImage read_schedule(ByteReader& in, std::size_t left) {
+  core::ScheduleImage s;
+  s.event_start = read_optional(in);
+  s.event_running = in.u8() != 0;
+  if (auto first = read_optional(in)) s.prequeue_first = static_cast<std::uint64_t>(*first);
+  s.draws.resize(read_count(in, 64, left));
+  for (core::DrawImage& d : s.draws) {
+    d.info.event_start_s = in.i64();
+    d.info.opened_at_s = in.i64();
+    d.info.commitment = in.str();
+    const bool has_seed = in.u8() != 0;
+    std::string seed_hex(in.str());
+    if (has_seed) d.info.seed = std::move(seed_hex);
+    d.info.started_at_s = read_optional(in);
+    d.info.first_position = in.u64();
+    d.info.last_position = in.u64();
+    d.info.shuffled_first = in.u64();
+    const std::string_view seed = in.str();
+    if (seed.size() != d.seed.size()) in.fail();
+    if (in.ok()) std::copy(seed.begin(), seed.end(), d.seed.begin());
+  }
+  return s;
+}
+
+// Every position the image names must be a ticket of its line, and every draw's order must fit
+// its bounds: replay would index the line with them.
+bool consistent(const core::RoomImage& m) {
+  const std::uint64_t tail = m.tickets.size();
+  auto in_line = [tail](std::uint64_t p) { return p >= 1 && p <= tail; };
+  for (std::uint64_t p : m.admitted_order)
+    if (!in_line(p)) return false;
+  for (std::uint64_t p : m.claim_queue)
+    if (!in_line(p)) return false;
+  for (const auto& [p, s] : m.sessions)
+    if (!in_line(p)) return false;
+  for (const core::DrawImage& d : m.schedule.draws)
+    if (d.info.started_at_s && d.info.last_position >= d.info.shuffled_first &&
+        (d.info.shuffled_first == 0 || d.info.last_position > tail))
+      return false;
+  return m.epoch >= 1 && m.epoch <= core::kMaxEpoch && tail <= core::kMaxPosition;
+}
+}  // namespace
+
+std::string encode_image(const core::RoomImage& m) {
+  ByteWriter w;
+  w.u8(kImageVersion).u32(m.epoch).u64(m.serving);
+  w.u64(m.tickets.size());
+  for (const core::TicketSlot& t : m.tickets)
+    w.u32(t.entry_time_s).u32(t.admitted_at_s).u8(static_cast<std::uint8_t>(t.phase)).u8(t.flags);
+  write_positions(w, m.admitted_order);
+  w.u64(m.left_count).u64(m.unclaimed_expired).u64(m.unclaimed_count);
+  write_positions(w, m.claim_queue);
+  w.u64(m.sessions.size());
+  for (const auto& [position, s] : m.sessions) {
+    w.u64(position).u8(core::session_status_code(s.status));
+    w.i64(s.issued_at_s).i64(s.expires_at_s).str(s.pass);
+    w.str(s.previous_pass).i64(s.previous_expires_at_s);
+  }
+  write_counters(w, m.totals);
+  write_schedule(w, m.schedule);
+  return w.take();
+}
+
+core::Result<core::RoomImage> decode_image(std::string_view bytes) {
+  ByteReader in(bytes);
+  core::RoomImage m;
+  if (in.u8() != kImageVersion)
+    return core::fail(core::ErrorCode::internal, "a room snapshot of an unknown version");
+  m.epoch = in.u32();
+  m.serving = in.u64();
+  m.tickets.resize(read_count(in, 10, bytes.size()));
+  for (core::TicketSlot& t : m.tickets) {
+    t.entry_time_s = in.u32();
+    t.admitted_at_s = in.u32();
+    const std::uint8_t phase = in.u8();
+    if (phase > static_cast<std::uint8_t>(core::TicketPhase::unclaimed)) in.fail();
+    t.phase = static_cast<core::TicketPhase>(phase);
+    t.flags = in.u8();
+  }
+  m.admitted_order = read_positions(in, bytes.size());
+  m.left_count = in.u64();
+  m.unclaimed_expired = in.u64();
+  m.unclaimed_count = in.u64();
+  m.claim_queue = read_positions(in, bytes.size());
+  m.sessions.resize(read_count(in, 45, bytes.size()));
+  for (auto& [position, s] : m.sessions) {
+    position = in.u64();
+    if (auto status = core::session_status_from_code(in.u8()))
+      s.status = *status;
+    else
+      in.fail();
+    s.issued_at_s = in.i64();
+    s.expires_at_s = in.i64();
+    s.pass = in.str();
+    s.previous_pass = in.str();
+    s.previous_expires_at_s = in.i64();
+  }
+  m.totals = read_counters(in);
+  m.schedule = read_schedule(in, bytes.size());
+  if (!in.ok() || !in.at_end() || !consistent(m))
+    return core::fail(core::ErrorCode::internal, "a malformed room snapshot");
+  return m;
+}
+
+RoomSnapshotRecord snapshot_record(const std::string& name, const std::optional<core::Room>& room,
+                                   std::uint32_t last_epoch) {
+  RoomSnapshotRecord r{name, last_epoch, room.has_value(), {}, {}};
+  if (room) {
+    // The log keeps OIDC client secrets (it restores the room), as a put record does.
+    r.settings_json = boost::json::serialize(
+        config::room_settings_to_json(room->settings(), config::Secrets::include));
+    r.image = encode_image(room->image());
+  }
+  return r;
+}
+
+}  // namespace waitroom::engine

@@ -1,0 +1,25 @@
+#pragma once
+// A room's snapshot: its state (core/room_image.hpp) in bytes, and the log record that carries it.
+// Compaction writes one RoomSnapshotRecord per room in place of the records that built it; replay
+// (engine/apply_record.hpp) takes the room from it and applies the records that follow.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "core/room.hpp"
+#include "core/room_image.hpp"
+#include "engine/log_records.hpp"
+
+namespace waitroom::engine {
+
+std::string encode_image(const core::RoomImage& image);
+// Refuses bytes that do not make a consistent room (a position past the line's tail, say).
+core::Result<core::RoomImage> decode_image(std::string_view bytes);
+
+// The snapshot of a room's name: the room (nullopt after a delete) and the highest epoch it had.
+RoomSnapshotRecord snapshot_record(const std::string& name, const std::optional<core::Room>& room,
+                                   std::uint32_t last_epoch);
+
+}  // namespace waitroom::engine
