@@ -32,11 +32,13 @@ def admin_routes(room, ticket=TICKET):
         ("GET", f"{base}/history", None),
         ("POST", "/admin/v1/keys/rotate", None),
         ("GET", "/admin/v1/keys", None),
+        ("POST", "/admin/v1/compact", None),
         # wrong methods on known admin routes
         ("PATCH", base, {"x": 1}),
         ("POST", "/admin/v1/rooms", {}),
         ("DELETE", "/admin/v1/keys", None),
         ("GET", "/admin/v1/keys/rotate", None),
+        ("GET", "/admin/v1/compact", None),
         ("GET", f"{base}/advance", None),
         # rooms that do not exist still answer 401, not 404
         ("GET", "/admin/v1/rooms/no-such-room", None),
