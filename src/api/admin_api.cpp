@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "api/admin_history.hpp"
 #include "api/auth_log.hpp"
 #include "api/json_io.hpp"
 #include "config/room_settings_codec.hpp"
@@ -183,40 +184,6 @@ asio::awaitable<Response> admissions(const AdminDeps& s, RequestContext& ctx) {
       json::object{{"admissions", std::move(out)}, {"next", page->next}, {"total", page->total}});
 }
 
-json::value optional_json(const std::optional<double>& v) {
-  if (!v) return nullptr;
-  return std::round(*v * 100.0) / 100.0;  // hundredths are plenty for a chart
-}
-
-// The dashboard's charts: the room's samples of the last hour, oldest first (in memory only).
-asio::awaitable<Response> history(const AdminDeps& s, RequestContext& ctx) {
-  const std::string room(ctx.param("room"));
-  auto r = co_await s.store.room(room);
-  if (!r) co_return http::problem(ctx.request, r.error());
-  json::array out;
-  for (const store::HistorySample& h : s.history.samples(room)) {
-    json::value eta = nullptr;
-    if (h.eta) eta = json::object{{"p50_s", h.eta->p50_s}, {"p90_s", h.eta->p90_s}};
-    out.push_back(json::object{{"at_ms", h.at_ms},
-                               {"epoch", h.epoch},
-                               {"paused", h.paused},
-                               {"queue_length", h.queue_length},
-                               {"waiting", h.waiting},
-                               {"serving", h.serving},
-                               {"admitted", h.admitted},
-                               {"admissions_per_minute", optional_json(h.admissions_per_minute)},
-                               {"active_sessions", h.active_sessions},
-                               {"eta", std::move(eta)}});
-  }
-  const std::int64_t interval_ms = s.history.interval_ms();
-  const std::int64_t window_ms = interval_ms * static_cast<std::int64_t>(s.history.capacity());
-  co_return json_ok(ctx.request, json::object{{"room", room},
-                                              {"interval_ms", interval_ms},
-                                              {"window_ms", window_ms},
-                                              {"now_ms", s.clock.now_ms()},
-                                              {"samples", std::move(out)}});
-}
-
 asio::awaitable<Response> get_clock(const AdminDeps& s, RequestContext& ctx) {
   co_return json_ok(ctx.request, json::object{{"now_ms", s.clock.now_ms()}});
 }
@@ -333,7 +300,7 @@ void add_admin_routes(http::Router& router, const AdminDeps& s) {
   router.add(Method::put, base + "/{room}/sessions/{ticket}", bind(s, end_session));
   router.add(Method::get, base + "/{room}/stats", bind(s, stats));
   router.add(Method::get, base + "/{room}/admissions", bind(s, admissions));
-  router.add(Method::get, base + "/{room}/history", bind(s, history));
+  router.add(Method::get, base + "/{room}/history", bind(s, room_history));
   if (s.manual_clock) {
     router.add(Method::get, "/admin/v1/testing/clock", bind(s, get_clock));
     router.add(Method::post, "/admin/v1/testing/clock", bind(s, advance_clock));

@@ -7,6 +7,7 @@
 #include "config/server_config.hpp"
 #include "core/clock.hpp"
 #include "http/router.hpp"
+#include "store/history_archive.hpp"
 #include "store/room_history.hpp"
 #include "store/store.hpp"
 #include "token/key_ring.hpp"
@@ -22,7 +23,9 @@ struct AdminDeps {
   const core::Clock& clock;
   // Told when a room's settings change or the room goes, so new limits apply at the next request.
   visitor::AbuseGuard& abuse;
-  const store::RoomHistory& history;  // the dashboard's charts
+  const store::RoomHistory& history;  // the dashboard's charts: the last hour's samples
+  // Their minutes, kept for history_days; null: none (route listing, fuzzing).
+  store::HistoryArchive* history_archive = nullptr;
   // Only with [testing] manual_clock: the clock tests move through /admin/v1/testing/clock.
   core::ManualClock* manual_clock = nullptr;
   // The operator dashboard's sessions, also accepted on /admin/v1: set once its routes are added;

@@ -26,7 +26,9 @@
 #include "ops/log.hpp"
 #include "ops/webhook_sink.hpp"
 #include "store/embedded/embedded_store.hpp"
+#include "store/history_file_archive.hpp"
 #include "store/history_sampler.hpp"
+#include "store/redis/redis_history_archive.hpp"
 #include "store/redis/redis_store.hpp"
 #include "store/redis/shared_secrets.hpp"
 #include "token/jwt_pass_minter.hpp"
@@ -202,6 +204,16 @@ struct RouteDeps {
 
 // From the runtime and what the caller owns besides; the metrics the server and the proxy make
 // later are set by the caller (ops.http_metrics, ops.proxy_metrics).
+// Where the rooms' minutes are kept for history_days: with the rooms, in the data dir or in Redis.
+std::unique_ptr<store::HistoryArchive> open_history_archive(const Runtime& rt,
+                                                            const config::ServerConfig& cfg) {
+  if (rt.redis)
+    return std::make_unique<store::redis::RedisHistoryArchive>(
+        *rt.redis, store::redis::RedisKeys(cfg.redis.key_prefix), cfg.dashboard.history_days);
+  return std::make_unique<store::HistoryFileArchive>(cfg.data_dir / "history",
+                                                     cfg.dashboard.history_days);
+}
+
 RouteDeps route_deps(Runtime& rt, const config::ServerConfig& cfg, visitor::AbuseGuard& abuse,
                      const store::RoomHistory& history,
                      const ops::EventStreamMetrics& event_stream_metrics) {
@@ -344,15 +356,18 @@ int serve(const ServeOptions& options) {
         "no admin key: the admin API answers 401 until WAITROOM_ADMIN_KEY or admin_key_file is "
         "set");
 
-  // The dashboard's charts: every room's numbers each interval, in memory (docs/dashboard.md).
+  // The dashboard's charts: every room's numbers each interval, in memory, and each minute's,
+  // kept for history_days (docs/dashboard.md).
   store::RoomHistory history(cfg.dashboard.history_interval_ms);
-  store::HistorySampler sampler(*rt.store, history, rt.clock());
+  const std::unique_ptr<store::HistoryArchive> history_archive = open_history_archive(rt, cfg);
+  store::HistorySampler sampler(*rt.store, history, rt.clock(), history_archive.get());
   // Live update streams: declared before the server, whose io_contexts hold the streams.
   ops::EventStreamMetrics event_stream_metrics;
   api::EventStreams event_streams(*rt.store, cfg.limits, event_stream_metrics);
   visitor::AbuseGuard abuse(*rt.store, rt.clock(), rt.abuse_secret);
   event_streams.set_abuse_guard(&abuse);
   RouteDeps deps = route_deps(rt, cfg, abuse, history, event_stream_metrics);
+  deps.admin.history_archive = history_archive.get();
   http::Router router;
   build_routes(router, deps, *rt.site, event_streams);
   std::vector<std::pair<std::string, std::string>> labels;

@@ -101,6 +101,7 @@ constexpr std::int64_t kMaxHistoryIntervalMs = 600'000;
 constexpr std::int64_t kMaxLogWriteDelayMs = 5000;
 constexpr std::int64_t kMaxSessionTimeoutS = 30 * 24 * 3600;
 constexpr std::int64_t kMaxDashboardSessions = 100'000;
+constexpr std::int64_t kMaxHistoryDays = 366;
 
 core::Result<void> read_dashboard(const toml::table& tbl, DashboardConfig& d) {
   for (const auto& [k, v] : tbl) {
@@ -112,6 +113,8 @@ core::Result<void> read_dashboard(const toml::table& tbl, DashboardConfig& d) {
       r = read_positive(v, key, d.session_lifetime_s, kMaxSessionTimeoutS);
     else if (k == "max_sessions")
       r = read_positive(v, key, d.max_sessions, kMaxDashboardSessions);
+    else if (k == "history_days")
+      r = read_positive(v, key, d.history_days, kMaxHistoryDays);
     else
       r = bad(key, "unknown key");
     if (!r) return r;

@@ -42,6 +42,9 @@ struct DashboardConfig {
   // How often the charts' history samples every room. Only [testing] history_interval_ms
   // changes it (the charts cover an hour at the default).
   std::int64_t history_interval_ms = 10'000;
+  // How many days of per-minute history are kept (besides the current day), in the data dir or
+  // in Redis (docs/dashboard.md).
+  int history_days = 7;
 
   bool operator==(const DashboardConfig&) const = default;
 };

@@ -167,8 +167,10 @@ TEST(ServerConfig, ReadsDashboardKeys) {
   ASSERT_TRUE(defaults) << defaults.error().detail;
   EXPECT_EQ(defaults->dashboard.session_idle_timeout_s, 8 * 3600);
   EXPECT_EQ(defaults->dashboard.history_interval_ms, 10'000);
+  EXPECT_EQ(defaults->dashboard.history_days, 7);
   auto cfg = load(R"(
 [dashboard]
+history_days = 30
 session_idle_timeout_s = 600
 session_lifetime_s = 3600
 max_sessions = 3
@@ -180,8 +182,11 @@ history_interval_ms = 250
   EXPECT_EQ(cfg->dashboard.session_lifetime_s, 3600);
   EXPECT_EQ(cfg->dashboard.max_sessions, 3u);
   EXPECT_EQ(cfg->dashboard.history_interval_ms, 250);
+  EXPECT_EQ(cfg->dashboard.history_days, 30);
   const std::pair<const char*, const char*> bad[] = {
       {"[dashboard]\nmax_sessions = 0", "dashboard.max_sessions"},
+      {"[dashboard]\nhistory_days = 0", "dashboard.history_days"},
+      {"[dashboard]\nhistory_days = 367", "dashboard.history_days"},
       {"[dashboard]\ncolour = 1", "dashboard.colour"},
       {"[testing]\nhistory_interval_ms = 10", "testing.history_interval_ms"},
       {"dashboard = 1", "dashboard"},

@@ -3,13 +3,23 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <exception>
+#include <set>
+
+#include "ops/log.hpp"
 
 namespace waitroom::store {
 
 namespace asio = boost::asio;
 
-HistorySampler::HistorySampler(Store& store, RoomHistory& history, const core::Clock& clock)
-    : store_(store), history_(history), clock_(clock) {}
+namespace {
+// Ended minutes held while the archive refuses them (Redis away, a full disk): a day of a
+// hundred rooms; beyond that the oldest go.
+constexpr std::size_t kMaxUnkeptMinutes = 144'000;
+}  // namespace
+
+HistorySampler::HistorySampler(Store& store, RoomHistory& history, const core::Clock& clock,
+                               HistoryArchive* archive)
+    : store_(store), history_(history), clock_(clock), archive_(archive) {}
 
 HistorySampler::~HistorySampler() { stop(); }
 
@@ -23,7 +33,57 @@ void HistorySampler::sample_once() {
                    if (!e) rooms.emplace(std::move(r));
                  });
   ctx.run();
-  if (rooms && *rooms) history_.record(**rooms, clock_.now_ms());
+  if (!rooms || !*rooms) return;
+  const std::int64_t at_ms = clock_.now_ms();
+  const std::vector<HistorySample> samples = history_.record(**rooms, at_ms);
+  if (archive_) keep_minutes(**rooms, samples, at_ms);
+}
+
+void HistorySampler::keep_minutes(const std::vector<RoomView>& rooms,
+                                  const std::vector<HistorySample>& samples, std::int64_t at_ms) {
+  std::vector<std::string> names;
+  for (const RoomView& room : rooms) names.push_back(room.name);
+  const std::set<std::string_view> listed(names.begin(), names.end());
+  for (auto it = minutes_.begin(); it != minutes_.end();) {
+    if (listed.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    std::erase_if(unkept_, [&](const RoomMinute& m) { return m.room == it->first; });
+    if (auto r = archive_->forget(it->first, at_ms); !r)
+      ops::log_warn("cannot drop a deleted room's history",
+                    {{"room", it->first}, {"error", r.error().detail}});
+    it = minutes_.erase(it);
+  }
+  // At the first sample and once a day: old days go, and rooms deleted while this was not
+  // running.
+  if (pruned_day_ != day_of(at_ms)) {
+    pruned_day_ = day_of(at_ms);
+    if (auto r = archive_->prune(at_ms, names); !r)
+      ops::log_warn("cannot prune the history", {{"error", r.error().detail}});
+  }
+  for (std::size_t i = 0; i < rooms.size() && i < samples.size(); ++i) {
+    auto [it, added] = minutes_.try_emplace(rooms[i].name);
+    if (added) {
+      // Counting goes on from the last minute kept (before a restart, or by another node).
+      auto latest = archive_->latest(rooms[i].name, at_ms);
+      if (latest && *latest) it->second.seed(**latest);
+    }
+    if (auto ended = it->second.add(samples[i])) unkept_.push_back({rooms[i].name, *ended});
+  }
+  if (unkept_.empty()) return;
+  if (auto r = archive_->append(unkept_); !r) {
+    if (!failing_)
+      ops::log_warn("cannot keep the history's minutes", {{"error", r.error().detail}});
+    failing_ = true;
+    if (unkept_.size() > kMaxUnkeptMinutes)
+      unkept_.erase(unkept_.begin(), unkept_.begin() + static_cast<std::ptrdiff_t>(
+                                                           unkept_.size() - kMaxUnkeptMinutes));
+    return;
+  }
+  if (failing_) ops::log_info("the history's minutes are kept again");
+  failing_ = false;
+  unkept_.clear();
 }
 
 void HistorySampler::start() {

@@ -20,6 +20,8 @@ HistorySample make_sample(const RoomView& room, std::int64_t at_ms, const Histor
   s.admitted = room.counters.admitted;
   s.active_sessions = room.counters.active_sessions;
   s.eta = room.eta;
+  s.tickets_expired = room.counters.tickets_expired;
+  s.sessions_expired = room.counters.expired;
   if (base && at_ms > base->at_ms) {
     // `admitted` restarts at 0 with each epoch: after a reset, what was admitted since counts.
     const std::uint64_t from = base->epoch == s.epoch ? base->admitted : 0;
@@ -64,7 +66,10 @@ const HistorySample* SampleRing::rate_base(std::int64_t at_ms) const {
 RoomHistory::RoomHistory(std::int64_t interval_ms, std::size_t capacity)
     : interval_ms_(interval_ms), capacity_(std::max<std::size_t>(capacity, 1)) {}
 
-void RoomHistory::record(const std::vector<RoomView>& rooms, std::int64_t at_ms) {
+std::vector<HistorySample> RoomHistory::record(const std::vector<RoomView>& rooms,
+                                               std::int64_t at_ms) {
+  std::vector<HistorySample> out;
+  out.reserve(rooms.size());
   std::lock_guard lock(mu_);
   std::set<std::string_view> listed;
   for (const RoomView& room : rooms) listed.insert(room.name);
@@ -75,7 +80,9 @@ void RoomHistory::record(const std::vector<RoomView>& rooms, std::int64_t at_ms)
     if (it == rings_.end()) it = rings_.emplace(room.name, SampleRing(capacity_)).first;
     const HistorySample sample = make_sample(room, at_ms, it->second.rate_base(at_ms));
     it->second.push(sample);
+    out.push_back(sample);
   }
+  return out;
 }
 
 std::vector<HistorySample> RoomHistory::samples(std::string_view room) const {

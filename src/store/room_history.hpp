@@ -1,8 +1,9 @@
 #pragma once
 // A short history of every room's numbers for the operator dashboard's charts: one sample per
 // room every interval (10 s), the newest kHistorySamples of them (an hour). It lives in memory
-// only: a restart starts every chart empty (docs/dashboard.md). The sampler (history_sampler.hpp)
-// writes it; /admin/v1/rooms/{room}/history reads it.
+// only; what outlasts a restart is the minutes made from these samples (minute_history.hpp,
+// history_archive.hpp). The sampler (history_sampler.hpp) writes it;
+// /admin/v1/rooms/{room}/history reads it.
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -34,6 +35,10 @@ struct HistorySample {
   std::optional<double> admissions_per_minute;
   std::uint64_t active_sessions = 0;
   std::optional<core::Eta> eta;  // for someone joining at that moment
+  // This epoch, cumulative: tickets that left the line or did not claim their pass in time, and
+  // sessions that ran out (the minutes' expiries).
+  std::uint64_t tickets_expired = 0;
+  std::uint64_t sessions_expired = 0;
 };
 
 // Builds a sample from a room's view; `base` (an earlier sample of the room, if any) gives the
@@ -66,7 +71,8 @@ class RoomHistory {
   explicit RoomHistory(std::int64_t interval_ms = kHistoryIntervalMs,
                        std::size_t capacity = kHistorySamples);
   // Records one sample of each room in `rooms`; rings of rooms not listed (deleted) are dropped.
-  void record(const std::vector<RoomView>& rooms, std::int64_t at_ms);
+  // Returns the samples, in the order of `rooms`.
+  std::vector<HistorySample> record(const std::vector<RoomView>& rooms, std::int64_t at_ms);
   // The room's samples, oldest first; empty when the sampler has not seen the room yet.
   std::vector<HistorySample> samples(std::string_view room) const;
   std::int64_t interval_ms() const { return interval_ms_; }

@@ -135,6 +135,18 @@ test('advance lets visitors in: serving moves and the admissions chart rises', a
   await until(async () => /now [1-9]/.test(await chartLabel('sale', 'sessions')), 'the active-sessions chart to rise');
 });
 
+test('the range choice shows the kept minutes over 24 hours or 7 days, and the last hour again', async () => {
+  const range = page.getByRole('group', { name: 'Charts show' });
+  for (const [name, step, window] of [['24 hours', 300, 'the last 24 hours'], ['7 days', 1800, 'the last 7 days']]) {
+    const asked = page.waitForRequest((r) => r.url().includes(`/admin/v1/rooms/sale/history?step=${step}&from=`));
+    await range.getByRole('radio', { name }).check();
+    await asked;
+    await until(async () => (await chartLabel('sale', 'waiting')).startsWith(`Waiting in line over ${window}: `), `the ${name} charts`);
+  }
+  await range.getByRole('radio', { name: '1 hour' }).check();
+  await until(async () => (await chartLabel('sale', 'waiting')).startsWith('Waiting in line over the last 18 seconds: '), 'the last hour again');
+});
+
 test('an error from the API is shown next to the control', async () => {
   const sale = card('sale');
   await sale.getByLabel('Mode').selectOption('max_active');

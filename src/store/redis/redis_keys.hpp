@@ -18,6 +18,11 @@ class RedisKeys {
   std::string lock_wanted(std::string_view room) const { return tagged(room, "wanted"); }
   // The admission driver's lease: the node that runs the room's policy and scheduled events.
   std::string driver(std::string_view room) const { return tagged(room, "driver"); }
+  // The room's minutes of one UTC day (YYYY-MM-DD): a hash from the minute's start in ms to its
+  // line (minute_record.hpp), expiring after history_days (redis_history_archive.hpp).
+  std::string history(std::string_view room, std::string_view date) const {
+    return tagged(room, std::string("history:").append(date));
+  }
   // Every room name ever created, so a starting node finds the logs to load.
   std::string rooms() const { return prefix_ + ":rooms"; }
   // The secret and signing keys every node shares (shared_secrets.hpp).

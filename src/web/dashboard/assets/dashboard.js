@@ -64,6 +64,17 @@
       ],
     },
   ];
+  // The charts' ranges: the last hour is the 10-second samples, read at every refresh; longer
+  // ones are the minutes the server keeps (docs/dashboard.md), summed over a step that gives a
+  // few hundred points, and read again once a minute at most.
+  const HOUR_MS = 3600000;
+  const DAY_MS = 24 * HOUR_MS;
+  const RANGES = {
+    '1h': null,
+    '24h': { ms: DAY_MS, stepS: 300 },
+    '7d': { ms: 7 * DAY_MS, stepS: 1800 },
+  };
+  const MINUTES_REFRESH_MS = 60000;
   // The chart's drawing area, in SVG user units (the SVG scales to its box).
   const W = 480;
   const H = 170;
@@ -78,6 +89,11 @@
   let stopped = false;
   let timer = null;
   let running = null;
+  const rangeInputs = [...document.querySelectorAll('#range input[name="range"]')];
+  // A reload may bring back the choice the browser kept in the form.
+  let range = (rangeInputs.find((i) => i.checked) || { value: '1h' }).value;
+  // The server's clock less the browser's (the test clock may stand elsewhere).
+  let serverOffsetMs = 0;
 
   // ---- talking to /admin/v1 -------------------------------------------------------------------
 
@@ -165,6 +181,7 @@
 
   function fmtWindow(ms) {
     const s = Math.round(ms / 1000);
+    if (s >= 2 * 86400 && s % 86400 === 0) return tp('window_days', s / 86400);
     if (s >= 3600 && s % 3600 === 0) return tp('window_hours', s / 3600);
     if (s >= 120) return t('window_minutes', { n: fmtNumber(Math.round(s / 60)) });
     return tp('window_seconds', s);
@@ -247,10 +264,12 @@
       svgEl.append(svg('text', { class: 'tick', x: x0 - 6, y: y(v) + 4, 'text-anchor': 'end' }, label));
     }
     // Time labels: the window's start, its middle and now.
-    const minutes = windowMs >= 120000;
-    const ago = (ms) => (minutes
-      ? t('tick_ago_minutes', { n: fmtNumber(Math.round(ms / 60000)) })
-      : t('tick_ago_seconds', { n: fmtNumber(Math.round(ms / 1000)) }));
+    const ago = (ms) => {
+      if (windowMs >= 2 * DAY_MS) return t('tick_ago_days', { n: fmtNumber(ms / DAY_MS) });
+      if (windowMs >= 2 * HOUR_MS) return t('tick_ago_hours', { n: fmtNumber(ms / HOUR_MS) });
+      if (windowMs >= 120000) return t('tick_ago_minutes', { n: fmtNumber(Math.round(ms / 60000)) });
+      return t('tick_ago_seconds', { n: fmtNumber(Math.round(ms / 1000)) });
+    };
     svgEl.append(svg('text', { class: 'tick', x: x0, y: H - 8, 'text-anchor': 'start' }, ago(windowMs)));
     svgEl.append(svg('text', { class: 'tick', x: (x0 + x1) / 2, y: H - 8, 'text-anchor': 'middle' }, ago(windowMs / 2)));
     svgEl.append(svg('text', { class: 'tick', x: x1, y: H - 8, 'text-anchor': 'end' }, t('tick_now')));
@@ -516,13 +535,27 @@
 
   // The history is sampled every ten seconds; the room's figures beside the charts are a moment
   // old. The charts end at those figures, so their latest point never lags what the card says.
+  // Minutes summed over a step drawn as samples: admissions per minute of the step.
+  function pointsAsSamples(points) {
+    return points.map((p) => ({
+      at_ms: p.at_ms,
+      waiting: p.waiting,
+      active_sessions: p.active_sessions,
+      eta: p.eta,
+      admissions_per_minute: p.minutes ? p.admissions / p.minutes : null,
+    }));
+  }
+
   function drawCharts(c, history) {
-    const sampled = history.samples || [];
+    const minutes = Array.isArray(history.points);
+    const sampled = minutes ? pointsAsSamples(history.points) : history.samples || [];
+    const nowMs = minutes ? history.to_ms : history.now_ms;
+    const windowMs = minutes ? history.to_ms - history.from_ms : history.window_ms;
     const last = sampled.length ? sampled[sampled.length - 1] : null;
     const samples = sampled.slice();
-    if (c.room && (!last || history.now_ms > last.at_ms)) {
+    if (c.room && (!last || nowMs > last.at_ms)) {
       samples.push({
-        at_ms: history.now_ms,
+        at_ms: nowMs,
         waiting: c.room.waiting,
         active_sessions: c.room.active_sessions,
         eta: c.room.eta,
@@ -530,7 +563,7 @@
       });
     }
     const why = { eta: etaReason(c.room) };
-    for (const chart of CHARTS) drawChart(c.charts[chart.key], chart, samples, history.window_ms, history.now_ms, why[chart.key]);
+    for (const chart of CHARTS) drawChart(c.charts[chart.key], chart, samples, windowMs, nowMs, why[chart.key]);
     c.cells.admissions.textContent = last ? fmtNumber(last.admissions_per_minute) : '–';
   }
 
@@ -637,14 +670,32 @@
     noRooms.hidden = rooms.length > 0;
   }
 
+  // The room's history for the chosen range; a longer range's is kept for a minute.
+  async function roomHistory(c) {
+    const r = RANGES[range];
+    let history;
+    if (!r) {
+      history = await api('GET', `${roomPath(c.name)}/history`);
+    } else if (c.kept && c.kept.range === range && Date.now() - c.kept.at < MINUTES_REFRESH_MS) {
+      return c.kept.history;
+    } else {
+      const from = Date.now() + serverOffsetMs - r.ms;
+      history = await api('GET', `${roomPath(c.name)}/history?step=${r.stepS}&from=${Math.round(from)}`);
+      c.kept = { range, at: Date.now(), history };
+    }
+    serverOffsetMs = history.now_ms - Date.now();
+    return history;
+  }
+
   async function refresh() {
     try {
       const { rooms } = await api('GET', '/admin/v1/rooms');
       renderRooms(rooms);
       await Promise.all(rooms.map(async (room) => {
-        const history = await api('GET', `${roomPath(room.room)}/history`);
         const c = cards.get(room.room);
-        if (c) drawCharts(c, history);
+        if (!c) return;
+        const history = await roomHistory(c);
+        drawCharts(c, history);
       }));
       updated.textContent = t('updated', { time: new Date().toLocaleTimeString(lang) });
       if (!stopped && notice.dataset.kind === 'error') {
@@ -678,6 +729,14 @@
     });
     running = p;
     return p;
+  }
+
+  for (const input of rangeInputs) {
+    input.addEventListener('change', () => {
+      if (!input.checked) return;
+      range = input.value;
+      refreshNow();
+    });
   }
 
   refreshNow();

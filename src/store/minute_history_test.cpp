@@ -1,0 +1,204 @@
+#include "store/minute_history.hpp"
+
+#include <gtest/gtest.h>
+
+#include "store/history_steps.hpp"
+#include "store/minute_record.hpp"
+
+namespace waitroom::store {
+namespace {
+
+constexpr std::int64_t kMinute = 1'700'000'040'000;  // a minute's start (a multiple of 60,000)
+constexpr std::int64_t kSecond = 1000;
+
+// A sample at `at_ms` of a room that handed out `tickets` and admitted `admitted` this epoch.
+HistorySample sample(std::int64_t at_ms, std::uint64_t tickets, std::uint64_t admitted,
+                     std::uint32_t epoch = 1) {
+  HistorySample s;
+  s.at_ms = at_ms;
+  s.epoch = epoch;
+  s.queue_length = tickets;
+  s.admitted = admitted;
+  s.waiting = tickets - admitted;
+  return s;
+}
+
+TEST(MinuteHistory, MinutesAndDaysStartOnTheirUtcBoundaries) {
+  EXPECT_EQ(minute_of(kMinute), kMinute);
+  EXPECT_EQ(minute_of(kMinute + 59'999), kMinute);
+  EXPECT_EQ(minute_of(kMinute + 60'000), kMinute + 60'000);
+  EXPECT_EQ(day_of(1'700'000'040'000), 1'699'920'000'000);  // 2023-11-14T00:00Z
+  EXPECT_EQ(minute_of(-1), -60'000);
+}
+
+TEST(MinuteHistory, AMinuteClosesWithItsCounterDifferencesAndItsLastState) {
+  MinuteAggregator a;
+  EXPECT_FALSE(a.add(sample(kMinute - 5 * kSecond, 10, 4)));
+  // The minute before closes (its only sample was the room's first: nothing counted in it).
+  auto before = a.add(sample(kMinute + 5 * kSecond, 13, 5));
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->minute_ms, kMinute - 60'000);
+  EXPECT_EQ(before->arrivals, 0u);
+  EXPECT_EQ(before->waiting, 6u);
+  HistorySample last = sample(kMinute + 55 * kSecond, 20, 9);
+  last.active_sessions = 7;
+  last.tickets_expired = 2;
+  last.sessions_expired = 1;
+  last.paused = true;
+  last.eta = core::Eta{30, 90};
+  EXPECT_FALSE(a.add(last));
+  auto closed = a.add(sample(kMinute + 65 * kSecond, 21, 9));
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->minute_ms, kMinute);
+  EXPECT_EQ(closed->arrivals, 10u);   // 20 - 10
+  EXPECT_EQ(closed->admissions, 5u);  // 9 - 4
+  EXPECT_EQ(closed->expiries, 3u);
+  EXPECT_EQ(closed->waiting, 11u);
+  EXPECT_EQ(closed->active_sessions, 7u);
+  EXPECT_TRUE(closed->paused);
+  ASSERT_TRUE(closed->eta);
+  EXPECT_EQ(closed->eta->p90_s, 90);
+  EXPECT_EQ(closed->end.tickets, 20u);
+  EXPECT_EQ(closed->end.epoch, 1u);
+  // The next minute counts from where this one ended.
+  auto next = a.add(sample(kMinute + 125 * kSecond, 30, 9));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->minute_ms, kMinute + 60'000);
+  EXPECT_EQ(next->arrivals, 1u);
+  EXPECT_FALSE(next->paused);
+  EXPECT_FALSE(next->eta);
+}
+
+TEST(MinuteHistory, ARoomsFirstMinuteCountsFromItsFirstSample) {
+  MinuteAggregator a;
+  EXPECT_FALSE(a.add(sample(kMinute + 30 * kSecond, 500, 400)));  // long-lived counters
+  EXPECT_FALSE(a.add(sample(kMinute + 40 * kSecond, 503, 401)));
+  auto closed = a.add(sample(kMinute + 60 * kSecond, 503, 401));
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->arrivals, 3u);
+  EXPECT_EQ(closed->admissions, 1u);
+}
+
+TEST(MinuteHistory, AResetCountsWhatTheNewEpochShows) {
+  MinuteAggregator a;
+  a.add(sample(kMinute, 100, 90, 1));
+  a.add(sample(kMinute + 20 * kSecond, 110, 95, 1));  // +10, +5 in epoch 1
+  a.add(sample(kMinute + 40 * kSecond, 4, 1, 2));     // reset: 4 and 1 since
+  auto closed = a.add(sample(kMinute + 60 * kSecond, 4, 1, 2));
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->arrivals, 14u);
+  EXPECT_EQ(closed->admissions, 6u);
+  EXPECT_EQ(closed->end.epoch, 2u);
+}
+
+TEST(MinuteHistory, ACounterThatGoesBackCountsNothing) {
+  MinuteAggregator a;
+  HistorySample s = sample(kMinute, 10, 5);
+  s.sessions_expired = 3;
+  a.add(s);
+  s.at_ms += 10 * kSecond;
+  s.sessions_expired = 2;  // a session revived by a renewal
+  a.add(s);
+  auto closed = a.add(sample(kMinute + 60 * kSecond, 10, 5));
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->expiries, 0u);
+}
+
+TEST(MinuteHistory, ASeedFromTheArchiveCountsTheFirstSampleSinceIt) {
+  MinuteAggregate previous;
+  previous.minute_ms = kMinute - 60'000;
+  previous.end = CumulativeCounts{.epoch = 1, .tickets = 50, .admitted = 40};
+  MinuteAggregator a;
+  a.seed(previous);
+  a.add(sample(kMinute + 10 * kSecond, 58, 41));
+  auto closed = a.add(sample(kMinute + 70 * kSecond, 58, 41));
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->arrivals, 8u);
+  EXPECT_EQ(closed->admissions, 1u);
+
+  // A seed of this minute or later (a clock set back) is ignored: no double count.
+  MinuteAggregator b;
+  previous.minute_ms = kMinute;
+  b.seed(previous);
+  b.add(sample(kMinute + 10 * kSecond, 58, 41));
+  closed = b.add(sample(kMinute + 70 * kSecond, 59, 41));
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->arrivals, 0u);
+}
+
+TEST(MinuteHistory, AClockSetBackCountsInTheOpenMinute) {
+  MinuteAggregator a;
+  a.add(sample(kMinute + 10 * kSecond, 1, 0));
+  EXPECT_FALSE(a.add(sample(kMinute - 120 * kSecond, 3, 0)));
+  auto closed = a.add(sample(kMinute + 60 * kSecond, 3, 0));
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->minute_ms, kMinute);
+  EXPECT_EQ(closed->arrivals, 2u);
+}
+
+TEST(MinuteHistory, AMinuteReadsBackFromItsLine) {
+  MinuteAggregate m;
+  m.minute_ms = kMinute;
+  m.arrivals = 12;
+  m.admissions = 10;
+  m.expiries = 1;
+  m.waiting = 300;
+  m.active_sessions = 42;
+  m.eta = EtaRange{120, 480};
+  m.paused = true;
+  m.end = CumulativeCounts{
+      .epoch = 3, .tickets = 9000, .admitted = 8000, .tickets_expired = 7, .sessions_expired = 6};
+  const std::string line = encode_minute(m);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  EXPECT_EQ(decode_minute(line), m);
+  m.eta.reset();
+  m.paused = false;
+  EXPECT_EQ(decode_minute(encode_minute(m)), m);
+}
+
+TEST(MinuteHistory, ADamagedOrTornLineDoesNotRead) {
+  MinuteAggregate m;
+  m.minute_ms = kMinute;
+  m.arrivals = 12;
+  const std::string line = encode_minute(m);
+  for (std::size_t cut = 0; cut < line.size(); ++cut)
+    EXPECT_FALSE(decode_minute(line.substr(0, cut))) << cut;
+  std::string flipped = line;
+  flipped[line.find(" 12 ") + 1] = '7';
+  EXPECT_FALSE(decode_minute(flipped));
+  EXPECT_FALSE(decode_minute(""));
+  EXPECT_FALSE(decode_minute(std::string(100, '\0')));
+}
+
+TEST(MinuteHistory, StepsSumTheirCountsAndKeepTheirLastState) {
+  // Two minutes into a 5-minute step.
+  const std::int64_t start = kMinute - kMinute % 300'000 + 120'000;
+  std::vector<MinuteAggregate> minutes;
+  for (int i = 0; i < 7; ++i) {
+    MinuteAggregate m;
+    m.minute_ms = start + i * 60'000;
+    m.arrivals = 1;
+    m.admissions = static_cast<std::uint64_t>(i);
+    m.waiting = 100 + static_cast<std::uint64_t>(i);
+    m.end.epoch = 1;
+    minutes.push_back(m);
+  }
+  minutes.erase(minutes.begin() + 4);  // a minute the server was down
+  const auto points = sum_by_step(minutes, 300'000);
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[0].at_ms, start - 120'000);
+  EXPECT_EQ(points[0].minutes, 3u);
+  EXPECT_EQ(points[0].arrivals, 3u);
+  EXPECT_EQ(points[0].admissions, 0u + 1 + 2);
+  EXPECT_EQ(points[0].waiting, 102u);
+  EXPECT_EQ(points[1].at_ms, start + 180'000);
+  EXPECT_EQ(points[1].minutes, 3u);
+  EXPECT_EQ(points[1].admissions, 3u + 5 + 6);
+  EXPECT_EQ(points[1].waiting, 106u);
+  EXPECT_EQ(points[1].epoch, 1u);
+  EXPECT_EQ(sum_by_step(minutes, 60'000).size(), 6u);
+  EXPECT_TRUE(sum_by_step({}, 60'000).empty());
+}
+
+}  // namespace
+}  // namespace waitroom::store
