@@ -228,14 +228,16 @@ asio::awaitable<Response> rotate_keys(const AdminDeps& s, RequestContext& ctx) {
 asio::awaitable<Response> compact(const AdminDeps& s, RequestContext& ctx) {
   auto report = co_await s.store.compact();
   if (!report) co_return http::problem(ctx.request, report.error());
-  co_return json_ok(ctx.request,
-                    json::object{{"rooms", report->rooms},
-                                 {"bytes_before", report->bytes_before},
-                                 {"bytes_after", report->bytes_after},
-                                 {"bytes_dropped", report->bytes_before - std::min(report->bytes_before, report->bytes_after)},
-                                 {"records_before", report->records_before},
-                                 {"records_after", report->records_after},
-                                 {"took_ms", report->took_ms}});
+  co_return json_ok(
+      ctx.request,
+      json::object{{"rooms", report->rooms},
+                   {"bytes_before", report->bytes_before},
+                   {"bytes_after", report->bytes_after},
+                   {"bytes_dropped",
+                    report->bytes_before - std::min(report->bytes_before, report->bytes_after)},
+                   {"records_before", report->records_before},
+                   {"records_after", report->records_after},
+                   {"took_ms", report->took_ms}});
 }
 
 asio::awaitable<Response> list_keys(const AdminDeps& s, RequestContext& ctx) {

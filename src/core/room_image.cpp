@@ -50,7 +50,8 @@ Room Room::restore(std::string name, RoomSettings settings, RoomImage image) {
   room.claim_queue_.assign(image.claim_queue.begin(), image.claim_queue.end());
   room.sessions_.reserve(image.sessions.size());
   for (auto& [position, s] : image.sessions) {
-    if (s.status == TicketStatus::admitted) room.active_by_expiry_.emplace(s.expires_at_s, position);
+    if (s.status == TicketStatus::admitted)
+      room.active_by_expiry_.emplace(s.expires_at_s, position);
     room.sessions_.emplace(position, std::move(s));
   }
   room.totals_ = image.totals;

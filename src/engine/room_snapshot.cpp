@@ -40,18 +40,18 @@ std::optional<std::int64_t> read_optional(ByteReader& in) {
 }
 
 void write_counters(ByteWriter& w, const core::RoomCounters& c) {
-  for (std::uint64_t v : {c.queue_counter, c.serving, c.waiting, c.eligible, c.admitted,
-                          c.tickets_expired, c.active_sessions, c.passes_issued, c.completed,
-                          c.abandoned, c.revoked, c.expired, c.tickets_issued_total,
-                          c.passes_issued_total})
+  for (std::uint64_t v :
+       {c.queue_counter, c.serving, c.waiting, c.eligible, c.admitted, c.tickets_expired,
+        c.active_sessions, c.passes_issued, c.completed, c.abandoned, c.revoked, c.expired,
+        c.tickets_issued_total, c.passes_issued_total})
     w.u64(v);
 }
 core::RoomCounters read_counters(ByteReader& in) {
   core::RoomCounters c;
-  for (std::uint64_t* v : {&c.queue_counter, &c.serving, &c.waiting, &c.eligible, &c.admitted,
-                           &c.tickets_expired, &c.active_sessions, &c.passes_issued, &c.completed,
-                           &c.abandoned, &c.revoked, &c.expired, &c.tickets_issued_total,
-                           &c.passes_issued_total})
+  for (std::uint64_t* v :
+       {&c.queue_counter, &c.serving, &c.waiting, &c.eligible, &c.admitted, &c.tickets_expired,
+        &c.active_sessions, &c.passes_issued, &c.completed, &c.abandoned, &c.revoked, &c.expired,
+        &c.tickets_issued_total, &c.passes_issued_total})
     *v = in.u64();
   return c;
 }
@@ -59,8 +59,8 @@ core::RoomCounters read_counters(ByteReader& in) {
 void write_schedule(ByteWriter& w, const core::ScheduleImage& s) {
   write_optional(w, s.event_start);
   w.u8(s.event_running ? 1 : 0);
-  write_optional(w, s.prequeue_first ? std::optional<std::int64_t>(*s.prequeue_first)
-                                     : std::nullopt);
+  write_optional(w,
+                 s.prequeue_first ? std::optional<std::int64_t>(*s.prequeue_first) : std::nullopt);
   w.u64(s.draws.size());
   for (const core::DrawImage& d : s.draws) {
     w.i64(d.info.event_start_s).i64(d.info.opened_at_s).str(d.info.commitment);

@@ -33,8 +33,7 @@ void Compactor::stop() {
     wake_.notify_all();
     thread_.join();
   }
-  for (Waiter& w : left)
-    w(core::fail(core::ErrorCode::unavailable, "the server is stopping", 5));
+  for (Waiter& w : left) w(core::fail(core::ErrorCode::unavailable, "the server is stopping", 5));
 }
 
 void Compactor::add_waiter(Waiter waiter) {
@@ -65,14 +64,13 @@ void Compactor::loop(std::stop_token stop) {
     auto report = run_();
     if (report) {
       report->automatic = automatic;
-      ops::log_info("compacted the log",
-                    {{"automatic", automatic},
-                     {"rooms", report->rooms},
-                     {"bytes_before", report->bytes_before},
-                     {"bytes_after", report->bytes_after},
-                     {"records_before", report->records_before},
-                     {"records_after", report->records_after},
-                     {"took_ms", report->took_ms}});
+      ops::log_info("compacted the log", {{"automatic", automatic},
+                                          {"rooms", report->rooms},
+                                          {"bytes_before", report->bytes_before},
+                                          {"bytes_after", report->bytes_after},
+                                          {"records_before", report->records_before},
+                                          {"records_after", report->records_after},
+                                          {"took_ms", report->took_ms}});
     } else {
       ops::log_warn("compaction failed; the log is unchanged",
                     {{"automatic", automatic}, {"error", report.error().detail}});

@@ -52,9 +52,8 @@ class Compactor {
           auto shared = std::make_shared<decltype(handler)>(std::move(handler));
           add_waiter([shared](core::Result<CompactionReport> r) {
             auto ex = boost::asio::get_associated_executor(*shared);
-            boost::asio::post(ex, [shared, r = std::move(r)]() mutable {
-              std::move (*shared)(std::move(r));
-            });
+            boost::asio::post(
+                ex, [shared, r = std::move(r)]() mutable { std::move (*shared)(std::move(r)); });
           });
         },
         boost::asio::use_awaitable);

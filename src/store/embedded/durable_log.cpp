@@ -85,7 +85,7 @@ struct DurableLog::Switch {
   // Every record appended before the hand-off: they are in the old log when the files switch, so
   // `keep` judges them (a snapshot may hold them already).
   std::uint64_t through_lsn = 0;
-  bool v2 = false;              // the old log's framing at copied_to
+  bool v2 = false;  // the old log's framing at copied_to
   const Keep* keep = nullptr;
   bool done = false;
   core::Result<Rewritten> outcome;
@@ -493,9 +493,10 @@ void DurableLog::switch_files(Switch& sw) {
   }
   const std::filesystem::path dir = path_.has_parent_path() ? path_.parent_path() : ".";
   if (!sync_directory(dir))
-    ops::log_warn("cannot sync the data directory after compaction; a power loss may bring "
-                  "back the old log (which is whole)",
-                  {{"dir", dir.string()}, {"error", std::strerror(errno)}});
+    ops::log_warn(
+        "cannot sync the data directory after compaction; a power loss may bring "
+        "back the old log (which is whole)",
+        {{"dir", dir.string()}, {"error", std::strerror(errno)}});
   sw.outcome = Rewritten{write_offset_, sw.offset, next_sequence_ - 1, sw.records};
   ::close(fd_);
   fd_ = std::exchange(sw.fd, -1);
@@ -511,7 +512,8 @@ DurableLog::Cut DurableLog::cut() const {
   return Cut{durable_lsn_, bytes_on_disk_, v2_on_disk_};
 }
 
-core::Result<DurableLog::Rewritten> DurableLog::rewrite(Cut cut, const std::vector<std::string>& head,
+core::Result<DurableLog::Rewritten> DurableLog::rewrite(Cut cut,
+                                                        const std::vector<std::string>& head,
                                                         const Keep& keep) {
   {
     std::lock_guard lock(mu_);

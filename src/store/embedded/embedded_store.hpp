@@ -123,7 +123,7 @@ class EmbeddedStorage final : public RoomStorage {
   // of the deleted one (its epoch continues).
   std::map<std::string, std::shared_ptr<Entry>> rooms_;
 
-  std::uint64_t compact_after_bytes_ = 0;               // 0: only when an operator asks
+  std::uint64_t compact_after_bytes_ = 0;             // 0: only when an operator asks
   std::atomic<std::uint64_t> compacted_at_bytes_{0};  // the log's size after the last one
   Compactor compactor_;
 };

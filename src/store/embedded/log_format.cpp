@@ -199,8 +199,9 @@ core::Result<bool> for_each_written_record(std::string_view data, bool v2,
   while (at < data.size()) {
     const Frame f = v2 ? parse_v2(data, at) : parse_v1(data, at);
     if (f.kind == Frame::Kind::bad)
-      return core::fail(core::ErrorCode::internal, std::string("the log changed under compaction: ") +
-                                                       f.reason + " at " + std::to_string(at));
+      return core::fail(core::ErrorCode::internal,
+                        std::string("the log changed under compaction: ") + f.reason + " at " +
+                            std::to_string(at));
     if (f.kind == Frame::Kind::marker)
       v2 = true;
     else

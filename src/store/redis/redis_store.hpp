@@ -104,7 +104,7 @@ class RedisStorage final : public RoomStorage {
     std::chrono::steady_clock::time_point contended_until{};  // other nodes write the room too
     int in_flight = 0;                                        // commits sent, not answered yet
     bool fenced_in_flight = false;  // the driver's step is among them: nothing may follow it
-    std::uint64_t sent = 0;                       // the log's length once they have landed
+    std::uint64_t sent = 0;         // the log's length once they have landed
     boost::asio::steady_timer* landed = nullptr;  // the writer's, woken as each commit is answered
     std::chrono::steady_clock::time_point lease_until{};  // this node drives the room until then
     std::chrono::steady_clock::time_point lease_renew_at{};
