@@ -30,10 +30,13 @@ test:
 
 # kill -9 twenty times under mixed load, and twenty times with a webhook receiver (make test runs
 # 5 and 3 rounds of the same tests).
-soak: build-asan
+soak: build-asan build
 	@WAITROOM_BIN=build/asan/waitroom ASAN_OPTIONS=detect_leaks=0 WAITROOM_KILL_ROUNDS=20 \
 		WAITROOM_WEBHOOK_KILL_ROUNDS=20 /usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
-		tests/http/test_kill9_mixed.py tests/http/test_kill9_webhooks.py
+		tests/http/test_kill9_mixed.py tests/http/test_kill9_webhooks.py tests/http/test_compaction.py
+	@WAITROOM_BIN=build/release/waitroom WAITROOM_SOAK_CYCLES=10 WAITROOM_SOAK_VISITORS=200000 \
+		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
+		tests/http/test_sale_cycles.py tests/redis/test_sale_cycles_redis.py
 
 bench: build
 	@./bench/run

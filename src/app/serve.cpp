@@ -156,7 +156,8 @@ struct Runtime {
     minter.emplace(*keys);
     if (redis) {
       auto st =
-          store::redis::open_redis_store(*redis, cfg.redis.key_prefix, clock(), *ids, *minter);
+          store::redis::open_redis_store(*redis, cfg.redis.key_prefix, clock(), *ids, *minter,
+                                         cfg.compact_after_mb << 20);
       if (!st) return std::unexpected(st.error());
       store = std::move(*st);
     } else {

@@ -61,7 +61,11 @@ void Compactor::loop(std::stop_token stop) {
       lock.lock();
       continue;
     }
-    auto report = run_();
+    auto report = run_(automatic);
+    if (report && automatic && report->rooms == 0) {  // nothing was due after all
+      lock.lock();
+      continue;
+    }
     if (report) {
       report->automatic = automatic;
       ops::log_info("compacted the log", {{"automatic", automatic},

@@ -32,7 +32,8 @@ struct CompactionReport {
 
 class Compactor {
  public:
-  using Run = std::function<core::Result<CompactionReport>()>;
+  // `automatic`: started because `due` said so, not by a request.
+  using Run = std::function<core::Result<CompactionReport>(bool automatic)>;
   using Due = std::function<bool()>;
   // `due` is asked about once a second.
   Compactor(Run run, Due due);

@@ -54,7 +54,7 @@ EmbeddedStorage::EmbeddedStorage(std::unique_ptr<DurableLog> log, const core::Cl
     : log_(std::move(log)),
       clock_(clock),
       ids_(ids),
-      compactor_([this] { return compact_now(); }, [this] { return compaction_due(); }) {}
+      compactor_([this](bool) { return compact_now(); }, [this] { return compaction_due(); }) {}
 
 EmbeddedStorage::~EmbeddedStorage() { stop(); }
 

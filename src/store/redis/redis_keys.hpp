@@ -12,6 +12,9 @@ class RedisKeys {
 
   // The room's log: a list of encoded records (engine/log_records.hpp), index = sequence number.
   std::string log(std::string_view room) const { return tagged(room, "log"); }
+  // How many records compactions dropped from the head of the room's log: index i of the list
+  // is record base + i (absent: 0).
+  std::string log_base(std::string_view room) const { return tagged(room, "base"); }
   // Held by one node for a change (begin → commit) or a run of them, fenced by its token.
   std::string write_lock(std::string_view room) const { return tagged(room, "lock"); }
   // The id of a node waiting for the write lock: its holder lets it go at its next commit.

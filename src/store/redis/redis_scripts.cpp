@@ -8,9 +8,11 @@ namespace waitroom::store::redis {
 
 namespace {
 
-// KEYS: log, lock, wanted. ARGV: token, lock_ms, from (records the node has applied), node id,
-// the node's previous token (its own lock from its last change is replaced).
-// Returns {1, length, records since from...}, or {0, lock's pttl} when another node holds the
+// KEYS: log, lock, wanted, base (optional: 0). ARGV: token, lock_ms, from (records the node has
+// applied), node id, the node's previous token (its own lock from its last change is replaced).
+// Lengths and indexes count the records a compaction dropped from the list's head (`base`), so
+// they never go back. Returns {1, length, records since from...} (since the snapshot at `base`
+// when `from` is below it: they end at `length`), or {0, lock's pttl} when another node holds the
 // lock; then this node asks for it ("wanted", 50 ms): a holder keeping the lock lets it go at its
 // next commit. A node that finds the lock free takes it (as fast as the lock can go round; a
 // waiting node retries after 0.2 ms, doubling up to 20 ms).
@@ -26,16 +28,19 @@ if cur then
 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 if redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
-local len = redis.call('LLEN', KEYS[1])
+local base = 0
+if KEYS[4] then base = tonumber(redis.call('GET', KEYS[4]) or '0') end
+local len = base + redis.call('LLEN', KEYS[1])
+local from = math.max(tonumber(ARGV[3]), base)
 local out = {1, len}
-if len > tonumber(ARGV[3]) then
-  local recs = redis.call('LRANGE', KEYS[1], ARGV[3], -1)
+if len > from then
+  local recs = redis.call('LRANGE', KEYS[1], from - base, -1)
   for i = 1, #recs do out[#out + 1] = recs[i] end
 end
 return out
 )lua";
 
-// KEYS: log, lock, driver, wanted. ARGV: token, expected length, fence (node id or ""), channel,
+// KEYS: log, lock, driver, wanted, base (optional). ARGV: token, expected length, fence (node id or ""), channel,
 // "ROOM NODE", keep_ms, records... Returns {1, new length, kept} or {0, why}; publishes
 // "ROOM NODE LENGTH". With keep_ms > 0 the node keeps the lock for its next changes (which then
 // need no begin, and may be sent before this one's answer); when another node has asked for it,
@@ -43,7 +48,9 @@ return out
 // node sends no more under it and lets it go (its next begin or its unlock).
 constexpr std::string_view kCommit = R"lua(
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0, 'lock lost'} end
-local len = redis.call('LLEN', KEYS[1])
+local base = 0
+if KEYS[5] then base = tonumber(redis.call('GET', KEYS[5]) or '0') end
+local len = base + redis.call('LLEN', KEYS[1])
 if len ~= tonumber(ARGV[2]) then
   redis.call('DEL', KEYS[2])
   return {0, 'log moved'}
@@ -53,7 +60,7 @@ if ARGV[3] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[3] then
   return {0, 'not the driver'}
 end
 if #ARGV > 6 then
-  len = redis.call('RPUSH', KEYS[1], unpack(ARGV, 7))
+  len = base + redis.call('RPUSH', KEYS[1], unpack(ARGV, 7))
   redis.call('PUBLISH', ARGV[4], ARGV[5] .. ' ' .. len)
 end
 if ARGV[6] == '0' then
@@ -66,6 +73,41 @@ if redis.call('EXISTS', KEYS[4]) == 1 then
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
 return {1, len, 1}
+)lua";
+
+// KEYS: log, base. ARGV: from, count (0: to the end). Returns {length, first, records...}: the
+// records from index `from`, or from the snapshot at `base` when `from` is below it (then first
+// is base, and the snapshot stands for every record before it).
+constexpr std::string_view kRead = R"lua(
+local base = tonumber(redis.call('GET', KEYS[2]) or '0')
+local len = base + redis.call('LLEN', KEYS[1])
+local from = math.max(tonumber(ARGV[1]), base)
+local out = {len, from}
+if len > from then
+  local last = -1
+  if tonumber(ARGV[2]) > 0 then last = from - base + tonumber(ARGV[2]) - 1 end
+  local recs = redis.call('LRANGE', KEYS[1], from - base, last)
+  for i = 1, #recs do out[#out + 1] = recs[i] end
+end
+return out
+)lua";
+
+// KEYS: log, lock, base. ARGV: token, expected length, the room's snapshot record. Under the
+// write lock, while the log has the length the node's copy was taken at, the list becomes the
+// snapshot alone, at index length - 1 (it stands for every record up to there): the length, and
+// so every node's count of applied records, stays as it was. Returns {1, length, dropped} or
+// {0, why}. UNLINK frees the old list outside the script.
+constexpr std::string_view kCompact = R"lua(
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0, 'lock lost'} end
+local base = tonumber(redis.call('GET', KEYS[3]) or '0')
+local llen = redis.call('LLEN', KEYS[1])
+local len = base + llen
+if len ~= tonumber(ARGV[2]) then return {0, 'log moved'} end
+if llen == 0 then return {0, 'empty log'} end
+redis.call('UNLINK', KEYS[1])
+redis.call('RPUSH', KEYS[1], ARGV[3])
+redis.call('SET', KEYS[3], len - 1)
+return {1, len, llen - 1}
 )lua";
 
 // KEYS: lock. ARGV: token. Lets a kept write lock go (its holder has nothing more to write).
@@ -108,6 +150,14 @@ const Script& begin_script() {
 }
 const Script& commit_script() {
   static const Script s = make(kCommit);
+  return s;
+}
+const Script& read_script() {
+  static const Script s = make(kRead);
+  return s;
+}
+const Script& compact_script() {
+  static const Script s = make(kCompact);
   return s;
 }
 const Script& unlock_script() {

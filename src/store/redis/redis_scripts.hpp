@@ -13,6 +13,9 @@
 //           while a room is busy on one node, and commits may follow each other before their
 //           answers) unless asked not to (the node has seen other nodes write the room
 //           lately: then the lock goes round change by change) or another node wants it.
+//   read    the records a copy lacks, without the lock (a sync, a node's start).
+//   compact replaces a room's list by its snapshot, under the write lock and at the length the
+//           snapshot was taken at; indexes count on from the dropped records (`base`).
 //   unlock  lets a kept lock go when its holder has nothing more to write.
 //   lease   takes or renews the admission driver's lease; release lets it go (a graceful stop,
 //           so another node drives at once rather than after the lease's expiry).
@@ -33,6 +36,8 @@ struct Script {
 
 const Script& begin_script();
 const Script& commit_script();
+const Script& read_script();
+const Script& compact_script();
 const Script& unlock_script();
 const Script& lease_script();
 const Script& release_script();

@@ -22,8 +22,10 @@ using namespace internal;
 void RedisStorage::stop_room(Entry& e, std::uint64_t index, std::string_view why) {
   const std::string key = keys_.log(e.name);
   const std::string at = std::to_string(index);
+  // Compactions dropped `base` records from the list's head: the list's own index is less.
+  const std::string list_index = std::to_string(index - std::min(index, e.base));
   std::string detail = "room \"" + e.name + "\" is stopped: record " + at +
-                       " of its log in Redis (key " + key + ", index " + at +
+                       " of its log in Redis (key " + key + ", index " + list_index +
                        ") cannot be read: " + std::string(why) +
                        ". Waitroom does not skip a record; the room answers 503 until an operator "
                        "puts it right (docs/operations.md, \"Damage in Redis\")";
@@ -34,7 +36,7 @@ void RedisStorage::stop_room(Entry& e, std::uint64_t index, std::string_view why
       "a record of a room's log in Redis cannot be read: the room is stopped",
       {{"room", e.name},
        {"key", key},
-       {"index", index},
+       {"index", index - std::min(index, e.base)},
        {"records_before", index},
        {"error", std::string(why)},
        {"what_to_do",

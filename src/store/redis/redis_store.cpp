@@ -24,14 +24,17 @@ RedisStorage::RedisStorage(RedisOptions options, std::string key_prefix, const c
       keys_(std::move(key_prefix)),
       clock_(clock),
       ids_(ids),
-      node_(random_node_id()) {
+      node_(random_node_id()),
+      compactor_([this](bool automatic) { return compact_now(automatic); },
+                 [this] { return compaction_due(); }) {
   redis_ = std::make_unique<RedisConnection>(ctx_.get_executor(), options_);
 }
 
 core::Result<std::unique_ptr<RedisStorage>> RedisStorage::open(RedisOptions options,
                                                                std::string key_prefix,
                                                                const core::Clock& clock,
-                                                               const token::TicketIdCodec& ids) {
+                                                               const token::TicketIdCodec& ids,
+                                                               std::uint64_t compact_after_bytes) {
   std::unique_ptr<RedisStorage> store(
       new RedisStorage(std::move(options), std::move(key_prefix), clock, ids));
   RedisStorage& s = *store;
@@ -65,12 +68,15 @@ core::Result<std::unique_ptr<RedisStorage>> RedisStorage::open(RedisOptions opti
     auto work = asio::make_work_guard(s.ctx_);
     s.ctx_.run();
   });
+  s.compact_after_bytes_ = compact_after_bytes;
+  s.compactor_.start();
   return store;
 }
 
 RedisStorage::~RedisStorage() { stop(); }
 
 void RedisStorage::stop() {
+  compactor_.stop();  // a compaction that runs ends first: it needs the store's thread
   if (stopping_.exchange(true)) return;
   if (thread_.joinable()) {
     auto closed = asio::co_spawn(ctx_, release_and_close(), asio::use_future);
@@ -100,12 +106,6 @@ asio::awaitable<void> RedisStorage::release_and_close() {
   }
   if (subscriber_) subscriber_->stop();
   redis_->close();
-}
-
-RoomStorage::Op<CompactionReport> RedisStorage::compact() {
-  co_return fail(ErrorCode::conflict,
-                 "the Redis store does not compact room logs yet: each keeps its whole history "
-                 "(docs/operations.md)");
 }
 
 bool RedisStorage::ready() const { return healthy_.load(); }
@@ -248,8 +248,10 @@ RoomStorage::Op<void> RedisStorage::register_on_thread(std::string room) {
 core::Result<std::unique_ptr<Store>> open_redis_store(RedisOptions options, std::string key_prefix,
                                                       const core::Clock& clock,
                                                       const token::TicketIdCodec& ids,
-                                                      const core::PassMinter& minter) {
-  auto storage = RedisStorage::open(std::move(options), std::move(key_prefix), clock, ids);
+                                                      const core::PassMinter& minter,
+                                                      std::uint64_t compact_after_bytes) {
+  auto storage =
+      RedisStorage::open(std::move(options), std::move(key_prefix), clock, ids, compact_after_bytes);
   if (!storage) return std::unexpected(storage.error());
   return std::make_unique<Store>(std::move(*storage), clock, ids, minter);
 }

@@ -36,10 +36,13 @@ class RedisStorage final : public RoomStorage {
  public:
   // Connects, loads every room's log and subscribes to the other nodes' changes. Fails when
   // Redis cannot be reached at start (a node that never saw the rooms has nothing to serve).
+  // A room this node drives is compacted once its log grew by `compact_after_bytes` (0: only
+  // when an operator asks).
   static core::Result<std::unique_ptr<RedisStorage>> open(RedisOptions options,
                                                           std::string key_prefix,
                                                           const core::Clock& clock,
-                                                          const token::TicketIdCodec& ids);
+                                                          const token::TicketIdCodec& ids,
+                                                          std::uint64_t compact_after_bytes = 0);
   ~RedisStorage() override;
 
   core::Result<void> read(const std::string& room, Reader read) override;
@@ -51,7 +54,6 @@ class RedisStorage final : public RoomStorage {
   Op<void> settle(std::string room, std::uint64_t) override { return sync(std::move(room)); }
   void for_each_room(Reader read) override;
   void step_rooms(Stepper step) override;
-  // Not yet: each room's log in Redis keeps its whole history (docs/operations.md).
   Op<CompactionReport> compact() override;
   bool ready() const override;
   void stop() override;
@@ -68,6 +70,7 @@ class RedisStorage final : public RoomStorage {
     std::function<void(Entry&, engine::Effects&)> run;
     bool read_only = false;  // only brings the copy up to date (no write lock)
     bool fenced = false;     // the driver's step: committed only while this node holds the lease
+    bool compacts = false;   // replaces the room's log by its snapshot (redis_compaction.cpp)
     std::optional<core::Error> failure;  // set when the batch could not be committed
     std::function<void()> done;          // resumes the job's caller (on its own executor)
   };
@@ -87,7 +90,10 @@ class RedisStorage final : public RoomStorage {
     std::optional<core::Error> damage;
     // Only on the store's thread:
     bool uncommitted = false;   // (under mu) the copy holds a change whose commit is in flight
-    std::uint64_t applied = 0;  // records of the log applied to `room`
+    std::uint64_t applied = 0;  // records of the log applied to `room` (or held by a snapshot)
+    std::uint64_t base = 0;     // records compactions dropped from the list's head, as last read
+    std::uint64_t log_bytes = 0;  // the list's records as this node read them (compaction's cue)
+    std::uint64_t snapshot_bytes = 0;  // of them, the snapshot at the list's head
     std::deque<Job*> jobs;
     // Under `inbox_mu` (jobs are handed over from any thread):
     std::mutex inbox_mu;
@@ -119,7 +125,7 @@ class RedisStorage final : public RoomStorage {
   // Any thread: runs `run` as a job of the room's writer; empty `run`: only brings the copy up to
   // the room's log (redis_writer.cpp).
   Op<void> run_job(std::string room, std::function<void(Entry&, engine::Effects&)> run, bool fenced,
-                   bool read_only);
+                   bool read_only, bool compacts = false);
   void submit(const std::string& room, Job* job);
   bool take_jobs(Entry& entry);     // moves the inbox to `jobs`; false when there is none
   Op<void> sync(std::string room);  // brings the room's copy up to its log
@@ -132,6 +138,7 @@ class RedisStorage final : public RoomStorage {
   struct Tail {
     std::int64_t length = 0;
     std::vector<Reply> missing;
+    std::uint64_t first = 0;  // the index of missing[0]: past `applied` after a compaction
   };
   boost::asio::awaitable<core::Result<Tail>> read_tail(Entry& entry, bool writes);
   boost::asio::awaitable<core::Result<Tail>> take_write_lock(Entry& entry);
@@ -143,10 +150,20 @@ class RedisStorage final : public RoomStorage {
   boost::asio::awaitable<void> wait_for_commits(Entry& entry, int allowed);
   boost::asio::awaitable<void> wait_for_room_to_commit(Entry& entry, bool writes);
   boost::asio::awaitable<void> unlock(Entry& entry);
+  boost::asio::awaitable<core::Result<Reply>> read_log(const std::string& room, std::uint64_t from,
+                                                      std::uint64_t count);
   boost::asio::awaitable<core::Result<void>> reload(Entry& entry);
+  // Compaction (redis_compaction.cpp): under the write lock, at the copy's length, the room's list
+  // becomes its snapshot. Rooms this node drives whose list grew by compact_after_bytes_ are
+  // compacted by themselves; an operator's request compacts every room.
+  boost::asio::awaitable<void> compact_room(Entry& entry, std::int64_t length,
+                                            std::vector<Job*>& batch);
+  boost::asio::awaitable<core::Result<CompactionReport>> compact_rooms(bool automatic);
+  core::Result<CompactionReport> compact_now(bool automatic);
+  bool compaction_due() const;
   core::Result<void> apply(Entry& entry, const engine::LogRecord& record);
   // Applies the records a change or a sync read from the log (under the entry's lock).
-  void apply_missing(Entry& entry, const std::vector<Reply>& missing);
+  void apply_missing(Entry& entry, const std::vector<Reply>& missing, std::uint64_t first);
   // A room whose record `index` cannot be read is stopped there; it resumes once that record (and
   // what follows) reads (redis_stopped_room.cpp). Both under the entry's lock.
   void stop_room(Entry& entry, std::uint64_t index, std::string_view why);
@@ -184,12 +201,16 @@ class RedisStorage final : public RoomStorage {
 
   mutable std::shared_mutex rooms_mu_;
   std::map<std::string, std::shared_ptr<Entry>> rooms_;
+
+  std::uint64_t compact_after_bytes_ = 0;
+  Compactor compactor_;
 };
 
 // The room operations (store.hpp) over the Redis storage.
 core::Result<std::unique_ptr<Store>> open_redis_store(RedisOptions options, std::string key_prefix,
                                                       const core::Clock& clock,
                                                       const token::TicketIdCodec& ids,
-                                                      const core::PassMinter& minter);
+                                                      const core::PassMinter& minter,
+                                                      std::uint64_t compact_after_bytes = 0);
 
 }  // namespace waitroom::store::redis

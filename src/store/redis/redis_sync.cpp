@@ -108,6 +108,7 @@ asio::awaitable<void> RedisStorage::refresh_loop() {
       if (!core::is_valid_room_name(name.str)) continue;
       entries.push_back(find_or_add(name.str));
       lengths.push_back({"LLEN", keys_.log(name.str)});
+      lengths.push_back({"GET", keys_.log_base(name.str)});  // records compactions dropped
     }
     if (!lengths.empty()) {
       auto lengths_op = redis_->pipeline(std::move(lengths));
@@ -117,8 +118,9 @@ asio::awaitable<void> RedisStorage::refresh_loop() {
         healthy_ = false;
         continue;
       }
-      for (std::size_t i = 0; i < entries.size() && i < replies->size(); ++i) {
-        const auto length = static_cast<std::uint64_t>((*replies)[i].integer);
+      for (std::size_t i = 0; i < entries.size() && 2 * i + 1 < replies->size(); ++i) {
+        const auto base = to_uint((*replies)[2 * i + 1].str).value_or(0);
+        const auto length = base + static_cast<std::uint64_t>((*replies)[2 * i].integer);
         if (length < entries[i]->applied) {
           ops::log_error(
               "a room's log in Redis is shorter than this node's copy: Redis lost writes; "

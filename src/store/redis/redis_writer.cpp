@@ -26,9 +26,10 @@ using namespace internal;
 // the job only brings the copy up to the log.
 RoomStorage::Op<void> RedisStorage::run_job(std::string room,
                                             std::function<void(Entry&, engine::Effects&)> run,
-                                            bool fenced, bool read_only) {
+                                            bool fenced, bool read_only, bool compacts) {
   Job job;
   job.fenced = fenced;
+  job.compacts = compacts;
   job.read_only = read_only;
   job.run = std::move(run);
   // The caller waits on its own thread until the writer has finished the job; the writer hands
@@ -144,10 +145,12 @@ asio::awaitable<void> RedisStorage::run_writer(std::shared_ptr<Entry> e) {
       }
     }
     // The driver's step goes alone: when this node has lost the room's lease, its commit is
-    // refused, and the requests that came in beside it must not be refused with it.
+    // refused, and the requests that came in beside it must not be refused with it. So does a
+    // compaction, which writes no records of its own.
     std::vector<Job*> batch;
+    auto alone = [](const Job* j) { return j->fenced || j->compacts; };
     while (!e->jobs.empty() && batch.size() < kMaxBatch) {
-      if (!batch.empty() && (batch.front()->fenced || e->jobs.front()->fenced)) break;
+      if (!batch.empty() && (alone(batch.front()) || alone(e->jobs.front()))) break;
       batch.push_back(e->jobs.front());
       e->jobs.pop_front();
     }
@@ -194,32 +197,57 @@ void RedisStorage::finish(std::vector<Job*>& batch, const std::optional<core::Er
   }
 }
 
+// The room's log from index `from` (from its snapshot when compaction dropped `from`), at most
+// `count` records (0: all): {length, first, records...}.
+asio::awaitable<core::Result<Reply>> RedisStorage::read_log(const std::string& room,
+                                                            std::uint64_t from, std::uint64_t count) {
+  std::vector<std::string> keys{keys_.log(room), keys_.log_base(room)};
+  std::vector<std::string> args{std::to_string(from), std::to_string(count)};
+  auto read_op = run_script(*redis_, read_script(), std::move(keys), std::move(args));
+  auto reply = co_await std::move(read_op);
+  commands_.fetch_add(1);
+  if (!reply) co_return std::unexpected(reply.error());
+  if (reply->type != Reply::Type::array || reply->elements.size() < 2)
+    co_return fail(ErrorCode::internal, "the read script answered " + reply->str);
+  co_return std::move(*reply);
+}
+
 asio::awaitable<core::Result<void>> RedisStorage::reload(Entry& e) {
   std::optional<core::Room> room;
   std::uint32_t last_epoch = 0;
   std::uint64_t applied = 0;
+  std::uint64_t base = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t snapshot = 0;
   std::optional<std::string> unreadable;  // what is wrong with record `applied`, if anything
-  const std::string log = keys_.log(e.name);
-  while (!unreadable) {
-    std::vector<std::string> range{"LRANGE", log, std::to_string(applied),
-                                   std::to_string(applied + kLoadChunk - 1)};
-    auto range_op = redis_->command(std::move(range));
-    auto reply = co_await std::move(range_op);
-    commands_.fetch_add(1);
+  for (bool first_chunk = true; !unreadable; first_chunk = false) {
+    auto read_op = read_log(e.name, applied, kLoadChunk);
+    auto reply = co_await std::move(read_op);
     if (!reply) co_return std::unexpected(reply.error());
-    if (reply->type != Reply::Type::array)
-      co_return fail(ErrorCode::internal, "LRANGE answered " + reply->str);
-    for (const Reply& r : reply->elements) {
-      auto record = read_record(r.str);
+    const auto first = static_cast<std::uint64_t>(reply->elements[1].integer);
+    if (first != applied) {
+      if (!first_chunk) {  // compacted between two chunks: read it again, from its snapshot
+        room.reset();
+        last_epoch = 0;
+        bytes = snapshot = 0;
+      }
+      applied = base = first;
+    }
+    for (std::size_t i = 2; i < reply->elements.size(); ++i) {
+      const std::string& raw = reply->elements[i].str;
+      auto record = read_record(raw);
       if (!record) {  // the room stops here (redis_stopped_room.cpp): nothing after it is read
         unreadable = record.error().detail;
         break;
       }
       if (auto a = engine::apply_record(e.name, room, last_epoch, *record, clock_.now_s()); !a)
         co_return a;
+      if (applied == base && std::holds_alternative<engine::RoomSnapshotRecord>(*record))
+        snapshot = raw.size();
       ++applied;
+      bytes += raw.size();
     }
-    if (reply->elements.size() < static_cast<std::size_t>(kLoadChunk)) break;
+    if (reply->elements.size() - 2 < static_cast<std::size_t>(kLoadChunk)) break;
   }
   // Presence is not logged: every visitor gets a fresh idle window from now, as after a restart.
   if (room) room->refresh_presence(clock_.now_s());
@@ -227,8 +255,11 @@ asio::awaitable<core::Result<void>> RedisStorage::reload(Entry& e) {
   e.room = std::move(room);
   e.last_epoch = last_epoch;
   e.applied = applied;
+  e.base = base;
+  e.log_bytes = bytes;
+  e.snapshot_bytes = snapshot;
   e.uncommitted = false;
-  replayed_records_ += applied;
+  replayed_records_ += applied - base;
   if (unreadable)
     stop_room(e, applied, *unreadable);
   else
@@ -240,8 +271,16 @@ asio::awaitable<core::Result<void>> RedisStorage::reload(Entry& e) {
 // A record that cannot be read stops the room there (redis_stopped_room.cpp); one that does not
 // apply makes the copy diverge: it is read again from the log before its next change. A stopped
 // room whose log now reads to its end is served again.
-void RedisStorage::apply_missing(Entry& e, const std::vector<Reply>& missing) {
+void RedisStorage::apply_missing(Entry& e, const std::vector<Reply>& missing,
+                                 std::uint64_t first) {
+  if (!missing.empty() && first > e.applied) {
+    // Compacted past this copy: the snapshot at `first` stands for every record before it.
+    e.applied = e.base = first;
+    e.log_bytes = 0;
+    e.snapshot_bytes = missing.front().str.size();
+  }
   for (const Reply& r : missing) {
+    e.log_bytes += r.str.size();
     auto record = read_record(r.str);
     if (!record) {
       stop_room(e, e.applied, record.error().detail);
@@ -268,16 +307,14 @@ asio::awaitable<core::Result<RedisStorage::Tail>> RedisStorage::read_tail(Entry&
     auto lock_op = take_write_lock(e);
     co_return co_await std::move(lock_op);
   }
-  std::vector<std::string> range{"LRANGE", keys_.log(e.name), std::to_string(e.applied), "-1"};
-  auto range_op = redis_->command(std::move(range));
-  auto reply = co_await std::move(range_op);
-  commands_.fetch_add(1);
-  if (!reply || reply->type != Reply::Type::array) {
-    healthy_ = !!reply;
-    co_return std::unexpected(unavailable(reply ? reply->str : reply.error().detail));
-  }
-  healthy_ = true;
-  co_return Tail{0, std::move(reply->elements)};
+  auto read_op = read_log(e.name, e.applied, 0);
+  auto reply = co_await std::move(read_op);
+  healthy_ = reply || reply.error().code != ErrorCode::unavailable;
+  if (!reply) co_return std::unexpected(unavailable(reply.error().detail));
+  Tail tail{reply->elements[0].integer, {}, static_cast<std::uint64_t>(reply->elements[1].integer)};
+  tail.missing.assign(std::make_move_iterator(reply->elements.begin() + 2),
+                      std::make_move_iterator(reply->elements.end()));
+  co_return tail;
 }
 
 // Takes the room's write lock (the begin script), waiting with a growing back-off while another
@@ -288,7 +325,7 @@ asio::awaitable<core::Result<RedisStorage::Tail>> RedisStorage::take_write_lock(
   const std::string token = node_ + ":" + std::to_string(++lock_tokens_);
   for (;;) {
     std::vector<std::string> keys{keys_.log(e.name), keys_.write_lock(e.name),
-                                  keys_.lock_wanted(e.name)};
+                                  keys_.lock_wanted(e.name), keys_.log_base(e.name)};
     std::vector<std::string> args{token, std::to_string(kLockMs), std::to_string(e.applied), node_,
                                   std::exchange(e.lock_token, {})};
     e.lock_until = {};
@@ -304,9 +341,11 @@ asio::awaitable<core::Result<RedisStorage::Tail>> RedisStorage::take_write_lock(
     if (reply->elements[0].integer == 1) {
       e.lock_token = token;
       e.lock_until = lock_trusted_until(sent);
-      Tail tail{reply->elements[1].integer, {}};
+      Tail tail{reply->elements[1].integer, {}, 0};
       tail.missing.assign(std::make_move_iterator(reply->elements.begin() + 2),
                           std::make_move_iterator(reply->elements.end()));
+      // The records returned end at the log's length.
+      tail.first = static_cast<std::uint64_t>(tail.length) - tail.missing.size();
       co_return tail;
     }
     lock_waits_.fetch_add(1);
@@ -324,9 +363,11 @@ asio::awaitable<void> RedisStorage::write_batch(std::shared_ptr<Entry> entry,
   Entry& e = *entry;
   const bool writes = std::any_of(batch.begin(), batch.end(), [](Job* j) { return !j->read_only; });
   const bool fenced = std::any_of(batch.begin(), batch.end(), [](Job* j) { return j->fenced; });
+  const bool compacts = batch.front()->compacts;  // alone in its batch
   // The driver's step neither follows commits in flight nor is followed by any: when the lease
-  // is gone its refusal drops the lock, and a commit sent behind it would fail with it.
-  auto room_op = wait_for_room_to_commit(e, writes && !fenced);
+  // is gone its refusal drops the lock, and a commit sent behind it would fail with it. A
+  // compaction snapshots the copy once every commit has landed.
+  auto room_op = wait_for_room_to_commit(e, writes && !fenced && !compacts);
   co_await std::move(room_op);
   if (refuse_while_stopped(e, batch, !writes)) co_return;
   if (e.diverged) {
@@ -350,7 +391,7 @@ asio::awaitable<void> RedisStorage::write_batch(std::shared_ptr<Entry> entry,
   engine::Effects out = effects();
   {
     std::lock_guard lock(e.mu);
-    apply_missing(e, missing);
+    apply_missing(e, missing, tail->first);
     if (!missing.empty()) note_change(e);
     if (!e.diverged && !e.damage && writes) {
       for (Job* job : batch)
@@ -367,6 +408,11 @@ asio::awaitable<void> RedisStorage::write_batch(std::shared_ptr<Entry> entry,
                       ? *e.damage
                       : core::Error{ErrorCode::unavailable,
                                     "this node is reloading the room; try again", kRetryAfterS});
+    co_return;
+  }
+  if (compacts) {
+    auto compact_op = compact_room(e, length, batch);
+    co_await std::move(compact_op);
     co_return;
   }
   if (!writes) {
@@ -400,10 +446,14 @@ asio::awaitable<void> RedisStorage::commit_batch(std::shared_ptr<Entry> entry,
                                 e.name + " " + node_,
                                 keep ? std::to_string(kLockMs) : "0"};
   args.reserve(args.size() + out.records.size());
-  for (const engine::LogRecord& r : out.records)
+  std::uint64_t bytes = 0;
+  for (const engine::LogRecord& r : out.records) {
     args.push_back(seal_record(engine::encode_record(r)));
+    bytes += args.back().size();
+  }
   std::vector<std::string> commit_keys{keys_.log(e.name), keys_.write_lock(e.name),
-                                       keys_.driver(e.name), keys_.lock_wanted(e.name)};
+                                       keys_.driver(e.name), keys_.lock_wanted(e.name),
+                                       keys_.log_base(e.name)};
   const auto sent = SteadyClock::now();
   auto commit_op = run_script(*redis_, commit_script(), std::move(commit_keys), std::move(args));
   auto reply = co_await std::move(commit_op);
@@ -449,6 +499,7 @@ asio::awaitable<void> RedisStorage::commit_batch(std::shared_ptr<Entry> entry,
   {
     std::lock_guard lock(e.mu);
     e.applied = static_cast<std::uint64_t>(reply->elements[1].integer);
+    e.log_bytes += bytes;
     if (e.in_flight == 0) e.uncommitted = false;
     if (out.changed) ++e.change_id;
   }
