@@ -155,9 +155,8 @@ struct Runtime {
     keys = std::move(*ring);
     minter.emplace(*keys);
     if (redis) {
-      auto st =
-          store::redis::open_redis_store(*redis, cfg.redis.key_prefix, clock(), *ids, *minter,
-                                         cfg.compact_after_mb << 20);
+      auto st = store::redis::open_redis_store(*redis, cfg.redis.key_prefix, clock(), *ids, *minter,
+                                               cfg.compact_after_mb << 20);
       if (!st) return std::unexpected(st.error());
       store = std::move(*st);
     } else {

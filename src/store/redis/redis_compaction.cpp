@@ -79,8 +79,8 @@ asio::awaitable<void> RedisStorage::compact_room(Entry& e, std::int64_t length,
   std::string record;
   {
     std::lock_guard lock(e.mu);
-    record = seal_record(
-        engine::encode_record(engine::snapshot_record(e.name, e.room, e.last_epoch)));
+    record =
+        seal_record(engine::encode_record(engine::snapshot_record(e.name, e.room, e.last_epoch)));
   }
   std::vector<std::string> keys{keys_.log(e.name), keys_.write_lock(e.name),
                                 keys_.log_base(e.name)};

@@ -40,11 +40,11 @@ end
 return out
 )lua";
 
-// KEYS: log, lock, driver, wanted, base (optional). ARGV: token, expected length, fence (node id or ""), channel,
-// "ROOM NODE", keep_ms, records... Returns {1, new length, kept} or {0, why}; publishes
-// "ROOM NODE LENGTH". With keep_ms > 0 the node keeps the lock for its next changes (which then
-// need no begin, and may be sent before this one's answer); when another node has asked for it,
-// the lock lives 200 ms more for the commits already behind this one, and kept is 0: the
+// KEYS: log, lock, driver, wanted, base (optional). ARGV: token, expected length, fence (node id or
+// ""), channel, "ROOM NODE", keep_ms, records... Returns {1, new length, kept} or {0, why};
+// publishes "ROOM NODE LENGTH". With keep_ms > 0 the node keeps the lock for its next changes
+// (which then need no begin, and may be sent before this one's answer); when another node has asked
+// for it, the lock lives 200 ms more for the commits already behind this one, and kept is 0: the
 // node sends no more under it and lets it go (its next begin or its unlock).
 constexpr std::string_view kCommit = R"lua(
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0, 'lock lost'} end

@@ -250,8 +250,8 @@ core::Result<std::unique_ptr<Store>> open_redis_store(RedisOptions options, std:
                                                       const token::TicketIdCodec& ids,
                                                       const core::PassMinter& minter,
                                                       std::uint64_t compact_after_bytes) {
-  auto storage =
-      RedisStorage::open(std::move(options), std::move(key_prefix), clock, ids, compact_after_bytes);
+  auto storage = RedisStorage::open(std::move(options), std::move(key_prefix), clock, ids,
+                                    compact_after_bytes);
   if (!storage) return std::unexpected(storage.error());
   return std::make_unique<Store>(std::move(*storage), clock, ids, minter);
 }

@@ -89,9 +89,9 @@ class RedisStorage final : public RoomStorage {
     // (redis_stopped_room.cpp). Written only on the store's thread.
     std::optional<core::Error> damage;
     // Only on the store's thread:
-    bool uncommitted = false;   // (under mu) the copy holds a change whose commit is in flight
-    std::uint64_t applied = 0;  // records of the log applied to `room` (or held by a snapshot)
-    std::uint64_t base = 0;     // records compactions dropped from the list's head, as last read
+    bool uncommitted = false;     // (under mu) the copy holds a change whose commit is in flight
+    std::uint64_t applied = 0;    // records of the log applied to `room` (or held by a snapshot)
+    std::uint64_t base = 0;       // records compactions dropped from the list's head, as last read
     std::uint64_t log_bytes = 0;  // the list's records as this node read them (compaction's cue)
     std::uint64_t snapshot_bytes = 0;  // of them, the snapshot at the list's head
     std::deque<Job*> jobs;
@@ -151,7 +151,7 @@ class RedisStorage final : public RoomStorage {
   boost::asio::awaitable<void> wait_for_room_to_commit(Entry& entry, bool writes);
   boost::asio::awaitable<void> unlock(Entry& entry);
   boost::asio::awaitable<core::Result<Reply>> read_log(const std::string& room, std::uint64_t from,
-                                                      std::uint64_t count);
+                                                       std::uint64_t count);
   boost::asio::awaitable<core::Result<void>> reload(Entry& entry);
   // Compaction (redis_compaction.cpp): under the write lock, at the copy's length, the room's list
   // becomes its snapshot. Rooms this node drives whose list grew by compact_after_bytes_ are

@@ -200,7 +200,8 @@ void RedisStorage::finish(std::vector<Job*>& batch, const std::optional<core::Er
 // The room's log from index `from` (from its snapshot when compaction dropped `from`), at most
 // `count` records (0: all): {length, first, records...}.
 asio::awaitable<core::Result<Reply>> RedisStorage::read_log(const std::string& room,
-                                                            std::uint64_t from, std::uint64_t count) {
+                                                            std::uint64_t from,
+                                                            std::uint64_t count) {
   std::vector<std::string> keys{keys_.log(room), keys_.log_base(room)};
   std::vector<std::string> args{std::to_string(from), std::to_string(count)};
   auto read_op = run_script(*redis_, read_script(), std::move(keys), std::move(args));
@@ -271,8 +272,7 @@ asio::awaitable<core::Result<void>> RedisStorage::reload(Entry& e) {
 // A record that cannot be read stops the room there (redis_stopped_room.cpp); one that does not
 // apply makes the copy diverge: it is read again from the log before its next change. A stopped
 // room whose log now reads to its end is served again.
-void RedisStorage::apply_missing(Entry& e, const std::vector<Reply>& missing,
-                                 std::uint64_t first) {
+void RedisStorage::apply_missing(Entry& e, const std::vector<Reply>& missing, std::uint64_t first) {
   if (!missing.empty() && first > e.applied) {
     // Compacted past this copy: the snapshot at `first` stands for every record before it.
     e.applied = e.base = first;
