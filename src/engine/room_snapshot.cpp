@@ -174,16 +174,30 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
   return m;
 }
 
-RoomSnapshotRecord snapshot_record(const std::string& name, const std::optional<core::Room>& room,
-                                   std::uint32_t last_epoch) {
-  RoomSnapshotRecord r{name, last_epoch, room.has_value(), {}, {}};
+RoomSnapshot take_snapshot(const std::string& name, const std::optional<core::Room>& room,
+                           std::uint32_t last_epoch) {
+  RoomSnapshot s{name, last_epoch, std::nullopt, {}};
   if (room) {
+    s.settings = room->settings();
+    s.image = room->image();
+  }
+  return s;
+}
+
+RoomSnapshotRecord snapshot_record(const RoomSnapshot& s) {
+  RoomSnapshotRecord r{s.name, s.last_epoch, s.settings.has_value(), {}, {}};
+  if (s.settings) {
     // The log keeps OIDC client secrets (it restores the room), as a put record does.
     r.settings_json = boost::json::serialize(
-        config::room_settings_to_json(room->settings(), config::Secrets::include));
-    r.image = encode_image(room->image());
+        config::room_settings_to_json(*s.settings, config::Secrets::include));
+    r.image = encode_image(s.image);
   }
   return r;
+}
+
+RoomSnapshotRecord snapshot_record(const std::string& name, const std::optional<core::Room>& room,
+                                   std::uint32_t last_epoch) {
+  return snapshot_record(take_snapshot(name, room, last_epoch));
 }
 
 }  // namespace waitroom::engine

@@ -18,7 +18,17 @@ std::string encode_image(const core::RoomImage& image);
 // Refuses bytes that do not make a consistent room (a position past the line's tail, say).
 core::Result<core::RoomImage> decode_image(std::string_view bytes);
 
-// The snapshot of a room's name: the room (nullopt after a delete) and the highest epoch it had.
+// A room's state copied out under its lock (a copy of its vectors), to be encoded after.
+struct RoomSnapshot {
+  std::string name;
+  std::uint32_t last_epoch = 0;
+  std::optional<core::RoomSettings> settings;  // nullopt: the room was deleted
+  core::RoomImage image;
+};
+RoomSnapshot take_snapshot(const std::string& name, const std::optional<core::Room>& room,
+                           std::uint32_t last_epoch);
+// The record of a snapshot: the room (none after a delete) and the highest epoch its name had.
+RoomSnapshotRecord snapshot_record(const RoomSnapshot& snapshot);
 RoomSnapshotRecord snapshot_record(const std::string& name, const std::optional<core::Room>& room,
                                    std::uint32_t last_epoch);
 

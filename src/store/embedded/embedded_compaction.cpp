@@ -20,18 +20,21 @@ bool EmbeddedStorage::compaction_due() const {
 // A room's snapshot is taken under its lock and holds every record of the room up to the room's
 // last lsn then; the rewrite keeps, of the records written after the cut, those the snapshots do
 // not hold. Rooms are snapshot one after another: each blocks only its own requests, for the time
-// its snapshot takes to encode. Everything before the cut is in some snapshot, since each was
-// taken after it.
+// its state takes to copy (encoding comes after, outside the lock). Everything before the cut is
+// in some snapshot, since each was taken after it.
 core::Result<CompactionReport> EmbeddedStorage::compact_now() {
   const auto started = std::chrono::steady_clock::now();
   const DurableLog::Cut cut = log_->cut();
   std::vector<std::string> head;
   std::unordered_map<std::string, std::uint64_t> held;  // room -> the last lsn its snapshot holds
   for (const auto& entry : entries()) {
-    std::lock_guard lock(entry->mu);
-    held.emplace(entry->name, entry->last_lsn);
-    head.push_back(engine::encode_record(
-        engine::snapshot_record(entry->name, entry->room, entry->last_epoch)));
+    engine::RoomSnapshot snapshot;
+    {
+      std::lock_guard lock(entry->mu);
+      held.emplace(entry->name, entry->last_lsn);
+      snapshot = engine::take_snapshot(entry->name, entry->room, entry->last_epoch);
+    }
+    head.push_back(engine::encode_record(engine::snapshot_record(snapshot)));
   }
   auto keep = [&held](std::uint64_t lsn, std::string_view payload) {
     const auto room = engine::record_room(payload);

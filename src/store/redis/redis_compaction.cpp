@@ -76,12 +76,12 @@ asio::awaitable<void> RedisStorage::compact_room(Entry& e, std::int64_t length,
     finish(batch, std::nullopt);
     co_return;
   }
-  std::string record;
+  engine::RoomSnapshot snapshot;
   {
-    std::lock_guard lock(e.mu);
-    record =
-        seal_record(engine::encode_record(engine::snapshot_record(e.name, e.room, e.last_epoch)));
+    std::lock_guard lock(e.mu);  // request threads read the copy meanwhile: copied, then encoded
+    snapshot = engine::take_snapshot(e.name, e.room, e.last_epoch);
   }
+  const std::string record = seal_record(engine::encode_record(engine::snapshot_record(snapshot)));
   std::vector<std::string> keys{keys_.log(e.name), keys_.write_lock(e.name),
                                 keys_.log_base(e.name)};
   std::vector<std::string> args{e.lock_token, std::to_string(length), record};
