@@ -8,7 +8,6 @@ WAITROOM_SOAK_CYCLES and WAITROOM_SOAK_VISITORS size it (`make test`: 3 × 3,000
 10 × 200,000)."""
 
 import os
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 

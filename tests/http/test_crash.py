@@ -44,6 +44,22 @@ def writer(base_url, stop_at, acked, errors, lock):
     session.close()
 
 
+def kill_under_load(srv, threads, round_no, run_s, errors, pause_s=(1.0, 2.0)):
+    """Starts the client threads, kills the server (SIGKILL) a random moment later, waits for the
+    clients (every enqueue they saw answered must have been a 201) and starts the server again
+    on the same data dir."""
+    for t in threads:
+        t.start()
+    time.sleep(random.uniform(*pause_s))
+    assert srv.proc.poll() is None, f"round {round_no}: the server died on its own"
+    srv.kill9()
+    for t in threads:
+        t.join(timeout=run_s + 2 * REQUEST_TIMEOUT_S)
+        assert not t.is_alive(), "a client thread is stuck"
+    assert not errors, f"non-201 answers to enqueue: {errors[:5]}"
+    srv.start()
+
+
 def verify(srv, acked):
     """Every acknowledged ticket is found with its position. Returns failures."""
     def check(item):

@@ -14,7 +14,7 @@ import time
 
 import requests
 
-from test_crash import verify, writer
+from test_crash import kill_under_load, verify, writer
 from wrlib import REQUEST_TIMEOUT_S, describe, new_session
 
 ROUNDS = int(os.environ.get("WAITROOM_KILL_ROUNDS", "5"))
@@ -78,16 +78,7 @@ def test_kill9_round_after_round_under_mixed_load_loses_nothing_acknowledged(fre
         threads = [threading.Thread(target=writer, args=(srv.base_url, stop_at, acked, errors, lock)) for _ in range(4)]
         threads += [threading.Thread(target=claimer, args=(srv.base_url, stop_at, acked, passes, lock)) for _ in range(3)]
         threads.append(threading.Thread(target=advancer, args=(srv.base_url, srv.admin_headers, stop_at, served, lock)))
-        for t in threads:
-            t.start()
-        time.sleep(random.uniform(1.0, 2.0))
-        assert srv.proc.poll() is None, f"round {round_no}: the server died on its own"
-        srv.kill9()
-        for t in threads:
-            t.join(timeout=RUN_S + 2 * REQUEST_TIMEOUT_S)
-            assert not t.is_alive(), "a client thread is stuck"
-        assert not errors, f"non-201 answers to enqueue: {errors[:5]}"
-        srv.start()
+        kill_under_load(srv, threads, round_no, RUN_S, errors)
 
         positions = [p for _, p in acked]
         assert len(set(positions)) == len(positions), "a position was given to two tickets"

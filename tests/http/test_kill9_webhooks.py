@@ -13,12 +13,11 @@ ticket given that position: each round checks before any new ticket is taken.
 """
 
 import os
-import random
 import threading
 import time
 
-from test_crash import writer
-from wrlib import DEFAULT_CONFIG, REQUEST_TIMEOUT_S, WebhookSink, describe
+from test_crash import kill_under_load, writer
+from wrlib import DEFAULT_CONFIG, WebhookSink, describe
 
 ROUNDS = int(os.environ.get("WAITROOM_WEBHOOK_KILL_ROUNDS", "3"))
 ROOM = "demo"
@@ -45,16 +44,7 @@ def test_no_event_names_a_ticket_that_a_kill9_undid(server_factory):
             stop_at = time.monotonic() + RUN_S
             threads = [threading.Thread(target=writer, args=(srv.base_url, stop_at, acked, errors, lock))
                        for _ in range(4)]
-            for t in threads:
-                t.start()
-            time.sleep(random.uniform(1.0, 2.0))
-            assert srv.proc.poll() is None, f"round {round_no}: the server died on its own"
-            srv.kill9()
-            for t in threads:
-                t.join(timeout=RUN_S + 2 * REQUEST_TIMEOUT_S)
-                assert not t.is_alive(), "a client thread is stuck"
-            assert not errors, f"non-201 answers to enqueue: {errors[:5]}"
-            srv.start()
+            kill_under_load(srv, threads, round_no, RUN_S, errors)
 
             # Nothing new is taken until every announced ticket is checked.
             events = issued(sink)

@@ -2,7 +2,6 @@
 room's write lock. Every node goes on serving the same room, positions continue, a node that
 starts reads one record per room, and Redis memory falls to the live state."""
 
-import time
 
 from wrlib import assert_json, describe, unique_room
 
