@@ -1,6 +1,7 @@
 """Compaction of the embedded log (issue 18; docs/operations.md, "Compaction"): every room's
 snapshot replaces the records that built it. The log shrinks, a restart finds every room, ticket,
-pass and counter as it was, and a kill -9 at any moment of a compaction loses nothing acknowledged.
+pass and counter as it was, and a kill -9 at any moment of a compaction loses nothing acknowledged
+and no published draw.
 
 `make test` runs WAITROOM_KILL_ROUNDS rounds of the kill test (default 5); `make soak` runs 20.
 """
@@ -9,6 +10,8 @@ import os
 import re
 import threading
 import time
+
+from datetime import datetime, timezone
 
 import requests
 
@@ -152,11 +155,38 @@ def compacter(srv, stop_at, reports, lock):
     session.close()
 
 
+def rfc3339(unix_s):
+    return datetime.fromtimestamp(int(unix_s), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def published_draw(srv):
+    """A room whose pre-queue was shuffled: its commitment and seed, as published."""
+    t0 = int(time.time())
+    room = srv.create_room(unique_room("draw"), admission={"mode": "manual"},
+                           events=[{"prequeue_start": rfc3339(t0 - 60), "start": rfc3339(t0 + 3)}])
+
+    def draws():
+        return srv.get(f"/v1/rooms/{room}/draws").json()["draws"]
+
+    deadline = time.monotonic() + 10
+    while not draws() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert draws(), "the pre-queue did not open"
+    for _ in range(20):
+        srv.enqueue_ok(room)
+    while draws()[0]["seed"] is None and time.monotonic() < deadline + 10:
+        time.sleep(0.1)
+    published = draws()
+    assert published[0]["seed"] and published[0]["last_position"] == 20, published
+    return room, published
+
+
 def test_kill9_during_compaction_under_load_loses_nothing_acknowledged(fresh_server):
     srv = fresh_server
     acked, reports = [], []
     lock = threading.Lock()
     run_s = 2.5
+    drawn, published = published_draw(srv)
     for round_no in range(1, ROUNDS + 1):
         errors = []
         stop_at = time.monotonic() + run_s
@@ -169,5 +199,7 @@ def test_kill9_during_compaction_under_load_loses_nothing_acknowledged(fresh_ser
         failures = verify(srv, acked)
         assert not failures, f"round {round_no}: acknowledged tickets lost or moved: " + "\n".join(failures[:5])
         assert srv.room_status("demo")["queue_length"] >= max(positions, default=0)
+        # The shuffle's commitment and seed stay as published (every compaction snapshots them).
+        assert srv.get(f"/v1/rooms/{drawn}/draws").json()["draws"] == published
     assert reports, "no compaction finished: the test did not exercise compaction"
     print(f"kill -9 during compaction: {ROUNDS} rounds, {len(acked)} tickets, {len(reports)} compactions")
