@@ -360,7 +360,9 @@ asio::awaitable<bool> EventStreams::serve(std::size_t, http::StreamExchange& ex)
     co_return false;  // the body would have run until the close
   }
   // The stream takes the connection: the server's request loop, with its buffers and parser,
-  // ends here, and the stream goes on with just its own state.
+  // ends here, and the stream goes on with just its own state (its first message may leave
+  // before this returns).
+  ex.release();
   s->connection = std::move(ex.client);
   asio::co_spawn(*shard.executor, run(shard, std::move(lease)), asio::detached);
   co_return false;

@@ -8,6 +8,7 @@
 #include <boost/beast.hpp>
 #include <chrono>
 #include <unordered_set>
+#include <utility>
 
 #include "http/problem.hpp"
 #include "http/request_head.hpp"
@@ -83,6 +84,7 @@ struct Server::Connection {
   std::string wire;           // the answer being written
   asio::ip::address remote;
   std::size_t served = 0;  // requests answered
+  bool counted = true;     // against max_connections: until a stream handler takes it
 };
 
 struct Server::Incoming {
@@ -222,6 +224,11 @@ asio::awaitable<void> Server::serve_connection(Worker& worker, tcp::socket socke
   }
   co_await close_connection(worker, conn, tls_session, step);
   worker.live.erase(&conn);
+  uncount(conn);
+}
+
+void Server::uncount(Connection& conn) {
+  if (!std::exchange(conn.counted, false)) return;
   connections_.fetch_sub(1);
 }
 
@@ -386,8 +393,9 @@ asio::awaitable<Server::Step> Server::hand_over(Worker& worker, Connection& conn
   conn.deadline.clear();
   StreamParser stream_parser{std::move(*in.parser)};  // the body is read piece by piece
   auto [stream_path, stream_query] = split_target(stream_parser.get().target());
-  StreamExchange exchange{conn.stream, conn.buffer,  stream_parser, stream_path, stream_query,
-                          conn.remote, worker.index, conn.deadline, {}};
+  StreamExchange exchange{
+      conn.stream, conn.buffer,  stream_parser, stream_path, stream_query,
+      conn.remote, worker.index, conn.deadline, {},          [this, &conn] { uncount(conn); }};
   if (in.match.route)  // the captures, as views into the moved request's target
     exchange.params = router_.match(stream_parser.get().method(), stream_path).params;
   const bool again = co_await streamer.serve(stream_route, exchange);

@@ -78,6 +78,8 @@ class Server {
                                          StreamHandler& streamer, std::size_t stream_route);
   boost::asio::awaitable<Step> read_body(Connection& conn, Incoming& in);
   boost::asio::awaitable<Step> answer(Worker& worker, Connection& conn, Incoming& in);
+  // The connection stops counting against max_connections (closed, or taken by a stream).
+  void uncount(Connection& conn);
   boost::asio::awaitable<void> close_connection(Worker& worker, Connection& conn, bool tls_session,
                                                 Step how);
   config::Limits limits_;

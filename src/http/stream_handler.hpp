@@ -14,6 +14,7 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -59,6 +60,10 @@ struct StreamExchange {
   std::size_t worker;               // which I/O thread: index for per-thread state (no locks)
   Deadline& deadline;
   RouteParams params;  // a Router route's captures (views into `path`); empty for the fallback
+  // A handler that moves `client` out calls this before it writes anything more to it: from then
+  // on the connection no longer counts against max_connections (the client may open its next
+  // connection as soon as it reads what the handler writes).
+  std::function<void()> release;
 };
 
 class StreamHandler {
@@ -72,8 +77,9 @@ class StreamHandler {
   // Serves one request: reads its body, writes the whole answer, and returns whether the client
   // connection may carry another request. It clears any deadline it set before returning.
   // It may instead move `exchange.client` out to go on with the connection on its own (on the
-  // same I/O thread) after returning false: the server then forgets the connection, which no
-  // longer counts against max_connections, and the handler closes it and keeps its deadlines.
+  // same I/O thread) after returning false: it calls `exchange.release()` first, the server then
+  // forgets the connection, which no longer counts against max_connections, and the handler
+  // closes it and keeps its deadlines.
   // (Under TLS the moved Transport carries its TLS session along.)
   virtual boost::asio::awaitable<bool> serve(std::size_t route, StreamExchange& exchange) = 0;
 };

@@ -8,7 +8,7 @@ namespace waitroom::store {
 
 namespace {
 constexpr auto kDueCheckEvery = std::chrono::seconds(1);
-constexpr auto kRetryFailedAfter = std::chrono::seconds(60);
+constexpr auto kRetryFailedAfter = std::chrono::seconds(10);
 }  // namespace
 
 Compactor::Compactor(Run run, Due due) : run_(std::move(run)), due_(std::move(due)) {}
@@ -78,7 +78,7 @@ void Compactor::loop(std::stop_token stop) {
     } else {
       ops::log_warn("compaction failed; the log is unchanged",
                     {{"automatic", automatic}, {"error", report.error().detail}});
-      // A failing disk is not tried again every second.
+      // A failing disk (or, on Redis, a room busy on another node) is not tried again every second.
       if (automatic) automatic_after_ = std::chrono::steady_clock::now() + kRetryFailedAfter;
     }
     for (Waiter& w : waiting) w(report);
