@@ -308,7 +308,10 @@ TEST(RedisConnection, TimesOutWhenTheServerStopsAnsweringThenRecovers) {
     RedisOptions options = local_redis(server.port());
     options.command_timeout = 300ms;
     RedisConnection redis(ex, options);
-    CO_ASSERT_TRUE(co_await call(redis, "PING"));
+    // A loaded machine (make test runs suites side by side) may take longer than 300 ms for the
+    // first connect: that is not what this test is about.
+    auto first = co_await call_until_ok(redis, 5s, "PING");
+    CO_ASSERT_TRUE(first);
 
     server.freeze();
     std::vector<core::Result<Reply>> results;
