@@ -85,6 +85,10 @@ def test_a_reset_room_keeps_only_its_new_epoch_and_a_deleted_room_its_name(clust
     assert_json(cluster[1].post("/admin/v1/compact", admin=True, timeout=60), 200)
     assert redis.command("LLEN", log_key(cluster, room)) == 1
     assert redis.command("LLEN", log_key(cluster, gone)) == 1
+    # The copies follow the log within a moment (a node behind reads the snapshots).
+    for node in cluster:
+        assert wait_for(lambda: node.get(f"/v1/rooms/{gone}").status_code == 404, 3.0, 0.05)
+        assert wait_for(lambda: node.room_status(room)["queue_length"] == 1, 3.0, 0.05)
     for node in cluster:
         assert node.ticket(room, old[0]).status_code in (404, 410)
         assert node.ticket(room, fresh["ticket"]).json()["position"] == 1
