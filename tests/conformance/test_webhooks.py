@@ -98,8 +98,15 @@ def test_events_reach_the_sink_signed_unique_and_in_order_across_an_outage(serve
         ids = [e["id"] for e in events]
         assert len(ids) == len(set(ids))
 
-        text = srv.get("/metrics").text
-        delivered = [l for l in text.splitlines() if l.startswith("waitroom_webhook_events_delivered_total")]
+        # The server counts a delivery once the sink's answer is back, a moment after the sink
+        # has the events.
+        deadline = time.monotonic() + 5
+        while True:
+            text = srv.get("/metrics").text
+            delivered = [l for l in text.splitlines() if l.startswith("waitroom_webhook_events_delivered_total")]
+            if (delivered and int(float(delivered[0].split()[-1])) >= len(events)) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         failures = [l for l in text.splitlines() if l.startswith("waitroom_webhook_delivery_failures_total")]
         assert delivered and int(float(delivered[0].split()[-1])) >= len(events), delivered
         assert failures and int(float(failures[0].split()[-1])) > 0, "the outage left no trace in /metrics"
