@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from wrlib import DEFAULT_CONFIG, Server, assert_json, assert_problem, describe, unique_room
+from wrlib import DEFAULT_CONFIG, Server, assert_json, assert_problem, describe, unique_room, wait_for
 
 HISTORY_INTERVAL_MS = 200
 DASH_CONFIG = DEFAULT_CONFIG + f"\n[testing]\nhistory_interval_ms = {HISTORY_INTERVAL_MS}\n"
@@ -344,17 +344,6 @@ def test_dashboard_paths_outside_the_api_reveal_nothing(dash):
 
 
 # ---- history ------------------------------------------------------------------------------
-
-
-def wait_for(fn, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def history(srv, room, **kw):

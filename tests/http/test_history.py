@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from wrlib import TEST_CLOCK_CONFIG, assert_json, assert_problem, describe, unique_room
+from wrlib import TEST_CLOCK_CONFIG, assert_json, assert_problem, describe, unique_room, wait_for
 
 MINUTE_MS = 60_000
 DAY_MS = 86_400_000
@@ -25,17 +25,6 @@ MINUTE_FIELDS = {"at_ms", "minutes", "epoch", "arrivals", "admissions", "expirie
                  "active_sessions", "eta", "paused"}
 # The files are the embedded store's; on Redis (WAITROOM_TEST_REDIS_URL) only the API is checked.
 ON_REDIS = bool(os.environ.get("WAITROOM_TEST_REDIS_URL"))
-
-
-def wait_for(fn, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def history(srv, room, status=200, headers=None, **params):

@@ -317,6 +317,18 @@ class Server:
         return r.json()
 
 
+def wait_for(fn, timeout=10.0, what="condition"):
+    """Calls fn() every 50 ms until it returns something true (returned), at most `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
 def describe(r):
     """A request/response dump for assertion messages (what the lead needs to reproduce)."""
     req = r.request
