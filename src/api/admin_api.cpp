@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "api/admin_events.hpp"
 #include "api/admin_history.hpp"
 #include "api/auth_log.hpp"
 #include "api/json_io.hpp"
@@ -152,20 +153,6 @@ asio::awaitable<Response> stats(const AdminDeps& s, RequestContext& ctx) {
   co_return json_ok(ctx.request, stats_json(*r));
 }
 
-core::Result<std::uint64_t> query_uint(std::string_view query, std::string_view name,
-                                       std::uint64_t fallback, std::uint64_t min,
-                                       std::uint64_t max) {
-  auto text = http::query_param(query, name);
-  if (!text) return fallback;
-  std::uint64_t n = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
-  if (ec != std::errc{} || end != text->data() + text->size() || n < min || n > max)
-    return core::fail(ErrorCode::bad_request, std::string(name) + " must be an integer from " +
-                                                  std::to_string(min) + " to " +
-                                                  std::to_string(max));
-  return n;
-}
-
 asio::awaitable<Response> admissions(const AdminDeps& s, RequestContext& ctx) {
   auto from = query_uint(ctx.query, "from", 1, 1, UINT64_MAX / 2);
   if (!from) co_return http::problem(ctx.request, from.error());
@@ -308,6 +295,7 @@ void add_admin_routes(http::Router& router, const AdminDeps& s) {
     router.add(Method::post, "/admin/v1/testing/clock", bind(s, advance_clock));
   }
   router.add(Method::post, "/admin/v1/compact", bind(s, compact));
+  router.add(Method::get, "/admin/v1/events", bind(s, read_events));
   router.add(Method::get, "/admin/v1/keys", bind(s, list_keys));
   router.add(Method::post, "/admin/v1/keys/rotate", bind(s, rotate_keys));
 }

@@ -7,6 +7,7 @@
 #include "config/server_config.hpp"
 #include "core/clock.hpp"
 #include "http/router.hpp"
+#include "ops/event_feed.hpp"
 #include "store/history_archive.hpp"
 #include "store/room_history.hpp"
 #include "store/store.hpp"
@@ -34,6 +35,8 @@ struct AdminDeps {
   // After a key rotation: the Redis store's nodes share keys, so the new ones are published for
   // the others (docs/scaling.md). Empty with the embedded store.
   std::function<core::Result<void>()> publish_keys = nullptr;
+  // The rooms' events (GET /admin/v1/events); null when they are not recorded.
+  const ops::EventFeed* feed = nullptr;
 };
 
 void add_admin_routes(http::Router& router, const AdminDeps& deps);

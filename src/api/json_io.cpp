@@ -1,6 +1,9 @@
 #include "api/json_io.hpp"
 
+#include <charconv>
+
 #include "config/room_settings_codec.hpp"
+#include "http/query.hpp"
 #include "visitor/status_json.hpp"
 
 namespace waitroom::api {
@@ -62,6 +65,20 @@ json::object stats_json(const store::RoomView& r) {
 
 http::Response json_ok(const http::Request& req, const json::value& body, http::Status status) {
   return http::json_response(req, status, json::serialize(body));
+}
+
+core::Result<std::uint64_t> query_uint(std::string_view query, std::string_view name,
+                                       std::uint64_t fallback, std::uint64_t min,
+                                       std::uint64_t max) {
+  auto text = http::query_param(query, name);
+  if (!text) return fallback;
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+  if (ec != std::errc{} || end != text->data() + text->size() || n < min || n > max)
+    return core::fail(core::ErrorCode::bad_request,
+                      std::string(name) + " must be an integer from " + std::to_string(min) +
+                          " to " + std::to_string(max));
+  return n;
 }
 
 }  // namespace waitroom::api

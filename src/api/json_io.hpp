@@ -17,6 +17,11 @@ core::Result<std::optional<std::uint64_t>> read_uint(const boost::json::object& 
                                                      std::string_view field, std::uint64_t min,
                                                      std::uint64_t max);
 
+// A query parameter that must be an integer in [min, max]; `fallback` when absent.
+core::Result<std::uint64_t> query_uint(std::string_view query, std::string_view name,
+                                       std::uint64_t fallback, std::uint64_t min,
+                                       std::uint64_t max);
+
 // The public status (visitor/status_json.hpp) with the room's settings and epoch.
 boost::json::object room_admin_json(const store::RoomView& r);
 boost::json::object stats_json(const store::RoomView& r);

@@ -22,12 +22,14 @@
 #include "gate/reverse_proxy.hpp"
 #include "http/server.hpp"
 #include "http/tls_context.hpp"
-#include "ops/event_bus.hpp"
+#include "ops/event_feed.hpp"
 #include "ops/log.hpp"
 #include "ops/webhook_sink.hpp"
 #include "store/embedded/embedded_store.hpp"
+#include "store/feed_cursor_files.hpp"
 #include "store/history_file_archive.hpp"
 #include "store/history_sampler.hpp"
+#include "store/redis/redis_feed_cursors.hpp"
 #include "store/redis/redis_history_archive.hpp"
 #include "store/redis/redis_store.hpp"
 #include "store/redis/shared_secrets.hpp"
@@ -111,11 +113,15 @@ struct Runtime {
   std::unique_ptr<web::Site> site;  // the waiting-room page (resume tokens use the secret too)
   std::unique_ptr<token::KeyRing> keys;
   std::optional<token::JwtPassMinter> minter;
+  // The rooms' events (docs/events.md), when a webhook or keep_events asks for them; filled by the
+  // store from its log as it opens. Declared before the store, which outlives neither it nor the
+  // sinks (declared after it, so they stop first).
+  std::unique_ptr<ops::EventFeed> feed;
+  std::unique_ptr<ops::FeedCursors> feed_cursors;  // where the webhooks keep their place
   std::unique_ptr<store::Store> store;
   store::EmbeddedStore* embedded = nullptr;         // the same store, when it is the embedded one
   std::optional<store::redis::RedisOptions> redis;  // store = "redis": how to reach it
   std::string abuse_secret;  // the data dir's secret: proof-of-work challenges, pass binding
-  ops::EventBus event_bus;
   std::vector<std::shared_ptr<ops::WebhookSink>> webhooks;
 
   core::Result<void> open(const config::ServerConfig& cfg) {
@@ -154,26 +160,35 @@ struct Runtime {
     if (!ring) return std::unexpected(ring.error());
     keys = std::move(*ring);
     minter.emplace(*keys);
+    if (!cfg.webhooks.empty() || cfg.keep_events)
+      feed = std::make_unique<ops::EventFeed>(cfg.webhook_max_lag_mb << 20);
     if (redis) {
       auto st = store::redis::open_redis_store(*redis, cfg.redis.key_prefix, clock(), *ids, *minter,
-                                               cfg.compact_after_mb << 20);
+                                               cfg.compact_after_mb << 20, feed.get());
       if (!st) return std::unexpected(st.error());
       store = std::move(*st);
     } else {
-      auto st = store::EmbeddedStore::open(
-          cfg.data_dir, cfg.durability == config::Durability::fsync, clock(), *ids, *minter);
+      auto st =
+          store::EmbeddedStore::open(cfg.data_dir, cfg.durability == config::Durability::fsync,
+                                     clock(), *ids, *minter, feed.get());
       if (!st) return std::unexpected(st.error());
       embedded = st->get();
       embedded->set_log_write_delay(std::chrono::milliseconds(cfg.log_write_delay_ms));
       store = std::move(*st);
     }
-    for (const ops::WebhookConfig& hook : cfg.webhooks) {
-      auto sink = ops::WebhookSink::create(hook);
+    if (redis)
+      feed_cursors = std::make_unique<store::redis::RedisFeedCursors>(
+          *redis, store::redis::RedisKeys(cfg.redis.key_prefix));
+    else
+      feed_cursors = std::make_unique<store::FeedCursorFiles>(cfg.data_dir / "webhooks");
+    for (std::size_t i = 0; i < cfg.webhooks.size(); ++i) {
+      std::size_t same_url_before = 0;
+      for (std::size_t j = 0; j < i; ++j)
+        same_url_before += cfg.webhooks[j].url == cfg.webhooks[i].url ? 1 : 0;
+      auto sink = ops::WebhookSink::create(cfg.webhooks[i], *feed, *feed_cursors, same_url_before);
       if (!sink) return std::unexpected(sink.error());
       webhooks.push_back(std::move(*sink));
-      event_bus.add(webhooks.back());
     }
-    if (!event_bus.empty()) store->set_event_sink(&event_bus);
     if (embedded) embedded->start(cfg.compact_after_mb << 20);
     // The file's rooms, as on SIGHUP (app/config_reload.hpp); a room it cannot apply stops the
     // start, before any visitor sees a room that is not what the file says.
@@ -226,6 +241,7 @@ RouteDeps route_deps(Runtime& rt, const config::ServerConfig& cfg, visitor::Abus
                  {*rt.store, *rt.keys, abuse, event_stream_metrics},
                  {cfg, rt.clock()}};
   if (rt.manual_clock) deps.admin.manual_clock = &*rt.manual_clock;
+  deps.admin.feed = rt.feed.get();
   if (rt.redis)
     deps.admin.publish_keys = [&rt, &cfg] {
       return store::redis::publish_secrets(*rt.redis, store::redis::RedisKeys(cfg.redis.key_prefix),
@@ -450,7 +466,8 @@ int serve(const ServeOptions& options) {
     driver.join();
   }
   rt.store->stop();  // writes and syncs what is pending
-  // Give receivers a moment to take what is queued; what is left is lost (events are not durable).
+  // Give receivers a moment to take what is pending; what is left is sent after the restart (each
+  // sink saves its place as it stops).
   for (const auto& hook : rt.webhooks) hook->wait_idle(std::chrono::seconds(2));
   return 0;
 }

@@ -257,6 +257,14 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
       if (!n || *n < 0 || *n > 1'048'576)
         return bad(key, "must be an integer from 0 (only when asked) to 1048576 MiB");
       cfg.compact_after_mb = static_cast<std::uint64_t>(*n);
+    } else if (key == "webhook_max_lag_mb") {
+      auto n = v.value<std::int64_t>();
+      if (!n || *n < 1 || *n > 65'536) return bad(key, "must be an integer from 1 to 65536 MiB");
+      cfg.webhook_max_lag_mb = static_cast<std::uint64_t>(*n);
+    } else if (key == "keep_events") {
+      auto b = v.value<bool>();
+      if (!b) return bad(key, "must be true or false");
+      cfg.keep_events = *b;
     } else if (key == "threads") {
       auto n = v.value<std::int64_t>();
       if (!n || *n < 0 || *n > 256)
@@ -459,6 +467,8 @@ std::vector<std::string> settings_needing_restart(const ServerConfig& a, const S
   note(a.data_dir == b.data_dir, "data_dir");
   note(a.durability == b.durability, "durability");
   note(a.compact_after_mb == b.compact_after_mb, "compact_after_mb");
+  note(a.webhook_max_lag_mb == b.webhook_max_lag_mb, "webhook_max_lag_mb");
+  note(a.keep_events == b.keep_events, "keep_events");
   note(a.store == b.store, "store");
   note(a.redis.url == b.redis.url, "redis_url");
   note(a.redis.tls_ca_file == b.redis.tls_ca_file, "redis_tls_ca_file");

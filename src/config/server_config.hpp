@@ -80,6 +80,13 @@ struct ServerConfig {
   // The embedded log is compacted (docs/operations.md) each time it grew by this many MiB since
   // the last compaction; 0: only on POST /admin/v1/compact.
   std::uint64_t compact_after_mb = 64;
+  // The event feed (docs/events.md): each room keeps at most this many MiB of events its webhooks
+  // have not acknowledged (the oldest go first, counted); with no webhook, the newest, for
+  // GET /admin/v1/events.
+  std::uint64_t webhook_max_lag_mb = 64;
+  // Record the rooms' events even without a webhook, for GET /admin/v1/events. Always on with a
+  // webhook.
+  bool keep_events = false;
   // Where rooms live: "embedded" (this node's data dir) or "redis" (shared by every node that
   // names the same Redis; docs/scaling.md).
   StoreKind store = StoreKind::embedded;

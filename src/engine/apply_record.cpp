@@ -96,6 +96,8 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
           return fail(ErrorCode::internal, "a room's delete is not a change of its line");
         } else if constexpr (std::is_same_v<R, RoomSnapshotRecord>) {
           return fail(ErrorCode::internal, "a room's snapshot is not a change of its line");
+        } else if constexpr (std::is_same_v<R, EventsRecord>) {
+          return {};  // events change nothing
         } else if constexpr (std::is_same_v<R, ResetRecord>) {
           rm.reset(r.new_epoch);
           return {};
@@ -163,6 +165,9 @@ core::Result<void> apply_record(const std::string& name, std::optional<core::Roo
                                 std::int64_t now_s) {
   if (const auto* snapshot = std::get_if<RoomSnapshotRecord>(&record))
     return apply_snapshot(name, room, last_epoch, *snapshot);
+  // A change's audit events: they change nothing (and follow a delete's record, so the room may
+  // be gone). The storage feeds them to its event feed (engine/event_records.hpp).
+  if (std::holds_alternative<EventsRecord>(record)) return {};
   if (const auto* put = std::get_if<RoomPutRecord>(&record); put && !room) {
     auto settings = settings_of(*put);
     if (!settings) return std::unexpected(settings.error());

@@ -68,13 +68,14 @@ void read_fields(ByteReader& in, PassRenewedRecord& r) {
   r.pass = in.str();
 }
 void write_fields(ByteWriter& w, const CounterFloorRecord& r) {
-  w.str(r.room).u32(r.epoch).u64(r.queue_counter).u64(r.serving);
+  w.str(r.room).u32(r.epoch).u64(r.queue_counter).u64(r.serving).u64(r.event_seq);
 }
 void read_fields(ByteReader& in, CounterFloorRecord& r) {
   r.room = in.str();
   r.epoch = in.u32();
   r.queue_counter = in.u64();
   r.serving = in.u64();
+  if (!in.at_end()) r.event_seq = in.u64();  // absent before the event feed
 }
 void read_fields(ByteReader& in, EventRecord& r) {
   r.room = in.str();
@@ -130,8 +131,36 @@ void read_fields(ByteReader& in, SessionEndRecord& r) {
     in.fail();
 }
 
+void write_events(ByteWriter& w, std::uint64_t first_seq,
+                  const std::vector<ops::StoredEvent>& events) {
+  w.u64(first_seq).u32(static_cast<std::uint32_t>(events.size()));
+  for (const ops::StoredEvent& e : events) w.str(e.id).str(e.type).i64(e.time_ms).str(e.data_json);
+}
+void read_events(ByteReader& in, std::uint64_t& first_seq, std::vector<ops::StoredEvent>& events) {
+  first_seq = in.u64();
+  const std::uint32_t n = in.u32();
+  for (std::uint32_t i = 0; i < n && in.ok(); ++i) {
+    ops::StoredEvent e;
+    e.id = in.str();
+    e.type = in.str();
+    e.time_ms = in.i64();
+    e.data_json = in.str();
+    events.push_back(std::move(e));
+  }
+}
+void write_fields(ByteWriter& w, const EventsRecord& r) {
+  w.str(r.room);
+  write_events(w, r.first_seq, r.events);
+}
+void read_fields(ByteReader& in, EventsRecord& r) {
+  r.room = in.str();
+  read_events(in, r.first_seq, r.events);
+}
+
 void write_fields(ByteWriter& w, const RoomSnapshotRecord& r) {
   w.str(r.room).u32(r.last_epoch).u8(r.exists ? 1 : 0).str(r.settings_json).str(r.image);
+  w.u64(r.last_event_seq);
+  write_events(w, r.kept_first_seq, r.kept_events);
 }
 void read_fields(ByteReader& in, RoomSnapshotRecord& r) {
   r.room = in.str();
@@ -139,6 +168,9 @@ void read_fields(ByteReader& in, RoomSnapshotRecord& r) {
   r.exists = in.u8() != 0;
   r.settings_json = in.str();
   r.image = in.str();
+  if (in.at_end()) return;  // written before the event feed
+  r.last_event_seq = in.u64();
+  read_events(in, r.kept_first_seq, r.kept_events);
 }
 
 template <std::size_t I = 0>

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/ticket_status.hpp"
+#include "ops/stored_event.hpp"
 
 namespace waitroom::engine {
 
@@ -100,6 +101,16 @@ struct CounterFloorRecord {
   std::uint32_t epoch = 0;
   std::uint64_t queue_counter = 0;
   std::uint64_t serving = 0;
+  std::uint64_t event_seq = 0;  // the room's feed numbers its next event after this
+};
+
+// A change's audit events (docs/events.md), appended with the change's other records: the log is
+// the outbox, so the events of an acknowledged change survive a crash, and webhook sinks read
+// them from here. They are numbered first_seq, first_seq + 1, ... in the room's feed.
+struct EventsRecord {
+  std::string room;
+  std::uint64_t first_seq = 0;
+  std::vector<ops::StoredEvent> events;
 };
 
 // A compacted log's first record of a room: the whole room as its earlier records had built it
@@ -111,12 +122,17 @@ struct RoomSnapshotRecord {
   bool exists = false;
   std::string settings_json;  // as RoomPutRecord's
   std::string image;          // engine::encode_image() of the room
+  // The room's feed: the last number it gave an event, and the events it still keeps (some sink
+  // has not acknowledged them), numbered from kept_first_seq. Absent from older snapshots.
+  std::uint64_t last_event_seq = 0;
+  std::uint64_t kept_first_seq = 0;
+  std::vector<ops::StoredEvent> kept_events;
 };
 
 using LogRecord =
     std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord, PausedRecord,
                  ResetRecord, PassIssuedRecord, SessionEndRecord, AdmitRecord, EventRecord,
-                 PassRenewedRecord, CounterFloorRecord, RoomSnapshotRecord>;
+                 PassRenewedRecord, CounterFloorRecord, RoomSnapshotRecord, EventsRecord>;
 
 std::string encode_record(const LogRecord& record);
 core::Result<LogRecord> decode_record(std::string_view payload);

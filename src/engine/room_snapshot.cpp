@@ -176,7 +176,7 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
 
 RoomSnapshot take_snapshot(const std::string& name, const std::optional<core::Room>& room,
                            std::uint32_t last_epoch) {
-  RoomSnapshot s{name, last_epoch, std::nullopt, {}};
+  RoomSnapshot s{name, last_epoch, std::nullopt, {}, 0, 0, {}};
   if (room) {
     s.settings = room->settings();
     s.image = room->image();
@@ -185,7 +185,14 @@ RoomSnapshot take_snapshot(const std::string& name, const std::optional<core::Ro
 }
 
 RoomSnapshotRecord snapshot_record(const RoomSnapshot& s) {
-  RoomSnapshotRecord r{s.name, s.last_epoch, s.settings.has_value(), {}, {}};
+  RoomSnapshotRecord r{s.name,
+                       s.last_epoch,
+                       s.settings.has_value(),
+                       {},
+                       {},
+                       s.last_event_seq,
+                       s.kept_events.empty() ? 0 : s.kept_first_seq,
+                       s.kept_events};
   if (s.settings) {
     // The log keeps OIDC client secrets (it restores the room), as a put record does.
     r.settings_json = boost::json::serialize(

@@ -6,11 +6,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/room.hpp"
 #include "core/room_image.hpp"
 #include "engine/log_records.hpp"
+#include "ops/stored_event.hpp"
 
 namespace waitroom::engine {
 
@@ -24,10 +26,15 @@ struct RoomSnapshot {
   std::uint32_t last_epoch = 0;
   std::optional<core::RoomSettings> settings;  // nullopt: the room was deleted
   core::RoomImage image;
+  // The room's feed: its last event number, and the events still kept, from kept_first_seq.
+  std::uint64_t last_event_seq = 0;
+  std::uint64_t kept_first_seq = 0;
+  std::vector<ops::StoredEvent> kept_events;
 };
 RoomSnapshot take_snapshot(const std::string& name, const std::optional<core::Room>& room,
                            std::uint32_t last_epoch);
-// The record of a snapshot: the room (none after a delete) and the highest epoch its name had.
+// The record of a snapshot: the room (none after a delete), the highest epoch its name had, and
+// its feed.
 RoomSnapshotRecord snapshot_record(const RoomSnapshot& snapshot);
 RoomSnapshotRecord snapshot_record(const std::string& name, const std::optional<core::Room>& room,
                                    std::uint32_t last_epoch);

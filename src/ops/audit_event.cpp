@@ -4,8 +4,12 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
 #include <chrono>
 #include <random>
+
+#include "ops/stored_event.hpp"
 
 namespace waitroom::ops {
 
@@ -56,14 +60,27 @@ std::string format_rfc3339_ms(std::int64_t time_ms) {
 
 boost::json::object event_json(const Event& event) {
   boost::json::object out;
-  out.reserve(6);
+  out.reserve(7);
   out["id"] = event.id;
+  if (event.seq != 0) out["seq"] = event.seq;
   out["type"] = event.type;
   out["room"] = event.room;
   out["time"] = format_rfc3339_ms(event.time_ms);
   out["time_ms"] = event.time_ms;
   out["data"] = event.data;
   return out;
+}
+
+void append_event_json(std::string& out, std::string_view room, std::uint64_t seq,
+                       const StoredEvent& event) {
+  const auto quoted = [](std::string_view text) {
+    return boost::json::serialize(boost::json::string(text));
+  };
+  out += fmt::format(R"({{"id":{},"seq":{},"type":{},"room":{},"time":"{}","time_ms":{},"data":)",
+                     quoted(event.id), seq, quoted(event.type), quoted(room),
+                     format_rfc3339_ms(event.time_ms), event.time_ms);
+  out += event.data_json.empty() ? "{}" : event.data_json;
+  out += '}';
 }
 
 }  // namespace waitroom::ops

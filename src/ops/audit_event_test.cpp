@@ -5,7 +5,7 @@
 #include <boost/json.hpp>
 #include <set>
 
-#include "ops/event_bus.hpp"
+#include "ops/stored_event.hpp"
 
 namespace waitroom::ops {
 namespace {
@@ -43,7 +43,7 @@ TEST(Event, FormatsRfc3339UtcWithMilliseconds) {
 }
 
 TEST(Event, JsonCarriesEveryField) {
-  Event e{"id-1", "room.reset", "sale", 1'700'000'000'123, {{"epoch", 3}}};
+  Event e{"id-1", "room.reset", "sale", 1'700'000'000'123, {{"epoch", 3}}, 0};
   const boost::json::object j = event_json(e);
   EXPECT_EQ(j.size(), 6u);
   EXPECT_EQ(j.at("id"), "id-1");
@@ -54,31 +54,14 @@ TEST(Event, JsonCarriesEveryField) {
   EXPECT_EQ(j.at("data").as_object().at("epoch").as_int64(), 3);
 }
 
-class RecordingSink final : public EventSink {
- public:
-  void publish(const Event& event) override { types.push_back(event.type); }
-  std::vector<std::string> types;
-};
-
-TEST(EventBus, FansOutToEverySinkInOrder) {
-  EventBus bus;
-  EXPECT_TRUE(bus.empty());
-  auto a = std::make_shared<RecordingSink>();
-  auto b = std::make_shared<RecordingSink>();
-  bus.add(a);
-  bus.add(nullptr);  // ignored
-  bus.add(b);
-  EXPECT_FALSE(bus.empty());
-  bus.publish(Event{"1", "x", "r", 0, {}});
-  bus.publish(Event{"2", "y", "r", 0, {}});
-  EXPECT_EQ(a->types, (std::vector<std::string>{"x", "y"}));
-  EXPECT_EQ(b->types, (std::vector<std::string>{"x", "y"}));
-}
-
-TEST(EventBus, EmptyBusAcceptsEvents) {
-  EventBus bus;
-  bus.publish(Event{"1", "x", "r", 0, {}});
-  EXPECT_TRUE(bus.empty());
+TEST(Event, NumberedJsonHasItsSeqAndStoredEventsSayTheSame) {
+  Event e{"id-2", "ticket.issued", "sa\"le", 1'700'000'000'123, {{"position", 5}}, 42};
+  const boost::json::object j = event_json(e);
+  EXPECT_EQ(j.at("seq").as_uint64(), 42u);
+  std::string text;
+  append_event_json(text, e.room, e.seq,
+                    StoredEvent{e.id, e.type, e.time_ms, boost::json::serialize(e.data)});
+  EXPECT_EQ(boost::json::parse(text), boost::json::value(j));
 }
 
 }  // namespace

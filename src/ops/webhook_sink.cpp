@@ -66,11 +66,11 @@ std::string escape_label_value(std::string_view value) {
   return out;
 }
 
-std::string batch_body(const std::vector<Event>& batch) {
+std::string batch_body(const std::vector<const FedEvent*>& batch) {
   std::string body = R"({"events":[)";
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (i > 0) body += ',';
-    body += boost::json::serialize(event_json(batch[i]));
+    append_event_json(body, batch[i]->room, batch[i]->seq, batch[i]->event);
   }
   body += "]}";
   return body;
@@ -95,9 +95,11 @@ constexpr Family kFamilies[] = {
     {"waitroom_webhook_delivery_failures_total", "counter",
      "Webhook delivery attempts that failed and will be retried.", &WebhookStats::failures},
     {"waitroom_webhook_events_dropped_total", "counter",
-     "Events dropped because the webhook queue was full.", &WebhookStats::dropped},
+     "Events let go before delivery because a room's undelivered events passed "
+     "webhook_max_lag_mb.",
+     &WebhookStats::dropped},
     {"waitroom_webhook_queue_depth", "gauge",
-     "Events waiting for webhook delivery, including the batch in flight.",
+     "Events the store keeps for this webhook that it has not acknowledged yet.",
      &WebhookStats::queue_depth},
 };
 
@@ -150,7 +152,16 @@ std::string webhook_signature(std::string_view secret, std::string_view timestam
   return out;
 }
 
-core::Result<std::unique_ptr<WebhookSink>> WebhookSink::create(WebhookConfig config) {
+std::string webhook_reader_key(std::string_view display_url, std::size_t same_url_before) {
+  std::string key(display_url);
+  if (same_url_before > 0) key += "#" + std::to_string(same_url_before + 1);
+  return key;
+}
+
+core::Result<std::unique_ptr<WebhookSink>> WebhookSink::create(WebhookConfig config,
+                                                               EventFeed& feed,
+                                                               FeedCursors& cursors,
+                                                               std::size_t same_url_before) {
   if (auto ok = check_webhook_config(config); !ok)
     return fail(ok.error().code, "webhook " + ok.error().detail);
   auto url = parse_url(config.url);
@@ -162,8 +173,14 @@ core::Result<std::unique_ptr<WebhookSink>> WebhookSink::create(WebhookConfig con
                                          .ca_file = config.ca_file,
                                          .max_body_bytes = kMaxResponseBodyBytes});
   if (!client) return fail(ErrorCode::bad_request, "webhook " + client.error());
-  std::unique_ptr<WebhookSink> sink(
-      new WebhookSink(std::move(config), std::move(authorization), std::move(*client)));
+  std::string key = webhook_reader_key((*client)->url().display, same_url_before);
+  std::unique_ptr<WebhookSink> sink(new WebhookSink(std::move(config), std::move(authorization),
+                                                    std::move(*client), feed, cursors,
+                                                    std::move(key)));
+  // Placed before anything else happens: a new sink starts at the newest event, and an event the
+  // caller makes next must not slip in before that. (If the positions cannot be read now, the
+  // delivery thread keeps trying.)
+  (void)sink->try_position();
   try {
     sink->thread_ = std::thread([s = sink.get()] { s->run(); });
   } catch (const std::system_error& e) {
@@ -174,11 +191,16 @@ core::Result<std::unique_ptr<WebhookSink>> WebhookSink::create(WebhookConfig con
 }
 
 WebhookSink::WebhookSink(WebhookConfig config, std::string authorization,
-                         std::unique_ptr<net::HttpClient> client)
+                         std::unique_ptr<net::HttpClient> client, EventFeed& feed,
+                         FeedCursors& cursors, std::string key)
     : config_(std::move(config)),
       display_url_(client->url().display),
       authorization_(std::move(authorization)),
-      client_(std::move(client)) {}
+      client_(std::move(client)),
+      feed_(feed),
+      cursors_(cursors),
+      key_(std::move(key)),
+      reader_(feed.add_reader(key_)) {}
 
 WebhookSink::~WebhookSink() { stop(); }
 
@@ -187,42 +209,33 @@ bool WebhookSink::wanted(std::string_view type) const {
   return std::find(config_.types.begin(), config_.types.end(), type) != config_.types.end();
 }
 
-void WebhookSink::publish(const Event& event) {
-  if (!wanted(event.type)) return;
-  Event copy = event;  // before taking the lock, so producers hold it only for the push
-  bool was_idle = false;
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || queue_.size() + in_flight_ >= config_.max_queue) {
-      dropped_.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    was_idle = queue_.empty() && in_flight_ == 0;
-    queue_.push_back(std::move(copy));
-    depth_.store(queue_.size() + in_flight_, std::memory_order_relaxed);
-  }
-  // The delivery thread only sleeps on wake_ for events when it has nothing at all to do.
-  if (was_idle) wake_.notify_one();
-}
-
 void WebhookSink::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
+  feed_.wake();  // a next() waiting for events looks again, and sees stopping_
   client_->abort();
   if (thread_.joinable()) thread_.join();
 }
 
 bool WebhookSink::wait_idle(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::unique_lock lock(mutex_);
-  return idle_.wait_for(lock, timeout, [&] { return queue_.empty() && in_flight_ == 0; });
+  for (;;) {
+    if (!in_flight_ && feed_.backlog(reader_) == 0) return true;
+    // Woken by each acknowledged batch; polled besides, as events may arrive and leave meanwhile.
+    idle_.wait_until(
+        lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(20)));
+    if (std::chrono::steady_clock::now() >= deadline)
+      return !in_flight_ && feed_.backlog(reader_) == 0;
+  }
 }
 
 WebhookStats WebhookSink::stats() const {
   return {delivered_.load(std::memory_order_relaxed), failures_.load(std::memory_order_relaxed),
-          dropped_.load(std::memory_order_relaxed), depth_.load(std::memory_order_relaxed)};
+          dropped_.load(std::memory_order_relaxed), feed_.backlog(reader_)};
 }
 
 void WebhookSink::write_metrics(std::string& out) const {
@@ -243,31 +256,104 @@ void write_webhook_metrics(std::string& out, std::span<const WebhookSink* const>
   }
 }
 
-void WebhookSink::run() {
-  std::vector<Event> batch;
-  while (true) {
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      // The batch leaves the queue but still counts against max_queue until it is delivered.
-      const auto n = static_cast<std::ptrdiff_t>(std::min(queue_.size(), config_.max_batch));
-      batch.assign(std::make_move_iterator(queue_.begin()),
-                   std::make_move_iterator(queue_.begin() + n));
-      queue_.erase(queue_.begin(), queue_.begin() + n);
-      in_flight_ = batch.size();
-    }
-    note_drops();
-    if (!deliver(batch_body(batch))) return;
-    delivered_.fetch_add(batch.size(), std::memory_order_relaxed);
-    batch.clear();
-    {
-      std::lock_guard lock(mutex_);
-      in_flight_ = 0;
-      depth_.store(queue_.size(), std::memory_order_relaxed);
-      if (queue_.empty()) idle_.notify_all();
-    }
+// How often a sink that does not deliver (another process does) follows the saved positions, and
+// how long a delivering one waits for events before it looks whether it still leads.
+constexpr auto kFollowEvery = std::chrono::seconds(1);
+// Positions are saved at most this often while events keep coming (and at once when the sink
+// catches up): a crash re-sends at most what was delivered since.
+constexpr auto kSaveEvery = std::chrono::milliseconds(200);
+
+bool WebhookSink::pause(std::chrono::milliseconds d) {
+  std::unique_lock lock(mutex_);
+  return wake_.wait_for(lock, d, [&] { return stopping_.load(); });
+}
+
+core::Result<void> WebhookSink::try_position() {
+  auto loaded = cursors_.load(key_);
+  if (!loaded) return std::unexpected(loaded.error());
+  feed_.set_positions(reader_, loaded->value_or(FeedPositions{}), !loaded->has_value());
+  // A new sink's place is saved at once: after a crash it continues from there, and does not
+  // start afresh at the newest events (skipping what it had not delivered).
+  if (!loaded->has_value()) {
+    unsaved_ = true;
+    save_positions();
   }
+  positioned_ = true;
+  return {};
+}
+
+bool WebhookSink::position() {
+  std::uint64_t failed = 0;
+  while (!stopping_) {
+    auto positioned = try_position();
+    if (positioned) return true;
+    if (failed++ == 0)
+      ops::log_warn("webhook: cannot read where its delivery stands; retrying",
+                    {{"url", display_url_}, {"error", positioned.error().detail}});
+    if (pause(kFollowEvery)) return false;
+  }
+  return false;
+}
+
+void WebhookSink::follow() {
+  auto loaded = cursors_.load(key_);
+  if (loaded && *loaded) feed_.saved(reader_, **loaded);
+}
+
+void WebhookSink::save_positions() {
+  if (!unsaved_) return;
+  const FeedPositions positions = feed_.positions(reader_);
+  if (auto saved = cursors_.save(key_, positions); !saved) {
+    // Kept in memory and saved with the next batch; meanwhile the feed keeps the events.
+    ops::log_warn("webhook: cannot save where its delivery stands",
+                  {{"url", display_url_}, {"error", saved.error().detail}});
+    return;
+  }
+  feed_.saved(reader_, positions);
+  unsaved_ = false;
+  saved_at_ = std::chrono::steady_clock::now();
+}
+
+void WebhookSink::run() {
+  if (!positioned_ && !position()) return;
+  while (!stopping_) {
+    if (!cursors_.lead(key_)) {
+      save_positions();
+      follow();
+      if (pause(kFollowEvery)) break;
+      continue;
+    }
+    EventFeed::Pull pull = feed_.next(reader_, config_.max_batch, kFollowEvery);
+    if (stopping_) break;
+    note_missed(pull.missed);
+    if (pull.events.empty()) {
+      save_positions();
+      continue;
+    }
+    std::vector<const FedEvent*> batch;
+    for (const FedEvent& e : pull.events)
+      if (wanted(e.event.type)) batch.push_back(&e);
+    if (!batch.empty()) {
+      {
+        std::lock_guard lock(mutex_);
+        in_flight_ = true;
+      }
+      const bool delivered = deliver(batch_body(batch));
+      if (delivered) delivered_.fetch_add(batch.size(), std::memory_order_relaxed);
+      {
+        std::lock_guard lock(mutex_);
+        in_flight_ = false;
+      }
+      if (!delivered) break;  // stopped meanwhile: not acknowledged, sent again after a restart
+    }
+    feed_.acknowledge(reader_, pull.events);
+    unsaved_ = true;
+    if (pull.events.size() < config_.max_batch ||
+        std::chrono::steady_clock::now() - saved_at_ >= kSaveEvery)
+      save_positions();
+    idle_.notify_all();
+  }
+  save_positions();
 }
 
 bool WebhookSink::deliver(std::string body) {
@@ -302,7 +388,6 @@ bool WebhookSink::deliver(std::string body) {
                      {"error", answer ? "HTTP " + std::to_string(answer->status)
                                       : answer.error().message()}});
     }
-    note_drops();
     std::unique_lock lock(mutex_);
     if (wake_.wait_for(lock, backoff, [&] { return stopping_.load(); })) return false;
     backoff = std::min(backoff * 2, backoff_max);
@@ -310,13 +395,12 @@ bool WebhookSink::deliver(std::string body) {
   return false;
 }
 
-void WebhookSink::note_drops() {
-  const std::uint64_t dropped = dropped_.load(std::memory_order_relaxed);
-  if (dropped == dropped_logged_) return;
-  ops::log_warn("webhook queue full; events dropped", {{"url", display_url_},
-                                                       {"dropped", dropped - dropped_logged_},
-                                                       {"max_queue", config_.max_queue}});
-  dropped_logged_ = dropped;
+void WebhookSink::note_missed(std::uint64_t missed) {
+  if (missed == 0) return;
+  dropped_.fetch_add(missed, std::memory_order_relaxed);
+  ops::log_warn(
+      "webhook fell behind by more than webhook_max_lag_mb; the oldest events were let go",
+      {{"url", display_url_}, {"dropped", missed}});
 }
 
 }  // namespace waitroom::ops

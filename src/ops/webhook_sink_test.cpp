@@ -2,16 +2,20 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
 
+#include "net/http_url.hpp"
+#include "ops/audit_event.hpp"
 #include "testing/temp_dir.hpp"
 #include "testing/test_certificates.hpp"
 #include "testing/test_http_server.hpp"
@@ -133,18 +137,62 @@ WebhookConfig config_for(std::string url) {
   return config;
 }
 
-std::unique_ptr<WebhookSink> make_sink(WebhookConfig config) {
-  auto sink = WebhookSink::create(std::move(config));
+// Positions kept in memory, as the data dir's files or Redis would keep them.
+class MemoryCursors final : public FeedCursors {
+ public:
+  core::Result<std::optional<FeedPositions>> load(const std::string& reader) override {
+    std::lock_guard lock(mu_);
+    auto it = saved_.find(reader);
+    if (it == saved_.end()) return std::nullopt;
+    return it->second;
+  }
+  core::Result<void> save(const std::string& reader, const FeedPositions& positions) override {
+    std::lock_guard lock(mu_);
+    saved_[reader] = positions;
+    return {};
+  }
+  bool lead(const std::string&) override { return leads.load(); }
+  FeedPositions saved(const std::string& reader) {
+    std::lock_guard lock(mu_);
+    return saved_[reader];
+  }
+  void put(const std::string& reader, FeedPositions positions) {
+    std::lock_guard lock(mu_);
+    saved_[reader] = std::move(positions);
+  }
+  std::atomic<bool> leads{true};
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, FeedPositions> saved_;
+};
+
+// What a store does: numbers each room's events and adds them to the feed once committed.
+class Events {
+ public:
+  explicit Events(std::uint64_t max_room_bytes = 1 << 30) : feed(max_room_bytes) {}
+  void publish(const Event& e) {
+    feed.add(e.room, ++next_[e.room],
+             {StoredEvent{e.id, e.type, e.time_ms, boost::json::serialize(e.data)}});
+  }
+  EventFeed feed;
+  MemoryCursors cursors;
+
+ private:
+  std::map<std::string, std::uint64_t> next_;
+};
+
+// A sink that delivers from the start of every room (as if it had saved positions before).
+std::unique_ptr<WebhookSink> make_sink(Events& events, WebhookConfig config) {
+  events.cursors.put(webhook_reader_key(net::parse_http_url(config.url)->display, 0), {});
+  auto sink = WebhookSink::create(std::move(config), events.feed, events.cursors);
   EXPECT_TRUE(sink) << sink.error().detail;
   return sink ? std::move(*sink) : nullptr;
 }
 
 Event numbered(std::int64_t seq, std::string type = "ticket.admitted") {
-  return Event{new_event_id(),
-               std::move(type),
-               "room" + std::to_string(seq % 3),
-               1'700'000'000'000 + seq,
-               {{"seq", seq}}};
+  return Event{new_event_id(),          std::move(type), "room" + std::to_string(seq % 3),
+               1'700'000'000'000 + seq, {{"seq", seq}},  0};
 }
 
 std::vector<std::int64_t> seqs_of(const Received& r) {
@@ -155,21 +203,25 @@ std::vector<std::int64_t> seqs_of(const Received& r) {
   return out;
 }
 
-// Every event 0..n-1 once and in order; a batch may only repeat as a whole, right after itself.
+// Every event 0..n-1 once, each room's in order (event i is room i % 3's); a batch may only
+// repeat as a whole, right after itself.
 void expect_in_order(const std::vector<Received>& accepted, std::int64_t n) {
-  std::int64_t next = 0;
+  std::map<std::int64_t, std::int64_t> next_of_room;  // room -> its next event
   std::vector<std::int64_t> previous;
+  std::int64_t seen = 0;
   for (const Received& r : accepted) {
     const auto batch = seqs_of(r);
     ASSERT_FALSE(batch.empty());
-    if (batch.front() < next) {
-      EXPECT_EQ(batch, previous) << "only a whole batch may be delivered again";
-      continue;
+    if (batch == previous) continue;  // sent again: its 2xx was lost
+    for (const auto seq : batch) {
+      auto [it, added] = next_of_room.try_emplace(seq % 3, seq % 3);
+      ASSERT_EQ(seq, it->second) << "room " << seq % 3;
+      it->second += 3;
+      ++seen;
     }
-    for (const auto seq : batch) ASSERT_EQ(seq, next++);
     previous = batch;
   }
-  EXPECT_EQ(next, n);
+  EXPECT_EQ(seen, n);
 }
 
 std::string url_of(const Receiver& r, std::string_view path = "/hook") {
@@ -179,8 +231,9 @@ std::string url_of(const Receiver& r, std::string_view path = "/hook") {
 // ---------------------------------------------------------------------------------------------
 
 TEST(WebhookSink, CreateRefusesBadConfigNamingTheField) {
-  auto error_of = [](WebhookConfig c) {
-    auto sink = WebhookSink::create(std::move(c));
+  Events events;
+  auto error_of = [&events](WebhookConfig c) {
+    auto sink = WebhookSink::create(std::move(c), events.feed, events.cursors);
     return sink ? std::string("(created)") : sink.error().detail;
   };
   WebhookConfig c = config_for("ftp://example.com/");
@@ -207,13 +260,14 @@ TEST(WebhookSink, SignatureIsHmacSha256OfTimestampDotBody) {
 }
 
 TEST(WebhookSink, DeliversSignedBatchesInOrderOverOneConnection) {
+  Events events;
   Receiver receiver;
   auto config = config_for(url_of(receiver, "/hook?x=1"));
   config.max_batch = 10;
-  auto sink = make_sink(config);
+  auto sink = make_sink(events, config);
   ASSERT_TRUE(sink);
   constexpr int kEvents = 95;
-  for (int i = 0; i < kEvents; ++i) sink->publish(numbered(i));
+  for (int i = 0; i < kEvents; ++i) events.publish(numbered(i));
   ASSERT_TRUE(sink->wait_idle(2s));
 
   const auto accepted = receiver.accepted();
@@ -232,9 +286,11 @@ TEST(WebhookSink, DeliversSignedBatchesInOrderOverOneConnection) {
   }
   expect_in_order(accepted, kEvents);
   const auto first = boost::json::parse(accepted[0].body).at("events").at(0).as_object();
+  const std::int64_t seq = first.at("data").at("seq").as_int64();
   EXPECT_EQ(first.at("type"), "ticket.admitted");
-  EXPECT_EQ(first.at("room"), "room0");
-  EXPECT_EQ(first.at("time"), "2023-11-14T22:13:20.000Z");
+  EXPECT_EQ(first.at("room").as_string(), "room" + std::to_string(seq % 3));
+  EXPECT_EQ(first.at("seq").as_int64(), seq / 3 + 1);  // the room's first, second, ... event
+  EXPECT_EQ(first.at("time_ms").as_int64(), 1'700'000'000'000 + seq);
   EXPECT_EQ(first.at("id").as_string().size(), 36u);
 
   EXPECT_EQ(receiver.connections(), 1);  // kept alive between batches
@@ -246,14 +302,15 @@ TEST(WebhookSink, DeliversSignedBatchesInOrderOverOneConnection) {
 }
 
 TEST(WebhookSink, RetriesTheSameBatchThroughErrorAnswers) {
+  Events events;
   Receiver receiver;
   receiver.fail_next(3, 503);
-  auto sink = make_sink(config_for(url_of(receiver)));
+  auto sink = make_sink(events, config_for(url_of(receiver)));
   ASSERT_TRUE(sink);
-  for (int i = 0; i < 30; ++i) sink->publish(numbered(i));
+  for (int i = 0; i < 30; ++i) events.publish(numbered(i));
   ASSERT_TRUE(sink->wait_idle(2s));
   receiver.fail_next(2, 400);  // a 4xx is retried too: the receiver may be fixed
-  for (int i = 30; i < 60; ++i) sink->publish(numbered(i));
+  for (int i = 30; i < 60; ++i) events.publish(numbered(i));
   ASSERT_TRUE(sink->wait_idle(2s));
 
   const auto all = receiver.requests();
@@ -268,15 +325,16 @@ TEST(WebhookSink, RetriesTheSameBatchThroughErrorAnswers) {
 }
 
 TEST(WebhookSink, DeliversEverythingInOrderOnceTheReceiverComesBack) {
+  Events events;
   const std::uint16_t port = free_port();
-  auto sink = make_sink(config_for("http://127.0.0.1:" + std::to_string(port) + "/"));
+  auto sink = make_sink(events, config_for("http://127.0.0.1:" + std::to_string(port) + "/"));
   ASSERT_TRUE(sink);
-  for (int i = 0; i < 40; ++i) sink->publish(numbered(i));
+  for (int i = 0; i < 40; ++i) events.publish(numbered(i));
   ASSERT_TRUE(wait_until([&] { return sink->stats().failures >= 3; }));
   EXPECT_EQ(sink->stats().queue_depth, 40u);
 
   Receiver receiver(port);
-  for (int i = 40; i < 80; ++i) sink->publish(numbered(i));
+  for (int i = 40; i < 80; ++i) events.publish(numbered(i));
   ASSERT_TRUE(sink->wait_idle(2s));
   expect_in_order(receiver.accepted(), 80);
   EXPECT_EQ(sink->stats().delivered, 80u);
@@ -284,13 +342,14 @@ TEST(WebhookSink, DeliversEverythingInOrderOnceTheReceiverComesBack) {
 }
 
 TEST(WebhookSink, TimesOutASilentReceiverAndReconnects) {
+  Events events;
   Receiver receiver;
   receiver.ignore_next(1);
   auto config = config_for(url_of(receiver));
   config.timeout_ms = 150;
-  auto sink = make_sink(config);
+  auto sink = make_sink(events, config);
   ASSERT_TRUE(sink);
-  for (int i = 0; i < 5; ++i) sink->publish(numbered(i));
+  for (int i = 0; i < 5; ++i) events.publish(numbered(i));
   ASSERT_TRUE(sink->wait_idle(2s));
   expect_in_order(receiver.accepted(), 5);
   EXPECT_EQ(sink->stats().failures, 1u);
@@ -298,12 +357,13 @@ TEST(WebhookSink, TimesOutASilentReceiverAndReconnects) {
 }
 
 TEST(WebhookSink, ReplacesAKeptAliveConnectionTheReceiverClosedWithoutCountingAFailure) {
+  Events events;
   Receiver receiver;
   receiver.close_after_answer();
-  auto sink = make_sink(config_for(url_of(receiver)));
+  auto sink = make_sink(events, config_for(url_of(receiver)));
   ASSERT_TRUE(sink);
   for (int i = 0; i < 4; ++i) {
-    sink->publish(numbered(i));
+    events.publish(numbered(i));
     ASSERT_TRUE(sink->wait_idle(2s));
     std::this_thread::sleep_for(5ms);  // let the receiver's close arrive
   }
@@ -313,12 +373,13 @@ TEST(WebhookSink, ReplacesAKeptAliveConnectionTheReceiverClosedWithoutCountingAF
 }
 
 TEST(WebhookSink, SkipsInterimResponses) {
+  Events events;
   Receiver receiver;
   receiver.send_early_hints();
-  auto sink = make_sink(config_for(url_of(receiver)));
+  auto sink = make_sink(events, config_for(url_of(receiver)));
   ASSERT_TRUE(sink);
   for (int i = 0; i < 3; ++i) {
-    sink->publish(numbered(i));
+    events.publish(numbered(i));
     ASSERT_TRUE(sink->wait_idle(2s));
   }
   expect_in_order(receiver.accepted(), 3);
@@ -327,53 +388,128 @@ TEST(WebhookSink, SkipsInterimResponses) {
 }
 
 TEST(WebhookSink, DeliversOnlyTheConfiguredTypes) {
+  Events events;
   Receiver receiver;
   auto config = config_for(url_of(receiver));
   config.types = {"room.reset", "room.paused"};
-  auto sink = make_sink(config);
+  auto sink = make_sink(events, config);
   ASSERT_TRUE(sink);
-  sink->publish(numbered(0, "ticket.admitted"));
-  sink->publish(numbered(0, "room.reset"));
-  sink->publish(numbered(1, "ticket.admitted"));
-  sink->publish(numbered(1, "room.paused"));
+  events.publish(numbered(0, "ticket.admitted"));
+  events.publish(numbered(0, "room.reset"));
+  events.publish(numbered(1, "ticket.admitted"));
+  events.publish(numbered(1, "room.paused"));
   ASSERT_TRUE(sink->wait_idle(2s));
   expect_in_order(receiver.accepted(), 2);
   EXPECT_EQ(sink->stats().delivered, 2u);
 }
 
 TEST(WebhookSink, SendsUrlUserinfoAsBasicAuth) {
+  Events events;
   Receiver receiver;
   auto sink = make_sink(
-      config_for("http://user:pa%40ss@127.0.0.1:" + std::to_string(receiver.port()) + "/"));
+      events, config_for("http://user:pa%40ss@127.0.0.1:" + std::to_string(receiver.port()) + "/"));
   ASSERT_TRUE(sink);
-  sink->publish(numbered(0));
+  events.publish(numbered(0));
   ASSERT_TRUE(sink->wait_idle(2s));
   ASSERT_EQ(receiver.accepted().size(), 1u);
   EXPECT_EQ(receiver.accepted()[0].authorization, "Basic dXNlcjpwYUBzcw==");  // user:pa@ss
 }
 
-TEST(WebhookSink, CountsDropsWhenTheQueueIsFull) {
-  auto config = config_for("http://127.0.0.1:" + std::to_string(free_port()) + "/");
-  config.max_queue = 10;
+TEST(WebhookSink, CountsWhatTheFeedLetGoBeforeItWasDelivered) {
+  const std::uint64_t event_bytes =
+      StoredEvent{new_event_id(), "ticket.admitted", 0, R"({"seq":10})"}.bytes();
+  Events events(10 * event_bytes);  // a room keeps 10 such events
+  for (int i = 0; i < 25; ++i) {
+    Event e = numbered(i + 10);  // two-digit data, so each takes event_bytes
+    e.room = "r";
+    events.publish(e);
+  }
+  Receiver receiver;
+  auto config = config_for(url_of(receiver));
   config.max_batch = 4;
-  auto sink = make_sink(config);
+  auto sink = make_sink(events, config);
   ASSERT_TRUE(sink);
-  for (int i = 0; i < 25; ++i) sink->publish(numbered(i));
-  // The batch in flight still counts against max_queue: memory stays bounded by it.
+  ASSERT_TRUE(sink->wait_idle(2s));
+  std::vector<std::int64_t> got;
+  for (const Received& r : receiver.accepted())
+    for (auto seq : seqs_of(r)) got.push_back(seq);
+  std::vector<std::int64_t> last_ten;
+  for (int i = 15; i < 25; ++i) last_ten.push_back(i + 10);
+  EXPECT_EQ(got, last_ten);
   EXPECT_EQ(sink->stats().dropped, 15u);
-  EXPECT_EQ(sink->stats().queue_depth, 10u);
-  sink->stop();
-  sink->publish(numbered(25));
-  EXPECT_EQ(sink->stats().dropped, 16u);
+  EXPECT_EQ(sink->stats().delivered, 10u);
+}
+
+TEST(WebhookSink, ContinuesAfterARestartFromItsSavedPlace) {
+  Receiver receiver;
+  MemoryCursors cursors;  // outlives both "processes"
+  const std::string key = webhook_reader_key(url_of(receiver), 0);
+  {
+    Events before;
+    auto sink = WebhookSink::create(config_for(url_of(receiver)), before.feed, cursors);
+    ASSERT_TRUE(sink);
+    ASSERT_TRUE(wait_until([&] { return cursors.load(key).value().has_value(); }));
+    for (int i = 0; i < 9; ++i) before.publish(numbered(i));
+    ASSERT_TRUE((*sink)->wait_idle(2s));
+    (*sink)->stop();
+  }
+  // A sink never seen before started at the newest events: 0..8 came after it, all delivered.
+  expect_in_order(receiver.accepted(), 9);
+  EXPECT_EQ(cursors.saved(key), (FeedPositions{{"room0", 3}, {"room1", 3}, {"room2", 3}}));
+
+  // The restarted store has the same events in its log, and more.
+  Events after;
+  for (int i = 0; i < 15; ++i) after.publish(numbered(i));
+  auto sink = WebhookSink::create(config_for(url_of(receiver)), after.feed, cursors);
+  ASSERT_TRUE(sink);
+  ASSERT_TRUE((*sink)->wait_idle(2s));
+  expect_in_order(receiver.accepted(), 15);  // 9..14 only: nothing twice
+  EXPECT_EQ((*sink)->stats().delivered, 6u);
+}
+
+TEST(WebhookSink, ANewSinkStartsAtTheNewestEvents) {
+  Events events;
+  for (int i = 0; i < 6; ++i) events.publish(numbered(i));
+  Receiver receiver;
+  auto sink = WebhookSink::create(config_for(url_of(receiver)), events.feed, events.cursors);
+  ASSERT_TRUE(sink);
+  // Its place is saved at once, so that a crash does not make it start afresh again.
+  ASSERT_TRUE(wait_until([&] {
+    return events.cursors.load(webhook_reader_key(url_of(receiver), 0)).value().has_value();
+  }));
+  for (int i = 6; i < 9; ++i) events.publish(numbered(i));
+  ASSERT_TRUE((*sink)->wait_idle(2s));
+  std::vector<std::int64_t> got;
+  for (const Received& r : receiver.accepted())
+    for (auto seq : seqs_of(r)) got.push_back(seq);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::int64_t>{6, 7, 8}));
+}
+
+TEST(WebhookSink, WhileAnotherProcessDeliversItFollowsTheSavedPlace) {
+  Events events;
+  Receiver receiver;
+  events.cursors.leads = false;
+  auto sink = make_sink(events, config_for(url_of(receiver)));
+  ASSERT_TRUE(sink);
+  for (int i = 0; i < 6; ++i) events.publish(numbered(i));
+  EXPECT_EQ(sink->stats().queue_depth, 6u);
+  // The delivering process saved its place past everything: this copy lets the events go.
+  events.cursors.put(sink->reader_key(), {{"room0", 2}, {"room1", 2}, {"room2", 2}});
+  ASSERT_TRUE(wait_until([&] { return sink->stats().queue_depth == 0; }, 3s));
+  std::uint64_t first = 0;
+  EXPECT_TRUE(events.feed.kept("room0", first).empty());
+  EXPECT_TRUE(receiver.requests().empty());
 }
 
 TEST(WebhookSink, StopIsPromptWhileBackingOff) {
+  Events events;
   auto config = config_for("http://127.0.0.1:" + std::to_string(free_port()) + "/");
   config.retry_min_ms = 5000;
   config.retry_max_ms = 5000;
-  auto sink = make_sink(config);
+  auto sink = make_sink(events, config);
   ASSERT_TRUE(sink);
-  sink->publish(numbered(0));
+  events.publish(numbered(0));
   ASSERT_TRUE(wait_until([&] { return sink->stats().failures >= 1; }));
   const auto start = std::chrono::steady_clock::now();
   sink.reset();  // the destructor stops
@@ -381,13 +517,14 @@ TEST(WebhookSink, StopIsPromptWhileBackingOff) {
 }
 
 TEST(WebhookSink, StopIsPromptWhileWaitingForAResponse) {
+  Events events;
   Receiver receiver;
   receiver.ignore_next(100);
   auto config = config_for(url_of(receiver));
   config.timeout_ms = 10000;
-  auto sink = make_sink(config);
+  auto sink = make_sink(events, config);
   ASSERT_TRUE(sink);
-  sink->publish(numbered(0));
+  events.publish(numbered(0));
   ASSERT_TRUE(wait_until([&] { return receiver.requests().size() >= 1; }));
   const auto start = std::chrono::steady_clock::now();
   sink->stop();
@@ -419,14 +556,15 @@ class BlackHole {
 };
 
 TEST(WebhookSink, ConnectTimesOutAndStopIsPromptWhileConnecting) {
+  Events events;
   BlackHole hole;
   auto config = config_for("http://127.0.0.1:" + std::to_string(hole.port()) + "/");
   config.timeout_ms = 100;
   config.retry_min_ms = 1;
   config.retry_max_ms = 1;
-  auto sink = make_sink(config);
+  auto sink = make_sink(events, config);
   ASSERT_TRUE(sink);
-  sink->publish(numbered(0));
+  events.publish(numbered(0));
   // A connect that hangs ends at timeout_ms and counts as a failure...
   ASSERT_TRUE(wait_until([&] { return sink->stats().failures >= 2; }));
   // ...and stop() does not wait for the one in progress.
@@ -438,8 +576,9 @@ TEST(WebhookSink, ConnectTimesOutAndStopIsPromptWhileConnecting) {
 }
 
 TEST(WebhookSink, MetricsHideCredentialsAndGroupFamilies) {
-  auto a = make_sink(config_for("http://user:pw@127.0.0.1:1/hook?token=abc"));
-  auto b = make_sink(config_for("https://127.0.0.1:2/b"));
+  Events events;
+  auto a = make_sink(events, config_for("http://user:pw@127.0.0.1:1/hook?token=abc"));
+  auto b = make_sink(events, config_for("https://127.0.0.1:2/b"));
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->display_url(), "http://127.0.0.1:1/hook");
 
@@ -452,7 +591,6 @@ TEST(WebhookSink, MetricsHideCredentialsAndGroupFamilies) {
             "waitroom_webhook_queue_depth{url=\"http://127.0.0.1:1/hook\"} 0\n");
 
   a->stop();
-  a->publish(numbered(0));
   std::string both;
   const WebhookSink* sinks[] = {a.get(), b.get()};
   write_webhook_metrics(both, sinks);
@@ -460,7 +598,7 @@ TEST(WebhookSink, MetricsHideCredentialsAndGroupFamilies) {
   EXPECT_EQ(both.find("token"), std::string::npos);
   const std::string dropped =
       "# TYPE waitroom_webhook_events_dropped_total counter\n"
-      "waitroom_webhook_events_dropped_total{url=\"http://127.0.0.1:1/hook\"} 1\n"
+      "waitroom_webhook_events_dropped_total{url=\"http://127.0.0.1:1/hook\"} 0\n"
       "waitroom_webhook_events_dropped_total{url=\"https://127.0.0.1:2/b\"} 0\n";
   EXPECT_NE(both.find(dropped), std::string::npos) << both;
   std::size_t type_lines = 0;
@@ -493,14 +631,15 @@ class WebhookSinkTls : public ::testing::Test {
 };
 
 TEST_F(WebhookSinkTls, DeliversToAReceiverWhoseCertificateVerifies) {
+  Events events;
   use_certificate("DNS:localhost,IP:127.0.0.1");
   Receiver receiver(0, server_tls_);
   // By name: SNI and a DNS name check; "localhost" may resolve to ::1 first, which is refused.
   auto config = config_for("https://localhost:" + std::to_string(receiver.port()) + "/tls");
   config.ca_file = ca_file_.string();
-  auto sink = make_sink(config);
+  auto sink = make_sink(events, config);
   ASSERT_TRUE(sink);
-  for (int i = 0; i < 20; ++i) sink->publish(numbered(i));
+  for (int i = 0; i < 20; ++i) events.publish(numbered(i));
   ASSERT_TRUE(sink->wait_idle(2s));
   expect_in_order(receiver.accepted(), 20);
   EXPECT_EQ(receiver.accepted()[0].target, "/tls");
@@ -509,34 +648,37 @@ TEST_F(WebhookSinkTls, DeliversToAReceiverWhoseCertificateVerifies) {
 
   // By address: no SNI, the certificate's IP entry is checked.
   config.url = "https://127.0.0.1:" + std::to_string(receiver.port()) + "/ip";
-  auto by_ip = make_sink(config);
+  auto by_ip = make_sink(events, config);
   ASSERT_TRUE(by_ip);
-  by_ip->publish(numbered(0));
+  events.publish(numbered(0));
   ASSERT_TRUE(by_ip->wait_idle(2s));
   EXPECT_EQ(receiver.accepted().back().target, "/ip");
   EXPECT_EQ(by_ip->stats().failures, 0u);
 }
 
 TEST_F(WebhookSinkTls, RefusesACertificateItDoesNotTrust) {
+  Events events;
   use_certificate("DNS:localhost,IP:127.0.0.1");
   Receiver receiver(0, server_tls_);
   // The system's CAs never signed the test certificate.
-  auto sink = make_sink(config_for("https://127.0.0.1:" + std::to_string(receiver.port()) + "/"));
+  auto sink =
+      make_sink(events, config_for("https://127.0.0.1:" + std::to_string(receiver.port()) + "/"));
   ASSERT_TRUE(sink);
-  sink->publish(numbered(0));
+  events.publish(numbered(0));
   ASSERT_TRUE(wait_until([&] { return sink->stats().failures >= 2; }));
   EXPECT_EQ(sink->stats().delivered, 0u);
   EXPECT_TRUE(receiver.requests().empty());
 }
 
 TEST_F(WebhookSinkTls, RefusesACertificateForAnotherName) {
+  Events events;
   use_certificate("DNS:elsewhere.example");  // trusted, but not issued for 127.0.0.1
   Receiver receiver(0, server_tls_);
   auto config = config_for("https://127.0.0.1:" + std::to_string(receiver.port()) + "/");
   config.ca_file = ca_file_.string();
-  auto sink = make_sink(config);
+  auto sink = make_sink(events, config);
   ASSERT_TRUE(sink);
-  sink->publish(numbered(0));
+  events.publish(numbered(0));
   ASSERT_TRUE(wait_until([&] { return sink->stats().failures >= 1; }));
   EXPECT_EQ(sink->stats().delivered, 0u);
   EXPECT_TRUE(receiver.requests().empty());

@@ -14,7 +14,8 @@
 #include "core/room.hpp"
 #include "engine/effects.hpp"
 #include "engine/room_ops.hpp"
-#include "ops/event_sink.hpp"
+#include "engine/room_snapshot.hpp"
+#include "ops/event_feed.hpp"
 #include "store/compactor.hpp"
 
 namespace waitroom::store {
@@ -88,14 +89,27 @@ class RoomStorage {
   // The storage's own lines of /metrics (Prometheus text), if it has any.
   virtual void render_metrics(std::string& /*out*/) const {}
 
-  // Where audit events go (docs/events.md); null: nobody listens. Set before serving.
-  void set_event_sink(ops::EventSink* sink) { events_ = sink; }
-  bool wants_events() const { return events_ != nullptr; }
+  // Where the rooms' audit events are kept once committed (docs/events.md); null: events are not
+  // recorded. Set before the storage reads its log, so the feed gets what the log kept.
+  void set_event_feed(ops::EventFeed* feed) { feed_ = feed; }
+  bool wants_events() const { return feed_ != nullptr; }
   // Who hears of room changes (the event streams); null: nobody. Set before serving.
   void set_change_listener(RoomChangeListener* listener) { changes_ = listener; }
 
  protected:
-  engine::Effects effects() const { return engine::Effects(events_ != nullptr); }
+  engine::Effects effects() const { return engine::Effects(feed_ != nullptr); }
+  // Numbers a change's events in its room's feed and appends their record to the change's (under
+  // the room's lock, before the records are written). Returns them as the feed keeps them.
+  std::vector<ops::StoredEvent> seal_events(engine::Effects& fx, const std::string& room,
+                                            std::uint64_t& last_event_seq) const;
+  // A record read from the log (replay, another node's commit, a reload): its events join the
+  // feed, and the room's last event number follows it.
+  void feed_record(const std::string& room, std::uint64_t& last_event_seq,
+                   const engine::LogRecord& record) const;
+  // A room's snapshot (under its lock; encoded after), with the events the feed still keeps for
+  // it: every one its records up to now carried that some reader still needs.
+  engine::RoomSnapshot take_snapshot(const std::string& name, const std::optional<core::Room>& room,
+                                     std::uint32_t last_epoch, std::uint64_t last_event_seq) const;
   // A read of a room this storage has no state for: an empty slot.
   static void read_absent(const Reader& read, const engine::OpContext& ctx) {
     std::optional<core::Room> none;
@@ -105,7 +119,7 @@ class RoomStorage {
     read(slot);
   }
 
-  ops::EventSink* events_ = nullptr;
+  ops::EventFeed* feed_ = nullptr;
   RoomChangeListener* changes_ = nullptr;
 };
 

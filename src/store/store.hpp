@@ -20,7 +20,7 @@
 #include "core/room_settings.hpp"
 #include "core/ticket_status.hpp"
 #include "engine/views.hpp"
-#include "ops/event_sink.hpp"
+#include "ops/event_feed.hpp"
 #include "store/room_storage.hpp"
 #include "token/ticket_id.hpp"
 
@@ -107,8 +107,6 @@ class Store {
   std::uint64_t replayed_records() const { return storage_->replayed_records(); }
   // The store's own lines of /metrics (Prometheus text), if it has any.
   void render_metrics(std::string& out) const { storage_->render_metrics(out); }
-  // Where audit events go (docs/events.md); null: nobody listens. Set before serving.
-  void set_event_sink(ops::EventSink* sink) { storage_->set_event_sink(sink); }
   // Who hears of room changes (the event streams); null: nobody. Set before serving.
   void set_change_listener(RoomChangeListener* listener) {
     storage_->set_change_listener(listener);

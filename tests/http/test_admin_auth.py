@@ -33,6 +33,7 @@ def admin_routes(room, ticket=TICKET):
         ("POST", "/admin/v1/keys/rotate", None),
         ("GET", "/admin/v1/keys", None),
         ("POST", "/admin/v1/compact", None),
+        ("GET", "/admin/v1/events", None),
         # wrong methods on known admin routes
         ("PATCH", base, {"x": 1}),
         ("POST", "/admin/v1/rooms", {}),

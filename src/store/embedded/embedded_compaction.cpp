@@ -32,7 +32,9 @@ core::Result<CompactionReport> EmbeddedStorage::compact_now() {
     {
       std::lock_guard lock(entry->mu);
       held.emplace(entry->name, entry->last_lsn);
-      snapshot = engine::take_snapshot(entry->name, entry->room, entry->last_epoch);
+      // With the events the feed keeps: every one the room's records up to last_lsn carried
+      // (a commit adds its events to the feed under this lock) that a reader still needs.
+      snapshot = take_snapshot(entry->name, entry->room, entry->last_epoch, entry->last_event_seq);
     }
     head.push_back(engine::encode_record(engine::snapshot_record(snapshot)));
   }

@@ -29,7 +29,7 @@ core::Error not_durable() {
 
 core::Result<std::unique_ptr<EmbeddedStorage>> EmbeddedStorage::open(
     const std::filesystem::path& data_dir, bool fsync_each_batch, const core::Clock& clock,
-    const token::TicketIdCodec& ids) {
+    const token::TicketIdCodec& ids, ops::EventFeed* feed) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec)
@@ -37,6 +37,10 @@ core::Result<std::unique_ptr<EmbeddedStorage>> EmbeddedStorage::open(
   auto log = DurableLog::open(data_dir / kLogFileName, fsync_each_batch);
   if (!log) return std::unexpected(log.error());
   std::unique_ptr<EmbeddedStorage> storage(new EmbeddedStorage(std::move(*log), clock, ids));
+  storage->set_event_feed(feed);
+  // An event may leave once the record that carries it is durable.
+  if (feed)
+    feed->set_durable([s = storage.get()](std::uint64_t lsn) { return s->durable_now(lsn); });
   auto replayed = storage->log_->replay([&](std::string_view payload) -> core::Result<void> {
     auto record = engine::decode_record(payload);
     if (!record) return std::unexpected(record.error());
@@ -80,7 +84,10 @@ core::Result<void> EmbeddedStorage::apply(const engine::LogRecord& record) {
   auto [it, added] = rooms_.try_emplace(name, nullptr);
   if (added) it->second = std::make_shared<Entry>(name, clock_.now_ms());
   Entry& e = *it->second;
-  return engine::apply_record(name, e.room, e.last_epoch, record, clock_.now_s());
+  auto applied = engine::apply_record(name, e.room, e.last_epoch, record, clock_.now_s());
+  if (applied) feed_record(name, e.last_event_seq, record);
+
+  return applied;
 }
 
 std::shared_ptr<EmbeddedStorage::Entry> EmbeddedStorage::find(const std::string& room) const {
@@ -142,6 +149,8 @@ void EmbeddedStorage::for_each_room(Reader read) {
 }
 
 std::uint64_t EmbeddedStorage::commit(const std::shared_ptr<Entry>& entry, engine::Effects&& fx) {
+  std::vector<ops::StoredEvent> events = seal_events(fx, entry->name, entry->last_event_seq);
+
   std::uint64_t lsn = 0;
   for (const engine::LogRecord& record : fx.records)
     lsn = log_->append(engine::encode_record(record),
@@ -154,13 +163,20 @@ std::uint64_t EmbeddedStorage::commit(const std::shared_ptr<Entry>& entry, engin
   } else {
     lsn = appended_.load();  // nothing of its own to write: announced after what came before
   }
-  if (fx.events.empty() && !fx.changed) return lsn;
+  // In the feed at once (a snapshot taken under the room's lock must keep them), handed out once
+  // `lsn` is durable.
+  if (feed_ && !events.empty()) {
+    const std::uint64_t first = entry->last_event_seq - events.size() + 1;
+    feed_->add(entry->name, first, std::move(events), lsn);
+  }
+  if (!fx.changed) return lsn;
   std::lock_guard lock(outbox_mu_);
-  outbox_.emplace(lsn, Announcement{entry, std::move(fx.events), fx.changed});
+  outbox_.emplace(lsn, Announcement{entry});
   return lsn;
 }
 
 void EmbeddedStorage::announce_durable() {
+  if (feed_) feed_->wake();
   std::lock_guard announcing(announce_mu_);
   for (;;) {
     Announcement next;
@@ -170,15 +186,11 @@ void EmbeddedStorage::announce_durable() {
       next = std::move(outbox_.begin()->second);
       outbox_.erase(outbox_.begin());
     }
-    if (events_)
-      for (const ops::Event& event : next.events) events_->publish(event);
-    if (next.changed) {
-      {
-        std::lock_guard lock(next.entry->mu);
-        ++next.entry->change_id;
-      }
-      if (changes_) changes_->room_changed(next.entry->name);
+    {
+      std::lock_guard lock(next.entry->mu);
+      ++next.entry->change_id;
     }
+    if (changes_) changes_->room_changed(next.entry->name);
   }
 }
 
@@ -292,8 +304,8 @@ core::Result<void> EmbeddedStorage::fill(const std::string& room, std::uint64_t 
 
 core::Result<std::unique_ptr<EmbeddedStore>> EmbeddedStore::open(
     const std::filesystem::path& data_dir, bool fsync_each_batch, const core::Clock& clock,
-    const token::TicketIdCodec& ids, const core::PassMinter& minter) {
-  auto storage = EmbeddedStorage::open(data_dir, fsync_each_batch, clock, ids);
+    const token::TicketIdCodec& ids, const core::PassMinter& minter, ops::EventFeed* feed) {
+  auto storage = EmbeddedStorage::open(data_dir, fsync_each_batch, clock, ids, feed);
   if (!storage) return std::unexpected(storage.error());
   return std::unique_ptr<EmbeddedStore>(new EmbeddedStore(std::move(*storage), clock, ids, minter));
 }

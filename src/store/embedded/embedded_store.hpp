@@ -22,11 +22,13 @@ namespace waitroom::store {
 
 class EmbeddedStorage final : public RoomStorage {
  public:
-  // Opens (or creates) `data_dir`/waitroom.log and replays it. Call start() before serving.
+  // Opens (or creates) `data_dir`/waitroom.log and replays it; the rooms' events go to `feed`
+  // (null: events are not recorded). Call start() before serving.
   static core::Result<std::unique_ptr<EmbeddedStorage>> open(const std::filesystem::path& data_dir,
                                                              bool fsync_each_batch,
                                                              const core::Clock& clock,
-                                                             const token::TicketIdCodec& ids);
+                                                             const token::TicketIdCodec& ids,
+                                                             ops::EventFeed* feed = nullptr);
   ~EmbeddedStorage() override;
 
   // Starts the log's writer, and the compactor when `compact_after_bytes` > 0: the log is then
@@ -64,13 +66,13 @@ class EmbeddedStorage final : public RoomStorage {
     // Last-Event-ID from before a restart does not match by chance.
     std::uint64_t change_id = 0;
     std::uint64_t expired_sessions = 0;
-    std::uint64_t last_lsn = 0;  // the lsn of the room's last appended record
+    std::uint64_t last_lsn = 0;        // the lsn of the room's last appended record
+    std::uint64_t last_event_seq = 0;  // the room's feed numbers its next event after this
   };
-  // What a change may tell once its records are durable.
+  // A change whose records are not durable yet: once they are, the room's change counter grows
+  // and listeners hear of it. (Its events are in the feed, which hands them out once durable.)
   struct Announcement {
     std::shared_ptr<Entry> entry;
-    std::vector<ops::Event> events;
-    bool changed = false;
   };
 
   EmbeddedStorage(std::unique_ptr<DurableLog> log, const core::Clock& clock,
@@ -112,7 +114,7 @@ class EmbeddedStorage final : public RoomStorage {
   // the log's lock (the status poll and the gate read on every request).
   mutable std::atomic<std::uint64_t> known_durable_{0};
   std::mutex outbox_mu_;
-  std::multimap<std::uint64_t, Announcement> outbox_;  // by lsn; published once durable
+  std::multimap<std::uint64_t, Announcement> outbox_;  // by lsn; announced once durable
   std::mutex announce_mu_;  // one announcer at a time, so announcements leave in log order
   // Admission steps' announcements the log has yet to hand back (stop() waits for them: their
   // handlers run on another thread and use this storage).
@@ -135,7 +137,8 @@ class EmbeddedStore final : public Store {
                                                            bool fsync_each_batch,
                                                            const core::Clock& clock,
                                                            const token::TicketIdCodec& ids,
-                                                           const core::PassMinter& minter);
+                                                           const core::PassMinter& minter,
+                                                           ops::EventFeed* feed = nullptr);
 
   void start(std::uint64_t compact_after_bytes = 0) { embedded_.start(compact_after_bytes); }
   void set_log_write_delay(std::chrono::milliseconds delay) {

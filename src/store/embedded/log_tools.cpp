@@ -14,6 +14,7 @@
 #include <optional>
 #include <vector>
 
+#include "engine/event_records.hpp"
 #include "engine/room_snapshot.hpp"
 #include "store/embedded/durable_log.hpp"
 
@@ -27,6 +28,8 @@ namespace {
 // The smallest frame a join (EnqueueRecord) can take: a v1 header, the type, a one-byte room name
 // with its length, epoch, first position, count and entry time.
 constexpr std::uint64_t kMinJoinFrameBytes = kV1HeaderBytes + 1 + 4 + 1 + 4 + 8 + 8 + 8;
+// The fewest bytes one event takes in an EventsRecord: its id, type and data lengths and its time.
+constexpr std::uint64_t kMinStoredEventBytes = 4 + 4 + 8 + 4;
 
 std::string utc_stamp() {
   const std::time_t now = std::time(nullptr);
@@ -151,7 +154,11 @@ void note_dropped(std::map<std::string, DroppedReach>& reach, const LogRecord& r
           raise_position(room, r.new_epoch, 0, 0);
         } else if constexpr (std::is_same_v<R, CounterFloorRecord>) {
           raise_position(room, r.epoch, r.queue_counter, r.serving);
+          room.event_seq = std::max(room.event_seq, r.event_seq);
+        } else if constexpr (std::is_same_v<R, EventsRecord>) {
+          room.event_seq = std::max(room.event_seq, engine::feed_part(record).last_seq);
         } else if constexpr (std::is_same_v<R, RoomSnapshotRecord>) {
+          room.event_seq = std::max(room.event_seq, r.last_event_seq);
           raise_position(room, r.last_epoch, 0, 0);
           auto image = engine::decode_image(r.image);  // refused for a deleted room's
           if (r.exists && image)
@@ -275,7 +282,8 @@ CounterFloors counter_floors(const RepairSurvey& survey, std::string_view data,
   std::map<std::string, DroppedReach> floor_of = survey.kept_reach;
   for (const auto& [room, r] : survey.reach) {
     DroppedReach& f = floor_of[room];
-    if (r.epoch > f.epoch) f = DroppedReach{0, r.epoch, 0, 0};
+    f.event_seq = std::max(f.event_seq, r.event_seq);
+    if (r.epoch > f.epoch) f = DroppedReach{0, r.epoch, 0, 0, f.event_seq};
     if (r.epoch == f.epoch) {
       f.highest_position = std::max(f.highest_position, r.highest_position);
       f.serving = std::max(f.serving, r.serving);
@@ -284,8 +292,12 @@ CounterFloors counter_floors(const RepairSurvey& survey, std::string_view data,
   for (const auto& [room, f] : floor_of) {
     // Epoch unknown (0): the room's first is 1.
     if (out.margin > 0 || (f.epoch > 0 && survey.reach.contains(room)))
-      out.records.push_back(CounterFloorRecord{room, std::max<std::uint32_t>(f.epoch, 1),
-                                               f.highest_position + out.margin, f.serving});
+      out.records.push_back(CounterFloorRecord{
+          room, std::max<std::uint32_t>(f.epoch, 1), f.highest_position + out.margin, f.serving,
+          // The unreadable bytes may have held events too: their numbers are never given again.
+          f.event_seq + (f.event_seq > 0 || out.unreadable > 0
+                             ? out.unreadable / kMinStoredEventBytes + out.margin
+                             : 0)});
   }
   return out;
 }

@@ -30,6 +30,7 @@ struct DroppedReach {
   std::uint32_t epoch = 0;  // the latest epoch seen; the two counters below are within it
   std::uint64_t highest_position = 0;
   std::uint64_t serving = 0;
+  std::uint64_t event_seq = 0;  // the last number the room's feed gave, across epochs
 };
 // Folds one dropped record into its room's reach.
 void note_dropped(std::map<std::string, DroppedReach>& reach, const engine::LogRecord& record);

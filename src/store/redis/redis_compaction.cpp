@@ -79,7 +79,7 @@ asio::awaitable<void> RedisStorage::compact_room(Entry& e, std::int64_t length,
   engine::RoomSnapshot snapshot;
   {
     std::lock_guard lock(e.mu);  // request threads read the copy meanwhile: copied, then encoded
-    snapshot = engine::take_snapshot(e.name, e.room, e.last_epoch);
+    snapshot = take_snapshot(e.name, e.room, e.last_epoch, e.last_event_seq);
   }
   const std::string record = seal_record(engine::encode_record(engine::snapshot_record(snapshot)));
   std::vector<std::string> keys{keys_.log(e.name), keys_.write_lock(e.name),

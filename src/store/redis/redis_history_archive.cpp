@@ -1,6 +1,5 @@
 #include "store/redis/redis_history_archive.hpp"
 
-#include <boost/asio/co_spawn.hpp>
 #include <map>
 
 #include "core/rfc3339.hpp"
@@ -8,7 +7,6 @@
 
 namespace waitroom::store::redis {
 
-namespace asio = boost::asio;
 using core::ErrorCode;
 
 namespace {
@@ -22,35 +20,13 @@ core::Result<void> refused(const Reply& reply) {
 }  // namespace
 
 RedisHistoryArchive::RedisHistoryArchive(RedisOptions options, RedisKeys keys, int history_days)
-    : HistoryArchive(history_days),
-      keys_(std::move(keys)),
-      redis_(std::make_unique<RedisConnection>(ctx_.get_executor(), std::move(options))) {}
+    : HistoryArchive(history_days), keys_(std::move(keys)), redis_(std::move(options)) {}
 
-RedisHistoryArchive::~RedisHistoryArchive() { redis_->close(); }
+RedisHistoryArchive::~RedisHistoryArchive() = default;
 
 std::string RedisHistoryArchive::day_key(std::string_view room, std::int64_t at_ms) const {
   return keys_.history(room,
                        core::format_rfc3339(day_of(at_ms) / kMsPerSecond).substr(0, kDateChars));
-}
-
-core::Result<std::vector<Reply>> RedisHistoryArchive::pipeline(
-    std::vector<std::vector<std::string>> commands) {
-  std::lock_guard lock(mu_);
-  std::optional<core::Result<std::vector<Reply>>> out;
-  ctx_.restart();
-  asio::co_spawn(ctx_, redis_->pipeline(std::move(commands)),
-                 [&out](std::exception_ptr e, core::Result<std::vector<Reply>> r) {
-                   if (e)
-                     out.emplace(core::fail(ErrorCode::unavailable, "Redis: failed"));
-                   else
-                     out.emplace(std::move(r));
-                 });
-  // The connection's own work (its reader, its timeouts) runs here too, until the reply is in;
-  // the command timeout bounds the wait.
-  while (!out && ctx_.run_one() > 0) {
-  }
-  if (!out) return core::fail(ErrorCode::unavailable, "the conversation with Redis did not finish");
-  return std::move(*out);
 }
 
 core::Result<void> RedisHistoryArchive::append(const std::vector<RoomMinute>& minutes) {
@@ -67,7 +43,7 @@ core::Result<void> RedisHistoryArchive::append(const std::vector<RoomMinute>& mi
   }
   for (const auto& [key, seconds] : expiry_s)
     commands.push_back({"EXPIRE", key, std::to_string(seconds)});
-  auto replies = pipeline(std::move(commands));
+  auto replies = redis_.pipeline(std::move(commands));
   if (!replies) return std::unexpected(replies.error());
   for (const Reply& r : *replies)
     if (r.is_error()) return refused(r);
@@ -82,7 +58,7 @@ core::Result<std::vector<MinuteAggregate>> RedisHistoryArchive::read(std::string
   std::vector<std::vector<std::string>> commands;
   for (std::int64_t day = day_of(from_ms); day < to_ms; day += kMsPerDay)
     commands.push_back({"HGETALL", day_key(room, day)});
-  auto replies = pipeline(std::move(commands));
+  auto replies = redis_.pipeline(std::move(commands));
   if (!replies) return std::unexpected(replies.error());
   std::map<std::int64_t, MinuteAggregate> found;
   for (const Reply& r : *replies) {
@@ -103,7 +79,7 @@ core::Result<void> RedisHistoryArchive::forget(std::string_view room, std::int64
   std::vector<std::string> del{"DEL"};
   for (std::int64_t day = kept_from_ms(now_ms); day <= day_of(now_ms) + kMsPerDay; day += kMsPerDay)
     del.push_back(day_key(room, day));
-  auto replies = pipeline({std::move(del)});
+  auto replies = redis_.pipeline({std::move(del)});
   if (!replies) return std::unexpected(replies.error());
   for (const Reply& r : *replies)
     if (r.is_error()) return refused(r);

@@ -9,13 +9,9 @@
 // Each day's hash expires history_days after its day ends, which is all the pruning Redis needs.
 //
 // One connection of its own, driven on the calling thread (the sampler's once a minute; an admin
-// request's read): calls take turns under a lock and wait at most the command timeout.
-#include <boost/asio/io_context.hpp>
-#include <memory>
-#include <mutex>
-
+// request's read): blocking_redis.hpp.
 #include "store/history_archive.hpp"
-#include "store/redis/redis_connection.hpp"
+#include "store/redis/blocking_redis.hpp"
 #include "store/redis/redis_keys.hpp"
 #include "store/redis/redis_options.hpp"
 
@@ -34,13 +30,10 @@ class RedisHistoryArchive final : public HistoryArchive {
   core::Result<void> prune(std::int64_t, const std::vector<std::string>&) override { return {}; }
 
  private:
-  core::Result<std::vector<Reply>> pipeline(std::vector<std::vector<std::string>> commands);
   std::string day_key(std::string_view room, std::int64_t at_ms) const;
 
   const RedisKeys keys_;
-  std::mutex mu_;
-  boost::asio::io_context ctx_;
-  std::unique_ptr<RedisConnection> redis_;  // after ctx_: closed and gone before it
+  BlockingRedis redis_;
 };
 
 }  // namespace waitroom::store::redis

@@ -28,6 +28,14 @@ class RedisKeys {
   }
   // Every room name ever created, so a starting node finds the logs to load.
   std::string rooms() const { return prefix_ + ":rooms"; }
+  // A webhook's place in the event feed (hash: room -> last acknowledged seq) and the lease of the
+  // node that delivers for it; `reader` is ops::reader_id() of the webhook.
+  std::string webhook_positions(std::string_view reader) const {
+    return prefix_ + ":webhook:" + std::string(reader) + ":positions";
+  }
+  std::string webhook_lease(std::string_view reader) const {
+    return prefix_ + ":webhook:" + std::string(reader) + ":lease";
+  }
   // The secret and signing keys every node shares (shared_secrets.hpp).
   std::string shared_secrets() const { return prefix_ + ":secrets"; }
   // "ROOM NODE LENGTH" after every append: the other nodes read what they miss.

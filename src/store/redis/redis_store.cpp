@@ -30,14 +30,13 @@ RedisStorage::RedisStorage(RedisOptions options, std::string key_prefix, const c
   redis_ = std::make_unique<RedisConnection>(ctx_.get_executor(), options_);
 }
 
-core::Result<std::unique_ptr<RedisStorage>> RedisStorage::open(RedisOptions options,
-                                                               std::string key_prefix,
-                                                               const core::Clock& clock,
-                                                               const token::TicketIdCodec& ids,
-                                                               std::uint64_t compact_after_bytes) {
+core::Result<std::unique_ptr<RedisStorage>> RedisStorage::open(
+    RedisOptions options, std::string key_prefix, const core::Clock& clock,
+    const token::TicketIdCodec& ids, std::uint64_t compact_after_bytes, ops::EventFeed* feed) {
   std::unique_ptr<RedisStorage> store(
       new RedisStorage(std::move(options), std::move(key_prefix), clock, ids));
   RedisStorage& s = *store;
+  s.set_event_feed(feed);  // before the rooms load: the feed gets the events their logs keep
   std::optional<core::Result<void>> loaded;
   asio::co_spawn(s.ctx_, s.load_all(), [&loaded](std::exception_ptr e, core::Result<void> r) {
     if (e) std::rethrow_exception(e);
@@ -161,6 +160,7 @@ std::shared_ptr<RedisStorage::Entry> RedisStorage::find_or_add(const std::string
 core::Result<void> RedisStorage::apply(Entry& e, const engine::LogRecord& record) {
   auto r = engine::apply_record(e.name, e.room, e.last_epoch, record, clock_.now_s());
   if (!r) return r;
+  feed_record(e.name, e.last_event_seq, record);
   ++e.applied;
   return {};
 }
@@ -249,9 +249,10 @@ core::Result<std::unique_ptr<Store>> open_redis_store(RedisOptions options, std:
                                                       const core::Clock& clock,
                                                       const token::TicketIdCodec& ids,
                                                       const core::PassMinter& minter,
-                                                      std::uint64_t compact_after_bytes) {
+                                                      std::uint64_t compact_after_bytes,
+                                                      ops::EventFeed* feed) {
   auto storage = RedisStorage::open(std::move(options), std::move(key_prefix), clock, ids,
-                                    compact_after_bytes);
+                                    compact_after_bytes, feed);
   if (!storage) return std::unexpected(storage.error());
   return std::make_unique<Store>(std::move(*storage), clock, ids, minter);
 }

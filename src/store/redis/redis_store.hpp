@@ -42,7 +42,8 @@ class RedisStorage final : public RoomStorage {
                                                           std::string key_prefix,
                                                           const core::Clock& clock,
                                                           const token::TicketIdCodec& ids,
-                                                          std::uint64_t compact_after_bytes = 0);
+                                                          std::uint64_t compact_after_bytes = 0,
+                                                          ops::EventFeed* feed = nullptr);
   ~RedisStorage() override;
 
   core::Result<void> read(const std::string& room, Reader read) override;
@@ -81,6 +82,7 @@ class RedisStorage final : public RoomStorage {
     std::mutex mu;
     std::optional<core::Room> room;  // nullopt before the room's first put and after a delete
     std::uint32_t last_epoch = 0;
+    std::uint64_t last_event_seq = 0;  // the room's feed numbers its next event after this
     std::uint64_t change_id = 0;
     std::uint64_t expired_sessions = 0;
     std::vector<std::uint64_t> seen;  // positions seen here since the last presence flush
@@ -211,6 +213,7 @@ core::Result<std::unique_ptr<Store>> open_redis_store(RedisOptions options, std:
                                                       const core::Clock& clock,
                                                       const token::TicketIdCodec& ids,
                                                       const core::PassMinter& minter,
-                                                      std::uint64_t compact_after_bytes = 0);
+                                                      std::uint64_t compact_after_bytes = 0,
+                                                      ops::EventFeed* feed = nullptr);
 
 }  // namespace waitroom::store::redis

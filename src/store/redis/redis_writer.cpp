@@ -216,6 +216,7 @@ asio::awaitable<core::Result<Reply>> RedisStorage::read_log(const std::string& r
 asio::awaitable<core::Result<void>> RedisStorage::reload(Entry& e) {
   std::optional<core::Room> room;
   std::uint32_t last_epoch = 0;
+  std::uint64_t last_event_seq = 0;
   std::uint64_t applied = 0;
   std::uint64_t base = 0;
   std::uint64_t bytes = 0;
@@ -230,6 +231,7 @@ asio::awaitable<core::Result<void>> RedisStorage::reload(Entry& e) {
       if (!first_chunk) {  // compacted between two chunks: read it again, from its snapshot
         room.reset();
         last_epoch = 0;
+        last_event_seq = 0;
         bytes = snapshot = 0;
       }
       applied = base = first;
@@ -243,6 +245,7 @@ asio::awaitable<core::Result<void>> RedisStorage::reload(Entry& e) {
       }
       if (auto a = engine::apply_record(e.name, room, last_epoch, *record, clock_.now_s()); !a)
         co_return a;
+      feed_record(e.name, last_event_seq, *record);  // the feed skips events it has already
       if (applied == base && std::holds_alternative<engine::RoomSnapshotRecord>(*record))
         snapshot = raw.size();
       ++applied;
@@ -255,6 +258,7 @@ asio::awaitable<core::Result<void>> RedisStorage::reload(Entry& e) {
   std::lock_guard lock(e.mu);
   e.room = std::move(room);
   e.last_epoch = last_epoch;
+  e.last_event_seq = last_event_seq;
   e.applied = applied;
   e.base = base;
   e.log_bytes = bytes;
@@ -396,6 +400,9 @@ asio::awaitable<void> RedisStorage::write_batch(std::shared_ptr<Entry> entry,
     if (!e.diverged && !e.damage && writes) {
       for (Job* job : batch)
         if (job->run) job->run(e, out);
+      // Numbered now, in the feed once committed. A refused commit leaves the copy diverged, and
+      // its reload takes the room's last number from the log again.
+      seal_events(out, e.name, e.last_event_seq);
       if (!out.records.empty()) e.uncommitted = true;
     }
   }
@@ -507,9 +514,11 @@ asio::awaitable<void> RedisStorage::commit_batch(std::shared_ptr<Entry> entry,
     commits_.fetch_add(1);
     records_.fetch_add(out.records.size());
   }
-  // Redis holds the records now: what they announce may leave, in the order the commits landed.
-  if (events_)
-    for (const ops::Event& event : out.events) events_->publish(event);
+  // Redis holds the records now: their events join the feed, in the order the commits landed.
+  if (feed_)
+    for (engine::LogRecord& r : out.records)
+      if (auto* events = std::get_if<engine::EventsRecord>(&r))
+        feed_->add(e.name, events->first_seq, std::move(events->events));
   if (out.changed && changes_) changes_->room_changed(e.name);
   finish(batch, std::nullopt);
 }
