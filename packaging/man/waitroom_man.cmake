@@ -68,7 +68,8 @@ other settings are read at start only
 .TP
 .BR SIGTERM \", \" SIGINT
 drain: stop accepting, let requests in flight finish for up to [limits] shutdown_timeout_s
-(10 s), end event streams, sync the log, give webhook deliveries up to 2 s, exit 0
+(10 s), end event streams, sync the log, give webhook deliveries up to 2 s (the rest is
+delivered after the restart), exit 0
 
 [ENVIRONMENT]
 .TP
