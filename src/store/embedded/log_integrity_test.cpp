@@ -349,9 +349,8 @@ TEST_F(LogIntegrity, RepairKeepsTheRoomsEventNumbersAboveTheDroppedPart) {
     s->start();
     put(*s, "a");
     s->stop();
-    cut = scan_log(read_whole_file(source_.path() / kLogFileName).value(), {}, {})
-              .value()
-              .intact_end;
+    cut =
+        scan_log(read_whole_file(source_.path() / kLogFileName).value(), {}, {}).value().intact_end;
   }
   {
     ops::EventFeed feed(1 << 20);
