@@ -344,7 +344,12 @@ void WebhookSink::run() {
         std::lock_guard lock(mutex_);
         in_flight_ = false;
       }
-      if (!delivered) break;  // stopped meanwhile: not acknowledged, sent again after a restart
+      // Not acknowledged: stopped meanwhile (sent again after the restart), or this process no
+      // longer leads (the one that does sends it from the saved place).
+      if (!delivered) {
+        if (stopping_) break;
+        continue;
+      }
     }
     feed_.acknowledge(reader_, pull.events);
     unsaved_ = true;
@@ -388,6 +393,9 @@ bool WebhookSink::deliver(std::string body) {
                      {"error", answer ? "HTTP " + std::to_string(answer->status)
                                       : answer.error().message()}});
     }
+    // Another process took over while the receiver was failing (Redis: the lease ran out): it
+    // delivers from the saved place, and this one stops sending.
+    if (!cursors_.lead(key_)) return false;
     std::unique_lock lock(mutex_);
     if (wake_.wait_for(lock, backoff, [&] { return stopping_.load(); })) return false;
     backoff = std::min(backoff * 2, backoff_max);

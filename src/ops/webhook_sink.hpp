@@ -129,7 +129,7 @@ class WebhookSink final {
   bool position();
   // While another process delivers for this sink: follows its saved positions.
   void follow();
-  // POSTs `body` until a 2xx (true) or stop() (false).
+  // POSTs `body` until a 2xx (true), stop() or another process leads (false).
   bool deliver(std::string body);
   // Saves the positions delivered so far; the feed then lets go of what every reader has.
   void save_positions();

@@ -502,6 +502,24 @@ TEST(WebhookSink, WhileAnotherProcessDeliversItFollowsTheSavedPlace) {
   EXPECT_TRUE(receiver.requests().empty());
 }
 
+TEST(WebhookSink, StopsRetryingOnceAnotherProcessLeads) {
+  Events events;
+  Receiver receiver;
+  receiver.fail_next(1000, 503);
+  auto sink = make_sink(events, config_for(url_of(receiver)));
+  ASSERT_TRUE(sink);
+  events.publish(numbered(0));
+  ASSERT_TRUE(wait_until([&] { return receiver.requests().size() >= 2; }));
+  events.cursors.leads = false;  // the lease ran out during the outage: another node delivers
+  ASSERT_TRUE(wait_until([&] {
+    const auto n = receiver.requests().size();
+    std::this_thread::sleep_for(100ms);  // retries come every 5-20 ms while it still sends
+    return receiver.requests().size() == n;
+  }));
+  EXPECT_EQ(sink->stats().delivered, 0u);
+  EXPECT_EQ(sink->stats().queue_depth, 1u);  // not acknowledged: the leader sends it
+}
+
 TEST(WebhookSink, StopIsPromptWhileBackingOff) {
   Events events;
   auto config = config_for("http://127.0.0.1:" + std::to_string(free_port()) + "/");
