@@ -5,8 +5,10 @@
 #include <charconv>
 #include <cmath>
 
+#include "api/admin_access.hpp"
 #include "api/admin_events.hpp"
 #include "api/admin_history.hpp"
+#include "api/admin_tokens.hpp"
 #include "api/auth_log.hpp"
 #include "api/json_io.hpp"
 #include "config/room_settings_codec.hpp"
@@ -31,9 +33,25 @@ constexpr std::uint64_t kDefaultAdmissionsPage = 1'000;
 constexpr std::uint64_t kMaxClockAdvanceMs = 86'400'000;
 
 using AdminHandler = asio::awaitable<Response> (*)(const AdminDeps&, RequestContext&);
+using store::OperatorRole;
 
-http::Handler bind(const AdminDeps& s, AdminHandler f) {
-  return [&s, f](RequestContext& ctx) { return f(s, ctx); };
+asio::awaitable<Response> answered(Response res) { co_return res; }
+
+// The route's handler, for callers with `role` (api/admin_access.hpp) that may use the route's
+// room: the path's {room}, or the `room` query parameter of a route of none (the event feed).
+// `listing`: a route of every room that shows a token of some rooms only those (the room list).
+http::Handler bind(const AdminDeps& s, AdminHandler f, OperatorRole role, bool listing = false) {
+  return [&s, f, role, listing](RequestContext& ctx) {
+    auto caller = identify_caller(s, ctx.request, ctx.remote);
+    if (!caller) return answered(std::move(caller.error()));
+    std::string_view room = ctx.param("room");
+    const auto asked = room.empty() ? http::query_param(ctx.query, "room") : std::nullopt;
+    if (asked) room = *asked;
+    if (listing) caller->rooms.clear();  // the handler filters
+    if (auto refused = refuse_caller(ctx.request, *caller, role, room))
+      return answered(std::move(*refused));
+    return f(s, ctx);
+  };
 }
 
 json::object keys_json(const std::vector<token::KeyInfo>& keys) {
@@ -52,8 +70,11 @@ json::object keys_json(const std::vector<token::KeyInfo>& keys) {
 asio::awaitable<Response> list_rooms(const AdminDeps& s, RequestContext& ctx) {
   auto rooms = co_await s.store.rooms();
   if (!rooms) co_return http::problem(ctx.request, rooms.error());
+  // A token limited to some rooms sees those (the route let its caller in: it identifies).
+  const auto caller = identify_caller(s, ctx.request, ctx.remote);
   json::array out;
-  for (const auto& r : *rooms) out.push_back(room_admin_json(r));
+  for (const auto& r : *rooms)
+    if (caller && caller->may_use_room(r.name)) out.push_back(room_admin_json(r));
   co_return json_ok(ctx.request, json::object{{"rooms", std::move(out)}});
 }
 
@@ -64,6 +85,16 @@ asio::awaitable<Response> put_room(const AdminDeps& s, RequestContext& ctx) {
                             "room names are 1-64 of A-Z a-z 0-9 _ - (not starting with _ or -)");
   auto body = read_json_object(ctx.request);
   if (!body) co_return http::problem(ctx.request, body.error());
+  // An operator changes a room's settings; creating one takes an admin.
+  if (const auto caller = identify_caller(s, ctx.request, ctx.remote);
+      caller && caller->role < OperatorRole::admin) {
+    auto existing = co_await s.store.room(room);
+    if (!existing && existing.error().code == ErrorCode::not_found)
+      co_return http::problem(ctx.request, Status::forbidden,
+                              "creating a room needs the admin role; the token \"" + caller->name +
+                                  "\" is an operator");
+    if (!existing) co_return http::problem(ctx.request, existing.error());
+  }
   // A named local, not a temporary inside the co_await expression: g++ 12 destroys such
   // temporaries twice on the error path.
   store::SettingsUpdate update =
@@ -117,6 +148,13 @@ asio::awaitable<Response> set_paused(const AdminDeps& s, RequestContext& ctx, bo
   auto r = co_await s.store.set_paused(std::string(ctx.param("room")), paused);
   if (!r) co_return http::problem(ctx.request, r.error());
   co_return json_ok(ctx.request, room_admin_json(*r));
+}
+
+asio::awaitable<Response> pause_room(const AdminDeps& s, RequestContext& ctx) {
+  return set_paused(s, ctx, true);
+}
+asio::awaitable<Response> resume_room(const AdminDeps& s, RequestContext& ctx) {
+  return set_paused(s, ctx, false);
 }
 
 asio::awaitable<Response> reset(const AdminDeps& s, RequestContext& ctx) {
@@ -252,52 +290,42 @@ void add_admin_routes(http::Router& router, const AdminDeps& s) {
       });
   // Every path under /admin/v1 needs the key (or a dashboard session), before routing: unknown
   // paths and wrong methods answer 401 too, so nothing about the admin API shows without it.
+  // Every path under /admin/v1 needs a caller (the key, an operator token or a dashboard
+  // session), before routing: unknown paths and wrong methods answer 401 too, so nothing about the
+  // admin API shows without one. Each route then checks the caller's role (bind).
   router.guard("/admin/v1",
                [&s](const http::Request& req,
                     const boost::asio::ip::address& peer) -> std::optional<Response> {
-                 if (is_admin(req, s.config.admin_key)) return std::nullopt;
-                 if (s.sessions && !s.config.admin_key.empty()) {
-                   const SessionAccess access = s.sessions->check(req);
-                   if (access.verdict == SessionAccess::Verdict::allowed) return std::nullopt;
-                   if (access.verdict == SessionAccess::Verdict::forbidden) {
-                     log_auth_failure("dashboard_session", req, peer, access.reason);
-                     return http::problem(req, Status::forbidden, access.reason);
-                   }
-                 }
-                 log_auth_failure("admin_key", req, peer,
-                                  s.config.admin_key.empty() ? "the admin API is disabled"
-                                  : http::bearer_token(req).empty()
-                                      ? "no admin key or dashboard session"
-                                      : "wrong admin key");
-                 return http::problem(
-                     req, Status::unauthorized,
-                     s.config.admin_key.empty()
-                         ? "the admin API is disabled: set WAITROOM_ADMIN_KEY or admin_key_file"
-                         : "a valid admin key is required (Authorization: Bearer <key>)");
+                 auto caller = identify_caller(s, req, peer);
+                 if (!caller) return std::move(caller.error());
+                 return std::nullopt;
                });
   const std::string base = "/admin/v1/rooms";
-  router.add(Method::get, base, bind(s, list_rooms));
-  router.add(Method::put, base + "/{room}", bind(s, put_room));
-  router.add(Method::get, base + "/{room}", bind(s, get_room));
-  router.add(Method::delete_, base + "/{room}", bind(s, delete_room));
-  router.add(Method::post, base + "/{room}/advance", bind(s, advance));
-  router.add(Method::post, base + "/{room}/pause",
-             [&s](RequestContext& c) { return set_paused(s, c, true); });
-  router.add(Method::post, base + "/{room}/resume",
-             [&s](RequestContext& c) { return set_paused(s, c, false); });
-  router.add(Method::post, base + "/{room}/reset", bind(s, reset));
-  router.add(Method::put, base + "/{room}/sessions/{ticket}", bind(s, end_session));
-  router.add(Method::get, base + "/{room}/stats", bind(s, stats));
-  router.add(Method::get, base + "/{room}/admissions", bind(s, admissions));
-  router.add(Method::get, base + "/{room}/history", bind(s, room_history));
+  router.add(Method::get, base, bind(s, list_rooms, OperatorRole::viewer, /*listing=*/true));
+  router.add(Method::put, base + "/{room}", bind(s, put_room, OperatorRole::operator_));
+  router.add(Method::get, base + "/{room}", bind(s, get_room, OperatorRole::viewer));
+  router.add(Method::delete_, base + "/{room}", bind(s, delete_room, OperatorRole::admin));
+  router.add(Method::post, base + "/{room}/advance", bind(s, advance, OperatorRole::operator_));
+  router.add(Method::post, base + "/{room}/pause", bind(s, pause_room, OperatorRole::operator_));
+  router.add(Method::post, base + "/{room}/resume", bind(s, resume_room, OperatorRole::operator_));
+  router.add(Method::post, base + "/{room}/reset", bind(s, reset, OperatorRole::admin));
+  router.add(Method::put, base + "/{room}/sessions/{ticket}",
+             bind(s, end_session, OperatorRole::operator_));
+  router.add(Method::get, base + "/{room}/stats", bind(s, stats, OperatorRole::viewer));
+  router.add(Method::get, base + "/{room}/admissions", bind(s, admissions, OperatorRole::viewer));
+  router.add(Method::get, base + "/{room}/history", bind(s, room_history, OperatorRole::viewer));
   if (s.manual_clock) {
-    router.add(Method::get, "/admin/v1/testing/clock", bind(s, get_clock));
-    router.add(Method::post, "/admin/v1/testing/clock", bind(s, advance_clock));
+    router.add(Method::get, "/admin/v1/testing/clock", bind(s, get_clock, OperatorRole::admin));
+    router.add(Method::post, "/admin/v1/testing/clock",
+               bind(s, advance_clock, OperatorRole::admin));
   }
-  router.add(Method::post, "/admin/v1/compact", bind(s, compact));
-  router.add(Method::get, "/admin/v1/events", bind(s, read_events));
-  router.add(Method::get, "/admin/v1/keys", bind(s, list_keys));
-  router.add(Method::post, "/admin/v1/keys/rotate", bind(s, rotate_keys));
+  router.add(Method::post, "/admin/v1/compact", bind(s, compact, OperatorRole::admin));
+  router.add(Method::get, "/admin/v1/events", bind(s, read_events, OperatorRole::viewer));
+  router.add(Method::get, "/admin/v1/keys", bind(s, list_keys, OperatorRole::admin));
+  router.add(Method::post, "/admin/v1/keys/rotate", bind(s, rotate_keys, OperatorRole::admin));
+  router.add(Method::get, "/admin/v1/tokens", bind(s, list_tokens, OperatorRole::admin));
+  router.add(Method::post, "/admin/v1/tokens", bind(s, create_token, OperatorRole::admin));
+  router.add(Method::delete_, "/admin/v1/tokens/{id}", bind(s, revoke_token, OperatorRole::admin));
 }
 
 }  // namespace waitroom::api

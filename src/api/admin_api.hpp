@@ -9,6 +9,7 @@
 #include "http/router.hpp"
 #include "ops/event_feed.hpp"
 #include "store/history_archive.hpp"
+#include "store/operator_tokens.hpp"
 #include "store/room_history.hpp"
 #include "store/store.hpp"
 #include "token/key_ring.hpp"
@@ -37,6 +38,8 @@ struct AdminDeps {
   std::function<core::Result<void>()> publish_keys = nullptr;
   // The rooms' events (GET /admin/v1/events); null when they are not recorded.
   const ops::EventFeed* feed = nullptr;
+  // Operator tokens (api/admin_access.hpp); null: only the admin key and dashboard sessions.
+  store::OperatorTokens* tokens = nullptr;
 };
 
 void add_admin_routes(http::Router& router, const AdminDeps& deps);

@@ -4,6 +4,7 @@
 
 #include "app/admin_client.hpp"
 #include "app/serve.hpp"
+#include "app/tokens_cli.hpp"
 #include "app/verify_shuffle.hpp"
 #include "core/clock.hpp"
 #include "core/room_settings.hpp"
@@ -84,6 +85,8 @@ int main(int argc, char** argv) {
 
   waitroom::app::AdminCommand admin;
   waitroom::app::add_admin_command(app, admin);
+  waitroom::app::TokensCommand tokens;
+  waitroom::app::add_tokens_command(app, tokens);
 
   waitroom::app::VerifyShuffleOptions shuffle;
   auto* shuffle_cmd = app.add_subcommand(
@@ -108,5 +111,6 @@ int main(int argc, char** argv) {
   if (*log_repair_cmd)
     return waitroom::store::repair_log(log_dir, truncate_at, std::cout, std::cerr);
 
+  if (*tokens.command) return waitroom::app::run_tokens_command(tokens);
   return waitroom::app::run_admin_command(admin, std::cin);
 }

@@ -29,8 +29,10 @@
 #include "store/feed_cursor_files.hpp"
 #include "store/history_file_archive.hpp"
 #include "store/history_sampler.hpp"
+#include "store/operator_tokens.hpp"
 #include "store/redis/redis_feed_cursors.hpp"
 #include "store/redis/redis_history_archive.hpp"
+#include "store/redis/redis_operator_tokens.hpp"
 #include "store/redis/redis_store.hpp"
 #include "store/redis/shared_secrets.hpp"
 #include "token/jwt_pass_minter.hpp"
@@ -118,6 +120,7 @@ struct Runtime {
   // sinks (declared after it, so they stop first).
   std::unique_ptr<ops::EventFeed> feed;
   std::unique_ptr<ops::FeedCursors> feed_cursors;  // where the webhooks keep their place
+  std::unique_ptr<store::OperatorTokens> tokens;   // the admin API's operator tokens
   std::unique_ptr<store::Store> store;
   store::EmbeddedStore* embedded = nullptr;         // the same store, when it is the embedded one
   std::optional<store::redis::RedisOptions> redis;  // store = "redis": how to reach it
@@ -176,11 +179,17 @@ struct Runtime {
       embedded->set_log_write_delay(std::chrono::milliseconds(cfg.log_write_delay_ms));
       store = std::move(*st);
     }
-    if (redis)
+    if (redis) {
       feed_cursors = std::make_unique<store::redis::RedisFeedCursors>(
           *redis, store::redis::RedisKeys(cfg.redis.key_prefix));
-    else
+      tokens = std::make_unique<store::redis::RedisOperatorTokens>(
+          *redis, store::redis::RedisKeys(cfg.redis.key_prefix));
+    } else {
       feed_cursors = std::make_unique<store::FeedCursorFiles>(cfg.data_dir / "webhooks");
+      auto file = store::OperatorTokenFile::open(cfg.data_dir / "tokens.json");
+      if (!file) return std::unexpected(file.error());
+      tokens = std::move(*file);
+    }
     for (std::size_t i = 0; i < cfg.webhooks.size(); ++i) {
       std::size_t same_url_before = 0;
       for (std::size_t j = 0; j < i; ++j)
@@ -242,6 +251,7 @@ RouteDeps route_deps(Runtime& rt, const config::ServerConfig& cfg, visitor::Abus
                  {cfg, rt.clock()}};
   if (rt.manual_clock) deps.admin.manual_clock = &*rt.manual_clock;
   deps.admin.feed = rt.feed.get();
+  deps.admin.tokens = rt.tokens.get();
   if (rt.redis)
     deps.admin.publish_keys = [&rt, &cfg] {
       return store::redis::publish_secrets(*rt.redis, store::redis::RedisKeys(cfg.redis.key_prefix),

@@ -34,6 +34,9 @@ def admin_routes(room, ticket=TICKET):
         ("GET", "/admin/v1/keys", None),
         ("POST", "/admin/v1/compact", None),
         ("GET", "/admin/v1/events", None),
+        ("GET", "/admin/v1/tokens", None),
+        ("POST", "/admin/v1/tokens", {"name": "x", "role": "admin"}),
+        ("DELETE", "/admin/v1/tokens/I", None),
         # wrong methods on known admin routes
         ("PATCH", base, {"x": 1}),
         ("POST", "/admin/v1/rooms", {}),
@@ -139,13 +142,13 @@ def test_every_listed_admin_route_requires_key(server):
         pytest.skip("`waitroom routes` lists no admin routes")
     room = server.create_room()
     t = server.enqueue_ok(room)
-    covered = {(m, p.replace("{room}", "R").replace("{ticket}", "T")) for m, p, _ in
+    covered = {(m, p.replace("{room}", "R").replace("{ticket}", "T").replace("{id}", "I")) for m, p, _ in
                admin_routes("R", "T")}
     failures = []
     for method, pattern in routes:
-        if (method, pattern.replace("{room}", "R").replace("{ticket}", "T")) not in covered:
+        if (method, pattern.replace("{room}", "R").replace("{ticket}", "T").replace("{id}", "I")) not in covered:
             failures.append(f"{method} {pattern}: not in admin_routes() of this file; add it")
-        path = pattern.replace("{room}", room).replace("{ticket}", t["ticket"])
+        path = pattern.replace("{room}", room).replace("{ticket}", t["ticket"]).replace("{id}", "0" * 16)
         for headers in ({}, {"Authorization": "Bearer wrong"}):
             r = server.request(method, path, headers=headers, json={})
             if r.status_code != 401:
@@ -167,7 +170,7 @@ def test_every_listed_route_exists(server):
     for method, pattern in routes:
         if method == "DELETE":
             continue  # would delete the room the others use
-        path = pattern.replace("{room}", room).replace("{ticket}", t["ticket"])
+        path = pattern.replace("{room}", room).replace("{ticket}", t["ticket"]).replace("{id}", "0" * 16)
         # stream=True: the live update stream (…/events) answers 200 and never ends by itself.
         r = server.request(method, path, admin=path.startswith("/admin/"), json={}, stream=True)
         if r.status_code == 405 or (r.status_code == 404 and "no such resource" in r.text):

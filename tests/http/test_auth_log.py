@@ -32,16 +32,27 @@ def test_a_wrong_admin_key_is_logged_with_client_route_and_reason(server_factory
     assert r.status_code == 401, describe(r)
     lines = auth_lines(srv)
     assert [(x["credential"], x["client"], x["route"], x["reason"], x["level"]) for x in lines] == [
-        ("admin_key", "127.0.0.1", "GET /admin/v1/rooms", "wrong admin key", "warning"),
-        ("admin_key", "203.0.113.9", "GET /admin/v1/rooms/demo", "wrong admin key", "warning"),
+        ("admin_key", "127.0.0.1", "GET /admin/v1/rooms", "wrong admin key or operator token",
+         "warning"),
+        ("admin_key", "203.0.113.9", "GET /admin/v1/rooms/demo",
+         "wrong admin key or operator token", "warning"),
         ("admin_key", "127.0.0.1", "DELETE /admin/v1/rooms/demo",
-         "no admin key or dashboard session", "warning"),
+         "no admin key, operator token or dashboard session", "warning"),
     ], lines
     assert lines[1]["peer"] == "127.0.0.1"  # the proxy the client came through
     assert WRONG_KEY not in srv.log_text()
     # The right key is not logged as a failure.
     assert srv.get("/admin/v1/rooms", admin=True).status_code == 200
     assert len(auth_lines(srv)) == 3
+    # An operator token that no longer works says why, by its id, never with its secret.
+    made = srv.post("/admin/v1/tokens", admin=True, json={"name": "gone", "role": "viewer"}).json()
+    assert srv.delete(f"/admin/v1/tokens/{made['id']}", admin=True).status_code == 200
+    r = srv.get("/admin/v1/rooms", headers={"Authorization": f"Bearer {made['token']}"})
+    assert r.status_code == 401, describe(r)
+    last = auth_lines(srv)[-1]
+    assert (last["credential"], last["reason"]) == ("operator_token",
+                                                    f"revoked operator token {made['id']}")
+    assert made["token"].split("_", 2)[2] not in srv.log_text()
 
 
 def signed(srv, **kw):

@@ -131,3 +131,25 @@ def test_keys_rotated_beside_a_running_server_are_picked_up_on_sighup(fresh_serv
         time.sleep(0.1)
     assert new_kids <= kids and before <= kids  # new keys served, old ones kept for live passes
     assert srv.alive()
+
+
+def test_tokens_commands_create_list_and_revoke(fresh_server):
+    srv = fresh_server
+    url = ("--url", srv.base_url)
+    room = srv.create_room()
+    made = json.loads(run_cli("tokens", "create", "--name", "alice", "--role", "operator",
+                              "--rooms", f"{room},merch", "--expires-in", "3600", *url,
+                              key=srv.admin_key).stdout)
+    assert made["role"] == "operator" and made["rooms"] == [room, "merch"] and made["expires_at"]
+    # The token drives the admin API, and the CLI too.
+    out = json.loads(run_cli("admin", "advance", room, "--by", "1", *url, key=made["token"]).stdout)
+    assert out["serving"] == 1
+    listed = json.loads(run_cli("tokens", "list", *url, key=srv.admin_key).stdout)["tokens"]
+    assert [t["name"] for t in listed] == ["alice"] and "token" not in listed[0]
+    revoked = json.loads(run_cli("tokens", "revoke", made["id"], *url, key=srv.admin_key).stdout)
+    assert revoked["revoked_at"]
+    p = run_cli("admin", "advance", room, "--by", "1", *url, key=made["token"], check=False)
+    assert p.returncode != 0 and "401" in p.stdout + p.stderr
+    p = run_cli("tokens", "create", "--name", "x", "--role", "root", *url, key=srv.admin_key,
+                check=False)
+    assert p.returncode != 0 and "role" in p.stdout + p.stderr

@@ -28,6 +28,8 @@ class RedisKeys {
   }
   // Every room name ever created, so a starting node finds the logs to load.
   std::string rooms() const { return prefix_ + ":rooms"; }
+  // Operator tokens (store/operator_tokens.hpp): hash id -> the token's JSON.
+  std::string operator_tokens() const { return prefix_ + ":tokens"; }
   // A webhook's place in the event feed (hash: room -> last acknowledged seq) and the lease of the
   // node that delivers for it; `reader` is ops::reader_id() of the webhook.
   std::string webhook_positions(std::string_view reader) const {

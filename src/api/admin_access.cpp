@@ -1,0 +1,107 @@
+#include "api/admin_access.hpp"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+
+#include "api/auth_log.hpp"
+#include "http/problem.hpp"
+
+namespace waitroom::api {
+
+using http::Status;
+using store::OperatorRole;
+
+bool AdminCaller::may_use_room(std::string_view room) const {
+  return rooms.empty() || std::find(rooms.begin(), rooms.end(), room) != rooms.end();
+}
+
+namespace {
+
+bool same_secret(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// An operator token's caller; nullopt (with why, for the log) when the token is not a live one.
+std::optional<AdminCaller> token_caller(const AdminDeps& s, std::string_view text,
+                                        std::string& why) {
+  if (!s.tokens) return std::nullopt;
+  auto parts = store::split_token(text);
+  if (!parts) return std::nullopt;
+  auto found = s.tokens->find(parts->first);
+  if (!found) {
+    why = "operator tokens cannot be read: " + found.error().detail;
+    return std::nullopt;
+  }
+  if (!*found || !same_secret((*found)->secret_sha256, store::secret_hash(parts->second))) {
+    why = "unknown operator token";
+    return std::nullopt;
+  }
+  const store::OperatorToken& t = **found;
+  if (t.revoked_at_s != 0) {
+    why = "revoked operator token " + t.id;
+    return std::nullopt;
+  }
+  if (!t.live(s.clock.now_s())) {
+    why = "expired operator token " + t.id;
+    return std::nullopt;
+  }
+  return AdminCaller{AdminCaller::Via::token, t.role, t.rooms, t.name, t.id};
+}
+
+}  // namespace
+
+std::expected<AdminCaller, http::Response> identify_caller(const AdminDeps& s,
+                                                           const http::Request& req,
+                                                           const boost::asio::ip::address& peer) {
+  if (is_admin(req, s.config.admin_key))
+    return AdminCaller{AdminCaller::Via::admin_key, OperatorRole::admin, {}, "admin key", {}};
+  const std::string_view bearer = http::bearer_token(req);
+  std::string why;
+  if (!bearer.empty())
+    if (auto caller = token_caller(s, bearer, why)) return *caller;
+  if (s.sessions && !s.config.admin_key.empty()) {
+    const SessionAccess access = s.sessions->check(req);
+    if (access.verdict == SessionAccess::Verdict::allowed)
+      return AdminCaller{AdminCaller::Via::session, OperatorRole::admin, {}, "dashboard", {}};
+    if (access.verdict == SessionAccess::Verdict::forbidden) {
+      log_auth_failure("dashboard_session", req, peer, access.reason);
+      return std::unexpected(http::problem(req, Status::forbidden, access.reason));
+    }
+  }
+  if (why.empty())
+    why = s.config.admin_key.empty() ? "the admin API is disabled"
+          : bearer.empty()           ? "no admin key, operator token or dashboard session"
+                                     : "wrong admin key or operator token";
+  log_auth_failure(bearer.starts_with("wrt_") ? "operator_token" : "admin_key", req, peer, why);
+  return std::unexpected(http::problem(
+      req, Status::unauthorized,
+      s.config.admin_key.empty() && !bearer.starts_with("wrt_")
+          ? "the admin API is disabled: set WAITROOM_ADMIN_KEY or admin_key_file"
+          : "a valid admin key or operator token is required (Authorization: Bearer <key>)"));
+}
+
+namespace {
+std::string a_role(OperatorRole role) {
+  return (role == OperatorRole::viewer ? "a " : "an ") + std::string(store::role_name(role));
+}
+}  // namespace
+
+std::optional<http::Response> refuse_caller(const http::Request& req, const AdminCaller& caller,
+                                            OperatorRole role, std::string_view room) {
+  if (caller.role < role)
+    return http::problem(req, Status::forbidden,
+                         "this needs the " + std::string(store::role_name(role)) +
+                             " role; the token \"" + caller.name + "\" is " + a_role(caller.role));
+  if (room.empty() && !caller.rooms.empty())
+    return http::problem(
+        req, Status::forbidden,
+        "this concerns every room; the token \"" + caller.name + "\" is limited to some rooms");
+  if (!room.empty() && !caller.may_use_room(room))
+    return http::problem(
+        req, Status::forbidden,
+        "the token \"" + caller.name + "\" may not use room \"" + std::string(room) + "\"");
+  return std::nullopt;
+}
+
+}  // namespace waitroom::api

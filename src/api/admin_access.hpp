@@ -1,0 +1,42 @@
+#pragma once
+// Who calls the admin API and what they may do (docs/admin-api.md, "Operator tokens and roles").
+// A caller is the bootstrap admin key (an admin), an operator token (its role, perhaps limited to
+// some rooms, perhaps expiring) or a dashboard session. Each admin route names the role it needs;
+// a route of one room also needs a token that may use that room, and a route of no room (keys,
+// tokens, compaction) a token limited to none.
+#include <boost/asio/ip/address.hpp>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/admin_api.hpp"
+#include "http/message.hpp"
+#include "store/operator_tokens.hpp"
+
+namespace waitroom::api {
+
+struct AdminCaller {
+  enum class Via { admin_key, token, session };
+  Via via = Via::admin_key;
+  store::OperatorRole role = store::OperatorRole::admin;
+  std::vector<std::string> rooms;  // empty: every room
+  std::string name;                // the token's name; "admin key" or "dashboard" otherwise
+  std::string token_id;            // the token's id; empty otherwise
+
+  bool may_use_room(std::string_view room) const;
+};
+
+// The request's caller, or the problem to answer: 401 without a valid credential (logged, never
+// with what was sent), 403 for a dashboard session's state change without its CSRF token.
+std::expected<AdminCaller, http::Response> identify_caller(const AdminDeps& deps,
+                                                           const http::Request& req,
+                                                           const boost::asio::ip::address& peer);
+
+// A 403 problem naming what is missing when `caller` may not do what needs `role` on `room`
+// (empty: a route of no room); nullopt when it may.
+std::optional<http::Response> refuse_caller(const http::Request& req, const AdminCaller& caller,
+                                            store::OperatorRole role, std::string_view room);
+
+}  // namespace waitroom::api

@@ -1,0 +1,23 @@
+"""Operator tokens on the Redis store (issue 19): a token created on one node works on every node,
+and once revoked on any node it is refused by every node at once."""
+
+from wrlib import assert_problem, describe
+
+
+def test_a_token_is_shared_and_its_revocation_is_seen_at_once(cluster):
+    made = cluster[0].post("/admin/v1/tokens", admin=True,
+                           json={"name": "night-shift", "role": "operator"})
+    assert made.status_code == 201, describe(made)
+    token = made.json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    room = cluster[0].create_room()
+    for node in cluster:
+        r = node.post(f"/admin/v1/rooms/{room}/advance", headers=headers, json={"by": 1})
+        assert r.status_code == 200, describe(r)
+    assert_problem(cluster[1].post(f"/admin/v1/rooms/{room}/reset", headers=headers), 403)
+    r = cluster[2].delete(f"/admin/v1/tokens/{made.json()['id']}", admin=True)
+    assert r.status_code == 200, describe(r)
+    for node in cluster:
+        assert_problem(node.get(f"/admin/v1/rooms/{room}", headers=headers), 401)
+    listed = cluster[1].get("/admin/v1/tokens", admin=True).json()["tokens"]
+    assert [t["name"] for t in listed] == ["night-shift"] and listed[0]["revoked_at"]
