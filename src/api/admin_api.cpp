@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "api/admin_access.hpp"
+#include "api/admin_audit.hpp"
 #include "api/admin_events.hpp"
 #include "api/admin_history.hpp"
 #include "api/admin_tokens.hpp"
@@ -32,7 +33,6 @@ constexpr std::uint64_t kMaxAdmissionsPage = 10'000;
 constexpr std::uint64_t kDefaultAdmissionsPage = 1'000;
 constexpr std::uint64_t kMaxClockAdvanceMs = 86'400'000;
 
-using AdminHandler = asio::awaitable<Response> (*)(const AdminDeps&, RequestContext&);
 using store::OperatorRole;
 
 asio::awaitable<Response> answered(Response res) { co_return res; }
@@ -40,8 +40,10 @@ asio::awaitable<Response> answered(Response res) { co_return res; }
 // The route's handler, for callers with `role` (api/admin_access.hpp) that may use the route's
 // room: the path's {room}, or the `room` query parameter of a route of none (the event feed).
 // `listing`: a route of every room that shows a token of some rooms only those (the room list).
-http::Handler bind(const AdminDeps& s, AdminHandler f, OperatorRole role, bool listing = false) {
-  return [&s, f, role, listing](RequestContext& ctx) {
+// What it changes goes into the audit trail as `route` (api/admin_audit.hpp).
+http::Handler bind(const AdminDeps& s, AdminHandler f, OperatorRole role, std::string route,
+                   bool listing) {
+  return [&s, f, role, route = std::move(route), listing](RequestContext& ctx) {
     auto caller = identify_caller(s, ctx.request, ctx.remote);
     if (!caller) return answered(std::move(caller.error()));
     std::string_view room = ctx.param("room");
@@ -50,7 +52,7 @@ http::Handler bind(const AdminDeps& s, AdminHandler f, OperatorRole role, bool l
     if (listing) caller->rooms.clear();  // the handler filters
     if (auto refused = refuse_caller(ctx.request, *caller, role, room))
       return answered(std::move(*refused));
-    return f(s, ctx);
+    return run_audited(s, f, ctx, std::move(*caller), route);
   };
 }
 
@@ -300,32 +302,37 @@ void add_admin_routes(http::Router& router, const AdminDeps& s) {
                  if (!caller) return std::move(caller.error());
                  return std::nullopt;
                });
+  auto add = [&](Method method, const std::string& path, AdminHandler f, OperatorRole role,
+                 bool listing = false) {
+    router.add(
+        method, path,
+        bind(s, f, role, std::string(http::beast_http::to_string(method)) + " " + path, listing));
+  };
   const std::string base = "/admin/v1/rooms";
-  router.add(Method::get, base, bind(s, list_rooms, OperatorRole::viewer, /*listing=*/true));
-  router.add(Method::put, base + "/{room}", bind(s, put_room, OperatorRole::operator_));
-  router.add(Method::get, base + "/{room}", bind(s, get_room, OperatorRole::viewer));
-  router.add(Method::delete_, base + "/{room}", bind(s, delete_room, OperatorRole::admin));
-  router.add(Method::post, base + "/{room}/advance", bind(s, advance, OperatorRole::operator_));
-  router.add(Method::post, base + "/{room}/pause", bind(s, pause_room, OperatorRole::operator_));
-  router.add(Method::post, base + "/{room}/resume", bind(s, resume_room, OperatorRole::operator_));
-  router.add(Method::post, base + "/{room}/reset", bind(s, reset, OperatorRole::admin));
-  router.add(Method::put, base + "/{room}/sessions/{ticket}",
-             bind(s, end_session, OperatorRole::operator_));
-  router.add(Method::get, base + "/{room}/stats", bind(s, stats, OperatorRole::viewer));
-  router.add(Method::get, base + "/{room}/admissions", bind(s, admissions, OperatorRole::viewer));
-  router.add(Method::get, base + "/{room}/history", bind(s, room_history, OperatorRole::viewer));
+  add(Method::get, base, list_rooms, OperatorRole::viewer, true);
+  add(Method::put, base + "/{room}", put_room, OperatorRole::operator_);
+  add(Method::get, base + "/{room}", get_room, OperatorRole::viewer);
+  add(Method::delete_, base + "/{room}", delete_room, OperatorRole::admin);
+  add(Method::post, base + "/{room}/advance", advance, OperatorRole::operator_);
+  add(Method::post, base + "/{room}/pause", pause_room, OperatorRole::operator_);
+  add(Method::post, base + "/{room}/resume", resume_room, OperatorRole::operator_);
+  add(Method::post, base + "/{room}/reset", reset, OperatorRole::admin);
+  add(Method::put, base + "/{room}/sessions/{ticket}", end_session, OperatorRole::operator_);
+  add(Method::get, base + "/{room}/stats", stats, OperatorRole::viewer);
+  add(Method::get, base + "/{room}/admissions", admissions, OperatorRole::viewer);
+  add(Method::get, base + "/{room}/history", room_history, OperatorRole::viewer);
   if (s.manual_clock) {
-    router.add(Method::get, "/admin/v1/testing/clock", bind(s, get_clock, OperatorRole::admin));
-    router.add(Method::post, "/admin/v1/testing/clock",
-               bind(s, advance_clock, OperatorRole::admin));
+    add(Method::get, "/admin/v1/testing/clock", get_clock, OperatorRole::admin);
+    add(Method::post, "/admin/v1/testing/clock", advance_clock, OperatorRole::admin);
   }
-  router.add(Method::post, "/admin/v1/compact", bind(s, compact, OperatorRole::admin));
-  router.add(Method::get, "/admin/v1/events", bind(s, read_events, OperatorRole::viewer));
-  router.add(Method::get, "/admin/v1/keys", bind(s, list_keys, OperatorRole::admin));
-  router.add(Method::post, "/admin/v1/keys/rotate", bind(s, rotate_keys, OperatorRole::admin));
-  router.add(Method::get, "/admin/v1/tokens", bind(s, list_tokens, OperatorRole::admin));
-  router.add(Method::post, "/admin/v1/tokens", bind(s, create_token, OperatorRole::admin));
-  router.add(Method::delete_, "/admin/v1/tokens/{id}", bind(s, revoke_token, OperatorRole::admin));
+  add(Method::post, "/admin/v1/compact", compact, OperatorRole::admin);
+  add(Method::get, "/admin/v1/events", read_events, OperatorRole::viewer);
+  add(Method::get, "/admin/v1/audit", read_audit, OperatorRole::viewer);
+  add(Method::get, "/admin/v1/keys", list_keys, OperatorRole::admin);
+  add(Method::post, "/admin/v1/keys/rotate", rotate_keys, OperatorRole::admin);
+  add(Method::get, "/admin/v1/tokens", list_tokens, OperatorRole::admin);
+  add(Method::post, "/admin/v1/tokens", create_token, OperatorRole::admin);
+  add(Method::delete_, "/admin/v1/tokens/{id}", revoke_token, OperatorRole::admin);
 }
 
 }  // namespace waitroom::api

@@ -8,6 +8,7 @@
 #include "core/clock.hpp"
 #include "http/router.hpp"
 #include "ops/event_feed.hpp"
+#include "store/audit_trail.hpp"
 #include "store/history_archive.hpp"
 #include "store/operator_tokens.hpp"
 #include "store/room_history.hpp"
@@ -40,6 +41,8 @@ struct AdminDeps {
   const ops::EventFeed* feed = nullptr;
   // Operator tokens (api/admin_access.hpp); null: only the admin key and dashboard sessions.
   store::OperatorTokens* tokens = nullptr;
+  // Where admin changes are recorded (api/admin_audit.hpp); null: nowhere.
+  store::AuditTrail* audit = nullptr;
 };
 
 void add_admin_routes(http::Router& router, const AdminDeps& deps);

@@ -20,19 +20,23 @@ std::string address_text(const core::IpBytes& a) {
 
 }  // namespace
 
-void log_auth_failure(std::string_view credential, const http::Request& req,
-                      const boost::asio::ip::address& peer, std::string_view reason) {
+std::string request_client(const http::Request& req, const boost::asio::ip::address& peer) {
   // Behind the usual proxy on this machine the peer is 127.0.0.1: name the client it forwards
   // for, trusting X-Forwarded-For as the rooms do by default (127.0.0.1 only).
   const auto trusted = core::AbuseSettings::default_trusted_proxies();
-  const core::IpBytes client = http::client_address(http::to_ip_bytes(peer), req, trusted);
+  return address_text(http::client_address(http::to_ip_bytes(peer), req, trusted));
+}
+
+void log_auth_failure(std::string_view credential, const http::Request& req,
+                      const boost::asio::ip::address& peer, std::string_view reason) {
+  const std::string client = request_client(req, peer);
   const std::string_view target = req.target();
   const std::string_view path = target.substr(0, target.find('?'));
   boost::json::object fields{{"credential", credential},
-                             {"client", address_text(client)},
+                             {"client", client},
                              {"route", std::string(req.method_string()) + " " + std::string(path)},
                              {"reason", reason}};
-  if (http::to_ip_bytes(peer) != client) fields["peer"] = peer.to_string();
+  if (address_text(http::to_ip_bytes(peer)) != client) fields["peer"] = peer.to_string();
   ops::log_warn("authentication failed", std::move(fields));
 }
 

@@ -5,11 +5,16 @@
 // route: method and path, never the query, which may carry a presigned signature) and why; it
 // never contains what was sent as the secret.
 #include <boost/asio/ip/address.hpp>
+#include <string>
 #include <string_view>
 
 #include "http/message.hpp"
 
 namespace waitroom::api {
+
+// The client's address: the TCP peer, or behind a proxy at 127.0.0.1 the address it names in
+// X-Forwarded-For.
+std::string request_client(const http::Request& req, const boost::asio::ip::address& peer);
 
 // `credential`: "admin_key", "aws_sigv4" or "dashboard_sign_in"; `reason`: why it was refused,
 // in words that carry no secret.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/admin_audit.hpp"
 #include "config/room_settings_diff.hpp"
 
 namespace waitroom::app {
@@ -64,6 +65,23 @@ void log_room_differences(const std::string& room, const store::RoomView& runnin
                    {"hint",
                     "leave `events` out of the room's section to keep the events set "
                     "through the admin API"}});
+}
+
+void audit_config_room(store::AuditTrail& audit, const std::string& room,
+                       const std::optional<core::RoomSettings>& before,
+                       const core::RoomSettings& after, std::int64_t now_ms) {
+  store::AuditEntry e;
+  e.at_ms = now_ms;
+  e.actor = "config";
+  e.via = "config";
+  e.action = "config file: rooms." + room;
+  e.room = room;
+  e.status = before ? 200 : 201;
+  e.details["created"] = !before.has_value();
+  e.details["changes"] = api::settings_changes_json(before.value_or(core::RoomSettings{}), after);
+  if (auto kept = audit.append(std::move(e)); !kept)
+    ops::log_error("a config change could not be recorded in the audit trail",
+                   {{"room", room}, {"error", kept.error().detail}});
 }
 
 }  // namespace waitroom::app

@@ -14,6 +14,7 @@
 #include "config/room_settings_codec.hpp"
 #include "config/server_config.hpp"
 #include "ops/log.hpp"
+#include "store/audit_trail.hpp"
 #include "store/store.hpp"
 
 namespace waitroom::app {
@@ -37,11 +38,18 @@ void log_room_differences(const std::string& room, const store::RoomView& runnin
                           const core::RoomSettings& wanted, bool at_start,
                           const boost::json::object* before);
 
+// Records a room the config file created or changed in the audit trail, as the actor "config".
+void audit_config_room(store::AuditTrail& audit, const std::string& room,
+                       const std::optional<core::RoomSettings>& before,
+                       const core::RoomSettings& after, std::int64_t now_ms);
+
 // Applies `after`'s room sections to `store` by the rule above; `before` is the config the last
-// start or reload read (null at start). `run` runs one store operation to completion.
+// start or reload read (null at start). `run` runs one store operation to completion. What it
+// changes goes into `audit` (if any).
 template <class Run>
 ReloadReport apply_config_rooms(store::Store& store, const config::ServerConfig* before,
-                                const config::ServerConfig& after, Run run) {
+                                const config::ServerConfig& after, Run run,
+                                store::AuditTrail* audit = nullptr) {
   ReloadReport report;
   if (before) report.restart_needed = config::settings_needing_restart(*before, after);
   for (const auto& [name, fields] : after.room_sections) {
@@ -50,6 +58,8 @@ ReloadReport apply_config_rooms(store::Store& store, const config::ServerConfig*
       report.rooms_failed.push_back(name);
     };
     auto running = run(store.room(name));
+    std::optional<core::RoomSettings> was;
+    if (running) was = running->settings;
     if (!running && running.error().code != core::ErrorCode::not_found) {
       fail(running.error().detail);
       continue;
@@ -73,6 +83,9 @@ ReloadReport apply_config_rooms(store::Store& store, const config::ServerConfig*
       continue;
     }
     if (put->second) ops::log_info("config room created", {{"room", name}});
+    if (audit)
+      audit_config_room(*audit, name, put->second ? std::nullopt : was, put->first.settings,
+                        store.clock().now_ms());
     (put->second ? report.rooms_created : report.rooms_updated).push_back(name);
   }
   return report;

@@ -25,11 +25,13 @@
 #include "ops/event_feed.hpp"
 #include "ops/log.hpp"
 #include "ops/webhook_sink.hpp"
+#include "store/audit_trail.hpp"
 #include "store/embedded/embedded_store.hpp"
 #include "store/feed_cursor_files.hpp"
 #include "store/history_file_archive.hpp"
 #include "store/history_sampler.hpp"
 #include "store/operator_tokens.hpp"
+#include "store/redis/redis_audit_trail.hpp"
 #include "store/redis/redis_feed_cursors.hpp"
 #include "store/redis/redis_history_archive.hpp"
 #include "store/redis/redis_operator_tokens.hpp"
@@ -121,6 +123,7 @@ struct Runtime {
   std::unique_ptr<ops::EventFeed> feed;
   std::unique_ptr<ops::FeedCursors> feed_cursors;  // where the webhooks keep their place
   std::unique_ptr<store::OperatorTokens> tokens;   // the admin API's operator tokens
+  std::unique_ptr<store::AuditTrail> audit;        // who changed what
   std::unique_ptr<store::Store> store;
   store::EmbeddedStore* embedded = nullptr;         // the same store, when it is the embedded one
   std::optional<store::redis::RedisOptions> redis;  // store = "redis": how to reach it
@@ -184,11 +187,16 @@ struct Runtime {
           *redis, store::redis::RedisKeys(cfg.redis.key_prefix));
       tokens = std::make_unique<store::redis::RedisOperatorTokens>(
           *redis, store::redis::RedisKeys(cfg.redis.key_prefix));
+      audit = std::make_unique<store::redis::RedisAuditTrail>(
+          *redis, store::redis::RedisKeys(cfg.redis.key_prefix));
     } else {
       feed_cursors = std::make_unique<store::FeedCursorFiles>(cfg.data_dir / "webhooks");
       auto file = store::OperatorTokenFile::open(cfg.data_dir / "tokens.json");
       if (!file) return std::unexpected(file.error());
       tokens = std::move(*file);
+      auto trail = store::AuditFile::open(cfg.data_dir / "audit.log");
+      if (!trail) return std::unexpected(trail.error());
+      audit = std::move(*trail);
     }
     for (std::size_t i = 0; i < cfg.webhooks.size(); ++i) {
       std::size_t same_url_before = 0;
@@ -201,8 +209,8 @@ struct Runtime {
     if (embedded) embedded->start(cfg.compact_after_mb << 20);
     // The file's rooms, as on SIGHUP (app/config_reload.hpp); a room it cannot apply stops the
     // start, before any visitor sees a room that is not what the file says.
-    const ReloadReport applied =
-        apply_config_rooms(*store, nullptr, cfg, [](auto op) { return run_now(std::move(op)); });
+    const ReloadReport applied = apply_config_rooms(
+        *store, nullptr, cfg, [](auto op) { return run_now(std::move(op)); }, audit.get());
     if (!applied.rooms_failed.empty())
       return std::unexpected(core::Error{
           core::ErrorCode::bad_request, "rooms." + applied.rooms_failed.front() +
@@ -252,6 +260,7 @@ RouteDeps route_deps(Runtime& rt, const config::ServerConfig& cfg, visitor::Abus
   if (rt.manual_clock) deps.admin.manual_clock = &*rt.manual_clock;
   deps.admin.feed = rt.feed.get();
   deps.admin.tokens = rt.tokens.get();
+  deps.admin.audit = rt.audit.get();
   if (rt.redis)
     deps.admin.publish_keys = [&rt, &cfg] {
       return store::redis::publish_secrets(*rt.redis, store::redis::RedisKeys(cfg.redis.key_prefix),
@@ -331,8 +340,8 @@ void reload(const ServeOptions& options, Runtime& rt, config::ServerConfig& load
                    {{"error", next.error().detail}});
     return;
   }
-  const ReloadReport report =
-      apply_config_rooms(*rt.store, &loaded, *next, [](auto op) { return run_now(std::move(op)); });
+  const ReloadReport report = apply_config_rooms(
+      *rt.store, &loaded, *next, [](auto op) { return run_now(std::move(op)); }, rt.audit.get());
   for (const std::string& room : report.rooms_updated) abuse.forget(room);
   ops::log(report.rooms_failed.empty() ? ops::LogLevel::info : ops::LogLevel::error,
            "config reloaded",

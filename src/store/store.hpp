@@ -107,6 +107,7 @@ class Store {
   std::uint64_t replayed_records() const { return storage_->replayed_records(); }
   // The store's own lines of /metrics (Prometheus text), if it has any.
   void render_metrics(std::string& out) const { storage_->render_metrics(out); }
+  const core::Clock& clock() const { return clock_; }
   // Who hears of room changes (the event streams); null: nobody. Set before serving.
   void set_change_listener(RoomChangeListener* listener) {
     storage_->set_change_listener(listener);

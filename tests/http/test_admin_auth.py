@@ -35,6 +35,7 @@ def admin_routes(room, ticket=TICKET):
         ("POST", "/admin/v1/compact", None),
         ("GET", "/admin/v1/events", None),
         ("GET", "/admin/v1/tokens", None),
+        ("GET", "/admin/v1/audit", None),
         ("POST", "/admin/v1/tokens", {"name": "x", "role": "admin"}),
         ("DELETE", "/admin/v1/tokens/I", None),
         # wrong methods on known admin routes

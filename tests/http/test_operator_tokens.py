@@ -40,6 +40,7 @@ def routes(room, fresh_room):
         ("GET", f"{base}/admissions", None, "viewer"),
         ("GET", f"{base}/history", None, "viewer"),
         ("GET", f"/admin/v1/events?room={room}", None, "viewer"),
+        ("GET", f"/admin/v1/audit?room={room}", None, "viewer"),
         ("PUT", base, {"pass_lifetime_s": 600}, "operator"),
         ("POST", f"{base}/advance", {"by": 1}, "operator"),
         ("POST", f"{base}/pause", None, "operator"),

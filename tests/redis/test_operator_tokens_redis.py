@@ -21,3 +21,15 @@ def test_a_token_is_shared_and_its_revocation_is_seen_at_once(cluster):
         assert_problem(node.get(f"/admin/v1/rooms/{room}", headers=headers), 401)
     listed = cluster[1].get("/admin/v1/tokens", admin=True).json()["tokens"]
     assert [t["name"] for t in listed] == ["night-shift"] and listed[0]["revoked_at"]
+
+
+def test_the_audit_trail_is_one_for_every_node(cluster):
+    room = cluster[0].create_room()
+    cluster[1].advance(room, by=1)
+    cluster[2].post(f"/admin/v1/rooms/{room}/pause", admin=True)
+    for node in cluster:
+        r = node.get("/admin/v1/audit", admin=True, params={"room": room})
+        assert r.status_code == 200, describe(r)
+        assert [e["action"] for e in r.json()["entries"]] == [
+            "PUT /admin/v1/rooms/{room}", "POST /admin/v1/rooms/{room}/advance",
+            "POST /admin/v1/rooms/{room}/pause"]

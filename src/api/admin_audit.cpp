@@ -1,0 +1,109 @@
+#include "api/admin_audit.hpp"
+
+#include <boost/json.hpp>
+
+#include "api/auth_log.hpp"
+#include "api/json_io.hpp"
+#include "config/room_settings_codec.hpp"
+#include "config/room_settings_diff.hpp"
+#include "http/problem.hpp"
+#include "http/query.hpp"
+#include "ops/log.hpp"
+
+namespace waitroom::api {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using http::RequestContext;
+using http::Response;
+using http::Status;
+
+namespace {
+constexpr std::uint64_t kDefaultPage = 100;
+constexpr std::uint64_t kMaxPage = 1000;
+
+std::string via_name(AdminCaller::Via via) {
+  switch (via) {
+    case AdminCaller::Via::admin_key:
+      return "admin_key";
+    case AdminCaller::Via::token:
+      return "token";
+    case AdminCaller::Via::session:
+      return "session";
+  }
+  return "admin_key";
+}
+}  // namespace
+
+json::array settings_changes_json(const core::RoomSettings& from, const core::RoomSettings& to) {
+  json::array out;
+  for (const auto& c : config::diff_room_settings(from, to))
+    out.push_back(json::object{{"setting", c.setting}, {"from", c.from}, {"to", c.to}});
+  return out;
+}
+
+asio::awaitable<Response> run_audited(const AdminDeps& s, AdminHandler handler, RequestContext& ctx,
+                                      AdminCaller caller, std::string route) {
+  const bool changes = ctx.request.method() != http::Method::get;
+  const std::string room(ctx.param("room"));
+  // A room's settings: the entry shows what changed, not the request (which may hold secrets).
+  const bool settings =
+      ctx.request.method() == http::Method::put && !room.empty() && ctx.param("ticket").empty();
+  std::optional<core::RoomSettings> before;
+  if (changes && s.audit && settings) {
+    auto current = co_await s.store.room(room);
+    if (current) before = current->settings;
+  }
+  Response res = co_await handler(s, ctx);
+  if (!changes || !s.audit || res.result_int() >= 300) co_return res;
+
+  store::AuditEntry e;
+  e.at_ms = s.clock.now_ms();
+  e.actor = caller.name;
+  e.via = via_name(caller.via);
+  e.token_id = caller.token_id;
+  e.address = request_client(ctx.request, ctx.remote);
+  e.action = std::move(route);
+  e.room = room;
+  e.status = res.result_int();
+  if (settings) {
+    auto after = co_await s.store.room(room);
+    e.details["created"] = !before.has_value();
+    if (after)
+      e.details["changes"] =
+          settings_changes_json(before.value_or(core::RoomSettings{}), after->settings);
+  } else if (auto body = read_json_object(ctx.request)) {
+    e.details = std::move(*body);
+  }
+  for (const auto& [name, value] : ctx.params)
+    if (name != "room") e.details[name] = value;
+  if (auto kept = s.audit->append(std::move(e)); !kept)
+    // The change is made and answered; what failed is its record.
+    ops::log_error(
+        "an admin change could not be recorded in the audit trail",
+        {{"route", std::string(ctx.request.method_string()) + " " + std::string(ctx.path)},
+         {"error", kept.error().detail}});
+  co_return res;
+}
+
+asio::awaitable<Response> read_audit(const AdminDeps& s, RequestContext& ctx) {
+  if (!s.audit)
+    co_return http::problem(ctx.request, Status::conflict, "this server keeps no audit trail");
+  store::AuditQuery q;
+  q.room = http::query_param(ctx.query, "room").value_or("");
+  q.actor = http::query_param(ctx.query, "actor").value_or("");
+  auto after = query_uint(ctx.query, "after", 0, 0, UINT64_MAX / 2);
+  if (!after) co_return http::problem(ctx.request, after.error());
+  auto limit = query_uint(ctx.query, "limit", kDefaultPage, 1, kMaxPage);
+  if (!limit) co_return http::problem(ctx.request, limit.error());
+  q.after = *after;
+  q.limit = *limit;
+  auto entries = s.audit->read(q);
+  if (!entries) co_return http::problem(ctx.request, entries.error());
+  json::array out;
+  for (const auto& e : *entries) out.push_back(audit_json(e));
+  const std::uint64_t next = entries->empty() ? q.after : entries->back().id;
+  co_return json_ok(ctx.request, json::object{{"entries", std::move(out)}, {"next_after", next}});
+}
+
+}  // namespace waitroom::api
