@@ -67,6 +67,13 @@ asio::awaitable<Response> metrics(const OpsDeps& s, RequestContext& ctx) {
       "# HELP waitroom_store_ready 1 when the store accepts writes.\n# TYPE waitroom_store_ready "
       "gauge\nwaitroom_store_ready {}\n",
       s.store.ready() ? 1 : 0);
+  // The certificate new connections get: a renewal picked up by SIGHUP shows at once.
+  if (s.tls)
+    out += fmt::format(
+        "# HELP waitroom_tls_certificate_expiry_seconds When the [tls] certificate in use expires "
+        "(its notAfter, Unix time).\n# TYPE waitroom_tls_certificate_expiry_seconds gauge\n"
+        "waitroom_tls_certificate_expiry_seconds {}\n",
+        s.tls->get()->certificate().not_after_s);
   Response res{Status::ok, ctx.request.version()};
   res.set(http::beast_http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.keep_alive(ctx.request.keep_alive());

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "http/router.hpp"
+#include "http/tls_context.hpp"
 #include "ops/event_stream_metrics.hpp"
 #include "ops/http_metrics.hpp"
 #include "ops/proxy_metrics.hpp"
@@ -26,6 +27,7 @@ struct OpsDeps {
   // starts; null only in `waitroom routes`, which serves nothing.
   const ops::HttpMetrics* http_metrics = nullptr;
   const ops::ProxyMetrics* proxy_metrics = nullptr;  // null without [[routes]] (no built-in proxy)
+  const http::CurrentTlsContext* tls = nullptr;      // null without [tls]: no certificate expiry
 };
 
 void add_ops_routes(http::Router& router, const OpsDeps& deps);

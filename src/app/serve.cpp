@@ -415,7 +415,10 @@ int serve(const ServeOptions& options) {
   // The gate treats a pass too large to use as no pass, so its requests may have large heads: a
   // 431 there would reach a visitor behind nginx's auth_request as a 500.
   server.allow_large_heads(cfg.gate_path);
-  if (*tls) server.set_tls(*tls, config::strict_transport_security(cfg.tls));
+  if (*tls) {
+    server.set_tls(*tls, config::strict_transport_security(cfg.tls));
+    deps.ops.tls = tls->get();
+  }
   // The built-in proxy ([[routes]]). Declared after the server so that it, and the pooled upstream
   // connections of the server's io_contexts, go first.
   std::optional<ops::ProxyMetrics> proxy_metrics;

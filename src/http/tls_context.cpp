@@ -91,8 +91,10 @@ CertificateInfo describe(X509* cert) {
     ::BN_free(serial);
   }
   std::tm tm{};
-  if (::ASN1_TIME_to_tm(::X509_get0_notAfter(cert), &tm) == 1)
-    info.not_after = core::format_rfc3339(static_cast<std::int64_t>(::timegm(&tm)));
+  if (::ASN1_TIME_to_tm(::X509_get0_notAfter(cert), &tm) == 1) {
+    info.not_after_s = static_cast<std::int64_t>(::timegm(&tm));
+    info.not_after = core::format_rfc3339(info.not_after_s);
+  }
   info.expired = ::X509_cmp_current_time(::X509_get0_notAfter(cert)) < 0;
   return info;
 }

@@ -2,6 +2,7 @@
 // The listener's TLS ([tls]): a certificate chain and key with the server's TLS settings, and the
 // slot new connections take theirs from, which SIGHUP refills without touching open connections.
 #include <boost/asio/ssl/context.hpp>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -11,11 +12,12 @@
 
 namespace waitroom::http {
 
-// What a certificate says about itself, for the logs.
+// What a certificate says about itself, for the logs and /metrics.
 struct CertificateInfo {
-  std::string subject;    // RFC 2253, e.g. "CN=queue.example.com,O=Example"
-  std::string serial;     // hex
-  std::string not_after;  // RFC 3339, UTC
+  std::string subject;           // RFC 2253, e.g. "CN=queue.example.com,O=Example"
+  std::string serial;            // hex
+  std::string not_after;         // RFC 3339, UTC
+  std::int64_t not_after_s = 0;  // the same, Unix time (for /metrics)
   bool expired = false;
 };
 

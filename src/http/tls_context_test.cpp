@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+
+#include "core/rfc3339.hpp"
 #include "testing/temp_dir.hpp"
 #include "testing/test_certificates.hpp"
 
@@ -30,6 +33,9 @@ TEST(TlsContext, LoadsACertificateAndDescribesIt) {
   EXPECT_EQ(info.subject, "CN=queue.example.com");
   EXPECT_EQ(info.serial, "1234");
   EXPECT_EQ(info.not_after.size(), 20u) << info.not_after;  // 2026-12-01T10:00:00Z
+  EXPECT_EQ(core::format_rfc3339(info.not_after_s), info.not_after);
+  const std::int64_t in_an_hour = std::time(nullptr) + 3600;
+  EXPECT_NEAR(static_cast<double>(info.not_after_s), static_cast<double>(in_an_hour), 60.0);
   EXPECT_FALSE(info.expired);
 
   files.write(make_test_certificate("old.example.com", 7, -60));
