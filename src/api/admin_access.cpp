@@ -81,18 +81,13 @@ std::expected<AdminCaller, http::Response> identify_caller(const AdminDeps& s,
           : "a valid admin key or operator token is required (Authorization: Bearer <key>)"));
 }
 
-namespace {
-std::string a_role(OperatorRole role) {
-  return (role == OperatorRole::viewer ? "a " : "an ") + std::string(store::role_name(role));
-}
-}  // namespace
-
 std::optional<http::Response> refuse_caller(const http::Request& req, const AdminCaller& caller,
                                             OperatorRole role, std::string_view room) {
   if (caller.role < role)
     return http::problem(req, Status::forbidden,
                          "this needs the " + std::string(store::role_name(role)) +
-                             " role; the token \"" + caller.name + "\" is " + a_role(caller.role));
+                             " role; the token \"" + caller.name + "\" is " +
+                             store::a_role(caller.role));
   if (room.empty() && !caller.rooms.empty())
     return http::problem(
         req, Status::forbidden,

@@ -7,6 +7,7 @@
 #include "api/aws_common.hpp"
 #include "api/aws_sigv4.hpp"
 #include "http/problem.hpp"
+#include "store/operator_tokens.hpp"
 
 namespace waitroom::api {
 
@@ -127,8 +128,17 @@ asio::awaitable<Response> reset_initial_state(const AwsDeps& s, RequestContext& 
   co_return aws_json(ctx.request, Status::ok, json::object{{"message", "Reset completed"}});
 }
 
-// Admin bearer key, or an AWS SigV4 signature by a configured access key. Preflights pass: the
-// browser sends them without credentials.
+// The role each private route needs of a signed caller (docs/security.md, "Operator tokens and
+// roles"): reads for a viewer, serving and sessions for an operator, a reset for an admin.
+store::OperatorRole role_needed(std::string_view path) {
+  const std::string_view route = path.substr(path.rfind('/') + 1);
+  if (route == "num_active_tokens" || route == "expired_tokens") return store::OperatorRole::viewer;
+  if (route == "reset_initial_state") return store::OperatorRole::admin;
+  return store::OperatorRole::operator_;
+}
+
+// Admin bearer key, or an AWS SigV4 signature by a configured access key whose role allows the
+// route. Preflights pass: the browser sends them without credentials.
 http::Guard private_guard(const AwsDeps& s) {
   std::vector<AwsCredential> credentials;
   for (const auto& [id, secret] : s.config.aws_credentials) credentials.push_back({id, secret});
@@ -149,10 +159,24 @@ http::Guard private_guard(const AwsDeps& s) {
     for (const auto& field : req)
       signed_request.headers.emplace_back(field.name_string(), field.value());
     auto identity = verifier->verify(signed_request);
-    if (identity) return std::nullopt;
-    log_auth_failure("aws_sigv4", req, peer, identity.error().detail);
-    // API Gateway's answer to a failed IAM check: 403 with a "message".
-    return aws_json(req, Status::forbidden, json::object{{"message", identity.error().detail}});
+    if (!identity) {
+      log_auth_failure("aws_sigv4", req, peer, identity.error().detail);
+      // API Gateway's answer to a failed IAM check: 403 with a "message".
+      return aws_json(req, Status::forbidden, json::object{{"message", identity.error().detail}});
+    }
+    const auto configured = s.config.aws_credential_roles.find(identity->access_key_id);
+    const store::OperatorRole role =
+        configured == s.config.aws_credential_roles.end()
+            ? store::OperatorRole::admin
+            : store::parse_role(configured->second).value_or(store::OperatorRole::viewer);
+    const store::OperatorRole needed = role_needed(target.substr(0, q));
+    if (role < needed)
+      return aws_json(
+          req, Status::forbidden,
+          json::object{{"message", "this needs the " + std::string(store::role_name(needed)) +
+                                       " role; access key " + identity->access_key_id + " is " +
+                                       store::a_role(role)}});
+    return std::nullopt;
   };
 }
 

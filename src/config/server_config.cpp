@@ -180,11 +180,17 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
         const toml::table* t = item.as_table();
         auto id = t ? (*t)["access_key_id"].value<std::string>() : std::nullopt;
         auto secret = t ? (*t)["secret_access_key"].value<std::string>() : std::nullopt;
-        if (!id || !secret || id->empty() || secret->size() < 16 || t->size() != 2)
+        auto role = t ? (*t)["role"].value<std::string>() : std::nullopt;
+        if (!id || !secret || id->empty() || secret->size() < 16 ||
+            t->size() != (t->contains("role") ? 3u : 2u))
           return bad(key,
                      "each entry needs exactly access_key_id and secret_access_key (at least 16 "
-                     "characters)");
+                     "characters), and may have a role");
+        if (t->contains("role") &&
+            (!role || (*role != "viewer" && *role != "operator" && *role != "admin")))
+          return bad(key, "role must be \"viewer\", \"operator\" or \"admin\"");
         cfg.aws_credentials.emplace_back(*id, *secret);
+        if (role) cfg.aws_credential_roles[*id] = *role;
       }
     } else if (key == "gate_path") {
       auto p = v.value<std::string>();
@@ -482,7 +488,8 @@ std::vector<std::string> settings_needing_restart(const ServerConfig& a, const S
   note(a.demo_room == b.demo_room, "demo_room");
   note(a.default_room == b.default_room, "default_room");
   note(a.theme_dir == b.theme_dir && a.room_theme_dirs == b.room_theme_dirs, "theme_dir");
-  note(a.aws_credentials == b.aws_credentials, "aws_credentials");
+  note(a.aws_credentials == b.aws_credentials && a.aws_credential_roles == b.aws_credential_roles,
+       "aws_credentials");
   note(a.limits == b.limits, "limits");
   note(a.dashboard == b.dashboard, "dashboard");
   note(a.webhooks == b.webhooks, "webhooks");

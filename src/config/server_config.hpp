@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -112,6 +113,9 @@ struct ServerConfig {
   std::vector<std::pair<std::string, std::filesystem::path>> room_theme_dirs;
   // Access keys AWS's signed callers (control panel, inlet functions) use on the private API.
   std::vector<std::pair<std::string, std::string>> aws_credentials;  // access key id, secret
+  // Each access key's role on the private API ("viewer", "operator", "admin"; absent: admin, as
+  // before roles existed). docs/security.md, "Operator tokens and roles".
+  std::map<std::string, std::string> aws_credential_roles;
   Limits limits;
   DashboardConfig dashboard;
   // [[webhooks]]: where audit events are delivered (docs/events.md).

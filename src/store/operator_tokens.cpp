@@ -1,11 +1,11 @@
 #include "store/operator_tokens.hpp"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "core/hex.hpp"
 #include "token/atomic_file.hpp"
 #include "token/base64url.hpp"
 
@@ -19,18 +19,6 @@ constexpr std::string_view kPrefix = "wrt_";
 constexpr std::size_t kIdHexDigits = 16;
 constexpr std::size_t kSecretBytes = 32;
 constexpr std::size_t kMaxFileBytes = 16 << 20;
-constexpr char kHex[] = "0123456789abcdef";
-
-std::string hex(const unsigned char* bytes, std::size_t n) {
-  std::string out;
-  out.reserve(2 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += kHex[bytes[i] >> 4];
-    out += kHex[bytes[i] & 15];
-  }
-  return out;
-}
-
 std::string random_bytes(std::size_t n) {
   std::string out(n, '\0');
   RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n));
@@ -54,6 +42,10 @@ std::optional<OperatorRole> parse_role(std::string_view name) {
   for (OperatorRole r : {OperatorRole::viewer, OperatorRole::operator_, OperatorRole::admin})
     if (role_name(r) == name) return r;
   return std::nullopt;
+}
+
+std::string a_role(OperatorRole role) {
+  return (role == OperatorRole::viewer ? "a " : "an ") + std::string(role_name(role));
 }
 
 bool OperatorToken::may_use_room(std::string_view room) const {
@@ -103,7 +95,7 @@ core::Result<OperatorToken> decode_token(std::string_view text) {
 NewTokenSecret new_token_secret() {
   const std::string id_bytes = random_bytes(kIdHexDigits / 2);
   NewTokenSecret s;
-  s.id = hex(reinterpret_cast<const unsigned char*>(id_bytes.data()), id_bytes.size());
+  s.id = core::lower_hex(id_bytes);
   s.secret = token::base64url_encode(random_bytes(kSecretBytes));
   s.text = std::string(kPrefix) + s.id + "_" + s.secret;
   return s;
@@ -120,12 +112,7 @@ std::optional<std::pair<std::string, std::string>> split_token(std::string_view 
   return std::pair{std::string(id), std::string(text.substr(kIdHexDigits + 1))};
 }
 
-std::string secret_hash(std::string_view secret) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(secret.data(), secret.size(), digest, &size, EVP_sha256(), nullptr);
-  return hex(digest, size);
-}
+std::string secret_hash(std::string_view secret) { return core::sha256_hex(secret); }
 
 core::Result<std::unique_ptr<OperatorTokenFile>> OperatorTokenFile::open(
     std::filesystem::path file) {

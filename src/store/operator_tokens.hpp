@@ -26,6 +26,8 @@ namespace waitroom::store {
 enum class OperatorRole : std::uint8_t { viewer = 1, operator_ = 2, admin = 3 };
 std::string_view role_name(OperatorRole role);
 std::optional<OperatorRole> parse_role(std::string_view name);
+// "a viewer", "an operator", "an admin": for messages.
+std::string a_role(OperatorRole role);
 
 struct OperatorToken {
   std::string id;

@@ -37,10 +37,24 @@ ENV_SECRET_KEY = "EnvSecretKeyForWaitroomTests/0123456789ab"
 REGION = "eu-west-1"
 SERVICE = "execute-api"
 
+VIEWER_KEY = "AKIDWAITROOMVIEWER"
+VIEWER_SECRET = "ViewerSecretKeyForWaitroomTests/0123456"
+OPERATOR_KEY = "AKIDWAITROOMOPERATOR"
+OPERATOR_SECRET = "OperatorSecretKeyForWaitroomTests/01234"
 CONFIG = DEFAULT_CONFIG + f"""
 [[aws_credentials]]
 access_key_id = "{ACCESS_KEY}"
 secret_access_key = "{SECRET_KEY}"
+
+[[aws_credentials]]
+access_key_id = "{VIEWER_KEY}"
+secret_access_key = "{VIEWER_SECRET}"
+role = "viewer"
+
+[[aws_credentials]]
+access_key_id = "{OPERATOR_KEY}"
+secret_access_key = "{OPERATOR_SECRET}"
+role = "operator"
 """
 
 PRIVATE = "/aws/private"
@@ -377,6 +391,24 @@ def test_signed_get_with_query_is_accepted(srv):
     room = rs_room(srv)
     r = call(srv, "GET", "/num_active_tokens", query={"event_id": room})
     assert aws_json(r, 200) == {"active_tokens": 0}, describe(r)
+
+
+def test_an_access_keys_role_decides_what_it_may_call(srv):
+    room = rs_room(srv)
+    viewer = {"key": VIEWER_KEY, "secret": VIEWER_SECRET}
+    operator = {"key": OPERATOR_KEY, "secret": OPERATOR_SECRET}
+    r = call(srv, "GET", "/num_active_tokens", query={"event_id": room}, **viewer)
+    assert aws_json(r, 200) == {"active_tokens": 0}, describe(r)
+    r = call(srv, "POST", "/increment_serving_counter", {"event_id": room, "increment_by": 2}, **viewer)
+    assert aws_json(r, 403) == {
+        "message": f"this needs the operator role; access key {VIEWER_KEY} is a viewer"}, describe(r)
+    r = call(srv, "POST", "/increment_serving_counter", {"event_id": room, "increment_by": 2}, **operator)
+    assert aws_json(r, 200) == {"serving_num": 2}, describe(r)
+    r = call(srv, "POST", "/reset_initial_state", {"event_id": room}, **operator)
+    assert aws_json(r, 403)["message"].startswith("this needs the admin role"), describe(r)
+    # Nothing the refused calls asked for happened; a key without a role is an admin.
+    r = call(srv, "POST", "/increment_serving_counter", {"event_id": room, "increment_by": 1})
+    assert aws_json(r, 200) == {"serving_num": 3}, describe(r)
 
 
 def test_any_region_in_scope_is_accepted(srv):
