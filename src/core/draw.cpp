@@ -6,19 +6,14 @@
 
 #include <stdexcept>
 
+#include "core/hex.hpp"
+
 namespace waitroom::core {
 
 namespace {
-constexpr char kHex[] = "0123456789abcdef";
 
 std::string to_hex(const std::uint8_t* data, std::size_t n) {
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(kHex[data[i] >> 4]);
-    out.push_back(kHex[data[i] & 15]);
-  }
-  return out;
+  return lower_hex(std::string_view(reinterpret_cast<const char*>(data), n));
 }
 
 // The seed-determined stream of 64-bit numbers.

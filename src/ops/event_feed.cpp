@@ -1,23 +1,12 @@
 #include "ops/event_feed.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
+
+#include "core/hex.hpp"
 
 namespace waitroom::ops {
 
-std::string reader_id(const std::string& key) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(key.data(), key.size(), digest, &size, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned i = 0; i < size && id.size() < 32; ++i) {
-    id += kHex[digest[i] >> 4];
-    id += kHex[digest[i] & 15];
-  }
-  return id;
-}
+std::string reader_id(const std::string& key) { return core::sha256_hex(key).substr(0, 32); }
 
 std::size_t EventFeed::add_reader(std::string key) {
   std::lock_guard lock(mu_);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/hex.hpp"
 #include "core/room.hpp"
 #include "engine/room_ops.hpp"
 
@@ -76,13 +77,7 @@ inline core::Error unavailable(std::string_view why) {
 inline std::string random_node_id() {
   unsigned char bytes[8];
   RAND_bytes(bytes, sizeof bytes);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  return id;
+  return core::lower_hex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
 inline std::optional<std::uint64_t> to_uint(std::string_view s) {
