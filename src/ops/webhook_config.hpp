@@ -5,7 +5,7 @@
 //   url = "https://hooks.example.com/waitroom"   # required, http:// or https://
 //   secret_file = "/etc/waitroom/webhook.secret" # or secret = "..." (exactly one of the two)
 //   types = ["room.reset", "room.paused"]        # optional; default: every event type
-//   max_queue = 100000                           # optional; events kept while the receiver is down
+//   max_queue = 100000                           # accepted, no effect (webhook_max_lag_mb bounds)
 //   timeout_ms = 5000                            # optional; one delivery attempt
 //   ca_file = "/etc/waitroom/private-ca.pem"     # optional; https CAs instead of the system's
 #include <toml++/toml.h>
