@@ -4,9 +4,8 @@
 
 namespace waitroom::engine {
 
-std::vector<ops::StoredEvent> seal_events(Effects& fx, const std::string& room,
-                                          std::uint64_t& last_seq) {
-  if (fx.events.empty()) return {};
+void seal_events(Effects& fx, const std::string& room, std::uint64_t& last_seq) {
+  if (fx.events.empty()) return;
   EventsRecord record{room, last_seq + 1, {}};
   record.events.reserve(fx.events.size());
   for (ops::Event& event : fx.events) {
@@ -14,9 +13,7 @@ std::vector<ops::StoredEvent> seal_events(Effects& fx, const std::string& room,
     record.events.push_back(
         ops::StoredEvent{event.id, event.type, event.time_ms, boost::json::serialize(event.data)});
   }
-  std::vector<ops::StoredEvent> stored = record.events;
   fx.records.push_back(std::move(record));
-  return stored;
 }
 
 FeedPart feed_part(const LogRecord& record) {
@@ -31,22 +28,6 @@ FeedPart feed_part(const LogRecord& record) {
     part.last_seq = s->last_event_seq;
     part.first_seq = s->kept_first_seq;
     part.events = s->kept_events;
-  }
-  return part;
-}
-
-FeedPart feed_part(LogRecord&& record) {
-  FeedPart part;
-  if (auto* r = std::get_if<EventsRecord>(&record)) {
-    if (!r->events.empty()) part.last_seq = r->first_seq + r->events.size() - 1;
-    part.first_seq = r->first_seq;
-    part.events = std::move(r->events);
-  } else if (auto* s = std::get_if<RoomSnapshotRecord>(&record)) {
-    part.last_seq = s->last_event_seq;
-    part.first_seq = s->kept_first_seq;
-    part.events = std::move(s->kept_events);
-  } else {
-    return feed_part(static_cast<const LogRecord&>(record));
   }
   return part;
 }

@@ -13,10 +13,9 @@
 namespace waitroom::engine {
 
 // Numbers the effects' events after `last_seq` (the room's last number, which it advances) and
-// appends the EventsRecord that carries them after the change's other records. Returns the events
-// as stored (what the room's feed keeps); nothing when the change has none.
-std::vector<ops::StoredEvent> seal_events(Effects& fx, const std::string& room,
-                                          std::uint64_t& last_seq);
+// appends the EventsRecord that carries them after the change's other records; nothing when the
+// change has none.
+void seal_events(Effects& fx, const std::string& room, std::uint64_t& last_seq);
 
 // What a record tells about its room's feed: the last number given (0: the record says nothing of
 // it) and the events it carries, numbered from first_seq (an EventsRecord's, or the ones a
@@ -27,6 +26,5 @@ struct FeedPart {
   std::vector<ops::StoredEvent> events;
 };
 FeedPart feed_part(const LogRecord& record);
-FeedPart feed_part(LogRecord&& record);  // moves the events out
 
 }  // namespace waitroom::engine

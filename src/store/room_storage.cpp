@@ -4,9 +4,12 @@
 
 namespace waitroom::store {
 
-std::vector<ops::StoredEvent> RoomStorage::seal_events(engine::Effects& fx, const std::string& room,
-                                                       std::uint64_t& last_event_seq) const {
-  return engine::seal_events(fx, room, last_event_seq);
+void RoomStorage::feed_committed(const std::string& room, std::vector<engine::LogRecord>& records,
+                                 std::uint64_t lsn) const {
+  if (!feed_) return;
+  for (engine::LogRecord& r : records)
+    if (auto* events = std::get_if<engine::EventsRecord>(&r))
+      feed_->add(room, events->first_seq, std::move(events->events), lsn);
 }
 
 void RoomStorage::feed_record(const std::string& room, std::uint64_t& last_event_seq,

@@ -98,10 +98,10 @@ class RoomStorage {
 
  protected:
   engine::Effects effects() const { return engine::Effects(feed_ != nullptr); }
-  // Numbers a change's events in its room's feed and appends their record to the change's (under
-  // the room's lock, before the records are written). Returns them as the feed keeps them.
-  std::vector<ops::StoredEvent> seal_events(engine::Effects& fx, const std::string& room,
-                                            std::uint64_t& last_event_seq) const;
+  // A change's records once written (durable at `lsn`; 0: already durable): the events they
+  // carry join the feed, moved out of them.
+  void feed_committed(const std::string& room, std::vector<engine::LogRecord>& records,
+                      std::uint64_t lsn = 0) const;
   // A record read from the log (replay, another node's commit, a reload): its events join the
   // feed, and the room's last event number follows it.
   void feed_record(const std::string& room, std::uint64_t& last_event_seq,

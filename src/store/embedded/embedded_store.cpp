@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "engine/apply_record.hpp"
+#include "engine/event_records.hpp"
 #include "store/embedded/log_format.hpp"
 
 namespace waitroom::store {
@@ -149,7 +150,7 @@ void EmbeddedStorage::for_each_room(Reader read) {
 }
 
 std::uint64_t EmbeddedStorage::commit(const std::shared_ptr<Entry>& entry, engine::Effects&& fx) {
-  std::vector<ops::StoredEvent> events = seal_events(fx, entry->name, entry->last_event_seq);
+  engine::seal_events(fx, entry->name, entry->last_event_seq);
 
   std::uint64_t lsn = 0;
   for (const engine::LogRecord& record : fx.records)
@@ -165,10 +166,7 @@ std::uint64_t EmbeddedStorage::commit(const std::shared_ptr<Entry>& entry, engin
   }
   // In the feed at once (a snapshot taken under the room's lock must keep them), handed out once
   // `lsn` is durable.
-  if (feed_ && !events.empty()) {
-    const std::uint64_t first = entry->last_event_seq - events.size() + 1;
-    feed_->add(entry->name, first, std::move(events), lsn);
-  }
+  feed_committed(entry->name, fx.records, lsn);
   if (!fx.changed) return lsn;
   std::lock_guard lock(outbox_mu_);
   outbox_.emplace(lsn, Announcement{entry});

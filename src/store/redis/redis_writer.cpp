@@ -8,6 +8,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "engine/apply_record.hpp"
+#include "engine/event_records.hpp"
 #include "ops/log.hpp"
 #include "store/redis/redis_record.hpp"
 #include "store/redis/redis_scripts.hpp"
@@ -402,7 +403,7 @@ asio::awaitable<void> RedisStorage::write_batch(std::shared_ptr<Entry> entry,
         if (job->run) job->run(e, out);
       // Numbered now, in the feed once committed. A refused commit leaves the copy diverged, and
       // its reload takes the room's last number from the log again.
-      seal_events(out, e.name, e.last_event_seq);
+      engine::seal_events(out, e.name, e.last_event_seq);
       if (!out.records.empty()) e.uncommitted = true;
     }
   }
@@ -515,10 +516,7 @@ asio::awaitable<void> RedisStorage::commit_batch(std::shared_ptr<Entry> entry,
     records_.fetch_add(out.records.size());
   }
   // Redis holds the records now: their events join the feed, in the order the commits landed.
-  if (feed_)
-    for (engine::LogRecord& r : out.records)
-      if (auto* events = std::get_if<engine::EventsRecord>(&r))
-        feed_->add(e.name, events->first_seq, std::move(events->events));
+  feed_committed(e.name, out.records);
   if (out.changed && changes_) changes_->room_changed(e.name);
   finish(batch, std::nullopt);
 }
