@@ -21,7 +21,7 @@ build-asan: bootstrap
 run: build
 	@./scripts/run-demo
 
-# Every test runs against the ASan/UBSan build: unit tests (ctest), black-box suites (pytest) and
+# Every test runs against the ASan/UBSan build: unit tests (GoogleTest), black-box suites (pytest) and
 # the browser suite, at the same time (scripts/run-tests); the build's time is printed with each
 # suite's at the end.
 test:

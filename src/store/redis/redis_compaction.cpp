@@ -34,6 +34,18 @@ core::Result<CompactionReport> RedisStorage::compact_now(bool automatic) {
 // not all of them at once) whose list grew by compact_after_bytes_; on request every room.
 asio::awaitable<core::Result<CompactionReport>> RedisStorage::compact_rooms(bool automatic) {
   const auto started = SteadyClock::now();
+  if (!automatic) {
+    // Every room in Redis, also one created (and perhaps deleted) elsewhere that this node has not
+    // heard of yet: its copy is read from the log by the compaction's own job.
+    std::vector<std::string> smembers{"SMEMBERS", keys_.rooms()};
+    auto smembers_op = redis_->command(std::move(smembers));
+    auto members = co_await std::move(smembers_op);
+    commands_.fetch_add(1);
+    if (!members) co_return std::unexpected(members.error());
+    if (members->is_error()) co_return fail(ErrorCode::unavailable, "Redis: " + members->str);
+    for (const Reply& name : members->elements)
+      if (core::is_valid_room_name(name.str)) find_or_add(name.str);
+  }
   std::vector<std::shared_ptr<Entry>> entries;
   {
     std::shared_lock lock(rooms_mu_);
@@ -42,12 +54,10 @@ asio::awaitable<core::Result<CompactionReport>> RedisStorage::compact_rooms(bool
   CompactionReport report;
   std::optional<core::Error> failure;
   for (const auto& e : entries) {
-    if (e->applied == 0) continue;  // never a room: nothing in Redis
+    if (automatic && e->applied == 0) continue;  // not read yet: nothing this node drives
     if (automatic && (e->lease_until <= SteadyClock::now() ||
                       e->log_bytes < compact_after_bytes_ + e->snapshot_bytes))
       continue;
-    const std::uint64_t records_before = e->applied - e->base;
-    const std::uint64_t bytes_before = e->log_bytes;
     auto op = run_job(e->name, nullptr, /*fenced=*/false, /*read_only=*/false, /*compacts=*/true);
     if (auto r = co_await std::move(op); !r) {
       failure = r.error();
@@ -56,9 +66,9 @@ asio::awaitable<core::Result<CompactionReport>> RedisStorage::compact_rooms(bool
       continue;
     }
     ++report.rooms;
-    report.records_before += records_before;
+    report.records_before += e->compacted_records;
     report.records_after += e->applied - e->base;
-    report.bytes_before += bytes_before;
+    report.bytes_before += e->compacted_bytes;
     report.bytes_after += e->log_bytes;
   }
   report.took_ms =
@@ -72,6 +82,8 @@ asio::awaitable<core::Result<CompactionReport>> RedisStorage::compact_rooms(bool
 // did not change.
 asio::awaitable<void> RedisStorage::compact_room(Entry& e, std::int64_t length,
                                                  std::vector<Job*>& batch) {
+  e.compacted_records = length > 0 ? static_cast<std::uint64_t>(length) - e.base : 0;
+  e.compacted_bytes = e.log_bytes;
   if (length <= 0) {
     finish(batch, std::nullopt);
     co_return;

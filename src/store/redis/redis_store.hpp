@@ -96,6 +96,8 @@ class RedisStorage final : public RoomStorage {
     std::uint64_t base = 0;       // records compactions dropped from the list's head, as last read
     std::uint64_t log_bytes = 0;  // the list's records as this node read them (compaction's cue)
     std::uint64_t snapshot_bytes = 0;  // of them, the snapshot at the list's head
+    // The list as the last compaction found it, for its report.
+    std::uint64_t compacted_records = 0, compacted_bytes = 0;
     std::deque<Job*> jobs;
     // Under `inbox_mu` (jobs are handed over from any thread):
     std::mutex inbox_mu;
