@@ -16,6 +16,24 @@ bool AdminCaller::may_use_room(std::string_view room) const {
   return rooms.empty() || std::find(rooms.begin(), rooms.end(), room) != rooms.end();
 }
 
+engine::Actor AdminCaller::actor() const {
+  return engine::Actor{name, std::string(via_name(via)), token_id};
+}
+
+std::string_view via_name(AdminCaller::Via via) {
+  switch (via) {
+    case AdminCaller::Via::admin_key:
+      return "admin_key";
+    case AdminCaller::Via::token:
+      return "token";
+    case AdminCaller::Via::session:
+      return "session";
+    case AdminCaller::Via::sigv4:
+      return "sigv4";
+  }
+  return "admin_key";
+}
+
 namespace {
 
 bool same_secret(std::string_view a, std::string_view b) {

@@ -12,21 +12,28 @@
 #include <vector>
 
 #include "api/admin_api.hpp"
+#include "engine/effects.hpp"
 #include "http/message.hpp"
 #include "store/operator_tokens.hpp"
 
 namespace waitroom::api {
 
 struct AdminCaller {
-  enum class Via { admin_key, token, session };
+  enum class Via { admin_key, token, session, sigv4 };
   Via via = Via::admin_key;
   store::OperatorRole role = store::OperatorRole::admin;
   std::vector<std::string> rooms;  // empty: every room
-  std::string name;                // the token's name; "admin key" or "dashboard" otherwise
-  std::string token_id;            // the token's id; empty otherwise
+  std::string
+      name;  // the token's name; "admin key", "dashboard" or the AWS access key id otherwise
+  std::string token_id;  // the token's id; empty otherwise
 
   bool may_use_room(std::string_view room) const;
+  // Who its changes' events name (data.actor).
+  engine::Actor actor() const;
 };
+
+// "admin_key", "token", "session", "sigv4": the audit trail's and the events' `via`.
+std::string_view via_name(AdminCaller::Via via);
 
 // The request's caller, or the problem to answer: 401 without a valid credential (logged, never
 // with what was sent), 403 for a dashboard session's state change without its CSRF token.

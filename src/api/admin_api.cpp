@@ -49,8 +49,9 @@ http::Handler bind(const AdminDeps& s, AdminHandler f, OperatorRole role, std::s
     std::string_view room = ctx.param("room");
     const auto asked = room.empty() ? http::query_param(ctx.query, "room") : std::nullopt;
     if (asked) room = *asked;
-    if (listing) caller->rooms.clear();  // the handler filters
-    if (auto refused = refuse_caller(ctx.request, *caller, role, room))
+    AdminCaller checked = *caller;
+    if (listing) checked.rooms.clear();  // the handler shows the caller's rooms only
+    if (auto refused = refuse_caller(ctx.request, checked, role, room))
       return answered(std::move(*refused));
     return run_audited(s, f, ctx, std::move(*caller), route);
   };
@@ -69,18 +70,19 @@ json::object keys_json(const std::vector<token::KeyInfo>& keys) {
   return json::object{{"keys", std::move(out)}};
 }
 
-asio::awaitable<Response> list_rooms(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> list_rooms(const AdminDeps& s, RequestContext& ctx,
+                                     const AdminCaller& caller) {
   auto rooms = co_await s.store.rooms();
   if (!rooms) co_return http::problem(ctx.request, rooms.error());
-  // A token limited to some rooms sees those (the route let its caller in: it identifies).
-  const auto caller = identify_caller(s, ctx.request, ctx.remote);
+  // A token limited to some rooms sees those.
   json::array out;
   for (const auto& r : *rooms)
-    if (caller && caller->may_use_room(r.name)) out.push_back(room_admin_json(r));
+    if (caller.may_use_room(r.name)) out.push_back(room_admin_json(r));
   co_return json_ok(ctx.request, json::object{{"rooms", std::move(out)}});
 }
 
-asio::awaitable<Response> put_room(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> put_room(const AdminDeps& s, RequestContext& ctx,
+                                   const AdminCaller& caller) {
   const std::string room(ctx.param("room"));
   if (!core::is_valid_room_name(room))
     co_return http::problem(ctx.request, Status::bad_request,
@@ -88,13 +90,12 @@ asio::awaitable<Response> put_room(const AdminDeps& s, RequestContext& ctx) {
   auto body = read_json_object(ctx.request);
   if (!body) co_return http::problem(ctx.request, body.error());
   // An operator changes a room's settings; creating one takes an admin.
-  if (const auto caller = identify_caller(s, ctx.request, ctx.remote);
-      caller && caller->role < OperatorRole::admin) {
+  if (caller.role < OperatorRole::admin) {
     auto existing = co_await s.store.room(room);
     if (!existing && existing.error().code == ErrorCode::not_found)
-      co_return http::problem(ctx.request, Status::forbidden,
-                              "creating a room needs the admin role; the token \"" + caller->name +
-                                  "\" is an operator");
+      co_return http::problem(
+          ctx.request, Status::forbidden,
+          "creating a room needs the admin role; the token \"" + caller.name + "\" is an operator");
     if (!existing) co_return http::problem(ctx.request, existing.error());
   }
   // A named local, not a temporary inside the co_await expression: g++ 12 destroys such
@@ -103,22 +104,23 @@ asio::awaitable<Response> put_room(const AdminDeps& s, RequestContext& ctx) {
       [fields = std::move(*body)](const std::optional<core::RoomSettings>& current) {
         return config::apply_room_settings(fields, current.value_or(core::RoomSettings{}));
       };
-  auto result = co_await s.store.put_room(room, std::move(update));
+  auto result = co_await s.store.put_room(room, std::move(update), caller.actor());
   if (!result) co_return http::problem(ctx.request, result.error());
   s.abuse.forget(room);  // new limits apply to the next request, not a second later
   co_return json_ok(ctx.request, room_admin_json(result->first),
                     result->second ? Status::created : Status::ok);
 }
 
-asio::awaitable<Response> get_room(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> get_room(const AdminDeps& s, RequestContext& ctx, const AdminCaller&) {
   auto r = co_await s.store.room(std::string(ctx.param("room")));
   if (!r) co_return http::problem(ctx.request, r.error());
   co_return json_ok(ctx.request, room_admin_json(*r));
 }
 
-asio::awaitable<Response> delete_room(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> delete_room(const AdminDeps& s, RequestContext& ctx,
+                                      const AdminCaller& caller) {
   const std::string room(ctx.param("room"));
-  auto r = co_await s.store.delete_room(room);
+  auto r = co_await s.store.delete_room(room, caller.actor());
   if (!r) co_return http::problem(ctx.request, r.error());
   s.abuse.forget(room);
   Response res{Status::no_content, ctx.request.version()};
@@ -127,7 +129,8 @@ asio::awaitable<Response> delete_room(const AdminDeps& s, RequestContext& ctx) {
   co_return res;
 }
 
-asio::awaitable<Response> advance(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> advance(const AdminDeps& s, RequestContext& ctx,
+                                  const AdminCaller& caller) {
   auto body = read_json_object(ctx.request);
   if (!body) co_return http::problem(ctx.request, body.error());
   for (const auto& [k, v] : *body)
@@ -141,26 +144,31 @@ asio::awaitable<Response> advance(const AdminDeps& s, RequestContext& ctx) {
   if (by->has_value() == to->has_value())
     co_return http::problem(ctx.request, Status::bad_request,
                             "give exactly one of \"by\" or \"to\"");
-  auto serving = co_await s.store.advance(std::string(ctx.param("room")), store::Advance{*by, *to});
+  auto serving = co_await s.store.advance(std::string(ctx.param("room")), store::Advance{*by, *to},
+                                          caller.actor());
   if (!serving) co_return http::problem(ctx.request, serving.error());
   co_return json_ok(ctx.request, json::object{{"serving", *serving}});
 }
 
-asio::awaitable<Response> set_paused(const AdminDeps& s, RequestContext& ctx, bool paused) {
-  auto r = co_await s.store.set_paused(std::string(ctx.param("room")), paused);
+asio::awaitable<Response> set_paused(const AdminDeps& s, RequestContext& ctx,
+                                     const AdminCaller& caller, bool paused) {
+  auto r = co_await s.store.set_paused(std::string(ctx.param("room")), paused, caller.actor());
   if (!r) co_return http::problem(ctx.request, r.error());
   co_return json_ok(ctx.request, room_admin_json(*r));
 }
 
-asio::awaitable<Response> pause_room(const AdminDeps& s, RequestContext& ctx) {
-  return set_paused(s, ctx, true);
+asio::awaitable<Response> pause_room(const AdminDeps& s, RequestContext& ctx,
+                                     const AdminCaller& caller) {
+  return set_paused(s, ctx, caller, true);
 }
-asio::awaitable<Response> resume_room(const AdminDeps& s, RequestContext& ctx) {
-  return set_paused(s, ctx, false);
+asio::awaitable<Response> resume_room(const AdminDeps& s, RequestContext& ctx,
+                                      const AdminCaller& caller) {
+  return set_paused(s, ctx, caller, false);
 }
 
-asio::awaitable<Response> reset(const AdminDeps& s, RequestContext& ctx) {
-  auto r = co_await s.store.reset(std::string(ctx.param("room")));
+asio::awaitable<Response> reset(const AdminDeps& s, RequestContext& ctx,
+                                const AdminCaller& caller) {
+  auto r = co_await s.store.reset(std::string(ctx.param("room")), caller.actor());
   if (!r) co_return http::problem(ctx.request, r.error());
   co_return json_ok(ctx.request, json::object{{"room", r->name},
                                               {"epoch", r->epoch},
@@ -168,7 +176,8 @@ asio::awaitable<Response> reset(const AdminDeps& s, RequestContext& ctx) {
                                               {"queue_length", r->counters.queue_counter}});
 }
 
-asio::awaitable<Response> end_session(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> end_session(const AdminDeps& s, RequestContext& ctx,
+                                      const AdminCaller& caller) {
   auto body = read_json_object(ctx.request);
   if (!body) co_return http::problem(ctx.request, body.error());
   const json::value* status_field = body->if_contains("status");
@@ -181,19 +190,19 @@ asio::awaitable<Response> end_session(const AdminDeps& s, RequestContext& ctx) {
     co_return http::problem(ctx.request, Status::bad_request,
                             "status must be \"completed\", \"abandoned\" or \"revoked\"");
   auto t = co_await s.store.end_session(std::string(ctx.param("room")),
-                                        std::string(ctx.param("ticket")), *status);
+                                        std::string(ctx.param("ticket")), *status, caller.actor());
   if (!t) co_return http::problem(ctx.request, t.error());
   co_return json_ok(ctx.request, json::object{{"ticket", t->ticket},
                                               {"status", core::to_string(t->state.status)}});
 }
 
-asio::awaitable<Response> stats(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> stats(const AdminDeps& s, RequestContext& ctx, const AdminCaller&) {
   auto r = co_await s.store.room(std::string(ctx.param("room")));
   if (!r) co_return http::problem(ctx.request, r.error());
   co_return json_ok(ctx.request, stats_json(*r));
 }
 
-asio::awaitable<Response> admissions(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> admissions(const AdminDeps& s, RequestContext& ctx, const AdminCaller&) {
   auto from = query_uint(ctx.query, "from", 1, 1, UINT64_MAX / 2);
   if (!from) co_return http::problem(ctx.request, from.error());
   auto limit = query_uint(ctx.query, "limit", kDefaultAdmissionsPage, 1, kMaxAdmissionsPage);
@@ -211,13 +220,14 @@ asio::awaitable<Response> admissions(const AdminDeps& s, RequestContext& ctx) {
       json::object{{"admissions", std::move(out)}, {"next", page->next}, {"total", page->total}});
 }
 
-asio::awaitable<Response> get_clock(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> get_clock(const AdminDeps& s, RequestContext& ctx, const AdminCaller&) {
   co_return json_ok(ctx.request, json::object{{"now_ms", s.clock.now_ms()}});
 }
 
 // Moves the test clock in the driver's own steps, so minutes of admissions play out as they
 // would in real time, only faster.
-asio::awaitable<Response> advance_clock(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> advance_clock(const AdminDeps& s, RequestContext& ctx,
+                                        const AdminCaller&) {
   auto body = read_json_object(ctx.request);
   if (!body) co_return http::problem(ctx.request, body.error());
   for (const auto& [k, v] : *body)
@@ -236,7 +246,7 @@ asio::awaitable<Response> advance_clock(const AdminDeps& s, RequestContext& ctx)
 }
 
 // Retired keys stay in the JWKS as long as a pass they signed can live.
-asio::awaitable<Response> rotate_keys(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> rotate_keys(const AdminDeps& s, RequestContext& ctx, const AdminCaller&) {
   auto keys = s.keys.rotate(core::kMaxPassLifetimeS);
   if (!keys) co_return http::problem(ctx.request, keys.error());
   // The rotation happened here either way; the other nodes take the keys on SIGHUP once published.
@@ -252,7 +262,7 @@ asio::awaitable<Response> rotate_keys(const AdminDeps& s, RequestContext& ctx) {
 }
 
 // Snapshots every room and drops the log records the snapshots replace (docs/operations.md).
-asio::awaitable<Response> compact(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> compact(const AdminDeps& s, RequestContext& ctx, const AdminCaller&) {
   auto report = co_await s.store.compact();
   if (!report) co_return http::problem(ctx.request, report.error());
   co_return json_ok(
@@ -267,7 +277,7 @@ asio::awaitable<Response> compact(const AdminDeps& s, RequestContext& ctx) {
                    {"took_ms", report->took_ms}});
 }
 
-asio::awaitable<Response> list_keys(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> list_keys(const AdminDeps& s, RequestContext& ctx, const AdminCaller&) {
   co_return json_ok(ctx.request, keys_json(s.keys.list()));
 }
 

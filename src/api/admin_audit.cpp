@@ -22,17 +22,6 @@ namespace {
 constexpr std::uint64_t kDefaultPage = 100;
 constexpr std::uint64_t kMaxPage = 1000;
 
-std::string via_name(AdminCaller::Via via) {
-  switch (via) {
-    case AdminCaller::Via::admin_key:
-      return "admin_key";
-    case AdminCaller::Via::token:
-      return "token";
-    case AdminCaller::Via::session:
-      return "session";
-  }
-  return "admin_key";
-}
 }  // namespace
 
 json::array settings_changes_json(const core::RoomSettings& from, const core::RoomSettings& to) {
@@ -54,39 +43,49 @@ asio::awaitable<Response> run_audited(const AdminDeps& s, AdminHandler handler, 
     auto current = co_await s.store.room(room);
     if (current) before = current->settings;
   }
-  Response res = co_await handler(s, ctx);
+  Response res = co_await handler(s, ctx, caller);
   if (!changes || !s.audit || res.result_int() >= 300) co_return res;
 
-  store::AuditEntry e;
-  e.at_ms = s.clock.now_ms();
-  e.actor = caller.name;
-  e.via = via_name(caller.via);
-  e.token_id = caller.token_id;
-  e.address = request_client(ctx.request, ctx.remote);
-  e.action = std::move(route);
-  e.room = room;
-  e.status = res.result_int();
+  json::object details;
   if (settings) {
     auto after = co_await s.store.room(room);
-    e.details["created"] = !before.has_value();
+    details["created"] = !before.has_value();
     if (after)
-      e.details["changes"] =
+      details["changes"] =
           settings_changes_json(before.value_or(core::RoomSettings{}), after->settings);
   } else if (auto body = read_json_object(ctx.request)) {
-    e.details = std::move(*body);
+    details = std::move(*body);
   }
   for (const auto& [name, value] : ctx.params)
-    if (name != "room") e.details[name] = value;
-  if (auto kept = s.audit->append(std::move(e)); !kept)
+    if (name != "room") details[name] = value;
+  record_change(s.audit, s.clock, caller, ctx, std::move(route), room, res.result_int(),
+                std::move(details));
+  co_return res;
+}
+
+void record_change(store::AuditTrail* audit, const core::Clock& clock, const AdminCaller& caller,
+                   const RequestContext& ctx, std::string action, std::string room, int status,
+                   json::object details) {
+  if (!audit) return;
+  store::AuditEntry e;
+  e.at_ms = clock.now_ms();
+  e.actor = caller.name;
+  e.via = std::string(via_name(caller.via));
+  e.token_id = caller.token_id;
+  e.address = request_client(ctx.request, ctx.remote);
+  e.action = std::move(action);
+  e.room = std::move(room);
+  e.status = status;
+  e.details = std::move(details);
+  if (auto kept = audit->append(std::move(e)); !kept)
     // The change is made and answered; what failed is its record.
     ops::log_error(
         "an admin change could not be recorded in the audit trail",
         {{"route", std::string(ctx.request.method_string()) + " " + std::string(ctx.path)},
          {"error", kept.error().detail}});
-  co_return res;
 }
 
-asio::awaitable<Response> read_audit(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> read_audit(const AdminDeps& s, RequestContext& ctx, const AdminCaller&) {
   if (!s.audit)
     co_return http::problem(ctx.request, Status::conflict, "this server keeps no audit trail");
   store::AuditQuery q;

@@ -14,7 +14,8 @@
 namespace waitroom::api {
 
 using AdminHandler = boost::asio::awaitable<http::Response> (*)(const AdminDeps&,
-                                                                http::RequestContext&);
+                                                                http::RequestContext&,
+                                                                const AdminCaller&);
 
 // Runs `handler` for `caller` and, when it changed something (a 2xx to a method other than GET),
 // appends the audit entry: the caller, `route` (the method and the route's pattern), the room,
@@ -23,10 +24,18 @@ boost::asio::awaitable<http::Response> run_audited(const AdminDeps& deps, AdminH
                                                    http::RequestContext& ctx, AdminCaller caller,
                                                    std::string route);
 
+// Appends the audit entry of a change `caller` made through `action` (the method and route
+// pattern) with answer `status`; nothing without a trail. A failure to record is logged: the
+// change is made and answered by then.
+void record_change(store::AuditTrail* audit, const core::Clock& clock, const AdminCaller& caller,
+                   const http::RequestContext& ctx, std::string action, std::string room,
+                   int status, boost::json::object details);
+
 // [{"setting", "from", "to"}, ...]: what a room's settings change (secrets hidden).
 boost::json::array settings_changes_json(const core::RoomSettings& from,
                                          const core::RoomSettings& to);
 
-boost::asio::awaitable<http::Response> read_audit(const AdminDeps& deps, http::RequestContext& ctx);
+boost::asio::awaitable<http::Response> read_audit(const AdminDeps& deps, http::RequestContext& ctx,
+                                                  const AdminCaller& caller);
 
 }  // namespace waitroom::api

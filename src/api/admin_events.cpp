@@ -21,7 +21,7 @@ constexpr std::uint64_t kDefaultPage = 100;
 constexpr std::uint64_t kMaxPage = 1000;
 }  // namespace
 
-asio::awaitable<Response> read_events(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> read_events(const AdminDeps& s, RequestContext& ctx, const AdminCaller&) {
   if (!s.feed)
     co_return http::problem(ctx.request, Status::conflict,
                             "events are not recorded: configure a [[webhooks]] sink or set "

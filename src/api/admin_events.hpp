@@ -4,12 +4,13 @@
 // reader continues from the page's next_after.
 #include <boost/asio/awaitable.hpp>
 
+#include "api/admin_access.hpp"
 #include "api/admin_api.hpp"
 #include "http/message.hpp"
 
 namespace waitroom::api {
 
-boost::asio::awaitable<http::Response> read_events(const AdminDeps& deps,
-                                                   http::RequestContext& ctx);
+boost::asio::awaitable<http::Response> read_events(const AdminDeps& deps, http::RequestContext& ctx,
+                                                   const AdminCaller& caller);
 
 }  // namespace waitroom::api

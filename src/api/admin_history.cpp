@@ -142,7 +142,8 @@ Response points_answer(const AdminDeps& s, RequestContext& ctx, const std::strin
 
 }  // namespace
 
-asio::awaitable<Response> room_history(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> room_history(const AdminDeps& s, RequestContext& ctx,
+                                       const AdminCaller&) {
   const std::string room(ctx.param("room"));
   auto r = co_await s.store.room(room);
   if (!r) co_return http::problem(ctx.request, r.error());

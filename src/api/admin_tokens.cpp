@@ -41,7 +41,8 @@ bool printable_name(std::string_view name) {
 }
 }  // namespace
 
-asio::awaitable<Response> create_token(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> create_token(const AdminDeps& s, RequestContext& ctx,
+                                       const AdminCaller&) {
   if (!s.tokens) co_return no_tokens(ctx.request);
   auto body = read_json_object(ctx.request);
   if (!body) co_return http::problem(ctx.request, body.error());
@@ -100,7 +101,7 @@ asio::awaitable<Response> create_token(const AdminDeps& s, RequestContext& ctx) 
   co_return json_ok(ctx.request, out, Status::created);
 }
 
-asio::awaitable<Response> list_tokens(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> list_tokens(const AdminDeps& s, RequestContext& ctx, const AdminCaller&) {
   if (!s.tokens) co_return no_tokens(ctx.request);
   auto tokens = s.tokens->list();
   if (!tokens) co_return http::problem(ctx.request, tokens.error());
@@ -109,7 +110,8 @@ asio::awaitable<Response> list_tokens(const AdminDeps& s, RequestContext& ctx) {
   co_return json_ok(ctx.request, json::object{{"tokens", std::move(out)}});
 }
 
-asio::awaitable<Response> revoke_token(const AdminDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> revoke_token(const AdminDeps& s, RequestContext& ctx,
+                                       const AdminCaller&) {
   if (!s.tokens) co_return no_tokens(ctx.request);
   const std::string id(ctx.param("id"));
   auto found = s.tokens->find(id);

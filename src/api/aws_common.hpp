@@ -6,6 +6,7 @@
 
 #include "core/clock.hpp"
 #include "http/router.hpp"
+#include "store/audit_trail.hpp"
 #include "token/key_ring.hpp"
 #include "visitor/visitor_deps.hpp"
 
@@ -17,6 +18,9 @@ namespace waitroom::api {
 struct AwsDeps : visitor::VisitorDeps {
   token::KeyRing& keys;
   const core::Clock& clock;
+  // Where the private API's changes are recorded with their signer (api/admin_audit.hpp); null:
+  // nowhere.
+  store::AuditTrail* audit = nullptr;
 };
 
 http::Response aws_json(const http::Request& req, http::Status status,

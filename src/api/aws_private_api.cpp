@@ -2,7 +2,9 @@
 
 #include <memory>
 
+#include "api/admin_access.hpp"
 #include "api/admin_api.hpp"
+#include "api/admin_audit.hpp"
 #include "api/auth_log.hpp"
 #include "api/aws_common.hpp"
 #include "api/aws_sigv4.hpp"
@@ -43,7 +45,8 @@ core::Result<store::PassOptions> read_overrides(const json::object& body) {
   return options;
 }
 
-asio::awaitable<Response> increment_serving_counter(const AwsDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> increment_serving_counter(const AwsDeps& s, RequestContext& ctx,
+                                                    const AdminCaller& caller) {
   auto body = body_object(ctx.request);
   auto event = body ? body_string(*body, "event_id") : std::nullopt;
   if (!event) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
@@ -53,7 +56,8 @@ asio::awaitable<Response> increment_serving_counter(const AwsDeps& s, RequestCon
     co_return aws_error(ctx.request, Status::bad_request,
                         "increment_by must be an integer from 1 to 1000000000");
   auto serving = co_await s.store.advance(
-      *event, store::Advance{static_cast<std::uint64_t>(by->get_int64()), std::nullopt});
+      *event, store::Advance{static_cast<std::uint64_t>(by->get_int64()), std::nullopt},
+      caller.actor());
   if (!serving) {
     if (serving.error().code == ErrorCode::not_found)
       co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
@@ -62,7 +66,8 @@ asio::awaitable<Response> increment_serving_counter(const AwsDeps& s, RequestCon
   co_return aws_json(ctx.request, Status::ok, json::object{{"serving_num", *serving}});
 }
 
-asio::awaitable<Response> update_session(const AwsDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> update_session(const AwsDeps& s, RequestContext& ctx,
+                                         const AdminCaller& caller) {
   auto body = body_object(ctx.request);
   auto event = body ? body_string(*body, "event_id") : std::nullopt;
   auto id = body ? body_string(*body, "request_id") : std::nullopt;
@@ -83,7 +88,7 @@ asio::awaitable<Response> update_session(const AwsDeps& s, RequestContext& ctx) 
   if (before && before->state.status != core::TicketStatus::admitted)
     co_return aws_error(ctx.request, Status::not_found,
                         "Request ID doesn't exist or status already set.");
-  auto t = co_await s.store.end_session(*event, *id, end);
+  auto t = co_await s.store.end_session(*event, *id, end, caller.actor());
   if (!t) {
     const ErrorCode code = t.error().code;
     if (code == ErrorCode::not_found || code == ErrorCode::gone || code == ErrorCode::conflict)
@@ -114,12 +119,13 @@ asio::awaitable<Response> expired_tokens(const AwsDeps& s, RequestContext& ctx) 
   co_return aws_json(ctx.request, Status::ok, out);
 }
 
-asio::awaitable<Response> reset_initial_state(const AwsDeps& s, RequestContext& ctx) {
+asio::awaitable<Response> reset_initial_state(const AwsDeps& s, RequestContext& ctx,
+                                              const AdminCaller& caller) {
   auto body = body_object(ctx.request);
   auto event = body ? body_string(*body, "event_id") : std::nullopt;
   if (!event) co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
   // Synchronous and atomic; a wrong event id is refused (AWS answered 200 and reset nothing).
-  auto r = co_await s.store.reset(*event);
+  auto r = co_await s.store.reset(*event, caller.actor());
   if (!r) {
     if (r.error().code == ErrorCode::not_found)
       co_return aws_error(ctx.request, Status::bad_request, "Invalid event ID");
@@ -135,6 +141,24 @@ store::OperatorRole role_needed(std::string_view path) {
   if (route == "num_active_tokens" || route == "expired_tokens") return store::OperatorRole::viewer;
   if (route == "reset_initial_state") return store::OperatorRole::admin;
   return store::OperatorRole::operator_;
+}
+
+// An access key's role: its `role` in aws_credentials, admin when it names none.
+store::OperatorRole role_of(const AwsDeps& s, const std::string& access_key_id) {
+  const auto configured = s.config.aws_credential_roles.find(access_key_id);
+  return configured == s.config.aws_credential_roles.end()
+             ? store::OperatorRole::admin
+             : store::parse_role(configured->second).value_or(store::OperatorRole::viewer);
+}
+
+// Who made a request the guard let in: the admin key, or the access key that signed it.
+AdminCaller signer_of(const AwsDeps& s, const http::Request& req) {
+  if (is_admin(req, s.config.admin_key))
+    return AdminCaller{
+        AdminCaller::Via::admin_key, store::OperatorRole::admin, {}, "admin key", {}};
+  const std::string id =
+      signing_access_key_id(http::header_value(req, "Authorization")).value_or("");
+  return AdminCaller{AdminCaller::Via::sigv4, role_of(s, id), {}, id, {}};
 }
 
 // Admin bearer key, or an AWS SigV4 signature by a configured access key whose role allows the
@@ -164,11 +188,7 @@ http::Guard private_guard(const AwsDeps& s) {
       // API Gateway's answer to a failed IAM check: 403 with a "message".
       return aws_json(req, Status::forbidden, json::object{{"message", identity.error().detail}});
     }
-    const auto configured = s.config.aws_credential_roles.find(identity->access_key_id);
-    const store::OperatorRole role =
-        configured == s.config.aws_credential_roles.end()
-            ? store::OperatorRole::admin
-            : store::parse_role(configured->second).value_or(store::OperatorRole::viewer);
+    const store::OperatorRole role = role_of(s, identity->access_key_id);
     const store::OperatorRole needed = role_needed(target.substr(0, q));
     if (role < needed)
       return aws_json(
@@ -180,6 +200,23 @@ http::Guard private_guard(const AwsDeps& s) {
   };
 }
 
+using Change = asio::awaitable<Response> (*)(const AwsDeps&, RequestContext&, const AdminCaller&);
+
+// Runs a change for its signer and records it in the audit trail when it succeeded: the room is
+// the body's event_id, the details the body.
+asio::awaitable<Response> run_change(const AwsDeps& s, Change change, RequestContext& ctx,
+                                     std::string action) {
+  const AdminCaller caller = signer_of(s, ctx.request);
+  Response res = co_await change(s, ctx, caller);
+  if (!s.audit || res.result_int() >= 300) co_return res;
+  json::object details = body_object(ctx.request).value_or(json::object{});
+  std::string room = body_string(details, "event_id").value_or("");
+  details.erase("event_id");
+  record_change(s.audit, s.clock, caller, ctx, std::move(action), std::move(room), res.result_int(),
+                std::move(details));
+  co_return res;
+}
+
 }  // namespace
 
 void add_aws_private_routes(http::Router& router, const AwsDeps& s) {
@@ -187,19 +224,30 @@ void add_aws_private_routes(http::Router& router, const AwsDeps& s) {
   using Fn = asio::awaitable<Response> (*)(const AwsDeps&, RequestContext&);
   const std::string base = s.config.aws_prefix + "/private";
   router.guard(base + "/", private_guard(s));
-  auto add = [&](Method method, std::string_view path, Fn fn) {
-    router.add(method, base + std::string(path), [&s, fn](RequestContext& c) { return fn(s, c); });
+  auto preflight = [&](Method method, std::string_view path) {
     router.add(Method::options, base + std::string(path),
                cors_preflight(method == Method::post ? "OPTIONS,POST" : "GET,OPTIONS"));
+  };
+  auto add = [&](Method method, std::string_view path, Fn fn) {
+    router.add(method, base + std::string(path), [&s, fn](RequestContext& c) { return fn(s, c); });
+    preflight(method, path);
+  };
+  // A change: its events and its audit entry name who signed it (docs/security.md).
+  auto add_change = [&](std::string_view path, Change fn) {
+    router.add(Method::post, base + std::string(path),
+               [&s, fn, action = "POST " + base + std::string(path)](RequestContext& c) {
+                 return run_change(s, fn, c, action);
+               });
+    preflight(Method::post, path);
   };
   add(Method::post, "/generate_token", [](const AwsDeps& sv, RequestContext& c) {
     return generate_token(sv, c, read_overrides, false);
   });
-  add(Method::post, "/increment_serving_counter", increment_serving_counter);
-  add(Method::post, "/update_session", update_session);
+  add_change("/increment_serving_counter", increment_serving_counter);
+  add_change("/update_session", update_session);
   add(Method::get, "/num_active_tokens", num_active_tokens);
   add(Method::get, "/expired_tokens", expired_tokens);
-  add(Method::post, "/reset_initial_state", reset_initial_state);
+  add_change("/reset_initial_state", reset_initial_state);
 }
 
 }  // namespace waitroom::api

@@ -360,6 +360,12 @@ core::Result<std::vector<std::string_view>> parse_signed_headers(std::string_vie
 
 }  // namespace
 
+std::optional<std::string> signing_access_key_id(std::string_view authorization) {
+  auto auth = parse_authorization(authorization);
+  if (!auth) return std::nullopt;
+  return std::string(auth->access_key_id);
+}
+
 SigV4Verifier::SigV4Verifier(std::vector<AwsCredential> credentials, std::string service,
                              const core::Clock& clock, std::int64_t max_skew_s)
     : credentials_(std::move(credentials)),

@@ -28,6 +28,7 @@
 // Every failure is ErrorCode::unauthorized with a detail naming the failed check; details never
 // contain a secret. Thread-safe: verify() is const and touches no shared mutable state.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -57,6 +58,10 @@ struct SigV4Identity {
   std::string region;
   std::string service;
 };
+
+// The access key id an `Authorization: AWS4-HMAC-SHA256 Credential=...` header names, for a
+// request verify() accepted already (who made it, for the audit trail); nullopt if malformed.
+std::optional<std::string> signing_access_key_id(std::string_view authorization);
 
 class SigV4Verifier {
  public:

@@ -75,9 +75,12 @@ ReloadReport apply_config_rooms(store::Store& store, const config::ServerConfig*
                            before ? section_of(*before, name) : nullptr);
     }
     // Applied under the store's lock onto the room as it is then, like the admin API's PUT.
-    auto put = run(store.put_room(name, [f = fields](const std::optional<core::RoomSettings>& c) {
-      return config::apply_room_settings(f, c.value_or(core::RoomSettings{}));
-    }));
+    auto put = run(store.put_room(
+        name,
+        [f = fields](const std::optional<core::RoomSettings>& c) {
+          return config::apply_room_settings(f, c.value_or(core::RoomSettings{}));
+        },
+        engine::Actor{"config", "config", {}}));
     if (!put) {
       fail(put.error().detail);
       continue;

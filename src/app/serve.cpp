@@ -261,6 +261,7 @@ RouteDeps route_deps(Runtime& rt, const config::ServerConfig& cfg, visitor::Abus
   deps.admin.feed = rt.feed.get();
   deps.admin.tokens = rt.tokens.get();
   deps.admin.audit = rt.audit.get();
+  deps.aws.audit = rt.audit.get();
   if (rt.redis)
     deps.admin.publish_keys = [&rt, &cfg] {
       return store::redis::publish_secrets(*rt.redis, store::redis::RedisKeys(cfg.redis.key_prefix),

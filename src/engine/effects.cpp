@@ -20,8 +20,15 @@ void Effects::record(LogRecord record) {
 void Effects::event(const std::string& room, std::string_view type, boost::json::object data,
                     std::int64_t now_ms) {
   if (!wants_events) return;
+  if (actor) data["actor"] = actor->json();
   events.push_back(
       ops::Event{ops::new_event_id(), std::string(type), room, now_ms, std::move(data)});
+}
+
+boost::json::object Actor::json() const {
+  boost::json::object out{{"name", name}, {"via", via}};
+  if (!token_id.empty()) out["token_id"] = token_id;
+  return out;
 }
 
 void Effects::append(Effects&& later) {

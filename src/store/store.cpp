@@ -48,9 +48,11 @@ core::Result<std::uint64_t> locate(const std::string& room,
 // A RoomStorage::Changer running the engine operation `change(slot, fx)`, keeping its answer in
 // `answer`; an operation that failed changed nothing and leaves no effects.
 template <class T, class Change>
-auto keeping_answer(std::optional<core::Result<T>>& answer, Change change) {
-  return [&answer, change = std::move(change)](RoomSlot& s, engine::Effects& fx) mutable {
+auto keeping_answer(std::optional<core::Result<T>>& answer, Change change,
+                    const engine::Actor* by = nullptr) {
+  return [&answer, change = std::move(change), by](RoomSlot& s, engine::Effects& fx) mutable {
     engine::Effects mine(fx.wants_events);
+    mine.actor = by;
     answer.emplace(change(s, mine));
     if (!*answer) return false;
     fx.append(std::move(mine));
@@ -116,9 +118,10 @@ auto Store::ticket_reader(const std::string& room, const std::optional<token::Ti
 
 // `change(room, slot, fx)` is an engine operation: on an error it has changed nothing.
 template <class T, class Change>
-Store::Op<T> Store::change(std::string room, Change change, bool may_create) {
+Store::Op<T> Store::change(std::string room, Change change, bool may_create,
+                           std::optional<engine::Actor> by) {
   std::optional<core::Result<T>> answer;
-  auto changer = keeping_answer<T>(answer, std::move(change));
+  auto changer = keeping_answer<T>(answer, std::move(change), by ? &*by : nullptr);
   auto op = storage_->change(room, changer, may_create);
   if (auto done = co_await std::move(op); !done) co_return std::unexpected(done.error());
   if (!answer) co_return std::unexpected(unknown_room(room));
@@ -196,7 +199,8 @@ Store::Op<TicketStates> Store::ticket_states(std::string room,
 }
 
 Store::Op<TicketView> Store::end_session(std::string room, std::string ticket,
-                                         core::TicketStatus status) {
+                                         core::TicketStatus status,
+                                         std::optional<engine::Actor> by) {
   const auto ref = ids_.decode(room, ticket);
   auto read = ticket_reader<std::uint64_t>(
       room, ref, [](core::Room&, RoomSlot&, std::uint64_t position) -> core::Result<std::uint64_t> {
@@ -209,10 +213,12 @@ Store::Op<TicketView> Store::end_session(std::string room, std::string ticket,
   }
   if (!*position) co_return std::unexpected(position->error());
   auto op = change<TicketView>(
-      std::move(room), [&](RoomSlot& s, engine::Effects& fx) -> core::Result<TicketView> {
+      std::move(room),
+      [&](RoomSlot& s, engine::Effects& fx) -> core::Result<TicketView> {
         if (!s.room) return std::unexpected(reset_line());
         return engine::end_session(*s.room, s.ctx, **position, ticket, status, fx);
-      });
+      },
+      false, std::move(by));
   co_return co_await std::move(op);
 }
 
@@ -397,7 +403,8 @@ Store::Op<AdmissionsPage> Store::admissions(std::string room, std::uint64_t from
   co_return co_await std::move(again);
 }
 
-Store::Op<std::pair<RoomView, bool>> Store::put_room(std::string room, SettingsUpdate update) {
+Store::Op<std::pair<RoomView, bool>> Store::put_room(std::string room, SettingsUpdate update,
+                                                     std::optional<engine::Actor> by) {
   using Answer = std::pair<RoomView, bool>;
   auto op = change<Answer>(
       room,
@@ -413,43 +420,56 @@ Store::Op<std::pair<RoomView, bool>> Store::put_room(std::string room, SettingsU
           s.room.emplace(engine::create_room(room, std::move(*settings), s.last_epoch));
         return Answer{engine::room_view(*s.room, clock_.now_ms()), created};
       },
-      /*may_create=*/true);
+      /*may_create=*/true, std::move(by));
   co_return co_await std::move(op);
 }
 
-Store::Op<void> Store::delete_room(std::string room) {
-  auto op = change<bool>(room, [&](RoomSlot& s, engine::Effects& fx) -> core::Result<bool> {
-    if (!s.room) return std::unexpected(unknown_room(room));
-    engine::delete_room(room, s.ctx, fx);
-    s.room.reset();
-    return true;
-  });
+Store::Op<void> Store::delete_room(std::string room, std::optional<engine::Actor> by) {
+  auto op = change<bool>(
+      room,
+      [&](RoomSlot& s, engine::Effects& fx) -> core::Result<bool> {
+        if (!s.room) return std::unexpected(unknown_room(room));
+        engine::delete_room(room, s.ctx, fx);
+        s.room.reset();
+        return true;
+      },
+      false, std::move(by));
   if (auto deleted = co_await std::move(op); !deleted) co_return std::unexpected(deleted.error());
   co_return core::Result<void>{};
 }
 
-Store::Op<std::uint64_t> Store::advance(std::string room, Advance advance) {
+Store::Op<std::uint64_t> Store::advance(std::string room, Advance advance,
+                                        std::optional<engine::Actor> by) {
   auto op = change<std::uint64_t>(
-      room, [&](RoomSlot& s, engine::Effects& fx) -> core::Result<std::uint64_t> {
+      room,
+      [&](RoomSlot& s, engine::Effects& fx) -> core::Result<std::uint64_t> {
         if (!s.room) return std::unexpected(unknown_room(room));
         return engine::advance(*s.room, s.ctx, advance, fx);
-      });
+      },
+      false, std::move(by));
   co_return co_await std::move(op);
 }
 
-Store::Op<RoomView> Store::set_paused(std::string room, bool paused) {
-  auto op = change<RoomView>(room, [&](RoomSlot& s, engine::Effects& fx) -> core::Result<RoomView> {
-    if (!s.room) return std::unexpected(unknown_room(room));
-    return engine::set_paused(*s.room, s.ctx, paused, fx);
-  });
+Store::Op<RoomView> Store::set_paused(std::string room, bool paused,
+                                      std::optional<engine::Actor> by) {
+  auto op = change<RoomView>(
+      room,
+      [&](RoomSlot& s, engine::Effects& fx) -> core::Result<RoomView> {
+        if (!s.room) return std::unexpected(unknown_room(room));
+        return engine::set_paused(*s.room, s.ctx, paused, fx);
+      },
+      false, std::move(by));
   co_return co_await std::move(op);
 }
 
-Store::Op<RoomView> Store::reset(std::string room) {
-  auto op = change<RoomView>(room, [&](RoomSlot& s, engine::Effects& fx) -> core::Result<RoomView> {
-    if (!s.room) return std::unexpected(unknown_room(room));
-    return engine::reset(*s.room, s.ctx, s.last_epoch, fx);
-  });
+Store::Op<RoomView> Store::reset(std::string room, std::optional<engine::Actor> by) {
+  auto op = change<RoomView>(
+      room,
+      [&](RoomSlot& s, engine::Effects& fx) -> core::Result<RoomView> {
+        if (!s.room) return std::unexpected(unknown_room(room));
+        return engine::reset(*s.room, s.ctx, s.last_epoch, fx);
+      },
+      false, std::move(by));
   co_return co_await std::move(op);
 }
 

@@ -19,6 +19,7 @@
 #include "core/room.hpp"
 #include "core/room_settings.hpp"
 #include "core/ticket_status.hpp"
+#include "engine/effects.hpp"
 #include "engine/views.hpp"
 #include "ops/event_feed.hpp"
 #include "store/room_storage.hpp"
@@ -82,12 +83,17 @@ class Store {
   Op<core::PassCookie> pass_cookie(std::string room);
   Op<std::vector<RoomView>> rooms();
   // Creates or changes a room; the bool is true when it was created.
-  Op<std::pair<RoomView, bool>> put_room(std::string room, SettingsUpdate update);
-  Op<void> delete_room(std::string room);
-  Op<std::uint64_t> advance(std::string room, Advance advance);
-  Op<RoomView> set_paused(std::string room, bool paused);
-  Op<RoomView> reset(std::string room);
-  Op<TicketView> end_session(std::string room, std::string ticket, core::TicketStatus status);
+  // `by`: the operator who asked (their events name them as data.actor); none for the server's own.
+  Op<std::pair<RoomView, bool>> put_room(std::string room, SettingsUpdate update,
+                                         std::optional<engine::Actor> by = std::nullopt);
+  Op<void> delete_room(std::string room, std::optional<engine::Actor> by = std::nullopt);
+  Op<std::uint64_t> advance(std::string room, Advance advance,
+                            std::optional<engine::Actor> by = std::nullopt);
+  Op<RoomView> set_paused(std::string room, bool paused,
+                          std::optional<engine::Actor> by = std::nullopt);
+  Op<RoomView> reset(std::string room, std::optional<engine::Actor> by = std::nullopt);
+  Op<TicketView> end_session(std::string room, std::string ticket, core::TicketStatus status,
+                             std::optional<engine::Actor> by = std::nullopt);
   // The admissions of the room's current epoch, in order, from `from` (1-based seq).
   Op<AdmissionsPage> admissions(std::string room, std::uint64_t from, std::uint64_t limit);
   // Ticket ids whose pass expired by time (not ended by an operator), for AWS's expired_tokens.
@@ -132,7 +138,8 @@ class Store {
                      Read read);
   // A change of the room's state by an engine operation; its answer once its records are durable.
   template <class T, class Change>
-  Op<T> change(std::string room, Change change, bool may_create = false);
+  Op<T> change(std::string room, Change change, bool may_create = false,
+               std::optional<engine::Actor> by = std::nullopt);
   // Both ways a pass is handed out (a first issuance, a renewal): planned under the room's lock,
   // signed outside it (the expensive step, so other visitors are not held), recorded under the
   // lock again. A pass issued already is handed out once it is durable.

@@ -978,3 +978,31 @@ def test_reset_unknown_event_is_400_and_resets_nothing(srv):
 ])
 def test_reset_bad_body_is_400(srv, payload):
     aws_error(call(srv, "POST", "/reset_initial_state", payload), 400, "Invalid event ID")
+
+
+# ---- who made a change: the audit trail and the events (docs/security.md, "Audit trail") --------
+
+def audit_of(srv, room):
+    r = srv.get("/admin/v1/audit", admin=True, params={"room": room, "limit": 1000})
+    return assert_json(r, 200)["entries"]
+
+
+def test_private_changes_are_recorded_with_their_signer(srv):
+    room, rid = busy_room(srv)
+    aws_json(increment(srv, room, 1), 200)
+    aws_json(call(srv, "POST", "/update_session",
+                  {"event_id": room, "request_id": rid, "status": 1}, key=OPERATOR_KEY,
+                  secret=OPERATOR_SECRET), 200)
+    aws_json(srv.post(PRIVATE + "/reset_initial_state", admin=True, json={"event_id": room}), 200)
+    # Reads and refusals are not changes.
+    active_tokens(srv, room)
+    forbidden(call(srv, "POST", "/increment_serving_counter", {"event_id": room, "increment_by": 1},
+                   key=VIEWER_KEY, secret=VIEWER_SECRET))
+    entries = [e for e in audit_of(srv, room) if "/aws/" in e["action"]]
+    assert [(e["actor"], e["via"], e["action"]) for e in entries] == [
+        (ACCESS_KEY, "sigv4", "POST /aws/private/increment_serving_counter"),
+        (OPERATOR_KEY, "sigv4", "POST /aws/private/update_session"),
+        ("admin key", "admin_key", "POST /aws/private/reset_initial_state"),
+    ], entries
+    assert entries[0]["details"] == {"increment_by": 1} and entries[0]["status"] == 200
+    assert entries[1]["details"]["request_id"] == rid

@@ -94,3 +94,26 @@ def test_a_webhook_down_across_a_compaction_and_a_restart_gets_everything_once_i
     wait_for(lambda: int(depth.search(srv.get("/metrics").text).group(1)) == 0,
              what="the backlog drained")
     sink.stop()
+
+
+def test_an_operators_changes_name_the_operator_and_a_visitors_do_not(server_factory):
+    srv = server_factory(config_text="keep_events = true\n" + DEFAULT_CONFIG)
+    room = unique_room("actor")
+    srv.create_room(room, admission={"mode": "manual"})
+    made = srv.post("/admin/v1/tokens", admin=True,
+                    json={"name": "alice", "role": "operator"}).json()
+    alice = {"Authorization": f"Bearer {made['token']}"}
+    ticket = srv.enqueue_ok(room)["ticket"]
+    assert srv.post(f"/admin/v1/rooms/{room}/pause", headers=alice).status_code == 200
+    assert srv.post(f"/admin/v1/rooms/{room}/advance", headers=alice, json={"by": 1}).status_code == 200
+    events = events_of(srv, room)["events"]
+    by_type = {e["type"]: e for e in events}
+    assert by_type["policy.changed"]["data"]["actor"] == {"name": "admin key", "via": "admin_key"}
+    assert "actor" not in by_type["ticket.issued"]["data"]
+    expected = {"name": "alice", "via": "token", "token_id": made["id"]}
+    assert by_type["room.paused"]["data"]["actor"] == expected
+    admitted = by_type["ticket.admitted"]
+    assert admitted["data"]["ticket"] == ticket and admitted["data"]["actor"] == expected
+    # The config file's rooms name the file.
+    demo = [e for e in events_of(srv, "demo")["events"] if e["type"] == "policy.changed"]
+    assert demo and demo[0]["data"]["actor"] == {"name": "config", "via": "config"}
