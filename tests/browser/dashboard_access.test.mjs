@@ -49,6 +49,7 @@ before(async () => {
   // shows as ended within one.
   wr = await startWaitroom('[testing]\nhistory_interval_ms = 1000\n');
   await wr.admin('PUT', '/admin/v1/rooms/sale', {});
+  await wr.admin('PUT', '/admin/v1/rooms/sale', { pass_lifetime_s: 600 });
   await wr.admin('PUT', '/admin/v1/rooms/backstage', {});
   viewerToken = (await wr.admin('POST', '/admin/v1/tokens', { name: 'vera', role: 'viewer', rooms: ['sale'] })).token;
   operator = await wr.admin('POST', '/admin/v1/tokens', { name: 'olga', role: 'operator' });
@@ -74,8 +75,13 @@ test('a viewer token of one room sees that room and no controls at all', async (
   // The audit view: its room filter offers the token's rooms only.
   await openView(page, 'Audit trail', 'Audit trail');
   assert.equal(await views(page).getByRole('link', { name: 'Audit trail' }).getAttribute('aria-current'), 'page');
-  assert.equal(await page.getByLabel('Room').evaluate((e) => e.tagName), 'SELECT');
-  await page.getByText(/entries shown|entry shown|No entries/).waitFor();
+  assert.equal(await page.getByLabel('Room', { exact: true }).evaluate((e) => e.tagName), 'SELECT');
+  // The settings' change, before -> after, by the admin key.
+  const change = page.locator('#audit-list > li', { hasText: 'pass_lifetime_s' });
+  await change.waitFor();
+  assert.match(await change.textContent(), /pass_lifetime_s: \d+ → 600/);
+  assert.match(await change.textContent(), /Whoadmin keyFrom/);
+  await page.getByText('2 entries shown.').waitFor();
   await assertAccessible(page, 'the audit view of a viewer');
 });
 

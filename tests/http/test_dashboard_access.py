@@ -121,7 +121,7 @@ def test_the_audit_trail_names_the_token_of_a_session(srv):
     paused, resumed = entries[-2], entries[-1]
     assert paused["action"] == "POST /admin/v1/rooms/{room}/pause", paused
     assert (paused["actor"], paused["via"], paused["token_id"]) == ("audrey", "session", made["id"])
-    assert (resumed["actor"], resumed["via"], resumed["token_id"]) == ("dashboard", "session", "")
+    assert (resumed["actor"], resumed["via"], resumed["token_id"]) == ("dashboard", "session", None)
     by_name = srv.get(f"/admin/v1/audit?room={room}&actor=audrey", admin=True).json()["entries"]
     assert [e["id"] for e in by_name] == [paused["id"]]
 

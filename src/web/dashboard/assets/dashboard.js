@@ -798,33 +798,25 @@
       }
     }
 
+    // How a token came in, when the actor's name does not say it ("admin key", "dashboard" and
+    // "config" do).
     function viaText(e) {
-      switch (e.via) {
-        case 'session':
-          return e.token_id ? t('audit.via_session_token', { id: e.token_id }) : t('audit.via_session');
-        case 'token':
-          return t('audit.via_token', { id: e.token_id });
-        case 'admin_key':
-          return t('audit.via_admin_key');
-        case 'config':
-          return t('audit.via_config');
-        default:
-          return e.via || '';
-      }
+      if (!e.token_id) return '';
+      return e.via === 'session' ? t('audit.via_session_token', { id: e.token_id }) : t('audit.via_token', { id: e.token_id });
     }
 
-    // A room's settings as before -> after; any other change as the fields it was sent.
+    const asText = (v) => (typeof v === 'string' ? v : JSON.stringify(v));
     function changesOf(e) {
       const d = e.details || {};
       const lines = [];
       if (d.created === true) lines.push(t('audit.room_created'));
       if (Array.isArray(d.changes)) {
-        for (const c of d.changes) lines.push(t('audit.change', { setting: c.setting, from: c.from, to: c.to }));
+        for (const c of d.changes) lines.push(t('audit.change', { setting: c.setting, from: asText(c.from), to: asText(c.to) }));
         if (!d.changes.length && d.created !== true) lines.push(t('audit.no_changes'));
       }
       for (const [k, v] of Object.entries(d)) {
         if (k === 'changes' || k === 'created') continue;
-        lines.push(`${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+        lines.push(`${k}: ${asText(v)}`);
       }
       return lines;
     }
@@ -835,7 +827,7 @@
       return el('li', { class: 'audit-entry', 'data-audit-id': e.id, 'data-actor': e.actor, 'data-action': e.action },
         el('dl', {},
           entryRow(t('audit.when'), el('time', { datetime: new Date(e.at_ms).toISOString(), text: fmtTime(e.at_ms) })),
-          entryRow(t('audit.who'), el('strong', { text: e.actor }), ` ${viaText(e)}`),
+          entryRow(t('audit.who'), el('strong', { text: e.actor }), viaText(e) ? ` ${viaText(e)}` : null),
           entryRow(t('audit.where'), e.address || '–'),
           entryRow(t('audit.what'), what),
           changes.length ? entryRow(t('audit.changes'), el('ul', {}, ...changes.map((text) => el('li', { text })))) : null));
