@@ -40,18 +40,20 @@ bool same_secret(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// An operator token's caller; nullopt (with why, for the log) when the token is not a live one.
-std::optional<AdminCaller> token_caller(const AdminDeps& s, std::string_view text,
-                                        std::string& why) {
-  if (!s.tokens) return std::nullopt;
-  auto parts = store::split_token(text);
-  if (!parts) return std::nullopt;
-  auto found = s.tokens->find(parts->first);
+// The token `id`'s caller when it is live; `secret` (the text's) must match when given.
+std::optional<AdminCaller> stored_token_caller(store::OperatorTokens* tokens, std::int64_t now_s,
+                                               const std::string& id, const std::string* secret,
+                                               std::string& why) {
+  if (!tokens) {
+    why = "operator tokens are not kept by this server";
+    return std::nullopt;
+  }
+  auto found = tokens->find(id);
   if (!found) {
     why = "operator tokens cannot be read: " + found.error().detail;
     return std::nullopt;
   }
-  if (!*found || !same_secret((*found)->secret_sha256, store::secret_hash(parts->second))) {
+  if (!*found || (secret && !same_secret((*found)->secret_sha256, store::secret_hash(*secret)))) {
     why = "unknown operator token";
     return std::nullopt;
   }
@@ -60,7 +62,7 @@ std::optional<AdminCaller> token_caller(const AdminDeps& s, std::string_view tex
     why = "revoked operator token " + t.id;
     return std::nullopt;
   }
-  if (!t.live(s.clock.now_s())) {
+  if (!t.live(now_s)) {
     why = "expired operator token " + t.id;
     return std::nullopt;
   }
@@ -69,6 +71,18 @@ std::optional<AdminCaller> token_caller(const AdminDeps& s, std::string_view tex
 
 }  // namespace
 
+std::optional<AdminCaller> operator_token_caller(store::OperatorTokens* tokens, std::int64_t now_s,
+                                                 std::string_view text, std::string& why) {
+  auto parts = store::split_token(text);
+  if (!parts) return std::nullopt;
+  return stored_token_caller(tokens, now_s, parts->first, &parts->second, why);
+}
+
+std::optional<AdminCaller> live_token_caller(store::OperatorTokens* tokens, std::int64_t now_s,
+                                             const std::string& id, std::string& why) {
+  return stored_token_caller(tokens, now_s, id, nullptr, why);
+}
+
 std::expected<AdminCaller, http::Response> identify_caller(const AdminDeps& s,
                                                            const http::Request& req,
                                                            const boost::asio::ip::address& peer) {
@@ -76,12 +90,22 @@ std::expected<AdminCaller, http::Response> identify_caller(const AdminDeps& s,
     return AdminCaller{AdminCaller::Via::admin_key, OperatorRole::admin, {}, "admin key", {}};
   const std::string_view bearer = http::bearer_token(req);
   std::string why;
-  if (!bearer.empty())
-    if (auto caller = token_caller(s, bearer, why)) return *caller;
+  if (!bearer.empty() && s.tokens)
+    if (auto caller = operator_token_caller(s.tokens, s.clock.now_s(), bearer, why)) return *caller;
   if (s.sessions && !s.config.admin_key.empty()) {
     const SessionAccess access = s.sessions->check(req);
-    if (access.verdict == SessionAccess::Verdict::allowed)
-      return AdminCaller{AdminCaller::Via::session, OperatorRole::admin, {}, "dashboard", {}};
+    if (access.verdict == SessionAccess::Verdict::allowed) {
+      const SessionCaller& c = access.caller;
+      // A token's session acts, and is recorded in the audit trail, as the token; the admin key's
+      // as "dashboard".
+      return AdminCaller{AdminCaller::Via::session, c.role, c.rooms,
+                         c.token_id.empty() ? "dashboard" : c.name, c.token_id};
+    }
+    if (access.verdict == SessionAccess::Verdict::ended) {
+      log_auth_failure("dashboard_session", req, peer, access.reason);
+      return std::unexpected(http::problem(req, Status::unauthorized,
+                                           "the dashboard session has ended: " + access.reason));
+    }
     if (access.verdict == SessionAccess::Verdict::forbidden) {
       log_auth_failure("dashboard_session", req, peer, access.reason);
       return std::unexpected(http::problem(req, Status::forbidden, access.reason));

@@ -5,6 +5,7 @@
 // a route of one room also needs a token that may use that room, and a route of no room (keys,
 // tokens, compaction) a token limited to none.
 #include <boost/asio/ip/address.hpp>
+#include <cstdint>
 #include <expected>
 #include <optional>
 #include <string>
@@ -34,6 +35,16 @@ struct AdminCaller {
 
 // "admin_key", "token", "session", "sigv4": the audit trail's and the events' `via`.
 std::string_view via_name(AdminCaller::Via via);
+
+// The caller of a live operator token, from its text ("wrt_<id>_<secret>"); nullopt, with why
+// in `why` (for the log; empty when the text is not shaped like a token), when it is not one.
+// The dashboard signs in with it too.
+std::optional<AdminCaller> operator_token_caller(store::OperatorTokens* tokens, std::int64_t now_s,
+                                                 std::string_view text, std::string& why);
+// The caller of the token `id` while it is live: a dashboard session signed in with a token
+// checks it again at every use. nullopt, with why, once it is revoked, expired or gone.
+std::optional<AdminCaller> live_token_caller(store::OperatorTokens* tokens, std::int64_t now_s,
+                                             const std::string& id, std::string& why);
 
 // The request's caller, or the problem to answer: 401 without a valid credential (logged, never
 // with what was sent), 403 for a dashboard session's state change without its CSRF token.

@@ -260,6 +260,7 @@ RouteDeps route_deps(Runtime& rt, const config::ServerConfig& cfg, visitor::Abus
   if (rt.manual_clock) deps.admin.manual_clock = &*rt.manual_clock;
   deps.admin.feed = rt.feed.get();
   deps.admin.tokens = rt.tokens.get();
+  deps.dashboard.tokens = rt.tokens.get();
   deps.admin.audit = rt.audit.get();
   deps.aws.audit = rt.audit.get();
   if (rt.redis)

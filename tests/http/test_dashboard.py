@@ -213,7 +213,7 @@ def script_strings(page):
 
 def test_sign_in_page_speaks_the_chosen_language(dash):
     en = dash.get("/admin")
-    assert html_lang(en) == "en" and "<label for=\"key\">Admin key</label>" in en.text
+    assert html_lang(en) == "en" and "<label for=\"key\">Admin key or operator token</label>" in en.text
     assert 'name="lang"' not in en.text
     de = dash.get("/admin?lang=de")
     assert html_lang(de) == "de" and de.headers["Content-Language"] == "de"

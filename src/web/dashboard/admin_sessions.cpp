@@ -50,7 +50,7 @@ bool AdminSessions::expired(const Entry& e, std::int64_t now_ms) const {
          now_ms - e.created_ms >= limits_.lifetime_s * kMsPerS;
 }
 
-NewSession AdminSessions::create() {
+NewSession AdminSessions::create(api::SessionCaller caller) {
   NewSession s{random_token(), random_token()};
   const std::int64_t now = clock_.now_ms();
   std::lock_guard lock(mu_);
@@ -61,11 +61,11 @@ NewSession AdminSessions::create() {
       if (it->second.last_used_ms < lru->second.last_used_ms) lru = it;
     sessions_.erase(lru);
   }
-  sessions_.emplace(sha256(s.id), Entry{s.csrf_token, now, now});
+  sessions_.emplace(sha256(s.id), Entry{{s.csrf_token, std::move(caller)}, now, now});
   return s;
 }
 
-std::optional<std::string> AdminSessions::find(std::string_view id) {
+std::optional<LiveSession> AdminSessions::find(std::string_view id) {
   if (id.empty()) return std::nullopt;
   const std::string key = sha256(id);
   const std::int64_t now = clock_.now_ms();
@@ -77,7 +77,7 @@ std::optional<std::string> AdminSessions::find(std::string_view id) {
     return std::nullopt;
   }
   it->second.last_used_ms = now;
-  return it->second.csrf_token;
+  return it->second.session;
 }
 
 void AdminSessions::remove(std::string_view id) {

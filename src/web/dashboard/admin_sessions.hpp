@@ -3,7 +3,8 @@
 // opaque random id (the cookie) with its own CSRF token. The table is keyed by the id's SHA-256,
 // so neither a memory dump nor a timing probe of the lookup gives a usable cookie away. A session
 // ends when unused for the idle timeout, at its lifetime from sign-in, or on sign-out; when the
-// table is full, signing in ends the least recently used session.
+// table is full, signing in ends the least recently used session. Each session remembers who
+// signed it in (the admin key or an operator token, api::SessionCaller).
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "api/admin_session.hpp"
 #include "core/clock.hpp"
 
 namespace waitroom::web::dashboard {
@@ -26,19 +28,25 @@ struct NewSession {
   std::string csrf_token;  // 256 random bits, base64url
 };
 
+// A live session: its CSRF token and who signed it in.
+struct LiveSession {
+  std::string csrf_token;
+  api::SessionCaller caller;
+};
+
 class AdminSessions {
  public:
   AdminSessions(SessionLimits limits, const core::Clock& clock);
 
-  NewSession create();
-  // The session's CSRF token when `id` names a live session, which counts as a use of it.
-  std::optional<std::string> find(std::string_view id);
+  NewSession create(api::SessionCaller caller);
+  // The session when `id` names a live one, which counts as a use of it.
+  std::optional<LiveSession> find(std::string_view id);
   void remove(std::string_view id);
   std::size_t size() const;
 
  private:
   struct Entry {
-    std::string csrf_token;
+    LiveSession session;
     std::int64_t created_ms = 0;
     std::int64_t last_used_ms = 0;
   };

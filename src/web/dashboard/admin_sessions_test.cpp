@@ -15,13 +15,13 @@ constexpr std::int64_t kS = 1000;
 TEST(AdminSessions, CreateFindRemove) {
   core::ManualClock clock;
   AdminSessions sessions({3600, 86400, 10}, clock);
-  const NewSession s = sessions.create();
+  const NewSession s = sessions.create({});
   EXPECT_GE(s.id.size(), 43u);  // 256 bits in base64url
   EXPECT_GE(s.csrf_token.size(), 43u);
   EXPECT_NE(s.id, s.csrf_token);
   auto found = sessions.find(s.id);
   ASSERT_TRUE(found);
-  EXPECT_EQ(*found, s.csrf_token);
+  EXPECT_EQ(found->csrf_token, s.csrf_token);
   EXPECT_FALSE(sessions.find(""));
   EXPECT_FALSE(sessions.find(s.id + "x"));
   EXPECT_FALSE(sessions.find(s.csrf_token));  // the token is not an id
@@ -30,18 +30,43 @@ TEST(AdminSessions, CreateFindRemove) {
   EXPECT_EQ(sessions.size(), 0u);
 }
 
+TEST(AdminSessions, EachSessionRemembersWhoSignedItIn) {
+  core::ManualClock clock;
+  AdminSessions sessions({3600, 86400, 10}, clock);
+  const NewSession key = sessions.create({store::OperatorRole::admin, {}, "admin key", {}});
+  const NewSession alice = sessions.create(
+      {store::OperatorRole::viewer, {"sale", "launch"}, "alice", "0123456789abcdef"});
+  auto k = sessions.find(key.id);
+  auto a = sessions.find(alice.id);
+  ASSERT_TRUE(k && a);
+  EXPECT_EQ(k->caller.role, store::OperatorRole::admin);
+  EXPECT_EQ(k->caller.name, "admin key");
+  EXPECT_TRUE(k->caller.token_id.empty());
+  EXPECT_TRUE(k->caller.rooms.empty());
+  EXPECT_EQ(a->caller.role, store::OperatorRole::viewer);
+  EXPECT_EQ(a->caller.name, "alice");
+  EXPECT_EQ(a->caller.token_id, "0123456789abcdef");
+  EXPECT_EQ(a->caller.rooms, (std::vector<std::string>{"sale", "launch"}));
+  EXPECT_EQ(a->csrf_token, alice.csrf_token);
+  // Ending one leaves the other's caller as it was.
+  sessions.remove(key.id);
+  EXPECT_FALSE(sessions.find(key.id));
+  ASSERT_TRUE(sessions.find(alice.id));
+  EXPECT_EQ(sessions.find(alice.id)->caller.name, "alice");
+}
+
 TEST(AdminSessions, IdsAreDistinct) {
   core::ManualClock clock;
   AdminSessions sessions({3600, 86400, 1000}, clock);
   std::set<std::string> ids;
-  for (int i = 0; i < 200; ++i) ids.insert(sessions.create().id);
+  for (int i = 0; i < 200; ++i) ids.insert(sessions.create({}).id);
   EXPECT_EQ(ids.size(), 200u);
 }
 
 TEST(AdminSessions, IdleTimeoutIsRenewedByUse) {
   core::ManualClock clock;
   AdminSessions sessions({60, 86400, 10}, clock);
-  const NewSession s = sessions.create();
+  const NewSession s = sessions.create({});
   clock.advance_ms(59 * kS);
   EXPECT_TRUE(sessions.find(s.id));  // a use: the idle clock starts again
   clock.advance_ms(59 * kS);
@@ -54,7 +79,7 @@ TEST(AdminSessions, IdleTimeoutIsRenewedByUse) {
 TEST(AdminSessions, LifetimeEndsEvenAnActiveSession) {
   core::ManualClock clock;
   AdminSessions sessions({60, 300, 10}, clock);
-  const NewSession s = sessions.create();
+  const NewSession s = sessions.create({});
   for (int i = 0; i < 9; ++i) {
     clock.advance_ms(30 * kS);
     EXPECT_TRUE(sessions.find(s.id)) << i;
@@ -66,15 +91,15 @@ TEST(AdminSessions, LifetimeEndsEvenAnActiveSession) {
 TEST(AdminSessions, FullTableEndsTheLeastRecentlyUsed) {
   core::ManualClock clock;
   AdminSessions sessions({3600, 86400, 3}, clock);
-  const NewSession a = sessions.create();
+  const NewSession a = sessions.create({});
   clock.advance_ms(kS);
-  const NewSession b = sessions.create();
+  const NewSession b = sessions.create({});
   clock.advance_ms(kS);
-  const NewSession c = sessions.create();
+  const NewSession c = sessions.create({});
   clock.advance_ms(kS);
   EXPECT_TRUE(sessions.find(a.id));  // a is now the most recently used; b the least
   clock.advance_ms(kS);
-  const NewSession d = sessions.create();
+  const NewSession d = sessions.create({});
   EXPECT_EQ(sessions.size(), 3u);
   EXPECT_TRUE(sessions.find(a.id));
   EXPECT_FALSE(sessions.find(b.id));
@@ -85,11 +110,11 @@ TEST(AdminSessions, FullTableEndsTheLeastRecentlyUsed) {
 TEST(AdminSessions, ExpiredSessionsMakeRoomFirst) {
   core::ManualClock clock;
   AdminSessions sessions({60, 86400, 2}, clock);
-  const NewSession a = sessions.create();
+  const NewSession a = sessions.create({});
   clock.advance_ms(30 * kS);
-  const NewSession b = sessions.create();
+  const NewSession b = sessions.create({});
   clock.advance_ms(40 * kS);  // a idle for 70 s: expired; b for 40 s
-  const NewSession c = sessions.create();
+  const NewSession c = sessions.create({});
   EXPECT_TRUE(sessions.find(b.id));
   EXPECT_TRUE(sessions.find(c.id));
 }

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/admin_access.hpp"
 #include "api/auth_log.hpp"
 #include "http/problem.hpp"
 #include "http/query.hpp"
@@ -103,17 +104,21 @@ class Dashboard final : public api::AdminSessionCheck {
   // from a page of this origin.
   api::SessionAccess check(const http::Request& req) override {
     using Verdict = api::SessionAccess::Verdict;
-    auto csrf = session_of(req);
-    if (!csrf) return {};
-    if (req.method() == Method::get || req.method() == Method::head) return {Verdict::allowed, {}};
-    if (auto reason = cross_origin(req)) return {Verdict::forbidden, *reason};
+    Session session = session_of(req);
+    if (session.ended) return {Verdict::ended, session.ended_because, {}};
+    if (!session.live) return {};
+    const std::string* csrf = &session.live->csrf_token;
+    if (req.method() == Method::get || req.method() == Method::head)
+      return {Verdict::allowed, {}, std::move(session.live->caller)};
+    if (auto reason = cross_origin(req)) return {Verdict::forbidden, *reason, {}};
     const std::string_view sent = http::header_value(req, "X-CSRF-Token");
     if (sent.empty())
       return {Verdict::forbidden,
-              "a change through the dashboard session needs its X-CSRF-Token header"};
+              "a change through the dashboard session needs its X-CSRF-Token header",
+              {}};
     if (!secrets_equal(sent, *csrf))
-      return {Verdict::forbidden, "the X-CSRF-Token header is wrong for this session"};
-    return {Verdict::allowed, {}};
+      return {Verdict::forbidden, "the X-CSRF-Token header is wrong for this session", {}};
+    return {Verdict::allowed, {}, std::move(session.live->caller)};
   }
 
   asio::awaitable<Response> page(RequestContext& ctx) {
@@ -122,17 +127,21 @@ class Dashboard final : public api::AdminSessionCheck {
     if (s_.config.admin_key.empty())
       co_return sign_in_page(ctx.request, Status::ok, lang, t.text(key("signin_off")));
     const bool had_cookie = !http::cookie_value(ctx.request, kSessionCookie).empty();
-    auto csrf = session_of(ctx.request);
-    if (!csrf) {
+    Session session = session_of(ctx.request);
+    if (!session.live) {
+      // A token revoked or expired says so; any other ended session the usual way.
       Response res = sign_in_page(ctx.request, Status::ok, lang,
-                                  had_cookie ? t.text(key("signin_session_ended")) : "");
+                                  session.ended ? t.text(key("access.token_ended"))
+                                  : had_cookie  ? t.text(key("signin_session_ended"))
+                                                : "");
       if (had_cookie) res.set(beast_http::field::set_cookie, clear_cookie());
       co_return res;
     }
     const std::int64_t refresh_ms = std::clamp<std::int64_t>(
         s_.config.dashboard.history_interval_ms, kMinRefreshMs, kMaxRefreshMs);
     co_return html(ctx.request, Status::ok, t.lang(),
-                   pages_.dashboard(t, DashboardView{lang.param, *csrf, refresh_ms}));
+                   pages_.dashboard(t, DashboardView{lang.param, session.live->csrf_token,
+                                                     refresh_ms, session.live->caller}));
   }
 
   asio::awaitable<Response> sign_in(RequestContext& ctx) {
@@ -158,21 +167,36 @@ class Dashboard final : public api::AdminSessionCheck {
     }
     std::optional<std::string> sent_key;
     if (req.body().size() <= kMaxKeyFieldBytes) sent_key = http::query_param(req.body(), "key");
-    if (!sent_key || !secrets_equal(*sent_key, s_.config.admin_key)) {
-      api::log_auth_failure("dashboard_sign_in", req, ctx.remote,
-                            sent_key && !sent_key->empty() ? "wrong admin key" : "no admin key");
+    // The field holds the admin key or an operator token (wrt_…); neither is ever logged.
+    const bool token = sent_key && sent_key->starts_with("wrt_");
+    std::string why;
+    std::optional<api::SessionCaller> caller;
+    if (token) {
+      if (auto c = api::operator_token_caller(s_.tokens, s_.clock.now_s(), *sent_key, why))
+        caller = api::SessionCaller{c->role, std::move(c->rooms), std::move(c->name),
+                                    std::move(c->token_id)};
+      else if (why.empty())
+        why = "unknown operator token";
+    } else if (sent_key && secrets_equal(*sent_key, s_.config.admin_key)) {
+      caller = api::SessionCaller{store::OperatorRole::admin, {}, "admin key", {}};
+    } else {
+      why = sent_key && !sent_key->empty() ? "wrong admin key" : "no admin key";
+    }
+    if (!caller) {
+      api::log_auth_failure("dashboard_sign_in", req, ctx.remote, why);
       throttle_.record_failure(address);
       auto executor = co_await asio::this_coro::executor;
       asio::steady_timer delay(executor, std::chrono::milliseconds(kFailedSignInDelayMs));
       co_await delay.async_wait(asio::as_tuple(asio::use_awaitable));
-      co_return sign_in_page(
-          req, Status::unauthorized, lang,
-          t.text(key(sent_key && !sent_key->empty() ? "signin_wrong_key" : "signin_no_key")));
+      co_return sign_in_page(req, Status::unauthorized, lang,
+                             t.text(key(token ? "access.signin_wrong_token"
+                                        : sent_key && !sent_key->empty() ? "signin_wrong_key"
+                                                                         : "signin_no_key")));
     }
     throttle_.record_success(address);
     // A new id at every sign-in: a cookie planted before cannot become a signed-in session.
     if (auto old = http::cookie_value(req, kSessionCookie); !old.empty()) sessions_.remove(old);
-    const NewSession session = sessions_.create();
+    const NewSession session = sessions_.create(std::move(*caller));
     Response res = http::redirect(req, Status::see_other, admin_url(lang.param));
     res.set(beast_http::field::set_cookie, session_cookie(session.id));
     security_headers(res);
@@ -183,7 +207,8 @@ class Dashboard final : public api::AdminSessionCheck {
     const http::Request& req = ctx.request;
     const Language lang = language_of(pages_.languages(), ctx);
     const std::string_view id = http::cookie_value(req, kSessionCookie);
-    if (auto csrf = session_of(req)) {
+    if (Session session = session_of(req); session.live) {
+      const std::string* csrf = &session.live->csrf_token;
       if (cross_origin(req))
         co_return sign_in_page(req, Status::forbidden, lang,
                                lang.catalog->text(key("signin_cross_origin")));
@@ -217,11 +242,30 @@ class Dashboard final : public api::AdminSessionCheck {
   }
 
  private:
-  // The live session's CSRF token, when the request carries a live session's cookie.
-  std::optional<std::string> session_of(const http::Request& req) {
+  // The request's session: live, ended just now (its token is no longer live), or none.
+  struct Session {
+    std::optional<LiveSession> live;
+    bool ended = false;
+    std::string ended_because;  // for the log and the problem's detail
+  };
+
+  // A session signed in with a token checks the token again at every use: revoked, expired or
+  // gone, the session ends at once (the token's role and rooms are read afresh, too).
+  Session session_of(const http::Request& req) {
     const std::string_view id = http::cookie_value(req, kSessionCookie);
-    if (id.empty()) return std::nullopt;
-    return sessions_.find(id);
+    if (id.empty()) return {};
+    Session s{sessions_.find(id), false, {}};
+    if (!s.live || s.live->caller.token_id.empty()) return s;
+    std::string why;
+    auto token = api::live_token_caller(s_.tokens, s_.clock.now_s(), s.live->caller.token_id, why);
+    if (!token) {
+      sessions_.remove(id);
+      return {std::nullopt, true, why};
+    }
+    s.live->caller.role = token->role;
+    s.live->caller.rooms = std::move(token->rooms);
+    s.live->caller.name = std::move(token->name);
+    return s;
   }
 
   std::optional<std::string> cross_origin(const http::Request& req) const {

@@ -33,6 +33,9 @@ const TemplateSchema& dashboard_schema() {
       {"strings", VarKind::text},
       {"language_links", VarKind::raw},
       {"no_rooms", VarKind::raw},
+      {"caller", VarKind::text},
+      {"signed_in_as", VarKind::text},
+      {"is_admin", VarKind::flag},
   }};
   return schema;
 }
@@ -67,6 +70,14 @@ std::string language_links(const Languages& languages, const Catalog& current) {
 }
 
 std::string key(std::string_view name) { return std::string(kKeyPrefix) + std::string(name); }
+
+// `text` with {name} replaced by `value` (once: the catalogs hold each placeholder once).
+std::string fill(std::string text, std::string_view name, std::string_view value) {
+  const std::string placeholder = "{" + std::string(name) + "}";
+  if (auto at = text.find(placeholder); at != std::string::npos)
+    text.replace(at, placeholder.size(), value);
+  return text;
+}
 
 }  // namespace
 
@@ -103,6 +114,10 @@ std::string DashboardPages::dashboard(const Catalog& catalog, const DashboardVie
   if (auto at = no_rooms.find("{api}"); at != std::string::npos)
     no_rooms.replace(at, 5, "<code>PUT /admin/v1/rooms/{room}</code>");
   data.set("no_rooms", std::move(no_rooms));
+  data.set("caller", caller_json(view.caller));
+  data.set("signed_in_as", signed_in_as(catalog, view.caller));
+  data.flag("is_admin",
+            view.caller.role == store::OperatorRole::admin && view.caller.rooms.empty());
   return dashboard_.render(data, catalog);
 }
 
@@ -114,6 +129,31 @@ std::string script_strings(const Languages& languages, const Catalog& catalog) {
        it != english.end() && std::string_view(it->first).starts_with(kKeyPrefix); ++it)
     out[std::string_view(it->first).substr(kKeyPrefix.size())] = catalog.text(it->first);
   return json::serialize(out);
+}
+
+std::string caller_json(const api::SessionCaller& caller) {
+  json::array rooms;
+  for (const auto& r : caller.rooms) rooms.emplace_back(r);
+  return json::serialize(json::object{{"role", store::role_name(caller.role)},
+                                      {"name", caller.name},
+                                      {"rooms", std::move(rooms)},
+                                      {"token_id", caller.token_id}});
+}
+
+std::string signed_in_as(const Catalog& catalog, const api::SessionCaller& caller) {
+  const std::string role(
+      catalog.text(key("access.role_" + std::string(store::role_name(caller.role)))));
+  if (caller.token_id.empty())
+    return fill(std::string(catalog.text(key("access.signed_in_key"))), "role", role);
+  std::string rooms;
+  for (const auto& r : caller.rooms) {
+    if (!rooms.empty()) rooms += catalog.text(key("list_separator"));
+    rooms += r;
+  }
+  std::string text(
+      catalog.text(key(rooms.empty() ? "access.signed_in_as" : "access.signed_in_as_rooms")));
+  // The name last: a token's name is anyone's text, and no placeholder in it is filled.
+  return fill(fill(fill(std::move(text), "role", role), "rooms", rooms), "name", caller.name);
 }
 
 std::string admin_url(std::string_view lang_param) {

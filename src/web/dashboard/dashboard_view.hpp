@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/admin_session.hpp"
 #include "core/error.hpp"
 #include "web/i18n.hpp"
 #include "web/template.hpp"
@@ -27,6 +28,7 @@ struct DashboardView {
   std::string_view lang_param;  // as above: kept by the language links, sign-out and sign-in link
   std::string csrf;
   std::int64_t refresh_ms = 0;
+  api::SessionCaller caller;  // who is signed in: what the page shows and offers
 };
 
 class DashboardPages {
@@ -51,6 +53,12 @@ class DashboardPages {
 // Every "dashboard.*" string in the catalog's language (English where it has none), keyed
 // without the prefix, as one JSON object: what dashboard.js formats its text from.
 std::string script_strings(const Languages& languages, const Catalog& catalog);
+
+// The signed-in caller for the page's script, as JSON: {"role", "name", "rooms", "token_id"}
+// ("admin key" and no token id for the key). Data, not script: it goes in <body data-caller>.
+std::string caller_json(const api::SessionCaller& caller);
+// "Signed in as alice (operator; rooms: sale)" in the catalog's language.
+std::string signed_in_as(const Catalog& catalog, const api::SessionCaller& caller);
 
 // "/admin", or "/admin?lang=de" when a language was asked for explicitly.
 std::string admin_url(std::string_view lang_param);

@@ -57,7 +57,7 @@ TEST(DashboardView, SignInFormInTheChosenLanguage) {
   const std::string de = pages().sign_in(languages().get("de"), SignInView{"de", "", false});
   EXPECT_TRUE(contains(de, "<html lang=\"de\">"));
   EXPECT_TRUE(contains(de, "<title>Anmelden · Waitroom-Dashboard</title>"));
-  EXPECT_TRUE(contains(de, "<label for=\"key\">Admin-Schlüssel</label>"));
+  EXPECT_TRUE(contains(de, "<label for=\"key\">Admin-Schlüssel oder Operator-Token</label>"));
   EXPECT_TRUE(contains(de, "<button type=\"submit\">Anmelden</button>"));
   // The explicit choice goes with the form; the links offer every language.
   EXPECT_TRUE(contains(de, "<input type=\"hidden\" name=\"lang\" value=\"de\">"));
@@ -90,7 +90,7 @@ TEST(DashboardView, SignInErrorIsAnEscapedAlertTiedToTheField) {
 
 TEST(DashboardView, DashboardFrameCarriesItsLanguageAndTheScriptStrings) {
   const std::string html =
-      pages().dashboard(languages().get("fr"), DashboardView{"fr", "tok&en", 5000});
+      pages().dashboard(languages().get("fr"), DashboardView{"fr", "tok&en", 5000, {}});
   EXPECT_TRUE(contains(html, "<html lang=\"fr\">"));
   EXPECT_TRUE(contains(html, "<title>Tableau de bord Waitroom</title>"));
   EXPECT_TRUE(contains(html, "<meta name=\"csrf-token\" content=\"tok&amp;en\">"));
@@ -109,9 +109,42 @@ TEST(DashboardView, DashboardFrameCarriesItsLanguageAndTheScriptStrings) {
   EXPECT_FALSE(strings.as_object().contains("dashboard.title"));  // without the prefix
   EXPECT_FALSE(strings.as_object().contains("join_button"));      // the visitor page's own
 
-  const std::string en = pages().dashboard(languages().english(), DashboardView{"", "t", 1000});
+  const std::string en = pages().dashboard(languages().english(), DashboardView{"", "t", 1000, {}});
   EXPECT_TRUE(contains(en, "data-sign-in-url=\"/admin\""));
   EXPECT_FALSE(contains(en, "name=\"lang\""));
+}
+
+// The page knows who is signed in: data for the script, a line for the operator, and the tokens
+// view only for an admin of every room.
+TEST(DashboardView, DashboardFrameKnowsItsCaller) {
+  const api::SessionCaller viewer{
+      store::OperatorRole::viewer, {"sale", "<b>"}, "alice \"a\"", "0123456789abcdef"};
+  const std::string v =
+      pages().dashboard(languages().english(), DashboardView{"", "t", 1000, viewer});
+  const json::value caller = json::parse(attribute(v, "data-caller"));
+  EXPECT_EQ(caller.at("role").as_string(), "viewer");
+  EXPECT_EQ(caller.at("name").as_string(), "alice \"a\"");
+  EXPECT_EQ(caller.at("token_id").as_string(), "0123456789abcdef");
+  EXPECT_EQ(caller.at("rooms"), json::parse(R"(["sale","<b>"])"));
+  EXPECT_TRUE(contains(v, "Signed in as alice &quot;a&quot; (viewer; rooms: sale, &lt;b&gt;)"));
+  EXPECT_FALSE(contains(v, "<b>"));
+  EXPECT_TRUE(contains(v, "href=\"#audit\""));
+  EXPECT_FALSE(contains(v, "href=\"#tokens\""));
+  EXPECT_FALSE(contains(v, "id=\"tokens\""));
+
+  const api::SessionCaller key{store::OperatorRole::admin, {}, "admin key", {}};
+  const std::string k =
+      pages().dashboard(languages().get("de"), DashboardView{"de", "t", 1000, key});
+  EXPECT_TRUE(contains(k, "Angemeldet mit dem Admin-Schlüssel (Admin)"));
+  EXPECT_TRUE(contains(k, "href=\"#tokens\""));
+  EXPECT_TRUE(contains(k, "id=\"tokens\""));
+
+  // An admin of some rooms may not manage tokens (a route of no room): no tokens view.
+  const api::SessionCaller some{store::OperatorRole::admin, {"sale"}, "bob", "fedcba9876543210"};
+  const std::string s =
+      pages().dashboard(languages().english(), DashboardView{"", "t", 1000, some});
+  EXPECT_TRUE(contains(s, "Signed in as bob (admin; rooms: sale)"));
+  EXPECT_FALSE(contains(s, "id=\"tokens\""));
 }
 
 TEST(DashboardView, ScriptStringsFallBackToEnglish) {

@@ -135,7 +135,7 @@
     clearTimeout(timer);
     notice.textContent = `${t('session_ended')} `;
     notice.append(el('a', { href: signInUrl, text: t('sign_in_again') }));
-    for (const c of document.querySelectorAll('#room-list button, #room-list input, #room-list select')) c.disabled = true;
+    for (const c of document.querySelectorAll('main button, main input, main select')) c.disabled = true;
   }
 
   // ---- small DOM helpers ------------------------------------------------------------------------
@@ -477,7 +477,8 @@
       el('div', { class: 'room-head' }, c.title, c.badge),
       el('dl', { class: 'facts' }, fStatus, fServing, fWaiting, fQueue, fActive, fPolicy),
       charts, table,
-      el('div', { class: 'controls' }, advanceForm, pauseBox, policyForm, resetBox));
+      // Only what the caller's role may do: a viewer gets no controls at all, an operator no reset.
+      may('operator') ? el('div', { class: 'controls' }, advanceForm, pauseBox, policyForm, may('admin') ? resetBox : null) : null);
 
     c.row = el('tr', { 'data-room': name });
     c.rowCells = {};
@@ -738,6 +739,331 @@
       refreshNow();
     });
   }
+
+  // ---- who is signed in, and the views: rooms, audit trail, tokens ----------------------------
+
+  // The caller the server signed in (<body data-caller>): the page offers only what its role may
+  // do, in the rooms it may use. The server refuses the rest anyway (403): hiding is a
+  // convenience, not the guard.
+  const CALLER = (() => {
+    try {
+      return JSON.parse(document.body.dataset.caller || '{}');
+    } catch {
+      return {};
+    }
+  })();
+  const ROLE_RANK = { viewer: 1, operator: 2, admin: 3 };
+  function may(role) {
+    return (ROLE_RANK[CALLER.role] || 0) >= ROLE_RANK[role];
+  }
+
+  const byId = (id) => document.getElementById(id);
+  const dateTimeFormat = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'medium' });
+  const fmtTime = (ms) => dateTimeFormat.format(new Date(ms));
+
+  // A row of a <dl>: the label and what it says.
+  function entryRow(label, ...content) {
+    return el('div', {}, el('dt', { text: label }), el('dd', {}, ...content));
+  }
+
+  // The audit trail, newest first. The API reads it oldest first from `after`, at most 1,000 at a
+  // time: the view reads the matching entries through to the newest, then shows them 50 at a time.
+  const auditView = (() => {
+    const SHOWN_PER_PAGE = 50;
+    const READ_PER_CALL = 1000;
+    const list = byId('audit-list');
+    const msg = byId('audit-msg');
+    const older = byId('audit-older');
+    const actorInput = byId('audit-actor');
+    let roomInput = byId('audit-room');
+    // A token limited to some rooms reads their entries one room at a time (the API needs room=).
+    if (CALLER.rooms && CALLER.rooms.length) {
+      const select = el('select', { id: 'audit-room' });
+      for (const r of CALLER.rooms) select.append(el('option', { value: r, text: r }));
+      roomInput.replaceWith(select);
+      roomInput = select;
+    }
+    let entries = [];
+    let shown = 0;
+
+    async function readAll(query) {
+      const all = [];
+      let after = 0;
+      for (;;) {
+        const q = new URLSearchParams({ ...query, after: String(after), limit: String(READ_PER_CALL) });
+        const r = await api('GET', `/admin/v1/audit?${q}`);
+        all.push(...r.entries);
+        if (r.entries.length < READ_PER_CALL) return all;
+        after = r.next_after;
+      }
+    }
+
+    // How a token came in, when the actor's name does not say it ("admin key", "dashboard" and
+    // "config" do).
+    function viaText(e) {
+      if (!e.token_id) return '';
+      return e.via === 'session' ? t('audit.via_session_token', { id: e.token_id }) : t('audit.via_token', { id: e.token_id });
+    }
+
+    const asText = (v) => (typeof v === 'string' ? v : JSON.stringify(v));
+    function changesOf(e) {
+      const d = e.details || {};
+      const lines = [];
+      if (d.created === true) lines.push(t('audit.room_created'));
+      if (Array.isArray(d.changes)) {
+        for (const c of d.changes) lines.push(t('audit.change', { setting: c.setting, from: asText(c.from), to: asText(c.to) }));
+        if (!d.changes.length && d.created !== true) lines.push(t('audit.no_changes'));
+      }
+      for (const [k, v] of Object.entries(d)) {
+        if (k === 'changes' || k === 'created') continue;
+        lines.push(`${k}: ${asText(v)}`);
+      }
+      return lines;
+    }
+
+    function entryItem(e) {
+      const changes = changesOf(e);
+      const what = e.room ? t('audit.in_room', { what: e.action, room: e.room }) : e.action;
+      return el('li', { class: 'audit-entry', 'data-audit-id': e.id, 'data-actor': e.actor, 'data-action': e.action },
+        el('dl', {},
+          entryRow(t('audit.when'), el('time', { datetime: new Date(e.at_ms).toISOString(), text: fmtTime(e.at_ms) })),
+          entryRow(t('audit.who'), el('strong', { text: e.actor }), viaText(e) ? ` ${viaText(e)}` : null),
+          entryRow(t('audit.where'), e.address || '–'),
+          entryRow(t('audit.what'), what),
+          changes.length ? entryRow(t('audit.changes'), el('ul', {}, ...changes.map((text) => el('li', { text })))) : null));
+    }
+
+    function showMore(focusNew) {
+      const items = entries.slice(shown, shown + SHOWN_PER_PAGE).map(entryItem);
+      list.append(...items);
+      shown += items.length;
+      older.hidden = shown >= entries.length;
+      say(msg, entries.length ? tp('audit.shown', shown) : t('audit.empty'));
+      // The button may have gone: the first entry it brought takes the focus.
+      if (focusNew && items.length) {
+        items[0].tabIndex = -1;
+        items[0].focus();
+      }
+    }
+
+    async function load() {
+      const query = {};
+      if (roomInput.value.trim()) query.room = roomInput.value.trim();
+      if (actorInput.value.trim()) query.actor = actorInput.value.trim();
+      list.replaceChildren();
+      older.hidden = true;
+      say(msg, t('audit.loading'));
+      try {
+        entries = (await readAll(query)).reverse();
+      } catch (e) {
+        entries = [];
+        say(msg, t('audit.failed', { reason: e.message }), true);
+        return;
+      }
+      shown = 0;
+      showMore(false);
+    }
+
+    byId('audit-filter').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      load();
+    });
+    older.addEventListener('click', () => showMore(true));
+    return { open: load };
+  })();
+
+  // Operator tokens (admins): the list, a new token whose secret shows once, revoking behind a
+  // confirmation.
+  const tokensView = (() => {
+    if (!byId('tokens')) return { open() {} };
+    const tbody = byId('token-list').querySelector('tbody');
+    const msg = byId('tokens-msg');
+    const form = byId('token-create');
+    const createMsg = byId('token-create-msg');
+    const nameInput = byId('token-name');
+    const roleSelect = byId('token-role');
+    const roomsInput = byId('token-rooms');
+    const daysInput = byId('token-days');
+    const secretBox = byId('token-secret');
+    const secretTitle = byId('token-secret-title');
+    const secretValue = byId('token-secret-value');
+    const copyMsg = byId('token-copy-msg');
+    const dialog = byId('token-revoke');
+    const dialogTitle = byId('token-revoke-title');
+    const dialogMsg = byId('token-revoke-msg');
+    let revoking = null; // { token, button }
+
+    function stateOf(tk) {
+      if (tk.revoked_at) return { live: false, text: t('tokens.state_revoked', { time: fmtTime(tk.revoked_at * 1000) }) };
+      if (tk.expires_at && tk.expires_at * 1000 <= Date.now() + serverOffsetMs) return { live: false, text: t('tokens.state_expired') };
+      return { live: true, text: t('tokens.state_live') };
+    }
+
+    function render(tokens) {
+      tbody.replaceChildren();
+      if (msg.textContent === t('tokens.empty')) say(msg, '');
+      for (const tk of tokens.slice().sort((a, b) => b.created_at - a.created_at)) {
+        const state = stateOf(tk);
+        let revoke = null;
+        if (state.live) {
+          revoke = el('button', {
+            type: 'button', class: 'danger secondary', text: t('tokens.revoke'),
+            'aria-label': t('tokens.revoke_named', { name: tk.name }), 'aria-haspopup': 'dialog',
+          });
+          revoke.addEventListener('click', () => {
+            revoking = { token: tk, button: revoke };
+            dialogTitle.textContent = t('tokens.revoke_title', { name: tk.name });
+            say(dialogMsg, '');
+            dialog.showModal();
+            byId('token-revoke-cancel').focus();
+          });
+        }
+        const roleText = `access.role_${tk.role}` in STRINGS ? t(`access.role_${tk.role}`) : tk.role;
+        tbody.append(el('tr', { 'data-token-id': tk.id, 'data-state': state.live ? 'live' : 'ended' },
+          el('th', { scope: 'row', text: tk.name }),
+          el('td', { text: roleText }),
+          el('td', { text: tk.rooms.length ? tk.rooms.join(t('list_separator')) : t('tokens.all_rooms') }),
+          el('td', { text: fmtTime(tk.created_at * 1000) }),
+          el('td', { text: tk.expires_at ? fmtTime(tk.expires_at * 1000) : t('tokens.never') }),
+          el('td', { text: state.text }),
+          el('td', {}, revoke)));
+      }
+      if (!tokens.length) say(msg, t('tokens.empty'));
+    }
+
+    async function load() {
+      try {
+        const { tokens } = await api('GET', '/admin/v1/tokens');
+        if (msg.classList.contains('error')) say(msg, '');
+        render(tokens);
+      } catch (e) {
+        say(msg, t('tokens.failed', { reason: e.message }), true);
+      }
+    }
+
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const name = nameInput.value.trim();
+      if (!name) {
+        say(createMsg, t('tokens.name_required'), true);
+        nameInput.focus();
+        return;
+      }
+      const body = { name, role: roleSelect.value };
+      const rooms = roomsInput.value.split(',').map((r) => r.trim()).filter(Boolean);
+      if (rooms.length) body.rooms = rooms;
+      if (daysInput.value.trim() !== '') {
+        const days = Number(daysInput.value);
+        if (!Number.isInteger(days) || days < 1 || days > 3660) {
+          say(createMsg, t('tokens.expires_invalid'), true);
+          daysInput.focus();
+          return;
+        }
+        body.expires_in_s = days * 86400;
+      }
+      say(createMsg, t('working'));
+      try {
+        const made = await api('POST', '/admin/v1/tokens', body);
+        form.reset();
+        say(createMsg, '');
+        secretTitle.textContent = t('tokens.created', { name: made.name });
+        secretValue.value = made.token;
+        say(copyMsg, '');
+        secretBox.hidden = false;
+        secretTitle.focus();
+        load();
+      } catch (e) {
+        say(createMsg, t('not_done', { reason: e.message }), true);
+      }
+    });
+
+    byId('token-copy').addEventListener('click', async () => {
+      try {
+        await navigator.clipboard.writeText(secretValue.value);
+        say(copyMsg, t('tokens.copied'));
+      } catch {
+        secretValue.select();
+        say(copyMsg, t('tokens.copy_failed'), true);
+      }
+    });
+    // The secret leaves the page once its holder has it.
+    byId('token-secret-done').addEventListener('click', () => {
+      secretValue.value = '';
+      secretBox.hidden = true;
+      nameInput.focus();
+    });
+
+    byId('token-revoke-cancel').addEventListener('click', () => {
+      dialog.close();
+      say(msg, t('tokens.revoke_cancelled'));
+    });
+    dialog.addEventListener('close', () => {
+      // Back to the button that opened it; once revoked, the button is gone: the message instead.
+      if (revoking && revoking.button.isConnected) revoking.button.focus();
+      else {
+        msg.tabIndex = -1;
+        msg.focus();
+      }
+    });
+    dialog.querySelector('form').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const { token } = revoking;
+      try {
+        await api('DELETE', `/admin/v1/tokens/${encodeURIComponent(token.id)}`);
+        say(msg, t('tokens.revoked_done', { name: token.name }));
+        await load();
+        dialog.close();
+      } catch (e) {
+        say(dialogMsg, t('not_done', { reason: e.message }), true);
+      }
+    });
+    return { open: load };
+  })();
+
+  // One view shows at a time, named by the address's #fragment: #audit, #tokens, else the rooms
+  // (#room-view, or a room's own #room-NAME). The skip link's #rooms keeps the view as it is.
+  const VIEWS = {
+    rooms: { heading: 'overview-title', open() {} },
+    audit: { heading: 'audit-title', open: auditView.open },
+    tokens: { heading: 'tokens-title', open: tokensView.open },
+  };
+  const viewLinks = [...document.querySelectorAll('nav.views a[data-view]')];
+  const viewPanels = [...document.querySelectorAll('[data-view-panel]')];
+  let view = null;
+
+  function viewOf(hash) {
+    const name = hash.replace(/^#/, '');
+    if (name === 'audit' || (name === 'tokens' && byId('tokens'))) return name;
+    if (name === 'rooms' && view) return view;
+    return 'rooms';
+  }
+
+  function showView(name, moveFocus) {
+    const changed = name !== view;
+    view = name;
+    for (const p of viewPanels) p.hidden = p.dataset.viewPanel !== name;
+    for (const a of viewLinks) {
+      if (a.dataset.view === name) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+    if (changed) VIEWS[name].open();
+    if (moveFocus) {
+      const heading = byId(VIEWS[name].heading);
+      heading.tabIndex = -1;
+      heading.focus();
+    }
+  }
+
+  window.addEventListener('hashchange', () => {
+    showView(viewOf(location.hash), viewLinks.some((a) => a.hash === location.hash));
+  });
+  // The link of the view already shown changes no fragment: it moves the focus all the same.
+  for (const a of viewLinks) {
+    a.addEventListener('click', () => {
+      if (a.hash === location.hash) showView(a.dataset.view, true);
+    });
+  }
+  showView(viewOf(location.hash), false);
 
   refreshNow();
 })();
