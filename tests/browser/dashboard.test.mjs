@@ -113,7 +113,7 @@ test('signing in shows every room with its numbers and charts', async () => {
     assert.equal(await svg.getAttribute('role'), 'img');
     await until(async () => !/loading/.test(await svg.getAttribute('aria-label')), `the ${key} chart to draw`);
   }
-  assert.match(await chartLabel('sale', 'eta'), /^Estimated wait for a newcomer over the last 18 seconds: no data yet\. No estimate: the line moves only when you let visitors in\.$/);
+  assert.match(await chartLabel('sale', 'eta'), /^Wait: estimated and actual over the last 18 seconds: no data yet\. No estimate: the line moves only when you let visitors in\.$/);
   assert.match(await chartLabel('sale', 'waiting'), /^Waiting in line over the last 18 seconds: now \d+; highest \d+/);
   await assertAccessible(page, 'the dashboard');
 });
@@ -263,7 +263,7 @@ test('the dashboard in German (?lang=de), with data: translated, accessible, scr
 
     const sale = p.locator('section[data-room="sale"]');
     await sale.getByRole('heading', { name: 'Raum sale' }).waitFor();
-    for (const title of ['In der Warteschlange', 'Einlässe pro Minute', 'Aktive Sitzungen', 'Geschätzte Wartezeit für Neuankömmlinge']) {
+    for (const title of ['In der Warteschlange', 'Einlässe pro Minute', 'Aktive Sitzungen', 'Wartezeit: geschätzt und tatsächlich']) {
       await sale.locator('figcaption', { hasText: title }).waitFor();
     }
     await sale.getByRole('button', { name: 'Einlass anhalten' }).waitFor();
