@@ -56,7 +56,7 @@ test('queue_all, the queueing method and max_waiting are applied from the room s
   const alpha = card('alpha');
   await alpha.getByLabel('Hold everyone in line (queue_all)', { exact: false }).check();
   await alpha.getByRole('button', { name: 'Apply state' }).click();
-  await alpha.getByText('State applied: Hold everyone in line (queue_all)').waitFor();
+  await alpha.getByText('State applied: queue_all.').waitFor();
   const held = await roomState('alpha');
   assert.equal(held.state, 'queue_all');
   assert.equal(held.status, 'queue_all');
@@ -91,9 +91,9 @@ test('queue_all, the queueing method and max_waiting are applied from the room s
   await alpha.getByLabel('Queueing', { exact: true }).selectOption('fifo');
   await alpha.getByRole('button', { name: 'Apply queueing' }).click();
   await alpha.getByText('Queueing applied: First come, first served (fifo).').waitFor();
-  await alpha.getByLabel('Open: the policy lets visitors in').check();
+  await alpha.getByLabel('Open — the policy lets visitors in').check();
   await alpha.getByRole('button', { name: 'Apply state' }).click();
-  await alpha.getByText('State applied: Open: the policy lets visitors in.').waitFor();
+  await alpha.getByText('State applied: open.').waitFor();
   const back = await roomState('alpha');
   assert.deepEqual([back.state, back.queueing, back.abuse.max_waiting], ['open', 'fifo', null]);
 });

@@ -829,7 +829,7 @@
     stateForm.addEventListener('submit', (ev) => {
       ev.preventDefault();
       applyOps(c, o.stateMsg, 'state', { state: (o.stateInputs.find((i) => i.checked) || {}).value },
-        (room) => t('ops.state_applied', { state: STATE_LABELS[room.state] || room.state }));
+        (room) => t('ops.state_applied', { state: statusText(room.state) }));
     });
 
     o.queueingSelect = el('select', { id: `${id}-queueing` });
@@ -1033,7 +1033,8 @@
     o.events.hidden = events.length === 0;
     o.noEvents.hidden = events.length > 0;
     o.drawNote.hidden = !events.some((e) => e.prequeue_start);
-    if (hadFocus) o.noEvents.hidden ? o.events.querySelector('button')?.focus() : o.eventStart.focus();
+    // The focus was on a Remove button that is gone: the next one, or the form when none is left.
+    if (hadFocus) (o.events.querySelector('button') || o.eventStart).focus();
   }
 
   // A pre-queue's commitment once published, then its seed (GET /v1/rooms/{room}/draws).
