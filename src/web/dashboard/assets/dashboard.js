@@ -685,9 +685,9 @@
     paused: t('ops.line_paused'),
     queue_all: t('ops.line_queue_all'),
     prequeue: t('ops.line_prequeue'),
-    closed: t('ops.line_closed'),
     manual: t('ops.line_manual'),
-    rate_zero: t('ops.line_rate_zero'),
+    not_started: t('ops.line_not_started'),
+    closed: t('ops.line_closed'),
     max_active: t('ops.line_max_active'),
     capacity: t('ops.line_capacity'),
     nobody_waiting: t('ops.line_nobody_waiting'),
@@ -697,9 +697,9 @@
     paused: t('eta_reason_paused'),
     queue_all: t('ops.eta_reason_queue_all'),
     prequeue: t('ops.eta_reason_prequeue'),
-    closed: t('ops.eta_reason_closed'),
     manual: t('eta_reason_manual'),
-    rate_zero: t('ops.eta_reason_rate_zero'),
+    not_started: t('ops.eta_reason_not_started'),
+    closed: t('ops.eta_reason_closed'),
     nobody_waiting: t('eta_reason_nobody'),
   };
   const OPS_CHARTS = [
@@ -717,7 +717,9 @@
       title: t('ops.chart_losses'),
       legend: t('ops.chart_losses_legend'),
       series: [
-        { get: (s) => s.abandoned, name: t('ops.series_abandoned') },
+        // Visitors who left the line: the server calls them left_line ("abandoned" there counts
+        // sessions ended as abandoned).
+        { get: (s) => s.left_line ?? s.abandoned, name: t('ops.series_abandoned') },
         { get: (s) => s.unclaimed, name: t('ops.series_unclaimed'), style: 'dashed' },
         { get: (s) => s.sessions_expired, name: t('ops.series_sessions_expired'), style: 'dotted' },
       ],
@@ -1229,10 +1231,10 @@
     const waited = o.stats && o.stats.waited;
     o.waited.hidden = !waited;
     if (waited) {
-      const window = fmtWindow(waited.window_s * 1000);
+      const span = fmtWindow(waited.window_s * 1000);
       o.waited.textContent = waited.count
-        ? tp('ops.waited_summary', waited.count, { window, p50: fmtDuration(waited.p50_s), p95: fmtDuration(waited.p95_s) })
-        : t('ops.waited_none', { window });
+        ? tp('ops.waited_summary', waited.count, { window: span, p50: fmtDuration(waited.p50_s), p95: fmtDuration(waited.p95_s) })
+        : t('ops.waited_none', { window: span });
     }
     const last = samples.length ? samples[samples.length - 1] : null;
     c.cells.arrivals.textContent = last ? fmtNumber(last.arrivals_per_minute) : '–';
