@@ -113,7 +113,7 @@ test('signing in shows every room with its numbers and charts', async () => {
     assert.equal(await svg.getAttribute('role'), 'img');
     await until(async () => !/loading/.test(await svg.getAttribute('aria-label')), `the ${key} chart to draw`);
   }
-  assert.match(await chartLabel('sale', 'eta'), /^Estimated wait for a newcomer over the last 18 seconds: no data yet\. No estimate: the line moves only when you let visitors in\.$/);
+  assert.match(await chartLabel('sale', 'eta'), /^Wait: estimated and actual over the last 18 seconds: no data yet\. No estimate: the line moves only when you let visitors in\.$/);
   assert.match(await chartLabel('sale', 'waiting'), /^Waiting in line over the last 18 seconds: now \d+; highest \d+/);
   await assertAccessible(page, 'the dashboard');
 });
@@ -149,10 +149,10 @@ test('the range choice shows the kept minutes over 24 hours or 7 days, and the l
 
 test('an error from the API is shown next to the control', async () => {
   const sale = card('sale');
-  await sale.getByLabel('Mode').selectOption('max_active');
+  await sale.getByLabel('Mode', { exact: true }).selectOption('max_active');
   await sale.getByLabel('Max active sessions').fill('');
   await sale.getByRole('button', { name: 'Apply policy' }).click();
-  const msg = sale.locator('form:has(legend) .msg');
+  const msg = sale.locator('form', { has: page.getByRole('button', { name: 'Apply policy' }) }).locator('.msg');
   await until(async () => /^Not done: .*max_active/.test(await msg.textContent()), 'the API error');
   assert.equal(await msg.getAttribute('aria-live'), 'polite');
   assert.equal((await roomState('sale')).admission.mode, 'manual');
@@ -160,8 +160,8 @@ test('an error from the API is shown next to the control', async () => {
 
 test('the policy changes to 120 visitors a minute and the room admits by itself', async () => {
   const sale = card('sale');
-  await sale.getByLabel('Mode').selectOption('rate');
-  await sale.getByLabel('Visitors per minute').fill('120');
+  await sale.getByLabel('Mode', { exact: true }).selectOption('rate');
+  await sale.getByLabel('Visitors per minute', { exact: true }).fill('120');
   await sale.getByRole('button', { name: 'Apply policy' }).click();
   await sale.getByText('Policy applied: rate · 120/min').waitFor();
   const room = await roomState('sale');
@@ -263,8 +263,8 @@ test('the dashboard in German (?lang=de), with data: translated, accessible, scr
 
     const sale = p.locator('section[data-room="sale"]');
     await sale.getByRole('heading', { name: 'Raum sale' }).waitFor();
-    for (const title of ['In der Warteschlange', 'Einlässe pro Minute', 'Aktive Sitzungen', 'Geschätzte Wartezeit für Neuankömmlinge']) {
-      await sale.locator('figcaption', { hasText: title }).waitFor();
+    for (const title of ['In der Warteschlange', 'Einlässe pro Minute', 'Aktive Sitzungen', 'Wartezeit: geschätzt und tatsächlich']) {
+      await sale.locator('figcaption > span:first-child', { hasText: new RegExp(`^${title}$`) }).waitFor();
     }
     await sale.getByRole('button', { name: 'Einlass anhalten' }).waitFor();
     await sale.getByRole('button', { name: 'Regel anwenden' }).waitFor();

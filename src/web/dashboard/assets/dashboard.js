@@ -54,13 +54,17 @@
     { key: 'admissions', title: t('chart_admissions'), series: [{ get: (s) => s.admissions_per_minute }] },
     { key: 'sessions', title: t('chart_sessions'), series: [{ get: (s) => s.active_sessions }] },
     {
+      // The estimate for a newcomer beside what the visitors let in actually waited: the
+      // estimate is worth trusting when the two lines agree.
       key: 'eta',
-      title: t('chart_eta'),
+      title: t('ops.chart_wait'),
       duration: true,
-      legend: t('chart_eta_legend'),
+      legend: t('ops.chart_wait_legend'),
       series: [
-        { get: (s) => (s.eta ? s.eta.p50_s : null), name: t('series_median') },
-        { get: (s) => (s.eta ? s.eta.p90_s : null), name: t('series_p90'), dashed: true },
+        { get: (s) => (s.eta ? s.eta.p50_s : null), name: t('ops.series_estimate_p50') },
+        { get: (s) => (s.eta ? s.eta.p90_s : null), name: t('ops.series_estimate_p90'), style: 'dashed' },
+        { get: (s) => s.waited_p50_s, name: t('ops.series_waited_p50'), style: 'dotted' },
+        { get: (s) => s.waited_p95_s, name: t('ops.series_waited_p95'), style: 'dashdot' },
       ],
     },
   ];
@@ -135,7 +139,7 @@
     clearTimeout(timer);
     notice.textContent = `${t('session_ended')} `;
     notice.append(el('a', { href: signInUrl, text: t('sign_in_again') }));
-    for (const c of document.querySelectorAll('main button, main input, main select')) c.disabled = true;
+    for (const c of document.querySelectorAll('main button, main input, main select, main textarea')) c.disabled = true;
   }
 
   // ---- small DOM helpers ------------------------------------------------------------------------
@@ -295,9 +299,10 @@
         points += 1;
         last = [x(s.at_ms), y(v)];
       }
-      const cls = series.dashed ? 'series dashed' : 'series';
-      if (d) svgEl.append(svg('path', { class: cls, d }));
-      if (points === 1 && last) svgEl.append(svg('circle', { class: series.dashed ? 'dot dashed' : 'dot', cx: last[0], cy: last[1], r: 3 }));
+      // Series differ by their dashes as well as their colour (and the legend says which is which).
+      const style = series.style || '';
+      if (d) svgEl.append(svg('path', { class: `series ${style}`.trim(), d }));
+      if (points === 1 && last) svgEl.append(svg('circle', { class: `dot ${style}`.trim(), cx: last[0], cy: last[1], r: 3 }));
     }
 
     // What a screen reader hears, and what the caption shows: the latest value and the peak.
@@ -366,6 +371,7 @@
       charts.append(fig);
       c.charts[chart.key] = { svg: svgEl, latest, why };
     }
+    const ops = buildOps(c, id, name, charts);
 
     // The latest numbers for screen readers, in one table.
     const rows = [
@@ -380,6 +386,11 @@
     c.cells = {};
     const tbody = el('tbody');
     for (const [label, key] of rows) {
+      const td = el('td', { text: '–' });
+      c.cells[key] = td;
+      tbody.append(el('tr', {}, el('th', { scope: 'row', text: label }), td));
+    }
+    for (const [label, key] of ops.rows) {
       const td = el('td', { text: '–' });
       c.cells[key] = td;
       tbody.append(el('tr', {}, el('th', { scope: 'row', text: label }), td));
@@ -476,9 +487,11 @@
     c.section = el('section', { class: 'room card', id, 'aria-labelledby': `${id}-title`, 'data-room': name },
       el('div', { class: 'room-head' }, c.title, c.badge),
       el('dl', { class: 'facts' }, fStatus, fServing, fWaiting, fQueue, fActive, fPolicy),
-      charts, table,
+      ops.lineBox,
+      charts, ops.chartTools, table,
       // Only what the caller's role may do: a viewer gets no controls at all, an operator no reset.
-      may('operator') ? el('div', { class: 'controls' }, advanceForm, pauseBox, policyForm, may('admin') ? resetBox : null) : null);
+      may('operator') ? el('div', { class: 'controls' }, advanceForm, pauseBox, policyForm, may('admin') ? resetBox : null) : null,
+      may('operator') ? ops.controls : null);
 
     c.row = el('tr', { 'data-room': name });
     c.rowCells = {};
@@ -532,6 +545,7 @@
     c.resumeButton.hidden = !paused;
     if (hadFocus) (paused ? c.resumeButton : c.pauseButton).focus();
     if (!c.policyDirty) fillPolicy(c, room);
+    updateOps(c, room);
   }
 
   // The history is sampled every ten seconds; the room's figures beside the charts are a moment
@@ -544,6 +558,7 @@
       active_sessions: p.active_sessions,
       eta: p.eta,
       admissions_per_minute: p.minutes ? p.admissions / p.minutes : null,
+      ...opsFieldsOfPoint(p),
     }));
   }
 
@@ -561,11 +576,13 @@
         active_sessions: c.room.active_sessions,
         eta: c.room.eta,
         admissions_per_minute: last ? last.admissions_per_minute : null,
+        ...opsFieldsOfLive(last),
       });
     }
-    const why = { eta: etaReason(c.room) };
+    const why = { eta: serverEtaReason(c) ?? etaReason(c.room) };
     for (const chart of CHARTS) drawChart(c.charts[chart.key], chart, samples, windowMs, nowMs, why[chart.key]);
     c.cells.admissions.textContent = last ? fmtNumber(last.admissions_per_minute) : '–';
+    drawOpsCharts(c, samples, windowMs, nowMs);
   }
 
   // ---- controls ------------------------------------------------------------------------------------
@@ -646,6 +663,586 @@
     }
   }
 
+  // ---- operations: the room's line, schedule and message, and the charts that explain it -------
+  //
+  // The controls that exist only in the API (state, closing, queueing, max_waiting, scheduled
+  // events, the message to the line), the pre-queues' commitments and seeds, the charts of
+  // inflow, outflow, waits and losses, the server's word on why the line is not moving, and the
+  // CSV export. Every control carries data-role (the least role the API asks of it) so that a
+  // view for a lesser role can hide what it may not use.
+
+  const STATES = ['open', 'paused', 'queue_all'];
+  const STATE_LABELS = { open: t('ops.state_open'), paused: t('ops.state_paused'), queue_all: t('ops.state_queue_all') };
+  const QUEUEINGS = ['fifo', 'random', 'passthrough'];
+  const QUEUEING_LABELS = {
+    fifo: t('ops.queueing_fifo'),
+    random: t('ops.queueing_random'),
+    passthrough: t('ops.queueing_passthrough'),
+    reject: t('ops.queueing_reject'),
+  };
+  const MESSAGE_MAX_CHARS = 500;
+  // The server's line.reason (GET …/stats) in words, for the line under the room's numbers.
+  const LINE_TEXT = {
+    paused: t('ops.line_paused'),
+    queue_all: t('ops.line_queue_all'),
+    prequeue: t('ops.line_prequeue'),
+    manual: t('ops.line_manual'),
+    not_started: t('ops.line_not_started'),
+    closed: t('ops.line_closed'),
+    max_active: t('ops.line_max_active'),
+    capacity: t('ops.line_capacity'),
+    nobody_waiting: t('ops.line_nobody_waiting'),
+  };
+  // The same reasons under the estimate chart, as its "No estimate: …" notes say them.
+  const ETA_TEXT = {
+    paused: t('eta_reason_paused'),
+    queue_all: t('ops.eta_reason_queue_all'),
+    prequeue: t('ops.eta_reason_prequeue'),
+    manual: t('eta_reason_manual'),
+    not_started: t('ops.eta_reason_not_started'),
+    closed: t('ops.eta_reason_closed'),
+    nobody_waiting: t('eta_reason_nobody'),
+  };
+  const OPS_CHARTS = [
+    {
+      key: 'flow',
+      title: t('ops.chart_flow'),
+      legend: t('ops.chart_flow_legend'),
+      series: [
+        { get: (s) => s.arrivals_per_minute, name: t('ops.series_arrivals') },
+        { get: (s) => s.admissions_per_minute, name: t('ops.series_admissions'), style: 'dashed' },
+      ],
+    },
+    {
+      key: 'losses',
+      title: t('ops.chart_losses'),
+      legend: t('ops.chart_losses_legend'),
+      series: [
+        // Visitors who left the line: the server calls them left_line ("abandoned" there counts
+        // sessions ended as abandoned).
+        { get: (s) => s.left_line ?? s.abandoned, name: t('ops.series_abandoned') },
+        { get: (s) => s.unclaimed, name: t('ops.series_unclaimed'), style: 'dashed' },
+        { get: (s) => s.sessions_expired, name: t('ops.series_sessions_expired'), style: 'dotted' },
+      ],
+    },
+  ];
+  const dateTimeFormat = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
+  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+
+  const fmtDateTime = (iso) => (iso ? dateTimeFormat.format(new Date(iso)) : '–');
+
+  // A datetime-local value ("2026-12-01T10:00", the browser's own time zone) as RFC 3339 with
+  // that zone's offset at that moment ("2026-12-01T10:00:00+01:00"), or null if it is no time.
+  function localToRfc3339(value) {
+    const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(:\d{2})?/.exec(value);
+    const d = new Date(value);
+    if (!m || Number.isNaN(d.getTime())) return null;
+    const offset = -d.getTimezoneOffset();
+    const abs = Math.abs(offset);
+    const pad = (n) => String(n).padStart(2, '0');
+    return `${m[1]}${m[2] || ':00'}${offset < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  }
+
+  // "UTC+01:00" for the browser's offset now.
+  function utcOffsetNow() {
+    const offset = -new Date().getTimezoneOffset();
+    const abs = Math.abs(offset);
+    return `UTC${offset < 0 ? '−' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  }
+
+  // A minute point's new fields (absent until the server has them: the charts then show no data).
+  function opsFieldsOfPoint(p) {
+    return {
+      arrivals_per_minute: p.minutes ? p.arrivals / p.minutes : null,
+      waited_p50_s: p.waited_p50_s ?? null,
+      waited_p95_s: p.waited_p95_s ?? null,
+    };
+  }
+
+  // The figures carried into the point drawn at the room's own refresh (see drawCharts).
+  function opsFieldsOfLive(last) {
+    return {
+      arrivals_per_minute: last ? last.arrivals_per_minute ?? null : null,
+      waited_p50_s: last ? last.waited_p50_s ?? null : null,
+      waited_p95_s: last ? last.waited_p95_s ?? null : null,
+    };
+  }
+
+  // The estimate chart's note from the server's line.reason; null when the server gives none (the
+  // page then guesses, etaReason), '' when there is an estimate.
+  function serverEtaReason(c) {
+    const line = c.ops.stats && c.ops.stats.line;
+    if (!line || !c.room) return null;
+    if (c.room.eta) return '';
+    if (line.moving) return t('ops.eta_reason_moving');
+    if (line.reason === 'max_active' || line.reason === 'capacity') {
+      const a = c.room.admission || {};
+      return t('eta_reason_full', { n: fmtNumber(line.reason === 'capacity' ? a.total_active : a.max_active) });
+    }
+    return ETA_TEXT[line.reason] || t('ops.eta_reason_other', { reason: line.reason });
+  }
+
+  function lineText(line) {
+    if (line.moving) return t('ops.line_moving');
+    return LINE_TEXT[line.reason] || t('ops.line_other', { reason: String(line.reason) });
+  }
+
+  const controlBox = (id, title, role, ...children) =>
+    el('div', { class: 'control', role: 'group', 'aria-labelledby': id, 'data-role': role }, el('h3', { id, text: title }), ...children);
+  const msgLine = () => el('p', { class: 'msg', 'aria-live': 'polite' });
+  const field = (input, label) => el('div', { class: 'field' }, el('label', { for: input.id, text: label }), input);
+
+  function buildOps(c, id, name, charts) {
+    const o = { stats: null, draws: null, minutes: null, dirty: {}, eventsKey: null, messageKey: null };
+    c.ops = o;
+
+    // Why the line moves or not, in words, and what the visitors let in waited.
+    o.line = el('p', { class: 'line-state', 'data-line': '', hidden: true });
+    o.waited = el('p', { class: 'waited muted', 'data-waited': '', hidden: true });
+    const lineBox = el('div', { class: 'line-box' }, o.line, o.waited);
+
+    // The charts of this section, in the same grid.
+    o.charts = {};
+    for (const chart of OPS_CHARTS) {
+      const latest = el('span', { class: 'latest', text: '–' });
+      const svgEl = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': t('chart_loading', { title: chart.title }), 'data-chart': chart.key });
+      const why = el('p', { class: 'why muted', 'data-why': chart.key, hidden: true });
+      charts.append(el('figure', { class: 'chart' }, el('figcaption', {}, el('span', { text: chart.title }), latest), svgEl,
+        el('p', { class: 'legend', text: chart.legend }), why));
+      o.charts[chart.key] = { svg: svgEl, latest, why };
+    }
+
+    // The history of the chosen range as CSV. A link cannot send Accept: text/csv, so the
+    // script fetches it and hands the file to the browser.
+    o.csvMsg = msgLine();
+    const csvButton = el('button', { type: 'button', class: 'secondary', text: t('ops.csv_button') });
+    csvButton.addEventListener('click', () => downloadCsv(c));
+    const chartTools = el('div', { class: 'chart-tools' }, csvButton, o.csvMsg);
+
+    // The line: state, closed or not, queueing method, the cap on waiting visitors.
+    const stateName = `${id}-state`;
+    o.stateInputs = STATES.map((s) => el('input', { type: 'radio', name: stateName, value: s, id: `${stateName}-${s}` }));
+    o.stateMsg = msgLine();
+    const stateForm = el('form', {},
+      el('fieldset', { class: 'plain' }, el('legend', { text: t('ops.state_legend') }),
+        ...o.stateInputs.map((input, i) => el('div', { class: 'choice' }, input, el('label', { for: input.id, text: STATE_LABELS[STATES[i]] }))),
+        el('button', { type: 'submit', text: t('ops.state_apply') })),
+      o.stateMsg);
+    stateForm.addEventListener('input', () => { o.dirty.state = true; });
+    stateForm.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      applyOps(c, o.stateMsg, 'state', { state: (o.stateInputs.find((i) => i.checked) || {}).value },
+        (room) => t('ops.state_applied', { state: statusText(room.state) }));
+    });
+
+    o.queueingSelect = el('select', { id: `${id}-queueing` });
+    for (const q of QUEUEINGS) o.queueingSelect.append(el('option', { value: q, text: QUEUEING_LABELS[q] }));
+    o.queueingMsg = msgLine();
+    const queueingForm = el('form', {},
+      el('div', { class: 'row' }, field(o.queueingSelect, t('ops.queueing_label')), el('button', { type: 'submit', text: t('ops.queueing_apply') })),
+      o.queueingMsg);
+    o.queueingSelect.addEventListener('change', () => { o.dirty.queueing = true; });
+    queueingForm.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      applyOps(c, o.queueingMsg, 'queueing', { queueing: o.queueingSelect.value },
+        (room) => t('ops.queueing_applied', { queueing: QUEUEING_LABELS[room.queueing] || room.queueing }));
+    });
+
+    o.maxWaitingInput = numberInput(`${id}-max-waiting`, { min: 1 });
+    o.maxWaitingMsg = msgLine();
+    // novalidate: the script checks the numbers and says what is wrong in the live region.
+    const maxWaitingForm = el('form', { novalidate: true },
+      el('div', { class: 'row' }, field(o.maxWaitingInput, t('ops.max_waiting_label')), el('button', { type: 'submit', text: t('ops.max_waiting_apply') })),
+      el('p', { class: 'hint muted', text: t('ops.max_waiting_hint') }),
+      o.maxWaitingMsg);
+    o.maxWaitingInput.addEventListener('input', () => { o.dirty.maxWaiting = true; });
+    maxWaitingForm.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const raw = o.maxWaitingInput.value.trim();
+      const n = raw === '' ? null : Number(raw);
+      if (n !== null && (!Number.isInteger(n) || n < 1)) {
+        say(o.maxWaitingMsg, t('ops.max_waiting_invalid'), true);
+        o.maxWaitingInput.focus();
+        return;
+      }
+      applyOps(c, o.maxWaitingMsg, 'maxWaiting', { abuse: { max_waiting: n } }, (room) => {
+        const max = room.abuse ? room.abuse.max_waiting : null;
+        return max === null || max === undefined ? t('ops.max_waiting_cleared') : t('ops.max_waiting_applied', { n: fmtNumber(max) });
+      });
+    });
+
+    // Closing turns new visitors away (queueing "reject"), behind a confirmation; reopening
+    // sets the queueing method chosen above.
+    o.closedText = el('p', { class: 'closed-state' });
+    o.closeButton = el('button', { type: 'button', class: 'danger secondary', text: t('ops.close_open'), 'aria-haspopup': 'dialog' });
+    o.reopenButton = el('button', { type: 'button', text: t('ops.reopen_button'), hidden: true });
+    o.closeMsg = msgLine();
+    const cancel = el('button', { type: 'button', class: 'secondary', text: t('cancel') });
+    o.closeDialog = el('dialog', { 'aria-labelledby': `${id}-close-title`, 'aria-describedby': `${id}-close-desc` },
+      el('form', {},
+        el('h3', { id: `${id}-close-title`, text: t('ops.close_dialog_title', { room: name }) }),
+        el('p', { id: `${id}-close-desc`, text: t('ops.close_dialog_text') }),
+        el('div', { class: 'buttons' }, el('button', { type: 'submit', class: 'danger', text: t('ops.close_button') }), cancel)));
+    o.closeButton.addEventListener('click', () => o.closeDialog.showModal());
+    cancel.addEventListener('click', () => {
+      o.closeDialog.close();
+      say(o.closeMsg, t('ops.close_cancelled'));
+    });
+    o.closeDialog.addEventListener('close', () => (o.closeButton.hidden ? o.reopenButton : o.closeButton).focus());
+    o.closeDialog.querySelector('form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      o.closeDialog.close();
+      applyOps(c, o.closeMsg, null, { queueing: 'reject' }, () => t('ops.closed_done'));
+    });
+    o.reopenButton.addEventListener('click', () => {
+      const queueing = o.queueingSelect.value;
+      applyOps(c, o.closeMsg, null, { queueing }, () => t('ops.reopened_done', { queueing: QUEUEING_LABELS[queueing] }));
+    });
+    const closeBox = el('div', { class: 'close-box' }, o.closedText, el('div', { class: 'row' }, o.closeButton, o.reopenButton), o.closeMsg, o.closeDialog);
+
+    const lineControl = controlBox(`${id}-line-title`, t('ops.line_title'), 'operator', stateForm, closeBox, queueingForm, maxWaitingForm);
+
+    // Scheduled events, their pre-queues' draws, and a form to add one.
+    o.events = el('ol', { class: 'events' });
+    o.noEvents = el('p', { class: 'muted', text: t('ops.events_none') });
+    o.drawNote = el('p', { class: 'hint muted', text: t('ops.draw_explain'), hidden: true });
+    o.eventsMsg = msgLine();
+    const input = (key, type, attrs = {}) => el('input', { id: `${id}-event-${key}`, type, ...attrs });
+    o.eventStart = input('start', 'datetime-local', { required: true });
+    o.eventEnd = input('end', 'datetime-local');
+    o.eventPrequeue = input('prequeue', 'datetime-local');
+    o.eventMode = el('select', { id: `${id}-event-mode` }, el('option', { value: '', text: t('ops.event_no_change') }));
+    for (const m of MODES) o.eventMode.append(el('option', { value: m, text: MODE_LABELS[m] }));
+    o.eventRate = numberInput(`${id}-event-rate`, { min: 0 });
+    o.eventQueueing = el('select', { id: `${id}-event-queueing` }, el('option', { value: '', text: t('ops.event_no_change') }));
+    for (const q of [...QUEUEINGS, 'reject']) o.eventQueueing.append(el('option', { value: q, text: QUEUEING_LABELS[q] }));
+    o.addEventMsg = msgLine();
+    const addForm = el('form', { class: 'add-event', novalidate: true },
+      el('fieldset', { class: 'plain' }, el('legend', { text: t('ops.event_add_legend') }),
+        el('p', { class: 'hint muted', text: t('ops.time_zone_note', { zone: `${timeZone} (${utcOffsetNow()})` }) }),
+        el('div', { class: 'fields' },
+          field(o.eventPrequeue, t('ops.event_prequeue_label')),
+          field(o.eventStart, t('ops.event_start_label')),
+          field(o.eventEnd, t('ops.event_end_label')),
+          field(o.eventMode, t('ops.event_mode_label')),
+          field(o.eventRate, t('ops.event_rate_label')),
+          field(o.eventQueueing, t('ops.event_queueing_label'))),
+        el('button', { type: 'submit', text: t('ops.event_add_button') })),
+      o.addEventMsg);
+    addForm.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      addEvent(c);
+    });
+    const scheduleControl = controlBox(`${id}-events-title`, t('ops.events_title'), 'operator',
+      o.noEvents, o.events, o.drawNote, o.eventsMsg, addForm);
+
+    // A message shown to everyone waiting.
+    o.messageNow = el('p', { class: 'message-now', 'data-message': '' });
+    o.messageText = el('textarea', { id: `${id}-message`, rows: 3, maxlength: MESSAGE_MAX_CHARS });
+    o.messageMsg = msgLine();
+    const removeButton = el('button', { type: 'button', class: 'secondary', text: t('ops.message_remove') });
+    const messageForm = el('form', {},
+      field(o.messageText, t('ops.message_label')),
+      el('div', { class: 'row' }, el('button', { type: 'submit', text: t('ops.message_show') }), removeButton),
+      o.messageMsg);
+    o.messageText.addEventListener('input', () => { o.dirty.message = true; });
+    messageForm.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      setMessage(c);
+    });
+    removeButton.addEventListener('click', () => removeMessage(c));
+    const messageControl = controlBox(`${id}-message-title`, t('ops.message_title'), 'operator', o.messageNow, messageForm);
+
+    return {
+      lineBox,
+      chartTools,
+      rows: [
+        [t('ops.row_line'), 'line'],
+        [t('ops.row_arrivals'), 'arrivals'],
+        [t('ops.series_waited_p50'), 'waited50'],
+        [t('ops.series_waited_p95'), 'waited95'],
+      ],
+      controls: el('div', { class: 'ops-controls' }, lineControl, scheduleControl, messageControl),
+    };
+  }
+
+  // The room's settings into the controls, except where the operator is editing.
+  function updateOps(c, room) {
+    const o = c.ops;
+    const state = room.state || (room.status === 'paused' ? 'paused' : 'open');
+    if (!o.dirty.state) for (const i of o.stateInputs) i.checked = i.value === state;
+    const closed = room.queueing === 'reject';
+    if (!o.dirty.queueing && QUEUEINGS.includes(room.queueing)) o.queueingSelect.value = room.queueing;
+    const max = room.abuse ? room.abuse.max_waiting : null;
+    if (!o.dirty.maxWaiting) o.maxWaitingInput.value = max === null || max === undefined ? '' : max;
+    o.closedText.textContent = closed ? t('ops.closed_state') : t('ops.open_state');
+    o.closedText.classList.toggle('closed', closed);
+    const hadFocus = document.activeElement === o.closeButton || document.activeElement === o.reopenButton;
+    o.closeButton.hidden = closed;
+    o.reopenButton.hidden = !closed;
+    if (hadFocus) (closed ? o.reopenButton : o.closeButton).focus();
+    renderEvents(c);
+    renderMessage(c, room);
+  }
+
+  function renderMessage(c, room) {
+    const o = c.ops;
+    if (!('message' in room)) {
+      o.messageNow.textContent = '';
+      o.messageNow.hidden = true;
+      return;
+    }
+    const m = room.message;
+    o.messageNow.hidden = false;
+    const key = m ? `${m.set_at}|${m.text}` : '';
+    if (key === o.messageKey) return;
+    o.messageKey = key;
+    if (!m) {
+      o.messageNow.textContent = t('ops.message_none');
+    } else {
+      o.messageNow.replaceChildren(t('ops.message_shown', { time: fmtDateTime(m.set_at) }), ' ', el('q', { text: m.text }));
+    }
+    if (!o.dirty.message) o.messageText.value = m ? m.text : '';
+  }
+
+  // The schedule as a list, rebuilt only when it or its draws change (so the focus stays).
+  function renderEvents(c) {
+    const o = c.ops;
+    const events = (c.room && c.room.events) || [];
+    const draws = o.draws || [];
+    const key = JSON.stringify([events, draws]);
+    if (key === o.eventsKey) return;
+    o.eventsKey = key;
+    const hadFocus = o.events.contains(document.activeElement);
+    o.events.replaceChildren();
+    events.forEach((e, index) => {
+      const item = el('li', { 'data-event-start': e.start });
+      item.append(el('p', { class: 'when' }, el('strong', {
+        text: e.end ? t('ops.event_when', { start: fmtDateTime(e.start), end: fmtDateTime(e.end) }) : t('ops.event_when_open', { start: fmtDateTime(e.start) }),
+      })));
+      item.append(el('p', { text: e.prequeue_start ? t('ops.event_prequeue', { time: fmtDateTime(e.prequeue_start) }) : t('ops.event_no_prequeue') }));
+      const ov = e.overrides || {};
+      const parts = [];
+      if (ov.admission) parts.push(policyText({ admission: ov.admission }));
+      if (ov.queueing) parts.push(QUEUEING_LABELS[ov.queueing] || ov.queueing);
+      item.append(el('p', { text: parts.length ? t('ops.event_overrides', { list: parts.join(t('list_separator')) }) : t('ops.event_no_overrides') }));
+      if (e.prequeue_start) item.append(drawPart(draws.find((d) => Date.parse(d.event_start) === Date.parse(e.start))));
+      const remove = el('button', { type: 'button', class: 'secondary', text: t('ops.event_remove'),
+        'aria-label': t('ops.event_remove_named', { start: fmtDateTime(e.start) }) });
+      remove.addEventListener('click', () => removeEvent(c, index));
+      item.append(remove);
+      o.events.append(item);
+    });
+    o.events.hidden = events.length === 0;
+    o.noEvents.hidden = events.length > 0;
+    o.drawNote.hidden = !events.some((e) => e.prequeue_start);
+    // The focus was on a Remove button that is gone: the next one, or the form when none is left.
+    if (hadFocus) (o.events.querySelector('button') || o.eventStart).focus();
+  }
+
+  // A pre-queue's commitment once published, then its seed (GET /v1/rooms/{room}/draws).
+  function drawPart(draw) {
+    const box = el('dl', { class: 'draw', 'data-draw': draw ? (draw.seed ? 'seed' : 'commitment') : 'pending' });
+    const pair = (label, value) => el('div', {}, el('dt', { text: label }), el('dd', {}, value));
+    if (!draw) {
+      box.append(pair(t('ops.draw_commitment'), t('ops.draw_commitment_pending')));
+      return box;
+    }
+    box.append(pair(t('ops.draw_commitment'), el('code', { 'data-commitment': '', text: draw.commitment })));
+    box.append(pair(t('ops.draw_seed'), draw.seed ? el('code', { 'data-seed': '', text: draw.seed }) : t('ops.draw_seed_pending')));
+    return box;
+  }
+
+  // A PUT of some of the room's settings; `dirtyKey` names the edit it ends.
+  async function applyOps(c, msgEl, dirtyKey, body, done) {
+    await act(c, msgEl, async () => {
+      const room = await api('PUT', roomPath(c.name), body);
+      if (dirtyKey) c.ops.dirty[dirtyKey] = false;
+      updateCard(c, room);
+      return done(room);
+    });
+  }
+
+  function addEvent(c) {
+    const o = c.ops;
+    const times = {};
+    for (const [key, input, required] of [['start', o.eventStart, true], ['end', o.eventEnd, false], ['prequeue_start', o.eventPrequeue, false]]) {
+      if (input.value === '') {
+        if (required) {
+          say(o.addEventMsg, t('ops.event_start_missing'), true);
+          input.focus();
+          return;
+        }
+        continue;
+      }
+      times[key] = localToRfc3339(input.value);
+      if (!times[key]) {
+        say(o.addEventMsg, t('ops.event_time_invalid'), true);
+        input.focus();
+        return;
+      }
+    }
+    const event = { ...times };
+    const overrides = {};
+    if (o.eventMode.value || o.eventRate.value !== '') {
+      overrides.admission = {};
+      if (o.eventMode.value) overrides.admission.mode = o.eventMode.value;
+      if (o.eventRate.value !== '') {
+        const rate = Number(o.eventRate.value);
+        if (!Number.isInteger(rate) || rate < 0) {
+          say(o.addEventMsg, t('field_invalid', { field: t('ops.event_rate_label') }), true);
+          o.eventRate.focus();
+          return;
+        }
+        overrides.admission.rate_per_minute = rate;
+      }
+    }
+    if (o.eventQueueing.value) overrides.queueing = o.eventQueueing.value;
+    event.overrides = overrides;
+    // The API replaces the whole schedule: send the events kept, with the new one in time order.
+    const events = [...((c.room && c.room.events) || []), event]
+      .sort((a, b) => Date.parse(a.prequeue_start || a.start) - Date.parse(b.prequeue_start || b.start));
+    act(c, o.addEventMsg, async () => {
+      const room = await api('PUT', roomPath(c.name), { events });
+      updateCard(c, room);
+      for (const i of [o.eventStart, o.eventEnd, o.eventPrequeue, o.eventRate]) i.value = '';
+      o.eventMode.value = '';
+      o.eventQueueing.value = '';
+      return t('ops.event_added', { start: fmtDateTime(times.start) });
+    });
+  }
+
+  function removeEvent(c, index) {
+    const events = ((c.room && c.room.events) || []).slice();
+    const [gone] = events.splice(index, 1);
+    if (!gone) return;
+    act(c, c.ops.eventsMsg, async () => {
+      const room = await api('PUT', roomPath(c.name), { events });
+      updateCard(c, room);
+      return t('ops.event_removed', { start: fmtDateTime(gone.start) });
+    });
+  }
+
+  function setMessage(c) {
+    const o = c.ops;
+    const text = o.messageText.value.trim();
+    if (!text) {
+      say(o.messageMsg, t('ops.message_empty'), true);
+      o.messageText.focus();
+      return;
+    }
+    act(c, o.messageMsg, async () => {
+      const r = await api('PUT', `${roomPath(c.name)}/message`, { text });
+      o.dirty.message = false;
+      if (c.room) renderMessage(c, { ...c.room, message: r.message });
+      return t('ops.message_set');
+    });
+  }
+
+  function removeMessage(c) {
+    const o = c.ops;
+    act(c, o.messageMsg, async () => {
+      await api('DELETE', `${roomPath(c.name)}/message`);
+      o.dirty.message = false;
+      o.messageText.value = '';
+      if (c.room) renderMessage(c, { ...c.room, message: null });
+      return t('ops.message_removed');
+    });
+  }
+
+  // The history query of the chosen range (as roomHistory asks for it).
+  function historyQuery() {
+    const r = RANGES[range];
+    if (!r) return '';
+    return `?step=${r.stepS}&from=${Math.round(Date.now() + serverOffsetMs - r.ms)}`;
+  }
+
+  async function downloadCsv(c) {
+    const o = c.ops;
+    say(o.csvMsg, t('working'));
+    try {
+      const r = await fetch(`${roomPath(c.name)}/history${historyQuery()}`, {
+        headers: { Accept: 'text/csv' }, credentials: 'same-origin', cache: 'no-store',
+      });
+      if (!r.ok) {
+        if (r.status === 401) sessionEnded();
+        let detail = t('server_answered', { status: r.status });
+        try {
+          detail = (await r.json()).detail || detail;
+        } catch { /* not problem+json */ }
+        throw new Error(detail);
+      }
+      const file = `${c.name}-history-${range}.csv`;
+      const url = URL.createObjectURL(await r.blob());
+      const a = el('a', { href: url, download: file, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), MINUTES_REFRESH_MS);
+      say(o.csvMsg, t('ops.csv_done', { file }));
+    } catch (e) {
+      say(o.csvMsg, t('not_done', { reason: e.message }), true);
+    }
+  }
+
+  // The minute points behind the losses chart: the chosen range's own in 24 h and 7 d, the last
+  // hour's minutes (read once a minute) in 1 h, where the charts show 10-second samples.
+  async function lossesHistory(c) {
+    if (RANGES[range]) return c.kept && c.kept.range === range ? c.kept.history : null;
+    const o = c.ops;
+    if (o.minutes && Date.now() - o.minutes.at < MINUTES_REFRESH_MS) return o.minutes.history;
+    const from = Math.round(Date.now() + serverOffsetMs - HOUR_MS);
+    const history = await api('GET', `${roomPath(c.name)}/history?step=60&from=${from}`);
+    o.minutes = { at: Date.now(), history };
+    return history;
+  }
+
+  // The room's stats (line, waited), its draws when it has a pre-queue, and the minutes of the
+  // losses chart. A failure leaves the last ones in place; the refresh goes on.
+  async function refreshOps(c) {
+    const o = c.ops;
+    const path = roomPath(c.name);
+    const quietly = (p) => p.catch(() => undefined);
+    const jobs = [quietly(api('GET', `${path}/stats`).then((s) => { o.stats = s; }))];
+    const events = (c.room && c.room.events) || [];
+    if (events.some((e) => e.prequeue_start) || (o.draws && o.draws.length)) {
+      jobs.push(quietly(api('GET', `/v1/rooms/${encodeURIComponent(c.name)}/draws`).then((d) => { o.draws = d.draws || []; })));
+    }
+    jobs.push(quietly(lossesHistory(c).then((h) => { o.losses = h; })));
+    await Promise.all(jobs);
+  }
+
+  function drawOpsCharts(c, samples, windowMs, nowMs) {
+    const o = c.ops;
+    drawChart(o.charts.flow, OPS_CHARTS[0], samples, windowMs, nowMs);
+    const losses = o.losses && Array.isArray(o.losses.points) ? o.losses : null;
+    const stepS = losses ? losses.step_s : 60;
+    const per = stepS === 60 ? t('ops.losses_per_minute') : t('ops.losses_per_step', { minutes: fmtNumber(stepS / 60) });
+    if (losses) drawChart(o.charts.losses, OPS_CHARTS[1], losses.points, losses.to_ms - losses.from_ms, losses.to_ms, per);
+    else drawChart(o.charts.losses, OPS_CHARTS[1], [], windowMs, nowMs, per);
+    renderEvents(c);
+
+    const line = o.stats && o.stats.line;
+    o.line.hidden = !line;
+    if (line) {
+      o.line.textContent = lineText(line);
+      o.line.classList.toggle('stopped', !line.moving);
+    }
+    c.cells.line.textContent = line ? lineText(line) : '–';
+    const waited = o.stats && o.stats.waited;
+    o.waited.hidden = !waited;
+    if (waited) {
+      const span = fmtWindow(waited.window_s * 1000);
+      o.waited.textContent = waited.count
+        ? tp('ops.waited_summary', waited.count, { window: span, p50: fmtDuration(waited.p50_s), p95: fmtDuration(waited.p95_s) })
+        : t('ops.waited_none', { window: span });
+    }
+    const last = samples.length ? samples[samples.length - 1] : null;
+    c.cells.arrivals.textContent = last ? fmtNumber(last.arrivals_per_minute) : '–';
+    c.cells.waited50.textContent = waited && waited.count ? fmtDuration(waited.p50_s) : '–';
+    c.cells.waited95.textContent = waited && waited.count ? fmtDuration(waited.p95_s) : '–';
+  }
+
   // ---- the refresh loop -----------------------------------------------------------------------------
 
   function renderRooms(rooms) {
@@ -695,7 +1292,7 @@
       await Promise.all(rooms.map(async (room) => {
         const c = cards.get(room.room);
         if (!c) return;
-        const history = await roomHistory(c);
+        const [history] = await Promise.all([roomHistory(c), refreshOps(c)]);
         drawCharts(c, history);
       }));
       updated.textContent = t('updated', { time: new Date().toLocaleTimeString(lang) });
@@ -758,8 +1355,8 @@
   }
 
   const byId = (id) => document.getElementById(id);
-  const dateTimeFormat = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'medium' });
-  const fmtTime = (ms) => dateTimeFormat.format(new Date(ms));
+  const auditTimeFormat = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'medium' });
+  const fmtTime = (ms) => auditTimeFormat.format(new Date(ms));
 
   // A row of a <dl>: the label and what it says.
   function entryRow(label, ...content) {
