@@ -815,7 +815,8 @@
     // The history of the chosen range as CSV. A link cannot send Accept: text/csv, so the
     // script fetches it and hands the file to the browser.
     o.csvMsg = msgLine();
-    const csvButton = el('button', { type: 'button', class: 'secondary', text: t('ops.csv_button') });
+    // A read: offered to viewers too.
+    const csvButton = el('button', { type: 'button', class: 'secondary csv-download', text: t('ops.csv_button') });
     csvButton.addEventListener('click', () => downloadCsv(c));
     const chartTools = el('div', { class: 'chart-tools' }, csvButton, o.csvMsg);
 
