@@ -116,7 +116,8 @@ def test_left_the_line_unclaimed_and_ran_out_are_counted_apart(srv):
     assert s["line"] == {"moving": False, "reason": "nobody_waiting"}
 
     # The history's minutes count them apart too, and their sum is still `expiries`.
-    newest_sample(srv, room, waiting=0, active_sessions=0)
+    # (Before the expiries the room had someone waiting and a session: this sample is after.)
+    newest_sample(srv, room, queue_length=3, waiting=0, active_sessions=0)
     srv.advance_clock(MINUTE_MS)
     frm = start // MINUTE_MS * MINUTE_MS
     want = {"left_line": 1, "unclaimed": 1, "sessions_expired": 1, "expiries": 3,
@@ -167,7 +168,7 @@ def test_why_the_line_is_not_moving(srv):
     assert reason(cap) == "max_active"
     # Capacity: the first visitor goes straight in and takes the one place; the next waits.
     full = srv.create_room(admission={"mode": "capacity", "total_active": 1,
-                                      "new_per_minute": 100}, **STILL)
+                                      "new_per_minute": 1}, **STILL)
     assert srv.enqueue_ok(full)["status"] == "eligible"
     srv.enqueue_ok(full)
     assert reason(full) == "capacity"
