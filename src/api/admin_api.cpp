@@ -197,9 +197,9 @@ asio::awaitable<Response> end_session(const AdminDeps& s, RequestContext& ctx,
 }
 
 asio::awaitable<Response> stats(const AdminDeps& s, RequestContext& ctx, const AdminCaller&) {
-  auto r = co_await s.store.room(std::string(ctx.param("room")));
+  auto r = co_await s.store.room_stats(std::string(ctx.param("room")));
   if (!r) co_return http::problem(ctx.request, r.error());
-  co_return json_ok(ctx.request, stats_json(*r));
+  co_return json_ok(ctx.request, stats_json(*r, s.clock.now_s()));
 }
 
 asio::awaitable<Response> admissions(const AdminDeps& s, RequestContext& ctx, const AdminCaller&) {

@@ -55,6 +55,16 @@ std::string cell(const std::optional<T>& v) {
   return v ? fmt::format("{}", *v) : std::string();
 }
 
+json::value seconds_json(const std::optional<std::int64_t>& s) {
+  if (!s) return nullptr;
+  return *s;
+}
+
+std::optional<double> hundredths(const std::optional<double>& v) {
+  if (!v) return std::nullopt;
+  return std::round(*v * kHundredths) / kHundredths;
+}
+
 std::string time_cell(std::int64_t at_ms) { return core::format_rfc3339(at_ms / kMsPerSecond); }
 
 Response samples_answer(const AdminDeps& s, RequestContext& ctx, const std::string& room,
@@ -67,16 +77,14 @@ Response samples_answer(const AdminDeps& s, RequestContext& ctx, const std::stri
   if (wants_csv(ctx.request)) {
     std::string out =
         "time,at_ms,epoch,paused,queue_length,waiting,serving,admitted,admissions_per_minute,"
-        "active_sessions,eta_p50_s,eta_p90_s\n";
-    for (const store::HistorySample& h : samples) {
-      std::optional<double> rate;
-      if (h.admissions_per_minute)
-        rate = std::round(*h.admissions_per_minute * kHundredths) / kHundredths;
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", time_cell(h.at_ms), h.at_ms,
-                         h.epoch, h.paused, h.queue_length, h.waiting, h.serving, h.admitted,
-                         cell(rate), h.active_sessions, h.eta ? std::to_string(h.eta->p50_s) : "",
-                         h.eta ? std::to_string(h.eta->p90_s) : "");
-    }
+        "active_sessions,eta_p50_s,eta_p90_s,arrivals_per_minute,waited_p50_s,waited_p95_s\n";
+    for (const store::HistorySample& h : samples)
+      out += fmt::format(
+          "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", time_cell(h.at_ms), h.at_ms, h.epoch,
+          h.paused, h.queue_length, h.waiting, h.serving, h.admitted,
+          cell(hundredths(h.admissions_per_minute)), h.active_sessions,
+          h.eta ? std::to_string(h.eta->p50_s) : "", h.eta ? std::to_string(h.eta->p90_s) : "",
+          cell(hundredths(h.arrivals_per_minute)), cell(h.waited_p50_s), cell(h.waited_p95_s));
     return csv_ok(ctx.request, std::move(out));
   }
   json::array out;
@@ -90,7 +98,10 @@ Response samples_answer(const AdminDeps& s, RequestContext& ctx, const std::stri
                                {"admitted", h.admitted},
                                {"admissions_per_minute", rate_json(h.admissions_per_minute)},
                                {"active_sessions", h.active_sessions},
-                               {"eta", eta_json(h.eta)}});
+                               {"eta", eta_json(h.eta)},
+                               {"arrivals_per_minute", rate_json(h.arrivals_per_minute)},
+                               {"waited_p50_s", seconds_json(h.waited_p50_s)},
+                               {"waited_p95_s", seconds_json(h.waited_p95_s)}});
   const std::int64_t interval_ms = s.history.interval_ms();
   const std::int64_t window_ms = interval_ms * static_cast<std::int64_t>(s.history.capacity());
   json::object body{{"room", room},
@@ -111,26 +122,37 @@ Response points_answer(const AdminDeps& s, RequestContext& ctx, const std::strin
   if (wants_csv(ctx.request)) {
     std::string out =
         "time,at_ms,minutes,epoch,arrivals,admissions,expiries,waiting,active_sessions,"
-        "eta_p50_s,eta_p90_s,paused\n";
+        "eta_p50_s,eta_p90_s,paused,left_line,unclaimed,sessions_expired,waited_p50_s,"
+        "waited_p95_s,waited_count\n";
     for (const store::HistoryPoint& p : points)
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", time_cell(p.at_ms), p.at_ms,
-                         p.minutes, p.epoch, p.arrivals, p.admissions, p.expiries, p.waiting,
-                         p.active_sessions, p.eta ? std::to_string(p.eta->p50_s) : "",
-                         p.eta ? std::to_string(p.eta->p90_s) : "", p.paused);
+      out +=
+          fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", time_cell(p.at_ms),
+                      p.at_ms, p.minutes, p.epoch, p.arrivals, p.admissions, p.expiries, p.waiting,
+                      p.active_sessions, p.eta ? std::to_string(p.eta->p50_s) : "",
+                      p.eta ? std::to_string(p.eta->p90_s) : "", p.paused, p.left_line, p.unclaimed,
+                      p.sessions_expired, cell(p.waits.percentile(store::kWaitedP50)),
+                      cell(p.waits.percentile(store::kWaitedP95)), p.waits.count());
     return csv_ok(ctx.request, std::move(out));
   }
   json::array out;
   for (const store::HistoryPoint& p : points)
-    out.push_back(json::object{{"at_ms", p.at_ms},
-                               {"minutes", p.minutes},
-                               {"epoch", p.epoch},
-                               {"arrivals", p.arrivals},
-                               {"admissions", p.admissions},
-                               {"expiries", p.expiries},
-                               {"waiting", p.waiting},
-                               {"active_sessions", p.active_sessions},
-                               {"eta", eta_json(p.eta)},
-                               {"paused", p.paused}});
+    out.push_back(
+        json::object{{"at_ms", p.at_ms},
+                     {"minutes", p.minutes},
+                     {"epoch", p.epoch},
+                     {"arrivals", p.arrivals},
+                     {"admissions", p.admissions},
+                     {"expiries", p.expiries},
+                     {"waiting", p.waiting},
+                     {"active_sessions", p.active_sessions},
+                     {"eta", eta_json(p.eta)},
+                     {"paused", p.paused},
+                     {"left_line", p.left_line},
+                     {"unclaimed", p.unclaimed},
+                     {"sessions_expired", p.sessions_expired},
+                     {"waited_p50_s", seconds_json(p.waits.percentile(store::kWaitedP50))},
+                     {"waited_p95_s", seconds_json(p.waits.percentile(store::kWaitedP95))},
+                     {"waited_count", p.waits.count()}});
   return json_ok(ctx.request, json::object{{"room", room},
                                            {"step_s", range.step_s},
                                            {"from_ms", range.from_ms},

@@ -45,22 +45,48 @@ json::object room_admin_json(const store::RoomView& r) {
   return o;
 }
 
-json::object stats_json(const store::RoomView& r) {
+namespace {
+// The stats' "waited": the admissions of the last 10 minutes (to the WaitLog's 10-second slot).
+constexpr std::int64_t kWaitedWindowS = 600;
+constexpr double kWaitedP50 = 0.50;
+constexpr double kWaitedP95 = 0.95;
+
+json::value seconds_json(const std::optional<std::int64_t>& s) {
+  if (!s) return nullptr;
+  return *s;
+}
+}  // namespace
+
+json::object stats_json(const store::RoomStats& stats, std::int64_t now_s) {
+  const store::RoomView& r = stats.view;
   const core::RoomCounters& c = r.counters;
-  return json::object{{"room", r.name},
-                      {"epoch", r.epoch},
-                      {"queue_counter", c.queue_counter},
-                      {"serving", c.serving},
-                      {"waiting", c.waiting},
-                      {"active_sessions", c.active_sessions},
-                      {"passes_issued", c.passes_issued},
-                      {"completed", c.completed},
-                      {"abandoned", c.abandoned},
-                      {"revoked", c.revoked},
-                      {"expired", c.expired},
-                      {"eligible", c.eligible},
-                      {"admitted", c.admitted},
-                      {"tickets_expired", c.tickets_expired}};
+  const core::WaitHistogram waited = stats.waits.last(now_s, kWaitedWindowS);
+  json::value reason = nullptr;
+  if (stats.line.stopped) reason = json::string(core::to_string(*stats.line.stopped));
+  return json::object{
+      {"room", r.name},
+      {"epoch", r.epoch},
+      {"queue_counter", c.queue_counter},
+      {"serving", c.serving},
+      {"waiting", c.waiting},
+      {"active_sessions", c.active_sessions},
+      {"passes_issued", c.passes_issued},
+      {"completed", c.completed},
+      {"abandoned", c.abandoned},
+      {"revoked", c.revoked},
+      {"expired", c.expired},
+      {"eligible", c.eligible},
+      {"admitted", c.admitted},
+      {"tickets_expired", c.tickets_expired},
+      // tickets_expired apart, and `expired` again under a plainer name.
+      {"left_line", c.tickets_left},
+      {"unclaimed", c.tickets_unclaimed},
+      {"sessions_expired", c.expired},
+      {"waited", json::object{{"window_s", kWaitedWindowS},
+                              {"count", waited.count()},
+                              {"p50_s", seconds_json(waited.percentile(kWaitedP50))},
+                              {"p95_s", seconds_json(waited.percentile(kWaitedP95))}}},
+      {"line", json::object{{"moving", stats.line.moving()}, {"reason", reason}}}};
 }
 
 http::Response json_ok(const http::Request& req, const json::value& body, http::Status status) {

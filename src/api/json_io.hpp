@@ -24,7 +24,9 @@ core::Result<std::uint64_t> query_uint(std::string_view query, std::string_view 
 
 // The public status (visitor/status_json.hpp) with the room's settings and epoch.
 boost::json::object room_admin_json(const store::RoomView& r);
-boost::json::object stats_json(const store::RoomView& r);
+// GET …/stats: the room's counters, how long the last 10 minutes' admissions waited, and whether
+// the line moves (and why not). `now_s`: the room's clock.
+boost::json::object stats_json(const store::RoomStats& r, std::int64_t now_s);
 
 http::Response json_ok(const http::Request& req, const boost::json::value& body,
                        http::Status status = http::Status::ok);

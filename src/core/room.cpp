@@ -236,6 +236,21 @@ void Room::admit_by_policy(std::int64_t now_ms, Admissions& step) {
   admitter_->took(k - from_debt, bucket_);
 }
 
+// The checks follow tick()'s own order, so the reason named is the one that stops the step.
+LineStatus Room::line_status(std::int64_t now_s) {
+  if (settings_.state == RoomState::paused) return {LineReason::paused};
+  if (settings_.state == RoomState::queue_all) return {LineReason::queue_all};
+  if (schedule_.prequeue_open()) return {LineReason::prequeue};
+  if (waiting_count() == 0) return {LineReason::nobody_waiting};
+  Facts facts(*this, now_s);
+  // Manual mode before the window: start and end never hold back an operator's advance.
+  if (admission_.mode == AdmissionMode::manual && queueing_ != Queueing::passthrough)
+    return {admitter_->holds_line(now_s, facts)};
+  if (admission_.start_s && now_s < *admission_.start_s) return {LineReason::not_started};
+  if (admission_.end_s && now_s >= *admission_.end_s) return {LineReason::closed};
+  return {admitter_->holds_line(now_s, facts)};
+}
+
 void Room::observe(std::int64_t now_ms) {
   expire_sessions(now_ms / 1000);
   record_pace(now_ms);
@@ -298,6 +313,7 @@ void Room::admit_position(std::uint64_t position, std::int64_t at_s) {
   TicketSlot& slot = tickets_[position - 1];
   slot.phase = TicketPhase::admitted;
   slot.admitted_at_s = to_u32_seconds(std::max<std::int64_t>(at_s, slot.entry_time_s));
+  waits_.add(slot.admitted_at_s, static_cast<std::int64_t>(slot.admitted_at_s) - slot.entry_time_s);
   admitted_order_.push_back(position);
   claim_queue_.push_back(position);
   ++unclaimed_count_;

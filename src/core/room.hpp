@@ -18,9 +18,11 @@
 #include "core/error.hpp"
 #include "core/estimate.hpp"
 #include "core/event_schedule.hpp"
+#include "core/line_status.hpp"
 #include "core/line_tally.hpp"
 #include "core/room_settings.hpp"
 #include "core/ticket_status.hpp"
+#include "core/wait_log.hpp"
 
 namespace waitroom::core {
 
@@ -86,10 +88,12 @@ struct TicketState {
 struct RoomCounters {
   std::uint64_t queue_counter = 0;  // tickets handed out since the last reset (the tail)
   std::uint64_t serving = 0;
-  std::uint64_t waiting = 0;          // tickets neither admitted nor found gone
-  std::uint64_t eligible = 0;         // admitted, pass not claimed yet
-  std::uint64_t admitted = 0;         // admissions this epoch
-  std::uint64_t tickets_expired = 0;  // left the line or did not claim in time
+  std::uint64_t waiting = 0;            // tickets neither admitted nor found gone
+  std::uint64_t eligible = 0;           // admitted, pass not claimed yet
+  std::uint64_t admitted = 0;           // admissions this epoch
+  std::uint64_t tickets_expired = 0;    // left the line or did not claim in time: the next two
+  std::uint64_t tickets_left = 0;       // left the line (found idle)
+  std::uint64_t tickets_unclaimed = 0;  // admitted, pass not claimed in time
   std::uint64_t active_sessions = 0;
   std::uint64_t passes_issued = 0;
   std::uint64_t completed = 0;
@@ -213,6 +217,11 @@ class Room {
   std::int64_t admitted_at(std::uint64_t position) const {
     return tickets_[position - 1].admitted_at_s;
   }
+  // How long the recent admissions waited, by when they happened (join → admission). Kept across
+  // resets: it is about time, not the epoch.
+  const WaitLog& waits() const { return waits_; }
+  // Whether the line moves now, and if not, why: tick() read as an answer, for the operator.
+  LineStatus line_status(std::int64_t now_s);
 
  private:
   // The room as its admission policy sees it (core/admission/admitter.hpp).
@@ -293,6 +302,7 @@ class Room {
   EventSchedule schedule_;
   // passes_issued, completed, abandoned, revoked, expired, tickets_issued_total
   RoomCounters totals_;
+  WaitLog waits_;  // a cache like the tally: admissions replayed from the log fill it again
 };
 
 }  // namespace waitroom::core

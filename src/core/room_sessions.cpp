@@ -55,8 +55,13 @@ const Session& Room::add_session(std::uint64_t position, Session session) {
       if (slot.phase == TicketPhase::left) --left_count_;
       if (slot.phase == TicketPhase::unclaimed) --unclaimed_expired_;
       if (slot.phase == TicketPhase::waiting) note_stopped_waiting(position);
+      const bool admitted_before = slot.phase == TicketPhase::unclaimed;  // its wait is counted
       slot.phase = TicketPhase::admitted;
       slot.admitted_at_s = to_u32_seconds(it->second.issued_at_s);
+      if (!admitted_before)
+        waits_.add(slot.admitted_at_s,
+                   std::max<std::int64_t>(
+                       0, static_cast<std::int64_t>(slot.admitted_at_s) - slot.entry_time_s));
       admitted_order_.push_back(position);
     }
     ++totals_.passes_issued;
@@ -128,6 +133,8 @@ RoomCounters Room::counters(std::int64_t now_s) {
   c.eligible = unclaimed_count_;
   c.admitted = admitted_order_.size();
   c.tickets_expired = left_count_ + unclaimed_expired_;
+  c.tickets_left = left_count_;
+  c.tickets_unclaimed = unclaimed_expired_;
   c.active_sessions = active_by_expiry_.size();
   return c;
 }

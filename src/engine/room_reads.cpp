@@ -1,6 +1,7 @@
 #include "engine/room_reads.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "token/constant_time.hpp"
 
@@ -20,6 +21,11 @@ RoomView room_view(core::Room& room, std::int64_t now_ms) {
                   room.queueing(),
                   room.event_status(now_ms / 1000),
                   room.draws()};
+}
+
+RoomStats room_stats(core::Room& room, std::int64_t now_ms) {
+  RoomView view = room_view(room, now_ms);
+  return RoomStats{std::move(view), room.line_status(now_ms / 1000), room.waits()};
 }
 
 PassView pass_view(const core::Session& s, std::int64_t now_s) {

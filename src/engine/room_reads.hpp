@@ -13,6 +13,8 @@ namespace waitroom::engine {
 
 RoomView room_view(core::Room& room, std::int64_t now_ms);
 
+RoomStats room_stats(core::Room& room, std::int64_t now_ms);
+
 // A session's pass as the API hands it out at `now_s`.
 PassView pass_view(const core::Session& session, std::int64_t now_s);
 

@@ -27,6 +27,14 @@ struct RoomView {
   std::vector<core::DrawInfo> draws;
 };
 
+// A room with what an operator reads besides its view (admin stats, the history's samples): a
+// little more work than a view, so only the operator's reads pay for it.
+struct RoomStats {
+  RoomView view;
+  core::LineStatus line;
+  core::WaitLog waits;  // a copy of the room's recent admissions' waits
+};
+
 struct TicketView {
   std::string ticket;
   std::string room;

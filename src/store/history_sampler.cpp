@@ -27,9 +27,9 @@ void HistorySampler::sample_once() {
   // Store operations are coroutines; the embedded store's rooms() completes without waiting, so
   // a private io_context runs it to the end here.
   asio::io_context ctx;
-  std::optional<core::Result<std::vector<RoomView>>> rooms;
-  asio::co_spawn(ctx, store_.rooms(),
-                 [&rooms](std::exception_ptr e, core::Result<std::vector<RoomView>> r) {
+  std::optional<core::Result<std::vector<RoomStats>>> rooms;
+  asio::co_spawn(ctx, store_.all_room_stats(),
+                 [&rooms](std::exception_ptr e, core::Result<std::vector<RoomStats>> r) {
                    if (!e) rooms.emplace(std::move(r));
                  });
   ctx.run();
@@ -39,10 +39,10 @@ void HistorySampler::sample_once() {
   if (archive_) keep_minutes(**rooms, samples, at_ms);
 }
 
-void HistorySampler::keep_minutes(const std::vector<RoomView>& rooms,
+void HistorySampler::keep_minutes(const std::vector<RoomStats>& rooms,
                                   const std::vector<HistorySample>& samples, std::int64_t at_ms) {
   std::vector<std::string> names;
-  for (const RoomView& room : rooms) names.push_back(room.name);
+  for (const RoomStats& room : rooms) names.push_back(room.view.name);
   const std::set<std::string_view> listed(names.begin(), names.end());
   for (auto it = minutes_.begin(); it != minutes_.end();) {
     if (listed.contains(it->first)) {
@@ -63,13 +63,14 @@ void HistorySampler::keep_minutes(const std::vector<RoomView>& rooms,
       ops::log_warn("cannot prune the history", {{"error", r.error().detail}});
   }
   for (std::size_t i = 0; i < rooms.size() && i < samples.size(); ++i) {
-    auto [it, added] = minutes_.try_emplace(rooms[i].name);
+    const std::string& name = rooms[i].view.name;
+    auto [it, added] = minutes_.try_emplace(name);
     if (added) {
       // Counting goes on from the last minute kept (before a restart, or by another node).
-      auto latest = archive_->latest(rooms[i].name, at_ms);
+      auto latest = archive_->latest(name, at_ms);
       if (latest && *latest) it->second.seed(**latest);
     }
-    if (auto ended = it->second.add(samples[i])) unkept_.push_back({rooms[i].name, *ended});
+    if (auto ended = it->second.add(samples[i], &rooms[i].waits)) unkept_.push_back({name, *ended});
   }
   if (unkept_.empty()) return;
   if (auto r = archive_->append(unkept_); !r) {

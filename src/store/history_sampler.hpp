@@ -36,7 +36,7 @@ class HistorySampler {
 
  private:
   // Only on the sampling thread:
-  void keep_minutes(const std::vector<RoomView>& rooms, const std::vector<HistorySample>& samples,
+  void keep_minutes(const std::vector<RoomStats>& rooms, const std::vector<HistorySample>& samples,
                     std::int64_t at_ms);
 
   Store& store_;

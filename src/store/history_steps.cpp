@@ -18,6 +18,10 @@ std::vector<HistoryPoint> sum_by_step(const std::vector<MinuteAggregate>& minute
     p.arrivals += m.arrivals;
     p.admissions += m.admissions;
     p.expiries += m.expiries;
+    p.left_line += m.left_line;
+    p.unclaimed += m.unclaimed;
+    p.sessions_expired += m.sessions_expired;
+    p.waits.merge(m.waits);
     p.epoch = m.end.epoch;
     p.waiting = m.waiting;
     p.active_sessions = m.active_sessions;

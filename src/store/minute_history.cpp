@@ -1,5 +1,7 @@
 #include "store/minute_history.hpp"
 
+#include <algorithm>
+
 namespace waitroom::store {
 
 namespace {
@@ -20,8 +22,16 @@ void add_counts_between(const CumulativeCounts& from, const CumulativeCounts& to
   const CumulativeCounts base = from.epoch == to.epoch ? from : CumulativeCounts{};
   minute.arrivals += growth(base.tickets, to.tickets);
   minute.admissions += growth(base.admitted, to.admitted);
-  minute.expiries += growth(base.tickets_expired, to.tickets_expired) +
-                     growth(base.sessions_expired, to.sessions_expired);
+  const std::uint64_t tickets = growth(base.tickets_expired, to.tickets_expired);
+  const std::uint64_t sessions = growth(base.sessions_expired, to.sessions_expired);
+  minute.expiries += tickets + sessions;
+  minute.sessions_expired += sessions;
+  // Apart only when both ends tell them apart (not from a minute kept by an older version).
+  if (base.tickets_left && to.tickets_left) {
+    const std::uint64_t left = std::min(growth(*base.tickets_left, *to.tickets_left), tickets);
+    minute.left_line += left;
+    minute.unclaimed += tickets - left;
+  }
 }
 
 void take_end_state(const HistorySample& sample, MinuteAggregate& minute) {
@@ -43,14 +53,16 @@ CumulativeCounts counts_of(const HistorySample& sample) {
                           .tickets = sample.queue_length,
                           .admitted = sample.admitted,
                           .tickets_expired = sample.tickets_expired,
-                          .sessions_expired = sample.sessions_expired};
+                          .sessions_expired = sample.sessions_expired,
+                          .tickets_left = sample.tickets_left};
 }
 
 void MinuteAggregator::seed(const MinuteAggregate& previous) {
   if (!previous_) seed_ = previous;
 }
 
-std::optional<MinuteAggregate> MinuteAggregator::add(const HistorySample& sample) {
+std::optional<MinuteAggregate> MinuteAggregator::add(const HistorySample& sample,
+                                                     const core::WaitLog* waits) {
   const std::int64_t minute = minute_of(sample.at_ms);
   if (seed_) {
     // A seed from this minute or later (a clock set back, another node's newer minute) would
@@ -60,7 +72,14 @@ std::optional<MinuteAggregate> MinuteAggregator::add(const HistorySample& sample
   }
   std::optional<MinuteAggregate> closed;
   // A sample from an earlier minute (the clock went back) counts in the open minute.
-  if (open_ && minute > open_->minute_ms) closed = std::exchange(open_, std::nullopt);
+  if (open_ && minute > open_->minute_ms) {
+    closed = std::exchange(open_, std::nullopt);
+    // The minute has ended, so the room's log holds all its admissions.
+    if (waits) {
+      const std::int64_t from_s = closed->minute_ms / 1000;
+      closed->waits = waits->between(from_s, from_s + kMsPerMinute / 1000);
+    }
+  }
   if (!open_) {
     open_.emplace();
     open_->minute_ms = minute;

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "core/wait_histogram.hpp"
+#include "core/wait_log.hpp"
 #include "store/room_history.hpp"
 
 namespace waitroom::store {
@@ -24,6 +26,9 @@ struct CumulativeCounts {
   std::uint64_t admitted = 0;
   std::uint64_t tickets_expired = 0;  // left the line, or did not claim the pass in time
   std::uint64_t sessions_expired = 0;
+  // Of tickets_expired, those that left the line (the rest did not claim in time); nullopt from
+  // a minute kept before the history told them apart.
+  std::optional<std::uint64_t> tickets_left;
   bool operator==(const CumulativeCounts&) const = default;
 };
 CumulativeCounts counts_of(const HistorySample& sample);
@@ -38,9 +43,14 @@ struct EtaRange {
 struct MinuteAggregate {
   std::int64_t minute_ms = 0;  // the minute's start (UTC, a multiple of 60,000)
   // What happened in the minute:
-  std::uint64_t arrivals = 0;    // tickets handed out
-  std::uint64_t admissions = 0;  // tickets admitted
-  std::uint64_t expiries = 0;    // tickets gone or unclaimed, and sessions that ran out
+  std::uint64_t arrivals = 0;          // tickets handed out
+  std::uint64_t admissions = 0;        // tickets admitted
+  std::uint64_t expiries = 0;          // the next three together (kept for older readers)
+  std::uint64_t left_line = 0;         // waiting tickets whose visitor left (idle timeout)
+  std::uint64_t unclaimed = 0;         // admitted tickets whose pass was not claimed in time
+  std::uint64_t sessions_expired = 0;  // sessions that ran out
+  // How long the visitors admitted in the minute waited (by when they were admitted).
+  core::WaitHistogram waits;
   // Where the room stood at the minute's end (its last sample):
   std::uint64_t waiting = 0;
   std::uint64_t active_sessions = 0;
@@ -63,8 +73,10 @@ class MinuteAggregator {
   // The room's last minute before this process saw it (from the archive): the first sample's
   // counts are taken since its end. Ignored when the first sample is not in a later minute.
   void seed(const MinuteAggregate& previous);
-  // Adds the room's next sample; returns the minute it closed, if any.
-  std::optional<MinuteAggregate> add(const HistorySample& sample);
+  // Adds the room's next sample; returns the minute it closed, if any. `waits` (the room's, as
+  // read with the sample; null: none) gives the closed minute its waits.
+  std::optional<MinuteAggregate> add(const HistorySample& sample,
+                                     const core::WaitLog* waits = nullptr);
 
  private:
   std::optional<MinuteAggregate> seed_;

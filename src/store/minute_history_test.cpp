@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
+#include "store/crc32c.hpp"
 #include "store/history_steps.hpp"
 #include "store/minute_record.hpp"
 
@@ -21,6 +24,17 @@ HistorySample sample(std::int64_t at_ms, std::uint64_t tickets, std::uint64_t ad
   s.admitted = admitted;
   s.waiting = tickets - admitted;
   return s;
+}
+
+// A minute line as the first version wrote it (no expiries apart, no waits), without its CRC.
+std::string fmt_v1_body() {
+  return "m1 " + std::to_string(kMinute) + " 12 10 3 300 42 120 480 0 3 9000 8000 7 6";
+}
+
+std::string crc_hex(const std::string& body) {
+  char out[9];
+  std::snprintf(out, sizeof out, "%08x", crc32c(body));
+  return out;
 }
 
 TEST(MinuteHistory, MinutesAndDaysStartOnTheirUtcBoundaries) {
@@ -107,7 +121,12 @@ TEST(MinuteHistory, ACounterThatGoesBackCountsNothing) {
 TEST(MinuteHistory, ASeedFromTheArchiveCountsTheFirstSampleSinceIt) {
   MinuteAggregate previous;
   previous.minute_ms = kMinute - 60'000;
-  previous.end = CumulativeCounts{.epoch = 1, .tickets = 50, .admitted = 40};
+  previous.end = CumulativeCounts{.epoch = 1,
+                                  .tickets = 50,
+                                  .admitted = 40,
+                                  .tickets_expired = 0,
+                                  .sessions_expired = 0,
+                                  .tickets_left = {}};
   MinuteAggregator a;
   a.seed(previous);
   a.add(sample(kMinute + 10 * kSecond, 58, 41));
@@ -146,8 +165,12 @@ TEST(MinuteHistory, AMinuteReadsBackFromItsLine) {
   m.active_sessions = 42;
   m.eta = EtaRange{120, 480};
   m.paused = true;
-  m.end = CumulativeCounts{
-      .epoch = 3, .tickets = 9000, .admitted = 8000, .tickets_expired = 7, .sessions_expired = 6};
+  m.end = CumulativeCounts{.epoch = 3,
+                           .tickets = 9000,
+                           .admitted = 8000,
+                           .tickets_expired = 7,
+                           .sessions_expired = 6,
+                           .tickets_left = {}};
   const std::string line = encode_minute(m);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   EXPECT_EQ(decode_minute(line), m);
@@ -198,6 +221,82 @@ TEST(MinuteHistory, StepsSumTheirCountsAndKeepTheirLastState) {
   EXPECT_EQ(points[1].epoch, 1u);
   EXPECT_EQ(sum_by_step(minutes, 60'000).size(), 6u);
   EXPECT_TRUE(sum_by_step({}, 60'000).empty());
+}
+
+TEST(MinuteHistory, ExpiriesAreToldApartAndTheMinuteTakesItsWaits) {
+  MinuteAggregator a;
+  HistorySample s = sample(kMinute + 5 * kSecond, 10, 0);
+  s.tickets_expired = 1;
+  s.tickets_left = 1;
+  a.add(s);
+  s = sample(kMinute + 55 * kSecond, 20, 5);
+  s.tickets_expired = 6;  // 3 more left, 2 unclaimed
+  s.tickets_left = 4;
+  s.sessions_expired = 4;
+  a.add(s);
+  core::WaitLog waits;
+  const std::int64_t minute_s = kMinute / kSecond;
+  waits.add(minute_s - 1, 999);  // the minute before: not this one's
+  for (int i = 1; i <= 20; ++i) waits.add(minute_s + 3 * i - 3, 10 * i);
+  waits.add(minute_s + 60, 999);  // the next minute
+  auto closed = a.add(sample(kMinute + 65 * kSecond, 20, 5), &waits);
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->left_line, 3u);
+  EXPECT_EQ(closed->unclaimed, 2u);
+  EXPECT_EQ(closed->sessions_expired, 4u);
+  EXPECT_EQ(closed->expiries, 9u);
+  EXPECT_EQ(closed->waits.count(), 20u);
+  EXPECT_NEAR(static_cast<double>(*closed->waits.percentile(0.5)), 100, 100 * 0.032);
+  EXPECT_NEAR(static_cast<double>(*closed->waits.percentile(0.95)), 190, 190 * 0.032);
+  EXPECT_EQ(decode_minute(encode_minute(*closed)), closed);
+}
+
+TEST(MinuteHistory, AFirstVersionLineStillReadsWithoutTheNewFields) {
+  const std::string body = fmt_v1_body();
+  const std::string line = body + " " + crc_hex(body);
+  auto m = decode_minute(line);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->arrivals, 12u);
+  EXPECT_EQ(m->expiries, 3u);
+  EXPECT_EQ(m->left_line + m->unclaimed + m->sessions_expired, 0u);
+  EXPECT_TRUE(m->waits.empty());
+  EXPECT_FALSE(m->end.tickets_left);
+  EXPECT_EQ(m->end.tickets_expired, 7u);
+  // Seeded with it, the next minute counts its ticket expiries in `expiries` only.
+  MinuteAggregator a;
+  a.seed(*m);
+  HistorySample s = sample(kMinute + 60 * kSecond, 9001, 8000, 3);
+  s.tickets_expired = 9;
+  s.tickets_left = 8;
+  a.add(s);
+  auto closed = a.add(sample(kMinute + 125 * kSecond, 9001, 8000, 3));
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->expiries, 2u);
+  EXPECT_EQ(closed->left_line + closed->unclaimed, 0u);
+}
+
+TEST(MinuteHistory, AStepsPercentilesComeFromItsMergedMinutes) {
+  std::vector<MinuteAggregate> minutes;
+  std::vector<std::int64_t> all;
+  for (int i = 0; i < 5; ++i) {
+    MinuteAggregate m;
+    m.minute_ms = kMinute - kMinute % 300'000 + i * 60'000;
+    m.left_line = 1;
+    m.unclaimed = 2;
+    m.sessions_expired = 3;
+    // One slow minute among quick ones: averaging the minutes' p95 would say ~300 s.
+    const std::int64_t wait = i == 2 ? 1500 : 10;
+    m.waits.add(wait, 20);
+    minutes.push_back(m);
+  }
+  const auto points = sum_by_step(minutes, 300'000);
+  ASSERT_EQ(points.size(), 1u);
+  EXPECT_EQ(points[0].left_line, 5u);
+  EXPECT_EQ(points[0].unclaimed, 10u);
+  EXPECT_EQ(points[0].sessions_expired, 15u);
+  EXPECT_EQ(points[0].waits.count(), 100u);
+  EXPECT_EQ(points[0].waits.percentile(0.5), 10);
+  EXPECT_NEAR(static_cast<double>(*points[0].waits.percentile(0.95)), 1500, 1500 * 0.032);
 }
 
 }  // namespace

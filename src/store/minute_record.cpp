@@ -4,6 +4,7 @@
 
 #include <array>
 #include <charconv>
+#include <utility>
 
 #include "store/crc32c.hpp"
 
@@ -11,8 +12,10 @@ namespace waitroom::store {
 
 namespace {
 
-constexpr std::string_view kTag = "m1";
-constexpr std::size_t kFields = 16;  // the tag, 14 numbers, the checksum
+constexpr std::string_view kTag = "m2";
+constexpr std::size_t kFields = 21;  // the tag, 19 fields, the checksum
+constexpr std::string_view kTagV1 = "m1";
+constexpr std::size_t kFieldsV1 = 16;  // the tag, 14 numbers, the checksum
 constexpr std::string_view kNone = "-";
 
 template <class T>
@@ -27,10 +30,13 @@ bool read_number(std::string_view text, T& out, int base = 10) {
 std::string encode_minute(const MinuteAggregate& m) {
   std::string eta = "- -";
   if (m.eta) eta = fmt::format("{} {}", m.eta->p50_s, m.eta->p90_s);
-  std::string body = fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {} {}", kTag, m.minute_ms,
-                                 m.arrivals, m.admissions, m.expiries, m.waiting, m.active_sessions,
-                                 eta, m.paused ? 1 : 0, m.end.epoch, m.end.tickets, m.end.admitted,
-                                 m.end.tickets_expired, m.end.sessions_expired);
+  const std::string left =
+      m.end.tickets_left ? std::to_string(*m.end.tickets_left) : std::string(kNone);
+  std::string body = fmt::format(
+      "{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}", kTag, m.minute_ms, m.arrivals,
+      m.admissions, m.expiries, m.waiting, m.active_sessions, eta, m.paused ? 1 : 0, m.end.epoch,
+      m.end.tickets, m.end.admitted, m.end.tickets_expired, m.end.sessions_expired, m.left_line,
+      m.unclaimed, m.sessions_expired, left, m.waits.encode());
   const std::uint32_t crc = crc32c(body);
   return fmt::format("{} {:08x}", body, crc);
 }
@@ -50,7 +56,8 @@ std::optional<MinuteAggregate> decode_minute(std::string_view line) {
     f[n++] = line.substr(at, space - at);
     at = space + 1;
   }
-  if (n != kFields || f[0] != kTag) return std::nullopt;
+  const bool v2 = n == kFields && f[0] == kTag;
+  if (!v2 && !(n == kFieldsV1 && f[0] == kTagV1)) return std::nullopt;
   MinuteAggregate m;
   unsigned paused = 0;
   const bool ok = read_number(f[1], m.minute_ms) && read_number(f[2], m.arrivals) &&
@@ -62,6 +69,19 @@ std::optional<MinuteAggregate> decode_minute(std::string_view line) {
                   read_number(f[14], m.end.sessions_expired);
   if (!ok) return std::nullopt;
   m.paused = paused == 1;
+  if (v2) {
+    if (!read_number(f[15], m.left_line) || !read_number(f[16], m.unclaimed) ||
+        !read_number(f[17], m.sessions_expired))
+      return std::nullopt;
+    if (f[18] != kNone) {
+      std::uint64_t left = 0;
+      if (!read_number(f[18], left)) return std::nullopt;
+      m.end.tickets_left = left;
+    }
+    auto waits = core::WaitHistogram::decode(f[19]);
+    if (!waits) return std::nullopt;
+    m.waits = std::move(*waits);
+  }
   if (f[7] != kNone || f[8] != kNone) {
     EtaRange eta;
     if (!read_number(f[7], eta.p50_s) || !read_number(f[8], eta.p90_s)) return std::nullopt;

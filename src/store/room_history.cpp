@@ -9,7 +9,16 @@ namespace {
 constexpr double kMsPerMinute = 60'000.0;
 }  // namespace
 
-HistorySample make_sample(const RoomView& room, std::int64_t at_ms, const HistorySample* base) {
+namespace {
+// Per minute, what a cumulative count grew by since `base` (its epoch's count, else 0).
+double per_minute(std::uint64_t now, std::uint64_t then, std::int64_t ms) {
+  const std::uint64_t delta = now >= then ? now - then : now;
+  return static_cast<double>(delta) * kMsPerMinute / static_cast<double>(ms);
+}
+}  // namespace
+
+HistorySample make_sample(const RoomStats& stats, std::int64_t at_ms, const HistorySample* base) {
+  const RoomView& room = stats.view;
   HistorySample s;
   s.at_ms = at_ms;
   s.epoch = room.epoch;
@@ -22,12 +31,17 @@ HistorySample make_sample(const RoomView& room, std::int64_t at_ms, const Histor
   s.eta = room.eta;
   s.tickets_expired = room.counters.tickets_expired;
   s.sessions_expired = room.counters.expired;
+  s.tickets_left = room.counters.tickets_left;
+  const core::WaitHistogram waited = stats.waits.last(at_ms / 1000, kSampleWaitedWindowS);
+  s.waited_p50_s = waited.percentile(kWaitedP50);
+  s.waited_p95_s = waited.percentile(kWaitedP95);
   if (base && at_ms > base->at_ms) {
-    // `admitted` restarts at 0 with each epoch: after a reset, what was admitted since counts.
-    const std::uint64_t from = base->epoch == s.epoch ? base->admitted : 0;
-    const std::uint64_t delta = s.admitted >= from ? s.admitted - from : s.admitted;
+    // The counts restart at 0 with each epoch: after a reset, what happened since counts.
+    const bool same_epoch = base->epoch == s.epoch;
     s.admissions_per_minute =
-        static_cast<double>(delta) * kMsPerMinute / static_cast<double>(at_ms - base->at_ms);
+        per_minute(s.admitted, same_epoch ? base->admitted : 0, at_ms - base->at_ms);
+    s.arrivals_per_minute =
+        per_minute(s.queue_length, same_epoch ? base->queue_length : 0, at_ms - base->at_ms);
   }
   return s;
 }
@@ -66,18 +80,18 @@ const HistorySample* SampleRing::rate_base(std::int64_t at_ms) const {
 RoomHistory::RoomHistory(std::int64_t interval_ms, std::size_t capacity)
     : interval_ms_(interval_ms), capacity_(std::max<std::size_t>(capacity, 1)) {}
 
-std::vector<HistorySample> RoomHistory::record(const std::vector<RoomView>& rooms,
+std::vector<HistorySample> RoomHistory::record(const std::vector<RoomStats>& rooms,
                                                std::int64_t at_ms) {
   std::vector<HistorySample> out;
   out.reserve(rooms.size());
   std::lock_guard lock(mu_);
   std::set<std::string_view> listed;
-  for (const RoomView& room : rooms) listed.insert(room.name);
+  for (const RoomStats& room : rooms) listed.insert(room.view.name);
   for (auto it = rings_.begin(); it != rings_.end();)
     it = listed.contains(it->first) ? std::next(it) : rings_.erase(it);
-  for (const RoomView& room : rooms) {
-    auto it = rings_.find(room.name);
-    if (it == rings_.end()) it = rings_.emplace(room.name, SampleRing(capacity_)).first;
+  for (const RoomStats& room : rooms) {
+    auto it = rings_.find(room.view.name);
+    if (it == rings_.end()) it = rings_.emplace(room.view.name, SampleRing(capacity_)).first;
     const HistorySample sample = make_sample(room, at_ms, it->second.rate_base(at_ms));
     it->second.push(sample);
     out.push_back(sample);

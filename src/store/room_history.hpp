@@ -21,6 +21,10 @@ inline constexpr std::size_t kHistorySamples = 360;  // one hour at kHistoryInte
 // The admission rate is measured over (at least) this long, so that a shorter sampling interval
 // (tests) still shows a steady rate rather than 0 or 1 admission per sample.
 inline constexpr std::int64_t kRateWindowMs = 10'000;
+// A sample's waits are those of the admissions in the last minute.
+inline constexpr std::int64_t kSampleWaitedWindowS = 60;
+inline constexpr double kWaitedP50 = 0.50;
+inline constexpr double kWaitedP95 = 0.95;
 
 struct HistorySample {
   std::int64_t at_ms = 0;  // the server clock when the sample was taken
@@ -33,18 +37,24 @@ struct HistorySample {
   // Admissions over the last kRateWindowMs (at least since the previous sample), per minute;
   // nullopt for a room's first sample (or when the clock did not move).
   std::optional<double> admissions_per_minute;
+  std::optional<double> arrivals_per_minute;  // tickets handed out, over the same stretch
+  // How long the admissions of the last kSampleWaitedWindowS waited (join → admission): the
+  // median and the 95th percentile; nullopt when nobody was admitted then.
+  std::optional<std::int64_t> waited_p50_s;
+  std::optional<std::int64_t> waited_p95_s;
   std::uint64_t active_sessions = 0;
   std::optional<core::Eta> eta;  // for someone joining at that moment
   // This epoch, cumulative: tickets that left the line or did not claim their pass in time, and
   // sessions that ran out (the minutes' expiries).
   std::uint64_t tickets_expired = 0;
   std::uint64_t sessions_expired = 0;
+  std::uint64_t tickets_left = 0;  // of tickets_expired: left the line (the rest: unclaimed)
 };
 
-// Builds a sample from a room's view; `base` (an earlier sample of the room, if any) gives the
-// admission rate: admissions since `base`, per minute. After a reset (new epoch) the admissions
-// since the reset count.
-HistorySample make_sample(const RoomView& room, std::int64_t at_ms, const HistorySample* base);
+// Builds a sample from a room's stats; `base` (an earlier sample of the room, if any) gives the
+// rates: admissions and arrivals since `base`, per minute. After a reset (new epoch) those since
+// the reset count.
+HistorySample make_sample(const RoomStats& room, std::int64_t at_ms, const HistorySample* base);
 
 // The newest `capacity` samples of one room, in a fixed block allocated once.
 class SampleRing {
@@ -72,7 +82,7 @@ class RoomHistory {
                        std::size_t capacity = kHistorySamples);
   // Records one sample of each room in `rooms`; rings of rooms not listed (deleted) are dropped.
   // Returns the samples, in the order of `rooms`.
-  std::vector<HistorySample> record(const std::vector<RoomView>& rooms, std::int64_t at_ms);
+  std::vector<HistorySample> record(const std::vector<RoomStats>& rooms, std::int64_t at_ms);
   // The room's samples, oldest first; empty when the sampler has not seen the room yet.
   std::vector<HistorySample> samples(std::string_view room) const;
   std::int64_t interval_ms() const { return interval_ms_; }

@@ -5,8 +5,9 @@
 namespace waitroom::store {
 namespace {
 
-RoomView view(std::string name, std::uint64_t admitted, std::uint32_t epoch = 1) {
-  RoomView r;
+RoomStats view(std::string name, std::uint64_t admitted, std::uint32_t epoch = 1) {
+  RoomStats stats;
+  RoomView& r = stats.view;
   r.name = std::move(name);
   r.epoch = epoch;
   r.counters.admitted = admitted;
@@ -14,7 +15,7 @@ RoomView view(std::string name, std::uint64_t admitted, std::uint32_t epoch = 1)
   r.counters.queue_counter = admitted + 5;
   r.counters.waiting = 5;
   r.counters.active_sessions = admitted / 2;
-  return r;
+  return stats;
 }
 
 HistorySample at(std::int64_t ms) {
@@ -99,14 +100,34 @@ TEST(MakeSample, AfterAResetCountsFromZero) {
 }
 
 TEST(MakeSample, CarriesPausedAndEta) {
-  RoomView r = view("r", 0);
-  r.settings.state = core::RoomState::paused;
-  r.eta = core::Eta{30, 90};
+  RoomStats r = view("r", 0);
+  r.view.settings.state = core::RoomState::paused;
+  r.view.eta = core::Eta{30, 90};
   const HistorySample s = make_sample(r, 0, nullptr);
   EXPECT_TRUE(s.paused);
   ASSERT_TRUE(s.eta);
   EXPECT_EQ(s.eta->p50_s, 30);
   EXPECT_EQ(s.eta->p90_s, 90);
+}
+
+TEST(MakeSample, ArrivalsPerMinuteAndTheLastMinutesWaits) {
+  RoomStats first = view("r", 0);
+  first.view.counters.queue_counter = 100;
+  const HistorySample a = make_sample(first, 1'000'000, nullptr);
+  EXPECT_FALSE(a.arrivals_per_minute);
+  EXPECT_FALSE(a.waited_p50_s);
+  RoomStats later = view("r", 0);
+  later.view.counters.queue_counter = 130;  // 30 more in 10 s: 180 a minute
+  // At 1,010 s: admissions at 950 s and later count (the last minute), the one at 900 s not.
+  later.waits.add(900, 500);
+  for (int i = 1; i <= 20; ++i) later.waits.add(1000, i * 10);
+  const HistorySample b = make_sample(later, 1'010'000, &a);
+  ASSERT_TRUE(b.arrivals_per_minute);
+  EXPECT_DOUBLE_EQ(*b.arrivals_per_minute, 180.0);
+  ASSERT_TRUE(b.waited_p50_s && b.waited_p95_s);
+  // 10, 20 … 200: the 10th is 100, the 19th is 190 (each to its bucket's middle, within 3.2 %).
+  EXPECT_NEAR(static_cast<double>(*b.waited_p50_s), 100, 100 * 0.032);
+  EXPECT_NEAR(static_cast<double>(*b.waited_p95_s), 190, 190 * 0.032);
 }
 
 TEST(RoomHistory, ShortIntervalsStillGiveASteadyRate) {

@@ -383,6 +383,24 @@ Store::Op<std::vector<RoomView>> Store::rooms() {
   co_return views;
 }
 
+Store::Op<RoomStats> Store::room_stats(std::string room) {
+  auto read = room_reader<RoomStats>(room, [&](core::Room& rm, RoomSlot&) {
+    return core::Result<RoomStats>(engine::room_stats(rm, clock_.now_ms()));
+  });
+  if (auto answer = read_now<RoomStats>(room, read)) co_return std::move(*answer);
+  auto again = read_caught_up<RoomStats>(room, read);
+  co_return co_await std::move(again);
+}
+
+Store::Op<std::vector<RoomStats>> Store::all_room_stats() {
+  std::vector<RoomStats> stats;
+  const std::int64_t now_ms = clock_.now_ms();
+  storage_->for_each_room([&](RoomSlot& s) {
+    if (s.room) stats.push_back(engine::room_stats(*s.room, now_ms));
+  });
+  co_return stats;
+}
+
 Store::Op<std::vector<std::string>> Store::expired_tickets(std::string room) {
   auto read = room_reader<std::vector<std::string>>(room, [&](core::Room& rm, RoomSlot&) {
     return core::Result<std::vector<std::string>>(

@@ -39,6 +39,7 @@ using engine::EnqueueResult;
 using engine::PassCheck;
 using engine::PassOptions;
 using engine::PassView;
+using engine::RoomStats;
 using engine::RoomView;
 using engine::SettingsUpdate;
 using engine::TicketStates;
@@ -82,6 +83,9 @@ class Store {
   // The room's pass cookie settings: what gates need of a room besides the pass itself.
   Op<core::PassCookie> pass_cookie(std::string room);
   Op<std::vector<RoomView>> rooms();
+  // The room, or every room, with the numbers of the admin stats and the history's samples.
+  Op<RoomStats> room_stats(std::string room);
+  Op<std::vector<RoomStats>> all_room_stats();
   // Creates or changes a room; the bool is true when it was created.
   // `by`: the operator who asked (their events name them as data.actor); none for the server's own.
   Op<std::pair<RoomView, bool>> put_room(std::string room, SettingsUpdate update,

@@ -362,7 +362,8 @@ def test_history_shape(dash):
     assert s[0]["admissions_per_minute"] is None or s[0]["admissions_per_minute"] == 0
     for sample in s:
         assert set(sample) == {"at_ms", "epoch", "paused", "queue_length", "waiting", "serving",
-                               "admitted", "admissions_per_minute", "active_sessions", "eta"}, sample
+                               "admitted", "admissions_per_minute", "active_sessions", "eta",
+                               "arrivals_per_minute", "waited_p50_s", "waited_p95_s"}, sample
         assert sample["at_ms"] <= h["now_ms"]
         assert sample["waiting"] == 0 and sample["serving"] == 0 and sample["paused"] is False
     assert s[-1]["admissions_per_minute"] == 0

@@ -22,7 +22,8 @@ MINUTE_MS = 60_000
 DAY_MS = 86_400_000
 HISTORY_CONFIG = TEST_CLOCK_CONFIG + "history_interval_ms = 100\n"
 MINUTE_FIELDS = {"at_ms", "minutes", "epoch", "arrivals", "admissions", "expiries", "waiting",
-                 "active_sessions", "eta", "paused"}
+                 "active_sessions", "eta", "paused", "left_line", "unclaimed", "sessions_expired",
+                 "waited_p50_s", "waited_p95_s", "waited_count"}
 # The files are the embedded store's; on Redis (WAITROOM_TEST_REDIS_URL) only the API is checked.
 ON_REDIS = bool(os.environ.get("WAITROOM_TEST_REDIS_URL"))
 
@@ -177,7 +178,9 @@ def test_csv_has_a_header_and_one_row_per_point(hist):
     assert r.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(r.text)))
     assert rows[0] == ["time", "at_ms", "minutes", "epoch", "arrivals", "admissions", "expiries",
-                       "waiting", "active_sessions", "eta_p50_s", "eta_p90_s", "paused"]
+                       "waiting", "active_sessions", "eta_p50_s", "eta_p90_s", "paused",
+                       "left_line", "unclaimed", "sessions_expired", "waited_p50_s",
+                       "waited_p95_s", "waited_count"]
     assert [(row[0], int(row[1]), int(row[4])) for row in rows[1:]] == [
         (iso(M0 + i * MINUTE_MS), M0 + i * MINUTE_MS, i + 1) for i in range(3)]
     assert [int(row[7]) for row in rows[1:]] == [1, 3, 6]  # waiting at each minute's end

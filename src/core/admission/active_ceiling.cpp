@@ -27,6 +27,11 @@ class ActiveCeiling final : public Admitter {
   }
   void took(std::uint64_t paced, RateBucket& bucket) const override { inner_->took(paced, bucket); }
   PaceHint pace(std::int64_t now_s) const override { return inner_->pace(now_s); }
+  std::optional<LineReason> holds_line(std::int64_t now_s, RoomFacts& room) const override {
+    if (auto held = inner_->holds_line(now_s, room)) return held;
+    if (places_left(max_active_, room.held()) == 0) return LineReason::max_active;
+    return std::nullopt;
+  }
 
  private:
   AdmitterPtr inner_;

@@ -13,6 +13,7 @@
 #include <limits>
 #include <optional>
 
+#include "core/line_status.hpp"
 #include "core/room_settings.hpp"
 
 namespace waitroom::core {
@@ -80,6 +81,9 @@ class Admitter {
   // owed turns), so a paced policy takes them out of the bucket.
   virtual void took(std::uint64_t paced, RateBucket& bucket) const = 0;
   virtual PaceHint pace(std::int64_t now_s) const = 0;
+  // Why the policy itself lets nobody in now though visitors wait (manual mode, a cap reached),
+  // for the operator; none when it admits, if only at its pace. Asked inside its window only.
+  virtual std::optional<LineReason> holds_line(std::int64_t now_s, RoomFacts& room) const = 0;
 
  private:
   std::optional<std::int64_t> start_s_;

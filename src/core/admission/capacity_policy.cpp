@@ -28,6 +28,10 @@ class CapacityPolicy final : public Admitter {
   }
   void took(std::uint64_t, RateBucket&) const override {}
   PaceHint pace(std::int64_t now_s) const override { return {!window_open(now_s), 0}; }
+  std::optional<LineReason> holds_line(std::int64_t now_s, RoomFacts& room) const override {
+    if (room_now(now_s, room) == 0) return LineReason::capacity;
+    return std::nullopt;
+  }
 
  private:
   std::uint64_t room_now(std::int64_t now_s, RoomFacts& room) const {

@@ -20,6 +20,9 @@ class ManualPolicy final : public Admitter {
   void took(std::uint64_t, RateBucket&) const override {}
   // An operator may advance at any time, window or not, so only the observed pace counts.
   PaceHint pace(std::int64_t) const override { return {}; }
+  std::optional<LineReason> holds_line(std::int64_t, RoomFacts&) const override {
+    return LineReason::manual;
+  }
 };
 
 }  // namespace

@@ -20,6 +20,10 @@ class MaxActivePolicy final : public Admitter {
   }
   void took(std::uint64_t, RateBucket&) const override {}
   PaceHint pace(std::int64_t now_s) const override { return {!window_open(now_s), 0}; }
+  std::optional<LineReason> holds_line(std::int64_t, RoomFacts& room) const override {
+    if (places_left(max_active_, room.held()) == 0) return LineReason::max_active;
+    return std::nullopt;
+  }
 
  private:
   std::int64_t max_active_;

@@ -36,6 +36,10 @@ class Passthrough final : public Admitter {
   }
   void took(std::uint64_t paced, RateBucket& bucket) const override { inner_->took(paced, bucket); }
   PaceHint pace(std::int64_t now_s) const override { return inner_->pace(now_s); }
+  // Everyone waiting goes in at the next step: the inner policy's caps do not apply.
+  std::optional<LineReason> holds_line(std::int64_t, RoomFacts&) const override {
+    return std::nullopt;
+  }
 
  private:
   AdmitterPtr inner_;

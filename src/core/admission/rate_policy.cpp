@@ -55,6 +55,10 @@ class RatePolicy final : public Admitter {
   PaceHint pace(std::int64_t now_s) const override {
     return {!window_open(now_s), static_cast<double>(per_minute_) / 60.0};
   }
+  // A rate is never held: between two admissions it is only pacing.
+  std::optional<LineReason> holds_line(std::int64_t, RoomFacts&) const override {
+    return std::nullopt;
+  }
 
  private:
   std::int64_t per_minute_;

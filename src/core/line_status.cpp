@@ -1,0 +1,29 @@
+#include "core/line_status.hpp"
+
+namespace waitroom::core {
+
+std::string_view to_string(LineReason reason) {
+  switch (reason) {
+    case LineReason::paused:
+      return "paused";
+    case LineReason::queue_all:
+      return "queue_all";
+    case LineReason::prequeue:
+      return "prequeue";
+    case LineReason::nobody_waiting:
+      return "nobody_waiting";
+    case LineReason::manual:
+      return "manual";
+    case LineReason::not_started:
+      return "not_started";
+    case LineReason::closed:
+      return "closed";
+    case LineReason::max_active:
+      return "max_active";
+    case LineReason::capacity:
+      return "capacity";
+  }
+  return "paused";
+}
+
+}  // namespace waitroom::core

@@ -1,0 +1,29 @@
+#pragma once
+// Why a room's line is not moving now, as the server sees it (admin stats' "line"): the first of
+// these that applies, in this order, or none when the policy lets visitors in.
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace waitroom::core {
+
+enum class LineReason : std::uint8_t {
+  paused,          // the room's state is paused
+  queue_all,       // the room's state is queue_all
+  prequeue,        // a scheduled event's pre-queue is open: nobody goes in before its start
+  nobody_waiting,  // there is no line
+  manual,          // manual mode: only an operator's advance moves it
+  not_started,     // the policy's admission.start is still ahead
+  closed,          // the policy's admission.end has passed
+  max_active,      // max_active places are held (active sessions plus unclaimed turns)
+  capacity,        // capacity mode: total_active held, or new_per_minute used in the last minute
+};
+
+std::string_view to_string(LineReason reason);
+
+struct LineStatus {
+  std::optional<LineReason> stopped;  // none: moving
+  bool moving() const { return !stopped; }
+};
+
+}  // namespace waitroom::core
