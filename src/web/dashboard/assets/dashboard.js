@@ -395,7 +395,9 @@
       c.cells[key] = td;
       tbody.append(el('tr', {}, el('th', { scope: 'row', text: label }), td));
     }
-    const table = el('table', { class: 'visually-hidden' }, el('caption', { text: t('latest_caption', { room: name }) }), tbody);
+    // Hidden by its wrapper: a table grows to its content whatever width it is given.
+    const table = el('div', { class: 'visually-hidden' },
+      el('table', {}, el('caption', { text: t('latest_caption', { room: name }) }), tbody));
 
     // Advance by N.
     const advId = `${id}-advance-by`;
