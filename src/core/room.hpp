@@ -19,6 +19,7 @@
 #include "core/estimate.hpp"
 #include "core/event_schedule.hpp"
 #include "core/line_tally.hpp"
+#include "core/room_message.hpp"
 #include "core/room_settings.hpp"
 #include "core/ticket_status.hpp"
 
@@ -137,6 +138,9 @@ class Room {
   std::uint64_t queue_counter() const { return tickets_.size(); }
   std::uint64_t serving() const { return serving_; }
   bool paused() const { return settings_.state == RoomState::paused; }
+  // The operators' message to the line (core/room_message.hpp); null: none. A reset keeps it.
+  const RoomMessagePtr& message() const { return message_; }
+  void set_message(RoomMessagePtr message) { message_ = std::move(message); }
   // The policy and queueing in force now: the room's, or the running event's overrides.
   const AdmissionPolicy& admission() const { return admission_; }
   Queueing queueing() const { return queueing_; }
@@ -293,6 +297,7 @@ class Room {
   EventSchedule schedule_;
   // passes_issued, completed, abandoned, revoked, expired, tickets_issued_total
   RoomCounters totals_;
+  RoomMessagePtr message_;
 };
 
 }  // namespace waitroom::core

@@ -87,6 +87,9 @@ class Store {
   Op<std::uint64_t> advance(std::string room, Advance advance);
   Op<RoomView> set_paused(std::string room, bool paused);
   Op<RoomView> reset(std::string room);
+  // Sets the operators' message to the room's line (`text`, checked by core::message_text), or
+  // clears it (nullopt); answers the message now (null: none).
+  Op<core::RoomMessagePtr> set_message(std::string room, std::optional<std::string> text);
   Op<TicketView> end_session(std::string room, std::string ticket, core::TicketStatus status);
   // The admissions of the room's current epoch, in order, from `from` (1-based seq).
   Op<AdmissionsPage> admissions(std::string room, std::uint64_t from, std::uint64_t limit);
