@@ -16,6 +16,7 @@
 #include "http/problem.hpp"
 #include "http/query.hpp"
 #include "token/algorithm.hpp"
+#include "visitor/status_json.hpp"
 
 namespace waitroom::api {
 
@@ -36,6 +37,13 @@ constexpr std::uint64_t kMaxClockAdvanceMs = 86'400'000;
 using store::OperatorRole;
 
 asio::awaitable<Response> answered(Response res) { co_return res; }
+
+Response no_content(const http::Request& req) {
+  Response res{Status::no_content, req.version()};
+  res.keep_alive(req.keep_alive());
+  res.prepare_payload();
+  return res;
+}
 
 // The route's handler, for callers with `role` (api/admin_access.hpp) that may use the route's
 // room: the path's {room}, or the `room` query parameter of a route of none (the event feed).
@@ -123,10 +131,7 @@ asio::awaitable<Response> delete_room(const AdminDeps& s, RequestContext& ctx,
   auto r = co_await s.store.delete_room(room, caller.actor());
   if (!r) co_return http::problem(ctx.request, r.error());
   s.abuse.forget(room);
-  Response res{Status::no_content, ctx.request.version()};
-  res.keep_alive(ctx.request.keep_alive());
-  res.prepare_payload();
-  co_return res;
+  co_return no_content(ctx.request);
 }
 
 asio::awaitable<Response> advance(const AdminDeps& s, RequestContext& ctx,
@@ -174,6 +179,33 @@ asio::awaitable<Response> reset(const AdminDeps& s, RequestContext& ctx,
                                               {"epoch", r->epoch},
                                               {"serving", r->counters.serving},
                                               {"queue_length", r->counters.queue_counter}});
+}
+
+// PUT {"text": "..."}: the operators' message to everyone waiting (core/room_message.hpp checks
+// the text); DELETE clears it (204, also when there was none).
+asio::awaitable<Response> put_message(const AdminDeps& s, RequestContext& ctx,
+                                      const AdminCaller& caller) {
+  auto body = read_json_object(ctx.request);
+  if (!body) co_return http::problem(ctx.request, body.error());
+  const json::value* text_field = body->if_contains("text");
+  if (body->size() != 1 || !text_field || !text_field->is_string())
+    co_return http::problem(ctx.request, Status::bad_request,
+                            "the body must be {\"text\": \"...\"}");
+  auto text = core::message_text(text_field->get_string());
+  if (!text) co_return http::problem(ctx.request, text.error());
+  const std::string room(ctx.param("room"));
+  auto message = co_await s.store.set_message(room, std::move(*text), caller.actor());
+  if (!message) co_return http::problem(ctx.request, message.error());
+  co_return json_ok(ctx.request,
+                    json::object{{"room", room}, {"message", visitor::message_json(*message)}});
+}
+
+asio::awaitable<Response> delete_message(const AdminDeps& s, RequestContext& ctx,
+                                         const AdminCaller& caller) {
+  auto cleared =
+      co_await s.store.set_message(std::string(ctx.param("room")), std::nullopt, caller.actor());
+  if (!cleared) co_return http::problem(ctx.request, cleared.error());
+  co_return no_content(ctx.request);
 }
 
 asio::awaitable<Response> end_session(const AdminDeps& s, RequestContext& ctx,
@@ -327,6 +359,8 @@ void add_admin_routes(http::Router& router, const AdminDeps& s) {
   add(Method::post, base + "/{room}/pause", pause_room, OperatorRole::operator_);
   add(Method::post, base + "/{room}/resume", resume_room, OperatorRole::operator_);
   add(Method::post, base + "/{room}/reset", reset, OperatorRole::admin);
+  add(Method::put, base + "/{room}/message", put_message, OperatorRole::operator_);
+  add(Method::delete_, base + "/{room}/message", delete_message, OperatorRole::operator_);
   add(Method::put, base + "/{room}/sessions/{ticket}", end_session, OperatorRole::operator_);
   add(Method::get, base + "/{room}/stats", stats, OperatorRole::viewer);
   add(Method::get, base + "/{room}/admissions", admissions, OperatorRole::viewer);

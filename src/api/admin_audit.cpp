@@ -35,9 +35,10 @@ asio::awaitable<Response> run_audited(const AdminDeps& s, AdminHandler handler, 
                                       AdminCaller caller, std::string route) {
   const bool changes = ctx.request.method() != http::Method::get;
   const std::string room(ctx.param("room"));
-  // A room's settings: the entry shows what changed, not the request (which may hold secrets).
+  // A room's settings (its own PUT, not one of a path below it: a session, the message): the
+  // entry shows what changed, not the request (which may hold secrets).
   const bool settings =
-      ctx.request.method() == http::Method::put && !room.empty() && ctx.param("ticket").empty();
+      ctx.request.method() == http::Method::put && !room.empty() && route.ends_with("/{room}");
   std::optional<core::RoomSettings> before;
   if (changes && s.audit && settings) {
     auto current = co_await s.store.room(room);

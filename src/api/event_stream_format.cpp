@@ -18,7 +18,9 @@ std::string event_stream_head(unsigned http_version) {
 
 void append_retry(std::string& out) { out += fmt::format("retry: {}\n\n", kEventRetryMs); }
 
-void append_status_event(std::string& out, std::uint64_t id, std::string_view json) {
+namespace {
+void append_event(std::string& out, std::uint64_t id, std::string_view type,
+                  std::string_view json) {
   constexpr std::size_t kFraming = 64;               // "id: …\nevent: status\ndata: " and "\n\n"
   out.reserve(out.size() + json.size() + kFraming);  // one allocation, not a doubling series
   out += "id: ";
@@ -26,9 +28,20 @@ void append_status_event(std::string& out, std::uint64_t id, std::string_view js
   auto [end, ec] = std::to_chars(digits, digits + sizeof digits, id);
   (void)ec;
   out.append(digits, end);
-  out += "\nevent: status\ndata: ";
+  out += "\nevent: ";
+  out += type;
+  out += "\ndata: ";
   out += json;
   out += "\n\n";
+}
+}  // namespace
+
+void append_status_event(std::string& out, std::uint64_t id, std::string_view json) {
+  append_event(out, id, "status", json);
+}
+
+void append_message_event(std::string& out, std::uint64_t id, std::string_view json) {
+  append_event(out, id, "message", json);
 }
 
 void append_heartbeat(std::string& out) { out += ": heartbeat\n\n"; }

@@ -21,6 +21,9 @@ std::string event_stream_head(unsigned http_version);
 void append_retry(std::string& out);
 // `id: <id>\nevent: status\ndata: <json>\n\n`; `json` is one line.
 void append_status_event(std::string& out, std::uint64_t id, std::string_view json);
+// `id: <id>\nevent: message\ndata: <json>\n\n`: the operators' message to the room's line was set
+// or cleared (visitor::message_event_json); `json` is one line.
+void append_message_event(std::string& out, std::uint64_t id, std::string_view json);
 void append_heartbeat(std::string& out);
 
 // Last-Event-ID as the stream's ids are written: decimal digits; anything else is no id.

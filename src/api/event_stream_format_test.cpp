@@ -26,6 +26,12 @@ TEST(EventStreamFormat, StatusEventAndHeartbeat) {
   EXPECT_EQ(out, "id: 1700000000123\nevent: status\ndata: {\"a\":1}\n\n: heartbeat\n\n");
 }
 
+TEST(EventStreamFormat, MessageEvent) {
+  std::string out;
+  append_message_event(out, 42, R"({"text":null})");
+  EXPECT_EQ(out, "id: 42\nevent: message\ndata: {\"text\":null}\n\n");
+}
+
 TEST(EventStreamFormat, LastEventIdIsDecimalOrNothing) {
   EXPECT_EQ(parse_last_event_id("42"), 42u);
   EXPECT_EQ(parse_last_event_id(" 42 "), 42u);

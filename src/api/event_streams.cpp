@@ -46,11 +46,13 @@ struct EventStreams::Stream {
   std::string room;
   std::string ticket;
   std::uint32_t epoch = 0;
-  std::uint64_t position = 0;  // 0 until the ticket was found: refreshes skip it until then
-  core::TicketState last;      // what the visitor was last sent (or would have been)
-  std::string pending;         // to write next: at most one status message (the newest)
-  bool pending_status = false;
-  bool final = false;    // `pending` (or what was written) carries a final status: end after it
+  std::uint64_t position = 0;         // 0 until the ticket was found: refreshes skip it until then
+  core::TicketState last;             // what the visitor was last sent (or would have been)
+  core::RoomMessagePtr last_message;  // the room's message as the visitor was last told it
+  std::string pending;   // to write next as it is: the answer's head, the retry hint, a heartbeat
+  std::string status;    // to write next: at most one status message (the newest)
+  std::string message;   // to write next: at most one message event (the newest)
+  bool final = false;    // `status` (or what was written) carries a final status: end after it
   bool closing = false;  // the ticket or room is gone: end now
   bool peer_readable = false;
   bool too_slow = false;              // a write passed its deadline
@@ -58,17 +60,27 @@ struct EventStreams::Stream {
   std::size_t writing = kNotWriting;  // in its Shard::writing while a write is under way
   Clock::time_point write_deadline{};
 
-  // Takes in a fresh read of the ticket: queues a message when the visitor would see a change.
-  // False when the stream must end without one (the ticket is gone: reset, room deleted).
+  bool has_news() const { return !status.empty() || !message.empty(); }
+  bool has_output() const { return !pending.empty() || has_news(); }
+
+  // Takes in a fresh read of the ticket and its room's message: queues a message when the
+  // visitor would see a change (a newer one replaces one not sent yet). False when the stream
+  // must end without one (the ticket is gone: reset, room deleted).
   bool take(std::uint32_t room_epoch, std::uint64_t change_id,
-            const std::optional<core::TicketState>& state) {
+            const std::optional<core::TicketState>& state,
+            const core::RoomMessagePtr& now_message) {
     if (closing || final || position == 0) return true;
     if (room_epoch != epoch || !state) return false;
+    if (!core::same_message(last_message, now_message)) {
+      last_message = now_message;
+      message.clear();
+      append_message_event(message, change_id, visitor::message_event_json(now_message.get()));
+    }
     if (!status_changed(last, *state)) return true;
     last = *state;
-    if (pending_status) pending.clear();  // only the newest status is worth sending
-    append_status_event(pending, change_id, visitor::ticket_json(ticket, room, *state, true));
-    pending_status = true;
+    status.clear();  // only the newest status is worth sending
+    append_status_event(status, change_id,
+                        visitor::ticket_json(ticket, room, *state, true, now_message.get()));
     final = is_final(state->status);
     return true;
   }
@@ -242,9 +254,10 @@ asio::awaitable<void> EventStreams::refresh_room(Shard& shard, std::string room)
       auto states = co_await std::move(op);
       for (std::size_t i = 0; i < batch.size(); ++i) {
         Stream& s = *batch[i];
-        const bool alive = states && s.take(states->epoch, states->change_id, states->states[i]);
+        const bool alive =
+            states && s.take(states->epoch, states->change_id, states->states[i], states->message);
         if (!alive) s.closing = true;
-        if (!alive || s.pending_status) s.wake.cancel();
+        if (!alive || s.has_news()) s.wake.cancel();
       }
       // Let this batch's streams write before the next batch is read: the first messages leave
       // sooner, and the next batch's messages reuse the memory of this one's.
@@ -310,13 +323,18 @@ asio::awaitable<EventStreams::Opened> EventStreams::open_stream(
   s.epoch = watched->epoch;
   s.position = state.position;
   s.last = state;
+  s.last_message = watched->view.message;
   s.pending = event_stream_head(reply.version);
   if (reply.head_only) co_return Opened::head_only;
   append_retry(s.pending);
   if (!caught_up) {
-    append_status_event(s.pending, watched->change_id, visitor::ticket_json(watched->view, true));
-    s.pending_status = true;
+    append_status_event(s.status, watched->change_id, visitor::ticket_json(watched->view, true));
     s.final = is_final(state.status);
+    // The room's message follows when there is one, and for a client coming back (it may have
+    // missed that the message was cleared).
+    if (s.last_message || last_id)
+      append_message_event(s.message, watched->change_id,
+                           visitor::message_event_json(s.last_message.get()));
   }
   co_return Opened::streaming;
 }
@@ -404,20 +422,24 @@ asio::awaitable<void> EventStreams::run(Shard& shard, Lease lease) {
       if (client_gone) break;
       watch_peer(s);
     }
-    if (s->pending.empty() && Clock::now() >= next_heartbeat) {
+    if (!s->has_output() && Clock::now() >= next_heartbeat) {
       // The heartbeat is also a fresh look at the ticket: it records the visitor as present and
       // catches what changes with time alone (estimates, a pass running out).
       const std::array<std::uint64_t, 1> position{s->position};
       auto op = store_.ticket_states(s->room, position);
       auto fresh = co_await std::move(op);
-      if (!fresh || !s->take(fresh->epoch, fresh->change_id, fresh->states[0])) break;
+      if (!fresh || !s->take(fresh->epoch, fresh->change_id, fresh->states[0], fresh->message))
+        break;
       append_heartbeat(s->pending);
     }
-    if (!s->pending.empty()) {
+    if (s->has_output()) {
       out = std::move(s->pending);
+      out += s->status;
+      out += s->message;
       s->pending = std::string();
-      const bool status = s->pending_status;
-      s->pending_status = false;
+      const bool status = !s->status.empty();
+      s->status = std::string();
+      s->message = std::string();
       const bool last = s->final;
       begin_write(shard, *s);
       auto [ec, n] =

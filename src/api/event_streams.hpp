@@ -10,14 +10,15 @@
 // - Each I/O thread keeps its own streams by room (a Shard: no locks, the thread owns it). A
 //   stream waits on its own timer, set for its next heartbeat; nothing runs while nothing changes.
 // - The store tells room_changed() when a room's change counter grows (serving counter, admissions,
-//   sessions, settings, reset). That posts one call to each I/O thread holding streams of that
-//   room (a map under a shared lock says which), and to no other.
+//   sessions, settings, the operators' message, reset). That posts one call to each I/O thread
+//   holding streams of that room (a map under a shared lock says which), and to no other.
 // - On its thread, the room's streams are refreshed together: one store read for a batch of
 //   tickets by position (one lock, no id decoding), each stream compares what a visitor sees with
 //   what it sent last, and only the changed ones are woken to write. A room is refreshed at most
 //   every kMinRefreshInterval per thread, so a client gets at most about two messages a second.
-// - A stream holds at most one message waiting to go out (a newer status replaces it), and a
-//   write that does not finish in time drops the stream: slow readers cannot hold memory.
+// - A stream holds at most one status and one operators' message waiting to go out (a newer one
+//   replaces each), and a write that does not finish in time drops the stream: slow readers
+//   cannot hold memory.
 #include <chrono>
 #include <cstdint>
 #include <memory>

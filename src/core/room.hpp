@@ -20,6 +20,7 @@
 #include "core/event_schedule.hpp"
 #include "core/line_status.hpp"
 #include "core/line_tally.hpp"
+#include "core/room_message.hpp"
 #include "core/room_settings.hpp"
 #include "core/ticket_status.hpp"
 #include "core/wait_log.hpp"
@@ -141,6 +142,9 @@ class Room {
   std::uint64_t queue_counter() const { return tickets_.size(); }
   std::uint64_t serving() const { return serving_; }
   bool paused() const { return settings_.state == RoomState::paused; }
+  // The operators' message to the line (core/room_message.hpp); null: none. A reset keeps it.
+  const RoomMessagePtr& message() const { return message_; }
+  void set_message(RoomMessagePtr message) { message_ = std::move(message); }
   // The policy and queueing in force now: the room's, or the running event's overrides.
   const AdmissionPolicy& admission() const { return admission_; }
   Queueing queueing() const { return queueing_; }
@@ -303,6 +307,7 @@ class Room {
   // passes_issued, completed, abandoned, revoked, expired, tickets_issued_total
   RoomCounters totals_;
   WaitLog waits_;  // a cache like the tally: admissions replayed from the log fill it again
+  RoomMessagePtr message_;
 };
 
 }  // namespace waitroom::core

@@ -35,6 +35,7 @@ RoomImage Room::image() const {
             [](const auto& a, const auto& b) { return a.first < b.first; });
   out.totals = totals_;
   out.schedule = schedule_.image();
+  if (message_) out.message = *message_;
   return out;
 }
 
@@ -56,6 +57,7 @@ Room Room::restore(std::string name, RoomSettings settings, RoomImage image) {
   }
   room.totals_ = image.totals;
   room.schedule_ = EventSchedule::restore(image.schedule);
+  if (image.message) room.message_ = std::make_shared<const RoomMessage>(std::move(*image.message));
   room.refresh_effective();  // the running event's overrides
   return room;
 }

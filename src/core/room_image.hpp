@@ -41,6 +41,7 @@ struct RoomImage {
   std::vector<std::pair<std::uint64_t, Session>> sessions;  // by position
   RoomCounters totals;
   ScheduleImage schedule;
+  std::optional<RoomMessage> message;  // the operators' message, if one is set
 };
 
 }  // namespace waitroom::core

@@ -83,6 +83,16 @@ EventRecord event_record(const std::string& room, std::uint32_t epoch,
                      t.last};
 }
 
+RoomMessageRecord message_record(const std::string& room, const core::RoomMessagePtr& message) {
+  if (!message) return RoomMessageRecord{room, {}, 0};
+  return RoomMessageRecord{room, message->text, message->set_at_s};
+}
+
+core::RoomMessagePtr message_of(const RoomMessageRecord& r) {
+  if (r.text.empty()) return nullptr;
+  return std::make_shared<const core::RoomMessage>(core::RoomMessage{r.text, r.set_at_s});
+}
+
 core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, std::int64_t now_s) {
   return std::visit(
       [&](const auto& r) -> core::Result<void> {
@@ -105,6 +115,9 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
           if (r.epoch < rm.epoch()) return {};  // the room moved on to a later epoch since
           if (r.epoch > rm.epoch()) rm.reset(r.epoch);
           rm.raise_floor(r.queue_counter, r.serving, now_s);
+          return {};
+        } else if constexpr (std::is_same_v<R, RoomMessageRecord>) {  // of no epoch: kept by resets
+          rm.set_message(message_of(r));
           return {};
         } else if constexpr (std::is_same_v<R, PausedRecord>) {  // older logs; now a setting
           core::RoomSettings st = rm.settings();

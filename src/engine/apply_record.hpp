@@ -33,5 +33,8 @@ AdmitRecord admit_record(const std::string& room, std::uint32_t epoch,
                          const core::Admissions& step);
 EventRecord event_record(const std::string& room, std::uint32_t epoch,
                          const core::EventTransition& t);
+// The operators' message as it is written (set_message), and as a record gives it back.
+RoomMessageRecord message_record(const std::string& room, const core::RoomMessagePtr& message);
+core::RoomMessagePtr message_of(const RoomMessageRecord& record);
 
 }  // namespace waitroom::engine

@@ -173,6 +173,15 @@ void read_fields(ByteReader& in, RoomSnapshotRecord& r) {
   read_events(in, r.kept_first_seq, r.kept_events);
 }
 
+void write_fields(ByteWriter& w, const RoomMessageRecord& r) {
+  w.str(r.room).str(r.text).i64(r.set_at_s);
+}
+void read_fields(ByteReader& in, RoomMessageRecord& r) {
+  r.room = in.str();
+  r.text = in.str();
+  r.set_at_s = in.i64();
+}
+
 template <std::size_t I = 0>
 core::Result<LogRecord> decode_as(std::size_t index, ByteReader& in) {
   if constexpr (I < std::variant_size_v<LogRecord>) {

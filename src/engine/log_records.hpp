@@ -129,10 +129,19 @@ struct RoomSnapshotRecord {
   std::vector<ops::StoredEvent> kept_events;
 };
 
-using LogRecord =
-    std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord, PausedRecord,
-                 ResetRecord, PassIssuedRecord, SessionEndRecord, AdmitRecord, EventRecord,
-                 PassRenewedRecord, CounterFloorRecord, RoomSnapshotRecord, EventsRecord>;
+// The operators' message to the room's line (core/room_message.hpp) was set to `text` at
+// `set_at_s`, or cleared (`text` empty: a message is never empty). It belongs to no epoch: a reset
+// keeps it.
+struct RoomMessageRecord {
+  std::string room;
+  std::string text;
+  std::int64_t set_at_s = 0;
+};
+
+using LogRecord = std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord,
+                               PausedRecord, ResetRecord, PassIssuedRecord, SessionEndRecord,
+                               AdmitRecord, EventRecord, PassRenewedRecord, CounterFloorRecord,
+                               RoomSnapshotRecord, EventsRecord, RoomMessageRecord>;
 
 std::string encode_record(const LogRecord& record);
 core::Result<LogRecord> decode_record(std::string_view payload);

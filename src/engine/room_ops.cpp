@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "config/room_settings_codec.hpp"
+#include "core/rfc3339.hpp"
 #include "engine/apply_record.hpp"
 #include "engine/room_events.hpp"
 #include "engine/room_reads.hpp"
@@ -46,7 +47,8 @@ void mark_seen(core::Room& room, const OpContext& ctx, std::uint64_t position, s
 TicketView ticket_view(core::Room& room, const OpContext& ctx, std::uint64_t position,
                        std::optional<std::string> id) {
   if (!id) id = ctx.ids.encode(room.name(), room.epoch(), position);
-  return TicketView{std::move(*id), room.name(), room.ticket(position, ctx.clock.now_s())};
+  return TicketView{std::move(*id), room.name(), room.ticket(position, ctx.clock.now_s()),
+                    room.message()};
 }
 
 std::optional<EnqueueResult> existing_ticket(core::Room& room, const OpContext& ctx,
@@ -98,6 +100,7 @@ TicketStates ticket_states(core::Room& rm, const OpContext& ctx,
   const std::int64_t now = ctx.clock.now_s();
   out.epoch = rm.epoch();
   out.change_id = change_id;
+  out.message = rm.message();
   for (std::uint64_t p : positions) {
     if (!rm.has_ticket(p)) {
       out.states.emplace_back();
@@ -270,6 +273,29 @@ core::Result<RoomView> set_paused(core::Room& rm, const OpContext& ctx, bool pau
   fx.event(rm.name(), paused ? "room.paused" : "room.resumed", {}, ctx.clock.now_ms());
   fx.changed = true;
   return room_view(rm, ctx.clock.now_ms());
+}
+
+core::RoomMessagePtr set_message(core::Room& rm, const OpContext& ctx,
+                                 std::optional<std::string> text, Effects& fx) {
+  if (!text && !rm.message()) return nullptr;  // nothing to clear: nothing written
+  const std::int64_t now_ms = ctx.clock.now_ms();
+  core::RoomMessagePtr message;
+  if (text)
+    message = std::make_shared<const core::RoomMessage>(
+        core::RoomMessage{std::move(*text), now_ms / 1000});
+  rm.set_message(message);
+  fx.record(message_record(rm.name(), message));
+  if (fx.wants_events) {
+    json::value text_json = nullptr, set_at_json = nullptr;
+    if (message) {
+      text_json = message->text;
+      set_at_json = core::format_rfc3339(message->set_at_s);
+    }
+    fx.event(rm.name(), "room.message_changed", {{"text", text_json}, {"set_at", set_at_json}},
+             now_ms);
+  }
+  fx.changed = true;  // the streams of the room's tickets push it
+  return message;
 }
 
 core::Result<RoomView> reset(core::Room& rm, const OpContext& ctx, std::uint32_t& last_epoch,

@@ -82,6 +82,11 @@ void delete_room(const std::string& name, const OpContext& ctx, Effects& fx);
 core::Result<std::uint64_t> advance(core::Room& room, const OpContext& ctx, const Advance& advance,
                                     Effects& fx);
 core::Result<RoomView> set_paused(core::Room& room, const OpContext& ctx, bool paused, Effects& fx);
+// Sets the operators' message to the room's line (`text`, already checked by core::message_text),
+// or clears it (nullopt); returns the message now (null: none). Clearing a room that has none
+// writes nothing. A reset keeps the message, a delete takes it with the room.
+core::RoomMessagePtr set_message(core::Room& room, const OpContext& ctx,
+                                 std::optional<std::string> text, Effects& fx);
 core::Result<RoomView> reset(core::Room& room, const OpContext& ctx, std::uint32_t& last_epoch,
                              Effects& fx);
 

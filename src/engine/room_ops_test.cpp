@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/apply_record.hpp"
+
 namespace waitroom::engine {
 namespace {
 
@@ -117,6 +119,59 @@ TEST_F(RoomOpsTest, AnAdmissionStepRecordsWhatItAdmitted) {
   EXPECT_EQ(std::count_if(step.events.begin(), step.events.end(),
                           [](const ops::Event& e) { return e.type == "ticket.admitted"; }),
             3);
+}
+
+TEST_F(RoomOpsTest, TheMessageIsLoggedAnnouncedAndReplayed) {
+  core::Room room = make_room();
+  Effects fx(true);
+  core::RoomMessagePtr set = set_message(room, ctx(), "Starts 10 minutes late", fx);
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->text, "Starts 10 minutes late");
+  EXPECT_EQ(set->set_at_s, 1'700'000'000);
+  EXPECT_EQ(room.message(), set);
+  EXPECT_TRUE(fx.changed) << "the room's streams push it";
+  ASSERT_EQ(fx.records.size(), 1u);
+  ASSERT_EQ(fx.events.size(), 1u);
+  EXPECT_EQ(fx.events[0].type, "room.message_changed");
+  EXPECT_EQ(fx.events[0].data.at("text").as_string(), "Starts 10 minutes late");
+  EXPECT_EQ(fx.events[0].data.at("set_at").as_string(), "2023-11-14T22:13:20Z");
+
+  // Replayed from its encoded record, the copy shows the same message.
+  core::Room copy = make_room();
+  auto decoded = decode_record(encode_record(fx.records[0]));
+  ASSERT_TRUE(decoded);
+  ASSERT_TRUE(apply_room_record(copy, *decoded, clock_.now_s()));
+  ASSERT_TRUE(copy.message());
+  EXPECT_EQ(*copy.message(), *set);
+
+  // A reset keeps it: it is the operators' note, not the line's state.
+  std::uint32_t last_epoch = room.epoch();
+  Effects reset_fx(false);
+  ASSERT_TRUE(reset(room, ctx(), last_epoch, reset_fx));
+  EXPECT_EQ(room.message(), set);
+
+  Effects cleared(true);
+  EXPECT_FALSE(set_message(room, ctx(), std::nullopt, cleared));
+  EXPECT_FALSE(room.message());
+  ASSERT_EQ(cleared.events.size(), 1u);
+  EXPECT_TRUE(cleared.events[0].data.at("text").is_null());
+  ASSERT_TRUE(apply_room_record(copy, cleared.records.at(0), clock_.now_s()));
+  EXPECT_FALSE(copy.message());
+
+  Effects again(true);
+  EXPECT_FALSE(set_message(room, ctx(), std::nullopt, again));
+  EXPECT_TRUE(again.empty()) << "clearing no message writes nothing";
+}
+
+TEST_F(RoomOpsTest, ReadsCarryTheMessageWithoutCopyingIt) {
+  core::Room room = make_room();
+  Effects fx(false);
+  const auto t = enqueue(room, ctx(), true, fx)->ticket;
+  EXPECT_FALSE(t.message);
+  core::RoomMessagePtr set = set_message(room, ctx(), "Hello", fx);
+  EXPECT_EQ(ticket_view(room, ctx(), 1).message.get(), set.get());
+  const std::uint64_t positions[] = {1};
+  EXPECT_EQ(ticket_states(room, ctx(), positions, 7).message.get(), set.get());
 }
 
 }  // namespace

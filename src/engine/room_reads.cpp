@@ -20,7 +20,8 @@ RoomView room_view(core::Room& room, std::int64_t now_ms) {
                   room.admission(),
                   room.queueing(),
                   room.event_status(now_ms / 1000),
-                  room.draws()};
+                  room.draws(),
+                  room.message()};
 }
 
 RoomStats room_stats(core::Room& room, std::int64_t now_ms) {

@@ -8,8 +8,11 @@
 namespace waitroom::engine {
 
 namespace {
-// The image's own format version, first in its bytes: a later layout can be told apart.
+// The image's own format version, first in its bytes: a later layout can be told apart. Version 2
+// adds the operators' message at the end. A room without one is still written as version 1, so an
+// older version reads the snapshots of rooms whose operators never set a message.
 constexpr std::uint8_t kImageVersion = 1;
+constexpr std::uint8_t kImageVersionWithMessage = 2;
 
 void write_positions(ByteWriter& w, const std::vector<std::uint64_t>& positions) {
   w.u64(positions.size());
@@ -115,7 +118,7 @@ bool consistent(const core::RoomImage& m) {
 
 std::string encode_image(const core::RoomImage& m) {
   ByteWriter w;
-  w.u8(kImageVersion).u32(m.epoch).u64(m.serving);
+  w.u8(m.message ? kImageVersionWithMessage : kImageVersion).u32(m.epoch).u64(m.serving);
   w.u64(m.tickets.size());
   for (const core::TicketSlot& t : m.tickets)
     w.u32(t.entry_time_s).u32(t.admitted_at_s).u8(static_cast<std::uint8_t>(t.phase)).u8(t.flags);
@@ -130,13 +133,15 @@ std::string encode_image(const core::RoomImage& m) {
   }
   write_counters(w, m.totals);
   write_schedule(w, m.schedule);
+  if (m.message) w.str(m.message->text).i64(m.message->set_at_s);
   return w.take();
 }
 
 core::Result<core::RoomImage> decode_image(std::string_view bytes) {
   ByteReader in(bytes);
   core::RoomImage m;
-  if (in.u8() != kImageVersion)
+  const std::uint8_t version = in.u8();
+  if (version != kImageVersion && version != kImageVersionWithMessage)
     return core::fail(core::ErrorCode::internal, "a room snapshot of an unknown version");
   m.epoch = in.u32();
   m.serving = in.u64();
@@ -169,6 +174,13 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
   }
   m.totals = read_counters(in);
   m.schedule = read_schedule(in, bytes.size());
+  if (version == kImageVersionWithMessage) {
+    core::RoomMessage message;
+    message.text = in.str();
+    message.set_at_s = in.i64();
+    if (message.text.empty()) in.fail();
+    m.message = std::move(message);
+  }
   if (!in.ok() || !in.at_end() || !consistent(m))
     return core::fail(core::ErrorCode::internal, "a malformed room snapshot");
   return m;

@@ -25,6 +25,7 @@ struct RoomView {
   core::Queueing queueing = core::Queueing::fifo;
   std::optional<core::EventStatus> event;
   std::vector<core::DrawInfo> draws;
+  core::RoomMessagePtr message;  // the operators' message; null: none
 };
 
 // A room with what an operator reads besides its view (admin stats, the history's samples): a
@@ -39,11 +40,13 @@ struct TicketView {
   std::string ticket;
   std::string room;
   core::TicketState state;
+  core::RoomMessagePtr message;  // the room's message for its line (a shared copy); null: none
 };
 
 // A ticket as an event stream follows it: found once by its id, then read by position. The room's
 // change counter grows whenever something a ticket's status shows may have changed (serving
-// counter, admissions, sessions, settings, reset); it is the stream's event id.
+// counter, admissions, sessions, settings, the operators' message, reset); it is the stream's
+// event id.
 struct WatchedTicket {
   TicketView view;
   std::uint32_t epoch = 0;
@@ -56,6 +59,7 @@ struct TicketStates {
   std::uint64_t change_id = 0;
   // One per position asked for; nullopt where the room has no such position (e.g. after a reset).
   std::vector<std::optional<core::TicketState>> states;
+  core::RoomMessagePtr message;  // the room's message for its line; null: none
 };
 
 struct EnqueueResult {

@@ -491,6 +491,19 @@ Store::Op<RoomView> Store::reset(std::string room, std::optional<engine::Actor> 
   co_return co_await std::move(op);
 }
 
+Store::Op<core::RoomMessagePtr> Store::set_message(std::string room,
+                                                   std::optional<std::string> text,
+                                                   std::optional<engine::Actor> by) {
+  auto op = change<core::RoomMessagePtr>(
+      room,
+      [&](RoomSlot& s, engine::Effects& fx) -> core::Result<core::RoomMessagePtr> {
+        if (!s.room) return std::unexpected(unknown_room(room));
+        return engine::set_message(*s.room, s.ctx, text, fx);
+      },
+      false, std::move(by));
+  co_return co_await std::move(op);
+}
+
 // ---- the admission driver -----------------------------------------------------------------------
 
 void Store::drive_admissions() {

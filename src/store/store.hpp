@@ -98,6 +98,10 @@ class Store {
   Op<RoomView> reset(std::string room, std::optional<engine::Actor> by = std::nullopt);
   Op<TicketView> end_session(std::string room, std::string ticket, core::TicketStatus status,
                              std::optional<engine::Actor> by = std::nullopt);
+  // Sets the operators' message to the room's line (`text`, checked by core::message_text), or
+  // clears it (nullopt); answers the message now (null: none).
+  Op<core::RoomMessagePtr> set_message(std::string room, std::optional<std::string> text,
+                                       std::optional<engine::Actor> by = std::nullopt);
   // The admissions of the room's current epoch, in order, from `from` (1-based seq).
   Op<AdmissionsPage> admissions(std::string room, std::uint64_t from, std::uint64_t limit);
   // Ticket ids whose pass expired by time (not ended by an operator), for AWS's expired_tokens.

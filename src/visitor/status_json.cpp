@@ -33,17 +33,59 @@ json::value event_json(const std::optional<core::EventStatus>& e) {
       {"shuffled_from", e->shuffled_from ? json::value(*e->shuffled_from) : json::value(nullptr)}};
 }
 
+void put(fmt::memory_buffer& out, std::string_view text) {
+  out.append(text.data(), text.data() + text.size());
+}
+
+// A JSON string of text that core::message_text() let through (UTF-8, no control characters but
+// newlines); any other control character is escaped all the same.
+void append_json_string(fmt::memory_buffer& out, std::string_view text) {
+  out.push_back('"');
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        put(out, "\\\"");
+        break;
+      case '\\':
+        put(out, "\\\\");
+        break;
+      case '\n':
+        put(out, "\\n");
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20)
+          fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
+        else
+          out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+// {"text":…,"set_at":…}, or null.
+void append_message(fmt::memory_buffer& out, const core::RoomMessage* message) {
+  if (!message) {
+    put(out, "null");
+    return;
+  }
+  put(out, R"({"text":)");
+  append_json_string(out, message->text);
+  fmt::format_to(std::back_inserter(out), R"(,"set_at":"{}"}})",
+                 core::format_rfc3339(message->set_at_s));
+}
+
 }  // namespace
 
 // Written with fmt rather than a json::object: this is the body of every status poll. Room names
 // ([A-Za-z0-9_-]) and ticket ids (hex and '-') are validated before they get here and never
 // need escaping.
 std::string ticket_json(const store::TicketView& t, bool full) {
-  return ticket_json(t.ticket, t.room, t.state, full);
+  return ticket_json(t.ticket, t.room, t.state, full, t.message.get());
 }
 
 std::string ticket_json(std::string_view ticket, std::string_view room,
-                        const core::TicketState& state, bool full) {
+                        const core::TicketState& state, bool full,
+                        const core::RoomMessage* message) {
   fmt::memory_buffer out;
   auto it = std::back_inserter(out);
   fmt::format_to(it, R"({{"ticket":"{}","room":"{}","position":{},"status":"{}","ahead":)", ticket,
@@ -65,8 +107,24 @@ std::string ticket_json(std::string_view ticket, std::string_view room,
       fmt::format_to(it, "{}", *state.admitted_at_s);
     else
       fmt::format_to(it, "null");
+    put(out, R"(,"message":)");
+    append_message(out, message);
   }
   out.push_back('}');
+  return fmt::to_string(out);
+}
+
+json::value message_json(const core::RoomMessagePtr& message) {
+  if (!message) return nullptr;
+  return json::object{{"text", message->text}, {"set_at", core::format_rfc3339(message->set_at_s)}};
+}
+
+std::string message_event_json(const core::RoomMessage* message) {
+  fmt::memory_buffer out;
+  if (message)
+    append_message(out, message);
+  else
+    put(out, R"({"text":null})");
   return fmt::to_string(out);
 }
 
@@ -95,7 +153,8 @@ json::object room_json(const store::RoomView& r) {
                       {"queue_length", r.counters.queue_counter},
                       {"waiting", r.counters.waiting},
                       {"active_sessions", r.counters.active_sessions},
-                      {"eta", eta_json(r.eta)}};
+                      {"eta", eta_json(r.eta)},
+                      {"message", message_json(r.message)}};
 }
 
 }  // namespace waitroom::visitor

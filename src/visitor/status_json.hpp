@@ -10,11 +10,17 @@
 
 namespace waitroom::visitor {
 
-// `full` adds queue_length, entry_time and admitted_at (the status poll's fields).
+// `full` adds queue_length, entry_time, admitted_at and the room's message (the status poll's
+// fields).
 std::string ticket_json(const store::TicketView& t, bool full);
 std::string ticket_json(std::string_view ticket, std::string_view room,
-                        const core::TicketState& state, bool full);
+                        const core::TicketState& state, bool full,
+                        const core::RoomMessage* message);
 boost::json::object room_json(const store::RoomView& r);  // public room status
 boost::json::object draw_json(const core::DrawInfo& d);   // a published pre-queue shuffle
+// The operators' message: {"text", "set_at"} or null (the status answers' `message`).
+boost::json::value message_json(const core::RoomMessagePtr& message);
+// An event stream's `message` event: {"text", "set_at"}, or {"text": null} once it is cleared.
+std::string message_event_json(const core::RoomMessage* message);
 
 }  // namespace waitroom::visitor

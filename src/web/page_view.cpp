@@ -154,6 +154,7 @@ const TemplateSchema& page_schema() {
       {"start_iso", VarKind::text},
       {"claim_left", VarKind::text},
       {"resume_url", VarKind::text},
+      {"message", VarKind::text},
       // server-built fragments
       {"page_attributes", VarKind::raw},
       {"form_fields", VarKind::raw},
@@ -233,6 +234,8 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
   d.set("language_links", language_links(in, t, languages));
   d.flag("view_" + std::string(to_string(m.view)), true);
   d.flag("paused", room.settings.state != core::RoomState::open);
+  // The operators' message to everyone waiting: text, escaped like every text variable.
+  if (room.message) d.set("message", room.message->text);
 
   // What has become of an earlier place, then any message of the handler's.
   std::string notice;

@@ -89,6 +89,33 @@ TEST(PageView, JoinViewForAVisitorWithoutAPlace) {
   expect_csp_safe(p.html);
 }
 
+TEST(PageView, TheOperatorsMessageIsABannerOfEscapedText) {
+  store::RoomView r = room();
+  PageInput in;
+  in.room = &r;
+  Rendered p = render(in);
+  EXPECT_TRUE(contains(p.html, "id=\"wr-message\""))
+      << "the live region is there for the script to fill in";
+  EXPECT_TRUE(contains(p.html, "data-wr-message hidden>"));
+
+  r.message = std::make_shared<const core::RoomMessage>(
+      core::RoomMessage{"Starts <script>alert(1)</script> & \"late\"", kNow});
+  for (const auto& t : {std::optional<store::TicketView>(),
+                        std::optional(ticket(core::TicketStatus::waiting, 5, 4))}) {
+    in.ticket = t ? &*t : nullptr;
+    p = render(in);
+    EXPECT_TRUE(contains(p.html, "data-wr-message>"));
+    EXPECT_TRUE(contains(p.html, "Message from the organisers"));
+    EXPECT_TRUE(
+        contains(p.html, "Starts &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;late&quot;"));
+    EXPECT_FALSE(contains(p.html, "<script>alert"));
+    // Above the card, outside the region the script swaps.
+    EXPECT_LT(p.html.find("id=\"wr-message\""), p.html.find("<main"));
+    EXPECT_TRUE(contains(p.html, "role=\"status\" aria-live=\"polite\""));
+    expect_csp_safe(p.html);
+  }
+}
+
 TEST(PageView, ClosedRoomOffersNoPlace) {
   store::RoomView r = room();
   r.queueing = core::Queueing::reject;

@@ -46,6 +46,8 @@ def routes(room, fresh_room):
         ("POST", f"{base}/pause", None, "operator"),
         ("POST", f"{base}/resume", None, "operator"),
         ("PUT", f"{base}/sessions/{TICKET}", {"status": "revoked"}, "operator"),
+        ("PUT", f"{base}/message", {"text": "From the operators"}, "operator"),
+        ("DELETE", f"{base}/message", None, "operator"),
         ("PUT", f"/admin/v1/rooms/{unique_room('new')}", {}, "admin"),
         ("POST", f"/admin/v1/rooms/{fresh_room}/reset", None, "admin"),
         ("DELETE", f"/admin/v1/rooms/{fresh_room}", None, "admin"),

@@ -146,6 +146,44 @@ def _next_status(resp):
             data = event = None
 
 
+def _next_event(resp):
+    """The next SSE event of a response: (event name, data)."""
+    data = event = None
+    while True:
+        line = resp.fp.readline().decode().rstrip("\r\n")
+        if line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data = line[5:].strip()
+        elif line == "" and data is not None:
+            return event, json.loads(data)
+
+
+def test_a_message_set_on_one_node_is_seen_and_pushed_by_the_others(cluster):
+    a, b, c = cluster
+    room = create_room(a, admission={"mode": "manual"})
+    t = b.enqueue_ok(room)
+    conn = http.client.HTTPConnection("127.0.0.1", b.port, timeout=10)
+    conn.request("GET", f"/v1/rooms/{room}/tickets/{t['ticket']}/events",
+                 headers={"Accept": "text/event-stream"})
+    r = conn.getresponse()
+    assert r.status == 200, r.status
+    assert _next_event(r)[0] == "status"
+    started = time.monotonic()
+    put = a.put(f"/admin/v1/rooms/{room}/message", admin=True, json={"text": "Ten minutes late"})
+    msg = assert_json(put, 200)["message"]
+    event, data = _next_event(r)
+    took = time.monotonic() - started
+    assert (event, data) == ("message", msg)
+    assert took < 2.0, f"node B's stream had node A's message after {took:.3f} s"
+    assert wait_for(lambda: c.room_status(room)["message"] == msg, 1.0)
+    assert c.ticket(room, t["ticket"]).json()["message"] == msg
+    assert c.delete(f"/admin/v1/rooms/{room}/message", admin=True).status_code == 204
+    assert _next_event(r) == ("message", {"text": None})
+    conn.close()
+    assert wait_for(lambda: a.admin_room(room)["message"] is None, 1.0)
+
+
 def test_a_revocation_on_one_node_is_refused_by_another_nodes_gate_within_a_second(cluster):
     a, c = cluster[0], cluster[2]
     room = create_room(a, admission={"mode": "manual"}, target_url="https://shop.example/")

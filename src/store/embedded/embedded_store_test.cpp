@@ -71,6 +71,38 @@ TEST_F(EmbeddedStoreTest, RestartRebuildsTheSameState) {
   EXPECT_EQ(run(s->enqueue("demo", std::nullopt, true))->ticket.state.position, 6u);
 }
 
+TEST_F(EmbeddedStoreTest, TheMessageSurvivesRestartsAndCompactionAndGoesWithTheRoom) {
+  {
+    auto s = open();
+    create_room(*s, "demo");
+    ASSERT_TRUE(run(s->set_message("demo", "Ten minutes late")).value());
+    EXPECT_EQ(run(s->set_message("nowhere", "x")).error().code, core::ErrorCode::not_found);
+  }
+  {
+    auto s = open();
+    auto message = run(s->room("demo"))->message;
+    ASSERT_TRUE(message);
+    EXPECT_EQ(message->text, "Ten minutes late");
+    EXPECT_EQ(message->set_at_s, clock_.now_s());
+    ASSERT_TRUE(run(s->compact()));
+  }
+  {
+    auto s = open();
+    ASSERT_TRUE(run(s->room("demo"))->message) << "the snapshot carries it";
+    ASSERT_TRUE(run(s->reset("demo")));
+    EXPECT_TRUE(run(s->room("demo"))->message) << "a reset keeps it";
+    EXPECT_FALSE(run(s->set_message("demo", std::nullopt)).value());
+  }
+  {
+    auto s = open();
+    EXPECT_FALSE(run(s->room("demo"))->message) << "the clear was logged too";
+    ASSERT_TRUE(run(s->set_message("demo", "gone with the room")));
+    ASSERT_TRUE(run(s->delete_room("demo")));
+    create_room(*s, "demo");
+    EXPECT_FALSE(run(s->room("demo"))->message);
+  }
+}
+
 TEST_F(EmbeddedStoreTest, OnePlacePerTicketCookie) {
   auto s = open();
   create_room(*s, "demo");

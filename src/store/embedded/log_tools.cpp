@@ -164,7 +164,8 @@ void note_dropped(std::map<std::string, DroppedReach>& reach, const LogRecord& r
           if (r.exists && image)
             raise_position(room, image->epoch, image->tickets.size(), image->serving);
         }
-        // RoomPut, RoomDelete, Paused: no counter; the room's later records say its epoch.
+        // RoomPut, RoomDelete, Paused, RoomMessage: no counter; the room's later records say its
+        // epoch.
       },
       record);
 }

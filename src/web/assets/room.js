@@ -6,6 +6,9 @@
 //    server's Retry-After (or 30 s without one); after errors doubling up to 30 s and never sooner
 //    than a Retry-After;
 //  - the room's state (paused, pre-queue, closed) by GET /v1/rooms/{room} every 15 s;
+//  - the operators' message (the banner above the card, a polite live region outside the swapped
+//    region) from the stream's "message" events and the `message` of every ticket or room answer,
+//    always as text;
 //  - numbers change in place; when the view itself changes (your turn, paused, place ended, the
 //    line opened) the page fetches its own fresh rendering and swaps the main region, so the
 //    server's template, translations and theme stay the only markup;
@@ -27,6 +30,8 @@
   var root = document.querySelector('[data-wr-room]');
   if (!root) return;
   var live = document.getElementById('wr-live');
+  var messageBox = document.querySelector('[data-wr-message]');
+  var messageText = messageBox && messageBox.querySelector('[data-wr-message-text]');
 
   var state = null;          // what the current rendering shows
   var strings = {};
@@ -151,6 +156,16 @@
   }
 
   // ---- updates -----------------------------------------------------------------------------
+  // The operators' message: {text, set_at}, {text: null} or null (none); undefined (an answer
+  // without the field) changes nothing. Set as text, never as HTML; the banner is a polite live
+  // region, so a new message is read out by itself.
+  function onMessage(message) {
+    if (message === undefined || !messageBox || !messageText) return;
+    var text = message && typeof message.text === 'string' ? message.text : '';
+    if (messageText.textContent !== text) messageText.textContent = text;
+    if (messageBox.hidden !== (text === '')) messageBox.hidden = text === '';
+  }
+
   function viewOfTicket(ticket) {
     if (ticket.status === 'waiting') return 'waiting';
     if (ticket.status === 'eligible' || ticket.status === 'admitted') return 'eligible';
@@ -160,6 +175,7 @@
   // A ticket update (SSE event or poll). Returns whether anything the page shows changed.
   function onTicket(ticket) {
     if (!ticket || ticket.ticket !== state.ticket) return false;
+    onMessage(ticket.message);
     var view = viewOfTicket(ticket);
     if (view !== state.view) {
       swap();
@@ -200,6 +216,7 @@
 
   function onRoom(room) {
     if (!room || room.room !== state.room) return;
+    onMessage(room.message);
     var status = room.status;
     var queueing = room.queueing;
     if (status !== state.roomStatus || queueing !== state.queueing) swap();
@@ -224,6 +241,9 @@
         root.replaceWith(fresh);
         root = fresh;
         if (doc.title) document.title = doc.title;
+        var freshMessage = doc.querySelector('[data-wr-message]');
+        var freshText = freshMessage && freshMessage.querySelector('[data-wr-message-text]');
+        if (freshText) onMessage(freshMessage.hidden ? null : { text: freshText.textContent });
         announcedAhead = null;
         readState();
         bind();
@@ -274,6 +294,10 @@
       errors = 0;
       showConnectionTrouble(false);
       onTicket(safeJson(e.data));
+    });
+    source.addEventListener('message', function (e) {
+      var message = safeJson(e.data);
+      if (message) onMessage(message);
     });
     source.onerror = function () {
       if (stopped) return;
