@@ -275,6 +275,9 @@ def test_kept_across_restart_and_compaction_and_reset_but_not_delete(server_fact
     assert srv.delete(message_path(room), admin=True).status_code == 204
     r = srv.get("/admin/v1/events", admin=True, params={"room": room, "limit": 1000})
     changes = [e for e in assert_json(r, 200)["events"] if e["type"] == "room.message_changed"]
+    # Each names who changed it (docs/events.md).
+    assert all(e["data"].pop("actor") == {"name": "admin key", "via": "admin_key"}
+               for e in changes), changes
     assert [e["data"] for e in changes] == [msg, {"text": None, "set_at": None}], changes
     srv.restart()
     assert message_of(srv, room) is None, "the clear survives a restart too"
