@@ -111,11 +111,7 @@ def test_an_advance_on_one_node_reaches_event_streams_on_another_within_a_second
     room = create_room(a, admission={"mode": "manual"})
     ahead = a.enqueue_ok(room)
     t = b.enqueue_ok(room)
-    conn = http.client.HTTPConnection("127.0.0.1", b.port, timeout=10)
-    conn.request("GET", f"/v1/rooms/{room}/tickets/{t['ticket']}/events",
-                 headers={"Accept": "text/event-stream"})
-    r = conn.getresponse()
-    assert r.status == 200, r.status
+    conn, r = _open_stream(b, room, t["ticket"])
     first = _next_status(r)
     assert first["status"] == "waiting" and first["ahead"] == 1, first
     started = time.monotonic()
@@ -130,20 +126,14 @@ def test_an_advance_on_one_node_reaches_event_streams_on_another_within_a_second
     assert took < 1.0, f"node B's stream saw node A's advance after {took:.3f} s"
 
 
-def _next_status(resp):
-    """The next `status` event's data from an SSE response."""
-    data = None
-    event = None
-    while True:
-        line = resp.fp.readline().decode().rstrip("\r\n")
-        if line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            data = line[5:].strip()
-        elif line == "" and data is not None:
-            if event in (None, "status"):
-                return json.loads(data)
-            data = event = None
+def _open_stream(node, room, ticket):
+    """A ticket's event stream on `node`: (connection, response)."""
+    conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=10)
+    conn.request("GET", f"/v1/rooms/{room}/tickets/{ticket}/events",
+                 headers={"Accept": "text/event-stream"})
+    r = conn.getresponse()
+    assert r.status == 200, r.status
+    return conn, r
 
 
 def _next_event(resp):
@@ -159,15 +149,19 @@ def _next_event(resp):
             return event, json.loads(data)
 
 
+def _next_status(resp):
+    """The next `status` event's data from an SSE response (other events skipped)."""
+    while True:
+        event, data = _next_event(resp)
+        if event in (None, "status"):
+            return data
+
+
 def test_a_message_set_on_one_node_is_seen_and_pushed_by_the_others(cluster):
     a, b, c = cluster
     room = create_room(a, admission={"mode": "manual"})
     t = b.enqueue_ok(room)
-    conn = http.client.HTTPConnection("127.0.0.1", b.port, timeout=10)
-    conn.request("GET", f"/v1/rooms/{room}/tickets/{t['ticket']}/events",
-                 headers={"Accept": "text/event-stream"})
-    r = conn.getresponse()
-    assert r.status == 200, r.status
+    conn, r = _open_stream(b, room, t["ticket"])
     assert _next_event(r)[0] == "status"
     started = time.monotonic()
     put = a.put(f"/admin/v1/rooms/{room}/message", admin=True, json={"text": "Ten minutes late"})
