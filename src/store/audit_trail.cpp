@@ -104,10 +104,7 @@ core::Result<std::uint64_t> AuditFile::append(AuditEntry entry) {
   std::lock_guard lock(mu_);
   entry.id = last_id_ + 1;
   // A torn line before (a crash mid-append) ends here, so this entry starts a line of its own.
-  // Appended, not "\n" + ...: g++ 12 at -O3 warns falsely about the concatenation's memcpy.
-  std::string line = "\n";
-  line += json::serialize(audit_json(entry));
-  line += '\n';
+  const std::string line = "\n" + json::serialize(audit_json(entry)) + "\n";
   if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
       ::fdatasync(fd_) != 0)
     return std::unexpected(io_error("cannot append to", file_));

@@ -32,21 +32,19 @@ void RedisStorage::stop_room(Entry& e, std::uint64_t index, std::string_view why
   e.recheck_at = std::chrono::steady_clock::now() + kRecheckStopped;
   if (e.damage && e.damage->detail == detail) return;  // said already
   e.damage = core::Error{ErrorCode::unavailable, std::move(detail), kStoppedRetryAfterS};
-  // Appended, not "..." + ...: g++ 12 at -O3 warns falsely about the concatenation's memcpy.
-  std::string what_to_do =
-      "restore the record from a Redis backup taken after it was written (docs/operations.md, "
-      "\"Damage in Redis\"); this node reads it again every ";
-  what_to_do += std::to_string(kRecheckStopped.count());
-  what_to_do +=
-      " s and serves the room once it reads. A record a newer version wrote needs this node "
-      "upgraded";
-  ops::log_error("a record of a room's log in Redis cannot be read: the room is stopped",
-                 {{"room", e.name},
-                  {"key", key},
-                  {"index", index - std::min(index, e.base)},
-                  {"records_before", index},
-                  {"error", std::string(why)},
-                  {"what_to_do", what_to_do}});
+  ops::log_error(
+      "a record of a room's log in Redis cannot be read: the room is stopped",
+      {{"room", e.name},
+       {"key", key},
+       {"index", index - std::min(index, e.base)},
+       {"records_before", index},
+       {"error", std::string(why)},
+       {"what_to_do",
+        "restore the record from a Redis backup taken after it was written (docs/operations.md, "
+        "\"Damage in Redis\"); this node reads it again every " +
+            std::to_string(kRecheckStopped.count()) +
+            " s and serves the room once it reads. A record a newer version wrote needs this node "
+            "upgraded"}});
 }
 
 void RedisStorage::resume_room(Entry& e) {
