@@ -26,6 +26,8 @@ def admin_routes(room, ticket=TICKET):
         ("POST", f"{base}/reset", None),
         ("PUT", f"{base}/sessions/{ticket}", {"status": "revoked"}),
         ("PUT", f"{base}/sessions/{ticket}", {"status": "nonsense"}),
+        ("PUT", f"{base}/message", {"text": "The sale starts at noon"}),
+        ("DELETE", f"{base}/message", None),
         ("GET", f"{base}/stats", None),
         ("GET", f"{base}/admissions", None),
         ("GET", f"{base}/admissions?from=0", None),

@@ -35,7 +35,7 @@ def test_history_is_shared_by_the_nodes_and_outlives_a_nodes_restart(redis):
         day = datetime.fromtimestamp(m0 / 1000, tz=timezone.utc).strftime("%Y-%m-%d")
         key = f"{cluster.prefix}:{{{room}}}:history:{day}"
         line = redis.command("HGET", key, str(m0))
-        assert line and line.startswith(f"m1 {m0} 3 "), line
+        assert line and line.startswith(f"m2 {m0} 3 "), line
         assert 0 < redis.command("TTL", key) <= 9 * 86_400  # history_days (7) after its day
         # b's own copy of its minutes, once its clock moves on, leaves a's as it was.
         b.advance_clock(MINUTE_MS)
