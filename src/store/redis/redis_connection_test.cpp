@@ -159,8 +159,10 @@ TEST(RedisConnection, PipelinesTenThousandConcurrentCommandsInOrder) {
   RedisServer server;
   run_awaitable([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     // What is tested is the order, not the time: a loaded machine (every suite of make test at
-    // once) may take longer than the default 2 s to answer the last of 10,000.
+    // once) may take longer than the defaults to let it connect (1 s) and to answer the last of
+    // 10,000 (2 s).
     RedisOptions options = local_redis(server.port());
+    options.connect_timeout = 20s;
     options.command_timeout = 20s;
     RedisConnection redis(ex, options);
     // 10,000 coroutines, started in order, each one INCR of one key: the replies must come back
