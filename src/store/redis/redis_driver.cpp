@@ -24,49 +24,63 @@ void RedisStorage::step_rooms(Stepper step) {
   done.wait_for(std::chrono::seconds(10));
 }
 
+// Every room at once: each room's step waits on its own round trips (the lease, the commit), so
+// one step of many rooms takes about as long as one room's, not their sum.
 asio::awaitable<void> RedisStorage::drive(Stepper step) {
   std::vector<std::shared_ptr<Entry>> entries;
   {
     std::shared_lock lock(rooms_mu_);
     for (const auto& [name, entry] : rooms_) entries.push_back(entry);
   }
-  for (const auto& e : entries) {
-    {
-      std::lock_guard lock(e->mu);
-      if (!e->room || e->damage) continue;  // a stopped room is not driven (nor its lease taken)
-    }
-    const auto now = SteadyClock::now();
-    if (now >= e->lease_renew_at) {
-      std::vector<std::string> keys{keys_.driver(e->name)};
-      std::vector<std::string> args{node_, std::to_string(kLeaseMs)};
-      auto lease_op = run_script(*redis_, lease_script(), std::move(keys), std::move(args));
-      auto reply = co_await std::move(lease_op);
-      commands_.fetch_add(1);
-      const bool held = reply && reply->type == Reply::Type::integer && reply->integer == 1;
-      if (held && e->lease_until <= now)
-        ops::log_info("driving the room's admissions", {{"room", e->name}, {"node", node_}});
-      // The lease counts from before the request, so this node stops before Redis lets it go.
-      e->lease_until = held ? now + std::chrono::milliseconds(kLeaseMs - kLeaseMarginMs)
-                            : SteadyClock::time_point{};
-      e->lease_renew_at = now + (held ? kLeaseRenewEvery : kLeaseRetry);
-    }
-    if (now >= e->lease_until) {
-      // Another node drives the room: this copy only lets sessions run out and samples the pace.
-      std::lock_guard lock(e->mu);
-      if (!e->room) continue;
-      engine::Effects observed;
-      RoomSlot slot = slot_of(*e);
-      step(slot, observed, /*drives=*/false);
-      if (observed.changed) note_change(*e);
-      continue;
-    }
-    auto driver_step = [this, &step](Entry& en, engine::Effects& fx) {
-      RoomSlot slot = slot_of(en);
-      step(slot, fx, /*drives=*/true);
-    };
-    auto step_op = run_job(e->name, std::move(driver_step), /*fenced=*/true, /*read_only=*/false);
-    co_await std::move(step_op);
+  std::size_t pending = entries.size();
+  asio::steady_timer all_stepped(ctx_, asio::steady_timer::time_point::max());
+  for (const auto& e : entries)
+    asio::co_spawn(ctx_, drive_room(e, step), [&pending, &all_stepped](std::exception_ptr) {
+      if (--pending == 0) all_stepped.cancel();
+    });
+  // Every room's coroutine runs on this thread and ends before this frame does.
+  while (pending > 0) {
+    boost::system::error_code ec;
+    co_await all_stepped.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
+}
+
+asio::awaitable<void> RedisStorage::drive_room(std::shared_ptr<Entry> e, const Stepper& step) {
+  {
+    std::lock_guard lock(e->mu);
+    if (!e->room || e->damage) co_return;  // a stopped room is not driven (nor its lease taken)
+  }
+  const auto now = SteadyClock::now();
+  if (now >= e->lease_renew_at) {
+    std::vector<std::string> keys{keys_.driver(e->name)};
+    std::vector<std::string> args{node_, std::to_string(kLeaseMs)};
+    auto lease_op = run_script(*redis_, lease_script(), std::move(keys), std::move(args));
+    auto reply = co_await std::move(lease_op);
+    commands_.fetch_add(1);
+    const bool held = reply && reply->type == Reply::Type::integer && reply->integer == 1;
+    if (held && e->lease_until <= now)
+      ops::log_info("driving the room's admissions", {{"room", e->name}, {"node", node_}});
+    // The lease counts from before the request, so this node stops before Redis lets it go.
+    e->lease_until = held ? now + std::chrono::milliseconds(kLeaseMs - kLeaseMarginMs)
+                          : SteadyClock::time_point{};
+    e->lease_renew_at = now + (held ? kLeaseRenewEvery : kLeaseRetry);
+  }
+  if (now >= e->lease_until) {
+    // Another node drives the room: this copy only lets sessions run out and samples the pace.
+    std::lock_guard lock(e->mu);
+    if (!e->room) co_return;
+    engine::Effects observed;
+    RoomSlot slot = slot_of(*e);
+    step(slot, observed, /*drives=*/false);
+    if (observed.changed) note_change(*e);
+    co_return;
+  }
+  auto driver_step = [this, &step](Entry& en, engine::Effects& fx) {
+    RoomSlot slot = slot_of(en);
+    step(slot, fx, /*drives=*/true);
+  };
+  auto step_op = run_job(e->name, std::move(driver_step), /*fenced=*/true, /*read_only=*/false);
+  co_await std::move(step_op);
 }
 
 }  // namespace waitroom::store::redis

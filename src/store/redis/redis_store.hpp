@@ -177,6 +177,7 @@ class RedisStorage final : public RoomStorage {
   std::size_t stopped_rooms() const;
   boost::asio::awaitable<core::Result<void>> load_all();
   boost::asio::awaitable<void> drive(Stepper step);
+  boost::asio::awaitable<void> drive_room(std::shared_ptr<Entry> e, const Stepper& step);
   boost::asio::awaitable<void> release_and_close();
   boost::asio::awaitable<void> refresh_loop();
   void on_message(std::string_view channel, std::string_view message);

@@ -132,7 +132,10 @@ asio::awaitable<void> RedisStorage::run_writer(std::shared_ptr<Entry> e) {
     // kGatherWindow or kGatherEnough of them), or while the commits before it are in flight, so
     // a burst shares round trips; a longer burst becomes several changes whose commits follow
     // each other (write_batch).
-    if (std::any_of(e->jobs.begin(), e->jobs.end(), [](Job* j) { return !j->read_only; })) {
+    // The driver's step and a compaction go alone (below), so nothing is gathered for them.
+    auto alone = [](const Job* j) { return j->fenced || j->compacts; };
+    if (!alone(e->jobs.front()) &&
+        std::any_of(e->jobs.begin(), e->jobs.end(), [](Job* j) { return !j->read_only; })) {
       auto room_op = wait_for_room_to_commit(*e, true);
       co_await std::move(room_op);
       take_jobs(*e);
@@ -149,7 +152,6 @@ asio::awaitable<void> RedisStorage::run_writer(std::shared_ptr<Entry> e) {
     // refused, and the requests that came in beside it must not be refused with it. So does a
     // compaction, which writes no records of its own.
     std::vector<Job*> batch;
-    auto alone = [](const Job* j) { return j->fenced || j->compacts; };
     while (!e->jobs.empty() && batch.size() < kMaxBatch) {
       if (!batch.empty() && (alone(batch.front()) || alone(e->jobs.front()))) break;
       batch.push_back(e->jobs.front());
@@ -429,6 +431,21 @@ asio::awaitable<void> RedisStorage::write_batch(std::shared_ptr<Entry> entry,
         std::lock_guard lock(e.mu);
         job->run(e, out);
       }
+    finish(batch, std::nullopt);
+    co_return;
+  }
+  if (fenced && out.records.empty()) {
+    // A driver's step that admitted nobody and expired nothing writes nothing: Redis is not
+    // asked, and the lock stays as it was (most steps of a slow line are these). A lock taken
+    // for it is kept at the length it found, for the changes behind it.
+    e.sent = static_cast<std::uint64_t>(length);
+    if (out.changed) {
+      {
+        std::lock_guard lock(e.mu);
+        ++e.change_id;
+      }
+      if (changes_) changes_->room_changed(e.name);
+    }
     finish(batch, std::nullopt);
     co_return;
   }
