@@ -3,6 +3,8 @@ room's write lock. Every node goes on serving the same room, positions continue,
 starts reads one record per room, and Redis memory falls to the live state."""
 
 
+import signal
+
 from wrlib import assert_json, describe, unique_room
 
 from redislib import wait_for
@@ -82,6 +84,26 @@ def test_a_rooms_list_becomes_its_snapshot_and_every_node_goes_on(cluster, redis
     memory_after = int(dict(l.split(":", 1) for l in redis.command("INFO", "memory").splitlines()
                             if ":" in l)["used_memory"])
     print(f"Redis used_memory {memory_before} -> {memory_after} bytes; list {before_len} -> 1 (+3)")
+
+
+def test_a_node_that_was_behind_a_compaction_keeps_everyone_waiting(cluster, redis):
+    """A node frozen while another node adds tickets and compacts reads the snapshot when it wakes
+    (its copy is older than the list's head). A snapshot keeps no presence; the node must not
+    take that for everyone having left (status "expired", and the driver dropping them)."""
+    room = cluster[0].create_room(unique_room("cr"), admission={"mode": "manual"})
+    tickets = [cluster[0].enqueue_ok(room)["ticket"] for _ in range(5)]
+    assert wait_for(lambda: cluster[1].stats(room)["queue_counter"] == 5, 5.0, 0.05)
+    cluster[1].proc.send_signal(signal.SIGSTOP)
+    try:
+        tickets += [cluster[0].enqueue_ok(room)["ticket"] for _ in range(5)]
+        assert_json(cluster[0].post("/admin/v1/compact", admin=True, timeout=60), 200)
+        assert redis.command("LLEN", log_key(cluster, room)) == 1
+    finally:
+        cluster[1].proc.send_signal(signal.SIGCONT)
+    assert wait_for(lambda: cluster[1].stats(room)["queue_counter"] == 10, 5.0, 0.05)
+    ok, differences = same_everywhere(cluster, room, tickets, within_s=0.5)
+    assert ok, differences
+    assert {node.ticket(room, tickets[0]).json()["status"] for node in cluster} == {"waiting"}
 
 
 def test_a_reset_room_keeps_only_its_new_epoch_and_a_deleted_room_its_name(cluster, redis):

@@ -280,7 +280,8 @@ asio::awaitable<core::Result<void>> RedisStorage::reload(Entry& e) {
 // apply makes the copy diverge: it is read again from the log before its next change. A stopped
 // room whose log now reads to its end is served again.
 void RedisStorage::apply_missing(Entry& e, const std::vector<Reply>& missing, std::uint64_t first) {
-  if (!missing.empty() && first > e.applied) {
+  const bool from_snapshot = !missing.empty() && first > e.applied;
+  if (from_snapshot) {
     // Compacted past this copy: the snapshot at `first` stands for every record before it.
     e.applied = e.base = first;
     e.log_bytes = 0;
@@ -300,6 +301,9 @@ void RedisStorage::apply_missing(Entry& e, const std::vector<Reply>& missing, st
       return;
     }
   }
+  // A snapshot keeps no presence (who is still asking): as after a reload, every visitor gets a
+  // fresh idle window from now, not none (which would count everyone waiting as gone).
+  if (from_snapshot && e.room) e.room->refresh_presence(clock_.now_s());
   resume_room(e);
 }
 
