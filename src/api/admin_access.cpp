@@ -6,6 +6,7 @@
 
 #include "api/auth_log.hpp"
 #include "http/problem.hpp"
+#include "ops/log.hpp"
 
 namespace waitroom::api {
 
@@ -66,6 +67,10 @@ std::optional<AdminCaller> stored_token_caller(store::OperatorTokens* tokens, st
     why = "expired operator token " + t.id;
     return std::nullopt;
   }
+  // Its last use is a note, not a condition: a store that cannot keep it does not refuse it.
+  if (auto noted = tokens->used(t.id, now_s); !noted)
+    ops::log_error("a token's last use could not be kept",
+                   {{"token", t.id}, {"error", noted.error().detail}});
   return AdminCaller{AdminCaller::Via::token, t.role, t.rooms, t.name, t.id};
 }
 

@@ -94,16 +94,29 @@ asio::awaitable<Response> read_audit(const AdminDeps& s, RequestContext& ctx, co
   q.actor = http::query_param(ctx.query, "actor").value_or("");
   auto after = query_uint(ctx.query, "after", 0, 0, UINT64_MAX / 2);
   if (!after) co_return http::problem(ctx.request, after.error());
+  auto before = query_uint(ctx.query, "before", 0, 0, UINT64_MAX / 2);
+  if (!before) co_return http::problem(ctx.request, before.error());
   auto limit = query_uint(ctx.query, "limit", kDefaultPage, 1, kMaxPage);
   if (!limit) co_return http::problem(ctx.request, limit.error());
+  const std::string order = http::query_param(ctx.query, "order").value_or("oldest");
+  if (order != "oldest" && order != "newest")
+    co_return http::problem(ctx.request, Status::bad_request,
+                            "order must be \"oldest\" or \"newest\"");
   q.after = *after;
+  q.before = *before;
+  q.newest_first = order == "newest";
   q.limit = *limit;
   auto entries = s.audit->read(q);
   if (!entries) co_return http::problem(ctx.request, entries.error());
   json::array out;
   for (const auto& e : *entries) out.push_back(audit_json(e));
-  const std::uint64_t next = entries->empty() ? q.after : entries->back().id;
-  co_return json_ok(ctx.request, json::object{{"entries", std::move(out)}, {"next_after", next}});
+  // The next page goes on from the last entry of this one, in the same order.
+  json::object page{{"entries", std::move(out)}};
+  if (q.newest_first)
+    page["next_before"] = entries->empty() ? q.before : entries->back().id;
+  else
+    page["next_after"] = entries->empty() ? q.after : entries->back().id;
+  co_return json_ok(ctx.request, std::move(page));
 }
 
 }  // namespace waitroom::api

@@ -27,7 +27,8 @@ json::object token_json(const store::OperatorToken& t) {
                       {"rooms", std::move(rooms)},
                       {"created_at", t.created_at_s},
                       {"expires_at", t.expires_at_s ? json::value(t.expires_at_s) : nullptr},
-                      {"revoked_at", t.revoked_at_s ? json::value(t.revoked_at_s) : nullptr}};
+                      {"revoked_at", t.revoked_at_s ? json::value(t.revoked_at_s) : nullptr},
+                      {"last_used_at", t.last_used_s ? json::value(t.last_used_s) : nullptr}};
 }
 
 Response no_tokens(const http::Request& req) {

@@ -1,3 +1,5 @@
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -54,6 +56,12 @@ void add_admin_command(CLI::App& app, AdminCommand& a) {
       "(reads it from standard input) unless --yes");
   reset->add_flag("--yes,-y", a.yes, "reset without asking (for scripts)");
   action(*a.command, a, "stats", "the room's counters, admissions and estimate");
+  CLI::App* message = action(
+      *a.command, a, "message",
+      "tell everyone in the room's line something (\"The sale starts 10 minutes late\"): the "
+      "waiting page shows it in a banner at once; setting it again replaces it");
+  message->add_option("text", a.text, "plain text, up to 500 characters");
+  message->add_flag("--clear", a.clear, "take the message down");
 }
 
 int run_admin_command(const AdminCommand& a, std::istream& in) {
@@ -66,6 +74,14 @@ int run_admin_command(const AdminCommand& a, std::istream& in) {
   }
   call.method = name == "stats" ? "GET" : "POST";
   call.path = "/admin/v1/rooms/" + a.room + "/" + name;
+  if (name == "message") {
+    if (a.clear == !a.text.empty()) {
+      std::cerr << "waitroom admin message: give the text, or --clear\n";
+      return 2;
+    }
+    call.method = a.clear ? "DELETE" : "PUT";
+    if (!a.clear) call.body = boost::json::serialize(boost::json::object{{"text", a.text}});
+  }
   if (name == "advance") {
     if (a.by_option->count() == a.to_option->count()) {
       std::cerr << "waitroom admin advance: give exactly one of --by or --to\n";

@@ -24,7 +24,9 @@ struct AdminCommand {
   std::uint64_t to = 0;
   CLI::Option* by_option = nullptr;
   CLI::Option* to_option = nullptr;
-  bool yes = false;  // reset: no question asked
+  bool yes = false;    // reset: no question asked
+  std::string text;    // message: what the line is told
+  bool clear = false;  // message: take it down
 };
 
 // Adds `admin` and its actions to `app`.

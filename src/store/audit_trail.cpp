@@ -67,14 +67,20 @@ core::Result<AuditEntry> audit_from_json(std::string_view line) {
 }
 
 std::vector<AuditEntry> select_audit(std::vector<AuditEntry> all, const AuditQuery& q) {
+  auto wanted = [&q](const AuditEntry& e) {
+    return e.id > q.after && (q.before == 0 || e.id < q.before) &&
+           (q.room.empty() || e.room == q.room) &&
+           (q.actor.empty() || e.actor == q.actor || e.token_id == q.actor);
+  };
   std::vector<AuditEntry> out;
-  for (AuditEntry& e : all) {
-    if (out.size() >= q.limit) break;
-    if (e.id <= q.after) continue;
-    if (!q.room.empty() && e.room != q.room) continue;
-    if (!q.actor.empty() && e.actor != q.actor && e.token_id != q.actor) continue;
-    out.push_back(std::move(e));
-  }
+  auto take = [&](auto first, auto last) {
+    for (auto it = first; it != last && out.size() < q.limit; ++it)
+      if (wanted(*it)) out.push_back(std::move(*it));
+  };
+  if (q.newest_first)
+    take(all.rbegin(), all.rend());
+  else
+    take(all.begin(), all.end());
   return out;
 }
 

@@ -35,9 +35,11 @@ boost::json::object audit_json(const AuditEntry& entry);
 core::Result<AuditEntry> audit_from_json(std::string_view line);
 
 struct AuditQuery {
-  std::string room;   // empty: every room
-  std::string actor;  // empty: everyone (matches the actor's name or a token's id)
-  std::uint64_t after = 0;
+  std::string room;          // empty: every room
+  std::string actor;         // empty: everyone (matches the actor's name or a token's id)
+  std::uint64_t after = 0;   // only entries numbered above this
+  std::uint64_t before = 0;  // ... and below this (0: no bound)
+  bool newest_first = false;
   std::size_t limit = 100;
 };
 
@@ -46,11 +48,12 @@ class AuditTrail {
   virtual ~AuditTrail() = default;
   // Gives the entry its id and keeps it; an error when it could not be kept.
   virtual core::Result<std::uint64_t> append(AuditEntry entry) = 0;
-  // Entries after `after` matching the query, oldest first, at most `limit`.
+  // Entries between `after` and `before` matching the query, at most `limit`, oldest first, or
+  // newest first (the newest `limit` of them).
   virtual core::Result<std::vector<AuditEntry>> read(const AuditQuery& query) = 0;
 };
 
-// The entries of `all` (oldest first) a query asks for.
+// The entries of `all` (oldest first) a query asks for, in the order it asks for.
 std::vector<AuditEntry> select_audit(std::vector<AuditEntry> all, const AuditQuery& query);
 
 class AuditFile final : public AuditTrail {

@@ -62,6 +62,7 @@ std::string encode_token(const OperatorToken& t) {
                                       {"created_at", t.created_at_s},
                                       {"expires_at", t.expires_at_s},
                                       {"revoked_at", t.revoked_at_s},
+                                      {"last_used", t.last_used_s},
                                       {"secret_sha256", t.secret_sha256}});
 }
 
@@ -85,6 +86,9 @@ core::Result<OperatorToken> decode_token(std::string_view text) {
     t.created_at_s = o.at("created_at").to_number<std::int64_t>();
     t.expires_at_s = o.at("expires_at").to_number<std::int64_t>();
     t.revoked_at_s = o.at("revoked_at").to_number<std::int64_t>();
+    // Not in the records written before tokens kept their last use.
+    if (const json::value* used = o.if_contains("last_used"))
+      t.last_used_s = used->to_number<std::int64_t>();
     t.secret_sha256 = json::value_to<std::string>(o.at("secret_sha256"));
   } catch (const std::exception&) {
     return bad();
@@ -137,13 +141,28 @@ core::Result<std::unique_ptr<OperatorTokenFile>> OperatorTokenFile::open(
   return out;
 }
 
+core::Result<void> OperatorTokenFile::write(const std::map<std::string, OperatorToken>& tokens) {
+  std::string text;
+  for (const auto& [id, t] : tokens) text += encode_token(t) + "\n";
+  return token::write_file_atomically(file_, text, 0600);
+}
+
+core::Result<void> OperatorTokenFile::used(const std::string& id, std::int64_t now_s) {
+  std::lock_guard lock(mu_);
+  auto it = tokens_.find(id);
+  if (it == tokens_.end() || now_s - it->second.last_used_s < kLastUsedStepS) return {};
+  auto tokens = tokens_;
+  tokens[id].last_used_s = now_s;
+  if (auto w = write(tokens); !w) return w;
+  tokens_ = std::move(tokens);
+  return {};
+}
+
 core::Result<void> OperatorTokenFile::put(const OperatorToken& token) {
   std::lock_guard lock(mu_);
   auto tokens = tokens_;
   tokens[token.id] = token;
-  std::string text;
-  for (const auto& [id, t] : tokens) text += encode_token(t) + "\n";
-  if (auto w = token::write_file_atomically(file_, text, 0600); !w) return w;
+  if (auto w = write(tokens); !w) return w;
   tokens_ = std::move(tokens);
   return {};
 }

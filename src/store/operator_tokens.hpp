@@ -37,6 +37,7 @@ struct OperatorToken {
   std::int64_t created_at_s = 0;
   std::int64_t expires_at_s = 0;  // 0: never
   std::int64_t revoked_at_s = 0;  // 0: not revoked
+  std::int64_t last_used_s = 0;   // to within kLastUsedStepS; 0: never
   std::string secret_sha256;      // lowercase hex
 
   bool may_use_room(std::string_view room) const;
@@ -59,9 +60,15 @@ NewTokenSecret new_token_secret();
 std::optional<std::pair<std::string, std::string>> split_token(std::string_view text);
 std::string secret_hash(std::string_view secret);  // lowercase hex SHA-256
 
+// A token's last use is kept to within this: a token used all day costs a write a minute.
+inline constexpr std::int64_t kLastUsedStepS = 60;
+
 class OperatorTokens {
  public:
   virtual ~OperatorTokens() = default;
+  // Notes that the token was used now; kept when it moves its last use by kLastUsedStepS or more.
+  // An error is the store's; the request that used the token goes on regardless.
+  virtual core::Result<void> used(const std::string& id, std::int64_t now_s) = 0;
   // Creates or replaces the token with its id (a revoke writes it again, revoked).
   virtual core::Result<void> put(const OperatorToken& token) = 0;
   virtual core::Result<std::optional<OperatorToken>> find(const std::string& id) = 0;
@@ -74,6 +81,7 @@ class OperatorTokenFile final : public OperatorTokens {
  public:
   static core::Result<std::unique_ptr<OperatorTokenFile>> open(std::filesystem::path file);
 
+  core::Result<void> used(const std::string& id, std::int64_t now_s) override;
   core::Result<void> put(const OperatorToken& token) override;
   core::Result<std::optional<OperatorToken>> find(const std::string& id) override;
   core::Result<std::vector<OperatorToken>> list() override;
@@ -84,6 +92,8 @@ class OperatorTokenFile final : public OperatorTokens {
   const std::filesystem::path file_;
   std::mutex mu_;
   std::map<std::string, OperatorToken> tokens_;
+
+  core::Result<void> write(const std::map<std::string, OperatorToken>& tokens);
 };
 
 }  // namespace waitroom::store

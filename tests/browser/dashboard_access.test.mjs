@@ -148,6 +148,10 @@ test('an admin creates a token, sees its secret once, and revokes it after a con
 
   const row = page.locator('#token-list tr', { has: page.getByRole('rowheader', { name: 'newbie' }) });
   assert.match(await row.textContent(), /operator.*sale.*active/);
+  // Its last use: none yet; olga's token was used by the test before.
+  assert.equal(await row.locator('.token-last-used').textContent(), 'never used');
+  const olga = page.locator('#token-list tr', { has: page.getByRole('rowheader', { name: 'olga' }) });
+  assert.notEqual(await olga.locator('.token-last-used').textContent(), 'never used');
   await page.getByRole('button', { name: 'I have copied it' }).click();
   assert.equal(await secret.isVisible(), false);
   assert.ok(!(await page.content()).includes(value), 'the secret left the page');
@@ -166,6 +170,23 @@ test('an admin creates a token, sees its secret once, and revokes it after a con
 
   await openView(page, 'Rooms', 'Rooms');
   await assertFits400(page, 'the rooms view');
+});
+
+test('the audit view reads the trail a page at a time, newest first', async () => {
+  for (let i = 1; i <= 55; i++)
+    await wr.admin('PUT', '/admin/v1/rooms/sale/message', { text: `Note ${i}` });
+  const page = await signIn(wr.adminKey);
+  await openView(page, 'Audit trail', 'Audit trail');
+  await page.getByText('50 entries shown.').waitFor();
+  const entries = page.locator('#audit-list > li');
+  assert.match(await entries.first().textContent(), /Note 55/);
+  await page.getByRole('button', { name: 'Older entries' }).click();
+  await until(async () => (await entries.count()) > 50, 'the next page');
+  const ids = await entries.evaluateAll((items) => items.map((li) => Number(li.dataset.auditId)));
+  assert.deepEqual(ids, [...ids].sort((a, b) => b - a), 'newest first, no entry twice');
+  assert.equal(new Set(ids).size, ids.length);
+  assert.match(await entries.nth(50).textContent(), /Note 5\b/);
+  await page.close();
 });
 
 test("revoking the operator's token ends its page's session", async () => {

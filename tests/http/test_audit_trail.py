@@ -97,3 +97,32 @@ def test_a_viewer_reads_the_trail_and_a_room_limited_token_only_its_rooms(server
     assert [e["room"] for e in audit(srv, headers=h, room=room)["entries"]] == [room]
     assert_problem(srv.get("/admin/v1/audit", headers=h), 403)
     assert_problem(srv.get("/admin/v1/audit", admin=True, params={"limit": "0"}), 400)
+
+
+def test_the_trail_reads_in_pages_either_way(server_factory):
+    srv = server_factory()
+    room = srv.create_room()
+    for i in range(7):
+        assert srv.put(f"/admin/v1/rooms/{room}/message", admin=True,
+                       json={"text": f"note {i}"}).status_code == 200
+    ids = [e["id"] for e in audit(srv, room=room, limit=1000)["entries"]]
+    assert len(ids) == 8 and ids == sorted(ids)  # the room's creation, then the seven messages
+
+    # Newest first, three at a time, each page going on before the last one's oldest entry.
+    seen, before = [], 0
+    while True:
+        page = audit(srv, room=room, order="newest", limit=3, before=before)
+        seen += [e["id"] for e in page["entries"]]
+        if len(page["entries"]) < 3:
+            break
+        assert page["next_before"] == page["entries"][-1]["id"]
+        before = page["next_before"]
+    assert seen == ids[::-1]
+    # Oldest first the same way, and both bounds at once.
+    page = audit(srv, room=room, limit=3, after=ids[2])
+    assert [e["id"] for e in page["entries"]] == ids[3:6] and page["next_after"] == ids[5]
+    assert [e["id"] for e in audit(srv, room=room, after=ids[1], before=ids[5])["entries"]] == ids[2:5]
+    assert [e["id"] for e in audit(srv, room=room, order="newest", after=ids[1],
+                                   before=ids[5])["entries"]] == ids[4:1:-1]
+    assert_problem(srv.get("/admin/v1/audit", admin=True, params={"order": "sideways"}), 400)
+    assert_problem(srv.get("/admin/v1/audit", admin=True, params={"before": "-1"}), 400)

@@ -39,6 +39,12 @@ def test_admin_commands_drive_the_server(fresh_server):
     assert stats["queue_counter"] == 3 and stats["serving"] == 3
     reset = json.loads(run_cli("admin", "reset", room, "--yes", *url, key=srv.admin_key).stdout)
     assert reset["queue_length"] == 0 and reset["epoch"] == stats["epoch"] + 1
+    told = json.loads(run_cli("admin", "message", room, "Doors open at 10:05, sorry!", *url,
+                              key=srv.admin_key).stdout)
+    assert told["message"]["text"] == "Doors open at 10:05, sorry!"
+    assert srv.admin_room(room)["message"] == told["message"]
+    run_cli("admin", "message", room, "--clear", *url, key=srv.admin_key)
+    assert srv.admin_room(room)["message"] is None
 
 
 def test_admin_command_errors_are_clear(fresh_server):
@@ -50,6 +56,8 @@ def test_admin_command_errors_are_clear(fresh_server):
     assert p.returncode == 1 and "401" in p.stderr
     p = run_cli("admin", "advance", "demo", *url, key=srv.admin_key, check=False)
     assert p.returncode == 2 and "--by or --to" in p.stderr
+    p = run_cli("admin", "message", "demo", *url, key=srv.admin_key, check=False)
+    assert p.returncode == 2 and "the text, or --clear" in p.stderr
     p = run_cli("admin", "stats", "no-such-room", *url, key=srv.admin_key, check=False)
     assert p.returncode == 1 and "404" in p.stderr
     assert srv.stats("demo")["serving"] == 0  # nothing changed

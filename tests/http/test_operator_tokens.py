@@ -147,7 +147,7 @@ def test_tokens_are_shown_once_listed_without_secrets_and_never_logged(srv):
     listed = srv.get("/admin/v1/tokens", admin=True).json()["tokens"]
     mine = [t for t in listed if t["id"] == made["id"]]
     assert mine and set(mine[0]) == {"id", "name", "role", "rooms", "created_at", "expires_at",
-                                      "revoked_at"}
+                                      "revoked_at", "last_used_at"}
     assert mine[0]["rooms"] == ["sale"] and mine[0]["role"] == "viewer"
     as_token(srv, made["token"] + "x", "GET", "/admin/v1/rooms")  # a refused use is logged
     secret = made["token"].split("_", 2)[2]
@@ -176,3 +176,30 @@ def test_tokens_survive_a_restart(server_factory):
     made = create_token(s, name="keeper", role="viewer")
     s.restart()
     assert as_token(s, made["token"], "GET", "/admin/v1/rooms").status_code == 200
+
+
+def test_a_tokens_last_use_is_listed_to_within_a_minute(server_factory):
+    s = server_factory(config_text=TEST_CLOCK_CONFIG)
+    made = create_token(s, name="night-shift", role="viewer")
+
+    def last_used():
+        listed = s.get("/admin/v1/tokens", admin=True).json()["tokens"]
+        return [t for t in listed if t["id"] == made["id"]][0]["last_used_at"]
+
+    def now_s():
+        return s.get("/admin/v1/testing/clock", admin=True).json()["now_ms"] // 1000
+
+    assert last_used() is None
+    assert as_token(s, made["token"], "GET", "/admin/v1/rooms").status_code == 200
+    first = now_s()
+    assert last_used() == first
+    s.advance_clock(30_000)  # within the minute: not written again
+    assert as_token(s, made["token"], "GET", "/admin/v1/rooms").status_code == 200
+    assert last_used() == first
+    s.advance_clock(40_000)
+    as_token(s, made["token"] + "x", "GET", "/admin/v1/rooms")  # refused: not a use
+    assert last_used() == first
+    assert as_token(s, made["token"], "GET", "/admin/v1/rooms").status_code == 200
+    assert last_used() == now_s() == first + 70
+    s.restart()
+    assert last_used() == first + 70

@@ -21,6 +21,8 @@ def test_a_token_is_shared_and_its_revocation_is_seen_at_once(cluster):
         assert_problem(node.get(f"/admin/v1/rooms/{room}", headers=headers), 401)
     listed = cluster[1].get("/admin/v1/tokens", admin=True).json()["tokens"]
     assert [t["name"] for t in listed] == ["night-shift"] and listed[0]["revoked_at"]
+    # Its uses were noted beside it, and the revocation written after them stands.
+    assert listed[0]["last_used_at"] and listed[0]["last_used_at"] <= listed[0]["revoked_at"] + 1
 
 
 def test_the_audit_trail_is_one_for_every_node(cluster):

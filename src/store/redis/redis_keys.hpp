@@ -30,6 +30,7 @@ class RedisKeys {
   std::string rooms() const { return prefix_ + ":rooms"; }
   // Operator tokens (store/operator_tokens.hpp): hash id -> the token's JSON.
   std::string operator_tokens() const { return prefix_ + ":tokens"; }
+  std::string operator_tokens_used() const { return prefix_ + ":tokens:used"; }
   // The audit trail (store/audit_trail.hpp): a list of JSON entries; ":seq" numbers them.
   std::string audit() const { return prefix_ + ":audit"; }
   // A webhook's place in the event feed (hash: room -> last acknowledged seq) and the lease of the

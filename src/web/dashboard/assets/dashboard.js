@@ -1366,11 +1366,10 @@
     return el('div', {}, el('dt', { text: label }), el('dd', {}, ...content));
   }
 
-  // The audit trail, newest first. The API reads it oldest first from `after`, at most 1,000 at a
-  // time: the view reads the matching entries through to the newest, then shows them 50 at a time.
+  // The audit trail, newest first, 50 entries at a time: each "older" reads the next page back
+  // from the last one shown (order=newest, before=), so a long trail is never read whole.
   const auditView = (() => {
-    const SHOWN_PER_PAGE = 50;
-    const READ_PER_CALL = 1000;
+    const PER_PAGE = 50;
     const list = byId('audit-list');
     const msg = byId('audit-msg');
     const older = byId('audit-older');
@@ -1383,20 +1382,10 @@
       roomInput.replaceWith(select);
       roomInput = select;
     }
-    let entries = [];
+    let query = {};
+    let before = 0;  // the oldest entry shown: the next page reads before it
     let shown = 0;
-
-    async function readAll(query) {
-      const all = [];
-      let after = 0;
-      for (;;) {
-        const q = new URLSearchParams({ ...query, after: String(after), limit: String(READ_PER_CALL) });
-        const r = await api('GET', `/admin/v1/audit?${q}`);
-        all.push(...r.entries);
-        if (r.entries.length < READ_PER_CALL) return all;
-        after = r.next_after;
-      }
-    }
+    let loads = 0;   // a new filter while a page is on its way: the late page is dropped
 
     // How a token came in, when the actor's name does not say it ("admin key", "dashboard" and
     // "config" do).
@@ -1433,12 +1422,29 @@
           changes.length ? entryRow(t('audit.changes'), el('ul', {}, ...changes.map((text) => el('li', { text })))) : null));
     }
 
-    function showMore(focusNew) {
-      const items = entries.slice(shown, shown + SHOWN_PER_PAGE).map(entryItem);
+    async function showMore(focusNew) {
+      const load = loads;
+      older.disabled = true;
+      let page;
+      try {
+        // One more than shown: whether there are older ones.
+        const q = new URLSearchParams({ ...query, order: 'newest', limit: String(PER_PAGE + 1) });
+        if (before) q.set('before', String(before));
+        page = await api('GET', `/admin/v1/audit?${q}`);
+      } catch (e) {
+        if (load === loads) say(msg, t('audit.failed', { reason: e.message }), true);
+        return;
+      } finally {
+        older.disabled = false;
+      }
+      if (load !== loads) return;
+      const entries = page.entries.slice(0, PER_PAGE);
+      const items = entries.map(entryItem);
       list.append(...items);
       shown += items.length;
-      older.hidden = shown >= entries.length;
-      say(msg, entries.length ? tp('audit.shown', shown) : t('audit.empty'));
+      if (entries.length) before = entries[entries.length - 1].id;
+      older.hidden = page.entries.length <= PER_PAGE;
+      say(msg, shown ? tp('audit.shown', shown) : t('audit.empty'));
       // The button may have gone: the first entry it brought takes the focus.
       if (focusNew && items.length) {
         items[0].tabIndex = -1;
@@ -1446,22 +1452,17 @@
       }
     }
 
-    async function load() {
-      const query = {};
+    function load() {
+      ++loads;
+      query = {};
       if (roomInput.value.trim()) query.room = roomInput.value.trim();
       if (actorInput.value.trim()) query.actor = actorInput.value.trim();
       list.replaceChildren();
       older.hidden = true;
-      say(msg, t('audit.loading'));
-      try {
-        entries = (await readAll(query)).reverse();
-      } catch (e) {
-        entries = [];
-        say(msg, t('audit.failed', { reason: e.message }), true);
-        return;
-      }
+      before = 0;
       shown = 0;
-      showMore(false);
+      say(msg, t('audit.loading'));
+      return showMore(false);
     }
 
     byId('audit-filter').addEventListener('submit', (ev) => {
@@ -1525,6 +1526,7 @@
           el('td', { text: tk.rooms.length ? tk.rooms.join(t('list_separator')) : t('tokens.all_rooms') }),
           el('td', { text: fmtTime(tk.created_at * 1000) }),
           el('td', { text: tk.expires_at ? fmtTime(tk.expires_at * 1000) : t('tokens.never') }),
+          el('td', { class: 'token-last-used', text: tk.last_used_at ? fmtTime(tk.last_used_at * 1000) : t('tokens.never_used') }),
           el('td', { text: state.text }),
           el('td', {}, revoke)));
       }
