@@ -5,25 +5,20 @@
 #include <map>
 
 #include "core/room.hpp"
+#include "testing/room_steps.hpp"
 
 namespace waitroom::core {
 namespace {
 
-constexpr std::int64_t kStartMs = 1'700'000'000'000;
-constexpr std::int64_t kStepMs = 100;
+using testing::kStartMs;
+using testing::kStepMs;
+using testing::rate;
 
 RoomSettings with_admission(AdmissionPolicy a, Queueing q = Queueing::fifo) {
   RoomSettings s;
   s.admission = a;
   s.queueing = q;
   return s;
-}
-
-AdmissionPolicy rate(std::int64_t per_minute) {
-  AdmissionPolicy a;
-  a.mode = AdmissionMode::rate;
-  a.rate_per_minute = per_minute;
-  return a;
 }
 
 // Runs the driver from `from_ms` for `ms`, in its 100 ms steps; returns the steps.

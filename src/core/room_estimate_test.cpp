@@ -7,19 +7,14 @@
 
 #include "core/draw.hpp"
 #include "core/room.hpp"
+#include "testing/room_steps.hpp"
 
 namespace waitroom::core {
 namespace {
 
-constexpr std::int64_t kStartMs = 1'700'000'000'000;
-constexpr std::int64_t kStepMs = 100;
-
-AdmissionPolicy rate(std::int64_t per_minute) {
-  AdmissionPolicy a;
-  a.mode = AdmissionMode::rate;
-  a.rate_per_minute = per_minute;
-  return a;
-}
+using testing::kStartMs;
+using testing::kStepMs;
+using testing::rate;
 
 // Runs the driver in its 100 ms steps up to `to_ms`; the positions `present` says are there are
 // seen every second (their visitors poll), the others go idle.

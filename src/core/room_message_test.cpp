@@ -33,7 +33,7 @@ TEST(RoomMessage, RefusesEmptyControlsAndBrokenUtf8) {
         std::string_view("\xED\xA0\x80"), std::string_view("\xF4\x90\x80\x80"),
         std::string_view("\x80"), std::string_view("nul\0x", 5)}) {
     auto r = message_text(bad);
-    ASSERT_FALSE(r) << "accepted " << testing::PrintToString(std::string(bad));
+    ASSERT_FALSE(r) << "accepted " << ::testing::PrintToString(std::string(bad));
     EXPECT_EQ(r.error().code, ErrorCode::bad_request);
   }
 }

@@ -3,16 +3,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "testing/files.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace waitroom::token {
 namespace {
 
-mode_t mode_of(const std::filesystem::path& p) {
-  struct stat st {};
-  EXPECT_EQ(::stat(p.c_str(), &st), 0);
-  return st.st_mode & 07777;
-}
+using testing::mode_of;
 
 std::size_t entries_in(const std::filesystem::path& dir) {
   std::size_t n = 0;

@@ -4,12 +4,13 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "testing/fixed_time.hpp"
 #include "token/base64url.hpp"
 
 namespace waitroom::token {
 namespace {
 
-constexpr std::int64_t kNow = 1'700'000'000;
+using testing::kNow;
 
 std::vector<std::string> split(const std::string& jwt) {
   std::vector<std::string> parts;

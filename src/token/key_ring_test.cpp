@@ -6,6 +6,7 @@
 #include <atomic>
 #include <thread>
 
+#include "testing/files.hpp"
 #include "testing/temp_dir.hpp"
 #include "token/atomic_file.hpp"
 #include "token/base64url.hpp"
@@ -15,11 +16,7 @@ namespace {
 
 constexpr std::int64_t kDayS = 24 * 3600;
 
-mode_t mode_of(const std::filesystem::path& p) {
-  struct stat st {};
-  EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
-  return st.st_mode & 07777;
-}
+using testing::mode_of;
 
 std::string kid_of(const std::string& jwt) {
   const auto header = base64url_decode(jwt.substr(0, jwt.find('.'))).value();

@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/fixed_time.hpp"
+
 namespace waitroom::token {
 namespace {
 
-constexpr std::int64_t kNow = 1'700'000'000;
+using testing::kNow;
 const std::string kSecret(32, 's');
 
 std::string solve(const std::string& challenge, unsigned bits) {

@@ -2,12 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/fixed_time.hpp"
 #include "token/base64url.hpp"
 
 namespace waitroom::token {
 namespace {
 
-constexpr std::int64_t kNow = 1'700'000'000;
+using testing::kNow;
 
 TEST(SigningKey, KidShape) {
   EXPECT_TRUE(is_valid_kid("0123456789abcdef0123456789abcdef"));
