@@ -332,8 +332,6 @@ void add_admin_routes(http::Router& router, const AdminDeps& s) {
       [](const http::Request&, const boost::asio::ip::address&) -> std::optional<Response> {
         return std::nullopt;
       });
-  // Every path under /admin/v1 needs the key (or a dashboard session), before routing: unknown
-  // paths and wrong methods answer 401 too, so nothing about the admin API shows without it.
   // Every path under /admin/v1 needs a caller (the key, an operator token or a dashboard
   // session), before routing: unknown paths and wrong methods answer 401 too, so nothing about the
   // admin API shows without one. Each route then checks the caller's role (bind).
