@@ -188,6 +188,25 @@ TEST(RoomAdmission, UnclaimedTicketsExpireAndAreRecycled) {
   EXPECT_EQ(room.serving(), 4u);
 }
 
+// A log written before admissions were logged: a pass record for a ticket the replay has
+// already let in and then counted as unclaimed. It was admitted once, not twice.
+TEST(RoomAdmission, APassForAnUnclaimedTurnCountsItsAdmissionOnce) {
+  RoomSettings s;
+  s.claim_timeout_s = 60;
+  Room room("r", s);
+  const std::int64_t now = kStartMs / 1000;
+  ASSERT_TRUE(room.enqueue(now, 3));
+  ASSERT_TRUE(room.advance_by(1, now));
+  room.tick((now + 61) * 1000);  // 1's claim ran out
+  ASSERT_EQ(room.counters(now + 61).tickets_unclaimed, 1u);
+  room.add_session(1, Session{"p", now + 62, now + 662, TicketStatus::admitted, 0, {}, 0});
+  EXPECT_EQ(room.admission_order(), std::vector<std::uint64_t>{1});
+  const RoomCounters c = room.counters(now + 62);
+  EXPECT_EQ(c.admitted, 1u);
+  EXPECT_EQ(c.waiting, 2u);
+  EXPECT_EQ(c.tickets_unclaimed, 0u);
+}
+
 TEST(RoomAdmission, RandomDrawsOnlyWaitingTickets) {
   Room room("r", with_admission({}, Queueing::random));
   const std::int64_t now = kStartMs / 1000;

@@ -55,14 +55,17 @@ const Session& Room::add_session(std::uint64_t position, Session session) {
       if (slot.phase == TicketPhase::left) --left_count_;
       if (slot.phase == TicketPhase::unclaimed) --unclaimed_expired_;
       if (slot.phase == TicketPhase::waiting) note_stopped_waiting(position);
-      const bool admitted_before = slot.phase == TicketPhase::unclaimed;  // its wait is counted
+      // An unclaimed turn was admitted already: its wait and its place in the admission order
+      // are counted (counting them again made the room one admission more, one waiting less).
+      const bool admitted_before = slot.phase == TicketPhase::unclaimed;
       slot.phase = TicketPhase::admitted;
-      slot.admitted_at_s = to_u32_seconds(it->second.issued_at_s);
-      if (!admitted_before)
+      if (!admitted_before) {
+        slot.admitted_at_s = to_u32_seconds(it->second.issued_at_s);
         waits_.add(slot.admitted_at_s,
                    std::max<std::int64_t>(
                        0, static_cast<std::int64_t>(slot.admitted_at_s) - slot.entry_time_s));
-      admitted_order_.push_back(position);
+        admitted_order_.push_back(position);
+      }
     }
     ++totals_.passes_issued;
     ++totals_.passes_issued_total;
