@@ -220,6 +220,11 @@ Admissions Room::tick(std::int64_t now_ms) {
   return step;
 }
 
+bool Room::quiet_at(std::int64_t now_s) const {
+  return waiting_count() == 0 && (claim_queue_.empty() || settings_.claim_timeout_s <= 0) &&
+         schedule_.due(settings_.events, now_s).empty();
+}
+
 // The policy says how many (owed turns for unclaimed passes included, within its caps); the
 // room's queueing says who.
 void Room::admit_by_policy(std::int64_t now_ms, Admissions& step) {

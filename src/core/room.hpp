@@ -179,6 +179,10 @@ class Room {
   Result<Admissions> advance_to(std::uint64_t serving, std::int64_t now_s);
   // One step of the room's admission policy at `now_ms` (the store's driver calls it often).
   Admissions tick(std::int64_t now_ms);
+  // Whether tick() at `now_s` is sure to change nothing that is logged: nobody waits (nobody to
+  // admit or find gone), no admitted turn can run out unclaimed, no scheduled transition is due.
+  // Most steps of a room between sales are these.
+  bool quiet_at(std::int64_t now_s) const;
   // What a copy of the room that does not drive it does each step (a Redis node that is not the
   // room's driver): sessions run out by time and the line's pace is sampled for estimates, but
   // nothing is admitted or expired; the driver's records bring those.

@@ -207,6 +207,50 @@ TEST(RoomAdmission, APassForAnUnclaimedTurnCountsItsAdmissionOnce) {
   EXPECT_EQ(c.tickets_unclaimed, 0u);
 }
 
+// quiet_at() promises the store that a step writes nothing (a Redis node then steps the room
+// without its write lock): each thing that makes a step write makes it false.
+TEST(RoomAdmission, AStepIsQuietOnlyWhenItCanChangeNothingLogged) {
+  const std::int64_t now = kStartMs / 1000;
+  auto tick_writes = [](Room& room, std::int64_t at_s) {
+    const Admissions step = room.tick(at_s * 1000);
+    return step.changed || !step.transitions.empty();
+  };
+  {  // a rate room nobody waits in; then one visitor, whose turn never runs out
+    RoomSettings s = with_admission(rate(60));
+    s.claim_timeout_s = 0;
+    Room room("r", s);
+    EXPECT_TRUE(room.quiet_at(now));
+    EXPECT_FALSE(tick_writes(room, now));
+    ASSERT_TRUE(room.enqueue(now, 1));
+    EXPECT_FALSE(room.quiet_at(now + 1));
+    EXPECT_TRUE(tick_writes(room, now + 1));  // admitted
+    EXPECT_TRUE(room.quiet_at(now + 2));      // nobody waits; no claim timeout
+  }
+  {  // an admitted turn whose claim can run out
+    RoomSettings s;
+    s.claim_timeout_s = 60;
+    Room room("r", s);
+    ASSERT_TRUE(room.enqueue(now, 1));
+    ASSERT_TRUE(room.advance_by(1, now));
+    EXPECT_FALSE(room.quiet_at(now + 61));
+    EXPECT_TRUE(tick_writes(room, now + 61));  // it ran out unclaimed
+    EXPECT_TRUE(room.quiet_at(now + 62));
+  }
+  {  // a scheduled event: quiet until its pre-queue opens
+    RoomSettings s = with_admission(rate(60));
+    ScheduledEvent e;
+    e.prequeue_start_s = now + 10;
+    e.start_s = now + 100;
+    s.events.push_back(e);
+    Room room("r", s);
+    EXPECT_TRUE(room.quiet_at(now + 9));
+    EXPECT_FALSE(tick_writes(room, now + 9));
+    EXPECT_FALSE(room.quiet_at(now + 10));
+    EXPECT_TRUE(tick_writes(room, now + 10));
+    EXPECT_TRUE(room.quiet_at(now + 11));
+  }
+}
+
 TEST(RoomAdmission, RandomDrawsOnlyWaitingTickets) {
   Room room("r", with_admission({}, Queueing::random));
   const std::int64_t now = kStartMs / 1000;

@@ -329,6 +329,10 @@ void admission_step(core::Room& rm, const OpContext& ctx, std::int64_t now_ms, b
   if (step.changed) fx.record(admit_record(rm.name(), rm.epoch(), step));
 }
 
+bool admission_step_writes_nothing(const core::Room& rm, std::int64_t now_ms, bool minute) {
+  return !minute && rm.quiet_at(now_ms / 1000);
+}
+
 bool observe_step(core::Room& rm, std::int64_t now_ms, std::uint64_t& expired_sessions) {
   rm.observe(now_ms);
   const std::uint64_t expired = rm.counters(now_ms / 1000).expired;

@@ -96,6 +96,8 @@ core::Result<RoomView> reset(core::Room& room, const OpContext& ctx, std::uint32
 // metrics event is due. Sets fx.changed when ticket statuses may show something new.
 void admission_step(core::Room& room, const OpContext& ctx, std::int64_t now_ms, bool minute,
                     std::uint64_t& expired_sessions, Effects& fx);
+// Whether that step is sure to write no record (core::Room::quiet_at, and no minute's event).
+bool admission_step_writes_nothing(const core::Room& room, std::int64_t now_ms, bool minute);
 // What a copy of a room that does not drive it does each step (a Redis node that is not the
 // room's driver): sessions run out and the pace is sampled. True when ticket statuses changed.
 bool observe_step(core::Room& room, std::int64_t now_ms, std::uint64_t& expired_sessions);

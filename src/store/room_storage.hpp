@@ -73,8 +73,11 @@ class RoomStorage {
   virtual Op<void> settle(std::string room, std::uint64_t mark) = 0;
   // Every room's state under its lock, one after another (rooms not served from here left out).
   virtual void for_each_room(Reader read) = 0;
-  // One admission step of every room (the driver runs it every kAdmissionStepMs).
-  virtual void step_rooms(Stepper step) = 0;
+  // One admission step of every room (the driver runs it every kAdmissionStepMs). `quiet` says
+  // whether a room's step is sure to write nothing: a store that locks a room to write in it may
+  // then step it without the lock.
+  using QuietCheck = std::function<bool(const core::Room&)>;
+  virtual void step_rooms(Stepper step, QuietCheck quiet) = 0;
 
   // Writes every room's snapshot and drops the records it replaces (the embedded log's older
   // records, each Redis room log's head); what must stay is in the snapshots.

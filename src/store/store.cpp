@@ -511,13 +511,17 @@ void Store::drive_admissions() {
   std::int64_t last = last_metrics_ms_.load();
   const bool minute = storage_->wants_events() && now_ms - last >= 60'000 &&
                       last_metrics_ms_.compare_exchange_strong(last, now_ms);
-  storage_->step_rooms([now_ms, minute](RoomSlot& s, engine::Effects& fx, bool drives) {
-    if (!s.room) return;
-    if (drives)
-      engine::admission_step(*s.room, s.ctx, now_ms, minute, s.expired_sessions, fx);
-    else if (engine::observe_step(*s.room, now_ms, s.expired_sessions))
-      fx.changed = true;
-  });
+  storage_->step_rooms(
+      [now_ms, minute](RoomSlot& s, engine::Effects& fx, bool drives) {
+        if (!s.room) return;
+        if (drives)
+          engine::admission_step(*s.room, s.ctx, now_ms, minute, s.expired_sessions, fx);
+        else if (engine::observe_step(*s.room, now_ms, s.expired_sessions))
+          fx.changed = true;
+      },
+      [now_ms, minute](const core::Room& room) {
+        return engine::admission_step_writes_nothing(room, now_ms, minute);
+      });
 }
 
 }  // namespace waitroom::store

@@ -46,7 +46,7 @@ class EmbeddedStorage final : public RoomStorage {
   Op<void> change(std::string room, Changer change, bool may_create) override;
   Op<void> settle(std::string room, std::uint64_t mark) override;
   void for_each_room(Reader read) override;
-  void step_rooms(Stepper step) override;
+  void step_rooms(Stepper step, QuietCheck quiet) override;
   Op<CompactionReport> compact() override;
   bool ready() const override { return !log_->failed(); }
   void render_metrics(std::string& out) const override;

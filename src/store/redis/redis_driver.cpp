@@ -18,15 +18,15 @@ using namespace internal;
 
 // ---- the admission driver --------------------------------------------------------------------
 
-void RedisStorage::step_rooms(Stepper step) {
+void RedisStorage::step_rooms(Stepper step, QuietCheck quiet) {
   if (stopping_) return;
-  auto done = asio::co_spawn(ctx_, drive(std::move(step)), asio::use_future);
+  auto done = asio::co_spawn(ctx_, drive(std::move(step), std::move(quiet)), asio::use_future);
   done.wait_for(std::chrono::seconds(10));
 }
 
 // Every room at once: each room's step waits on its own round trips (the lease, the commit), so
 // one step of many rooms takes about as long as one room's, not their sum.
-asio::awaitable<void> RedisStorage::drive(Stepper step) {
+asio::awaitable<void> RedisStorage::drive(Stepper step, QuietCheck quiet) {
   std::vector<std::shared_ptr<Entry>> entries;
   {
     std::shared_lock lock(rooms_mu_);
@@ -35,7 +35,7 @@ asio::awaitable<void> RedisStorage::drive(Stepper step) {
   std::size_t pending = entries.size();
   asio::steady_timer all_stepped(ctx_, asio::steady_timer::time_point::max());
   for (const auto& e : entries)
-    asio::co_spawn(ctx_, drive_room(e, step), [&pending, &all_stepped](std::exception_ptr) {
+    asio::co_spawn(ctx_, drive_room(e, step, quiet), [&pending, &all_stepped](std::exception_ptr) {
       if (--pending == 0) all_stepped.cancel();
     });
   // Every room's coroutine runs on this thread and ends before this frame does.
@@ -45,7 +45,8 @@ asio::awaitable<void> RedisStorage::drive(Stepper step) {
   }
 }
 
-asio::awaitable<void> RedisStorage::drive_room(std::shared_ptr<Entry> e, const Stepper& step) {
+asio::awaitable<void> RedisStorage::drive_room(std::shared_ptr<Entry> e, const Stepper& step,
+                                               const QuietCheck& quiet) {
   {
     std::lock_guard lock(e->mu);
     if (!e->room || e->damage) co_return;  // a stopped room is not driven (nor its lease taken)
@@ -75,12 +76,42 @@ asio::awaitable<void> RedisStorage::drive_room(std::shared_ptr<Entry> e, const S
     if (observed.changed) note_change(*e);
     co_return;
   }
+  if (step_quietly(*e, step, quiet)) co_return;
   auto driver_step = [this, &step](Entry& en, engine::Effects& fx) {
     RoomSlot slot = slot_of(en);
     step(slot, fx, /*drives=*/true);
   };
   auto step_op = run_job(e->name, std::move(driver_step), /*fenced=*/true, /*read_only=*/false);
   co_await std::move(step_op);
+}
+
+// A step sure to write nothing (nobody waits, nothing runs out, nothing scheduled is due) is
+// taken on the copy as it is, without the room's write lock: an idle room costs Redis nothing
+// but its lease. A copy a moment behind (another node's enqueue on its way by pub/sub) only
+// moves the next admission to the next step. False: the step needs the writer.
+bool RedisStorage::step_quietly(Entry& e, const Stepper& step, const QuietCheck& quiet) {
+  engine::Effects fx = effects();
+  {
+    std::lock_guard lock(e.mu);
+    // A copy with changes of its own not yet in Redis, or to be read again, goes by the writer.
+    if (!e.room || e.damage || e.diverged || e.uncommitted || e.in_flight > 0 || !quiet(*e.room))
+      return false;
+    RoomSlot slot = slot_of(e);
+    step(slot, fx, /*drives=*/true);
+    if (!fx.records.empty()) {
+      // QuietCheck was wrong: what the step decided cannot be written now. The copy is read again
+      // from the log, and the next step decides anew.
+      ops::log_error("a quiet admission step wanted to write; reloading the room",
+                     {{"room", e.name}, {"records", std::to_string(fx.records.size())}});
+      e.diverged = true;
+    }
+  }
+  if (e.diverged) {
+    if (auto self = find(e.name)) schedule_sync(self);
+  } else if (fx.changed) {
+    note_change(e);
+  }
+  return true;
 }
 
 }  // namespace waitroom::store::redis

@@ -54,7 +54,7 @@ class RedisStorage final : public RoomStorage {
   // the copy to be read again from the log first.
   Op<void> settle(std::string room, std::uint64_t) override { return sync(std::move(room)); }
   void for_each_room(Reader read) override;
-  void step_rooms(Stepper step) override;
+  void step_rooms(Stepper step, QuietCheck quiet) override;
   Op<CompactionReport> compact() override;
   bool ready() const override;
   void stop() override;
@@ -176,8 +176,10 @@ class RedisStorage final : public RoomStorage {
   bool refuse_while_stopped(Entry& entry, std::vector<Job*>& batch, bool may_recheck);
   std::size_t stopped_rooms() const;
   boost::asio::awaitable<core::Result<void>> load_all();
-  boost::asio::awaitable<void> drive(Stepper step);
-  boost::asio::awaitable<void> drive_room(std::shared_ptr<Entry> e, const Stepper& step);
+  boost::asio::awaitable<void> drive(Stepper step, QuietCheck quiet);
+  boost::asio::awaitable<void> drive_room(std::shared_ptr<Entry> e, const Stepper& step,
+                                          const QuietCheck& quiet);
+  bool step_quietly(Entry& e, const Stepper& step, const QuietCheck& quiet);
   boost::asio::awaitable<void> release_and_close();
   boost::asio::awaitable<void> refresh_loop();
   void on_message(std::string_view channel, std::string_view message);
