@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Redis commands a second that one node sends while it drives idle rooms.
 
-    bench/redis_idle_rooms.py BINARY [ROOMS]
+    bench/redis_idle_rooms.py BINARY [ROOMS] [WAITING]
 
 Starts a redis-server and one `waitroom serve` (store redis) on free loopback ports, creates
-ROOMS rooms (default 50) in manual mode with three tickets each (nothing to admit), waits 3 s,
+ROOMS rooms (default 50) in manual mode with WAITING tickets each (default 3: people wait, but
+nobody is let in; 0: rooms between sales), waits 3 s,
 then counts the calls in Redis's `INFO commandstats` over 10 s (the inner calls of Lua scripts
 included). Everything it starts is stopped, and its temp dir removed, however it ends.
 """
@@ -37,6 +38,7 @@ def redis_calls(port):
 
 def main():
     binary, rooms = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 50
+    waiting = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     tmp = tempfile.mkdtemp(prefix="waitroom-idle-")
     redis_port, port = free_port(), free_port()
     procs = []
@@ -69,13 +71,13 @@ def main():
 
         for i in range(rooms):
             call("PUT", f"/admin/v1/rooms/idle{i}", {"admission": {"mode": "manual"}})
-            for _ in range(3):
+            for _ in range(waiting):
                 call("POST", f"/v1/rooms/idle{i}/tickets", {})
         time.sleep(3)
         before = redis_calls(redis_port)
         time.sleep(10)
         after = redis_calls(redis_port) - 1  # less the first INFO
-        print(f"{rooms} idle rooms: {(after - before) / 10:,.0f} Redis commands/s "
+        print(f"{rooms} idle rooms, {waiting} waiting in each: {(after - before) / 10:,.0f} Redis commands/s "
               f"({(after - before) / 10 / rooms:,.0f} per room)")
     finally:
         for p in reversed(procs):
