@@ -52,7 +52,6 @@ _http = _load_http_conftest()
 _server_survives = _http._server_survives
 pytest_runtest_makereport = _http.pytest_runtest_makereport
 server_factory = _http.server_factory
-_shutdown = _http._shutdown
 _require_binary = _http._require_binary
 
 
@@ -64,7 +63,7 @@ def clock_server():
     _require_binary()
     srv = Server(config_text=TESTING_CONFIG, durability=DURABILITY, name="waitroom-conf").start()
     yield srv
-    _shutdown(srv)
+    srv.shut_down()
 
 
 @pytest.fixture
@@ -74,4 +73,4 @@ def fresh_clock_server():
     srv = Server(config_text=TESTING_CONFIG, durability=DURABILITY,
                  name="waitroom-conf-fresh").start()
     yield srv
-    _shutdown(srv)
+    srv.shut_down()

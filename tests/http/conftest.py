@@ -14,7 +14,6 @@ is safe there when it uses only its own ports (these fixtures, free_port()), its
 own temp dirs, and stops only processes it started: tests/README.md.
 """
 
-import shutil
 
 import pytest
 
@@ -25,15 +24,6 @@ def _require_binary():
     if not binary_path().exists():
         pytest.fail(f"waitroom binary not found at {binary_path()} (build it or set WAITROOM_BIN)",
                     pytrace=False)
-
-
-def _shutdown(srv):
-    srv.stop()
-    reports = srv.sanitizer_reports()
-    if reports:
-        pytest.fail(f"sanitizer report(s) {reports} in the server log:\n{srv.log_tail(200)}",
-                    pytrace=False)
-    shutil.rmtree(srv.tmp, ignore_errors=True)
 
 
 class ServerFactory:
@@ -49,7 +39,7 @@ class ServerFactory:
         errors = []
         for srv in self.servers:
             try:
-                _shutdown(srv)
+                srv.shut_down()
             except BaseException as e:  # pytest.fail raises an OutcomeException
                 errors.append(e)
         if errors:
@@ -61,7 +51,7 @@ def server():
     _require_binary()
     srv = Server(name="waitroom-mod").start()
     yield srv
-    _shutdown(srv)
+    srv.shut_down()
 
 
 @pytest.fixture
@@ -69,7 +59,7 @@ def fresh_server():
     _require_binary()
     srv = Server(name="waitroom-fresh").start()
     yield srv
-    _shutdown(srv)
+    srv.shut_down()
 
 
 @pytest.fixture

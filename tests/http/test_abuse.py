@@ -12,8 +12,6 @@ import hashlib
 import json
 import re
 
-import pytest
-
 from wrlib import TEST_CLOCK_CONFIG, assert_json, assert_problem, describe, raw_http, unique_room
 
 GATE = "/gate/v1/check"

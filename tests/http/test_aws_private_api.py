@@ -16,7 +16,6 @@ and reset_initial_state is synchronous and refuses an unknown event id (AWS: alw
 
 import datetime
 import json
-import shutil
 import time
 from unittest import mock
 from urllib.parse import urlencode
@@ -96,12 +95,7 @@ def _module_server(config, name):
                env={"WAITROOM_AWS_ACCESS_KEY_ID": ENV_ACCESS_KEY,
                     "WAITROOM_AWS_SECRET_ACCESS_KEY": ENV_SECRET_KEY}).start()
     yield s
-    s.stop()
-    reports = s.sanitizer_reports()
-    if reports:
-        pytest.fail(f"sanitizer report(s) {reports} in the server log:\n{s.log_tail(200)}",
-                    pytrace=False)
-    shutil.rmtree(s.tmp, ignore_errors=True)
+    s.shut_down()
 
 
 @pytest.fixture(scope="module")

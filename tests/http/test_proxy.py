@@ -229,11 +229,11 @@ def upstream():
 
 @pytest.fixture(scope="module")
 def proxy(upstream):
-    from conftest import _require_binary, _shutdown
+    from conftest import _require_binary
     _require_binary()
     srv = Server(config_text=proxy_config(upstream.port, free_port()), name="waitroom-proxy").start()
     yield srv
-    _shutdown(srv)
+    srv.shut_down()
 
 
 def admitted_pass(srv, room=ROOM):

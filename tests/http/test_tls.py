@@ -23,7 +23,7 @@ import time
 import pytest
 
 from test_proxy import Upstream
-from wrlib import DEFAULT_CONFIG, Server, assert_json, describe, free_port
+from wrlib import DEFAULT_CONFIG, assert_json, describe, free_port
 
 OPENSSL = shutil.which("openssl")
 pytestmark = pytest.mark.skipif(OPENSSL is None, reason="needs the openssl command (scripts/bootstrap)")

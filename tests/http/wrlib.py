@@ -10,6 +10,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -219,6 +220,17 @@ class Server:
     def sanitizer_reports(self):
         text = self.log_text()
         return [m for m in SANITIZER_MARKERS if m in text]
+
+    def shut_down(self):
+        """The end of a fixture's server: stopped, a sanitizer report in its log fails the test
+        that owned it, and its temp dir is removed."""
+        import pytest  # only fixtures call this; wrlib itself runs without pytest
+        self.stop()
+        reports = self.sanitizer_reports()
+        if reports:
+            pytest.fail(f"sanitizer report(s) {reports} in the server log:\n{self.log_tail(200)}",
+                        pytrace=False)
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
     # ---- HTTP -----------------------------------------------------------------
     def url(self, path):

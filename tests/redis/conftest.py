@@ -62,7 +62,7 @@ class Cluster:
         errors = []
         for n in self.nodes:
             try:
-                _http._shutdown(n)
+                n.shut_down()
             except BaseException as e:
                 errors.append(e)
         if errors:

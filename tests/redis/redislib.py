@@ -4,7 +4,6 @@ write is on disk before Redis answers), killable with SIGKILL and restartable on
 the same port and files. Talks RESP over a socket, so no Redis client library is
 needed."""
 
-import os
 import signal
 import socket
 import subprocess

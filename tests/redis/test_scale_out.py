@@ -5,7 +5,6 @@ them and RESP to Redis, nothing else."""
 
 import http.client
 import json
-import random
 import re
 import threading
 import time
