@@ -184,7 +184,10 @@
   }
 
   function fmtWindow(ms) {
-    const s = Math.round(ms / 1000);
+    // A range's window runs from the page's clock to the server's answer, a request's latency
+    // apart: from two minutes up it is named in whole minutes, so 24 hours stays "24 hours".
+    let s = Math.round(ms / 1000);
+    if (s >= 120) s = Math.round(s / 60) * 60;
     if (s >= 2 * 86400 && s % 86400 === 0) return tp('window_days', s / 86400);
     if (s >= 3600 && s % 3600 === 0) return tp('window_hours', s / 3600);
     if (s >= 120) return t('window_minutes', { n: fmtNumber(Math.round(s / 60)) });
