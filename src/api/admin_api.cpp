@@ -7,6 +7,7 @@
 
 #include "api/admin_access.hpp"
 #include "api/admin_audit.hpp"
+#include "api/admin_codes.hpp"
 #include "api/admin_events.hpp"
 #include "api/admin_history.hpp"
 #include "api/admin_tokens.hpp"
@@ -359,6 +360,9 @@ void add_admin_routes(http::Router& router, const AdminDeps& s) {
   add(Method::post, base + "/{room}/reset", reset, OperatorRole::admin);
   add(Method::put, base + "/{room}/message", put_message, OperatorRole::operator_);
   add(Method::delete_, base + "/{room}/message", delete_message, OperatorRole::operator_);
+  add(Method::get, base + "/{room}/codes", list_codes, OperatorRole::operator_);
+  add(Method::post, base + "/{room}/codes", create_code, OperatorRole::operator_);
+  add(Method::delete_, base + "/{room}/codes/{id}", revoke_code, OperatorRole::operator_);
   add(Method::put, base + "/{room}/sessions/{ticket}", end_session, OperatorRole::operator_);
   add(Method::get, base + "/{room}/stats", stats, OperatorRole::viewer);
   add(Method::get, base + "/{room}/admissions", admissions, OperatorRole::viewer);

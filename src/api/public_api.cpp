@@ -33,7 +33,14 @@ asio::awaitable<Response> create_ticket(const visitor::VisitorDeps& s, RequestCo
   std::optional<std::string> existing;
   if (auto c = http::cookie_value(ctx.request, visitor::ticket_cookie_name(room)); !c.empty())
     existing = std::string(c);
-  auto result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true);
+  std::optional<std::string> code;
+  if (const boost::json::value* c = body->if_contains("code")) {
+    if (!c->is_string())
+      co_return http::problem(ctx.request, Status::bad_request, "code must be a string");
+    code = std::string(c->get_string());
+  }
+  auto result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true,
+                                         std::move(code));
   if (!result) {
     if (result.error().code == core::ErrorCode::full)
       s.abuse.count(room, visitor::Refusal::room_full);

@@ -62,7 +62,45 @@ void add_admin_command(CLI::App& app, AdminCommand& a) {
       "waiting page shows it in a banner at once; setting it again replaces it");
   message->add_option("text", a.text, "plain text, up to 500 characters");
   message->add_flag("--clear", a.clear, "take the message down");
+  CLI::App* codes = action(
+      *a.command, a, "codes",
+      "the room's access codes: `list` them (never their text), `create` one that puts its "
+      "holder in a lane (--lane) or lets them in at once (--admit), or `revoke` one by its id");
+  codes->add_option("action", a.codes_action, "list (default), create or revoke")
+      ->check(CLI::IsMember({"list", "create", "revoke"}));
+  codes->add_option("id", a.code, "revoke: the code's id");
+  codes->add_option("--lane", a.lane, "create: the lane its holder joins");
+  codes->add_flag("--admit", a.admit, "create: its holder is let in at once");
+  codes->add_option("--uses", a.uses, "create: how many joins it is good for (default 1)");
+  codes->add_option("--expires-in", a.expires_in_s, "create: seconds until it expires");
+  codes->add_option("--code", a.code, "create: your own text instead of a generated code");
 }
+
+namespace {
+// `admin codes ACTION`: the call, or exit code 2 for a command line that names no code to revoke.
+int codes_call(const AdminCommand& a, AdminCall& call) {
+  call.path = "/admin/v1/rooms/" + a.room + "/codes";
+  if (a.codes_action == "list") {
+    call.method = "GET";
+  } else if (a.codes_action == "revoke") {
+    if (a.code.empty()) {
+      std::cerr << "waitroom admin codes revoke: give the code's id (from `codes ROOM list`)\n";
+      return 2;
+    }
+    call.method = "DELETE";
+    call.path += "/" + a.code;
+  } else {
+    boost::json::object body{{"uses", a.uses}};
+    if (!a.lane.empty()) body["lane"] = a.lane;
+    if (a.admit) body["admit"] = true;
+    if (a.expires_in_s > 0) body["expires_in_s"] = a.expires_in_s;
+    if (!a.code.empty()) body["code"] = a.code;
+    call.method = "POST";
+    call.body = boost::json::serialize(body);
+  }
+  return admin_call(call);
+}
+}  // namespace
 
 int run_admin_command(const AdminCommand& a, std::istream& in) {
   AdminCall call = a.call;
@@ -72,6 +110,7 @@ int run_admin_command(const AdminCommand& a, std::istream& in) {
     call.path = "/admin/v1/rooms";
     return admin_call(call);
   }
+  if (name == "codes") return codes_call(a, call);
   call.method = name == "stats" ? "GET" : "POST";
   call.path = "/admin/v1/rooms/" + a.room + "/" + name;
   if (name == "message") {

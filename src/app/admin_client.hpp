@@ -27,6 +27,13 @@ struct AdminCommand {
   bool yes = false;    // reset: no question asked
   std::string text;    // message: what the line is told
   bool clear = false;  // message: take it down
+  // codes: the action (list, create, revoke) and a new code's settings, or the code to revoke
+  std::string codes_action = "list";
+  std::string lane;
+  bool admit = false;
+  std::uint64_t uses = 1;
+  std::int64_t expires_in_s = 0;
+  std::string code;  // create: the operator's own text; revoke: the code's id
 };
 
 // Adds `admin` and its actions to `app`.

@@ -303,6 +303,44 @@ json::object oidc_to_json(const core::OidcSettings& oidc, Secrets secrets) {
   return json::object{{"clients", std::move(clients)}};
 }
 
+// "lanes" replaces the room's lanes as a whole: [{"name": "vip", "share": 0.3}, ...].
+core::Result<core::Lanes> read_lanes(const json::value& v) {
+  if (!v.is_array()) return fail(ErrorCode::bad_request, "lanes must be an array");
+  core::Lanes lanes;
+  for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+    const std::string field = "lanes[" + std::to_string(i) + "]";
+    const json::value& item = v.get_array()[i];
+    if (!item.is_object()) return fail(ErrorCode::bad_request, field + " must be an object");
+    core::Lane lane;
+    bool has_share = false;
+    for (const auto& [key, value] : item.get_object()) {
+      if (key == "name") {
+        auto name = read_string(value, field + ".name");
+        if (!name) return std::unexpected(name.error());
+        lane.name = std::move(*name);
+      } else if (key == "share") {
+        if (!value.is_number())
+          return fail(ErrorCode::bad_request, field + ".share must be a number");
+        lane.share = value.to_number<double>();
+        has_share = true;
+      } else {
+        return fail(ErrorCode::bad_request,
+                    "unknown room setting \"" + field + "." + std::string(key) + "\"");
+      }
+    }
+    if (!has_share) return fail(ErrorCode::bad_request, field + ".share is required");
+    lanes.push_back(std::move(lane));
+  }
+  return lanes;
+}
+
+json::array lanes_to_json(const core::Lanes& lanes) {
+  json::array out;
+  for (const core::Lane& lane : lanes)
+    out.push_back(json::object{{"name", lane.name}, {"share", lane.share}});
+  return out;
+}
+
 json::value optional_json(const std::optional<std::int64_t>& v) {
   return v ? json::value(*v) : json::value(nullptr);
 }
@@ -337,6 +375,10 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       auto oidc = read_oidc(value, s.oidc);
       if (!oidc) return std::unexpected(oidc.error());
       s.oidc = std::move(*oidc);
+    } else if (key == "lanes") {
+      auto lanes = read_lanes(value);
+      if (!lanes) return std::unexpected(lanes.error());
+      s.lanes = std::move(*lanes);
     } else if (key == "admission") {
       if (auto ok = apply_admission(value, s.admission); !ok) return std::unexpected(ok.error());
     } else if (key == "pass_cookie") {
@@ -412,6 +454,7 @@ json::object room_settings_to_json(const core::RoomSettings& s, Secrets secrets)
       {"aws_serving_counter_as_string", s.aws_serving_counter_as_string},
       {"admission", admission_to_json(s.admission)},
       {"queueing", core::to_string(s.queueing)},
+      {"lanes", lanes_to_json(s.lanes)},
       {"state", core::to_string(s.state)},
       {"ticket_idle_timeout_s", s.ticket_idle_timeout_s},
       {"claim_timeout_s", s.claim_timeout_s},

@@ -84,20 +84,35 @@ Result<bool> Room::admits_on_arrival(std::int64_t now_s) {
   return admits;
 }
 
-Result<std::uint64_t> Room::enqueue(std::int64_t now_s, std::uint64_t count, std::uint8_t flags) {
+Result<std::uint64_t> Room::enqueue(std::int64_t now_s, std::uint64_t count, std::uint8_t flags,
+                                    std::uint8_t lane) {
   if (count == 0 || tickets_.size() + count > kMaxPosition)
     return fail(ErrorCode::conflict, "this room has handed out every position it can; reset it");
+  if (lane > kMaxLanes) return fail(ErrorCode::bad_request, "no such lane");
   const std::uint64_t first = tickets_.size() + 1;
   const bool nobody_waiting = waiting_count() == 0;
-  TicketSlot slot{to_u32_seconds(now_s), to_u32_seconds(now_s), 0, TicketPhase::waiting, flags};
+  TicketSlot slot{
+      to_u32_seconds(now_s), to_u32_seconds(now_s), 0, TicketPhase::waiting, flags, lane};
   tickets_.resize(tickets_.size() + count, slot);
   totals_.tickets_issued_total += count;
+  if (lane != kDefaultLane) {
+    lane_waiting_[lane] += count;
+    lane_tickets_ += count;
+    for (std::uint64_t p = first; p < first + count; ++p) {
+      // The tail's ranks are after every other: the lane's line and the tallies stay in order.
+      if (lane_lines_built_) lane_lines_[lane - 1].positions.push_back(p);
+      if (tally_built_) {
+        tally_.add(schedule_.rank_of(p));
+        lane_tally_.add(schedule_.rank_of(p));
+      }
+    }
+  }
   for (std::uint64_t p = first; p < first + count; ++p) {
     if (flags & kAdmittedOnArrival) {
       // With nobody waiting every earlier position is passed, so the line's counter follows.
       if (nobody_waiting) serving_ = std::max(serving_, p);
       admit_position(p, now_s);
-    } else if (p <= serving_ && !schedule_.prequeue_open()) {
+    } else if (p <= serving_ && lane == kDefaultLane && !schedule_.prequeue_open()) {
       admit_position(p, now_s);  // the serving counter was already past the tail (AWS allows it)
     } else if (pool_built_ && !schedule_.prequeue_open()) {
       pool_.push_back(p);
@@ -140,6 +155,8 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
   state.queue_length = tickets_.size();
   state.entry_time_s = slot.entry_time_s;
   state.last_seen_s = slot.last_seen_s;
+  state.lane = slot.lane;
+  if (slot.lane != kDefaultLane) state.lane_name = lane_name(settings_.lanes, slot.lane);
   if (slot.phase == TicketPhase::admitted || slot.phase == TicketPhase::unclaimed)
     state.admitted_at_s = slot.admitted_at_s;
   if (const Session* s = session(position, now_s)) {
@@ -155,21 +172,63 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
       // Nobody's place is known until the pre-queue is shuffled at the start.
     } else if (queueing_ == Queueing::random) {
       state.eta = eta(waiting_count() > 0 ? waiting_count() - 1 : 0, now_s * 1000);
+    } else if (slot.lane != kDefaultLane) {
+      // Its lane's line: those before it that are not known to be admitted or gone. (Gone ones
+      // are passed at no cost, so the estimate may run a little long while visitors leave.)
+      const std::uint8_t lane = slot.lane;
+      skip_stopped_in_lane(lane);
+      const std::size_t at = lane_index_of(position);
+      const std::size_t next = lane_lines_[lane - 1].next;
+      state.ahead = at > next ? at - next : 0;
+      if (pace_hint(now_s * 1000))
+        state.eta = eta(in_whole_line(*state.ahead, share_of(lane)), now_s * 1000);
     } else {
       const std::uint64_t rank = schedule_.rank_of(position);
       state.ahead = rank > serving_ ? rank - serving_ - 1 : 0;
+      // Other lanes' tickets are not ahead in this line, whatever their rank.
+      if (lane_tickets_ > 0) *state.ahead -= lane_tickets_between(serving_ + 1, rank - 1);
       // The places of visitors who left are passed at no cost: only the waiting ones count.
       if (pace_hint(now_s * 1000))
-        state.eta = eta(waiting_between(serving_ + 1, rank - 1), now_s * 1000);
+        state.eta =
+            eta(in_whole_line(waiting_between(serving_ + 1, rank - 1), share_of(kDefaultLane)),
+                now_s * 1000);
     }
   }
   return state;
 }
 
-std::optional<Eta> Room::eta_for_newcomer(std::int64_t now_ms) const {
+std::optional<Eta> Room::eta_for_newcomer(std::int64_t now_ms, std::uint8_t lane) const {
   if (schedule_.prequeue_open()) return std::nullopt;
-  // Everyone waiting is ahead of a newcomer, in either order.
-  return eta(waiting_count(), now_ms);
+  // Everyone waiting is ahead of a newcomer, in either order; with lanes, everyone in the lane.
+  if (lane_tickets_ == 0 && lane == kDefaultLane) return eta(waiting_count(), now_ms);
+  return eta(in_whole_line(waiting_in_lane(lane), share_of(lane)), now_ms);
+}
+
+std::uint64_t Room::waiting_in_lane(std::uint8_t lane) const {
+  if (lane != kDefaultLane) return lane <= kMaxLanes ? lane_waiting_[lane] : 0;
+  std::uint64_t others = 0;
+  for (std::size_t i = 1; i <= kMaxLanes; ++i) others += lane_waiting_[i];
+  return waiting_count() - others;
+}
+
+LaneFlags Room::lanes_busy() const {
+  LaneFlags busy{};
+  for (std::uint8_t i = 0; i <= kMaxLanes; ++i) busy[i] = waiting_in_lane(i) > 0;
+  return busy;
+}
+
+bool Room::has_lane_waiting() const {
+  for (std::size_t i = 1; i <= kMaxLanes; ++i)
+    if (lane_waiting_[i] > 0) return true;
+  return false;
+}
+
+double Room::share_of(std::uint8_t lane) const {
+  if (settings_.lanes.empty()) return 1;
+  LaneFlags busy = lanes_busy();
+  busy[lane] = true;  // the visitor asking waits there
+  const double share = effective_shares(settings_.lanes, busy)[lane];
+  return share > 0 ? share : 1;  // a lane that lost its setting is served first
 }
 
 std::optional<PaceHint> Room::pace_hint(std::int64_t now_ms) const {
@@ -285,11 +344,34 @@ void Room::admit_next(std::uint64_t n, std::int64_t now_s, Admissions& step) {
     }
     return;
   }
-  while (done < n && serving_ < tickets_.size()) {
+  if (!has_lane_waiting()) {
+    while (done < n && admit_next_in_line(now_s, step)) ++done;
+    return;
+  }
+  // Each admission goes to a lane by the shares; a lane found empty sits out the rest.
+  LaneFlags busy = lanes_busy();
+  while (done < n) {
+    std::optional<std::uint8_t> lane;
+    for (std::uint8_t i = static_cast<std::uint8_t>(settings_.lanes.size() + 1); i <= kMaxLanes;
+         ++i)
+      if (busy[i]) lane = i;  // a lane that lost its setting drains first
+    bool any = false;
+    for (bool b : busy) any = any || b;
+    if (!any) return;
+    if (!lane) lane = lane_picker_.pick(settings_.lanes, busy);
+    const bool admitted = *lane == kDefaultLane ? admit_next_in_line(now_s, step)
+                                                : admit_next_in_lane(*lane, now_s, step);
+    if (admitted) ++done;
+    busy[*lane] = admitted && waiting_in_lane(*lane) > 0;
+  }
+}
+
+bool Room::admit_next_in_line(std::int64_t now_s, Admissions& step) {
+  while (serving_ < tickets_.size()) {
     const std::uint64_t p = schedule_.position_at(++serving_);
     step.changed = true;
     TicketSlot& slot = tickets_[p - 1];
-    if (slot.phase != TicketPhase::waiting) continue;
+    if (slot.phase != TicketPhase::waiting || slot.lane != kDefaultLane) continue;
     if (idle(slot, now_s)) {
       mark_left(p);
       step.left.push_back(p);
@@ -297,12 +379,95 @@ void Room::admit_next(std::uint64_t n, std::int64_t now_s, Admissions& step) {
     }
     admit_position(p, now_s);
     step.admitted.push_back(p);
-    ++done;
+    return true;
   }
+  return false;
+}
+
+// Logged as a draw (admitted out of line order): replay admits the same tickets.
+bool Room::admit_next_in_lane(std::uint8_t lane, std::int64_t now_s, Admissions& step) {
+  if (!lane_lines_built_) build_lane_lines();
+  LaneLine& line = lane_lines_[lane - 1];
+  for (; line.next < line.positions.size(); ++line.next) {
+    const std::uint64_t p = line.positions[line.next];
+    TicketSlot& slot = tickets_[p - 1];
+    if (slot.phase != TicketPhase::waiting) continue;
+    step.changed = true;
+    if (idle(slot, now_s)) {
+      mark_left(p);
+      step.left.push_back(p);
+      continue;
+    }
+    admit_position(p, now_s);
+    step.drawn.push_back(p);
+    step.admitted.push_back(p);
+    ++line.next;
+    return true;
+  }
+  return false;
+}
+
+void Room::build_lane_lines() {
+  lane_lines_ = {};
+  if (lane_tickets_ > 0)
+    for (std::uint64_t r = 1; r <= tickets_.size(); ++r) {
+      const std::uint64_t p = schedule_.position_at(r);
+      if (const std::uint8_t lane = tickets_[p - 1].lane; lane != kDefaultLane)
+        lane_lines_[lane - 1].positions.push_back(p);
+    }
+  lane_lines_built_ = true;
+}
+
+std::size_t Room::lane_index_of(std::uint64_t position) {
+  if (!lane_lines_built_) build_lane_lines();
+  const std::vector<std::uint64_t>& line = lane_lines_[tickets_[position - 1].lane - 1].positions;
+  const std::uint64_t rank = schedule_.rank_of(position);
+  auto it = std::partition_point(line.begin(), line.end(),
+                                 [&](std::uint64_t p) { return schedule_.rank_of(p) < rank; });
+  return static_cast<std::size_t>(it - line.begin());
+}
+
+void Room::skip_stopped_in_lane(std::uint8_t lane) {
+  if (!lane_lines_built_) build_lane_lines();
+  LaneLine& line = lane_lines_[lane - 1];
+  while (line.next < line.positions.size() &&
+         tickets_[line.positions[line.next] - 1].phase != TicketPhase::waiting)
+    ++line.next;
+}
+
+void Room::sweep_idle_lanes(std::int64_t now_s, std::uint64_t budget, Admissions& step) {
+  if (!lane_lines_built_) build_lane_lines();
+  for (std::uint8_t lane = 1; lane <= kMaxLanes; ++lane) {
+    if (lane_waiting_[lane] == 0) continue;
+    LaneLine& line = lane_lines_[lane - 1];
+    if (line.swept < line.next || line.swept >= line.positions.size()) line.swept = line.next;
+    for (; budget > 0 && line.swept < line.positions.size(); --budget, ++line.swept) {
+      const std::uint64_t p = line.positions[line.swept];
+      if (idle(tickets_[p - 1], now_s)) {
+        mark_left(p);
+        step.left.push_back(p);
+        step.changed = true;
+      }
+    }
+  }
+}
+
+void Room::recount_lanes() {
+  lane_waiting_ = {};
+  lane_tickets_ = 0;
+  for (const TicketSlot& slot : tickets_) {
+    if (slot.lane == kDefaultLane || slot.lane > kMaxLanes) continue;
+    ++lane_tickets_;
+    if (slot.phase == TicketPhase::waiting) ++lane_waiting_[slot.lane];
+  }
+  lane_lines_built_ = false;
+  tally_built_ = false;
 }
 
 void Room::sweep_idle(std::int64_t now_s, Admissions& step) {
   if (settings_.ticket_idle_timeout_s <= 0 || waiting_count() == 0) return;
+  // Lane tickets the serving counter passed are not behind it: their lanes are swept apart.
+  if (has_lane_waiting()) sweep_idle_lanes(now_s, kSweepPerStep / 4, step);
   if (sweep_next_ <= serving_ || sweep_next_ > tickets_.size()) sweep_next_ = serving_ + 1;
   for (std::uint64_t n = 0; n < kSweepPerStep && sweep_next_ <= tickets_.size();
        ++n, ++sweep_next_) {
@@ -342,7 +507,8 @@ void Room::move_serving(std::uint64_t to, std::int64_t at_s) {
   const std::uint64_t end = std::min<std::uint64_t>(to, tickets_.size());
   for (std::uint64_t r = serving_ + 1; r <= end; ++r) {
     const std::uint64_t p = schedule_.position_at(r);
-    if (tickets_[p - 1].phase == TicketPhase::waiting) admit_position(p, at_s);
+    const TicketSlot& slot = tickets_[p - 1];
+    if (slot.phase == TicketPhase::waiting && slot.lane == kDefaultLane) admit_position(p, at_s);
   }
   serving_ = std::max(serving_, to);
 }
@@ -393,7 +559,7 @@ Result<Admissions> Room::advance_to(std::uint64_t serving, std::int64_t now_s) {
   const std::uint64_t end = std::min<std::uint64_t>(serving, tickets_.size());
   for (std::uint64_t r = serving_ + 1; r <= end; ++r) {
     const std::uint64_t p = schedule_.position_at(r);
-    if (idle(tickets_[p - 1], now_s)) {
+    if (tickets_[p - 1].lane == kDefaultLane && idle(tickets_[p - 1], now_s)) {
       mark_left(p);
       step.left.push_back(p);
     }
@@ -407,7 +573,7 @@ Result<Admissions> Room::advance_to(std::uint64_t serving, std::int64_t now_s) {
 }
 
 Result<Admissions> Room::advance_by(std::uint64_t by, std::int64_t now_s) {
-  if (queueing_ == Queueing::random) {
+  if (queueing_ == Queueing::random || !settings_.lanes.empty() || has_lane_waiting()) {
     Admissions step;
     step.at_s = now_s;
     step.serving_from = serving_;
@@ -450,15 +616,14 @@ void Room::record_pace(std::int64_t now_ms) {
   pace_.record(now_ms, {admitted_order_.size(), left_count_, waiting_count()}, telling);
 }
 
-std::uint64_t Room::waiting_between(std::uint64_t first, std::uint64_t last) {
-  last = std::min<std::uint64_t>(last, tickets_.size());
-  if (first == 0 || first > last) return 0;
-  if (!tally_built_) build_tally();
+template <typename Counted>
+std::uint64_t Room::tallied_between(std::uint64_t first, std::uint64_t last, const LineTally& tally,
+                                    Counted counted) const {
   constexpr std::uint64_t kBlock = LineTally::kBlock;
-  std::uint64_t stopped = 0;
+  std::uint64_t n = 0;
   auto scan = [&](std::uint64_t from, std::uint64_t to) {  // ranks from..to
     for (std::uint64_t r = from; r <= to; ++r)
-      stopped += tickets_[schedule_.position_at(r) - 1].phase != TicketPhase::waiting ? 1 : 0;
+      n += counted(tickets_[schedule_.position_at(r) - 1]) ? 1 : 0;
   };
   // Whole blocks from the tally, the ranks at either end from the slots.
   const std::uint64_t first_block = (first - 1 + kBlock - 1) / kBlock;
@@ -467,16 +632,39 @@ std::uint64_t Room::waiting_between(std::uint64_t first, std::uint64_t last) {
     scan(first, last);
   } else {
     scan(first, first_block * kBlock);
-    stopped += tally_.in_blocks(first_block, end_block);
+    n += tally.in_blocks(first_block, end_block);
     scan(end_block * kBlock + 1, last);
   }
+  return n;
+}
+
+std::uint64_t Room::waiting_between(std::uint64_t first, std::uint64_t last) {
+  last = std::min<std::uint64_t>(last, tickets_.size());
+  if (first == 0 || first > last) return 0;
+  if (!tally_built_) build_tally();
+  const std::uint64_t stopped = tallied_between(first, last, tally_, [](const TicketSlot& slot) {
+    return slot.phase != TicketPhase::waiting || slot.lane != kDefaultLane;
+  });
   return last - first + 1 - stopped;
+}
+
+std::uint64_t Room::lane_tickets_between(std::uint64_t first, std::uint64_t last) {
+  last = std::min<std::uint64_t>(last, tickets_.size());
+  if (first == 0 || first > last) return 0;
+  if (!tally_built_) build_tally();
+  return tallied_between(first, last, lane_tally_,
+                         [](const TicketSlot& slot) { return slot.lane != kDefaultLane; });
 }
 
 void Room::build_tally() {
   tally_.clear();
-  for (std::uint64_t p = 1; p <= tickets_.size(); ++p)
-    if (tickets_[p - 1].phase != TicketPhase::waiting) tally_.add(schedule_.rank_of(p));
+  lane_tally_.clear();
+  for (std::uint64_t p = 1; p <= tickets_.size(); ++p) {
+    const TicketSlot& slot = tickets_[p - 1];
+    if (slot.lane != kDefaultLane) lane_tally_.add(schedule_.rank_of(p));
+    if (slot.phase != TicketPhase::waiting || slot.lane != kDefaultLane)
+      tally_.add(schedule_.rank_of(p));
+  }
   tally_built_ = true;
 }
 
@@ -496,7 +684,13 @@ void Room::reset(std::uint32_t new_epoch) {
   bucket_.units = 0;
   pace_.clear();
   tally_.clear();
+  lane_tally_.clear();
   tally_built_ = false;
+  lane_waiting_ = {};
+  lane_tickets_ = 0;
+  lane_lines_ = {};
+  lane_lines_built_ = false;
+  lane_picker_.clear();
   schedule_ = EventSchedule{};
   refresh_effective();
   sessions_ = {};
@@ -530,7 +724,8 @@ void Room::step_events(std::int64_t now_s, Admissions& step) {
 void Room::apply(const EventTransition& t) {
   pool_ = {};  // the random pool leaves the pre-queue out; rebuild it with the new phase
   pool_built_ = false;
-  tally_built_ = false;  // a draw gives the pre-queue its ranks
+  tally_built_ = false;  // a draw gives the pre-queue its ranks, and the lanes their order
+  lane_lines_built_ = false;
   schedule_.apply(t, serving_);
   refresh_effective();
 }

@@ -5,6 +5,7 @@
 // Pure and single-threaded: the store guards each Room with its own lock and makes it durable.
 // Every change that depends on something the log cannot replay (time, presence, chance) comes out
 // as an `Admissions` value that the store logs and replay applies again with apply().
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -18,8 +19,10 @@
 #include "core/error.hpp"
 #include "core/estimate.hpp"
 #include "core/event_schedule.hpp"
+#include "core/lanes.hpp"
 #include "core/line_status.hpp"
 #include "core/line_tally.hpp"
+#include "core/room_codes.hpp"
 #include "core/room_message.hpp"
 #include "core/room_settings.hpp"
 #include "core/ticket_status.hpp"
@@ -54,6 +57,7 @@ struct TicketSlot {
   std::uint32_t admitted_at_s = 0;
   TicketPhase phase = TicketPhase::waiting;
   std::uint8_t flags = 0;
+  std::uint8_t lane = kDefaultLane;  // its number in core/lanes.hpp
 };
 // The visitor's client reports presence (polls, page, SSE), so idleness means they left. Tickets
 // from AWS's API have no such signal (its clients poll the room, not the ticket).
@@ -76,7 +80,11 @@ struct Session {
 struct TicketState {
   std::uint64_t position = 0;
   TicketStatus status = TicketStatus::waiting;
-  std::optional<std::uint64_t> ahead;  // none in random queueing: nobody is ahead in a lottery
+  // In the ticket's own lane: visitors in other lanes are never ahead of it. None in random
+  // queueing: nobody is ahead in a lottery.
+  std::optional<std::uint64_t> ahead;
+  std::uint8_t lane = kDefaultLane;
+  std::string lane_name;  // empty for the default lane
   std::uint64_t serving = 0;
   std::uint64_t queue_length = 0;
   std::int64_t entry_time_s = 0;
@@ -145,6 +153,9 @@ class Room {
   // The operators' message to the line (core/room_message.hpp); null: none. A reset keeps it.
   const RoomMessagePtr& message() const { return message_; }
   void set_message(RoomMessagePtr message) { message_ = std::move(message); }
+  // The operators' access codes (core/room_codes.hpp). A reset keeps them.
+  const RoomCodes& codes() const { return codes_; }
+  RoomCodes& codes() { return codes_; }
   // The policy and queueing in force now: the room's, or the running event's overrides.
   const AdmissionPolicy& admission() const { return admission_; }
   Queueing queueing() const { return queueing_; }
@@ -154,14 +165,17 @@ class Room {
   std::uint64_t waiting_count() const {
     return tickets_.size() - admitted_order_.size() - left_count_;
   }
+  // Waiting in one lane (kDefaultLane: the default one).
+  std::uint64_t waiting_in_lane(std::uint8_t lane) const;
 
   // Whether a visitor arriving now is let in at once (passthrough, or capacity below both
   // thresholds with nobody waiting), or is refused a place (reject: an error).
   Result<bool> admits_on_arrival(std::int64_t now_s);
   // Appends `count` tickets at the tail and returns the first new position, or an error when
   // the room's position space is exhausted. `flags`: kTracksPresence, kAdmittedOnArrival.
-  Result<std::uint64_t> enqueue(std::int64_t now_s, std::uint64_t count = 1,
-                                std::uint8_t flags = 0);
+  // `lane`: the lane they wait in (a number from lane_number()).
+  Result<std::uint64_t> enqueue(std::int64_t now_s, std::uint64_t count = 1, std::uint8_t flags = 0,
+                                std::uint8_t lane = kDefaultLane);
   bool has_ticket(std::uint64_t position) const {
     return position >= 1 && position <= tickets_.size();
   }
@@ -169,12 +183,13 @@ class Room {
   void mark_seen(std::uint64_t position, std::int64_t now_s);
   // Requires has_ticket(position).
   TicketState ticket(std::uint64_t position, std::int64_t now_s);
-  // The estimate for someone joining the line now.
-  std::optional<Eta> eta_for_newcomer(std::int64_t now_ms) const;
+  // The estimate for someone joining the line (or `lane`) now.
+  std::optional<Eta> eta_for_newcomer(std::int64_t now_ms, std::uint8_t lane = kDefaultLane) const;
 
   // Operator moves (admin advance, AWS increment_serving_counter). In fifo the serving counter
   // moves exactly that many positions (gone visitors included, as AWS did); in random `by` draws
-  // that many waiting tickets and `to` is refused.
+  // that many waiting tickets and `to` is refused. With lanes, `by` admits that many visitors
+  // shared by the lanes as a policy step is, and `to` moves the default lane's counter only.
   Result<Admissions> advance_by(std::uint64_t by, std::int64_t now_s);
   Result<Admissions> advance_to(std::uint64_t serving, std::int64_t now_s);
   // One step of the room's admission policy at `now_ms` (the store's driver calls it often).
@@ -247,6 +262,25 @@ class Room {
   void admit_by_policy(std::int64_t now_ms, Admissions& step);
   // Admits up to `n` waiting tickets in the room's queueing order, skipping gone ones.
   void admit_next(std::uint64_t n, std::int64_t now_s, Admissions& step);
+  // Fifo: admits the next waiting ticket of the default lane (moving the serving counter past
+  // the gone ones and other lanes' tickets), or of `lane`. False when there is none.
+  bool admit_next_in_line(std::int64_t now_s, Admissions& step);
+  bool admit_next_in_lane(std::uint8_t lane, std::int64_t now_s, Admissions& step);
+  // Lanes (core/lanes.hpp). Who waits in which lane, and the lane lines built on demand.
+  LaneFlags lanes_busy() const;
+  bool has_lane_waiting() const;
+  void build_lane_lines();
+  // Where `position` is in its lane's line: the index into its positions.
+  std::size_t lane_index_of(std::uint64_t position);
+  // Moves the lane's `next` past tickets that stopped waiting.
+  void skip_stopped_in_lane(std::uint8_t lane);
+  void sweep_idle_lanes(std::int64_t now_s, std::uint64_t budget, Admissions& step);
+  // Recounts lane_waiting_ and lane_tickets_ from the slots (after a restore).
+  void recount_lanes();
+  // The share of admissions `lane` gets while its visitor waits there, for estimates.
+  double share_of(std::uint8_t lane) const;
+  // Tickets of other lanes than the default among the ranks first..last.
+  std::uint64_t lane_tickets_between(std::uint64_t first, std::uint64_t last);
   void admit_position(std::uint64_t position, std::int64_t at_s);
   void move_serving(std::uint64_t to, std::int64_t at_s);
   void mark_left(std::uint64_t position);
@@ -256,11 +290,18 @@ class Room {
   void sweep_idle(std::int64_t now_s, Admissions& step);
   void build_pool();
   void record_pace(std::int64_t now_ms);
-  // Waiting tickets among the ranks first..last (line order), for estimates.
+  // Waiting tickets of the default lane among the ranks first..last (line order), for estimates.
   std::uint64_t waiting_between(std::uint64_t first, std::uint64_t last);
+  // How many ranks in first..last `tally` counts, blocks from it and the ends from `counted`.
+  template <typename Counted>
+  std::uint64_t tallied_between(std::uint64_t first, std::uint64_t last, const LineTally& tally,
+                                Counted counted) const;
   void build_tally();
+  // A ticket of another lane is in the tally from the start: it never waits in the default line.
   void note_stopped_waiting(std::uint64_t position) {
-    if (tally_built_) tally_.add(schedule_.rank_of(position));
+    const std::uint8_t lane = tickets_[position - 1].lane;
+    if (lane != kDefaultLane) --lane_waiting_[lane];
+    if (tally_built_ && lane == kDefaultLane) tally_.add(schedule_.rank_of(position));
   }
   // What the policy tells estimates now; nullopt when there is to be none (not open, a
   // pre-queue, outside the policy's window).
@@ -298,10 +339,27 @@ class Room {
   std::mt19937_64 rng_{std::random_device{}()};
   RateBucket bucket_;  // a paced policy's admissions available now (emptied on a policy change)
   LinePace pace_;      // the observed pace, for estimates
-  // Fifo: the places given up (admitted, left) by rank, for estimates. Built on demand and
-  // dropped when ranks change (a draw) or slots change behind its back; a cache, not state.
+  // Fifo: the places given up (admitted, left) by rank, for estimates, and the places of other
+  // lanes' tickets (lane_tally_ alone, and in tally_ too: they are never waiting in the default
+  // line). Built on demand and dropped when ranks change (a draw) or slots change behind its
+  // back; a cache, not state.
   LineTally tally_;
+  LineTally lane_tally_;
   bool tally_built_ = false;
+  // Lanes: waiting per lane number (the default lane's is waiting_count() less the others), and
+  // the tickets ever put in a lane this epoch (none: the room runs as if it had no lanes).
+  std::array<std::uint64_t, kMaxLanes + 1> lane_waiting_{};
+  std::uint64_t lane_tickets_ = 0;
+  // Each lane's positions in line order, and the first that may still wait (earlier ones have all
+  // been admitted or left); `swept`: where sweeping for idle visitors goes on. A cache.
+  struct LaneLine {
+    std::vector<std::uint64_t> positions;
+    std::size_t next = 0;
+    std::size_t swept = 0;
+  };
+  std::array<LaneLine, kMaxLanes> lane_lines_;
+  bool lane_lines_built_ = false;
+  LanePicker lane_picker_;
   std::unordered_map<std::uint64_t, Session> sessions_;
   std::multimap<std::int64_t, std::uint64_t> active_by_expiry_;  // expires_at_s -> position
   AdmissionPolicy admission_;                                    // in force now (see admission())
@@ -312,6 +370,7 @@ class Room {
   RoomCounters totals_;
   WaitLog waits_;  // a cache like the tally: admissions replayed from the log fill it again
   RoomMessagePtr message_;
+  RoomCodes codes_;
 };
 
 }  // namespace waitroom::core

@@ -36,6 +36,7 @@ RoomImage Room::image() const {
   out.totals = totals_;
   out.schedule = schedule_.image();
   if (message_) out.message = *message_;
+  out.codes = codes_.all();
   return out;
 }
 
@@ -58,6 +59,8 @@ Room Room::restore(std::string name, RoomSettings settings, RoomImage image) {
   room.totals_ = image.totals;
   room.schedule_ = EventSchedule::restore(image.schedule);
   if (image.message) room.message_ = std::make_shared<const RoomMessage>(std::move(*image.message));
+  for (AccessCode& code : image.codes) (void)room.codes_.add(std::move(code));
+  room.recount_lanes();
   room.refresh_effective();  // the running event's overrides
   return room;
 }

@@ -42,6 +42,7 @@ struct RoomImage {
   RoomCounters totals;
   ScheduleImage schedule;
   std::optional<RoomMessage> message;  // the operators' message, if one is set
+  std::vector<AccessCode> codes;       // the operators' access codes
 };
 
 }  // namespace waitroom::core

@@ -210,6 +210,10 @@ Result<void> validate(const RoomSettings& s) {
       return fail(ErrorCode::bad_request, std::string(field) + " must be between 0 (off) and " +
                                               std::to_string(kMaxTimeoutS) + " seconds");
   if (auto ok = validate(s.admission); !ok) return ok;
+  if (auto ok = validate(s.lanes); !ok) return ok;
+  if (!s.lanes.empty() && s.queueing == Queueing::random)
+    return fail(ErrorCode::bad_request,
+                "lanes serve each lane in line order: they do not go with queueing \"random\"");
   if (auto ok = validate(s.pass_cookie); !ok) return ok;
   if (auto ok = validate(s.oidc); !ok) return ok;
   if (auto ok = validate(s.abuse); !ok) return ok;
@@ -227,6 +231,9 @@ Result<void> validate(const RoomSettings& s) {
       if (auto ok = validate(*e.admission); !ok)
         return fail(ErrorCode::bad_request, field + ".overrides." + ok.error().detail);
     }
+    if (!s.lanes.empty() && e.queueing == Queueing::random)
+      return fail(ErrorCode::bad_request,
+                  field + ".overrides.queueing: lanes do not go with queueing \"random\"");
     if (i > 0) {
       const ScheduledEvent& prev = s.events[i - 1];
       if (!prev.end_s || *prev.end_s > e.opens_s())

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/ip_network.hpp"
+#include "core/lanes.hpp"
 #include "core/oidc_settings.hpp"
 
 namespace waitroom::core {
@@ -120,6 +121,9 @@ struct RoomSettings {
 
   AdmissionPolicy admission;
   Queueing queueing = Queueing::fifo;
+  // Priority lanes beside the default one (core/lanes.hpp); they serve in line order, so they
+  // do not go with random queueing.
+  Lanes lanes;
   RoomState state = RoomState::open;
   // A ticket whose visitor has not been seen for this long leaves the line (0: never).
   std::int64_t ticket_idle_timeout_s = kDefaultTicketIdleTimeoutS;

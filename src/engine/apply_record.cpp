@@ -88,6 +88,18 @@ RoomMessageRecord message_record(const std::string& room, const core::RoomMessag
   return RoomMessageRecord{room, message->text, message->set_at_s};
 }
 
+core::AccessCode code_of(const CodeAddedRecord& r) {
+  core::AccessCode code;
+  code.id = r.id;
+  code.hash = r.hash;
+  code.uses = r.uses;
+  if (r.expires_at_s != 0) code.expires_at_s = r.expires_at_s;
+  code.lane = r.lane;
+  code.admit = r.admit;
+  code.created_at_s = r.created_at_s;
+  return code;
+}
+
 core::RoomMessagePtr message_of(const RoomMessageRecord& r) {
   if (r.text.empty()) return nullptr;
   return std::make_shared<const core::RoomMessage>(core::RoomMessage{r.text, r.set_at_s});
@@ -119,6 +131,14 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
         } else if constexpr (std::is_same_v<R, RoomMessageRecord>) {  // of no epoch: kept by resets
           rm.set_message(message_of(r));
           return {};
+        } else if constexpr (std::is_same_v<R, CodeAddedRecord>) {  // codes: of no epoch either
+          return rm.codes().add(code_of(r));
+        } else if constexpr (std::is_same_v<R, CodeUsedRecord>) {
+          rm.codes().use(r.id);
+          return {};
+        } else if constexpr (std::is_same_v<R, CodeRevokedRecord>) {
+          rm.codes().revoke(r.id);
+          return {};
         } else if constexpr (std::is_same_v<R, PausedRecord>) {  // older logs; now a setting
           core::RoomSettings st = rm.settings();
           st.state = r.paused ? core::RoomState::paused : core::RoomState::open;
@@ -130,7 +150,7 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
           if constexpr (std::is_same_v<R, EnqueueRecord>) {
             if (r.first_position != rm.queue_counter() + 1)
               return fail(ErrorCode::internal, "positions out of order in " + r.room);
-            auto first = rm.enqueue(r.entry_time_s, r.count, r.flags);
+            auto first = rm.enqueue(r.entry_time_s, r.count, r.flags, r.lane);
             if (!first) return std::unexpected(first.error());
             return {};
           } else if constexpr (std::is_same_v<R, AdvanceRecord>) {

@@ -36,5 +36,7 @@ EventRecord event_record(const std::string& room, std::uint32_t epoch,
 // The operators' message as it is written (set_message), and as a record gives it back.
 RoomMessageRecord message_record(const std::string& room, const core::RoomMessagePtr& message);
 core::RoomMessagePtr message_of(const RoomMessageRecord& record);
+// The code a CodeAddedRecord created.
+core::AccessCode code_of(const CodeAddedRecord& record);
 
 }  // namespace waitroom::engine

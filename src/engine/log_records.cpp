@@ -11,6 +11,7 @@ void write_fields(ByteWriter& w, const RoomPutRecord& r) { w.str(r.room).str(r.s
 void write_fields(ByteWriter& w, const RoomDeleteRecord& r) { w.str(r.room); }
 void write_fields(ByteWriter& w, const EnqueueRecord& r) {
   w.str(r.room).u32(r.epoch).u64(r.first_position).u64(r.count).i64(r.entry_time_s).u8(r.flags);
+  if (r.lane != 0) w.u8(r.lane);
 }
 void write_positions(ByteWriter& w, const std::vector<std::uint64_t>& positions) {
   w.u32(static_cast<std::uint32_t>(positions.size()));
@@ -46,6 +47,7 @@ void read_fields(ByteReader& in, EnqueueRecord& r) {
   r.count = in.u64();
   r.entry_time_s = in.i64();
   if (!in.at_end()) r.flags = in.u8();  // older logs end here
+  if (!in.at_end()) r.lane = in.u8();   // and tickets of the default lane here
 }
 void write_fields(ByteWriter& w, const EventRecord& r) {
   w.str(r.room)
@@ -180,6 +182,31 @@ void read_fields(ByteReader& in, RoomMessageRecord& r) {
   r.room = in.str();
   r.text = in.str();
   r.set_at_s = in.i64();
+}
+
+void write_fields(ByteWriter& w, const CodeAddedRecord& r) {
+  w.str(r.room).str(r.id).str(r.hash).u64(r.uses).i64(r.expires_at_s).str(r.lane);
+  w.u8(r.admit ? 1 : 0).i64(r.created_at_s);
+}
+void read_fields(ByteReader& in, CodeAddedRecord& r) {
+  r.room = in.str();
+  r.id = in.str();
+  r.hash = in.str();
+  r.uses = in.u64();
+  r.expires_at_s = in.i64();
+  r.lane = in.str();
+  r.admit = in.u8() != 0;
+  r.created_at_s = in.i64();
+}
+void write_fields(ByteWriter& w, const CodeUsedRecord& r) { w.str(r.room).str(r.id); }
+void read_fields(ByteReader& in, CodeUsedRecord& r) {
+  r.room = in.str();
+  r.id = in.str();
+}
+void write_fields(ByteWriter& w, const CodeRevokedRecord& r) { w.str(r.room).str(r.id); }
+void read_fields(ByteReader& in, CodeRevokedRecord& r) {
+  r.room = in.str();
+  r.id = in.str();
 }
 
 template <std::size_t I = 0>

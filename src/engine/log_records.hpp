@@ -28,6 +28,7 @@ struct EnqueueRecord {
   std::uint64_t count = 0;
   std::int64_t entry_time_s = 0;
   std::uint8_t flags = 0;  // core::kTracksPresence, core::kAdmittedOnArrival (absent in old logs)
+  std::uint8_t lane = 0;   // core/lanes.hpp's number; written only when not the default lane
 };
 // Written by logs before admissions had their own record: the serving counter moved to `serving`.
 struct AdvanceRecord {
@@ -138,10 +139,33 @@ struct RoomMessageRecord {
   std::int64_t set_at_s = 0;
 };
 
-using LogRecord = std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord,
-                               PausedRecord, ResetRecord, PassIssuedRecord, SessionEndRecord,
-                               AdmitRecord, EventRecord, PassRenewedRecord, CounterFloorRecord,
-                               RoomSnapshotRecord, EventsRecord, RoomMessageRecord>;
+// An access code (core/room_codes.hpp) was created: its hash, never the code. Codes belong to no
+// epoch: a reset keeps them.
+struct CodeAddedRecord {
+  std::string room;
+  std::string id;
+  std::string hash;
+  std::uint64_t uses = 1;
+  std::int64_t expires_at_s = 0;  // 0: never
+  std::string lane;
+  bool admit = false;
+  std::int64_t created_at_s = 0;
+};
+// A join used the code (written with its EnqueueRecord, in the same commit).
+struct CodeUsedRecord {
+  std::string room;
+  std::string id;
+};
+struct CodeRevokedRecord {
+  std::string room;
+  std::string id;
+};
+
+using LogRecord =
+    std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord, PausedRecord,
+                 ResetRecord, PassIssuedRecord, SessionEndRecord, AdmitRecord, EventRecord,
+                 PassRenewedRecord, CounterFloorRecord, RoomSnapshotRecord, EventsRecord,
+                 RoomMessageRecord, CodeAddedRecord, CodeUsedRecord, CodeRevokedRecord>;
 
 std::string encode_record(const LogRecord& record);
 core::Result<LogRecord> decode_record(std::string_view payload);

@@ -5,6 +5,7 @@
 #include "config/room_settings_codec.hpp"
 #include "core/rfc3339.hpp"
 #include "engine/apply_record.hpp"
+#include "engine/code_ops.hpp"
 #include "engine/room_events.hpp"
 #include "engine/room_reads.hpp"
 
@@ -61,24 +62,50 @@ std::optional<EnqueueResult> existing_ticket(core::Room& room, const OpContext& 
   return EnqueueResult{std::move(view), false};
 }
 
-core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, bool tracks_presence,
+core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const Join& join,
                                     Effects& fx) {
   const std::int64_t now = ctx.clock.now_s();
+  std::optional<CodeUse> code;
+  if (join.code) {
+    auto use = check_code(rm, *join.code, now);
+    if (!use) return std::unexpected(use.error());
+    code = std::move(*use);
+    // Sent twice (a double click): the place is in that lane already.
+    if (join.waiting && code->lane && rm.ticket(*join.waiting, now).lane == *code->lane)
+      return EnqueueResult{ticket_view(rm, ctx, *join.waiting), false};
+  }
+  const bool code_admits = code && !code->lane;
   auto admit = rm.admits_on_arrival(now);
-  if (!admit) return std::unexpected(admit.error());
-  const auto flags = static_cast<std::uint8_t>((tracks_presence ? core::kTracksPresence : 0) |
-                                               (*admit ? core::kAdmittedOnArrival : 0));
+  // A code that lets its holder in takes no place in line, so a full line does not stop it.
+  if (!admit && !(code_admits && admit.error().code == ErrorCode::full))
+    return std::unexpected(admit.error());
+  const bool admitted = code_admits || (admit && *admit);
+  const auto flags = static_cast<std::uint8_t>((join.tracks_presence ? core::kTracksPresence : 0) |
+                                               (admitted ? core::kAdmittedOnArrival : 0));
+  const std::uint8_t lane = code && code->lane ? *code->lane : core::kDefaultLane;
   const std::uint64_t serving = rm.serving();
-  auto position = rm.enqueue(now, 1, flags);
+  auto position = rm.enqueue(now, 1, flags, lane);
   if (!position) return std::unexpected(position.error());
+  if (code) rm.codes().use(code->id);
+  // The place the code replaces is given up, as if its visitor had left.
+  std::optional<core::Admissions> gave_up;
+  if (code && join.waiting) {
+    gave_up.emplace();
+    gave_up->at_s = now;
+    gave_up->serving_from = gave_up->serving_to = rm.serving();
+    gave_up->left = {*join.waiting};
+    gave_up->changed = true;
+    rm.apply(*gave_up);
+  }
   TicketView view = ticket_view(rm, ctx, *position);
   if (fx.wants_events) {
     const std::int64_t now_ms = ctx.clock.now_ms();
-    fx.event(rm.name(), "ticket.issued",
-             {{"ticket", view.ticket},
-              {"position", *position},
-              {"status", core::to_string(view.state.status)}},
-             now_ms);
+    json::object issued{{"ticket", view.ticket},
+                        {"position", *position},
+                        {"status", core::to_string(view.state.status)}};
+    if (lane != core::kDefaultLane) issued["lane"] = core::lane_name(rm.settings().lanes, lane);
+    if (code) issued["code"] = code->id;
+    fx.event(rm.name(), "ticket.issued", std::move(issued), now_ms);
     if (view.state.admitted_at_s)
       fx.event(rm.name(), "ticket.admitted",
                {{"ticket", view.ticket},
@@ -86,10 +113,12 @@ core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, bool t
                 {"admitted_at", *view.state.admitted_at_s}},
                now_ms);
   }
-  fx.record(EnqueueRecord{rm.name(), rm.epoch(), *position, 1, now, flags});
+  fx.record(EnqueueRecord{rm.name(), rm.epoch(), *position, 1, now, flags, lane});
+  if (code) fx.record(CodeUsedRecord{rm.name(), code->id});
+  if (gave_up) fx.record(admit_record(rm.name(), rm.epoch(), *gave_up));
   // A new ticket changes nobody else's status, unless it was let in at once and moved the serving
-  // counter along.
-  if (rm.serving() != serving) fx.changed = true;
+  // counter along, or took the place of one.
+  if (rm.serving() != serving || gave_up) fx.changed = true;
   return EnqueueResult{std::move(view), true};
 }
 
@@ -216,20 +245,31 @@ core::Result<TicketView> end_session(core::Room& rm, const OpContext& ctx, std::
   return ticket_view(rm, ctx, position);
 }
 
-core::Result<core::RoomSettings> put_settings(const std::string& name,
-                                              const std::optional<core::RoomSettings>& current,
+core::Result<core::RoomSettings> put_settings(const std::string& name, const core::Room* current,
                                               const SettingsUpdate& update, const OpContext& ctx,
                                               Effects& fx) {
-  auto settings = update(current);
+  auto settings = update(current ? std::optional(current->settings()) : std::nullopt);
   if (!settings) return std::unexpected(settings.error());
+  if (current) {
+    const core::Lanes& before = current->settings().lanes;
+    for (std::uint8_t lane = 1; lane <= before.size(); ++lane) {
+      const std::uint64_t waiting = current->waiting_in_lane(lane);
+      if (waiting == 0) continue;
+      if (lane > settings->lanes.size() || settings->lanes[lane - 1].name != before[lane - 1].name)
+        return fail(ErrorCode::conflict,
+                    "lane \"" + before[lane - 1].name + "\" has " + std::to_string(waiting) +
+                        " visitors waiting: it keeps its name and place in lanes until it is "
+                        "empty (add new lanes after it; shares may change)");
+    }
+  }
   fx.record(put_record(name, *settings));
   fx.event(name, "policy.changed",
-           {{"created", !current.has_value()},
+           {{"created", current == nullptr},
             {"settings", config::room_settings_to_json(*settings, config::Secrets::redact)}},
            ctx.clock.now_ms());
   // A changed room's tickets may show something new (paused, or a new policy changes the
   // estimates); a new room has no tickets yet.
-  fx.changed = current.has_value();
+  fx.changed = current != nullptr;
   return settings;
 }
 

@@ -39,9 +39,18 @@ TicketView ticket_view(core::Room& room, const OpContext& ctx, std::uint64_t pos
 // or admitted. Marks it seen. nullopt: the visitor joins again at the tail.
 std::optional<EnqueueResult> existing_ticket(core::Room& room, const OpContext& ctx,
                                              std::uint64_t position, std::string ticket);
-// A place at the tail (or admission at once, passthrough/capacity); refused with an error when the
-// room rejects newcomers or is full.
-core::Result<EnqueueResult> enqueue(core::Room& room, const OpContext& ctx, bool tracks_presence,
+// A join. `tracks_presence`: the visitor's client reports presence (polls, page, SSE). `code`: an
+// access code they typed (core/room_codes.hpp). `waiting`: their live ticket still waiting, whose
+// place a code's lane replaces.
+struct Join {
+  bool tracks_presence = true;
+  std::optional<std::string> code;
+  std::optional<std::uint64_t> waiting;
+};
+// A place at the tail of the default lane or the code's lane (or admission at once: passthrough,
+// capacity, a code that admits); refused with an error when the room rejects newcomers or is full,
+// or the code is not good. A code whose lane the waiting ticket is in already is not used again.
+core::Result<EnqueueResult> enqueue(core::Room& room, const OpContext& ctx, const Join& join,
                                     Effects& fx);
 // The tickets at `positions` as of `change_id`; each one found is marked seen.
 TicketStates ticket_states(core::Room& room, const OpContext& ctx,
@@ -69,9 +78,9 @@ core::Result<TicketView> end_session(core::Room& room, const OpContext& ctx, std
                                      Effects& fx);
 
 // ---- the room ----
-// The settings a put gives the room (`current`: nullopt when it is being created).
-core::Result<core::RoomSettings> put_settings(const std::string& name,
-                                              const std::optional<core::RoomSettings>& current,
+// The settings a put gives the room (`current`: null when it is being created). A lane that
+// visitors wait in keeps its name and place (their tickets know it by its number).
+core::Result<core::RoomSettings> put_settings(const std::string& name, const core::Room* current,
                                               const SettingsUpdate& update, const OpContext& ctx,
                                               Effects& fx);
 // A new room (or one re-created after a delete) starts at the epoch after the name's last one, so

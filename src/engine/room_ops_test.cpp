@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "engine/apply_record.hpp"
+#include "engine/code_ops.hpp"
+#include "engine/room_snapshot.hpp"
 
 namespace waitroom::engine {
 namespace {
@@ -22,7 +24,7 @@ class RoomOpsTest : public ::testing::Test {
 TEST_F(RoomOpsTest, EnqueueLeavesItsRecordAndEventAndTellsNobodyElse) {
   core::Room room = make_room();
   Effects fx(true);
-  auto r = enqueue(room, ctx(), true, fx);
+  auto r = enqueue(room, ctx(), Join{}, fx);
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->created);
   EXPECT_EQ(r->ticket.state.position, 1u);
@@ -38,7 +40,7 @@ TEST_F(RoomOpsTest, EnqueueLeavesItsRecordAndEventAndTellsNobodyElse) {
 TEST_F(RoomOpsTest, NoEventsAreBuiltWhenNobodyListens) {
   core::Room room = make_room();
   Effects fx(false);
-  ASSERT_TRUE(enqueue(room, ctx(), true, fx));
+  ASSERT_TRUE(enqueue(room, ctx(), Join{}, fx));
   EXPECT_EQ(fx.records.size(), 1u);
   EXPECT_TRUE(fx.events.empty());
 }
@@ -46,18 +48,18 @@ TEST_F(RoomOpsTest, NoEventsAreBuiltWhenNobodyListens) {
 TEST_F(RoomOpsTest, ConsecutiveEnqueuesOfOneSecondShareARecord) {
   core::Room room = make_room();
   Effects fx(false);
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(enqueue(room, ctx(), true, fx));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(enqueue(room, ctx(), Join{}, fx));
   ASSERT_EQ(fx.records.size(), 1u);
   EXPECT_EQ(std::get<EnqueueRecord>(fx.records[0]).count, 3u);
   clock_.advance_ms(1000);
-  ASSERT_TRUE(enqueue(room, ctx(), true, fx));
+  ASSERT_TRUE(enqueue(room, ctx(), Join{}, fx));
   EXPECT_EQ(fx.records.size(), 2u) << "another second is another record";
 }
 
 TEST_F(RoomOpsTest, APassIsRecordedOnceAndALateSecondSignatureGetsTheFirst) {
   core::Room room = make_room();
   Effects fx(true);
-  const auto t = enqueue(room, ctx(), true, fx)->ticket.ticket;
+  const auto t = enqueue(room, ctx(), Join{}, fx)->ticket.ticket;
   ASSERT_TRUE(advance(room, ctx(), Advance{.by = 1, .to = std::nullopt}, fx));
   auto plan = plan_pass(room, ctx(), 1, t, PassOptions{});
   ASSERT_TRUE(plan);
@@ -78,7 +80,7 @@ TEST_F(RoomOpsTest, APassIsRecordedOnceAndALateSecondSignatureGetsTheFirst) {
 TEST_F(RoomOpsTest, ARefusedOperationLeavesNoEffects) {
   core::Room room = make_room();
   Effects fx(true);
-  const auto t = enqueue(room, ctx(), true, fx)->ticket.ticket;
+  const auto t = enqueue(room, ctx(), Join{}, fx)->ticket.ticket;
   Effects refused(true);
   auto plan = plan_pass(room, ctx(), 1, t, PassOptions{});
   ASSERT_FALSE(plan);
@@ -106,7 +108,7 @@ TEST_F(RoomOpsTest, AnAdmissionStepRecordsWhatItAdmitted) {
   settings.admission.rate_per_minute = 600;
   core::Room room = make_room(settings);
   Effects fx(true);
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(enqueue(room, ctx(), true, fx));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(enqueue(room, ctx(), Join{}, fx));
   std::uint64_t expired = 0;
   Effects step(true);
   for (int i = 0; i < 20; ++i) {
@@ -166,12 +168,52 @@ TEST_F(RoomOpsTest, TheMessageIsLoggedAnnouncedAndReplayed) {
 TEST_F(RoomOpsTest, ReadsCarryTheMessageWithoutCopyingIt) {
   core::Room room = make_room();
   Effects fx(false);
-  const auto t = enqueue(room, ctx(), true, fx)->ticket;
+  const auto t = enqueue(room, ctx(), Join{}, fx)->ticket;
   EXPECT_FALSE(t.message);
   core::RoomMessagePtr set = set_message(room, ctx(), "Hello", fx);
   EXPECT_EQ(ticket_view(room, ctx(), 1).message.get(), set.get());
   const std::uint64_t positions[] = {1};
   EXPECT_EQ(ticket_states(room, ctx(), positions, 7).message.get(), set.get());
+}
+
+// A code's join writes its lane and its use; replaying the records (or a snapshot) gives back the
+// same room: the same lanes, the same uses left.
+TEST_F(RoomOpsTest, CodesAndTheirUsesAreReplayed) {
+  core::RoomSettings settings;
+  settings.lanes = {{"vip", 0.3}};
+  core::Room room = make_room(settings);
+  Effects fx(true);
+  auto code = add_code(room, ctx(), NewCode{std::nullopt, 2, std::nullopt, "vip", false}, fx);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(code->text.size(), 19u) << code->text;  // four groups of four
+  auto first = enqueue(room, ctx(), Join{true, code->text, std::nullopt}, fx);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->ticket.state.lane_name, "vip");
+  auto plain = enqueue(room, ctx(), Join{}, fx);
+  ASSERT_TRUE(plain);
+  // The plain visitor types the code: a VIP place, and the old one is given up.
+  auto moved = enqueue(room, ctx(), Join{true, code->text, plain->ticket.state.position}, fx);
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->ticket.state.lane_name, "vip");
+  EXPECT_EQ(ticket_view(room, ctx(), plain->ticket.state.position).state.status,
+            core::TicketStatus::expired);
+  auto used_up = enqueue(room, ctx(), Join{true, code->text, std::nullopt}, fx);
+  ASSERT_FALSE(used_up);
+  EXPECT_EQ(used_up.error().code, core::ErrorCode::forbidden);
+
+  core::Room replayed = make_room(settings);
+  for (const LogRecord& r : fx.records) ASSERT_TRUE(apply_room_record(replayed, r, clock_.now_s()));
+  core::Room restored = core::Room::restore("demo", settings, room.image());
+  for (core::Room* copy : {&replayed, &restored}) {
+    ASSERT_EQ(copy->codes().all().size(), 1u);
+    EXPECT_EQ(copy->codes().all()[0], room.codes().all()[0]);
+    EXPECT_EQ(copy->waiting_in_lane(1), 2u);
+    EXPECT_EQ(copy->waiting_in_lane(0), 0u);
+  }
+  auto image = decode_image(encode_image(room.image()));
+  ASSERT_TRUE(image);
+  EXPECT_EQ(image->codes, room.image().codes);
+  EXPECT_EQ(image->tickets[0].lane, 1);
 }
 
 }  // namespace

@@ -13,6 +13,13 @@ namespace {
 // older version reads the snapshots of rooms whose operators never set a message.
 constexpr std::uint8_t kImageVersion = 1;
 constexpr std::uint8_t kImageVersionWithMessage = 2;
+// Version 3: after the schedule, whether a message follows (and it), then the access codes.
+// Written only for rooms that have codes.
+constexpr std::uint8_t kImageVersionWithCodes = 3;
+// A ticket's flags (core::kTracksPresence, kAdmittedOnArrival) use the low bits of its byte; its
+// lane (0-8, core/lanes.hpp) goes in the high four, so rooms without lanes write what they did.
+constexpr std::uint8_t kLaneShift = 4;
+constexpr std::uint8_t kFlagsMask = 0x0f;
 
 void write_positions(ByteWriter& w, const std::vector<std::uint64_t>& positions) {
   w.u64(positions.size());
@@ -118,10 +125,15 @@ bool consistent(const core::RoomImage& m) {
 
 std::string encode_image(const core::RoomImage& m) {
   ByteWriter w;
-  w.u8(m.message ? kImageVersionWithMessage : kImageVersion).u32(m.epoch).u64(m.serving);
+  const std::uint8_t version = !m.codes.empty() ? kImageVersionWithCodes
+                               : m.message      ? kImageVersionWithMessage
+                                                : kImageVersion;
+  w.u8(version).u32(m.epoch).u64(m.serving);
   w.u64(m.tickets.size());
-  for (const core::TicketSlot& t : m.tickets)
-    w.u32(t.entry_time_s).u32(t.admitted_at_s).u8(static_cast<std::uint8_t>(t.phase)).u8(t.flags);
+  for (const core::TicketSlot& t : m.tickets) {
+    w.u32(t.entry_time_s).u32(t.admitted_at_s).u8(static_cast<std::uint8_t>(t.phase));
+    w.u8(static_cast<std::uint8_t>(t.flags | t.lane << kLaneShift));
+  }
   write_positions(w, m.admitted_order);
   w.u64(m.left_count).u64(m.unclaimed_expired).u64(m.unclaimed_count);
   write_positions(w, m.claim_queue);
@@ -133,7 +145,15 @@ std::string encode_image(const core::RoomImage& m) {
   }
   write_counters(w, m.totals);
   write_schedule(w, m.schedule);
+  if (version == kImageVersionWithCodes) w.u8(m.message ? 1 : 0);
   if (m.message) w.str(m.message->text).i64(m.message->set_at_s);
+  if (version == kImageVersionWithCodes) {
+    w.u64(m.codes.size());
+    for (const core::AccessCode& c : m.codes) {
+      w.str(c.id).str(c.hash).u64(c.uses).u64(c.used).i64(c.expires_at_s.value_or(0));
+      w.str(c.lane).u8(c.admit ? 1 : 0).i64(c.created_at_s).u8(c.revoked ? 1 : 0);
+    }
+  }
   return w.take();
 }
 
@@ -141,7 +161,8 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
   ByteReader in(bytes);
   core::RoomImage m;
   const std::uint8_t version = in.u8();
-  if (version != kImageVersion && version != kImageVersionWithMessage)
+  if (version != kImageVersion && version != kImageVersionWithMessage &&
+      version != kImageVersionWithCodes)
     return core::fail(core::ErrorCode::internal, "a room snapshot of an unknown version");
   m.epoch = in.u32();
   m.serving = in.u64();
@@ -152,7 +173,10 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
     const std::uint8_t phase = in.u8();
     if (phase > static_cast<std::uint8_t>(core::TicketPhase::unclaimed)) in.fail();
     t.phase = static_cast<core::TicketPhase>(phase);
-    t.flags = in.u8();
+    const std::uint8_t flags = in.u8();
+    t.flags = flags & kFlagsMask;
+    t.lane = static_cast<std::uint8_t>(flags >> kLaneShift);
+    if (t.lane > core::kMaxLanes) in.fail();
   }
   m.admitted_order = read_positions(in, bytes.size());
   m.left_count = in.u64();
@@ -174,12 +198,28 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
   }
   m.totals = read_counters(in);
   m.schedule = read_schedule(in, bytes.size());
-  if (version == kImageVersionWithMessage) {
+  const bool has_message =
+      version == kImageVersionWithMessage || (version == kImageVersionWithCodes && in.u8() != 0);
+  if (has_message) {
     core::RoomMessage message;
     message.text = in.str();
     message.set_at_s = in.i64();
     if (message.text.empty()) in.fail();
     m.message = std::move(message);
+  }
+  if (version == kImageVersionWithCodes) {
+    m.codes.resize(read_count(in, 40, bytes.size()));
+    for (core::AccessCode& c : m.codes) {
+      c.id = in.str();
+      c.hash = in.str();
+      c.uses = in.u64();
+      c.used = in.u64();
+      if (const std::int64_t expires = in.i64(); expires != 0) c.expires_at_s = expires;
+      c.lane = in.str();
+      c.admit = in.u8() != 0;
+      c.created_at_s = in.i64();
+      c.revoked = in.u8() != 0;
+    }
   }
   if (!in.ok() || !in.at_end() || !consistent(m))
     return core::fail(core::ErrorCode::internal, "a malformed room snapshot");

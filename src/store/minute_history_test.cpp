@@ -11,7 +11,8 @@
 namespace waitroom::store {
 namespace {
 
-constexpr std::int64_t kMinute = 1'700'000'040'000;  // a minute's start (a multiple of 60,000)
+constexpr std::int64_t kMinuteStartMs =
+    1'700'000'040'000;  // a minute's start (a multiple of 60,000)
 constexpr std::int64_t kSecond = 1000;
 
 // A sample at `at_ms` of a room that handed out `tickets` and admitted `admitted` this epoch.
@@ -28,7 +29,7 @@ HistorySample sample(std::int64_t at_ms, std::uint64_t tickets, std::uint64_t ad
 
 // A minute line as the first version wrote it (no expiries apart, no waits), without its CRC.
 std::string fmt_v1_body() {
-  return "m1 " + std::to_string(kMinute) + " 12 10 3 300 42 120 480 0 3 9000 8000 7 6";
+  return "m1 " + std::to_string(kMinuteStartMs) + " 12 10 3 300 42 120 480 0 3 9000 8000 7 6";
 }
 
 std::string crc_hex(const std::string& body) {
@@ -38,32 +39,32 @@ std::string crc_hex(const std::string& body) {
 }
 
 TEST(MinuteHistory, MinutesAndDaysStartOnTheirUtcBoundaries) {
-  EXPECT_EQ(minute_of(kMinute), kMinute);
-  EXPECT_EQ(minute_of(kMinute + 59'999), kMinute);
-  EXPECT_EQ(minute_of(kMinute + 60'000), kMinute + 60'000);
+  EXPECT_EQ(minute_of(kMinuteStartMs), kMinuteStartMs);
+  EXPECT_EQ(minute_of(kMinuteStartMs + 59'999), kMinuteStartMs);
+  EXPECT_EQ(minute_of(kMinuteStartMs + 60'000), kMinuteStartMs + 60'000);
   EXPECT_EQ(day_of(1'700'000'040'000), 1'699'920'000'000);  // 2023-11-14T00:00Z
   EXPECT_EQ(minute_of(-1), -60'000);
 }
 
 TEST(MinuteHistory, AMinuteClosesWithItsCounterDifferencesAndItsLastState) {
   MinuteAggregator a;
-  EXPECT_FALSE(a.add(sample(kMinute - 5 * kSecond, 10, 4)));
+  EXPECT_FALSE(a.add(sample(kMinuteStartMs - 5 * kSecond, 10, 4)));
   // The minute before closes (its only sample was the room's first: nothing counted in it).
-  auto before = a.add(sample(kMinute + 5 * kSecond, 13, 5));
+  auto before = a.add(sample(kMinuteStartMs + 5 * kSecond, 13, 5));
   ASSERT_TRUE(before);
-  EXPECT_EQ(before->minute_ms, kMinute - 60'000);
+  EXPECT_EQ(before->minute_ms, kMinuteStartMs - 60'000);
   EXPECT_EQ(before->arrivals, 0u);
   EXPECT_EQ(before->waiting, 6u);
-  HistorySample last = sample(kMinute + 55 * kSecond, 20, 9);
+  HistorySample last = sample(kMinuteStartMs + 55 * kSecond, 20, 9);
   last.active_sessions = 7;
   last.tickets_expired = 2;
   last.sessions_expired = 1;
   last.paused = true;
   last.eta = core::Eta{30, 90};
   EXPECT_FALSE(a.add(last));
-  auto closed = a.add(sample(kMinute + 65 * kSecond, 21, 9));
+  auto closed = a.add(sample(kMinuteStartMs + 65 * kSecond, 21, 9));
   ASSERT_TRUE(closed);
-  EXPECT_EQ(closed->minute_ms, kMinute);
+  EXPECT_EQ(closed->minute_ms, kMinuteStartMs);
   EXPECT_EQ(closed->arrivals, 10u);   // 20 - 10
   EXPECT_EQ(closed->admissions, 5u);  // 9 - 4
   EXPECT_EQ(closed->expiries, 3u);
@@ -75,9 +76,9 @@ TEST(MinuteHistory, AMinuteClosesWithItsCounterDifferencesAndItsLastState) {
   EXPECT_EQ(closed->end.tickets, 20u);
   EXPECT_EQ(closed->end.epoch, 1u);
   // The next minute counts from where this one ended.
-  auto next = a.add(sample(kMinute + 125 * kSecond, 30, 9));
+  auto next = a.add(sample(kMinuteStartMs + 125 * kSecond, 30, 9));
   ASSERT_TRUE(next);
-  EXPECT_EQ(next->minute_ms, kMinute + 60'000);
+  EXPECT_EQ(next->minute_ms, kMinuteStartMs + 60'000);
   EXPECT_EQ(next->arrivals, 1u);
   EXPECT_FALSE(next->paused);
   EXPECT_FALSE(next->eta);
@@ -85,9 +86,9 @@ TEST(MinuteHistory, AMinuteClosesWithItsCounterDifferencesAndItsLastState) {
 
 TEST(MinuteHistory, ARoomsFirstMinuteCountsFromItsFirstSample) {
   MinuteAggregator a;
-  EXPECT_FALSE(a.add(sample(kMinute + 30 * kSecond, 500, 400)));  // long-lived counters
-  EXPECT_FALSE(a.add(sample(kMinute + 40 * kSecond, 503, 401)));
-  auto closed = a.add(sample(kMinute + 60 * kSecond, 503, 401));
+  EXPECT_FALSE(a.add(sample(kMinuteStartMs + 30 * kSecond, 500, 400)));  // long-lived counters
+  EXPECT_FALSE(a.add(sample(kMinuteStartMs + 40 * kSecond, 503, 401)));
+  auto closed = a.add(sample(kMinuteStartMs + 60 * kSecond, 503, 401));
   ASSERT_TRUE(closed);
   EXPECT_EQ(closed->arrivals, 3u);
   EXPECT_EQ(closed->admissions, 1u);
@@ -95,10 +96,10 @@ TEST(MinuteHistory, ARoomsFirstMinuteCountsFromItsFirstSample) {
 
 TEST(MinuteHistory, AResetCountsWhatTheNewEpochShows) {
   MinuteAggregator a;
-  a.add(sample(kMinute, 100, 90, 1));
-  a.add(sample(kMinute + 20 * kSecond, 110, 95, 1));  // +10, +5 in epoch 1
-  a.add(sample(kMinute + 40 * kSecond, 4, 1, 2));     // reset: 4 and 1 since
-  auto closed = a.add(sample(kMinute + 60 * kSecond, 4, 1, 2));
+  a.add(sample(kMinuteStartMs, 100, 90, 1));
+  a.add(sample(kMinuteStartMs + 20 * kSecond, 110, 95, 1));  // +10, +5 in epoch 1
+  a.add(sample(kMinuteStartMs + 40 * kSecond, 4, 1, 2));     // reset: 4 and 1 since
+  auto closed = a.add(sample(kMinuteStartMs + 60 * kSecond, 4, 1, 2));
   ASSERT_TRUE(closed);
   EXPECT_EQ(closed->arrivals, 14u);
   EXPECT_EQ(closed->admissions, 6u);
@@ -107,20 +108,20 @@ TEST(MinuteHistory, AResetCountsWhatTheNewEpochShows) {
 
 TEST(MinuteHistory, ACounterThatGoesBackCountsNothing) {
   MinuteAggregator a;
-  HistorySample s = sample(kMinute, 10, 5);
+  HistorySample s = sample(kMinuteStartMs, 10, 5);
   s.sessions_expired = 3;
   a.add(s);
   s.at_ms += 10 * kSecond;
   s.sessions_expired = 2;  // a session revived by a renewal
   a.add(s);
-  auto closed = a.add(sample(kMinute + 60 * kSecond, 10, 5));
+  auto closed = a.add(sample(kMinuteStartMs + 60 * kSecond, 10, 5));
   ASSERT_TRUE(closed);
   EXPECT_EQ(closed->expiries, 0u);
 }
 
 TEST(MinuteHistory, ASeedFromTheArchiveCountsTheFirstSampleSinceIt) {
   MinuteAggregate previous;
-  previous.minute_ms = kMinute - 60'000;
+  previous.minute_ms = kMinuteStartMs - 60'000;
   previous.end = CumulativeCounts{.epoch = 1,
                                   .tickets = 50,
                                   .admitted = 40,
@@ -129,35 +130,35 @@ TEST(MinuteHistory, ASeedFromTheArchiveCountsTheFirstSampleSinceIt) {
                                   .tickets_left = {}};
   MinuteAggregator a;
   a.seed(previous);
-  a.add(sample(kMinute + 10 * kSecond, 58, 41));
-  auto closed = a.add(sample(kMinute + 70 * kSecond, 58, 41));
+  a.add(sample(kMinuteStartMs + 10 * kSecond, 58, 41));
+  auto closed = a.add(sample(kMinuteStartMs + 70 * kSecond, 58, 41));
   ASSERT_TRUE(closed);
   EXPECT_EQ(closed->arrivals, 8u);
   EXPECT_EQ(closed->admissions, 1u);
 
   // A seed of this minute or later (a clock set back) is ignored: no double count.
   MinuteAggregator b;
-  previous.minute_ms = kMinute;
+  previous.minute_ms = kMinuteStartMs;
   b.seed(previous);
-  b.add(sample(kMinute + 10 * kSecond, 58, 41));
-  closed = b.add(sample(kMinute + 70 * kSecond, 59, 41));
+  b.add(sample(kMinuteStartMs + 10 * kSecond, 58, 41));
+  closed = b.add(sample(kMinuteStartMs + 70 * kSecond, 59, 41));
   ASSERT_TRUE(closed);
   EXPECT_EQ(closed->arrivals, 0u);
 }
 
 TEST(MinuteHistory, AClockSetBackCountsInTheOpenMinute) {
   MinuteAggregator a;
-  a.add(sample(kMinute + 10 * kSecond, 1, 0));
-  EXPECT_FALSE(a.add(sample(kMinute - 120 * kSecond, 3, 0)));
-  auto closed = a.add(sample(kMinute + 60 * kSecond, 3, 0));
+  a.add(sample(kMinuteStartMs + 10 * kSecond, 1, 0));
+  EXPECT_FALSE(a.add(sample(kMinuteStartMs - 120 * kSecond, 3, 0)));
+  auto closed = a.add(sample(kMinuteStartMs + 60 * kSecond, 3, 0));
   ASSERT_TRUE(closed);
-  EXPECT_EQ(closed->minute_ms, kMinute);
+  EXPECT_EQ(closed->minute_ms, kMinuteStartMs);
   EXPECT_EQ(closed->arrivals, 2u);
 }
 
 TEST(MinuteHistory, AMinuteReadsBackFromItsLine) {
   MinuteAggregate m;
-  m.minute_ms = kMinute;
+  m.minute_ms = kMinuteStartMs;
   m.arrivals = 12;
   m.admissions = 10;
   m.expiries = 1;
@@ -181,7 +182,7 @@ TEST(MinuteHistory, AMinuteReadsBackFromItsLine) {
 
 TEST(MinuteHistory, ADamagedOrTornLineDoesNotRead) {
   MinuteAggregate m;
-  m.minute_ms = kMinute;
+  m.minute_ms = kMinuteStartMs;
   m.arrivals = 12;
   const std::string line = encode_minute(m);
   for (std::size_t cut = 0; cut < line.size(); ++cut)
@@ -195,7 +196,7 @@ TEST(MinuteHistory, ADamagedOrTornLineDoesNotRead) {
 
 TEST(MinuteHistory, StepsSumTheirCountsAndKeepTheirLastState) {
   // Two minutes into a 5-minute step.
-  const std::int64_t start = kMinute - kMinute % 300'000 + 120'000;
+  const std::int64_t start = kMinuteStartMs - kMinuteStartMs % 300'000 + 120'000;
   std::vector<MinuteAggregate> minutes;
   for (int i = 0; i < 7; ++i) {
     MinuteAggregate m;
@@ -225,21 +226,21 @@ TEST(MinuteHistory, StepsSumTheirCountsAndKeepTheirLastState) {
 
 TEST(MinuteHistory, ExpiriesAreToldApartAndTheMinuteTakesItsWaits) {
   MinuteAggregator a;
-  HistorySample s = sample(kMinute + 5 * kSecond, 10, 0);
+  HistorySample s = sample(kMinuteStartMs + 5 * kSecond, 10, 0);
   s.tickets_expired = 1;
   s.tickets_left = 1;
   a.add(s);
-  s = sample(kMinute + 55 * kSecond, 20, 5);
+  s = sample(kMinuteStartMs + 55 * kSecond, 20, 5);
   s.tickets_expired = 6;  // 3 more left, 2 unclaimed
   s.tickets_left = 4;
   s.sessions_expired = 4;
   a.add(s);
   core::WaitLog waits;
-  const std::int64_t minute_s = kMinute / kSecond;
+  const std::int64_t minute_s = kMinuteStartMs / kSecond;
   waits.add(minute_s - 1, 999);  // the minute before: not this one's
   for (int i = 1; i <= 20; ++i) waits.add(minute_s + 3 * i - 3, 10 * i);
   waits.add(minute_s + 60, 999);  // the next minute
-  auto closed = a.add(sample(kMinute + 65 * kSecond, 20, 5), &waits);
+  auto closed = a.add(sample(kMinuteStartMs + 65 * kSecond, 20, 5), &waits);
   ASSERT_TRUE(closed);
   EXPECT_EQ(closed->left_line, 3u);
   EXPECT_EQ(closed->unclaimed, 2u);
@@ -265,11 +266,11 @@ TEST(MinuteHistory, AFirstVersionLineStillReadsWithoutTheNewFields) {
   // Seeded with it, the next minute counts its ticket expiries in `expiries` only.
   MinuteAggregator a;
   a.seed(*m);
-  HistorySample s = sample(kMinute + 60 * kSecond, 9001, 8000, 3);
+  HistorySample s = sample(kMinuteStartMs + 60 * kSecond, 9001, 8000, 3);
   s.tickets_expired = 9;
   s.tickets_left = 8;
   a.add(s);
-  auto closed = a.add(sample(kMinute + 125 * kSecond, 9001, 8000, 3));
+  auto closed = a.add(sample(kMinuteStartMs + 125 * kSecond, 9001, 8000, 3));
   ASSERT_TRUE(closed);
   EXPECT_EQ(closed->expiries, 2u);
   EXPECT_EQ(closed->left_line + closed->unclaimed, 0u);
@@ -280,7 +281,7 @@ TEST(MinuteHistory, AStepsPercentilesComeFromItsMergedMinutes) {
   std::vector<std::int64_t> all;
   for (int i = 0; i < 5; ++i) {
     MinuteAggregate m;
-    m.minute_ms = kMinute - kMinute % 300'000 + i * 60'000;
+    m.minute_ms = kMinuteStartMs - kMinuteStartMs % 300'000 + i * 60'000;
     m.left_line = 1;
     m.unclaimed = 2;
     m.sessions_expired = 3;

@@ -131,7 +131,7 @@ Store::Op<T> Store::change(std::string room, Change change, bool may_create,
 // ---- tickets ------------------------------------------------------------------------------------
 
 Store::Op<EnqueueResult> Store::enqueue(std::string room, std::optional<std::string> existing,
-                                        bool tracks_presence) {
+                                        bool tracks_presence, std::optional<std::string> code) {
   std::optional<token::TicketRef> ref;
   if (existing) ref = ids_.decode(room, *existing);
   // The visitor's live ticket, if the state knows it (no write lock needed for that).
@@ -140,7 +140,7 @@ Store::Op<EnqueueResult> Store::enqueue(std::string room, std::optional<std::str
     if (!s.room->has_ticket(ref->position)) return std::nullopt;
     return engine::existing_ticket(*s.room, s.ctx, ref->position, *existing);
   };
-  if (ref) {
+  if (ref && !code) {
     std::optional<EnqueueResult> live;
     if (auto r = storage_->read(room, [&](RoomSlot& s) { live = live_ticket(s); }); !r)
       co_return std::unexpected(r.error());
@@ -151,9 +151,14 @@ Store::Op<EnqueueResult> Store::enqueue(std::string room, std::optional<std::str
   auto changer = keeping_answer<EnqueueResult>(
       answer, [&](RoomSlot& s, engine::Effects& fx) -> core::Result<EnqueueResult> {
         if (!s.room) return std::unexpected(unknown_room(room));
+        engine::Join join{tracks_presence, code, std::nullopt};
         // The ticket may be one the state had not seen when asked above (made on another node).
-        if (auto live = live_ticket(s)) return std::move(*live);
-        return engine::enqueue(*s.room, s.ctx, tracks_presence, fx);
+        if (auto live = live_ticket(s)) {
+          if (!code || live->ticket.state.status != core::TicketStatus::waiting)
+            return std::move(*live);
+          join.waiting = ref->position;
+        }
+        return engine::enqueue(*s.room, s.ctx, join, fx);
       });
   auto op = storage_->change(room, changer, /*may_create=*/false);
   if (auto done = co_await std::move(op); !done) co_return std::unexpected(done.error());
@@ -427,9 +432,7 @@ Store::Op<std::pair<RoomView, bool>> Store::put_room(std::string room, SettingsU
   auto op = change<Answer>(
       room,
       [&](RoomSlot& s, engine::Effects& fx) -> core::Result<Answer> {
-        std::optional<core::RoomSettings> current;
-        if (s.room) current = s.room->settings();
-        auto settings = engine::put_settings(room, current, update, s.ctx, fx);
+        auto settings = engine::put_settings(room, s.room ? &*s.room : nullptr, update, s.ctx, fx);
         if (!settings) return std::unexpected(settings.error());
         const bool created = !s.room;
         if (s.room)
@@ -499,6 +502,39 @@ Store::Op<core::RoomMessagePtr> Store::set_message(std::string room,
       [&](RoomSlot& s, engine::Effects& fx) -> core::Result<core::RoomMessagePtr> {
         if (!s.room) return std::unexpected(unknown_room(room));
         return engine::set_message(*s.room, s.ctx, text, fx);
+      },
+      false, std::move(by));
+  co_return co_await std::move(op);
+}
+
+Store::Op<engine::CreatedCode> Store::add_code(std::string room, engine::NewCode code,
+                                               std::optional<engine::Actor> by) {
+  auto op = change<engine::CreatedCode>(
+      room,
+      [&](RoomSlot& s, engine::Effects& fx) -> core::Result<engine::CreatedCode> {
+        if (!s.room) return std::unexpected(unknown_room(room));
+        return engine::add_code(*s.room, s.ctx, std::move(code), fx);
+      },
+      false, std::move(by));
+  co_return co_await std::move(op);
+}
+
+Store::Op<std::vector<core::AccessCode>> Store::codes(std::string room) {
+  using Codes = std::vector<core::AccessCode>;
+  auto read = room_reader<Codes>(
+      room, [&](core::Room& rm, RoomSlot&) { return core::Result<Codes>(rm.codes().all()); });
+  if (auto answer = read_now<Codes>(room, read)) co_return std::move(*answer);
+  auto again = read_caught_up<Codes>(room, read);
+  co_return co_await std::move(again);
+}
+
+Store::Op<core::AccessCode> Store::revoke_code(std::string room, std::string id,
+                                               std::optional<engine::Actor> by) {
+  auto op = change<core::AccessCode>(
+      room,
+      [&](RoomSlot& s, engine::Effects& fx) -> core::Result<core::AccessCode> {
+        if (!s.room) return std::unexpected(unknown_room(room));
+        return engine::revoke_code(*s.room, s.ctx, id, fx);
       },
       false, std::move(by));
   co_return co_await std::move(op);

@@ -19,6 +19,7 @@
 #include "core/room.hpp"
 #include "core/room_settings.hpp"
 #include "core/ticket_status.hpp"
+#include "engine/code_ops.hpp"
 #include "engine/effects.hpp"
 #include "engine/views.hpp"
 #include "ops/event_feed.hpp"
@@ -57,9 +58,10 @@ class Store {
 
   // Gives the visitor a place at the tail, or returns their ticket when `existing` is a live
   // ticket of this room (one place per browser). `tracks_presence`: the visitor's client polls
-  // its ticket, so a ticket not seen for the room's idle timeout has left.
+  // its ticket, so a ticket not seen for the room's idle timeout has left. `code`: an access code
+  // the visitor typed (engine::enqueue): it moves a waiting `existing` ticket to its lane.
   Op<EnqueueResult> enqueue(std::string room, std::optional<std::string> existing,
-                            bool tracks_presence);
+                            bool tracks_presence, std::optional<std::string> code = std::nullopt);
   // Reads a ticket and records that its visitor is still there.
   Op<TicketView> ticket(std::string room, std::string ticket);
   // ticket(), plus what an event stream needs to follow the ticket by position afterwards.
@@ -104,6 +106,13 @@ class Store {
                                        std::optional<engine::Actor> by = std::nullopt);
   // The admissions of the room's current epoch, in order, from `from` (1-based seq).
   Op<AdmissionsPage> admissions(std::string room, std::uint64_t from, std::uint64_t limit);
+  // The room's access codes (engine/code_ops.hpp): created (the answer holds the code's text, the
+  // room only its hash), listed in the order they were created, revoked.
+  Op<engine::CreatedCode> add_code(std::string room, engine::NewCode code,
+                                   std::optional<engine::Actor> by);
+  Op<std::vector<core::AccessCode>> codes(std::string room);
+  Op<core::AccessCode> revoke_code(std::string room, std::string id,
+                                   std::optional<engine::Actor> by);
   // Ticket ids whose pass expired by time (not ended by an operator), for AWS's expired_tokens.
   Op<std::vector<std::string>> expired_tickets(std::string room);
   // One step of every room's admission policy (the admission driver calls it about every 100 ms).

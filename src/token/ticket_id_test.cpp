@@ -13,10 +13,10 @@
 namespace waitroom::token {
 namespace {
 
-const std::string kSecret(32, '\x42');
+const std::string kIdSecret(32, '\x42');
 
 TEST(TicketId, RoundTrips) {
-  const TicketIdCodec codec(kSecret);
+  const TicketIdCodec codec(kIdSecret);
   for (const auto& [epoch, position] : std::vector<std::pair<std::uint32_t, std::uint64_t>>{
            {0, 0}, {0, 1}, {1, 2}, {7, 123456789}, {kMaxTicketEpoch, kMaxTicketPosition}}) {
     const std::string id = codec.encode("shop", epoch, position);
@@ -28,7 +28,7 @@ TEST(TicketId, RoundTrips) {
 }
 
 TEST(TicketId, LooksLikeALowercaseUuid) {
-  const TicketIdCodec codec(kSecret);
+  const TicketIdCodec codec(kIdSecret);
   const std::string id = codec.encode("shop", 3, 42);
   EXPECT_EQ(id.size(), kTicketIdChars);
   // 8-4-4-4-12 lowercase hex: also what AWS's request-id check (\w{8}-\w{4}-…) accepts.
@@ -44,12 +44,12 @@ TEST(TicketId, LooksLikeALowercaseUuid) {
 }
 
 TEST(TicketId, TagIsTruncatedHmacSha256) {
-  const TicketIdCodec codec(kSecret);
+  const TicketIdCodec codec(kIdSecret);
   const std::string id = codec.encode("r", 0x010203, 0x0405060708);
   const unsigned char message[] = {'r', 0, 0x04, 0x05, 0x06, 0x07, 0x08, 0x01, 0x02, 0x03};
   unsigned char mac[32];
   unsigned int mac_len = 0;
-  ASSERT_NE(HMAC(EVP_sha256(), kSecret.data(), static_cast<int>(kSecret.size()), message,
+  ASSERT_NE(HMAC(EVP_sha256(), kIdSecret.data(), static_cast<int>(kIdSecret.size()), message,
                  sizeof message, mac, &mac_len),
             nullptr);
   char hex[17];
@@ -58,7 +58,7 @@ TEST(TicketId, TagIsTruncatedHmacSha256) {
 }
 
 TEST(TicketId, IsDeterministicAndDistinct) {
-  const TicketIdCodec codec(kSecret);
+  const TicketIdCodec codec(kIdSecret);
   EXPECT_EQ(codec.encode("shop", 1, 5), codec.encode("shop", 1, 5));
   EXPECT_NE(codec.encode("shop", 1, 5), codec.encode("shop", 1, 6));
   EXPECT_NE(codec.encode("shop", 1, 5), codec.encode("shop", 2, 5));
@@ -66,7 +66,7 @@ TEST(TicketId, IsDeterministicAndDistinct) {
 }
 
 TEST(TicketId, RejectsOtherRoomAndOtherSecret) {
-  const TicketIdCodec codec(kSecret);
+  const TicketIdCodec codec(kIdSecret);
   const std::string id = codec.encode("shop", 1, 5);
   EXPECT_FALSE(codec.decode("shop2", id).has_value());
   EXPECT_FALSE(codec.decode("", id).has_value());
@@ -74,7 +74,7 @@ TEST(TicketId, RejectsOtherRoomAndOtherSecret) {
 }
 
 TEST(TicketId, RejectsChangedEpochOrPosition) {
-  const TicketIdCodec codec(kSecret);
+  const TicketIdCodec codec(kIdSecret);
   const std::string id = codec.encode("shop", 1, 5);
   // Moving yourself forward in line or into a new epoch breaks the tag.
   std::string earlier = id;
@@ -86,7 +86,7 @@ TEST(TicketId, RejectsChangedEpochOrPosition) {
 }
 
 TEST(TicketId, RejectsEveryTamperedCharacter) {
-  const TicketIdCodec codec(kSecret);
+  const TicketIdCodec codec(kIdSecret);
   const std::string id = codec.encode("shop", 9, 77);
   for (std::size_t i = 0; i < id.size(); ++i) {
     if (id[i] == '-') continue;
@@ -97,7 +97,7 @@ TEST(TicketId, RejectsEveryTamperedCharacter) {
 }
 
 TEST(TicketId, RejectsMalformedText) {
-  const TicketIdCodec codec(kSecret);
+  const TicketIdCodec codec(kIdSecret);
   const std::string id = codec.encode("shop", 1, 0xabcdef);
   ASSERT_TRUE(codec.decode("shop", id).has_value());
   std::string upper = id;
@@ -120,7 +120,7 @@ TEST(TicketId, RejectsMalformedText) {
 }
 
 TEST(TicketId, DecodeUntrustedReadsTheIdWithoutItsTag) {
-  const TicketIdCodec codec(kSecret);
+  const TicketIdCodec codec(kIdSecret);
   const std::string id = codec.encode("shop", 3, 0xabcdef);
   EXPECT_EQ(TicketIdCodec::decode_untrusted(id), (TicketRef{0xabcdef, 3}));
   std::string other_tag = id;
@@ -136,7 +136,7 @@ TEST(TicketId, DecodeUntrustedReadsTheIdWithoutItsTag) {
 }
 
 TEST(TicketId, MoveKeepsWorking) {
-  TicketIdCodec a(kSecret);
+  TicketIdCodec a(kIdSecret);
   const std::string id = a.encode("shop", 1, 2);
   TicketIdCodec b(std::move(a));
   EXPECT_TRUE(b.decode("shop", id).has_value());
@@ -144,7 +144,7 @@ TEST(TicketId, MoveKeepsWorking) {
 
 // More threads than pooled contexts, so the dup fallback runs too.
 TEST(TicketId, IsThreadSafe) {
-  const TicketIdCodec codec(kSecret);
+  const TicketIdCodec codec(kIdSecret);
   constexpr int kThreads = 24;
   constexpr int kPerThread = 2000;
   std::atomic<int> failures{0};
@@ -163,7 +163,7 @@ TEST(TicketId, IsThreadSafe) {
 }
 
 TEST(TicketId, DecodeSpeed) {
-  const TicketIdCodec codec(kSecret);
+  const TicketIdCodec codec(kIdSecret);
   const std::string id = codec.encode("shop", 1, 123456);
   constexpr int kIterations = 100'000;
   int ok = 0;

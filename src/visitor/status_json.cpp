@@ -94,7 +94,9 @@ std::string ticket_json(std::string_view ticket, std::string_view room,
     fmt::format_to(it, "{}", *state.ahead);
   else
     fmt::format_to(it, "null");
-  fmt::format_to(it, R"(,"serving":{},"eta":)", state.serving);
+  // Lane names are [A-Za-z0-9_-] (core/lanes.hpp): no escaping either.
+  fmt::format_to(it, R"(,"lane":"{}","serving":{},"eta":)",
+                 state.lane_name.empty() ? core::kDefaultLaneName : state.lane_name, state.serving);
   if (state.eta)
     fmt::format_to(it, R"({{"p50_s":{},"p90_s":{},"basis":"{}"}})", state.eta->p50_s,
                    state.eta->p90_s, eta_basis(*state.eta));
