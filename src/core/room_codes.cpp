@@ -57,11 +57,11 @@ Result<void> RoomCodes::add(AccessCode code) {
 Result<CodeGrant> RoomCodes::check(std::string_view hash, std::int64_t now_s) const {
   auto it = std::find_if(codes_.begin(), codes_.end(),
                          [&](const AccessCode& c) { return c.hash == hash; });
-  if (it == codes_.end()) return fail(ErrorCode::forbidden, "this code is not valid here");
-  if (it->revoked) return fail(ErrorCode::forbidden, "this code was withdrawn");
+  if (it == codes_.end()) return fail(ErrorCode::forbidden, std::string(kCodeUnknown));
+  if (it->revoked) return fail(ErrorCode::forbidden, std::string(kCodeWithdrawn));
   if (it->expires_at_s && now_s >= *it->expires_at_s)
-    return fail(ErrorCode::forbidden, "this code has expired");
-  if (it->used >= it->uses) return fail(ErrorCode::forbidden, "this code has been used up");
+    return fail(ErrorCode::forbidden, std::string(kCodeExpired));
+  if (it->used >= it->uses) return fail(ErrorCode::forbidden, std::string(kCodeUsedUp));
   return CodeGrant{it->id, it->lane, it->admit};
 }
 

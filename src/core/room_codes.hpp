@@ -38,6 +38,12 @@ struct AccessCode {
   bool operator==(const AccessCode&) const = default;
 };
 
+// Why a code is refused (RoomCodes::check), word for word: the room page tells them apart.
+inline constexpr std::string_view kCodeUnknown = "this code is not valid here";
+inline constexpr std::string_view kCodeWithdrawn = "this code was withdrawn";
+inline constexpr std::string_view kCodeExpired = "this code has expired";
+inline constexpr std::string_view kCodeUsedUp = "this code has been used up";
+
 // What a code does for the join that used it.
 struct CodeGrant {
   std::string id;

@@ -21,7 +21,8 @@ RoomView room_view(core::Room& room, std::int64_t now_ms) {
                   room.queueing(),
                   room.event_status(now_ms / 1000),
                   room.draws(),
-                  room.message()};
+                  room.message(),
+                  !room.codes().empty()};
 }
 
 RoomStats room_stats(core::Room& room, std::int64_t now_ms) {

@@ -26,6 +26,7 @@ struct RoomView {
   std::optional<core::EventStatus> event;
   std::vector<core::DrawInfo> draws;
   core::RoomMessagePtr message;  // the operators' message; null: none
+  bool takes_codes = false;      // the room has access codes: its page asks for one
 };
 
 // A room with what an operator reads besides its view (admin stats, the history's samples): a

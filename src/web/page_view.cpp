@@ -155,6 +155,7 @@ const TemplateSchema& page_schema() {
       {"claim_left", VarKind::text},
       {"resume_url", VarKind::text},
       {"message", VarKind::text},
+      {"lane", VarKind::text},
       // server-built fragments
       {"page_attributes", VarKind::raw},
       {"form_fields", VarKind::raw},
@@ -177,6 +178,8 @@ const TemplateSchema& page_schema() {
       {"has_claim_time", VarKind::flag},
       {"has_next_opening", VarKind::flag},
       {"has_resume", VarKind::flag},
+      {"takes_codes", VarKind::flag},
+      {"has_lane", VarKind::flag},
   }};
   return schema;
 }
@@ -236,6 +239,7 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
   d.flag("paused", room.settings.state != core::RoomState::open);
   // The operators' message to everyone waiting: text, escaped like every text variable.
   if (room.message) d.set("message", room.message->text);
+  d.flag("takes_codes", room.takes_codes);
 
   // What has become of an earlier place, then any message of the handler's.
   std::string notice;
@@ -297,6 +301,10 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
       title = t.text("title_waiting");
       const core::TicketState& st = ticket->state;
       d.set("position", t.number(st.position));
+      if (!st.lane_name.empty()) {
+        d.flag("has_lane", true);
+        d.set("lane", st.lane_name);
+      }
       const bool in_prequeue = prequeue_phase && !st.ahead;
       d.flag("prequeue", in_prequeue);
       // Not "in line" yet: the line (and this visitor's place in it) exists from the draw on.

@@ -23,6 +23,19 @@ namespace field = http::beast_http;
 
 namespace {
 
+// What the page says when a join's access code was refused (core/room_codes.hpp).
+std::string_view code_refusal(const core::Error& e) {
+  if (e.code == ErrorCode::forbidden) {
+    if (e.detail == core::kCodeUsedUp) return "code_used_up";
+    if (e.detail == core::kCodeExpired) return "code_expired";
+    if (e.detail == core::kCodeWithdrawn) return "code_withdrawn";
+    return "code_invalid";
+  }
+  // Malformed, or its lane was taken out of the room: either way not a code that works here.
+  if (e.code == ErrorCode::bad_request || e.code == ErrorCode::conflict) return "code_invalid";
+  return "join_unavailable";
+}
+
 // No inline script or style anywhere: data for the script travels in data-wr-* attributes.
 // form-action is left open: the enter form's answer redirects to the protected site.
 constexpr std::string_view kPageCsp =
@@ -207,8 +220,12 @@ asio::awaitable<Response> join(const RoomPageDeps& s, const Site& site, RequestC
   const std::string challenge = param(ctx, "pow_challenge"), nonce = param(ctx, "pow_nonce");
   core::Result<void> admitted =
       co_await s.abuse.admit_ticket(ctx.request, ctx.remote, room, challenge, nonce);
+  std::optional<std::string> access_code;
+  if (std::string typed = param(ctx, "code"); !typed.empty()) access_code = std::move(typed);
+  const bool code_given = access_code.has_value();
   if (admitted) {
-    result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true);
+    result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true,
+                                      std::move(access_code));
     if (!result && result.error().code == ErrorCode::full)
       s.abuse.count(room, visitor::Refusal::room_full);
   } else {
@@ -227,8 +244,10 @@ asio::awaitable<Response> join(const RoomPageDeps& s, const Site& site, RequestC
     const ErrorCode code = result.error().code;
     if (r->queueing != core::Queueing::reject && code != ErrorCode::full) {
       const std::string lang = explicit_lang(site, ctx);
-      args.notice = language_for(site, ctx, lang)
-                        .text(code == ErrorCode::forbidden ? "pow_nojs" : "join_unavailable");
+      const std::string_view key = admitted && code_given         ? code_refusal(result.error())
+                                   : code == ErrorCode::forbidden ? "pow_nojs"
+                                                                  : "join_unavailable";
+      args.notice = language_for(site, ctx, lang).text(key);
     }
     Response res = render(s, site, ctx, args);
     if (result.error().retry_after_s > 0)

@@ -30,7 +30,7 @@ def admin_routes(room, ticket=TICKET):
         ("DELETE", f"{base}/message", None),
         ("GET", f"{base}/codes", None),
         ("POST", f"{base}/codes", {"admit": True}),
-        ("DELETE", f"{base}/codes/0123456789ab", None),
+        ("DELETE", f"{base}/codes/I", None),
         ("GET", f"{base}/stats", None),
         ("GET", f"{base}/admissions", None),
         ("GET", f"{base}/admissions?from=0", None),
