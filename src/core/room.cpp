@@ -329,18 +329,8 @@ void Room::admit_next(std::uint64_t n, std::int64_t now_s, Admissions& step) {
       const std::uint64_t p = pool_[i];
       pool_[i] = pool_.back();
       pool_.pop_back();
-      TicketSlot& slot = tickets_[p - 1];
-      if (slot.phase != TicketPhase::waiting) continue;
-      step.changed = true;
-      if (idle(slot, now_s)) {
-        mark_left(p);
-        step.left.push_back(p);
-        continue;
-      }
-      admit_position(p, now_s);
-      step.drawn.push_back(p);
-      step.admitted.push_back(p);
-      ++done;
+      if (tickets_[p - 1].phase != TicketPhase::waiting) continue;
+      if (admit_unless_gone(p, now_s, /*out_of_order=*/true, step)) ++done;
     }
     return;
   }
@@ -370,18 +360,25 @@ bool Room::admit_next_in_line(std::int64_t now_s, Admissions& step) {
   while (serving_ < tickets_.size()) {
     const std::uint64_t p = schedule_.position_at(++serving_);
     step.changed = true;
-    TicketSlot& slot = tickets_[p - 1];
+    const TicketSlot& slot = tickets_[p - 1];
     if (slot.phase != TicketPhase::waiting || slot.lane != kDefaultLane) continue;
-    if (idle(slot, now_s)) {
-      mark_left(p);
-      step.left.push_back(p);
-      continue;
-    }
-    admit_position(p, now_s);
-    step.admitted.push_back(p);
-    return true;
+    if (admit_unless_gone(p, now_s, /*out_of_order=*/false, step)) return true;
   }
   return false;
+}
+
+bool Room::admit_unless_gone(std::uint64_t p, std::int64_t now_s, bool out_of_order,
+                             Admissions& step) {
+  step.changed = true;
+  if (idle(tickets_[p - 1], now_s)) {
+    mark_left(p);
+    step.left.push_back(p);
+    return false;
+  }
+  admit_position(p, now_s);
+  if (out_of_order) step.drawn.push_back(p);
+  step.admitted.push_back(p);
+  return true;
 }
 
 // Logged as a draw (admitted out of line order): replay admits the same tickets.
@@ -390,19 +387,11 @@ bool Room::admit_next_in_lane(std::uint8_t lane, std::int64_t now_s, Admissions&
   LaneLine& line = lane_lines_[lane - 1];
   for (; line.next < line.positions.size(); ++line.next) {
     const std::uint64_t p = line.positions[line.next];
-    TicketSlot& slot = tickets_[p - 1];
-    if (slot.phase != TicketPhase::waiting) continue;
-    step.changed = true;
-    if (idle(slot, now_s)) {
-      mark_left(p);
-      step.left.push_back(p);
-      continue;
+    if (tickets_[p - 1].phase != TicketPhase::waiting) continue;
+    if (admit_unless_gone(p, now_s, /*out_of_order=*/true, step)) {
+      ++line.next;
+      return true;
     }
-    admit_position(p, now_s);
-    step.drawn.push_back(p);
-    step.admitted.push_back(p);
-    ++line.next;
-    return true;
   }
   return false;
 }

@@ -266,6 +266,10 @@ class Room {
   // the gone ones and other lanes' tickets), or of `lane`. False when there is none.
   bool admit_next_in_line(std::int64_t now_s, Admissions& step);
   bool admit_next_in_lane(std::uint8_t lane, std::int64_t now_s, Admissions& step);
+  // Admits the waiting ticket at `position`, or records that its visitor left (false).
+  // `out_of_order`: a draw or another lane's turn, which the log lists as drawn.
+  bool admit_unless_gone(std::uint64_t position, std::int64_t now_s, bool out_of_order,
+                         Admissions& step);
   // Lanes (core/lanes.hpp). Who waits in which lane, and the lane lines built on demand.
   LaneFlags lanes_busy() const;
   bool has_lane_waiting() const;
