@@ -2,7 +2,6 @@
 
 #include <openssl/rand.h>
 
-#include <algorithm>
 #include <array>
 #include <stdexcept>
 #include <utility>
@@ -47,17 +46,15 @@ Result<void> RoomCodes::add(AccessCode code) {
   if (codes_.size() >= kMaxCodesPerRoom)
     return fail(ErrorCode::conflict, "this room holds " + std::to_string(kMaxCodesPerRoom) +
                                          " codes already; revoke some first");
-  for (const AccessCode& c : codes_)
-    if (c.id == code.id || c.hash == code.hash)
-      return fail(ErrorCode::conflict, "this room has that code already");
+  if (find(code.id) || find_by_hash(code.hash))
+    return fail(ErrorCode::conflict, "this room has that code already");
   codes_.push_back(std::move(code));
   return {};
 }
 
 Result<CodeGrant> RoomCodes::check(std::string_view hash, std::int64_t now_s) const {
-  auto it = std::find_if(codes_.begin(), codes_.end(),
-                         [&](const AccessCode& c) { return c.hash == hash; });
-  if (it == codes_.end()) return fail(ErrorCode::forbidden, std::string(kCodeUnknown));
+  const AccessCode* it = find_by_hash(hash);
+  if (!it) return fail(ErrorCode::forbidden, std::string(kCodeUnknown));
   if (it->revoked) return fail(ErrorCode::forbidden, std::string(kCodeWithdrawn));
   if (it->expires_at_s && now_s >= *it->expires_at_s)
     return fail(ErrorCode::forbidden, std::string(kCodeExpired));
@@ -82,6 +79,12 @@ bool RoomCodes::revoke(std::string_view id) {
 const AccessCode* RoomCodes::find(std::string_view id) const {
   for (const AccessCode& c : codes_)
     if (c.id == id) return &c;
+  return nullptr;
+}
+
+const AccessCode* RoomCodes::find_by_hash(std::string_view hash) const {
+  for (const AccessCode& c : codes_)
+    if (c.hash == hash) return &c;
   return nullptr;
 }
 

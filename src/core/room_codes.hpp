@@ -70,6 +70,7 @@ class RoomCodes {
   // twice is a no-op. False when there is no such code.
   bool revoke(std::string_view id);
   const AccessCode* find(std::string_view id) const;
+  const AccessCode* find_by_hash(std::string_view hash) const;
   const std::vector<AccessCode>& all() const { return codes_; }
   bool empty() const { return codes_.empty(); }
 

@@ -24,12 +24,6 @@ std::string new_code_id() {
   return core::lower_hex(std::string_view(reinterpret_cast<const char*>(random.data()), kIdBytes));
 }
 
-bool hash_taken(const core::RoomCodes& codes, const std::string& hash) {
-  for (const core::AccessCode& c : codes.all())
-    if (c.hash == hash) return true;
-  return false;
-}
-
 boost::json::object code_event(const core::AccessCode& c) {
   return {{"code", c.id},
           {"uses", c.uses},
@@ -63,7 +57,7 @@ core::Result<CreatedCode> add_code(core::Room& rm, const OpContext& ctx, NewCode
     text = std::move(*in.code);
     hash = core::sha256_hex(*normalized);
   } else {
-    for (int i = 0; i < kGenerateAttempts && (hash.empty() || hash_taken(rm.codes(), hash)); ++i) {
+    for (int i = 0; i < kGenerateAttempts && (hash.empty() || rm.codes().find_by_hash(hash)); ++i) {
       text = core::generate_code();
       hash = core::sha256_hex(*core::normalize_code(text));
     }
