@@ -33,14 +33,20 @@ asio::awaitable<Response> create_ticket(const visitor::VisitorDeps& s, RequestCo
   std::optional<std::string> existing;
   if (auto c = http::cookie_value(ctx.request, visitor::ticket_cookie_name(room)); !c.empty())
     existing = std::string(c);
-  std::optional<std::string> code;
-  if (const boost::json::value* c = body->if_contains("code")) {
-    if (!c->is_string())
-      co_return http::problem(ctx.request, Status::bad_request, "code must be a string");
-    code = std::string(c->get_string());
+  store::JoinGrants grants;
+  for (auto [name, grant] : {std::pair{"code", &grants.code}, {"invite", &grants.invitation}}) {
+    if (const boost::json::value* v = body->if_contains(name)) {
+      if (!v->is_string())
+        co_return http::problem(ctx.request, Status::bad_request,
+                                std::string(name) + " must be a string");
+      *grant = std::string(v->get_string());
+    }
   }
-  auto result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true,
-                                         std::move(code));
+  if (grants.invitation)
+    grants.client = co_await s.abuse.client_address(ctx.request, ctx.remote, room);
+  const std::optional<std::string> held = existing;
+  auto result =
+      co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true, grants);
   if (!result) {
     if (result.error().code == core::ErrorCode::full)
       s.abuse.count(room, visitor::Refusal::room_full);
@@ -48,7 +54,8 @@ asio::awaitable<Response> create_ticket(const visitor::VisitorDeps& s, RequestCo
   }
   Response res = http::json_response(ctx.request, result->created ? Status::created : Status::ok,
                                      visitor::ticket_json(result->ticket, false));
-  if (result->created) {
+  // A new place, or an identity's place from another device: this browser holds it from now on.
+  if (result->created || result->ticket.ticket != held) {
     res.set(http::beast_http::field::set_cookie,
             visitor::set_cookie(visitor::ticket_cookie_name(room), result->ticket.ticket,
                                 s.config.cookie_secure));

@@ -303,6 +303,72 @@ json::object oidc_to_json(const core::OidcSettings& oidc, Secrets secrets) {
   return json::object{{"clients", std::move(clients)}};
 }
 
+// One entry of invitations.keys. An HS256 key given without "secret" keeps the secret it has in
+// `current` (redacted in what the admin API shows, like an OIDC client secret).
+core::Result<core::InvitationKey> read_invitation_key(const json::value& v,
+                                                      const std::string& field,
+                                                      const core::InvitationSettings& current) {
+  if (!v.is_object()) return fail(ErrorCode::bad_request, field + " must be an object");
+  core::InvitationKey k;
+  bool has_kid = false, has_alg = false, has_secret = false;
+  for (const auto& [key, value] : v.get_object()) {
+    const std::string name = field + "." + std::string(key);
+    std::string* target = key == "kid"          ? &k.kid
+                          : key == "alg"        ? &k.alg
+                          : key == "public_key" ? &k.public_key
+                          : key == "secret"     ? &k.secret
+                                                : nullptr;
+    if (target == nullptr)
+      return fail(ErrorCode::bad_request, "unknown room setting \"" + name + "\"");
+    auto text = read_string(value, name);
+    if (!text) return std::unexpected(text.error());
+    *target = std::move(*text);
+    has_kid |= key == "kid";
+    has_alg |= key == "alg";
+    has_secret |= key == "secret";
+  }
+  if (!has_kid) return fail(ErrorCode::bad_request, field + ".kid is required");
+  if (!has_alg) return fail(ErrorCode::bad_request, field + ".alg is required");
+  if (!has_secret && k.alg == "HS256")
+    if (const core::InvitationKey* old = current.find(k.kid); old && old->alg == "HS256")
+      k.secret = old->secret;
+  return k;
+}
+
+// "invitations" replaces the room's invitation keys as a whole: {"keys": [...]}.
+core::Result<std::vector<core::InvitationKey>> read_invitation_keys(
+    const json::value& v, const core::InvitationSettings& current) {
+  if (!v.is_object()) return fail(ErrorCode::bad_request, "invitations must be an object");
+  std::vector<core::InvitationKey> keys;
+  for (const auto& [key, value] : v.get_object()) {
+    if (key != "keys")
+      return fail(ErrorCode::bad_request,
+                  "unknown room setting \"invitations." + std::string(key) + "\"");
+    if (!value.is_array()) return fail(ErrorCode::bad_request, "invitations.keys must be an array");
+    for (std::size_t i = 0; i < value.get_array().size(); ++i) {
+      auto k = read_invitation_key(value.get_array()[i],
+                                   "invitations.keys[" + std::to_string(i) + "]", current);
+      if (!k) return std::unexpected(k.error());
+      keys.push_back(std::move(*k));
+    }
+  }
+  return keys;
+}
+
+json::object invitations_to_json(const core::InvitationSettings& invitations, Secrets secrets) {
+  json::array keys;
+  for (const core::InvitationKey& k : invitations.keys) {
+    json::object o{{"kid", k.kid}, {"alg", k.alg}};
+    if (k.alg == "HS256") {
+      if (secrets == Secrets::include) o["secret"] = k.secret;
+    } else {
+      o["public_key"] = k.public_key;
+    }
+    keys.push_back(std::move(o));
+  }
+  return json::object{{"keys", std::move(keys)}};
+}
+
 // "lanes" replaces the room's lanes as a whole: [{"name": "vip", "share": 0.3}, ...].
 core::Result<core::Lanes> read_lanes(const json::value& v) {
   if (!v.is_array()) return fail(ErrorCode::bad_request, "lanes must be an array");
@@ -362,12 +428,17 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       auto v = read_int(value, key);
       if (!v) return std::unexpected(v.error());
       (key == "claim_timeout_s" ? s.claim_timeout_s : s.ticket_idle_timeout_s) = *v;
+    } else if (key == "max_places_per_identity") {
+      auto v = read_int(value, key);
+      if (!v) return std::unexpected(v.error());
+      s.max_places_per_identity = *v;
     } else if (key == "aws_serving_counter_as_string" || key == "recycle_unclaimed" ||
-               key == "renew_on_activity") {
+               key == "renew_on_activity" || key == "invite_only") {
       auto v = read_bool(value, key);
       if (!v) return std::unexpected(v.error());
       (key == "recycle_unclaimed"   ? s.recycle_unclaimed
        : key == "renew_on_activity" ? s.renew_on_activity
+       : key == "invite_only"       ? s.invitations.invite_only
                                     : s.aws_serving_counter_as_string) = *v;
     } else if (key == "events") {
       continue;  // after the other fields: overrides merge onto the room's new policy
@@ -375,6 +446,10 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       auto oidc = read_oidc(value, s.oidc);
       if (!oidc) return std::unexpected(oidc.error());
       s.oidc = std::move(*oidc);
+    } else if (key == "invitations") {
+      auto keys = read_invitation_keys(value, s.invitations);
+      if (!keys) return std::unexpected(keys.error());
+      s.invitations.keys = std::move(*keys);
     } else if (key == "lanes") {
       auto lanes = read_lanes(value);
       if (!lanes) return std::unexpected(lanes.error());
@@ -469,6 +544,9 @@ json::object room_settings_to_json(const core::RoomSettings& s, Secrets secrets)
                                                     : json::value(nullptr)},
                     {"same_site", core::to_string(s.pass_cookie.same_site)}}},
       {"oidc", oidc_to_json(s.oidc, secrets)},
+      {"invite_only", s.invitations.invite_only},
+      {"invitations", invitations_to_json(s.invitations, secrets)},
+      {"max_places_per_identity", s.max_places_per_identity},
       {"abuse", abuse_to_json(s.abuse)}};
 }
 

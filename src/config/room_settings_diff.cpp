@@ -12,11 +12,12 @@ namespace {
 
 constexpr std::string_view kHidden = "(hidden)";
 
-// Every client_secret inside `v`, at any depth, replaced by "(hidden)".
+// Every secret inside `v` (an OIDC client's, an invitation key's), at any depth, replaced by
+// "(hidden)".
 void hide_secrets(json::value& v) {
   if (auto* o = v.if_object()) {
     for (auto& [key, field] : *o) {
-      if (key == "client_secret")
+      if (key == "client_secret" || key == "secret")
         field = kHidden;
       else
         hide_secrets(field);

@@ -33,8 +33,10 @@ Result<void> validate(const InvitationSettings& invitations) {
         return fail(ErrorCode::bad_request, field + ".kid \"" + k.kid + "\" is listed twice");
     if (k.alg == "HS256") {
       if (!k.public_key.empty())
-        return fail(ErrorCode::bad_request, field + ": an HS256 key has a secret, not a public_key");
-      if (k.secret.size() < kMinInvitationSecretBytes || k.secret.size() > kMaxInvitationSecretBytes)
+        return fail(ErrorCode::bad_request,
+                    field + ": an HS256 key has a secret, not a public_key");
+      if (k.secret.size() < kMinInvitationSecretBytes ||
+          k.secret.size() > kMaxInvitationSecretBytes)
         return fail(ErrorCode::bad_request,
                     field + ".secret must be " + std::to_string(kMinInvitationSecretBytes) + "-" +
                         std::to_string(kMaxInvitationSecretBytes) + " bytes");
@@ -43,8 +45,9 @@ Result<void> validate(const InvitationSettings& invitations) {
         return fail(ErrorCode::bad_request,
                     field + ": an " + k.alg + " key has a public_key, not a secret");
       if (k.public_key.empty() || k.public_key.size() > kMaxInvitationPublicKeyBytes)
-        return fail(ErrorCode::bad_request,
-                    field + ".public_key must be a PEM public key (\"-----BEGIN PUBLIC KEY-----\")");
+        return fail(
+            ErrorCode::bad_request,
+            field + ".public_key must be a PEM public key (\"-----BEGIN PUBLIC KEY-----\")");
     } else {
       return fail(ErrorCode::bad_request,
                   field + ".alg must be \"ES256\", \"RS256\" or \"HS256\", not \"" + k.alg + "\"");

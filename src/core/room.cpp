@@ -398,6 +398,7 @@ bool Room::admit_next_in_lane(std::uint8_t lane, std::int64_t now_s, Admissions&
 
 void Room::build_lane_lines() {
   lane_lines_ = {};
+  invitations_.clear_places();
   if (lane_tickets_ > 0)
     for (std::uint64_t r = 1; r <= tickets_.size(); ++r) {
       const std::uint64_t p = schedule_.position_at(r);

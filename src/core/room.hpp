@@ -23,6 +23,7 @@
 #include "core/line_status.hpp"
 #include "core/line_tally.hpp"
 #include "core/room_codes.hpp"
+#include "core/room_invitations.hpp"
 #include "core/room_message.hpp"
 #include "core/room_settings.hpp"
 #include "core/ticket_status.hpp"
@@ -156,6 +157,10 @@ class Room {
   // The operators' access codes (core/room_codes.hpp). A reset keeps them.
   const RoomCodes& codes() const { return codes_; }
   RoomCodes& codes() { return codes_; }
+  // The invitations it took and the places their identities hold (core/room_invitations.hpp). A
+  // reset keeps the used invitations and forgets the places (the line is new).
+  const RoomInvitations& invitations() const { return invitations_; }
+  RoomInvitations& invitations() { return invitations_; }
   // The policy and queueing in force now: the room's, or the running event's overrides.
   const AdmissionPolicy& admission() const { return admission_; }
   Queueing queueing() const { return queueing_; }
@@ -375,6 +380,7 @@ class Room {
   WaitLog waits_;  // a cache like the tally: admissions replayed from the log fill it again
   RoomMessagePtr message_;
   RoomCodes codes_;
+  RoomInvitations invitations_;
 };
 
 }  // namespace waitroom::core

@@ -37,6 +37,8 @@ RoomImage Room::image() const {
   out.schedule = schedule_.image();
   if (message_) out.message = *message_;
   out.codes = codes_.all();
+  out.used_invitations = invitations_.used_list();
+  out.identity_places = invitations_.places_list();
   return out;
 }
 
@@ -60,6 +62,7 @@ Room Room::restore(std::string name, RoomSettings settings, RoomImage image) {
   room.schedule_ = EventSchedule::restore(image.schedule);
   if (image.message) room.message_ = std::make_shared<const RoomMessage>(std::move(*image.message));
   for (AccessCode& code : image.codes) (void)room.codes_.add(std::move(code));
+  room.invitations_.restore(std::move(image.used_invitations), std::move(image.identity_places));
   room.recount_lanes();
   room.refresh_effective();  // the running event's overrides
   return room;

@@ -41,8 +41,10 @@ struct RoomImage {
   std::vector<std::pair<std::uint64_t, Session>> sessions;  // by position
   RoomCounters totals;
   ScheduleImage schedule;
-  std::optional<RoomMessage> message;  // the operators' message, if one is set
-  std::vector<AccessCode> codes;       // the operators' access codes
+  std::optional<RoomMessage> message;            // the operators' message, if one is set
+  std::vector<AccessCode> codes;                 // the operators' access codes
+  std::vector<UsedInvitation> used_invitations;  // until each one's exp
+  std::vector<IdentityPlaces> identity_places;   // this epoch's
 };
 
 }  // namespace waitroom::core

@@ -216,6 +216,10 @@ Result<void> validate(const RoomSettings& s) {
                 "lanes serve each lane in line order: they do not go with queueing \"random\"");
   if (auto ok = validate(s.pass_cookie); !ok) return ok;
   if (auto ok = validate(s.oidc); !ok) return ok;
+  if (auto ok = validate(s.invitations); !ok) return ok;
+  if (s.max_places_per_identity < 1 || s.max_places_per_identity > kMaxPlacesPerIdentity)
+    return fail(ErrorCode::bad_request, "max_places_per_identity must be between 1 and " +
+                                            std::to_string(kMaxPlacesPerIdentity));
   if (auto ok = validate(s.abuse); !ok) return ok;
   if (s.events.size() > kMaxScheduledEvents)
     return fail(ErrorCode::bad_request,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/invitation_settings.hpp"
 #include "core/ip_network.hpp"
 #include "core/lanes.hpp"
 #include "core/oidc_settings.hpp"
@@ -21,6 +22,9 @@ inline constexpr std::size_t kMaxRoomNameLength = 64;
 inline constexpr std::int64_t kDefaultTicketIdleTimeoutS = 300;
 // AWS's QueuePositionExpiryPeriod default: an eligible visitor has 15 minutes to claim the pass.
 inline constexpr std::int64_t kDefaultClaimTimeoutS = 900;
+// How many live places one identity (an invitation's sub) may hold in a room's line.
+inline constexpr std::int64_t kDefaultMaxPlacesPerIdentity = 1;
+inline constexpr std::int64_t kMaxPlacesPerIdentity = 100;
 inline constexpr std::int64_t kMaxTimeoutS = 7 * 24 * 3600;
 inline constexpr std::int64_t kMaxRatePerMinute = 6'000'000;
 inline constexpr std::int64_t kMaxActiveCap = 1'000'000'000;
@@ -139,6 +143,10 @@ struct RoomSettings {
   bool renew_on_activity = false;
   // The OpenID Connect relying parties allowed to send visitors through this room.
   OidcSettings oidc;
+  // The keys the protected site signs invitations with, and whether a join needs one.
+  InvitationSettings invitations;
+  // A join by an identity holding this many live places returns the latest of them instead.
+  std::int64_t max_places_per_identity = kDefaultMaxPlacesPerIdentity;
   AbuseSettings abuse;
 
   bool operator==(const RoomSettings&) const = default;

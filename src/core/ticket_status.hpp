@@ -20,6 +20,11 @@ enum class TicketStatus : std::uint8_t {
 };
 
 std::string_view to_string(TicketStatus status);
+// Whether the ticket still holds its place: waiting, eligible or admitted (not over).
+constexpr bool is_live(TicketStatus status) {
+  return status == TicketStatus::waiting || status == TicketStatus::eligible ||
+         status == TicketStatus::admitted;
+}
 // Parses the statuses an operator may end a session with: completed, abandoned, revoked.
 std::optional<TicketStatus> parse_session_end(std::string_view text);
 // A session's status as one byte of a log record, and back: the numbering the records have always

@@ -6,6 +6,7 @@
 #include "config/room_settings_codec.hpp"
 #include "engine/room_ops.hpp"
 #include "engine/room_snapshot.hpp"
+#include "token/invitation.hpp"
 
 namespace waitroom::engine {
 
@@ -138,6 +139,12 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
           return {};
         } else if constexpr (std::is_same_v<R, CodeRevokedRecord>) {
           rm.codes().revoke(r.id);
+          return {};
+        } else if constexpr (std::is_same_v<R, InvitationUsedRecord>) {
+          // The jti stays used across resets; the place is one of its epoch's line only.
+          rm.invitations().use(r.jti, r.exp_s, r.at_s, token::kInvitationLeewayS);
+          if (r.epoch == rm.epoch() && rm.has_ticket(r.position))
+            rm.invitations().add_place(r.sub, r.position);
           return {};
         } else if constexpr (std::is_same_v<R, PausedRecord>) {  // older logs; now a setting
           core::RoomSettings st = rm.settings();

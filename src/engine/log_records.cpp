@@ -209,6 +209,19 @@ void read_fields(ByteReader& in, CodeRevokedRecord& r) {
   r.id = in.str();
 }
 
+void write_fields(ByteWriter& w, const InvitationUsedRecord& r) {
+  w.str(r.room).u32(r.epoch).u64(r.position).str(r.jti).i64(r.exp_s).str(r.sub).i64(r.at_s);
+}
+void read_fields(ByteReader& in, InvitationUsedRecord& r) {
+  r.room = in.str();
+  r.epoch = in.u32();
+  r.position = in.u64();
+  r.jti = in.str();
+  r.exp_s = in.i64();
+  r.sub = in.str();
+  r.at_s = in.i64();
+}
+
 template <std::size_t I = 0>
 core::Result<LogRecord> decode_as(std::size_t index, ByteReader& in) {
   if constexpr (I < std::variant_size_v<LogRecord>) {

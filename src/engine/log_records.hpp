@@ -161,11 +161,24 @@ struct CodeRevokedRecord {
   std::string id;
 };
 
-using LogRecord =
-    std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord, PausedRecord,
-                 ResetRecord, PassIssuedRecord, SessionEndRecord, AdmitRecord, EventRecord,
-                 PassRenewedRecord, CounterFloorRecord, RoomSnapshotRecord, EventsRecord,
-                 RoomMessageRecord, CodeAddedRecord, CodeUsedRecord, CodeRevokedRecord>;
+// A join used an invitation (token/invitation.hpp; written with its EnqueueRecord, or alone when
+// the identity's place was there already): its jti is used until exp, and `sub` holds the place
+// at `position` of `epoch`'s line.
+struct InvitationUsedRecord {
+  std::string room;
+  std::uint32_t epoch = 0;
+  std::uint64_t position = 0;
+  std::string jti;
+  std::int64_t exp_s = 0;
+  std::string sub;
+  std::int64_t at_s = 0;
+};
+
+using LogRecord = std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord,
+                               PausedRecord, ResetRecord, PassIssuedRecord, SessionEndRecord,
+                               AdmitRecord, EventRecord, PassRenewedRecord, CounterFloorRecord,
+                               RoomSnapshotRecord, EventsRecord, RoomMessageRecord, CodeAddedRecord,
+                               CodeUsedRecord, CodeRevokedRecord, InvitationUsedRecord>;
 
 std::string encode_record(const LogRecord& record);
 core::Result<LogRecord> decode_record(std::string_view payload);

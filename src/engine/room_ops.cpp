@@ -6,6 +6,7 @@
 #include "core/rfc3339.hpp"
 #include "engine/apply_record.hpp"
 #include "engine/code_ops.hpp"
+#include "engine/invitation_ops.hpp"
 #include "engine/room_events.hpp"
 #include "engine/room_reads.hpp"
 
@@ -18,11 +19,6 @@ using core::fail;
 namespace {
 // Bounded: a flood of polls between two presence flushes does not grow the list without end.
 constexpr std::size_t kMaxSeenPending = 100000;
-
-bool is_live(core::TicketStatus status) {
-  return status == core::TicketStatus::waiting || status == core::TicketStatus::eligible ||
-         status == core::TicketStatus::admitted;
-}
 
 // A renewed pass is kept while it has at least half its lifetime left.
 bool fresh(const core::Session& s, const core::RoomSettings& st, std::int64_t now_s) {
@@ -58,13 +54,62 @@ std::optional<EnqueueResult> existing_ticket(core::Room& room, const OpContext& 
   mark_seen(room, ctx, position, ctx.clock.now_s());
   TicketView view = ticket_view(room, ctx, position, std::move(ticket));
   // A visitor whose ticket is over (expired, or its session ended) joins again at the tail.
-  if (!is_live(view.state.status)) return std::nullopt;
+  if (!core::is_live(view.state.status)) return std::nullopt;
   return EnqueueResult{std::move(view), false};
 }
+
+namespace {
+// The visitor's own waiting ticket, given up for the place a code or an invitation gave them, as
+// if its visitor had left.
+std::optional<core::Admissions> give_up(core::Room& rm, std::uint64_t waiting, std::int64_t now) {
+  core::Admissions gave_up;
+  gave_up.at_s = now;
+  gave_up.serving_from = gave_up.serving_to = rm.serving();
+  gave_up.left = {waiting};
+  gave_up.changed = true;
+  rm.apply(gave_up);
+  return gave_up;
+}
+
+InvitationUsedRecord invitation_record(const core::Room& rm, const token::Invitation& invitation,
+                                       std::uint64_t position, std::int64_t now) {
+  return InvitationUsedRecord{rm.name(),        rm.epoch(),     position, invitation.jti,
+                              invitation.exp_s, invitation.sub, now};
+}
+}  // namespace
 
 core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const Join& join,
                                     Effects& fx) {
   const std::int64_t now = ctx.clock.now_s();
+  std::optional<InvitationUse> invited;
+  if (join.invitation) {
+    if (join.code)
+      return fail(ErrorCode::bad_request, "a join takes an access code or an invitation, not both");
+    auto use = check_invitation(rm, *join.invitation, join.waiting, now);
+    if (!use) return std::unexpected(use.error());
+    invited = *use;
+  } else if (rm.settings().invitations.invite_only) {
+    return fail(ErrorCode::unauthorized, "room " + rm.name() +
+                                             " admits by invitation only: join through the "
+                                             "link the site gave you");
+  }
+  // The identity's place is there already: the answer is that place, on any device.
+  if (invited && invited->place) {
+    const std::uint64_t place = *invited->place;
+    std::optional<core::Admissions> gave_up;
+    if (join.waiting && *join.waiting != place) gave_up = give_up(rm, *join.waiting, now);
+    if (invited->uses_jti) {
+      const token::Invitation& inv = *join.invitation;
+      rm.invitations().use(inv.jti, inv.exp_s, now, token::kInvitationLeewayS);
+      fx.record(invitation_record(rm, inv, place, now));
+    }
+    if (gave_up) {
+      fx.record(admit_record(rm.name(), rm.epoch(), *gave_up));
+      fx.changed = true;
+    }
+    mark_seen(rm, ctx, place, now);
+    return EnqueueResult{ticket_view(rm, ctx, place), false};
+  }
   std::optional<CodeUse> code;
   if (join.code) {
     auto use = check_code(rm, *join.code, now);
@@ -82,21 +127,21 @@ core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const 
   const bool admitted = code_admits || (admit && *admit);
   const auto flags = static_cast<std::uint8_t>((join.tracks_presence ? core::kTracksPresence : 0) |
                                                (admitted ? core::kAdmittedOnArrival : 0));
-  const std::uint8_t lane = code && code->lane ? *code->lane : core::kDefaultLane;
+  const std::uint8_t lane = code && code->lane ? *code->lane
+                            : invited          ? invited->lane
+                                               : core::kDefaultLane;
   const std::uint64_t serving = rm.serving();
   auto position = rm.enqueue(now, 1, flags, lane);
   if (!position) return std::unexpected(position.error());
   if (code) rm.codes().use(code->id);
-  // The place the code replaces is given up, as if its visitor had left.
-  std::optional<core::Admissions> gave_up;
-  if (code && join.waiting) {
-    gave_up.emplace();
-    gave_up->at_s = now;
-    gave_up->serving_from = gave_up->serving_to = rm.serving();
-    gave_up->left = {*join.waiting};
-    gave_up->changed = true;
-    rm.apply(*gave_up);
+  if (invited) {
+    const token::Invitation& inv = *join.invitation;
+    rm.invitations().use(inv.jti, inv.exp_s, now, token::kInvitationLeewayS);
+    rm.invitations().add_place(inv.sub, *position);
   }
+  // The place the code or invitation replaces is given up.
+  std::optional<core::Admissions> gave_up;
+  if ((code || invited) && join.waiting) gave_up = give_up(rm, *join.waiting, now);
   TicketView view = ticket_view(rm, ctx, *position);
   if (fx.wants_events) {
     const std::int64_t now_ms = ctx.clock.now_ms();
@@ -105,6 +150,7 @@ core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const 
                         {"status", core::to_string(view.state.status)}};
     if (lane != core::kDefaultLane) issued["lane"] = core::lane_name(rm.settings().lanes, lane);
     if (code) issued["code"] = code->id;
+    if (invited) issued["invitation"] = json::object{{"sub", join.invitation->sub}};
     fx.event(rm.name(), "ticket.issued", std::move(issued), now_ms);
     if (view.state.admitted_at_s)
       fx.event(rm.name(), "ticket.admitted",
@@ -115,6 +161,7 @@ core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const 
   }
   fx.record(EnqueueRecord{rm.name(), rm.epoch(), *position, 1, now, flags, lane});
   if (code) fx.record(CodeUsedRecord{rm.name(), code->id});
+  if (invited) fx.record(invitation_record(rm, *join.invitation, *position, now));
   if (gave_up) fx.record(admit_record(rm.name(), rm.epoch(), *gave_up));
   // A new ticket changes nobody else's status, unless it was let in at once and moved the serving
   // counter along, or took the place of one.
@@ -250,6 +297,9 @@ core::Result<core::RoomSettings> put_settings(const std::string& name, const cor
                                               Effects& fx) {
   auto settings = update(current ? std::optional(current->settings()) : std::nullopt);
   if (!settings) return std::unexpected(settings.error());
+  if (!current || current->settings().invitations.keys != settings->invitations.keys)
+    if (auto ok = token::check_invitation_keys(settings->invitations); !ok)
+      return std::unexpected(ok.error());
   if (current) {
     const core::Lanes& before = current->settings().lanes;
     for (std::uint8_t lane = 1; lane <= before.size(); ++lane) {

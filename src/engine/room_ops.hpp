@@ -16,6 +16,7 @@
 #include "core/room.hpp"
 #include "engine/effects.hpp"
 #include "engine/views.hpp"
+#include "token/invitation.hpp"
 #include "token/ticket_id.hpp"
 
 namespace waitroom::engine {
@@ -40,16 +41,20 @@ TicketView ticket_view(core::Room& room, const OpContext& ctx, std::uint64_t pos
 std::optional<EnqueueResult> existing_ticket(core::Room& room, const OpContext& ctx,
                                              std::uint64_t position, std::string ticket);
 // A join. `tracks_presence`: the visitor's client reports presence (polls, page, SSE). `code`: an
-// access code they typed (core/room_codes.hpp). `waiting`: their live ticket still waiting, whose
-// place a code's lane replaces.
+// access code they typed (core/room_codes.hpp). `invitation`: one the site signed for them,
+// verified already (token/invitation.hpp). `waiting`: their live ticket still waiting, whose place
+// a code's or an invitation's replaces.
 struct Join {
   bool tracks_presence = true;
   std::optional<std::string> code;
   std::optional<std::uint64_t> waiting;
+  std::optional<token::Invitation> invitation;
 };
-// A place at the tail of the default lane or the code's lane (or admission at once: passthrough,
-// capacity, a code that admits); refused with an error when the room rejects newcomers or is full,
-// or the code is not good. A code whose lane the waiting ticket is in already is not used again.
+// A place at the tail of the default lane or the code's or invitation's lane (or admission at
+// once: passthrough, capacity, a code that admits); refused with an error when the room rejects
+// newcomers or is full, the code is not good, the invitation was used, or the room is invite_only
+// and there is none. A code whose lane the waiting ticket is in already is not used again; an
+// invitation whose identity holds max_places_per_identity live places answers the latest of them.
 core::Result<EnqueueResult> enqueue(core::Room& room, const OpContext& ctx, const Join& join,
                                     Effects& fx);
 // The tickets at `positions` as of `change_id`; each one found is marked seen.

@@ -9,6 +9,8 @@
 namespace waitroom::engine {
 namespace {
 
+constexpr std::int64_t kInvitedUntilS = 4'000'000'000;
+
 class RoomOpsTest : public ::testing::Test {
  protected:
   core::Room make_room(core::RoomSettings settings = {}) {
@@ -186,18 +188,19 @@ TEST_F(RoomOpsTest, CodesAndTheirUsesAreReplayed) {
   auto code = add_code(room, ctx(), NewCode{std::nullopt, 2, std::nullopt, "vip", false}, fx);
   ASSERT_TRUE(code);
   EXPECT_EQ(code->text.size(), 19u) << code->text;  // four groups of four
-  auto first = enqueue(room, ctx(), Join{true, code->text, std::nullopt}, fx);
+  auto first = enqueue(room, ctx(), Join{true, code->text, std::nullopt, std::nullopt}, fx);
   ASSERT_TRUE(first);
   EXPECT_EQ(first->ticket.state.lane_name, "vip");
   auto plain = enqueue(room, ctx(), Join{}, fx);
   ASSERT_TRUE(plain);
   // The plain visitor types the code: a VIP place, and the old one is given up.
-  auto moved = enqueue(room, ctx(), Join{true, code->text, plain->ticket.state.position}, fx);
+  auto moved =
+      enqueue(room, ctx(), Join{true, code->text, plain->ticket.state.position, std::nullopt}, fx);
   ASSERT_TRUE(moved);
   EXPECT_EQ(moved->ticket.state.lane_name, "vip");
   EXPECT_EQ(ticket_view(room, ctx(), plain->ticket.state.position).state.status,
             core::TicketStatus::expired);
-  auto used_up = enqueue(room, ctx(), Join{true, code->text, std::nullopt}, fx);
+  auto used_up = enqueue(room, ctx(), Join{true, code->text, std::nullopt, std::nullopt}, fx);
   ASSERT_FALSE(used_up);
   EXPECT_EQ(used_up.error().code, core::ErrorCode::forbidden);
 
@@ -214,6 +217,75 @@ TEST_F(RoomOpsTest, CodesAndTheirUsesAreReplayed) {
   ASSERT_TRUE(image);
   EXPECT_EQ(image->codes, room.image().codes);
   EXPECT_EQ(image->tickets[0].lane, 1);
+}
+
+// An invitation (verified before the lock) at a join: its jti used once, its lane, and one place
+// per identity; all of it rebuilt by replay and by a snapshot.
+TEST_F(RoomOpsTest, InvitationsHoldOnePlacePerIdentityAndAreReplayed) {
+  core::RoomSettings settings;
+  settings.lanes = {{"vip", 0.3}};
+  core::Room room = make_room(settings);
+  Effects fx(true);
+  auto invite = [n = 0](std::string sub, std::optional<std::string> lane = {}) mutable {
+    return token::Invitation{std::move(sub), std::move(lane), "jti-" + std::to_string(++n),
+                             kInvitedUntilS, std::nullopt};
+  };
+  const token::Invitation ann = invite("ann", "vip");
+  auto first = enqueue(room, ctx(), Join{true, std::nullopt, std::nullopt, ann}, fx);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->created);
+  EXPECT_EQ(first->ticket.state.lane_name, "vip");
+  ASSERT_EQ(fx.events.size(), 1u);
+  EXPECT_EQ(fx.events[0].data.at("invitation").at("sub").as_string(), "ann");
+  // Used once: refused after, whoever sends it.
+  auto replay = enqueue(room, ctx(), Join{true, std::nullopt, std::nullopt, ann}, fx);
+  ASSERT_FALSE(replay);
+  EXPECT_EQ(replay.error().code, core::ErrorCode::unauthorized);
+  // ... but its own place sending it again gets that place.
+  auto reload =
+      enqueue(room, ctx(), Join{true, std::nullopt, first->ticket.state.position, ann}, fx);
+  ASSERT_TRUE(reload);
+  EXPECT_EQ(reload->ticket.ticket, first->ticket.ticket);
+  // Another invitation for the same person, another device: the same place, no new ticket.
+  const std::size_t records = fx.records.size();
+  auto phone = enqueue(room, ctx(), Join{true, std::nullopt, std::nullopt, invite("ann")}, fx);
+  ASSERT_TRUE(phone);
+  EXPECT_FALSE(phone->created);
+  EXPECT_EQ(phone->ticket.ticket, first->ticket.ticket);
+  EXPECT_EQ(fx.records.size(), records + 1) << "only the invitation's use is written";
+  EXPECT_EQ(room.queue_counter(), 1u);
+  // A lane the room does not have; an invite_only room without an invitation.
+  auto gold =
+      enqueue(room, ctx(), Join{true, std::nullopt, std::nullopt, invite("bob", "gold")}, fx);
+  ASSERT_FALSE(gold);
+  EXPECT_EQ(gold.error().code, core::ErrorCode::unauthorized);
+  auto bob = enqueue(room, ctx(), Join{true, std::nullopt, std::nullopt, invite("bob")}, fx);
+  ASSERT_TRUE(bob);
+  core::RoomSettings only = settings;
+  only.invitations.invite_only = true;
+  only.invitations.keys = {{"k", "HS256", "", std::string(32, 'k')}};
+  room.set_settings(only);
+  auto uninvited = enqueue(room, ctx(), Join{}, fx);
+  ASSERT_FALSE(uninvited);
+  EXPECT_EQ(uninvited.error().code, core::ErrorCode::unauthorized);
+
+  core::Room replayed = make_room(settings);
+  for (const LogRecord& r : fx.records) ASSERT_TRUE(apply_room_record(replayed, r, clock_.now_s()));
+  auto image = decode_image(encode_image(room.image()));
+  ASSERT_TRUE(image);
+  core::Room restored = core::Room::restore("demo", settings, std::move(*image));
+  for (core::Room* copy : {&replayed, &restored}) {
+    EXPECT_TRUE(copy->invitations().used(ann.jti));
+    EXPECT_EQ(copy->invitations().used_list(), room.invitations().used_list());
+    EXPECT_EQ(copy->invitations().places_list(), room.invitations().places_list());
+    auto again = enqueue(*copy, ctx(), Join{true, std::nullopt, std::nullopt, invite("ann")}, fx);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->ticket.state.position, first->ticket.state.position);
+  }
+  // A reset: the line is new, so is everyone's place; used invitations stay used.
+  room.reset(room.epoch() + 1);
+  EXPECT_TRUE(room.invitations().places("ann").empty());
+  EXPECT_TRUE(room.invitations().used(ann.jti));
 }
 
 }  // namespace

@@ -16,6 +16,9 @@ constexpr std::uint8_t kImageVersionWithMessage = 2;
 // Version 3: after the schedule, whether a message follows (and it), then the access codes.
 // Written only for rooms that have codes.
 constexpr std::uint8_t kImageVersionWithCodes = 3;
+// Version 4: version 3, then the used invitations and the places identities hold. Written only
+// for rooms that took invitations.
+constexpr std::uint8_t kImageVersionWithInvitations = 4;
 // A ticket's flags (core::kTracksPresence, kAdmittedOnArrival) use the low bits of its byte; its
 // lane (0-8, core/lanes.hpp) goes in the high four, so rooms without lanes write what they did.
 constexpr std::uint8_t kLaneShift = 4;
@@ -115,6 +118,9 @@ bool consistent(const core::RoomImage& m) {
     if (!in_line(p)) return false;
   for (const auto& [p, s] : m.sessions)
     if (!in_line(p)) return false;
+  for (const core::IdentityPlaces& places : m.identity_places)
+    for (std::uint64_t p : places.positions)
+      if (!in_line(p)) return false;
   for (const core::DrawImage& d : m.schedule.draws)
     if (d.info.started_at_s && d.info.last_position >= d.info.shuffled_first &&
         (d.info.shuffled_first == 0 || d.info.last_position > tail))
@@ -125,9 +131,11 @@ bool consistent(const core::RoomImage& m) {
 
 std::string encode_image(const core::RoomImage& m) {
   ByteWriter w;
-  const std::uint8_t version = !m.codes.empty() ? kImageVersionWithCodes
-                               : m.message      ? kImageVersionWithMessage
-                                                : kImageVersion;
+  const bool invited = !m.used_invitations.empty() || !m.identity_places.empty();
+  const std::uint8_t version = invited            ? kImageVersionWithInvitations
+                               : !m.codes.empty() ? kImageVersionWithCodes
+                               : m.message        ? kImageVersionWithMessage
+                                                  : kImageVersion;
   w.u8(version).u32(m.epoch).u64(m.serving);
   w.u64(m.tickets.size());
   for (const core::TicketSlot& t : m.tickets) {
@@ -145,13 +153,22 @@ std::string encode_image(const core::RoomImage& m) {
   }
   write_counters(w, m.totals);
   write_schedule(w, m.schedule);
-  if (version == kImageVersionWithCodes) w.u8(m.message ? 1 : 0);
+  if (version >= kImageVersionWithCodes) w.u8(m.message ? 1 : 0);
   if (m.message) w.str(m.message->text).i64(m.message->set_at_s);
-  if (version == kImageVersionWithCodes) {
+  if (version >= kImageVersionWithCodes) {
     w.u64(m.codes.size());
     for (const core::AccessCode& c : m.codes) {
       w.str(c.id).str(c.hash).u64(c.uses).u64(c.used).i64(c.expires_at_s.value_or(0));
       w.str(c.lane).u8(c.admit ? 1 : 0).i64(c.created_at_s).u8(c.revoked ? 1 : 0);
+    }
+  }
+  if (version == kImageVersionWithInvitations) {
+    w.u64(m.used_invitations.size());
+    for (const core::UsedInvitation& u : m.used_invitations) w.str(u.jti).i64(u.exp_s);
+    w.u64(m.identity_places.size());
+    for (const core::IdentityPlaces& p : m.identity_places) {
+      w.str(p.sub);
+      write_positions(w, p.positions);
     }
   }
   return w.take();
@@ -161,8 +178,7 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
   ByteReader in(bytes);
   core::RoomImage m;
   const std::uint8_t version = in.u8();
-  if (version != kImageVersion && version != kImageVersionWithMessage &&
-      version != kImageVersionWithCodes)
+  if (version < kImageVersion || version > kImageVersionWithInvitations)
     return core::fail(core::ErrorCode::internal, "a room snapshot of an unknown version");
   m.epoch = in.u32();
   m.serving = in.u64();
@@ -199,7 +215,7 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
   m.totals = read_counters(in);
   m.schedule = read_schedule(in, bytes.size());
   const bool has_message =
-      version == kImageVersionWithMessage || (version == kImageVersionWithCodes && in.u8() != 0);
+      version == kImageVersionWithMessage || (version >= kImageVersionWithCodes && in.u8() != 0);
   if (has_message) {
     core::RoomMessage message;
     message.text = in.str();
@@ -207,7 +223,7 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
     if (message.text.empty()) in.fail();
     m.message = std::move(message);
   }
-  if (version == kImageVersionWithCodes) {
+  if (version >= kImageVersionWithCodes) {
     m.codes.resize(read_count(in, 40, bytes.size()));
     for (core::AccessCode& c : m.codes) {
       c.id = in.str();
@@ -219,6 +235,18 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
       c.admit = in.u8() != 0;
       c.created_at_s = in.i64();
       c.revoked = in.u8() != 0;
+    }
+  }
+  if (version == kImageVersionWithInvitations) {
+    m.used_invitations.resize(read_count(in, 16, bytes.size()));
+    for (core::UsedInvitation& u : m.used_invitations) {
+      u.jti = in.str();
+      u.exp_s = in.i64();
+    }
+    m.identity_places.resize(read_count(in, 16, bytes.size()));
+    for (core::IdentityPlaces& p : m.identity_places) {
+      p.sub = in.str();
+      p.positions = read_positions(in, bytes.size());
     }
   }
   if (!in.ok() || !in.at_end() || !consistent(m))

@@ -131,7 +131,7 @@ Store::Op<T> Store::change(std::string room, Change change, bool may_create,
 // ---- tickets ------------------------------------------------------------------------------------
 
 Store::Op<EnqueueResult> Store::enqueue(std::string room, std::optional<std::string> existing,
-                                        bool tracks_presence, std::optional<std::string> code) {
+                                        bool tracks_presence, JoinGrants grants) {
   std::optional<token::TicketRef> ref;
   if (existing) ref = ids_.decode(room, *existing);
   // The visitor's live ticket, if the state knows it (no write lock needed for that).
@@ -140,21 +140,28 @@ Store::Op<EnqueueResult> Store::enqueue(std::string room, std::optional<std::str
     if (!s.room->has_ticket(ref->position)) return std::nullopt;
     return engine::existing_ticket(*s.room, s.ctx, ref->position, *existing);
   };
-  if (ref && !code) {
+  const bool grants_place = grants.code || grants.invitation;
+  if (ref && !grants_place) {
     std::optional<EnqueueResult> live;
     if (auto r = storage_->read(room, [&](RoomSlot& s) { live = live_ticket(s); }); !r)
       co_return std::unexpected(r.error());
     if (live) co_return std::move(*live);
+  }
+  std::optional<token::Invitation> invitation;
+  if (grants.invitation) {
+    auto checked = co_await check_invitation(room, *grants.invitation, grants.client);
+    if (!checked) co_return std::unexpected(checked.error());
+    invitation = std::move(*checked);
   }
   // The change inline (not through change<T>): the hottest write, one coroutine frame fewer.
   std::optional<core::Result<EnqueueResult>> answer;
   auto changer = keeping_answer<EnqueueResult>(
       answer, [&](RoomSlot& s, engine::Effects& fx) -> core::Result<EnqueueResult> {
         if (!s.room) return std::unexpected(unknown_room(room));
-        engine::Join join{tracks_presence, code, std::nullopt};
+        engine::Join join{tracks_presence, grants.code, std::nullopt, invitation};
         // The ticket may be one the state had not seen when asked above (made on another node).
         if (auto live = live_ticket(s)) {
-          if (!code || live->ticket.state.status != core::TicketStatus::waiting)
+          if (!grants_place || live->ticket.state.status != core::TicketStatus::waiting)
             return std::move(*live);
           join.waiting = ref->position;
         }
@@ -164,6 +171,31 @@ Store::Op<EnqueueResult> Store::enqueue(std::string room, std::optional<std::str
   if (auto done = co_await std::move(op); !done) co_return std::unexpected(done.error());
   if (!answer) co_return std::unexpected(unknown_room(room));
   co_return std::move(*answer);
+}
+
+// The signature is checked on a copy of the room's keys, outside its lock: tens of microseconds
+// that would otherwise hold up every other visitor of the room.
+Store::Op<token::Invitation> Store::check_invitation(const std::string& room,
+                                                     const std::string& jwt,
+                                                     const std::optional<core::IpBytes>& client) {
+  auto read = room_reader<core::InvitationSettings>(room, [](core::Room& rm, RoomSlot&) {
+    return core::Result<core::InvitationSettings>(rm.settings().invitations);
+  });
+  auto keys = read_now<core::InvitationSettings>(room, read);
+  if (!keys) {
+    auto again = read_caught_up<core::InvitationSettings>(room, read);
+    keys = co_await std::move(again);
+  }
+  if (!*keys) co_return std::unexpected(keys->error());
+  if ((*keys)->keys.empty())
+    co_return core::fail(core::ErrorCode::unauthorized,
+                         "room " + room + " takes no invitations: it has no invitation keys");
+  auto invitation = token::verify_invitation(jwt, **keys, room, clock_.now_s());
+  if (!invitation) co_return std::unexpected(invitation.error());
+  if (invitation->ip && client && core::parse_ip_address(*invitation->ip) != *client)
+    co_return core::fail(core::ErrorCode::unauthorized,
+                         "invitation is for another address than the one it came from");
+  co_return std::move(*invitation);
 }
 
 Store::Op<TicketView> Store::ticket(std::string room, std::string ticket) {

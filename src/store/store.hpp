@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/ip_network.hpp"
 #include "core/pass_minter.hpp"
 #include "core/room.hpp"
 #include "core/room_settings.hpp"
@@ -24,6 +25,7 @@
 #include "engine/views.hpp"
 #include "ops/event_feed.hpp"
 #include "store/room_storage.hpp"
+#include "token/invitation.hpp"
 #include "token/ticket_id.hpp"
 
 namespace waitroom::store {
@@ -47,6 +49,15 @@ using engine::TicketStates;
 using engine::TicketView;
 using engine::WatchedTicket;
 
+// What a join may bring besides the visitor's ticket: an access code they typed, an invitation the
+// site signed for them (token/invitation.hpp: checked against the room's keys before its lock is
+// taken), and the visitor's address (an invitation bound to one is good from there only).
+struct JoinGrants {
+  std::optional<std::string> code;
+  std::optional<std::string> invitation;
+  std::optional<core::IpBytes> client;
+};
+
 class Store {
  public:
   template <class T>
@@ -58,10 +69,11 @@ class Store {
 
   // Gives the visitor a place at the tail, or returns their ticket when `existing` is a live
   // ticket of this room (one place per browser). `tracks_presence`: the visitor's client polls
-  // its ticket, so a ticket not seen for the room's idle timeout has left. `code`: an access code
-  // the visitor typed (engine::enqueue): it moves a waiting `existing` ticket to its lane.
+  // its ticket, so a ticket not seen for the room's idle timeout has left. A code or invitation
+  // (engine::enqueue) moves a waiting `existing` ticket to its lane; an invitation's identity
+  // keeps its place on any device (the answer may be a ticket other than `existing`).
   Op<EnqueueResult> enqueue(std::string room, std::optional<std::string> existing,
-                            bool tracks_presence, std::optional<std::string> code = std::nullopt);
+                            bool tracks_presence, JoinGrants grants = {});
   // Reads a ticket and records that its visitor is still there.
   Op<TicketView> ticket(std::string room, std::string ticket);
   // ticket(), plus what an event stream needs to follow the ticket by position afterwards.
@@ -169,6 +181,10 @@ class Store {
                              PassRecorder record, std::string_view gone);
   Op<engine::PassPlan> plan_pass(const std::string& room, const std::string& ticket,
                                  PassPlanner plan);
+  // A join's invitation, verified against the room's keys (and the visitor's address, when the
+  // invitation is bound to one).
+  Op<token::Invitation> check_invitation(const std::string& room, const std::string& jwt,
+                                         const std::optional<core::IpBytes>& client);
 
   std::unique_ptr<RoomStorage> storage_;
   const core::Clock& clock_;

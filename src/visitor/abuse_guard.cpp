@@ -150,12 +150,18 @@ asio::awaitable<core::Result<token::PowChallenge>> AbuseGuard::challenge(const s
                        clock_.now_ms() / 1000);
 }
 
-asio::awaitable<std::string> AbuseGuard::client_prefix(const Fields& headers, const Address& peer,
-                                                       const std::string& room) {
+asio::awaitable<core::IpBytes> AbuseGuard::client_address(const Fields& headers,
+                                                          const Address& peer,
+                                                          const std::string& room) {
   RoomGuard* g = co_await guard(room);
   const auto settings = g ? settings_of(*g) : std::make_shared<const core::AbuseSettings>();
-  co_return core::to_string(
-      core::network_of(client(headers, peer, *settings), kBindIpv4Bits, kBindIpv6Bits));
+  co_return client(headers, peer, *settings);
+}
+
+asio::awaitable<std::string> AbuseGuard::client_prefix(const Fields& headers, const Address& peer,
+                                                       const std::string& room) {
+  const core::IpBytes address = co_await client_address(headers, peer, room);
+  co_return core::to_string(core::network_of(address, kBindIpv4Bits, kBindIpv6Bits));
 }
 
 std::string AbuseGuard::binding_value(std::string_view room, std::string_view ticket) const {

@@ -46,6 +46,9 @@ class AbuseGuard {
   // A challenge for the room's current difficulty (bits 0: the room asks for none).
   boost::asio::awaitable<core::Result<token::PowChallenge>> challenge(const std::string& room);
 
+  // The client's address: the peer's, or what a trusted proxy in front says it is.
+  boost::asio::awaitable<core::IpBytes> client_address(const Fields& headers, const Address& peer,
+                                                       const std::string& room);
   // The client's network as a pass bound by ip_prefix records it: "203.0.113.0/24",
   // "2001:db8::/64".
   boost::asio::awaitable<std::string> client_prefix(const Fields& headers, const Address& peer,

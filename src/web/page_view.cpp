@@ -65,7 +65,9 @@ void attribute(std::string& out, std::string_view name, std::string_view value) 
   out += '"';
 }
 
-std::string hidden_fields(const PageInput& in) {
+// `joining`: the join view's form also sends the invitation on (the waiting view's code form must
+// not: a join takes a code or an invitation).
+std::string hidden_fields(const PageInput& in, bool joining) {
   std::string out;
   if (!in.return_url.empty()) {
     out += "<input type=\"hidden\" name=\"return\" value=\"";
@@ -75,6 +77,11 @@ std::string hidden_fields(const PageInput& in) {
   if (!in.lang_param.empty()) {
     out += "<input type=\"hidden\" name=\"lang\" value=\"";
     append_escaped(out, in.lang_param);
+    out += "\">";
+  }
+  if (joining && !in.invitation.empty()) {
+    out += "<input type=\"hidden\" name=\"invite\" value=\"";
+    append_escaped(out, in.invitation);
     out += "\">";
   }
   return out;
@@ -180,6 +187,7 @@ const TemplateSchema& page_schema() {
       {"has_resume", VarKind::flag},
       {"takes_codes", VarKind::flag},
       {"has_lane", VarKind::flag},
+      {"invite_needed", VarKind::flag},
   }};
   return schema;
 }
@@ -233,13 +241,15 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
   d.set("self_url", self);
   d.set("join_action", "/r/" + room.name + "/join");
   d.set("enter_action", "/r/" + room.name + "/enter");
-  d.set("form_fields", hidden_fields(in));
+  d.set("form_fields", hidden_fields(in, m.view == View::join));
   d.set("language_links", language_links(in, t, languages));
   d.flag("view_" + std::string(to_string(m.view)), true);
   d.flag("paused", room.settings.state != core::RoomState::open);
   // The operators' message to everyone waiting: text, escaped like every text variable.
   if (room.message) d.set("message", room.message->text);
   d.flag("takes_codes", room.takes_codes);
+  // An invite_only room without an invitation in hand: no join button, a word on how to get in.
+  d.flag("invite_needed", room.settings.invitations.invite_only && in.invitation.empty());
 
   // What has become of an earlier place, then any message of the handler's.
   std::string notice;

@@ -26,6 +26,7 @@ struct PageInput {
   std::optional<std::uint64_t> start_ahead;
   std::string return_url;  // the `return` parameter as received (kept in links and forms)
   std::string lang_param;  // ?lang= as chosen explicitly; empty when from Accept-Language
+  std::string invitation;  // ?invite= as received: the join form sends it on
   std::string resume_url;  // absolute link to this place for another device; empty: none
   std::string resume_qr;   // its QR code (inline SVG); empty: none
   std::string notice;      // an extra message at the top (e.g. an invalid resume link)

@@ -63,6 +63,11 @@ std::string param(RequestContext& ctx, std::string_view name) {
   return http::query_param(ctx.query, name).value_or("");
 }
 
+// What the page says when a join was refused for its invitation (or for having none).
+std::string_view invitation_refusal(RequestContext& ctx) {
+  return param(ctx, "invite").empty() ? "invite_only" : "invite_refused";
+}
+
 // The language the visitor chose with ?lang= (kept in links and forms), if it is one we have.
 std::string explicit_lang(const Site& site, RequestContext& ctx) {
   return std::string(site.languages().code_of(param(ctx, "lang")));
@@ -151,6 +156,7 @@ Response render(const RoomPageDeps& s, const Site& site, RequestContext& ctx,
   in.now_s = s.clock.now_ms() / 1000;
   in.return_url = param(ctx, "return");
   in.lang_param = lang;
+  in.invitation = param(ctx, "invite");
   in.notice = args.notice;
   in.css_url = site.css_url();
   in.script_url = site.script_url();
@@ -220,12 +226,17 @@ asio::awaitable<Response> join(const RoomPageDeps& s, const Site& site, RequestC
   const std::string challenge = param(ctx, "pow_challenge"), nonce = param(ctx, "pow_nonce");
   core::Result<void> admitted =
       co_await s.abuse.admit_ticket(ctx.request, ctx.remote, room, challenge, nonce);
-  std::optional<std::string> access_code;
-  if (std::string typed = param(ctx, "code"); !typed.empty()) access_code = std::move(typed);
-  const bool code_given = access_code.has_value();
+  store::JoinGrants grants;
+  if (std::string typed = param(ctx, "code"); !typed.empty()) grants.code = std::move(typed);
+  if (std::string invite = param(ctx, "invite"); !invite.empty())
+    grants.invitation = std::move(invite);
+  const bool code_given = grants.code.has_value();
+  const std::optional<std::string> held = existing;
   if (admitted) {
+    if (grants.invitation)
+      grants.client = co_await s.abuse.client_address(ctx.request, ctx.remote, room);
     result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true,
-                                      std::move(access_code));
+                                      std::move(grants));
     if (!result && result.error().code == ErrorCode::full)
       s.abuse.count(room, visitor::Refusal::room_full);
   } else {
@@ -244,9 +255,10 @@ asio::awaitable<Response> join(const RoomPageDeps& s, const Site& site, RequestC
     const ErrorCode code = result.error().code;
     if (r->queueing != core::Queueing::reject && code != ErrorCode::full) {
       const std::string lang = explicit_lang(site, ctx);
-      const std::string_view key = admitted && code_given         ? code_refusal(result.error())
-                                   : code == ErrorCode::forbidden ? "pow_nojs"
-                                                                  : "join_unavailable";
+      const std::string_view key = admitted && code_given            ? code_refusal(result.error())
+                                   : code == ErrorCode::unauthorized ? invitation_refusal(ctx)
+                                   : code == ErrorCode::forbidden    ? "pow_nojs"
+                                                                     : "join_unavailable";
       args.notice = language_for(site, ctx, lang).text(key);
     }
     Response res = render(s, site, ctx, args);
@@ -256,7 +268,8 @@ asio::awaitable<Response> join(const RoomPageDeps& s, const Site& site, RequestC
   }
   Response res = http::redirect(ctx.request, Status::see_other,
                                 page_url(room, param(ctx, "return"), explicit_lang(site, ctx)));
-  if (result->created)
+  // A new place, or an identity's place from another device: this browser holds it from now on.
+  if (result->created || result->ticket.ticket != held)
     res.set(field::field::set_cookie,
             visitor::set_cookie(visitor::ticket_cookie_name(room), result->ticket.ticket,
                                 s.config.cookie_secure));
