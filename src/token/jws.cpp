@@ -19,23 +19,6 @@ core::Result<boost::json::object> parse_object(std::string_view text, const char
   return std::move(value.as_object());
 }
 
-// NumericDate (RFC 7519 section 2) may be any JSON number; fractions are floored.
-std::optional<std::int64_t> numeric_date(const boost::json::value& v) {
-  if (v.is_int64()) return v.as_int64();
-  if (v.is_uint64()) {
-    return v.as_uint64() > static_cast<std::uint64_t>(INT64_MAX)
-               ? INT64_MAX
-               : static_cast<std::int64_t>(v.as_uint64());
-  }
-  if (v.is_double() && std::isfinite(v.as_double())) {
-    const double d = std::floor(v.as_double());
-    if (d >= 9.2e18) return INT64_MAX;
-    if (d <= -9.2e18) return INT64_MIN;
-    return static_cast<std::int64_t>(d);
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 core::Result<std::string> sign_jwt(const SigningKey& key, const boost::json::object& claims) {
@@ -93,9 +76,29 @@ core::Result<boost::json::object> verify_jwt(const UnverifiedJwt& token, const S
   if (token.alg != algorithm_name(key.alg)) return unauthorized("token alg does not match its key");
   if (!key.verify(token.signing_input, token.signature)) return unauthorized("bad token signature");
   // Only now, with the payload authentic, is it decoded.
+  return verified_claims(token);
+}
+
+core::Result<boost::json::object> verified_claims(const UnverifiedJwt& token) {
   const auto payload = base64url_decode(token.payload_b64);
   if (!payload) return unauthorized("token payload is not base64url");
   return parse_object(*payload, "payload");
+}
+
+std::optional<std::int64_t> numeric_date(const boost::json::value& v) {
+  if (v.is_int64()) return v.as_int64();
+  if (v.is_uint64()) {
+    return v.as_uint64() > static_cast<std::uint64_t>(INT64_MAX)
+               ? INT64_MAX
+               : static_cast<std::int64_t>(v.as_uint64());
+  }
+  if (v.is_double() && std::isfinite(v.as_double())) {
+    const double d = std::floor(v.as_double());
+    if (d >= 9.2e18) return INT64_MAX;
+    if (d <= -9.2e18) return INT64_MIN;
+    return static_cast<std::int64_t>(d);
+  }
+  return std::nullopt;
 }
 
 core::Result<void> check_time_claims(const boost::json::object& claims, std::int64_t now_s,

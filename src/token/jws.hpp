@@ -5,6 +5,7 @@
 // 5).
 #include <boost/json.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,14 @@ core::Result<UnverifiedJwt> parse_jwt(std::string_view jwt);
 // Checks the signature with `key` (the caller looked it up by token.kid) and that the header's alg
 // names the key's algorithm, then returns the claims object. Errors are ErrorCode::unauthorized.
 core::Result<boost::json::object> verify_jwt(const UnverifiedJwt& token, const SigningKey& key);
+
+// The payload of `token` as a JSON object: only for a token whose signature the caller has
+// verified, never before. Errors are ErrorCode::unauthorized.
+core::Result<boost::json::object> verified_claims(const UnverifiedJwt& token);
+
+// A NumericDate claim (RFC 7519 section 2): any JSON number, fractions floored, clamped to what
+// int64 holds; nullopt if `v` is not a number.
+std::optional<std::int64_t> numeric_date(const boost::json::value& v);
 
 // exp is required; the claims are valid while now_s < exp + leeway_s and nbf (if present) <=
 // now_s + leeway_s. Non-numeric exp/nbf are errors. Errors are ErrorCode::unauthorized.

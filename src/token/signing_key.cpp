@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "token/base64url.hpp"
+#include "token/public_key.hpp"
 
 namespace waitroom::token {
 namespace {
@@ -25,17 +26,12 @@ constexpr std::string_view kP256GroupName = "prime256v1";  // OpenSSL's name for
 struct OpenSslFree {
   void operator()(BIO* p) const { BIO_free(p); }
   void operator()(BIGNUM* p) const { BN_free(p); }
-  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
   void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
   void operator()(unsigned char* p) const { OPENSSL_free(p); }
 };
 template <class T>
 using Owned = std::unique_ptr<T, OpenSslFree>;
-
-const unsigned char* bytes_of(std::string_view s) {
-  return reinterpret_cast<const unsigned char*>(s.data());
-}
 
 core::Result<std::string> random_kid() {
   unsigned char random[kKidRandomBytes];
@@ -84,22 +80,6 @@ std::optional<std::string> der_to_raw(const unsigned char* der, std::size_t der_
     return std::nullopt;
   }
   return raw;
-}
-
-// ES256: 64-byte r || s -> DER, which is what OpenSSL verifies.
-std::optional<std::string> raw_to_der(std::string_view raw) {
-  if (raw.size() != kEs256SignatureBytes) return std::nullopt;
-  Owned<BIGNUM> r(BN_bin2bn(bytes_of(raw), kP256CoordinateBytes, nullptr));
-  Owned<BIGNUM> s(BN_bin2bn(bytes_of(raw) + kP256CoordinateBytes, kP256CoordinateBytes, nullptr));
-  Owned<ECDSA_SIG> sig(ECDSA_SIG_new());
-  if (!r || !s || !sig || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) return std::nullopt;
-  r.release();  // now owned by sig
-  s.release();
-  unsigned char* der = nullptr;
-  const int der_len = i2d_ECDSA_SIG(sig.get(), &der);
-  if (der_len <= 0) return std::nullopt;
-  Owned<unsigned char> der_owner(der);
-  return std::string(reinterpret_cast<const char*>(der), static_cast<std::size_t>(der_len));
 }
 
 }  // namespace
@@ -298,16 +278,7 @@ core::Result<std::string> SigningKey::sign(std::string_view data) const {
 }
 
 bool SigningKey::verify(std::string_view data, std::string_view signature) const {
-  std::optional<std::string> der;
-  if (alg == Algorithm::ES256) {
-    der = raw_to_der(signature);
-    if (!der) return false;
-    signature = *der;
-  }
-  Owned<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey_) == 1 &&
-         EVP_DigestVerify(ctx.get(), bytes_of(signature), signature.size(), bytes_of(data),
-                          data.size()) == 1;
+  return verify_signature(pkey_, alg, data, signature);
 }
 
 }  // namespace waitroom::token

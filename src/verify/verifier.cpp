@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
-#include <cmath>
 #include <condition_variable>
 #include <limits>
 #include <mutex>
@@ -68,26 +67,6 @@ bool allowed(const Expectation& expect, Algorithm alg) {
          expect.algorithms.end();
 }
 
-// NumericDate (RFC 7519 section 2) may be any JSON number; fractions are floored, as the
-// server's check_time_claims does.
-std::optional<std::int64_t> numeric_date(const boost::json::value& v) {
-  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
-  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
-  constexpr double kLimit = 9.2e18;  // within int64 range
-  if (v.is_int64()) return v.as_int64();
-  if (v.is_uint64())
-    return v.as_uint64() > static_cast<std::uint64_t>(kMax)
-               ? kMax
-               : static_cast<std::int64_t>(v.as_uint64());
-  if (v.is_double() && std::isfinite(v.as_double())) {
-    const double d = std::floor(v.as_double());
-    if (d >= kLimit) return kMax;
-    if (d <= -kLimit) return kMin;
-    return static_cast<std::int64_t>(d);
-  }
-  return std::nullopt;
-}
-
 // The claims of an authentic payload, or what makes it unusable (ErrorCode::malformed).
 std::expected<Claims, std::string> decode_claims(const boost::json::object& payload,
                                                  const PublicKey& key) {
@@ -114,12 +93,12 @@ std::expected<Claims, std::string> decode_claims(const boost::json::object& payl
 
   const auto* exp = payload.if_contains("exp");
   if (exp == nullptr) return std::unexpected("pass has no exp");
-  const auto exp_value = numeric_date(*exp);
+  const auto exp_value = token::numeric_date(*exp);
   if (!exp_value) return std::unexpected("pass exp is not a number");
   c.exp = *exp_value;
   for (const auto& [name, out] : {std::pair{"iat", &c.iat}, std::pair{"nbf", &c.nbf}}) {
     if (const auto* v = payload.if_contains(name)) {
-      const auto value = numeric_date(*v);
+      const auto value = token::numeric_date(*v);
       if (!value) return std::unexpected("pass " + std::string(name) + " is not a number");
       *out = *value;
     }
