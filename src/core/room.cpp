@@ -398,7 +398,6 @@ bool Room::admit_next_in_lane(std::uint8_t lane, std::int64_t now_s, Admissions&
 
 void Room::build_lane_lines() {
   lane_lines_ = {};
-  invitations_.clear_places();
   if (lane_tickets_ > 0)
     for (std::uint64_t r = 1; r <= tickets_.size(); ++r) {
       const std::uint64_t p = schedule_.position_at(r);
@@ -680,6 +679,7 @@ void Room::reset(std::uint32_t new_epoch) {
   lane_tickets_ = 0;
   lane_lines_ = {};
   lane_lines_built_ = false;
+  invitations_.clear_places();
   lane_picker_.clear();
   schedule_ = EventSchedule{};
   refresh_effective();

@@ -20,7 +20,10 @@ std::span<const std::uint64_t> RoomInvitations::places(std::string_view sub) con
 }
 
 void RoomInvitations::add_place(std::string sub, std::uint64_t position) {
-  places_[std::move(sub)].push_back(position);
+  std::vector<std::uint64_t>& positions = places_[std::move(sub)];
+  // A join answered with the place the identity holds records that place again.
+  if (std::find(positions.begin(), positions.end(), position) == positions.end())
+    positions.push_back(position);
 }
 
 std::vector<UsedInvitation> RoomInvitations::used_list() const {

@@ -36,6 +36,7 @@ class RoomInvitations {
   // The places `sub` took in this epoch's line, oldest first (ended ones included: the caller
   // knows which are live).
   std::span<const std::uint64_t> places(std::string_view sub) const;
+  // Once per place: adding one the identity holds already changes nothing.
   void add_place(std::string sub, std::uint64_t position);
   // A new epoch: a new line, nobody holds a place in it. Used jtis stay used.
   void clear_places() { places_.clear(); }
