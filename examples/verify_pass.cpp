@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
             << "  room (aud):      " << c.room << "\n"
             << "  issuer (iss):    " << c.issuer << "\n"
             << "  queue_position:  " << c.queue_position << "\n"
+            << "  party_size:      " << c.party_size << "\n"
             << "  issued (iat):    " << c.iat << "\n"
             << "  not before:      " << c.nbf << "\n"
             << "  expires (exp):   " << c.exp << "\n"

@@ -47,7 +47,7 @@
 #define WAITROOM_VERIFY_API __attribute__((visibility("default")))
 #endif
 
-#define WAITROOM_VERIFY_VERSION "0.1.0"
+#define WAITROOM_VERIFY_VERSION "0.2.0"
 
 namespace waitroom::verify {
 
@@ -94,6 +94,7 @@ struct Claims {
   std::string token_use;                   // "access" for passes ("" if absent)
   std::string kid;                         // the key that signed it
   Algorithm algorithm = Algorithm::ES256;  // that key's algorithm
+  std::uint64_t party_size = 1;            // party_size: the seats the pass lets in (1 if absent)
 };
 
 // What the application requires of a pass. Both strings must match exactly; an empty one matches

@@ -33,8 +33,8 @@ asio::awaitable<Response> create_ticket(const visitor::VisitorDeps& s, RequestCo
   std::optional<std::string> existing;
   if (auto c = http::cookie_value(ctx.request, visitor::ticket_cookie_name(room)); !c.empty())
     existing = std::string(c);
-  store::JoinGrants grants;
-  for (auto [name, grant] : {std::pair{"code", &grants.code}, {"invite", &grants.invitation}}) {
+  store::JoinOptions options;
+  for (auto [name, grant] : {std::pair{"code", &options.code}, {"invite", &options.invitation}}) {
     if (const boost::json::value* v = body->if_contains(name)) {
       if (!v->is_string())
         co_return http::problem(ctx.request, Status::bad_request,
@@ -42,11 +42,17 @@ asio::awaitable<Response> create_ticket(const visitor::VisitorDeps& s, RequestCo
       *grant = std::string(v->get_string());
     }
   }
-  if (grants.invitation)
-    grants.client = co_await s.abuse.client_address(ctx.request, ctx.remote, room);
+  if (const boost::json::value* v = body->if_contains("party_size")) {
+    if (!v->is_int64() || v->get_int64() < 1)
+      co_return http::problem(ctx.request, Status::bad_request,
+                              "party_size must be a whole number of at least 1");
+    options.party_size = static_cast<std::uint64_t>(v->get_int64());
+  }
+  if (options.invitation)
+    options.client = co_await s.abuse.client_address(ctx.request, ctx.remote, room);
   const std::optional<std::string> held = existing;
   auto result =
-      co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true, grants);
+      co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true, options);
   if (!result) {
     if (result.error().code == core::ErrorCode::full)
       s.abuse.count(room, visitor::Refusal::room_full);

@@ -428,10 +428,10 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       auto v = read_int(value, key);
       if (!v) return std::unexpected(v.error());
       (key == "claim_timeout_s" ? s.claim_timeout_s : s.ticket_idle_timeout_s) = *v;
-    } else if (key == "max_places_per_identity") {
+    } else if (key == "max_places_per_identity" || key == "max_party_size") {
       auto v = read_int(value, key);
       if (!v) return std::unexpected(v.error());
-      s.max_places_per_identity = *v;
+      (key == "max_party_size" ? s.max_party_size : s.max_places_per_identity) = *v;
     } else if (key == "aws_serving_counter_as_string" || key == "recycle_unclaimed" ||
                key == "renew_on_activity" || key == "invite_only") {
       auto v = read_bool(value, key);
@@ -547,6 +547,7 @@ json::object room_settings_to_json(const core::RoomSettings& s, Secrets secrets)
       {"invite_only", s.invitations.invite_only},
       {"invitations", invitations_to_json(s.invitations, secrets)},
       {"max_places_per_identity", s.max_places_per_identity},
+      {"max_party_size", s.max_party_size},
       {"abuse", abuse_to_json(s.abuse)}};
 }
 

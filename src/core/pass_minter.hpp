@@ -21,6 +21,8 @@ struct PassRequest {
   std::int64_t expires_at_s = 0;
   // The "bind" claim: "cookie", "ip:203.0.113.0/24", or empty (not bound). See pass_binding().
   std::string binding;
+  // The "party_size" claim: the seats the pass lets in (written when more than one).
+  std::uint64_t party_size = 1;
 };
 
 // The binding a room binding passes by `mode` writes into a pass for a client in `client_prefix`.

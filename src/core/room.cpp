@@ -19,9 +19,10 @@ class Room::Facts final : public RoomFacts {
   Facts(Room& room, std::int64_t now_s) : room_(room), now_s_(now_s) {}
 
   std::uint64_t waiting() const override { return room_.waiting_count(); }
+  // In seats: a party's place counts as its size.
   std::uint64_t held() override {
     room_.expire_sessions(now_s_);
-    return room_.active_by_expiry_.size() + room_.unclaimed_count_;
+    return room_.active_by_expiry_.size() + room_.unclaimed_count_ + room_.held_extra_seats_;
   }
   std::uint64_t admitted_after(std::int64_t since_s) const override {
     return room_.admissions_since(since_s);
@@ -67,13 +68,13 @@ void Room::refresh_effective() {
   queueing_ = queueing;
 }
 
-Result<bool> Room::admits_on_arrival(std::int64_t now_s) {
+Result<bool> Room::admits_on_arrival(std::int64_t now_s, std::uint64_t seats) {
   if (queueing_ == Queueing::reject)
     return fail(ErrorCode::conflict, "this room is closed: no new places are given");
   bool admits = false;
   if (settings_.state == RoomState::open && !schedule_.prequeue_open()) {
     Facts facts(*this, now_s);
-    admits = admitter_->admits_on_arrival(now_s, facts);
+    admits = admitter_->admits_on_arrival(now_s, seats, facts);
   }
   // Only those who would wait count against the cap: a visitor let in at once takes no place.
   if (const auto& cap = settings_.abuse.max_waiting;
@@ -85,16 +86,18 @@ Result<bool> Room::admits_on_arrival(std::int64_t now_s) {
 }
 
 Result<std::uint64_t> Room::enqueue(std::int64_t now_s, std::uint64_t count, std::uint8_t flags,
-                                    std::uint8_t lane) {
+                                    std::uint8_t lane, std::uint8_t party) {
   if (count == 0 || tickets_.size() + count > kMaxPosition)
     return fail(ErrorCode::conflict, "this room has handed out every position it can; reset it");
   if (lane > kMaxLanes) return fail(ErrorCode::bad_request, "no such lane");
+  if (party < 1 || party > kMaxPartySize) return fail(ErrorCode::bad_request, "no such party size");
   const std::uint64_t first = tickets_.size() + 1;
   const bool nobody_waiting = waiting_count() == 0;
   TicketSlot slot{
-      to_u32_seconds(now_s), to_u32_seconds(now_s), 0, TicketPhase::waiting, flags, lane};
+      to_u32_seconds(now_s), to_u32_seconds(now_s), 0, TicketPhase::waiting, flags, lane, party};
   tickets_.resize(tickets_.size() + count, slot);
   totals_.tickets_issued_total += count;
+  waiting_extra_seats_ += count * (party - 1u);
   if (lane != kDefaultLane) {
     lane_waiting_[lane] += count;
     lane_tickets_ += count;
@@ -156,6 +159,7 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
   state.entry_time_s = slot.entry_time_s;
   state.last_seen_s = slot.last_seen_s;
   state.lane = slot.lane;
+  state.party_size = slot.party;
   if (slot.lane != kDefaultLane) state.lane_name = lane_name(settings_.lanes, slot.lane);
   if (slot.phase == TicketPhase::admitted || slot.phase == TicketPhase::unclaimed)
     state.admitted_at_s = slot.admitted_at_s;
@@ -242,7 +246,12 @@ std::optional<PaceHint> Room::pace_hint(std::int64_t now_ms) const {
 std::optional<Eta> Room::eta(std::uint64_t ahead, std::int64_t now_ms) const {
   const std::optional<PaceHint> hint = pace_hint(now_ms);
   if (!hint) return std::nullopt;
-  return pace_.estimate(ahead, queueing_ == Queueing::random, hint->assumed_per_s);
+  // A configured rate counts seats, the line moves by tickets: parties make it move slower.
+  double assumed_per_s = hint->assumed_per_s;
+  if (waiting_extra_seats_ > 0 && waiting_count() > 0)
+    assumed_per_s *= static_cast<double>(waiting_count()) /
+                     static_cast<double>(waiting_count() + waiting_extra_seats_);
+  return pace_.estimate(ahead, queueing_ == Queueing::random, assumed_per_s);
 }
 
 bool Room::policy_window_open(std::int64_t now_s) const {
@@ -252,8 +261,11 @@ bool Room::policy_window_open(std::int64_t now_s) const {
 
 std::uint64_t Room::admissions_since(std::int64_t since_s) const {
   std::uint64_t n = 0;
-  for (auto it = admitted_order_.rbegin(); it != admitted_order_.rend(); ++it, ++n)
-    if (tickets_[*it - 1].admitted_at_s <= since_s) break;
+  for (auto it = admitted_order_.rbegin(); it != admitted_order_.rend(); ++it) {
+    const TicketSlot& slot = tickets_[*it - 1];
+    if (slot.admitted_at_s <= since_s) break;
+    n += slot.party;
+  }
   return n;
 }
 
@@ -289,11 +301,11 @@ bool Room::quiet_at(std::int64_t now_s) const {
 void Room::admit_by_policy(std::int64_t now_ms, Admissions& step) {
   const std::int64_t now_s = now_ms / 1000;
   Facts facts(*this, now_s);
-  const std::uint64_t n = admitter_->admits_at_step({now_ms, recycle_debt_, bucket_}, facts);
+  const std::uint64_t n = admitter_->admits_at_step(
+      {now_ms, recycle_debt_, bucket_, static_cast<std::uint64_t>(settings_.max_party_size)},
+      facts);
   if (n == 0 || waiting_count() == 0) return;
-  const std::size_t before = step.admitted.size();
-  admit_next(n, now_s, step);
-  const std::uint64_t k = step.admitted.size() - before;
+  const std::uint64_t k = admit_next(n, now_s, step);
   const std::uint64_t from_debt = std::min(recycle_debt_, k);
   recycle_debt_ -= from_debt;
   step.recycled = from_debt;
@@ -320,23 +332,33 @@ void Room::observe(std::int64_t now_ms) {
   record_pace(now_ms);
 }
 
-void Room::admit_next(std::uint64_t n, std::int64_t now_s, Admissions& step) {
+bool Room::too_big(std::uint64_t position, std::uint64_t seats_left, std::int64_t now_s) const {
+  const TicketSlot& slot = tickets_[position - 1];
+  return slot.party > seats_left && slot.phase == TicketPhase::waiting && !idle(slot, now_s);
+}
+
+std::uint64_t Room::admit_next(std::uint64_t n, std::int64_t now_s, Admissions& step) {
   std::uint64_t done = 0;
   if (queueing_ == Queueing::random) {
     if (!pool_built_) build_pool();
     while (done < n && !pool_.empty()) {
       const std::size_t i = std::uniform_int_distribution<std::size_t>(0, pool_.size() - 1)(rng_);
       const std::uint64_t p = pool_[i];
+      if (too_big(p, n - done, now_s)) return done;  // drawn: it goes in first at a later step
       pool_[i] = pool_.back();
       pool_.pop_back();
       if (tickets_[p - 1].phase != TicketPhase::waiting) continue;
-      if (admit_unless_gone(p, now_s, /*out_of_order=*/true, step)) ++done;
+      if (admit_unless_gone(p, now_s, /*out_of_order=*/true, step)) done += seats(p);
     }
-    return;
+    return done;
   }
   if (!has_lane_waiting()) {
-    while (done < n && admit_next_in_line(now_s, step)) ++done;
-    return;
+    while (done < n) {
+      const Turn turn = admit_next_in_line(now_s, n - done, step);
+      if (turn.seats == 0) break;
+      done += turn.seats;
+    }
+    return done;
   }
   // Each admission goes to a lane by the shares; a lane found empty sits out the rest.
   LaneFlags busy = lanes_busy();
@@ -347,24 +369,30 @@ void Room::admit_next(std::uint64_t n, std::int64_t now_s, Admissions& step) {
       if (busy[i]) lane = i;  // a lane that lost its setting drains first
     bool any = false;
     for (bool b : busy) any = any || b;
-    if (!any) return;
+    if (!any) return done;
     if (!lane) lane = lane_picker_.pick(settings_.lanes, busy);
-    const bool admitted = *lane == kDefaultLane ? admit_next_in_line(now_s, step)
-                                                : admit_next_in_lane(*lane, now_s, step);
-    if (admitted) ++done;
-    busy[*lane] = admitted && waiting_in_lane(*lane) > 0;
+    const Turn turn = *lane == kDefaultLane ? admit_next_in_line(now_s, n - done, step)
+                                            : admit_next_in_lane(*lane, now_s, n - done, step);
+    // A party that does not fit ends the step: the seats freed later are its, not other lanes'.
+    if (turn.blocked) return done;
+    done += turn.seats;
+    busy[*lane] = turn.seats > 0 && waiting_in_lane(*lane) > 0;
   }
+  return done;
 }
 
-bool Room::admit_next_in_line(std::int64_t now_s, Admissions& step) {
+Room::Turn Room::admit_next_in_line(std::int64_t now_s, std::uint64_t seats_left,
+                                    Admissions& step) {
   while (serving_ < tickets_.size()) {
-    const std::uint64_t p = schedule_.position_at(++serving_);
-    step.changed = true;
+    const std::uint64_t p = schedule_.position_at(serving_ + 1);
     const TicketSlot& slot = tickets_[p - 1];
+    if (slot.lane == kDefaultLane && too_big(p, seats_left, now_s)) return {0, true};
+    ++serving_;
+    step.changed = true;
     if (slot.phase != TicketPhase::waiting || slot.lane != kDefaultLane) continue;
-    if (admit_unless_gone(p, now_s, /*out_of_order=*/false, step)) return true;
+    if (admit_unless_gone(p, now_s, /*out_of_order=*/false, step)) return {slot.party, false};
   }
-  return false;
+  return {};
 }
 
 bool Room::admit_unless_gone(std::uint64_t p, std::int64_t now_s, bool out_of_order,
@@ -382,18 +410,20 @@ bool Room::admit_unless_gone(std::uint64_t p, std::int64_t now_s, bool out_of_or
 }
 
 // Logged as a draw (admitted out of line order): replay admits the same tickets.
-bool Room::admit_next_in_lane(std::uint8_t lane, std::int64_t now_s, Admissions& step) {
+Room::Turn Room::admit_next_in_lane(std::uint8_t lane, std::int64_t now_s, std::uint64_t seats_left,
+                                    Admissions& step) {
   if (!lane_lines_built_) build_lane_lines();
   LaneLine& line = lane_lines_[lane - 1];
   for (; line.next < line.positions.size(); ++line.next) {
     const std::uint64_t p = line.positions[line.next];
     if (tickets_[p - 1].phase != TicketPhase::waiting) continue;
+    if (too_big(p, seats_left, now_s)) return {0, true};
     if (admit_unless_gone(p, now_s, /*out_of_order=*/true, step)) {
       ++line.next;
-      return true;
+      return {seats(p), false};
     }
   }
-  return false;
+  return {};
 }
 
 void Room::build_lane_lines() {
@@ -476,6 +506,7 @@ void Room::admit_position(std::uint64_t position, std::int64_t at_s) {
   admitted_order_.push_back(position);
   claim_queue_.push_back(position);
   ++unclaimed_count_;
+  held_extra_seats_ += extra_seats(position);
   note_stopped_waiting(position);
 }
 
@@ -483,7 +514,8 @@ void Room::raise_floor(std::uint64_t queue_counter, std::uint64_t serving, std::
   queue_counter = std::min(queue_counter, kMaxPosition);
   if (queue_counter > tickets_.size()) {
     const std::uint64_t burned = queue_counter - tickets_.size();
-    const TicketSlot slot{to_u32_seconds(now_s), to_u32_seconds(now_s), 0, TicketPhase::left, 0};
+    const TicketSlot slot{
+        to_u32_seconds(now_s), to_u32_seconds(now_s), 0, TicketPhase::left, 0, kDefaultLane, 1};
     tickets_.resize(queue_counter, slot);
     tally_built_ = false;
     left_count_ += burned;
@@ -515,6 +547,7 @@ void Room::mark_unclaimed(std::uint64_t position) {
   if (slot.phase != TicketPhase::admitted || sessions_.contains(position)) return;
   slot.phase = TicketPhase::unclaimed;
   --unclaimed_count_;
+  held_extra_seats_ -= extra_seats(position);
   ++unclaimed_expired_;
 }
 
@@ -527,7 +560,7 @@ void Room::expire_unclaimed(std::int64_t now_s, Admissions& step) {
       mark_unclaimed(p);
       step.unclaimed.push_back(p);
       step.changed = true;
-      if (settings_.recycle_unclaimed) ++recycle_debt_;
+      if (settings_.recycle_unclaimed) recycle_debt_ += slot.party;
     }
     claim_queue_.pop_front();
   }
@@ -562,7 +595,9 @@ Result<Admissions> Room::advance_to(std::uint64_t serving, std::int64_t now_s) {
 }
 
 Result<Admissions> Room::advance_by(std::uint64_t by, std::int64_t now_s) {
-  if (queueing_ == Queueing::random || !settings_.lanes.empty() || has_lane_waiting()) {
+  // With lanes or parties `by` counts seats as a policy step does; else it moves the counter.
+  if (queueing_ == Queueing::random || !settings_.lanes.empty() || has_lane_waiting() ||
+      settings_.max_party_size > 1) {
     Admissions step;
     step.at_s = now_s;
     step.serving_from = serving_;
@@ -680,6 +715,8 @@ void Room::reset(std::uint32_t new_epoch) {
   lane_lines_ = {};
   lane_lines_built_ = false;
   invitations_.clear_places();
+  held_extra_seats_ = 0;
+  waiting_extra_seats_ = 0;
   lane_picker_.clear();
   schedule_ = EventSchedule{};
   refresh_effective();

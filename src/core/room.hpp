@@ -59,6 +59,9 @@ struct TicketSlot {
   TicketPhase phase = TicketPhase::waiting;
   std::uint8_t flags = 0;
   std::uint8_t lane = kDefaultLane;  // its number in core/lanes.hpp
+  // The seats it stands for (a party ticket: 2..max_party_size), each counted against the
+  // policy's pace and caps; in the byte the struct had spare.
+  std::uint8_t party = 1;
 };
 // The visitor's client reports presence (polls, page, SSE), so idleness means they left. Tickets
 // from AWS's API have no such signal (its clients poll the room, not the ticket).
@@ -85,7 +88,8 @@ struct TicketState {
   // queueing: nobody is ahead in a lottery.
   std::optional<std::uint64_t> ahead;
   std::uint8_t lane = kDefaultLane;
-  std::string lane_name;  // empty for the default lane
+  std::string lane_name;         // empty for the default lane
+  std::uint64_t party_size = 1;  // the seats it stands for
   std::uint64_t serving = 0;
   std::uint64_t queue_length = 0;
   std::int64_t entry_time_s = 0;
@@ -175,12 +179,16 @@ class Room {
 
   // Whether a visitor arriving now is let in at once (passthrough, or capacity below both
   // thresholds with nobody waiting), or is refused a place (reject: an error).
-  Result<bool> admits_on_arrival(std::int64_t now_s);
+  // `seats`: the arriving ticket's party.
+  Result<bool> admits_on_arrival(std::int64_t now_s, std::uint64_t seats = 1);
   // Appends `count` tickets at the tail and returns the first new position, or an error when
   // the room's position space is exhausted. `flags`: kTracksPresence, kAdmittedOnArrival.
-  // `lane`: the lane they wait in (a number from lane_number()).
+  // `lane`: the lane they wait in (a number from lane_number()); `party`: the seats each stands
+  // for (1 to kMaxPartySize).
   Result<std::uint64_t> enqueue(std::int64_t now_s, std::uint64_t count = 1, std::uint8_t flags = 0,
-                                std::uint8_t lane = kDefaultLane);
+                                std::uint8_t lane = kDefaultLane, std::uint8_t party = 1);
+  // The seats the ticket at `position` stands for.
+  std::uint64_t seats(std::uint64_t position) const { return tickets_[position - 1].party; }
   bool has_ticket(std::uint64_t position) const {
     return position >= 1 && position <= tickets_.size();
   }
@@ -265,12 +273,26 @@ class Room {
   std::uint64_t admissions_since(std::int64_t since_s) const;
   // Lets the policy in force decide how many may go in at this step, and admits them.
   void admit_by_policy(std::int64_t now_ms, Admissions& step);
-  // Admits up to `n` waiting tickets in the room's queueing order, skipping gone ones.
-  void admit_next(std::uint64_t n, std::int64_t now_s, Admissions& step);
+  // Admits waiting tickets in the room's queueing order, skipping gone ones, while their seats fit
+  // in `n`: a party that does not fit ends the step, and nobody passes it (it goes in once a step
+  // has room for all of it). Returns the seats admitted.
+  std::uint64_t admit_next(std::uint64_t n, std::int64_t now_s, Admissions& step);
+  // One ticket's turn: the seats it took (0: none), or blocked when the next one waiting is a
+  // party bigger than the seats left.
+  struct Turn {
+    std::uint64_t seats = 0;
+    bool blocked = false;
+  };
   // Fifo: admits the next waiting ticket of the default lane (moving the serving counter past
-  // the gone ones and other lanes' tickets), or of `lane`. False when there is none.
-  bool admit_next_in_line(std::int64_t now_s, Admissions& step);
-  bool admit_next_in_lane(std::uint8_t lane, std::int64_t now_s, Admissions& step);
+  // the gone ones and other lanes' tickets), or of `lane`.
+  Turn admit_next_in_line(std::int64_t now_s, std::uint64_t seats_left, Admissions& step);
+  Turn admit_next_in_lane(std::uint8_t lane, std::int64_t now_s, std::uint64_t seats_left,
+                          Admissions& step);
+  // Whether the waiting ticket at `position` is a party bigger than `seats_left` whose visitor is
+  // still there: it waits, and holds up those behind it.
+  bool too_big(std::uint64_t position, std::uint64_t seats_left, std::int64_t now_s) const;
+  // The seats of a held place beyond the first (held() counts places, parties count seats).
+  std::uint64_t extra_seats(std::uint64_t position) const { return seats(position) - 1; }
   // Admits the waiting ticket at `position`, or records that its visitor left (false).
   // `out_of_order`: a draw or another lane's turn, which the log lists as drawn.
   bool admit_unless_gone(std::uint64_t position, std::int64_t now_s, bool out_of_order,
@@ -309,6 +331,7 @@ class Room {
   // A ticket of another lane is in the tally from the start: it never waits in the default line.
   void note_stopped_waiting(std::uint64_t position) {
     const std::uint8_t lane = tickets_[position - 1].lane;
+    waiting_extra_seats_ -= extra_seats(position);
     if (lane != kDefaultLane) --lane_waiting_[lane];
     if (tally_built_ && lane == kDefaultLane) tally_.add(schedule_.rank_of(position));
   }
@@ -380,6 +403,10 @@ class Room {
   WaitLog waits_;  // a cache like the tally: admissions replayed from the log fill it again
   RoomMessagePtr message_;
   RoomCodes codes_;
+  // Seats beyond one of the places held (active sessions, unclaimed turns): party tickets.
+  std::uint64_t held_extra_seats_ = 0;
+  // And of the tickets waiting: estimates turn a pace in seats into one in tickets.
+  std::uint64_t waiting_extra_seats_ = 0;
   RoomInvitations invitations_;
 };
 

@@ -64,6 +64,14 @@ Room Room::restore(std::string name, RoomSettings settings, RoomImage image) {
   for (AccessCode& code : image.codes) (void)room.codes_.add(std::move(code));
   room.invitations_.restore(std::move(image.used_invitations), std::move(image.identity_places));
   room.recount_lanes();
+  for (const TicketSlot& slot : room.tickets_)
+    if (slot.phase == TicketPhase::waiting) room.waiting_extra_seats_ += slot.party - 1u;
+  // The seats beyond one of every place held: active sessions and unclaimed turns.
+  for (const auto& [position, s] : room.sessions_)
+    if (s.status == TicketStatus::admitted) room.held_extra_seats_ += room.extra_seats(position);
+  for (std::uint64_t p : room.claim_queue_)
+    if (room.tickets_[p - 1].phase == TicketPhase::admitted && !room.sessions_.contains(p))
+      room.held_extra_seats_ += room.extra_seats(p);
   room.refresh_effective();  // the running event's overrides
   return room;
 }

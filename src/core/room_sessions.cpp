@@ -49,9 +49,14 @@ const Session& Room::add_session(std::uint64_t position, Session session) {
   auto [it, inserted] = sessions_.try_emplace(position, std::move(session));
   if (inserted) {
     TicketSlot& slot = tickets_[position - 1];
+    const bool active = it->second.status == TicketStatus::admitted;
     if (slot.phase == TicketPhase::admitted) {
       --unclaimed_count_;
-    } else {  // a record written before admissions were logged: the pass implies the admission
+      if (!active) held_extra_seats_ -= extra_seats(position);  // a replayed session, ended
+    } else {
+      if (active)
+        held_extra_seats_ += extra_seats(position);  // a record written before admissions were
+                                                     // logged: the pass implies the admission
       if (slot.phase == TicketPhase::left) --left_count_;
       if (slot.phase == TicketPhase::unclaimed) --unclaimed_expired_;
       if (slot.phase == TicketPhase::waiting) note_stopped_waiting(position);
@@ -86,6 +91,7 @@ Result<void> Room::renew_session(std::uint64_t position, std::string pass,
   if (s.status == TicketStatus::expired && revive) {
     --totals_.expired;
     s.status = TicketStatus::admitted;
+    held_extra_seats_ += extra_seats(position);
   } else if (s.status != TicketStatus::admitted) {
     return fail(ErrorCode::gone,
                 "the session has ended (" + std::string(to_string(s.status)) + ")");
@@ -124,6 +130,7 @@ Result<bool> Room::end_session(std::uint64_t position, TicketStatus status, std:
   unindex_active(position, s.expires_at_s);
   s.status = status;
   count_end(status);
+  held_extra_seats_ -= extra_seats(position);
   return true;
 }
 
@@ -157,6 +164,7 @@ void Room::expire_sessions(std::int64_t now_s) {
     if (it != sessions_.end()) {
       it->second.status = TicketStatus::expired;
       count_end(TicketStatus::expired);
+      held_extra_seats_ -= extra_seats(it->first);
     }
     active_by_expiry_.erase(active_by_expiry_.begin());
   }

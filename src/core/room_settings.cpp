@@ -217,6 +217,29 @@ Result<void> validate(const RoomSettings& s) {
   if (auto ok = validate(s.pass_cookie); !ok) return ok;
   if (auto ok = validate(s.oidc); !ok) return ok;
   if (auto ok = validate(s.invitations); !ok) return ok;
+  if (s.max_party_size < 1 || s.max_party_size > kMaxPartySize)
+    return fail(ErrorCode::bad_request,
+                "max_party_size must be between 1 and " + std::to_string(kMaxPartySize));
+  // A party waits until a step has room for all of it: a cap smaller than a party would hold it
+  // (and everyone behind it) forever.
+  auto fits = [&](const AdmissionPolicy& a, const std::string& where) -> Result<void> {
+    for (auto [name, cap] :
+         {std::pair{"max_active", a.max_active}, std::pair{"total_active", a.total_active},
+          std::pair{"new_per_minute", a.new_per_minute}})
+      if (cap && *cap < s.max_party_size)
+        return fail(ErrorCode::bad_request,
+                    where + name + " (" + std::to_string(*cap) + ") is below max_party_size (" +
+                        std::to_string(s.max_party_size) +
+                        "): a party waits until it fits in whole, so it would never go in");
+    return {};
+  };
+  if (auto ok = fits(s.admission, "admission."); !ok) return ok;
+  for (std::size_t i = 0; i < s.events.size(); ++i)
+    if (s.events[i].admission)
+      if (auto ok = fits(*s.events[i].admission,
+                         "events[" + std::to_string(i) + "].overrides.admission.");
+          !ok)
+        return ok;
   if (s.max_places_per_identity < 1 || s.max_places_per_identity > kMaxPlacesPerIdentity)
     return fail(ErrorCode::bad_request, "max_places_per_identity must be between 1 and " +
                                             std::to_string(kMaxPlacesPerIdentity));

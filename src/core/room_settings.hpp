@@ -25,6 +25,8 @@ inline constexpr std::int64_t kDefaultClaimTimeoutS = 900;
 // How many live places one identity (an invitation's sub) may hold in a room's line.
 inline constexpr std::int64_t kDefaultMaxPlacesPerIdentity = 1;
 inline constexpr std::int64_t kMaxPlacesPerIdentity = 100;
+// Seats one ticket may stand for (a party: a family, a group buying together).
+inline constexpr std::int64_t kMaxPartySize = 20;
 inline constexpr std::int64_t kMaxTimeoutS = 7 * 24 * 3600;
 inline constexpr std::int64_t kMaxRatePerMinute = 6'000'000;
 inline constexpr std::int64_t kMaxActiveCap = 1'000'000'000;
@@ -147,6 +149,9 @@ struct RoomSettings {
   InvitationSettings invitations;
   // A join by an identity holding this many live places returns the latest of them instead.
   std::int64_t max_places_per_identity = kDefaultMaxPlacesPerIdentity;
+  // A join may ask for up to this many seats (party_size), each counted against the policy's
+  // pace and caps; 1: no parties.
+  std::int64_t max_party_size = 1;
   AbuseSettings abuse;
 
   bool operator==(const RoomSettings&) const = default;

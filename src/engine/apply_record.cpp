@@ -157,7 +157,7 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
           if constexpr (std::is_same_v<R, EnqueueRecord>) {
             if (r.first_position != rm.queue_counter() + 1)
               return fail(ErrorCode::internal, "positions out of order in " + r.room);
-            auto first = rm.enqueue(r.entry_time_s, r.count, r.flags, r.lane);
+            auto first = rm.enqueue(r.entry_time_s, r.count, r.flags, r.lane, r.party);
             if (!first) return std::unexpected(first.error());
             return {};
           } else if constexpr (std::is_same_v<R, AdvanceRecord>) {

@@ -9,7 +9,8 @@ void Effects::record(LogRecord record) {
     if (auto* last = std::get_if<EnqueueRecord>(&records.back());
         last && last->room == next->room && last->epoch == next->epoch &&
         last->entry_time_s == next->entry_time_s && last->flags == next->flags &&
-        last->lane == next->lane && last->first_position + last->count == next->first_position) {
+        last->lane == next->lane && last->party == next->party &&
+        last->first_position + last->count == next->first_position) {
       last->count += next->count;
       return;
     }

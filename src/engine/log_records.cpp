@@ -11,7 +11,8 @@ void write_fields(ByteWriter& w, const RoomPutRecord& r) { w.str(r.room).str(r.s
 void write_fields(ByteWriter& w, const RoomDeleteRecord& r) { w.str(r.room); }
 void write_fields(ByteWriter& w, const EnqueueRecord& r) {
   w.str(r.room).u32(r.epoch).u64(r.first_position).u64(r.count).i64(r.entry_time_s).u8(r.flags);
-  if (r.lane != 0) w.u8(r.lane);
+  if (r.lane != 0 || r.party != 1) w.u8(r.lane);
+  if (r.party != 1) w.u8(r.party);
 }
 void write_positions(ByteWriter& w, const std::vector<std::uint64_t>& positions) {
   w.u32(static_cast<std::uint32_t>(positions.size()));
@@ -48,6 +49,7 @@ void read_fields(ByteReader& in, EnqueueRecord& r) {
   r.entry_time_s = in.i64();
   if (!in.at_end()) r.flags = in.u8();  // older logs end here
   if (!in.at_end()) r.lane = in.u8();   // and tickets of the default lane here
+  if (!in.at_end()) r.party = in.u8();  // and tickets of one seat here
 }
 void write_fields(ByteWriter& w, const EventRecord& r) {
   w.str(r.room)

@@ -29,6 +29,7 @@ struct EnqueueRecord {
   std::int64_t entry_time_s = 0;
   std::uint8_t flags = 0;  // core::kTracksPresence, core::kAdmittedOnArrival (absent in old logs)
   std::uint8_t lane = 0;   // core/lanes.hpp's number; written only when not the default lane
+  std::uint8_t party = 1;  // the seats each stands for; written only when more than one
 };
 // Written by logs before admissions had their own record: the serving counter moved to `serving`.
 struct AdvanceRecord {

@@ -81,6 +81,12 @@ InvitationUsedRecord invitation_record(const core::Room& rm, const token::Invita
 core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const Join& join,
                                     Effects& fx) {
   const std::int64_t now = ctx.clock.now_s();
+  const auto max_party = static_cast<std::uint64_t>(rm.settings().max_party_size);
+  if (join.party_size < 1 || join.party_size > max_party)
+    return fail(ErrorCode::bad_request,
+                max_party == 1 ? "room " + rm.name() + " takes no parties: party_size must be 1"
+                               : "party_size must be between 1 and " + std::to_string(max_party) +
+                                     " in room " + rm.name());
   std::optional<InvitationUse> invited;
   if (join.invitation) {
     if (join.code)
@@ -120,18 +126,19 @@ core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const 
       return EnqueueResult{ticket_view(rm, ctx, *join.waiting), false};
   }
   const bool code_admits = code && !code->lane;
-  auto admit = rm.admits_on_arrival(now);
+  auto admit = rm.admits_on_arrival(now, join.party_size);
   // A code that lets its holder in takes no place in line, so a full line does not stop it.
   if (!admit && !(code_admits && admit.error().code == ErrorCode::full))
     return std::unexpected(admit.error());
   const bool admitted = code_admits || (admit && *admit);
   const auto flags = static_cast<std::uint8_t>((join.tracks_presence ? core::kTracksPresence : 0) |
                                                (admitted ? core::kAdmittedOnArrival : 0));
+  const auto party = static_cast<std::uint8_t>(join.party_size);
   const std::uint8_t lane = code && code->lane ? *code->lane
                             : invited          ? invited->lane
                                                : core::kDefaultLane;
   const std::uint64_t serving = rm.serving();
-  auto position = rm.enqueue(now, 1, flags, lane);
+  auto position = rm.enqueue(now, 1, flags, lane, party);
   if (!position) return std::unexpected(position.error());
   if (code) rm.codes().use(code->id);
   if (invited) {
@@ -151,6 +158,7 @@ core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const 
     if (lane != core::kDefaultLane) issued["lane"] = core::lane_name(rm.settings().lanes, lane);
     if (code) issued["code"] = code->id;
     if (invited) issued["invitation"] = json::object{{"sub", join.invitation->sub}};
+    if (party > 1) issued["party_size"] = party;
     fx.event(rm.name(), "ticket.issued", std::move(issued), now_ms);
     if (view.state.admitted_at_s)
       fx.event(rm.name(), "ticket.admitted",
@@ -159,7 +167,7 @@ core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const 
                 {"admitted_at", *view.state.admitted_at_s}},
                now_ms);
   }
-  fx.record(EnqueueRecord{rm.name(), rm.epoch(), *position, 1, now, flags, lane});
+  fx.record(EnqueueRecord{rm.name(), rm.epoch(), *position, 1, now, flags, lane, party});
   if (code) fx.record(CodeUsedRecord{rm.name(), code->id});
   if (invited) fx.record(invitation_record(rm, *join.invitation, *position, now));
   if (gave_up) fx.record(admit_record(rm.name(), rm.epoch(), *gave_up));
@@ -206,7 +214,8 @@ core::Result<PassPlan> plan_pass(core::Room& rm, const OpContext& ctx, std::uint
                                    rm.epoch(),
                                    now,
                                    now + options.lifetime_s.value_or(st.pass_lifetime_s),
-                                   core::pass_binding(st.abuse.bind_pass, options.client_prefix)};
+                                   core::pass_binding(st.abuse.bind_pass, options.client_prefix),
+                                   rm.seats(position)};
   return plan;
 }
 
@@ -245,10 +254,17 @@ core::Result<PassPlan> plan_renewal(core::Room& rm, const OpContext& ctx, std::u
   const core::RoomSettings& st = rm.settings();
   PassPlan plan;
   if (fresh(*s, st, now)) plan.issued = pass_view(*s, now);  // renewed already (or not due)
-  plan.request = core::PassRequest{rm.name(),         st.algorithm, st.issuer,
-                                   rm.audience(),     ticket,       position,
-                                   rm.epoch(),        now,          now + st.pass_lifetime_s,
-                                   std::move(binding)};
+  plan.request = core::PassRequest{rm.name(),
+                                   st.algorithm,
+                                   st.issuer,
+                                   rm.audience(),
+                                   ticket,
+                                   position,
+                                   rm.epoch(),
+                                   now,
+                                   now + st.pass_lifetime_s,
+                                   std::move(binding),
+                                   rm.seats(position)};
   return plan;
 }
 

@@ -49,6 +49,8 @@ struct Join {
   std::optional<std::string> code;
   std::optional<std::uint64_t> waiting;
   std::optional<token::Invitation> invitation;
+  // The seats the ticket stands for (a party), 1 to the room's max_party_size.
+  std::uint64_t party_size = 1;
 };
 // A place at the tail of the default lane or the code's or invitation's lane (or admission at
 // once: passthrough, capacity, a code that admits); refused with an error when the room rejects

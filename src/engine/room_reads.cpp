@@ -81,7 +81,8 @@ core::Result<PassCheck> check_session_pass(core::Room& room, std::uint64_t posit
                    s->issued_at_s,
                    previous ? s->previous_expires_at_s : s->expires_at_s,
                    renewal_due,
-                   std::nullopt};
+                   std::nullopt,
+                   room.seats(position)};
 }
 
 }  // namespace waitroom::engine

@@ -19,6 +19,9 @@ constexpr std::uint8_t kImageVersionWithCodes = 3;
 // Version 4: version 3, then the used invitations and the places identities hold. Written only
 // for rooms that took invitations.
 constexpr std::uint8_t kImageVersionWithInvitations = 4;
+// Version 5: version 4, then the party tickets (position and seats; every other ticket has one).
+// Written only for rooms that have parties.
+constexpr std::uint8_t kImageVersionWithParties = 5;
 // A ticket's flags (core::kTracksPresence, kAdmittedOnArrival) use the low bits of its byte; its
 // lane (0-8, core/lanes.hpp) goes in the high four, so rooms without lanes write what they did.
 constexpr std::uint8_t kLaneShift = 4;
@@ -132,7 +135,11 @@ bool consistent(const core::RoomImage& m) {
 std::string encode_image(const core::RoomImage& m) {
   ByteWriter w;
   const bool invited = !m.used_invitations.empty() || !m.identity_places.empty();
-  const std::uint8_t version = invited            ? kImageVersionWithInvitations
+  std::vector<std::pair<std::uint64_t, std::uint8_t>> parties;
+  for (std::uint64_t p = 1; p <= m.tickets.size(); ++p)
+    if (m.tickets[p - 1].party != 1) parties.emplace_back(p, m.tickets[p - 1].party);
+  const std::uint8_t version = !parties.empty()   ? kImageVersionWithParties
+                               : invited          ? kImageVersionWithInvitations
                                : !m.codes.empty() ? kImageVersionWithCodes
                                : m.message        ? kImageVersionWithMessage
                                                   : kImageVersion;
@@ -162,7 +169,7 @@ std::string encode_image(const core::RoomImage& m) {
       w.str(c.lane).u8(c.admit ? 1 : 0).i64(c.created_at_s).u8(c.revoked ? 1 : 0);
     }
   }
-  if (version == kImageVersionWithInvitations) {
+  if (version >= kImageVersionWithInvitations) {
     w.u64(m.used_invitations.size());
     for (const core::UsedInvitation& u : m.used_invitations) w.str(u.jti).i64(u.exp_s);
     w.u64(m.identity_places.size());
@@ -171,6 +178,10 @@ std::string encode_image(const core::RoomImage& m) {
       write_positions(w, p.positions);
     }
   }
+  if (version == kImageVersionWithParties) {
+    w.u64(parties.size());
+    for (const auto& [position, seats] : parties) w.u64(position).u8(seats);
+  }
   return w.take();
 }
 
@@ -178,7 +189,7 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
   ByteReader in(bytes);
   core::RoomImage m;
   const std::uint8_t version = in.u8();
-  if (version < kImageVersion || version > kImageVersionWithInvitations)
+  if (version < kImageVersion || version > kImageVersionWithParties)
     return core::fail(core::ErrorCode::internal, "a room snapshot of an unknown version");
   m.epoch = in.u32();
   m.serving = in.u64();
@@ -237,7 +248,7 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
       c.revoked = in.u8() != 0;
     }
   }
-  if (version == kImageVersionWithInvitations) {
+  if (version >= kImageVersionWithInvitations) {
     m.used_invitations.resize(read_count(in, 16, bytes.size()));
     for (core::UsedInvitation& u : m.used_invitations) {
       u.jti = in.str();
@@ -247,6 +258,17 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
     for (core::IdentityPlaces& p : m.identity_places) {
       p.sub = in.str();
       p.positions = read_positions(in, bytes.size());
+    }
+  }
+  if (version == kImageVersionWithParties) {
+    const std::uint64_t count = read_count(in, 9, bytes.size());
+    for (std::uint64_t i = 0; i < count && in.ok(); ++i) {
+      const std::uint64_t position = in.u64();
+      const std::uint8_t seats = in.u8();
+      if (position < 1 || position > m.tickets.size() || seats < 2 || seats > core::kMaxPartySize)
+        in.fail();
+      else
+        m.tickets[position - 1].party = seats;
     }
   }
   if (!in.ok() || !in.at_end() || !consistent(m))

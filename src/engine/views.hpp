@@ -85,6 +85,7 @@ struct PassCheck {
   // visitor the new pass (also when they showed the previous pass of a renewed session).
   bool renewal_due = false;
   std::optional<PassView> renewed;  // filled by the gate after renew_pass()
+  std::uint64_t party_size = 1;     // the seats the pass lets in (X-Waitroom-Party-Size)
 };
 
 // Overrides for one first issuance (AWS's private generate_token); a re-fetch returns the pass as

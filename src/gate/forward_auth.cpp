@@ -54,6 +54,7 @@ asio::awaitable<Response> check(const VisitorDeps& s, RequestContext& ctx) {
   res.set("X-Waitroom-Room", *room);
   res.set("X-Waitroom-Ticket", passed->ticket);
   res.set("X-Waitroom-Expires", std::to_string(passed->expires_at_s));
+  res.set("X-Waitroom-Party-Size", std::to_string(passed->party_size));
   // A renewed pass reaches the browser through the proxy (deploy/nginx: auth_request_set and
   // add_header Set-Cookie); the proxy must not forward this header to the site itself.
   if (passed->renewed) {  // rare: keeps the coroutine call off the gate's hot path

@@ -317,6 +317,7 @@ void rewrite_for_upstream(http::StreamExchange& ex, const config::ProxyRoute& cf
     req.set("X-Waitroom-Room", cfg.room);
     req.set("X-Waitroom-Ticket", pass->ticket);
     req.set("X-Waitroom-Expires", std::to_string(pass->expires_at_s));
+    req.set("X-Waitroom-Party-Size", std::to_string(pass->party_size));
   } else {
     req.set("X-Waitroom-Bypass", config::bypass_kind_name(bypass->kind));
   }

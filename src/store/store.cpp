@@ -131,7 +131,7 @@ Store::Op<T> Store::change(std::string room, Change change, bool may_create,
 // ---- tickets ------------------------------------------------------------------------------------
 
 Store::Op<EnqueueResult> Store::enqueue(std::string room, std::optional<std::string> existing,
-                                        bool tracks_presence, JoinGrants grants) {
+                                        bool tracks_presence, JoinOptions options) {
   std::optional<token::TicketRef> ref;
   if (existing) ref = ids_.decode(room, *existing);
   // The visitor's live ticket, if the state knows it (no write lock needed for that).
@@ -140,7 +140,7 @@ Store::Op<EnqueueResult> Store::enqueue(std::string room, std::optional<std::str
     if (!s.room->has_ticket(ref->position)) return std::nullopt;
     return engine::existing_ticket(*s.room, s.ctx, ref->position, *existing);
   };
-  const bool grants_place = grants.code || grants.invitation;
+  const bool grants_place = options.code || options.invitation;
   if (ref && !grants_place) {
     std::optional<EnqueueResult> live;
     if (auto r = storage_->read(room, [&](RoomSlot& s) { live = live_ticket(s); }); !r)
@@ -148,25 +148,25 @@ Store::Op<EnqueueResult> Store::enqueue(std::string room, std::optional<std::str
     if (live) co_return std::move(*live);
   }
   std::optional<token::Invitation> invitation;
-  if (grants.invitation) {
-    auto checked = co_await check_invitation(room, *grants.invitation, grants.client);
+  if (options.invitation) {
+    auto checked = co_await check_invitation(room, *options.invitation, options.client);
     if (!checked) co_return std::unexpected(checked.error());
     invitation = std::move(*checked);
   }
   // The change inline (not through change<T>): the hottest write, one coroutine frame fewer.
   std::optional<core::Result<EnqueueResult>> answer;
-  auto changer = keeping_answer<EnqueueResult>(
-      answer, [&](RoomSlot& s, engine::Effects& fx) -> core::Result<EnqueueResult> {
-        if (!s.room) return std::unexpected(unknown_room(room));
-        engine::Join join{tracks_presence, grants.code, std::nullopt, invitation};
-        // The ticket may be one the state had not seen when asked above (made on another node).
-        if (auto live = live_ticket(s)) {
-          if (!grants_place || live->ticket.state.status != core::TicketStatus::waiting)
-            return std::move(*live);
-          join.waiting = ref->position;
-        }
-        return engine::enqueue(*s.room, s.ctx, join, fx);
-      });
+  auto changer = keeping_answer<
+      EnqueueResult>(answer, [&](RoomSlot& s, engine::Effects& fx) -> core::Result<EnqueueResult> {
+    if (!s.room) return std::unexpected(unknown_room(room));
+    engine::Join join{tracks_presence, options.code, std::nullopt, invitation, options.party_size};
+    // The ticket may be one the state had not seen when asked above (made on another node).
+    if (auto live = live_ticket(s)) {
+      if (!grants_place || live->ticket.state.status != core::TicketStatus::waiting)
+        return std::move(*live);
+      join.waiting = ref->position;
+    }
+    return engine::enqueue(*s.room, s.ctx, join, fx);
+  });
   auto op = storage_->change(room, changer, /*may_create=*/false);
   if (auto done = co_await std::move(op); !done) co_return std::unexpected(done.error());
   if (!answer) co_return std::unexpected(unknown_room(room));

@@ -51,11 +51,13 @@ using engine::WatchedTicket;
 
 // What a join may bring besides the visitor's ticket: an access code they typed, an invitation the
 // site signed for them (token/invitation.hpp: checked against the room's keys before its lock is
-// taken), and the visitor's address (an invitation bound to one is good from there only).
-struct JoinGrants {
+// taken), the visitor's address (an invitation bound to one is good from there only), and the
+// seats the ticket is for (a party).
+struct JoinOptions {
   std::optional<std::string> code;
   std::optional<std::string> invitation;
   std::optional<core::IpBytes> client;
+  std::uint64_t party_size = 1;
 };
 
 class Store {
@@ -73,7 +75,7 @@ class Store {
   // (engine::enqueue) moves a waiting `existing` ticket to its lane; an invitation's identity
   // keeps its place on any device (the answer may be a ticket other than `existing`).
   Op<EnqueueResult> enqueue(std::string room, std::optional<std::string> existing,
-                            bool tracks_presence, JoinGrants grants = {});
+                            bool tracks_presence, JoinOptions options = {});
   // Reads a ticket and records that its visitor is still there.
   Op<TicketView> ticket(std::string room, std::string ticket);
   // ticket(), plus what an event stream needs to follow the ticket by position afterwards.

@@ -28,6 +28,7 @@ core::Result<std::string> JwtPassMinter::mint(const core::PassRequest& r) const 
       {"token_use", "access"},
   };
   if (!r.binding.empty()) claims["bind"] = r.binding;
+  if (r.party_size > 1) claims["party_size"] = r.party_size;
   return keys_.sign(*alg, claims);
 }
 

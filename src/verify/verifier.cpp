@@ -111,6 +111,14 @@ std::expected<Claims, std::string> decode_claims(const boost::json::object& payl
     else
       return std::unexpected("pass queue_position is not a non-negative integer");
   }
+  if (const auto* v = payload.if_contains("party_size")) {
+    if (v->is_uint64() && v->as_uint64() >= 1)
+      c.party_size = v->as_uint64();
+    else if (v->is_int64() && v->as_int64() >= 1)
+      c.party_size = static_cast<std::uint64_t>(v->as_int64());
+    else
+      return std::unexpected("pass party_size is not a whole number of at least 1");
+  }
   c.kid = key.kid();
   c.algorithm = key.alg();
   return c;

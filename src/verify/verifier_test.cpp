@@ -512,6 +512,24 @@ TEST_F(VerifierTest, RefusesTokensThatAreNotPasses) {
             ErrorCode::malformed);
 }
 
+// A party ticket's pass says how many it lets in; a pass without the claim is for one.
+TEST_F(VerifierTest, PartySizeIsOneUnlessThePassSaysMore) {
+  auto v = make(options());
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->verify(es256_pass(), expect()).claims->party_size, 1u);
+  auto party = standard_claims();
+  party["party_size"] = 3;
+  const Result r = v->verify(signed_pass(token::Algorithm::ES256, party), expect());
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.claims->party_size, 3u);
+  for (boost::json::value bad : {boost::json::value(0), boost::json::value("3")}) {
+    auto claims = standard_claims();
+    claims["party_size"] = bad;
+    EXPECT_EQ(v->verify(signed_pass(token::Algorithm::ES256, claims), expect()).code,
+              ErrorCode::malformed);
+  }
+}
+
 TEST_F(VerifierTest, ErrorCodesHaveNames) {
   EXPECT_EQ(to_string(ErrorCode::ok), "ok");
   EXPECT_EQ(to_string(ErrorCode::bad_signature), "bad_signature");

@@ -95,8 +95,9 @@ std::string ticket_json(std::string_view ticket, std::string_view room,
   else
     fmt::format_to(it, "null");
   // Lane names are [A-Za-z0-9_-] (core/lanes.hpp): no escaping either.
-  fmt::format_to(it, R"(,"lane":"{}","serving":{},"eta":)",
-                 state.lane_name.empty() ? core::kDefaultLaneName : state.lane_name, state.serving);
+  fmt::format_to(it, R"(,"lane":"{}","party_size":{},"serving":{},"eta":)",
+                 state.lane_name.empty() ? core::kDefaultLaneName : state.lane_name,
+                 state.party_size, state.serving);
   if (state.eta)
     fmt::format_to(it, R"({{"p50_s":{},"p90_s":{},"basis":"{}"}})", state.eta->p50_s,
                    state.eta->p90_s, eta_basis(*state.eta));

@@ -163,9 +163,11 @@ const TemplateSchema& page_schema() {
       {"resume_url", VarKind::text},
       {"message", VarKind::text},
       {"lane", VarKind::text},
+      {"party_size", VarKind::text},
       // server-built fragments
       {"page_attributes", VarKind::raw},
       {"form_fields", VarKind::raw},
+      {"party_options", VarKind::raw},
       {"resume_qr", VarKind::raw},
       {"language_links", VarKind::raw},
       // flags
@@ -188,6 +190,8 @@ const TemplateSchema& page_schema() {
       {"takes_codes", VarKind::flag},
       {"has_lane", VarKind::flag},
       {"invite_needed", VarKind::flag},
+      {"takes_parties", VarKind::flag},
+      {"has_party", VarKind::flag},
   }};
   return schema;
 }
@@ -250,6 +254,15 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
   d.flag("takes_codes", room.takes_codes);
   // An invite_only room without an invitation in hand: no join button, a word on how to get in.
   d.flag("invite_needed", room.settings.invitations.invite_only && in.invitation.empty());
+  // A room that takes parties asks how many come along (1 chosen unless the visitor changes it).
+  if (room.settings.max_party_size > 1) {
+    d.flag("takes_parties", true);
+    std::string options;
+    for (std::int64_t n = 1; n <= room.settings.max_party_size; ++n)
+      options += "<option value=\"" + std::to_string(n) + "\"" + (n == 1 ? " selected" : "") + ">" +
+                 t.number(static_cast<std::uint64_t>(n)) + "</option>";
+    d.set("party_options", options);
+  }
 
   // What has become of an earlier place, then any message of the handler's.
   std::string notice;
@@ -314,6 +327,10 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
       if (!st.lane_name.empty()) {
         d.flag("has_lane", true);
         d.set("lane", st.lane_name);
+      }
+      if (st.party_size > 1) {
+        d.flag("has_party", true);
+        d.set("party_size", t.number(st.party_size));
       }
       const bool in_prequeue = prequeue_phase && !st.ahead;
       d.flag("prequeue", in_prequeue);

@@ -1,6 +1,7 @@
 #include "web/room_page.hpp"
 
 #include <boost/json.hpp>
+#include <charconv>
 
 #include "http/problem.hpp"
 #include "http/query.hpp"
@@ -226,17 +227,23 @@ asio::awaitable<Response> join(const RoomPageDeps& s, const Site& site, RequestC
   const std::string challenge = param(ctx, "pow_challenge"), nonce = param(ctx, "pow_nonce");
   core::Result<void> admitted =
       co_await s.abuse.admit_ticket(ctx.request, ctx.remote, room, challenge, nonce);
-  store::JoinGrants grants;
-  if (std::string typed = param(ctx, "code"); !typed.empty()) grants.code = std::move(typed);
+  store::JoinOptions options;
+  if (std::string typed = param(ctx, "code"); !typed.empty()) options.code = std::move(typed);
   if (std::string invite = param(ctx, "invite"); !invite.empty())
-    grants.invitation = std::move(invite);
-  const bool code_given = grants.code.has_value();
+    options.invitation = std::move(invite);
+  if (std::string party = param(ctx, "party_size"); !party.empty()) {
+    // The page's own select sends 1..max_party_size; anything else is refused like the API's.
+    std::uint64_t seats = 0;
+    auto [end, ec] = std::from_chars(party.data(), party.data() + party.size(), seats);
+    options.party_size = ec == std::errc{} && end == party.data() + party.size() ? seats : 0;
+  }
+  const bool code_given = options.code.has_value();
   const std::optional<std::string> held = existing;
   if (admitted) {
-    if (grants.invitation)
-      grants.client = co_await s.abuse.client_address(ctx.request, ctx.remote, room);
+    if (options.invitation)
+      options.client = co_await s.abuse.client_address(ctx.request, ctx.remote, room);
     result = co_await s.store.enqueue(room, std::move(existing), /*tracks_presence=*/true,
-                                      std::move(grants));
+                                      std::move(options));
     if (!result && result.error().code == ErrorCode::full)
       s.abuse.count(room, visitor::Refusal::room_full);
   } else {

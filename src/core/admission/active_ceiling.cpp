@@ -17,8 +17,8 @@ class ActiveCeiling final : public Admitter {
         inner_(std::move(inner)),
         max_active_(settings.max_active.value_or(0)) {}
 
-  bool admits_on_arrival(std::int64_t now_s, RoomFacts& room) const override {
-    return inner_->admits_on_arrival(now_s, room);
+  bool admits_on_arrival(std::int64_t now_s, std::uint64_t seats, RoomFacts& room) const override {
+    return inner_->admits_on_arrival(now_s, seats, room);
   }
   // The inner policy first: its bucket fills at every step, whether or not the cap is reached.
   std::uint64_t admits_at_step(const AdmissionStep& step, RoomFacts& room) const override {

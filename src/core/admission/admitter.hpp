@@ -52,6 +52,9 @@ struct AdmissionStep {
   // Turns owed to unclaimed passes (recycle_unclaimed): let in beyond the pace, within the caps.
   std::uint64_t owed = 0;
   RateBucket& bucket;
+  // The room's largest party (max_party_size): a paced policy saves up at least that many seats,
+  // so that a party at the head of the line can go in at all.
+  std::uint64_t max_party = 1;
 };
 
 // What a policy tells the estimate of a visitor's wait.
@@ -71,14 +74,16 @@ class Admitter {
     return !(start_s_ && now_s < *start_s_) && !(end_s_ && now_s >= *end_s_);
   }
 
-  // Whether a visitor arriving at `now_s` is let in at once instead of taking a place in line.
-  // The room asks only while it is open and no pre-queue runs.
-  virtual bool admits_on_arrival(std::int64_t now_s, RoomFacts& room) const = 0;
-  // How many may be admitted at this step (kUnlimited: everyone waiting). The room asks only
-  // while it is open and window_open(); a paced policy fills step.bucket here.
+  // Whether a visitor arriving at `now_s` with a ticket for `seats` (a party) is let in at once
+  // instead of taking a place in line. The room asks only while it is open and no pre-queue runs.
+  virtual bool admits_on_arrival(std::int64_t now_s, std::uint64_t seats,
+                                 RoomFacts& room) const = 0;
+  // How many seats may be admitted at this step (kUnlimited: everyone waiting); a ticket takes
+  // as many as its party. The room asks only while it is open and window_open(); a paced policy
+  // fills step.bucket here.
   virtual std::uint64_t admits_at_step(const AdmissionStep& step, RoomFacts& room) const = 0;
-  // After a step that admitted someone: `paced` of them were at the policy's pace (the rest were
-  // owed turns), so a paced policy takes them out of the bucket.
+  // After a step that admitted someone: `paced` of their seats were at the policy's pace (the
+  // rest were owed turns), so a paced policy takes them out of the bucket.
   virtual void took(std::uint64_t paced, RateBucket& bucket) const = 0;
   virtual PaceHint pace(std::int64_t now_s) const = 0;
   // Why the policy itself lets nobody in now though visitors wait (manual mode, a cap reached),

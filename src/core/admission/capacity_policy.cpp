@@ -19,9 +19,10 @@ class CapacityPolicy final : public Admitter {
         total_active_(settings.total_active.value_or(0)),
         new_per_minute_(settings.new_per_minute.value_or(0)) {}
 
-  // Only with nobody waiting: a newcomer must not pass those already in line.
-  bool admits_on_arrival(std::int64_t now_s, RoomFacts& room) const override {
-    return room.waiting() == 0 && window_open(now_s) && room_now(now_s, room) > 0;
+  // Only with nobody waiting: a newcomer must not pass those already in line. A party needs room
+  // for all of it.
+  bool admits_on_arrival(std::int64_t now_s, std::uint64_t seats, RoomFacts& room) const override {
+    return room.waiting() == 0 && window_open(now_s) && room_now(now_s, room) >= seats;
   }
   std::uint64_t admits_at_step(const AdmissionStep& step, RoomFacts& room) const override {
     return room_now(step.now_ms / 1000, room);

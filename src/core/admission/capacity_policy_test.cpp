@@ -19,16 +19,16 @@ AdmissionPolicy capacity(std::int64_t total_active, std::int64_t new_per_minute)
 TEST(CapacityPolicy, LetsInOnArrivalOnlyBelowBothThresholdsWithNobodyWaiting) {
   AdmitterPtr policy = make_capacity_policy(capacity(10, 3));
   FakeRoomFacts room;
-  EXPECT_TRUE(policy->admits_on_arrival(1'000, room));
+  EXPECT_TRUE(policy->admits_on_arrival(1'000, 1, room));
   EXPECT_EQ(room.since_asked(), 1'000 - 60);  // new admissions are counted over the last minute
   room.waiting_count = 1;                     // a newcomer must not pass those in line
-  EXPECT_FALSE(policy->admits_on_arrival(1'000, room));
+  EXPECT_FALSE(policy->admits_on_arrival(1'000, 1, room));
   room.waiting_count = 0;
   room.recent_admissions = 3;
-  EXPECT_FALSE(policy->admits_on_arrival(1'000, room));
+  EXPECT_FALSE(policy->admits_on_arrival(1'000, 1, room));
   room.recent_admissions = 0;
   room.held_count = 10;
-  EXPECT_FALSE(policy->admits_on_arrival(1'000, room));
+  EXPECT_FALSE(policy->admits_on_arrival(1'000, 1, room));
 }
 
 TEST(CapacityPolicy, NotOnArrivalOutsideItsWindow) {
@@ -36,8 +36,8 @@ TEST(CapacityPolicy, NotOnArrivalOutsideItsWindow) {
   a.start_s = 2'000;
   AdmitterPtr policy = make_capacity_policy(a);
   FakeRoomFacts room;
-  EXPECT_FALSE(policy->admits_on_arrival(1'000, room));
-  EXPECT_TRUE(policy->admits_on_arrival(2'000, room));
+  EXPECT_FALSE(policy->admits_on_arrival(1'000, 1, room));
+  EXPECT_TRUE(policy->admits_on_arrival(2'000, 1, room));
   EXPECT_TRUE(policy->pace(1'000).halted);
 }
 

@@ -11,7 +11,7 @@ class ManualPolicy final : public Admitter {
  public:
   using Admitter::Admitter;
 
-  bool admits_on_arrival(std::int64_t, RoomFacts&) const override { return false; }
+  bool admits_on_arrival(std::int64_t, std::uint64_t, RoomFacts&) const override { return false; }
   // Turns owed to unclaimed passes are still given back (recycle_unclaimed), as the operator
   // already let those places go once.
   std::uint64_t admits_at_step(const AdmissionStep& step, RoomFacts&) const override {

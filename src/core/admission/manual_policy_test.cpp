@@ -13,7 +13,7 @@ TEST(ManualPolicy, LetsNobodyInByItself) {
   AdmitterPtr manual = make_manual_policy(settings_for(AdmissionMode::manual));
   FakeRoomFacts room;
   RateBucket bucket{600'000, 1'000};
-  EXPECT_FALSE(manual->admits_on_arrival(100, room));
+  EXPECT_FALSE(manual->admits_on_arrival(100, 1, room));
   EXPECT_EQ(manual->admits_at_step({2'000, 0, bucket}, room), 0u);
   EXPECT_EQ(bucket.units, 600'000);  // a full bucket means nothing to it
 }

@@ -13,7 +13,7 @@ class MaxActivePolicy final : public Admitter {
   explicit MaxActivePolicy(const AdmissionPolicy& settings)
       : Admitter(settings), max_active_(settings.max_active.value_or(0)) {}
 
-  bool admits_on_arrival(std::int64_t, RoomFacts&) const override { return false; }
+  bool admits_on_arrival(std::int64_t, std::uint64_t, RoomFacts&) const override { return false; }
   // No pace, so owed turns need no room of their own: the cap alone decides.
   std::uint64_t admits_at_step(const AdmissionStep&, RoomFacts& room) const override {
     return places_left(max_active_, room.held());

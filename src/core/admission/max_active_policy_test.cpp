@@ -41,7 +41,7 @@ TEST(MaxActivePolicy, NeitherLetsInOnArrivalNorAssumesAPace) {
   a.end_s = 100;
   AdmitterPtr policy = make_max_active_policy(a);
   FakeRoomFacts room;
-  EXPECT_FALSE(policy->admits_on_arrival(50, room));
+  EXPECT_FALSE(policy->admits_on_arrival(50, 1, room));
   EXPECT_EQ(policy->pace(50).assumed_per_s, 0.0);
   EXPECT_FALSE(policy->pace(50).halted);
   EXPECT_TRUE(policy->pace(100).halted);

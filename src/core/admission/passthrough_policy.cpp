@@ -24,7 +24,7 @@ class Passthrough final : public Admitter {
       : Admitter(settings), inner_(std::move(inner)) {}
 
   // At once, even outside the policy's window: passthrough means no line at all.
-  bool admits_on_arrival(std::int64_t, RoomFacts&) const override { return true; }
+  bool admits_on_arrival(std::int64_t, std::uint64_t, RoomFacts&) const override { return true; }
   // Everyone still waiting from before (a room switched to passthrough), with no pace and no
   // cap; the window does apply, as the room asks only inside it. The inner policy still takes its
   // step and is told what was admitted, only its answer is overruled: its rate bucket fills and

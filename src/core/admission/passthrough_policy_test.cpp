@@ -18,7 +18,7 @@ TEST(Passthrough, LetsEveryoneInWhateverThePolicy) {
   room.held_count = 50;
   room.waiting_count = 7;
   RateBucket bucket;
-  EXPECT_TRUE(policy->admits_on_arrival(10, room));  // at once, even before the window
+  EXPECT_TRUE(policy->admits_on_arrival(10, 1, room));  // at once, even before the window
   EXPECT_EQ(policy->admits_at_step({200'000, 0, bucket}, room), kUnlimited);
   EXPECT_EQ(room.held_asked, 0);  // the cap was not even looked at
   EXPECT_FALSE(policy->window_open(99));

@@ -23,7 +23,7 @@ class RatePolicy final : public Admitter {
         per_minute_(settings.rate_per_minute.value_or(0)),
         per_second_cap_(per_minute_ / 60 + 1) {}
 
-  bool admits_on_arrival(std::int64_t, RoomFacts&) const override { return false; }
+  bool admits_on_arrival(std::int64_t, std::uint64_t, RoomFacts&) const override { return false; }
 
   // The bucket fills only while the policy may admit (the room asks only then), and holds at
   // most two seconds' share (at least one admission): a driver that stalls for longer does not
@@ -34,16 +34,18 @@ class RatePolicy final : public Admitter {
   // a restart or a change of driver.
   std::uint64_t admits_at_step(const AdmissionStep& step, RoomFacts& room) const override {
     RateBucket& bucket = step.bucket;
+    const auto max_party = static_cast<std::int64_t>(step.max_party);
     if (bucket.at_ms > 0 && step.now_ms > bucket.at_ms) {
       const std::int64_t ceiling =
-          std::max<std::int64_t>(kAdmissionUnits, per_minute_ * 1000 * kSecondsSaved);
+          std::max<std::int64_t>(kAdmissionUnits * max_party, per_minute_ * 1000 * kSecondsSaved);
       bucket.units = std::min(ceiling, bucket.units + per_minute_ * (step.now_ms - bucket.at_ms));
     }
     const auto in_bucket = static_cast<std::uint64_t>(bucket.units / kAdmissionUnits);
     if (in_bucket == 0) return step.owed;
     const std::int64_t now_s = step.now_ms / 1000;
     const std::uint64_t this_second = room.admitted_after(now_s - 1);
-    return std::min(in_bucket, places_left(per_second_cap_, this_second)) + step.owed;
+    const std::int64_t cap = std::max(per_second_cap_, max_party);  // a party fits in a second
+    return std::min(in_bucket, places_left(cap, this_second)) + step.owed;
   }
 
   void took(std::uint64_t paced, RateBucket& bucket) const override {

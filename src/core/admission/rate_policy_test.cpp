@@ -78,7 +78,7 @@ TEST(RatePolicy, AssumesItsRateForTheEstimateInsideItsWindow) {
   a.end_s = 200;
   AdmitterPtr policy = make_rate_policy(a);
   FakeRoomFacts room;
-  EXPECT_FALSE(policy->admits_on_arrival(150, room));
+  EXPECT_FALSE(policy->admits_on_arrival(150, 1, room));
   EXPECT_EQ(policy->pace(150).assumed_per_s, 2.0);
   EXPECT_FALSE(policy->pace(150).halted);
   EXPECT_TRUE(policy->pace(99).halted);
