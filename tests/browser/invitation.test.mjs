@@ -1,7 +1,8 @@
 // Invitations on the room page (docs/admission.md, "Invitations"): an invite_only room shows a
 // visitor without an invitation why there is no join button; the site's link (?invite=) joins
 // them in the invitation's lane, with JavaScript on and off; a used link opened elsewhere is
-// refused and the page says so. Axe-clean throughout.
+// refused and the page says so; one person's links in two browsers hold one place. Axe-clean
+// throughout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -88,3 +89,30 @@ for (const javaScriptEnabled of [true, false]) {
     }
   });
 }
+
+test('one person on two devices holds one place', async () => {
+  await inviteOnlyRoom('oneplace');
+  // Someone else first, so the place has a number worth comparing.
+  const other = await fetch(`${wr.base}/v1/rooms/oneplace/tickets`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ invite: invitation('oneplace', { sub: 'acct-other' }) }),
+  });
+  assert.equal(other.status, 201);
+  const places = [];
+  for (const device of ['laptop', 'phone']) {
+    const { context, page } = await openPage(browser, {});
+    try {
+      // The shop signs a fresh link for each page it shows; both are for account acct-9.
+      await page.goto(`${wr.base}/r/oneplace?invite=${invitation('oneplace', { sub: 'acct-9' })}`);
+      await page.getByRole('button', { name: 'Join the line' }).click();
+      await page.getByRole('heading', { name: 'You are in line' }).waitFor();
+      places.push((await context.cookies()).find((c) => c.name === 'waitroom_oneplace').value);
+      if (device === 'phone') await assertAccessible(page, 'the second device\'s waiting view');
+    } finally {
+      await context.close();
+    }
+  }
+  assert.equal(places[0], places[1], 'both devices hold the same ticket');
+  const stats = await wr.admin('GET', '/admin/v1/rooms/oneplace/stats');
+  assert.equal(stats.queue_counter, 2, `two people, two places: ${JSON.stringify(stats)}`);
+});
