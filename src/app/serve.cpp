@@ -30,6 +30,7 @@
 #include "store/feed_cursor_files.hpp"
 #include "store/history_file_archive.hpp"
 #include "store/history_sampler.hpp"
+#include "store/invitation_jwks.hpp"
 #include "store/operator_tokens.hpp"
 #include "store/redis/redis_audit_trail.hpp"
 #include "store/redis/redis_feed_cursors.hpp"
@@ -124,6 +125,8 @@ struct Runtime {
   std::unique_ptr<ops::FeedCursors> feed_cursors;  // where the webhooks keep their place
   std::unique_ptr<store::OperatorTokens> tokens;   // the admin API's operator tokens
   std::unique_ptr<store::AuditTrail> audit;        // who changed what
+  // The keys of rooms' invitations.jwks_url, for the store (declared before it: it outlives it).
+  std::unique_ptr<store::InvitationJwks> invitation_jwks;
   std::unique_ptr<store::Store> store;
   store::EmbeddedStore* embedded = nullptr;         // the same store, when it is the embedded one
   std::optional<store::redis::RedisOptions> redis;  // store = "redis": how to reach it
@@ -182,6 +185,8 @@ struct Runtime {
       embedded->set_log_write_delay(std::chrono::milliseconds(cfg.log_write_delay_ms));
       store = std::move(*st);
     }
+    invitation_jwks = std::make_unique<store::InvitationJwks>(clock());
+    store->set_invitation_jwks(invitation_jwks.get());
     if (redis) {
       feed_cursors = std::make_unique<store::redis::RedisFeedCursors>(
           *redis, store::redis::RedisKeys(cfg.redis.key_prefix));

@@ -335,12 +335,20 @@ core::Result<core::InvitationKey> read_invitation_key(const json::value& v,
   return k;
 }
 
-// "invitations" replaces the room's invitation keys as a whole: {"keys": [...]}.
-core::Result<std::vector<core::InvitationKey>> read_invitation_keys(
-    const json::value& v, const core::InvitationSettings& current) {
+// "invitations" replaces the room's invitation keys and JWKS URL as a whole:
+// {"keys": [...], "jwks_url": "https://..."}; invite_only stays as it is in `current`.
+core::Result<core::InvitationSettings> read_invitations(const json::value& v,
+                                                        const core::InvitationSettings& current) {
   if (!v.is_object()) return fail(ErrorCode::bad_request, "invitations must be an object");
-  std::vector<core::InvitationKey> keys;
+  core::InvitationSettings out;
+  out.invite_only = current.invite_only;
   for (const auto& [key, value] : v.get_object()) {
+    if (key == "jwks_url") {
+      auto url = read_string(value, "invitations.jwks_url");
+      if (!url) return std::unexpected(url.error());
+      out.jwks_url = std::move(*url);
+      continue;
+    }
     if (key != "keys")
       return fail(ErrorCode::bad_request,
                   "unknown room setting \"invitations." + std::string(key) + "\"");
@@ -349,10 +357,10 @@ core::Result<std::vector<core::InvitationKey>> read_invitation_keys(
       auto k = read_invitation_key(value.get_array()[i],
                                    "invitations.keys[" + std::to_string(i) + "]", current);
       if (!k) return std::unexpected(k.error());
-      keys.push_back(std::move(*k));
+      out.keys.push_back(std::move(*k));
     }
   }
-  return keys;
+  return out;
 }
 
 json::object invitations_to_json(const core::InvitationSettings& invitations, Secrets secrets) {
@@ -366,7 +374,9 @@ json::object invitations_to_json(const core::InvitationSettings& invitations, Se
     }
     keys.push_back(std::move(o));
   }
-  return json::object{{"keys", std::move(keys)}};
+  json::object out{{"keys", std::move(keys)}};
+  if (!invitations.jwks_url.empty()) out["jwks_url"] = invitations.jwks_url;
+  return out;
 }
 
 // "lanes" replaces the room's lanes as a whole: [{"name": "vip", "share": 0.3}, ...].
@@ -447,9 +457,9 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       if (!oidc) return std::unexpected(oidc.error());
       s.oidc = std::move(*oidc);
     } else if (key == "invitations") {
-      auto keys = read_invitation_keys(value, s.invitations);
-      if (!keys) return std::unexpected(keys.error());
-      s.invitations.keys = std::move(*keys);
+      auto invitations = read_invitations(value, s.invitations);
+      if (!invitations) return std::unexpected(invitations.error());
+      s.invitations = std::move(*invitations);
     } else if (key == "lanes") {
       auto lanes = read_lanes(value);
       if (!lanes) return std::unexpected(lanes.error());

@@ -121,6 +121,50 @@ TEST(RoomSettingsCodec, ARedactedViewPutBackKeepsTheSecret) {
       << fresh.error().detail;
 }
 
+TEST(RoomSettingsCodec, InvitationsJwksUrlIsShownAndReplacedWithTheKeys) {
+  auto s = apply_room_settings(parse(R"({"invite_only": true,
+                "invitations": {"jwks_url": "https://shop.example/.well-known/jwks.json"}})"),
+                               core::RoomSettings{});
+  ASSERT_TRUE(s) << s.error().detail;
+  EXPECT_EQ(s->invitations.jwks_url, "https://shop.example/.well-known/jwks.json");
+  EXPECT_TRUE(s->invitations.invite_only);
+  const auto shown = room_settings_to_json(*s, Secrets::redact);
+  EXPECT_EQ(shown.at("invitations").as_object().at("jwks_url").as_string(),
+            "https://shop.example/.well-known/jwks.json");
+  auto back =
+      apply_room_settings(room_settings_to_json(*s, Secrets::include), core::RoomSettings{});
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, *s);
+  // "invitations" is replaced as a whole: without jwks_url there is none, and invite_only then
+  // has nothing to check invitations with.
+  EXPECT_FALSE(apply_room_settings(parse(R"({"invitations": {"keys": []}})"), *s));
+  s->invitations.invite_only = false;
+  auto cleared = apply_room_settings(parse(R"({"invitations": {"keys": []}})"), *s);
+  ASSERT_TRUE(cleared) << cleared.error().detail;
+  EXPECT_EQ(cleared->invitations.jwks_url, "");
+  EXPECT_FALSE(room_settings_to_json(*cleared, Secrets::redact)
+                   .at("invitations")
+                   .as_object()
+                   .contains("jwks_url"));
+}
+
+TEST(RoomSettingsCodec, InvitationsJwksUrlIsHttpsOrLoopback) {
+  for (const char* good : {"https://shop.example/jwks.json", "http://127.0.0.1:8080/jwks.json",
+                           "http://localhost/jwks", "http://[::1]:9/j"}) {
+    auto s = apply_room_settings(boost::json::object{{"invitations", {{"jwks_url", good}}}},
+                                 core::RoomSettings{});
+    EXPECT_TRUE(s) << good << ": " << s.error().detail;
+  }
+  for (const char* bad : {"http://shop.example/jwks.json", "shop.example/jwks.json",
+                          "https://user@shop.example/jwks", "ftp://shop.example/jwks"}) {
+    auto s = apply_room_settings(boost::json::object{{"invitations", {{"jwks_url", bad}}}},
+                                 core::RoomSettings{});
+    ASSERT_FALSE(s) << bad;
+    EXPECT_NE(s.error().detail.find("invitations.jwks_url"), std::string::npos) << s.error().detail;
+  }
+  EXPECT_FALSE(apply_room_settings(parse(R"({"invitations": {"jwks_url": 1}})"), {}));
+}
+
 TEST(RoomSettingsCodec, RefusesBadOidcFields) {
   for (
       const char* body :

@@ -75,6 +75,23 @@ start = 2026-12-01T10:00:00Z
   EXPECT_EQ(s.admission.start_s, 1796119200);
 }
 
+TEST(ServerConfig, ARoomsInvitationsTakeAJwksUrl) {
+  auto cfg = load(R"(
+[rooms.sale]
+invite_only = true
+[rooms.sale.invitations]
+jwks_url = "https://shop.example.com/.well-known/jwks.json"
+)");
+  ASSERT_TRUE(cfg) << cfg.error().detail;
+  ASSERT_EQ(cfg->rooms.size(), 1u);
+  EXPECT_EQ(cfg->rooms[0].second.invitations.jwks_url,
+            "https://shop.example.com/.well-known/jwks.json");
+  auto plain = load("[rooms.sale.invitations]\njwks_url = \"http://shop.example.com/jwks\"");
+  ASSERT_FALSE(plain);
+  EXPECT_NE(plain.error().detail.find("invitations.jwks_url"), std::string::npos)
+      << plain.error().detail;
+}
+
 TEST(ServerConfig, ErrorsNameTheKey) {
   struct Case {
     std::string toml;

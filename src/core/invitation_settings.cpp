@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "core/https_url.hpp"
+
 namespace waitroom::core {
 
 namespace {
@@ -18,9 +20,15 @@ Result<void> validate(const InvitationSettings& invitations) {
   if (invitations.keys.size() > kMaxInvitationKeys)
     return fail(ErrorCode::bad_request,
                 "invitations.keys: at most " + std::to_string(kMaxInvitationKeys) + " per room");
-  if (invitations.invite_only && invitations.keys.empty())
+  if (!invitations.jwks_url.empty() && !is_https_or_loopback_url(invitations.jwks_url))
     return fail(ErrorCode::bad_request,
-                "invite_only needs at least one key in invitations.keys to check invitations with");
+                "invitations.jwks_url must be an https:// URL (http:// only to a loopback host) of "
+                "at most " +
+                    std::to_string(kMaxHttpsUrlBytes) + " bytes");
+  if (invitations.invite_only && invitations.keys.empty() && invitations.jwks_url.empty())
+    return fail(ErrorCode::bad_request,
+                "invite_only needs a key in invitations.keys or an invitations.jwks_url to check "
+                "invitations with");
   for (std::size_t i = 0; i < invitations.keys.size(); ++i) {
     const InvitationKey& k = invitations.keys[i];
     const std::string field = "invitations.keys[" + std::to_string(i) + "]";

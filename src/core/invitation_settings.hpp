@@ -1,8 +1,8 @@
 #pragma once
 // Invitations: JWTs the protected site signs for the visitors it vouches for (docs/admission.md,
 // "Invitations"). This is the room's side of it, plain data plus its rules: the keys the site signs
-// with, and whether a join needs an invitation at all. token/invitation checks the JWTs; the JSON
-// and TOML codec is config/room_settings_codec.
+// with (inline, or published as a JWKS at a URL), and whether a join needs an invitation at all.
+// token/invitation checks the JWTs; the JSON and TOML codec is config/room_settings_codec.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -36,6 +36,9 @@ struct InvitationSettings {
   // A join without a valid invitation is refused (401).
   bool invite_only = false;
   std::vector<InvitationKey> keys;
+  // The site's JWKS (RFC 7517), fetched and cached by store/invitation_jwks: its ES256 and RS256
+  // keys check invitations whose kid none of `keys` has. Empty: none.
+  std::string jwks_url;
 
   const InvitationKey* find(std::string_view kid) const {
     for (const InvitationKey& k : keys)
@@ -46,7 +49,8 @@ struct InvitationSettings {
 };
 
 // kids non-empty, printable and unique; each alg one of the three with the material it needs (and
-// only that); invite_only needs a key. Whether a public key parses is token/invitation's check.
+// only that); jwks_url empty or core::is_https_or_loopback_url; invite_only needs a key or a
+// jwks_url. Whether a public key parses is token/invitation's check.
 // The message names the field, e.g. "invitations.keys[1].secret".
 Result<void> validate(const InvitationSettings& invitations);
 

@@ -17,7 +17,6 @@ inline constexpr std::size_t kMaxOidcClientIdBytes = 128;
 // A secret is compared, never derived from: 16 bytes is the least that resists guessing online.
 inline constexpr std::size_t kMinOidcClientSecretBytes = 16;
 inline constexpr std::size_t kMaxOidcClientSecretBytes = 256;
-inline constexpr std::size_t kMaxRedirectUriBytes = 2048;
 
 struct OidcClient {
   std::string client_id;
@@ -42,13 +41,9 @@ struct OidcSettings {
   bool operator==(const OidcSettings&) const = default;
 };
 
-// An absolute http(s) URL without fragment or user info. https anywhere; plain http only to a
-// loopback host (localhost, 127.0.0.0/8, [::1]), where nothing on the network can read the code
-// (RFC 8252 section 7.3, and local development).
-bool is_valid_redirect_uri(std::string_view uri);
-
-// client_id non-empty, printable and unique; redirect_uris valid and present; a public client has
-// no secret and a confidential one has a long enough secret. The message names the field, e.g.
+// client_id non-empty, printable and unique; redirect_uris present and each one
+// is_https_or_loopback_url (core/https_url.hpp); a public client has no secret and a confidential
+// one has a long enough secret. The message names the field, e.g.
 // "oidc.clients[1].redirect_uris[0]".
 Result<void> validate(const OidcSettings& oidc);
 

@@ -1,6 +1,7 @@
 #include "store/store.hpp"
 
 #include "engine/room_reads.hpp"
+#include "store/invitation_jwks.hpp"
 
 namespace waitroom::store {
 
@@ -187,15 +188,29 @@ Store::Op<token::Invitation> Store::check_invitation(const std::string& room,
     keys = co_await std::move(again);
   }
   if (!*keys) co_return std::unexpected(keys->error());
-  if ((*keys)->keys.empty())
+  const core::InvitationSettings& settings = **keys;
+  if (settings.keys.empty() && settings.jwks_url.empty())
     co_return core::fail(core::ErrorCode::unauthorized,
                          "room " + room + " takes no invitations: it has no invitation keys");
-  auto invitation = token::verify_invitation(jwt, **keys, room, clock_.now_s());
+  // A kid the room's own keys lack is looked up in its JWKS: fetched (or cached) without a lock.
+  JwkSetPtr published;
+  if (const auto kid = token::invitation_kid(jwt);
+      jwks_ != nullptr && !settings.jwks_url.empty() && kid && settings.find(*kid) == nullptr) {
+    auto fetched = co_await jwks_->keys(settings.jwks_url, *kid);
+    if (!fetched) co_return std::unexpected(fetched.error());
+    published = std::move(*fetched);
+  }
+  auto invitation = token::verify_invitation(jwt, settings, room, clock_.now_s(), published.get());
   if (!invitation) co_return std::unexpected(invitation.error());
   if (invitation->ip && client && core::parse_ip_address(*invitation->ip) != *client)
     co_return core::fail(core::ErrorCode::unauthorized,
                          "invitation is for another address than the one it came from");
   co_return std::move(*invitation);
+}
+
+void Store::render_metrics(std::string& out) const {
+  storage_->render_metrics(out);
+  if (jwks_ != nullptr) jwks_->render_metrics(out);
 }
 
 Store::Op<TicketView> Store::ticket(std::string room, std::string ticket) {

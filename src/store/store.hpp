@@ -60,6 +60,8 @@ struct JoinOptions {
   std::uint64_t party_size = 1;
 };
 
+class InvitationJwks;
+
 class Store {
  public:
   template <class T>
@@ -143,12 +145,15 @@ class Store {
   // Records read at start (the embedded log's replay, the Redis store's room logs).
   std::uint64_t replayed_records() const { return storage_->replayed_records(); }
   // The store's own lines of /metrics (Prometheus text), if it has any.
-  void render_metrics(std::string& out) const { storage_->render_metrics(out); }
+  void render_metrics(std::string& out) const;
   const core::Clock& clock() const { return clock_; }
   // Who hears of room changes (the event streams); null: nobody. Set before serving.
   void set_change_listener(RoomChangeListener* listener) {
     storage_->set_change_listener(listener);
   }
+  // Where rooms' invitations.jwks_url keys come from (store/invitation_jwks.hpp); null: no keys
+  // are fetched, and an invitation only a JWKS could check is refused. Set before serving.
+  void set_invitation_jwks(InvitationJwks* jwks) { jwks_ = jwks; }
 
  protected:
   RoomStorage& storage() { return *storage_; }
@@ -183,8 +188,8 @@ class Store {
                              PassRecorder record, std::string_view gone);
   Op<engine::PassPlan> plan_pass(const std::string& room, const std::string& ticket,
                                  PassPlanner plan);
-  // A join's invitation, verified against the room's keys (and the visitor's address, when the
-  // invitation is bound to one).
+  // A join's invitation, verified against the room's keys or its JWKS's (and the visitor's
+  // address, when the invitation is bound to one).
   Op<token::Invitation> check_invitation(const std::string& room, const std::string& jwt,
                                          const std::optional<core::IpBytes>& client);
 
@@ -193,6 +198,7 @@ class Store {
   const token::TicketIdCodec& ids_;
   const core::PassMinter& minter_;
   std::atomic<std::int64_t> last_metrics_ms_{0};  // when waiting_room_metrics events last went out
+  InvitationJwks* jwks_ = nullptr;
 };
 
 }  // namespace waitroom::store

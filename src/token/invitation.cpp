@@ -91,6 +91,36 @@ core::Result<void> check_signature(const UnverifiedJwt& token, const core::Invit
   return {};
 }
 
+// Whether the signature is that of the key the header's kid names: the room's own first, then its
+// JWKS's. The key decides the algorithm: "none", or HS256 keyed with a public key, fail here.
+core::Result<void> check_signature(const UnverifiedJwt& token,
+                                   const core::InvitationSettings& invitations, const JwkSet* jwks,
+                                   std::string_view room) {
+  if (const core::InvitationKey* key = invitations.find(token.kid)) {
+    if (token.alg != key->alg) {
+      return refuse("header names alg " + quoted(token.alg) + " but key " + quoted(key->kid) +
+                    " is " + key->alg);
+    }
+    return check_signature(token, *key, room);
+  }
+  if (const JwkKey* published = jwks != nullptr ? jwks->find(token.kid) : nullptr) {
+    if (token.alg != algorithm_name(published->alg)) {
+      return refuse("header names alg " + quoted(token.alg) + " but key " + quoted(published->kid) +
+                    " of the room's JWKS is " + std::string(algorithm_name(published->alg)));
+    }
+    if (!verify_signature(published->pkey.get(), published->alg, token.signing_input,
+                          token.signature))
+      return refuse("signature does not verify with key " + quoted(published->kid));
+    return {};
+  }
+  if (!invitations.jwks_url.empty()) {
+    return refuse("is signed with key " + quoted(token.kid) +
+                  ", which neither the room nor its JWKS has");
+  }
+  return refuse("names kid " + quoted(token.kid) + ", but no key " + quoted(token.kid) +
+                " is registered in room " + quoted(room));
+}
+
 core::Result<std::int64_t> time_claim(const boost::json::object& claims, std::string_view name) {
   const auto* value = claims.if_contains(name);
   const auto date = value != nullptr ? numeric_date(*value) : std::nullopt;
@@ -156,22 +186,13 @@ core::Result<std::optional<std::string>> optional_string(const boost::json::obje
 
 core::Result<Invitation> verify_invitation(std::string_view jwt,
                                            const core::InvitationSettings& invitations,
-                                           std::string_view room, std::int64_t now_s) {
+                                           std::string_view room, std::int64_t now_s,
+                                           const JwkSet* jwks) {
   if (jwt.size() > kMaxInvitationBytes)
     return refuse("is longer than " + std::to_string(kMaxInvitationBytes) + " bytes");
   auto token = parse_jwt(jwt);
   if (!token) return refuse("is not a signed JWT: " + token.error().detail);
-  const core::InvitationKey* key = invitations.find(token->kid);
-  if (key == nullptr) {
-    return refuse("names kid " + quoted(token->kid) + ", but no key " + quoted(token->kid) +
-                  " is registered in room " + quoted(room));
-  }
-  // The registered key decides the algorithm: "none", or HS256 keyed with a public key, fail here.
-  if (token->alg != key->alg) {
-    return refuse("header names alg " + quoted(token->alg) + " but key " + quoted(key->kid) +
-                  " is " + key->alg);
-  }
-  if (auto signed_by_key = check_signature(*token, *key, room); !signed_by_key)
+  if (auto signed_by_key = check_signature(*token, invitations, jwks, room); !signed_by_key)
     return std::unexpected(signed_by_key.error());
 
   // Only now, with the payload authentic, is it decoded.
@@ -198,6 +219,13 @@ core::Result<Invitation> verify_invitation(std::string_view jwt,
     return refuse("ip " + quoted(**ip) + " is not an IPv4 or IPv6 address");
   invitation.ip = std::move(*ip);
   return invitation;
+}
+
+std::optional<std::string> invitation_kid(std::string_view jwt) {
+  if (jwt.size() > kMaxInvitationBytes) return std::nullopt;
+  auto token = parse_jwt(jwt);
+  if (!token) return std::nullopt;
+  return std::move(token->kid);
 }
 
 core::Result<void> check_invitation_keys(const core::InvitationSettings& invitations) {

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/invitation_settings.hpp"
+#include "token/jwk_set.hpp"
 
 namespace waitroom::token {
 
@@ -28,15 +29,21 @@ struct Invitation {
   std::optional<std::string> ip;  // the visitor's address, when the site bound it to one
 };
 
-// Checks `jwt` for `room` at `now_s`: the header's kid names one of the room's keys and its alg is
-// that key's (the token never chooses the algorithm: "none" and HS256-signed-with-a-public-key
-// fail), the signature verifies, aud is the room's name (or an array holding it), exp is present,
-// not past and at most kMaxInvitationLifetimeS ahead, nbf and iat are not in the future, sub and
-// jti are non-empty strings, lane and ip strings when present. Every refusal is
-// ErrorCode::unauthorized with a message a site's developer can act on.
+// Checks `jwt` for `room` at `now_s`: the header's kid names one of the room's keys, or else a key
+// of `jwks` (the keys fetched from the room's jwks_url, if any), and its alg is that key's (the
+// token never chooses the algorithm: "none" and HS256-signed-with-a-public-key fail), the signature
+// verifies, aud is the room's name (or an array holding it), exp is present, not past and at most
+// kMaxInvitationLifetimeS ahead, nbf and iat are not in the future, sub and jti are non-empty
+// strings, lane and ip strings when present. Every refusal is ErrorCode::unauthorized with a
+// message a site's developer can act on.
 core::Result<Invitation> verify_invitation(std::string_view jwt,
                                            const core::InvitationSettings& invitations,
-                                           std::string_view room, std::int64_t now_s);
+                                           std::string_view room, std::int64_t now_s,
+                                           const JwkSet* jwks = nullptr);
+
+// The kid an invitation's header names, unverified: whether its key must come from the room's
+// JWKS. Nothing when `jwt` is not a JWT (verify_invitation says why).
+std::optional<std::string> invitation_kid(std::string_view jwt);
 
 // Whether every public key of `invitations` parses as its alg needs (ES256: P-256 EC, RS256: RSA
 // of 2048-8192 bits). bad_request naming the field, e.g. "invitations.keys[0].public_key".

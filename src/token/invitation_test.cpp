@@ -14,6 +14,7 @@
 #include "testing/test_certificates.hpp"
 #include "token/base64url.hpp"
 #include "token/hmac_sha256.hpp"
+#include "token/jwk_set.hpp"
 #include "token/jws.hpp"
 #include "token/public_key.hpp"
 #include "token/signing_key.hpp"
@@ -308,6 +309,84 @@ TEST(InvitationTest, ManyThreadsShareTheParsedKeys) {
   }
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(accepted, 40);
+}
+
+// ---- keys from the room's JWKS ----------------------------------------------------------------
+
+constexpr std::string_view kInviteOctK = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA";
+
+// The site's JWKS: its ES256 key as "jwks-es", its RS256 key as "jwks-rs" (and as "site-es", which
+// the room's own keys name too), and an HS256 secret as "jwks-oct".
+JwkSet invite_jwks() {
+  boost::json::array keys;
+  const auto add = [&](const SigningKey& key, std::string_view kid) {
+    boost::json::object jwk = key.public_jwk();
+    jwk["kid"] = kid;
+    keys.push_back(std::move(jwk));
+  };
+  add(invite_keys().es256, "jwks-es");
+  add(invite_keys().rs256, "jwks-rs");
+  add(invite_keys().rs256, "site-es");
+  keys.push_back({{"kty", "oct"}, {"kid", "jwks-oct"}, {"alg", "HS256"}, {"k", kInviteOctK}});
+  std::vector<std::string> skipped;
+  auto set = parse_jwk_set(boost::json::serialize(boost::json::object{{"keys", keys}}), &skipped);
+  EXPECT_EQ(skipped.size(), 1u);
+  return std::move(set).value();
+}
+
+core::InvitationSettings invite_jwks_settings() {
+  core::InvitationSettings settings = invite_settings();
+  settings.jwks_url = "https://site.example/jwks.json";
+  return settings;
+}
+
+std::string invite_signed_as(const SigningKey& key, std::string kid) {
+  SigningKey renamed = key;
+  renamed.kid = std::move(kid);
+  return sign_jwt(renamed, invite_claims()).value();
+}
+
+TEST(InvitationJwksTest, AJwksKeyChecksAKidTheRoomLacks) {
+  const JwkSet jwks = invite_jwks();
+  const auto settings = invite_jwks_settings();
+  expect_invitation_claims(verify_invitation(invite_signed_as(invite_keys().es256, "jwks-es"),
+                                             settings, kInviteRoom, kNow, &jwks));
+  expect_invitation_claims(verify_invitation(invite_signed_as(invite_keys().rs256, "jwks-rs"),
+                                             settings, kInviteRoom, kNow, &jwks));
+  // Another key's signature under a JWKS kid is refused.
+  const auto forged = verify_invitation(invite_signed_as(invite_keys().es256, "jwks-rs"), settings,
+                                        kInviteRoom, kNow, &jwks);
+  ASSERT_FALSE(forged);
+  EXPECT_NE(forged.error().detail.find("RS256"), std::string::npos) << forged.error().detail;
+}
+
+TEST(InvitationJwksTest, TheRoomsOwnKeyWinsOverTheJwks) {
+  const JwkSet jwks = invite_jwks();
+  // "site-es" is the room's ES256 key and, in the JWKS, the RS256 key: the room's decides.
+  expect_invitation_claims(verify_invitation(invite_es256(invite_claims()), invite_jwks_settings(),
+                                             kInviteRoom, kNow, &jwks));
+  EXPECT_FALSE(verify_invitation(invite_signed_as(invite_keys().rs256, "site-es"),
+                                 invite_jwks_settings(), kInviteRoom, kNow, &jwks));
+}
+
+TEST(InvitationJwksTest, NeverUsesASymmetricKeyOrTheHeadersAlg) {
+  const JwkSet jwks = invite_jwks();
+  const auto secret = base64url_decode(kInviteOctK).value();
+  const auto hs256 = verify_invitation(invite_hs256(invite_claims(), "jwks-oct", secret),
+                                       invite_jwks_settings(), kInviteRoom, kNow, &jwks);
+  ASSERT_FALSE(hs256);
+  EXPECT_EQ(hs256.error().detail,
+            R"(invitation is signed with key "jwks-oct", which neither the room nor its JWKS has)");
+  const auto confused = verify_invitation(invite_hs256(invite_claims(), "jwks-es", secret),
+                                          invite_jwks_settings(), kInviteRoom, kNow, &jwks);
+  ASSERT_FALSE(confused);
+  EXPECT_NE(confused.error().detail.find(R"(header names alg "HS256")"), std::string::npos)
+      << confused.error().detail;
+}
+
+TEST(InvitationJwksTest, TheKidOfAnInvitation) {
+  EXPECT_EQ(invitation_kid(invite_es256(invite_claims())), "site-es");
+  EXPECT_EQ(invitation_kid("not a jwt"), std::nullopt);
 }
 
 // ---- check_invitation_keys ---------------------------------------------------------------------

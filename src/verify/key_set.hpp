@@ -1,8 +1,9 @@
 #pragma once
-// The public keys of a JWKS (RFC 7517), parsed once into OpenSSL keys. Only what can sign a
-// Waitroom pass is kept: EC P-256 keys (ES256) and RSA keys of 2048-8192 bits (RS256). The
-// algorithm of each key comes from the JWK itself ("alg", or its key type when "alg" is absent);
-// symmetric ("oct") keys, keys for encryption and keys naming any other algorithm are skipped.
+// The public keys of a JWKS (RFC 7517), parsed once into OpenSSL keys by token/jwk_set. Only what
+// can sign a Waitroom pass is kept: EC P-256 keys (ES256) and RSA keys of 2048-8192 bits (RS256).
+// The algorithm of each key comes from the JWK itself ("alg", or its key type when "alg" is
+// absent); symmetric ("oct") keys, keys for encryption and keys naming any other algorithm are
+// skipped.
 #include <openssl/types.h>
 
 #include <cstdint>

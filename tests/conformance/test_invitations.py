@@ -11,7 +11,10 @@ docs/admission.md, "Invitations").
   answers the same ticket (max_places_per_identity places at most), and an identity whose place
   is over gets a new one;
 - the keys are settings: public keys shown, HS256 secrets hidden and kept, bad keys refused;
-- used invitations and identities' places survive a compaction and a restart.
+- used invitations and identities' places survive a compaction and a restart;
+- keys from the room's jwks_url: an ES256 key of the JWKS is used, a key the JWKS gains later is
+  found (an unknown kid fetches it again), an "oct" key in it is never used, a JWKS URL that fails
+  from the start refuses joins with 503, and only https:// (or http:// to loopback) URLs are taken.
 """
 
 import base64
@@ -19,7 +22,9 @@ import hashlib
 import hmac
 import json
 import re
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt as pyjwt
 import pytest
@@ -52,10 +57,11 @@ def server(clock_server):
     return clock_server
 
 
-def invitation(srv, room, kid="shop-ec", **claims):
-    """An invitation for `room` signed with the registered key `kid`, valid for an hour of the
-    server's (test) clock; claims override the defaults, and a claim given as None is left out."""
-    alg, key = SIGNERS[kid]
+def invitation(srv, room, kid="shop-ec", signer=None, **claims):
+    """An invitation for `room` signed with the registered key `kid` (or with `signer`, an (alg,
+    key) pair), valid for an hour of the server's (test) clock; claims override the defaults, and
+    a claim given as None is left out."""
+    alg, key = signer or SIGNERS[kid]
     body = {"aud": room, "sub": f"acct-{uuid.uuid4().hex[:8]}", "jti": uuid.uuid4().hex,
             "exp": now_ms(srv) // 1000 + 3600}
     body.update(claims)
@@ -290,3 +296,108 @@ def test_used_invitations_and_places_survive_compaction_and_restart(fresh_clock_
     for sub, t in (("acct-7", ticket), ("acct-8", later_ticket)):
         r = join(srv, room, invitation(server, room, sub=sub))
         assert r.status_code == 200 and r.json()["ticket"] == t, describe(r)
+
+
+# ---- keys from the room's jwks_url ------------------------------------------------------------
+
+JWKS_EC_KEY = ec.generate_private_key(ec.SECP256R1())
+LATER_EC_KEY = ec.generate_private_key(ec.SECP256R1())
+OCT_SECRET = b"a symmetric key the JWKS must never lend to anyone"
+
+
+def ec_jwk(key, kid):
+    numbers = key.public_key().public_numbers()
+    return {"kty": "EC", "crv": "P-256", "kid": kid, "alg": "ES256", "use": "sig",
+            "x": b64(numbers.x.to_bytes(32, "big")), "y": b64(numbers.y.to_bytes(32, "big"))}
+
+
+class JwksSite:
+    """The protected site's JWKS on 127.0.0.1 (a free port): /jwks.json answers {"keys": keys},
+    whatever `keys` holds when asked; /broken answers 500."""
+
+    def __init__(self):
+        self.keys = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path == "/jwks.json":
+                    status, body = 200, json.dumps({"keys": site.keys}).encode()
+                else:
+                    status, body = 500, b"broken"
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def jwks_site():
+    site = JwksSite()
+    yield site
+    site.close()
+
+
+def test_keys_from_the_rooms_jwks_url(server, jwks_site):
+    jwks_site.keys = [ec_jwk(JWKS_EC_KEY, "site-1"),
+                      {"kty": "oct", "kid": "site-oct", "alg": "HS256", "k": b64(OCT_SECRET)}]
+    url = jwks_site.url("/jwks.json")
+    # A JWKS URL alone is enough for invite_only.
+    room = server.create_room(unique_room("jwks"), invite_only=True,
+                              invitations={"jwks_url": url}, ticket_idle_timeout_s=0)
+    shown = server.admin_room(room)["invitations"]
+    assert shown["jwks_url"] == url and shown["keys"] == []
+    r = join(server, room, invitation(server, room, "site-1", signer=("ES256", JWKS_EC_KEY)))
+    assert r.status_code == 201, describe(r)
+    # A key the site publishes later is found: a kid the cached keys lack fetches the JWKS again,
+    # at most once per 10 s of the server's clock.
+    jwks_site.keys = jwks_site.keys + [ec_jwk(LATER_EC_KEY, "site-2")]
+    server.advance_clock(10_000)
+    r = join(server, room, invitation(server, room, "site-2", signer=("ES256", LATER_EC_KEY)))
+    assert r.status_code == 201, describe(r)
+    # The JWKS's "oct" key checks nothing: its kid is as good as unknown.
+    now = now_ms(server) // 1000
+    forged = signed_hs256({"alg": "HS256", "kid": "site-oct", "typ": "JWT"},
+                          {"aud": room, "sub": "acct-oct", "jti": uuid.uuid4().hex,
+                           "exp": now + 600}, OCT_SECRET)
+    detail = assert_problem(join(server, room, forged), 401)["detail"]
+    assert 'signed with key "site-oct", which neither the room nor its JWKS has' in detail
+    # Nor does the token choose the algorithm of a JWKS key.
+    confused = signed_hs256({"alg": "HS256", "kid": "site-1", "typ": "JWT"},
+                            {"aud": room, "sub": "acct-hs", "jti": uuid.uuid4().hex,
+                             "exp": now + 600}, OCT_SECRET)
+    assert "alg" in assert_problem(join(server, room, confused), 401)["detail"]
+
+
+def test_a_jwks_url_failing_from_the_start_refuses_joins_with_503(server, jwks_site):
+    room = server.create_room(unique_room("jwks500"),
+                              invitations={"jwks_url": jwks_site.url("/broken")})
+    r = join(server, room, invitation(server, room, "site-1", signer=("ES256", JWKS_EC_KEY)))
+    assert "cannot be fetched" in assert_problem(r, 503)["detail"]
+    assert r.headers.get("Retry-After") == "10", describe(r)
+
+
+def test_a_jwks_url_is_https_or_http_to_loopback(server):
+    room = server.create_room(unique_room("jwksurl"))
+    for url in ("http://shop.example/.well-known/jwks.json", "ftp://127.0.0.1/jwks.json",
+                "https://user@shop.example/jwks.json"):
+        r = server.put(f"/admin/v1/rooms/{room}", admin=True,
+                       json={"invitations": {"jwks_url": url}})
+        assert "jwks_url" in assert_problem(r, 400)["detail"], url
+    r = server.put(f"/admin/v1/rooms/{room}", admin=True,
+                   json={"invitations": {"jwks_url": "https://shop.example/.well-known/jwks.json"}})
+    assert r.status_code == 200, describe(r)
