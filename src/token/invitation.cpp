@@ -10,6 +10,7 @@
 #include "token/hmac_sha256.hpp"
 #include "token/jws.hpp"
 #include "token/public_key.hpp"
+#include "token/quoted.hpp"
 
 namespace waitroom::token {
 namespace {
@@ -22,15 +23,7 @@ auto refuse(std::string detail) {
   return core::fail(core::ErrorCode::unauthorized, "invitation " + std::move(detail));
 }
 
-// Text from a token or a room, safe in a message and a log line: short, printable ASCII only.
-std::string quoted(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text.substr(0, kMaxQuotedChars))
-    out += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? c : '?';
-  if (text.size() > kMaxQuotedChars) out += "...";
-  out += '"';
-  return out;
-}
+std::string quoted(std::string_view text) { return token::quoted(text, kMaxQuotedChars); }
 
 // Parsed public keys by (alg, PEM), shared by every room: parsing a PEM costs several times a
 // signature check, and every join with an invitation would pay it. Rooms' keys change rarely, so

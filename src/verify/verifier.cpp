@@ -13,6 +13,7 @@
 
 #include "token/base64url.hpp"
 #include "token/jws.hpp"
+#include "token/quoted.hpp"
 #include "verify/jwks_source.hpp"
 #include "verify/key_set.hpp"
 #include "verify/pass_cache.hpp"
@@ -35,15 +36,7 @@ Result refuse(ErrorCode code, std::string message) {
   return Result{code, std::move(message), nullptr};
 }
 
-// Text from a pass, safe to put in a log line: short, printable ASCII only.
-std::string quoted(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text.substr(0, kMaxQuotedChars))
-    out += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? c : '?';
-  if (text.size() > kMaxQuotedChars) out += "...";
-  out += '"';
-  return out;
-}
+std::string quoted(std::string_view text) { return token::quoted(text, kMaxQuotedChars); }
 
 std::int64_t system_now_s() {
   using namespace std::chrono;
