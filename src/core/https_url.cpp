@@ -2,18 +2,14 @@
 
 #include <string>
 
+#include "core/printable.hpp"
+
 namespace waitroom::core {
 
 namespace {
 
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
-}
-
-bool is_printable_ascii(std::string_view s) {
-  for (char c : s)
-    if (c <= 0x20 || c >= 0x7f) return false;
-  return true;
 }
 
 bool is_digits(std::string_view s) {

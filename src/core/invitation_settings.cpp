@@ -3,18 +3,9 @@
 #include <string>
 
 #include "core/https_url.hpp"
+#include "core/printable.hpp"
 
 namespace waitroom::core {
-
-namespace {
-
-bool is_printable_ascii(std::string_view s) {
-  for (char c : s)
-    if (c <= 0x20 || c >= 0x7f) return false;
-  return true;
-}
-
-}  // namespace
 
 Result<void> validate(const InvitationSettings& invitations) {
   if (invitations.keys.size() > kMaxInvitationKeys)
