@@ -57,6 +57,7 @@ void Room::refresh_effective() {
   if (queueing != Queueing::random) {
     pool_ = {};
     pool_built_ = false;
+    drawn_party_.reset();
   }
   if (admission != admission_) {
     bucket_.units = 0;  // a new rate starts empty
@@ -341,13 +342,23 @@ std::uint64_t Room::admit_next(std::uint64_t n, std::int64_t now_s, Admissions& 
   std::uint64_t done = 0;
   if (queueing_ == Queueing::random) {
     if (!pool_built_) build_pool();
-    while (done < n && !pool_.empty()) {
-      const std::size_t i = std::uniform_int_distribution<std::size_t>(0, pool_.size() - 1)(rng_);
-      const std::uint64_t p = pool_[i];
-      if (too_big(p, n - done, now_s)) return done;  // drawn: it goes in first at a later step
-      pool_[i] = pool_.back();
-      pool_.pop_back();
-      if (tickets_[p - 1].phase != TicketPhase::waiting) continue;
+    while (done < n) {
+      std::uint64_t p;
+      if (drawn_party_ && tickets_[*drawn_party_ - 1].phase == TicketPhase::waiting) {
+        p = *drawn_party_;  // out of the pool already
+      } else {
+        if (pool_.empty()) break;
+        const std::size_t i = std::uniform_int_distribution<std::size_t>(0, pool_.size() - 1)(rng_);
+        p = pool_[i];
+        pool_[i] = pool_.back();
+        pool_.pop_back();
+        if (tickets_[p - 1].phase != TicketPhase::waiting) continue;
+      }
+      drawn_party_.reset();
+      if (too_big(p, n - done, now_s)) {
+        drawn_party_ = p;
+        return done;
+      }
       if (admit_unless_gone(p, now_s, /*out_of_order=*/true, step)) done += seats(p);
     }
     return done;
@@ -705,6 +716,7 @@ void Room::reset(std::uint32_t new_epoch) {
   sweep_next_ = 0;
   pool_ = {};
   pool_built_ = false;
+  drawn_party_.reset();
   bucket_.units = 0;
   pace_.clear();
   tally_.clear();

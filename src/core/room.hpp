@@ -368,6 +368,9 @@ class Room {
   // when drawn). Built on demand; it is a cache, not state.
   std::vector<std::uint64_t> pool_;
   bool pool_built_ = false;
+  // A party drawn when the step had no room for all of it: it goes in first at a later step, so
+  // the draws that follow cannot pass it for ever. Not kept by snapshots (a restart draws again).
+  std::optional<std::uint64_t> drawn_party_;
   std::mt19937_64 rng_{std::random_device{}()};
   RateBucket bucket_;  // a paced policy's admissions available now (emptied on a policy change)
   LinePace pace_;      // the observed pace, for estimates

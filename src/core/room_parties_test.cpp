@@ -81,6 +81,40 @@ TEST(RoomParties, ARateCountsSeatsAndSavesUpForAParty) {
   EXPECT_NEAR(static_cast<double>(admitted_at[1]), 5000, 200);
 }
 
+// In random queueing too: a party drawn when it does not fit goes first once it does, instead of
+// being drawn again among everyone (while singles take each seat that comes free).
+TEST(RoomParties, ADrawnPartyThatDoesNotFitGoesInBeforeAnyoneElse) {
+  RoomSettings s = party_room(max_active(4));
+  s.queueing = Queueing::random;
+  for (int trial = 0; trial < 20; ++trial) {
+    Room room("r", s);
+    const std::int64_t now_s = kStartMs / 1000;
+    ASSERT_TRUE(room.enqueue(now_s, 3, 0, kDefaultLane, 1));  // 1-3: in at the first step
+    ASSERT_TRUE(room.enqueue(now_s, 1, 0, kDefaultLane, 4));  // 4: the party
+    ASSERT_TRUE(room.enqueue(now_s, 30, 0, kDefaultLane, 1));
+    std::int64_t t = kStartMs;
+    std::vector<std::uint64_t> held;
+    bool stalled = false;  // a step let nobody in though seats were free: the party was drawn
+    for (int i = 0; i < 200 && room.ticket(4, t / 1000).status == TicketStatus::waiting; ++i) {
+      // One session ends before each step: one seat comes free at a time.
+      if (held.size() == 4 || (!held.empty() && i % 2 == 0)) {
+        room.add_session(held.front(), active_until(now_s + 600));
+        ASSERT_TRUE(room.end_session(held.front(), TicketStatus::completed, now_s));
+        held.erase(held.begin());
+      }
+      const std::vector<std::uint64_t> in = room.tick(t += kStepMs).admitted;
+      for (std::uint64_t p : in) {
+        if (stalled) {
+          EXPECT_EQ(p, 4u) << "trial " << trial << ": passed the drawn party";
+        }
+        if (p != 4) held.push_back(p);
+      }
+      stalled = stalled || (in.empty() && held.size() < 4);
+    }
+    EXPECT_NE(room.ticket(4, t / 1000).status, TicketStatus::waiting) << "trial " << trial;
+  }
+}
+
 TEST(RoomParties, CapacityLetsAPartyInOnArrivalOnlyWithRoomForAllOfIt) {
   AdmissionPolicy a;
   a.mode = AdmissionMode::capacity;
