@@ -35,8 +35,10 @@ def test_an_operator_reads_a_rooms_events_in_pages_and_they_survive_a_restart(se
     assert issued == tickets
     seqs = [e["seq"] for e in page["events"]]
     assert seqs == list(range(1, len(seqs) + 1))
-    assert page["oldest"] == 1 and page["newest"] == seqs[-1] and page["next_after"] == seqs[-1]
-    assert page["more"] is False and page["missed"] == 0
+    # The room's own steps (its minute's waiting_room_metrics) may add an event while the page is
+    # read: then `newest` is past the page and `more` says to read on.
+    assert page["oldest"] == 1 and page["next_after"] == seqs[-1] and page["newest"] >= seqs[-1]
+    assert page["more"] is (page["newest"] > seqs[-1]) and page["missed"] == 0
     for e in page["events"]:
         assert e["room"] == room and re.fullmatch(r"[0-9a-f-]{36}", e["id"]), e
 
