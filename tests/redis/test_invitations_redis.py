@@ -3,14 +3,12 @@ invitation's jti and its identity's places are part of the room's commits, so on
 to all three nodes at once takes one place, and many invitations for one person, spread over the
 nodes at once, all answer the same place."""
 
-import http.client
-import json
-import threading
 import time
 import uuid
 
 import jwt as pyjwt
 
+from test_codes_redis import race
 from wrlib import unique_room
 
 SECRET = "an HS256 secret the shop shares with the room, 32+ bytes"
@@ -22,38 +20,6 @@ def invitation(room, sub):
                         headers={"kid": "shop"})
 
 
-def join(node, room, token):
-    """One join with `token` on a new connection (no cookie); returns (status, body dict)."""
-    c = http.client.HTTPConnection("127.0.0.1", node.port, timeout=30)
-    try:
-        c.request("POST", f"/v1/rooms/{room}/tickets", body=json.dumps({"invite": token}),
-                  headers={"Content-Type": "application/json"})
-        r = c.getresponse()
-        return r.status, json.loads(r.read() or b"null")
-    finally:
-        c.close()
-
-
-def race(cluster, room, tokens):
-    """One join per token, spread over the nodes, released together."""
-    barrier = threading.Barrier(len(tokens))
-    answers = []
-    lock = threading.Lock()
-
-    def one(i):
-        barrier.wait()
-        got = join(cluster[i % 3], room, tokens[i])
-        with lock:
-            answers.append(got)
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(tokens))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return answers
-
-
 def test_invitations_hold_across_three_nodes(cluster):
     room = cluster[0].create_room(
         unique_room("inv"), ticket_idle_timeout_s=0,
@@ -61,7 +27,7 @@ def test_invitations_hold_across_three_nodes(cluster):
 
     # One invitation, 63 joins on three nodes: one place, the rest refused as used.
     token = invitation(room, "acct-1")
-    answers = race(cluster, room, [token] * 63)
+    answers = race(cluster, room, [{"invite": token}] * 63)
     won = [body for status, body in answers if status == 201]
     assert len(won) == 1, f"{len(won)} of 63 joins on three nodes took a place with one invitation"
     refused = [(status, body) for status, body in answers if status != 201]
@@ -69,7 +35,7 @@ def test_invitations_hold_across_three_nodes(cluster):
         refused[:3]
 
     # 30 invitations for one person, at once on three nodes: one place, every answer names it.
-    answers = race(cluster, room, [invitation(room, "acct-2") for _ in range(30)])
+    answers = race(cluster, room, [{"invite": invitation(room, "acct-2")} for _ in range(30)])
     assert all(status in (200, 201) for status, _ in answers), answers[:3]
     assert sum(status == 201 for status, _ in answers) == 1, answers
     assert len({body["ticket"] for _, body in answers}) == 1, answers[:3]
