@@ -115,6 +115,11 @@ core::Result<core::ScheduledEvent> read_event(const json::value& v, const std::s
         e.start_s = **t;
         has_start = true;
       }
+    } else if (key == "winners") {
+      if (value.is_null()) continue;
+      auto n = read_int(value, name);
+      if (!n) return std::unexpected(n.error());
+      e.winners = *n;
     } else if (key == "overrides") {
       if (!value.is_object()) return fail(ErrorCode::bad_request, name + " must be an object");
       for (const auto& [ok, ov] : value.get_object()) {
@@ -125,7 +130,7 @@ core::Result<core::ScheduledEvent> read_event(const json::value& v, const std::s
           e.admission = a;
         } else if (ok == "queueing") {
           auto q = read_enum(ov, oname, core::parse_queueing,
-                             "\"fifo\", \"random\", \"passthrough\", \"reject\"");
+                             "\"fifo\", \"random\", \"passthrough\", \"reject\", \"draw\"");
           if (!q) return std::unexpected(q.error());
           e.queueing = *q;
         } else {
@@ -473,7 +478,7 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       if (auto ok = apply_abuse(value, s.abuse); !ok) return std::unexpected(ok.error());
     } else if (key == "queueing") {
       auto q = read_enum(value, key, core::parse_queueing,
-                         "\"fifo\", \"random\", \"passthrough\", \"reject\"");
+                         "\"fifo\", \"random\", \"passthrough\", \"reject\", \"draw\"");
       if (!q) return std::unexpected(q.error());
       s.queueing = *q;
     } else if (key == "state") {
@@ -525,6 +530,7 @@ json::array events_to_json(const std::vector<core::ScheduledEvent>& events) {
                                {"start", core::format_rfc3339(e.start_s)},
                                {"end", optional_time_json(e.end_s)},
                                {"overrides", std::move(overrides)}});
+    if (e.winners) out.back().as_object()["winners"] = *e.winners;
   }
   return out;
 }

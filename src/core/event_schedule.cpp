@@ -64,6 +64,7 @@ void EventSchedule::apply(const EventTransition& t, std::uint64_t serving) {
       d.info.opened_at_s = t.at_s;
       d.info.commitment = commitment_hex(t.seed);
       d.info.first_position = t.first;
+      if (t.winners > 0) d.info.winners = t.winners;
       draws_.push_back(std::move(d));
       break;
     }
@@ -92,6 +93,7 @@ void EventSchedule::start_draw(const EventTransition& t, std::uint64_t serving) 
   d.info.last_position = t.last;
   // Positions the serving counter already passed keep their turn; the rest are shuffled.
   d.info.shuffled_first = std::max(d.info.first_position, serving + 1);
+  if (!d.info.winners && t.winners > 0) d.info.winners = t.winners;
   shuffle(d);
 }
 
@@ -121,6 +123,13 @@ EventSchedule EventSchedule::restore(const ScheduleImage& image) {
     s.draws_.push_back(std::move(d));
   }
   return s;
+}
+
+const DrawInfo* EventSchedule::running_drawing() const {
+  if (!event_running_ || !event_start_ || draws_.empty()) return nullptr;
+  const DrawInfo& d = draws_.back().info;
+  if (d.event_start_s != *event_start_ || !d.started_at_s || !d.winners) return nullptr;
+  return &d;
 }
 
 const ScheduledEvent* EventSchedule::running(const ScheduledEvents& events) const {

@@ -24,6 +24,8 @@ struct EventTransition {
   Seed seed{};              // prequeue_opened
   std::uint64_t first = 0;  // prequeue_opened: the pre-queue's first position
   std::uint64_t last = 0;   // started: its last position (0: empty)
+  // prequeue_opened, or started if the opening had none: a drawing's winners (0: no drawing).
+  std::uint64_t winners = 0;
 };
 
 // The published record of one pre-queue shuffle (docs/fairness.md).
@@ -37,6 +39,12 @@ struct DrawInfo {
   std::uint64_t last_position = 0;  // 0 until the start
   // The part that was shuffled: [first, last] minus positions the serving counter had passed.
   std::uint64_t shuffled_first = 0;
+  // A drawing: how many of the drawn order win a turn; the rest are its waitlist, in order.
+  std::optional<std::uint64_t> winners;
+
+  bool drawn(std::uint64_t position) const {
+    return started_at_s && position >= shuffled_first && position <= last_position;
+  }
 };
 
 struct EventStatus {
@@ -70,6 +78,13 @@ class EventSchedule {
     return prequeue_first_ && position >= *prequeue_first_;
   }
   std::vector<DrawInfo> draws() const;
+  // The drawing of the event that runs now (started, with winners), or nullptr: its order is the
+  // head of the line, and only its winners' turns are let in while it runs.
+  const DrawInfo* running_drawing() const;
+  // Whether the open pre-queue is a drawing's registration.
+  bool registering() const {
+    return prequeue_first_ && !draws_.empty() && draws_.back().info.winners.has_value();
+  }
   // For snapshots (core/room_image.hpp).
   ScheduleImage image() const;
   static EventSchedule restore(const ScheduleImage& image);

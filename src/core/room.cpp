@@ -13,6 +13,20 @@ namespace {
 constexpr std::uint64_t kSweepPerStep = 20'000;
 }  // namespace
 
+std::string_view to_string(DrawStanding standing) {
+  switch (standing) {
+    case DrawStanding::none:
+      return "none";
+    case DrawStanding::registered:
+      return "registered";
+    case DrawStanding::won:
+      return "won";
+    case DrawStanding::waitlist:
+      return "waitlist";
+  }
+  return "none";
+}
+
 // Answers the admission policy's questions from the room's own state, at `now_s`.
 class Room::Facts final : public RoomFacts {
  public:
@@ -72,6 +86,10 @@ void Room::refresh_effective() {
 Result<bool> Room::admits_on_arrival(std::int64_t now_s, std::uint64_t seats) {
   if (queueing_ == Queueing::reject)
     return fail(ErrorCode::conflict, "this room is closed: no new places are given");
+  if (const DrawInfo* d = schedule_.running_drawing())
+    return fail(ErrorCode::conflict, "this drawing's registration closed at its start: " +
+                                         std::to_string(*d->winners) +
+                                         " winners were drawn from those who registered");
   bool admits = false;
   if (settings_.state == RoomState::open && !schedule_.prequeue_open()) {
     Facts facts(*this, now_s);
@@ -164,6 +182,9 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
   if (slot.lane != kDefaultLane) state.lane_name = lane_name(settings_.lanes, slot.lane);
   if (slot.phase == TicketPhase::admitted || slot.phase == TicketPhase::unclaimed)
     state.admitted_at_s = slot.admitted_at_s;
+  const DrawInfo* drawing = schedule_.running_drawing();
+  if (drawing && !drawing->drawn(position)) drawing = nullptr;
+  if (drawing && slot.phase == TicketPhase::admitted) state.drawing = DrawStanding::won;
   if (const Session* s = session(position, now_s)) {
     state.status = s->status;
     state.has_pass = true;
@@ -175,6 +196,7 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
     state.status = TicketStatus::waiting;
     if (schedule_.in_prequeue(position)) {
       // Nobody's place is known until the pre-queue is shuffled at the start.
+      if (schedule_.registering()) state.drawing = DrawStanding::registered;
     } else if (queueing_ == Queueing::random) {
       state.eta = eta(waiting_count() > 0 ? waiting_count() - 1 : 0, now_s * 1000);
     } else if (slot.lane != kDefaultLane) {
@@ -197,6 +219,19 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
         state.eta =
             eta(in_whole_line(waiting_between(serving_ + 1, rank - 1), share_of(kDefaultLane)),
                 now_s * 1000);
+      if (drawing) {
+        // The drawn ones still waiting before it take the turns left first (its drawn block of
+        // ranks is shuffled_first..last_position); beyond those it is on the waitlist.
+        const std::uint64_t before = waiting_between(drawing->shuffled_first, rank - 1);
+        const std::uint64_t turns = *drawing_turns_left();
+        if (before < turns) {
+          state.drawing = DrawStanding::won;
+        } else {
+          state.drawing = DrawStanding::waitlist;
+          state.waitlist_position = before - turns + 1;
+          state.eta.reset();  // whether a winner's turn comes free is not known
+        }
+      }
     }
   }
   return state;
@@ -398,6 +433,7 @@ Room::Turn Room::admit_next_in_line(std::int64_t now_s, std::uint64_t seats_left
     const std::uint64_t p = schedule_.position_at(serving_ + 1);
     const TicketSlot& slot = tickets_[p - 1];
     if (slot.lane == kDefaultLane && too_big(p, seats_left, now_s)) return {0, true};
+    if (waitlisted(p, now_s)) return {0, true};
     ++serving_;
     step.changed = true;
     if (slot.phase != TicketPhase::waiting || slot.lane != kDefaultLane) continue;
@@ -519,6 +555,32 @@ void Room::admit_position(std::uint64_t position, std::int64_t at_s) {
   ++unclaimed_count_;
   held_extra_seats_ += extra_seats(position);
   note_stopped_waiting(position);
+  count_drawing_turn(position, +1);
+}
+
+std::optional<std::uint64_t> Room::drawing_turns_left() {
+  const DrawInfo* d = schedule_.running_drawing();
+  if (!d) return std::nullopt;
+  if (!drawing_turns_built_) {
+    drawing_turns_used_ = 0;
+    for (std::uint64_t p = d->shuffled_first; p <= d->last_position && p <= tickets_.size(); ++p)
+      if (tickets_[p - 1].phase == TicketPhase::admitted) ++drawing_turns_used_;
+    drawing_turns_built_ = true;
+  }
+  return *d->winners > drawing_turns_used_ ? *d->winners - drawing_turns_used_ : 0;
+}
+
+bool Room::waitlisted(std::uint64_t position, std::int64_t now_s) {
+  const DrawInfo* d = schedule_.running_drawing();
+  if (!d || !d->drawn(position)) return false;
+  const TicketSlot& slot = tickets_[position - 1];
+  return slot.phase == TicketPhase::waiting && !idle(slot, now_s) && *drawing_turns_left() == 0;
+}
+
+void Room::count_drawing_turn(std::uint64_t position, int change) {
+  if (!drawing_turns_built_) return;
+  const DrawInfo* d = schedule_.running_drawing();
+  if (d && d->drawn(position)) drawing_turns_used_ += static_cast<std::uint64_t>(change);
 }
 
 void Room::raise_floor(std::uint64_t queue_counter, std::uint64_t serving, std::int64_t now_s) {
@@ -560,6 +622,7 @@ void Room::mark_unclaimed(std::uint64_t position) {
   --unclaimed_count_;
   held_extra_seats_ -= extra_seats(position);
   ++unclaimed_expired_;
+  count_drawing_turn(position, -1);  // a winner who did not claim: the next on the waitlist's turn
 }
 
 void Room::expire_unclaimed(std::int64_t now_s, Admissions& step) {
@@ -582,6 +645,9 @@ Result<Admissions> Room::advance_to(std::uint64_t serving, std::int64_t now_s) {
   if (queueing_ == Queueing::random)
     return fail(ErrorCode::conflict,
                 "in random queueing there is no line order to advance to; use \"by\"");
+  if (schedule_.running_drawing())
+    return fail(ErrorCode::conflict,
+                "a drawing lets in its winners' turns only: advance by a count (\"by\")");
   if (serving < serving_)
     return fail(ErrorCode::conflict,
                 "the serving counter never moves back (now " + std::to_string(serving_) + ")");
@@ -608,7 +674,7 @@ Result<Admissions> Room::advance_to(std::uint64_t serving, std::int64_t now_s) {
 Result<Admissions> Room::advance_by(std::uint64_t by, std::int64_t now_s) {
   // With lanes or parties `by` counts seats as a policy step does; else it moves the counter.
   if (queueing_ == Queueing::random || !settings_.lanes.empty() || has_lane_waiting() ||
-      settings_.max_party_size > 1) {
+      settings_.max_party_size > 1 || schedule_.running_drawing()) {
     Admissions step;
     step.at_s = now_s;
     step.serving_from = serving_;
@@ -731,6 +797,7 @@ void Room::reset(std::uint32_t new_epoch) {
   waiting_extra_seats_ = 0;
   lane_picker_.clear();
   schedule_ = EventSchedule{};
+  drawing_turns_built_ = false;
   refresh_effective();
   sessions_ = {};
   active_by_expiry_.clear();
@@ -747,6 +814,10 @@ void Room::step_events(std::int64_t now_s, Admissions& step) {
   using Kind = EventTransition::Kind;
   for (EventTransition t : schedule_.due(settings_.events, now_s)) {
     t.at_s = now_s;
+    for (const ScheduledEvent& e : settings_.events)
+      if (t.kind != Kind::ended && e.start_s == t.event_start_s &&
+          e.queueing == Queueing::draw && e.winners)
+        t.winners = static_cast<std::uint64_t>(*e.winners);
     if (t.kind == Kind::prequeue_opened) {
       t.seed = new_seed();
       // Only visitors who join after the commitment is published are shuffled (an event added
@@ -765,6 +836,7 @@ void Room::apply(const EventTransition& t) {
   pool_built_ = false;
   tally_built_ = false;  // a draw gives the pre-queue its ranks, and the lanes their order
   lane_lines_built_ = false;
+  drawing_turns_built_ = false;  // a drawing starts or ends
   schedule_.apply(t, serving_);
   refresh_effective();
 }

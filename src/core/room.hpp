@@ -81,6 +81,11 @@ struct Session {
   std::int64_t previous_expires_at_s = 0;
 };
 
+// Where an entrant of a drawing stands (docs/admission.md, "Drawings"): registered in its pre-queue,
+// then, once drawn, a winner or on the waitlist (with a number that never goes up).
+enum class DrawStanding : std::uint8_t { none, registered, won, waitlist };
+std::string_view to_string(DrawStanding standing);
+
 struct TicketState {
   std::uint64_t position = 0;
   TicketStatus status = TicketStatus::waiting;
@@ -97,6 +102,8 @@ struct TicketState {
   std::optional<std::int64_t> admitted_at_s;
   std::optional<Eta> eta;
   bool has_pass = false;
+  DrawStanding drawing = DrawStanding::none;
+  std::uint64_t waitlist_position = 0;  // waitlist: 1 is next when a winner's turn comes free
 };
 
 struct RoomCounters {
@@ -171,6 +178,8 @@ class Room {
   // The event the room is in, or else the next one scheduled after `now_s`.
   std::optional<EventStatus> event_status(std::int64_t now_s) const;
   std::vector<DrawInfo> draws() const;
+  // The drawing that runs now (its registration closed, its winners being let in), or nullptr.
+  const DrawInfo* running_drawing() const { return schedule_.running_drawing(); }
   std::uint64_t waiting_count() const {
     return tickets_.size() - admitted_order_.size() - left_count_;
   }
@@ -308,6 +317,13 @@ class Room {
   void sweep_idle_lanes(std::int64_t now_s, std::uint64_t budget, Admissions& step);
   // Recounts lane_waiting_ and lane_tickets_ from the slots (after a restore).
   void recount_lanes();
+  // A running drawing's turns not yet taken: its winners less the drawn tickets admitted (a turn
+  // that ran out unclaimed comes back, for the next on the waitlist). nullopt: no drawing runs.
+  std::optional<std::uint64_t> drawing_turns_left();
+  // Whether the waiting ticket at `position` is a drawn one whose visitor is still there while
+  // every winner's turn is taken: it waits on the waitlist, and holds up those behind it.
+  bool waitlisted(std::uint64_t position, std::int64_t now_s);
+  void count_drawing_turn(std::uint64_t position, int change);
   // The share of admissions `lane` gets while its visitor waits there, for estimates.
   double share_of(std::uint8_t lane) const;
   // Tickets of other lanes than the default among the ranks first..last.
@@ -411,6 +427,10 @@ class Room {
   // And of the tickets waiting: estimates turn a pace in seats into one in tickets.
   std::uint64_t waiting_extra_seats_ = 0;
   RoomInvitations invitations_;
+  // The running drawing's tickets admitted and not run out unclaimed. Built on demand and dropped
+  // at each event moment: a cache, not state.
+  std::uint64_t drawing_turns_used_ = 0;
+  bool drawing_turns_built_ = false;
 };
 
 }  // namespace waitroom::core

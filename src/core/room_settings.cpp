@@ -42,6 +42,8 @@ std::string_view to_string(Queueing queueing) {
       return "passthrough";
     case Queueing::reject:
       return "reject";
+    case Queueing::draw:
+      return "draw";
   }
   return "fifo";
 }
@@ -88,7 +90,8 @@ std::optional<AdmissionMode> parse_admission_mode(std::string_view text) {
 }
 
 std::optional<Queueing> parse_queueing(std::string_view text) {
-  for (auto q : {Queueing::fifo, Queueing::random, Queueing::passthrough, Queueing::reject})
+  for (auto q : {Queueing::fifo, Queueing::random, Queueing::passthrough, Queueing::reject,
+                 Queueing::draw})
     if (to_string(q) == text) return q;
   return std::nullopt;
 }
@@ -189,6 +192,33 @@ Result<void> validate(const AbuseSettings& a) {
 
 }  // namespace
 
+namespace {
+// A drawing's entries are its pre-queue's tickets, one per identity, drawn into one line.
+Result<void> validate_drawing(const RoomSettings& s, const ScheduledEvent& e,
+                             const std::string& field) {
+  const bool draw = e.queueing == Queueing::draw;
+  if (!draw && e.winners)
+    return fail(ErrorCode::bad_request,
+                field + ".winners is for a drawing: set overrides.queueing to \"draw\"");
+  if (!draw) return {};
+  if (!e.prequeue_start_s)
+    return fail(ErrorCode::bad_request,
+                field + ": a drawing needs a prequeue_start (visitors register in the pre-queue)");
+  if (!e.winners || *e.winners < 1 || static_cast<std::uint64_t>(*e.winners) > kMaxDrawWinners)
+    return fail(ErrorCode::bad_request, field + ".winners must be from 1 to " +
+                                            std::to_string(kMaxDrawWinners) + " for a drawing");
+  if (!s.lanes.empty())
+    return fail(ErrorCode::bad_request,
+                field + ".overrides.queueing: lanes do not go with a drawing (its line is the "
+                        "drawn order)");
+  if (s.max_places_per_identity != 1)
+    return fail(ErrorCode::bad_request,
+                field + ": a drawing takes one entry per identity, so max_places_per_identity "
+                        "must be 1");
+  return {};
+}
+}  // namespace
+
 Result<void> validate(const RoomSettings& s) {
   if (s.pass_lifetime_s < kMinPassLifetimeS || s.pass_lifetime_s > kMaxPassLifetimeS)
     return fail(ErrorCode::bad_request, "pass_lifetime_s must be between " +
@@ -214,6 +244,10 @@ Result<void> validate(const RoomSettings& s) {
   if (!s.lanes.empty() && s.queueing == Queueing::random)
     return fail(ErrorCode::bad_request,
                 "lanes serve each lane in line order: they do not go with queueing \"random\"");
+  if (s.queueing == Queueing::draw)
+    return fail(ErrorCode::bad_request,
+                "queueing \"draw\" is for a scheduled event: set it in an event's overrides, with "
+                "a prequeue_start and winners");
   if (auto ok = validate(s.pass_cookie); !ok) return ok;
   if (auto ok = validate(s.oidc); !ok) return ok;
   if (auto ok = validate(s.invitations); !ok) return ok;
@@ -261,6 +295,7 @@ Result<void> validate(const RoomSettings& s) {
     if (!s.lanes.empty() && e.queueing == Queueing::random)
       return fail(ErrorCode::bad_request,
                   field + ".overrides.queueing: lanes do not go with queueing \"random\"");
+    if (auto ok = validate_drawing(s, e, field); !ok) return ok;
     if (i > 0) {
       const ScheduledEvent& prev = s.events[i - 1];
       if (!prev.end_s || *prev.end_s > e.opens_s())

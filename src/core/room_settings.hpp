@@ -33,8 +33,10 @@ inline constexpr std::int64_t kMaxActiveCap = 1'000'000'000;
 
 // How the admission driver lets visitors in (docs/admission.md).
 enum class AdmissionMode : std::uint8_t { manual, rate, max_active, capacity };
-// Who of the waiting visitors is let in next, or whether anyone waits at all.
-enum class Queueing : std::uint8_t { fifo, random, passthrough, reject };
+// Who of the waiting visitors is let in next, or whether anyone waits at all. `draw` is for a
+// scheduled event with a pre-queue: its registrants are drawn at the start, `winners` of them win
+// and the others wait on a waitlist in drawn order (docs/admission.md, "Drawings").
+enum class Queueing : std::uint8_t { fifo, random, passthrough, reject, draw };
 enum class RoomState : std::uint8_t { open, paused, queue_all };
 
 std::string_view to_string(AdmissionMode mode);
@@ -57,6 +59,8 @@ struct AdmissionPolicy {
 };
 
 inline constexpr std::size_t kMaxScheduledEvents = 100;
+// A drawing's winners at most (positions are 40 bits; a count beyond the line is as good as all).
+inline constexpr std::uint64_t kMaxDrawWinners = 1'000'000'000;
 
 // A sale, drop or registration: an optional pre-queue (visitors get a ticket and a countdown;
 // at `start` the pre-queue is shuffled, docs/fairness.md), then [start, end) with overrides.
@@ -68,6 +72,8 @@ struct ScheduledEvent {
   // policy when it was set).
   std::optional<AdmissionPolicy> admission;
   std::optional<Queueing> queueing;
+  // A drawing (queueing draw): how many of the pre-queue's entries win a turn.
+  std::optional<std::int64_t> winners;
 
   std::int64_t opens_s() const { return prequeue_start_s.value_or(start_s); }
   bool operator==(const ScheduledEvent&) const = default;

@@ -33,6 +33,7 @@ core::Result<core::EventTransition> transition_of(const EventRecord& r) {
   std::copy(r.seed.begin(), r.seed.end(), t.seed.begin());
   t.first = r.first;
   t.last = r.last;
+  t.winners = r.winners;
   return t;
 }
 }  // namespace
@@ -81,7 +82,8 @@ EventRecord event_record(const std::string& room, std::uint32_t epoch,
                      t.at_s,
                      std::string(t.seed.begin(), t.seed.end()),
                      t.first,
-                     t.last};
+                     t.last,
+                     t.winners};
 }
 
 RoomMessageRecord message_record(const std::string& room, const core::RoomMessagePtr& message) {

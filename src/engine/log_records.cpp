@@ -60,6 +60,7 @@ void write_fields(ByteWriter& w, const EventRecord& r) {
       .str(r.seed)
       .u64(r.first)
       .u64(r.last);
+  if (r.winners != 0) w.u64(r.winners);
 }
 void write_fields(ByteWriter& w, const PassRenewedRecord& r) {
   w.str(r.room).u32(r.epoch).u64(r.position).i64(r.expires_at_s).str(r.pass);
@@ -90,6 +91,7 @@ void read_fields(ByteReader& in, EventRecord& r) {
   r.seed = in.str();
   r.first = in.u64();
   r.last = in.u64();
+  if (!in.at_end()) r.winners = in.u64();  // a drawing's moment; absent otherwise
 }
 void read_positions(ByteReader& in, std::vector<std::uint64_t>& out) {
   const std::uint32_t n = in.u32();

@@ -92,6 +92,7 @@ struct EventRecord {
   std::string seed;  // 32 bytes
   std::uint64_t first = 0;
   std::uint64_t last = 0;
+  std::uint64_t winners = 0;  // a drawing's (0: none; absent from older records)
 };
 
 // Written by `waitroom log repair` for each room that had records in the dropped part of a damaged

@@ -18,19 +18,23 @@ void step_events(Effects& fx, const token::TicketIdCodec& ids, core::Room& rm,
     const std::string start = core::format_rfc3339(t.event_start_s);
     using Kind = core::EventTransition::Kind;
     if (t.kind == Kind::prequeue_opened) {
-      emit("event.prequeue_opened", {{"event_start", start},
-                                     {"commitment", core::commitment_hex(t.seed)},
-                                     {"first_position", t.first}});
+      json::object data{{"event_start", start},
+                        {"commitment", core::commitment_hex(t.seed)},
+                        {"first_position", t.first}};
+      if (t.winners > 0) data["winners"] = t.winners;
+      emit("event.prequeue_opened", std::move(data));
     } else if (t.kind == Kind::started) {
       json::object data{{"event_start", start}};
       for (const core::DrawInfo& d : rm.draws())
-        if (d.event_start_s == t.event_start_s && d.seed)
+        if (d.event_start_s == t.event_start_s && d.seed) {
           data = {{"event_start", start},
                   {"seed", *d.seed},
                   {"commitment", d.commitment},
                   {"first_position", d.first_position},
                   {"shuffled_first", d.shuffled_first},
                   {"last_position", d.last_position}};
+          if (d.winners) data["winners"] = *d.winners;
+        }
       emit("event.started", std::move(data));
     } else {
       emit("event.ended", {{"event_start", start}});

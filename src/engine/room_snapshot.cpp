@@ -22,6 +22,9 @@ constexpr std::uint8_t kImageVersionWithInvitations = 4;
 // Version 5: version 4, then the party tickets (position and seats; every other ticket has one).
 // Written only for rooms that have parties.
 constexpr std::uint8_t kImageVersionWithParties = 5;
+// Version 6: version 5, then each draw's winners (0: not a drawing). Written only for rooms whose
+// schedule has a drawing.
+constexpr std::uint8_t kImageVersionWithDrawings = 6;
 // A ticket's flags (core::kTracksPresence, kAdmittedOnArrival) use the low bits of its byte; its
 // lane (0-8, core/lanes.hpp) goes in the high four, so rooms without lanes write what they did.
 constexpr std::uint8_t kLaneShift = 4;
@@ -138,7 +141,10 @@ std::string encode_image(const core::RoomImage& m) {
   std::vector<std::pair<std::uint64_t, std::uint8_t>> parties;
   for (std::uint64_t p = 1; p <= m.tickets.size(); ++p)
     if (m.tickets[p - 1].party != 1) parties.emplace_back(p, m.tickets[p - 1].party);
-  const std::uint8_t version = !parties.empty()   ? kImageVersionWithParties
+  bool drawing = false;
+  for (const core::DrawImage& d : m.schedule.draws) drawing = drawing || d.info.winners;
+  const std::uint8_t version = drawing            ? kImageVersionWithDrawings
+                               : !parties.empty() ? kImageVersionWithParties
                                : invited          ? kImageVersionWithInvitations
                                : !m.codes.empty() ? kImageVersionWithCodes
                                : m.message        ? kImageVersionWithMessage
@@ -178,10 +184,12 @@ std::string encode_image(const core::RoomImage& m) {
       write_positions(w, p.positions);
     }
   }
-  if (version == kImageVersionWithParties) {
+  if (version >= kImageVersionWithParties) {
     w.u64(parties.size());
     for (const auto& [position, seats] : parties) w.u64(position).u8(seats);
   }
+  if (version >= kImageVersionWithDrawings)
+    for (const core::DrawImage& d : m.schedule.draws) w.u64(d.info.winners.value_or(0));
   return w.take();
 }
 
@@ -189,7 +197,7 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
   ByteReader in(bytes);
   core::RoomImage m;
   const std::uint8_t version = in.u8();
-  if (version < kImageVersion || version > kImageVersionWithParties)
+  if (version < kImageVersion || version > kImageVersionWithDrawings)
     return core::fail(core::ErrorCode::internal, "a room snapshot of an unknown version");
   m.epoch = in.u32();
   m.serving = in.u64();
@@ -260,7 +268,7 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
       p.positions = read_positions(in, bytes.size());
     }
   }
-  if (version == kImageVersionWithParties) {
+  if (version >= kImageVersionWithParties) {
     const std::uint64_t count = read_count(in, 9, bytes.size());
     for (std::uint64_t i = 0; i < count && in.ok(); ++i) {
       const std::uint64_t position = in.u64();
@@ -271,6 +279,9 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
         m.tickets[position - 1].party = seats;
     }
   }
+  if (version >= kImageVersionWithDrawings)
+    for (core::DrawImage& d : m.schedule.draws)
+      if (const std::uint64_t winners = in.u64(); winners != 0) d.info.winners = winners;
   if (!in.ok() || !in.at_end() || !consistent(m))
     return core::fail(core::ErrorCode::internal, "a malformed room snapshot");
   return m;

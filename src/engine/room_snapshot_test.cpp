@@ -18,7 +18,7 @@ core::Session session_of(std::string pass, std::int64_t expires_at_s) {
 core::Room busy_room() {
   core::RoomSettings st;
   st.claim_timeout_s = 60;
-  st.events.push_back(core::ScheduledEvent{kNow - 100, kNow + 50, std::nullopt, {}, {}});
+  st.events.push_back(core::ScheduledEvent{kNow - 100, kNow + 50, std::nullopt, {}, {}, {}});
   core::Room room("shop", st);
   room.reset(3);
   EXPECT_TRUE(room.enqueue(kNow - 200, 5, core::kTracksPresence));
@@ -179,6 +179,44 @@ TEST(RoomSnapshot, RefusesAnImageThatNamesPositionsPastTheLine) {
   std::string huge = encode_image(image);
   huge[20] = '\x7f';  // the ticket count's high byte: more tickets than bytes
   EXPECT_FALSE(decode_image(huge));
+}
+
+// A drawing's winners come with its moments' records and with a snapshot (image version 6): the
+// restored room limits the same turns and numbers the same waitlist.
+TEST(RoomSnapshot, KeepsADrawingsWinners) {
+  core::RoomSettings st;
+  st.claim_timeout_s = 0;
+  st.ticket_idle_timeout_s = 0;
+  core::ScheduledEvent e{kNow - 100, kNow + 50, kNow + 5000, {}, core::Queueing::draw, 4};
+  st.events.push_back(e);
+  core::Room room("shop", st);
+  core::EventTransition open{core::EventTransition::Kind::prequeue_opened, kNow + 50, kNow - 90};
+  open.seed = core::new_seed();
+  open.first = 1;
+  open.winners = 4;
+  // The moment as the log keeps it.
+  auto logged = decode_record(encode_record(event_record("shop", 1, open)));
+  ASSERT_TRUE(logged);
+  std::optional<core::Room> replayed(core::Room("shop", st));
+  std::uint32_t last_epoch = 1;
+  ASSERT_TRUE(apply_record("shop", replayed, last_epoch, *logged, kNow));
+  EXPECT_EQ(replayed->draws().at(0).winners, 4u);
+  room.apply(open);
+  EXPECT_TRUE(room.enqueue(kNow - 80, 10));
+  core::EventTransition start{core::EventTransition::Kind::started, kNow + 50, kNow + 50};
+  start.last = 10;
+  room.apply(start);
+  EXPECT_TRUE(room.advance_by(10, kNow + 60));
+  EXPECT_EQ(room.admission_order().size(), 4u);  // the winners' turns only
+  core::Room restored = through_snapshot(room);
+  EXPECT_EQ(restored.draws().at(0).winners, 4u);
+  for (std::uint64_t p = 1; p <= 10; ++p) {
+    const core::TicketState a = room.ticket(p, kNow + 400), b = restored.ticket(p, kNow + 400);
+    EXPECT_EQ(a.drawing, b.drawing) << p;
+    EXPECT_EQ(a.waitlist_position, b.waitlist_position) << p;
+  }
+  EXPECT_TRUE(restored.advance_by(10, kNow + 400));
+  EXPECT_EQ(restored.admission_order().size(), 4u);
 }
 
 }  // namespace

@@ -103,6 +103,12 @@ std::string ticket_json(std::string_view ticket, std::string_view room,
                    state.eta->p90_s, eta_basis(*state.eta));
   else
     fmt::format_to(it, "null");
+  // An entrant of a drawing: registered, won, or where on the waitlist.
+  if (state.drawing == core::DrawStanding::waitlist)
+    fmt::format_to(it, R"(,"drawing":{{"status":"waitlist","waitlist_position":{}}})",
+                   state.waitlist_position);
+  else if (state.drawing != core::DrawStanding::none)
+    fmt::format_to(it, R"(,"drawing":{{"status":"{}"}})", core::to_string(state.drawing));
   if (full) {
     fmt::format_to(it, R"(,"queue_length":{},"entry_time":{},"admitted_at":)", state.queue_length,
                    state.entry_time_s);
@@ -141,7 +147,8 @@ json::object draw_json(const core::DrawInfo& d) {
       {"started_at", opt(d.started_at_s)},
       {"first_position", d.first_position},
       {"last_position", d.started_at_s ? json::value(d.last_position) : json::value(nullptr)},
-      {"shuffled_first", d.started_at_s ? json::value(d.shuffled_first) : json::value(nullptr)}};
+      {"shuffled_first", d.started_at_s ? json::value(d.shuffled_first) : json::value(nullptr)},
+      {"winners", opt(d.winners)}};
 }
 
 json::object room_json(const store::RoomView& r) {

@@ -129,7 +129,7 @@ TEST(PageView, ClosedRoomOffersNoPlace) {
   // Closed until its next event: it says when that opens.
   r.event = core::EventStatus{
       "scheduled",
-      core::ScheduledEvent{kNow + 3600, kNow + 7200, std::nullopt, std::nullopt, std::nullopt},
+      core::ScheduledEvent{kNow + 3600, kNow + 7200, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
       std::nullopt};
   p = render(in);
   EXPECT_TRUE(contains(p.html, "It opens at 2027-01-15 09:00 UTC."));
@@ -222,7 +222,7 @@ TEST(PageView, PrequeueCountsDownToTheStart) {
   store::RoomView r = room();
   r.event = core::EventStatus{
       "prequeue",
-      core::ScheduledEvent{kNow - 60, kNow + 125, std::nullopt, std::nullopt, std::nullopt}, 41};
+      core::ScheduledEvent{kNow - 60, kNow + 125, std::nullopt, std::nullopt, std::nullopt, std::nullopt}, 41};
   PageInput in;
   in.room = &r;
   Rendered p = render(in);
