@@ -99,6 +99,12 @@ int main(int argc, char** argv) {
   shuffle_cmd->add_option("--last", shuffle.last, "the draw's last_position")->required();
   shuffle_cmd->add_option("--served", shuffle.served,
                           "file of admitted positions in served order, one per line, to check");
+  shuffle_cmd->add_option("--winners", shuffle.winners,
+                          "a drawing's winners (published in /draws): label the order won or "
+                          "waitlist n, and check the served ones against them");
+  shuffle_cmd->add_option("--unclaimed", shuffle.unclaimed,
+                          "with --winners and --served: file of positions whose turn ran out "
+                          "unclaimed (their turns passed to the waitlist)");
 
   CLI11_PARSE(app, argc, argv);
   if (*shuffle_cmd) return waitroom::app::verify_shuffle(shuffle);
