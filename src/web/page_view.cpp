@@ -164,6 +164,8 @@ const TemplateSchema& page_schema() {
       {"message", VarKind::text},
       {"lane", VarKind::text},
       {"party_size", VarKind::text},
+      {"winners", VarKind::text},
+      {"waitlist_position", VarKind::text},
       // server-built fragments
       {"page_attributes", VarKind::raw},
       {"form_fields", VarKind::raw},
@@ -192,6 +194,11 @@ const TemplateSchema& page_schema() {
       {"invite_needed", VarKind::flag},
       {"takes_parties", VarKind::flag},
       {"has_party", VarKind::flag},
+      {"drawing", VarKind::flag},
+      {"draw_closed", VarKind::flag},
+      {"draw_registered", VarKind::flag},
+      {"draw_won", VarKind::flag},
+      {"draw_waitlist", VarKind::flag},
   }};
   return schema;
 }
@@ -220,11 +227,22 @@ int progress_percent(std::uint64_t start_ahead, std::uint64_t ahead) {
   return static_cast<int>((1.0 - left) * 100.0);
 }
 
+namespace {
+// The drawing whose registration has closed and whose winners are being let in, if one runs.
+const core::DrawInfo* running_drawing(const store::RoomView& room) {
+  if (!room.event || room.event->phase != "running" || room.draws.empty()) return nullptr;
+  const core::DrawInfo& d = room.draws.back();
+  if (d.event_start_s != room.event->event.start_s || !d.started_at_s || !d.winners) return nullptr;
+  return &d;
+}
+}  // namespace
+
 PageModel build_page(const PageInput& in, const Catalog& t, const Languages& languages) {
   const store::RoomView& room = *in.room;
   const store::TicketView* ticket = in.ticket;
   const bool live = is_live(ticket);
-  const bool closed = room.queueing == core::Queueing::reject;
+  const core::DrawInfo* drawing = running_drawing(room);
+  const bool closed = room.queueing == core::Queueing::reject || drawing;
   PageModel m;
   if (live)
     m.view = ticket->state.status == TicketStatus::waiting ? View::waiting : View::eligible;
@@ -292,6 +310,14 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
     d.set("start_iso", core::format_rfc3339(*start_s));
     d.set("countdown", t.countdown(*start_s - in.now_s));
   }
+  // A drawing: registration in its pre-queue, then winners and a waitlist.
+  if (room.event && room.event->event.queueing == core::Queueing::draw) {
+    d.flag("drawing", true);
+    if (drawing)
+      d.set("winners", t.number(*drawing->winners));
+    else if (room.event->event.winners)
+      d.set("winners", t.number(static_cast<std::uint64_t>(*room.event->event.winners)));
+  }
 
   std::string title(t.text("title_join"));
   std::string announce;
@@ -308,6 +334,13 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
       break;
     case View::closed: {
       title = t.text("title_closed");
+      if (drawing) {
+        // Registration closed at the start: say when, and that the winners are drawn.
+        d.flag("draw_closed", true);
+        d.set("start_time", display_time(drawing->event_start_s));
+        announce = title;
+        break;
+      }
       // A room closed until its next event says when that opens.
       if (room.event && room.event->phase == "scheduled") {
         const std::int64_t opens = room.event->event.opens_s();
@@ -336,7 +369,23 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
       d.flag("prequeue", in_prequeue);
       // Not "in line" yet: the line (and this visitor's place in it) exists from the draw on.
       if (in_prequeue) title = t.text("title_prequeue");
-      if (st.ahead && !in_prequeue) {
+      const bool waitlisted = st.drawing == core::DrawStanding::waitlist;
+      if (st.drawing == core::DrawStanding::registered) {
+        d.flag("draw_registered", true);
+        title = t.text("title_draw_registered");
+      } else if (st.drawing == core::DrawStanding::won) {
+        d.flag("draw_won", true);
+        title = t.text("title_draw_won");
+      } else if (waitlisted) {
+        // Its number on the waitlist, not the people ahead: whether a turn comes is not known.
+        d.flag("draw_waitlist", true);
+        d.set("waitlist_position", t.number(st.waitlist_position));
+        title = t.text("title_draw_waitlist");
+      }
+      if (waitlisted) {
+        announce = fill(t.text("announce_draw_waitlist"), "waitlist_position",
+                        t.number(st.waitlist_position));
+      } else if (st.ahead && !in_prequeue) {
         ahead = st.ahead;
         d.flag("has_ahead", true);
         d.set("ahead", t.number(*st.ahead));
@@ -405,6 +454,13 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
   }
   if (m.view == View::waiting && ticket->state.eta)
     attribute(attrs, "data-wr-eta", ticket->state.eta->configured_pace ? "configured" : "1");
+  // Where a drawing's entrant stands: the script renders the page again when it changes.
+  if (m.view == View::waiting && ticket->state.drawing != core::DrawStanding::none) {
+    std::string standing(core::to_string(ticket->state.drawing));
+    if (ticket->state.drawing == core::DrawStanding::waitlist)
+      standing += ":" + std::to_string(ticket->state.waitlist_position);
+    attribute(attrs, "data-wr-drawing", standing);
+  }
   if (start_s && (m.view == View::join || m.view == View::waiting) && prequeue_phase)
     attribute(attrs, "data-wr-event-start", std::to_string(*start_s));
   if (m.view == View::join && room.settings.abuse.pow_difficulty_bits > 0)

@@ -243,6 +243,55 @@ TEST(PageView, PrequeueCountsDownToTheStart) {
   EXPECT_FALSE(contains(p.html, "Estimated wait"));
 }
 
+// A drawing's three pages (registered, won, waitlist #n) and its closed registration.
+TEST(PageView, ADrawingSaysRegisteredWonOrTheWaitlistNumber) {
+  core::ScheduledEvent e{kNow - 60, kNow + 125, std::nullopt, std::nullopt, core::Queueing::draw,
+                         500};
+  store::RoomView r = room();
+  r.event = core::EventStatus{"prequeue", e, 1};
+  PageInput in;
+  in.room = &r;
+  Rendered p = render(in);
+  EXPECT_TRUE(contains(p.html, "500 winners are drawn at random from everyone registered"));
+  store::TicketView t = ticket(core::TicketStatus::waiting, 3, std::nullopt);
+  t.state.drawing = core::DrawStanding::registered;
+  in.ticket = &t;
+  p = render(in);
+  EXPECT_TRUE(contains(p.html, ">You are registered for the drawing</h1>"));
+  EXPECT_TRUE(contains(p.html, "data-wr-drawing=\"registered\""));
+
+  // The start: the seed drew 500 winners.
+  r.event = core::EventStatus{"running", e, 1};
+  r.queueing = core::Queueing::draw;
+  core::DrawInfo d;
+  d.event_start_s = e.start_s;
+  d.started_at_s = e.start_s;
+  d.winners = 500;
+  r.draws = {d};
+  t = ticket(core::TicketStatus::waiting, 3, 12);
+  t.state.drawing = core::DrawStanding::won;
+  p = render(in);
+  EXPECT_TRUE(contains(p.html, ">You won a turn in the drawing</h1>"));
+  EXPECT_TRUE(contains(p.html, "data-wr=\"ahead\">12</p>"));
+  t = ticket(core::TicketStatus::waiting, 3, 640);
+  t.state.drawing = core::DrawStanding::waitlist;
+  t.state.waitlist_position = 140;
+  p = render(in);
+  EXPECT_TRUE(contains(p.html, ">You are on the waitlist</h1>"));
+  EXPECT_TRUE(contains(p.html, "data-wr=\"waitlist\">140</p>"));
+  EXPECT_TRUE(contains(p.html, "data-wr-drawing=\"waitlist:140\""));
+  EXPECT_FALSE(contains(p.html, "data-wr=\"ahead\""));  // not the people ahead, nor an estimate
+  EXPECT_FALSE(contains(p.html, "Estimated wait"));
+  expect_csp_safe(p.html);
+
+  // A newcomer after the start: registration closed, and no "try again".
+  in.ticket = nullptr;
+  p = render(in);
+  EXPECT_EQ(p.model.view, View::closed);
+  EXPECT_TRUE(contains(p.html, "Registration for this drawing closed at its start"));
+  EXPECT_FALSE(contains(p.html, "no new places are being given"));
+}
+
 // Issue 17 item 12, in every language the site has: no sentence ends in a double period (German
 // durations end in "Min."), and when both figures round alike the sentence says it once.
 TEST(PageView, EstimateSentencesReadRightInEveryLanguage) {

@@ -258,9 +258,11 @@ asio::awaitable<Response> join(const RoomPageDeps& s, const Site& site, RequestC
     RenderArgs args;
     args.room = &*r;
     args.status = http::status_of(result.error().code);
-    // Closed and full rooms have their own views; a refused proof of work asks for the script.
+    // Closed rooms (a drawing's registration too) and full ones have their own views; a refused
+    // proof of work asks for the script.
     const ErrorCode code = result.error().code;
-    if (r->queueing != core::Queueing::reject && code != ErrorCode::full) {
+    if (r->queueing != core::Queueing::reject && r->queueing != core::Queueing::draw &&
+        code != ErrorCode::full) {
       const std::string lang = explicit_lang(site, ctx);
       const std::string_view key = admitted && code_given            ? code_refusal(result.error())
                                    : code == ErrorCode::unauthorized ? invitation_refusal(ctx)

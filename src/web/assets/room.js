@@ -61,6 +61,7 @@
       eventStart: d.wrEventStart !== undefined ? Number(d.wrEventStart) : null,
       // Server clock minus ours, so the countdown ends when the server's start comes.
       clockOffsetS: d.wrNow !== undefined ? Number(d.wrNow) - Date.now() / 1000 : 0,
+      drawing: d.wrDrawing || '',
       hasEta: d.wrEta === '1' || d.wrEta === 'configured',
       etaConfigured: d.wrEta === 'configured'
     };
@@ -182,6 +183,15 @@
       return true;
     }
     if (view !== 'waiting') return false;
+    // A drawing's entrant: drawn, a winner's turn come free, a waitlist number gone down. The
+    // server's rendering has the words for each.
+    var drawing = ticket.drawing ? ticket.drawing.status +
+      (ticket.drawing.status === 'waitlist' ? ':' + ticket.drawing.waitlist_position : '') : '';
+    if (drawing !== state.drawing) {
+      swap();
+      return true;
+    }
+    if (drawing.indexOf('waitlist') === 0) return false;  // no place in line to show, no estimate
     var changed = false;
     if (typeof ticket.ahead === 'number' && ticket.ahead !== state.ahead) {
       if (state.ahead === null) { swap(); return true; }  // the pre-queue was drawn
