@@ -22,6 +22,8 @@ std::string_view to_string(LineReason reason) {
       return "max_active";
     case LineReason::capacity:
       return "capacity";
+    case LineReason::drawing_full:
+      return "drawing_full";
   }
   return "paused";
 }

@@ -17,6 +17,7 @@ enum class LineReason : std::uint8_t {
   closed,          // the policy's admission.end has passed
   max_active,      // max_active places are held (active sessions plus unclaimed turns)
   capacity,        // capacity mode: total_active held, or new_per_minute used in the last minute
+  drawing_full,    // a drawing's turns are all taken: its waitlist waits for one to come free
 };
 
 std::string_view to_string(LineReason reason);

@@ -86,7 +86,7 @@ void Room::refresh_effective() {
 Result<bool> Room::admits_on_arrival(std::int64_t now_s, std::uint64_t seats) {
   if (queueing_ == Queueing::reject)
     return fail(ErrorCode::conflict, "this room is closed: no new places are given");
-  if (const DrawInfo* d = schedule_.running_drawing())
+  if (const DrawInfo* d = running_drawing())
     return fail(ErrorCode::conflict, "this drawing's registration closed at its start: " +
                                          std::to_string(*d->winners) +
                                          " winners were drawn from those who registered");
@@ -182,7 +182,7 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
   if (slot.lane != kDefaultLane) state.lane_name = lane_name(settings_.lanes, slot.lane);
   if (slot.phase == TicketPhase::admitted || slot.phase == TicketPhase::unclaimed)
     state.admitted_at_s = slot.admitted_at_s;
-  const DrawInfo* drawing = schedule_.running_drawing();
+  const DrawInfo* drawing = running_drawing();
   if (drawing && !drawing->drawn(position)) drawing = nullptr;
   if (drawing && slot.phase == TicketPhase::admitted) state.drawing = DrawStanding::won;
   if (const Session* s = session(position, now_s)) {
@@ -196,7 +196,11 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
     state.status = TicketStatus::waiting;
     if (schedule_.in_prequeue(position)) {
       // Nobody's place is known until the pre-queue is shuffled at the start.
-      if (schedule_.registering()) state.drawing = DrawStanding::registered;
+      if (schedule_.registering()) {
+        const std::optional<EventStatus> event = schedule_.status(settings_.events, now_s);
+        if (event && event->event.queueing == Queueing::draw)
+          state.drawing = DrawStanding::registered;
+      }
     } else if (queueing_ == Queueing::random) {
       state.eta = eta(waiting_count() > 0 ? waiting_count() - 1 : 0, now_s * 1000);
     } else if (slot.lane != kDefaultLane) {
@@ -354,6 +358,11 @@ LineStatus Room::line_status(std::int64_t now_s) {
   if (settings_.state == RoomState::queue_all) return {LineReason::queue_all};
   if (schedule_.prequeue_open()) return {LineReason::prequeue};
   if (waiting_count() == 0) return {LineReason::nobody_waiting};
+  // Every winner's turn taken, and nobody from before the drawing waiting: not even an
+  // operator's advance lets anyone in until a turn runs out unclaimed.
+  if (const DrawInfo* d = running_drawing();
+      d && *drawing_turns_left() == 0 && waiting_between(serving_ + 1, d->shuffled_first - 1) == 0)
+    return {LineReason::drawing_full};
   Facts facts(*this, now_s);
   // Manual mode before the window: start and end never hold back an operator's advance.
   if (admission_.mode == AdmissionMode::manual && queueing_ != Queueing::passthrough)
@@ -535,11 +544,14 @@ void Room::sweep_idle(std::int64_t now_s, Admissions& step) {
   // Lane tickets the serving counter passed are not behind it: their lanes are swept apart.
   if (has_lane_waiting()) sweep_idle_lanes(now_s, kSweepPerStep / 4, step);
   if (sweep_next_ <= serving_ || sweep_next_ > tickets_.size()) sweep_next_ = serving_ + 1;
+  // By rank, as the line runs: after a shuffle, the places behind the serving counter are not
+  // the positions above it.
   for (std::uint64_t n = 0; n < kSweepPerStep && sweep_next_ <= tickets_.size();
        ++n, ++sweep_next_) {
-    if (idle(tickets_[sweep_next_ - 1], now_s)) {
-      mark_left(sweep_next_);
-      step.left.push_back(sweep_next_);
+    const std::uint64_t p = schedule_.position_at(sweep_next_);
+    if (idle(tickets_[p - 1], now_s)) {
+      mark_left(p);
+      step.left.push_back(p);
       step.changed = true;
     }
   }
@@ -559,19 +571,20 @@ void Room::admit_position(std::uint64_t position, std::int64_t at_s) {
 }
 
 std::optional<std::uint64_t> Room::drawing_turns_left() {
-  const DrawInfo* d = schedule_.running_drawing();
+  const DrawInfo* d = running_drawing();
   if (!d) return std::nullopt;
   if (!drawing_turns_built_) {
     drawing_turns_used_ = 0;
     for (std::uint64_t p = d->shuffled_first; p <= d->last_position && p <= tickets_.size(); ++p)
-      if (tickets_[p - 1].phase == TicketPhase::admitted) ++drawing_turns_used_;
+      if (takes_drawing_turn(p) && tickets_[p - 1].phase == TicketPhase::admitted)
+        ++drawing_turns_used_;
     drawing_turns_built_ = true;
   }
   return *d->winners > drawing_turns_used_ ? *d->winners - drawing_turns_used_ : 0;
 }
 
 bool Room::waitlisted(std::uint64_t position, std::int64_t now_s) {
-  const DrawInfo* d = schedule_.running_drawing();
+  const DrawInfo* d = running_drawing();
   if (!d || !d->drawn(position)) return false;
   const TicketSlot& slot = tickets_[position - 1];
   return slot.phase == TicketPhase::waiting && !idle(slot, now_s) && *drawing_turns_left() == 0;
@@ -579,8 +592,9 @@ bool Room::waitlisted(std::uint64_t position, std::int64_t now_s) {
 
 void Room::count_drawing_turn(std::uint64_t position, int change) {
   if (!drawing_turns_built_) return;
-  const DrawInfo* d = schedule_.running_drawing();
-  if (d && d->drawn(position)) drawing_turns_used_ += static_cast<std::uint64_t>(change);
+  const DrawInfo* d = running_drawing();
+  if (d && d->drawn(position) && takes_drawing_turn(position))
+    drawing_turns_used_ += static_cast<std::uint64_t>(change);
 }
 
 void Room::raise_floor(std::uint64_t queue_counter, std::uint64_t serving, std::int64_t now_s) {
@@ -645,7 +659,7 @@ Result<Admissions> Room::advance_to(std::uint64_t serving, std::int64_t now_s) {
   if (queueing_ == Queueing::random)
     return fail(ErrorCode::conflict,
                 "in random queueing there is no line order to advance to; use \"by\"");
-  if (schedule_.running_drawing())
+  if (running_drawing())
     return fail(ErrorCode::conflict,
                 "a drawing lets in its winners' turns only: advance by a count (\"by\")");
   if (serving < serving_)
@@ -674,7 +688,7 @@ Result<Admissions> Room::advance_to(std::uint64_t serving, std::int64_t now_s) {
 Result<Admissions> Room::advance_by(std::uint64_t by, std::int64_t now_s) {
   // With lanes or parties `by` counts seats as a policy step does; else it moves the counter.
   if (queueing_ == Queueing::random || !settings_.lanes.empty() || has_lane_waiting() ||
-      settings_.max_party_size > 1 || schedule_.running_drawing()) {
+      settings_.max_party_size > 1 || running_drawing()) {
     Admissions step;
     step.at_s = now_s;
     step.serving_from = serving_;

@@ -179,7 +179,10 @@ class Room {
   std::optional<EventStatus> event_status(std::int64_t now_s) const;
   std::vector<DrawInfo> draws() const;
   // The drawing that runs now (its registration closed, its winners being let in), or nullptr.
-  const DrawInfo* running_drawing() const { return schedule_.running_drawing(); }
+  // An event whose queueing is no longer "draw" has called its drawing off.
+  const DrawInfo* running_drawing() const {
+    return queueing_ == Queueing::draw ? schedule_.running_drawing() : nullptr;
+  }
   std::uint64_t waiting_count() const {
     return tickets_.size() - admitted_order_.size() - left_count_;
   }
@@ -324,6 +327,10 @@ class Room {
   // every winner's turn is taken: it waits on the waitlist, and holds up those behind it.
   bool waitlisted(std::uint64_t position, std::int64_t now_s);
   void count_drawing_turn(std::uint64_t position, int change);
+  // A ticket let in on arrival (an access code that admits) took no winner's turn.
+  bool takes_drawing_turn(std::uint64_t position) const {
+    return !(tickets_[position - 1].flags & kAdmittedOnArrival);
+  }
   // The share of admissions `lane` gets while its visitor waits there, for estimates.
   double share_of(std::uint8_t lane) const;
   // Tickets of other lanes than the default among the ranks first..last.
@@ -379,7 +386,7 @@ class Room {
   std::deque<std::uint64_t> claim_queue_;
   std::uint64_t unclaimed_count_ = 0;  // admitted, no pass yet, not expired
   std::uint64_t recycle_debt_ = 0;     // admissions owed for unclaimed expiries (recycle_unclaimed)
-  std::uint64_t sweep_next_ = 0;       // the next position sweep_idle() looks at
+  std::uint64_t sweep_next_ = 0;       // the next rank (place in line) sweep_idle() looks at
   // Random queueing: positions that may still be waiting (gone and admitted ones are dropped
   // when drawn). Built on demand; it is a cache, not state.
   std::vector<std::uint64_t> pool_;

@@ -172,5 +172,32 @@ TEST(RoomDrawing, AWaitlistNumberNeverGoesUpAndLeaversCostNoTurn) {
   EXPECT_FALSE(last_number.empty());
 }
 
+// Found gone by rank, as the line runs: a drawn visitor whose position is below the serving
+// counter (but whose place is above it) still leaves when they stop asking, so the counts and the
+// waitlist numbers behind them do not keep them.
+TEST(RoomDrawing, WaitlistedVisitorsWhoLeaveAreFoundGone) {
+  RoomSettings s = drawing_room();
+  s.ticket_idle_timeout_s = 30;
+  s.claim_timeout_s = 0;
+  s.events[0].winners = 6;
+  Room room("r", s);
+  Room replay("r", s);
+  std::int64_t t = kStartMs;
+  run(room, replay, t, (kT0 + 20) * 1000);
+  ASSERT_TRUE(room.enqueue(t / 1000, 10, kTracksPresence));
+  ASSERT_TRUE(replay.enqueue(t / 1000, 10, kTracksPresence));
+  run(room, replay, t, (kT0 + 45) * 1000);
+  for (std::uint64_t p = 1; p <= 10; ++p) room.mark_seen(p, t / 1000);
+  run(room, replay, t, (kT0 + 62) * 1000);
+  ASSERT_EQ(room.admission_order().size(), 6u);
+  EXPECT_EQ(room.counters(t / 1000).waiting, 4u);
+  EXPECT_EQ(room.line_status(t / 1000).stopped, LineReason::drawing_full);
+  // The four on the waitlist close their page; nobody else is waiting.
+  run(room, replay, t, (kT0 + 90) * 1000);
+  EXPECT_EQ(room.counters(t / 1000).waiting, 0u);
+  EXPECT_EQ(replay.counters(t / 1000).waiting, 0u);
+  EXPECT_EQ(room.counters(t / 1000).tickets_left, 4u);
+}
+
 }  // namespace
 }  // namespace waitroom::core

@@ -230,7 +230,9 @@ int progress_percent(std::uint64_t start_ahead, std::uint64_t ahead) {
 namespace {
 // The drawing whose registration has closed and whose winners are being let in, if one runs.
 const core::DrawInfo* running_drawing(const store::RoomView& room) {
-  if (!room.event || room.event->phase != "running" || room.draws.empty()) return nullptr;
+  if (room.queueing != core::Queueing::draw || !room.event || room.event->phase != "running" ||
+      room.draws.empty())
+    return nullptr;
   const core::DrawInfo& d = room.draws.back();
   if (d.event_start_s != room.event->event.start_s || !d.started_at_s || !d.winners) return nullptr;
   return &d;

@@ -684,6 +684,7 @@
     random: t('ops.queueing_random'),
     passthrough: t('ops.queueing_passthrough'),
     reject: t('ops.queueing_reject'),
+    draw: t('ops.queueing_draw'),
   };
   const MESSAGE_MAX_CHARS = 500;
   // The server's line.reason (GET …/stats) in words, for the line under the room's numbers.
@@ -696,6 +697,7 @@
     closed: t('ops.line_closed'),
     max_active: t('ops.line_max_active'),
     capacity: t('ops.line_capacity'),
+    drawing_full: t('ops.line_drawing_full'),
     nobody_waiting: t('ops.line_nobody_waiting'),
   };
   // The same reasons under the estimate chart, as its "No estimate: …" notes say them.
@@ -706,6 +708,7 @@
     manual: t('eta_reason_manual'),
     not_started: t('ops.eta_reason_not_started'),
     closed: t('ops.eta_reason_closed'),
+    drawing_full: t('ops.eta_reason_drawing_full'),
     nobody_waiting: t('eta_reason_nobody'),
   };
   const OPS_CHARTS = [
