@@ -12,6 +12,8 @@
   the next on the waitlist, passing over one who left meanwhile: the admissions log equals the
   drawn order minus the leavers, cut at the winners plus the unclaimed turns; a waitlist number
   a polling visitor sees never goes up, and the rest of the waitlist ends numbered 1, 2, 3...;
+- a visitor who leaves the waitlist takes no number: once their ticket says "expired", those
+  still there are numbered 1, 2, 3... again, whatever the leaver's position was;
 - the draw, the turns taken (claimed or not yet) and the standings survive a restart in the
   claim window;
 - `waitroom verify-shuffle --winners` labels the drawn order won / waitlist n as Python does,
@@ -242,3 +244,60 @@ def test_drawing_recomputed_from_the_seed_with_waitlist_and_replacements(server_
     extra = verify_cli(*args, "--unclaimed", str(unclaimed_file))
     assert extra.returncode == 1 and "FAIL" in extra.stderr, (
         f"one admission beyond the turns ({still[0]}, waitlist 1) must fail: {extra.stderr}")
+
+
+def test_a_visitor_who_leaves_the_waitlist_takes_no_number(clock_server):
+    """Once a waitlisted visitor is gone (idle past ticket_idle_timeout_s, their ticket says
+    "expired"), the visitors behind them move up: the waitlist of those still there is
+    numbered 1, 2, 3... in drawn order, whatever the leavers' positions (ticket numbers) were
+    (a position at or below the serving counter as well as one above it)."""
+    srv = clock_server
+    entrants, winners_n = 30, 10
+    t0 = now_ms(srv) // 1000
+    start = t0 + 100
+    room = make_room(srv, pass_lifetime_s=3600, ticket_idle_timeout_s=IDLE_S, claim_timeout_s=0,
+                     events=[{"prequeue_start": rfc3339(t0 + 10), "start": rfc3339(start),
+                              "end": rfc3339(t0 + 36_000), "winners": winners_n,
+                              "overrides": {"queueing": "draw",
+                                            "admission": {"mode": "rate",
+                                                          "rate_per_minute": 600}}}])
+    clock_advance_to(srv, (t0 + 10) * 1000 + 100)
+    ticket = {t["position"]: t["ticket"] for t in enqueue_many(srv, room, entrants)}
+    c = FastClient(srv)
+
+    def get(p):
+        return expect(c.ticket(room, ticket[p]), 200)
+
+    def poll(positions):
+        for p in positions:
+            get(p)
+
+    while now_ms(srv) < start * 1000 - POLL_EVERY_S * 1000:
+        clock_advance(srv, POLL_EVERY_S * 1000)
+        poll(ticket)
+    clock_advance_to(srv, start * 1000 + 2000)  # the winners' turns are taken
+    poll(ticket)
+    [d] = draws(srv, room)
+    order = draw_order(bytes.fromhex(d["seed"]), 1, entrants)
+    assert [a["position"] for a in admissions(srv, room)] == order[:winners_n]
+    serving = srv.room_status(room)["serving"]
+    waitlist = order[winners_n:]
+    # Behind waitlist 1 (who stays, so the line waits there): one leaver whose position the
+    # serving counter has passed, and one whose position it has not.
+    gone = [next(p for p in waitlist[1:] if p <= serving)]
+    gone += [p for p in waitlist[1:] if p > serving][:1]
+
+    for _ in range((IDLE_S + 2 * POLL_EVERY_S) // POLL_EVERY_S):
+        clock_advance(srv, POLL_EVERY_S * 1000)
+        poll(p for p in ticket if p not in gone)
+    for p in gone:
+        body = get(p)
+        assert body["status"] == "expired", f"position {p} stopped polling {IDLE_S}+ s ago: {body}"
+    rest = [p for p in waitlist if p not in gone]
+    got = [(p, standing(get(p))) for p in rest]
+    want = [(p, ("waitlist", n)) for n, p in enumerate(rest, 1)]
+    c.close()
+    assert got == want, (
+        f"waitlist {waitlist} (serving {serving}); {gone} left and say \"expired\", so the others "
+        f"should stand 1..{len(rest)} in drawn order:\n  got  {got}\n  want {want}\n"
+        f"stats: {srv.stats(room)}")
