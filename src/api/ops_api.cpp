@@ -61,6 +61,7 @@ asio::awaitable<Response> metrics(const OpsDeps& s, RequestContext& ctx) {
   ops::write_webhook_metrics(out, s.webhooks);
   s.abuse.render_metrics(out);
   s.store.render_metrics(out);
+  if (s.sign_in) s.sign_in->render_metrics(out);
   auto rooms = co_await s.store.rooms();
   if (rooms) room_metrics(out, *rooms);
   out += fmt::format(

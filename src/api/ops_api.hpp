@@ -9,6 +9,7 @@
 #include "ops/proxy_metrics.hpp"
 #include "ops/webhook_sink.hpp"
 #include "store/store.hpp"
+#include "store/sign_in_providers.hpp"
 #include "token/key_ring.hpp"
 #include "visitor/abuse_guard.hpp"
 
@@ -28,6 +29,7 @@ struct OpsDeps {
   const ops::HttpMetrics* http_metrics = nullptr;
   const ops::ProxyMetrics* proxy_metrics = nullptr;  // null without [[routes]] (no built-in proxy)
   const http::CurrentTlsContext* tls = nullptr;      // null without [tls]: no certificate expiry
+  const store::SignInProviders* sign_in = nullptr;   // its sign-in counters
 };
 
 void add_ops_routes(http::Router& router, const OpsDeps& deps);

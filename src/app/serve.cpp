@@ -31,6 +31,7 @@
 #include "store/history_file_archive.hpp"
 #include "store/history_sampler.hpp"
 #include "store/invitation_jwks.hpp"
+#include "store/sign_in_providers.hpp"
 #include "store/operator_tokens.hpp"
 #include "store/redis/redis_audit_trail.hpp"
 #include "store/redis/redis_feed_cursors.hpp"
@@ -127,6 +128,8 @@ struct Runtime {
   std::unique_ptr<store::AuditTrail> audit;        // who changed what
   // The keys of rooms' invitations.jwks_url, for the store (declared before it: it outlives it).
   std::unique_ptr<store::InvitationJwks> invitation_jwks;
+  // The rooms' identity providers (sign-in), using the same JWKS cache.
+  std::unique_ptr<store::SignInProviders> sign_in;
   std::unique_ptr<store::Store> store;
   store::EmbeddedStore* embedded = nullptr;         // the same store, when it is the embedded one
   std::optional<store::redis::RedisOptions> redis;  // store = "redis": how to reach it
@@ -187,6 +190,7 @@ struct Runtime {
     }
     invitation_jwks = std::make_unique<store::InvitationJwks>(clock());
     store->set_invitation_jwks(invitation_jwks.get());
+    sign_in = std::make_unique<store::SignInProviders>(clock(), *invitation_jwks);
     if (redis) {
       feed_cursors = std::make_unique<store::redis::RedisFeedCursors>(
           *redis, store::redis::RedisKeys(cfg.redis.key_prefix));
@@ -264,6 +268,8 @@ RouteDeps route_deps(Runtime& rt, const config::ServerConfig& cfg, visitor::Abus
                  {cfg, rt.clock()}};
   if (rt.manual_clock) deps.admin.manual_clock = &*rt.manual_clock;
   deps.admin.feed = rt.feed.get();
+  deps.room_page.sign_in = rt.sign_in.get();
+  deps.ops.sign_in = rt.sign_in.get();
   deps.admin.tokens = rt.tokens.get();
   deps.dashboard.tokens = rt.tokens.get();
   deps.admin.audit = rt.audit.get();

@@ -275,6 +275,53 @@ core::Result<core::OidcClient> read_oidc_client(const json::value& v, const std:
   return c;
 }
 
+// A "login" object replaces the room's sign-in settings as a whole, but one without
+// "client_secret" keeps the secret it has (what the admin API shows is redacted); null removes it.
+core::Result<std::optional<core::LoginSettings>> read_login(
+    const json::value& v, const std::optional<core::LoginSettings>& current) {
+  if (v.is_null()) return std::optional<core::LoginSettings>{};
+  if (!v.is_object()) return fail(ErrorCode::bad_request, "login must be an object or null");
+  core::LoginSettings l;
+  bool has_issuer = false, has_client = false, has_secret = false;
+  for (const auto& [key, value] : v.get_object()) {
+    const std::string name = "login." + std::string(key);
+    if (key == "issuer" || key == "client_id" || key == "scope") {
+      auto text = read_string(value, name);
+      if (!text) return std::unexpected(text.error());
+      (key == "issuer" ? l.issuer : key == "client_id" ? l.client_id : l.scope) = std::move(*text);
+      has_issuer = has_issuer || key == "issuer";
+      has_client = has_client || key == "client_id";
+    } else if (key == "client_secret") {
+      has_secret = true;
+      if (value.is_null()) continue;  // a public client
+      auto text = read_string(value, name);
+      if (!text) return std::unexpected(text.error());
+      l.client_secret = std::move(*text);
+    } else if (key == "required") {
+      auto b = read_bool(value, name);
+      if (!b) return std::unexpected(b.error());
+      l.required = *b;
+    } else {
+      return fail(ErrorCode::bad_request, "unknown room setting \"" + name + "\"");
+    }
+  }
+  if (!has_issuer) return fail(ErrorCode::bad_request, "login.issuer is required");
+  if (!has_client) return fail(ErrorCode::bad_request, "login.client_id is required");
+  if (!has_secret && current) l.client_secret = current->client_secret;
+  return std::optional<core::LoginSettings>(std::move(l));
+}
+
+json::value login_to_json(const std::optional<core::LoginSettings>& login, Secrets secrets) {
+  if (!login) return nullptr;
+  json::object o{{"issuer", login->issuer},
+                 {"client_id", login->client_id},
+                 {"required", login->required},
+                 {"scope", login->scope}};
+  if (secrets == Secrets::include && !login->client_secret.empty())
+    o["client_secret"] = login->client_secret;
+  return o;
+}
+
 // An "oidc" object replaces the room's OIDC settings as a whole (clients are matched by
 // client_id only to keep secrets that were left out).
 core::Result<core::OidcSettings> read_oidc(const json::value& v,
@@ -461,6 +508,10 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       auto oidc = read_oidc(value, s.oidc);
       if (!oidc) return std::unexpected(oidc.error());
       s.oidc = std::move(*oidc);
+    } else if (key == "login") {
+      auto login = read_login(value, s.login);
+      if (!login) return std::unexpected(login.error());
+      s.login = std::move(*login);
     } else if (key == "invitations") {
       auto invitations = read_invitations(value, s.invitations);
       if (!invitations) return std::unexpected(invitations.error());
@@ -562,6 +613,7 @@ json::object room_settings_to_json(const core::RoomSettings& s, Secrets secrets)
       {"oidc", oidc_to_json(s.oidc, secrets)},
       {"invite_only", s.invitations.invite_only},
       {"invitations", invitations_to_json(s.invitations, secrets)},
+      {"login", login_to_json(s.login, secrets)},
       {"max_places_per_identity", s.max_places_per_identity},
       {"max_party_size", s.max_party_size},
       {"abuse", abuse_to_json(s.abuse)}};

@@ -6,6 +6,7 @@ namespace waitroom::core {
 
 void RoomInvitations::use(std::string jti, std::int64_t exp_s, std::int64_t now_s,
                           std::int64_t forget_after_s) {
+  if (jti.empty()) return;  // a sign-in's place: nothing to use up
   used_[std::move(jti)] = exp_s;
   if (used_.size() < prune_at_) return;
   std::erase_if(used_, [&](const auto& entry) { return entry.second + forget_after_s < now_s; });

@@ -251,6 +251,8 @@ Result<void> validate(const RoomSettings& s) {
   if (auto ok = validate(s.pass_cookie); !ok) return ok;
   if (auto ok = validate(s.oidc); !ok) return ok;
   if (auto ok = validate(s.invitations); !ok) return ok;
+  if (s.login)
+    if (auto ok = validate(*s.login); !ok) return ok;
   if (s.max_party_size < 1 || s.max_party_size > kMaxPartySize)
     return fail(ErrorCode::bad_request,
                 "max_party_size must be between 1 and " + std::to_string(kMaxPartySize));

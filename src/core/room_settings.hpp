@@ -11,6 +11,7 @@
 #include "core/invitation_settings.hpp"
 #include "core/ip_network.hpp"
 #include "core/lanes.hpp"
+#include "core/login_settings.hpp"
 #include "core/oidc_settings.hpp"
 
 namespace waitroom::core {
@@ -153,6 +154,8 @@ struct RoomSettings {
   OidcSettings oidc;
   // The keys the protected site signs invitations with, and whether a join needs one.
   InvitationSettings invitations;
+  // Sign-in at the site's identity provider (OpenID Connect); none: no sign-in.
+  std::optional<LoginSettings> login;
   // A join by an identity holding this many live places returns the latest of them instead.
   std::int64_t max_places_per_identity = kDefaultMaxPlacesPerIdentity;
   // A join may ask for up to this many seats (party_size), each counted against the policy's

@@ -20,6 +20,7 @@ core::Result<InvitationUse> check_invitation(core::Room& rm, const token::Invita
     return fail(ErrorCode::unauthorized,
                 "invitation was used already: each invitation (its jti) is good for one join");
   InvitationUse use;
+  use.uses_jti = !invitation.jti.empty();  // a sign-in has none
   if (invitation.lane) {
     auto lane = core::lane_number(rm.settings().lanes, *invitation.lane);
     if (!lane)

@@ -17,7 +17,8 @@ struct InvitationUse {
   // when it holds as many as the room allows, or the visitor's own waiting ticket when it is
   // the identity's already (sent again: a reload, a double click).
   std::optional<std::uint64_t> place;
-  bool uses_jti = true;  // false only for the visitor's own place: nothing new was taken
+  // False for the visitor's own place (nothing new was taken) and for a sign-in (no jti).
+  bool uses_jti = true;
 };
 
 // `waiting`: the visitor's own waiting ticket, if any. Refused (unauthorized) when the jti was

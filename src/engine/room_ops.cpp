@@ -59,6 +59,11 @@ std::optional<EnqueueResult> existing_ticket(core::Room& room, const OpContext& 
 }
 
 namespace {
+// A signed-in account's identity in the room's places: never the same as an invitation's sub.
+const std::string kSignedInPrefix = "sign-in:";
+}  // namespace
+
+namespace {
 // The visitor's own waiting ticket, given up for the place a code or an invitation gave them, as
 // if its visitor had left.
 std::optional<core::Admissions> give_up(core::Room& rm, std::uint64_t waiting, std::int64_t now) {
@@ -87,17 +92,28 @@ core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const 
                 max_party == 1 ? "room " + rm.name() + " takes no parties: party_size must be 1"
                                : "party_size must be between 1 and " + std::to_string(max_party) +
                                      " in room " + rm.name());
+  // Whose place it is: the invitation's sub, or else the signed-in account (kept apart from the
+  // site's invitation subs by its prefix; it has no jti to use up).
+  std::optional<token::Invitation> identity = join.invitation;
+  const bool by_sign_in = !identity && join.signed_in;
+  if (by_sign_in)
+    identity = token::Invitation{kSignedInPrefix + join.signed_in->sub, std::nullopt, "",
+                                 join.signed_in->exp_s, std::nullopt};
   std::optional<InvitationUse> invited;
-  if (join.invitation) {
+  if (identity) {
     if (join.code)
       return fail(ErrorCode::bad_request, "a join takes an access code or an invitation, not both");
-    auto use = check_invitation(rm, *join.invitation, join.waiting, now);
+    auto use = check_invitation(rm, *identity, join.waiting, now);
     if (!use) return std::unexpected(use.error());
     invited = *use;
   } else if (rm.settings().invitations.invite_only) {
     return fail(ErrorCode::unauthorized, "room " + rm.name() +
                                              " admits by invitation only: join through the "
                                              "link the site gave you");
+  } else if (rm.settings().login && rm.settings().login->required) {
+    return fail(ErrorCode::unauthorized, "room " + rm.name() +
+                                             " asks visitors to sign in before they join: "
+                                             "use \"Sign in to join\" on the room's page");
   }
   // The identity's place is there already: the answer is that place, on any device.
   if (invited && invited->place) {
@@ -105,7 +121,7 @@ core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const 
     std::optional<core::Admissions> gave_up;
     if (join.waiting && *join.waiting != place) gave_up = give_up(rm, *join.waiting, now);
     if (invited->uses_jti) {
-      const token::Invitation& inv = *join.invitation;
+      const token::Invitation& inv = *identity;
       rm.invitations().use(inv.jti, inv.exp_s, now, token::kInvitationLeewayS);
       fx.record(invitation_record(rm, inv, place, now));
     }
@@ -142,7 +158,7 @@ core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const 
   if (!position) return std::unexpected(position.error());
   if (code) rm.codes().use(code->id);
   if (invited) {
-    const token::Invitation& inv = *join.invitation;
+    const token::Invitation& inv = *identity;
     rm.invitations().use(inv.jti, inv.exp_s, now, token::kInvitationLeewayS);
     rm.invitations().add_place(inv.sub, *position);
   }
@@ -157,7 +173,10 @@ core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const 
                         {"status", core::to_string(view.state.status)}};
     if (lane != core::kDefaultLane) issued["lane"] = core::lane_name(rm.settings().lanes, lane);
     if (code) issued["code"] = code->id;
-    if (invited) issued["invitation"] = json::object{{"sub", join.invitation->sub}};
+    if (by_sign_in)
+      issued["sign_in"] = json::object{{"sub", join.signed_in->sub}};
+    else if (invited)
+      issued["invitation"] = json::object{{"sub", identity->sub}};
     if (party > 1) issued["party_size"] = party;
     fx.event(rm.name(), "ticket.issued", std::move(issued), now_ms);
     if (view.state.admitted_at_s)
@@ -169,7 +188,7 @@ core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const 
   }
   fx.record(EnqueueRecord{rm.name(), rm.epoch(), *position, 1, now, flags, lane, party});
   if (code) fx.record(CodeUsedRecord{rm.name(), code->id});
-  if (invited) fx.record(invitation_record(rm, *join.invitation, *position, now));
+  if (invited) fx.record(invitation_record(rm, *identity, *position, now));
   if (gave_up) fx.record(admit_record(rm.name(), rm.epoch(), *gave_up));
   // A new ticket changes nobody else's status, unless it was let in at once and moved the serving
   // counter along, or took the place of one.

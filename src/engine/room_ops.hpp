@@ -49,6 +49,8 @@ struct Join {
   std::optional<std::string> code;
   std::optional<std::uint64_t> waiting;
   std::optional<token::Invitation> invitation;
+  // Holds the place as that account, like an invitation's sub (an invitation, if both, wins).
+  std::optional<SignedIn> signed_in{};
   // The seats the ticket stands for (a party), 1 to the room's max_party_size.
   std::uint64_t party_size = 1;
 };

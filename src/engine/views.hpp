@@ -63,6 +63,13 @@ struct TicketStates {
   core::RoomMessagePtr message;  // the room's message for its line; null: none
 };
 
+// A visitor signed in at the room's identity provider (web/room_login): the account's id and
+// when the sign-in's ID token expires.
+struct SignedIn {
+  std::string sub;
+  std::int64_t exp_s = 0;
+};
+
 struct EnqueueResult {
   TicketView ticket;
   bool created = false;  // false: the visitor's existing ticket was returned

@@ -7,7 +7,7 @@
 
 #include "gate/oauth_params.hpp"
 #include "gate/oidc_endpoints.hpp"
-#include "gate/pkce.hpp"
+#include "token/pkce.hpp"
 #include "http/problem.hpp"
 #include "token/base64url.hpp"
 #include "visitor/html_page.hpp"
@@ -97,7 +97,7 @@ std::optional<ClientError> check_request(const OAuthParams& params, const core::
     return ClientError{"invalid_request", "code_challenge_method without code_challenge"};
   if (!challenge.empty() && method != "S256")
     return ClientError{"invalid_request", "code_challenge_method must be S256 (plain is refused)"};
-  if (!challenge.empty() && !is_valid_s256_challenge(challenge))
+  if (!challenge.empty() && !token::is_valid_s256_challenge(challenge))
     return ClientError{"invalid_request", "code_challenge must be 43 base64url characters"};
   if (challenge.empty() && client.is_public)
     return ClientError{"invalid_request", "public clients must use PKCE (code_challenge, S256)"};

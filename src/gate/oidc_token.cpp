@@ -11,7 +11,7 @@
 #include "gate/oidc_client_auth.hpp"
 #include "gate/oidc_codes.hpp"
 #include "gate/oidc_endpoints.hpp"
-#include "gate/pkce.hpp"
+#include "token/pkce.hpp"
 #include "http/problem.hpp"
 #include "token/algorithm.hpp"
 
@@ -98,7 +98,7 @@ std::expected<CodeGrant, Response> redeem_grant(OidcContext& oidc, const http::R
   const auto verifier = params.get("code_verifier");
   if (!grant->code_challenge.empty()) {
     if (!verifier) return refuse("invalid_grant", "code_verifier is required (PKCE)");
-    if (!pkce_s256_matches(*verifier, grant->code_challenge))
+    if (!token::pkce_s256_matches(*verifier, grant->code_challenge))
       return refuse("invalid_grant", "code_verifier does not match the code_challenge");
   } else if (verifier) {
     // A verifier for a request made without a challenge is a downgrade attempt or a client bug.

@@ -141,7 +141,7 @@ Store::Op<EnqueueResult> Store::enqueue(std::string room, std::optional<std::str
     if (!s.room->has_ticket(ref->position)) return std::nullopt;
     return engine::existing_ticket(*s.room, s.ctx, ref->position, *existing);
   };
-  const bool grants_place = options.code || options.invitation;
+  const bool grants_place = options.code || options.invitation || options.signed_in;
   if (ref && !grants_place) {
     std::optional<EnqueueResult> live;
     if (auto r = storage_->read(room, [&](RoomSlot& s) { live = live_ticket(s); }); !r)
@@ -159,7 +159,8 @@ Store::Op<EnqueueResult> Store::enqueue(std::string room, std::optional<std::str
   auto changer = keeping_answer<
       EnqueueResult>(answer, [&](RoomSlot& s, engine::Effects& fx) -> core::Result<EnqueueResult> {
     if (!s.room) return std::unexpected(unknown_room(room));
-    engine::Join join{tracks_presence, options.code, std::nullopt, invitation, options.party_size};
+    engine::Join join{tracks_presence,     options.code,       std::nullopt, invitation,
+                      options.signed_in, options.party_size};
     // The ticket may be one the state had not seen when asked above (made on another node).
     if (auto live = live_ticket(s)) {
       if (!grants_place || live->ticket.state.status != core::TicketStatus::waiting)

@@ -58,6 +58,8 @@ struct JoinOptions {
   std::optional<std::string> invitation;
   std::optional<core::IpBytes> client;
   std::uint64_t party_size = 1;
+  // A sign-in at the room's identity provider, its ID token checked already (web/room_login).
+  std::optional<engine::SignedIn> signed_in{};
 };
 
 class InvitationJwks;

@@ -149,6 +149,7 @@ const TemplateSchema& page_schema() {
       {"self_url", VarKind::text},
       {"join_action", VarKind::text},
       {"enter_action", VarKind::text},
+      {"sign_in_action", VarKind::text},
       {"position", VarKind::text},
       {"ahead", VarKind::text},
       {"ahead_label", VarKind::text},
@@ -169,6 +170,7 @@ const TemplateSchema& page_schema() {
       // server-built fragments
       {"page_attributes", VarKind::raw},
       {"form_fields", VarKind::raw},
+      {"sign_in_fields", VarKind::raw},
       {"party_options", VarKind::raw},
       {"resume_qr", VarKind::raw},
       {"language_links", VarKind::raw},
@@ -195,6 +197,8 @@ const TemplateSchema& page_schema() {
       {"takes_parties", VarKind::flag},
       {"has_party", VarKind::flag},
       {"drawing", VarKind::flag},
+      {"sign_in", VarKind::flag},
+      {"sign_in_required", VarKind::flag},
       {"draw_closed", VarKind::flag},
       {"draw_registered", VarKind::flag},
       {"draw_won", VarKind::flag},
@@ -274,6 +278,14 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
   d.flag("takes_codes", room.takes_codes);
   // An invite_only room without an invitation in hand: no join button, a word on how to get in.
   d.flag("invite_needed", room.settings.invitations.invite_only && in.invitation.empty());
+  // A room with a sign-in offers it (a GET form to web/sign_in: it goes to the identity provider);
+  // one that requires it has no other join button. An invitation in hand needs no sign-in.
+  if (room.settings.login && in.invitation.empty()) {
+    d.flag("sign_in", true);
+    d.flag("sign_in_required", room.settings.login->required);
+    d.set("sign_in_action", "/r/" + room.name + "/login");
+    d.set("sign_in_fields", hidden_fields(in, false));
+  }
   // A room that takes parties asks how many come along (1 chosen unless the visitor changes it).
   if (room.settings.max_party_size > 1) {
     d.flag("takes_parties", true);

@@ -10,6 +10,7 @@
 #include "visitor/visitor_pass.hpp"
 #include "web/page_view.hpp"
 #include "web/qr_svg.hpp"
+#include "web/sign_in.hpp"
 
 namespace waitroom::web {
 
@@ -81,20 +82,6 @@ const Catalog& language_for(const Site& site, RequestContext& ctx, const std::st
   return site.languages().get(site.languages().choose(wanted, accept));
 }
 
-// Where this server is reached, for links that leave the browser (the resume link and its QR
-// code): public_url, else the request's Host over http (as the OIDC issuer does).
-std::string public_base(const RoomPageDeps& s, const http::Request& req) {
-  if (!s.config.public_url.empty()) return s.config.public_url;
-  const std::string_view host = http::header_value(req, "Host");
-  if (host.empty() || host.size() > kMaxHostBytes) return {};
-  for (char c : host) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
-    if (!ok) return {};
-  }
-  return "http://" + std::string(host);
-}
-
 // The progress bar's start: "<ticket tag>.<ahead>" in waitroom-from-{room}, set when this browser
 // first sees the ticket with people ahead. The tag (the id's last 8 characters) ties it to one
 // ticket, so a new place starts a new bar. ('-' is not in room names' cookie prefix
@@ -141,13 +128,17 @@ struct RenderArgs {
   std::optional<store::TicketView> ticket;
   std::string notice;
   Status status = Status::ok;
+  // Where the visitor was going and their language, when not the request's own parameters (the
+  // end of a sign-in brings them back from its state).
+  std::optional<std::string> return_url;
+  std::optional<std::string> lang;
 };
 
 // Renders the page for `args` in the visitor's language and theme.
 Response render(const RoomPageDeps& s, const Site& site, RequestContext& ctx,
                 const RenderArgs& args) {
   const std::string& room = args.room->name;
-  const std::string lang = explicit_lang(site, ctx);
+  const std::string lang = args.lang ? *args.lang : explicit_lang(site, ctx);
   const Catalog& catalog = language_for(site, ctx, lang);
   const Theme& theme = site.theme_for(room);
 
@@ -155,7 +146,7 @@ Response render(const RoomPageDeps& s, const Site& site, RequestContext& ctx,
   in.room = args.room;
   in.ticket = args.ticket ? &*args.ticket : nullptr;
   in.now_s = s.clock.now_ms() / 1000;
-  in.return_url = param(ctx, "return");
+  in.return_url = args.return_url ? *args.return_url : param(ctx, "return");
   in.lang_param = lang;
   in.invitation = param(ctx, "invite");
   in.notice = args.notice;
@@ -381,6 +372,39 @@ asio::awaitable<Response> theme_file(const RoomPageDeps& s, const Site& site, Re
 
 }  // namespace
 
+asio::awaitable<Response> page_with_notice(const RoomPageDeps& s, const Site& site,
+                                           RequestContext& ctx, std::string room,
+                                           std::string notice_key, Status status,
+                                           std::string return_url, std::string lang) {
+  auto r = co_await s.store.room(room);
+  if (!r) co_return http::problem(ctx.request, r.error());
+  RenderArgs args;
+  args.room = &*r;
+  args.status = status;
+  args.return_url = std::move(return_url);
+  args.lang = std::move(lang);
+  if (auto c = http::cookie_value(ctx.request, visitor::ticket_cookie_name(room)); !c.empty()) {
+    const std::string id(c);
+    auto t = co_await s.store.ticket(room, id);
+    if (t) args.ticket = std::move(*t);
+  }
+  args.notice = language_for(site, ctx, *args.lang).text(notice_key);
+  co_return render(s, site, ctx, args);
+}
+
+std::string public_base(const RoomPageDeps& s, const http::Request& req) {
+  if (!s.config.public_url.empty()) return s.config.public_url;
+  const std::string_view host = http::header_value(req, "Host");
+  if (host.empty() || host.size() > kMaxHostBytes) return {};
+  for (char c : host) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    if (!ok) return {};
+  }
+  return "http://" + std::string(host);
+}
+
+
 void add_room_page_routes(http::Router& router, const RoomPageDeps& s, const Site& site) {
   using http::Method;
   // Before /r/{room}/...: "_assets" is not a room name (names do not start with '_').
@@ -400,6 +424,7 @@ void add_room_page_routes(http::Router& router, const RoomPageDeps& s, const Sit
              [&s, &site](RequestContext& ctx) { return resume(s, site, ctx); });
   router.add(Method::get, "/r/{room}/theme/{file}",
              [&s, &site](RequestContext& ctx) { return theme_file(s, site, ctx); });
+  add_sign_in_routes(router, s, site);
 }
 
 }  // namespace waitroom::web

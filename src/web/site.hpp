@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "web/i18n.hpp"
 #include "web/resume_token.hpp"
+#include "web/sign_in_state.hpp"
 #include "web/template.hpp"
 
 namespace waitroom::config {
@@ -47,13 +48,14 @@ core::Result<std::unique_ptr<Theme>> load_theme(const std::filesystem::path& dir
 
 class Site {
  public:
-  // `secret`: the data dir's server secret (resume tokens). Fails only when a built-in file is
+  // `secret`: the data dir's server secret (resume tokens, sign-in states). Fails only when a built-in file is
   // broken (a build error, caught by the unit tests); theme errors are logged, not returned.
   static core::Result<std::unique_ptr<Site>> create(const config::ServerConfig& config,
                                                     std::string_view secret);
 
   const Languages& languages() const { return languages_; }
   const ResumeTokens& resume_tokens() const { return resume_; }
+  const SignInStates& sign_in_states() const { return sign_in_; }
   // The room's theme: its own, else the server-wide one, else the built-in page.
   const Theme& theme_for(std::string_view room) const;
   // A built-in file by its hashed name (served under /r/_assets/).
@@ -64,6 +66,7 @@ class Site {
  private:
   Languages languages_;
   ResumeTokens resume_;
+  SignInStates sign_in_;
   std::unique_ptr<Template> default_page_;
   std::vector<StaticFile> assets_;
   std::string css_url_;
@@ -73,7 +76,7 @@ class Site {
   std::map<std::string, std::unique_ptr<Theme>, std::less<>> room_themes_;
 
   Site(Languages languages, std::string_view secret)
-      : languages_(std::move(languages)), resume_(secret) {}
+      : languages_(std::move(languages)), resume_(secret), sign_in_(secret) {}
 };
 
 // The first 12 hex digits of the SHA-256 of `data`.

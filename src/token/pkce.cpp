@@ -1,11 +1,11 @@
-#include "gate/pkce.hpp"
+#include "token/pkce.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
 #include "token/base64url.hpp"
 
-namespace waitroom::gate {
+namespace waitroom::token {
 
 namespace {
 
@@ -46,4 +46,4 @@ bool pkce_s256_matches(std::string_view verifier, std::string_view challenge) {
   return CRYPTO_memcmp(computed.data(), challenge.data(), kS256ChallengeChars) == 0;
 }
 
-}  // namespace waitroom::gate
+}  // namespace waitroom::token

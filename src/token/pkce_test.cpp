@@ -1,10 +1,10 @@
-#include "gate/pkce.hpp"
+#include "token/pkce.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace waitroom::gate {
+namespace waitroom::token {
 namespace {
 
 // RFC 7636 Appendix B.
@@ -49,4 +49,4 @@ TEST(Pkce, ChallengeFormat) {
 }
 
 }  // namespace
-}  // namespace waitroom::gate
+}  // namespace waitroom::token
