@@ -8,8 +8,8 @@
 #include "ops/http_metrics.hpp"
 #include "ops/proxy_metrics.hpp"
 #include "ops/webhook_sink.hpp"
-#include "store/store.hpp"
 #include "store/sign_in_providers.hpp"
+#include "store/store.hpp"
 #include "token/key_ring.hpp"
 #include "visitor/abuse_guard.hpp"
 

@@ -84,7 +84,8 @@ int verify_shuffle(const VerifyShuffleOptions& o) {
     if (o.unclaimed) {
       const auto unclaimed = read_positions(*o.unclaimed, o.first, o.last);
       if (!unclaimed) return 2;
-      for (std::uint64_t p : std::unordered_set<std::uint64_t>(unclaimed->begin(), unclaimed->end()))
+      for (std::uint64_t p :
+           std::unordered_set<std::uint64_t>(unclaimed->begin(), unclaimed->end()))
         if (present.contains(p)) ++passed_on;
     }
     if (served.size() > *o.winners + passed_on) {

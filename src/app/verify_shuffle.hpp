@@ -15,8 +15,8 @@ struct VerifyShuffleOptions {
   std::optional<std::string> commitment;
   std::uint64_t first = 0;  // shuffled_first
   std::uint64_t last = 0;
-  std::optional<std::filesystem::path> served;  // positions in served order, one per line
-  std::optional<std::uint64_t> winners;         // a drawing's
+  std::optional<std::filesystem::path> served;     // positions in served order, one per line
+  std::optional<std::uint64_t> winners;            // a drawing's
   std::optional<std::filesystem::path> unclaimed;  // positions whose turn ran out unclaimed
 };
 

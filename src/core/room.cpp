@@ -87,9 +87,9 @@ Result<bool> Room::admits_on_arrival(std::int64_t now_s, std::uint64_t seats) {
   if (queueing_ == Queueing::reject)
     return fail(ErrorCode::conflict, "this room is closed: no new places are given");
   if (const DrawInfo* d = running_drawing())
-    return fail(ErrorCode::conflict, "this drawing's registration closed at its start: " +
-                                         std::to_string(*d->winners) +
-                                         " winners were drawn from those who registered");
+    return fail(ErrorCode::conflict,
+                "this drawing's registration closed at its start: " + std::to_string(*d->winners) +
+                    " winners were drawn from those who registered");
   bool admits = false;
   if (settings_.state == RoomState::open && !schedule_.prequeue_open()) {
     Facts facts(*this, now_s);
@@ -829,8 +829,8 @@ void Room::step_events(std::int64_t now_s, Admissions& step) {
   for (EventTransition t : schedule_.due(settings_.events, now_s)) {
     t.at_s = now_s;
     for (const ScheduledEvent& e : settings_.events)
-      if (t.kind != Kind::ended && e.start_s == t.event_start_s &&
-          e.queueing == Queueing::draw && e.winners)
+      if (t.kind != Kind::ended && e.start_s == t.event_start_s && e.queueing == Queueing::draw &&
+          e.winners)
         t.winners = static_cast<std::uint64_t>(*e.winners);
     if (t.kind == Kind::prequeue_opened) {
       t.seed = new_seed();

@@ -81,8 +81,8 @@ struct Session {
   std::int64_t previous_expires_at_s = 0;
 };
 
-// Where an entrant of a drawing stands (docs/admission.md, "Drawings"): registered in its pre-queue,
-// then, once drawn, a winner or on the waitlist (with a number that never goes up).
+// Where an entrant of a drawing stands (docs/admission.md, "Drawings"): registered in its
+// pre-queue, then, once drawn, a winner or on the waitlist (with a number that never goes up).
 enum class DrawStanding : std::uint8_t { none, registered, won, waitlist };
 std::string_view to_string(DrawStanding standing);
 

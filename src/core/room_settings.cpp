@@ -90,8 +90,8 @@ std::optional<AdmissionMode> parse_admission_mode(std::string_view text) {
 }
 
 std::optional<Queueing> parse_queueing(std::string_view text) {
-  for (auto q : {Queueing::fifo, Queueing::random, Queueing::passthrough, Queueing::reject,
-                 Queueing::draw})
+  for (auto q :
+       {Queueing::fifo, Queueing::random, Queueing::passthrough, Queueing::reject, Queueing::draw})
     if (to_string(q) == text) return q;
   return std::nullopt;
 }
@@ -195,7 +195,7 @@ Result<void> validate(const AbuseSettings& a) {
 namespace {
 // A drawing's entries are its pre-queue's tickets, one per identity, drawn into one line.
 Result<void> validate_drawing(const RoomSettings& s, const ScheduledEvent& e,
-                             const std::string& field) {
+                              const std::string& field) {
   const bool draw = e.queueing == Queueing::draw;
   if (!draw && e.winners)
     return fail(ErrorCode::bad_request,
@@ -209,12 +209,14 @@ Result<void> validate_drawing(const RoomSettings& s, const ScheduledEvent& e,
                                             std::to_string(kMaxDrawWinners) + " for a drawing");
   if (!s.lanes.empty())
     return fail(ErrorCode::bad_request,
-                field + ".overrides.queueing: lanes do not go with a drawing (its line is the "
-                        "drawn order)");
+                field +
+                    ".overrides.queueing: lanes do not go with a drawing (its line is the "
+                    "drawn order)");
   if (s.max_places_per_identity != 1)
     return fail(ErrorCode::bad_request,
-                field + ": a drawing takes one entry per identity, so max_places_per_identity "
-                        "must be 1");
+                field +
+                    ": a drawing takes one entry per identity, so max_places_per_identity "
+                    "must be 1");
   return {};
 }
 }  // namespace

@@ -7,9 +7,9 @@
 
 #include "gate/oauth_params.hpp"
 #include "gate/oidc_endpoints.hpp"
-#include "token/pkce.hpp"
 #include "http/problem.hpp"
 #include "token/base64url.hpp"
+#include "token/pkce.hpp"
 #include "visitor/html_page.hpp"
 #include "visitor/visitor_pass.hpp"
 

@@ -11,9 +11,9 @@
 #include "gate/oidc_client_auth.hpp"
 #include "gate/oidc_codes.hpp"
 #include "gate/oidc_endpoints.hpp"
-#include "token/pkce.hpp"
 #include "http/problem.hpp"
 #include "token/algorithm.hpp"
+#include "token/pkce.hpp"
 
 namespace waitroom::gate {
 

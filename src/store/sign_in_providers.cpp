@@ -22,8 +22,9 @@ constexpr std::size_t kMaxProviderAnswerBytes = 256 * 1024;
 
 core::Error unreachable(const std::string& issuer) {
   return core::Error{ErrorCode::unavailable,
-                     "the room's identity provider " + issuer + " cannot be reached; try again "
-                                                                "shortly",
+                     "the room's identity provider " + issuer +
+                         " cannot be reached; try again "
+                         "shortly",
                      kDiscoveryRetryMs / 1000};
 }
 
@@ -88,9 +89,8 @@ SignInProviders::~SignInProviders() {
 }
 
 core::Result<ProviderEndpoints> SignInProviders::discover_on_thread(const std::string& issuer) {
-  const std::string url =
-      (issuer.ends_with('/') ? issuer.substr(0, issuer.size() - 1) : issuer) +
-      "/.well-known/openid-configuration";
+  const std::string url = (issuer.ends_with('/') ? issuer.substr(0, issuer.size() - 1) : issuer) +
+                          "/.well-known/openid-configuration";
   net::ClientRequest request;
   request.headers = {{"Accept", "application/json"}, {"User-Agent", "waitroom"}};
   auto answer = call(url, request);
@@ -117,8 +117,9 @@ core::Result<ProviderEndpoints> SignInProviders::discover_on_thread(const std::s
       if (authorize && token && keys)
         found = ProviderEndpoints{std::move(*authorize), std::move(*token), std::move(*keys)};
       else
-        why = "the discovery document lacks an https authorization_endpoint, token_endpoint or "
-              "jwks_uri";
+        why =
+            "the discovery document lacks an https authorization_endpoint, token_endpoint or "
+            "jwks_uri";
     }
   }
   const std::lock_guard lock(mutex_);
@@ -139,10 +140,10 @@ asio::awaitable<core::Result<ProviderEndpoints>> SignInProviders::endpoints(std:
     const std::lock_guard lock(mutex_);
     Entry& e = entries_[issuer];
     const std::int64_t now_ms = clock_.now_ms();
-    const bool fresh = e.endpoints && now_ms - e.fetched_ms < kDiscoveryFreshMs &&
-                       now_ms >= e.fetched_ms;
-    const bool may_try = !e.tried_ms || now_ms - *e.tried_ms >= kDiscoveryRetryMs ||
-                         now_ms < *e.tried_ms;
+    const bool fresh =
+        e.endpoints && now_ms - e.fetched_ms < kDiscoveryFreshMs && now_ms >= e.fetched_ms;
+    const bool may_try =
+        !e.tried_ms || now_ms - *e.tried_ms >= kDiscoveryRetryMs || now_ms < *e.tried_ms;
     if (fresh || (!may_try && e.endpoints)) co_return *e.endpoints;
     if (!may_try) co_return std::unexpected(unreachable(issuer));
     e.tried_ms = now_ms;
@@ -156,8 +157,9 @@ asio::awaitable<core::Result<ProviderEndpoints>> SignInProviders::discover_later
   co_return discover_on_thread(issuer);
 }
 
-asio::awaitable<core::Result<std::string>> SignInProviders::post_later(
-    core::LoginSettings login, std::string token_endpoint, CodeRedemption redemption) {
+asio::awaitable<core::Result<std::string>> SignInProviders::post_later(core::LoginSettings login,
+                                                                       std::string token_endpoint,
+                                                                       CodeRedemption redemption) {
   co_return post_token_request(login, token_endpoint, redemption);
 }
 
@@ -209,8 +211,8 @@ asio::awaitable<core::Result<token::IdToken>> SignInProviders::redeem(core::Logi
     co_return failed;
   }
   const ProviderEndpoints ends = std::move(*found);
-  auto jwt = co_await asio::co_spawn(
-      threads_, post_later(login, ends.token_endpoint, redemption), asio::use_awaitable);
+  auto jwt = co_await asio::co_spawn(threads_, post_later(login, ends.token_endpoint, redemption),
+                                     asio::use_awaitable);
   core::Result<token::IdToken> checked = std::unexpected(core::Error{});
   const std::optional<std::string> kid = jwt ? token::id_token_kid(*jwt) : std::nullopt;
   if (!jwt) {
@@ -222,9 +224,8 @@ asio::awaitable<core::Result<token::IdToken>> SignInProviders::redeem(core::Logi
     if (!keys)
       checked = std::unexpected(unreachable(login.issuer));
     else
-      checked = token::verify_id_token(*jwt, **keys,
-                                       {login.issuer, login.client_id, redemption.nonce},
-                                       clock_.now_ms() / 1000);
+      checked = token::verify_id_token(
+          *jwt, **keys, {login.issuer, login.client_id, redemption.nonce}, clock_.now_ms() / 1000);
   }
   count(checked);
   co_return checked;

@@ -79,13 +79,13 @@ class SignInProviders {
   // The blocking calls as coroutines for the threads (their arguments copied into their frames).
   boost::asio::awaitable<core::Result<ProviderEndpoints>> discover_later(std::string issuer);
   boost::asio::awaitable<core::Result<std::string>> post_later(core::LoginSettings login,
-                                                                std::string token_endpoint,
-                                                                CodeRedemption redemption);
+                                                               std::string token_endpoint,
+                                                               CodeRedemption redemption);
 
   const core::Clock& clock_;
   InvitationJwks& jwks_;
   mutable std::mutex mutex_;
-  std::map<std::string, Entry, std::less<>> entries_;  // by issuer
+  std::map<std::string, Entry, std::less<>> entries_;       // by issuer
   std::map<std::string, std::int64_t, std::less<>> spent_;  // state -> when its cookie expires
   std::uint64_t ok_ = 0, refused_ = 0, unavailable_ = 0;
   // Last: destroyed (stopped and joined) first, while what its calls use still exists.

@@ -156,19 +156,19 @@ Store::Op<EnqueueResult> Store::enqueue(std::string room, std::optional<std::str
   }
   // The change inline (not through change<T>): the hottest write, one coroutine frame fewer.
   std::optional<core::Result<EnqueueResult>> answer;
-  auto changer = keeping_answer<
-      EnqueueResult>(answer, [&](RoomSlot& s, engine::Effects& fx) -> core::Result<EnqueueResult> {
-    if (!s.room) return std::unexpected(unknown_room(room));
-    engine::Join join{tracks_presence,     options.code,       std::nullopt, invitation,
-                      options.signed_in, options.party_size};
-    // The ticket may be one the state had not seen when asked above (made on another node).
-    if (auto live = live_ticket(s)) {
-      if (!grants_place || live->ticket.state.status != core::TicketStatus::waiting)
-        return std::move(*live);
-      join.waiting = ref->position;
-    }
-    return engine::enqueue(*s.room, s.ctx, join, fx);
-  });
+  auto changer = keeping_answer<EnqueueResult>(
+      answer, [&](RoomSlot& s, engine::Effects& fx) -> core::Result<EnqueueResult> {
+        if (!s.room) return std::unexpected(unknown_room(room));
+        engine::Join join{tracks_presence, options.code,      std::nullopt,
+                          invitation,      options.signed_in, options.party_size};
+        // The ticket may be one the state had not seen when asked above (made on another node).
+        if (auto live = live_ticket(s)) {
+          if (!grants_place || live->ticket.state.status != core::TicketStatus::waiting)
+            return std::move(*live);
+          join.waiting = ref->position;
+        }
+        return engine::enqueue(*s.room, s.ctx, join, fx);
+      });
   auto op = storage_->change(room, changer, /*may_create=*/false);
   if (auto done = co_await std::move(op); !done) co_return std::unexpected(done.error());
   if (!answer) co_return std::unexpected(unknown_room(room));

@@ -127,10 +127,10 @@ TEST(PageView, ClosedRoomOffersNoPlace) {
   EXPECT_FALSE(contains(p.html, "Join the line"));
   EXPECT_FALSE(contains(p.html, "It opens at"));
   // Closed until its next event: it says when that opens.
-  r.event = core::EventStatus{
-      "scheduled",
-      core::ScheduledEvent{kNow + 3600, kNow + 7200, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
-      std::nullopt};
+  r.event = core::EventStatus{"scheduled",
+                              core::ScheduledEvent{kNow + 3600, kNow + 7200, std::nullopt,
+                                                   std::nullopt, std::nullopt, std::nullopt},
+                              std::nullopt};
   p = render(in);
   EXPECT_TRUE(contains(p.html, "It opens at 2027-01-15 09:00 UTC."));
 }
@@ -220,9 +220,10 @@ TEST(PageView, RandomQueueingShowsNoOrder) {
 
 TEST(PageView, PrequeueCountsDownToTheStart) {
   store::RoomView r = room();
-  r.event = core::EventStatus{
-      "prequeue",
-      core::ScheduledEvent{kNow - 60, kNow + 125, std::nullopt, std::nullopt, std::nullopt, std::nullopt}, 41};
+  r.event = core::EventStatus{"prequeue",
+                              core::ScheduledEvent{kNow - 60, kNow + 125, std::nullopt,
+                                                   std::nullopt, std::nullopt, std::nullopt},
+                              41};
   PageInput in;
   in.room = &r;
   Rendered p = render(in);
@@ -245,8 +246,8 @@ TEST(PageView, PrequeueCountsDownToTheStart) {
 
 // A drawing's three pages (registered, won, waitlist #n) and its closed registration.
 TEST(PageView, ADrawingSaysRegisteredWonOrTheWaitlistNumber) {
-  core::ScheduledEvent e{kNow - 60, kNow + 125, std::nullopt, std::nullopt, core::Queueing::draw,
-                         500};
+  core::ScheduledEvent e{kNow - 60,    kNow + 125,           std::nullopt,
+                         std::nullopt, core::Queueing::draw, 500};
   store::RoomView r = room();
   r.event = core::EventStatus{"prequeue", e, 1};
   PageInput in;

@@ -404,7 +404,6 @@ std::string public_base(const RoomPageDeps& s, const http::Request& req) {
   return "http://" + std::string(host);
 }
 
-
 void add_room_page_routes(http::Router& router, const RoomPageDeps& s, const Site& site) {
   using http::Method;
   // Before /r/{room}/...: "_assets" is not a room name (names do not start with '_').

@@ -34,9 +34,9 @@ void add_room_page_routes(http::Router& router, const RoomPageDeps& deps, const 
 // The room's page for this browser's ticket, if any, with the page's translation of `notice_key`
 // as its notice, answered with `status` (a sign-in that came back without a place).
 boost::asio::awaitable<http::Response> page_with_notice(const RoomPageDeps& deps, const Site& site,
-                                                       http::RequestContext& ctx, std::string room,
-                                                       std::string notice_key, http::Status status,
-                                                       std::string return_url, std::string lang);
+                                                        http::RequestContext& ctx, std::string room,
+                                                        std::string notice_key, http::Status status,
+                                                        std::string return_url, std::string lang);
 
 // Where this server is reached, for links that leave the browser (the resume link, the sign-in's
 // redirect_uri): public_url, else the request's Host over http (as the OIDC issuer does); empty

@@ -65,9 +65,9 @@ asio::awaitable<Response> start(const RoomPageDeps& s, const Site& site, Request
   }
   auto endpoints = co_await s.sign_in->endpoints(login.issuer);
   if (!endpoints) {
-    Response page = co_await page_with_notice(s, site, ctx, room, "signin_unavailable",
-                                              Status::service_unavailable, state->return_url,
-                                              state->lang);
+    Response page =
+        co_await page_with_notice(s, site, ctx, room, "signin_unavailable",
+                                  Status::service_unavailable, state->return_url, state->lang);
     page.set(field::field::retry_after, std::to_string(endpoints.error().retry_after_s));
     co_return page;
   }
@@ -117,7 +117,7 @@ asio::awaitable<Response> callback(const RoomPageDeps& s, const Site& site, Requ
   if (!s.sign_in->spend(state->state, state->expires_at_s))
     co_return co_await refused("signin_failed", Status::bad_request);
   const std::string redirect_uri = public_base(s, ctx.request) + "/r/" + room + "/login/callback";
-  // Named, not braced in the call: g++ 12 destroys a braced temporary argument of a coroutine twice.
+  // Named, not braced in the call: g++ 12 destroys a braced coroutine argument twice.
   store::CodeRedemption redemption{code, redirect_uri, state->verifier, state->nonce};
   core::LoginSettings login = *r->settings.login;
   auto account = co_await s.sign_in->redeem(std::move(login), std::move(redemption));
@@ -133,11 +133,10 @@ asio::awaitable<Response> callback(const RoomPageDeps& s, const Site& site, Requ
   store::JoinOptions options;
   options.signed_in = engine::SignedIn{account->sub, account->exp_s};
   options.party_size = state->party_size;
-  auto joined = co_await s.store.enqueue(room, existing, /*tracks_presence=*/true,
-                                         std::move(options));
+  auto joined =
+      co_await s.store.enqueue(room, existing, /*tracks_presence=*/true, std::move(options));
   // Closed, full, or the party too big: the page's own view says which.
-  if (!joined)
-    co_return co_await refused("join_unavailable", http::status_of(joined.error().code));
+  if (!joined) co_return co_await refused("join_unavailable", http::status_of(joined.error().code));
   Response res = http::redirect(ctx.request, Status::see_other,
                                 page_url(room, state->return_url, state->lang));
   res.set(field::field::set_cookie,

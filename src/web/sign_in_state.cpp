@@ -3,9 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <memory>
-
 #include <boost/json.hpp>
+#include <memory>
 
 #include "token/base64url.hpp"
 #include "token/hmac_sha256.hpp"

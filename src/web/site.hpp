@@ -48,8 +48,9 @@ core::Result<std::unique_ptr<Theme>> load_theme(const std::filesystem::path& dir
 
 class Site {
  public:
-  // `secret`: the data dir's server secret (resume tokens, sign-in states). Fails only when a built-in file is
-  // broken (a build error, caught by the unit tests); theme errors are logged, not returned.
+  // `secret`: the data dir's server secret (resume tokens, sign-in states). Fails only when a
+  // built-in file is broken (a build error, caught by the unit tests); theme errors are logged, not
+  // returned.
   static core::Result<std::unique_ptr<Site>> create(const config::ServerConfig& config,
                                                     std::string_view secret);
 
