@@ -25,6 +25,7 @@ void RoomInvitations::add_place(std::string sub, std::uint64_t position) {
   // A join answered with the place the identity holds records that place again.
   if (std::find(positions.begin(), positions.end(), position) == positions.end())
     positions.push_back(position);
+  owned_.insert(position);
 }
 
 std::vector<UsedInvitation> RoomInvitations::used_list() const {
@@ -48,7 +49,11 @@ void RoomInvitations::restore(std::vector<UsedInvitation> used,
   used_.clear();
   places_.clear();
   for (UsedInvitation& u : used) used_[std::move(u.jti)] = u.exp_s;
-  for (IdentityPlaces& p : places) places_[std::move(p.sub)] = std::move(p.positions);
+  owned_.clear();
+  for (IdentityPlaces& p : places) {
+    owned_.insert(p.positions.begin(), p.positions.end());
+    places_[std::move(p.sub)] = std::move(p.positions);
+  }
   prune_at_ = std::max<std::size_t>(1024, 2 * used_.size());
 }
 

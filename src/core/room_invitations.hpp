@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -38,8 +39,13 @@ class RoomInvitations {
   std::span<const std::uint64_t> places(std::string_view sub) const;
   // Once per place: adding one the identity holds already changes nothing.
   void add_place(std::string sub, std::uint64_t position);
+  // Whether some identity holds (or held) the place at `position` in this epoch's line.
+  bool owned(std::uint64_t position) const { return owned_.contains(position); }
   // A new epoch: a new line, nobody holds a place in it. Used jtis stay used.
-  void clear_places() { places_.clear(); }
+  void clear_places() {
+    places_.clear();
+    owned_.clear();
+  }
 
   // For snapshots (core/room_image.hpp), in a stable order.
   std::vector<UsedInvitation> used_list() const;
@@ -50,7 +56,8 @@ class RoomInvitations {
  private:
   std::unordered_map<std::string, std::int64_t> used_;  // jti -> exp
   std::unordered_map<std::string, std::vector<std::uint64_t>> places_;
-  std::size_t prune_at_ = 1024;  // the size at which expired jtis are next looked for
+  std::unordered_set<std::uint64_t> owned_;  // every position in places_
+  std::size_t prune_at_ = 1024;              // the size at which expired jtis are next looked for
 };
 
 }  // namespace waitroom::core

@@ -99,6 +99,11 @@ core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const 
   if (by_sign_in)
     identity = token::Invitation{kSignedInPrefix + join.signed_in->sub, std::nullopt, "",
                                  join.signed_in->exp_s, std::nullopt};
+  // An invite_only room takes invitations only: a sign-in is not the site's word for the visitor.
+  if (!join.invitation && rm.settings().invitations.invite_only)
+    return fail(ErrorCode::unauthorized, "room " + rm.name() +
+                                             " admits by invitation only: join through the "
+                                             "link the site gave you");
   std::optional<InvitationUse> invited;
   if (identity) {
     if (join.code)
@@ -106,14 +111,18 @@ core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const 
     auto use = check_invitation(rm, *identity, join.waiting, now);
     if (!use) return std::unexpected(use.error());
     invited = *use;
-  } else if (rm.settings().invitations.invite_only) {
-    return fail(ErrorCode::unauthorized, "room " + rm.name() +
-                                             " admits by invitation only: join through the "
-                                             "link the site gave you");
   } else if (rm.settings().login && rm.settings().login->required) {
     return fail(ErrorCode::unauthorized, "room " + rm.name() +
                                              " asks visitors to sign in before they join: "
                                              "use \"Sign in to join\" on the room's page");
+  }
+  // A visitor waiting in a place nobody's identity holds who signs in to an account without one:
+  // that place becomes the account's (they keep their turn; an invitation's lane would not).
+  if (by_sign_in && !invited->place && join.waiting && !rm.invitations().owned(*join.waiting)) {
+    rm.invitations().add_place(identity->sub, *join.waiting);
+    fx.record(invitation_record(rm, *identity, *join.waiting, now));
+    mark_seen(rm, ctx, *join.waiting, now);
+    return EnqueueResult{ticket_view(rm, ctx, *join.waiting), false};
   }
   // The identity's place is there already: the answer is that place, on any device.
   if (invited && invited->place) {
@@ -164,7 +173,9 @@ core::Result<EnqueueResult> enqueue(core::Room& rm, const OpContext& ctx, const 
   }
   // The place the code or invitation replaces is given up.
   std::optional<core::Admissions> gave_up;
-  if ((code || invited) && join.waiting) gave_up = give_up(rm, *join.waiting, now);
+  // Not a place another identity holds (another account signing in on a shared browser).
+  if ((code || invited) && join.waiting && !(invited && rm.invitations().owned(*join.waiting)))
+    gave_up = give_up(rm, *join.waiting, now);
   TicketView view = ticket_view(rm, ctx, *position);
   if (fx.wants_events) {
     const std::int64_t now_ms = ctx.clock.now_ms();

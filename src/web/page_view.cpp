@@ -277,10 +277,12 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
   if (room.message) d.set("message", room.message->text);
   d.flag("takes_codes", room.takes_codes);
   // An invite_only room without an invitation in hand: no join button, a word on how to get in.
-  d.flag("invite_needed", room.settings.invitations.invite_only && in.invitation.empty());
+  const bool invite_needed = room.settings.invitations.invite_only && in.invitation.empty();
+  d.flag("invite_needed", invite_needed);
   // A room with a sign-in offers it (a GET form to web/sign_in: it goes to the identity provider);
-  // one that requires it has no other join button. An invitation in hand needs no sign-in.
-  if (room.settings.login && in.invitation.empty()) {
+  // one that requires it has no other join button. An invitation in hand needs no sign-in, and
+  // an invite_only room takes nothing else.
+  if (room.settings.login && in.invitation.empty() && !invite_needed) {
     d.flag("sign_in", true);
     d.flag("sign_in_required", room.settings.login->required);
     d.set("sign_in_action", "/r/" + room.name + "/login");

@@ -585,3 +585,34 @@ def test_an_optional_login_shows_both_buttons(server, idp):
     plain = server.create_room()
     assert "Sign in to join" not in server.get(f"/r/{plain}", headers=HTML).text
 
+
+
+def test_a_waiting_visitor_who_signs_in_keeps_their_place(server, idp):
+    """The place this browser holds becomes the account's: no new place at the tail. An account
+    that has a place already answers with that one instead."""
+    room = login_room(server, idp)
+    b = browser()
+    r = b.post(server.url(f"/r/{room}/join"), headers=HTML, allow_redirects=False, timeout=TIMEOUT)
+    assert r.status_code == 303, describe(r)
+    mine = b.cookies.get(f"waitroom_{room}")
+    server.enqueue_ok(room)  # someone behind
+    assert assert_joined(server, b, room, sign_in(server, idp, b, room, "erin")) == mine
+    assert server.stats(room)["queue_counter"] == 2
+    # On another device the account finds that place.
+    phone = browser()
+    assert assert_joined(server, phone, room, sign_in(server, idp, phone, room, "erin")) == mine
+    # Another account signing in on the first browser does not take erin's place.
+    other = assert_joined(server, b, room, sign_in(server, idp, b, room, "frank"))
+    assert other != mine and server.stats(room)["queue_counter"] == 3
+    assert server.ticket(room, mine).json()["status"] == "waiting", "erin's place is still erin's"
+
+
+def test_an_invite_only_room_is_not_joined_by_signing_in(server, idp):
+    room = login_room(server, idp, invite_only=True,
+                      invitations={"keys": [{"kid": "shop", "alg": "HS256", "secret": INVITE_SECRET}]})
+    page = server.get(f"/r/{room}", headers=HTML)
+    assert "Sign in to join" not in page.text, page.text
+    b = browser()
+    r = sign_in(server, idp, b, room, "grace")
+    assert_refused(server, b, room, r, 401, "", 0)
+    assert server.enqueue(room, json={"invite": invitation(room, "acct-2")}).status_code == 201
