@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/base64.hpp"
 #include "net/http_client.hpp"
 #include "ops/log.hpp"
 
@@ -31,15 +32,6 @@ constexpr std::uint64_t kMaxResponseBodyBytes = 1 << 20;
 constexpr std::int64_t kMaxTimeoutMs = 10 * 60 * 1000;
 constexpr std::int64_t kMaxRetryMs = 60 * 60 * 1000;
 constexpr char kThreadName[] = "webhook";  // at most 15 characters (pthread_setname_np)
-
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
 
 core::Result<net::HttpUrl> parse_url(std::string_view text) {
   if (text.empty()) return fail(ErrorCode::bad_request, "url: is required");
@@ -167,7 +159,8 @@ core::Result<std::unique_ptr<WebhookSink>> WebhookSink::create(WebhookConfig con
   auto url = parse_url(config.url);
   if (!url) return std::unexpected(url.error());
   std::string authorization;
-  if (url->has_userinfo) authorization = "Basic " + base64(url->user + ":" + url->password);
+  if (url->has_userinfo)
+    authorization = "Basic " + core::base64_encode(url->user + ":" + url->password);
   auto client = net::HttpClient::create(std::move(*url),
                                         {.timeout = std::chrono::milliseconds(config.timeout_ms),
                                          .ca_file = config.ca_file,

@@ -1,11 +1,10 @@
 #include "store/sign_in_providers.hpp"
 
-#include <openssl/evp.h>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include "core/base64.hpp"
 #include "core/https_url.hpp"
 #include "net/http_client.hpp"
 #include "net/http_url.hpp"
@@ -44,15 +43,6 @@ std::string form_encode(std::string_view value) {
       out.push_back(kHex[c & 15]);
     }
   }
-  return out;
-}
-
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
   return out;
 }
 
@@ -176,9 +166,9 @@ core::Result<std::string> SignInProviders::post_token_request(const core::LoginS
                  "&code_verifier=" + form_encode(r.code_verifier) +
                  "&client_id=" + form_encode(login.client_id);
   if (!login.client_secret.empty())
-    request.headers.emplace_back(
-        "Authorization",
-        "Basic " + base64(form_encode(login.client_id) + ":" + form_encode(login.client_secret)));
+    request.headers.emplace_back("Authorization",
+                                 "Basic " + core::base64_encode(form_encode(login.client_id) + ":" +
+                                                                form_encode(login.client_secret)));
   auto answer = call(token_endpoint, request);
   if (!answer) {
     ops::log_warn("cannot reach a sign-in provider's token endpoint",

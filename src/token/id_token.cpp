@@ -17,15 +17,6 @@ auto refuse(std::string detail) {
 
 std::string quoted(std::string_view text) { return token::quoted(text, kMaxQuotedChars); }
 
-bool has_audience(const boost::json::value* aud, std::string_view client_id) {
-  if (aud == nullptr) return false;
-  if (aud->is_string()) return aud->as_string() == client_id;
-  if (!aud->is_array()) return false;
-  for (const boost::json::value& each : aud->as_array())
-    if (each.is_string() && each.as_string() == client_id) return true;
-  return false;
-}
-
 bool string_claim_is(const boost::json::object& claims, std::string_view name,
                      std::string_view want) {
   const auto* v = claims.if_contains(name);
@@ -54,7 +45,7 @@ core::Result<IdToken> verify_id_token(std::string_view jwt, const JwkSet& keys,
   if (!string_claim_is(*claims, "iss", expected.issuer))
     return refuse("iss is not the room's identity provider " + quoted(expected.issuer));
   const boost::json::value* aud = claims->if_contains("aud");
-  if (!has_audience(aud, expected.client_id))
+  if (!names_audience(aud, expected.client_id))
     return refuse("aud is not the room's client_id " + quoted(expected.client_id));
   if (aud->is_array() && claims->contains("azp") &&
       !string_claim_is(*claims, "azp", expected.client_id))

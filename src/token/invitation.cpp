@@ -146,16 +146,6 @@ core::Result<std::int64_t> check_times(const boost::json::object& claims, std::i
   return *exp;
 }
 
-// aud is the room's name, or an array holding it (RFC 7519 section 4.1.3).
-bool is_for_room(const boost::json::value* aud, std::string_view room) {
-  if (aud == nullptr) return false;
-  if (aud->is_string()) return aud->as_string() == room;
-  if (!aud->is_array()) return false;
-  for (const boost::json::value& each : aud->as_array())
-    if (each.is_string() && each.as_string() == room) return true;
-  return false;
-}
-
 core::Result<std::string> required_string(const boost::json::object& claims, std::string_view name,
                                           std::size_t max_bytes) {
   const auto* value = claims.if_contains(name);
@@ -195,7 +185,7 @@ core::Result<Invitation> verify_invitation(std::string_view jwt,
   const auto exp = check_times(*claims, now_s);
   if (!exp) return std::unexpected(exp.error());
   invitation.exp_s = *exp;
-  if (!is_for_room(claims->if_contains("aud"), room))
+  if (!names_audience(claims->if_contains("aud"), room))
     return refuse("aud is not room " + quoted(room) + " (nor an array holding it)");
   auto sub = required_string(*claims, "sub", kMaxInvitationSubBytes);
   if (!sub) return std::unexpected(sub.error());

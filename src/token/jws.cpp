@@ -101,6 +101,15 @@ std::optional<std::int64_t> numeric_date(const boost::json::value& v) {
   return std::nullopt;
 }
 
+bool names_audience(const boost::json::value* aud, std::string_view audience) {
+  if (aud == nullptr) return false;
+  if (aud->is_string()) return aud->as_string() == audience;
+  if (!aud->is_array()) return false;
+  for (const boost::json::value& each : aud->as_array())
+    if (each.is_string() && each.as_string() == audience) return true;
+  return false;
+}
+
 core::Result<void> check_time_claims(const boost::json::object& claims, std::int64_t now_s,
                                      std::int64_t leeway_s) {
   const auto* exp_value = claims.if_contains("exp");

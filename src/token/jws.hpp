@@ -46,6 +46,10 @@ core::Result<boost::json::object> verified_claims(const UnverifiedJwt& token);
 // int64 holds; nullopt if `v` is not a number.
 std::optional<std::int64_t> numeric_date(const boost::json::value& v);
 
+// Whether an aud claim names `audience`: the string itself, or an array holding it (RFC 7519
+// section 4.1.3). Absent or of another type: no.
+bool names_audience(const boost::json::value* aud, std::string_view audience);
+
 // exp is required; the claims are valid while now_s < exp + leeway_s and nbf (if present) <=
 // now_s + leeway_s. Non-numeric exp/nbf are errors. Errors are ErrorCode::unauthorized.
 core::Result<void> check_time_claims(const boost::json::object& claims, std::int64_t now_s,

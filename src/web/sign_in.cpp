@@ -39,13 +39,20 @@ std::string query(RequestContext& ctx, std::string_view name) {
   return http::query_param(ctx.query, name).value_or("");
 }
 
+// The room, if it signs visitors in (not_found otherwise).
+asio::awaitable<core::Result<store::RoomView>> room_with_sign_in(const RoomPageDeps& s,
+                                                                 const std::string& room) {
+  auto r = co_await s.store.room(room);
+  if (r && (!r->settings.login || s.sign_in == nullptr))
+    co_return core::fail(ErrorCode::not_found,
+                         "room " + room + " has no sign-in (its login setting is not set)");
+  co_return r;
+}
+
 asio::awaitable<Response> start(const RoomPageDeps& s, const Site& site, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
-  auto r = co_await s.store.room(room);
+  auto r = co_await room_with_sign_in(s, room);
   if (!r) co_return http::problem(ctx.request, r.error());
-  if (!r->settings.login || s.sign_in == nullptr)
-    co_return http::problem(ctx.request, Status::not_found,
-                            "room " + room + " has no sign-in (its login setting is not set)");
   const core::LoginSettings& login = *r->settings.login;
   const std::string base = public_base(s, ctx.request);
   if (base.empty())
@@ -88,11 +95,8 @@ asio::awaitable<Response> start(const RoomPageDeps& s, const Site& site, Request
 
 asio::awaitable<Response> callback(const RoomPageDeps& s, const Site& site, RequestContext& ctx) {
   const std::string room(ctx.param("room"));
-  auto r = co_await s.store.room(room);
+  auto r = co_await room_with_sign_in(s, room);
   if (!r) co_return http::problem(ctx.request, r.error());
-  if (!r->settings.login || s.sign_in == nullptr)
-    co_return http::problem(ctx.request, Status::not_found,
-                            "room " + room + " has no sign-in (its login setting is not set)");
   const std::int64_t now_s = s.clock.now_ms() / 1000;
   const auto sealed = http::cookie_value(ctx.request, state_cookie_name(room));
   const auto state = site.sign_in_states().open(sealed, room, now_s);
