@@ -155,7 +155,11 @@ class FakeIdp:
         }
 
     def jwks(self):
-        es = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.es_key.public_key()))
+        # Not PyJWT 2.6's ECAlgorithm.to_jwk: it drops a coordinate's leading zero bytes (1 key in
+        # 128), which RFC 7518 section 6.2.1.2 forbids and strict readers refuse.
+        numbers = self.es_key.public_key().public_numbers()
+        coord = lambda n: base64.urlsafe_b64encode(n.to_bytes(32, "big")).rstrip(b"=").decode()  # noqa: E731
+        es = {"kty": "EC", "crv": "P-256", "x": coord(numbers.x), "y": coord(numbers.y)}
         rs = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.rs_key.public_key()))
         es.update(kid=ES_KID, use="sig", alg="ES256")
         rs.update(kid=RS_KID, use="sig", alg="RS256")
