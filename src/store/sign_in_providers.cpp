@@ -224,8 +224,15 @@ asio::awaitable<core::Result<token::IdToken>> SignInProviders::redeem(core::Logi
 bool SignInProviders::spend(const std::string& state, std::int64_t expires_at_s) {
   const std::int64_t now_s = clock_.now_ms() / 1000;
   const std::lock_guard lock(mutex_);
-  std::erase_if(spent_, [now_s](const auto& entry) { return entry.second <= now_s; });
-  return spent_.emplace(state, expires_at_s).second;
+  // The expired ones first (their cookies are refused anyway), then the oldest past the cap.
+  while (!spent_by_expiry_.empty() && (spent_by_expiry_.begin()->first <= now_s ||
+                                       spent_by_expiry_.size() >= kMaxSpentSignIns)) {
+    spent_.erase(spent_by_expiry_.begin()->second);
+    spent_by_expiry_.erase(spent_by_expiry_.begin());
+  }
+  if (!spent_.insert(state).second) return false;
+  spent_by_expiry_.emplace(expires_at_s, state);
+  return true;
 }
 
 void SignInProviders::count(const core::Result<token::IdToken>& result) {

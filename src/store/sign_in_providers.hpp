@@ -11,7 +11,9 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -24,6 +26,10 @@ namespace waitroom::store {
 inline constexpr std::int64_t kDiscoveryFreshMs = 5 * 60 * 1000;
 inline constexpr std::int64_t kDiscoveryRetryMs = 10 * 1000;
 inline constexpr std::chrono::milliseconds kSignInCallTimeout{5000};
+// Finished sign-ins remembered at once (each until its cookie would expire). Past it the oldest
+// are forgotten first: memory stays bounded however many sign-ins are started, and a forgotten
+// one still needs a new code from the provider, which it gives once per sign-in there.
+inline constexpr std::size_t kMaxSpentSignIns = 100'000;
 
 struct ProviderEndpoints {
   std::string authorization_endpoint;
@@ -85,8 +91,10 @@ class SignInProviders {
   const core::Clock& clock_;
   InvitationJwks& jwks_;
   mutable std::mutex mutex_;
-  std::map<std::string, Entry, std::less<>> entries_;       // by issuer
-  std::map<std::string, std::int64_t, std::less<>> spent_;  // state -> when its cookie expires
+  std::map<std::string, Entry, std::less<>> entries_;  // by issuer
+  // Finished sign-ins' states, and the same by when their cookies expire (oldest first).
+  std::set<std::string, std::less<>> spent_;
+  std::set<std::pair<std::int64_t, std::string>> spent_by_expiry_;
   std::uint64_t ok_ = 0, refused_ = 0, unavailable_ = 0;
   // Last: destroyed (stopped and joined) first, while what its calls use still exists.
   boost::asio::thread_pool threads_{2};
