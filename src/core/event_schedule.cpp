@@ -132,6 +132,10 @@ const DrawInfo* EventSchedule::running_drawing() const {
   return &d;
 }
 
+const ScheduledEvent* EventSchedule::current(const ScheduledEvents& events) const {
+  return event_start_ ? find_event(events, *event_start_) : nullptr;
+}
+
 const ScheduledEvent* EventSchedule::running(const ScheduledEvents& events) const {
   if (!event_running_ || !event_start_) return nullptr;
   return find_event(events, *event_start_);

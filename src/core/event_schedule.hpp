@@ -71,6 +71,8 @@ class EventSchedule {
 
   // The event whose overrides are in force (it is running), or nullptr.
   const ScheduledEvent* running(const ScheduledEvents& events) const;
+  // The event the room is in, in its pre-queue or running, or nullptr.
+  const ScheduledEvent* current(const ScheduledEvents& events) const;
   // The event the room is in, or else the next one scheduled after `now_s`.
   std::optional<EventStatus> status(const ScheduledEvents& events, std::int64_t now_s) const;
   bool prequeue_open() const { return prequeue_first_.has_value(); }

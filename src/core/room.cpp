@@ -196,11 +196,9 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
     state.status = TicketStatus::waiting;
     if (schedule_.in_prequeue(position)) {
       // Nobody's place is known until the pre-queue is shuffled at the start.
-      if (schedule_.registering()) {
-        const std::optional<EventStatus> event = schedule_.status(settings_.events, now_s);
-        if (event && event->event.queueing == Queueing::draw)
-          state.drawing = DrawStanding::registered;
-      }
+      const ScheduledEvent* event = schedule_.current(settings_.events);
+      if (schedule_.registering() && event && event->queueing == Queueing::draw)
+        state.drawing = DrawStanding::registered;
     } else if (queueing_ == Queueing::random) {
       state.eta = eta(waiting_count() > 0 ? waiting_count() - 1 : 0, now_s * 1000);
     } else if (slot.lane != kDefaultLane) {

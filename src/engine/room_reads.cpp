@@ -11,6 +11,7 @@ using core::ErrorCode;
 using core::fail;
 
 RoomView room_view(core::Room& room, std::int64_t now_ms) {
+  const core::DrawInfo* drawing = room.running_drawing();
   return RoomView{room.name(),
                   room.settings(),
                   room.epoch(),
@@ -22,7 +23,8 @@ RoomView room_view(core::Room& room, std::int64_t now_ms) {
                   room.event_status(now_ms / 1000),
                   room.draws(),
                   room.message(),
-                  !room.codes().empty()};
+                  !room.codes().empty(),
+                  drawing ? std::optional<core::DrawInfo>(*drawing) : std::nullopt};
 }
 
 RoomStats room_stats(core::Room& room, std::int64_t now_ms) {

@@ -27,6 +27,8 @@ struct RoomView {
   std::vector<core::DrawInfo> draws;
   core::RoomMessagePtr message;  // the operators' message; null: none
   bool takes_codes = false;      // the room has access codes: its page asks for one
+  // The drawing that runs now (core::Room::running_drawing), if any.
+  std::optional<core::DrawInfo> drawing;
 };
 
 // A room with what an operator reads besides its view (admin stats, the history's samples): a

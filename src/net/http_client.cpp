@@ -266,4 +266,17 @@ void HttpClient::abort() {
   });
 }
 
+std::expected<ClientResponse, std::string> send_once(const std::string& url,
+                                                     const ClientRequest& request,
+                                                     HttpClient::Options options) {
+  auto parsed = parse_http_url(url);
+  if (!parsed) return std::unexpected(parsed.error());
+  options.keep_alive = false;
+  auto client = HttpClient::create(std::move(*parsed), std::move(options));
+  if (!client) return std::unexpected(client.error());
+  auto response = (*client)->send(request);
+  if (!response) return std::unexpected(response.error().message());
+  return std::move(*response);
+}
+
 }  // namespace waitroom::net

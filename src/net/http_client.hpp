@@ -72,4 +72,11 @@ class HttpClient {
   std::unique_ptr<Connection> connection_;
 };
 
+// One request on a connection of its own, for the rare calls (a room's JWKS, an identity
+// provider's discovery and token endpoints): `options.keep_alive` is ignored. The error says what
+// failed: the URL, the client's setup (TLS trust), or the exchange (ClientError::message()).
+std::expected<ClientResponse, std::string> send_once(const std::string& url,
+                                                     const ClientRequest& request,
+                                                     HttpClient::Options options);
+
 }  // namespace waitroom::net

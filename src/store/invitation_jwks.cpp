@@ -5,7 +5,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "net/http_client.hpp"
-#include "net/http_url.hpp"
 #include "ops/log.hpp"
 
 namespace waitroom::store {
@@ -29,18 +28,14 @@ core::Error cannot_fetch() {
 }  // namespace
 
 std::expected<std::string, std::string> fetch_jwks_over_http(const std::string& url) {
-  auto parsed = net::parse_http_url(url);
-  if (!parsed) return std::unexpected("jwks_url: " + parsed.error());
   net::HttpClient::Options options;
   options.timeout = kJwksFetchTimeout;
   options.max_body_bytes = kMaxJwksBytes;
-  options.keep_alive = false;  // one fetch every few minutes at most
-  auto client = net::HttpClient::create(std::move(*parsed), std::move(options));
-  if (!client) return std::unexpected(client.error());
   net::ClientRequest request;
   request.headers = {{"Accept", "application/json"}, {"User-Agent", "waitroom"}};
-  auto response = (*client)->send(request);
-  if (!response) return std::unexpected(response.error().message());
+  // A fetch every few minutes at most: a connection of its own.
+  auto response = net::send_once(url, request, std::move(options));
+  if (!response) return std::unexpected(response.error());
   if (response->status != 200)
     return std::unexpected("answered " + std::to_string(response->status) + ", not 200");
   return std::move(response->body);

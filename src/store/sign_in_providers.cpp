@@ -7,7 +7,6 @@
 #include "core/base64.hpp"
 #include "core/https_url.hpp"
 #include "net/http_client.hpp"
-#include "net/http_url.hpp"
 #include "ops/log.hpp"
 
 namespace waitroom::store {
@@ -48,17 +47,10 @@ std::string form_encode(std::string_view value) {
 
 std::expected<net::ClientResponse, std::string> call(const std::string& url,
                                                      const net::ClientRequest& request) {
-  auto parsed = net::parse_http_url(url);
-  if (!parsed) return std::unexpected(parsed.error());
   net::HttpClient::Options options;
   options.timeout = kSignInCallTimeout;
   options.max_body_bytes = kMaxProviderAnswerBytes;
-  options.keep_alive = false;
-  auto client = net::HttpClient::create(std::move(*parsed), std::move(options));
-  if (!client) return std::unexpected(client.error());
-  auto response = (*client)->send(request);
-  if (!response) return std::unexpected(response.error().message());
-  return std::move(*response);
+  return net::send_once(url, request, std::move(options));
 }
 
 std::optional<std::string> endpoint(const json::object& doc, std::string_view name) {

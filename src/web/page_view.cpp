@@ -231,23 +231,11 @@ int progress_percent(std::uint64_t start_ahead, std::uint64_t ahead) {
   return static_cast<int>((1.0 - left) * 100.0);
 }
 
-namespace {
-// The drawing whose registration has closed and whose winners are being let in, if one runs.
-const core::DrawInfo* running_drawing(const store::RoomView& room) {
-  if (room.queueing != core::Queueing::draw || !room.event || room.event->phase != "running" ||
-      room.draws.empty())
-    return nullptr;
-  const core::DrawInfo& d = room.draws.back();
-  if (d.event_start_s != room.event->event.start_s || !d.started_at_s || !d.winners) return nullptr;
-  return &d;
-}
-}  // namespace
-
 PageModel build_page(const PageInput& in, const Catalog& t, const Languages& languages) {
   const store::RoomView& room = *in.room;
   const store::TicketView* ticket = in.ticket;
   const bool live = is_live(ticket);
-  const core::DrawInfo* drawing = running_drawing(room);
+  const core::DrawInfo* drawing = room.drawing ? &*room.drawing : nullptr;
   const bool closed = room.queueing == core::Queueing::reject || drawing;
   PageModel m;
   if (live)

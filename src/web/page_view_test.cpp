@@ -269,6 +269,7 @@ TEST(PageView, ADrawingSaysRegisteredWonOrTheWaitlistNumber) {
   d.started_at_s = e.start_s;
   d.winners = 500;
   r.draws = {d};
+  r.drawing = d;
   t = ticket(core::TicketStatus::waiting, 3, 12);
   t.state.drawing = core::DrawStanding::won;
   p = render(in);
