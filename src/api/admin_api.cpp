@@ -10,6 +10,7 @@
 #include "api/admin_codes.hpp"
 #include "api/admin_events.hpp"
 #include "api/admin_history.hpp"
+#include "api/admin_signals.hpp"
 #include "api/admin_tokens.hpp"
 #include "api/auth_log.hpp"
 #include "api/json_io.hpp"
@@ -230,9 +231,19 @@ asio::awaitable<Response> end_session(const AdminDeps& s, RequestContext& ctx,
 }
 
 asio::awaitable<Response> stats(const AdminDeps& s, RequestContext& ctx, const AdminCaller&) {
-  auto r = co_await s.store.room_stats(std::string(ctx.param("room")));
+  const std::string room(ctx.param("room"));
+  auto r = co_await s.store.room_stats(room);
   if (!r) co_return http::problem(ctx.request, r.error());
-  co_return json_ok(ctx.request, stats_json(*r, s.clock.now_s()));
+  json::object out = stats_json(*r, s.clock.now_s());
+  // Adaptive admission: its limit and what it steers by (this node's signals).
+  if (const core::AdmissionPolicy& a = r->view.admission; a.mode == core::AdmissionMode::adaptive)
+    out["adaptive"] = json::object{
+        {"limit", r->active_limit ? json::value(*r->active_limit) : json::value(nullptr)},
+        {"held", r->held},
+        {"target_p95_ms", a.target_p95_ms.value_or(0)},
+        {"max_error_ratio", a.error_ratio_limit()},
+        {"signals", signals_json(s.store.health().report(room))}};
+  co_return json_ok(ctx.request, out);
 }
 
 asio::awaitable<Response> admissions(const AdminDeps& s, RequestContext& ctx, const AdminCaller&) {
@@ -365,6 +376,8 @@ void add_admin_routes(http::Router& router, const AdminDeps& s) {
   add(Method::delete_, base + "/{room}/codes/{id}", revoke_code, OperatorRole::operator_);
   add(Method::put, base + "/{room}/sessions/{ticket}", end_session, OperatorRole::operator_);
   add(Method::get, base + "/{room}/stats", stats, OperatorRole::viewer);
+  add(Method::get, base + "/{room}/signals", get_signals, OperatorRole::viewer);
+  add(Method::post, base + "/{room}/signals", post_signals, OperatorRole::operator_);
   add(Method::get, base + "/{room}/admissions", admissions, OperatorRole::viewer);
   add(Method::get, base + "/{room}/history", room_history, OperatorRole::viewer);
   if (s.manual_clock) {

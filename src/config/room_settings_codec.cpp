@@ -70,9 +70,25 @@ core::Result<void> apply_admission(const json::value& value, core::AdmissionPoli
     const std::string field = "admission." + std::string(key);
     if (key == "mode") {
       auto m = read_enum(v, field, core::parse_admission_mode,
-                         "\"manual\", \"rate\", \"max_active\", \"capacity\"");
+                         "\"manual\", \"rate\", \"max_active\", \"capacity\", \"adaptive\"");
       if (!m) return std::unexpected(m.error());
       a.mode = *m;
+      continue;
+    }
+    if (key == "compensate_no_shows") {
+      auto b = read_bool(v, field);
+      if (!b) return std::unexpected(b.error());
+      a.compensate_no_shows = *b;
+      continue;
+    }
+    if (key == "max_error_ratio") {
+      if (v.is_null()) {
+        a.max_error_ratio.reset();
+      } else if (v.is_number()) {
+        a.max_error_ratio = v.to_number<double>();
+      } else {
+        return fail(ErrorCode::bad_request, field + " must be a number from 0 to 1, or null");
+      }
       continue;
     }
     std::optional<std::int64_t>* target = nullptr;
@@ -85,6 +101,12 @@ core::Result<void> apply_admission(const json::value& value, core::AdmissionPoli
       target = &a.total_active;
     else if (key == "new_per_minute")
       target = &a.new_per_minute;
+    else if (key == "target_p95_ms")
+      target = &a.target_p95_ms;
+    else if (key == "min_per_minute")
+      target = &a.min_per_minute;
+    else if (key == "max_per_minute")
+      target = &a.max_per_minute;
     else if (key == "start")
       target = &a.start_s, is_time = true;
     else if (key == "end")
@@ -567,6 +589,12 @@ json::object admission_to_json(const core::AdmissionPolicy& a) {
                       {"max_active", optional_json(a.max_active)},
                       {"total_active", optional_json(a.total_active)},
                       {"new_per_minute", optional_json(a.new_per_minute)},
+                      {"target_p95_ms", optional_json(a.target_p95_ms)},
+                      {"max_error_ratio",
+                       a.max_error_ratio ? json::value(*a.max_error_ratio) : json::value(nullptr)},
+                      {"min_per_minute", optional_json(a.min_per_minute)},
+                      {"max_per_minute", optional_json(a.max_per_minute)},
+                      {"compensate_no_shows", a.compensate_no_shows},
                       {"start", optional_time_json(a.start_s)},
                       {"end", optional_time_json(a.end_s)}};
 }

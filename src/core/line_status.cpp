@@ -24,6 +24,8 @@ std::string_view to_string(LineReason reason) {
       return "capacity";
     case LineReason::drawing_full:
       return "drawing_full";
+    case LineReason::site_health:
+      return "site_health";
   }
   return "paused";
 }

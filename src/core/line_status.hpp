@@ -18,6 +18,7 @@ enum class LineReason : std::uint8_t {
   max_active,      // max_active places are held (active sessions plus unclaimed turns)
   capacity,        // capacity mode: total_active held, or new_per_minute used in the last minute
   drawing_full,    // a drawing's turns are all taken: its waitlist waits for one to come free
+  site_health,     // adaptive: the places its controller allows the site now are all held
 };
 
 std::string_view to_string(LineReason reason);

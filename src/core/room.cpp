@@ -41,6 +41,8 @@ class Room::Facts final : public RoomFacts {
   std::uint64_t admitted_after(std::int64_t since_s) const override {
     return room_.admissions_since(since_s);
   }
+  std::optional<std::uint64_t> active_limit() const override { return room_.active_limit(); }
+  double no_show_share() const override { return room_.no_show_share(); }
 
  private:
   Room& room_;
@@ -79,6 +81,9 @@ void Room::refresh_effective() {
   }
   if (!admitter_ || admission != admission_ || queueing != queueing_)
     admitter_ = make_admitter(admission, queueing);
+  // A limit found for adaptive admission says nothing under another policy (replay clears it at
+  // the same record, so every copy of the room agrees).
+  if (admission.mode != AdmissionMode::adaptive) controller_ = {};
   admission_ = admission;
   queueing_ = queueing;
 }
@@ -307,7 +312,7 @@ std::uint64_t Room::admissions_since(std::int64_t since_s) const {
   return n;
 }
 
-Admissions Room::tick(std::int64_t now_ms) {
+Admissions Room::tick(std::int64_t now_ms, const HealthReading* health) {
   const std::int64_t now_s = now_ms / 1000;
   Admissions step;
   step.at_s = now_s;
@@ -317,8 +322,15 @@ Admissions Room::tick(std::int64_t now_ms) {
   expire_unclaimed(now_s, step);
   step_events(now_s, step);
   sweep_idle(now_s, step);
-  if (settings_.state == RoomState::open && policy_window_open(now_s))
-    admit_by_policy(now_ms, step);
+  const bool admitting = settings_.state == RoomState::open && policy_window_open(now_s);
+  // The controller steers only while its limit matters: the room admits and visitors wait.
+  if (admission_.mode == AdmissionMode::adaptive && admitting && waiting_count() > 0) {
+    Facts facts(*this, now_s);
+    step.adjusted =
+        decide(admission_, health ? *health : HealthReading{}, facts.held(),
+               static_cast<std::uint64_t>(settings_.max_party_size), controller_, now_s);
+  }
+  if (admitting) admit_by_policy(now_ms, step);
   bucket_.at_ms = now_ms;  // a paced policy's bucket fills from one step to the next
   // Nobody to let in: the bucket starts empty when visitors come, so no second carries more than
   // its share plus one.
@@ -327,6 +339,13 @@ Admissions Room::tick(std::int64_t now_ms) {
   step.serving_to = serving_;
   record_pace(now_ms);
   return step;
+}
+
+double Room::no_show_share() const {
+  const std::uint64_t decided = totals_.passes_issued + unclaimed_expired_;
+  if (decided < kNoShowSample) return 0;
+  return std::min(kMaxNoShowShare,
+                  static_cast<double>(unclaimed_expired_) / static_cast<double>(decided));
 }
 
 bool Room::quiet_at(std::int64_t now_s) const {

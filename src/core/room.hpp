@@ -15,6 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/admission/adaptive_controller.hpp"
+#include "core/admission/health.hpp"
 #include "core/admission/policies.hpp"
 #include "core/error.hpp"
 #include "core/estimate.hpp"
@@ -40,6 +42,8 @@ inline constexpr std::uint32_t kMaxEpoch = (std::uint32_t{1} << 24) - 1;
 inline constexpr std::int64_t kNotYetRetryAfterS = 5;
 // A full room (max_waiting) asks new visitors to come back after this long.
 inline constexpr std::int64_t kFullRetryAfterS = 30;
+// Turns decided (claimed, or run out unclaimed) before a room trusts its no-show share.
+inline constexpr std::uint64_t kNoShowSample = 20;
 
 // The one byte a ticket's slot keeps of where it is in its life, apart from its session (the pass).
 // Inside the room only: everything outside reads a ticket's status as core::TicketStatus.
@@ -141,6 +145,9 @@ struct Admissions {
   std::uint64_t recycled = 0;                // admissions owed to unclaimed turns (not logged)
   bool changed = false;                      // false: nothing to log
   std::vector<EventTransition> transitions;  // logged before the admissions, in their own records
+  // Adaptive mode's controller moved its limit at this step (logged in its own record, before
+  // the admissions it governs).
+  std::optional<AdmissionAdjustment> adjusted;
 };
 
 class Room {
@@ -218,7 +225,8 @@ class Room {
   Result<Admissions> advance_by(std::uint64_t by, std::int64_t now_s);
   Result<Admissions> advance_to(std::uint64_t serving, std::int64_t now_s);
   // One step of the room's admission policy at `now_ms` (the store's driver calls it often).
-  Admissions tick(std::int64_t now_ms);
+  // `health`: the site's signals now, which adaptive mode's controller steers by (null: none).
+  Admissions tick(std::int64_t now_ms, const HealthReading* health = nullptr);
   // Whether tick() at `now_s` is sure to change nothing that is logged: nobody waits (nobody to
   // admit or find gone), no admitted turn can run out unclaimed, no scheduled transition is due.
   // Most steps of a room between sales are these.
@@ -231,6 +239,13 @@ class Room {
   void apply(const Admissions& step);
   // Applies a scheduled event's moment (live from tick(), and at replay).
   void apply(const EventTransition& transition);
+  // Adaptive mode's limit on places held, as its controller last set it (none: not found yet, or
+  // the policy in force is not adaptive). Replay sets it from the logged decisions.
+  std::optional<std::uint64_t> active_limit() const { return controller_.limit; }
+  void set_active_limit(std::optional<std::uint64_t> limit) { controller_.limit = limit; }
+  // The share of this epoch's admitted visitors whose turn ran out unclaimed, once at least
+  // kNoShowSample turns are decided (claimed or run out); 0 before.
+  double no_show_share() const;
 
   // After a log repair dropped records (store::CounterFloorRecord): positions up to
   // `queue_counter` are taken (the missing ones as tickets that left, so they are never handed
@@ -434,6 +449,9 @@ class Room {
   // And of the tickets waiting: estimates turn a pace in seats into one in tickets.
   std::uint64_t waiting_extra_seats_ = 0;
   RoomInvitations invitations_;
+  // Adaptive mode's controller: its limit is state (logged, kept by snapshots and resets), its
+  // times are not.
+  ControllerState controller_;
   // The running drawing's tickets admitted and not run out unclaimed. Built on demand and dropped
   // at each event moment: a cache, not state.
   std::uint64_t drawing_turns_used_ = 0;

@@ -39,6 +39,7 @@ RoomImage Room::image() const {
   out.codes = codes_.all();
   out.used_invitations = invitations_.used_list();
   out.identity_places = invitations_.places_list();
+  out.active_limit = controller_.limit;
   return out;
 }
 
@@ -73,6 +74,7 @@ Room Room::restore(std::string name, RoomSettings settings, RoomImage image) {
     if (room.tickets_[p - 1].phase == TicketPhase::admitted && !room.sessions_.contains(p))
       room.held_extra_seats_ += room.extra_seats(p);
   room.refresh_effective();  // the running event's overrides
+  if (room.admission_.mode == AdmissionMode::adaptive) room.controller_.limit = image.active_limit;
   return room;
 }
 

@@ -45,6 +45,7 @@ struct RoomImage {
   std::vector<AccessCode> codes;                 // the operators' access codes
   std::vector<UsedInvitation> used_invitations;  // until each one's exp
   std::vector<IdentityPlaces> identity_places;   // this epoch's
+  std::optional<std::uint64_t> active_limit;     // adaptive admission's controller found it
 };
 
 }  // namespace waitroom::core

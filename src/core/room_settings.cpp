@@ -28,6 +28,8 @@ std::string_view to_string(AdmissionMode mode) {
       return "max_active";
     case AdmissionMode::capacity:
       return "capacity";
+    case AdmissionMode::adaptive:
+      return "adaptive";
   }
   return "manual";
 }
@@ -84,7 +86,7 @@ std::vector<IpNetwork> AbuseSettings::default_trusted_proxies() {
 
 std::optional<AdmissionMode> parse_admission_mode(std::string_view text) {
   for (auto m : {AdmissionMode::manual, AdmissionMode::rate, AdmissionMode::max_active,
-                 AdmissionMode::capacity})
+                 AdmissionMode::capacity, AdmissionMode::adaptive})
     if (to_string(m) == text) return m;
   return std::nullopt;
 }
@@ -324,6 +326,18 @@ Result<void> validate(const AdmissionPolicy& a) {
     if (!in_range(value, kMaxActiveCap))
       return fail(ErrorCode::bad_request,
                   std::string(field) + " must be from 1 to " + std::to_string(kMaxActiveCap));
+  if (!in_range(a.max_per_minute, kMaxRatePerMinute))
+    return fail(ErrorCode::bad_request,
+                "admission.max_per_minute must be from 1 to " + std::to_string(kMaxRatePerMinute));
+  if (a.min_per_minute && (*a.min_per_minute < 0 || *a.min_per_minute > kMaxRatePerMinute))
+    return fail(ErrorCode::bad_request,
+                "admission.min_per_minute must be from 0 to " + std::to_string(kMaxRatePerMinute));
+  if (!in_range(a.target_p95_ms, kMaxTargetP95Ms))
+    return fail(ErrorCode::bad_request,
+                "admission.target_p95_ms must be from 1 to " + std::to_string(kMaxTargetP95Ms));
+  if (a.max_error_ratio && !(*a.max_error_ratio > 0 && *a.max_error_ratio <= 1))
+    return fail(ErrorCode::bad_request,
+                "admission.max_error_ratio must be above 0 and at most 1 (a share of requests)");
   switch (a.mode) {
     case AdmissionMode::manual:
       break;
@@ -340,6 +354,15 @@ Result<void> validate(const AdmissionPolicy& a) {
         return fail(
             ErrorCode::bad_request,
             "admission.total_active and admission.new_per_minute are required in capacity mode");
+      break;
+    case AdmissionMode::adaptive:
+      if (!a.target_p95_ms || !a.max_per_minute)
+        return fail(
+            ErrorCode::bad_request,
+            "admission.target_p95_ms and admission.max_per_minute are required in adaptive mode");
+      if (a.min_per_minute && *a.min_per_minute > *a.max_per_minute)
+        return fail(ErrorCode::bad_request,
+                    "admission.min_per_minute must not be above admission.max_per_minute");
       break;
   }
   if (a.total_active && a.new_per_minute && *a.new_per_minute > *a.total_active)

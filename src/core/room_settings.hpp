@@ -31,9 +31,12 @@ inline constexpr std::int64_t kMaxPartySize = 20;
 inline constexpr std::int64_t kMaxTimeoutS = 7 * 24 * 3600;
 inline constexpr std::int64_t kMaxRatePerMinute = 6'000'000;
 inline constexpr std::int64_t kMaxActiveCap = 1'000'000'000;
+inline constexpr std::int64_t kMaxTargetP95Ms = 600'000;
+// Adaptive admission's default error ratio that counts as a breach (CrowdHandler's 2%).
+inline constexpr double kDefaultMaxErrorRatio = 0.02;
 
 // How the admission driver lets visitors in (docs/admission.md).
-enum class AdmissionMode : std::uint8_t { manual, rate, max_active, capacity };
+enum class AdmissionMode : std::uint8_t { manual, rate, max_active, capacity, adaptive };
 // Who of the waiting visitors is let in next, or whether anyone waits at all. `draw` is for a
 // scheduled event with a pre-queue: its registrants are drawn at the start, `winners` of them win
 // and the others wait on a waitlist in drawn order (docs/admission.md, "Drawings").
@@ -55,7 +58,18 @@ struct AdmissionPolicy {
   std::optional<std::int64_t> new_per_minute;   // capacity
   std::optional<std::int64_t> start_s;          // the policy admits only in [start, end)
   std::optional<std::int64_t> end_s;
+  // adaptive (docs/admission.md, "adaptive"): the site's p95 latency to hold (required), the share
+  // of failed requests that counts as a breach, and the pace between its floor (admitted while
+  // visitors wait whatever the signals say; 0: none) and its ceiling (required).
+  std::optional<std::int64_t> target_p95_ms;
+  std::optional<double> max_error_ratio;
+  std::optional<std::int64_t> min_per_minute;
+  std::optional<std::int64_t> max_per_minute;
+  // rate, adaptive: the pace is raised by the share of admitted visitors who never claimed their
+  // pass, so that the site's real load meets the setting (never above max_active).
+  bool compensate_no_shows = false;
 
+  double error_ratio_limit() const { return max_error_ratio.value_or(kDefaultMaxErrorRatio); }
   bool operator==(const AdmissionPolicy&) const = default;
 };
 

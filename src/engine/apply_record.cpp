@@ -148,6 +148,10 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
           if (r.epoch == rm.epoch() && rm.has_ticket(r.position))
             rm.invitations().add_place(r.sub, r.position);
           return {};
+        } else if constexpr (std::is_same_v<R, AdmissionLimitRecord>) {  // of no epoch
+          if (rm.admission().mode == core::AdmissionMode::adaptive && r.limit > 0)
+            rm.set_active_limit(r.limit);
+          return {};
         } else if constexpr (std::is_same_v<R, PausedRecord>) {  // older logs; now a setting
           core::RoomSettings st = rm.settings();
           st.state = r.paused ? core::RoomState::paused : core::RoomState::open;

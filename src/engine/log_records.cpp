@@ -226,6 +226,15 @@ void read_fields(ByteReader& in, InvitationUsedRecord& r) {
   r.at_s = in.i64();
 }
 
+void write_fields(ByteWriter& w, const AdmissionLimitRecord& r) {
+  w.str(r.room).u64(r.limit).i64(r.at_s);
+}
+void read_fields(ByteReader& in, AdmissionLimitRecord& r) {
+  r.room = in.str();
+  r.limit = in.u64();
+  r.at_s = in.i64();
+}
+
 template <std::size_t I = 0>
 core::Result<LogRecord> decode_as(std::size_t index, ByteReader& in) {
   if constexpr (I < std::variant_size_v<LogRecord>) {

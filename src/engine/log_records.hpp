@@ -176,11 +176,21 @@ struct InvitationUsedRecord {
   std::int64_t at_s = 0;
 };
 
-using LogRecord = std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord,
-                               PausedRecord, ResetRecord, PassIssuedRecord, SessionEndRecord,
-                               AdmitRecord, EventRecord, PassRenewedRecord, CounterFloorRecord,
-                               RoomSnapshotRecord, EventsRecord, RoomMessageRecord, CodeAddedRecord,
-                               CodeUsedRecord, CodeRevokedRecord, InvitationUsedRecord>;
+// Adaptive admission's controller set its limit on places held to `limit` at `at_s`
+// (core/admission/adaptive_controller.hpp). It belongs to no epoch: the site's capacity outlives
+// a reset of the line.
+struct AdmissionLimitRecord {
+  std::string room;
+  std::uint64_t limit = 0;
+  std::int64_t at_s = 0;
+};
+
+using LogRecord =
+    std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord, PausedRecord,
+                 ResetRecord, PassIssuedRecord, SessionEndRecord, AdmitRecord, EventRecord,
+                 PassRenewedRecord, CounterFloorRecord, RoomSnapshotRecord, EventsRecord,
+                 RoomMessageRecord, CodeAddedRecord, CodeUsedRecord, CodeRevokedRecord,
+                 InvitationUsedRecord, AdmissionLimitRecord>;
 
 std::string encode_record(const LogRecord& record);
 core::Result<LogRecord> decode_record(std::string_view payload);

@@ -40,6 +40,24 @@ void step_events(Effects& fx, const token::TicketIdCodec& ids, core::Room& rm,
       emit("event.ended", {{"event_start", start}});
     }
   }
+  if (const auto& a = step.adjusted) {
+    auto number = [](const std::optional<double>& v) {
+      return v ? json::value(*v) : json::value(nullptr);
+    };
+    const core::AdmissionPolicy& policy = rm.admission();
+    emit("admission.adjusted",
+         {{"reason", core::to_string(a->reason)},
+          {"old_limit", a->old_limit ? json::value(*a->old_limit) : json::value(nullptr)},
+          {"new_limit", a->new_limit},
+          {"held", a->held},
+          {"signals",
+           {{"p50_ms", number(a->inputs.p50_ms)},
+            {"p95_ms", number(a->inputs.p95_ms)},
+            {"error_ratio", number(a->inputs.error_ratio)},
+            {"samples", a->inputs.samples}}},
+          {"target_p95_ms", policy.target_p95_ms.value_or(0)},
+          {"max_error_ratio", policy.error_ratio_limit()}});
+  }
   for (std::uint64_t p : step.unclaimed)
     emit("ticket.expired", {{"ticket", ticket(p)}, {"position", p}, {"reason", "unclaimed"}});
   for (std::uint64_t p : step.left)

@@ -448,8 +448,9 @@ core::Result<RoomView> reset(core::Room& rm, const OpContext& ctx, std::uint32_t
 }
 
 void admission_step(core::Room& rm, const OpContext& ctx, std::int64_t now_ms, bool minute,
-                    std::uint64_t& expired_sessions, Effects& fx) {
-  core::Admissions step = rm.tick(now_ms);
+                    std::uint64_t& expired_sessions, Effects& fx,
+                    const core::HealthReading* health) {
+  core::Admissions step = rm.tick(now_ms, health);
   step_events(fx, ctx.ids, rm, step, now_ms);
   if (minute) metrics_event(fx, rm, now_ms);
   // Sessions that ran out by time change their tickets' status without any step to log.
@@ -462,6 +463,8 @@ void admission_step(core::Room& rm, const OpContext& ctx, std::int64_t now_ms, b
   // only handed out once its own (later) record is durable.
   for (const core::EventTransition& t : step.transitions)
     fx.record(event_record(rm.name(), rm.epoch(), t));
+  if (step.adjusted)
+    fx.record(AdmissionLimitRecord{rm.name(), step.adjusted->new_limit, step.at_s});
   if (step.changed) fx.record(admit_record(rm.name(), rm.epoch(), step));
 }
 

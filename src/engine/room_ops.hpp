@@ -111,9 +111,11 @@ core::Result<RoomView> reset(core::Room& room, const OpContext& ctx, std::uint32
 // ---- the admission driver ----
 // One step of the room's admission policy at `now_ms`. `expired_sessions`: the count of sessions
 // that ran out when listeners last heard (kept by the store per room); `minute`: the per-minute
-// metrics event is due. Sets fx.changed when ticket statuses may show something new.
+// metrics event is due. Sets fx.changed when ticket statuses may show something new. `health`: the
+// site's signals for adaptive admission (null: none known on this node).
 void admission_step(core::Room& room, const OpContext& ctx, std::int64_t now_ms, bool minute,
-                    std::uint64_t& expired_sessions, Effects& fx);
+                    std::uint64_t& expired_sessions, Effects& fx,
+                    const core::HealthReading* health = nullptr);
 // Whether that step is sure to write no record (core::Room::quiet_at, and no minute's event).
 bool admission_step_writes_nothing(const core::Room& room, std::int64_t now_ms, bool minute);
 // What a copy of a room that does not drive it does each step (a Redis node that is not the

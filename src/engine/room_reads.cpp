@@ -29,7 +29,9 @@ RoomView room_view(core::Room& room, std::int64_t now_ms) {
 
 RoomStats room_stats(core::Room& room, std::int64_t now_ms) {
   RoomView view = room_view(room, now_ms);
-  return RoomStats{std::move(view), room.line_status(now_ms / 1000), room.waits()};
+  const core::RoomCounters& c = view.counters;
+  return RoomStats{std::move(view), room.line_status(now_ms / 1000), room.waits(),
+                   room.active_limit(), c.active_sessions + c.eligible};
 }
 
 PassView pass_view(const core::Session& s, std::int64_t now_s) {

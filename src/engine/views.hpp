@@ -37,6 +37,10 @@ struct RoomStats {
   RoomView view;
   core::LineStatus line;
   core::WaitLog waits;  // a copy of the room's recent admissions' waits
+  // Adaptive admission: the limit on places held its controller found (none: not yet), and the
+  // places held now.
+  std::optional<std::uint64_t> active_limit;
+  std::uint64_t held = 0;
 };
 
 struct TicketView {

@@ -398,8 +398,16 @@ asio::awaitable<Outcome> ReverseProxy::forward(const Route& route, http::StreamE
     worker.spare_buffers.pop_back();
   }
   Attempt attempt;  // Beast's parser cannot move: filled in place
+  const auto asked = std::chrono::steady_clock::now();
   co_await reach_upstream(route, ex, fwd, buf.get(), attempt);
   if (attempt.client_gone) co_return Outcome::client_error;
+  // The site's health, for adaptive admission: how long it took to begin its answer (its body's
+  // relay depends on the client as much), and whether it failed.
+  deps_.store.health().observe(cfg.room,
+                               std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - asked)
+                                   .count(),
+                               attempt.failed || attempt.answer->get().result_int() >= 500);
   if (attempt.failed) {
     ex.deadline.also_cancel(nullptr);
     fwd.keep_alive =

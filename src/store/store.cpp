@@ -596,11 +596,16 @@ void Store::drive_admissions() {
   const bool minute = storage_->wants_events() && now_ms - last >= 60'000 &&
                       last_metrics_ms_.compare_exchange_strong(last, now_ms);
   storage_->step_rooms(
-      [now_ms, minute](RoomSlot& s, engine::Effects& fx, bool drives) {
+      [this, now_ms, minute](RoomSlot& s, engine::Effects& fx, bool drives) {
         if (!s.room) return;
-        if (drives)
-          engine::admission_step(*s.room, s.ctx, now_ms, minute, s.expired_sessions, fx);
-        else if (engine::observe_step(*s.room, now_ms, s.expired_sessions))
+        if (drives) {
+          // Only adaptive admission steers by the site's health: other rooms skip the lookup.
+          std::optional<core::HealthReading> health;
+          if (s.room->admission().mode == core::AdmissionMode::adaptive)
+            health = health_.reading(s.room->name());
+          engine::admission_step(*s.room, s.ctx, now_ms, minute, s.expired_sessions, fx,
+                                 health ? &*health : nullptr);
+        } else if (engine::observe_step(*s.room, now_ms, s.expired_sessions))
           fx.changed = true;
       },
       [now_ms, minute](const core::Room& room) {

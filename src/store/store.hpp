@@ -24,6 +24,7 @@
 #include "engine/effects.hpp"
 #include "engine/views.hpp"
 #include "ops/event_feed.hpp"
+#include "store/health_board.hpp"
 #include "store/room_storage.hpp"
 #include "token/invitation.hpp"
 #include "token/ticket_id.hpp"
@@ -156,6 +157,10 @@ class Store {
   // Where rooms' invitations.jwks_url keys come from (store/invitation_jwks.hpp); null: no keys
   // are fetched, and an invitation only a JWKS could check is refused. Set before serving.
   void set_invitation_jwks(InvitationJwks* jwks) { jwks_ = jwks; }
+  // The rooms' sites' health as this node sees it (store/health_board.hpp): the built-in proxy
+  // and the signals endpoint write it, adaptive admission's steps read it.
+  HealthBoard& health() { return health_; }
+  const HealthBoard& health() const { return health_; }
 
  protected:
   RoomStorage& storage() { return *storage_; }
@@ -201,6 +206,7 @@ class Store {
   const core::PassMinter& minter_;
   std::atomic<std::int64_t> last_metrics_ms_{0};  // when waiting_room_metrics events last went out
   InvitationJwks* jwks_ = nullptr;
+  HealthBoard health_{clock_};
 };
 
 }  // namespace waitroom::store

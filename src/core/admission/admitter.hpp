@@ -23,12 +23,17 @@ inline constexpr std::uint64_t kUnlimited = std::numeric_limits<std::uint64_t>::
 // The rate bucket counts 1/60000 of an admission, so filling it at rate_per_minute for one ms
 // adds exactly rate_per_minute units: integers, no drift.
 inline constexpr std::int64_t kAdmissionUnits = 60'000;
+// No-show compensation raises a pace at most this far (to twice the setting): a line whose turns
+// mostly go unclaimed says more about the line than about the site.
+inline constexpr double kMaxNoShowShare = 0.5;
 
 // Admissions a paced policy may make now. The room keeps it, not the policy: a policy object is
 // rebuilt on every settings change, and the time of the previous step must survive that.
 struct RateBucket {
   std::int64_t units = 0;  // in kAdmissionUnits per admission
   std::int64_t at_ms = 0;  // the room's previous step (0: none yet); the room updates it
+  // Adaptive mode's floor (min_per_minute): admissions it guarantees whatever the signals say.
+  std::int64_t floor_units = 0;
 };
 
 // What a policy may ask of its room. Asked for, not handed over, because some facts cost work
@@ -41,6 +46,11 @@ class RoomFacts {
   virtual std::uint64_t held() = 0;
   // Admissions counted back from the latest until one at or before `since_s`.
   virtual std::uint64_t admitted_after(std::int64_t since_s) const = 0;
+  // Adaptive mode's limit on places held, as its controller last set it (none: not found yet).
+  virtual std::optional<std::uint64_t> active_limit() const { return std::nullopt; }
+  // The share of admitted visitors who never claimed their pass, as measured this epoch (0 until
+  // enough are known; at most kMaxNoShowShare), for compensate_no_shows.
+  virtual double no_show_share() const { return 0; }
 
  protected:
   ~RoomFacts() = default;

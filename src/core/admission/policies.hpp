@@ -19,6 +19,9 @@ AdmitterPtr make_max_active_policy(const AdmissionPolicy& settings);
 // Queue only when the site is full: under total_active held places and new_per_minute
 // admissions in the last minute, visitors go straight in.
 AdmitterPtr make_capacity_policy(const AdmissionPolicy& settings);
+// Steered by the site's health: under the limit on places held that the room's controller finds
+// (core/admission/adaptive_controller.hpp), paced between min_per_minute and max_per_minute.
+AdmitterPtr make_adaptive_policy(const AdmissionPolicy& settings);
 
 // Combinations.
 // `inner`, never holding more than settings.max_active places (rate with a max_active ceiling).

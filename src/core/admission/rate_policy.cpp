@@ -21,7 +21,7 @@ class RatePolicy final : public Admitter {
   explicit RatePolicy(const AdmissionPolicy& settings)
       : Admitter(settings),
         per_minute_(settings.rate_per_minute.value_or(0)),
-        per_second_cap_(per_minute_ / 60 + 1) {}
+        compensate_(settings.compensate_no_shows) {}
 
   bool admits_on_arrival(std::int64_t, std::uint64_t, RoomFacts&) const override { return false; }
 
@@ -35,16 +35,18 @@ class RatePolicy final : public Admitter {
   std::uint64_t admits_at_step(const AdmissionStep& step, RoomFacts& room) const override {
     RateBucket& bucket = step.bucket;
     const auto max_party = static_cast<std::int64_t>(step.max_party);
+    const std::int64_t per_minute = paced_per_minute(room);
     if (bucket.at_ms > 0 && step.now_ms > bucket.at_ms) {
       const std::int64_t ceiling =
-          std::max<std::int64_t>(kAdmissionUnits * max_party, per_minute_ * 1000 * kSecondsSaved);
-      bucket.units = std::min(ceiling, bucket.units + per_minute_ * (step.now_ms - bucket.at_ms));
+          std::max<std::int64_t>(kAdmissionUnits * max_party, per_minute * 1000 * kSecondsSaved);
+      bucket.units = std::min(ceiling, bucket.units + per_minute * (step.now_ms - bucket.at_ms));
     }
     const auto in_bucket = static_cast<std::uint64_t>(bucket.units / kAdmissionUnits);
     if (in_bucket == 0) return step.owed;
     const std::int64_t now_s = step.now_ms / 1000;
     const std::uint64_t this_second = room.admitted_after(now_s - 1);
-    const std::int64_t cap = std::max(per_second_cap_, max_party);  // a party fits in a second
+    // A calendar second's share plus one; a party fits in a second.
+    const std::int64_t cap = std::max(per_minute / 60 + 1, max_party);
     return std::min(in_bucket, places_left(cap, this_second)) + step.owed;
   }
 
@@ -63,8 +65,16 @@ class RatePolicy final : public Admitter {
   }
 
  private:
+  // The setting, raised by the no-show share when it is compensated: turns that go unclaimed are
+  // given again at once rather than after their claim time runs out.
+  std::int64_t paced_per_minute(const RoomFacts& room) const {
+    if (!compensate_) return per_minute_;
+    const double share = std::clamp(room.no_show_share(), 0.0, kMaxNoShowShare);
+    return static_cast<std::int64_t>(static_cast<double>(per_minute_) / (1.0 - share));
+  }
+
   std::int64_t per_minute_;
-  std::int64_t per_second_cap_;  // a calendar second's share plus one, in admissions
+  bool compensate_;
 };
 
 }  // namespace

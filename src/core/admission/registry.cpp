@@ -17,6 +17,7 @@ constexpr Registration kPolicies[] = {
     {AdmissionMode::rate, make_rate_policy},
     {AdmissionMode::max_active, make_max_active_policy},
     {AdmissionMode::capacity, make_capacity_policy},
+    {AdmissionMode::adaptive, make_adaptive_policy},
 };
 
 }  // namespace
