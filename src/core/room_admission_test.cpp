@@ -386,3 +386,38 @@ TEST(RoomAdmission, PrequeueIsShuffledAtStartThenFifo) {
 
 }  // namespace
 }  // namespace waitroom::core
+
+namespace waitroom::core {
+namespace {
+
+// Adaptive admission in a room: the controller's decision comes out of the step (for the log),
+// and the policy then admits only into the limit's free places.
+TEST(RoomAdmission, AdaptiveStepsCarryTheControllersDecisionAndKeepToItsLimit) {
+  AdmissionPolicy a;
+  a.mode = AdmissionMode::adaptive;
+  a.target_p95_ms = 400;
+  a.max_per_minute = 600;
+  Room room("r", with_admission(a));
+  ASSERT_TRUE(room.enqueue(testing::kStartMs / 1000, 100, kTracksPresence));
+  const HealthReading fast{std::nullopt, 200.0, 0.0, 50};
+  const HealthReading slow{std::nullopt, 900.0, 0.0, 50};
+  std::int64_t t = testing::kStartMs;
+  for (; t < testing::kStartMs + 3'000; t += testing::kStepMs)
+    EXPECT_FALSE(room.tick(t, &fast).adjusted);
+  const std::uint64_t held = room.counters(t / 1000).eligible;
+  EXPECT_GE(held, 29u);  // three seconds at 600 a minute, nobody claimed yet
+  std::optional<AdmissionAdjustment> adjusted;
+  for (; !adjusted && t < testing::kStartMs + 5'000; t += testing::kStepMs)
+    adjusted = room.tick(t, &slow).adjusted;
+  ASSERT_TRUE(adjusted);
+  EXPECT_GE(adjusted->held, 29u);
+  EXPECT_EQ(adjusted->new_limit, adjusted->held * 85 / 100);  // 0.85 × the places held
+  EXPECT_EQ(room.active_limit(), adjusted->new_limit);
+  const std::uint64_t admitted = room.counters(t / 1000).admitted;
+  for (; t < testing::kStartMs + 20'000; t += testing::kStepMs) room.tick(t, &slow);
+  EXPECT_EQ(room.counters(t / 1000).admitted, admitted);  // none while more are held
+  EXPECT_EQ(room.line_status(t / 1000).stopped, LineReason::site_health);
+}
+
+}  // namespace
+}  // namespace waitroom::core

@@ -18,7 +18,7 @@ using testing::kStartMs;
 using testing::kStepMs;
 using testing::rate;
 
-constexpr std::int64_t kT0 = kStartMs / 1000;
+constexpr std::int64_t kDrawT0 = kStartMs / 1000;
 constexpr std::uint64_t kEntrants = 30;
 constexpr std::uint64_t kWinners = 8;
 constexpr std::int64_t kClaimS = 60;
@@ -28,9 +28,9 @@ RoomSettings drawing_room() {
   s.ticket_idle_timeout_s = 0;
   s.claim_timeout_s = kClaimS;
   ScheduledEvent e;
-  e.prequeue_start_s = kT0 + 10;
-  e.start_s = kT0 + 60;
-  e.end_s = kT0 + 3600;
+  e.prequeue_start_s = kDrawT0 + 10;
+  e.start_s = kDrawT0 + 60;
+  e.end_s = kDrawT0 + 3600;
   e.admission = rate(6000);
   e.queueing = Queueing::draw;
   e.winners = kWinners;
@@ -65,7 +65,7 @@ TEST(RoomDrawing, WinnersGetTurnsTheWaitlistFollowsAndUnclaimedTurnsPassOn) {
   Room room("r", s);
   Room replay("r", s);
   std::int64_t t = kStartMs;
-  run(room, replay, t, (kT0 + 20) * 1000);
+  run(room, replay, t, (kDrawT0 + 20) * 1000);
   ASSERT_EQ(room.draws().size(), 1u);
   EXPECT_EQ(room.draws()[0].winners, kWinners);  // published with the commitment
   ASSERT_TRUE(room.enqueue(t / 1000, kEntrants));
@@ -73,7 +73,7 @@ TEST(RoomDrawing, WinnersGetTurnsTheWaitlistFollowsAndUnclaimedTurnsPassOn) {
   EXPECT_EQ(room.ticket(5, t / 1000).drawing, DrawStanding::registered);
   EXPECT_FALSE(room.ticket(5, t / 1000).ahead);
 
-  run(room, replay, t, (kT0 + 70) * 1000);
+  run(room, replay, t, (kDrawT0 + 70) * 1000);
   const DrawInfo d = room.draws()[0];
   ASSERT_TRUE(d.seed && d.started_at_s);
   const std::vector<std::uint64_t> order = draw_order(*seed_from_hex(*d.seed), 1, kEntrants);
@@ -109,7 +109,7 @@ TEST(RoomDrawing, WinnersGetTurnsTheWaitlistFollowsAndUnclaimedTurnsPassOn) {
     room.add_session(order[i], session);
     replay.add_session(order[i], session);
   }
-  run(room, replay, t, (kT0 + 70 + kClaimS + 5) * 1000);
+  run(room, replay, t, (kDrawT0 + 70 + kClaimS + 5) * 1000);
   std::vector<std::uint64_t> served(order.begin(), order.begin() + kWinners + 2);
   EXPECT_EQ(room.admission_order(), served);
   EXPECT_EQ(replay.admission_order(), served);
@@ -125,7 +125,7 @@ TEST(RoomDrawing, WinnersGetTurnsTheWaitlistFollowsAndUnclaimedTurnsPassOn) {
   EXPECT_EQ(waitlist_numbers(restored, order, t / 1000), expected_numbers);
 
   // When the event ends, its drawing no longer limits the line: the room's own settings apply.
-  run(room, replay, t, (kT0 + 3600 + 1) * 1000);
+  run(room, replay, t, (kDrawT0 + 3600 + 1) * 1000);
   EXPECT_EQ(room.ticket(order[kWinners + 2], t / 1000).drawing, DrawStanding::none);
   EXPECT_TRUE(room.admits_on_arrival(t / 1000));
 }
@@ -138,15 +138,15 @@ TEST(RoomDrawing, AWaitlistNumberNeverGoesUpAndLeaversCostNoTurn) {
   Room room("r", s);
   Room replay("r", s);
   std::int64_t t = kStartMs;
-  run(room, replay, t, (kT0 + 20) * 1000);
+  run(room, replay, t, (kDrawT0 + 20) * 1000);
   ASSERT_TRUE(room.enqueue(t / 1000, kEntrants, kTracksPresence));
   ASSERT_TRUE(replay.enqueue(t / 1000, kEntrants, kTracksPresence));
   // Every third entrant stops asking; the others keep their page open.
   auto stays = [](std::uint64_t p) { return p % 3 != 0; };
-  run(room, replay, t, (kT0 + 50) * 1000);
+  run(room, replay, t, (kDrawT0 + 50) * 1000);
   for (std::uint64_t p = 1; p <= kEntrants; ++p)
     if (stays(p)) room.mark_seen(p, t / 1000);
-  run(room, replay, t, (kT0 + 60) * 1000 + kStepMs);
+  run(room, replay, t, (kDrawT0 + 60) * 1000 + kStepMs);
   const DrawInfo d = room.draws()[0];
   const std::vector<std::uint64_t> order = draw_order(*seed_from_hex(*d.seed), 1, kEntrants);
   std::map<std::uint64_t, std::uint64_t> last_number;
@@ -183,17 +183,17 @@ TEST(RoomDrawing, WaitlistedVisitorsWhoLeaveAreFoundGone) {
   Room room("r", s);
   Room replay("r", s);
   std::int64_t t = kStartMs;
-  run(room, replay, t, (kT0 + 20) * 1000);
+  run(room, replay, t, (kDrawT0 + 20) * 1000);
   ASSERT_TRUE(room.enqueue(t / 1000, 10, kTracksPresence));
   ASSERT_TRUE(replay.enqueue(t / 1000, 10, kTracksPresence));
-  run(room, replay, t, (kT0 + 45) * 1000);
+  run(room, replay, t, (kDrawT0 + 45) * 1000);
   for (std::uint64_t p = 1; p <= 10; ++p) room.mark_seen(p, t / 1000);
-  run(room, replay, t, (kT0 + 62) * 1000);
+  run(room, replay, t, (kDrawT0 + 62) * 1000);
   ASSERT_EQ(room.admission_order().size(), 6u);
   EXPECT_EQ(room.counters(t / 1000).waiting, 4u);
   EXPECT_EQ(room.line_status(t / 1000).stopped, LineReason::drawing_full);
   // The four on the waitlist close their page; nobody else is waiting.
-  run(room, replay, t, (kT0 + 90) * 1000);
+  run(room, replay, t, (kDrawT0 + 90) * 1000);
   EXPECT_EQ(room.counters(t / 1000).waiting, 0u);
   EXPECT_EQ(replay.counters(t / 1000).waiting, 0u);
   EXPECT_EQ(room.counters(t / 1000).tickets_left, 4u);

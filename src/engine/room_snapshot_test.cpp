@@ -221,3 +221,39 @@ TEST(RoomSnapshot, KeepsADrawingsWinners) {
 
 }  // namespace
 }  // namespace waitroom::engine
+
+namespace waitroom::engine {
+namespace {
+
+core::RoomSettings adaptive_settings() {
+  core::RoomSettings s;
+  s.admission.mode = core::AdmissionMode::adaptive;
+  s.admission.target_p95_ms = 400;
+  s.admission.max_per_minute = 600;
+  return s;
+}
+
+// Adaptive admission's limit is state: its record replays it, a snapshot keeps it, and a room
+// under another policy drops it.
+TEST(AdmissionLimit, ItsRecordReplaysAndASnapshotKeepsIt) {
+  std::optional<core::Room> room(core::Room("ad", adaptive_settings()));
+  std::uint32_t last_epoch = 1;
+  const LogRecord record = AdmissionLimitRecord{"ad", 37, kNow};
+  auto decoded = decode_record(encode_record(record));
+  ASSERT_TRUE(decoded);
+  ASSERT_TRUE(apply_record("ad", room, last_epoch, *decoded, kNow));
+  EXPECT_EQ(room->active_limit(), 37u);
+  core::Room restored = through_snapshot(*room);
+  EXPECT_EQ(restored.active_limit(), 37u);
+  room->reset(2);  // the site's capacity outlives a new line
+  EXPECT_EQ(room->active_limit(), 37u);
+  core::RoomSettings rate = adaptive_settings();
+  rate.admission.mode = core::AdmissionMode::rate;
+  rate.admission.rate_per_minute = 60;
+  room->set_settings(rate);
+  EXPECT_EQ(room->active_limit(), std::nullopt);
+  EXPECT_EQ(through_snapshot(*room).active_limit(), std::nullopt);
+}
+
+}  // namespace
+}  // namespace waitroom::engine

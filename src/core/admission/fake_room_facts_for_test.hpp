@@ -1,6 +1,7 @@
 #pragma once
 // A room's facts as a policy test sets them, counting what the policy asked for.
 #include <cstdint>
+#include <optional>
 
 #include "core/admission/admitter.hpp"
 
@@ -11,6 +12,8 @@ class FakeRoomFacts final : public RoomFacts {
   std::uint64_t waiting_count = 0;
   std::uint64_t held_count = 0;
   std::uint64_t recent_admissions = 0;  // answered for any since_s
+  std::optional<std::uint64_t> limit;   // adaptive's controller
+  double no_shows = 0;
   int held_asked = 0;
 
   std::uint64_t waiting() const override { return waiting_count; }
@@ -22,6 +25,8 @@ class FakeRoomFacts final : public RoomFacts {
     asked_since_s_ = since_s;
     return recent_admissions;
   }
+  std::optional<std::uint64_t> active_limit() const override { return limit; }
+  double no_show_share() const override { return no_shows; }
   std::int64_t since_asked() const { return asked_since_s_; }
 
  private:

@@ -698,6 +698,7 @@
     max_active: t('ops.line_max_active'),
     capacity: t('ops.line_capacity'),
     drawing_full: t('ops.line_drawing_full'),
+    site_health: t('ops.line_site_health'),
     nobody_waiting: t('ops.line_nobody_waiting'),
   };
   // The same reasons under the estimate chart, as its "No estimate: …" notes say them.
