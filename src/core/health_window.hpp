@@ -5,6 +5,9 @@
 // the server's clock (a test clock moves it too). Single-threaded: store/health_board.hpp locks.
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "core/admission/health.hpp"
 #include "core/wait_histogram.hpp"
@@ -18,14 +21,29 @@ class HealthWindow {
   // Fewer requests than this in the window say nothing: the reading is unknown.
   static constexpr std::uint64_t kMinSamples = 10;
 
+  // The window's requests, in a form that merges (other nodes' windows, on the Redis store).
+  struct Summary {
+    WaitHistogram latency_ms;  // a histogram of any non-negative integer: milliseconds here
+    std::uint64_t failed = 0;
+
+    void merge(const Summary& other) {
+      latency_ms.merge(other.latency_ms);
+      failed += other.failed;
+    }
+    // "HISTOGRAM FAILED", and back (nullopt: not one).
+    std::string encode() const;
+    static std::optional<Summary> decode(std::string_view text);
+  };
+
   void add(std::int64_t now_s, std::int64_t latency_ms, bool failed);
-  HealthReading reading(std::int64_t now_s) const;
+  Summary summary(std::int64_t now_s) const;
+  HealthReading reading(std::int64_t now_s) const { return read(summary(now_s)); }
+  static HealthReading read(const Summary& summary);
 
  private:
   struct Second {
     std::int64_t at_s = -1;
-    std::uint64_t failed = 0;
-    WaitHistogram latency_ms;  // a histogram of any non-negative integer: milliseconds here
+    Summary requests;
   };
   std::array<Second, kSpanS> seconds_;
 };

@@ -34,10 +34,7 @@ class Room::Facts final : public RoomFacts {
 
   std::uint64_t waiting() const override { return room_.waiting_count(); }
   // In seats: a party's place counts as its size.
-  std::uint64_t held() override {
-    room_.expire_sessions(now_s_);
-    return room_.active_by_expiry_.size() + room_.unclaimed_count_ + room_.held_extra_seats_;
-  }
+  std::uint64_t held() override { return room_.held(now_s_); }
   std::uint64_t admitted_after(std::int64_t since_s) const override {
     return room_.admissions_since(since_s);
   }
@@ -77,7 +74,8 @@ void Room::refresh_effective() {
   }
   if (admission != admission_) {
     bucket_.units = 0;  // a new rate starts empty
-    pace_.clear();      // and the old policy's pace says nothing about the new one's
+    bucket_.floor_units = 0;
+    pace_.clear();  // and the old policy's pace says nothing about the new one's
   }
   if (!admitter_ || admission != admission_ || queueing != queueing_)
     admitter_ = make_admitter(admission, queueing);
@@ -334,11 +332,16 @@ Admissions Room::tick(std::int64_t now_ms, const HealthReading* health) {
   bucket_.at_ms = now_ms;  // a paced policy's bucket fills from one step to the next
   // Nobody to let in: the bucket starts empty when visitors come, so no second carries more than
   // its share plus one.
-  if (waiting_count() == 0) bucket_.units = 0;
+  if (waiting_count() == 0) bucket_.units = bucket_.floor_units = 0;
   if (!settings_.recycle_unclaimed) recycle_debt_ = 0;
   step.serving_to = serving_;
   record_pace(now_ms);
   return step;
+}
+
+std::uint64_t Room::held(std::int64_t now_s) {
+  expire_sessions(now_s);
+  return active_by_expiry_.size() + unclaimed_count_ + held_extra_seats_;
 }
 
 double Room::no_show_share() const {

@@ -246,6 +246,9 @@ class Room {
   // The share of this epoch's admitted visitors whose turn ran out unclaimed, once at least
   // kNoShowSample turns are decided (claimed or run out); 0 before.
   double no_show_share() const;
+  // Places counted against a cap, in seats: active sessions plus eligible tickets whose pass is
+  // unclaimed (sessions that ran out by `now_s` are expired first).
+  std::uint64_t held(std::int64_t now_s);
 
   // After a log repair dropped records (store::CounterFloorRecord): positions up to
   // `queue_counter` are taken (the missing ones as tickets that left, so they are never handed

@@ -29,9 +29,8 @@ RoomView room_view(core::Room& room, std::int64_t now_ms) {
 
 RoomStats room_stats(core::Room& room, std::int64_t now_ms) {
   RoomView view = room_view(room, now_ms);
-  const core::RoomCounters& c = view.counters;
   return RoomStats{std::move(view), room.line_status(now_ms / 1000), room.waits(),
-                   room.active_limit(), c.active_sessions + c.eligible};
+                   room.active_limit(), room.held(now_ms / 1000)};
 }
 
 PassView pass_view(const core::Session& s, std::int64_t now_s) {

@@ -38,7 +38,7 @@ struct RoomStats {
   core::LineStatus line;
   core::WaitLog waits;  // a copy of the room's recent admissions' waits
   // Adaptive admission: the limit on places held its controller found (none: not yet), and the
-  // places held now.
+  // places held now, in seats (core::Room::held), as the controller counts them.
   std::optional<std::uint64_t> active_limit;
   std::uint64_t held = 0;
 };

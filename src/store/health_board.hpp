@@ -2,14 +2,18 @@
 // This node's view of each room's protected site (docs/admission.md, "Health signals"): what the
 // built-in proxy measured of the site's requests (core/health_window.hpp) and what an operator's
 // feeder posted (POST /admin/v1/rooms/{room}/signals, for sites behind nginx or Caddy). Adaptive
-// admission's controller reads the two combined at each admission step. Thread-safe: proxy
-// connections, admin requests and the admission driver share it.
+// admission's controller reads the two combined at each admission step. On the Redis store every
+// node shares its part each second (shareable/heard), so the node that drives a room steers by
+// the requests all nodes carried and by a post any of them took. Thread-safe: proxy connections,
+// admin requests, the admission driver and the Redis store's subscriber share it.
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/admission/health.hpp"
 #include "core/clock.hpp"
@@ -21,19 +25,31 @@ namespace waitroom::store {
 // soon unknown, and unknown holds the controller still.
 inline constexpr std::int64_t kDefaultSignalMaxAgeS = 10;
 inline constexpr std::int64_t kMaxSignalMaxAgeS = 3600;
+// Another node's share counts this long after it arrived (it sends one a second).
+inline constexpr std::int64_t kSharedFreshMs = 2500;
 
 struct PostedSignals {
   core::HealthReading reading;  // samples 0
   std::int64_t at_ms = 0;
   std::int64_t max_age_s = kDefaultSignalMaxAgeS;
+
+  std::int64_t expires_ms() const { return at_ms + max_age_s * 1000; }
 };
 
 // What the controller sees for a room, and where it came from (GET .../signals).
 struct HealthReport {
-  core::HealthReading proxy;            // unknown without kMinSamples requests in the window
-  std::optional<PostedSignals> posted;  // the latest post, fresh or not
+  core::HealthReading proxy;            // every node's proxy; unknown below kMinSamples requests
+  std::optional<PostedSignals> posted;  // the latest post this node knows of, fresh or not
   bool posted_fresh = false;
   core::HealthReading combined;  // the worse of the fresh ones, field by field
+  std::uint64_t nodes = 1;       // the nodes whose part counts (this one and those heard lately)
+};
+
+// One room's part of what a node shares: "HISTOGRAM FAILED POSTED" (POSTED: "-", or
+// "P50,P95,ERROR_RATIO,MS_LEFT" with "-" for a value not given).
+struct SharedHealth {
+  std::string room;
+  std::string text;
 };
 
 class HealthBoard {
@@ -46,10 +62,21 @@ class HealthBoard {
   HealthReport report(std::string_view room) const;
   core::HealthReading reading(std::string_view room) const { return report(room).combined; }
 
+  // This node's part for the others: the rooms it has requests or a fresh post for.
+  std::vector<SharedHealth> shareable() const;
+  // Another node's part for `room` (a malformed one is ignored).
+  void heard(std::string_view node, std::string_view room, std::string_view text);
+
  private:
+  struct Shared {
+    core::HealthWindow::Summary requests;
+    std::optional<PostedSignals> posted;
+    std::int64_t heard_ms = 0;
+  };
   struct Entry {
     core::HealthWindow proxy;
     std::optional<PostedSignals> posted;
+    std::map<std::string, Shared, std::less<>> others;  // by node
   };
   const core::Clock& clock_;
   mutable std::mutex mu_;

@@ -20,6 +20,8 @@
 
 namespace waitroom::store {
 
+class HealthBoard;
+
 // Told, from any thread and possibly under a room's lock, when a room's change counter grew (or
 // the room was deleted). Must not block: note the room and return.
 class RoomChangeListener {
@@ -98,6 +100,9 @@ class RoomStorage {
   bool wants_events() const { return feed_ != nullptr; }
   // Who hears of room changes (the event streams); null: nobody. Set before serving.
   void set_change_listener(RoomChangeListener* listener) { changes_ = listener; }
+  // The rooms' sites' health on this node (store/health_board.hpp), which a storage shared by
+  // several nodes shares with them; null: none. Set before serving.
+  void set_health_board(HealthBoard* board) { health_ = board; }
 
  protected:
   engine::Effects effects() const { return engine::Effects(feed_ != nullptr); }
@@ -123,6 +128,7 @@ class RoomStorage {
   }
 
   ops::EventFeed* feed_ = nullptr;
+  HealthBoard* health_ = nullptr;
   RoomChangeListener* changes_ = nullptr;
 };
 

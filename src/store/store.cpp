@@ -65,7 +65,9 @@ auto keeping_answer(std::optional<core::Result<T>>& answer, Change change,
 
 Store::Store(std::unique_ptr<RoomStorage> storage, const core::Clock& clock,
              const token::TicketIdCodec& ids, const core::PassMinter& minter)
-    : storage_(std::move(storage)), clock_(clock), ids_(ids), minter_(minter) {}
+    : storage_(std::move(storage)), clock_(clock), ids_(ids), minter_(minter) {
+  storage_->set_health_board(&health_);
+}
 
 Store::~Store() = default;
 

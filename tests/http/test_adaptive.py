@@ -3,7 +3,7 @@
 The room's controller reads the protected site's health once a second of server clock and moves
 a limit on the places the site holds (active sessions plus admitted, unclaimed turns): none until
 the first breach; on a breach (p95 above 1.1 × target, or errors above max_error_ratio) down to
-85 % of what is held, then 3 s to settle; while healthy and the limit holds the line, up ~3 %/s;
+85 % of what is held, then 5 s to settle and no further cut until the places held are down to the limit; while healthy and the limit holds the line, up ~3 %/s;
 unknown signals hold it. Each change is an `admission.adjusted` event, and the admin stats show
 the limit, the places held and the signals.
 
@@ -201,7 +201,7 @@ def test_the_limit_falls_on_a_breach_holds_the_line_and_grows_when_healthy(clock
     srv = clock_srv
     target = 200
     room = srv.create_room(admission=adaptive(target, 600), **QUIET)
-    join(srv, room, 60)
+    tickets = join(srv, room, 60)
 
     # Healthy: admitted at max_per_minute's pace (10/s), no limit set.
     post_signals(srv, room, p95_ms=100, error_ratio=0, max_age_s=60)
@@ -227,16 +227,26 @@ def test_the_limit_falls_on_a_breach_holds_the_line_and_grows_when_healthy(clock
     assert s["adaptive"]["held"] >= limit
     assert s["line"] == {"moving": False, "reason": "site_health"}, s["line"]
 
-    # Errors above max_error_ratio (latency in the band): after the 3 s settle, reason "errors".
+    # Errors above max_error_ratio (latency in the band). No second decrease during the 5 s
+    # settle, nor while the places held are still over the limit (the last cut has not shown
+    # yet: the load is leaving by itself); once visitors finish and the places held are down to
+    # the limit, reason "errors".
     post_signals(srv, room, p95_ms=target, error_ratio=0.5, max_age_s=60)
     serving = s["serving"]
-    srv.advance_clock(2000)
+    srv.advance_clock(4000)
     assert len(adjusted(srv, room)) == 1, "no second decrease before the settle period"
-    srv.advance_clock(2000)
+    srv.advance_clock(3000)
+    assert len(adjusted(srv, room)) == 1, "no second decrease while the load still drains"
+    held = adaptive_stats(srv, room)["adaptive"]["held"]
+    for t in tickets[:held - limit]:
+        assert srv.pass_for(room, t["ticket"]).status_code == 200
+        assert srv.set_session(room, t["ticket"], "completed").status_code == 200
+    srv.advance_clock(1000)
     events = adjusted(srv, room)
     assert [x["reason"] for x in events] == ["latency", "errors"], events
     e = events[1]
-    assert e["old_limit"] == limit and e["new_limit"] == math.floor(0.85 * min(limit, e["held"]))
+    assert e["old_limit"] == limit and e["held"] == limit
+    assert e["new_limit"] == math.floor(0.85 * limit), e
     assert e["signals"]["error_ratio"] == 0.5
     limit = e["new_limit"]
     s = adaptive_stats(srv, room)
@@ -423,7 +433,7 @@ class Visitors:
 
     def browse(self):
         """Every session's 1-2 pages, sessions at once; the answers' statuses."""
-        jobs = [self.pool.submit(self._visit, s[1], 1 + (hash(s[0]) + self.n) % 2)
+        jobs = [self.pool.submit(self._visit, s[1], 1 + (int(s[0][:8], 16) + self.n) % 2)
                 for s in self.sessions]
         statuses = []
         for j in jobs:
@@ -515,9 +525,10 @@ def test_the_controller_holds_a_simulated_shop_near_its_p95_target(server_factor
     # From second 60 to the halving, each 10 s block's median p95 is within ±15 % of the target.
     steady = block_medians(trace, 60, SIM_PHASES[1][0])
     assert all(in_band(m) for _, m in steady), f"block medians {steady}\n{table}"
-    # After the halving the p95 is back in the band within 30 s (a 10 s block's median).
+    # After the halving the p95 is back in the band within 30 s: the median of a 10 s block that
+    # ends by then (the overload's first 10 s aside) is within ±15 % of the target.
     halved = SIM_PHASES[1][0]
-    back = block_medians(trace, halved + 20, halved + 40)
+    back = block_medians(trace, halved + 10, halved + 30)
     assert any(in_band(m) for _, m in back), f"block medians {back}\n{table}"
     # After the doubling the limit grows.
     doubled = SIM_PHASES[2][0]

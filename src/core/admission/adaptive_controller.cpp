@@ -46,8 +46,10 @@ std::optional<AdmissionAdjustment> decide(const AdmissionPolicy& settings,
   const bool failing = reading.error_ratio && *reading.error_ratio > settings.error_ratio_limit();
   const bool settled = now_s - state.decreased_s >= kControllerSettleS;
   if (slow || failing) {
-    if (!settled) return std::nullopt;
-    // From what the site holds now, not from a limit it may never have reached.
+    // A decrease shows only as sessions end: until the places held are down to the limit, the
+    // site still carries more than the last decision let in, and cutting again would cut for
+    // a load that is already leaving (admissions are stopped meanwhile either way).
+    if (!settled || (state.limit && held > *state.limit)) return std::nullopt;
     const std::uint64_t from = state.limit ? std::min(*state.limit, held) : held;
     const auto lower =
         static_cast<std::uint64_t>(std::floor(static_cast<double>(from) * kDecreaseFactor));

@@ -15,9 +15,10 @@
 namespace waitroom::core {
 
 // How often the controller decides, and how long after a decrease it waits before the next one
-// (or an increase): the signals' window must see the smaller load first.
+// (or an increase): as long as the proxy's window (core/health_window.hpp), so that the signals
+// it decides by no longer include requests from before its last decision.
 inline constexpr std::int64_t kControllerPeriodS = 1;
-inline constexpr std::int64_t kControllerSettleS = 3;
+inline constexpr std::int64_t kControllerSettleS = 5;
 // The band around the target that holds the limit still (hysteresis): a breach above it, room to
 // grow below it.
 inline constexpr double kBreachAbove = 1.10;
@@ -45,7 +46,7 @@ struct AdmissionAdjustment {
 };
 
 // The controller's memory. The limit is the room's state (logged, in snapshots); the times are
-// not (a restart waits a settle period afresh, which is safe).
+// not (after a restart it may decide at once: the limit it starts from is the one it had).
 struct ControllerState {
   std::optional<std::uint64_t> limit;  // none: the site has not been seen to breach yet
   std::int64_t decided_s = 0;          // the last second it decided in

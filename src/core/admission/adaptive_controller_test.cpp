@@ -41,8 +41,10 @@ TEST(AdaptiveController, DecidesAtMostOnceASecondAndWaitsForTheSiteToSettle) {
   ASSERT_TRUE(decide(controlled(400), p95(600), 100, 1, state, 10));
   EXPECT_FALSE(decide(controlled(400), p95(600), 100, 1, state, 10));  // the same second
   EXPECT_FALSE(decide(controlled(400), p95(600), 85, 1, state, 11));   // settling
-  EXPECT_FALSE(decide(controlled(400), p95(100), 85, 1, state, 12));   // no growth either
-  auto again = decide(controlled(400), p95(600), 85, 1, state, 13);
+  EXPECT_FALSE(decide(controlled(400), p95(100), 85, 1, state, 14));   // no growth either
+  // Settled, but the load has not come down to the limit yet: the last cut is still showing.
+  EXPECT_FALSE(decide(controlled(400), p95(600), 90, 1, state, 15));
+  auto again = decide(controlled(400), p95(600), 85, 1, state, 16);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->new_limit, 72u);  // floor(85 × 0.85)
 }

@@ -47,6 +47,9 @@ class RedisKeys {
   std::string changes_channel() const { return prefix_ + ":changes"; }
   // "NODE ROOM EPOCH AT_S POSITION..." every second: tickets seen on one node count on all.
   std::string seen_channel() const { return prefix_ + ":seen"; }
+  // "NODE ROOM HISTOGRAM FAILED POSTED" every second: the rooms' sites' health as each node sees
+  // it (store/health_board.hpp), so the node driving a room steers by all of it.
+  std::string health_channel() const { return prefix_ + ":health"; }
 
  private:
   std::string tagged(std::string_view room, std::string_view what) const {

@@ -50,7 +50,8 @@ core::Result<std::unique_ptr<RedisStorage>> RedisStorage::open(
 
   s.subscriber_ = std::make_unique<RedisSubscriber>(
       s.ctx_.get_executor(), s.options_,
-      std::vector<std::string>{s.keys_.changes_channel(), s.keys_.seen_channel()},
+      std::vector<std::string>{s.keys_.changes_channel(), s.keys_.seen_channel(),
+                               s.keys_.health_channel()},
       [&s](std::string_view channel, std::string_view message) { s.on_message(channel, message); },
       [&s]() {
         // Changes published while the subscription was down are read now.

@@ -184,6 +184,8 @@ class RedisStorage final : public RoomStorage {
   boost::asio::awaitable<void> refresh_loop();
   void on_message(std::string_view channel, std::string_view message);
   boost::asio::awaitable<void> flush_seen();
+  // This node's part of the rooms' sites' health, for the other nodes (every second).
+  boost::asio::awaitable<void> flush_health();
 
   void note_change(Entry& entry);
 

@@ -8,6 +8,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "ops/log.hpp"
+#include "store/health_board.hpp"
 #include "store/redis/redis_scripts.hpp"
 #include "store/redis/redis_store.hpp"
 #include "store/redis/redis_store_internal.hpp"
@@ -55,6 +56,25 @@ void RedisStorage::on_message(std::string_view channel, std::string_view message
     for (std::size_t i = 4; i < parts.size(); ++i)
       if (auto p = to_uint(parts[i]); p && e->room->has_ticket(*p))
         e->room->mark_seen(*p, static_cast<std::int64_t>(*at));
+  } else if (channel == keys_.health_channel()) {
+    // NODE ROOM HISTOGRAM FAILED POSTED
+    if (parts.size() != 5 || parts[0] == node_ || !health_ ||
+        !core::is_valid_room_name(std::string(parts[1])))
+      return;
+    const std::size_t from = static_cast<std::size_t>(parts[2].data() - message.data());
+    health_->heard(parts[0], parts[1], message.substr(from));
+  }
+}
+
+asio::awaitable<void> RedisStorage::flush_health() {
+  if (!health_) co_return;
+  for (SharedHealth& part : health_->shareable()) {
+    std::vector<std::string> publish{"PUBLISH", keys_.health_channel(),
+                                     node_ + " " + part.room + " " + part.text};
+    auto publish_op = redis_->command(std::move(publish));
+    auto r = co_await std::move(publish_op);
+    commands_.fetch_add(1);
+    if (!r) co_return;
   }
 }
 
@@ -139,6 +159,7 @@ asio::awaitable<void> RedisStorage::refresh_loop() {
       }
     }
     co_await flush_seen();
+    co_await flush_health();
   }
 }
 
