@@ -77,31 +77,39 @@ Response samples_answer(const AdminDeps& s, RequestContext& ctx, const std::stri
   if (wants_csv(ctx.request)) {
     std::string out =
         "time,at_ms,epoch,paused,queue_length,waiting,serving,admitted,admissions_per_minute,"
-        "active_sessions,eta_p50_s,eta_p90_s,arrivals_per_minute,waited_p50_s,waited_p95_s\n";
+        "active_sessions,eta_p50_s,eta_p90_s,arrivals_per_minute,waited_p50_s,waited_p95_s,"
+        "limit,held,site_p95_ms,site_error_ratio\n";
     for (const store::HistorySample& h : samples)
-      out += fmt::format(
-          "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", time_cell(h.at_ms), h.at_ms, h.epoch,
-          h.paused, h.queue_length, h.waiting, h.serving, h.admitted,
-          cell(hundredths(h.admissions_per_minute)), h.active_sessions,
-          h.eta ? std::to_string(h.eta->p50_s) : "", h.eta ? std::to_string(h.eta->p90_s) : "",
-          cell(hundredths(h.arrivals_per_minute)), cell(h.waited_p50_s), cell(h.waited_p95_s));
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                         time_cell(h.at_ms), h.at_ms, h.epoch, h.paused, h.queue_length, h.waiting,
+                         h.serving, h.admitted, cell(hundredths(h.admissions_per_minute)),
+                         h.active_sessions, h.eta ? std::to_string(h.eta->p50_s) : "",
+                         h.eta ? std::to_string(h.eta->p90_s) : "",
+                         cell(hundredths(h.arrivals_per_minute)), cell(h.waited_p50_s),
+                         cell(h.waited_p95_s), cell(h.active_limit), cell(h.held),
+                         cell(hundredths(h.site_p95_ms)), cell(h.site_error_ratio));
     return csv_ok(ctx.request, std::move(out));
   }
   json::array out;
   for (const store::HistorySample& h : samples)
-    out.push_back(json::object{{"at_ms", h.at_ms},
-                               {"epoch", h.epoch},
-                               {"paused", h.paused},
-                               {"queue_length", h.queue_length},
-                               {"waiting", h.waiting},
-                               {"serving", h.serving},
-                               {"admitted", h.admitted},
-                               {"admissions_per_minute", rate_json(h.admissions_per_minute)},
-                               {"active_sessions", h.active_sessions},
-                               {"eta", eta_json(h.eta)},
-                               {"arrivals_per_minute", rate_json(h.arrivals_per_minute)},
-                               {"waited_p50_s", seconds_json(h.waited_p50_s)},
-                               {"waited_p95_s", seconds_json(h.waited_p95_s)}});
+    out.push_back(json::object{
+        {"at_ms", h.at_ms},
+        {"epoch", h.epoch},
+        {"paused", h.paused},
+        {"queue_length", h.queue_length},
+        {"waiting", h.waiting},
+        {"serving", h.serving},
+        {"admitted", h.admitted},
+        {"admissions_per_minute", rate_json(h.admissions_per_minute)},
+        {"active_sessions", h.active_sessions},
+        {"eta", eta_json(h.eta)},
+        {"arrivals_per_minute", rate_json(h.arrivals_per_minute)},
+        {"waited_p50_s", seconds_json(h.waited_p50_s)},
+        {"waited_p95_s", seconds_json(h.waited_p95_s)},
+        {"limit", h.active_limit ? json::value(*h.active_limit) : nullptr},
+        {"held", h.held ? json::value(*h.held) : nullptr},
+        {"site_p95_ms", rate_json(h.site_p95_ms)},
+        {"site_error_ratio", h.site_error_ratio ? json::value(*h.site_error_ratio) : nullptr}});
   const std::int64_t interval_ms = s.history.interval_ms();
   const std::int64_t window_ms = interval_ms * static_cast<std::int64_t>(s.history.capacity());
   json::object body{{"room", room},

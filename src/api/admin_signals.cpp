@@ -94,7 +94,8 @@ json::object signals_json(const store::HealthReport& report) {
   combined["known"] = report.combined.known();
   return json::object{{"proxy", std::move(proxy)},
                       {"posted", std::move(posted)},
-                      {"combined", std::move(combined)}};
+                      {"combined", std::move(combined)},
+                      {"nodes", report.nodes}};
 }
 
 asio::awaitable<Response> post_signals(const AdminDeps& s, RequestContext& ctx,

@@ -29,8 +29,8 @@ RoomView room_view(core::Room& room, std::int64_t now_ms) {
 
 RoomStats room_stats(core::Room& room, std::int64_t now_ms) {
   RoomView view = room_view(room, now_ms);
-  return RoomStats{std::move(view), room.line_status(now_ms / 1000), room.waits(),
-                   room.active_limit(), room.held(now_ms / 1000)};
+  return RoomStats{std::move(view),     room.line_status(now_ms / 1000), room.waits(),
+                   room.active_limit(), room.held(now_ms / 1000),        std::nullopt};
 }
 
 PassView pass_view(const core::Session& s, std::int64_t now_s) {

@@ -41,6 +41,8 @@ struct RoomStats {
   // places held now, in seats (core::Room::held), as the controller counts them.
   std::optional<std::uint64_t> active_limit;
   std::uint64_t held = 0;
+  // The site's health as the controller reads it (adaptive rooms only; the store fills it in).
+  std::optional<core::HealthReading> site;
 };
 
 struct TicketView {

@@ -32,6 +32,12 @@ HistorySample make_sample(const RoomStats& stats, std::int64_t at_ms, const Hist
   s.tickets_expired = room.counters.tickets_expired;
   s.sessions_expired = room.counters.expired;
   s.tickets_left = room.counters.tickets_left;
+  if (stats.site) {  // adaptive rooms only
+    s.active_limit = stats.active_limit;
+    s.held = stats.held;
+    s.site_p95_ms = stats.site->p95_ms;
+    s.site_error_ratio = stats.site->error_ratio;
+  }
   const core::WaitHistogram waited = stats.waits.last(at_ms / 1000, kSampleWaitedWindowS);
   s.waited_p50_s = waited.percentile(kWaitedP50);
   s.waited_p95_s = waited.percentile(kWaitedP95);

@@ -49,6 +49,12 @@ struct HistorySample {
   std::uint64_t tickets_expired = 0;
   std::uint64_t sessions_expired = 0;
   std::uint64_t tickets_left = 0;  // of tickets_expired: left the line (the rest: unclaimed)
+  // Adaptive admission: its controller's limit on places held (none: not found yet, or another
+  // mode), the places held, and the site's p95 and error ratio as the controller read them.
+  std::optional<std::uint64_t> active_limit;
+  std::optional<std::uint64_t> held;
+  std::optional<double> site_p95_ms;
+  std::optional<double> site_error_ratio;
 };
 
 // Builds a sample from a room's stats; `base` (an earlier sample of the room, if any) gives the

@@ -438,9 +438,15 @@ Store::Op<std::vector<RoomView>> Store::rooms() {
   co_return views;
 }
 
+RoomStats Store::stats_of(core::Room& rm, std::int64_t now_ms) const {
+  RoomStats stats = engine::room_stats(rm, now_ms);
+  if (rm.admission().mode == core::AdmissionMode::adaptive) stats.site = health_.reading(rm.name());
+  return stats;
+}
+
 Store::Op<RoomStats> Store::room_stats(std::string room) {
   auto read = room_reader<RoomStats>(room, [&](core::Room& rm, RoomSlot&) {
-    return core::Result<RoomStats>(engine::room_stats(rm, clock_.now_ms()));
+    return core::Result<RoomStats>(stats_of(rm, clock_.now_ms()));
   });
   if (auto answer = read_now<RoomStats>(room, read)) co_return std::move(*answer);
   auto again = read_caught_up<RoomStats>(room, read);
@@ -451,7 +457,7 @@ Store::Op<std::vector<RoomStats>> Store::all_room_stats() {
   std::vector<RoomStats> stats;
   const std::int64_t now_ms = clock_.now_ms();
   storage_->for_each_room([&](RoomSlot& s) {
-    if (s.room) stats.push_back(engine::room_stats(*s.room, now_ms));
+    if (s.room) stats.push_back(stats_of(*s.room, now_ms));
   });
   co_return stats;
 }

@@ -200,6 +200,9 @@ class Store {
   Op<token::Invitation> check_invitation(const std::string& room, const std::string& jwt,
                                          const std::optional<core::IpBytes>& client);
 
+  // A room's stats, with its site's health for an adaptive room.
+  RoomStats stats_of(core::Room& rm, std::int64_t now_ms) const;
+
   std::unique_ptr<RoomStorage> storage_;
   const core::Clock& clock_;
   const token::TicketIdCodec& ids_;
