@@ -10,6 +10,7 @@
 #include "api/admin_codes.hpp"
 #include "api/admin_events.hpp"
 #include "api/admin_history.hpp"
+#include "api/admin_inventory.hpp"
 #include "api/admin_signals.hpp"
 #include "api/admin_tokens.hpp"
 #include "api/auth_log.hpp"
@@ -210,21 +211,35 @@ asio::awaitable<Response> delete_message(const AdminDeps& s, RequestContext& ctx
   co_return no_content(ctx.request);
 }
 
+// Items one completed session may buy at most (a typo of an order number is not a purchase).
+constexpr std::int64_t kMaxConsumed = 1'000'000;
+
 asio::awaitable<Response> end_session(const AdminDeps& s, RequestContext& ctx,
                                       const AdminCaller& caller) {
   auto body = read_json_object(ctx.request);
   if (!body) co_return http::problem(ctx.request, body.error());
   const json::value* status_field = body->if_contains("status");
-  if (body->size() != 1 || !status_field || !status_field->is_string())
-    co_return http::problem(
-        ctx.request, Status::bad_request,
-        "the body must be {\"status\": \"completed\"|\"abandoned\"|\"revoked\"}");
+  const json::value* consumed_field = body->if_contains("consumed");
+  if (body->size() != 1u + (consumed_field ? 1 : 0) || !status_field || !status_field->is_string())
+    co_return http::problem(ctx.request, Status::bad_request,
+                            "the body must be {\"status\": \"completed\"|\"abandoned\"|"
+                            "\"revoked\"}, with \"consumed\": n for a completed purchase");
   auto status = core::parse_session_end(status_field->get_string());
   if (!status)
     co_return http::problem(ctx.request, Status::bad_request,
                             "status must be \"completed\", \"abandoned\" or \"revoked\"");
-  auto t = co_await s.store.end_session(std::string(ctx.param("room")),
-                                        std::string(ctx.param("ticket")), *status, caller.actor());
+  std::uint64_t consumed = 0;
+  if (consumed_field) {
+    if (!consumed_field->is_int64() || consumed_field->get_int64() < 1 ||
+        consumed_field->get_int64() > kMaxConsumed)
+      co_return http::problem(
+          ctx.request, Status::bad_request,
+          "consumed must be a whole number of items from 1 to " + std::to_string(kMaxConsumed));
+    consumed = static_cast<std::uint64_t>(consumed_field->get_int64());
+  }
+  auto t =
+      co_await s.store.end_session(std::string(ctx.param("room")), std::string(ctx.param("ticket")),
+                                   *status, caller.actor(), consumed);
   if (!t) co_return http::problem(ctx.request, t.error());
   co_return json_ok(ctx.request, json::object{{"ticket", t->ticket},
                                               {"status", core::to_string(t->state.status)}});
@@ -235,6 +250,7 @@ asio::awaitable<Response> stats(const AdminDeps& s, RequestContext& ctx, const A
   auto r = co_await s.store.room_stats(room);
   if (!r) co_return http::problem(ctx.request, r.error());
   json::object out = stats_json(*r, s.clock.now_s());
+  if (r->inventory) out["inventory"] = inventory_json(*r->inventory);
   // Adaptive admission: its limit and what it steers by (this node's signals).
   if (const core::AdmissionPolicy& a = r->view.admission; a.mode == core::AdmissionMode::adaptive)
     out["adaptive"] = json::object{
@@ -377,6 +393,8 @@ void add_admin_routes(http::Router& router, const AdminDeps& s) {
   add(Method::put, base + "/{room}/sessions/{ticket}", end_session, OperatorRole::operator_);
   add(Method::get, base + "/{room}/stats", stats, OperatorRole::viewer);
   add(Method::get, base + "/{room}/signals", get_signals, OperatorRole::viewer);
+  add(Method::get, base + "/{room}/inventory", get_inventory, OperatorRole::viewer);
+  add(Method::post, base + "/{room}/inventory", change_inventory, OperatorRole::operator_);
   add(Method::post, base + "/{room}/signals", post_signals, OperatorRole::operator_);
   add(Method::get, base + "/{room}/admissions", admissions, OperatorRole::viewer);
   add(Method::get, base + "/{room}/history", room_history, OperatorRole::viewer);

@@ -512,6 +512,10 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       auto v = read_int(value, key);
       if (!v) return std::unexpected(v.error());
       (key == "claim_timeout_s" ? s.claim_timeout_s : s.ticket_idle_timeout_s) = *v;
+    } else if (key == "reserve_per_session") {
+      auto v = read_int(value, key);
+      if (!v) return std::unexpected(v.error());
+      s.reserve_per_session = *v;
     } else if (key == "max_places_per_identity" || key == "max_party_size") {
       auto v = read_int(value, key);
       if (!v) return std::unexpected(v.error());
@@ -644,6 +648,7 @@ json::object room_settings_to_json(const core::RoomSettings& s, Secrets secrets)
       {"login", login_to_json(s.login, secrets)},
       {"max_places_per_identity", s.max_places_per_identity},
       {"max_party_size", s.max_party_size},
+      {"reserve_per_session", s.reserve_per_session},
       {"abuse", abuse_to_json(s.abuse)}};
 }
 

@@ -26,6 +26,10 @@ std::string_view to_string(LineReason reason) {
       return "drawing_full";
     case LineReason::site_health:
       return "site_health";
+    case LineReason::sold_out:
+      return "sold_out";
+    case LineReason::inventory_reserved:
+      return "inventory_reserved";
   }
   return "paused";
 }

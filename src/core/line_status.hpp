@@ -19,6 +19,8 @@ enum class LineReason : std::uint8_t {
   capacity,        // capacity mode: total_active held, or new_per_minute used in the last minute
   drawing_full,    // a drawing's turns are all taken: its waitlist waits for one to come free
   site_health,     // adaptive: the places its controller allows the site now are all held
+  sold_out,        // the room's inventory is at 0
+  inventory_reserved,  // every item left is reserved by the places held (reserve_per_session)
 };
 
 std::string_view to_string(LineReason reason);

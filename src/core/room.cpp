@@ -28,6 +28,9 @@ std::string_view to_string(DrawStanding standing) {
 }
 
 // Answers the admission policy's questions from the room's own state, at `now_s`.
+constexpr const char* kSoldOutAdvance =
+    "the room is sold out: nobody is let in until items come back (POST .../inventory)";
+
 class Room::Facts final : public RoomFacts {
  public:
   Facts(Room& room, std::int64_t now_s) : room_(room), now_s_(now_s) {}
@@ -93,10 +96,16 @@ Result<bool> Room::admits_on_arrival(std::int64_t now_s, std::uint64_t seats) {
     return fail(ErrorCode::conflict,
                 "this drawing's registration closed at its start: " + std::to_string(*d->winners) +
                     " winners were drawn from those who registered");
+  if (sold_out())
+    return fail(ErrorCode::gone,
+                "sold out: every item of this sale is sold; no new places are "
+                "given unless items come back");
   bool admits = false;
   if (settings_.state == RoomState::open && !schedule_.prequeue_open()) {
     Facts facts(*this, now_s);
     admits = admitter_->admits_on_arrival(now_s, seats, facts);
+    if (const std::optional<std::uint64_t> places = inventory_places(); admits && places)
+      admits = places_left(static_cast<std::int64_t>(*places), facts.held()) >= seats;
   }
   // Only those who would wait count against the cap: a visitor let in at once takes no place.
   if (const auto& cap = settings_.abuse.max_waiting;
@@ -197,6 +206,7 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
     state.status = TicketStatus::expired;
   } else {
     state.status = TicketStatus::waiting;
+    state.sold_out = sold_out();
     if (schedule_.in_prequeue(position)) {
       // Nobody's place is known until the pre-queue is shuffled at the start.
       const ScheduledEvent* event = schedule_.current(settings_.events);
@@ -239,11 +249,12 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
       }
     }
   }
+  if (state.sold_out) state.eta.reset();  // no turn comes unless items come back
   return state;
 }
 
 std::optional<Eta> Room::eta_for_newcomer(std::int64_t now_ms, std::uint8_t lane) const {
-  if (schedule_.prequeue_open()) return std::nullopt;
+  if (schedule_.prequeue_open() || sold_out()) return std::nullopt;
   // Everyone waiting is ahead of a newcomer, in either order; with lanes, everyone in the lane.
   if (lane_tickets_ == 0 && lane == kDefaultLane) return eta(waiting_count(), now_ms);
   return eta(in_whole_line(waiting_in_lane(lane), share_of(lane)), now_ms);
@@ -344,6 +355,20 @@ std::uint64_t Room::held(std::int64_t now_s) {
   return active_by_expiry_.size() + unclaimed_count_ + held_extra_seats_;
 }
 
+std::optional<std::uint64_t> Room::inventory_places() const {
+  if (!inventory_) return std::nullopt;
+  if (*inventory_ == 0) return 0;
+  const auto reserve = static_cast<std::uint64_t>(settings_.reserve_per_session);
+  if (reserve == 0) return std::nullopt;
+  return (*inventory_ + reserve - 1) / reserve;  // a last place for fewer items than a reserve
+}
+
+std::uint64_t Room::reserved(std::int64_t now_s) {
+  if (!inventory_) return 0;
+  return std::min(*inventory_,
+                  held(now_s) * static_cast<std::uint64_t>(settings_.reserve_per_session));
+}
+
 double Room::no_show_share() const {
   const std::uint64_t decided = totals_.passes_issued + unclaimed_expired_;
   if (decided < kNoShowSample) return 0;
@@ -361,10 +386,15 @@ bool Room::quiet_at(std::int64_t now_s) const {
 void Room::admit_by_policy(std::int64_t now_ms, Admissions& step) {
   const std::int64_t now_s = now_ms / 1000;
   Facts facts(*this, now_s);
-  const std::uint64_t n = admitter_->admits_at_step(
+  std::uint64_t n = admitter_->admits_at_step(
       {now_ms, recycle_debt_, bucket_, static_cast<std::uint64_t>(settings_.max_party_size)},
       facts);
   if (n == 0 || waiting_count() == 0) return;
+  // The inventory's cap comes after the policy's step: its bucket still fills and drains.
+  if (const std::optional<std::uint64_t> places = inventory_places()) {
+    n = std::min(n, places_left(static_cast<std::int64_t>(*places), facts.held()));
+    if (n == 0) return;
+  }
   const std::uint64_t k = admit_next(n, now_s, step);
   const std::uint64_t from_debt = std::min(recycle_debt_, k);
   recycle_debt_ -= from_debt;
@@ -378,6 +408,7 @@ LineStatus Room::line_status(std::int64_t now_s) {
   if (settings_.state == RoomState::queue_all) return {LineReason::queue_all};
   if (schedule_.prequeue_open()) return {LineReason::prequeue};
   if (waiting_count() == 0) return {LineReason::nobody_waiting};
+  if (sold_out()) return {LineReason::sold_out};
   // Every winner's turn taken, and nobody from before the drawing waiting: not even an
   // operator's advance lets anyone in until a turn runs out unclaimed.
   if (const DrawInfo* d = running_drawing();
@@ -389,7 +420,11 @@ LineStatus Room::line_status(std::int64_t now_s) {
     return {admitter_->holds_line(now_s, facts)};
   if (admission_.start_s && now_s < *admission_.start_s) return {LineReason::not_started};
   if (admission_.end_s && now_s >= *admission_.end_s) return {LineReason::closed};
-  return {admitter_->holds_line(now_s, facts)};
+  if (auto held = admitter_->holds_line(now_s, facts)) return {held};
+  if (const std::optional<std::uint64_t> places = inventory_places();
+      places && places_left(static_cast<std::int64_t>(*places), facts.held()) == 0)
+    return {LineReason::inventory_reserved};
+  return {};
 }
 
 void Room::observe(std::int64_t now_ms) {
@@ -676,6 +711,7 @@ void Room::expire_unclaimed(std::int64_t now_s, Admissions& step) {
 
 Result<Admissions> Room::advance_to(std::uint64_t serving, std::int64_t now_s) {
   if (serving > kMaxPosition) return fail(ErrorCode::bad_request, "serving counter out of range");
+  if (sold_out()) return fail(ErrorCode::conflict, kSoldOutAdvance);
   if (queueing_ == Queueing::random)
     return fail(ErrorCode::conflict,
                 "in random queueing there is no line order to advance to; use \"by\"");
@@ -706,6 +742,7 @@ Result<Admissions> Room::advance_to(std::uint64_t serving, std::int64_t now_s) {
 }
 
 Result<Admissions> Room::advance_by(std::uint64_t by, std::int64_t now_s) {
+  if (sold_out()) return fail(ErrorCode::conflict, kSoldOutAdvance);
   // With lanes or parties `by` counts seats as a policy step does; else it moves the counter.
   if (queueing_ == Queueing::random || !settings_.lanes.empty() || has_lane_waiting() ||
       settings_.max_party_size > 1 || running_drawing()) {

@@ -108,6 +108,8 @@ struct TicketState {
   bool has_pass = false;
   DrawStanding drawing = DrawStanding::none;
   std::uint64_t waitlist_position = 0;  // waitlist: 1 is next when a winner's turn comes free
+  // Waiting in a room whose inventory is sold out: no turn comes unless items come back.
+  bool sold_out = false;
 };
 
 struct RoomCounters {
@@ -249,6 +251,16 @@ class Room {
   // Places counted against a cap, in seats: active sessions plus eligible tickets whose pass is
   // unclaimed (sessions that ran out by `now_s` are expired first).
   std::uint64_t held(std::int64_t now_s);
+
+  // Inventory (docs/admission.md, "Inventory"): the items left to sell; none: the room keeps no
+  // count. At 0 the room is sold out: nobody is let in or given a place until items come back.
+  // With reserve_per_session, each place held keeps that many reserved, and admission stops
+  // while every item left is reserved. Not of any epoch: a reset keeps it.
+  std::optional<std::uint64_t> inventory() const { return inventory_; }
+  void set_inventory(std::optional<std::uint64_t> left) { inventory_ = left; }
+  bool sold_out() const { return inventory_ && *inventory_ == 0; }
+  // Items the places held keep reserved now (at most the items left).
+  std::uint64_t reserved(std::int64_t now_s);
 
   // After a log repair dropped records (store::CounterFloorRecord): positions up to
   // `queue_counter` are taken (the missing ones as tickets that left, so they are never handed
@@ -455,6 +467,9 @@ class Room {
   // Adaptive mode's controller: its limit is state (logged, kept by snapshots and resets), its
   // times are not.
   ControllerState controller_;
+  std::optional<std::uint64_t> inventory_;  // items left (see inventory())
+  // The places the inventory lets be held: each keeps reserve_per_session items (none: no cap).
+  std::optional<std::uint64_t> inventory_places() const;
   // The running drawing's tickets admitted and not run out unclaimed. Built on demand and dropped
   // at each event moment: a cache, not state.
   std::uint64_t drawing_turns_used_ = 0;

@@ -40,6 +40,7 @@ RoomImage Room::image() const {
   out.used_invitations = invitations_.used_list();
   out.identity_places = invitations_.places_list();
   out.active_limit = controller_.limit;
+  out.inventory = inventory_;
   return out;
 }
 
@@ -75,6 +76,7 @@ Room Room::restore(std::string name, RoomSettings settings, RoomImage image) {
       room.held_extra_seats_ += room.extra_seats(p);
   room.refresh_effective();  // the running event's overrides
   if (room.admission_.mode == AdmissionMode::adaptive) room.controller_.limit = image.active_limit;
+  room.inventory_ = image.inventory;
   return room;
 }
 

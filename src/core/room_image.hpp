@@ -46,6 +46,7 @@ struct RoomImage {
   std::vector<UsedInvitation> used_invitations;  // until each one's exp
   std::vector<IdentityPlaces> identity_places;   // this epoch's
   std::optional<std::uint64_t> active_limit;     // adaptive admission's controller found it
+  std::optional<std::uint64_t> inventory;        // items left, when the room counts them
 };
 
 }  // namespace waitroom::core

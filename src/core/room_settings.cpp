@@ -280,6 +280,9 @@ Result<void> validate(const RoomSettings& s) {
                          "events[" + std::to_string(i) + "].overrides.admission.");
           !ok)
         return ok;
+  if (s.reserve_per_session < 0 || s.reserve_per_session > kMaxReservePerSession)
+    return fail(ErrorCode::bad_request, "reserve_per_session must be between 0 (none) and " +
+                                            std::to_string(kMaxReservePerSession));
   if (s.max_places_per_identity < 1 || s.max_places_per_identity > kMaxPlacesPerIdentity)
     return fail(ErrorCode::bad_request, "max_places_per_identity must be between 1 and " +
                                             std::to_string(kMaxPlacesPerIdentity));

@@ -28,6 +28,9 @@ inline constexpr std::int64_t kDefaultMaxPlacesPerIdentity = 1;
 inline constexpr std::int64_t kMaxPlacesPerIdentity = 100;
 // Seats one ticket may stand for (a party: a family, a group buying together).
 inline constexpr std::int64_t kMaxPartySize = 20;
+inline constexpr std::int64_t kMaxReservePerSession = 1000;
+// Items a room's inventory counts at most.
+inline constexpr std::uint64_t kMaxInventory = 1'000'000'000'000;
 inline constexpr std::int64_t kMaxTimeoutS = 7 * 24 * 3600;
 inline constexpr std::int64_t kMaxRatePerMinute = 6'000'000;
 inline constexpr std::int64_t kMaxActiveCap = 1'000'000'000;
@@ -175,6 +178,10 @@ struct RoomSettings {
   // A join may ask for up to this many seats (party_size), each counted against the policy's
   // pace and caps; 1: no parties.
   std::int64_t max_party_size = 1;
+  // Inventory (docs/admission.md, "Inventory"): items each place held keeps reserved while the
+  // room counts items left, so that admission stops while every unsold item is spoken for (0:
+  // none reserved; admission stops only when none is left).
+  std::int64_t reserve_per_session = 0;
   AbuseSettings abuse;
 
   bool operator==(const RoomSettings&) const = default;

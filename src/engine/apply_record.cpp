@@ -152,6 +152,9 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
           if (rm.admission().mode == core::AdmissionMode::adaptive && r.limit > 0)
             rm.set_active_limit(r.limit);
           return {};
+        } else if constexpr (std::is_same_v<R, InventoryRecord>) {  // of no epoch either
+          rm.set_inventory(r.left);
+          return {};
         } else if constexpr (std::is_same_v<R, PausedRecord>) {  // older logs; now a setting
           core::RoomSettings st = rm.settings();
           st.state = r.paused ? core::RoomState::paused : core::RoomState::open;

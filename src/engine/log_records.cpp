@@ -235,6 +235,16 @@ void read_fields(ByteReader& in, AdmissionLimitRecord& r) {
   r.at_s = in.i64();
 }
 
+void write_fields(ByteWriter& w, const InventoryRecord& r) {
+  w.str(r.room).u8(r.left ? 1 : 0).u64(r.left.value_or(0));
+}
+void read_fields(ByteReader& in, InventoryRecord& r) {
+  r.room = in.str();
+  const bool counted = in.u8() != 0;
+  const std::uint64_t left = in.u64();
+  if (counted) r.left = left;
+}
+
 template <std::size_t I = 0>
 core::Result<LogRecord> decode_as(std::size_t index, ByteReader& in) {
   if constexpr (I < std::variant_size_v<LogRecord>) {

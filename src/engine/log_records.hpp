@@ -185,12 +185,20 @@ struct AdmissionLimitRecord {
   std::int64_t at_s = 0;
 };
 
+// The room's inventory is `left` items (none: it counts none any more), after an operator's set
+// or add or a completed session's purchase (written with its SessionEndRecord, in the same
+// commit). Of no epoch: a reset keeps the inventory.
+struct InventoryRecord {
+  std::string room;
+  std::optional<std::uint64_t> left;
+};
+
 using LogRecord =
     std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord, PausedRecord,
                  ResetRecord, PassIssuedRecord, SessionEndRecord, AdmitRecord, EventRecord,
                  PassRenewedRecord, CounterFloorRecord, RoomSnapshotRecord, EventsRecord,
                  RoomMessageRecord, CodeAddedRecord, CodeUsedRecord, CodeRevokedRecord,
-                 InvitationUsedRecord, AdmissionLimitRecord>;
+                 InvitationUsedRecord, AdmissionLimitRecord, InventoryRecord>;
 
 std::string encode_record(const LogRecord& record);
 core::Result<LogRecord> decode_record(std::string_view payload);

@@ -6,6 +6,7 @@
 #include "core/rfc3339.hpp"
 #include "engine/apply_record.hpp"
 #include "engine/code_ops.hpp"
+#include "engine/inventory_ops.hpp"
 #include "engine/invitation_ops.hpp"
 #include "engine/room_events.hpp"
 #include "engine/room_reads.hpp"
@@ -323,17 +324,23 @@ core::Result<PassView> record_renewal(core::Room& rm, const OpContext& ctx,
 
 core::Result<TicketView> end_session(core::Room& rm, const OpContext& ctx, std::uint64_t position,
                                      const std::string& ticket, core::TicketStatus status,
-                                     Effects& fx) {
+                                     Effects& fx, std::uint64_t consumed) {
   if (!rm.has_ticket(position))
     return fail(ErrorCode::gone, "this ticket belongs to a line that was reset; join again");
+  if (consumed > 0 && status != core::TicketStatus::completed)
+    return fail(ErrorCode::bad_request, "consumed goes with status \"completed\" only");
+  if (auto ok = check_consumption(rm, consumed); !ok) return std::unexpected(ok.error());
   auto changed = rm.end_session(position, status, ctx.clock.now_s());
   if (!changed) return std::unexpected(changed.error());
+  // Ending it again is a no-op, purchase included: a retried completion does not sell twice.
   if (*changed) {
     fx.record(SessionEndRecord{rm.name(), rm.epoch(), position, status});
-    fx.event(rm.name(), "session_updated",
-             {{"event_id", rm.name()}, {"request_id", ticket}, {"status", core::to_string(status)}},
-             ctx.clock.now_ms());
+    json::object data{
+        {"event_id", rm.name()}, {"request_id", ticket}, {"status", core::to_string(status)}};
+    if (consumed > 0) data["consumed"] = consumed;
+    fx.event(rm.name(), "session_updated", std::move(data), ctx.clock.now_ms());
     fx.changed = true;
+    consume(rm, ctx, consumed, ticket, fx);
   }
   return ticket_view(rm, ctx, position);
 }

@@ -82,9 +82,11 @@ core::Result<PassPlan> plan_renewal(core::Room& room, const OpContext& ctx, std:
 core::Result<PassView> record_renewal(core::Room& room, const OpContext& ctx,
                                       const core::PassRequest& request, const std::string& pass,
                                       Effects& fx);
+// `consumed`: items a completed session bought, taken off the room's inventory with its end
+// (engine/inventory_ops.hpp); refused when the room counts none or has fewer left.
 core::Result<TicketView> end_session(core::Room& room, const OpContext& ctx, std::uint64_t position,
                                      const std::string& ticket, core::TicketStatus status,
-                                     Effects& fx);
+                                     Effects& fx, std::uint64_t consumed = 0);
 
 // ---- the room ----
 // The settings a put gives the room (`current`: null when it is being created). A lane that

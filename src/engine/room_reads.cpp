@@ -24,13 +24,24 @@ RoomView room_view(core::Room& room, std::int64_t now_ms) {
                   room.draws(),
                   room.message(),
                   !room.codes().empty(),
-                  drawing ? std::optional<core::DrawInfo>(*drawing) : std::nullopt};
+                  drawing ? std::optional<core::DrawInfo>(*drawing) : std::nullopt,
+                  room.sold_out()};
 }
 
 RoomStats room_stats(core::Room& room, std::int64_t now_ms) {
   RoomView view = room_view(room, now_ms);
-  return RoomStats{std::move(view),     room.line_status(now_ms / 1000), room.waits(),
-                   room.active_limit(), room.held(now_ms / 1000),        std::nullopt};
+  const std::int64_t now_s = now_ms / 1000;
+  RoomStats stats{std::move(view),     room.line_status(now_s), room.waits(),
+                  room.active_limit(), room.held(now_s),        std::nullopt,
+                  std::nullopt};
+  if (room.inventory()) stats.inventory = inventory_view(room, now_s);
+  return stats;
+}
+
+InventoryView inventory_view(core::Room& room, std::int64_t now_s) {
+  return InventoryView{room.inventory(), room.reserved(now_s),
+                       static_cast<std::uint64_t>(room.settings().reserve_per_session),
+                       room.sold_out()};
 }
 
 PassView pass_view(const core::Session& s, std::int64_t now_s) {

@@ -14,6 +14,8 @@ namespace waitroom::engine {
 RoomView room_view(core::Room& room, std::int64_t now_ms);
 
 RoomStats room_stats(core::Room& room, std::int64_t now_ms);
+// The room's inventory (engine/inventory_ops.hpp changes it).
+InventoryView inventory_view(core::Room& room, std::int64_t now_s);
 
 // A session's pass as the API hands it out at `now_s`.
 PassView pass_view(const core::Session& session, std::int64_t now_s);

@@ -28,6 +28,9 @@ constexpr std::uint8_t kImageVersionWithDrawings = 6;
 // Version 7: version 6, then adaptive admission's limit on places held (0: none found). Written
 // only for rooms whose controller found one.
 constexpr std::uint8_t kImageVersionWithActiveLimit = 7;
+// Version 8: version 7, then the inventory: whether the room counts items, and how many are
+// left. Written only for rooms that count them.
+constexpr std::uint8_t kImageVersionWithInventory = 8;
 // A ticket's flags (core::kTracksPresence, kAdmittedOnArrival) use the low bits of its byte; its
 // lane (0-8, core/lanes.hpp) goes in the high four, so rooms without lanes write what they did.
 constexpr std::uint8_t kLaneShift = 4;
@@ -146,7 +149,8 @@ std::string encode_image(const core::RoomImage& m) {
     if (m.tickets[p - 1].party != 1) parties.emplace_back(p, m.tickets[p - 1].party);
   bool drawing = false;
   for (const core::DrawImage& d : m.schedule.draws) drawing = drawing || d.info.winners;
-  const std::uint8_t version = m.active_limit     ? kImageVersionWithActiveLimit
+  const std::uint8_t version = m.inventory        ? kImageVersionWithInventory
+                               : m.active_limit   ? kImageVersionWithActiveLimit
                                : drawing          ? kImageVersionWithDrawings
                                : !parties.empty() ? kImageVersionWithParties
                                : invited          ? kImageVersionWithInvitations
@@ -195,6 +199,7 @@ std::string encode_image(const core::RoomImage& m) {
   if (version >= kImageVersionWithDrawings)
     for (const core::DrawImage& d : m.schedule.draws) w.u64(d.info.winners.value_or(0));
   if (version >= kImageVersionWithActiveLimit) w.u64(m.active_limit.value_or(0));
+  if (version >= kImageVersionWithInventory) w.u8(m.inventory ? 1 : 0).u64(m.inventory.value_or(0));
   return w.take();
 }
 
@@ -202,7 +207,7 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
   ByteReader in(bytes);
   core::RoomImage m;
   const std::uint8_t version = in.u8();
-  if (version < kImageVersion || version > kImageVersionWithActiveLimit)
+  if (version < kImageVersion || version > kImageVersionWithInventory)
     return core::fail(core::ErrorCode::internal, "a room snapshot of an unknown version");
   m.epoch = in.u32();
   m.serving = in.u64();
@@ -289,6 +294,11 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
       if (const std::uint64_t winners = in.u64(); winners != 0) d.info.winners = winners;
   if (version >= kImageVersionWithActiveLimit)
     if (const std::uint64_t limit = in.u64(); limit != 0) m.active_limit = limit;
+  if (version >= kImageVersionWithInventory) {
+    const bool counted = in.u8() != 0;
+    const std::uint64_t left = in.u64();
+    if (counted) m.inventory = left;
+  }
   if (!in.ok() || !in.at_end() || !consistent(m))
     return core::fail(core::ErrorCode::internal, "a malformed room snapshot");
   return m;

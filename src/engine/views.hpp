@@ -29,6 +29,15 @@ struct RoomView {
   bool takes_codes = false;      // the room has access codes: its page asks for one
   // The drawing that runs now (core::Room::running_drawing), if any.
   std::optional<core::DrawInfo> drawing;
+  bool sold_out = false;  // its inventory is at 0 (core::Room::sold_out)
+};
+
+// A room's inventory (engine/inventory_ops.hpp).
+struct InventoryView {
+  std::optional<std::uint64_t> left;  // none: the room counts no items
+  std::uint64_t reserved = 0;         // by the places held (reserve_per_session each)
+  std::uint64_t reserve_per_session = 0;
+  bool sold_out = false;
 };
 
 // A room with what an operator reads besides its view (admin stats, the history's samples): a
@@ -43,6 +52,7 @@ struct RoomStats {
   std::uint64_t held = 0;
   // The site's health as the controller reads it (adaptive rooms only; the store fills it in).
   std::optional<core::HealthReading> site;
+  std::optional<InventoryView> inventory;  // when the room counts items
 };
 
 struct TicketView {

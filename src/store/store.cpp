@@ -254,8 +254,8 @@ Store::Op<TicketStates> Store::ticket_states(std::string room,
 }
 
 Store::Op<TicketView> Store::end_session(std::string room, std::string ticket,
-                                         core::TicketStatus status,
-                                         std::optional<engine::Actor> by) {
+                                         core::TicketStatus status, std::optional<engine::Actor> by,
+                                         std::uint64_t consumed) {
   const auto ref = ids_.decode(room, ticket);
   auto read = ticket_reader<std::uint64_t>(
       room, ref, [](core::Room&, RoomSlot&, std::uint64_t position) -> core::Result<std::uint64_t> {
@@ -271,7 +271,30 @@ Store::Op<TicketView> Store::end_session(std::string room, std::string ticket,
       std::move(room),
       [&](RoomSlot& s, engine::Effects& fx) -> core::Result<TicketView> {
         if (!s.room) return std::unexpected(reset_line());
-        return engine::end_session(*s.room, s.ctx, **position, ticket, status, fx);
+        return engine::end_session(*s.room, s.ctx, **position, ticket, status, fx, consumed);
+      },
+      false, std::move(by));
+  co_return co_await std::move(op);
+}
+
+Store::Op<engine::InventoryView> Store::inventory(std::string room) {
+  using View = engine::InventoryView;
+  auto read = room_reader<View>(room, [&](core::Room& rm, RoomSlot&) {
+    return core::Result<View>(engine::inventory_view(rm, clock_.now_s()));
+  });
+  if (auto answer = read_now<View>(room, read)) co_return std::move(*answer);
+  auto again = read_caught_up<View>(room, read);
+  co_return co_await std::move(again);
+}
+
+Store::Op<engine::InventoryView> Store::change_inventory(std::string room,
+                                                         engine::InventoryChange wanted,
+                                                         std::optional<engine::Actor> by) {
+  auto op = change<engine::InventoryView>(
+      room,
+      [&](RoomSlot& s, engine::Effects& fx) -> core::Result<engine::InventoryView> {
+        if (!s.room) return std::unexpected(unknown_room(room));
+        return engine::change_inventory(*s.room, s.ctx, wanted, fx);
       },
       false, std::move(by));
   co_return co_await std::move(op);

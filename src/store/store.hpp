@@ -22,6 +22,7 @@
 #include "core/ticket_status.hpp"
 #include "engine/code_ops.hpp"
 #include "engine/effects.hpp"
+#include "engine/inventory_ops.hpp"
 #include "engine/views.hpp"
 #include "ops/event_feed.hpp"
 #include "store/health_board.hpp"
@@ -117,8 +118,14 @@ class Store {
   Op<RoomView> set_paused(std::string room, bool paused,
                           std::optional<engine::Actor> by = std::nullopt);
   Op<RoomView> reset(std::string room, std::optional<engine::Actor> by = std::nullopt);
+  // `consumed`: items a completed session bought, off the room's inventory with its end.
   Op<TicketView> end_session(std::string room, std::string ticket, core::TicketStatus status,
-                             std::optional<engine::Actor> by = std::nullopt);
+                             std::optional<engine::Actor> by = std::nullopt,
+                             std::uint64_t consumed = 0);
+  // The room's inventory (engine/inventory_ops.hpp): read, and set or adjusted by an operator.
+  Op<engine::InventoryView> inventory(std::string room);
+  Op<engine::InventoryView> change_inventory(std::string room, engine::InventoryChange change,
+                                             std::optional<engine::Actor> by = std::nullopt);
   // Sets the operators' message to the room's line (`text`, checked by core::message_text), or
   // clears it (nullopt); answers the message now (null: none).
   Op<core::RoomMessagePtr> set_message(std::string room, std::optional<std::string> text,

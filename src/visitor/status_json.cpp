@@ -109,6 +109,8 @@ std::string ticket_json(std::string_view ticket, std::string_view room,
                    state.waitlist_position);
   else if (state.drawing != core::DrawStanding::none)
     fmt::format_to(it, R"(,"drawing":{{"status":"{}"}})", core::to_string(state.drawing));
+  // Waiting in a sold-out room: no turn comes unless items come back.
+  if (state.sold_out) fmt::format_to(it, R"(,"sold_out":true)");
   if (full) {
     fmt::format_to(it, R"(,"queue_length":{},"entry_time":{},"admitted_at":)", state.queue_length,
                    state.entry_time_s);
@@ -154,6 +156,7 @@ json::object draw_json(const core::DrawInfo& d) {
 json::object room_json(const store::RoomView& r) {
   std::string status(core::to_string(r.settings.state));
   if (status == "open" && r.event && r.event->phase == "prequeue") status = "prequeue";
+  if (r.sold_out) status = "sold_out";
   return json::object{{"room", r.name},
                       {"status", status},
                       {"queueing", core::to_string(r.queueing)},

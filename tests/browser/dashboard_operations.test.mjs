@@ -2,7 +2,8 @@
 // (queue_all), closing and reopening, the queueing method and max_waiting; a scheduled event whose
 // pre-queue shows its commitment once it opens and its seed after the start (the test clock moves
 // through both); a message to the line reaching an open waiting page; the inflow/outflow chart;
-// the CSV export; axe with three rooms and the page at 400 px.
+// the CSV export; axe with three rooms and the page at 400 px; an adaptive room's Site health
+// (its controller's limit, the signals, two charts) and its policy form.
 //
 // One server with the test clock ([testing] manual_clock): nothing is admitted unless the test
 // moves the clock. The history is sampled every 200 ms of real time, so the page refreshes once a
@@ -273,4 +274,52 @@ test('three rooms: axe finds nothing, and at 400 px nothing scrolls sideways', a
   } finally {
     await page.setViewportSize({ width: 1280, height: 900 });
   }
+});
+
+test('an adaptive room shows its Site health: the limit its controller set, the signals, and two charts', async () => {
+  await wr.admin('PUT', '/admin/v1/rooms/shop', { admission: { mode: 'adaptive', target_p95_ms: 100, max_per_minute: 600 } });
+  for (let i = 0; i < 3; i += 1) await enqueueIn(wr.base, 'shop');
+  // The site is slow: the controller's first decision is a breach, and the limit is 85% of the
+  // places held (at least one place).
+  await wr.admin('POST', '/admin/v1/rooms/shop/signals', { p95_ms: 500, error_ratio: 0.001, max_age_s: 3600 });
+  const stats = await until(async () => {
+    await advanceClock(1000);
+    const s = await wr.admin('GET', '/admin/v1/rooms/shop/stats');
+    return s.adaptive && s.adaptive.limit !== null && s;
+  }, "the shop's controller to set a limit");
+  const shop = card('shop');
+  const site = shop.locator('[data-site-health]');
+  await site.getByRole('heading', { name: 'Site health' }).waitFor();
+  const figure = (key) => site.locator(`dd[data-site="${key}"]`);
+  await until(async () => (await figure('limit').textContent()) === String(stats.adaptive.limit), 'the limit in the Site health block');
+  assert.equal(await figure('p95').textContent(), '500 ms (target 100 ms)');
+  assert.equal(await figure('errors').textContent(), '0.1% (at most 2%)');
+  assert.equal(await figure('signals').textContent(), 'fresh');
+  assert.equal(await figure('nodes').textContent(), '1');
+  assert.equal(await shop.locator('dd[data-fact="policy"]').textContent(), 'adaptive · p95 ≤ 100 ms, up to 600/min');
+
+  // The charts: the limit and the places held, the site's p95 against its target.
+  const load = shop.locator('svg[data-chart="site_load"]');
+  await until(async () => /^Site health: limit and places held over .*now limit [0-9]/.test(await load.getAttribute('aria-label')),
+    'the limit in the Site health chart');
+  const p95 = shop.locator('svg[data-chart="site_p95"]');
+  await until(async () => (await p95.locator('path.series').count()) === 2, "the site's p95 and the target");
+  assert.match(await p95.getAttribute('aria-label'), /now site p95 500, target 100/);
+  // A room in another mode has neither.
+  assert.equal(await card('beta').locator('[data-site-health]').isHidden(), true);
+  assert.equal(await card('beta').locator('svg[data-chart="site_load"]').isHidden(), true);
+
+  // The policy form takes the error ratio as a share, not a whole number.
+  const ratio = shop.getByLabel('Max error ratio (0–1)');
+  await ratio.fill('2');
+  await shop.getByRole('button', { name: 'Apply policy' }).click();
+  await shop.getByText('Not done: Max error ratio (0–1) must be a number above 0 and at most 1.').waitFor();
+  await ratio.fill('0.05');
+  await shop.getByRole('button', { name: 'Apply policy' }).click();
+  await shop.getByText('Policy applied: adaptive · p95 ≤ 100 ms, up to 600/min.').waitFor();
+  const { admission } = await roomState('shop');
+  assert.equal(admission.max_error_ratio, 0.05);
+  assert.equal(admission.target_p95_ms, 100);
+  await until(async () => (await figure('errors').textContent()) === '0.1% (at most 5%)', 'the new max error ratio');
+  await assertAccessible(page, 'the dashboard with an adaptive room');
 });

@@ -21,6 +21,7 @@
   })();
   const pluralRules = new Intl.PluralRules(lang);
   const numberFormat = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+  const percentFormat = new Intl.NumberFormat(lang, { style: 'percent', maximumFractionDigits: 2 });
 
   // The string `key` with each {name} replaced by values[name] (as the server's catalogs do).
   function t(key, values = {}) {
@@ -34,17 +35,28 @@
   }
 
   const SVG_NS = 'http://www.w3.org/2000/svg';
-  const MODES = ['manual', 'rate', 'max_active', 'capacity'];
-  const MODE_LABELS = { manual: t('mode_manual'), rate: t('mode_rate'), max_active: t('mode_max_active'), capacity: t('mode_capacity') };
+  const MODES = ['manual', 'rate', 'max_active', 'capacity', 'adaptive'];
+  const MODE_LABELS = {
+    manual: t('mode_manual'), rate: t('mode_rate'), max_active: t('mode_max_active'), capacity: t('mode_capacity'), adaptive: t('mode_adaptive'),
+  };
+  // A scheduled event's override takes the modes whose numbers its form has (adaptive needs its
+  // target and ceiling, which that form does not ask for).
+  const EVENT_MODES = MODES.filter((m) => m !== 'adaptive');
   // Which numbers each admission mode takes (docs/admission.md); the others are sent as null.
   const MODE_FIELDS = {
     manual: [],
     rate: ['rate_per_minute', 'max_active'],
     max_active: ['max_active'],
     capacity: ['total_active', 'new_per_minute'],
+    adaptive: ['target_p95_ms', 'max_per_minute', 'min_per_minute', 'max_error_ratio', 'max_active'],
   };
+  // `least`: the smallest value the API takes; `ratio`: a share above 0, at most 1, not a whole number.
   const NUMBER_FIELDS = [
     { key: 'rate_per_minute', label: t('field_rate_per_minute') },
+    { key: 'target_p95_ms', label: t('field_target_p95_ms') },
+    { key: 'max_per_minute', label: t('field_max_per_minute') },
+    { key: 'min_per_minute', label: t('field_min_per_minute'), least: 0 },
+    { key: 'max_error_ratio', label: t('field_max_error_ratio'), ratio: true },
     { key: 'max_active', label: t('field_max_active') },
     { key: 'total_active', label: t('field_total_active') },
     { key: 'new_per_minute', label: t('field_new_per_minute') },
@@ -174,6 +186,10 @@
     return v === null || v === undefined ? '–' : numberFormat.format(v);
   }
 
+  function fmtPercent(v) {
+    return v === null || v === undefined ? '–' : percentFormat.format(v);
+  }
+
   function fmtDuration(s) {
     if (s === null || s === undefined) return '–';
     if (s < 60) return t('duration_seconds', { n: fmtNumber(Math.round(s)) });
@@ -208,6 +224,11 @@
         return t('policy_max_active', { max: fmtNumber(a.max_active) });
       case 'capacity':
         return t('policy_capacity', { total: fmtNumber(a.total_active), new: fmtNumber(a.new_per_minute) });
+      case 'adaptive':
+        if (a.max_active !== null && a.max_active !== undefined) {
+          return t('policy_adaptive_max', { target: fmtNumber(a.target_p95_ms), rate: fmtNumber(a.max_per_minute), max: fmtNumber(a.max_active) });
+        }
+        return t('policy_adaptive', { target: fmtNumber(a.target_p95_ms), rate: fmtNumber(a.max_per_minute) });
       default:
         return t('policy_manual');
     }
@@ -436,13 +457,16 @@
     const fieldBox = el('div', { class: 'fields' });
     for (const f of NUMBER_FIELDS) {
       const fid = `${id}-${f.key}`;
-      const input = numberInput(fid, { min: 1 });
+      const input = f.ratio
+        ? numberInput(fid, { min: 0, max: 1, step: 'any', inputmode: 'decimal' })
+        : numberInput(fid, { min: f.least ?? 1 });
       const wrap = el('div', { class: 'field' }, el('label', { for: fid, text: f.label }), input);
       c.fields[f.key] = { input, wrap };
       fieldBox.append(wrap);
     }
     c.policyMsg = el('p', { class: 'msg', 'aria-live': 'polite' });
-    const policyForm = el('form', { class: 'control' },
+    // novalidate: the script checks the numbers and says what is wrong in the live region.
+    const policyForm = el('form', { class: 'control', novalidate: true },
       el('fieldset', { class: 'plain' },
         el('legend', { text: t('policy_legend') }),
         el('div', { class: 'fields' }, el('div', { class: 'field' }, el('label', { for: modeId, text: t('mode_label') }), c.modeSelect)),
@@ -582,6 +606,7 @@
         eta: c.room.eta,
         admissions_per_minute: last ? last.admissions_per_minute : null,
         ...opsFieldsOfLive(last),
+        ...siteFieldsOfLive(c, last),
       });
     }
     const why = { eta: serverEtaReason(c) ?? etaReason(c.room) };
@@ -636,8 +661,8 @@
         continue;
       }
       const n = Number(raw);
-      if (!Number.isInteger(n) || n < 0) {
-        say(c.policyMsg, t('field_invalid', { field: f.label }), true);
+      if (f.ratio ? !(n > 0 && n <= 1) : !Number.isInteger(n) || n < 0) {
+        say(c.policyMsg, t(f.ratio ? 'field_invalid_ratio' : 'field_invalid', { field: f.label }), true);
         c.fields[f.key].input.focus();
         return;
       }
@@ -735,6 +760,28 @@
       ],
     },
   ];
+  // An adaptive room's controller and its site's health, from the 10-second samples' limit, held
+  // and site_p95_ms (null in other modes): shown only for rooms that have them.
+  const SITE_CHARTS = [
+    {
+      key: 'site_load',
+      title: t('ops.chart_site_load'),
+      legend: t('ops.chart_site_load_legend'),
+      series: [
+        { get: (s) => s.limit, name: t('ops.series_limit') },
+        { get: (s) => s.held, name: t('ops.series_held'), style: 'dashed' },
+      ],
+    },
+    {
+      key: 'site_p95',
+      title: t('ops.chart_site_p95'),
+      legend: t('ops.chart_site_p95_legend'),
+      series: [
+        { get: (s) => s.site_p95_ms, name: t('ops.series_site_p95') },
+        { get: (s) => s.target_p95_ms, name: t('ops.series_target'), style: 'dashed' },
+      ],
+    },
+  ];
   const dateTimeFormat = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
   const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
@@ -777,6 +824,22 @@
     };
   }
 
+  // The controller's figures carried into the point drawn at the room's own refresh: the stats'
+  // own when the room is adaptive now, so the charts end at what the Site health block says.
+  function siteFieldsOfLive(c, last) {
+    const a = c.ops.stats && c.ops.stats.adaptive;
+    if (a) {
+      const combined = (a.signals && a.signals.combined) || {};
+      return { limit: a.limit, held: a.held, site_p95_ms: combined.p95_ms ?? null, site_error_ratio: combined.error_ratio ?? null };
+    }
+    return {
+      limit: last ? last.limit ?? null : null,
+      held: last ? last.held ?? null : null,
+      site_p95_ms: last ? last.site_p95_ms ?? null : null,
+      site_error_ratio: last ? last.site_error_ratio ?? null : null,
+    };
+  }
+
   // The estimate chart's note from the server's line.reason; null when the server gives none (the
   // page then guesses, etaReason), '' when there is an estimate.
   function serverEtaReason(c) {
@@ -808,17 +871,35 @@
     // Why the line moves or not, in words, and what the visitors let in waited.
     o.line = el('p', { class: 'line-state', 'data-line': '', hidden: true });
     o.waited = el('p', { class: 'waited muted', 'data-waited': '', hidden: true });
-    const lineBox = el('div', { class: 'line-box' }, o.line, o.waited);
+    // An adaptive room's site health (GET …/stats, "adaptive"): what its controller reads and
+    // the limit it set. data-site names each figure in English (for scripts and tests).
+    o.site = {};
+    const siteFacts = el('dl', { class: 'facts' });
+    for (const [key, label] of [
+      ['limit', t('ops.site_limit')],
+      ['held', t('ops.site_held')],
+      ['p95', t('ops.site_p95')],
+      ['errors', t('ops.site_errors')],
+      ['signals', t('ops.site_signals')],
+      ['nodes', t('ops.site_nodes')],
+    ]) {
+      o.site[key] = el('dd', { 'data-site': key, text: '–' });
+      siteFacts.append(el('div', {}, el('dt', { text: label }), o.site[key]));
+    }
+    o.siteBox = el('div', { class: 'site-health', 'data-site-health': '', role: 'group', 'aria-labelledby': `${id}-site-title`, hidden: true },
+      el('h3', { id: `${id}-site-title`, text: t('ops.site_title') }), siteFacts);
+    const lineBox = el('div', { class: 'line-box' }, o.line, o.waited, o.siteBox);
 
-    // The charts of this section, in the same grid.
+    // The charts of this section, in the same grid; the site's only for adaptive rooms.
     o.charts = {};
-    for (const chart of OPS_CHARTS) {
+    for (const chart of [...OPS_CHARTS, ...SITE_CHARTS]) {
       const latest = el('span', { class: 'latest', text: '–' });
       const svgEl = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': t('chart_loading', { title: chart.title }), 'data-chart': chart.key });
       const why = el('p', { class: 'why muted', 'data-why': chart.key, hidden: true });
-      charts.append(el('figure', { class: 'chart' }, el('figcaption', {}, el('span', { text: chart.title }), latest), svgEl,
-        el('p', { class: 'legend', text: chart.legend }), why));
-      o.charts[chart.key] = { svg: svgEl, latest, why };
+      const fig = el('figure', { class: 'chart', hidden: SITE_CHARTS.includes(chart) }, el('figcaption', {}, el('span', { text: chart.title }), latest), svgEl,
+        el('p', { class: 'legend', text: chart.legend }), why);
+      charts.append(fig);
+      o.charts[chart.key] = { svg: svgEl, latest, why, fig };
     }
 
     // The history of the chosen range as CSV. A link cannot send Accept: text/csv, so the
@@ -922,7 +1003,7 @@
     o.eventEnd = input('end', 'datetime-local');
     o.eventPrequeue = input('prequeue', 'datetime-local');
     o.eventMode = el('select', { id: `${id}-event-mode` }, el('option', { value: '', text: t('ops.event_no_change') }));
-    for (const m of MODES) o.eventMode.append(el('option', { value: m, text: MODE_LABELS[m] }));
+    for (const m of EVENT_MODES) o.eventMode.append(el('option', { value: m, text: MODE_LABELS[m] }));
     o.eventRate = numberInput(`${id}-event-rate`, { min: 0 });
     o.eventQueueing = el('select', { id: `${id}-event-queueing` }, el('option', { value: '', text: t('ops.event_no_change') }));
     for (const q of [...QUEUEINGS, 'reject']) o.eventQueueing.append(el('option', { value: q, text: QUEUEING_LABELS[q] }));
@@ -1251,6 +1332,38 @@
     c.cells.arrivals.textContent = last ? fmtNumber(last.arrivals_per_minute) : '–';
     c.cells.waited50.textContent = waited && waited.count ? fmtDuration(waited.p50_s) : '–';
     c.cells.waited95.textContent = waited && waited.count ? fmtDuration(waited.p95_s) : '–';
+    drawSite(c, samples, windowMs, nowMs);
+  }
+
+  // The Site health block and charts of an adaptive room (or of one that was adaptive within the
+  // charts' window); hidden for the others.
+  function drawSite(c, samples, windowMs, nowMs) {
+    const o = c.ops;
+    const a = o.stats && o.stats.adaptive;
+    const admission = (c.room && c.room.admission) || {};
+    o.siteBox.hidden = !a;
+    if (a) {
+      const signals = a.signals || {};
+      const combined = signals.combined || {};
+      const ms = (v) => (v === null || v === undefined ? '–' : t('ops.site_ms', { n: fmtNumber(v) }));
+      o.site.limit.textContent = a.limit === null || a.limit === undefined ? t('ops.site_no_limit') : fmtNumber(a.limit);
+      o.site.held.textContent = fmtNumber(a.held);
+      o.site.p95.textContent = t('ops.site_p95_value', { p95: ms(combined.p95_ms), target: ms(a.target_p95_ms) });
+      o.site.errors.textContent = t('ops.site_errors_value', { ratio: fmtPercent(combined.error_ratio), max: fmtPercent(a.max_error_ratio) });
+      o.site.signals.textContent = combined.known ? t('ops.site_signals_known') : t('ops.site_signals_unknown');
+      o.site.nodes.textContent = fmtNumber(signals.nodes);
+    }
+    const has = (s) => s.held !== null && s.held !== undefined;
+    const shown = Boolean(a) || samples.some(has);
+    const target = a ? a.target_p95_ms : admission.target_p95_ms ?? null;
+    const withTarget = samples.map((s) => ({ ...s, target_p95_ms: has(s) ? target : null }));
+    // The minutes of the longer ranges do not keep the controller's figures.
+    const why = RANGES[range] ? t('ops.site_chart_hour_only') : null;
+    for (const chart of SITE_CHARTS) {
+      const part = o.charts[chart.key];
+      part.fig.hidden = !shown;
+      if (shown) drawChart(part, chart, withTarget, windowMs, nowMs, why);
+    }
   }
 
   // ---- the refresh loop -----------------------------------------------------------------------------
