@@ -329,7 +329,10 @@ core::Result<TicketView> end_session(core::Room& rm, const OpContext& ctx, std::
     return fail(ErrorCode::gone, "this ticket belongs to a line that was reset; join again");
   if (consumed > 0 && status != core::TicketStatus::completed)
     return fail(ErrorCode::bad_request, "consumed goes with status \"completed\" only");
-  if (auto ok = check_consumption(rm, consumed); !ok) return std::unexpected(ok.error());
+  // Only a session that ends now buys: a retried completion is answered as it was.
+  const core::Session* session = rm.session(position, ctx.clock.now_s());
+  if (session && session->status == core::TicketStatus::admitted)
+    if (auto ok = check_consumption(rm, consumed); !ok) return std::unexpected(ok.error());
   auto changed = rm.end_session(position, status, ctx.clock.now_s());
   if (!changed) return std::unexpected(changed.error());
   // Ending it again is a no-op, purchase included: a retried completion does not sell twice.
