@@ -61,7 +61,9 @@ bool status_changed(const core::TicketState& a, const core::TicketState& b) {
                  : std::tuple<std::int64_t, std::int64_t, bool>{-1, -1, false};
   };
   return a.position != b.position || a.status != b.status || a.ahead != b.ahead ||
-         a.serving != b.serving || eta_of(a) != eta_of(b) || a.admitted_at_s != b.admitted_at_s;
+         a.serving != b.serving || eta_of(a) != eta_of(b) || a.admitted_at_s != b.admitted_at_s ||
+         a.drawing != b.drawing || a.waitlist_position != b.waitlist_position ||
+         a.sold_out != b.sold_out;
 }
 
 bool is_final(core::TicketStatus status) {

@@ -61,6 +61,14 @@ TEST(EventStreamFormat, OnlyWhatAVisitorSeesIsAChange) {
   b = a;
   b.status = core::TicketStatus::eligible;
   EXPECT_TRUE(status_changed(a, b));
+  // A room selling out, or a drawing's standing, changes what the page shows: no estimate needed.
+  b = a;
+  b.sold_out = true;
+  EXPECT_TRUE(status_changed(a, b));
+  b = a;
+  b.drawing = core::DrawStanding::waitlist;
+  b.waitlist_position = 3;
+  EXPECT_TRUE(status_changed(a, b));
 }
 
 TEST(EventStreamFormat, FinalStatuses) {

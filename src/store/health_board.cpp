@@ -72,12 +72,16 @@ std::optional<std::optional<PostedSignals>> parse_posted(std::string_view text,
 
 }  // namespace
 
+HealthBoard::Entry& HealthBoard::entry(std::string_view room) {
+  auto it = rooms_.find(room);
+  if (it == rooms_.end()) it = rooms_.emplace(std::string(room), Entry{}).first;
+  return it->second;
+}
+
 void HealthBoard::observe(std::string_view room, std::int64_t latency_ms, bool failed) {
   const std::int64_t now_s = clock_.now_s();
   std::lock_guard lock(mu_);
-  auto it = rooms_.find(std::string(room));
-  if (it == rooms_.end()) it = rooms_.emplace(std::string(room), Entry{}).first;
-  it->second.proxy.add(now_s, latency_ms, failed);
+  entry(room).proxy.add(now_s, latency_ms, failed);
 }
 
 void HealthBoard::post(std::string_view room, const core::HealthReading& reading,
@@ -85,7 +89,7 @@ void HealthBoard::post(std::string_view room, const core::HealthReading& reading
   PostedSignals posted{reading, clock_.now_ms(), max_age_s};
   posted.reading.samples = 0;
   std::lock_guard lock(mu_);
-  rooms_[std::string(room)].posted = posted;
+  entry(room).posted = posted;
 }
 
 HealthReport HealthBoard::report(std::string_view room) const {
@@ -95,7 +99,7 @@ HealthReport HealthBoard::report(std::string_view room) const {
   std::vector<PostedSignals> posts;
   {
     std::lock_guard lock(mu_);
-    auto it = rooms_.find(std::string(room));
+    auto it = rooms_.find(room);
     if (it == rooms_.end()) return out;
     const Entry& e = it->second;
     requests = e.proxy.summary(now_ms / 1000);
@@ -143,9 +147,7 @@ void HealthBoard::heard(std::string_view node, std::string_view room, std::strin
   auto posted = parse_posted(text.substr(last + 1), now_ms);
   if (!requests || !posted) return;
   std::lock_guard lock(mu_);
-  auto it = rooms_.find(std::string(room));
-  if (it == rooms_.end()) it = rooms_.emplace(std::string(room), Entry{}).first;
-  auto& others = it->second.others;
+  auto& others = entry(room).others;
   // A node heard from no more (stopped, restarted under a new id) is forgotten.
   std::erase_if(others, [&](const auto& o) { return now_ms - o.second.heard_ms > kForgetNodeMs; });
   auto at = others.find(node);

@@ -7,6 +7,7 @@
 // the requests all nodes carried and by a post any of them took. Thread-safe: proxy connections,
 // admin requests, the admission driver and the Redis store's subscriber share it.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -78,9 +79,18 @@ class HealthBoard {
     std::optional<PostedSignals> posted;
     std::map<std::string, Shared, std::less<>> others;  // by node
   };
+  // Looked up by the room's name as a string_view: the proxy's every request, with no copy.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const noexcept {
+      return std::hash<std::string_view>{}(name);
+    }
+  };
+  Entry& entry(std::string_view room);  // under mu_
+
   const core::Clock& clock_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> rooms_;
+  std::unordered_map<std::string, Entry, NameHash, std::equal_to<>> rooms_;
 };
 
 }  // namespace waitroom::store

@@ -125,6 +125,8 @@ std::string_view to_string(View view) {
       return "join";
     case View::closed:
       return "closed";
+    case View::sold_out:
+      return "sold_out";
     case View::full:
       return "full";
     case View::waiting:
@@ -177,6 +179,7 @@ const TemplateSchema& page_schema() {
       // flags
       {"view_join", VarKind::flag},
       {"view_closed", VarKind::flag},
+      {"view_sold_out", VarKind::flag},
       {"view_full", VarKind::flag},
       {"pow", VarKind::flag},
       {"view_waiting", VarKind::flag},
@@ -203,6 +206,7 @@ const TemplateSchema& page_schema() {
       {"draw_registered", VarKind::flag},
       {"draw_won", VarKind::flag},
       {"draw_waitlist", VarKind::flag},
+      {"sold_out_waiting", VarKind::flag},
   }};
   return schema;
 }
@@ -221,6 +225,7 @@ std::string page_url(std::string_view room, std::string_view return_url, std::st
 std::string room_status(const store::RoomView& room) {
   std::string status(core::to_string(room.settings.state));
   if (status == "open" && room.event && room.event->phase == "prequeue") status = "prequeue";
+  if (room.sold_out) status = "sold_out";
   return status;
 }
 
@@ -238,10 +243,17 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
   const core::DrawInfo* drawing = room.drawing ? &*room.drawing : nullptr;
   const bool closed = room.queueing == core::Queueing::reject || drawing;
   PageModel m;
-  if (live)
-    m.view = ticket->state.status == TicketStatus::waiting ? View::waiting : View::eligible;
+  // Sold out (the room's inventory at 0): no new places, and those waiting keep theirs but see
+  // that no turn comes unless items come back (the ticket's sold_out).
+  if (live && ticket->state.status == TicketStatus::waiting)
+    m.view = ticket->state.sold_out ? View::sold_out : View::waiting;
+  else if (live)
+    m.view = View::eligible;
   else
-    m.view = closed ? View::closed : is_full(room) ? View::full : View::join;
+    m.view = closed          ? View::closed
+             : room.sold_out ? View::sold_out
+             : is_full(room) ? View::full
+                             : View::join;
   const std::string status = room_status(room);
   m.signature = std::string(to_string(m.view)) + "|" + status + "|" +
                 std::string(core::to_string(room.queueing));
@@ -335,6 +347,13 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
     case View::full:
       title = t.text("title_full");
       announce = title;
+      break;
+    case View::sold_out:
+      title = t.text("title_sold_out");
+      // A waiting visitor keeps the place: the page says so, and keeps following the ticket.
+      d.flag("sold_out_waiting", live);
+      if (live) d.set("position", t.number(ticket->state.position));
+      announce = live ? std::string(t.text("announce_sold_out")) : title;
       break;
     case View::closed: {
       title = t.text("title_closed");

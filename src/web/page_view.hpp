@@ -1,7 +1,7 @@
 #pragma once
 // What the waiting-room page shows, decided from the room and the visitor's ticket: which view
-// (join, closed, full, waiting, eligible), and every template variable (docs/page.md lists them).
-// Pure: no I/O, the time is given, so every state is unit-tested without a server.
+// (join, closed, sold_out, full, waiting, eligible), and every template variable (docs/page.md
+// lists them). Pure: no I/O, the time is given, so every state is unit-tested without a server.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,7 +14,7 @@
 
 namespace waitroom::web {
 
-enum class View { join, closed, full, waiting, eligible };
+enum class View { join, closed, sold_out, full, waiting, eligible };
 std::string_view to_string(View view);
 
 struct PageInput {
@@ -49,7 +49,7 @@ PageModel build_page(const PageInput& in, const Catalog& catalog, const Language
 
 // "/r/{room}" with `return` and `lang` when not empty.
 std::string page_url(std::string_view room, std::string_view return_url, std::string_view lang);
-// The room's status as the public room JSON writes it: open, paused, queue_all, prequeue.
+// The room's status as the public room JSON writes it: open, paused, queue_all, prequeue, sold_out.
 std::string room_status(const store::RoomView& room);
 // The progress since the visitor first saw the ticket, 0-100: the share of the people who were
 // ahead then who have gone in since.

@@ -294,6 +294,80 @@ TEST(PageView, ADrawingSaysRegisteredWonOrTheWaitlistNumber) {
   EXPECT_FALSE(contains(p.html, "no new places are being given"));
 }
 
+// A sold-out room (its inventory at 0): a newcomer sees it instead of a join form; a visitor
+// already waiting sees it too, keeps the place (and the page keeps following the ticket), and
+// gets the waiting view back when items come back.
+TEST(PageView, ASoldOutRoomSaysSoToNewcomersAndToThoseWaiting) {
+  store::RoomView r = room();
+  r.sold_out = true;
+  PageInput in;
+  in.room = &r;
+  Rendered p = render(in);
+  EXPECT_EQ(p.model.view, View::sold_out);
+  EXPECT_EQ(p.model.signature, "sold_out|sold_out|fifo");
+  EXPECT_TRUE(contains(p.html, ">Sold out</h1>"));
+  EXPECT_TRUE(contains(p.html,
+                       "Every item has been sold, so no new places are being given. If "
+                       "items are returned, the waiting room opens again"));
+  EXPECT_FALSE(contains(p.html, "Join the line"));
+  EXPECT_FALSE(contains(p.html, "action=\"/r/sale/join\""));
+  EXPECT_FALSE(contains(p.html, "data-wr-ticket"));
+  EXPECT_FALSE(contains(p.html, "Check again"));
+  EXPECT_TRUE(contains(p.html, "data-wr-announce=\"Sold out\""));
+  expect_csp_safe(p.html);
+
+  // Waiting: no estimate, no people ahead; the place is kept and followed live.
+  store::TicketView t = ticket(core::TicketStatus::waiting, 12, 11);
+  t.state.sold_out = true;
+  in.ticket = &t;
+  in.resume_url = "http://queue.example/r/sale/resume/abc";
+  p = render(in);
+  EXPECT_EQ(p.model.view, View::sold_out);
+  EXPECT_EQ(p.model.signature, "sold_out|sold_out|fifo");
+  EXPECT_TRUE(contains(p.html, ">Sold out</h1>"));
+  EXPECT_TRUE(contains(p.html,
+                       "You keep your place: if items are returned, the line moves on "
+                       "again in order."));
+  EXPECT_TRUE(contains(p.html, "Your number is 12."));
+  EXPECT_TRUE(contains(p.html, "data-wr-ticket=\"00000004-0000-0100-0123-456789abcdef\""));
+  EXPECT_TRUE(contains(p.html, "Check again"));
+  EXPECT_TRUE(contains(p.html, "http://queue.example/r/sale/resume/abc"));
+  EXPECT_TRUE(contains(
+      p.html, "data-wr-announce=\"Sold out. You keep your place in case items are returned.\""));
+  EXPECT_FALSE(contains(p.html, "Every item has been sold, so no new places"));
+  EXPECT_FALSE(contains(p.html, "data-wr=\"ahead\""));
+  EXPECT_FALSE(contains(p.html, "data-wr-ahead"));
+  EXPECT_FALSE(contains(p.html, "Estimated wait"));
+  expect_csp_safe(p.html);
+
+  // A turn already given is kept: an eligible visitor still goes in.
+  t = ticket(core::TicketStatus::eligible, 12, 0);
+  p = render(in);
+  EXPECT_EQ(p.model.view, View::eligible);
+
+  // Items came back: the waiting view, with the place.
+  r.sold_out = false;
+  t = ticket(core::TicketStatus::waiting, 12, 11);
+  p = render(in);
+  EXPECT_EQ(p.model.view, View::waiting);
+  EXPECT_EQ(p.model.signature, "waiting|open|fifo");
+  EXPECT_TRUE(contains(p.html, "data-wr=\"ahead\">11</p>"));
+
+  // A closed room stays closed; every language has the words.
+  r.sold_out = true;
+  in.ticket = nullptr;
+  r.queueing = core::Queueing::reject;
+  EXPECT_EQ(render(in).model.view, View::closed);
+  r.queueing = core::Queueing::fifo;
+  for (const auto& [lang, title] : {std::pair{"de", "Ausverkauft"}, std::pair{"fr", "Épuisé"},
+                                    std::pair{"es", "Agotado"}, std::pair{"ja", "売り切れ"}}) {
+    p = render(in, lang);
+    EXPECT_EQ(p.model.view, View::sold_out) << lang;
+    EXPECT_TRUE(contains(p.html, std::string(">") + title + "</h1>")) << lang;
+    EXPECT_FALSE(contains(p.html, "Every item has been sold")) << lang;
+  }
+}
+
 // Issue 17 item 12, in every language the site has: no sentence ends in a double period (German
 // durations end in "Min."), and when both figures round alike the sentence says it once.
 TEST(PageView, EstimateSentencesReadRightInEveryLanguage) {

@@ -243,17 +243,17 @@ asio::awaitable<Response> join(const RoomPageDeps& s, const Site& site, RequestC
   if (!result) {
     if (result.error().code == ErrorCode::not_found)
       co_return http::problem(ctx.request, result.error());
-    // Closed (409): the page shows the closed view; anything else says to try again.
+    // Closed (409), sold out (410): the page shows that view; anything else says to try again.
     auto r = co_await s.store.room(room);
     if (!r) co_return http::problem(ctx.request, result.error());
     RenderArgs args;
     args.room = &*r;
     args.status = http::status_of(result.error().code);
-    // Closed rooms (a drawing's registration too) and full ones have their own views; a refused
-    // proof of work asks for the script.
+    // Closed rooms (a drawing's registration too), sold-out (410) and full ones have their own
+    // views; a refused proof of work asks for the script.
     const ErrorCode code = result.error().code;
     if (r->queueing != core::Queueing::reject && r->queueing != core::Queueing::draw &&
-        code != ErrorCode::full) {
+        !r->sold_out && code != ErrorCode::full) {
       const std::string lang = explicit_lang(site, ctx);
       const std::string_view key = admitted && code_given            ? code_refusal(result.error())
                                    : code == ErrorCode::unauthorized ? invitation_refusal(ctx)

@@ -17,9 +17,12 @@ from conflib import (CLOCK_PATH, TESTING_CONFIG, admissions, clock_advance, enqu
 from wrlib import assert_problem, binary_path, describe, free_port, unique_room
 
 DEFAULT_ADMISSION = {"mode": "manual", "rate_per_minute": None, "max_active": None,
-                     "total_active": None, "new_per_minute": None, "start": None, "end": None}
+                     "total_active": None, "new_per_minute": None, "target_p95_ms": None,
+                     "max_error_ratio": None, "min_per_minute": None, "max_per_minute": None,
+                     "compensate_no_shows": False, "start": None, "end": None}
 DEFAULTS = {"admission": DEFAULT_ADMISSION, "queueing": "fifo", "state": "open",
-            "ticket_idle_timeout_s": 300, "claim_timeout_s": 900, "recycle_unclaimed": False}
+            "ticket_idle_timeout_s": 300, "claim_timeout_s": 900, "recycle_unclaimed": False,
+            "reserve_per_session": 0}
 
 START = "2026-12-01T10:00:00Z"
 EARLIER = "2026-12-01T09:00:00Z"

@@ -358,7 +358,11 @@ def test_history_shape(dash):
     for sample in s:
         assert set(sample) == {"at_ms", "epoch", "paused", "queue_length", "waiting", "serving",
                                "admitted", "admissions_per_minute", "active_sessions", "eta",
-                               "arrivals_per_minute", "waited_p50_s", "waited_p95_s"}, sample
+                               "arrivals_per_minute", "waited_p50_s", "waited_p95_s", "limit",
+                               "held", "site_p95_ms", "site_error_ratio"}, sample
+        # Adaptive admission's figures: none for a room in another mode.
+        assert [sample[k] for k in ("limit", "held", "site_p95_ms", "site_error_ratio")] == \
+            [None] * 4, sample
         assert sample["at_ms"] <= h["now_ms"]
         assert sample["waiting"] == 0 and sample["serving"] == 0 and sample["paused"] is False
     assert s[-1]["admissions_per_minute"] == 0

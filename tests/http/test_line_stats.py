@@ -237,5 +237,6 @@ def test_samples_and_minutes_carry_the_waits_and_csv_appends_the_columns(srv):
     assert near(int(rows[1][-3]), 44) and near(int(rows[1][-2]), 49)
     r = srv.get(f"/admin/v1/rooms/{room}/history", admin=True, headers={"Accept": "text/csv"})
     rows = list(csv.reader(io.StringIO(r.text)))
-    assert rows[0][-3:] == ["arrivals_per_minute", "waited_p50_s", "waited_p95_s"]
+    assert rows[0][-7:] == ["arrivals_per_minute", "waited_p50_s", "waited_p95_s", "limit", "held",
+                            "site_p95_ms", "site_error_ratio"]
     assert all(len(row) == len(rows[0]) for row in rows)

@@ -5,13 +5,13 @@
 //    polling GET /v1/rooms/{room}/tickets/{ticket}: first after 1 s, then doubling up to the
 //    server's Retry-After (or 30 s without one); after errors doubling up to 30 s and never sooner
 //    than a Retry-After;
-//  - the room's state (paused, pre-queue, closed) by GET /v1/rooms/{room} every 15 s;
+//  - the room's state (paused, pre-queue, closed, sold out) by GET /v1/rooms/{room} every 15 s;
 //  - the operators' message (the banner above the card, a polite live region outside the swapped
 //    region) from the stream's "message" events and the `message` of every ticket or room answer,
 //    always as text;
 //  - numbers change in place; when the view itself changes (your turn, paused, place ended, the
-//    line opened) the page fetches its own fresh rendering and swaps the main region, so the
-//    server's template, translations and theme stay the only markup;
+//    line opened, sold out or open again) the page fetches its own fresh rendering and swaps the
+//    main region, so the server's template, translations and theme stay the only markup;
 //  - position changes are announced in the polite live region at most once every 30 s, status
 //    changes at once; "your turn" also moves focus to the Continue button;
 //  - a pre-queue countdown ticks every second (never announced);
@@ -168,7 +168,8 @@
   }
 
   function viewOfTicket(ticket) {
-    if (ticket.status === 'waiting') return 'waiting';
+    // Waiting in a sold-out room: the place is kept, but no turn comes unless items come back.
+    if (ticket.status === 'waiting') return ticket.sold_out ? 'sold_out' : 'waiting';
     if (ticket.status === 'eligible' || ticket.status === 'admitted') return 'eligible';
     return 'ended';
   }
@@ -284,7 +285,8 @@
   function startTicketUpdates() {
     stopTicketUpdates();
     showConnectionTrouble(false);
-    if (!state.ticket || (state.view !== 'waiting' && state.view !== 'eligible')) return;
+    if (!state.ticket || (state.view !== 'waiting' && state.view !== 'eligible' &&
+        state.view !== 'sold_out')) return;
     if (typeof EventSource === 'function') transport = streamTicket();
     else transport = pollTicket();
   }

@@ -724,6 +724,8 @@
     capacity: t('ops.line_capacity'),
     drawing_full: t('ops.line_drawing_full'),
     site_health: t('ops.line_site_health'),
+    sold_out: t('ops.line_sold_out'),
+    inventory_reserved: t('ops.line_inventory_reserved'),
     nobody_waiting: t('ops.line_nobody_waiting'),
   };
   // The same reasons under the estimate chart, as its "No estimate: …" notes say them.
