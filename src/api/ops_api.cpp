@@ -51,6 +51,29 @@ void room_metrics(std::string& out, const std::vector<store::RoomView>& rooms) {
     for (const auto& r : rooms)
       out += fmt::format("{}{{room=\"{}\"}} {}\n", f.name, r.name, r.counters.*f.field);
   }
+  // Only the rooms they apply to: a room that counts no items has no inventory to alert on.
+  struct Optional {
+    const char* name;
+    const char* help;
+    std::optional<std::uint64_t> (*value)(const store::RoomView&);
+  };
+  static constexpr Optional kOptional[] = {
+      {"waitroom_inventory_left", "Items the room has left to sell (rooms that count them).",
+       [](const store::RoomView& r) { return r.inventory; }},
+      {"waitroom_sold_out", "1 while the room's inventory is at 0 (rooms that count items).",
+       [](const store::RoomView& r) {
+         return r.inventory ? std::optional<std::uint64_t>(r.sold_out ? 1 : 0) : std::nullopt;
+       }},
+      {"waitroom_admission_limit",
+       "Adaptive admission's limit on places held, as its controller set it.",
+       [](const store::RoomView& r) { return r.active_limit; }},
+  };
+  for (const Optional& f : kOptional) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", f.name, f.help, f.name);
+    for (const auto& r : rooms)
+      if (const std::optional<std::uint64_t> v = f.value(r))
+        out += fmt::format("{}{{room=\"{}\"}} {}\n", f.name, r.name, *v);
+  }
 }
 
 asio::awaitable<Response> metrics(const OpsDeps& s, RequestContext& ctx) {

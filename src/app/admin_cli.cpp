@@ -74,6 +74,23 @@ void add_admin_command(CLI::App& app, AdminCommand& a) {
   codes->add_option("--uses", a.uses, "create: how many joins it is good for (default 1)");
   codes->add_option("--expires-in", a.expires_in_s, "create: seconds until it expires");
   codes->add_option("--code", a.code, "create: your own text instead of a generated code");
+  CLI::App* inventory = action(
+      *a.command, a, "inventory",
+      "the items the room has left to sell: show them, --set N, or --add K (below 0: fewer); "
+      "at 0 the room is sold out");
+  a.set_option = inventory->add_option("--set", a.set, "the items left");
+  a.add_option = inventory->add_option("--add", a.add, "items more (or fewer, below 0)");
+  CLI::App* signals =
+      action(*a.command, a, "signals",
+             "the room's site health as adaptive admission reads it: show it, or post what your "
+             "proxy's logs or Prometheus say (--p95-ms, --error-ratio; for a feeder run every few "
+             "seconds)");
+  a.p95_option = signals->add_option("--p95-ms", a.p95_ms, "the site's p95 latency, ms");
+  a.p50_option = signals->add_option("--p50-ms", a.p50_ms, "the site's median latency, ms");
+  a.errors_option =
+      signals->add_option("--error-ratio", a.error_ratio, "the share of failed requests, 0 to 1");
+  signals->add_option("--max-age", a.max_age_s,
+                      "seconds the posted figures count (default 10: post more often than that)");
 }
 
 namespace {
@@ -100,6 +117,37 @@ int codes_call(const AdminCommand& a, AdminCall& call) {
   }
   return admin_call(call);
 }
+// `admin inventory`: shown, or set or adjusted (exit code 2 for both at once).
+int inventory_call(const AdminCommand& a, AdminCall& call) {
+  call.path = "/admin/v1/rooms/" + a.room + "/inventory";
+  call.method = "GET";
+  if (a.set_option->count() && a.add_option->count()) {
+    std::cerr << "waitroom admin inventory: give --set or --add, not both\n";
+    return 2;
+  }
+  if (a.set_option->count() || a.add_option->count()) {
+    call.method = "POST";
+    call.body = a.set_option->count() ? "{\"set\":" + std::to_string(a.set) + "}"
+                                      : "{\"add\":" + std::to_string(a.add) + "}";
+  }
+  return admin_call(call);
+}
+
+// `admin signals`: shown, or posted when any figure is given.
+int signals_call(const AdminCommand& a, AdminCall& call) {
+  call.path = "/admin/v1/rooms/" + a.room + "/signals";
+  call.method = "GET";
+  boost::json::object body;
+  if (a.p95_option->count()) body["p95_ms"] = a.p95_ms;
+  if (a.p50_option->count()) body["p50_ms"] = a.p50_ms;
+  if (a.errors_option->count()) body["error_ratio"] = a.error_ratio;
+  if (!body.empty()) {
+    if (a.max_age_s > 0) body["max_age_s"] = a.max_age_s;
+    call.method = "POST";
+    call.body = boost::json::serialize(body);
+  }
+  return admin_call(call);
+}
 }  // namespace
 
 int run_admin_command(const AdminCommand& a, std::istream& in) {
@@ -111,6 +159,8 @@ int run_admin_command(const AdminCommand& a, std::istream& in) {
     return admin_call(call);
   }
   if (name == "codes") return codes_call(a, call);
+  if (name == "inventory") return inventory_call(a, call);
+  if (name == "signals") return signals_call(a, call);
   call.method = name == "stats" ? "GET" : "POST";
   call.path = "/admin/v1/rooms/" + a.room + "/" + name;
   if (name == "message") {

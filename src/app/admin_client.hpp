@@ -34,6 +34,19 @@ struct AdminCommand {
   std::uint64_t uses = 1;
   std::int64_t expires_in_s = 0;
   std::string code;  // create: the operator's own text; revoke: the code's id
+  // inventory: set to N or add K items (neither: show it)
+  CLI::Option* set_option = nullptr;
+  CLI::Option* add_option = nullptr;
+  std::uint64_t set = 0;
+  std::int64_t add = 0;
+  // signals: post the site's p95/p50 latency and error ratio (none given: show what is seen)
+  CLI::Option* p95_option = nullptr;
+  CLI::Option* p50_option = nullptr;
+  CLI::Option* errors_option = nullptr;
+  double p95_ms = 0;
+  double p50_ms = 0;
+  double error_ratio = 0;
+  std::int64_t max_age_s = 0;
 };
 
 // Adds `admin` and its actions to `app`.

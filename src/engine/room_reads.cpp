@@ -25,7 +25,9 @@ RoomView room_view(core::Room& room, std::int64_t now_ms) {
                   room.message(),
                   !room.codes().empty(),
                   drawing ? std::optional<core::DrawInfo>(*drawing) : std::nullopt,
-                  room.sold_out()};
+                  room.sold_out(),
+                  room.inventory(),
+                  room.active_limit()};
 }
 
 RoomStats room_stats(core::Room& room, std::int64_t now_ms) {

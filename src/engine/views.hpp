@@ -29,7 +29,9 @@ struct RoomView {
   bool takes_codes = false;      // the room has access codes: its page asks for one
   // The drawing that runs now (core::Room::running_drawing), if any.
   std::optional<core::DrawInfo> drawing;
-  bool sold_out = false;  // its inventory is at 0 (core::Room::sold_out)
+  bool sold_out = false;                      // its inventory is at 0 (core::Room::sold_out)
+  std::optional<std::uint64_t> inventory;     // items left, when the room counts them
+  std::optional<std::uint64_t> active_limit;  // adaptive admission's limit, once found
 };
 
 // A room's inventory (engine/inventory_ops.hpp).

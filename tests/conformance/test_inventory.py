@@ -33,10 +33,8 @@ WAITROOM_QUICK=1 (a loaded machine) runs 3 full runs and 17 smaller ones (100 it
 visitors) instead: still 20 runs.
 """
 
-import json
 import os
 import random
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -45,7 +43,7 @@ import pytest
 
 from conflib import (DURABILITY, TESTING_CONFIG, FastClient, admissions, clock_advance,
                      enqueue_many, expect, make_room)
-from wrlib import Server, assert_json, binary_path
+from wrlib import Server, StatusStream, assert_json, binary_path
 
 CONFIG = "keep_events = true\n" + TESTING_CONFIG
 QUIET = {"ticket_idle_timeout_s": 0,
@@ -85,61 +83,6 @@ def events_of(srv, room, kinds):
             break
         after = page["next_after"]
     return [e for e in out if e["type"] in kinds]
-
-
-class Stream:
-    """A waiting visitor's SSE stream (raw socket), read by its own thread: the time the first
-    status with sold_out true arrived."""
-
-    def __init__(self, srv, room, ticket):
-        self.ticket = ticket
-        self.sold_out_at = None
-        self.last = None
-        self.error = None
-        self.sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-        self.sock.sendall((f"GET /v1/rooms/{room}/tickets/{ticket}/events HTTP/1.1\r\n"
-                           "Host: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n").encode())
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        buf = b""
-        head_seen = False
-        try:
-            self.sock.settimeout(300)
-            while self.sold_out_at is None:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    self.error = "stream closed"
-                    return
-                buf += chunk
-                if not head_seen:
-                    if b"\r\n\r\n" not in buf:
-                        continue
-                    head, _, buf = buf.partition(b"\r\n\r\n")
-                    if b" 200 " not in head.split(b"\r\n")[0]:
-                        self.error = f"stream answered {head[:200]!r}"
-                        return
-                    head_seen = True
-                while b"\n\n" in buf:
-                    block, _, buf = buf.partition(b"\n\n")
-                    for line in block.decode().split("\n"):
-                        if line.startswith("data:"):
-                            status = json.loads(line[5:].strip())
-                            self.last = status
-                            if status.get("sold_out") is True and self.sold_out_at is None:
-                                self.sold_out_at = time.monotonic()
-        except OSError as e:
-            if self.sold_out_at is None:
-                self.error = f"{type(e).__name__}: {e}"
-
-    def close(self):
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-        self.thread.join(5)
 
 
 class Pollers:
@@ -270,7 +213,7 @@ def run_sale(srv, stock, visitors, seed, watch=False):
     started = time.monotonic()
     try:
         if watch:
-            streams = [Stream(srv, room, t) for t in tail[:WATCHERS]]
+            streams = [StatusStream(srv.port, room, t) for t in tail[:WATCHERS]]
             pollers = Pollers(srv, room, tail[WATCHERS:])
         seen = 0
         held = []  # lingering visitors: pass claimed, buying in the next round

@@ -47,6 +47,30 @@ def test_admin_commands_drive_the_server(fresh_server):
     assert srv.admin_room(room)["message"] is None
 
 
+def test_admin_inventory_and_signals_commands(fresh_server):
+    srv = fresh_server
+    room = srv.create_room(admission={"mode": "adaptive", "target_p95_ms": 300,
+                                      "max_per_minute": 600})
+    url = ["--url", srv.base_url]
+    key = srv.admin_key
+    shown = json.loads(run_cli("admin", "inventory", room, *url, key=key).stdout)
+    assert shown["left"] is None and shown["sold_out"] is False
+    assert json.loads(run_cli("admin", "inventory", room, "--set", "40", *url, key=key).stdout)["left"] == 40
+    out = json.loads(run_cli("admin", "inventory", room, "--add", "-40", *url, key=key).stdout)
+    assert out["left"] == 0 and out["sold_out"] is True
+    p = run_cli("admin", "inventory", room, "--set", "1", "--add", "1", *url, key=key, check=False)
+    assert p.returncode == 2 and "not both" in p.stderr
+    assert srv.get(f"/admin/v1/rooms/{room}/inventory", admin=True).json()["left"] == 0
+    posted = json.loads(run_cli("admin", "signals", room, "--p95-ms", "420.5", "--error-ratio",
+                                "0.01", "--max-age", "30", *url, key=key).stdout)
+    assert posted["posted"]["p95_ms"] == 420.5 and posted["posted"]["error_ratio"] == 0.01
+    assert posted["posted"]["max_age_s"] == 30 and posted["combined"]["known"] is True
+    shown = json.loads(run_cli("admin", "signals", room, *url, key=key).stdout)
+    assert shown["posted"] == posted["posted"]
+    p = run_cli("admin", "signals", room, "--error-ratio", "2", *url, key=key, check=False)
+    assert p.returncode == 1 and "400" in p.stderr
+
+
 def test_admin_command_errors_are_clear(fresh_server):
     srv = fresh_server
     url = ["--url", srv.base_url]

@@ -80,6 +80,23 @@ def test_metrics_per_room_values(server, busy):
             assert find(s, name, room=r), f"{name}{{room={r}}} missing"
 
 
+def test_inventory_and_adaptive_limit_are_gauges_of_the_rooms_they_apply_to(server):
+    room = server.create_room()
+    assert not find(scrape(server), "waitroom_inventory_left", room=room), "counts no items"
+    r = server.post(f"/admin/v1/rooms/{room}/inventory", admin=True, json={"set": 3})
+    assert r.status_code == 200, r.text
+    s = scrape(server)
+    assert one(s, "waitroom_inventory_left", room=room) == 3
+    assert one(s, "waitroom_sold_out", room=room) == 0
+    r = server.post(f"/admin/v1/rooms/{room}/inventory", admin=True, json={"add": -3})
+    assert r.status_code == 200, r.text
+    s = scrape(server)
+    assert one(s, "waitroom_inventory_left", room=room) == 0
+    assert one(s, "waitroom_sold_out", room=room) == 1
+    assert not find(s, "waitroom_sold_out", room="demo")
+    assert not find(s, "waitroom_admission_limit", room=room), "not adaptive"
+
+
 def test_metrics_follow_changes(server, busy):
     room = busy
     before = scrape(server)

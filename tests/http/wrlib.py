@@ -492,3 +492,60 @@ class WebhookSink:
                     seen.add(e["id"])
                     out.append(e)
         return out
+
+
+class StatusStream:
+    """A waiting visitor's SSE stream (raw socket on `port`), read by a thread of its own: the
+    last status, `first` set once one came, and the time (time.monotonic) of the first status
+    with sold_out true; `error` when the stream failed before that."""
+
+    def __init__(self, port, room, ticket, timeout_s=300):
+        self.ticket = ticket
+        self.sold_out_at = None
+        self.last = None
+        self.error = None
+        self.first = threading.Event()
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock.sendall((f"GET /v1/rooms/{room}/tickets/{ticket}/events HTTP/1.1\r\n"
+                           "Host: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n").encode())
+        self.thread = threading.Thread(target=self._read, args=(timeout_s,), daemon=True)
+        self.thread.start()
+
+    def _read(self, timeout_s):
+        buf = b""
+        head_seen = False
+        try:
+            self.sock.settimeout(timeout_s)
+            while self.sold_out_at is None:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    self.error = "stream closed"
+                    return
+                buf += chunk
+                if not head_seen:
+                    if b"\r\n\r\n" not in buf:
+                        continue
+                    head, _, buf = buf.partition(b"\r\n\r\n")
+                    if b" 200 " not in head.split(b"\r\n")[0]:
+                        self.error = f"stream answered {head[:200]!r}"
+                        return
+                    head_seen = True
+                while b"\n\n" in buf:
+                    block, _, buf = buf.partition(b"\n\n")
+                    for line in block.decode().split("\n"):
+                        if line.startswith("data:"):
+                            self.last = json.loads(line[5:].strip())
+                            self.first.set()
+                            if self.last.get("sold_out") is True and self.sold_out_at is None:
+                                self.sold_out_at = time.monotonic()
+        except OSError as e:
+            if self.sold_out_at is None:
+                self.error = f"{type(e).__name__}: {e}"
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        self.thread.join(5)

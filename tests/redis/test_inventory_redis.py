@@ -14,13 +14,12 @@ sell-out room uses rate admission with reserve_per_session holding the line.
 import http.client
 import json
 import random
-import socket
 import threading
 import time
 
 import pytest
 
-from wrlib import assert_json, assert_problem, describe, unique_room
+from wrlib import StatusStream, assert_json, assert_problem, describe, unique_room
 
 from redislib import wait_for
 
@@ -174,58 +173,8 @@ def test_a_count_set_on_one_node_is_read_on_the_others_and_racing_changes_lose_n
         assert wait_for(lambda: get_inv(node, room)["reserve_per_session"] == 4, WITHIN_S)
 
 
-class Stream:
-    """A waiting visitor's SSE stream on one node, read by a thread: when sold_out first came."""
-
-    def __init__(self, node, room, ticket):
-        self.sold_out_at = None
-        self.last = None
-        self.sock = socket.create_connection(("127.0.0.1", node.port), timeout=10)
-        self.sock.sendall((f"GET /v1/rooms/{room}/tickets/{ticket}/events HTTP/1.1\r\n"
-                           "Host: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n").encode())
-        self.first = threading.Event()
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        buf = b""
-        head_seen = False
-        try:
-            self.sock.settimeout(60)
-            while self.sold_out_at is None:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return
-                buf += chunk
-                if not head_seen:
-                    if b"\r\n\r\n" not in buf:
-                        continue
-                    _, _, buf = buf.partition(b"\r\n\r\n")
-                    head_seen = True
-                while b"\n\n" in buf:
-                    block, _, buf = buf.partition(b"\n\n")
-                    for line in block.decode().split("\n"):
-                        if line.startswith("data:"):
-                            self.last = json.loads(line[5:].strip())
-                            self.first.set()
-                            if self.last.get("sold_out") is True and self.sold_out_at is None:
-                                self.sold_out_at = time.monotonic()
-        except OSError:
-            pass
-
-    def close(self):
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-        self.thread.join(5)
-
-
 def test_the_sell_out_shows_on_every_node_within_a_second_and_items_back_reopen(cluster):
-    # A rate room (waiting visitors have an estimate) whose count holds the line: reserve 1, 2
-    # items, so 2 places. (A room whose waiting visitors have no estimate, like a manual one, is
-    # not told on its streams at all: tests/http/test_inventory.py shows that on one node.)
+    # A rate room whose count holds the line: reserve 1, 2 items, so 2 places.
     room = cluster[0].create_room(unique_room("inv"), reserve_per_session=1,
                                   admission={"mode": "rate", "rate_per_minute": 600}, **QUIET)
     change(cluster[0], room, {"set": 2})
@@ -238,7 +187,7 @@ def test_the_sell_out_shows_on_every_node_within_a_second_and_items_back_reopen(
     for node in cluster:
         s = node.stats(room)
         assert s["serving"] == 2 and s["line"]["reason"] == "inventory_reserved", s
-    streams = [Stream(cluster[i], room, waiting[i]) for i in range(3)]
+    streams = [StatusStream(cluster[i].port, room, waiting[i], timeout_s=60) for i in range(3)]
     try:
         for s in streams:
             assert s.first.wait(10), "no first status on a stream"
