@@ -27,10 +27,10 @@ std::string_view to_string(DrawStanding standing) {
   return "none";
 }
 
-// Answers the admission policy's questions from the room's own state, at `now_s`.
 constexpr const char* kSoldOutAdvance =
     "the room is sold out: nobody is let in until items come back (POST .../inventory)";
 
+// Answers the admission policy's questions from the room's own state, at `now_s`.
 class Room::Facts final : public RoomFacts {
  public:
   Facts(Room& room, std::int64_t now_s) : room_(room), now_s_(now_s) {}
@@ -104,8 +104,8 @@ Result<bool> Room::admits_on_arrival(std::int64_t now_s, std::uint64_t seats) {
   if (settings_.state == RoomState::open && !schedule_.prequeue_open()) {
     Facts facts(*this, now_s);
     admits = admitter_->admits_on_arrival(now_s, seats, facts);
-    if (const std::optional<std::uint64_t> places = inventory_places(); admits && places)
-      admits = places_left(static_cast<std::int64_t>(*places), facts.held()) >= seats;
+    if (const std::optional<std::uint64_t> left = inventory_places_left(now_s); admits && left)
+      admits = *left >= seats;
   }
   // Only those who would wait count against the cap: a visitor let in at once takes no place.
   if (const auto& cap = settings_.abuse.max_waiting;
@@ -333,12 +333,10 @@ Admissions Room::tick(std::int64_t now_ms, const HealthReading* health) {
   sweep_idle(now_s, step);
   const bool admitting = settings_.state == RoomState::open && policy_window_open(now_s);
   // The controller steers only while its limit matters: the room admits and visitors wait.
-  if (admission_.mode == AdmissionMode::adaptive && admitting && waiting_count() > 0) {
-    Facts facts(*this, now_s);
+  if (admission_.mode == AdmissionMode::adaptive && admitting && waiting_count() > 0)
     step.adjusted =
-        decide(admission_, health ? *health : HealthReading{}, facts.held(),
+        decide(admission_, health ? *health : HealthReading{}, held(now_s),
                static_cast<std::uint64_t>(settings_.max_party_size), controller_, now_s);
-  }
   if (admitting) admit_by_policy(now_ms, step);
   bucket_.at_ms = now_ms;  // a paced policy's bucket fills from one step to the next
   // Nobody to let in: the bucket starts empty when visitors come, so no second carries more than
@@ -355,12 +353,14 @@ std::uint64_t Room::held(std::int64_t now_s) {
   return active_by_expiry_.size() + unclaimed_count_ + held_extra_seats_;
 }
 
-std::optional<std::uint64_t> Room::inventory_places() const {
+std::optional<std::uint64_t> Room::inventory_places_left(std::int64_t now_s) {
   if (!inventory_) return std::nullopt;
   if (*inventory_ == 0) return 0;
   const auto reserve = static_cast<std::uint64_t>(settings_.reserve_per_session);
   if (reserve == 0) return std::nullopt;
-  return (*inventory_ + reserve - 1) / reserve;  // a last place for fewer items than a reserve
+  // A last place for fewer items than a reserve.
+  const std::uint64_t places = (*inventory_ + reserve - 1) / reserve;
+  return places_left(static_cast<std::int64_t>(places), held(now_s));
 }
 
 std::uint64_t Room::reserved(std::int64_t now_s) {
@@ -391,8 +391,8 @@ void Room::admit_by_policy(std::int64_t now_ms, Admissions& step) {
       facts);
   if (n == 0 || waiting_count() == 0) return;
   // The inventory's cap comes after the policy's step: its bucket still fills and drains.
-  if (const std::optional<std::uint64_t> places = inventory_places()) {
-    n = std::min(n, places_left(static_cast<std::int64_t>(*places), facts.held()));
+  if (const std::optional<std::uint64_t> left = inventory_places_left(now_s)) {
+    n = std::min(n, *left);
     if (n == 0) return;
   }
   const std::uint64_t k = admit_next(n, now_s, step);
@@ -421,9 +421,7 @@ LineStatus Room::line_status(std::int64_t now_s) {
   if (admission_.start_s && now_s < *admission_.start_s) return {LineReason::not_started};
   if (admission_.end_s && now_s >= *admission_.end_s) return {LineReason::closed};
   if (auto held = admitter_->holds_line(now_s, facts)) return {held};
-  if (const std::optional<std::uint64_t> places = inventory_places();
-      places && places_left(static_cast<std::int64_t>(*places), facts.held()) == 0)
-    return {LineReason::inventory_reserved};
+  if (inventory_places_left(now_s) == std::uint64_t{0}) return {LineReason::inventory_reserved};
   return {};
 }
 

@@ -468,8 +468,9 @@ class Room {
   // times are not.
   ControllerState controller_;
   std::optional<std::uint64_t> inventory_;  // items left (see inventory())
-  // The places the inventory lets be held: each keeps reserve_per_session items (none: no cap).
-  std::optional<std::uint64_t> inventory_places() const;
+  // The places the inventory still lets be taken at `now_s`: each place held keeps
+  // reserve_per_session items (none: no cap).
+  std::optional<std::uint64_t> inventory_places_left(std::int64_t now_s);
   // The running drawing's tickets admitted and not run out unclaimed. Built on demand and dropped
   // at each event moment: a cache, not state.
   std::uint64_t drawing_turns_used_ = 0;

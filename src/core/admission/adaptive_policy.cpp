@@ -31,14 +31,10 @@ class AdaptivePolicy final : public Admitter {
   bool admits_on_arrival(std::int64_t, std::uint64_t, RoomFacts&) const override { return false; }
 
   std::uint64_t admits_at_step(const AdmissionStep& step, RoomFacts& room) const override {
-    // The floor's bucket fills like the pace's, holding at most two seconds' share.
+    // The floor's bucket fills like the pace's.
     RateBucket& bucket = step.bucket;
-    if (floor_per_minute_ > 0 && bucket.at_ms > 0 && step.now_ms > bucket.at_ms) {
-      const std::int64_t ceiling = std::max<std::int64_t>(
-          kAdmissionUnits * static_cast<std::int64_t>(step.max_party), floor_per_minute_ * 2000);
-      bucket.floor_units =
-          std::min(ceiling, bucket.floor_units + floor_per_minute_ * (step.now_ms - bucket.at_ms));
-    }
+    if (floor_per_minute_ > 0)
+      bucket.floor_units = filled(bucket.floor_units, floor_per_minute_, step);
     const std::uint64_t paced = pace_->admits_at_step(step, room);
     std::uint64_t n = paced;
     if (const std::optional<std::int64_t> cap = limit(room))

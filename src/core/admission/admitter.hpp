@@ -9,6 +9,7 @@
 //
 // An Admitter is immutable and knows only its settings; the room hands it the facts it needs
 // (RoomFacts) and the rate bucket, so one can be rebuilt on any settings change and shared.
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -66,6 +67,19 @@ struct AdmissionStep {
   // so that a party at the head of the line can go in at all.
   std::uint64_t max_party = 1;
 };
+
+// A paced bucket's `units` filled at `per_minute` from the room's previous step to this one,
+// holding at most kBucketSeconds of it (and at least the largest party): a driver that stalls
+// for longer does not make up the rest. Nothing before the first step.
+inline constexpr std::int64_t kBucketSeconds = 2;
+inline std::int64_t filled(std::int64_t units, std::int64_t per_minute, const AdmissionStep& step) {
+  const std::int64_t at_ms = step.bucket.at_ms;
+  if (at_ms <= 0 || step.now_ms <= at_ms) return units;
+  const std::int64_t ceiling =
+      std::max<std::int64_t>(kAdmissionUnits * static_cast<std::int64_t>(step.max_party),
+                             per_minute * 1000 * kBucketSeconds);
+  return std::min(ceiling, units + per_minute * (step.now_ms - at_ms));
+}
 
 // What a policy tells the estimate of a visitor's wait.
 struct PaceHint {

@@ -14,8 +14,6 @@ namespace waitroom::core {
 
 namespace {
 
-constexpr std::int64_t kSecondsSaved = 2;  // the bucket's size, in seconds of the rate
-
 class RatePolicy final : public Admitter {
  public:
   explicit RatePolicy(const AdmissionPolicy& settings)
@@ -36,11 +34,7 @@ class RatePolicy final : public Admitter {
     RateBucket& bucket = step.bucket;
     const auto max_party = static_cast<std::int64_t>(step.max_party);
     const std::int64_t per_minute = paced_per_minute(room);
-    if (bucket.at_ms > 0 && step.now_ms > bucket.at_ms) {
-      const std::int64_t ceiling =
-          std::max<std::int64_t>(kAdmissionUnits * max_party, per_minute * 1000 * kSecondsSaved);
-      bucket.units = std::min(ceiling, bucket.units + per_minute * (step.now_ms - bucket.at_ms));
-    }
+    bucket.units = filled(bucket.units, per_minute, step);
     const auto in_bucket = static_cast<std::uint64_t>(bucket.units / kAdmissionUnits);
     if (in_bucket == 0) return step.owed;
     const std::int64_t now_s = step.now_ms / 1000;
