@@ -63,7 +63,7 @@ bool status_changed(const core::TicketState& a, const core::TicketState& b) {
   return a.position != b.position || a.status != b.status || a.ahead != b.ahead ||
          a.serving != b.serving || eta_of(a) != eta_of(b) || a.admitted_at_s != b.admitted_at_s ||
          a.drawing != b.drawing || a.waitlist_position != b.waitlist_position ||
-         a.sold_out != b.sold_out;
+         a.sold_out != b.sold_out || a.notice != b.notice;
 }
 
 bool is_final(core::TicketStatus status) {

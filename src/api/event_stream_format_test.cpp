@@ -69,6 +69,14 @@ TEST(EventStreamFormat, OnlyWhatAVisitorSeesIsAChange) {
   b.drawing = core::DrawStanding::waitlist;
   b.waitlist_position = 3;
   EXPECT_TRUE(status_changed(a, b));
+  // A notice sent or given up: the page says so. Its place kept while away moves with every
+  // poll, and is not worth a message alone.
+  a.notice = core::Notice{core::NoticeChannel::email, {}, "en", 1, {}, {}};
+  b = a;
+  b.away_until_s = 500;
+  EXPECT_FALSE(status_changed(a, b));
+  b.notice->near = core::NoticeProgress::sent;
+  EXPECT_TRUE(status_changed(a, b));
 }
 
 TEST(EventStreamFormat, FinalStatuses) {

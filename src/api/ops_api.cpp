@@ -85,6 +85,7 @@ asio::awaitable<Response> metrics(const OpsDeps& s, RequestContext& ctx) {
   s.abuse.render_metrics(out);
   s.store.render_metrics(out);
   if (s.sign_in) s.sign_in->render_metrics(out);
+  if (s.notification_metrics) s.notification_metrics(out);
   auto rooms = co_await s.store.rooms();
   if (rooms) room_metrics(out, *rooms);
   out += fmt::format(

@@ -1,5 +1,7 @@
 #pragma once
 // Health, readiness, Prometheus metrics and the JWKS: routes for operators' tools and gates.
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "http/router.hpp"
@@ -30,6 +32,9 @@ struct OpsDeps {
   const ops::ProxyMetrics* proxy_metrics = nullptr;  // null without [[routes]] (no built-in proxy)
   const http::CurrentTlsContext* tls = nullptr;      // null without [tls]: no certificate expiry
   const store::SignInProviders* sign_in = nullptr;   // its sign-in counters
+  // The notifier's lines (leave and come back; notify/ is wired by app/, which api/ may not
+  // include); empty until it starts.
+  std::function<void(std::string&)> notification_metrics = {};
 };
 
 void add_ops_routes(http::Router& router, const OpsDeps& deps);

@@ -132,6 +132,46 @@ asio::awaitable<Response> get_draws(const visitor::VisitorDeps& s, RequestContex
       boost::json::object{{"room", r->name}, {"epoch", r->epoch}, {"draws", std::move(draws)}});
 }
 
+// Leave and come back (docs/notifications.md): the visitor's choice of notice, set or cancelled.
+asio::awaitable<Response> put_notice(const visitor::VisitorDeps& s, RequestContext& ctx) {
+  const std::string room(ctx.param("room"));
+  auto admitted = co_await s.abuse.admit_poll(ctx.request, ctx.remote, room);
+  if (!admitted) co_return http::problem(ctx.request, admitted.error());
+  if (!s.notices)
+    co_return http::problem(ctx.request, Status::conflict, "this server sends no notifications");
+  auto body = read_json_object(ctx.request);
+  if (!body) co_return http::problem(ctx.request, body.error());
+  auto request = visitor::read_notice_request(*body, *s.notices);
+  if (!request) co_return http::problem(ctx.request, request.error());
+  auto t = co_await s.store.set_notice(room, std::string(ctx.param("ticket")), std::move(*request));
+  if (!t) co_return http::problem(ctx.request, t.error());
+  co_return http::json_response(ctx.request, Status::ok, visitor::ticket_json(*t, true));
+}
+
+asio::awaitable<Response> delete_notice(const visitor::VisitorDeps& s, RequestContext& ctx) {
+  const std::string room(ctx.param("room"));
+  auto admitted = co_await s.abuse.admit_poll(ctx.request, ctx.remote, room);
+  if (!admitted) co_return http::problem(ctx.request, admitted.error());
+  auto t = co_await s.store.cancel_notice(room, std::string(ctx.param("ticket")));
+  if (!t) co_return http::problem(ctx.request, t.error());
+  co_return http::json_response(ctx.request, Status::ok, visitor::ticket_json(*t, true));
+}
+
+// What this server can notify by, and the VAPID key browsers subscribe with.
+asio::awaitable<Response> get_notify_setup(const visitor::VisitorDeps& s, RequestContext& ctx) {
+  boost::json::array channels;
+  boost::json::value push = nullptr;
+  if (s.notices) {
+    for (const std::string& c : s.notices->channels()) channels.emplace_back(c);
+    if (auto key = s.notices->push_key())
+      push = boost::json::object{{"key_id", key->key_id}, {"public_key", key->public_key}};
+  }
+  Response res = json_ok(ctx.request, boost::json::object{{"channels", std::move(channels)},
+                                                          {"push", std::move(push)}});
+  res.set(http::beast_http::field::cache_control, "no-cache");
+  co_return res;
+}
+
 }  // namespace
 
 void add_public_routes(http::Router& router, const visitor::VisitorDeps& s) {
@@ -148,6 +188,12 @@ void add_public_routes(http::Router& router, const visitor::VisitorDeps& s) {
              [&s](RequestContext& ctx) { return get_challenge(s, ctx); });
   router.add(Method::get, "/v1/rooms/{room}/draws",
              [&s](RequestContext& ctx) { return get_draws(s, ctx); });
+  router.add(Method::put, "/v1/rooms/{room}/tickets/{ticket}/notify",
+             [&s](RequestContext& ctx) { return put_notice(s, ctx); });
+  router.add(Method::delete_, "/v1/rooms/{room}/tickets/{ticket}/notify",
+             [&s](RequestContext& ctx) { return delete_notice(s, ctx); });
+  router.add(Method::get, "/v1/notify",
+             [&s](RequestContext& ctx) { return get_notify_setup(s, ctx); });
 }
 
 }  // namespace waitroom::api

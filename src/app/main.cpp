@@ -10,22 +10,33 @@
 #include "core/room_settings.hpp"
 #include "store/embedded/log_tools.hpp"
 #include "token/key_ring.hpp"
+#include "token/web_push.hpp"
 
 namespace {
 
-int keys_command(const std::string& action, const std::filesystem::path& data_dir) {
+// `vapid`: Web Push's VAPID keys (data_dir/vapid) instead of the passes' signing keys. A retired
+// VAPID key stays kVapidKeyRetentionS (7 days, the longest away_max_s): browsers subscribed with
+// it before the rotation are still sent to.
+int keys_command(const std::string& action, const std::filesystem::path& data_dir, bool vapid) {
   waitroom::core::SystemClock clock;
-  auto ring = waitroom::token::KeyRing::open(data_dir / "keys", clock);
+  auto ring = vapid ? waitroom::token::KeyRing::open(data_dir / "vapid", clock,
+                                                     waitroom::token::kVapidAlgorithms)
+                    : waitroom::token::KeyRing::open(data_dir / "keys", clock);
   if (!ring) {
     std::cerr << "waitroom keys: " << ring.error().detail << "\n";
     return 1;
   }
   if (action == "rotate") {
-    if (auto r = (*ring)->rotate(waitroom::core::kMaxPassLifetimeS); !r) {
+    const std::int64_t retain_s =
+        vapid ? waitroom::token::kVapidKeyRetentionS : waitroom::core::kMaxPassLifetimeS;
+    if (auto r = (*ring)->rotate(retain_s); !r) {
       std::cerr << "waitroom keys rotate: " << r.error().detail << "\n";
       return 1;
     }
-    std::cerr << "rotated; send SIGHUP to a running server (or use POST /admin/v1/keys/rotate)\n";
+    std::cerr << (vapid ? "rotated; send SIGHUP to a running server: pages subscribe with the new "
+                          "key from then on\n"
+                        : "rotated; send SIGHUP to a running server (or use POST "
+                          "/admin/v1/keys/rotate)\n");
   }
   for (const auto& k : (*ring)->list())
     std::cout << k.kid << " " << waitroom::token::algorithm_name(k.alg)
@@ -66,6 +77,8 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"rotate", "list"}));
   keys_cmd->add_option("--data-dir", keys_dir);
+  bool keys_vapid = false;
+  keys_cmd->add_flag("--vapid", keys_vapid, "Web Push's VAPID keys instead of the pass keys");
 
   // The embedded store's log (docs/operations.md, "A damaged log").
   std::filesystem::path log_dir = "data";
@@ -112,7 +125,7 @@ int main(int argc, char** argv) {
   if (*serve_cmd) return waitroom::app::serve(serve);
   if (app.got_subcommand("routes")) return waitroom::app::print_routes();
   if (*fill_cmd) return waitroom::app::bench_fill(fill_dir, fill_room, fill_tickets, fill_config);
-  if (*keys_cmd) return keys_command(keys_action, keys_dir);
+  if (*keys_cmd) return keys_command(keys_action, keys_dir, keys_vapid);
   if (*log_check_cmd) return waitroom::store::check_log(log_dir, std::cout, std::cerr);
   if (*log_repair_cmd)
     return waitroom::store::repair_log(log_dir, truncate_at, std::cout, std::cerr);

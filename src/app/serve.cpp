@@ -22,6 +22,9 @@
 #include "gate/reverse_proxy.hpp"
 #include "http/server.hpp"
 #include "http/tls_context.hpp"
+#include "notify/email_sender.hpp"
+#include "notify/notifier.hpp"
+#include "notify/push_sender.hpp"
 #include "ops/event_feed.hpp"
 #include "ops/log.hpp"
 #include "ops/webhook_sink.hpp"
@@ -41,11 +44,14 @@
 #include "store/sign_in_providers.hpp"
 #include "token/jwt_pass_minter.hpp"
 #include "token/key_ring.hpp"
+#include "token/sealed_box.hpp"
 #include "token/secret.hpp"
 #include "token/ticket_id.hpp"
+#include "token/web_push.hpp"
 #include "visitor/abuse_guard.hpp"
 #include "visitor/visitor_deps.hpp"
 #include "web/dashboard/dashboard.hpp"
+#include "web/notice_wording.hpp"
 #include "web/room_page.hpp"
 #include "web/site.hpp"
 
@@ -135,6 +141,13 @@ struct Runtime {
   std::optional<store::redis::RedisOptions> redis;  // store = "redis": how to reach it
   std::string abuse_secret;  // the data dir's secret: proof-of-work challenges, pass binding
   std::vector<std::shared_ptr<ops::WebhookSink>> webhooks;
+  // Leave and come back (docs/notifications.md): visitors' contacts sealed under a key from the
+  // secret, Web Push's VAPID keys ([push]), what visitors may choose, and the sender of what
+  // rooms have due (started once serving, stopped before the store).
+  std::unique_ptr<token::SealedBox> contacts;
+  std::unique_ptr<token::KeyRing> push_keys;
+  std::optional<visitor::NoticeSetup> notices;
+  std::unique_ptr<notify::Notifier> notifier;
 
   core::Result<void> open(const config::ServerConfig& cfg) {
     if (cfg.manual_clock) {
@@ -167,7 +180,16 @@ struct Runtime {
     if (!page) return std::unexpected(page.error());
     site = std::move(*page);
     abuse_secret = *secret;
+    contacts = std::make_unique<token::SealedBox>(*secret, "waitroom notice contact v1");
     ids.emplace(std::move(*secret));
+    if (cfg.push) {
+      auto vapid = token::KeyRing::open(cfg.data_dir / "vapid", clock(), token::kVapidAlgorithms);
+      if (!vapid) return std::unexpected(vapid.error());
+      push_keys = std::move(*vapid);
+    }
+    notices.emplace(visitor::NoticeSetup{
+        *contacts, push_keys.get(), cfg.push ? cfg.push->allowed_hosts : std::vector<std::string>{},
+        cfg.smtp.has_value()});
     auto ring = token::KeyRing::open(cfg.data_dir / "keys", clock());
     if (!ring) return std::unexpected(ring.error());
     keys = std::move(*ring);
@@ -231,6 +253,47 @@ struct Runtime {
   }
 };
 
+// Leave and come back: the sender of what rooms have due, by the channels the config sets up.
+// Webhook notices need none: their events are the message.
+void start_notifier(Runtime& rt, const config::ServerConfig& cfg) {
+  std::unique_ptr<notify::Sender> push, email;
+  if (cfg.push) {
+    notify::PushOptions options;
+    options.subject = cfg.push->subject;
+    options.timeout = std::chrono::milliseconds(cfg.push->timeout_ms);
+    options.ca_file = cfg.push->ca_file.string();
+    push = std::make_unique<notify::PushSender>(*rt.push_keys, options, rt.clock());
+  }
+  if (cfg.smtp) {
+    const config::SmtpConfig& m = *cfg.smtp;
+    net::SmtpClient::Options smtp;
+    smtp.host = m.host;
+    smtp.port = m.port;
+    smtp.starttls = m.starttls == config::SmtpStartTls::required ? net::StartTls::required
+                    : m.starttls == config::SmtpStartTls::opportunistic
+                        ? net::StartTls::opportunistic
+                        : net::StartTls::off;
+    smtp.implicit_tls = m.implicit_tls;
+    smtp.username = m.username;
+    smtp.password = m.password;
+    smtp.helo = m.helo;
+    smtp.ca_file = m.ca_file.string();
+    smtp.timeout = std::chrono::milliseconds(m.timeout_ms);
+    email = std::make_unique<notify::EmailSender>(
+        smtp, notify::MailAddress{m.from_address, m.from_name}, rt.clock());
+  }
+  web::NoticeWordingFn words = web::make_notice_wording(*rt.site, cfg.public_url, rt.clock());
+  notify::Wording wording = [words = std::move(words)](const engine::PendingNotice& n) {
+    web::NoticeWords w = words(n);
+    return notify::NoticeText{std::move(w.title), std::move(w.body), std::move(w.link),
+                              std::move(w.link_label), std::move(w.footer)};
+  };
+  rt.notifier = std::make_unique<notify::Notifier>(*rt.store, *rt.contacts, std::move(wording),
+                                                   std::move(push), std::move(email),
+                                                   notify::NotifierOptions{});
+  rt.notifier->start();
+}
+
 // Each route group's dependencies, holding only what the group uses (docs/architecture.md). They
 // outlive the router, whose handlers refer to them.
 struct RouteDeps {
@@ -258,7 +321,7 @@ std::unique_ptr<store::HistoryArchive> open_history_archive(const Runtime& rt,
 RouteDeps route_deps(Runtime& rt, const config::ServerConfig& cfg, visitor::AbuseGuard& abuse,
                      const store::RoomHistory& history,
                      const ops::EventStreamMetrics& event_stream_metrics) {
-  const visitor::VisitorDeps visitors{*rt.store, abuse, cfg};
+  const visitor::VisitorDeps visitors{*rt.store, abuse, cfg, &*rt.notices};
   RouteDeps deps{visitors,
                  {visitors, *rt.keys, rt.clock()},
                  {visitors, *rt.keys, rt.clock()},
@@ -347,6 +410,9 @@ void reload(const ServeOptions& options, Runtime& rt, config::ServerConfig& load
     ops::log_error("key reload failed", {{"error", r.error().detail}});
   else
     ops::log_info("keys reloaded");
+  if (rt.push_keys)
+    if (auto r = rt.push_keys->reload(); !r)
+      ops::log_error("VAPID key reload failed", {{"error", r.error().detail}});
   auto next = effective_config(options);
   if (!next) {
     ops::log_error("config reload failed: keeping the running config",
@@ -416,6 +482,8 @@ int serve(const ServeOptions& options) {
   event_streams.set_abuse_guard(&abuse);
   RouteDeps deps = route_deps(rt, cfg, abuse, history, event_stream_metrics);
   deps.admin.history_archive = history_archive.get();
+  start_notifier(rt, cfg);
+  deps.ops.notification_metrics = [&rt](std::string& out) { rt.notifier->render_metrics(out); };
   http::Router router;
   build_routes(router, deps, *rt.site, event_streams);
   std::vector<std::pair<std::string, std::string>> labels;
@@ -454,6 +522,7 @@ int serve(const ServeOptions& options) {
   if (!port) return fail_with(port.error());
   server.start();
   sampler.start();
+
   // The admission driver: every room's policy, a step every kAdmissionStepMs. Under the test
   // clock, steps happen only when a test moves the clock.
   std::jthread driver;
@@ -500,7 +569,8 @@ int serve(const ServeOptions& options) {
     driver.request_stop();
     driver.join();
   }
-  rt.store->stop();  // writes and syncs what is pending
+  if (rt.notifier) rt.notifier->stop();  // what it sent and had not reported stays due
+  rt.store->stop();                      // writes and syncs what is pending
   // Give receivers a moment to take what is pending; what is left is sent after the restart (each
   // sink saves its place as it stops).
   for (const auto& hook : rt.webhooks) hook->wait_idle(std::chrono::seconds(2));

@@ -516,6 +516,16 @@ core::Result<core::RoomSettings> apply_room_settings(const json::object& fields,
       auto v = read_int(value, key);
       if (!v) return std::unexpected(v.error());
       s.reserve_per_session = *v;
+    } else if (key == "away_max_s" || key == "notify_before_s" || key == "notify_ahead") {
+      auto v = read_int(value, key);
+      if (!v) return std::unexpected(v.error());
+      (key == "away_max_s"        ? s.away_max_s
+       : key == "notify_before_s" ? s.notify_before_s
+                                  : s.notify_ahead) = *v;
+    } else if (key == "notify_email_from") {
+      if (!value.is_string())
+        return fail(ErrorCode::bad_request, "notify_email_from must be a string");
+      s.notify_email_from = std::string(value.as_string());
     } else if (key == "max_places_per_identity" || key == "max_party_size") {
       auto v = read_int(value, key);
       if (!v) return std::unexpected(v.error());
@@ -649,6 +659,10 @@ json::object room_settings_to_json(const core::RoomSettings& s, Secrets secrets)
       {"max_places_per_identity", s.max_places_per_identity},
       {"max_party_size", s.max_party_size},
       {"reserve_per_session", s.reserve_per_session},
+      {"away_max_s", s.away_max_s},
+      {"notify_before_s", s.notify_before_s},
+      {"notify_ahead", s.notify_ahead},
+      {"notify_email_from", s.notify_email_from},
       {"abuse", abuse_to_json(s.abuse)}};
 }
 

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
 #include <charconv>
@@ -157,6 +158,152 @@ core::Result<void> check_tls(const TlsConfig& tls) {
   if (!tls.enabled() && (tls.hsts_max_age_s > 0 || tls.hsts_include_subdomains))
     return bad("tls.hsts_max_age_s",
                "needs tls.cert_file and tls.key_file: HSTS is sent over HTTPS only");
+  return {};
+}
+
+constexpr std::int64_t kMaxSmtpTimeoutMs = 300'000;
+
+// Printable ASCII without spaces: a host name, an IP address, an EHLO name.
+bool is_host_text(std::string_view text) {
+  return !text.empty() && std::ranges::all_of(text, [](unsigned char c) {
+    return c > ' ' && c < 0x7f && c != '/' && c != '<' && c != '>' && c != '@';
+  });
+}
+
+// local@domain without what could break an SMTP command or a header. The SMTP client checks the
+// full form (net::check_mail_address) before each mail; this catches the typical mistakes at start.
+bool looks_like_address(std::string_view a) {
+  const std::size_t at = a.find('@');
+  return at != std::string_view::npos && at > 0 && at + 1 < a.size() &&
+         a.find('@', at + 1) == std::string_view::npos &&
+         std::ranges::none_of(a, [](unsigned char c) {
+           return c <= ' ' || c >= 0x7f ||
+                  std::string_view("<>()[],;:\\\"").find(c) != std::string_view::npos;
+         });
+}
+
+// smtp.from: "Shop Queue <queue@shop.example>", "\"Shop Queue\" <queue@...>" or the address alone.
+bool parse_sender(std::string_view text, SmtpConfig& smtp) {
+  const auto trim = [](std::string_view t) {
+    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+    return t;
+  };
+  text = trim(text);
+  std::string_view name;
+  std::string_view address = text;
+  if (text.ends_with('>')) {
+    const std::size_t open = text.rfind('<');
+    if (open == std::string_view::npos) return false;
+    name = trim(text.substr(0, open));
+    address = text.substr(open + 1, text.size() - open - 2);
+    if (name.size() >= 2 && name.front() == '"' && name.back() == '"')
+      name = name.substr(1, name.size() - 2);
+  }
+  if (!looks_like_address(address) ||
+      std::ranges::any_of(name, [](unsigned char c) { return c < ' ' || c == 0x7f; }) ||
+      name.find_first_of("<>\"") != std::string_view::npos)
+    return false;
+  smtp.from_address = address;
+  smtp.from_name = name;
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string> PushConfig::default_push_hosts() {
+  return {"fcm.googleapis.com", "updates.push.services.mozilla.com", "*.push.apple.com",
+          "*.notify.windows.com"};
+}
+
+namespace {
+
+core::Result<void> read_smtp(const toml::table& tbl, SmtpConfig& smtp) {
+  for (const auto& [k, v] : tbl) {
+    const std::string key = "smtp." + std::string(k.str());
+    if (k == "port") {
+      if (auto r = read_positive(v, key, smtp.port, 65535); !r) return r;
+    } else if (k == "timeout_ms") {
+      if (auto r = read_positive(v, key, smtp.timeout_ms, kMaxSmtpTimeoutMs); !r) return r;
+    } else if (k == "implicit_tls") {
+      auto b = v.value<bool>();
+      if (!b) return bad(key, "must be true or false");
+      smtp.implicit_tls = *b;
+    } else {
+      auto text = v.value<std::string>();
+      if (k == "host") {
+        if (!text || !is_host_text(*text))
+          return bad(key, "must be a host name or an IP address such as \"smtp.example.com\"");
+        smtp.host = *text;
+      } else if (k == "starttls") {
+        if (!text || (*text != "required" && *text != "opportunistic" && *text != "off"))
+          return bad(key, "must be \"required\", \"opportunistic\" or \"off\"");
+        smtp.starttls = *text == "required"        ? SmtpStartTls::required
+                        : *text == "opportunistic" ? SmtpStartTls::opportunistic
+                                                   : SmtpStartTls::off;
+      } else if (k == "username") {
+        if (!text || text->empty() || text->find('\0') != std::string::npos)
+          return bad(key, "must be a non-empty string");
+        smtp.username = *text;
+      } else if (k == "password_file" || k == "ca_file") {
+        if (!text || text->empty()) return bad(key, "must be the path of a file");
+        (k == "password_file" ? smtp.password_file : smtp.ca_file) = *text;
+      } else if (k == "from") {
+        if (!text || !parse_sender(*text, smtp))
+          return bad(key,
+                     "must be an address or \"Name <address>\", such as \"Shop Queue "
+                     "<queue@shop.example>\"");
+        smtp.from = *text;
+      } else if (k == "helo") {
+        if (!text || !is_host_text(*text))
+          return bad(key, "must be a host name without spaces, such as \"queue.example.com\"");
+        smtp.helo = *text;
+      } else {
+        return bad(key, "unknown key");
+      }
+    }
+  }
+  if (smtp.host.empty()) return bad("smtp.host", "is required (the mail server)");
+  if (smtp.from.empty()) return bad("smtp.from", "is required (the sender of visitors' mails)");
+  return {};
+}
+
+core::Result<void> read_push(const toml::table& tbl, PushConfig& push) {
+  for (const auto& [k, v] : tbl) {
+    const std::string key = "push." + std::string(k.str());
+    if (k == "timeout_ms") {
+      if (auto r = read_positive(v, key, push.timeout_ms, kMaxSmtpTimeoutMs); !r) return r;
+    } else if (k == "allowed_hosts") {
+      const toml::array* list = v.as_array();
+      if (!list || list->empty())
+        return bad(key, "must be a non-empty list of host names, such as [\"fcm.googleapis.com\"]");
+      push.allowed_hosts.clear();
+      for (const auto& item : *list) {
+        auto host = item.value<std::string>();
+        const std::string_view name =
+            host ? std::string_view(*host).substr(host->starts_with("*.") ? 2 : 0)
+                 : std::string_view{};
+        if (!host || !is_host_text(name))
+          return bad(key, "must list host names (\"*.example.com\" for its subdomains)");
+        push.allowed_hosts.push_back(*host);
+      }
+    } else {
+      auto text = v.value<std::string>();
+      if (k == "subject") {
+        if (!text || !(text->starts_with("mailto:") || text->starts_with("https://")) ||
+            text->find_first_of(" \r\n") != std::string::npos)
+          return bad(key, "must be a mailto: or https: URL where push services can reach you");
+        push.subject = *text;
+      } else if (k == "ca_file") {
+        if (!text || text->empty()) return bad(key, "must be the path of a file");
+        push.ca_file = *text;
+      } else {
+        return bad(key, "unknown key");
+      }
+    }
+  }
+  if (push.subject.empty())
+    return bad("push.subject", "is required (a mailto: or https: URL push services may use)");
   return {};
 }
 
@@ -317,6 +464,12 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
     } else if (key == "tls") {
       if (!v.is_table()) return bad(key, "must be a table");
       r = read_tls(*v.as_table(), cfg.tls);
+    } else if (key == "smtp") {
+      if (!v.is_table()) return bad(key, "must be a table");
+      r = read_smtp(*v.as_table(), cfg.smtp.emplace());
+    } else if (key == "push") {
+      if (!v.is_table()) return bad(key, "must be a table");
+      r = read_push(*v.as_table(), cfg.push.emplace());
     } else if (key == "dashboard") {
       if (!v.is_table()) return bad(key, "must be a table");
       r = read_dashboard(*v.as_table(), cfg.dashboard);
@@ -367,6 +520,31 @@ core::Result<void> read_admin_key(ServerConfig& cfg) {
   // A short key can be guessed; refuse it rather than run an admin API that is easy to take over.
   if (!cfg.admin_key.empty() && cfg.admin_key.size() < 16)
     return bad("admin key", "must be at least 16 characters");
+  return {};
+}
+
+// [smtp]'s password: WAITROOM_SMTP_PASSWORD, else the first line of password_file (as the admin
+// key's). Checked after both had their say: AUTH needs a username and a password, and TLS.
+core::Result<void> read_smtp_password(SmtpConfig& smtp) {
+  if (const char* env = std::getenv("WAITROOM_SMTP_PASSWORD"); env && *env) {
+    smtp.password = env;
+  } else if (!smtp.password_file.empty()) {
+    std::ifstream in(smtp.password_file);
+    if (!in) return bad("smtp.password_file", "cannot read " + smtp.password_file.string());
+    std::getline(in, smtp.password);
+    while (!smtp.password.empty() && std::isspace(static_cast<unsigned char>(smtp.password.back())))
+      smtp.password.pop_back();
+    if (smtp.password.empty())
+      return bad("smtp.password_file", smtp.password_file.string() + " is empty");
+  }
+  if (smtp.username.empty() && !smtp.password.empty())
+    return bad("smtp.username",
+               "is required with a password (password_file or WAITROOM_SMTP_PASSWORD)");
+  if (!smtp.username.empty() && smtp.password.empty())
+    return bad("smtp.password_file", "is required with smtp.username (or WAITROOM_SMTP_PASSWORD)");
+  if (!smtp.username.empty() && smtp.starttls == SmtpStartTls::off && !smtp.implicit_tls)
+    return bad("smtp.starttls",
+               "\"off\" would send the password in the clear: use \"required\" or implicit_tls");
   return {};
 }
 
@@ -453,6 +631,15 @@ core::Result<ServerConfig> load_config(const std::filesystem::path& file) {
   // sense, so they are Secure whatever cookie_secure says.
   if (cfg.tls.enabled()) cfg.cookie_secure = true;
   if (auto r = read_admin_key(cfg); !r) return std::unexpected(r.error());
+  if (cfg.smtp) {
+    if (auto r = read_smtp_password(*cfg.smtp); !r) return std::unexpected(r.error());
+    // A mail's link back to the visitor's place must work from any device.
+    if (cfg.public_url.empty())
+      return std::unexpected(core::Error{
+          ErrorCode::bad_request,
+          "smtp: mails link back to the visitor's place: set public_url (where visitors reach "
+          "this server)"});
+  }
   const char* aws_id = std::getenv("WAITROOM_AWS_ACCESS_KEY_ID");
   const char* aws_secret = std::getenv("WAITROOM_AWS_SECRET_ACCESS_KEY");
   if (aws_id && *aws_id && aws_secret && *aws_secret) {
@@ -496,6 +683,8 @@ std::vector<std::string> settings_needing_restart(const ServerConfig& a, const S
   note(a.manual_clock == b.manual_clock && a.log_write_delay_ms == b.log_write_delay_ms, "testing");
   note(a.routes == b.routes, "routes");
   note(a.tls == b.tls, "tls");
+  note(a.smtp == b.smtp, "smtp");
+  note(a.push == b.push, "push");
   return out;
 }
 

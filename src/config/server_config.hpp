@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,6 +75,45 @@ struct RedisConfig {
   std::string key_prefix = "waitroom";
 };
 
+// [smtp]: the mail server visitors' notifications ("it's almost your turn") go through
+// (docs/configuration.md). Absent: no mail is sent.
+enum class SmtpStartTls { required, opportunistic, off };
+
+struct SmtpConfig {
+  std::string host;  // a host name or an IP address
+  std::uint16_t port = 587;
+  SmtpStartTls starttls = SmtpStartTls::required;
+  bool implicit_tls = false;  // TLS from the first byte (port 465); starttls does not apply
+  std::string username;       // empty: no AUTH
+  std::filesystem::path password_file;
+  std::string password;  // from WAITROOM_SMTP_PASSWORD or password_file; never logged
+  std::string from;      // the sender as written: "Name <address>" or "address"
+  std::string from_address;
+  std::string from_name;          // empty when `from` has none
+  std::string helo;               // the name EHLO gives; empty: the machine's host name
+  std::filesystem::path ca_file;  // the CAs to check the server's certificate by; empty: system's
+  std::int64_t timeout_ms = 10'000;  // one mail: lookup, connect, TLS and every command
+
+  bool operator==(const SmtpConfig&) const = default;
+};
+
+// [push]: Web Push to visitors' browsers (docs/notifications.md). Absent: no push. The VAPID
+// keys are in the data dir (vapid/), rotated with `waitroom keys rotate --vapid`.
+struct PushConfig {
+  // VAPID's contact for the push services' operators: "mailto:ops@example.com" or an https URL.
+  std::string subject;
+  // The push services' hosts messages may go to ("*.example.com": its subdomains); a visitor's
+  // subscription naming any other is refused, so visitors cannot make the server POST elsewhere.
+  std::vector<std::string> allowed_hosts = default_push_hosts();
+  std::filesystem::path ca_file;  // CAs to check push services by; empty: the system's
+  std::int64_t timeout_ms = 10'000;
+
+  // The browsers' push services: Chrome and Edge (FCM), Firefox (Mozilla), Safari (Apple),
+  // Windows (WNS).
+  static std::vector<std::string> default_push_hosts();
+  bool operator==(const PushConfig&) const = default;
+};
+
 struct ServerConfig {
   std::string listen = "127.0.0.1:8080";
   std::filesystem::path data_dir = "data";
@@ -120,6 +160,10 @@ struct ServerConfig {
   DashboardConfig dashboard;
   // [[webhooks]]: where audit events are delivered (docs/events.md).
   std::vector<ops::WebhookConfig> webhooks;
+  // [smtp]: where visitors' notification mails go out; std::nullopt: no mail is sent.
+  std::optional<SmtpConfig> smtp;
+  // [push]: Web Push to visitors' browsers; std::nullopt: none.
+  std::optional<PushConfig> push;
   // Test-only: the clock stands still and moves by admin calls (/admin/v1/testing/clock), so
   // conformance tests can run minutes of admissions in seconds. Refused unless listening on
   // loopback, so a production config cannot turn it on.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "testing/temp_dir.hpp"
@@ -130,6 +131,35 @@ TEST(ServerConfig, ErrorsNameTheKey) {
       {"[tls]\nhsts_include_subdomains = \"yes\"", "tls.hsts_include_subdomains"},
       {"[tls]\nport = 443", "tls.port"},
       {"tls = 1", "tls"},
+      {"smtp = 1", "smtp"},
+      {"public_url = \"https://q.example\"\n[smtp]\nfrom = \"queue@shop.example\"", "smtp.host"},
+      {"public_url = \"https://q.example\"\n[smtp]\nhost = \"smtp.example.com\"", "smtp.from"},
+      {"public_url = \"https://q.example\"\n[smtp]\nhost = \"smtp example.com\"", "smtp.host"},
+      {"public_url = \"https://q.example\"\n[smtp]\nport = 0", "smtp.port"},
+      {"public_url = \"https://q.example\"\n[smtp]\nport = 65536", "smtp.port"},
+      {"public_url = \"https://q.example\"\n[smtp]\nstarttls = \"maybe\"", "smtp.starttls"},
+      {"public_url = \"https://q.example\"\n[smtp]\nimplicit_tls = \"yes\"", "smtp.implicit_tls"},
+      {"public_url = \"https://q.example\"\n[smtp]\ntimeout_ms = 0", "smtp.timeout_ms"},
+      {"public_url = \"https://q.example\"\n[smtp]\nfrom = \"Queue <queue>\"", "smtp.from"},
+      {"public_url = \"https://q.example\"\n[smtp]\nfrom = \"queue@shop.example\\r\\nBcc: "
+       "all@example.org\"",
+       "smtp.from"},
+      {"public_url = \"https://q.example\"\n[smtp]\nfrom = \"Queue\\n <queue@shop.example>\"",
+       "smtp.from"},
+      {"public_url = \"https://q.example\"\n[smtp]\nhelo = \"two words\"", "smtp.helo"},
+      {"public_url = \"https://q.example\"\n[smtp]\npassword_file = \"\"", "smtp.password_file"},
+      {"public_url = \"https://q.example\"\n[smtp]\ncolour = 1", "smtp.colour"},
+      {"[smtp]\nhost = \"h\"\nfrom = \"q@h\"", "public_url"},
+      {"[push]\nallowed_hosts = [\"fcm.googleapis.com\"]", "push.subject"},
+      {"[push]\nsubject = \"ops@example.com\"", "push.subject"},
+      {"[push]\nsubject = \"mailto:o@e.x\"\nallowed_hosts = []", "push.allowed_hosts"},
+      {"[push]\nsubject = \"mailto:o@e.x\"\nallowed_hosts = [\"a b\"]", "push.allowed_hosts"},
+      {"[push]\nsubject = \"mailto:o@e.x\"\nretries = 3", "push.retries"},
+      {"public_url = \"https://q.example\"\n[smtp]\nhost = \"h\"\nfrom = \"q@h\"\nusername = \"q\"",
+       "smtp.password_file"},
+      {"public_url = \"https://q.example\"\n[smtp]\nhost = \"h\"\nfrom = \"q@h\"\nusername = "
+       "\"q\"\npassword_file = \"/nonexistent\"",
+       "smtp.password_file"},
   };
   for (const Case& c : cases) {
     auto cfg = load(c.toml);
@@ -233,6 +263,109 @@ pass_lifetime_s = 300
   ASSERT_EQ(cfg->rooms.size(), 2u);
   for (const auto& [name, settings] : cfg->rooms)  // the room's settings, without theme_dir
     EXPECT_EQ(settings.pass_lifetime_s, name == "shop" ? 300 : core::kDefaultPassLifetimeS) << name;
+}
+
+TEST(ServerConfig, ReadsSmtpWithItsPasswordFromAFileOrTheEnvironment) {
+  auto none = load("");
+  ASSERT_TRUE(none) << none.error().detail;
+  EXPECT_FALSE(none->smtp.has_value()) << "no [smtp]: no mail";
+
+  auto defaults = load(
+      "public_url = \"https://q.example\"\n[smtp]\nhost = \"smtp.example.com\"\nfrom = "
+      "\"queue@shop.example\"\n");
+  ASSERT_TRUE(defaults) << defaults.error().detail;
+  ASSERT_TRUE(defaults->smtp);
+  EXPECT_EQ(defaults->smtp->host, "smtp.example.com");
+  EXPECT_EQ(defaults->smtp->port, 587);
+  EXPECT_EQ(defaults->smtp->starttls, SmtpStartTls::required);
+  EXPECT_FALSE(defaults->smtp->implicit_tls);
+  EXPECT_EQ(defaults->smtp->username, "");
+  EXPECT_EQ(defaults->smtp->password, "");
+  EXPECT_EQ(defaults->smtp->from_address, "queue@shop.example");
+  EXPECT_EQ(defaults->smtp->from_name, "");
+  EXPECT_EQ(defaults->smtp->helo, "");
+  EXPECT_EQ(defaults->smtp->timeout_ms, 10'000);
+
+  waitroom::testing::TempDir dir;
+  const auto password_file = dir.path() / "smtp.password";
+  std::ofstream(password_file) << "from the file  \r\nsecond line\n";
+  const std::string toml = R"(public_url = "https://q.example"
+[smtp]
+host = "mail.example.com"
+port = 465
+implicit_tls = true
+starttls = "opportunistic"
+username = "queue@shop.example"
+password_file = ")" + password_file.string() +
+                           R"("
+from = "Shop Queue <queue@shop.example>"
+helo = "queue.shop.example"
+ca_file = "/etc/ssl/mail-ca.pem"
+timeout_ms = 2500
+)";
+  auto cfg = load(toml);
+  ASSERT_TRUE(cfg) << cfg.error().detail;
+  ASSERT_TRUE(cfg->smtp);
+  const SmtpConfig& smtp = *cfg->smtp;
+  EXPECT_EQ(smtp.host, "mail.example.com");
+  EXPECT_EQ(smtp.port, 465);
+  EXPECT_TRUE(smtp.implicit_tls);
+  EXPECT_EQ(smtp.starttls, SmtpStartTls::opportunistic);
+  EXPECT_EQ(smtp.username, "queue@shop.example");
+  EXPECT_EQ(smtp.password, "from the file") << "the first line, trailing spaces removed";
+  EXPECT_EQ(smtp.from, "Shop Queue <queue@shop.example>");
+  EXPECT_EQ(smtp.from_name, "Shop Queue");
+  EXPECT_EQ(smtp.from_address, "queue@shop.example");
+  EXPECT_EQ(smtp.helo, "queue.shop.example");
+  EXPECT_EQ(smtp.ca_file, "/etc/ssl/mail-ca.pem");
+  EXPECT_EQ(smtp.timeout_ms, 2500);
+
+  // The environment wins, and the file is then not read at all.
+  ::setenv("WAITROOM_SMTP_PASSWORD", "from the environment", 1);
+  std::filesystem::remove(password_file);
+  auto from_env = load(toml);
+  ::unsetenv("WAITROOM_SMTP_PASSWORD");
+  ASSERT_TRUE(from_env) << from_env.error().detail;
+  EXPECT_EQ(from_env->smtp->password, "from the environment");
+  EXPECT_EQ(settings_needing_restart(*cfg, *from_env), std::vector<std::string>{"smtp"});
+
+  auto quoted = load(
+      "public_url = \"https://q.example\"\n[smtp]\nhost = \"192.0.2.25\"\nfrom = '\"Shop, Queue\" "
+      "<queue@shop.example>'\n");
+  ASSERT_TRUE(quoted) << quoted.error().detail;
+  EXPECT_EQ(quoted->smtp->from_name, "Shop, Queue");
+  EXPECT_EQ(quoted->smtp->from_address, "queue@shop.example");
+}
+
+TEST(ServerConfig, SmtpNeverSendsThePasswordInTheClear) {
+  ::setenv("WAITROOM_SMTP_PASSWORD", "0123456789", 1);
+  auto plain = load(R"(public_url = "https://q.example"
+[smtp]
+host = "smtp.example.com"
+from = "queue@shop.example"
+username = "queue"
+starttls = "off"
+)");
+  auto no_user = load(
+      "public_url = \"https://q.example\"\n[smtp]\nhost = \"smtp.example.com\"\nfrom = "
+      "\"queue@shop.example\"\n");
+  auto implicit = load(R"(public_url = "https://q.example"
+[smtp]
+host = "smtp.example.com"
+from = "queue@shop.example"
+username = "queue"
+starttls = "off"
+implicit_tls = true
+)");
+  ::unsetenv("WAITROOM_SMTP_PASSWORD");
+  ASSERT_FALSE(plain);
+  EXPECT_NE(plain.error().detail.find("smtp.starttls"), std::string::npos) << plain.error().detail;
+  EXPECT_EQ(plain.error().detail.find("0123456789"), std::string::npos);
+  ASSERT_FALSE(no_user);
+  EXPECT_NE(no_user.error().detail.find("smtp.username"), std::string::npos)
+      << no_user.error().detail;
+  ASSERT_TRUE(implicit) << implicit.error().detail;
+  EXPECT_EQ(implicit->smtp->password, "0123456789");
 }
 
 TEST(ServerConfig, ReportsTheLineOfASyntaxError) {

@@ -156,9 +156,16 @@ Result<std::uint64_t> Room::enqueue(std::int64_t now_s, std::uint64_t count, std
 }
 
 bool Room::idle(const TicketSlot& slot, std::int64_t now_s) const {
-  return slot.phase == TicketPhase::waiting && (slot.flags & kTracksPresence) &&
-         settings_.ticket_idle_timeout_s > 0 &&
-         now_s - static_cast<std::int64_t>(slot.last_seen_s) > settings_.ticket_idle_timeout_s;
+  if (slot.phase != TicketPhase::waiting || !(slot.flags & kTracksPresence) ||
+      settings_.ticket_idle_timeout_s <= 0)
+    return false;
+  const std::int64_t away = now_s - static_cast<std::int64_t>(slot.last_seen_s);
+  if (away <= settings_.ticket_idle_timeout_s) return false;
+  // A visitor who asked to be notified may leave the page: the place waits up to away_max_s.
+  if (settings_.away_max_s > 0 && !notices_.empty() &&
+      notices_.find(static_cast<std::uint64_t>(&slot - tickets_.data()) + 1))
+    return away > settings_.away_max_s;
+  return true;
 }
 
 // AWS's rule: the claim window starts when the ticket became eligible, or at entry if it already
@@ -250,7 +257,51 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
     }
   }
   if (state.sold_out) state.eta.reset();  // no turn comes unless items come back
+  if (const Notice* n = notices_.empty() ? nullptr : notices_.find(position)) {
+    state.notice = *n;
+    state.notice->contact.clear();
+    if (state.status == TicketStatus::waiting)
+      state.away_until_s = static_cast<std::int64_t>(slot.last_seen_s) +
+                           std::max(settings_.away_max_s, settings_.ticket_idle_timeout_s);
+  }
   return state;
+}
+
+Result<void> Room::set_notice(std::uint64_t position, Notice notice, std::int64_t now_s) {
+  if (!has_ticket(position)) return fail(ErrorCode::not_found, "no such ticket");
+  const TicketSlot& slot = tickets_[position - 1];
+  if (slot.phase != TicketPhase::waiting || idle(slot, now_s))
+    return fail(ErrorCode::conflict,
+                "only a waiting ticket can be notified: this one's turn came or it left the line");
+  notices_.set(position, std::move(notice));
+  return {};
+}
+
+std::vector<std::uint64_t> Room::notices_due(std::int64_t now_ms) {
+  std::vector<std::uint64_t> due;
+  const std::int64_t now_s = now_ms / 1000;
+  if (notices_.awaiting_near().empty() || now_s == notices_checked_s_) return due;
+  notices_checked_s_ = now_s;
+  const auto before_s = settings_.notify_before_s;
+  const auto ahead_max = static_cast<std::uint64_t>(settings_.notify_ahead);
+  // Copied: marking one due changes the set.
+  const std::vector<std::uint64_t> awaiting(notices_.awaiting_near().begin(),
+                                            notices_.awaiting_near().end());
+  for (std::uint64_t p : awaiting) {
+    const TicketState t = ticket(p, now_s);
+    if (t.status != TicketStatus::waiting) continue;
+    const bool near =
+        (t.eta && t.eta->p90_s <= before_s) || (ahead_max > 0 && t.ahead && *t.ahead <= ahead_max);
+    if (near) {
+      due.push_back(p);
+      notices_.mark_due(p, NoticeKind::turn_near);
+    } else if (queueing_ == Queueing::fifo && t.lane == kDefaultLane && t.ahead &&
+               !schedule_.in_prequeue(p) && lane_tickets_ == 0) {
+      // In one line in line order, those behind are further still.
+      break;
+    }
+  }
+  return due;
 }
 
 std::optional<Eta> Room::eta_for_newcomer(std::int64_t now_ms, std::uint8_t lane) const {
@@ -612,6 +663,7 @@ void Room::sweep_idle(std::int64_t now_s, Admissions& step) {
 
 void Room::admit_position(std::uint64_t position, std::int64_t at_s) {
   TicketSlot& slot = tickets_[position - 1];
+  if (!notices_.empty()) notices_.mark_due(position, NoticeKind::turn);
   slot.phase = TicketPhase::admitted;
   slot.admitted_at_s = to_u32_seconds(std::max<std::int64_t>(at_s, slot.entry_time_s));
   waits_.add(slot.admitted_at_s, static_cast<std::int64_t>(slot.admitted_at_s) - slot.entry_time_s);
@@ -679,6 +731,7 @@ void Room::mark_left(std::uint64_t position) {
   if (slot.phase != TicketPhase::waiting) return;
   slot.phase = TicketPhase::left;
   ++left_count_;
+  notices_.erase(position);
   note_stopped_waiting(position);
 }
 
@@ -687,6 +740,7 @@ void Room::mark_unclaimed(std::uint64_t position) {
   if (slot.phase != TicketPhase::admitted || sessions_.contains(position)) return;
   slot.phase = TicketPhase::unclaimed;
   --unclaimed_count_;
+  notices_.erase(position);
   held_extra_seats_ -= extra_seats(position);
   ++unclaimed_expired_;
   count_drawing_turn(position, -1);  // a winner who did not claim: the next on the waitlist's turn
@@ -841,6 +895,7 @@ void Room::build_tally() {
 void Room::reset(std::uint32_t new_epoch) {
   epoch_ = new_epoch;
   serving_ = 0;
+  notices_.clear();
   tickets_ = {};
   admitted_order_ = {};
   left_count_ = 0;

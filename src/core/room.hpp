@@ -27,6 +27,7 @@
 #include "core/room_codes.hpp"
 #include "core/room_invitations.hpp"
 #include "core/room_message.hpp"
+#include "core/room_notices.hpp"
 #include "core/room_settings.hpp"
 #include "core/ticket_status.hpp"
 #include "core/wait_log.hpp"
@@ -110,6 +111,10 @@ struct TicketState {
   std::uint64_t waitlist_position = 0;  // waitlist: 1 is next when a winner's turn comes free
   // Waiting in a room whose inventory is sold out: no turn comes unless items come back.
   bool sold_out = false;
+  // The visitor's notice (leave and come back), if they asked for one; its contact is not
+  // copied. `away_until_s`: while waiting, how long the place is kept without the visitor.
+  std::optional<Notice> notice;
+  std::int64_t away_until_s = 0;
 };
 
 struct RoomCounters {
@@ -261,6 +266,28 @@ class Room {
   bool sold_out() const { return inventory_ && *inventory_ == 0; }
   // Items the places held keep reserved now (at most the items left).
   std::uint64_t reserved(std::int64_t now_s);
+
+  // Leave and come back (core/room_notices.hpp): who asked to be notified. A waiting ticket with
+  // a notice is kept while its visitor is away, up to away_max_s. Its turn's message becomes due
+  // when it is admitted; a ticket that ends (claimed, left, unclaimed) drops its notice.
+  const RoomNotices& notices() const { return notices_; }
+  // Sets or replaces the notice of a waiting ticket (conflict when it is not waiting).
+  Result<void> set_notice(std::uint64_t position, Notice notice, std::int64_t now_s);
+  // Replay: the notice as it was set (the ticket was waiting then).
+  void replay_notice(std::uint64_t position, Notice notice) {
+    if (has_ticket(position)) notices_.set(position, std::move(notice));
+  }
+  bool cancel_notice(std::uint64_t position) { return notices_.erase(position); }
+  // The near messages due at `now_ms`: waiting tickets with a notice whose estimate's p90 is at
+  // most notify_before_s or with at most notify_ahead visitors ahead. Marks them due (their
+  // NoticeRecord replays that). At most once a second.
+  std::vector<std::uint64_t> notices_due(std::int64_t now_ms);
+  void mark_notice_due(std::uint64_t position, NoticeKind kind) {
+    notices_.mark_due(position, kind);
+  }
+  void mark_notice_done(std::uint64_t position, NoticeKind kind, bool sent) {
+    notices_.mark_done(position, kind, sent);
+  }
 
   // After a log repair dropped records (store::CounterFloorRecord): positions up to
   // `queue_counter` are taken (the missing ones as tickets that left, so they are never handed
@@ -468,6 +495,8 @@ class Room {
   // times are not.
   ControllerState controller_;
   std::optional<std::uint64_t> inventory_;  // items left (see inventory())
+  RoomNotices notices_;
+  std::int64_t notices_checked_s_ = 0;  // when notices_due() last looked (a cache)
   // The places the inventory still lets be taken at `now_s`: each place held keeps
   // reserve_per_session items (none: no cap).
   std::optional<std::uint64_t> inventory_places_left(std::int64_t now_s);

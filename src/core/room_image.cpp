@@ -41,6 +41,7 @@ RoomImage Room::image() const {
   out.identity_places = invitations_.places_list();
   out.active_limit = controller_.limit;
   out.inventory = inventory_;
+  out.notices = notices_.list();
   return out;
 }
 
@@ -77,6 +78,7 @@ Room Room::restore(std::string name, RoomSettings settings, RoomImage image) {
   room.refresh_effective();  // the running event's overrides
   if (room.admission_.mode == AdmissionMode::adaptive) room.controller_.limit = image.active_limit;
   room.inventory_ = image.inventory;
+  room.notices_.restore(std::move(image.notices));
   return room;
 }
 

@@ -47,6 +47,7 @@ struct RoomImage {
   std::vector<IdentityPlaces> identity_places;   // this epoch's
   std::optional<std::uint64_t> active_limit;     // adaptive admission's controller found it
   std::optional<std::uint64_t> inventory;        // items left, when the room counts them
+  std::vector<std::pair<std::uint64_t, Notice>> notices;  // leave and come back, by position
 };
 
 }  // namespace waitroom::core

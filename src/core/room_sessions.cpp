@@ -48,6 +48,7 @@ const Session* Room::session(std::uint64_t position, std::int64_t now_s) {
 const Session& Room::add_session(std::uint64_t position, Session session) {
   auto [it, inserted] = sessions_.try_emplace(position, std::move(session));
   if (inserted) {
+    notices_.erase(position);  // the wait is over: the contact is erased
     TicketSlot& slot = tickets_[position - 1];
     const bool active = it->second.status == TicketStatus::admitted;
     if (slot.phase == TicketPhase::admitted) {

@@ -283,6 +283,25 @@ Result<void> validate(const RoomSettings& s) {
   if (s.reserve_per_session < 0 || s.reserve_per_session > kMaxReservePerSession)
     return fail(ErrorCode::bad_request, "reserve_per_session must be between 0 (none) and " +
                                             std::to_string(kMaxReservePerSession));
+  if (s.away_max_s < 0 || s.away_max_s > kMaxTimeoutS)
+    return fail(ErrorCode::bad_request, "away_max_s must be between 0 (no notifications) and " +
+                                            std::to_string(kMaxTimeoutS) + " seconds");
+  if (s.away_max_s > 0 && s.ticket_idle_timeout_s > 0 && s.away_max_s < s.ticket_idle_timeout_s)
+    return fail(ErrorCode::bad_request,
+                "away_max_s (" + std::to_string(s.away_max_s) +
+                    ") is below ticket_idle_timeout_s: a visitor away would keep the place for "
+                    "less than one who stays");
+  if (s.notify_before_s < 0 || s.notify_before_s > kMaxTimeoutS)
+    return fail(ErrorCode::bad_request, "notify_before_s must be between 0 and " +
+                                            std::to_string(kMaxTimeoutS) + " seconds");
+  if (s.notify_ahead < 0 || s.notify_ahead > kMaxNotifyAhead)
+    return fail(ErrorCode::bad_request,
+                "notify_ahead must be between 0 (off) and " + std::to_string(kMaxNotifyAhead));
+  if (s.notify_email_from.size() > 320 ||
+      s.notify_email_from.find_first_of("\r\n") != std::string::npos)
+    return fail(ErrorCode::bad_request,
+                "notify_email_from must be one line of at most 320 bytes: \"Name <addr>\" or "
+                "\"addr\"");
   if (s.max_places_per_identity < 1 || s.max_places_per_identity > kMaxPlacesPerIdentity)
     return fail(ErrorCode::bad_request, "max_places_per_identity must be between 1 and " +
                                             std::to_string(kMaxPlacesPerIdentity));

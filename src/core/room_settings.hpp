@@ -32,6 +32,9 @@ inline constexpr std::int64_t kMaxReservePerSession = 1000;
 // Items a room's inventory counts at most.
 inline constexpr std::uint64_t kMaxInventory = 1'000'000'000'000;
 inline constexpr std::int64_t kMaxTimeoutS = 7 * 24 * 3600;
+// Leave and come back: "almost your turn" five minutes ahead by default.
+inline constexpr std::int64_t kDefaultNotifyBeforeS = 300;
+inline constexpr std::int64_t kMaxNotifyAhead = 1'000'000;
 inline constexpr std::int64_t kMaxRatePerMinute = 6'000'000;
 inline constexpr std::int64_t kMaxActiveCap = 1'000'000'000;
 inline constexpr std::int64_t kMaxTargetP95Ms = 600'000;
@@ -182,6 +185,16 @@ struct RoomSettings {
   // room counts items left, so that admission stops while every unsold item is spoken for (0:
   // none reserved; admission stops only when none is left).
   std::int64_t reserve_per_session = 0;
+  // Leave and come back (docs/notifications.md): a visitor who asked to be notified keeps their
+  // place while away for up to this long instead of ticket_idle_timeout_s (0: no notifications,
+  // no away mode).
+  std::int64_t away_max_s = 0;
+  // "Almost your turn" goes out when the estimate's p90 falls to notify_before_s, or when at most
+  // notify_ahead visitors are ahead (0: only the estimate decides).
+  std::int64_t notify_before_s = kDefaultNotifyBeforeS;
+  std::int64_t notify_ahead = 0;
+  // The e-mails' sender for this room ("Name <addr>" or "addr"); empty: [smtp] from.
+  std::string notify_email_from;
   AbuseSettings abuse;
 
   bool operator==(const RoomSettings&) const = default;

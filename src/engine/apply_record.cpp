@@ -190,6 +190,24 @@ core::Result<void> apply_room_record(core::Room& rm, const LogRecord& record, st
                 core::Session{
                     r.pass, r.issued_at_s, r.expires_at_s, core::TicketStatus::admitted, 0, {}, 0});
             return {};
+          } else if constexpr (std::is_same_v<R, NoticeSetRecord>) {
+            if (r.channel == 0) {
+              rm.cancel_notice(r.position);
+              return {};
+            }
+            if (r.channel > static_cast<std::uint8_t>(core::NoticeChannel::email))
+              return fail(ErrorCode::internal, "a notice of an unknown channel in " + r.room);
+            rm.replay_notice(r.position, core::Notice{static_cast<core::NoticeChannel>(r.channel),
+                                                      r.contact, r.lang, r.at_s});
+            return {};
+          } else if constexpr (std::is_same_v<R, NoticeDueRecord>) {
+            for (std::uint64_t p : r.positions) rm.mark_notice_due(p, core::NoticeKind::turn_near);
+            return {};
+          } else if constexpr (std::is_same_v<R, NoticeDoneRecord>) {
+            if (r.kind < 1 || r.kind > 2)
+              return fail(ErrorCode::internal, "a notice of an unknown kind in " + r.room);
+            rm.mark_notice_done(r.position, static_cast<core::NoticeKind>(r.kind), r.sent);
+            return {};
           } else if constexpr (std::is_same_v<R, PassRenewedRecord>) {
             auto renewed = rm.renew_session(r.position, r.pass, r.expires_at_s, 0, /*revive=*/true);
             // Ended by an operator after an earlier renewal: nothing to renew, as it was live.

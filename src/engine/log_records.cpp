@@ -245,6 +245,38 @@ void read_fields(ByteReader& in, InventoryRecord& r) {
   if (counted) r.left = left;
 }
 
+void write_fields(ByteWriter& w, const NoticeSetRecord& r) {
+  w.str(r.room).u32(r.epoch).u64(r.position).u8(r.channel).str(r.contact).str(r.lang).i64(r.at_s);
+}
+void read_fields(ByteReader& in, NoticeSetRecord& r) {
+  r.room = in.str();
+  r.epoch = in.u32();
+  r.position = in.u64();
+  r.channel = in.u8();
+  r.contact = in.str();
+  r.lang = in.str();
+  r.at_s = in.i64();
+}
+void write_fields(ByteWriter& w, const NoticeDueRecord& r) {
+  w.str(r.room).u32(r.epoch);
+  write_positions(w, r.positions);
+}
+void read_fields(ByteReader& in, NoticeDueRecord& r) {
+  r.room = in.str();
+  r.epoch = in.u32();
+  read_positions(in, r.positions);
+}
+void write_fields(ByteWriter& w, const NoticeDoneRecord& r) {
+  w.str(r.room).u32(r.epoch).u64(r.position).u8(r.kind).u8(r.sent ? 1 : 0);
+}
+void read_fields(ByteReader& in, NoticeDoneRecord& r) {
+  r.room = in.str();
+  r.epoch = in.u32();
+  r.position = in.u64();
+  r.kind = in.u8();
+  r.sent = in.u8() != 0;
+}
+
 template <std::size_t I = 0>
 core::Result<LogRecord> decode_as(std::size_t index, ByteReader& in) {
   if constexpr (I < std::variant_size_v<LogRecord>) {

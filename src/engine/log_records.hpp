@@ -193,12 +193,41 @@ struct InventoryRecord {
   std::optional<std::uint64_t> left;
 };
 
+// Leave and come back (core/room_notices.hpp): the visitor at `position` asked to be notified by
+// `channel` (core::NoticeChannel; 0: they cancelled), at the contact sealed by the store layer
+// (an e-mail address or a push subscription, never in the clear here).
+struct NoticeSetRecord {
+  std::string room;
+  std::uint32_t epoch = 0;
+  std::uint64_t position = 0;
+  std::uint8_t channel = 0;
+  std::string contact;
+  std::string lang;
+  std::int64_t at_s = 0;
+};
+// The near messages of these tickets became due (their estimate fell to notify_before_s). A
+// turn's message needs no record: it is due when its admission is replayed.
+struct NoticeDueRecord {
+  std::string room;
+  std::uint32_t epoch = 0;
+  std::vector<std::uint64_t> positions;
+};
+// A message (core::NoticeKind) went out, or was given up (`sent` false).
+struct NoticeDoneRecord {
+  std::string room;
+  std::uint32_t epoch = 0;
+  std::uint64_t position = 0;
+  std::uint8_t kind = 0;
+  bool sent = false;
+};
+
 using LogRecord =
     std::variant<RoomPutRecord, RoomDeleteRecord, EnqueueRecord, AdvanceRecord, PausedRecord,
                  ResetRecord, PassIssuedRecord, SessionEndRecord, AdmitRecord, EventRecord,
                  PassRenewedRecord, CounterFloorRecord, RoomSnapshotRecord, EventsRecord,
                  RoomMessageRecord, CodeAddedRecord, CodeUsedRecord, CodeRevokedRecord,
-                 InvitationUsedRecord, AdmissionLimitRecord, InventoryRecord>;
+                 InvitationUsedRecord, AdmissionLimitRecord, InventoryRecord, NoticeSetRecord,
+                 NoticeDueRecord, NoticeDoneRecord>;
 
 std::string encode_record(const LogRecord& record);
 core::Result<LogRecord> decode_record(std::string_view payload);

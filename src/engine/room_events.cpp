@@ -62,9 +62,20 @@ void step_events(Effects& fx, const token::TicketIdCodec& ids, core::Room& rm,
     emit("ticket.expired", {{"ticket", ticket(p)}, {"position", p}, {"reason", "unclaimed"}});
   for (std::uint64_t p : step.left)
     emit("ticket.expired", {{"ticket", ticket(p)}, {"position", p}, {"reason", "idle"}});
-  for (std::uint64_t p : step.admitted)
+  const std::int64_t claim_s = rm.settings().claim_timeout_s;
+  for (std::uint64_t p : step.admitted) {
     emit("ticket.admitted",
          {{"ticket", ticket(p)}, {"position", p}, {"admitted_at", rm.admitted_at(p)}});
+    // Leave and come back: the visitor asked to be told (the address is never in an event).
+    if (const core::Notice* n = rm.notices().find(p))
+      emit("ticket.turn",
+           {{"ticket", ticket(p)},
+            {"position", p},
+            {"channel", core::to_string(n->channel)},
+            {"claim_until", claim_s > 0
+                                ? json::value(core::format_rfc3339(rm.admitted_at(p) + claim_s))
+                                : json::value(nullptr)}});
+  }
   if (step.recycled > 0)  // AWS's detail type and fields
     emit("automatic_serving_counter_incr",
          {{"event_id", room},

@@ -8,6 +8,7 @@
 #include "engine/code_ops.hpp"
 #include "engine/inventory_ops.hpp"
 #include "engine/invitation_ops.hpp"
+#include "engine/notice_ops.hpp"
 #include "engine/room_events.hpp"
 #include "engine/room_reads.hpp"
 
@@ -476,6 +477,8 @@ void admission_step(core::Room& rm, const OpContext& ctx, std::int64_t now_ms, b
   if (step.adjusted)
     fx.record(AdmissionLimitRecord{rm.name(), step.adjusted->new_limit, step.at_s});
   if (step.changed) fx.record(admit_record(rm.name(), rm.epoch(), step));
+  // After the step's admissions: whose turn nears among those still waiting.
+  notice_step(rm, ctx, now_ms, fx);
 }
 
 bool admission_step_writes_nothing(const core::Room& rm, std::int64_t now_ms, bool minute) {

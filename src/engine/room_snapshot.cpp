@@ -31,6 +31,9 @@ constexpr std::uint8_t kImageVersionWithActiveLimit = 7;
 // Version 8: version 7, then the inventory: whether the room counts items, and how many are
 // left. Written only for rooms that count them.
 constexpr std::uint8_t kImageVersionWithInventory = 8;
+// Version 9: version 8, then the notices of leave and come back (position, channel, sealed
+// contact, language, since, the two messages' progress). Written only for rooms that have some.
+constexpr std::uint8_t kImageVersionWithNotices = 9;
 // A ticket's flags (core::kTracksPresence, kAdmittedOnArrival) use the low bits of its byte; its
 // lane (0-8, core/lanes.hpp) goes in the high four, so rooms without lanes write what they did.
 constexpr std::uint8_t kLaneShift = 4;
@@ -149,7 +152,8 @@ std::string encode_image(const core::RoomImage& m) {
     if (m.tickets[p - 1].party != 1) parties.emplace_back(p, m.tickets[p - 1].party);
   bool drawing = false;
   for (const core::DrawImage& d : m.schedule.draws) drawing = drawing || d.info.winners;
-  const std::uint8_t version = m.inventory        ? kImageVersionWithInventory
+  const std::uint8_t version = !m.notices.empty() ? kImageVersionWithNotices
+                               : m.inventory      ? kImageVersionWithInventory
                                : m.active_limit   ? kImageVersionWithActiveLimit
                                : drawing          ? kImageVersionWithDrawings
                                : !parties.empty() ? kImageVersionWithParties
@@ -200,6 +204,13 @@ std::string encode_image(const core::RoomImage& m) {
     for (const core::DrawImage& d : m.schedule.draws) w.u64(d.info.winners.value_or(0));
   if (version >= kImageVersionWithActiveLimit) w.u64(m.active_limit.value_or(0));
   if (version >= kImageVersionWithInventory) w.u8(m.inventory ? 1 : 0).u64(m.inventory.value_or(0));
+  if (version >= kImageVersionWithNotices) {
+    w.u64(m.notices.size());
+    for (const auto& [position, n] : m.notices) {
+      w.u64(position).u8(static_cast<std::uint8_t>(n.channel)).str(n.contact).str(n.lang);
+      w.i64(n.since_s).u8(static_cast<std::uint8_t>(n.near)).u8(static_cast<std::uint8_t>(n.turn));
+    }
+  }
   return w.take();
 }
 
@@ -207,7 +218,7 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
   ByteReader in(bytes);
   core::RoomImage m;
   const std::uint8_t version = in.u8();
-  if (version < kImageVersion || version > kImageVersionWithInventory)
+  if (version < kImageVersion || version > kImageVersionWithNotices)
     return core::fail(core::ErrorCode::internal, "a room snapshot of an unknown version");
   m.epoch = in.u32();
   m.serving = in.u64();
@@ -298,6 +309,23 @@ core::Result<core::RoomImage> decode_image(std::string_view bytes) {
     const bool counted = in.u8() != 0;
     const std::uint64_t left = in.u64();
     if (counted) m.inventory = left;
+  }
+  if (version >= kImageVersionWithNotices) {
+    m.notices.resize(read_count(in, 28, bytes.size()));
+    for (auto& [position, n] : m.notices) {
+      position = in.u64();
+      const std::uint8_t channel = in.u8();
+      if (channel < 1 || channel > 3 || position < 1 || position > m.tickets.size()) in.fail();
+      n.channel = static_cast<core::NoticeChannel>(channel);
+      n.contact = in.str();
+      n.lang = in.str();
+      n.since_s = in.i64();
+      const std::uint8_t near = in.u8(), turn = in.u8();
+      const auto last = static_cast<std::uint8_t>(core::NoticeProgress::skipped);
+      if (near > last || turn > last) in.fail();
+      n.near = static_cast<core::NoticeProgress>(near);
+      n.turn = static_cast<core::NoticeProgress>(turn);
+    }
   }
   if (!in.ok() || !in.at_end() || !consistent(m))
     return core::fail(core::ErrorCode::internal, "a malformed room snapshot");

@@ -621,13 +621,78 @@ Store::Op<core::AccessCode> Store::revoke_code(std::string room, std::string id,
 
 // ---- the admission driver -----------------------------------------------------------------------
 
+// ---- leave and come back -----------------------------------------------------------------------
+
+Store::Op<TicketView> Store::set_notice(std::string room, std::string ticket,
+                                        engine::NoticeRequest request) {
+  const auto ref = ids_.decode(room, ticket);
+  auto read = ticket_reader<std::uint64_t>(
+      room, ref, [](core::Room&, RoomSlot&, std::uint64_t position) -> core::Result<std::uint64_t> {
+        return position;
+      });
+  auto position = read_now<std::uint64_t>(room, read);
+  if (!position) {
+    auto again = read_caught_up<std::uint64_t>(room, read);
+    position = co_await std::move(again);
+  }
+  if (!*position) co_return std::unexpected(position->error());
+  auto op = change<TicketView>(
+      std::move(room), [&](RoomSlot& s, engine::Effects& fx) -> core::Result<TicketView> {
+        if (!s.room || s.room->epoch() != ref->epoch) return std::unexpected(reset_line());
+        return engine::set_notice(*s.room, s.ctx, **position, ticket, std::move(request), fx);
+      });
+  co_return co_await std::move(op);
+}
+
+Store::Op<TicketView> Store::cancel_notice(std::string room, std::string ticket) {
+  const auto ref = ids_.decode(room, ticket);
+  auto read = ticket_reader<std::uint64_t>(
+      room, ref, [](core::Room&, RoomSlot&, std::uint64_t position) -> core::Result<std::uint64_t> {
+        return position;
+      });
+  auto position = read_now<std::uint64_t>(room, read);
+  if (!position) {
+    auto again = read_caught_up<std::uint64_t>(room, read);
+    position = co_await std::move(again);
+  }
+  if (!*position) co_return std::unexpected(position->error());
+  auto op = change<TicketView>(
+      std::move(room), [&](RoomSlot& s, engine::Effects& fx) -> core::Result<TicketView> {
+        if (!s.room || s.room->epoch() != ref->epoch) return std::unexpected(reset_line());
+        return engine::cancel_notice(*s.room, s.ctx, **position, ticket, fx);
+      });
+  co_return co_await std::move(op);
+}
+
+std::vector<engine::PendingNotice> Store::pending_notices() const {
+  std::vector<engine::PendingNotice> out;
+  std::lock_guard lock(outbox_mu_);
+  for (const auto& [room, due] : outbox_) out.insert(out.end(), due.begin(), due.end());
+  return out;
+}
+
+Store::Op<void> Store::notice_done(std::string room, std::uint32_t epoch, std::uint64_t position,
+                                   core::NoticeKind kind, bool sent, std::string reason) {
+  auto op =
+      change<bool>(std::move(room), [&](RoomSlot& s, engine::Effects& fx) -> core::Result<bool> {
+        if (!s.room) return true;  // deleted since: nothing to say
+        engine::notice_done(*s.room, s.ctx, epoch, position, kind, sent, reason, fx);
+        return true;
+      });
+  auto done = co_await std::move(op);
+  if (!done) co_return std::unexpected(done.error());
+  co_return core::Result<void>{};
+}
+
 void Store::drive_admissions() {
   const std::int64_t now_ms = clock_.now_ms();
   std::int64_t last = last_metrics_ms_.load();
   const bool minute = storage_->wants_events() && now_ms - last >= 60'000 &&
                       last_metrics_ms_.compare_exchange_strong(last, now_ms);
+  // Rebuilt at each step, so a room deleted or driven elsewhere since has nothing in it.
+  auto outbox = std::make_shared<std::map<std::string, std::vector<engine::PendingNotice>>>();
   storage_->step_rooms(
-      [this, now_ms, minute](RoomSlot& s, engine::Effects& fx, bool drives) {
+      [this, now_ms, minute, outbox](RoomSlot& s, engine::Effects& fx, bool drives) {
         if (!s.room) return;
         if (drives) {
           // Only adaptive admission steers by the site's health: other rooms skip the lookup.
@@ -636,12 +701,21 @@ void Store::drive_admissions() {
             health = health_.reading(s.room->name());
           engine::admission_step(*s.room, s.ctx, now_ms, minute, s.expired_sessions, fx,
                                  health ? &*health : nullptr);
-        } else if (engine::observe_step(*s.room, now_ms, s.expired_sessions))
+        } else if (engine::observe_step(*s.room, now_ms, s.expired_sessions)) {
           fx.changed = true;
+        }
+        // What the notifier sends: the messages due of the rooms this node drives.
+        if (drives && !s.room->notices().outbox().empty()) {
+          auto due = engine::pending_notices(*s.room, s.ctx);
+          std::lock_guard lock(outbox_mu_);
+          (*outbox)[s.room->name()] = std::move(due);
+        }
       },
       [now_ms, minute](const core::Room& room) {
         return engine::admission_step_writes_nothing(room, now_ms, minute);
       });
+  std::lock_guard lock(outbox_mu_);
+  outbox_ = std::move(*outbox);
 }
 
 }  // namespace waitroom::store

@@ -8,7 +8,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -23,6 +25,7 @@
 #include "engine/code_ops.hpp"
 #include "engine/effects.hpp"
 #include "engine/inventory_ops.hpp"
+#include "engine/notice_ops.hpp"
 #include "engine/views.hpp"
 #include "ops/event_feed.hpp"
 #include "store/health_board.hpp"
@@ -139,6 +142,15 @@ class Store {
   Op<std::vector<core::AccessCode>> codes(std::string room);
   Op<core::AccessCode> revoke_code(std::string room, std::string id,
                                    std::optional<engine::Actor> by);
+  // Leave and come back (engine/notice_ops.hpp): the visitor's notice, set (its contact sealed
+  // already) or cancelled; the answer is the ticket, showing it.
+  Op<TicketView> set_notice(std::string room, std::string ticket, engine::NoticeRequest request);
+  Op<TicketView> cancel_notice(std::string room, std::string ticket);
+  // The messages due that this node sends (rooms it drives), as of the last admission step.
+  std::vector<engine::PendingNotice> pending_notices() const;
+  // The notifier sent a message or gave it up.
+  Op<void> notice_done(std::string room, std::uint32_t epoch, std::uint64_t position,
+                       core::NoticeKind kind, bool sent, std::string reason);
   // Ticket ids whose pass expired by time (not ended by an operator), for AWS's expired_tokens.
   Op<std::vector<std::string>> expired_tickets(std::string room);
   // One step of every room's admission policy (the admission driver calls it about every 100 ms).
@@ -217,6 +229,9 @@ class Store {
   std::atomic<std::int64_t> last_metrics_ms_{0};  // when waiting_room_metrics events last went out
   InvitationJwks* jwks_ = nullptr;
   HealthBoard health_{clock_};
+  // Each driven room's messages due, refreshed by its admission step.
+  mutable std::mutex outbox_mu_;
+  std::map<std::string, std::vector<engine::PendingNotice>> outbox_;
 };
 
 }  // namespace waitroom::store

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "token/atomic_file.hpp"
@@ -31,6 +32,10 @@ std::filesystem::path pem_path(const std::filesystem::path& dir, std::string_vie
 
 auto internal(std::string detail) {
   return core::fail(core::ErrorCode::internal, std::move(detail));
+}
+
+auto no_key_of(Algorithm alg) {
+  return internal("this key ring holds no " + std::string(algorithm_name(alg)) + " keys");
 }
 
 // An advisory lock on dir/keys.lock for the lifetime of the object: serializes the CLI and the
@@ -85,8 +90,14 @@ std::optional<std::int64_t> as_int64(const boost::json::value& v) {
   return std::nullopt;
 }
 
-// Reads the manifest and every key file it names. A missing manifest is an empty key set.
-core::Result<std::vector<SigningKey>> read_keys(const std::filesystem::path& dir) {
+bool holds(std::span<const Algorithm> algorithms, Algorithm alg) {
+  return std::ranges::find(algorithms, alg) != algorithms.end();
+}
+
+// Reads the manifest and every key file it names. A missing manifest is an empty key set; a key of
+// an algorithm outside `algorithms` is an error (another ring's directory, or a mistake).
+core::Result<std::vector<SigningKey>> read_keys(const std::filesystem::path& dir,
+                                                std::span<const Algorithm> algorithms) {
   const std::filesystem::path manifest_path = dir / kManifestName;
   auto text = read_small_file(manifest_path, kMaxManifestBytes);
   if (!text) {
@@ -114,6 +125,10 @@ core::Result<std::vector<SigningKey>> read_keys(const std::filesystem::path& dir
                          ? parse_algorithm(alg_name->as_string())
                          : std::nullopt;
     if (!alg) return internal(where + kid_text + ": alg must be ES256 or RS256");
+    if (!holds(algorithms, *alg)) {
+      return internal(where + kid_text + ": this key ring holds no " +
+                      std::string(algorithm_name(*alg)) + " keys");
+    }
     const auto created_at = created != nullptr ? as_int64(*created) : std::nullopt;
     if (!created_at) return internal(where + kid_text + ": created_at must be an integer");
     std::optional<std::int64_t> retired_at;
@@ -168,11 +183,13 @@ core::Result<SigningKey> create_key(const std::filesystem::path& dir, Algorithm 
   return key;
 }
 
-// Adds an active key for every algorithm that has none. Returns whether anything was added.
+// Adds an active key for every algorithm of the ring that has none. Returns whether anything was
+// added.
 core::Result<bool> add_missing_active_keys(const std::filesystem::path& dir,
+                                           std::span<const Algorithm> algorithms,
                                            std::vector<SigningKey>& keys, std::int64_t now_s) {
   bool added = false;
-  for (const Algorithm alg : kAllAlgorithms) {
+  for (const Algorithm alg : algorithms) {
     const bool has_active = std::ranges::any_of(
         keys, [&](const SigningKey& k) { return k.alg == alg && !k.retired_at_s; });
     if (has_active) continue;
@@ -187,13 +204,21 @@ core::Result<bool> add_missing_active_keys(const std::filesystem::path& dir,
 }  // namespace
 
 struct KeyRing::Snapshot {
-  std::vector<SigningKey> keys;                                 // oldest first, as in the manifest
-  std::array<std::size_t, std::size(kAllAlgorithms)> active{};  // index into keys, per algorithm
+  static constexpr std::size_t kNone = SIZE_MAX;  // an algorithm the ring does not hold
+
+  std::vector<SigningKey> keys;                               // oldest first, as in the manifest
+  std::array<std::size_t, std::size(kAllAlgorithms)> active;  // index into keys, per algorithm
 
   explicit Snapshot(std::vector<SigningKey> all) : keys(std::move(all)) {
+    active.fill(kNone);
     for (std::size_t i = 0; i < keys.size(); ++i) {
       if (!keys[i].retired_at_s) active[index_of(keys[i].alg)] = i;
     }
+  }
+
+  const SigningKey* active_key(Algorithm alg) const {
+    const std::size_t i = active[index_of(alg)];
+    return i == kNone ? nullptr : &keys[i];
   }
 
   // Linear: a ring holds a handful of keys, and this beats hashing at that size.
@@ -205,8 +230,9 @@ struct KeyRing::Snapshot {
   }
 };
 
-KeyRing::KeyRing(std::filesystem::path dir, const core::Clock& clock)
-    : dir_(std::move(dir)), clock_(clock) {}
+KeyRing::KeyRing(std::filesystem::path dir, const core::Clock& clock,
+                 std::span<const Algorithm> algorithms)
+    : dir_(std::move(dir)), clock_(clock), algorithms_(algorithms.begin(), algorithms.end()) {}
 
 KeyRing::~KeyRing() = default;
 
@@ -217,9 +243,9 @@ std::shared_ptr<const KeyRing::Snapshot> KeyRing::snapshot() const {
 core::Result<std::shared_ptr<const KeyRing::Snapshot>> KeyRing::load_and_complete() {
   auto lock = DirLock::acquire(dir_);
   if (!lock) return std::unexpected(lock.error());
-  auto keys = read_keys(dir_);
+  auto keys = read_keys(dir_, algorithms_);
   if (!keys) return std::unexpected(keys.error());
-  auto added = add_missing_active_keys(dir_, *keys, clock_.now_s());
+  auto added = add_missing_active_keys(dir_, algorithms_, *keys, clock_.now_s());
   if (!added) return std::unexpected(added.error());
   if (*added) {
     if (auto written = write_manifest(dir_, *keys); !written)
@@ -230,8 +256,19 @@ core::Result<std::shared_ptr<const KeyRing::Snapshot>> KeyRing::load_and_complet
 
 core::Result<std::unique_ptr<KeyRing>> KeyRing::open(const std::filesystem::path& dir,
                                                      const core::Clock& clock) {
+  return open(dir, clock, kAllAlgorithms);
+}
+
+core::Result<std::unique_ptr<KeyRing>> KeyRing::open(const std::filesystem::path& dir,
+                                                     const core::Clock& clock,
+                                                     std::span<const Algorithm> algorithms) {
+  if (algorithms.empty()) return internal("a key ring needs at least one algorithm");
+  for (std::size_t i = 0; i < algorithms.size(); ++i) {
+    if (holds(algorithms.subspan(i + 1), algorithms[i]))
+      return internal("a key ring names " + std::string(algorithm_name(algorithms[i])) + " twice");
+  }
   if (auto made = ensure_dir(dir); !made) return std::unexpected(made.error());
-  std::unique_ptr<KeyRing> ring(new KeyRing(dir, clock));
+  std::unique_ptr<KeyRing> ring(new KeyRing(dir, clock, algorithms));
   std::lock_guard guard(ring->writer_mutex_);
   auto loaded = ring->load_and_complete();
   if (!loaded) return std::unexpected(loaded.error());
@@ -253,7 +290,7 @@ core::Result<std::vector<KeyInfo>> KeyRing::rotate(std::int64_t retain_s) {
   auto lock = DirLock::acquire(dir_);
   if (!lock) return std::unexpected(lock.error());
   // Start from the directory, not from memory: another process may have rotated since.
-  auto keys = read_keys(dir_);
+  auto keys = read_keys(dir_, algorithms_);
   if (!keys) return std::unexpected(keys.error());
 
   const std::int64_t now_s = clock_.now_s();
@@ -268,7 +305,7 @@ core::Result<std::vector<KeyInfo>> KeyRing::rotate(std::int64_t retain_s) {
   });
   // New key files first, then the manifest naming them, then the pruned files: a crash anywhere
   // leaves a manifest whose every key file exists.
-  if (auto added = add_missing_active_keys(dir_, *keys, now_s); !added) {
+  if (auto added = add_missing_active_keys(dir_, algorithms_, *keys, now_s); !added) {
     return std::unexpected(added.error());
   }
   if (auto written = write_manifest(dir_, *keys); !written) return std::unexpected(written.error());
@@ -284,7 +321,9 @@ core::Result<std::vector<KeyInfo>> KeyRing::rotate(std::int64_t retain_s) {
 
 core::Result<std::string> KeyRing::sign(Algorithm alg, const boost::json::object& claims) const {
   const auto snap = snapshot();
-  return sign_jwt(snap->keys[snap->active[index_of(alg)]], claims);
+  const SigningKey* key = snap->active_key(alg);
+  if (key == nullptr) return no_key_of(alg);
+  return sign_jwt(*key, claims);
 }
 
 core::Result<std::string> KeyRing::sign_with(std::string_view kid,
@@ -297,7 +336,22 @@ core::Result<std::string> KeyRing::sign_with(std::string_view kid,
 
 std::string KeyRing::active_kid(Algorithm alg) const {
   const auto snap = snapshot();
-  return snap->keys[snap->active[index_of(alg)]].kid;
+  const SigningKey* key = snap->active_key(alg);
+  return key != nullptr ? key->kid : std::string();
+}
+
+core::Result<SigningKey> KeyRing::key(std::string_view kid) const {
+  const auto snap = snapshot();
+  const SigningKey* key = snap->find(kid);
+  if (key == nullptr) return core::fail(core::ErrorCode::gone, "the signing key is no longer kept");
+  return *key;
+}
+
+core::Result<SigningKey> KeyRing::active_key(Algorithm alg) const {
+  const auto snap = snapshot();
+  const SigningKey* key = snap->active_key(alg);
+  if (key == nullptr) return no_key_of(alg);
+  return *key;
 }
 
 core::Result<boost::json::object> KeyRing::verify(std::string_view jwt) const {

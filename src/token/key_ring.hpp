@@ -2,7 +2,9 @@
 // The set of pass-signing keys: one active key per algorithm signs, retired keys stay to verify
 // passes issued before a rotation until they can no longer be live, and all of them are published
 // as JWKS. Keys live in one directory, so the CLI (`waitroom keys rotate`) and a running server
-// share them; the server picks changes up with reload() (SIGHUP).
+// share them; the server picks changes up with reload() (SIGHUP). A ring may hold fewer algorithms:
+// Web Push's VAPID keys are a ring of ES256 keys only, in a directory of their own
+// (token/web_push.hpp).
 //
 // On disk: dir/<kid>.pem (PKCS#8, 0600) and dir/keys.json, a JSON array of
 // {"kid","alg","created_at","retired_at"|null}. Every file is replaced atomically; new key files
@@ -16,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,9 +47,14 @@ class KeyRing {
   // for each algorithm that has none, so a fresh directory gets one ES256 and one RS256 key.
   static core::Result<std::unique_ptr<KeyRing>> open(const std::filesystem::path& dir,
                                                      const core::Clock& clock);
+  // The same for a ring of `algorithms` only (at least one, none twice): an active key for each,
+  // and a directory listing a key of any other algorithm is an error.
+  static core::Result<std::unique_ptr<KeyRing>> open(const std::filesystem::path& dir,
+                                                     const core::Clock& clock,
+                                                     std::span<const Algorithm> algorithms);
 
   // A compact JWS by the active key of `alg`, header {"alg","kid","typ":"JWT"}, payload the
-  // serialized claims.
+  // serialized claims. An algorithm the ring does not hold is an internal error.
   core::Result<std::string> sign(Algorithm alg, const boost::json::object& claims) const;
 
   // Finds the key by the header's kid (missing or unknown kid is an error), verifies with that
@@ -58,12 +66,20 @@ class KeyRing {
   // as an earlier one). A key no longer kept is `gone`.
   core::Result<std::string> sign_with(std::string_view kid,
                                       const boost::json::object& claims) const;
-  // The kid new passes of `alg` are signed with.
+  // The kid new passes of `alg` are signed with; empty if the ring does not hold `alg`.
   std::string active_kid(Algorithm alg) const;
 
-  // Generates a new active key per algorithm, retires the previous active keys at now, deletes
-  // keys retired more than `retain_s` ago (retired_at + retain_s < now), persists, and returns
-  // the new list. `retain_s` should be at least the longest pass lifetime.
+  // The key itself, for signing what is not a JWT of claims alone (a VAPID header: the push
+  // service checks it against the public key a subscription was made with, so a subscription
+  // names its key). Copies share the OpenSSL key. A key no longer kept is `gone`.
+  core::Result<SigningKey> key(std::string_view kid) const;
+  // The active key of `alg`: what new subscriptions are made with. An algorithm the ring does not
+  // hold is an internal error.
+  core::Result<SigningKey> active_key(Algorithm alg) const;
+
+  // Generates a new active key per algorithm of the ring, retires the previous active keys at now,
+  // deletes keys retired more than `retain_s` ago (retired_at + retain_s < now), persists, and
+  // returns the new list. `retain_s` should be at least the longest pass lifetime.
   core::Result<std::vector<KeyInfo>> rotate(std::int64_t retain_s);
 
   // Re-reads the directory (after a CLI rotation). On error the current keys stay in use.
@@ -80,14 +96,16 @@ class KeyRing {
 
  private:
   struct Snapshot;
-  KeyRing(std::filesystem::path dir, const core::Clock& clock);
+  KeyRing(std::filesystem::path dir, const core::Clock& clock,
+          std::span<const Algorithm> algorithms);
   std::shared_ptr<const Snapshot> snapshot() const;
   // Loads the directory and fills in missing active keys; caller holds writer_mutex_.
   core::Result<std::shared_ptr<const Snapshot>> load_and_complete();
 
   std::filesystem::path dir_;
   const core::Clock& clock_;
-  std::mutex writer_mutex_;  // one rotate/reload at a time within this process
+  const std::vector<Algorithm> algorithms_;  // what the ring holds, each with one active key
+  std::mutex writer_mutex_;                  // one rotate/reload at a time within this process
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
 };
 

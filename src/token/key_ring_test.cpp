@@ -10,6 +10,7 @@
 #include "testing/temp_dir.hpp"
 #include "token/atomic_file.hpp"
 #include "token/base64url.hpp"
+#include "token/jws.hpp"
 
 namespace waitroom::token {
 namespace {
@@ -303,6 +304,65 @@ TEST_F(KeyRingTest, ConcurrentSignVerifyDuringRotation) {
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(ring->list().size(), 8u);
+}
+
+TEST_F(KeyRingTest, RingOfOneAlgorithmHoldsOnlyThatAlgorithmsKeys) {
+  constexpr Algorithm kEs256Only[] = {Algorithm::ES256};
+  const auto vapid_dir = temp_.path() / "vapid";
+  const auto ring = KeyRing::open(vapid_dir, clock_, kEs256Only).value();
+  ASSERT_EQ(ring->list().size(), 1u);
+  EXPECT_EQ(ring->list()[0].alg, Algorithm::ES256);
+  const std::string jwt = ring->sign(Algorithm::ES256, claims_).value();
+  EXPECT_TRUE(ring->verify(jwt));
+  EXPECT_EQ(ring->sign(Algorithm::RS256, claims_).error().code, core::ErrorCode::internal);
+  EXPECT_EQ(ring->active_kid(Algorithm::RS256), "");
+  EXPECT_EQ(ring->active_key(Algorithm::RS256).error().code, core::ErrorCode::internal);
+
+  // The key itself, active or retired, until it is pruned.
+  const std::string first = ring->active_kid(Algorithm::ES256);
+  EXPECT_EQ(ring->active_key(Algorithm::ES256)->kid, first);
+  EXPECT_EQ(ring->active_key(Algorithm::ES256)->public_jwk(), ring->public_jwk(first));
+  clock_.advance_ms(1000);
+  const auto rotated = ring->rotate(kDayS).value();
+  ASSERT_EQ(rotated.size(), 2u);
+  for (const KeyInfo& key : rotated) EXPECT_EQ(key.alg, Algorithm::ES256);
+  EXPECT_NE(ring->active_kid(Algorithm::ES256), first);
+  const auto kept = ring->key(first);
+  ASSERT_TRUE(kept) << kept.error().detail;
+  EXPECT_TRUE(kept->retired_at_s);
+  EXPECT_TRUE(ring->verify(sign_jwt(*kept, claims_).value()));
+  clock_.advance_ms((kDayS + 1) * 1000);
+  ASSERT_EQ(ring->rotate(kDayS)->size(), 2u);
+  EXPECT_EQ(ring->key(first).error().code, core::ErrorCode::gone);
+  EXPECT_EQ(ring->key("nope").error().code, core::ErrorCode::gone);
+
+  // Reopened the same way: the same keys; reopened as a full ring, it gains an RS256 key.
+  EXPECT_EQ(KeyRing::open(vapid_dir, clock_, kEs256Only).value()->list().size(), 2u);
+  EXPECT_EQ(KeyRing::open(vapid_dir, clock_).value()->list().size(), 3u);
+  // And now it holds an RS256 key, which a ring of ES256 alone refuses.
+  EXPECT_FALSE(KeyRing::open(vapid_dir, clock_, kEs256Only));
+  // The default directory's keys are refused by an ES256 ring too.
+  ASSERT_TRUE(open_ring());
+  EXPECT_FALSE(KeyRing::open(dir_, clock_, kEs256Only));
+}
+
+TEST_F(KeyRingTest, RingNeedsDistinctAlgorithms) {
+  EXPECT_FALSE(KeyRing::open(dir_, clock_, std::span<const Algorithm>{}));
+  constexpr Algorithm kTwice[] = {Algorithm::ES256, Algorithm::ES256};
+  EXPECT_FALSE(KeyRing::open(dir_, clock_, kTwice));
+  EXPECT_FALSE(std::filesystem::exists(dir_));  // refused before anything is written
+}
+
+TEST_F(KeyRingTest, KeyAndActiveKeyOfTheDefaultRing) {
+  const auto ring = open_ring();
+  for (const Algorithm alg : kAllAlgorithms) {
+    const auto key = ring->active_key(alg);
+    ASSERT_TRUE(key) << key.error().detail;
+    EXPECT_EQ(key->alg, alg);
+    EXPECT_EQ(key->kid, ring->active_kid(alg));
+    EXPECT_EQ(ring->key(key->kid)->kid, key->kid);
+    EXPECT_TRUE(ring->verify(sign_jwt(*key, claims_).value()));
+  }
 }
 
 }  // namespace

@@ -111,6 +111,16 @@ std::string ticket_json(std::string_view ticket, std::string_view room,
     fmt::format_to(it, R"(,"drawing":{{"status":"{}"}})", core::to_string(state.drawing));
   // Waiting in a sold-out room: no turn comes unless items come back.
   if (state.sold_out) fmt::format_to(it, R"(,"sold_out":true)");
+  // Leave and come back: how the visitor is told, how far each message has gone, and until when
+  // the place is kept while they are away.
+  if (const auto& n = state.notice) {
+    fmt::format_to(it, R"(,"notify":{{"channel":"{}","turn_near":"{}","turn":"{}","away_until":)",
+                   core::to_string(n->channel), core::to_string(n->near), core::to_string(n->turn));
+    if (state.away_until_s > 0)
+      fmt::format_to(it, R"("{}"}})", core::format_rfc3339(state.away_until_s));
+    else
+      put(out, "null}");
+  }
   if (full) {
     fmt::format_to(it, R"(,"queue_length":{},"entry_time":{},"admitted_at":)", state.queue_length,
                    state.entry_time_s);
@@ -167,7 +177,8 @@ json::object room_json(const store::RoomView& r) {
                       {"waiting", r.counters.waiting},
                       {"active_sessions", r.counters.active_sessions},
                       {"eta", eta_json(r.eta)},
-                      {"message", message_json(r.message)}};
+                      {"message", message_json(r.message)},
+                      {"away_max_s", r.settings.away_max_s}};
 }
 
 }  // namespace waitroom::visitor

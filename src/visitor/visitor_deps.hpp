@@ -7,6 +7,7 @@
 #include "config/server_config.hpp"
 #include "store/store.hpp"
 #include "visitor/abuse_guard.hpp"
+#include "visitor/notice_request.hpp"
 
 namespace waitroom::visitor {
 
@@ -14,6 +15,8 @@ struct VisitorDeps {
   store::Store& store;
   AbuseGuard& abuse;  // rate limits, proof of work, pass binding (docs/security.md)
   const config::ServerConfig& config;  // cookie_secure, public_url, and each group's own keys
+  // Leave and come back: what this server notifies by; null: no notifications at all.
+  const NoticeSetup* notices = nullptr;
 };
 
 }  // namespace waitroom::visitor

@@ -1,5 +1,6 @@
 #include "web/page_view.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "core/rfc3339.hpp"
@@ -33,6 +34,13 @@ constexpr std::string_view kScriptStrings[] = {
     "eta_detail_one",
     "ahead_none",
     "announce_next",
+    "notify_away",
+    "notify_cancelled",
+    "notify_invalid_email",
+    "notify_unavailable",
+    "notify_push_denied",
+    "notify_push_failed",
+    "notify_working",
 };
 
 bool is_live(const store::TicketView* t) {
@@ -117,6 +125,38 @@ std::string script_strings(const Catalog& catalog) {
   return json::serialize(o);
 }
 
+// Leave and come back: the waiting view's "Notify me" section, offered when the room keeps places
+// of visitors who are away (away_max_s) and the server notifies by push or e-mail, and the state
+// of the notice the visitor chose. Returns the notice's signature for the script ("channel:near:
+// turn", empty without a notice), or nullopt when the page shows no such section.
+std::optional<std::string> notify_section(const PageInput& in, const core::TicketState& st,
+                                          TemplateData& d) {
+  auto offers = [&](std::string_view channel) {
+    return std::ranges::find(in.notice_channels, channel) != in.notice_channels.end();
+  };
+  const bool email = offers("email"), push = offers("push");
+  if (!st.notice && (in.room->settings.away_max_s <= 0 || (!email && !push))) return std::nullopt;
+  d.flag("notify", true);
+  d.set("notify_action", "/r/" + in.room->name + "/notify");
+  d.flag("notify_email", email);
+  d.flag("notify_push", push);
+  if (!st.notice) return std::string();
+  const core::Notice& n = *st.notice;
+  d.flag("notify_on", true);
+  d.flag("notify_by_email", n.channel == core::NoticeChannel::email);
+  d.flag("notify_by_push", n.channel == core::NoticeChannel::push);
+  d.flag("notify_by_other", n.channel == core::NoticeChannel::webhook);
+  d.flag("notify_near_sent", n.near == core::NoticeProgress::sent);
+  d.flag("notify_failed",
+         n.near == core::NoticeProgress::failed || n.turn == core::NoticeProgress::failed);
+  if (st.away_until_s > in.now_s) {
+    d.set("away_until", display_time(st.away_until_s));
+    d.set("away_until_iso", core::format_rfc3339(st.away_until_s));
+  }
+  return std::string(core::to_string(n.channel)) + ":" + std::string(core::to_string(n.near)) +
+         ":" + std::string(core::to_string(n.turn));
+}
+
 }  // namespace
 
 std::string_view to_string(View view) {
@@ -169,6 +209,9 @@ const TemplateSchema& page_schema() {
       {"party_size", VarKind::text},
       {"winners", VarKind::text},
       {"waitlist_position", VarKind::text},
+      {"notify_action", VarKind::text},
+      {"away_until", VarKind::text},
+      {"away_until_iso", VarKind::text},
       // server-built fragments
       {"page_attributes", VarKind::raw},
       {"form_fields", VarKind::raw},
@@ -207,6 +250,15 @@ const TemplateSchema& page_schema() {
       {"draw_won", VarKind::flag},
       {"draw_waitlist", VarKind::flag},
       {"sold_out_waiting", VarKind::flag},
+      {"notify", VarKind::flag},
+      {"notify_email", VarKind::flag},
+      {"notify_push", VarKind::flag},
+      {"notify_on", VarKind::flag},
+      {"notify_by_email", VarKind::flag},
+      {"notify_by_push", VarKind::flag},
+      {"notify_by_other", VarKind::flag},
+      {"notify_near_sent", VarKind::flag},
+      {"notify_failed", VarKind::flag},
   }};
   return schema;
 }
@@ -338,6 +390,8 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
   std::string title(t.text("title_join"));
   std::string announce;
   std::optional<std::uint64_t> ahead;
+  std::optional<std::string>
+      notify;  // the waiting view's notice signature, when it has the section
   switch (m.view) {
     case View::join:
       d.flag("prequeue", prequeue_phase);
@@ -438,6 +492,7 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
               p50 == p90 ? p50 : fill(fill(t.text("eta_range"), "p50", p50), "p90", p90));
       }
       if (room.settings.state != core::RoomState::open) announce = t.text("announce_paused");
+      notify = notify_section(in, st, d);
       break;
     }
     case View::eligible: {
@@ -486,6 +541,9 @@ PageModel build_page(const PageInput& in, const Catalog& t, const Languages& lan
   }
   if (start_s && (m.view == View::join || m.view == View::waiting) && prequeue_phase)
     attribute(attrs, "data-wr-event-start", std::to_string(*start_s));
+  // The notice the visitor chose: the script renders the page again when it (or how far its
+  // messages have gone) changes.
+  if (notify) attribute(attrs, "data-wr-notify", *notify);
   if (m.view == View::join && room.settings.abuse.pow_difficulty_bits > 0)
     attribute(attrs, "data-wr-pow", std::to_string(room.settings.abuse.pow_difficulty_bits));
   attribute(attrs, "data-wr-announce", announce);

@@ -34,6 +34,10 @@ struct PageInput {
   std::string script_url;
   std::string theme_css_url;  // empty: the theme has no CSS of its own
   std::string logo_url;       // empty: no logo
+  // What this server notifies waiting visitors by (visitor::NoticeSetup::channels(): "push",
+  // "email", "webhook"); empty: no notifications. The waiting view offers "Notify me" when the
+  // room's away_max_s is above 0 and push or e-mail is among them.
+  std::vector<std::string> notice_channels;
 };
 
 struct PageModel {

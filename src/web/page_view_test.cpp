@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "config/server_config.hpp"
+#include "core/rfc3339.hpp"
 #include "web/site.hpp"
 #include "web/template.hpp"
 
@@ -460,6 +461,136 @@ TEST(PageView, ProgressCountsTheVisitorsOwnStep) {
   EXPECT_EQ(progress_percent(9, 0), 90);
   EXPECT_EQ(progress_percent(3, 10), 0);  // moved back (a draw): never negative
   EXPECT_EQ(progress_percent(0, 0), 0);
+}
+
+}  // namespace
+}  // namespace waitroom::web
+
+namespace waitroom::web {
+namespace {
+
+// Leave and come back: "Notify me" on the waiting view, offered when the room keeps the places of
+// visitors who are away and the server notifies by e-mail or push.
+TEST(PageView, NotifyMeIsOfferedWhereTheRoomAndServerTakeNotices) {
+  store::RoomView r = room();
+  const store::TicketView t = ticket(core::TicketStatus::waiting, 5, 4);
+  PageInput in;
+  in.room = &r;
+  in.ticket = &t;
+  in.notice_channels = {"push", "email", "webhook"};
+  // The room notifies nobody (away_max_s 0): no section.
+  Rendered p = render(in);
+  EXPECT_FALSE(contains(p.html, "Notify me"));
+  EXPECT_FALSE(contains(p.html, "data-wr-notify"));
+
+  r.settings.away_max_s = 3600;
+  p = render(in);
+  EXPECT_TRUE(contains(p.html, "<summary id=\"wr-notify-title\">Notify me when my turn is near"));
+  EXPECT_TRUE(contains(p.html, "action=\"/r/sale/notify\" data-wr-notify=\"email\""));
+  EXPECT_TRUE(contains(p.html, "<label for=\"wr-notify-email\">Your e-mail address</label>"));
+  EXPECT_TRUE(contains(p.html, "name=\"email\" type=\"email\""));
+  EXPECT_TRUE(contains(p.html, ">E-mail me</button>"));
+  // The push button waits for the script (hidden without it).
+  EXPECT_TRUE(contains(p.html, "data-wr=\"notify-push-row\" hidden>"));
+  EXPECT_TRUE(contains(p.html, "data-wr-notify=\"\""));  // no notice chosen yet
+  EXPECT_TRUE(contains(p.html, "Keep this page open: leaving it"));
+  expect_csp_safe(p.html);
+
+  // Only what the server has: e-mail alone, push alone, or neither (webhook is no visitor's).
+  in.notice_channels = {"email", "webhook"};
+  p = render(in);
+  EXPECT_TRUE(contains(p.html, "E-mail me"));
+  EXPECT_FALSE(contains(p.html, "notify-push"));
+  in.notice_channels = {"push", "webhook"};
+  p = render(in);
+  EXPECT_FALSE(contains(p.html, "E-mail me"));
+  EXPECT_TRUE(contains(p.html, "Notify me on this device"));
+  in.notice_channels = {"webhook"};
+  EXPECT_FALSE(contains(render(in).html, "Notify me"));
+  in.notice_channels = {};
+  EXPECT_FALSE(contains(render(in).html, "Notify me"));
+
+  // Not on the other views.
+  in.notice_channels = {"push", "email", "webhook"};
+  const store::TicketView eligible = ticket(core::TicketStatus::eligible, 5, std::nullopt);
+  in.ticket = &eligible;
+  EXPECT_FALSE(contains(render(in).html, "Notify me"));
+  in.ticket = nullptr;
+  EXPECT_FALSE(contains(render(in).html, "Notify me"));
+}
+
+TEST(PageView, TheChosenNoticeShowsItsStateAndHowToStopIt) {
+  store::RoomView r = room();
+  r.settings.away_max_s = 3600;
+  store::TicketView t = ticket(core::TicketStatus::waiting, 5, 4);
+  t.state.notice = core::Notice{core::NoticeChannel::email, {}, "en", kNow};
+  t.state.away_until_s = kNow + 3600;
+  PageInput in;
+  in.room = &r;
+  in.ticket = &t;
+  in.notice_channels = {"push", "email", "webhook"};
+  Rendered p = render(in);
+  EXPECT_TRUE(contains(p.html, "<h2 id=\"wr-notify-title\" tabindex=\"-1\">We will let you know"));
+  EXPECT_TRUE(contains(p.html, "We will e-mail you when your turn is near and when it comes."));
+  EXPECT_TRUE(contains(p.html, "You can close this page: your place is kept until " +
+                                   core::format_rfc3339(kNow + 3600).substr(0, 10) + " "));
+  EXPECT_TRUE(contains(p.html, "data-wr-at=\"" + core::format_rfc3339(kNow + 3600) + "\""));
+  EXPECT_TRUE(contains(p.html, "data-wr-notify=\"email:none:none\""));
+  EXPECT_TRUE(contains(p.html, "name=\"cancel\" value=\"1\""));
+  EXPECT_TRUE(contains(p.html, ">Stop notifying me</button>"));
+  // No form to choose again, and no "keep this page open".
+  EXPECT_FALSE(contains(p.html, "E-mail me"));
+  EXPECT_FALSE(contains(p.html, "Keep this page open: leaving it"));
+  EXPECT_FALSE(contains(p.html, "wr-note"));
+  expect_csp_safe(p.html);
+
+  // Push, the near message sent.
+  t.state.notice->channel = core::NoticeChannel::push;
+  t.state.notice->near = core::NoticeProgress::sent;
+  p = render(in);
+  EXPECT_TRUE(contains(p.html, "We will send a notification to this device"));
+  EXPECT_TRUE(contains(p.html, "Your turn is near: we have let you know."));
+  EXPECT_TRUE(contains(p.html, "data-wr-notify=\"push:sent:none\""));
+
+  // A message given up: the page says so.
+  t.state.notice->near = core::NoticeProgress::failed;
+  p = render(in);
+  EXPECT_TRUE(
+      contains(p.html, "data-wr=\"notify-failed\">A message to you could not be delivered."));
+  EXPECT_TRUE(contains(p.html, "data-wr-notify=\"push:failed:none\""));
+
+  // A webhook notice (set by an app): told, in general words; a notice the visitor chose stays
+  // shown (and can be stopped) even where the room or server no longer offers new ones.
+  t.state.notice->channel = core::NoticeChannel::webhook;
+  r.settings.away_max_s = 0;
+  in.notice_channels = {};
+  p = render(in);
+  EXPECT_TRUE(contains(p.html, "You will be told when your turn is near and when it comes."));
+  EXPECT_TRUE(contains(p.html, "Stop notifying me"));
+
+  // The time passed: no "until" in the past.
+  t.state.away_until_s = kNow - 1;
+  EXPECT_FALSE(contains(render(in).html, "data-wr=\"notify-away\""));
+}
+
+TEST(PageView, NotifyMeInAnotherLanguageKeepsItInTheForms) {
+  store::RoomView r = room();
+  r.settings.away_max_s = 600;
+  const store::TicketView t = ticket(core::TicketStatus::waiting, 5, 4);
+  PageInput in;
+  in.room = &r;
+  in.ticket = &t;
+  in.lang_param = "de";
+  in.notice_channels = {"email", "webhook"};
+  const Rendered p = render(in, "de");
+  EXPECT_TRUE(contains(p.html, "Mich benachrichtigen, wenn ich bald an der Reihe bin"));
+  const auto form = p.html.find("data-wr-notify=\"email\">");
+  ASSERT_NE(form, std::string::npos);
+  const auto lang_field = p.html.find("<input type=\"hidden\" name=\"lang\" value=\"de\">", form);
+  EXPECT_LT(lang_field, p.html.find("</form>", form));
+  // The script's words for what it says itself.
+  EXPECT_TRUE(contains(p.html, "notify_invalid_email"));
+  EXPECT_TRUE(contains(p.html, "notify_away"));
 }
 
 }  // namespace

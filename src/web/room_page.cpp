@@ -6,8 +6,10 @@
 #include "http/problem.hpp"
 #include "http/query.hpp"
 #include "visitor/cookies.hpp"
+#include "visitor/notice_request.hpp"
 #include "visitor/status_json.hpp"
 #include "visitor/visitor_pass.hpp"
+#include "web/embedded_files.hpp"
 #include "web/page_view.hpp"
 #include "web/qr_svg.hpp"
 #include "web/sign_in.hpp"
@@ -154,6 +156,7 @@ Response render(const RoomPageDeps& s, const Site& site, RequestContext& ctx,
   in.script_url = site.script_url();
   if (theme.css) in.theme_css_url = "/r/" + room + "/theme/" + theme.css->name;
   if (theme.logo) in.logo_url = "/r/" + room + "/theme/" + theme.logo->name;
+  if (s.notices) in.notice_channels = s.notices->channels();
 
   std::optional<std::string> set_start;
   if (args.ticket) {
@@ -330,6 +333,78 @@ asio::awaitable<Response> resume(const RoomPageDeps& s, const Site& site, Reques
   co_return res;
 }
 
+// Leave and come back without JavaScript (room.js sends the same to the JSON API): the "Notify
+// me" form's e-mail address, or its "Stop notifying me" (cancel=1), for the place in this
+// browser's ticket cookie. Done: 303 back to the page, which shows the notice's state. Refused:
+// the page with a notice saying why, answered with the refusal's status. The address goes
+// nowhere but the sealed notice: it is neither logged nor shown back.
+asio::awaitable<Response> notify(const RoomPageDeps& s, const Site& site, RequestContext& ctx) {
+  const std::string room(ctx.param("room"));
+  const std::string ret = param(ctx, "return");
+  const std::string lang = explicit_lang(site, ctx);
+  auto c = http::cookie_value(ctx.request, visitor::ticket_cookie_name(room));
+  if (c.empty())
+    co_return http::redirect(ctx.request, Status::see_other, page_url(room, ret, lang));
+  auto admitted = co_await s.abuse.admit_poll(ctx.request, ctx.remote, room);
+  if (!admitted) co_return http::problem(ctx.request, admitted.error());
+  const std::string ticket(c);
+  core::Result<store::TicketView> done = std::unexpected(core::Error{});
+  std::string refusal = "notify_unavailable";
+  if (param(ctx, "cancel") == "1") {
+    done = co_await s.store.cancel_notice(room, ticket);
+  } else if (!s.notices) {
+    done = core::fail(ErrorCode::conflict, "this server sends no notifications");
+  } else {
+    // The notice's language: the page's, whether chosen with ?lang= or from Accept-Language.
+    const std::string notice_lang(language_for(site, ctx, lang).lang());
+    auto request = visitor::email_notice_request(param(ctx, "email"), notice_lang, *s.notices);
+    if (request) {
+      done = co_await s.store.set_notice(room, ticket, std::move(*request));
+    } else {
+      if (request.error().code == ErrorCode::bad_request) refusal = "notify_invalid_email";
+      done = std::unexpected(request.error());
+    }
+  }
+  if (done) co_return http::redirect(ctx.request, Status::see_other, page_url(room, ret, lang));
+  co_return co_await page_with_notice(s, site, ctx, room, refusal,
+                                      http::status_of(done.error().code), ret, lang);
+}
+
+// The service worker that shows push notices (assets/push-sw.js), compiled in like the page's
+// other files; nullptr if it is not (a build error the browser tests catch).
+const StaticFile* service_worker_file() {
+  static const std::optional<StaticFile> file = []() -> std::optional<StaticFile> {
+    const EmbeddedFile* f = embedded_file("push-sw.js");
+    if (!f) return std::nullopt;
+    return StaticFile{"push-sw.js", "application/javascript", std::string(f->data),
+                      "\"" + short_hash(f->data) + "\""};
+  }();
+  return file ? &*file : nullptr;
+}
+
+// GET /waitroom-sw.js: at the root, so that the worker's scope may be "/" and cover every room's
+// page (Service-Worker-Allowed says so too). Not under a hashed name: browsers look for a new
+// version at the URL they registered, so it is revalidated each time (no-cache, its ETag).
+asio::awaitable<Response> service_worker(RequestContext& ctx) {
+  const StaticFile* f = service_worker_file();
+  if (!f) co_return http::problem(ctx.request, Status::not_found, "no service worker");
+  Response res{Status::ok, ctx.request.version()};
+  res.set(field::field::etag, f->etag);
+  res.set(field::field::cache_control, "no-cache");
+  res.set("Service-Worker-Allowed", "/");
+  res.set("X-Content-Type-Options", "nosniff");
+  const std::string_view inm = http::header_value(ctx.request, "If-None-Match");
+  if (!inm.empty() && inm.find(f->etag) != std::string_view::npos) {
+    res.result(Status::not_modified);
+  } else {
+    res.set(field::field::content_type, f->content_type);
+    res.body() = f->data;
+  }
+  res.keep_alive(ctx.request.keep_alive());
+  res.prepare_payload();
+  co_return res;
+}
+
 asio::awaitable<Response> home(const RoomPageDeps& s, RequestContext& ctx) {
   std::string to = "/r/" + s.config.default_room;
   if (!ctx.query.empty()) to += "?" + std::string(ctx.query);
@@ -421,6 +496,10 @@ void add_room_page_routes(http::Router& router, const RoomPageDeps& s, const Sit
              [&s, &site](RequestContext& ctx) { return enter(s, site, ctx); });
   router.add(Method::get, "/r/{room}/resume/{token}",
              [&s, &site](RequestContext& ctx) { return resume(s, site, ctx); });
+  router.add(Method::post, "/r/{room}/notify",
+             [&s, &site](RequestContext& ctx) { return notify(s, site, ctx); });
+  router.add(Method::get, "/waitroom-sw.js",
+             [](RequestContext& ctx) { return service_worker(ctx); });
   router.add(Method::get, "/r/{room}/theme/{file}",
              [&s, &site](RequestContext& ctx) { return theme_file(s, site, ctx); });
   add_sign_in_routes(router, s, site);

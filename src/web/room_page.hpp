@@ -5,6 +5,8 @@
 //   POST /r/{room}/join             take a place (or keep the one this browser has)
 //   POST /r/{room}/enter            claim the pass, set the pass cookie, go to the target
 //   GET  /r/{room}/resume/{token}   carry a place to another device (sets the ticket cookie)
+//   POST /r/{room}/notify           "Notify me" without JavaScript: an e-mail address, or cancel=1
+//   GET  /waitroom-sw.js            the service worker that shows push notices (scope "/")
 //   GET  /r/_assets/{file}          the built-in CSS and script (hashed names, cached for ever)
 //   GET  /r/{room}/theme/{file}     the room's theme CSS and logo (hashed names)
 //   GET  /r/{room}/login[/callback] sign in at the room's identity provider (web/sign_in.hpp)

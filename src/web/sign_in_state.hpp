@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "token/sealed_box.hpp"
+
 namespace waitroom::web {
 
 // How long a visitor may take at the identity provider.
@@ -43,7 +45,7 @@ class SignInStates {
                                   std::int64_t now_s) const;
 
  private:
-  std::string key_;
+  token::SealedBox box_;  // AES-256-GCM under HMAC-SHA256(server_secret, the label)
 };
 
 }  // namespace waitroom::web

@@ -10,6 +10,7 @@
 #include "token/base64url.hpp"
 #include "token/key_ring.hpp"
 #include "token/secret.hpp"
+#include "token/web_push.hpp"
 
 namespace waitroom::store::redis {
 
@@ -23,24 +24,61 @@ namespace {
 constexpr std::size_t kMaxKeyFile = 64 * 1024;
 constexpr mode_t kPrivate = 0600;
 
-// The secret and every file of the key ring's directory but its lock, base64url in JSON.
-core::Result<std::string> pack(const fs::path& data_dir) {
-  auto secret = token::read_small_file(data_dir / "secret", token::kSecretBytes);
-  if (!secret) return std::unexpected(secret.error());
+// The key rings shared: the passes' signing keys, and Web Push's VAPID keys (a browser's
+// subscription names the key it was made with, so every node must send with it).
+constexpr const char* kKeyDirs[] = {"keys", "vapid"};
+
+core::Result<json::object> pack_dir(const fs::path& dir) {
   json::object files;
   std::error_code ec;
-  for (const auto& f : fs::directory_iterator(data_dir / "keys", ec)) {
+  for (const auto& f : fs::directory_iterator(dir, ec)) {
     const std::string name = f.path().filename().string();
     if (!f.is_regular_file() || name == "keys.lock" || name.starts_with(".")) continue;
     auto bytes = token::read_small_file(f.path(), kMaxKeyFile);
     if (!bytes) return std::unexpected(bytes.error());
     files[name] = token::base64url_encode(*bytes);
   }
-  if (ec)
-    return fail(ErrorCode::internal,
-                "cannot list " + (data_dir / "keys").string() + ": " + ec.message());
-  return json::serialize(
-      json::object{{"secret", token::base64url_encode(*secret)}, {"keys", std::move(files)}});
+  if (ec) return fail(ErrorCode::internal, "cannot list " + dir.string() + ": " + ec.message());
+  return files;
+}
+
+// The secret and every file of the key rings' directories but their locks, base64url in JSON.
+core::Result<std::string> pack(const fs::path& data_dir) {
+  auto secret = token::read_small_file(data_dir / "secret", token::kSecretBytes);
+  if (!secret) return std::unexpected(secret.error());
+  json::object blob{{"secret", token::base64url_encode(*secret)}};
+  for (const char* dir : kKeyDirs) {
+    auto files = pack_dir(data_dir / dir);
+    if (!files) return std::unexpected(files.error());
+    blob[dir] = std::move(*files);
+  }
+  return json::serialize(blob);
+}
+
+// One key ring's files as Redis has them: key files before the manifest that names them (as
+// KeyRing writes them), stale ones removed after.
+core::Result<void> unpack_dir(const fs::path& dir, const json::object& files) {
+  std::vector<std::pair<std::string, std::string>> decoded;
+  for (const auto& [name, content] : files) {
+    const std::string n(name);
+    if (!content.is_string() || n.empty() || n.find('/') != std::string::npos || n.starts_with("."))
+      return fail(ErrorCode::internal, "a shared key file in Redis has a bad name");
+    auto bytes = token::base64url_decode(content.as_string());
+    if (!bytes) return fail(ErrorCode::internal, "a shared key file in Redis is not base64url");
+    decoded.emplace_back(n, std::move(*bytes));
+  }
+  std::sort(decoded.begin(), decoded.end(), [](const auto& a, const auto& b) {
+    return (a.first == "keys.json") < (b.first == "keys.json");
+  });
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  for (const auto& [name, bytes] : decoded)
+    if (auto w = token::write_file_atomically(dir / name, bytes, kPrivate); !w) return w;
+  for (const auto& f : fs::directory_iterator(dir, ec)) {
+    const std::string name = f.path().filename().string();
+    if (f.path().extension() == ".pem" && !files.contains(name)) fs::remove(f.path(), ec);
+  }
+  return {};
 }
 
 core::Result<void> unpack(const fs::path& data_dir, std::string_view blob) {
@@ -53,28 +91,14 @@ core::Result<void> unpack(const fs::path& data_dir, std::string_view blob) {
   auto secret = token::base64url_decode(v.as_object().at("secret").as_string());
   if (!secret || secret->size() != token::kSecretBytes)
     return fail(ErrorCode::internal, "the shared secret in Redis has the wrong size");
-  const json::object& files = v.as_object().at("keys").as_object();
-  std::vector<std::pair<std::string, std::string>> decoded;
-  for (const auto& [name, content] : files) {
-    const std::string n(name);
-    if (!content.is_string() || n.empty() || n.find('/') != std::string::npos || n.starts_with("."))
-      return fail(ErrorCode::internal, "a shared key file in Redis has a bad name");
-    auto bytes = token::base64url_decode(content.as_string());
-    if (!bytes) return fail(ErrorCode::internal, "a shared key file in Redis is not base64url");
-    decoded.emplace_back(n, std::move(*bytes));
-  }
   if (auto w = token::write_file_atomically(data_dir / "secret", *secret, kPrivate); !w) return w;
-  // Key files before the manifest that names them (as KeyRing writes them), stale ones after.
-  std::sort(decoded.begin(), decoded.end(), [](const auto& a, const auto& b) {
-    return (a.first == "keys.json") < (b.first == "keys.json");
-  });
-  for (const auto& [name, bytes] : decoded)
-    if (auto w = token::write_file_atomically(data_dir / "keys" / name, bytes, kPrivate); !w)
-      return w;
-  std::error_code ec;
-  for (const auto& f : fs::directory_iterator(data_dir / "keys", ec)) {
-    const std::string name = f.path().filename().string();
-    if (f.path().extension() == ".pem" && !files.contains(name)) fs::remove(f.path(), ec);
+  for (const char* dir : kKeyDirs) {
+    // Published by an older node: it had no VAPID keys, and this node's stay.
+    const json::value* files = v.as_object().if_contains(dir);
+    if (!files) continue;
+    if (!files->is_object())
+      return fail(ErrorCode::internal, "the shared secrets in Redis are not in the expected form");
+    if (auto u = unpack_dir(data_dir / dir, files->as_object()); !u) return u;
   }
   return {};
 }
@@ -103,6 +127,8 @@ core::Result<bool> share_secrets(const RedisOptions& options, const RedisKeys& k
   if (auto s = token::load_or_create_secret(data_dir / "secret"); !s)
     return std::unexpected(s.error());
   if (auto ring = token::KeyRing::open(data_dir / "keys", clock); !ring)
+    return std::unexpected(ring.error());
+  if (auto ring = token::KeyRing::open(data_dir / "vapid", clock, token::kVapidAlgorithms); !ring)
     return std::unexpected(ring.error());
   auto mine = pack(data_dir);
   if (!mine) return std::unexpected(mine.error());

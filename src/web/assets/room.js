@@ -16,7 +16,12 @@
 //    changes at once; "your turn" also moves focus to the Continue button;
 //  - a pre-queue countdown ticks every second (never announced);
 //  - in a room asking for proof of work (data-wr-pow), Join first fetches a challenge and finds
-//    a nonce whose SHA-256 starts with that many zero bits, in slices that keep the page live.
+//    a nonce whose SHA-256 starts with that many zero bits, in slices that keep the page live;
+//  - "Notify me" (leave and come back): the e-mail and cancel forms go to the JSON API
+//    (PUT/DELETE /v1/rooms/{room}/tickets/{ticket}/notify) instead of a page load, and where the
+//    browser takes push messages a button subscribes this device: only when pressed does it ask
+//    for permission, register the service worker (/waitroom-sw.js) and subscribe with the key of
+//    GET /v1/notify. The notice's state is the server's rendering, swapped in when it changes.
 // docs/page.md describes the data-wr-* hooks a theme's template keeps.
 (function () {
   'use strict';
@@ -63,7 +68,9 @@
       clockOffsetS: d.wrNow !== undefined ? Number(d.wrNow) - Date.now() / 1000 : 0,
       drawing: d.wrDrawing || '',
       hasEta: d.wrEta === '1' || d.wrEta === 'configured',
-      etaConfigured: d.wrEta === 'configured'
+      etaConfigured: d.wrEta === 'configured',
+      // The notice's "channel:near:turn" ('' without one); null: the page offers no notices.
+      notify: d.wrNotify !== undefined ? d.wrNotify : null
     };
     if (announcedAhead === null) announcedAhead = state.ahead;
   }
@@ -184,6 +191,15 @@
       return true;
     }
     if (view !== 'waiting') return false;
+    // Leave and come back: a notice chosen or stopped (here or in another tab), a message sent
+    // or given up: the server's rendering has the words for it.
+    if (state.notify !== null) {
+      if (notifySig(ticket.notify) !== state.notify) {
+        swap();
+        return true;
+      }
+      if (ticket.notify) showAwayUntil(ticket.notify.away_until);
+    }
     // A drawing's entrant: drawn, a winner's turn come free, a waitlist number gone down. The
     // server's rendering has the words for each.
     var drawing = ticket.drawing ? ticket.drawing.status +
@@ -233,9 +249,17 @@
     if (status !== state.roomStatus || queueing !== state.queueing) swap();
   }
 
-  // Fetches this page's current rendering and puts its main region in place of ours.
-  function swap() {
-    if (swapping) { swapAgain = true; return; }
+  // Fetches this page's current rendering and puts its main region in place of ours; `then`
+  // runs once a rendering fetched after this call is in place.
+  var swapThen = [];     // for the swap in flight
+  var swapThenNext = []; // for the one after it
+  function swap(then) {
+    if (swapping) {
+      if (then) swapThenNext.push(then);
+      swapAgain = true;
+      return;
+    }
+    if (then) swapThen.push(then);
     swapping = true;
     var hadFocus = root.contains(document.activeElement);
     fetch(state.page, { headers: { Accept: 'text/html' }, credentials: 'same-origin', cache: 'no-store' })
@@ -268,11 +292,16 @@
           announceNow(root.dataset.wrAnnounce);
         }
         if (state.ticket !== before.ticket || state.view !== before.view) startTicketUpdates();
+        var done = swapThen;
+        swapThen = [];
+        for (var i = 0; i < done.length; i++) done[i]();
       })
       .catch(function () { /* the next update tries again */ })
       .then(function () {
         swapping = false;
-        if (swapAgain) { swapAgain = false; swap(); }
+        swapThen = swapThenNext;
+        swapThenNext = [];
+        if (swapAgain || swapThen.length) { swapAgain = false; swap(); }
       });
   }
 
@@ -447,7 +476,179 @@
       if (!countdownTimer) countdownTimer = setInterval(tickCountdown, 1000);
     }
     localTimes();
+    var pushRow = root.querySelector('[data-wr="notify-push-row"]');
+    if (pushRow) pushRow.hidden = !pushSupported();
+    var away = root.querySelector('[data-wr="notify-away"]');
+    if (away) showAwayUntil(away.getAttribute('data-wr-at'));
   }
+
+  // ---- leave and come back: "Notify me" --------------------------------------------------
+  function notifySig(n) {
+    return n ? n.channel + ':' + n.turn_near + ':' + n.turn : '';
+  }
+  function pushSupported() {
+    return 'serviceWorker' in navigator && 'PushManager' in window && typeof Notification !== 'undefined';
+  }
+  // "You can close this page: your place is kept until …", in the visitor's local time.
+  function showAwayUntil(iso) {
+    var node = root.querySelector('[data-wr="notify-away"]');
+    var at = iso ? new Date(iso) : null;
+    if (!node || !at || isNaN(at.getTime())) return;
+    node.setAttribute('data-wr-at', iso);
+    var when;
+    try {
+      when = new Intl.DateTimeFormat(state.lang, { dateStyle: 'medium', timeStyle: 'short' }).format(at);
+    } catch (e) { return; }  // keep the server's UTC text
+    var text = t('notify_away', { away_until: when });
+    if (text && node.textContent !== text) node.textContent = text;
+  }
+  function notifyUrl() {
+    return ticketUrl() + '/notify';
+  }
+  function showNotifyError(key) {
+    var text = t(key);
+    var node = root.querySelector('[data-wr="notify-error"]');
+    if (node) {
+      node.textContent = text;
+      node.hidden = false;
+    }
+    announceNow(text);
+  }
+  function clearNotifyError() {
+    var node = root.querySelector('[data-wr="notify-error"]');
+    if (node) { node.hidden = true; node.textContent = ''; }
+  }
+  function busy(button, on) {
+    if (!button) return;
+    if (on) {
+      if (!button.hasAttribute('data-wr-label')) button.setAttribute('data-wr-label', button.textContent);
+      button.textContent = t('notify_working') || button.textContent;
+      button.disabled = true;
+    } else {
+      if (button.hasAttribute('data-wr-label')) button.textContent = button.getAttribute('data-wr-label');
+      button.removeAttribute('data-wr-label');
+      button.disabled = false;
+    }
+  }
+  // Set or stopped: the server's rendering shows the notice's state; focus goes to the section's
+  // heading and the state is announced.
+  function afterNotice(kind) {
+    swap(function () {
+      var heading = root.querySelector('#wr-notify-title');
+      if (heading) heading.focus();
+      var stateNode = root.querySelector('[data-wr="notify-state"]');
+      announceNow(kind === 'cancel' ? t('notify_cancelled') : (stateNode ? stateNode.textContent : ''));
+    });
+  }
+  // PUT (a body) or DELETE (none) the ticket's notice; resolves once the page says how it went.
+  function sendNotice(body, button, kind) {
+    var headers = { Accept: 'application/json' };
+    if (body) headers['Content-Type'] = 'application/json';
+    return fetch(notifyUrl(), {
+      method: body ? 'PUT' : 'DELETE', headers: headers, credentials: 'same-origin', cache: 'no-store',
+      body: body ? JSON.stringify(body) : undefined
+    }).then(function (r) {
+      if (r.ok) { afterNotice(kind); return; }
+      busy(button, false);
+      if (r.status === 404 || r.status === 410) { swap(); return; }  // the place has ended
+      if (kind === 'email' && r.status === 400) showNotifyError('notify_invalid_email');
+      else if (kind === 'push' && (r.status === 400 || r.status === 403)) showNotifyError('notify_push_failed');
+      else showNotifyError('notify_unavailable');
+    });
+  }
+  function onNotifySubmit(e) {
+    var form = e.target;
+    var kind = form && form.getAttribute ? form.getAttribute('data-wr-notify') : null;
+    if (!kind || !root.contains(form) || !state.ticket) return;
+    e.preventDefault();
+    var button = form.querySelector('button[type="submit"]');
+    if (button && button.disabled) return;
+    clearNotifyError();
+    busy(button, true);
+    var body = null;
+    if (kind === 'email') {
+      var input = form.querySelector('input[name="email"]');
+      body = { channel: 'email', email: input ? input.value.trim() : '', lang: state.lang };
+    }
+    // Without an answer (offline, a proxy in the way) the plain form tries: its page says how it went.
+    sendNotice(body, button, kind).catch(function () { form.submit(); });
+  }
+  function base64urlBytes(text) {
+    var b64 = text.replace(/-/g, '+').replace(/_/g, '/');
+    while (b64.length % 4) b64 += '=';
+    var raw = atob(b64);
+    var out = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+    return out;
+  }
+  function sameKey(subscription, key) {
+    var k = subscription.options && subscription.options.applicationServerKey;
+    if (!k) return false;
+    var a = new Uint8Array(k);
+    if (a.length !== key.length) return false;
+    for (var i = 0; i < a.length; i++) if (a[i] !== key[i]) return false;
+    return true;
+  }
+  function askPermission() {
+    return new Promise(function (resolve) {
+      // Older Safari takes a callback; the others answer a promise.
+      var p = Notification.requestPermission(resolve);
+      if (p && typeof p.then === 'function') p.then(resolve, function () { resolve('default'); });
+    });
+  }
+  function failure(code) {
+    var e = new Error(code);
+    e.code = code;
+    return e;
+  }
+  // Only on the visitor's press: the permission prompt first (while the press still counts as
+  // one), then the service worker, the server's key, the subscription, and the PUT.
+  function subscribePush(button) {
+    clearNotifyError();
+    busy(button, true);
+    var key = null;
+    askPermission()
+      .then(function (permission) {
+        if (permission !== 'granted') throw failure('denied');
+        return navigator.serviceWorker.register('/waitroom-sw.js', { scope: '/' });
+      })
+      .then(function () {
+        return fetch('/v1/notify', { headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' });
+      })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (setup) {
+        if (!setup || !setup.push || !setup.push.public_key) throw failure('unavailable');
+        key = setup.push;
+        return navigator.serviceWorker.ready;
+      })
+      .then(function (registration) {
+        var serverKey = base64urlBytes(key.public_key);
+        return registration.pushManager.getSubscription().then(function (existing) {
+          if (existing && sameKey(existing, serverKey)) return existing;
+          // Made with a key this server no longer uses: a subscription holds one key.
+          return (existing ? existing.unsubscribe() : Promise.resolve()).then(function () {
+            return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: serverKey });
+          });
+        });
+      })
+      .then(function (subscription) {
+        return sendNotice({ channel: 'push', subscription: subscription.toJSON(), key_id: key.key_id, lang: state.lang },
+          button, 'push');
+      })
+      .catch(function (e) {
+        busy(button, false);
+        showNotifyError(e && e.code === 'denied' ? 'notify_push_denied'
+          : e && e.code === 'unavailable' ? 'notify_unavailable' : 'notify_push_failed');
+      });
+  }
+  function onNotifyClick(e) {
+    var button = e.target && e.target.closest ? e.target.closest('[data-wr="notify-push"]') : null;
+    if (!button || !root.contains(button) || button.disabled || !state.ticket || !pushSupported()) return;
+    subscribePush(button);
+  }
+  // On the document: the swapped region brings new forms and buttons.
+  document.addEventListener('submit', onNotifySubmit);
+  document.addEventListener('click', onNotifyClick);
 
   // ---- proof of work before a place (docs/security.md) -------------------------------------
   var SHA_K = [
