@@ -548,7 +548,13 @@
       method: body ? 'PUT' : 'DELETE', headers: headers, credentials: 'same-origin', cache: 'no-store',
       body: body ? JSON.stringify(body) : undefined
     }).then(function (r) {
-      if (r.ok) { afterNotice(kind); return; }
+      if (r.ok) {
+        // What the stream will say next is this answer: known now, it swaps nothing twice (a
+        // second swap would move focus away from the section).
+        return r.json().then(function (ticket) {
+          if (ticket && ticket.ticket === state.ticket) state.notify = notifySig(ticket.notify);
+        }, function () {}).then(function () { afterNotice(kind); });
+      }
       busy(button, false);
       if (r.status === 404 || r.status === 410) { swap(); return; }  // the place has ended
       if (kind === 'email' && r.status === 400) showNotifyError('notify_invalid_email');
