@@ -53,13 +53,14 @@ the configuration (every key: docs/configuration.md)
 .TP
 .I /var/lib/waitroom
 the data directory: durable log (waitroom.log, its durable end waitroom.log.end), ticket
-secret, signing keys; a damaged log stops the start: see \\fBwaitroom log check\\fR and
-\\fBwaitroom log repair\\fR
+secret, signing keys, Web Push VAPID keys (vapid/, with [push]); a damaged log stops the
+start: see \\fBwaitroom log check\\fR and \\fBwaitroom log repair\\fR
 
 [SIGNALS]
 .TP
 .B SIGHUP
-re-read the signing keys from the data directory (after \\fBwaitroom keys rotate\\fR),
+re-read the signing keys and the VAPID keys from the data directory (after
+\\fBwaitroom keys rotate\\fR, with \\fB--vapid\\fR for the VAPID keys),
 the TLS certificate and key files of [tls] (after a renewal; open connections keep their
 certificate, and a file that fails to load keeps the current one), and the configuration's
 rooms: for the rooms it names, the keys it writes are what runs, as at every start (a value
@@ -81,6 +82,9 @@ override the config file's listen, data_dir and durability
 .TP
 .BR WAITROOM_TLS_CERT_FILE \", \" WAITROOM_TLS_KEY_FILE
 override [tls] cert_file and key_file (HTTPS on the listener)
+.TP
+.B WAITROOM_SMTP_PASSWORD
+the [smtp] password (notification mails), over password_file
 
 [SEE ALSO]
 The operations guide, docs/operations.md, and the configuration reference, docs/configuration.md,

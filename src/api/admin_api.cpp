@@ -19,6 +19,7 @@
 #include "http/problem.hpp"
 #include "http/query.hpp"
 #include "token/algorithm.hpp"
+#include "token/web_push.hpp"
 #include "visitor/status_json.hpp"
 
 namespace waitroom::api {
@@ -251,6 +252,9 @@ asio::awaitable<Response> stats(const AdminDeps& s, RequestContext& ctx, const A
   if (!r) co_return http::problem(ctx.request, r.error());
   json::object out = stats_json(*r, s.clock.now_s());
   if (r->inventory) out["inventory"] = inventory_json(*r->inventory);
+  // Leave and come back: who is told, and what is still to send.
+  if (r->view.settings.away_max_s > 0)
+    out["notices"] = json::object{{"set", r->view.notices}, {"due", r->view.notices_due}};
   // Adaptive admission: its limit and what it steers by (this node's signals).
   if (const core::AdmissionPolicy& a = r->view.admission; a.mode == core::AdmissionMode::adaptive)
     out["adaptive"] = json::object{
@@ -316,6 +320,27 @@ asio::awaitable<Response> rotate_keys(const AdminDeps& s, RequestContext& ctx, c
                               core::Error{core::ErrorCode::unavailable,
                                           "the keys were rotated on this node but could not be "
                                           "published to the other nodes: " +
+                                              published.error().detail,
+                                          1});
+  co_return json_ok(ctx.request, keys_json(*keys));
+}
+
+// Web Push's VAPID keys: a new one for new subscriptions; the retired ones stay for
+// token::kVapidKeyRetentionS (7 days, the longest away_max_s), since each browser's subscription
+// names the key it was made with. Published to the other nodes like the signing keys.
+asio::awaitable<Response> rotate_push_keys(const AdminDeps& s, RequestContext& ctx,
+                                           const AdminCaller&) {
+  if (!s.push_keys)
+    co_return http::problem(ctx.request, Status::conflict,
+                            "this server sends no Web Push ([push] is not set up)");
+  auto keys = s.push_keys->rotate(token::kVapidKeyRetentionS);
+  if (!keys) co_return http::problem(ctx.request, keys.error());
+  if (s.publish_keys)
+    if (auto published = s.publish_keys(); !published)
+      co_return http::problem(ctx.request,
+                              core::Error{core::ErrorCode::unavailable,
+                                          "the VAPID keys were rotated on this node but could not "
+                                          "be published to the other nodes: " +
                                               published.error().detail,
                                           1});
   co_return json_ok(ctx.request, keys_json(*keys));
@@ -407,6 +432,7 @@ void add_admin_routes(http::Router& router, const AdminDeps& s) {
   add(Method::get, "/admin/v1/audit", read_audit, OperatorRole::viewer);
   add(Method::get, "/admin/v1/keys", list_keys, OperatorRole::admin);
   add(Method::post, "/admin/v1/keys/rotate", rotate_keys, OperatorRole::admin);
+  add(Method::post, "/admin/v1/push/keys/rotate", rotate_push_keys, OperatorRole::admin);
   add(Method::get, "/admin/v1/tokens", list_tokens, OperatorRole::admin);
   add(Method::post, "/admin/v1/tokens", create_token, OperatorRole::admin);
   add(Method::delete_, "/admin/v1/tokens/{id}", revoke_token, OperatorRole::admin);

@@ -37,6 +37,8 @@ struct AdminDeps {
   // After a key rotation: the Redis store's nodes share keys, so the new ones are published for
   // the others (docs/scaling.md). Empty with the embedded store.
   std::function<core::Result<void>()> publish_keys = nullptr;
+  // Web Push's VAPID keys ([push]); null without push: POST /admin/v1/push/keys/rotate is 409.
+  token::KeyRing* push_keys = nullptr;
   // The rooms' events (GET /admin/v1/events); null when they are not recorded.
   const ops::EventFeed* feed = nullptr;
   // Operator tokens (api/admin_access.hpp); null: only the admin key and dashboard sessions.

@@ -67,6 +67,16 @@ void room_metrics(std::string& out, const std::vector<store::RoomView>& rooms) {
       {"waitroom_admission_limit",
        "Adaptive admission's limit on places held, as its controller set it.",
        [](const store::RoomView& r) { return r.active_limit; }},
+      {"waitroom_notices", "Visitors with a notice (leave and come back; rooms with away_max_s).",
+       [](const store::RoomView& r) {
+         return r.settings.away_max_s > 0 ? std::optional<std::uint64_t>(r.notices) : std::nullopt;
+       }},
+      {"waitroom_notices_due",
+       "Their messages due and not yet sent or given up (rooms with away_max_s).",
+       [](const store::RoomView& r) {
+         return r.settings.away_max_s > 0 ? std::optional<std::uint64_t>(r.notices_due)
+                                          : std::nullopt;
+       }},
   };
   for (const Optional& f : kOptional) {
     out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", f.name, f.help, f.name);

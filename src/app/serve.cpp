@@ -189,7 +189,7 @@ struct Runtime {
     }
     notices.emplace(visitor::NoticeSetup{
         *contacts, push_keys.get(), cfg.push ? cfg.push->allowed_hosts : std::vector<std::string>{},
-        cfg.smtp.has_value()});
+        cfg.smtp.has_value(), !cfg.webhooks.empty()});
     auto ring = token::KeyRing::open(cfg.data_dir / "keys", clock());
     if (!ring) return std::unexpected(ring.error());
     keys = std::move(*ring);
@@ -262,6 +262,7 @@ void start_notifier(Runtime& rt, const config::ServerConfig& cfg) {
     options.subject = cfg.push->subject;
     options.timeout = std::chrono::milliseconds(cfg.push->timeout_ms);
     options.ca_file = cfg.push->ca_file.string();
+    options.allowed_hosts = cfg.push->allowed_hosts;
     push = std::make_unique<notify::PushSender>(*rt.push_keys, options, rt.clock());
   }
   if (cfg.smtp) {
@@ -331,6 +332,7 @@ RouteDeps route_deps(Runtime& rt, const config::ServerConfig& cfg, visitor::Abus
                  {cfg, rt.clock()}};
   if (rt.manual_clock) deps.admin.manual_clock = &*rt.manual_clock;
   deps.admin.feed = rt.feed.get();
+  deps.admin.push_keys = rt.push_keys.get();
   deps.room_page.sign_in = rt.sign_in.get();
   deps.ops.sign_in = rt.sign_in.get();
   deps.admin.tokens = rt.tokens.get();

@@ -637,8 +637,8 @@ core::Result<ServerConfig> load_config(const std::filesystem::path& file) {
     if (cfg.public_url.empty())
       return std::unexpected(core::Error{
           ErrorCode::bad_request,
-          "smtp: mails link back to the visitor's place: set public_url (where visitors reach "
-          "this server)"});
+          "public_url: is required with [smtp] (mails link back to the visitor's place, where "
+          "visitors reach this server)"});
   }
   const char* aws_id = std::getenv("WAITROOM_AWS_ACCESS_KEY_ID");
   const char* aws_secret = std::getenv("WAITROOM_AWS_SECRET_ACCESS_KEY");

@@ -260,7 +260,9 @@ TicketState Room::ticket(std::uint64_t position, std::int64_t now_s) {
   if (const Notice* n = notices_.empty() ? nullptr : notices_.find(position)) {
     state.notice = *n;
     state.notice->contact.clear();
-    if (state.status == TicketStatus::waiting)
+    // Only where visitors who stop asking lose their place (AWS's tickets never do).
+    if (state.status == TicketStatus::waiting && (slot.flags & kTracksPresence) &&
+        settings_.ticket_idle_timeout_s > 0)
       state.away_until_s = static_cast<std::int64_t>(slot.last_seen_s) +
                            std::max(settings_.away_max_s, settings_.ticket_idle_timeout_s);
   }
@@ -290,8 +292,8 @@ std::vector<std::uint64_t> Room::notices_due(std::int64_t now_ms) {
   for (std::uint64_t p : awaiting) {
     const TicketState t = ticket(p, now_s);
     if (t.status != TicketStatus::waiting) continue;
-    const bool near =
-        (t.eta && t.eta->p90_s <= before_s) || (ahead_max > 0 && t.ahead && *t.ahead <= ahead_max);
+    const bool near = (before_s > 0 && t.eta && t.eta->p90_s <= before_s) ||
+                      (ahead_max > 0 && t.ahead && *t.ahead <= ahead_max);
     if (near) {
       due.push_back(p);
       notices_.mark_due(p, NoticeKind::turn_near);

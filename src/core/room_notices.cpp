@@ -60,6 +60,12 @@ void RoomNotices::unindex(std::uint64_t position) {
 }
 
 void RoomNotices::set(std::uint64_t position, Notice notice) {
+  // A new address or channel keeps how far the messages have gone: each goes out once per
+  // ticket, so changing the address again and again sends nothing more.
+  if (auto it = notices_.find(position); it != notices_.end()) {
+    notice.near = it->second.near;
+    notice.turn = it->second.turn;
+  }
   unindex(position);
   index(position, notice);
   notices_[position] = std::move(notice);

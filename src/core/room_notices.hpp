@@ -51,7 +51,8 @@ class RoomNotices {
   const Notice* find(std::uint64_t position) const;
   bool empty() const { return notices_.empty(); }
   std::size_t size() const { return notices_.size(); }
-  // Sets the visitor's notice (replacing one they had: progress starts again).
+  // Sets the visitor's notice, or replaces one they had, keeping how far its messages have gone
+  // (restore() and replay set whole notices, progress included, on empty positions).
   void set(std::uint64_t position, Notice notice);
   // The visitor cancelled, or the ticket ended (claimed, left, unclaimed): its notice and contact
   // are forgotten. False when there was none.

@@ -223,6 +223,27 @@ Result<void> validate_drawing(const RoomSettings& s, const ScheduledEvent& e,
 }
 }  // namespace
 
+namespace {
+// One ASCII address local@domain with nothing a header or an SMTP command could be bent by.
+bool is_address(std::string_view a) {
+  const std::size_t at = a.find('@');
+  if (a.empty() || a.size() > 254 || at == 0 || at == std::string_view::npos ||
+      at + 1 >= a.size() || a.find('@', at + 1) != std::string_view::npos)
+    return false;
+  for (unsigned char c : a)
+    if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == '\\')
+      return false;
+  return true;
+}
+}  // namespace
+
+bool is_mailbox(std::string_view text) {
+  if (text.size() > 320 || text.find_first_of("\r\n") != std::string_view::npos) return false;
+  const std::size_t open = text.rfind('<');
+  if (open == std::string_view::npos) return is_address(text);
+  return text.ends_with('>') && is_address(text.substr(open + 1, text.size() - open - 2));
+}
+
 Result<void> validate(const RoomSettings& s) {
   if (s.pass_lifetime_s < kMinPassLifetimeS || s.pass_lifetime_s > kMaxPassLifetimeS)
     return fail(ErrorCode::bad_request, "pass_lifetime_s must be between " +
@@ -297,11 +318,10 @@ Result<void> validate(const RoomSettings& s) {
   if (s.notify_ahead < 0 || s.notify_ahead > kMaxNotifyAhead)
     return fail(ErrorCode::bad_request,
                 "notify_ahead must be between 0 (off) and " + std::to_string(kMaxNotifyAhead));
-  if (s.notify_email_from.size() > 320 ||
-      s.notify_email_from.find_first_of("\r\n") != std::string::npos)
+  if (!s.notify_email_from.empty() && !is_mailbox(s.notify_email_from))
     return fail(ErrorCode::bad_request,
-                "notify_email_from must be one line of at most 320 bytes: \"Name <addr>\" or "
-                "\"addr\"");
+                "notify_email_from must be an address or \"Name <address>\" on one line, such "
+                "as \"Shop Queue <queue@shop.example>\"");
   if (s.max_places_per_identity < 1 || s.max_places_per_identity > kMaxPlacesPerIdentity)
     return fail(ErrorCode::bad_request, "max_places_per_identity must be between 1 and " +
                                             std::to_string(kMaxPlacesPerIdentity));

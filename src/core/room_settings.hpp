@@ -190,7 +190,7 @@ struct RoomSettings {
   // no away mode).
   std::int64_t away_max_s = 0;
   // "Almost your turn" goes out when the estimate's p90 falls to notify_before_s, or when at most
-  // notify_ahead visitors are ahead (0: only the estimate decides).
+  // notify_ahead visitors are ahead (0: that one does not decide; both 0: only the turn is told).
   std::int64_t notify_before_s = kDefaultNotifyBeforeS;
   std::int64_t notify_ahead = 0;
   // The e-mails' sender for this room ("Name <addr>" or "addr"); empty: [smtp] from.
@@ -202,6 +202,9 @@ struct RoomSettings {
 
 // Room names appear in URLs, cookie names and metrics labels: [A-Za-z0-9][A-Za-z0-9_-]{0,63}.
 bool is_valid_room_name(std::string_view name);
+
+// A sender as notify_email_from takes it: "addr" or "Name <addr>", one ASCII address, one line.
+bool is_mailbox(std::string_view text);
 
 // Checks ranges and formats; the message names the offending field.
 Result<void> validate(const RoomSettings& settings);

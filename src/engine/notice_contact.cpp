@@ -51,10 +51,10 @@ core::Result<void> check_email(std::string_view a) {
   if (at == std::string_view::npos || at == 0 || at + 1 >= a.size())
     return fail(ErrorCode::bad_request, "email must be an address like name@example.com");
   for (unsigned char c : a)
-    if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';' ||
+    if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';' ||
         c == '(' || c == ')' || c == '\\' || c == '[' || c == ']')
       return fail(ErrorCode::bad_request,
-                  "email must be a plain address (no spaces, quotes, brackets or commas)");
+                  "email must be a plain ASCII address (no spaces, quotes, brackets or commas)");
   const std::string_view domain = a.substr(at + 1);
   if (domain.find('@') != std::string_view::npos || domain.find('.') == std::string_view::npos ||
       domain.front() == '.' || domain.back() == '.' || domain.find("..") != std::string_view::npos)

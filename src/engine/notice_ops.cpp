@@ -86,13 +86,16 @@ std::vector<PendingNotice> pending_notices(core::Room& rm, const OpContext& ctx)
   return out;
 }
 
+bool notice_due(const core::Room& rm, std::uint32_t epoch, std::uint64_t position,
+                core::NoticeKind kind) {
+  const core::Notice* n = rm.epoch() == epoch ? rm.notices().find(position) : nullptr;
+  return n && (kind == core::NoticeKind::turn ? n->turn : n->near) == core::NoticeProgress::due;
+}
+
 void notice_done(core::Room& rm, const OpContext& ctx, std::uint32_t epoch, std::uint64_t position,
                  core::NoticeKind kind, bool sent, const std::string& reason, Effects& fx) {
-  if (epoch != rm.epoch()) return;
-  const core::Notice* n = rm.notices().find(position);
-  if (!n || (kind == core::NoticeKind::turn ? n->turn : n->near) != core::NoticeProgress::due)
-    return;
-  const core::NoticeChannel channel = n->channel;
+  if (!notice_due(rm, epoch, position, kind)) return;
+  const core::NoticeChannel channel = rm.notices().find(position)->channel;
   rm.mark_notice_done(position, kind, sent);
   fx.record(NoticeDoneRecord{rm.name(), epoch, position, static_cast<std::uint8_t>(kind), sent});
   if (!sent)

@@ -52,6 +52,9 @@ struct PendingNotice {
 };
 // The room's messages due and not sent.
 std::vector<PendingNotice> pending_notices(core::Room& room, const OpContext& ctx);
+// Whether that message is still due (not sent, given up, or gone with its ticket).
+bool notice_due(const core::Room& room, std::uint32_t epoch, std::uint64_t position,
+                core::NoticeKind kind);
 
 // The notifier sent a message (or gave it up, with why: never the contact). A report for a ticket
 // or message no longer due changes nothing.

@@ -177,6 +177,31 @@ TEST_F(NoticeOpsTest, NotifyAheadDecidesWhenThereIsNoEstimate) {
   EXPECT_EQ(room.notices().find(5)->near, core::NoticeProgress::sent);
 }
 
+TEST_F(NoticeOpsTest, ANewAddressSendsNothingTwice) {
+  core::RoomSettings s = settings();
+  s.notify_ahead = 1;
+  core::Room room = make_room(s);
+  join(room, 2);
+  ASSERT_TRUE(set(room, 2, core::NoticeChannel::email, "first"));
+  step(room, 1000);
+  ASSERT_EQ(pending_notices(room, ctx()).size(), 1u);
+  Effects fx(true);
+  notice_done(room, ctx(), room.epoch(), 2, core::NoticeKind::turn_near, true, "", fx);
+  keep(fx);
+  // Again and again, to other addresses: each message goes out once per ticket.
+  for (const char* other : {"second", "third"}) {
+    ASSERT_TRUE(set(room, 2, core::NoticeChannel::email, other));
+    step(room, 1000);
+    EXPECT_TRUE(pending_notices(room, ctx()).empty());
+  }
+  EXPECT_EQ(events("ticket.turn_near").size(), 1u);
+  advance(room, 2);
+  auto pending = pending_notices(room, ctx());
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].contact, "third") << "the turn goes to the latest address";
+  EXPECT_EQ(replay().notices().list(), room.notices().list());
+}
+
 TEST_F(NoticeOpsTest, TheTurnIsDueOnAdmissionAndTheContactIsErasedOnceItIsDone) {
   core::Room room = make_room();
   join(room, 2);

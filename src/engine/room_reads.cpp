@@ -27,7 +27,9 @@ RoomView room_view(core::Room& room, std::int64_t now_ms) {
                   drawing ? std::optional<core::DrawInfo>(*drawing) : std::nullopt,
                   room.sold_out(),
                   room.inventory(),
-                  room.active_limit()};
+                  room.active_limit(),
+                  room.notices().size(),
+                  room.notices().outbox().size()};
 }
 
 RoomStats room_stats(core::Room& room, std::int64_t now_ms) {

@@ -32,6 +32,9 @@ struct RoomView {
   bool sold_out = false;                      // its inventory is at 0 (core::Room::sold_out)
   std::optional<std::uint64_t> inventory;     // items left, when the room counts them
   std::optional<std::uint64_t> active_limit;  // adaptive admission's limit, once found
+  // Leave and come back: visitors with a notice, and the messages due and not sent.
+  std::uint64_t notices = 0;
+  std::uint64_t notices_due = 0;
 };
 
 // A room's inventory (engine/inventory_ops.hpp).

@@ -97,6 +97,8 @@ void Notifier::deliver(const engine::PendingNotice& n) {
   Sender* sender = n.channel == core::NoticeChannel::push    ? push_.get()
                    : n.channel == core::NoticeChannel::email ? email_.get()
                                                              : nullptr;
+  // Sent only from committed state: the step that made it due may not be durable yet.
+  if (!still_due(n)) return;
   std::expected<void, SendError> sent;
   std::optional<std::string> contact = contacts_.open(n.contact);
   if (!sender)
@@ -153,14 +155,28 @@ bool Notifier::worth_retrying(const engine::PendingNotice& n, const Attempts& a)
   return Clock::now() - a.first < options_.turn_give_up;
 }
 
-void Notifier::report(const engine::PendingNotice& n, bool sent, const std::string& reason) {
+namespace {
+// Runs one store operation to its end on a private io_context (this is a worker's thread).
+template <class T>
+std::optional<core::Result<T>> run_store_op(asio::awaitable<core::Result<T>> op) {
   asio::io_context ctx;
-  std::optional<core::Result<void>> done;
-  asio::co_spawn(ctx, store_.notice_done(n.room, n.epoch, n.position, n.kind, sent, reason),
-                 [&done](std::exception_ptr e, core::Result<void> r) {
-                   if (!e) done.emplace(std::move(r));
-                 });
+  std::optional<core::Result<T>> out;
+  asio::co_spawn(ctx, std::move(op), [&out](std::exception_ptr e, core::Result<T> r) {
+    if (!e) out.emplace(std::move(r));
+  });
   ctx.run();
+  return out;
+}
+}  // namespace
+
+bool Notifier::still_due(const engine::PendingNotice& n) {
+  auto due = run_store_op(store_.notice_still_due(n.room, n.epoch, n.position, n.kind));
+  return due && *due && **due;
+}
+
+void Notifier::report(const engine::PendingNotice& n, bool sent, const std::string& reason) {
+  std::optional<core::Result<void>> done =
+      run_store_op(store_.notice_done(n.room, n.epoch, n.position, n.kind, sent, reason));
   std::lock_guard lock(mu_);
   const Key key{n.room, n.epoch, n.position, n.kind};
   attempts_.erase(key);

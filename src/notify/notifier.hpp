@@ -103,6 +103,8 @@ class Notifier {
   void deliver(const engine::PendingNotice& notice);
   // Whether a message that failed is still worth trying at `now`.
   bool worth_retrying(const engine::PendingNotice& notice, const Attempts& attempts) const;
+  // Whether the message is still due, durably (Store::notice_still_due).
+  bool still_due(const engine::PendingNotice& notice);
   void report(const engine::PendingNotice& notice, bool sent, const std::string& reason);
   Counts& counts(core::NoticeChannel channel, core::NoticeKind kind);
 

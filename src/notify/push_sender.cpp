@@ -36,6 +36,8 @@ std::expected<void, SendError> PushSender::send(const engine::PendingNotice& n,
                                                 const NoticeText& text) {
   auto sub = engine::decode_push_contact(contact);
   if (!sub) return std::unexpected(SendError{"the push subscription is malformed", true});
+  if (auto ok = engine::check_push_subscription(*sub, options_.allowed_hosts); !ok)
+    return std::unexpected(SendError{ok.error().detail, true});
   auto key = keys_.key(sub->key_id);
   if (!key)
     return std::unexpected(

@@ -15,6 +15,9 @@ struct PushOptions {
   std::string subject;
   std::chrono::milliseconds timeout{10000};
   std::string ca_file;  // PEM CAs to trust instead of the system's (a test's push service)
+  // [push] allowed_hosts, checked again at each send: a host taken off the list since the
+  // visitor subscribed is not sent to.
+  std::vector<std::string> allowed_hosts;
 };
 
 class PushSender final : public Sender {

@@ -671,6 +671,28 @@ std::vector<engine::PendingNotice> Store::pending_notices() const {
   return out;
 }
 
+Store::Op<bool> Store::notice_still_due(std::string room, std::uint32_t epoch,
+                                        std::uint64_t position, core::NoticeKind kind) {
+  std::uint64_t mark = 0;
+  bool unsettled = false;
+  auto read = room_reader<bool>(room, [&](core::Room& rm, RoomSlot& s) {
+    unsettled = s.unsettled;
+    mark = s.mark;
+    return core::Result<bool>(engine::notice_due(rm, epoch, position, kind));
+  });
+  for (int round = 0;; ++round) {
+    auto due = read_now<bool>(room, read);
+    if (!due) {
+      auto again = read_caught_up<bool>(room, read);
+      due = co_await std::move(again);
+    }
+    // Settled once: what that read saw is durable, or was dropped and this read shows it.
+    if (!*due || !**due || !unsettled || round == 1) co_return std::move(*due);
+    auto settle = storage_->settle(room, mark);
+    if (auto done = co_await std::move(settle); !done) co_return std::unexpected(done.error());
+  }
+}
+
 Store::Op<void> Store::notice_done(std::string room, std::uint32_t epoch, std::uint64_t position,
                                    core::NoticeKind kind, bool sent, std::string reason) {
   auto op =

@@ -148,6 +148,10 @@ class Store {
   Op<TicketView> cancel_notice(std::string room, std::string ticket);
   // The messages due that this node sends (rooms it drives), as of the last admission step.
   std::vector<engine::PendingNotice> pending_notices() const;
+  // Whether the message is still due, once the state that says so is durable: a message goes out
+  // only for what a crash cannot undo (the step that made it due may not be written yet).
+  Op<bool> notice_still_due(std::string room, std::uint32_t epoch, std::uint64_t position,
+                            core::NoticeKind kind);
   // The notifier sent a message or gave it up.
   Op<void> notice_done(std::string room, std::uint32_t epoch, std::uint64_t position,
                        core::NoticeKind kind, bool sent, std::string reason);

@@ -28,7 +28,7 @@ std::vector<std::string> NoticeSetup::channels() const {
   std::vector<std::string> out;
   if (push_keys) out.emplace_back("push");
   if (email) out.emplace_back("email");
-  out.emplace_back("webhook");
+  if (webhook) out.emplace_back("webhook");
   return out;
 }
 
@@ -97,6 +97,9 @@ core::Result<engine::NoticeRequest> read_notice_request(const json::object& body
     case core::NoticeChannel::webhook:
       break;
   }
+  if (!setup.webhook)
+    return fail(ErrorCode::conflict,
+                "this server has no webhook to tell of a notice ([[webhooks]] is not set up)");
   return engine::NoticeRequest{core::NoticeChannel::webhook, {}, lang};
 }
 

@@ -21,6 +21,9 @@ struct NoticeSetup {
   const token::KeyRing* push_keys = nullptr;  // VAPID keys; null: no Web Push ([push] unset)
   std::vector<std::string> push_hosts;        // the push services' hosts we send to
   bool email = false;                         // [smtp] is set up
+  // Webhooks are set up ([[webhooks]]): the operator hears of each notice's messages and tells
+  // the visitor their own way (SMS). Without one, nobody would be told.
+  bool webhook = false;
 
   // The channels a visitor may choose here, in the order the page offers them.
   std::vector<std::string> channels() const;

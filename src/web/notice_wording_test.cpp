@@ -1,6 +1,11 @@
 #include "web/notice_wording.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
 
 #include "config/server_config.hpp"
 
@@ -124,6 +129,73 @@ TEST(NoticeWording, EveryLanguageHasItsOwnWords) {
         EXPECT_EQ(text.find(".."), std::string::npos) << lang << ": " << text;
       }
     }
+  }
+}
+
+TEST(NoticeWording, TheRoomsThemeWordsThemInItsOwnVoice) {
+  namespace fs = std::filesystem;
+  const fs::path dir =
+      fs::temp_directory_path() / ("waitroom-notice-theme-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "messages");
+  std::ofstream(dir / "messages" / "en.json")
+      << R"({"notify_turn_title": "Your slot at {room} is ready",)"
+         R"( "notify_turn_body": "Come in within {claim}.",)"
+         R"( "notify_near_body": "{ahead} before you, about {wait}."})";
+  std::ofstream(dir / "messages" / "de.json") << R"({"notify_link_label": "Zurück zum Laden"})";
+  config::ServerConfig cfg;
+  cfg.room_theme_dirs = {{"sale", dir.string()}};
+  auto themed = Site::create(cfg, "0123456789abcdef0123456789abcdef");
+  fs::remove_all(dir);
+  ASSERT_TRUE(themed.has_value()) << themed.error().detail;
+  core::ManualClock clock(kNowMs);
+  const auto words = make_notice_wording(**themed, "https://queue.example", clock);
+  const NoticeWords w = words(turn("en", kNowS + 900));
+  EXPECT_EQ(w.title, "Your slot at sale is ready");
+  EXPECT_EQ(w.body, "Come in within 15 min.");
+  // What the theme does not word is the page's.
+  EXPECT_EQ(w.link_label, "Back to my place");
+  EXPECT_EQ(words(turn("en", 0)).body, "Your turn has come. Open the link to go in.");
+  EXPECT_EQ(words(near("en", 1234, 240)).body, "1,234 before you, about 4 min.");
+  EXPECT_EQ(words(near("en", 3, std::nullopt)).title, "Almost your turn – sale");
+  // A language the theme words only in part: its own key, else the page's German, not the
+  // theme's English.
+  const NoticeWords de = words(turn("de", kNowS + 900));
+  EXPECT_EQ(de.link_label, "Zurück zum Laden");
+  EXPECT_EQ(de.title, words(turn("de", 0)).title);
+  EXPECT_EQ(de.title, make_notice_wording(site(), "", clock)(turn("de", 0)).title);
+  EXPECT_NE(de.title.find("sale"), std::string::npos);
+  EXPECT_EQ(de.title.find("slot"), std::string::npos);
+  // A language without a file of the theme's: the page's.
+  EXPECT_EQ(words(turn("fr", 0)).title,
+            make_notice_wording(site(), "", clock)(turn("fr", 0)).title);
+  // Another room has no theme: the page's words.
+  engine::PendingNotice other = turn("en", kNowS + 900);
+  other.room = "other";
+  EXPECT_EQ(words(other).title, "It's your turn – other");
+}
+
+TEST(NoticeWording, EveryMessageOfEveryLanguageUsesOnlyItsPlaceholders) {
+  // The placeholders a theme may use are those the page's own texts do (and this file fills).
+  for (const std::string& code : site().languages().codes()) {
+    const Catalog& t = site().languages().get(code);
+    boost::json::object texts;
+    for (const NoticeMessage& m : notice_messages()) {
+      EXPECT_TRUE(site().languages().english().has_own(m.key)) << m.key;
+      texts[m.key] = t.text(m.key);
+    }
+    auto parsed = parse_notice_messages(boost::json::serialize(texts), "i18n/" + code + ".json");
+    ASSERT_TRUE(parsed.has_value()) << parsed.error().detail;
+    EXPECT_EQ(parsed->size(), notice_messages().size());
+  }
+  // Every title and body of the page's notify_* texts is one of them: a message added to the
+  // page's catalog is added to the list a theme is checked against too.
+  for (const auto& [key, text] : site().languages().english().strings()) {
+    if (!key.starts_with("notify_") || (!key.contains("_title") && !key.contains("_body")))
+      continue;
+    EXPECT_TRUE(std::ranges::any_of(notice_messages(), [&](const NoticeMessage& m) {
+      return m.key == key;
+    })) << key;
   }
 }
 

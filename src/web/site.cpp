@@ -2,12 +2,15 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "config/server_config.hpp"
 #include "ops/log.hpp"
 #include "web/embedded_files.hpp"
+#include "web/notice_wording.hpp"
 #include "web/page_view.hpp"
 
 namespace waitroom::web {
@@ -55,6 +58,39 @@ core::Result<std::optional<std::string>> read_optional(const std::filesystem::pa
   return std::optional<std::string>(text.str());
 }
 
+// The theme's wording of the notifications: messages/<lang>.json for any of the page's languages.
+// Other files in messages/ are left alone (a README); a .json not named for a language is an
+// error, so that a typo ("en-US.json", "EN.json") is not silently unused.
+core::Result<std::map<std::string, std::map<std::string, std::string, std::less<>>, std::less<>>>
+read_theme_messages(const std::filesystem::path& dir, const Languages& languages) {
+  std::map<std::string, std::map<std::string, std::string, std::less<>>, std::less<>> out;
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return out;
+  if (!std::filesystem::is_directory(dir, ec))
+    return fail(ErrorCode::bad_request, dir.string() + ": not a directory");
+  std::vector<std::filesystem::path> files;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().extension() == ".json") files.push_back(it->path());
+  if (ec) return fail(ErrorCode::bad_request, dir.string() + ": " + ec.message());
+  std::ranges::sort(files);  // the first mistake in a stable order
+  for (const std::filesystem::path& file : files) {
+    const std::string lang = file.stem().string();
+    if (!languages.supports(lang)) {
+      std::string codes;
+      for (const std::string& code : languages.codes()) codes += (codes.empty() ? "" : ", ") + code;
+      return fail(ErrorCode::bad_request,
+                  file.string() + ": not named for one of the page's languages (" + codes + ")");
+    }
+    auto text = read_optional(file);
+    if (!text) return std::unexpected(text.error());
+    if (!*text) continue;
+    auto messages = parse_notice_messages(**text, file.string());
+    if (!messages) return std::unexpected(messages.error());
+    out.emplace(lang, std::move(*messages));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string short_hash(std::string_view data) {
@@ -70,9 +106,17 @@ const StaticFile* Theme::file(std::string_view name) const {
   return nullptr;
 }
 
+const std::string* Theme::message(std::string_view lang, std::string_view key) const {
+  const auto in = messages.find(lang);
+  if (in == messages.end()) return nullptr;
+  const auto it = in->second.find(key);
+  return it == in->second.end() ? nullptr : &it->second;
+}
+
 core::Result<std::unique_ptr<Theme>> load_theme(const std::filesystem::path& dir,
                                                 const Template& default_page,
-                                                const Translations& english) {
+                                                const Languages& languages) {
+  const Translations& english = languages.english();
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec))
     return fail(ErrorCode::bad_request, dir.string() + ": not a directory");
@@ -105,6 +149,9 @@ core::Result<std::unique_ptr<Theme>> load_theme(const std::filesystem::path& dir
       return fail(ErrorCode::bad_request, (dir / "logo.png").string() + ": not a PNG file");
     theme->logo = static_file("logo", "png", "image/png", std::move(**png));
   }
+  auto messages = read_theme_messages(dir / "messages", languages);
+  if (!messages) return std::unexpected(messages.error());
+  theme->messages = std::move(*messages);
   return theme;
 }
 
@@ -136,7 +183,7 @@ core::Result<std::unique_ptr<Site>> Site::create(const config::ServerConfig& con
 
   auto load = [&](const std::filesystem::path& dir,
                   std::string_view scope) -> std::unique_ptr<Theme> {
-    auto theme = load_theme(dir, *site->default_page_, english);
+    auto theme = load_theme(dir, *site->default_page_, site->languages_);
     if (theme) {
       ops::log_info("theme loaded", {{"theme_dir", dir.string()}, {"for", scope}});
       return std::move(*theme);

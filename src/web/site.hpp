@@ -1,8 +1,9 @@
 #pragma once
 // Everything the waiting-room page is made of, loaded once at start: the languages, the built-in
-// template, CSS and script, and the themes of the config (a directory with room.html, room.css
-// and logo.svg|png; docs/page.md). A theme that fails to load is logged as "file:line: message"
-// and the room gets the default page instead: a typo in a theme never takes a room's page down.
+// template, CSS and script, and the themes of the config (a directory with room.html, room.css,
+// logo.svg|png and messages/<lang>.json, the theme's wording of the notifications; docs/page.md).
+// A theme that fails to load is logged as "file:line: message" and the room gets the default page
+// (and the page's wording) instead: a typo in a theme never takes a room's page down.
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -37,14 +38,21 @@ struct Theme {
   std::unique_ptr<Template> own_page;
   std::optional<StaticFile> css;
   std::optional<StaticFile> logo;
+  // The theme's own wording of the notifications (messages/<lang>.json): language code -> message
+  // key (a notify_* key, web/notice_wording.hpp) -> text.
+  std::map<std::string, std::map<std::string, std::string, std::less<>>, std::less<>> messages;
   const StaticFile* file(std::string_view name) const;
+  // The theme's text for the message `key` in the language `lang`, or null when it has none.
+  const std::string* message(std::string_view lang, std::string_view key) const;
 };
 
 // Loads a theme directory. Every file is optional; a room.html is checked against the page's
-// variables and translation keys. Errors name the file (and line): "themes/x/room.html:12: ...".
+// variables and translation keys, each messages/*.json must be named for one of `languages` and
+// hold only notification messages with their own placeholders. Errors name the file (and line,
+// or key): "themes/x/room.html:12: ...", "themes/x/messages/de.json: \"notify_turn_titel\": ...".
 core::Result<std::unique_ptr<Theme>> load_theme(const std::filesystem::path& dir,
                                                 const Template& default_page,
-                                                const Translations& english);
+                                                const Languages& languages);
 
 class Site {
  public:

@@ -29,8 +29,13 @@ REPO = Path(__file__).resolve().parents[2]
 RESUME_RE = re.compile(re.escape(PUBLIC_URL) + r"(/r/[A-Za-z0-9_-]+/resume/[A-Za-z0-9_-]{22})")
 
 
-def server_config(sink):
+# The webhook channel needs somewhere to tell: a receiver that is never there (deliveries retry).
+WEBHOOK = '[[webhooks]]\nurl = "http://127.0.0.1:9/hook"\nsecret = "notify-test-webhook-secret"\n'
+
+
+def server_config(sink, webhook=True):
     return (f'public_url = "{PUBLIC_URL}"\nkeep_events = true\n'
+            + (WEBHOOK if webhook else "")
             + sink.config()
             + '\n[push]\nsubject = "mailto:ops@example.test"\nallowed_hosts = ["127.0.0.1"]\n'
             + TEST_CLOCK_CONFIG)
@@ -177,6 +182,17 @@ def test_bad_requests_change_nothing(srv, push):
                            json={"channel": "webhook"}), 404)
 
 
+def test_the_webhook_channel_needs_a_webhook(sink):
+    s = Server(config_text=server_config(sink, webhook=False), name="waitroom-notify-nohook").start()
+    try:
+        assert assert_json(s.get("/v1/notify"), 200)["channels"] == ["push", "email"]
+        room = away_room(s)
+        t = join(s, room)
+        assert "webhooks" in notify(s, room, t, {"channel": "webhook"}, 409)["detail"]
+    finally:
+        s.shut_down()
+
+
 def test_a_room_without_away_mode_takes_no_notices(srv):
     room = srv.create_room(admission=MANUAL, **QUIET)
     t = join(srv, room)
@@ -204,6 +220,20 @@ def test_away_keeps_the_place_up_to_away_max_s(srv):
     expired = {e["data"]["ticket"] for e in events_of(srv, room, "ticket.expired")}
     assert away in expired, expired
     assert srv.ticket(room, away).json()["status"] == "expired"
+
+
+def test_operators_see_how_many_are_told(srv):
+    room = away_room(srv)
+    a, b = join(srv, room), join(srv, room)
+    notify(srv, room, a, {"channel": "webhook"})
+    notify(srv, room, b, {"channel": "email", "email": f"count+{room}@example.org"})
+    assert srv.stats(room)["notices"] == {"set": 2, "due": 0}
+    metrics = srv.get("/metrics").text
+    assert f'waitroom_notices{{room="{room}"}} 2' in metrics
+    assert f'waitroom_notices_due{{room="{room}"}} 0' in metrics
+    plain = srv.create_room(admission=MANUAL, **QUIET)
+    assert "notices" not in srv.stats(plain)
+    assert f'waitroom_notices{{room="{plain}"}}' not in metrics
 
 
 def test_cancel_stops_notices(srv):
@@ -387,3 +417,57 @@ def test_notices_survive_compaction_and_restart(srv, sink):
     assert srv.ticket(room, t).json()["notify"]["channel"] == "email"
     admit(srv, room, 1)
     wait_for(lambda: mails_to(sink, address), what="the mail after compaction and restart")
+
+
+def test_a_rooms_theme_words_its_mails(sink, tmp_path):
+    """A room's theme may word the notifications in the shop's voice (messages/<lang>.json); what
+    it leaves out is the page's."""
+    theme = tmp_path / "shop-theme"
+    (theme / "messages").mkdir(parents=True)
+    (theme / "messages" / "en.json").write_text(
+        json.dumps({"notify_turn_title": "Your slot at {room} is ready"}))
+    room = "themed"
+    # TOML: the top-level keys first, then the tables (the config's own rooms among them).
+    config = server_config(sink) + f'\n[rooms.{room}]\ntheme_dir = "{theme}"\n'
+    srv = Server(config_text=config, name="waitroom-notify-theme").start()
+    try:
+        assert f"{theme}/messages" not in srv.log_text()  # loaded, no error naming it
+        cfg = {"admission": MANUAL, "away_max_s": 3600, "ticket_idle_timeout_s": 60,
+               "claim_timeout_s": 600, **QUIET}
+        assert_json(srv.put(f"/admin/v1/rooms/{room}", admin=True, json=cfg), 200)
+        t = join(srv, room)
+        address = f"shopper+{room}@example.org"
+        notify(srv, room, t, {"channel": "email", "email": address, "lang": "en"})
+        admit(srv, room, 1)
+        mail = wait_for(lambda: mails_to(sink, address), what="the themed mail")[0]
+        assert mail.subject == f"Your slot at {room} is ready", mail.subject
+        # The body is the page's: the theme did not word it.
+        english = json.loads((REPO / "src/web/assets/i18n/en.json").read_text())
+        assert english["notify_turn_body"].split("{claim}")[0] in mail.text(), mail.text()
+        # Another room keeps the page's words.
+        other = away_room(srv)
+        u = join(srv, other)
+        plain = f"plain+{other}@example.org"
+        notify(srv, other, u, {"channel": "email", "email": plain, "lang": "en"})
+        admit(srv, other, 1)
+        mail = wait_for(lambda: mails_to(sink, plain), what="the plain mail")[0]
+        assert mail.subject == english["notify_turn_title"].replace("{room}", other), mail.subject
+    finally:
+        srv.shut_down()
+
+
+def test_rotating_the_vapid_key_keeps_earlier_subscriptions(srv, push):
+    """Runs last: the module's push receiver checks the key the server published at its start."""
+    before = assert_json(srv.get("/v1/notify"), 200)["push"]
+    room = away_room(srv)
+    t = join(srv, room)
+    name = f"old-{room}"
+    notify(srv, room, t, {"channel": "push", "subscription": push.subscription_for(name),
+                          "key_id": before["key_id"]})
+    keys = assert_json(srv.post("/admin/v1/push/keys/rotate", admin=True), 200)
+    after = assert_json(srv.get("/v1/notify"), 200)["push"]
+    assert after["key_id"] != before["key_id"] and after["public_key"] != before["public_key"]
+    assert before["key_id"] in json.dumps(keys), keys  # kept, retired
+    admit(srv, room, 1)
+    sent = wait_for(lambda: push.pushes(name), what="a push signed with the subscription's key")
+    assert sent[0]["ok"], sent  # the receiver checked the VAPID JWT against the old key

@@ -103,6 +103,23 @@ core::Result<void> unpack(const fs::path& data_dir, std::string_view blob) {
   return {};
 }
 
+// The shared blob with this node's VAPID keys added, when it has none (a node from before Web
+// Push published it); nullopt when it has them already.
+std::optional<std::string> with_vapid(std::string_view blob, const fs::path& data_dir) {
+  json::error_code jec;
+  json::value v = json::parse(blob, jec);
+  if (jec || !v.is_object() || v.as_object().contains("vapid")) return std::nullopt;
+  auto files = pack_dir(data_dir / "vapid");
+  if (!files) return std::nullopt;
+  v.as_object()["vapid"] = std::move(*files);
+  return json::serialize(v);
+}
+
+// SET KEYS[1] ARGV[2] only while it still holds ARGV[1]; answers what it holds after.
+constexpr const char* kCompareAndSet =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) end "
+    "return redis.call('GET', KEYS[1])";
+
 // Runs one Redis conversation to its end on a private io_context.
 template <class T, class F>
 core::Result<T> converse(const RedisOptions& options, F body) {
@@ -145,6 +162,22 @@ core::Result<bool> share_secrets(const RedisOptions& options, const RedisKeys& k
         co_return got.str;
       });
   if (!shared) return std::unexpected(shared.error());
+  // Published by a node from before Web Push: this node's VAPID keys join it, once (compare and
+  // set), so that every node sends with the keys browsers subscribed with.
+  if (auto merged = with_vapid(*shared, data_dir)) {
+    auto cas = converse<std::string>(
+        options, [&](RedisConnection& redis) -> asio::awaitable<core::Result<std::string>> {
+          std::vector<std::string> command{"EVAL", kCompareAndSet, "1", key, *shared, *merged};
+          auto command_op = redis.command(std::move(command));
+          auto reply = co_await std::move(command_op);
+          if (!reply) co_return std::unexpected(reply.error());
+          if (reply->type != Reply::Type::string)
+            co_return fail(ErrorCode::internal, "Redis: " + reply->str);
+          co_return reply->str;
+        });
+    if (!cas) return std::unexpected(cas.error());
+    shared = std::move(cas);
+  }
   if (*shared == *mine) return false;
   if (auto u = unpack(data_dir, *shared); !u) return std::unexpected(u.error());
   return true;
