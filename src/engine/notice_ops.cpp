@@ -45,6 +45,12 @@ TicketView cancel_notice(core::Room& rm, const OpContext& ctx, std::uint64_t pos
   return ticket_view(rm, ctx, position, ticket);
 }
 
+std::string resume_path(const token::TicketIdCodec& ids, const std::string& room,
+                        const std::string& ticket) {
+  auto token = ids.resume_tokens().token_for(ticket);
+  return token ? "/r/" + room + "/resume/" + *token : std::string();
+}
+
 void notice_step(core::Room& rm, const OpContext& ctx, std::int64_t now_ms, Effects& fx) {
   if (rm.notices().awaiting_near().empty()) return;
   const std::vector<std::uint64_t> due = rm.notices_due(now_ms);
@@ -53,8 +59,10 @@ void notice_step(core::Room& rm, const OpContext& ctx, std::int64_t now_ms, Effe
     const std::int64_t now_s = now_ms / 1000;
     for (std::uint64_t p : due) {
       const core::TicketState t = rm.ticket(p, now_s);
-      json::object data{{"ticket", ctx.ids.encode(rm.name(), rm.epoch(), p)},
+      const std::string ticket = ctx.ids.encode(rm.name(), rm.epoch(), p);
+      json::object data{{"ticket", ticket},
                         {"position", p},
+                        {"resume_path", resume_path(ctx.ids, rm.name(), ticket)},
                         {"channel", core::to_string(t.notice->channel)},
                         {"ahead", t.ahead ? json::value(*t.ahead) : json::value(nullptr)},
                         {"eta_p90_s", t.eta ? json::value(t.eta->p90_s) : json::value(nullptr)}};

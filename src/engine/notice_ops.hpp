@@ -30,6 +30,11 @@ core::Result<TicketView> set_notice(core::Room& room, const OpContext& ctx, std:
 TicketView cancel_notice(core::Room& room, const OpContext& ctx, std::uint64_t position,
                          const std::string& ticket, Effects& fx);
 
+// The place's resume link, /r/{room}/resume/{token}, as the events ticket.turn_near and
+// ticket.turn carry it for an operator's own channel (an SMS sends the visitor back by it).
+std::string resume_path(const token::TicketIdCodec& ids, const std::string& room,
+                        const std::string& ticket);
+
 // Part of the admission step: the near messages due now (at most one look a second), their
 // NoticeDueRecord and ticket.turn_near events.
 void notice_step(core::Room& room, const OpContext& ctx, std::int64_t now_ms, Effects& fx);

@@ -1,6 +1,7 @@
 #include "engine/room_events.hpp"
 
 #include "core/rfc3339.hpp"
+#include "engine/notice_ops.hpp"
 
 namespace waitroom::engine {
 
@@ -71,6 +72,7 @@ void step_events(Effects& fx, const token::TicketIdCodec& ids, core::Room& rm,
       emit("ticket.turn",
            {{"ticket", ticket(p)},
             {"position", p},
+            {"resume_path", resume_path(ids, room, ticket(p))},
             {"channel", core::to_string(n->channel)},
             {"claim_until", claim_s > 0
                                 ? json::value(core::format_rfc3339(rm.admitted_at(p) + claim_s))

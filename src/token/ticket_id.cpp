@@ -122,7 +122,8 @@ struct TicketIdCodec::Impl {
   }
 };
 
-TicketIdCodec::TicketIdCodec(std::string secret) : impl_(std::make_unique<Impl>(secret)) {
+TicketIdCodec::TicketIdCodec(std::string secret)
+    : impl_(std::make_unique<Impl>(secret)), resume_(secret) {
   OPENSSL_cleanse(secret.data(), secret.size());  // our copy of the key is no longer needed
 }
 TicketIdCodec::~TicketIdCodec() = default;

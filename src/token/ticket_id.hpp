@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "token/resume_token.hpp"
+
 namespace waitroom::token {
 
 inline constexpr std::uint64_t kMaxTicketPosition = (std::uint64_t{1} << 40) - 1;
@@ -49,9 +51,14 @@ class TicketIdCodec {
   // It saves the HMAC on every request a protected site makes.
   static std::optional<TicketRef> decode_untrusted(std::string_view id);
 
+  // The resume links' tokens under the same secret (token/resume_token.hpp): what a room's events
+  // carry so that an operator's own channel (SMS) can send the visitor back to the place.
+  const ResumeTokens& resume_tokens() const { return resume_; }
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  ResumeTokens resume_;
 };
 
 }  // namespace waitroom::token

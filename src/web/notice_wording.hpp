@@ -3,7 +3,7 @@
 // in the language the visitor read the page in, from the page's own translations
 // (src/web/assets/i18n/, the notify_* keys) or the room theme's wording of them
 // (<theme_dir>/messages/<lang>.json, which goes first), with the link back to their place: the
-// resume link (web/resume_token.hpp), which restores the place in any browser.
+// resume link (token/resume_token.hpp), which restores the place in any browser.
 //
 // The notifier (notify/) may not include web/, nor web/ notify/: app/ wraps this function into
 // the notifier's Wording.

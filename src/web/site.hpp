@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "token/resume_token.hpp"
 #include "web/i18n.hpp"
-#include "web/resume_token.hpp"
 #include "web/sign_in_state.hpp"
 #include "web/template.hpp"
 
@@ -63,7 +63,7 @@ class Site {
                                                     std::string_view secret);
 
   const Languages& languages() const { return languages_; }
-  const ResumeTokens& resume_tokens() const { return resume_; }
+  const token::ResumeTokens& resume_tokens() const { return resume_; }
   const SignInStates& sign_in_states() const { return sign_in_; }
   // The room's theme: its own, else the server-wide one, else the built-in page.
   const Theme& theme_for(std::string_view room) const;
@@ -74,7 +74,7 @@ class Site {
 
  private:
   Languages languages_;
-  ResumeTokens resume_;
+  token::ResumeTokens resume_;
   SignInStates sign_in_;
   std::unique_ptr<Template> default_page_;
   std::vector<StaticFile> assets_;

@@ -263,10 +263,16 @@ def test_webhook_channel_is_told_by_events(srv):
     assert len(near) == 1, near
     assert near[0]["data"]["ticket"] == last and near[0]["data"]["ahead"] == 2, near
     assert near[0]["data"]["channel"] == "webhook", near
+    # An operator's own channel (SMS) sends the visitor back by the place's resume link.
+    path = near[0]["data"]["resume_path"]
+    assert re.fullmatch(rf"/r/{room}/resume/[A-Za-z0-9_-]{{22}}", path), near
+    r = new_session().get(srv.url(path), allow_redirects=False, timeout=10)
+    assert f"waitroom_{room}={last};" in r.headers.get("Set-Cookie", ""), describe(r)
     srv.advance(room, by=3)
     turn = wait_for(lambda: events_of(srv, room, "ticket.turn"), what="ticket.turn")
     assert [e["data"]["ticket"] for e in turn] == [last], turn
     assert turn[0]["data"]["claim_until"], turn
+    assert turn[0]["data"]["resume_path"] == path, turn
     body = srv.ticket(room, last).json()
     assert body["notify"]["turn_near"] == "sent" and body["notify"]["turn"] == "sent", body
     step(srv, 3)

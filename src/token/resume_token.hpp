@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-namespace waitroom::web {
+namespace waitroom::token {
 
 class ResumeTokens {
  public:
@@ -32,4 +32,4 @@ class ResumeTokens {
   std::array<unsigned char, 32> key_{};
 };
 
-}  // namespace waitroom::web
+}  // namespace waitroom::token

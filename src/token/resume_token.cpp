@@ -1,4 +1,4 @@
-#include "web/resume_token.hpp"
+#include "token/resume_token.hpp"
 
 #include <openssl/evp.h>
 
@@ -7,7 +7,7 @@
 #include "token/base64url.hpp"
 #include "token/hmac_sha256.hpp"
 
-namespace waitroom::web {
+namespace waitroom::token {
 
 namespace {
 
@@ -86,4 +86,4 @@ std::optional<std::string> ResumeTokens::ticket_for(std::string_view token) cons
   return id;
 }
 
-}  // namespace waitroom::web
+}  // namespace waitroom::token

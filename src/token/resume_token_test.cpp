@@ -1,10 +1,10 @@
-#include "web/resume_token.hpp"
+#include "token/resume_token.hpp"
 
 #include <gtest/gtest.h>
 
 #include "token/ticket_id.hpp"
 
-namespace waitroom::web {
+namespace waitroom::token {
 namespace {
 
 TEST(ResumeToken, RoundTripsATicketIdWithoutShowingIt) {
@@ -37,4 +37,4 @@ TEST(ResumeToken, AnotherServersOrAMadeUpTokenIsNoTicket) {
 }
 
 }  // namespace
-}  // namespace waitroom::web
+}  // namespace waitroom::token
