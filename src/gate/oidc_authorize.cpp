@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "core/html_text.hpp"
 #include "gate/oauth_params.hpp"
 #include "gate/oidc_endpoints.hpp"
 #include "http/problem.hpp"
@@ -48,7 +49,7 @@ Response refuse_here(const RequestContext& ctx, std::string_view room, std::stri
       ctx.request, Status::bad_request,
       visitor::html_page(
           room, "This sign-in link does not work",
-          "<p>The site that sent you here made a mistake: " + visitor::html_escape(why) +
+          "<p>The site that sent you here made a mistake: " + core::html_escape(why) +
               ".</p><p class=\"muted\">Go back to that site and try again.</p>"));
 }
 

@@ -10,10 +10,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
-#include <thread>
+
+#include "net/name_lookup.hpp"
 
 namespace waitroom::net {
 namespace {
@@ -33,19 +32,6 @@ ClientError failure(std::string step, const beast::error_code& ec) {
   const bool timed_out = ec == beast::error::timeout;
   return {std::move(step), timed_out ? std::string("timed out") : ec.message(), timed_out};
 }
-
-// A name lookup on its own thread. getaddrinfo can be neither cancelled nor given a deadline, and
-// Asio's resolver waits for it when cancelled or destroyed, so a DNS server that does not answer
-// would hold a send() past its timeout, and abort() with it. Here the caller just stops waiting at
-// the deadline or on abort(); the detached lookup finishes in its own time and its answer is
-// dropped.
-struct Lookup {
-  std::mutex mutex;
-  std::condition_variable done_or_aborted;
-  bool done = false;
-  beast::error_code ec;
-  std::vector<tcp::endpoint> endpoints;
-};
 
 Request make_request(const HttpUrl& url, const ClientRequest& in, bool keep_alive) {
   Request req{http::string_to_verb(in.method), url.target, kHttpVersion11};
@@ -72,8 +58,7 @@ struct HttpClient::Connection {
   std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
   std::atomic<bool> aborted{false};
-  std::mutex lookup_mutex;  // guards lookup, which abort() wakes
-  std::shared_ptr<Lookup> lookup;
+  NameLookup lookup;  // on its own thread, which abort() wakes
 
   bool connected() const { return plain || secure; }
 
@@ -99,47 +84,8 @@ struct HttpClient::Connection {
 
   beast::error_code resolve(const HttpUrl& url, SteadyClock::time_point deadline,
                             std::vector<tcp::endpoint>& out) {
-    if (url.host_is_ip) {  // nothing to look up
-      out.emplace_back(asio::ip::make_address(url.host), url.port);
-      return {};
-    }
-    auto pending = std::make_shared<Lookup>();
-    {
-      std::lock_guard lock(lookup_mutex);
-      lookup = pending;
-    }
-    beast::error_code ec;
-    try {
-      std::thread([pending, host = url.host, port = std::to_string(url.port)] {
-        asio::io_context resolver_ioc;
-        tcp::resolver resolver(resolver_ioc);
-        beast::error_code e;
-        const auto results = resolver.resolve(host, port, e);
-        std::lock_guard lock(pending->mutex);
-        pending->ec = e;
-        for (const auto& entry : results) pending->endpoints.push_back(entry.endpoint());
-        pending->done = true;
-        pending->done_or_aborted.notify_all();
-      }).detach();
-    } catch (const std::system_error& e) {
-      ec = e.code();
-    }
-    if (!ec) {
-      std::unique_lock lock(pending->mutex);
-      const bool done = pending->done_or_aborted.wait_until(
-          lock, deadline, [&] { return pending->done || aborted.load(); });
-      if (aborted)
-        ec = asio::error::operation_aborted;
-      else if (!done)
-        ec = beast::error::timeout;
-      else if (pending->ec)
-        ec = pending->ec;
-      else
-        out = std::move(pending->endpoints);
-    }
-    std::lock_guard lock(lookup_mutex);
-    lookup.reset();
-    return ec;
+    const beast::error_code ec = lookup.resolve(url.host, url.port, deadline, aborted, out);
+    return ec == asio::error::timed_out ? beast::error_code(beast::error::timeout) : ec;
   }
 
   std::expected<void, ClientError> connect(const HttpUrl& url, SteadyClock::time_point deadline) {
@@ -253,13 +199,7 @@ std::expected<ClientResponse, ClientError> HttpClient::send(const ClientRequest&
 void HttpClient::abort() {
   Connection& c = *connection_;
   c.aborted = true;
-  {
-    std::lock_guard lock(c.lookup_mutex);
-    if (c.lookup) {
-      std::lock_guard lookup_lock(c.lookup->mutex);
-      c.lookup->done_or_aborted.notify_all();
-    }
-  }
+  c.lookup.wake();
   asio::post(c.ioc, [&c] {
     if (c.plain) c.plain->close();
     if (c.secure) c.secure->next_layer().close();

@@ -16,13 +16,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <cctype>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include "net/byte_stream.hpp"
+#include "net/name_lookup.hpp"
 
 namespace waitroom::net {
 namespace {
@@ -50,17 +48,6 @@ constexpr int kUserNotLocalWillForward = 251;
 constexpr int kAuthSucceeded = 235;
 constexpr int kAuthContinue = 334;
 constexpr int kStartMailInput = 354;
-
-// The same name lookup as the HTTP client's (http_client.cpp): on a thread of its own, because
-// getaddrinfo can be neither cancelled nor given a deadline. The caller stops waiting at the
-// deadline or on abort(); the detached lookup finishes in its own time and its answer is dropped.
-struct Lookup {
-  std::mutex mutex;
-  std::condition_variable done_or_aborted;
-  bool done = false;
-  error_code ec;
-  std::vector<tcp::endpoint> endpoints;
-};
 
 struct Reply {
   int code = 0;
@@ -252,8 +239,7 @@ struct SmtpClient::Connection {
   std::string input;  // read from the server and not yet parsed
   SteadyClock::time_point deadline;
   std::atomic<bool> aborted{false};
-  std::mutex lookup_mutex;  // guards lookup, which abort() wakes
-  std::shared_ptr<Lookup> lookup;
+  NameLookup lookup;  // on its own thread, which abort() wakes
 
   void close() {
     if (stream) {
@@ -294,49 +280,7 @@ struct SmtpClient::Connection {
   }
 
   error_code resolve(const std::string& host, std::uint16_t port, std::vector<tcp::endpoint>& out) {
-    error_code ec;
-    const auto address = asio::ip::make_address(host, ec);
-    if (!ec) {  // nothing to look up
-      out.emplace_back(address, port);
-      return {};
-    }
-    ec.clear();
-    auto pending = std::make_shared<Lookup>();
-    {
-      std::lock_guard lock(lookup_mutex);
-      lookup = pending;
-    }
-    try {
-      std::thread([pending, host, port = std::to_string(port)] {
-        asio::io_context resolver_ioc;
-        tcp::resolver resolver(resolver_ioc);
-        error_code e;
-        const auto results = resolver.resolve(host, port, e);
-        std::lock_guard lock(pending->mutex);
-        pending->ec = e;
-        for (const auto& entry : results) pending->endpoints.push_back(entry.endpoint());
-        pending->done = true;
-        pending->done_or_aborted.notify_all();
-      }).detach();
-    } catch (const std::system_error& e) {
-      ec = e.code();
-    }
-    if (!ec) {
-      std::unique_lock lock(pending->mutex);
-      const bool done = pending->done_or_aborted.wait_until(
-          lock, deadline, [&] { return pending->done || aborted.load(); });
-      if (aborted)
-        ec = asio::error::operation_aborted;
-      else if (!done)
-        ec = asio::error::timed_out;
-      else if (pending->ec)
-        ec = pending->ec;
-      else
-        out = std::move(pending->endpoints);
-    }
-    std::lock_guard lock(lookup_mutex);
-    lookup.reset();
-    return ec;
+    return lookup.resolve(host, port, deadline, aborted, out);
   }
 
   std::expected<void, SmtpError> connect(const Options& o) {
@@ -585,13 +529,7 @@ std::expected<void, SmtpError> SmtpClient::send(const MailEnvelope& envelope,
 void SmtpClient::abort() {
   Connection& c = *connection_;
   c.aborted = true;
-  {
-    std::lock_guard lock(c.lookup_mutex);
-    if (c.lookup) {
-      std::lock_guard lookup_lock(c.lookup->mutex);
-      c.lookup->done_or_aborted.notify_all();
-    }
-  }
+  c.lookup.wake();
   asio::post(c.ioc, [&c] {
     if (c.stream) {
       error_code ignored;

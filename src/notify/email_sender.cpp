@@ -1,30 +1,10 @@
 #include "notify/email_sender.hpp"
 
+#include "core/html_text.hpp"
+
 namespace waitroom::notify {
 
 namespace {
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
@@ -61,9 +41,10 @@ EmailContent EmailSender::content(const std::string& to, const NoticeText& t,
   c.to = MailAddress{to, {}};
   c.subject = t.title;
   c.text = t.body + "\n\n" + t.link_label + ": " + t.link + "\n\n-- \n" + t.footer + "\n";
-  c.html = "<p>" + html_escape(t.body) + "</p>\n<p><a href=\"" + html_escape(t.link) + "\">" +
-           html_escape(t.link_label) + "</a></p>\n<p style=\"color:#555;font-size:90%\">" +
-           html_escape(t.footer) + "</p>\n";
+  c.html = "<p>" + core::html_escape(t.body) + "</p>\n<p><a href=\"" + core::html_escape(t.link) +
+           "\">" + core::html_escape(t.link_label) +
+           "</a></p>\n<p style=\"color:#555;font-size:90%\">" + core::html_escape(t.footer) +
+           "</p>\n";
   c.date_s = now_s;
   return c;
 }

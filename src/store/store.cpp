@@ -253,25 +253,36 @@ Store::Op<TicketStates> Store::ticket_states(std::string room,
   co_return answer;
 }
 
+// Where a ticket of this room is (its position and epoch), found as a read finds it: for changes
+// that name a ticket and then take the room's write lock.
+Store::Op<token::TicketRef> Store::find_ticket(const std::string& room, const std::string& ticket) {
+  const auto ref = ids_.decode(room, ticket);
+  auto read = ticket_reader<token::TicketRef>(
+      room, ref,
+      [](core::Room& rm, RoomSlot&, std::uint64_t position) -> core::Result<token::TicketRef> {
+        return token::TicketRef{position, rm.epoch()};
+      });
+  auto found = read_now<token::TicketRef>(room, read);
+  if (!found) {
+    auto again = read_caught_up<token::TicketRef>(room, read);
+    found = co_await std::move(again);
+  }
+  co_return std::move(*found);
+}
+
 Store::Op<TicketView> Store::end_session(std::string room, std::string ticket,
                                          core::TicketStatus status, std::optional<engine::Actor> by,
                                          std::uint64_t consumed) {
-  const auto ref = ids_.decode(room, ticket);
-  auto read = ticket_reader<std::uint64_t>(
-      room, ref, [](core::Room&, RoomSlot&, std::uint64_t position) -> core::Result<std::uint64_t> {
-        return position;
-      });
-  auto position = read_now<std::uint64_t>(room, read);
-  if (!position) {
-    auto again = read_caught_up<std::uint64_t>(room, read);
-    position = co_await std::move(again);
-  }
-  if (!*position) co_return std::unexpected(position->error());
+  auto located = find_ticket(room, ticket);
+  auto position = co_await std::move(located);
+  if (!position) co_return std::unexpected(position.error());
   auto op = change<TicketView>(
       std::move(room),
       [&](RoomSlot& s, engine::Effects& fx) -> core::Result<TicketView> {
-        if (!s.room) return std::unexpected(reset_line());
-        return engine::end_session(*s.room, s.ctx, **position, ticket, status, fx, consumed);
+        // A reset between the read and the lock: the position is another visitor's now.
+        if (!s.room || s.room->epoch() != position->epoch) return std::unexpected(reset_line());
+        return engine::end_session(*s.room, s.ctx, position->position, ticket, status, fx,
+                                   consumed);
       },
       false, std::move(by));
   co_return co_await std::move(op);
@@ -625,41 +636,27 @@ Store::Op<core::AccessCode> Store::revoke_code(std::string room, std::string id,
 
 Store::Op<TicketView> Store::set_notice(std::string room, std::string ticket,
                                         engine::NoticeRequest request) {
-  const auto ref = ids_.decode(room, ticket);
-  auto read = ticket_reader<std::uint64_t>(
-      room, ref, [](core::Room&, RoomSlot&, std::uint64_t position) -> core::Result<std::uint64_t> {
-        return position;
-      });
-  auto position = read_now<std::uint64_t>(room, read);
-  if (!position) {
-    auto again = read_caught_up<std::uint64_t>(room, read);
-    position = co_await std::move(again);
-  }
-  if (!*position) co_return std::unexpected(position->error());
-  auto op = change<TicketView>(
-      std::move(room), [&](RoomSlot& s, engine::Effects& fx) -> core::Result<TicketView> {
-        if (!s.room || s.room->epoch() != ref->epoch) return std::unexpected(reset_line());
-        return engine::set_notice(*s.room, s.ctx, **position, ticket, std::move(request), fx);
-      });
+  auto located = find_ticket(room, ticket);
+  auto position = co_await std::move(located);
+  if (!position) co_return std::unexpected(position.error());
+  auto op = change<TicketView>(std::move(room),
+                               [&](RoomSlot& s, engine::Effects& fx) -> core::Result<TicketView> {
+                                 if (!s.room || s.room->epoch() != position->epoch)
+                                   return std::unexpected(reset_line());
+                                 return engine::set_notice(*s.room, s.ctx, position->position,
+                                                           ticket, std::move(request), fx);
+                               });
   co_return co_await std::move(op);
 }
 
 Store::Op<TicketView> Store::cancel_notice(std::string room, std::string ticket) {
-  const auto ref = ids_.decode(room, ticket);
-  auto read = ticket_reader<std::uint64_t>(
-      room, ref, [](core::Room&, RoomSlot&, std::uint64_t position) -> core::Result<std::uint64_t> {
-        return position;
-      });
-  auto position = read_now<std::uint64_t>(room, read);
-  if (!position) {
-    auto again = read_caught_up<std::uint64_t>(room, read);
-    position = co_await std::move(again);
-  }
-  if (!*position) co_return std::unexpected(position->error());
+  auto located = find_ticket(room, ticket);
+  auto position = co_await std::move(located);
+  if (!position) co_return std::unexpected(position.error());
   auto op = change<TicketView>(
       std::move(room), [&](RoomSlot& s, engine::Effects& fx) -> core::Result<TicketView> {
-        if (!s.room || s.room->epoch() != ref->epoch) return std::unexpected(reset_line());
-        return engine::cancel_notice(*s.room, s.ctx, **position, ticket, fx);
+        if (!s.room || s.room->epoch() != position->epoch) return std::unexpected(reset_line());
+        return engine::cancel_notice(*s.room, s.ctx, position->position, ticket, fx);
       });
   co_return co_await std::move(op);
 }

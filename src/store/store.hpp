@@ -202,6 +202,8 @@ class Store {
   template <class T, class Read>
   auto ticket_reader(const std::string& room, const std::optional<token::TicketRef>& ref,
                      Read read);
+  // Where `ticket` is in the room (position, epoch), as a read finds it.
+  Op<token::TicketRef> find_ticket(const std::string& room, const std::string& ticket);
   // A change of the room's state by an engine operation; its answer once its records are durable.
   template <class T, class Change>
   Op<T> change(std::string room, Change change, bool may_create = false,

@@ -2,41 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "core/html_text.hpp"
+
 namespace waitroom::visitor {
 
 using http::Response;
 using http::Status;
-
-void append_html_escaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  append_html_escaped(out, text);
-  return out;
-}
 
 std::string html_page(std::string_view room, std::string_view title, const std::string& body) {
   return fmt::format(R"(<!doctype html>
@@ -52,7 +23,7 @@ button:focus-visible,.button:focus-visible{{outline:3px solid #1b1f24;outline-of
 </style></head>
 <body><main><h1>{1}</h1>{2}</main></body></html>
 )",
-                     html_escape(room), html_escape(title), body);
+                     core::html_escape(room), core::html_escape(title), body);
 }
 
 Response html_response(const http::Request& req, Status status, std::string body) {

@@ -11,10 +11,6 @@ namespace waitroom::visitor {
 
 // The page's frame (title, stylesheet, one card) around `body`, which must already be escaped.
 std::string html_page(std::string_view room, std::string_view title, const std::string& body);
-// Text made safe for HTML element content and attribute values.
-std::string html_escape(std::string_view text);
-// The same, appended to `out` (templates build pages in one string).
-void append_html_escaped(std::string& out, std::string_view text);
 // 200-style HTML answer, never cached.
 http::Response html_response(const http::Request& req, http::Status status, std::string body);
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "visitor/html_page.hpp"
+#include "core/html_text.hpp"
 
 namespace waitroom::web {
 
@@ -40,10 +40,10 @@ std::string names_of_kind(const TemplateSchema& schema, VarKind kind) {
 }  // namespace
 
 void append_escaped(std::string& out, std::string_view text) {
-  visitor::append_html_escaped(out, text);
+  core::append_html_escaped(out, text);
 }
 
-std::string html_escape(std::string_view text) { return visitor::html_escape(text); }
+std::string html_escape(std::string_view text) { return core::html_escape(text); }
 
 std::string expand_translation(std::string_view text, const TemplateData& data) {
   std::string out;
