@@ -40,6 +40,7 @@ def admin_routes(room, ticket=TICKET):
         ("GET", f"{base}/admissions?from=0", None),
         ("GET", f"{base}/history", None),
         ("POST", "/admin/v1/keys/rotate", None),
+        ("POST", "/admin/v1/push/keys/rotate", None),
         ("GET", "/admin/v1/keys", None),
         ("POST", "/admin/v1/compact", None),
         ("GET", "/admin/v1/events", None),
