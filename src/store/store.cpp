@@ -328,6 +328,15 @@ Store::Op<engine::PassPlan> Store::plan_pass(const std::string& room, const std:
         mark = s.mark;
         return plan(rm, s.ctx, position);
       });
+  // Several nodes change a room: this node's copy may not have a session another node ended a
+  // moment ago, and a pass is never handed out for an ended session. Handing out a pass (once per
+  // visitor, and at each renewal) can afford one look at the room's log first.
+  const bool shared = storage_->shared();
+  if (shared) {
+    auto catch_up = storage_->catch_up(room);
+    if (auto caught = co_await std::move(catch_up); !caught)
+      co_return std::unexpected(caught.error());
+  }
   for (int round = 0;; ++round) {
     auto planned_now = read_now<engine::PassPlan>(room, read);
     if (!planned_now) {
@@ -335,10 +344,9 @@ Store::Op<engine::PassPlan> Store::plan_pass(const std::string& room, const std:
       planned_now = co_await std::move(again);
     }
     core::Result<engine::PassPlan> planned = std::move(*planned_now);
-    // "Not yet" from a state that may be a moment old (another node admitted the ticket): asked
-    // of the log once before it is the answer.
-    if (!planned && planned.error().code == ErrorCode::conflict && round == 0 &&
-        storage_->shared()) {
+    // "Not yet" from a state that may be a moment old (another node admitted the ticket between
+    // the look at the log and the read): asked of the log once more before it is the answer.
+    if (!planned && planned.error().code == ErrorCode::conflict && round == 0 && shared) {
       auto catch_up = storage_->catch_up(room);
       if (auto caught = co_await std::move(catch_up); !caught)
         co_return std::unexpected(caught.error());
