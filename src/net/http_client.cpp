@@ -12,6 +12,7 @@
 #include <boost/beast/ssl.hpp>
 #include <optional>
 
+#include "net/client_tls.hpp"
 #include "net/name_lookup.hpp"
 
 namespace waitroom::net {
@@ -151,18 +152,8 @@ std::expected<std::unique_ptr<HttpClient>, std::string> HttpClient::create(HttpU
   std::unique_ptr<HttpClient> client(new HttpClient(std::move(url), std::move(options)));
   if (!client->url_.tls) return client;
   auto& tls = client->connection_->tls.emplace(ssl::context::tls_client);
-  beast::error_code ec;
-  const std::string& ca_file = client->options_.ca_file;
-  if (ca_file.empty())
-    tls.set_default_verify_paths(ec);
-  else
-    tls.load_verify_file(ca_file, ec);
-  if (ec) {
-    return std::unexpected(ca_file.empty()
-                               ? "ca_file: cannot load the system CA paths: " + ec.message()
-                               : "ca_file: cannot load " + ca_file + ": " + ec.message());
-  }
-  SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
+  if (auto ok = set_up_client_tls(tls, client->options_.ca_file); !ok)
+    return std::unexpected(ok.error());
   return client;
 }
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "net/byte_stream.hpp"
+#include "net/client_tls.hpp"
 #include "net/name_lookup.hpp"
 
 namespace waitroom::net {
@@ -492,18 +493,8 @@ std::expected<std::unique_ptr<SmtpClient>, std::string> SmtpClient::create(Optio
   std::unique_ptr<SmtpClient> client(new SmtpClient(std::move(options)));
   if (!tls_possible) return client;
   auto& tls = client->connection_->tls.emplace(ssl::context::tls_client);
-  error_code ec;
-  const std::string& ca_file = client->options_.ca_file;
-  if (ca_file.empty())
-    tls.set_default_verify_paths(ec);
-  else
-    tls.load_verify_file(ca_file, ec);
-  if (ec) {
-    return std::unexpected(ca_file.empty()
-                               ? "ca_file: cannot load the system CA paths: " + ec.message()
-                               : "ca_file: cannot load " + ca_file + ": " + ec.message());
-  }
-  SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
+  if (auto ok = set_up_client_tls(tls, client->options_.ca_file); !ok)
+    return std::unexpected(ok.error());
   return client;
 }
 

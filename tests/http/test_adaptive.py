@@ -538,7 +538,9 @@ def test_the_controller_holds_a_simulated_shop_near_its_p95_target(server_factor
     # The proxy times the shop in real time, so a machine busy with other suites (make test runs
     # them in parallel) adds its own delay to every request: the p95's band is a timing goal,
     # checked where timing goals live (make bench sets WAITROOM_TIMING=1; bench/run's adaptive
-    # row). What holds on any machine: the limit falls when the shop's capacity is halved.
+    # row). What holds on any machine: the limit falls when the shop's capacity is halved, as long
+    # as it was above what the halved shop holds (a machine busy enough to hold it near its floor
+    # already leaves the halving nothing to take away: seen once, the limit at 3 at the halving).
     if os.environ.get("WAITROOM_TIMING") == "1":
         # From second 60 to the halving, each 10 s block's median p95 is within ±15 % of the
         # target.
@@ -550,7 +552,9 @@ def test_the_controller_holds_a_simulated_shop_near_its_p95_target(server_factor
         assert any(in_band(m) for _, m in back), f"block medians {back}\n{table}"
     before = next(x["limit"] for x in trace if x["t"] == halved)
     after = min(x["limit"] for x in trace if halved < x["t"] <= halved + 30)
-    assert after < before, f"limit {before} at the halving, {after} at least in the 30 s after\n{table}"
+    if before > SIM_PHASES[1][1]:
+        assert after < before, \
+            f"limit {before} at the halving, {after} at least in the 30 s after\n{table}"
     # After the doubling the limit grows.
     doubled = SIM_PHASES[2][0]
     at = next(x["limit"] for x in trace if x["t"] == doubled)
