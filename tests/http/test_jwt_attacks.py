@@ -52,8 +52,12 @@ def signed(claims, kid, alg="ES256", key=None, extra_header=None):
 
 
 def public_jwk(key, kid):
-    jwk = json.loads(pyjwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
-    return {**jwk, "kid": kid, "alg": "ES256", "use": "sig"}
+    # Coordinates written as 32 bytes each, as RFC 7518 says: PyJWT 2.6's to_jwk drops leading
+    # zero bytes, so about one key in 128 came out short and was refused (seen once in CI).
+    n = key.public_key().public_numbers()
+    coordinate = lambda v: base64.urlsafe_b64encode(v.to_bytes(32, "big")).rstrip(b"=").decode()
+    return {"kty": "EC", "crv": "P-256", "x": coordinate(n.x), "y": coordinate(n.y), "kid": kid,
+            "alg": "ES256", "use": "sig"}
 
 
 def attacks(token, jwks):

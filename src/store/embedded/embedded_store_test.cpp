@@ -238,7 +238,9 @@ std::vector<std::string> types_in(const ops::EventFeed& feed, const std::string&
 }
 
 TEST_F(EmbeddedStoreTest, EventsLeaveOnlyOnceTheirRecordIsDurable) {
-  constexpr auto kDelay = std::chrono::milliseconds(300);
+  // Long enough that a loaded machine (make test runs suites side by side) reaches the commit
+  // well before the write lands.
+  constexpr auto kDelay = std::chrono::milliseconds(2000);
   ops::EventFeed feed(1 << 20);
   auto st = EmbeddedStore::open(dir_.path(), true, clock_, ids_, minter_, &feed);
   ASSERT_TRUE(st.has_value());
@@ -248,9 +250,12 @@ TEST_F(EmbeddedStoreTest, EventsLeaveOnlyOnceTheirRecordIsDurable) {
   create_room(s, "demo");
   EXPECT_EQ(types_in(feed, "demo"), (std::vector<std::string>{"policy.changed"}));
   std::thread joining([&] { ASSERT_TRUE(run(s.enqueue("demo", std::nullopt, true))); });
-  std::this_thread::sleep_for(kDelay / 3);
-  // In the feed (a snapshot would keep it), but not handed out while its record is not durable.
+  // In the feed (a snapshot would keep it) once committed, but not handed out while its record
+  // is not durable.
   std::uint64_t first = 0;
+  const auto deadline = std::chrono::steady_clock::now() + kDelay / 2;
+  while (feed.kept("demo", first).size() < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_EQ(feed.kept("demo", first).size(), 2u);
   EXPECT_EQ(types_in(feed, "demo"), (std::vector<std::string>{"policy.changed"}));
   joining.join();
