@@ -80,6 +80,12 @@ the admin key (the server's, and the one \\fBwaitroom admin\\fR sends)
 .BR WAITROOM_LISTEN \", \" WAITROOM_DATA_DIR \", \" WAITROOM_DURABILITY
 override the config file's listen, data_dir and durability
 .TP
+.BR WAITROOM_STORE \", \" WAITROOM_REDIS_URL \", \" WAITROOM_REDIS_KEY_PREFIX
+override store, redis_url (a seed list for a Redis Cluster) and redis_key_prefix
+.TP
+.BR WAITROOM_REDIS_CLUSTER \", \" WAITROOM_REDIS_WAIT_REPLICAS
+override redis_cluster (0 or 1) and redis_wait_replicas
+.TP
 .BR WAITROOM_TLS_CERT_FILE \", \" WAITROOM_TLS_KEY_FILE
 override [tls] cert_file and key_file (HTTPS on the listener)
 .TP

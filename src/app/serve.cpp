@@ -166,6 +166,11 @@ struct Runtime {
       redis.emplace();
       redis->url = std::move(*url);
       redis->tls_ca_file = cfg.redis.tls_ca_file.string();
+      redis->cluster = cfg.redis.cluster || redis->url.seeds.size() > 1;
+      redis->wait_replicas = cfg.redis.wait_replicas;
+      if (redis->cluster && redis->url.db != 0)
+        return core::fail(core::ErrorCode::bad_request,
+                          "redis_url: a Redis Cluster has only database 0 (write /0 or nothing)");
       // Every node signs and checks with the same secret and keys (docs/scaling.md).
       auto shared = store::redis::share_secrets(
           *redis, store::redis::RedisKeys(cfg.redis.key_prefix), cfg.data_dir, clock());

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -405,6 +406,14 @@ core::Result<void> read_file(const std::filesystem::path& file, ServerConfig& cf
       auto p = v.value<std::string>();
       if (!p || !is_valid_key_prefix(*p)) return bad(key, kKeyPrefixRule);
       cfg.redis.key_prefix = *p;
+    } else if (key == "redis_cluster") {
+      auto b = v.value<bool>();
+      if (!b) return bad(key, "must be true or false");
+      cfg.redis.cluster = *b;
+    } else if (key == "redis_wait_replicas") {
+      auto n = v.value<std::int64_t>();
+      if (!n || *n < 0 || *n > 16) return bad(key, "must be an integer from 0 (no wait) to 16");
+      cfg.redis.wait_replicas = static_cast<int>(*n);
     } else if (key == "compact_after_mb") {
       auto n = v.value<std::int64_t>();
       if (!n || *n < 0 || *n > 1'048'576)
@@ -624,6 +633,19 @@ core::Result<ServerConfig> load_config(const std::filesystem::path& file) {
       return std::unexpected(bad("WAITROOM_REDIS_KEY_PREFIX", kKeyPrefixRule).error());
     cfg.redis.key_prefix = v;
   }
+  if (const char* v = std::getenv("WAITROOM_REDIS_CLUSTER"); v && *v) {
+    if (std::string_view(v) != "0" && std::string_view(v) != "1")
+      return std::unexpected(bad("WAITROOM_REDIS_CLUSTER", "must be 0 or 1").error());
+    cfg.redis.cluster = std::string_view(v) == "1";
+  }
+  if (const char* v = std::getenv("WAITROOM_REDIS_WAIT_REPLICAS"); v && *v) {
+    int n = -1;
+    auto [end, ec] = std::from_chars(v, v + std::strlen(v), n);
+    if (ec != std::errc{} || *end != '\0' || n < 0 || n > 16)
+      return std::unexpected(
+          bad("WAITROOM_REDIS_WAIT_REPLICAS", "must be an integer from 0 (no wait) to 16").error());
+    cfg.redis.wait_replicas = n;
+  }
   if (const char* v = std::getenv("WAITROOM_TLS_CERT_FILE"); v && *v) cfg.tls.cert_file = v;
   if (const char* v = std::getenv("WAITROOM_TLS_KEY_FILE"); v && *v) cfg.tls.key_file = v;
   if (auto r = check_tls(cfg.tls); !r) return std::unexpected(r.error());
@@ -666,6 +688,8 @@ std::vector<std::string> settings_needing_restart(const ServerConfig& a, const S
   note(a.redis.url == b.redis.url, "redis_url");
   note(a.redis.tls_ca_file == b.redis.tls_ca_file, "redis_tls_ca_file");
   note(a.redis.key_prefix == b.redis.key_prefix, "redis_key_prefix");
+  note(a.redis.cluster == b.redis.cluster, "redis_cluster");
+  note(a.redis.wait_replicas == b.redis.wait_replicas, "redis_wait_replicas");
   note(a.threads == b.threads, "threads");
   note(a.admin_key == b.admin_key, "admin_key");
   note(a.cookie_secure == b.cookie_secure, "cookie_secure");

@@ -73,6 +73,10 @@ struct RedisConfig {
   std::filesystem::path tls_ca_file;  // rediss://: the CA to check Redis's certificate by
   // The first part of every key and channel, so several deployments can share one Redis.
   std::string key_prefix = "waitroom";
+  // A Redis Cluster: with one seed in the URL (several seeds mean a cluster anyway).
+  bool cluster = false;
+  // Each commit waits until this many replicas hold it (WAIT) before it is acknowledged.
+  int wait_replicas = 0;
 };
 
 // [smtp]: the mail server visitors' notifications ("it's almost your turn") go through

@@ -209,6 +209,33 @@ TEST(ServerConfig, TlsFilesComeFromTheEnvironment) {
   EXPECT_EQ(strict_transport_security(both->tls), "max-age=600");
 }
 
+TEST(ServerConfig, ReadsRedisClusterAndReplicaWaits) {
+  auto plain = load("");
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->redis.cluster);
+  EXPECT_EQ(plain->redis.wait_replicas, 0);
+  auto set = load("store = \"redis\"\nredis_cluster = true\nredis_wait_replicas = 1\n");
+  ASSERT_TRUE(set) << set.error().detail;
+  EXPECT_TRUE(set->redis.cluster);
+  EXPECT_EQ(set->redis.wait_replicas, 1);
+  ::setenv("WAITROOM_REDIS_WAIT_REPLICAS", "2", 1);
+  ::setenv("WAITROOM_REDIS_CLUSTER", "0", 1);
+  auto env = load("redis_cluster = true\n");
+  ::setenv("WAITROOM_REDIS_WAIT_REPLICAS", "-1", 1);
+  auto bad_env = load("");
+  ::unsetenv("WAITROOM_REDIS_WAIT_REPLICAS");
+  ::unsetenv("WAITROOM_REDIS_CLUSTER");
+  ASSERT_TRUE(env) << env.error().detail;
+  EXPECT_FALSE(env->redis.cluster);
+  EXPECT_EQ(env->redis.wait_replicas, 2);
+  ASSERT_FALSE(bad_env);
+  EXPECT_NE(bad_env.error().detail.find("WAITROOM_REDIS_WAIT_REPLICAS"), std::string::npos);
+  auto bad = load("redis_wait_replicas = 17\n");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().detail.find("redis_wait_replicas"), std::string::npos);
+  EXPECT_FALSE(load("redis_cluster = \"yes\"\n"));
+}
+
 TEST(ServerConfig, ReadsDashboardKeys) {
   auto defaults = load("");
   ASSERT_TRUE(defaults) << defaults.error().detail;

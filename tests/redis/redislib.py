@@ -17,10 +17,11 @@ REDIS_SERVER = "/usr/bin/redis-server"
 
 
 class RedisServer:
-    def __init__(self, appendfsync="always"):
-        self.dir = Path(tempfile.mkdtemp(prefix="waitroom-redis-"))
+    def __init__(self, appendfsync="always", extra_args=(), prefix="waitroom-redis-"):
+        self.dir = Path(tempfile.mkdtemp(prefix=prefix))
         self.port = free_port()
         self.appendfsync = appendfsync
+        self.extra_args = list(extra_args)  # more redis-server options, e.g. ["--maxmemory", "1gb"]
         self.proc = None
 
     @property
@@ -30,7 +31,7 @@ class RedisServer:
     def start(self, timeout_s=10.0):
         args = [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.dir),
                 "--save", "", "--appendonly", "yes", "--appendfsync", self.appendfsync,
-                "--daemonize", "no", "--logfile", str(self.dir / "redis.log")]
+                "--daemonize", "no", "--logfile", str(self.dir / "redis.log")] + self.extra_args
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout_s
@@ -48,6 +49,15 @@ class RedisServer:
                                    + (self.dir / "redis.log").read_text(errors="replace")[-2000:])
             time.sleep(0.02)
         raise RuntimeError("redis-server did not answer PING")
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, chars=2000):
+        try:
+            return (self.dir / "redis.log").read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
 
     def kill9(self):
         if self.proc is not None:

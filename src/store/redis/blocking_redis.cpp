@@ -9,7 +9,7 @@ namespace asio = boost::asio;
 using core::ErrorCode;
 
 BlockingRedis::BlockingRedis(RedisOptions options)
-    : redis_(std::make_unique<RedisConnection>(ctx_.get_executor(), std::move(options))) {}
+    : redis_(make_redis_client(ctx_.get_executor(), std::move(options))) {}
 
 BlockingRedis::~BlockingRedis() { redis_->close(); }
 

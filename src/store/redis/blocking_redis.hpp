@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "store/redis/redis_connection.hpp"
+#include "store/redis/redis_client.hpp"
 #include "store/redis/redis_options.hpp"
 
 namespace waitroom::store::redis {
@@ -27,7 +27,7 @@ class BlockingRedis {
  private:
   std::mutex mu_;
   boost::asio::io_context ctx_;
-  std::unique_ptr<RedisConnection> redis_;  // after ctx_: closed and gone before it
+  std::unique_ptr<RedisClient> redis_;  // after ctx_: closed and gone before it
 };
 
 }  // namespace waitroom::store::redis

@@ -25,34 +25,35 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "store/redis/redis_client.hpp"
 #include "store/redis/redis_options.hpp"
 #include "store/redis/redis_reply.hpp"
 
 namespace waitroom::store::redis {
 
-class RedisConnection {
+class RedisConnection final : public RedisClient {
  public:
   RedisConnection(boost::asio::any_io_executor ex, RedisOptions options);
   // close()s: pending commands fail, the socket closes.
-  ~RedisConnection();
+  ~RedisConnection() override;
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
   // args[0] is the command name: {"SET", key, value}. Any bytes are fine in any argument.
-  boost::asio::awaitable<core::Result<Reply>> command(std::vector<std::string> args);
+  boost::asio::awaitable<core::Result<Reply>> command(std::vector<std::string> args) override;
   // Several commands in one write; replies in order (one round trip). Fails as a whole like
   // command(). Not a transaction: other coroutines' commands do not interleave with these, but
   // Redis may run other clients' commands between them (use MULTI/EXEC or a script for that).
   boost::asio::awaitable<core::Result<std::vector<Reply>>> pipeline(
-      std::vector<std::vector<std::string>> commands);
+      std::vector<std::vector<std::string>> commands) override;
 
   // True while a connection is established and logged in.
-  bool connected() const;
+  bool connected() const override;
   // Every command written since construction, AUTH and SELECT on (re)connect included (for the
   // benchmark's "Redis commands per 1,000 enqueues").
-  std::uint64_t commands_sent() const;
+  std::uint64_t commands_sent() const override;
   // Drops the connection for good: pending and later commands fail with unavailable.
-  void close();
+  void close() override;
 
  private:
   class Impl;

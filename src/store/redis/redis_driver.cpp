@@ -53,8 +53,10 @@ asio::awaitable<void> RedisStorage::drive_room(std::shared_ptr<Entry> e, const S
   }
   const auto now = SteadyClock::now();
   if (now >= e->lease_renew_at) {
-    std::vector<std::string> keys{keys_.driver(e->name)};
-    std::vector<std::string> args{node_, std::to_string(kLeaseMs)};
+    std::vector<std::string> keys{keys_.driver(e->name), keys_.driver_was(e->name),
+                                  keys_.write_lock(e->name)};
+    std::vector<std::string> args{node_, std::to_string(kLeaseMs),
+                                  std::to_string(kLockMs - kStaleLockMs)};
     auto lease_op = run_script(*redis_, lease_script(), std::move(keys), std::move(args));
     auto reply = co_await std::move(lease_op);
     commands_.fetch_add(1);

@@ -21,6 +21,9 @@ class RedisKeys {
   std::string lock_wanted(std::string_view room) const { return tagged(room, "wanted"); }
   // The admission driver's lease: the node that runs the room's policy and scheduled events.
   std::string driver(std::string_view room) const { return tagged(room, "driver"); }
+  // The id of the node that last took the lease (kept, no expiry): the next node to take it lets
+  // go of the room's write lock if that node still holds it (the lease script).
+  std::string driver_was(std::string_view room) const { return tagged(room, "driver_was"); }
   // The room's minutes of one UTC day (YYYY-MM-DD): a hash from the minute's start in ms to its
   // line (minute_record.hpp), expiring after history_days (redis_history_archive.hpp).
   std::string history(std::string_view room, std::string_view date) const {
@@ -43,8 +46,11 @@ class RedisKeys {
   }
   // The secret and signing keys every node shares (shared_secrets.hpp).
   std::string shared_secrets() const { return prefix_ + ":secrets"; }
-  // "ROOM NODE LENGTH" after every append: the other nodes read what they miss.
+  // "ROOM NODE LENGTH" after every append: the other nodes read what they miss. In a Redis
+  // Cluster each room has its own, on its shard (SPUBLISH), and the deployment's one only says
+  // "ROOM NODE 0" when a room is created, so every node listens to the new room's.
   std::string changes_channel() const { return prefix_ + ":changes"; }
+  std::string room_changes_channel(std::string_view room) const { return tagged(room, "changes"); }
   // "NODE ROOM EPOCH AT_S POSITION..." every second: tickets seen on one node count on all.
   std::string seen_channel() const { return prefix_ + ":seen"; }
   // "NODE ROOM HISTOGRAM FAILED POSTED" every second: the rooms' sites' health as each node sees

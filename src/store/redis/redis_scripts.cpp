@@ -42,10 +42,11 @@ return out
 
 // KEYS: log, lock, driver, wanted, base (optional). ARGV: token, expected length, fence (node id or
 // ""), channel, "ROOM NODE", keep_ms, records... Returns {1, new length, kept} or {0, why};
-// publishes "ROOM NODE LENGTH". With keep_ms > 0 the node keeps the lock for its next changes
-// (which then need no begin, and may be sent before this one's answer); when another node has asked
-// for it, the lock lives 200 ms more for the commits already behind this one, and kept is 0: the
-// node sends no more under it and lets it go (its next begin or its unlock).
+// publishes "ROOM NODE LENGTH" (SPUBLISH on a room's own channel, in a Redis Cluster). With
+// keep_ms > 0 the node keeps the lock for its next changes (which then need no begin, and may be
+// sent before this one's answer); when another node has asked for it, the lock lives 200 ms more
+// for the commits already behind this one, and kept is 0: the node sends no more under it and lets
+// it go (its next begin or its unlock).
 constexpr std::string_view kCommit = R"lua(
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0, 'lock lost'} end
 local base = 0
@@ -61,7 +62,12 @@ if ARGV[3] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[3] then
 end
 if #ARGV > 6 then
   len = base + redis.call('RPUSH', KEYS[1], unpack(ARGV, 7))
-  redis.call('PUBLISH', ARGV[4], ARGV[5] .. ' ' .. len)
+  -- A room's own channel (in a Redis Cluster, braced by its tag) stays on the room's shard.
+  if string.find(ARGV[4], '{', 1, true) then
+    redis.call('SPUBLISH', ARGV[4], ARGV[5] .. ' ' .. len)
+  else
+    redis.call('PUBLISH', ARGV[4], ARGV[5] .. ' ' .. len)
+  end
 end
 if ARGV[6] == '0' then
   redis.call('DEL', KEYS[2])
@@ -116,7 +122,14 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 )lua";
 
-// KEYS: driver. ARGV: node id, lease_ms. Returns 1 when the node holds the lease now.
+// KEYS: driver, driver_was and lock (both optional: a webhook's lease has neither). ARGV: node id,
+// lease_ms, and with the lock: stale_pttl. Returns 1 when the node holds the lease now. A node
+// that takes a lease that ran out presumes its last holder (driver_was) dead, and lets go of the
+// room's write lock if that node holds it (its tokens are "NODE:n") and has not refreshed it
+// lately (at most stale_pttl left: a node busy with the room refreshes it with every commit), so a
+// dead driver's lock does not hold up the room's writes longer than the takeover. A holder that
+// was only paused is still fenced: its commits find the lock gone or taken by another token, or
+// the log longer. A node taking back a lease that ran out in its own hands keeps its lock.
 constexpr std::string_view kLease = R"lua(
 local cur = redis.call('GET', KEYS[1])
 if cur == ARGV[1] then
@@ -125,6 +138,17 @@ if cur == ARGV[1] then
 end
 if cur then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if KEYS[2] then
+  local was = redis.call('GET', KEYS[2])
+  if was and was ~= ARGV[1] and KEYS[3] then
+    local lock = redis.call('GET', KEYS[3])
+    if lock and string.sub(lock, 1, #was + 1) == was .. ':' and
+        redis.call('PTTL', KEYS[3]) <= tonumber(ARGV[3]) then
+      redis.call('DEL', KEYS[3])
+    end
+  end
+  redis.call('SET', KEYS[2], ARGV[1])
+end
 return 1
 )lua";
 
@@ -173,9 +197,35 @@ const Script& release_script() {
   return s;
 }
 
-boost::asio::awaitable<core::Result<Reply>> run_script(RedisConnection& redis, const Script& script,
+namespace {
+
+// The script's reply, and the WAIT's judged: fewer replicas than asked is NOREPLICAS.
+core::Result<Reply> replicated(core::Result<std::vector<Reply>> replies, int wait_replicas,
+                               std::chrono::milliseconds wait_timeout) {
+  if (!replies) return std::unexpected(replies.error());
+  if (replies->size() != 2) return core::fail(core::ErrorCode::internal, "Redis: no WAIT reply");
+  Reply& script = replies->front();
+  const Reply& wait = replies->back();
+  if (script.is_error()) return std::move(script);
+  if (wait.type != Reply::Type::integer || wait.integer < wait_replicas)
+    return Reply{Reply::Type::error,
+                 0,
+                 "NOREPLICAS the change reached " +
+                     (wait.type == Reply::Type::integer ? std::to_string(wait.integer)
+                                                        : "an error: " + wait.str) +
+                     " of the " + std::to_string(wait_replicas) + " replicas asked for within " +
+                     std::to_string(wait_timeout.count()) + " ms",
+                 {}};
+  return std::move(script);
+}
+
+}  // namespace
+
+boost::asio::awaitable<core::Result<Reply>> run_script(RedisClient& redis, const Script& script,
                                                        std::vector<std::string> keys,
-                                                       std::vector<std::string> args) {
+                                                       std::vector<std::string> args,
+                                                       int wait_replicas,
+                                                       std::chrono::milliseconds wait_timeout) {
   std::vector<std::string> command;
   command.reserve(3 + keys.size() + args.size());
   command.emplace_back("EVALSHA");
@@ -183,6 +233,19 @@ boost::asio::awaitable<core::Result<Reply>> run_script(RedisConnection& redis, c
   command.emplace_back(std::to_string(keys.size()));
   for (auto& k : keys) command.push_back(std::move(k));
   for (auto& a : args) command.push_back(std::move(a));
+  if (wait_replicas > 0) {
+    const std::vector<std::string> wait{"WAIT", std::to_string(wait_replicas),
+                                        std::to_string(wait_timeout.count())};
+    std::vector<std::vector<std::string>> with_wait{command, wait};
+    auto evalsha_op = redis.pipeline(std::move(with_wait));
+    auto first = replicated(co_await std::move(evalsha_op), wait_replicas, wait_timeout);
+    if (!first || !first->is_error() || !first->str.starts_with("NOSCRIPT")) co_return first;
+    command[0] = "EVAL";
+    command[1] = std::string(script.source);
+    std::vector<std::vector<std::string>> eval_with_wait{std::move(command), wait};
+    auto eval_op = redis.pipeline(std::move(eval_with_wait));
+    co_return replicated(co_await std::move(eval_op), wait_replicas, wait_timeout);
+  }
   auto evalsha_op = redis.command(command);
   auto first = co_await std::move(evalsha_op);
   if (!first || !first->is_error() || !first->str.starts_with("NOSCRIPT")) co_return first;

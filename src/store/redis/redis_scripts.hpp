@@ -17,15 +17,18 @@
 //   compact replaces a room's list by its snapshot, under the write lock and at the length the
 //           snapshot was taken at; indexes count on from the dropped records (`base`).
 //   unlock  lets a kept lock go when its holder has nothing more to write.
-//   lease   takes or renews the admission driver's lease; release lets it go (a graceful stop,
-//           so another node drives at once rather than after the lease's expiry).
+//   lease   takes or renews the admission driver's lease, and on taking over a lease that ran
+//           out lets go of the last driver's write lock if it went stale (a dead driver's lock
+//           does not hold the room up past the takeover); release lets the lease go (a graceful
+//           stop, so another node drives at once rather than after the lease's expiry).
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
-#include "store/redis/redis_connection.hpp"
+#include "store/redis/redis_client.hpp"
 
 namespace waitroom::store::redis {
 
@@ -42,9 +45,14 @@ const Script& unlock_script();
 const Script& lease_script();
 const Script& release_script();
 
-// EVALSHA, and EVAL when Redis does not know the script (after a restart or a failover).
-boost::asio::awaitable<core::Result<Reply>> run_script(RedisConnection& redis, const Script& script,
-                                                       std::vector<std::string> keys,
-                                                       std::vector<std::string> args);
+// EVALSHA, and EVAL when Redis does not know the script (after a restart or a failover). With
+// wait_replicas > 0, a WAIT follows the script in the same round trip on the same connection, so
+// its writes are on that many replicas when it is answered; when fewer confirm within
+// wait_timeout the reply is an error reply "NOREPLICAS ..." (as Redis's own min-replicas), and the
+// script's writes may or may not survive a failover.
+boost::asio::awaitable<core::Result<Reply>> run_script(
+    RedisClient& redis, const Script& script, std::vector<std::string> keys,
+    std::vector<std::string> args, int wait_replicas = 0,
+    std::chrono::milliseconds wait_timeout = std::chrono::milliseconds(1000));
 
 }  // namespace waitroom::store::redis

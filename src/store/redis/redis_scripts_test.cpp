@@ -1,6 +1,7 @@
 // The scripts that make a room's changes atomic (redis_scripts.hpp), on a real redis-server: the
 // write lock is exclusive, a commit is refused when the lock was lost, the log moved or the
-// driver lease belongs to another node, and the lease is renewed by its holder only.
+// driver lease belongs to another node, and the lease is renewed by its holder only; a node that
+// takes over a lease that ran out lets go of the write lock its last holder left.
 #include "store/redis/redis_scripts.hpp"
 
 #include <gtest/gtest.h>
@@ -60,9 +61,12 @@ asio::awaitable<core::Result<Reply>> commit(RedisConnection& redis, std::string_
   co_return co_await std::move(op);
 }
 
-asio::awaitable<core::Result<Reply>> lease(RedisConnection& redis, std::string_view node) {
-  std::vector<std::string> keys{kKeys.driver("r")};
-  std::vector<std::string> args{std::string(node), "1500"};
+// lease(node) for room "r", as the driver asks for it: with the room's driver_was and lock keys,
+// and the life left below which the last driver's lock is a dead node's (1000 ms).
+asio::awaitable<core::Result<Reply>> lease(RedisConnection& redis, std::string_view node,
+                                           std::string_view lease_ms = "1200") {
+  std::vector<std::string> keys{kKeys.driver("r"), kKeys.driver_was("r"), kKeys.write_lock("r")};
+  std::vector<std::string> args{std::string(node), std::string(lease_ms), "1000"};
   auto op = run_script(redis, lease_script(), std::move(keys), std::move(args));
   co_return co_await std::move(op);
 }
@@ -228,6 +232,78 @@ TEST(RedisScripts, OnlyTheLeaseHolderDrivesAndItsStepsAreFencedByTheLease) {
     auto taken = co_await lease(redis, "node-b");
     CO_ASSERT_TRUE(taken);
     EXPECT_EQ(taken->integer, 1);
+  });
+}
+
+TEST(RedisScripts, TakingOverALeaseThatRanOutLetsGoOfTheLastDriversStaleLockOnly) {
+  SKIP_WITHOUT_REDIS_SERVER();
+  RedisServer server;
+  ASSERT_TRUE(server.start());
+  run_awaitable([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    RedisConnection redis(ex, local_redis(server.port()));
+    const std::string was_key = kKeys.driver_was("r");
+    const std::string lock_key = kKeys.write_lock("r");
+    // A drives and holds the room's lock; then A dies: its lease runs out, its lock would live on.
+    auto a = co_await lease(redis, "node-a", "50");
+    CO_ASSERT_TRUE(a);
+    EXPECT_EQ(a->integer, 1);
+    auto a_lock = co_await begin(redis, "node-a:7", 0, "1000");
+    CO_ASSERT_TRUE(ok(a_lock));
+    co_await sleep_for(100ms);
+    auto b_waits = co_await begin(redis, "node-b:1", 0);
+    CO_ASSERT_TRUE(b_waits && !ok(b_waits));
+    // B takes the lease over, and A's lock (not refreshed since) goes with it: B's writes need not
+    // wait for its expiry.
+    auto b = co_await lease(redis, "node-b", "50");
+    CO_ASSERT_TRUE(b);
+    EXPECT_EQ(b->integer, 1);
+    auto was = co_await call(redis, "GET", was_key);
+    CO_ASSERT_TRUE(was);
+    EXPECT_EQ(was->str, "node-b");
+    auto b_lock = co_await begin(redis, "node-b:2", 0);
+    CO_ASSERT_TRUE(ok(b_lock));
+    // A, had it been only paused, is fenced out: its commit finds another token.
+    auto late = co_await commit(redis, "node-a:7", 0, "node-a", "admit-by-a");
+    CO_ASSERT_TRUE(late && !ok(late));
+    EXPECT_EQ(late->elements[1].str, "lock lost");
+    auto b_done = co_await commit_keeping(redis, "node-b:2", 0, "node-b", "300", "admit-by-b");
+    CO_ASSERT_TRUE(ok(b_done));
+    EXPECT_EQ(b_done->elements[2].integer, 1);  // B keeps its lock
+    // B's lease runs out and B takes it back: its own lock stays, however old.
+    co_await sleep_for(100ms);
+    auto again = co_await lease(redis, "node-b", "50");
+    CO_ASSERT_TRUE(again);
+    EXPECT_EQ(again->integer, 1);
+    auto b_next = co_await commit_keeping(redis, "node-b:2", 1, "node-b", "2000", "rec2");
+    CO_ASSERT_TRUE(ok(b_next));
+    // B's lease runs out while B still writes (its last commit refreshed its lock): C takes the
+    // lease over, and B's lock and its next commit stay.
+    co_await sleep_for(100ms);
+    auto c = co_await lease(redis, "node-c", "50");
+    CO_ASSERT_TRUE(c);
+    EXPECT_EQ(c->integer, 1);
+    auto b_writes = co_await commit_keeping(redis, "node-b:2", 2, "", "0", "rec3");
+    CO_ASSERT_TRUE(ok(b_writes));
+    // D holds the lock (it does not drive) when C's lease runs out: E's takeover leaves it alone.
+    auto d_lock = co_await begin(redis, "node-d:1", 3, "1000");
+    CO_ASSERT_TRUE(ok(d_lock));
+    co_await sleep_for(100ms);
+    auto e = co_await lease(redis, "node-e");
+    CO_ASSERT_TRUE(e);
+    EXPECT_EQ(e->integer, 1);
+    auto lock = co_await call(redis, "GET", lock_key);
+    CO_ASSERT_TRUE(lock);
+    EXPECT_EQ(lock->str, "node-d:1");
+    // A lease of one key (a webhook's) takes no lock and records no last holder.
+    std::vector<std::string> keys{"test:webhook:w:lease"};
+    std::vector<std::string> args{"node-f", "1200"};
+    auto webhook_op = run_script(redis, lease_script(), std::move(keys), std::move(args));
+    auto webhook = co_await std::move(webhook_op);
+    CO_ASSERT_TRUE(webhook);
+    EXPECT_EQ(webhook->integer, 1);
+    lock = co_await call(redis, "GET", lock_key);
+    CO_ASSERT_TRUE(lock);
+    EXPECT_EQ(lock->str, "node-d:1");
   });
 }
 

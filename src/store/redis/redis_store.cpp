@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
@@ -27,7 +28,8 @@ RedisStorage::RedisStorage(RedisOptions options, std::string key_prefix, const c
       node_(random_node_id()),
       compactor_([this](bool automatic) { return compact_now(automatic); },
                  [this] { return compaction_due(); }) {
-  redis_ = std::make_unique<RedisConnection>(ctx_.get_executor(), options_);
+  redis_ = make_redis_client(ctx_.get_executor(), options_);
+  if (options_.cluster) cluster_ = static_cast<RedisCluster*>(redis_.get());
 }
 
 core::Result<std::unique_ptr<RedisStorage>> RedisStorage::open(
@@ -48,21 +50,33 @@ core::Result<std::unique_ptr<RedisStorage>> RedisStorage::open(
   if (!*loaded) return std::unexpected(loaded->error());
   s.healthy_ = true;
 
-  s.subscriber_ = std::make_unique<RedisSubscriber>(
-      s.ctx_.get_executor(), s.options_,
-      std::vector<std::string>{s.keys_.changes_channel(), s.keys_.seen_channel(),
-                               s.keys_.health_channel()},
-      [&s](std::string_view channel, std::string_view message) { s.on_message(channel, message); },
-      [&s]() {
-        // Changes published while the subscription was down are read now.
-        std::vector<std::shared_ptr<Entry>> entries;
-        {
-          std::shared_lock lock(s.rooms_mu_);
-          for (const auto& [name, entry] : s.rooms_) entries.push_back(entry);
-        }
-        for (const auto& e : entries) s.schedule_sync(e);
-      });
-  s.subscriber_->start();
+  std::vector<std::string> channels{s.keys_.changes_channel(), s.keys_.seen_channel(),
+                                    s.keys_.health_channel()};
+  auto on_message = [&s](std::string_view channel, std::string_view message) {
+    s.on_message(channel, message);
+  };
+  auto on_connected = [&s]() {
+    // Changes published while the subscription was down are read now.
+    std::vector<std::shared_ptr<Entry>> entries;
+    {
+      std::shared_lock lock(s.rooms_mu_);
+      for (const auto& [name, entry] : s.rooms_) entries.push_back(entry);
+    }
+    for (const auto& e : entries) s.schedule_sync(e);
+  };
+  if (s.cluster_) {
+    s.cluster_subscriptions_ =
+        std::make_unique<ClusterSubscriptions>(s.ctx_.get_executor(), s.options_, *s.cluster_,
+                                               std::move(channels), on_message, on_connected);
+    s.cluster_subscriptions_->start();
+    std::shared_lock lock(s.rooms_mu_);
+    for (const auto& [name, entry] : s.rooms_)
+      s.cluster_subscriptions_->add_sharded(s.keys_.room_changes_channel(name));
+  } else {
+    s.subscriber_ = std::make_unique<RedisSubscriber>(
+        s.ctx_.get_executor(), s.options_, std::move(channels), on_message, on_connected);
+    s.subscriber_->start();
+  }
   asio::co_spawn(s.ctx_, s.refresh_loop(), asio::detached);
   s.thread_ = std::jthread([&s] {
     auto work = asio::make_work_guard(s.ctx_);
@@ -105,6 +119,7 @@ asio::awaitable<void> RedisStorage::release_and_close() {
     co_await std::move(release_op);
   }
   if (subscriber_) subscriber_->stop();
+  if (cluster_subscriptions_) cluster_subscriptions_->stop();
   redis_->close();
 }
 
@@ -154,8 +169,22 @@ std::shared_ptr<RedisStorage::Entry> RedisStorage::find_or_add(const std::string
   if (added) {
     it->second = std::make_shared<Entry>(room);
     it->second->change_id = static_cast<std::uint64_t>(clock_.now_ms());
+    if (cluster_) listen_to(room);
   }
   return it->second;
+}
+
+std::string RedisStorage::changes_channel_of(std::string_view room) const {
+  return cluster_ ? keys_.room_changes_channel(room) : keys_.changes_channel();
+}
+
+// Subscribed on the store's thread; until then (and until the node confirms) the room's commits
+// elsewhere are found by the refresh every second, and the subscription's confirmation reads
+// the room's log again.
+void RedisStorage::listen_to(const std::string& room) {
+  asio::post(ctx_, [this, channel = keys_.room_changes_channel(room)]() mutable {
+    if (cluster_subscriptions_) cluster_subscriptions_->add_sharded(std::move(channel));
+  });
 }
 
 core::Result<void> RedisStorage::apply(Entry& e, const engine::LogRecord& record) {
@@ -237,12 +266,19 @@ RoomStorage::Op<void> RedisStorage::register_room(std::string room) {
 }
 
 RoomStorage::Op<void> RedisStorage::register_on_thread(std::string room) {
-  std::vector<std::string> sadd{"SADD", keys_.rooms(), std::move(room)};
+  std::vector<std::string> sadd{"SADD", keys_.rooms(), room};
   auto sadd_op = redis_->command(std::move(sadd));
   auto reply = co_await std::move(sadd_op);
   commands_.fetch_add(1);
   if (!reply) co_return std::unexpected(unavailable(reply.error().detail));
   if (reply->is_error()) co_return std::unexpected(unavailable(reply->str));
+  if (cluster_ && reply->integer == 1) {
+    // New: the other nodes start listening to its own channel now (redis_keys.hpp).
+    std::vector<std::string> publish{"PUBLISH", keys_.changes_channel(), room + " " + node_ + " 0"};
+    auto publish_op = redis_->command(std::move(publish));
+    co_await std::move(publish_op);
+    commands_.fetch_add(1);
+  }
   co_return core::Result<void>{};
 }
 

@@ -23,7 +23,9 @@
 #include "core/clock.hpp"
 #include "engine/log_records.hpp"
 #include "engine/room_ops.hpp"
-#include "store/redis/redis_connection.hpp"
+#include "store/redis/redis_client.hpp"
+#include "store/redis/redis_cluster.hpp"
+#include "store/redis/redis_cluster_subscriptions.hpp"
 #include "store/redis/redis_keys.hpp"
 #include "store/redis/redis_subscriber.hpp"
 #include "store/room_storage.hpp"
@@ -188,6 +190,10 @@ class RedisStorage final : public RoomStorage {
   boost::asio::awaitable<void> flush_health();
 
   void note_change(Entry& entry);
+  // The channel this room's commits announce themselves on (a cluster: the room's own).
+  std::string changes_channel_of(std::string_view room) const;
+  // A Redis Cluster: listen to a room's own channel from now on (any thread).
+  void listen_to(const std::string& room);
 
   RedisOptions options_;
   RedisKeys keys_;
@@ -202,8 +208,10 @@ class RedisStorage final : public RoomStorage {
   std::uint64_t lock_tokens_ = 0;
 
   boost::asio::io_context ctx_;
-  std::unique_ptr<RedisConnection> redis_;
-  std::unique_ptr<RedisSubscriber> subscriber_;
+  std::unique_ptr<RedisClient> redis_;
+  RedisCluster* cluster_ = nullptr;              // redis_, when it is a Redis Cluster
+  std::unique_ptr<RedisSubscriber> subscriber_;  // one Redis
+  std::unique_ptr<ClusterSubscriptions> cluster_subscriptions_;  // a Redis Cluster
   std::atomic<bool> healthy_{false};  // the last conversation with Redis worked
   std::atomic<bool> stopping_{false};
   std::jthread thread_;

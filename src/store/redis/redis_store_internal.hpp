@@ -26,8 +26,16 @@ using SteadyClock = std::chrono::steady_clock;
 // its commit is refused. A busy node keeps it from one change to the next (no begin), trusting it
 // for kLockMs - kLockMarginMs after sending the commit that kept it, and lets it go after
 // kLockKeepIdle without a request, or soon after another node asks for it (docs/scaling.md).
-inline constexpr std::int64_t kLockMs = 2000;
+// kLockMs is how long a node that dies holding the lock holds up the room's writes on the
+// others; a dead driver's lock goes sooner, when another node takes the lease (the lease script).
+inline constexpr std::int64_t kLockMs = 1500;
 inline constexpr std::int64_t kLockMarginMs = 500;
+// The node that takes a lease over lets go of the last driver's lock only when that lock was not
+// refreshed for this long: a dead driver's is older (at least kLeaseMs - kLeaseRenewEvery, 900 ms,
+// when its lease is taken), while a live node writing the room refreshes its lock with every
+// commit and lets it go 2 ms after its last: a driver whose lease lapsed while it still writes
+// (its driver loop held up) keeps its lock, and its requests are not refused.
+inline constexpr std::int64_t kStaleLockMs = 500;
 inline constexpr auto kLockKeepIdle = std::chrono::microseconds(2000);
 // A node that found the lock taken, or was asked for it, does not keep it for this long: rooms
 // written on several nodes at once pass the lock round change by change (taken by begin, let go
@@ -36,12 +44,16 @@ inline constexpr auto kContendedFor = std::chrono::milliseconds(200);
 // How long a node waits for a room's write lock held by others before it answers 503.
 inline constexpr auto kLockWait = std::chrono::milliseconds(3000);
 // The driver's lease: renewed several times within its life, so a slow round trip does not lose
-// it, and short, so another node (asking every kLeaseRetry) takes over within about 1.7 s of a
-// driver's death: a pause of rate admissions of about 1% over three minutes.
-inline constexpr std::int64_t kLeaseMs = 1500;
-inline constexpr auto kLeaseRenewEvery = std::chrono::milliseconds(400);
-inline constexpr auto kLeaseRetry = std::chrono::milliseconds(200);
-// This node stops driving this long before Redis would let the lease go.
+// it, and short, so another node takes over within about 1.3 s of a driver's death: the lease
+// runs out 0.9-1.2 s after it (it was renewed at most one renewal before), and the others ask
+// every kLeaseRetry, which the driver loop's step (store::kAdmissionStepMs, 100 ms, plus the
+// step's own time) rounds up to one step. The takeover also lets go of the dead driver's write
+// lock, so the room's writes wait no longer than that either.
+inline constexpr std::int64_t kLeaseMs = 1200;
+inline constexpr auto kLeaseRenewEvery = std::chrono::milliseconds(300);
+inline constexpr auto kLeaseRetry = std::chrono::milliseconds(100);
+// This node stops driving this long before Redis would let the lease go: it drives for 900 ms
+// after sending a renewal, time for its next two.
 inline constexpr std::int64_t kLeaseMarginMs = 300;
 // Enqueues (and other changes) arriving within this window of the first share one commit.
 inline constexpr auto kGatherWindow = std::chrono::microseconds(1000);

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <utility>
 
 #include "ops/log.hpp"
 #include "store/redis/redis_protocol.hpp"
@@ -73,6 +74,19 @@ class RedisSubscriber::Impl : public std::enable_shared_from_this<Impl> {
 
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
 
+  void shard(std::function<void()> on_moved) {
+    sharded_ = true;
+    on_moved_ = std::move(on_moved);
+  }
+
+  void set_channels(std::vector<std::string> channels) {
+    if (channels == channels_) return;
+    channels_ = std::move(channels);
+    if (!running_) return;
+    restart_ = true;  // the session ends and the next starts at once with the new channels
+    end_session();
+  }
+
  private:
   // Sessions one after another, the back-off between them, until stop().
   static asio::awaitable<void> run(std::shared_ptr<Impl> self, std::uint64_t generation) {
@@ -84,6 +98,10 @@ class RedisSubscriber::Impl : public std::enable_shared_from_this<Impl> {
       const std::string why = co_await s.session(self, generation, subscribed);
       if (generation != s.generation_) co_return;
       s.end_session();
+      if (std::exchange(s.restart_, false)) {
+        backoff = std::chrono::milliseconds(0);
+        continue;
+      }
       if (subscribed) backoff = std::chrono::milliseconds(0);
       backoff = backoff.count() == 0 ? kFirstBackoff : std::min(backoff * 2, kMaxBackoff);
       // Logged when the subscription goes down, not on every failed attempt while it stays down.
@@ -115,10 +133,17 @@ class RedisSubscriber::Impl : public std::enable_shared_from_this<Impl> {
     if (!opened) co_return opened.error().detail;
 
     if (!channels_.empty()) {
-      std::vector<std::string> args{"SUBSCRIBE"};
-      args.insert(args.end(), channels_.begin(), channels_.end());
+      // A cluster's shard channels each take an SSUBSCRIBE: one command's channels must share
+      // a slot.
       std::string subscribe;
-      append_command(subscribe, args);
+      if (sharded_) {
+        for (const std::string& channel : channels_)
+          append_command(subscribe, std::vector<std::string>{"SSUBSCRIBE", channel});
+      } else {
+        std::vector<std::string> args{"SUBSCRIBE"};
+        args.insert(args.end(), channels_.begin(), channels_.end());
+        append_command(subscribe, args);
+      }
       StreamDeadline deadline(stream, options_.command_timeout);
       auto [ec, n] =
           co_await asio::async_write(*stream, asio::buffer(subscribe), as_tuple(use_awaitable));
@@ -126,17 +151,25 @@ class RedisSubscriber::Impl : public std::enable_shared_from_this<Impl> {
       if (ec) co_return "cannot write SUBSCRIBE to Redis: " + ec.message();
       // One confirmation per channel; a message on a channel confirmed already may come first.
       std::size_t confirmed = 0;
+      bool moved = false;
       while (confirmed < channels_.size()) {
         auto reply = co_await read_reply(*stream, reader);
         if (generation != generation_) co_return std::string();
         if (!reply) co_return reply.error().detail + " (waiting for SUBSCRIBE)";
-        if (reply->is_error()) co_return "Redis refused SUBSCRIBE: " + reply->str;
-        if (is_push(*reply, "subscribe", 3))
+        if (reply->is_error()) {
+          // A shard channel whose slot this node does not serve (any more): the others stay.
+          if (!sharded_ || !reply->str.starts_with("MOVED"))
+            co_return "Redis refused SUBSCRIBE: " + reply->str;
+          moved = true;
           ++confirmed;
-        else
+        } else if (is_push(*reply, sharded_ ? "ssubscribe" : "subscribe", 3)) {
+          ++confirmed;
+        } else {
           handle(*reply);
+        }
         if (generation != generation_) co_return std::string();
       }
+      if (moved && on_moved_) on_moved_();
     }
 
     subscribed = true;
@@ -157,10 +190,12 @@ class RedisSubscriber::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void handle(const Reply& reply) {
-    if (is_push(reply, "message", 3)) {
+    if (is_push(reply, "message", 3) || is_push(reply, "smessage", 3)) {
       if (on_message_) on_message_(reply.elements[1].str, reply.elements[2].str);
     } else if (is_push(reply, "pong", 1)) {
       ping_outstanding_ = false;
+    } else if (is_push(reply, "sunsubscribe", 2) && on_moved_) {
+      on_moved_();  // the channel's slot moved to another node
     }
   }
 
@@ -206,6 +241,9 @@ class RedisSubscriber::Impl : public std::enable_shared_from_this<Impl> {
   asio::steady_timer backoff_timer_;
   asio::steady_timer ping_timer_;
   bool ping_outstanding_ = false;
+  bool sharded_ = false;
+  bool restart_ = false;  // set_channels() ended the session: the next one starts at once
+  std::function<void()> on_moved_;
   std::atomic<bool> connected_{false};
 };
 
@@ -216,6 +254,12 @@ RedisSubscriber::RedisSubscriber(asio::any_io_executor ex, RedisOptions options,
                                    std::move(on_message), std::move(on_connected))) {}
 
 RedisSubscriber::~RedisSubscriber() { impl_->stop(); }
+
+void RedisSubscriber::shard(std::function<void()> on_moved) { impl_->shard(std::move(on_moved)); }
+
+void RedisSubscriber::set_channels(std::vector<std::string> channels) {
+  impl_->set_channels(std::move(channels));
+}
 
 void RedisSubscriber::start() { impl_->start(); }
 

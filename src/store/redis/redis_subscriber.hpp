@@ -35,6 +35,13 @@ class RedisSubscriber {
   RedisSubscriber(const RedisSubscriber&) = delete;
   RedisSubscriber& operator=(const RedisSubscriber&) = delete;
 
+  // Sharded channels (SSUBSCRIBE, a Redis Cluster's rooms: each on the node serving its slot):
+  // set before start(). `on_moved` runs when the node refuses a channel (MOVED) or drops it (its
+  // slot moved away): the channel's node is to be found again (redis_cluster_subscriptions.hpp).
+  void shard(std::function<void()> on_moved);
+  // Subscribes to these channels instead, by a new session when they differ (a cluster's rooms
+  // come and move).
+  void set_channels(std::vector<std::string> channels);
   void start();  // runs until stop(); reconnects with the same back-off, re-AUTHs, re-SUBSCRIBEs
   void stop();   // no callback runs after it returns
   // True from the moment every channel's subscription was confirmed until the connection fails.

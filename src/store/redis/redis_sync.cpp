@@ -37,8 +37,9 @@ asio::awaitable<core::Result<void>> RedisStorage::load_all() {
 
 void RedisStorage::on_message(std::string_view channel, std::string_view message) {
   auto parts = split(message);
-  if (channel == keys_.changes_channel()) {
-    // ROOM NODE LENGTH; this node's own commits are applied already.
+  if (channel == keys_.changes_channel() || channel.ends_with("}:changes")) {
+    // ROOM NODE LENGTH (on a cluster's room channel, or the deployment's); this node's own
+    // commits are applied already.
     if (parts.size() != 3 || parts[1] == node_ || !core::is_valid_room_name(std::string(parts[0])))
       return;
     auto length = to_uint(parts[2]);
@@ -116,6 +117,12 @@ asio::awaitable<void> RedisStorage::refresh_loop() {
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (stopping_) break;
+    if (cluster_) {
+      // A reshard or a failover moves slots without a word to an idle node: the map is read
+      // again, and the rooms' channels follow it.
+      co_await cluster_->refresh();
+      if (cluster_subscriptions_) cluster_subscriptions_->follow_map();
+    }
     std::vector<std::string> smembers{"SMEMBERS", keys_.rooms()};
     auto smembers_op = redis_->command(std::move(smembers));
     auto members = co_await std::move(smembers_op);

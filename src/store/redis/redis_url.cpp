@@ -175,7 +175,20 @@ core::Result<RedisUrl> parse_redis_url(std::string_view url) {
       slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
 
   if (auto user = parse_userinfo(authority, out); !user) return std::unexpected(user.error());
-  if (auto hp = parse_host_port(authority, out); !hp) return std::unexpected(hp.error());
+  for (std::string_view rest_of = authority;;) {
+    const std::size_t comma = rest_of.find(',');
+    if (comma == 0 || (rest_of.empty() && !out.seeds.empty()))
+      return fail(ErrorCode::bad_request,
+                  "the Redis URL's node list has an empty entry; write host:port,host:port");
+    RedisUrl node;
+    if (auto hp = parse_host_port(rest_of.substr(0, comma), node); !hp)
+      return std::unexpected(hp.error());
+    out.seeds.push_back(RedisEndpoint{node.host, node.port});
+    if (comma == std::string_view::npos) break;
+    rest_of.remove_prefix(comma + 1);
+  }
+  out.host = out.seeds.front().host;
+  out.port = out.seeds.front().port;
 
   if (!path.empty()) {
     const auto db = parse_decimal<int>(path);
@@ -193,10 +206,19 @@ std::string redacted(const RedisUrl& url) {
     out += url.username;
     out += url.password.empty() ? ":@" : ":***@";
   }
-  const bool ipv6 = url.host.find(':') != std::string::npos;
-  out += ipv6 ? "[" + url.host + "]" : url.host;
-  out += ":" + std::to_string(url.port) + "/" + std::to_string(url.db);
+  if (url.seeds.size() < 2) {
+    out += endpoint_text(RedisEndpoint{url.host, url.port});
+  } else {
+    for (std::size_t i = 0; i < url.seeds.size(); ++i)
+      out.append(i ? "," : "").append(endpoint_text(url.seeds[i]));
+  }
+  out += "/" + std::to_string(url.db);
   return out;
+}
+
+std::string endpoint_text(const RedisEndpoint& endpoint) {
+  const bool ipv6 = endpoint.host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + endpoint.host + "]" : endpoint.host) + ":" + std::to_string(endpoint.port);
 }
 
 }  // namespace waitroom::store::redis

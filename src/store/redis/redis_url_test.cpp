@@ -110,5 +110,21 @@ TEST(RedisUrl, RedactedHidesThePasswordOnly) {
   EXPECT_EQ(text, "redis://:***@h:6379/0");
 }
 
+TEST(RedisUrl, ASeedListNamesEveryNodeOfACluster) {
+  auto url = parse_redis_url("redis://:pw@10.0.0.1:7000,[::1]:7001,redis-c/0");
+  ASSERT_TRUE(url) << url.error().detail;
+  ASSERT_EQ(url->seeds.size(), 3u);
+  EXPECT_EQ(url->seeds[0], (RedisEndpoint{"10.0.0.1", 7000}));
+  EXPECT_EQ(url->seeds[1], (RedisEndpoint{"::1", 7001}));
+  EXPECT_EQ(url->seeds[2], (RedisEndpoint{"redis-c", 6379}));
+  EXPECT_EQ(url->host, "10.0.0.1");
+  EXPECT_EQ(url->port, 7000);
+  EXPECT_EQ(url->password, "pw");
+  EXPECT_EQ(redacted(*url), "redis://:***@10.0.0.1:7000,[::1]:7001,redis-c:6379/0");
+  EXPECT_EQ(parse_redis_url("redis://h:1")->seeds.size(), 1u);
+  EXPECT_FALSE(parse_redis_url("redis://h:1,h:x"));
+  EXPECT_FALSE(parse_redis_url("redis://h:1,,h:2"));
+}
+
 }  // namespace
 }  // namespace waitroom::store::redis

@@ -471,7 +471,7 @@ asio::awaitable<void> RedisStorage::commit_batch(std::shared_ptr<Entry> entry,
   std::vector<std::string> args{e.lock_token,
                                 std::to_string(length),
                                 fenced ? node_ : std::string(),
-                                keys_.changes_channel(),
+                                changes_channel_of(e.name),
                                 e.name + " " + node_,
                                 keep ? std::to_string(kLockMs) : "0"};
   args.reserve(args.size() + out.records.size());
@@ -484,7 +484,8 @@ asio::awaitable<void> RedisStorage::commit_batch(std::shared_ptr<Entry> entry,
                                        keys_.driver(e.name), keys_.lock_wanted(e.name),
                                        keys_.log_base(e.name)};
   const auto sent = SteadyClock::now();
-  auto commit_op = run_script(*redis_, commit_script(), std::move(commit_keys), std::move(args));
+  auto commit_op = run_script(*redis_, commit_script(), std::move(commit_keys), std::move(args),
+                              options_.wait_replicas, options_.command_timeout / 2);
   auto reply = co_await std::move(commit_op);
   commands_.fetch_add(1);
   const bool committed = reply && reply->type == Reply::Type::array &&
@@ -513,11 +514,20 @@ asio::awaitable<void> RedisStorage::commit_batch(std::shared_ptr<Entry> entry,
     const std::string refused = !reply                       ? std::string()
                                 : reply->elements.size() > 1 ? reply->elements[1].str
                                                              : reply->str;
-    finish(batch, !reply ? unavailable(reply.error().detail)
-                         : core::Error{ErrorCode::unavailable,
-                                       "the room changed on another node meanwhile (" + refused +
-                                           "); try again",
-                                       kRetryAfterS});
+    // Appended, but not on enough replicas in time (redis_wait_replicas): a failover could
+    // still lose it, so it is not acknowledged; the copy is read again from the log.
+    const bool unreplicated = reply && reply->is_error() && reply->str.starts_with("NOREPLICAS");
+    if (unreplicated) e.diverged = true;
+    finish(batch, !reply         ? unavailable(reply.error().detail)
+                  : unreplicated ? core::Error{ErrorCode::unavailable,
+                                               "Redis did not confirm the change on a replica in "
+                                               "time; try again (" +
+                                                   reply->str + ")",
+                                               kRetryAfterS}
+                                 : core::Error{ErrorCode::unavailable,
+                                               "the room changed on another node meanwhile (" +
+                                                   refused + "); try again",
+                                               kRetryAfterS});
     if (e.diverged) {
       // Reloaded by the next change, or by this sync when none comes.
       auto self = find(e.name);

@@ -124,7 +124,8 @@ constexpr const char* kCompareAndSet =
 template <class T, class F>
 core::Result<T> converse(const RedisOptions& options, F body) {
   asio::io_context ctx;
-  RedisConnection redis(ctx.get_executor(), options);
+  auto client = make_redis_client(ctx.get_executor(), options);
+  RedisClient& redis = *client;
   std::optional<core::Result<T>> out;
   asio::co_spawn(ctx, body(redis), [&out](std::exception_ptr e, core::Result<T> r) {
     if (e) std::rethrow_exception(e);
@@ -151,7 +152,7 @@ core::Result<bool> share_secrets(const RedisOptions& options, const RedisKeys& k
   if (!mine) return std::unexpected(mine.error());
   const std::string key = keys.shared_secrets();
   auto shared = converse<std::string>(
-      options, [&](RedisConnection& redis) -> asio::awaitable<core::Result<std::string>> {
+      options, [&](RedisClient& redis) -> asio::awaitable<core::Result<std::string>> {
         std::vector<std::vector<std::string>> commands{{"SET", key, *mine, "NX"}, {"GET", key}};
         auto commands_op = redis.pipeline(std::move(commands));
         auto replies = co_await std::move(commands_op);
@@ -166,7 +167,7 @@ core::Result<bool> share_secrets(const RedisOptions& options, const RedisKeys& k
   // set), so that every node sends with the keys browsers subscribed with.
   if (auto merged = with_vapid(*shared, data_dir)) {
     auto cas = converse<std::string>(
-        options, [&](RedisConnection& redis) -> asio::awaitable<core::Result<std::string>> {
+        options, [&](RedisClient& redis) -> asio::awaitable<core::Result<std::string>> {
           std::vector<std::string> command{"EVAL", kCompareAndSet, "1", key, *shared, *merged};
           auto command_op = redis.command(std::move(command));
           auto reply = co_await std::move(command_op);
@@ -189,7 +190,7 @@ core::Result<void> publish_secrets(const RedisOptions& options, const RedisKeys&
   if (!mine) return std::unexpected(mine.error());
   const std::string key = keys.shared_secrets();
   auto done =
-      converse<bool>(options, [&](RedisConnection& redis) -> asio::awaitable<core::Result<bool>> {
+      converse<bool>(options, [&](RedisClient& redis) -> asio::awaitable<core::Result<bool>> {
         std::vector<std::string> command{"SET", key, *mine};
         auto command_op = redis.command(std::move(command));
         auto reply = co_await std::move(command_op);
