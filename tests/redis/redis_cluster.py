@@ -293,6 +293,22 @@ class RedisClusterServers:
                 best = (epoch, n)
         return best[1] if best else None
 
+    def command(self, *args, timeout_s=5.0):
+        """One keyed command (GET key, SET key ...) sent to the primary serving its key's slot,
+        as a RedisServer.command: tests written for one Redis can run on the cluster."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            node = self.primary_for_slot(slot_of(args[1]))
+            try:
+                if node is None:
+                    raise RuntimeError("CLUSTERDOWN no primary serves the slot yet")
+                return node.command(*args, timeout_s=timeout_s)
+            except (OSError, RuntimeError) as e:
+                retry = isinstance(e, OSError) or str(e).startswith(("MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN"))
+                if not retry or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
     def slots_of(self, node):
         """The slots `node` serves as primary, in its own view (empty for a replica or a dead node)."""
         return set(self._owned(node)) if node.alive() else set()

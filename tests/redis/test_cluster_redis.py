@@ -12,6 +12,10 @@ from wrlib import describe, unique_room
 
 from redis_cluster import slot_of
 from redislib import wait_for
+from test_driver_failover_redis import \
+    test_a_killed_driver_stops_admissions_and_joins_no_longer_than_its_takeover as driver_failovers
+from test_revoked_pass_redis import \
+    test_a_revoked_pass_is_never_handed_out_by_another_node as revocations_across_nodes
 from test_scale_out import gate, raw_enqueue
 
 ROOMS = 30
@@ -183,3 +187,14 @@ def test_a_live_reshard_of_ten_rooms_slots_under_load_loses_and_repeats_nothing(
         t = c[1].enqueue_ok(room)
         c[0].advance(room, to=t["position"])
         assert wait_for(lambda: c[2].ticket(room, t["ticket"]).json()["status"] != "waiting", 2.0)
+
+
+def test_driver_failovers_on_a_cluster_stall_admissions_and_joins_no_longer_than_the_takeover(
+        redis_cluster, cluster_nodes):
+    """tests/redis/test_driver_failover_redis.py, with the room on a cluster's shard."""
+    driver_failovers(cluster_nodes(), redis_cluster)
+
+
+def test_no_node_of_a_cluster_hands_out_a_revoked_pass(redis_cluster, cluster_nodes):
+    """tests/redis/test_revoked_pass_redis.py (300 rounds), with the room on a cluster's shard."""
+    revocations_across_nodes(cluster_nodes())

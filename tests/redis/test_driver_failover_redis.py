@@ -39,10 +39,13 @@ AFTER_TAKEOVER_S = 1.5  # what is watched after the takeover
 # The takeover is at most the lease's 1.2 s after the last renewal plus one retry step (about
 # 1.3 s after the kill); the admission gap adds the step before the kill and the first admission's
 # round trips: at most 1.38 s in 50 failovers on the release build (1.45 s in another run of 50).
-# The bound leaves room for a loaded 2-core machine running the ASan build. Before the lease
-# script let a dead driver's lock go (a 2 s lock, a 1.5 s lease asked for every 200 ms), joins
-# waited up to 2.0 s and admissions up to 2.2 s, and takeovers alone took up to 1.6 s.
-LIMIT_S = 1.8
+# Those figures are the release build's on a quiet machine (docs/scaling.md); what this test
+# asserts exactly is that the takeover lets the dead driver's lock go, and that no stop exceeds a
+# bound loose enough for the ASan build on a loaded 2-core CI machine (where a gap of 1.94 s was
+# seen). Before the lease script let a dead driver's lock go (a 2 s lock, a 1.5 s lease asked for
+# every 200 ms), joins waited up to 2.0 s and admissions up to 2.2 s, and takeovers alone took up
+# to 1.6 s: the lock check fails on that code whatever the machine's speed.
+LIMIT_S = 2.5
 
 
 def _request(port, method, path, timeout=10):
@@ -137,10 +140,11 @@ def _lock_life_ms(redis, lock_key, for_s):
     return -(-longest // 100) * 100
 
 
-def _dead_lock(redis, lock_key, dead_id, make, life_ms):
+def _dead_lock(redis, lock_key, dead_id, make, life_ms, killed):
     """Whether the dead node holds the room's write lock; with `make`, it is made to hold one
-    as fresh as a node's begin makes it (life_ms), unless another node holds it (that one lets it
-    go within milliseconds: retried for 0.2 s)."""
+    as a begin at the moment of the kill would have (life_ms from then: however late the test
+    gets here), unless another node holds it (that one lets it go within milliseconds: retried
+    for 0.2 s)."""
     deadline = time.monotonic() + 0.2
     while True:
         held = redis.command("GET", lock_key)
@@ -148,7 +152,10 @@ def _dead_lock(redis, lock_key, dead_id, make, life_ms):
             return True
         if not make:
             return False
-        if held is None and redis.command("SET", lock_key, dead_id + ":0", "NX", "PX", life_ms) == "OK":
+        left_ms = life_ms - int((time.monotonic() - killed) * 1000)
+        if left_ms <= 0:
+            return False
+        if held is None and redis.command("SET", lock_key, dead_id + ":0", "NX", "PX", left_ms) == "OK":
             return True
         if time.monotonic() > deadline:
             return False
@@ -209,10 +216,15 @@ def test_a_killed_driver_stops_admissions_and_joins_no_longer_than_its_takeover(
             # The dead driver may have held the room's write lock (a begin without its commit, or
             # a lock kept from change to change). Every other round it is made to, as if its last
             # act had been a begin: a lock in its name with the life the nodes give it.
-            dead_lock = _dead_lock(redis, lock_key, old_id, r % 2 == 0, lock_life_ms or 1500)
+            dead_lock = _dead_lock(redis, lock_key, old_id, r % 2 == 0, lock_life_ms or 1500, killed)
             assert wait_for(lambda: _driver_id(redis, cluster, room) not in (None, old_id), 10.0, 0.005), \
                 f"round {r}: no node took the lease over within 10 s"
             takeover = time.monotonic() - killed
+            # The lease script took the lease and let the dead driver's lock go in one step.
+            held = redis.command("GET", lock_key)
+            assert not (held and held.startswith(old_id + ":")), \
+                f"round {r}: the dead driver still holds the write lock after the takeover " \
+                f"({takeover:.2f} s after the kill)"
             time.sleep(AFTER_TAKEOVER_S)
             rounds.append((killed, takeover, time.monotonic(), dead_lock))
             cluster[driver].start()
