@@ -561,10 +561,13 @@ def test_the_controller_holds_a_simulated_shop_near_its_p95_target(server_factor
     peak = max(x["limit"] for x in trace if doubled < x["t"] <= doubled + 30)
     # It grows while the shop answers healthily (p95 under 0.9 of the target): on a machine busy
     # enough that even the floor's few visitors see a slow shop, it rightly holds (seen once in
-    # CI: the limit at 1 through the doubling).
+    # CI: the limit at 1 through the doubling). A loaded machine can also have pressed the limit
+    # down to 1 before the doubling: one visitor's requests are then all the shop sees, too few a
+    # second for the health window to judge by, and unknown signals hold the limit (seen once in
+    # CI: 40 s at 1 with the shop's p95 at 50-125 ms).
     healthy = sum(1 for x in trace if doubled < x["t"] <= doubled + 30 and x["p95_ms"]
                   and x["p95_ms"] < 0.9 * SIM_TARGET_MS)
-    if healthy >= 10:
+    if healthy >= 10 and at >= 3:
         assert peak >= at + 5, \
             f"limit {at} at the doubling, at most {peak} in the 30 s after\n{table}"
     # Errors: after the first breach, under max_error_ratio in most seconds (the halving's

@@ -13,13 +13,13 @@ namespace asio = boost::asio;
 ClusterSubscriptions::ClusterSubscriptions(asio::any_io_executor ex, RedisOptions options,
                                            RedisCluster& cluster, std::vector<std::string> channels,
                                            RedisSubscriber::OnMessage on_message,
-                                           RedisSubscriber::OnConnected on_connected)
+                                           std::function<void(const std::string&)> on_subscribed)
     : ex_(std::move(ex)),
       options_(std::move(options)),
       cluster_(cluster),
       channels_(std::move(channels)),
       on_message_(std::move(on_message)),
-      on_connected_(std::move(on_connected)) {}
+      on_subscribed_(std::move(on_subscribed)) {}
 
 ClusterSubscriptions::~ClusterSubscriptions() { stop(); }
 
@@ -100,8 +100,14 @@ void ClusterSubscriptions::place(bool force) {
 
 std::unique_ptr<RedisSubscriber> ClusterSubscriptions::subscriber_at(
     const RedisEndpoint& at, std::vector<std::string> channels, bool sharded) {
+  RedisSubscriber::OnConnected on_connected;
+  if (sharded)
+    on_connected = [this, alive = alive_, name = endpoint_text(at)] {
+      if (!*alive) return;
+      for (const std::string& channel : shard_channels_[name]) on_subscribed_(channel);
+    };
   auto s = std::make_unique<RedisSubscriber>(ex_, options_.for_node(at), std::move(channels),
-                                             on_message_, on_connected_);
+                                             on_message_, std::move(on_connected));
   if (sharded) {
     // A channel moved or refused: read the map, then follow it.
     s->shard([this, alive = alive_] {

@@ -4,11 +4,14 @@
 // the room's slot, so a room's pushes stay on its shard; the deployment-wide channels (presence,
 // health, new rooms) by a SUBSCRIBE on any one primary (the cluster passes PUBLISH to every
 // node). When the slot map changes (a failover, a reshard), or a node drops or refuses a channel,
-// the channels move to the nodes serving them now; every (re)subscription calls on_connected, and
-// the store reads the rooms' logs again, as after any lost subscription.
+// the channels move to the nodes serving them now. Each (re)subscription of a node's channels
+// calls on_subscribed for each of them, and the store reads those rooms' logs again, as after
+// any lost subscription (what was published meanwhile is lost); a lost deployment-wide channel
+// costs only a new room heard of at the store's next refresh.
 //
 // Threading: on the cluster client's executor, as RedisSubscriber.
 #include <boost/asio/any_io_executor.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -24,7 +27,7 @@ class ClusterSubscriptions {
  public:
   ClusterSubscriptions(boost::asio::any_io_executor ex, RedisOptions options, RedisCluster& cluster,
                        std::vector<std::string> channels, RedisSubscriber::OnMessage on_message,
-                       RedisSubscriber::OnConnected on_connected);
+                       std::function<void(const std::string& channel)> on_subscribed);
   ~ClusterSubscriptions();  // stop()s
 
   void start();
@@ -47,7 +50,7 @@ class ClusterSubscriptions {
   RedisCluster& cluster_;
   std::vector<std::string> channels_;
   RedisSubscriber::OnMessage on_message_;
-  RedisSubscriber::OnConnected on_connected_;
+  std::function<void(const std::string& channel)> on_subscribed_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for callbacks after stop()
   bool running_ = false;
   std::uint64_t version_seen_ = ~std::uint64_t{0};

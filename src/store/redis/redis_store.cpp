@@ -65,13 +65,21 @@ core::Result<std::unique_ptr<RedisStorage>> RedisStorage::open(
     for (const auto& e : entries) s.schedule_sync(e);
   };
   if (s.cluster_) {
+    // A room's channel (re)subscribed: what its commits published meanwhile is read now.
+    auto on_subscribed = [&s](const std::string& channel) {
+      const auto open = channel.find('{'), close = channel.rfind("}:changes");
+      if (open == std::string::npos || close == std::string::npos || close <= open) return;
+      if (auto e = s.find(channel.substr(open + 1, close - open - 1))) s.schedule_sync(e);
+    };
     s.cluster_subscriptions_ =
         std::make_unique<ClusterSubscriptions>(s.ctx_.get_executor(), s.options_, *s.cluster_,
-                                               std::move(channels), on_message, on_connected);
+                                               std::move(channels), on_message, on_subscribed);
+    {
+      std::shared_lock lock(s.rooms_mu_);
+      for (const auto& [name, entry] : s.rooms_)
+        s.cluster_subscriptions_->add_sharded(s.keys_.room_changes_channel(name));
+    }
     s.cluster_subscriptions_->start();
-    std::shared_lock lock(s.rooms_mu_);
-    for (const auto& [name, entry] : s.rooms_)
-      s.cluster_subscriptions_->add_sharded(s.keys_.room_changes_channel(name));
   } else {
     s.subscriber_ = std::make_unique<RedisSubscriber>(
         s.ctx_.get_executor(), s.options_, std::move(channels), on_message, on_connected);
