@@ -220,9 +220,12 @@ def test_a_killed_driver_stops_admissions_and_joins_no_longer_than_its_takeover(
             assert wait_for(lambda: _driver_id(redis, cluster, room) not in (None, old_id), 10.0, 0.005), \
                 f"round {r}: no node took the lease over within 10 s"
             takeover = time.monotonic() - killed
-            # The lease script took the lease and let the dead driver's lock go in one step.
+            # The lease script took the lease and let the dead driver's lock go in one step, once
+            # that lock is stale (not refreshed for kStaleLockMs, 0.5 s). A takeover sooner after
+            # the kill (the dead driver's lease had lapsed already on a loaded machine: seen at
+            # 0.05 s) rightly leaves a younger lock to run out.
             held = redis.command("GET", lock_key)
-            assert not (held and held.startswith(old_id + ":")), \
+            assert takeover < 0.6 or not (held and held.startswith(old_id + ":")), \
                 f"round {r}: the dead driver still holds the write lock after the takeover " \
                 f"({takeover:.2f} s after the kill)"
             time.sleep(AFTER_TAKEOVER_S)
